@@ -1,0 +1,66 @@
+//===- LoweringUtils.h - helpers shared by the CPU lowerings ----*- C++ -*-===//
+//
+// Building blocks of the reference lowerings to linalg: roots of unity
+// computed from indices, zero-initialized accumulators, the reshapes that
+// view the last axis as [a, m, c], and elementwise linalg.generic bodies.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FFTCONV_CONVERSION_UTILS_LOWERINGUTILS_H
+#define FFTCONV_CONVERSION_UTILS_LOWERINGUTILS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir {
+namespace fftconv {
+
+/// `scale * exp(-2*pi*i*(exponent mod n)/n)` (`+` when `inverse`), with the
+/// angle, cosine and sine in f64 and the result rounded to `complexType`
+/// (complex<f32> or complex<f64>). `exponent` is an index. Reducing the
+/// exponent mod n first keeps the angle in [0, 2*pi).
+Value buildRootOfUnity(OpBuilder &b, Location loc, Value exponent, int64_t n,
+                       bool inverse, double scale, ComplexType complexType);
+
+/// The cosine and sine (f64) of `2*pi*(exponent mod n)/n`.
+std::pair<Value, Value> buildCosSin(OpBuilder &b, Location loc, Value exponent,
+                                    int64_t n);
+
+/// A tensor of `shape` and `elementType` filled with zero (complex zero for
+/// complex element types).
+Value buildZeroTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                      Type elementType);
+
+/// The zero of a float or complex type.
+Value buildZero(OpBuilder &b, Location loc, Type type);
+
+/// Converts a float or complex scalar to `type` (extension or rounding).
+Value castScalar(OpBuilder &b, Location loc, Value value, Type type);
+
+/// Views the last axis of `value` (length N) as `sizes` (product N).
+Value expandLastDim(OpBuilder &b, Location loc, Value value,
+                    ArrayRef<int64_t> sizes);
+
+/// Folds the last `count` axes of `value` back into one.
+Value collapseTrailingDims(OpBuilder &b, Location loc, Value value,
+                           int64_t count);
+
+/// Applies `body` to the elements of same-shaped `inputs` (or, for inputs of
+/// lower rank, through the maps in `inputMaps` when given) and produces a
+/// tensor of `shape` x `resultType`.
+Value buildElementwise(
+    OpBuilder &b, Location loc, ValueRange inputs, ArrayRef<int64_t> shape,
+    Type resultType,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+    ArrayRef<AffineMap> inputMaps = {});
+
+/// Iterator types: `numParallel` parallel loops then `numReduction`
+/// reductions.
+SmallVector<utils::IteratorType> parallelThenReduction(int64_t numParallel,
+                                                       int64_t numReduction);
+
+} // namespace fftconv
+} // namespace mlir
+
+#endif // FFTCONV_CONVERSION_UTILS_LOWERINGUTILS_H

@@ -1,0 +1,25 @@
+//===- FFTConv.h - fftconv dialect ------------------------------*- C++ -*-===//
+//
+// The fftconv dialect: long convolutions, FFTs and kernel regularizers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FFTCONV_DIALECT_FFTCONV_IR_FFTCONV_H
+#define FFTCONV_DIALECT_FFTCONV_IR_FFTCONV_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "fftconv/Dialect/FFTConv/IR/FFTConvOpsDialect.h.inc"
+
+#include "fftconv/Dialect/FFTConv/IR/FFTConvEnums.h.inc"
+
+#define GET_OP_CLASSES
+#include "fftconv/Dialect/FFTConv/IR/FFTConvOps.h.inc"
+
+#endif // FFTCONV_DIALECT_FFTCONV_IR_FFTCONV_H

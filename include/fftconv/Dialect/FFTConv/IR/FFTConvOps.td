@@ -1,0 +1,248 @@
+//===- FFTConvOps.td - fftconv dialect operations ---------*- tablegen -*-===//
+//
+// The tensor-level dialect: what a user of a long-convolution model means.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FFTCONV_DIALECT_FFTCONV_IR_FFTCONVOPS_TD
+#define FFTCONV_DIALECT_FFTCONV_IR_FFTCONVOPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def FFTConv_Dialect : Dialect {
+  let name = "fftconv";
+  let cppNamespace = "::mlir::fftconv";
+  let summary = "Long convolutions, FFTs and kernel regularizers on tensors";
+  let description = [{
+    The `fftconv` dialect states long convolutions the way Hyena, H3, M2 and
+    FlashFFTConv use them: `y = u * k` over B x H sequences of length L, with
+    the causal or circular boundary, optional pre/post gates and an optional
+    skip term; the FFTs along the last axis with numpy's pad/crop and
+    normalization conventions; and FlashButterfly's kernel regularizers
+    (Squash and Smooth). Every op works on statically shaped ranked tensors.
+  }];
+}
+
+class FFTConv_Op<string mnemonic, list<Trait> traits = []>
+    : Op<FFTConv_Dialect, mnemonic, traits>;
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+def FFTConv_ConvMode : I32EnumAttr<"ConvMode", "boundary of a long convolution",
+    [I32EnumAttrCase<"Causal", 0, "causal">,
+     I32EnumAttrCase<"Circular", 1, "circular">]> {
+  let cppNamespace = "::mlir::fftconv";
+}
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def FFTConv_SequenceTensor : RankedTensorOf<[F16, BF16, F32]>;
+def FFTConv_F32Tensor : RankedTensorOf<[F32]>;
+def FFTConv_ComplexTensor : RankedTensorOf<[Complex<F32>]>;
+
+//===----------------------------------------------------------------------===//
+// ConvOp
+//===----------------------------------------------------------------------===//
+
+def FFTConv_ConvOp : FFTConv_Op<"conv", [Pure, AttrSizedOperandSegments]> {
+  let summary = "gated long convolution with optional skip term";
+  let description = [{
+    Convolves every sequence `u[b, h, :]` (length L) with the kernel of its
+    channel `k[h, :]` (length K, 1 <= K <= L; K < L is a partial
+    convolution). With `v = pregate * u` (or `v = u` without a pregate):
+
+    - `causal`:   `z[b,h,t] = sum_{j=0}^{min(t,K-1)} k[h,j] * v[b,h,t-j]`
+    - `circular`: `z[b,h,t] = sum_{j=0}^{K-1} k[h,j] * v[b,h,(t-j) mod L]`
+
+    then `z += D[h] * v[b,h,t]` when the skip `D` is given (H3's and Hyena's
+    `D` term, applied to the convolution's own input), and finally
+    `y = postgate * z` when a postgate is given. This is FlashFFTConv's
+    `y = postgate * ((pregate * u) * k)` and Hyena's `fftconv(v, k, D)`.
+
+    `u`, the gates and `y` share one type: `tensor<BxHxLxT>` with T one of
+    f16, bf16, f32. `k` is `tensor<HxKxf32>` and `D` is `tensor<Hxf32>`.
+    Arithmetic is done in f32 and rounded to T once, at the end.
+
+    Example:
+
+    ```mlir
+    %y = fftconv.conv causal %u, %k pregate %x1 postgate %x2 skip %d
+        : (tensor<2x4x1024xf16>, tensor<4x1024xf32>, tensor<2x4x1024xf16>,
+           tensor<2x4x1024xf16>, tensor<4xf32>) -> tensor<2x4x1024xf16>
+    ```
+  }];
+  let arguments = (ins FFTConv_ConvMode:$mode,
+                       FFTConv_SequenceTensor:$input,
+                       FFTConv_F32Tensor:$kernel,
+                       Optional<FFTConv_SequenceTensor>:$pregate,
+                       Optional<FFTConv_SequenceTensor>:$postgate,
+                       Optional<FFTConv_F32Tensor>:$skip);
+  let results = (outs FFTConv_SequenceTensor:$result);
+  let assemblyFormat = [{
+    $mode $input `,` $kernel (`pregate` $pregate^)? (`postgate` $postgate^)?
+    (`skip` $skip^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getBatchSize() { return getInput().getType().getDimSize(0); }
+    int64_t getNumChannels() { return getInput().getType().getDimSize(1); }
+    int64_t getSeqLen() { return getInput().getType().getDimSize(2); }
+    int64_t getKernelLen() { return getKernel().getType().getDimSize(1); }
+    bool isCausal() { return getMode() == ConvMode::Causal; }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// FFT ops
+//===----------------------------------------------------------------------===//
+
+class FFTConv_FFTOp<string mnemonic, Type inputType, Type resultType,
+                    list<Trait> traits = []>
+    : FFTConv_Op<mnemonic, !listconcat([Pure], traits)> {
+  let arguments = (ins inputType:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$n);
+  let results = (outs resultType:$result);
+  let assemblyFormat = [{
+    $input `n` `=` $n attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  code commonExtraClassDeclaration = [{
+    /// The length of the last axis that the transform produces.
+    int64_t getExpectedResultLength();
+  }];
+  let extraClassDeclaration = commonExtraClassDeclaration;
+}
+
+def FFTConv_FFTOp : FFTConv_FFTOp<"fft", FFTConv_ComplexTensor,
+                                  FFTConv_ComplexTensor> {
+  let summary = "discrete Fourier transform along the last axis";
+  let description = [{
+    `y[..., k] = sum_{j=0}^{n-1} x[..., j] * exp(-2*pi*i*j*k/n)` for
+    `k < n`, where `x` is the input's last axis zero-padded or cropped to
+    length `n`, exactly as `numpy.fft.fft(x, n)`. The result's last axis has
+    length `n`; the other axes are unchanged.
+
+    Example:
+
+    ```mlir
+    %y = fftconv.fft %x n = 64 : tensor<4x48xcomplex<f32>> -> tensor<4x64xcomplex<f32>>
+    ```
+  }];
+  let hasFolder = 1;
+}
+
+def FFTConv_IFFTOp : FFTConv_FFTOp<"ifft", FFTConv_ComplexTensor,
+                                   FFTConv_ComplexTensor> {
+  let summary = "inverse discrete Fourier transform along the last axis";
+  let description = [{
+    `y[..., t] = 1/n * sum_{k=0}^{n-1} x[..., k] * exp(+2*pi*i*k*t/n)` with
+    `x` padded or cropped to length `n`, exactly as `numpy.fft.ifft(x, n)`.
+    `ifft(fft(x, n), n)` folds to `x` when x's last axis has length `n`.
+
+    Example:
+
+    ```mlir
+    %x = fftconv.ifft %y n = 64 : tensor<4x64xcomplex<f32>> -> tensor<4x64xcomplex<f32>>
+    ```
+  }];
+  let hasFolder = 1;
+}
+
+def FFTConv_RFFTOp : FFTConv_FFTOp<"rfft", FFTConv_F32Tensor,
+                                   FFTConv_ComplexTensor> {
+  let summary = "real-input Fourier transform along the last axis";
+  let description = [{
+    The first `n/2 + 1` (integer division) outputs of the DFT of the real
+    input padded or cropped to length `n`, exactly as `numpy.fft.rfft(x, n)`.
+
+    Example:
+
+    ```mlir
+    %y = fftconv.rfft %x n = 64 : tensor<4x32xf32> -> tensor<4x33xcomplex<f32>>
+    ```
+  }];
+}
+
+def FFTConv_IRFFTOp : FFTConv_FFTOp<"irfft", FFTConv_ComplexTensor,
+                                    FFTConv_F32Tensor> {
+  let summary = "inverse of rfft: Hermitian spectrum to real signal";
+  let description = [{
+    Exactly `numpy.fft.irfft(x, n)`: the input's last axis is padded or
+    cropped to `n/2 + 1` bins, read as the non-negative half of a Hermitian
+    spectrum (the imaginary parts of bin 0 and, for even `n`, of bin `n/2`
+    are ignored), and the real inverse DFT of length `n` is returned,
+    normalized by `1/n`. `irfft(rfft(x, n), n)` folds to `x` when x's last
+    axis has length `n`.
+
+    Example:
+
+    ```mlir
+    %x = fftconv.irfft %y n = 64 : tensor<4x33xcomplex<f32>> -> tensor<4x64xf32>
+    ```
+  }];
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel regularizers
+//===----------------------------------------------------------------------===//
+
+def FFTConv_SquashOp : FFTConv_Op<"squash", [Pure, SameOperandsAndResultType]> {
+  let summary = "FlashButterfly's Squash regularizer (soft thresholding)";
+  let description = [{
+    `y = sign(k) * max(|k| - lambda, 0)` elementwise, with `lambda >= 0`.
+    It drives small kernel taps to exactly zero. Two squashes compose:
+    `squash(squash(k, a), b) = squash(k, a + b)`; `lambda = 0` is the
+    identity.
+
+    Example:
+
+    ```mlir
+    %y = fftconv.squash %k lambda = 1.0e-03 : tensor<4x1024xf32>
+    ```
+  }];
+  let arguments = (ins FFTConv_F32Tensor:$input, F32Attr:$lambda);
+  let results = (outs FFTConv_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `lambda` `=` $lambda attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def FFTConv_SmoothOp : FFTConv_Op<"smooth", [Pure, SameOperandsAndResultType]> {
+  let summary = "FlashButterfly's Smooth regularizer (average pooling)";
+  let description = [{
+    Average pooling of odd width `w = 2p + 1` with stride 1 along the last
+    axis: `y[..., t] = 1/w * sum_{j=-p}^{p} k[..., t + j]`. Edges: taps
+    outside the kernel count as zero and the divisor stays `w` (zero
+    padding, PyTorch's `avg_pool1d(k, w, 1, p)` with its default
+    `count_include_pad=True`, as FlashButterfly applies it). The length is
+    unchanged. Width 1 is the identity.
+
+    Example:
+
+    ```mlir
+    %y = fftconv.smooth %k width = 3 : tensor<4x1024xf32>
+    ```
+  }];
+  let arguments = (ins FFTConv_F32Tensor:$input, I64Attr:$width);
+  let results = (outs FFTConv_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `width` `=` $width attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // FFTCONV_DIALECT_FFTCONV_IR_FFTCONVOPS_TD

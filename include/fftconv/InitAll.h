@@ -1,0 +1,19 @@
+//===- InitAll.h - register everything of fftconv-mlir ----------*- C++ -*-===//
+
+#ifndef FFTCONV_INITALL_H
+#define FFTCONV_INITALL_H
+
+namespace mlir {
+class DialectRegistry;
+namespace fftconv {
+
+/// Inserts the fftconv and butterfly dialects into `registry`.
+void registerAllDialects(DialectRegistry &registry);
+
+/// Registers the project's passes and pipelines with the global registry.
+void registerAllPasses();
+
+} // namespace fftconv
+} // namespace mlir
+
+#endif // FFTCONV_INITALL_H

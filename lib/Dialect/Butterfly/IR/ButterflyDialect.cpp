@@ -1,0 +1,15 @@
+//===- ButterflyDialect.cpp - butterfly dialect -----------------*- C++ -*-===//
+
+#include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+
+using namespace mlir;
+using namespace mlir::butterfly;
+
+#include "fftconv/Dialect/Butterfly/IR/ButterflyOpsDialect.cpp.inc"
+
+void ButterflyDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "fftconv/Dialect/Butterfly/IR/ButterflyOps.cpp.inc"
+      >();
+}

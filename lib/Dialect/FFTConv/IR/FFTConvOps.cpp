@@ -1,0 +1,211 @@
+//===- FFTConvOps.cpp - fftconv operations ----------------------*- C++ -*-===//
+//
+// Verifiers, folders and canonicalization patterns of the fftconv ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::fftconv;
+
+/// Checks that `type` has `rank` (or at least `minRank` when `rank` < 0)
+/// static, non-empty dimensions; reports against `op` with `what` naming the
+/// value. Every later rule of the dialect reads static sizes.
+static LogicalResult verifyStaticShape(Operation *op, StringRef what,
+                                       RankedTensorType type, int64_t rank,
+                                       StringRef layout = "") {
+  if (rank >= 0 && type.getRank() != rank)
+    return op->emitOpError() << "expects " << what << " of rank " << rank
+                             << (layout.empty() ? "" : " (")
+                             << layout << (layout.empty() ? "" : ")")
+                             << ", got " << type;
+  if (type.getRank() < 1)
+    return op->emitOpError() << "expects " << what
+                             << " of rank at least 1, got " << type;
+  if (!type.hasStaticShape())
+    return op->emitOpError() << "expects " << what
+                             << " with a static shape, got " << type;
+  if (llvm::is_contained(type.getShape(), 0))
+    return op->emitOpError() << "expects " << what
+                             << " without empty dimensions, got " << type;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ConvOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConvOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  RankedTensorType kernelType = getKernel().getType();
+  if (failed(verifyStaticShape(*this, "input", inputType, 3, "B x H x L")) ||
+      failed(verifyStaticShape(*this, "kernel", kernelType, 2, "H x K")))
+    return failure();
+  if (kernelType.getDimSize(0) != getNumChannels())
+    return emitOpError() << "expects the kernel to have one row per channel: "
+                         << "input has H = " << getNumChannels()
+                         << " but kernel has " << kernelType.getDimSize(0);
+  if (getKernelLen() > getSeqLen())
+    return emitOpError() << "expects kernel length K = " << getKernelLen()
+                         << " to be at most the sequence length L = "
+                         << getSeqLen();
+  for (auto [gate, name] : {std::make_pair(getPregate(), "pregate"),
+                            std::make_pair(getPostgate(), "postgate")}) {
+    if (gate && gate.getType() != inputType)
+      return emitOpError() << "expects the " << name
+                           << " to have the input's type " << inputType
+                           << ", got " << gate.getType();
+  }
+  if (Value skip = getSkip()) {
+    auto skipType = cast<RankedTensorType>(skip.getType());
+    if (failed(verifyStaticShape(*this, "skip", skipType, 1, "H")))
+      return failure();
+    if (skipType.getDimSize(0) != getNumChannels())
+      return emitOpError() << "expects one skip weight per channel (H = "
+                           << getNumChannels() << "), got " << skipType;
+  }
+  if (getResult().getType() != inputType)
+    return emitOpError() << "expects the result to have the input's type "
+                         << inputType << ", got " << getResult().getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// FFT ops
+//===----------------------------------------------------------------------===//
+
+/// The shared rule of fft, ifft, rfft and irfft: the result keeps every
+/// leading axis of the input and has `expectedLength` on the last one.
+static LogicalResult verifyTransform(Operation *op, RankedTensorType inputType,
+                                     RankedTensorType resultType,
+                                     int64_t expectedLength) {
+  if (failed(verifyStaticShape(op, "input", inputType, -1)) ||
+      failed(verifyStaticShape(op, "result", resultType, -1)))
+    return failure();
+  if (inputType.getRank() != resultType.getRank() ||
+      inputType.getShape().drop_back() != resultType.getShape().drop_back())
+    return op->emitOpError()
+           << "expects the result to keep the input's leading dimensions: "
+           << inputType << " vs " << resultType;
+  if (resultType.getShape().back() != expectedLength)
+    return op->emitOpError() << "expects the result's last dimension to be "
+                             << expectedLength << ", got "
+                             << resultType.getShape().back();
+  return success();
+}
+
+int64_t FFTOp::getExpectedResultLength() { return getN(); }
+int64_t IFFTOp::getExpectedResultLength() { return getN(); }
+int64_t RFFTOp::getExpectedResultLength() { return getN() / 2 + 1; }
+int64_t IRFFTOp::getExpectedResultLength() { return getN(); }
+
+LogicalResult FFTOp::verify() {
+  return verifyTransform(*this, getInput().getType(), getResult().getType(),
+                         getExpectedResultLength());
+}
+LogicalResult IFFTOp::verify() {
+  return verifyTransform(*this, getInput().getType(), getResult().getType(),
+                         getExpectedResultLength());
+}
+LogicalResult RFFTOp::verify() {
+  return verifyTransform(*this, getInput().getType(), getResult().getType(),
+                         getExpectedResultLength());
+}
+LogicalResult IRFFTOp::verify() {
+  return verifyTransform(*this, getInput().getType(), getResult().getType(),
+                         getExpectedResultLength());
+}
+
+/// Folds `inverse(forward(x, n), n)` to `x` when nothing was padded or
+/// cropped on the way, i.e. when x already had the result's type.
+template <typename ForwardOp, typename InverseOp>
+static OpFoldResult foldInversePair(InverseOp op) {
+  auto forward = op.getInput().template getDefiningOp<ForwardOp>();
+  if (!forward || forward.getN() != op.getN() ||
+      forward.getInput().getType() != op.getResult().getType())
+    return {};
+  return forward.getInput();
+}
+
+OpFoldResult FFTOp::fold(FoldAdaptor) {
+  return foldInversePair<IFFTOp>(*this);
+}
+OpFoldResult IFFTOp::fold(FoldAdaptor) {
+  return foldInversePair<FFTOp>(*this);
+}
+OpFoldResult IRFFTOp::fold(FoldAdaptor) {
+  return foldInversePair<RFFTOp>(*this);
+}
+
+//===----------------------------------------------------------------------===//
+// SquashOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SquashOp::verify() {
+  if (failed(verifyStaticShape(*this, "input", getInput().getType(), -1)))
+    return failure();
+  float lambda = getLambda().convertToFloat();
+  if (!std::isfinite(lambda) || lambda < 0.0f)
+    return emitOpError() << "expects a finite threshold lambda >= 0, got "
+                         << lambda;
+  return success();
+}
+
+OpFoldResult SquashOp::fold(FoldAdaptor) {
+  if (getLambda().isZero())
+    return getInput();
+  return {};
+}
+
+namespace {
+/// squash(squash(k, a), b) = squash(k, a + b): soft thresholding by a, then
+/// by b, shrinks every magnitude by a + b and clamps at zero once.
+struct ComposeSquashes : OpRewritePattern<SquashOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SquashOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<SquashOp>();
+    if (!inner)
+      return failure();
+    float lambda = op.getLambda().convertToFloat() +
+                   inner.getLambda().convertToFloat();
+    rewriter.replaceOpWithNewOp<SquashOp>(op, op.getType(), inner.getInput(),
+                                          rewriter.getF32FloatAttr(lambda));
+    return success();
+  }
+};
+} // namespace
+
+void SquashOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                           MLIRContext *context) {
+  results.add<ComposeSquashes>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// SmoothOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SmoothOp::verify() {
+  if (failed(verifyStaticShape(*this, "input", getInput().getType(), -1)))
+    return failure();
+  int64_t width = getWidth();
+  if (width < 1 || width % 2 == 0)
+    return emitOpError() << "expects an odd width 2p+1 >= 1, got " << width;
+  return success();
+}
+
+OpFoldResult SmoothOp::fold(FoldAdaptor) {
+  if (getWidth() == 1)
+    return getInput();
+  return {};
+}
+
+#define GET_OP_CLASSES
+#include "fftconv/Dialect/FFTConv/IR/FFTConvOps.cpp.inc"

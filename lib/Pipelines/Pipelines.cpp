@@ -1,0 +1,46 @@
+//===- Pipelines.cpp - fftconv pass pipelines -------------------*- C++ -*-===//
+
+#include "fftconv/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+// Both dialects to linalg on tensors; bufferize with identity layouts at
+// function boundaries so that callers (mlir-runner's C interface) see plain
+// memrefs; free what bufferization allocated; loops; LLVM. Complex
+// arithmetic goes through arith first (convert-complex-to-standard) so that
+// only complex.create/re/im reach the LLVM conversion.
+static constexpr llvm::StringLiteral kCPUPipeline =
+    "fftconv-to-linalg,butterfly-to-linalg,canonicalize,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline,"
+    "func.func(convert-linalg-to-loops),convert-scf-to-cf,"
+    "expand-strided-metadata,lower-affine,convert-complex-to-standard,"
+    "arith-expand,convert-math-to-llvm,convert-math-to-libm,"
+    "convert-complex-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+    "finalize-memref-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
+    "reconcile-unrealized-casts";
+
+llvm::StringRef mlir::fftconv::getCPUPipelineText() { return kCPUPipeline; }
+
+void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
+  std::string error;
+  llvm::raw_string_ostream errorStream(error);
+  // The text is a constant of this file and every pass in it is registered
+  // before any pipeline is built, so a parse failure is a bug here.
+  if (failed(parsePassPipeline(kCPUPipeline, pm, errorStream)))
+    llvm::report_fatal_error(llvm::Twine("fftconv-to-cpu: ") + error);
+}
+
+void mlir::fftconv::registerCPUPipeline() {
+  PassPipelineRegistration<>(
+      "fftconv-to-cpu",
+      "Lower fftconv and butterfly programs to LLVM for mlir-runner "
+      "(the CPU reference path)",
+      [](OpPassManager &pm) { buildCPUPipeline(pm); });
+}
