@@ -1,0 +1,209 @@
+"""Float64 numpy oracle for every op of the fftconv and butterfly dialects.
+
+Each function states the op's semantics (see the op descriptions in
+include/fftconv/Dialect/*/IR/*Ops.td) in plain numpy, in float64 or
+complex128, independent of the compiler. Tests compare the compiler's CPU
+execution against these on random inputs.
+"""
+
+import numpy as np
+
+# --------------------------------------------------------------------------
+# Element types
+# --------------------------------------------------------------------------
+
+
+def bf16_bits(x):
+    """Rounds float values to bfloat16 (round to nearest even); returns the
+    16-bit patterns as uint16."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounding = 0x7FFF + ((bits >> 16) & 1)
+    return ((bits + rounding) >> 16).astype(np.uint16)
+
+
+def bf16_to_float(bits):
+    """The float64 values of bfloat16 bit patterns."""
+    wide = np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16
+    return wide.view(np.float32).astype(np.float64)
+
+
+def round_to(x, dtype):
+    """x rounded to `dtype` ('f32', 'f16', 'bf16'), returned as float64."""
+    if dtype == "f32":
+        return np.asarray(x, np.float32).astype(np.float64)
+    if dtype == "f16":
+        return np.asarray(x, np.float16).astype(np.float64)
+    if dtype == "bf16":
+        return bf16_to_float(bf16_bits(x))
+    raise ValueError(f"unknown element type {dtype!r}")
+
+
+def relative_error(y, ref):
+    """||y - ref|| / ||ref|| over all elements."""
+    y = np.asarray(y, dtype=np.complex128 if np.iscomplexobj(y) else np.float64)
+    ref = np.asarray(ref)
+    return float(np.linalg.norm((y - ref).ravel()) / np.linalg.norm(ref.ravel()))
+
+
+# --------------------------------------------------------------------------
+# fftconv dialect
+# --------------------------------------------------------------------------
+
+
+def conv(u, k, mode="causal", pregate=None, postgate=None, skip=None):
+    """fftconv.conv: u is B x H x L, k is H x K (K <= L), skip D is H.
+
+    v = pregate * u; z = v (*) k (causal: zero before t = 0; circular: mod L);
+    z += D * v; y = postgate * z.
+    """
+    u = np.asarray(u, np.float64)
+    k = np.asarray(k, np.float64)
+    length = u.shape[-1]
+    taps = k.shape[-1]
+    if taps > length:
+        raise ValueError("kernel longer than the sequence")
+    v = u if pregate is None else u * np.asarray(pregate, np.float64)
+    if mode == "causal":
+        n = length + taps  # >= L + K - 1: no wrap-around reaches t < L
+        z = np.fft.irfft(np.fft.rfft(v, n) * np.fft.rfft(k, n), n)[..., :length]
+    elif mode == "circular":
+        z = np.fft.irfft(np.fft.rfft(v, length) * np.fft.rfft(k, length), length)
+    else:
+        raise ValueError(f"unknown mode {mode!r}")
+    if skip is not None:
+        z = z + np.asarray(skip, np.float64)[:, None] * v
+    if postgate is not None:
+        z = z * np.asarray(postgate, np.float64)
+    return z
+
+
+def conv_direct(u, k, mode="causal"):
+    """The plain double loop of fftconv.conv without gates: an independent
+    check of `conv` on small sizes."""
+    u = np.asarray(u, np.float64)
+    k = np.asarray(k, np.float64)
+    length = u.shape[-1]
+    z = np.zeros_like(u)
+    for j in range(k.shape[-1]):
+        tap = k[:, j][None, :, None]
+        if mode == "causal":
+            z[..., j:] += tap * u[..., : length - j]
+        else:
+            z += tap * np.roll(u, j, axis=-1)
+    return z
+
+
+def fft(x, n):
+    return np.fft.fft(np.asarray(x, np.complex128), n)
+
+
+def ifft(x, n):
+    return np.fft.ifft(np.asarray(x, np.complex128), n)
+
+
+def rfft(x, n):
+    return np.fft.rfft(np.asarray(x, np.float64), n)
+
+
+def irfft(x, n):
+    return np.fft.irfft(np.asarray(x, np.complex128), n)
+
+
+def squash(k, lam):
+    """sign(k) * max(|k| - lambda, 0)."""
+    k = np.asarray(k, np.float64)
+    return np.sign(k) * np.maximum(np.abs(k) - lam, 0.0)
+
+
+def smooth(k, width):
+    """Average pooling of odd width along the last axis, zero padded, divisor
+    always `width`."""
+    if width < 1 or width % 2 == 0:
+        raise ValueError("width must be odd and positive")
+    k = np.asarray(k, np.float64)
+    half = width // 2
+    padded = np.pad(k, [(0, 0)] * (k.ndim - 1) + [(half, half)])
+    out = np.zeros_like(k)
+    for j in range(width):
+        out += padded[..., j : j + k.shape[-1]]
+    return out / width
+
+
+# --------------------------------------------------------------------------
+# butterfly dialect
+# --------------------------------------------------------------------------
+
+
+def dft(m, inverse=False):
+    """butterfly.dft: F[k][j] = exp(-2 pi i jk/m); inverse: conj(F)/m."""
+    jk = np.outer(np.arange(m), np.arange(m))
+    if inverse:
+        return np.exp(2j * np.pi * jk / m) / m
+    return np.exp(-2j * np.pi * jk / m)
+
+
+def kron(factor, x, stride):
+    """butterfly.kron: (I_a (x) F_m (x) I_c) x along the last axis; factor is
+    m x m or a x m x m (one block per outer index)."""
+    factor = np.asarray(factor, np.complex128)
+    x = np.asarray(x, np.complex128)
+    m = factor.shape[-1]
+    n = x.shape[-1]
+    a = n // (m * stride)
+    view = x.reshape(x.shape[:-1] + (a, m, stride))
+    if factor.ndim == 2:
+        y = np.einsum("kn,...inj->...ikj", factor, view)
+    else:
+        y = np.einsum("ikn,...inj->...ikj", factor, view)
+    return y.reshape(x.shape)
+
+
+def twiddle(x, rows, cols, inverse=False):
+    """butterfly.twiddle: x[..., i, k, j] * exp(-+2 pi i kj/(rows cols))."""
+    x = np.asarray(x, np.complex128)
+    n = x.shape[-1]
+    a = n // (rows * cols)
+    kj = np.outer(np.arange(rows), np.arange(cols))
+    sign = 1.0 if inverse else -1.0
+    w = np.exp(sign * 2j * np.pi * kj / (rows * cols))
+    view = x.reshape(x.shape[:-1] + (a, rows, cols))
+    return (view * w).reshape(x.shape)
+
+
+def permute(x, rows, cols):
+    """butterfly.permute: [..., a, rows, cols] -> [..., a, cols, rows]."""
+    x = np.asarray(x)
+    n = x.shape[-1]
+    a = n // (rows * cols)
+    view = x.reshape(x.shape[:-1] + (a, rows, cols))
+    return np.swapaxes(view, -1, -2).reshape(x.shape)
+
+
+def monarch_order(factors):
+    """src[p]: the natural-order index of the spectrum entry that Monarch
+    order stores at position p. Position (k1, ..., kp), row-major over the
+    factors, holds X[k1 + N1 k2 + N1 N2 k3 + ...]."""
+    factors = list(factors)
+    n = int(np.prod(factors))
+    digits = np.unravel_index(np.arange(n), factors)
+    src = np.zeros(n, dtype=np.int64)
+    weight = 1
+    for digit, size in zip(digits, factors):
+        src += weight * digit
+        weight *= size
+    return src
+
+
+def monarch(x, factors, inverse=False, permuted=False):
+    """butterfly.monarch: the DFT (or inverse DFT) of size prod(factors),
+    with the spectrum side in Monarch order when `permuted`."""
+    x = np.asarray(x, np.complex128)
+    src = monarch_order(factors)
+    if not inverse:
+        spectrum = np.fft.fft(x)
+        return spectrum[..., src] if permuted else spectrum
+    if permuted:
+        natural = np.empty_like(x)
+        natural[..., src] = x
+        x = natural
+    return np.fft.ifft(x)
