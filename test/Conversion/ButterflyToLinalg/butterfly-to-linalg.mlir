@@ -1,0 +1,62 @@
+// RUN: fftconv-opt %s -butterfly-to-linalg -split-input-file | FileCheck %s
+
+// CHECK-DAG: #[[FACTOR:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d2, d4)>
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func @kron
+// CHECK: %[[VIEW:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2, 3]] output_shape [2, 16, 16, 2]
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[FACTOR]], #[[IN]], #[[OUT]]]
+// CHECK-SAME: ins(%{{.*}}, %[[VIEW]]
+// CHECK: complex.mul
+// CHECK: complex.add
+// CHECK: tensor.collapse_shape %[[Y]] {{\[}}[0], [1, 2, 3]]
+func.func @kron(%x: tensor<2x512xcomplex<f32>>, %f: tensor<16x16xcomplex<f32>>) -> tensor<2x512xcomplex<f32>> {
+  %0 = butterfly.kron %f, %x stride = 2 : tensor<16x16xcomplex<f32>>, tensor<2x512xcomplex<f32>>
+  return %0 : tensor<2x512xcomplex<f32>>
+}
+
+// -----
+
+// One learned block per outer index: the factor map reads the block index.
+// CHECK-DAG: #[[BLOCKS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d4)>
+// CHECK-LABEL: func @kron_blocks
+// CHECK: linalg.generic {indexing_maps = [#[[BLOCKS]],
+func.func @kron_blocks(%x: tensor<2x64xcomplex<f32>>, %f: tensor<8x8x8xcomplex<f32>>) -> tensor<2x64xcomplex<f32>> {
+  %0 = butterfly.kron %f, %x stride = 1 : tensor<8x8x8xcomplex<f32>>, tensor<2x64xcomplex<f32>>
+  return %0 : tensor<2x64xcomplex<f32>>
+}
+
+// -----
+
+// CHECK-LABEL: func @permute
+// CHECK: %[[VIEW:.*]] = tensor.expand_shape %{{.*}} output_shape [2, 1, 16, 32]
+// CHECK: %[[T:.*]] = linalg.transpose ins(%[[VIEW]] : tensor<2x1x16x32xcomplex<f32>>) outs(%{{.*}} : tensor<2x1x32x16xcomplex<f32>>) permutation = [0, 1, 3, 2]
+// CHECK: tensor.collapse_shape %[[T]]
+func.func @permute(%x: tensor<2x512xcomplex<f32>>) -> tensor<2x512xcomplex<f32>> {
+  %0 = butterfly.permute %x rows = 16, cols = 32 : tensor<2x512xcomplex<f32>>
+  return %0 : tensor<2x512xcomplex<f32>>
+}
+
+// -----
+
+// CHECK-LABEL: func @dft_twiddle
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<16x16xcomplex<f32>>)
+// CHECK: math.cos
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x2x16x16xcomplex<f32>>)
+// CHECK: complex.mul
+func.func @dft_twiddle(%x: tensor<2x512xcomplex<f32>>) -> (tensor<16x16xcomplex<f32>>, tensor<2x512xcomplex<f32>>) {
+  %0 = butterfly.dft inverse : tensor<16x16xcomplex<f32>>
+  %1 = butterfly.twiddle %x rows = 16, cols = 16 : tensor<2x512xcomplex<f32>>
+  return %0, %1 : tensor<16x16xcomplex<f32>>, tensor<2x512xcomplex<f32>>
+}
+
+// -----
+
+// monarch is expanded into its stages on the way.
+// CHECK-LABEL: func @monarch
+// CHECK-COUNT-2: linalg.transpose
+// CHECK-NOT: butterfly.
+func.func @monarch(%x: tensor<2x64xcomplex<f32>>) -> tensor<2x64xcomplex<f32>> {
+  %0 = butterfly.monarch %x factors = [4, 4, 4] : tensor<2x64xcomplex<f32>>
+  return %0 : tensor<2x64xcomplex<f32>>
+}

@@ -1,0 +1,46 @@
+// RUN: fftconv-opt %s | fftconv-opt | FileCheck %s
+// RUN: fftconv-opt %s --mlir-print-op-generic | fftconv-opt | FileCheck %s
+
+// CHECK-LABEL: func @factors
+func.func @factors() -> (tensor<16x16xcomplex<f32>>, tensor<16x16xcomplex<f32>>) {
+  // CHECK: butterfly.dft : tensor<16x16xcomplex<f32>>
+  %0 = butterfly.dft : tensor<16x16xcomplex<f32>>
+  // CHECK: butterfly.dft inverse : tensor<16x16xcomplex<f32>>
+  %1 = butterfly.dft inverse : tensor<16x16xcomplex<f32>>
+  return %0, %1 : tensor<16x16xcomplex<f32>>, tensor<16x16xcomplex<f32>>
+}
+
+// The four-step F_256 = L (I_16 (x) F_16) T (F_16 (x) I_16), stage by stage.
+// CHECK-LABEL: func @four_step
+func.func @four_step(%x: tensor<8x256xcomplex<f32>>) -> tensor<8x256xcomplex<f32>> {
+  %f = butterfly.dft : tensor<16x16xcomplex<f32>>
+  // CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 16 : tensor<16x16xcomplex<f32>>, tensor<8x256xcomplex<f32>>
+  %0 = butterfly.kron %f, %x stride = 16 : tensor<16x16xcomplex<f32>>, tensor<8x256xcomplex<f32>>
+  // CHECK: butterfly.twiddle %{{.*}} rows = 16, cols = 16 : tensor<8x256xcomplex<f32>>
+  %1 = butterfly.twiddle %0 rows = 16, cols = 16 : tensor<8x256xcomplex<f32>>
+  %2 = butterfly.kron %f, %1 stride = 1 : tensor<16x16xcomplex<f32>>, tensor<8x256xcomplex<f32>>
+  // CHECK: butterfly.permute %{{.*}} rows = 16, cols = 16 : tensor<8x256xcomplex<f32>>
+  %3 = butterfly.permute %2 rows = 16, cols = 16 : tensor<8x256xcomplex<f32>>
+  return %3 : tensor<8x256xcomplex<f32>>
+}
+
+// CHECK-LABEL: func @learned
+func.func @learned(%x: tensor<2x64xcomplex<f32>>, %blocks: tensor<8x8x8xcomplex<f32>>)
+    -> tensor<2x64xcomplex<f32>> {
+  // CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 1 : tensor<8x8x8xcomplex<f32>>, tensor<2x64xcomplex<f32>>
+  %0 = butterfly.kron %blocks, %x stride = 1 : tensor<8x8x8xcomplex<f32>>, tensor<2x64xcomplex<f32>>
+  // CHECK: butterfly.twiddle %{{.*}} rows = 8, cols = 8 inverse
+  %1 = butterfly.twiddle %0 rows = 8, cols = 8 inverse : tensor<2x64xcomplex<f32>>
+  return %1 : tensor<2x64xcomplex<f32>>
+}
+
+// CHECK-LABEL: func @monarch
+func.func @monarch(%x: tensor<8x4096xcomplex<f32>>) -> tensor<8x4096xcomplex<f32>> {
+  // CHECK: butterfly.monarch %{{.*}} factors = [16, 16, 16] permuted : tensor<8x4096xcomplex<f32>>
+  %0 = butterfly.monarch %x factors = [16, 16, 16] permuted : tensor<8x4096xcomplex<f32>>
+  // CHECK: butterfly.monarch %{{.*}} factors = [16, 16, 16] inverse permuted : tensor<8x4096xcomplex<f32>>
+  %1 = butterfly.monarch %0 factors = [16, 16, 16] inverse permuted : tensor<8x4096xcomplex<f32>>
+  // CHECK: butterfly.monarch %{{.*}} factors = [64, 64] : tensor<8x4096xcomplex<f32>>
+  %2 = butterfly.monarch %1 factors = [64, 64] : tensor<8x4096xcomplex<f32>>
+  return %2 : tensor<8x4096xcomplex<f32>>
+}
