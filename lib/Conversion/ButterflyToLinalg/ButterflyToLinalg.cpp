@@ -68,8 +68,9 @@ struct KronLowering : OpRewritePattern<KronOp> {
     RankedTensorType type = op.getInput().getType();
     int64_t lead = type.getRank() - 1;
     int64_t size = op.getFactorSize();
-    Value view = expandLastDim(rewriter, loc, op.getInput(),
-                               {op.getNumBlocks(), size, int64_t(op.getStride())});
+    Value view =
+        expandLastDim(rewriter, loc, op.getInput(),
+                      {op.getNumBlocks(), size, int64_t(op.getStride())});
     auto viewType = cast<RankedTensorType>(view.getType());
     Value acc = buildZeroTensor(rewriter, loc, viewType.getShape(),
                                 type.getElementType());

@@ -45,11 +45,10 @@ Value castTensor(OpBuilder &b, Location loc, Value value, Type elementType) {
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getElementType() == elementType)
     return value;
-  return buildElementwise(
-      b, loc, value, type.getShape(), elementType,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        return castScalar(nb, nloc, args[0], elementType);
-      });
+  return buildElementwise(b, loc, value, type.getShape(), elementType,
+                          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                            return castScalar(nb, nloc, args[0], elementType);
+                          });
 }
 
 /// `value` with its last axis cropped to `length` (no-op if not longer).
@@ -64,8 +63,7 @@ Value cropLastDim(OpBuilder &b, Location loc, Value value, int64_t length) {
   for (int64_t size : type.getShape().drop_back())
     sizes.push_back(b.getIndexAttr(size));
   sizes.push_back(b.getIndexAttr(length));
-  return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes,
-                                        strides);
+  return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes, strides);
 }
 
 /// Builds `result[lead..., p] = sum_r term(x[lead..., r], p, r)` where the
@@ -99,9 +97,10 @@ Value buildLastAxisReduction(
         Value out = linalg::IndexOp::create(nb, nloc, rank - 1);
         Value reduced = linalg::IndexOp::create(nb, nloc, rank);
         Value value = term(nb, nloc, args[0], out, reduced);
-        Value sum = isa<ComplexType>(accType)
-                        ? Value(complex::AddOp::create(nb, nloc, args[1], value))
-                        : Value(arith::AddFOp::create(nb, nloc, args[1], value));
+        Value sum =
+            isa<ComplexType>(accType)
+                ? Value(complex::AddOp::create(nb, nloc, args[1], value))
+                : Value(arith::AddFOp::create(nb, nloc, args[1], value));
         linalg::YieldOp::create(nb, nloc, sum);
       });
   return generic.getResult(0);
@@ -167,8 +166,8 @@ struct ConvOpLowering : OpRewritePattern<ConvOp> {
             product = arith::SelectOp::create(nb, nloc, valid, product,
                                               buildZero(nb, nloc, f64));
           linalg::YieldOp::create(
-              nb, nloc, arith::AddFOp::create(nb, nloc, args[1], product)
-                            .getResult());
+              nb, nloc,
+              arith::AddFOp::create(nb, nloc, args[1], product).getResult());
         });
 
     // Epilogue: skip term, postgate, rounding to the element type.
@@ -186,8 +185,8 @@ struct ConvOpLowering : OpRewritePattern<ConvOp> {
     int uPos = addInput(skip ? input : Value(), identity);
     int prePos = addInput(skip ? pregate : Value(), identity);
     int postPos = addInput(op.getPostgate(), identity);
-    int skipPos = addInput(
-        skip, AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx));
+    int skipPos =
+        addInput(skip, AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx));
     Value result = buildElementwise(
         rewriter, loc, inputs, inputType.getShape(), elementType,
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
@@ -195,8 +194,8 @@ struct ConvOpLowering : OpRewritePattern<ConvOp> {
           if (skipPos >= 0) {
             Value v = castScalar(nb, nloc, args[uPos], f64);
             if (prePos >= 0)
-              v = arith::MulFOp::create(nb, nloc, v,
-                                        castScalar(nb, nloc, args[prePos], f64));
+              v = arith::MulFOp::create(
+                  nb, nloc, v, castScalar(nb, nloc, args[prePos], f64));
             Value d = castScalar(nb, nloc, args[skipPos], f64);
             z = arith::AddFOp::create(nb, nloc, z,
                                       arith::MulFOp::create(nb, nloc, d, v));
@@ -232,15 +231,15 @@ struct ComplexDFTLowering : OpRewritePattern<OpTy> {
         rewriter, loc, input, n, c64,
         [&](OpBuilder &nb, Location nloc, Value x, Value k, Value j) {
           Value exponent = arith::MulIOp::create(nb, nloc, k, j);
-          Value w = buildRootOfUnity(nb, nloc, exponent, n, Inverse, scale,
-                                     c64);
-          return complex::MulOp::create(nb, nloc,
-                                        castScalar(nb, nloc, x, c64), w)
+          Value w =
+              buildRootOfUnity(nb, nloc, exponent, n, Inverse, scale, c64);
+          return complex::MulOp::create(nb, nloc, castScalar(nb, nloc, x, c64),
+                                        w)
               .getResult();
         });
-    rewriter.replaceOp(
-        op, castTensor(rewriter, loc, acc,
-                       op.getResult().getType().getElementType()));
+    rewriter.replaceOp(op,
+                       castTensor(rewriter, loc, acc,
+                                  op.getResult().getType().getElementType()));
     return success();
   }
 };
@@ -267,9 +266,9 @@ struct RFFTLowering : OpRewritePattern<RFFTOp> {
               nb, nloc, arith::MulFOp::create(nb, nloc, x64, sin));
           return complex::CreateOp::create(nb, nloc, c64, re, im).getResult();
         });
-    rewriter.replaceOp(
-        op, castTensor(rewriter, loc, acc,
-                       op.getResult().getType().getElementType()));
+    rewriter.replaceOp(op,
+                       castTensor(rewriter, loc, acc,
+                                  op.getResult().getType().getElementType()));
     return success();
   }
 };
@@ -292,8 +291,10 @@ struct IRFFTLowering : OpRewritePattern<IRFFTOp> {
           Value exponent = arith::MulIOp::create(nb, nloc, k, t);
           auto [cos, sin] = buildCosSin(nb, nloc, exponent, n);
           Type f32 = cast<ComplexType>(x.getType()).getElementType();
-          Value re = castScalar(nb, nloc, complex::ReOp::create(nb, nloc, f32, x), f64);
-          Value im = castScalar(nb, nloc, complex::ImOp::create(nb, nloc, f32, x), f64);
+          Value re = castScalar(nb, nloc,
+                                complex::ReOp::create(nb, nloc, f32, x), f64);
+          Value im = castScalar(nb, nloc,
+                                complex::ImOp::create(nb, nloc, f32, x), f64);
           Value value = arith::SubFOp::create(
               nb, nloc, arith::MulFOp::create(nb, nloc, re, cos),
               arith::MulFOp::create(nb, nloc, im, sin));
@@ -304,8 +305,8 @@ struct IRFFTLowering : OpRewritePattern<IRFFTOp> {
               nb, nloc,
               arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, k,
                                     zero),
-              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq,
-                                    twiceK, nIndex));
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, twiceK,
+                                    nIndex));
           Value single = arith::ConstantOp::create(
               nb, nloc, nb.getF64FloatAttr(1.0 / double(n)));
           Value twice = arith::ConstantOp::create(
@@ -314,9 +315,9 @@ struct IRFFTLowering : OpRewritePattern<IRFFTOp> {
               arith::SelectOp::create(nb, nloc, selfMirrored, single, twice);
           return arith::MulFOp::create(nb, nloc, value, weight).getResult();
         });
-    rewriter.replaceOp(
-        op, castTensor(rewriter, loc, acc,
-                       op.getResult().getType().getElementType()));
+    rewriter.replaceOp(op,
+                       castTensor(rewriter, loc, acc,
+                                  op.getResult().getType().getElementType()));
     return success();
   }
 };
@@ -383,7 +384,8 @@ struct SmoothLowering : OpRewritePattern<SmoothOp> {
           Value half = arith::ConstantIndexOp::create(nb, nloc, width / 2);
           Value len = arith::ConstantIndexOp::create(nb, nloc, length);
           Value zeroIndex = arith::ConstantIndexOp::create(nb, nloc, 0);
-          Value reach = arith::AddIOp::create(nb, nloc, idx[rank - 1], idx[rank]);
+          Value reach =
+              arith::AddIOp::create(nb, nloc, idx[rank - 1], idx[rank]);
           Value src = arith::SubIOp::create(nb, nloc, reach, half);
           Value valid = arith::AndIOp::create(
               nb, nloc,
@@ -392,17 +394,18 @@ struct SmoothLowering : OpRewritePattern<SmoothOp> {
               arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ult, src,
                                     len));
           SmallVector<Value> at(ArrayRef<Value>(idx).take_front(rank - 1));
-          at.push_back(arith::SelectOp::create(nb, nloc, valid, src, zeroIndex));
+          at.push_back(
+              arith::SelectOp::create(nb, nloc, valid, src, zeroIndex));
           Value x = castScalar(
               nb, nloc, tensor::ExtractOp::create(nb, nloc, input, at), f64);
           x = arith::SelectOp::create(nb, nloc, valid, x,
                                       buildZero(nb, nloc, f64));
           linalg::YieldOp::create(
-              nb, nloc, arith::AddFOp::create(nb, nloc, args[1], x).getResult());
+              nb, nloc,
+              arith::AddFOp::create(nb, nloc, args[1], x).getResult());
         });
     Value result = buildElementwise(
-        rewriter, loc, sum.getResult(0), type.getShape(),
-        type.getElementType(),
+        rewriter, loc, sum.getResult(0), type.getShape(), type.getElementType(),
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
           Value inverseWidth = arith::ConstantOp::create(
               nb, nloc, nb.getF64FloatAttr(1.0 / double(width)));

@@ -21,7 +21,8 @@ std::pair<Value, Value> mlir::fftconv::buildCosSin(OpBuilder &b, Location loc,
   Value step = arith::ConstantOp::create(
       b, loc, b.getF64FloatAttr(2.0 * llvm::numbers::pi / double(n)));
   Value angle = arith::MulFOp::create(b, loc, asFloat, step);
-  return {math::CosOp::create(b, loc, angle), math::SinOp::create(b, loc, angle)};
+  return {math::CosOp::create(b, loc, angle),
+          math::SinOp::create(b, loc, angle)};
 }
 
 Value mlir::fftconv::buildRootOfUnity(OpBuilder &b, Location loc,
@@ -54,10 +55,10 @@ Value mlir::fftconv::castScalar(OpBuilder &b, Location loc, Value value,
     return value;
   if (auto toComplex = dyn_cast<ComplexType>(type)) {
     auto fromComplex = cast<ComplexType>(from);
-    Value re = complex::ReOp::create(b, loc, fromComplex.getElementType(),
-                                     value);
-    Value im = complex::ImOp::create(b, loc, fromComplex.getElementType(),
-                                     value);
+    Value re =
+        complex::ReOp::create(b, loc, fromComplex.getElementType(), value);
+    Value im =
+        complex::ImOp::create(b, loc, fromComplex.getElementType(), value);
     re = castScalar(b, loc, re, toComplex.getElementType());
     im = castScalar(b, loc, im, toComplex.getElementType());
     return complex::CreateOp::create(b, loc, toComplex, re, im);

@@ -16,12 +16,11 @@ using namespace mlir::butterfly;
 static LogicalResult verifyStaticTensor(Operation *op, StringRef what,
                                         RankedTensorType type) {
   if (type.getRank() < 1)
-    return op->emitOpError() << "expects " << what
-                             << " of rank at least 1, got " << type;
-  if (!type.hasStaticShape() || llvm::is_contained(type.getShape(), 0))
     return op->emitOpError()
-           << "expects " << what << " with a static non-empty shape, got "
-           << type;
+           << "expects " << what << " of rank at least 1, got " << type;
+  if (!type.hasStaticShape() || llvm::is_contained(type.getShape(), 0))
+    return op->emitOpError() << "expects " << what
+                             << " with a static non-empty shape, got " << type;
   return success();
 }
 

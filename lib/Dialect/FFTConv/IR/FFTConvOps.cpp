@@ -23,18 +23,17 @@ static LogicalResult verifyStaticShape(Operation *op, StringRef what,
                                        StringRef layout = "") {
   if (rank >= 0 && type.getRank() != rank)
     return op->emitOpError() << "expects " << what << " of rank " << rank
-                             << (layout.empty() ? "" : " (")
-                             << layout << (layout.empty() ? "" : ")")
-                             << ", got " << type;
+                             << (layout.empty() ? "" : " (") << layout
+                             << (layout.empty() ? "" : ")") << ", got " << type;
   if (type.getRank() < 1)
-    return op->emitOpError() << "expects " << what
-                             << " of rank at least 1, got " << type;
+    return op->emitOpError()
+           << "expects " << what << " of rank at least 1, got " << type;
   if (!type.hasStaticShape())
-    return op->emitOpError() << "expects " << what
-                             << " with a static shape, got " << type;
+    return op->emitOpError()
+           << "expects " << what << " with a static shape, got " << type;
   if (llvm::is_contained(type.getShape(), 0))
-    return op->emitOpError() << "expects " << what
-                             << " without empty dimensions, got " << type;
+    return op->emitOpError()
+           << "expects " << what << " without empty dimensions, got " << type;
   return success();
 }
 
@@ -95,9 +94,9 @@ static LogicalResult verifyTransform(Operation *op, RankedTensorType inputType,
            << "expects the result to keep the input's leading dimensions: "
            << inputType << " vs " << resultType;
   if (resultType.getShape().back() != expectedLength)
-    return op->emitOpError() << "expects the result's last dimension to be "
-                             << expectedLength << ", got "
-                             << resultType.getShape().back();
+    return op->emitOpError()
+           << "expects the result's last dimension to be " << expectedLength
+           << ", got " << resultType.getShape().back();
   return success();
 }
 
@@ -134,12 +133,8 @@ static OpFoldResult foldInversePair(InverseOp op) {
   return forward.getInput();
 }
 
-OpFoldResult FFTOp::fold(FoldAdaptor) {
-  return foldInversePair<IFFTOp>(*this);
-}
-OpFoldResult IFFTOp::fold(FoldAdaptor) {
-  return foldInversePair<FFTOp>(*this);
-}
+OpFoldResult FFTOp::fold(FoldAdaptor) { return foldInversePair<IFFTOp>(*this); }
+OpFoldResult IFFTOp::fold(FoldAdaptor) { return foldInversePair<FFTOp>(*this); }
 OpFoldResult IRFFTOp::fold(FoldAdaptor) {
   return foldInversePair<RFFTOp>(*this);
 }
@@ -174,8 +169,8 @@ struct ComposeSquashes : OpRewritePattern<SquashOp> {
     auto inner = op.getInput().getDefiningOp<SquashOp>();
     if (!inner)
       return failure();
-    float lambda = op.getLambda().convertToFloat() +
-                   inner.getLambda().convertToFloat();
+    float lambda =
+        op.getLambda().convertToFloat() + inner.getLambda().convertToFloat();
     rewriter.replaceOpWithNewOp<SquashOp>(op, op.getType(), inner.getInput(),
                                           rewriter.getF32FloatAttr(lambda));
     return success();
