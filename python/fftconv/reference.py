@@ -207,3 +207,78 @@ def monarch(x, factors, inverse=False, permuted=False):
         natural[..., src] = x
         x = natural
     return np.fft.ifft(x)
+
+
+# --------------------------------------------------------------------------
+# Real-input trick (butterfly dialect)
+# --------------------------------------------------------------------------
+
+
+def pack_real(x, half):
+    """butterfly.pack_real: x zero-padded to 2*half, z[j] = x[2j] + i x[2j+1]."""
+    x = np.asarray(x, np.float64)
+    padded = np.zeros(x.shape[:-1] + (2 * half,))
+    padded[..., : x.shape[-1]] = x
+    return padded[..., 0::2] + 1j * padded[..., 1::2]
+
+
+def unpack_real(z, length):
+    """butterfly.unpack_real: y[2j] = Re z[j], y[2j+1] = Im z[j], first `length`."""
+    z = np.asarray(z, np.complex128)
+    y = np.empty(z.shape[:-1] + (2 * z.shape[-1],))
+    y[..., 0::2] = z.real
+    y[..., 1::2] = z.imag
+    return y[..., :length]
+
+
+def _real_trick_ab(half, k):
+    w = np.exp(-2j * np.pi * k / (2 * half))
+    return 0.5 * (1 - 1j * w), 0.5 * (1 + 1j * w)
+
+
+def real_spectrum(x, inverse=False):
+    """butterfly.real_spectrum: Z (length M) -> X (M + 1 bins), or back."""
+    x = np.asarray(x, np.complex128)
+    if not inverse:
+        half = x.shape[-1]
+        k = np.arange(half + 1)
+        a, b = _real_trick_ab(half, k)
+        return a * x[..., k % half] + b * np.conj(x[..., (half - k) % half])
+    half = x.shape[-1] - 1
+    x = x.copy()
+    x[..., 0] = x[..., 0].real
+    x[..., half] = x[..., half].real
+    k = np.arange(half)
+    mirror = np.conj(x[..., half - k])
+    w_inv = np.exp(2j * np.pi * k / (2 * half))
+    return 0.5 * (x[..., k] + mirror) + 0.5j * w_inv * (x[..., k] - mirror)
+
+
+def conv_spectrum(kf):
+    """butterfly.conv_spectrum: H x (M+1) bins of rfft(k, 2M) -> H x 2 x M."""
+    kf = np.asarray(kf, np.complex128)
+    half = kf.shape[-1] - 1
+    k = np.arange(half)
+    a, b = _real_trick_ab(half, k)
+    am, bm = _real_trick_ab(half, half - k)
+    w_inv = np.exp(2j * np.pi * k / (2 * half))
+    c1, c2 = 0.5 * (1 + 1j * w_inv), 0.5 * (1 - 1j * w_inv)
+    mirror = np.conj(kf[..., half - k])
+    coef_a = c1 * kf[..., k] * a + c2 * mirror * np.conj(bm)
+    coef_b = c1 * kf[..., k] * b + c2 * mirror * np.conj(am)
+    return np.stack([coef_a, coef_b], axis=-2)
+
+
+def hermitian_mul(x, coefficients, factors=None):
+    """butterfly.hermitian_mul: y[p] = A[p] x[p] + B[p] conj(x[s(p)])."""
+    x = np.asarray(x, np.complex128)
+    coefficients = np.asarray(coefficients, np.complex128)
+    half = x.shape[-1]
+    if factors is None:
+        partner = (half - np.arange(half)) % half
+    else:
+        freq = monarch_order(factors)
+        position = np.empty(half, dtype=np.int64)
+        position[freq] = np.arange(half)
+        partner = position[(half - freq) % half]
+    return coefficients[:, 0, :] * x + coefficients[:, 1, :] * np.conj(x[..., partner])

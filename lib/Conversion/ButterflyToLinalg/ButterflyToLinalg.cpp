@@ -171,6 +171,338 @@ struct PermuteLowering : OpRewritePattern<PermuteOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Real-input transforms: index-driven generics that gather with
+// tensor.extract, computed in complex<f64> and rounded once.
+//===----------------------------------------------------------------------===//
+
+/// The loop indices of an index-driven generic over `rank` dims.
+SmallVector<Value> loopIndices(OpBuilder &b, Location loc, int64_t rank) {
+  SmallVector<Value> indices;
+  for (int64_t d = 0; d < rank; ++d)
+    indices.push_back(linalg::IndexOp::create(b, loc, d));
+  return indices;
+}
+
+Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value complexConstant(OpBuilder &b, Location loc, double re, double im,
+                      ComplexType type) {
+  auto partType = cast<FloatType>(type.getElementType());
+  Value r = arith::ConstantOp::create(b, loc, b.getFloatAttr(partType, re));
+  Value i = arith::ConstantOp::create(b, loc, b.getFloatAttr(partType, im));
+  return complex::CreateOp::create(b, loc, type, r, i);
+}
+
+/// `x` at `lead..., index` along the last axis, cast to complex<f64>.
+Value extractComplex(OpBuilder &b, Location loc, Value tensor,
+                     ArrayRef<Value> lead, Value index) {
+  SmallVector<Value> at(lead);
+  at.push_back(index);
+  Value value = tensor::ExtractOp::create(b, loc, tensor, at);
+  return castScalar(b, loc, value, ComplexType::get(b.getF64Type()));
+}
+
+/// x[..., 2j] + i x[..., 2j+1], zero past the input's end.
+struct PackRealLowering : OpRewritePattern<PackRealOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PackRealOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getResult().getType();
+    int64_t rank = type.getRank();
+    int64_t length = op.getInput().getType().getShape().back();
+    Value input = op.getInput();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), ValueRange(), type.getShape(),
+        type.getElementType(), [&](OpBuilder &b, Location loc, ValueRange) {
+          SmallVector<Value> idx = loopIndices(b, loc, rank);
+          Value zeroIndex = indexConstant(b, loc, 0);
+          Value zero = buildZero(b, loc, b.getF32Type());
+          auto readAt = [&](Value t) {
+            Value inside =
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, t,
+                                      indexConstant(b, loc, length));
+            SmallVector<Value> at(ArrayRef<Value>(idx).drop_back());
+            at.push_back(arith::SelectOp::create(b, loc, inside, t, zeroIndex));
+            Value value = tensor::ExtractOp::create(b, loc, input, at);
+            return arith::SelectOp::create(b, loc, inside, value, zero)
+                .getResult();
+          };
+          Value even = arith::MulIOp::create(b, loc, idx.back(),
+                                             indexConstant(b, loc, 2));
+          Value odd =
+              arith::AddIOp::create(b, loc, even, indexConstant(b, loc, 1));
+          return complex::CreateOp::create(b, loc, type.getElementType(),
+                                           readAt(even), readAt(odd))
+              .getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// y[t] = Re z[t/2] (t even) or Im z[t/2] (t odd).
+struct UnpackRealLowering : OpRewritePattern<UnpackRealOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(UnpackRealOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getResult().getType();
+    int64_t rank = type.getRank();
+    Value input = op.getInput();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), ValueRange(), type.getShape(),
+        type.getElementType(), [&](OpBuilder &b, Location loc, ValueRange) {
+          SmallVector<Value> idx = loopIndices(b, loc, rank);
+          Value two = indexConstant(b, loc, 2);
+          SmallVector<Value> at(ArrayRef<Value>(idx).drop_back());
+          at.push_back(arith::DivUIOp::create(b, loc, idx.back(), two));
+          Value z = tensor::ExtractOp::create(b, loc, input, at);
+          Type f32 = b.getF32Type();
+          Value re = complex::ReOp::create(b, loc, f32, z);
+          Value im = complex::ImOp::create(b, loc, f32, z);
+          Value isEven = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq,
+              arith::RemUIOp::create(b, loc, idx.back(), two),
+              indexConstant(b, loc, 0));
+          return arith::SelectOp::create(b, loc, isEven, re, im).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// The real-input trick's twiddle factors w^k (and w^-k) with w the
+/// (2M)-th root of unity, and i, in complex<f64>.
+struct RealTrickTerms {
+  Value wk, wkInverse, i, half, one;
+};
+
+RealTrickTerms buildRealTrickTerms(OpBuilder &b, Location loc, Value k,
+                                   int64_t half) {
+  auto c64 = ComplexType::get(b.getF64Type());
+  return {buildRootOfUnity(b, loc, k, 2 * half, false, 1.0, c64),
+          buildRootOfUnity(b, loc, k, 2 * half, true, 1.0, c64),
+          complexConstant(b, loc, 0.0, 1.0, c64),
+          complexConstant(b, loc, 0.5, 0.0, c64),
+          complexConstant(b, loc, 1.0, 0.0, c64)};
+}
+
+/// (1 + sign * i * w) / 2.
+Value halfOnePlusIW(OpBuilder &b, Location loc, const RealTrickTerms &t,
+                    Value w, bool plus) {
+  Value iw = complex::MulOp::create(b, loc, t.i, w);
+  Value sum = plus ? Value(complex::AddOp::create(b, loc, t.one, iw))
+                   : Value(complex::SubOp::create(b, loc, t.one, iw));
+  return complex::MulOp::create(b, loc, t.half, sum);
+}
+
+struct RealSpectrumLowering : OpRewritePattern<RealSpectrumOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RealSpectrumOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getResult().getType();
+    int64_t rank = type.getRank();
+    int64_t half = op.getHalfLength();
+    bool inverse = op.getInverse();
+    Value input = op.getInput();
+    auto resultElement = type.getElementType();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), ValueRange(), type.getShape(), resultElement,
+        [&](OpBuilder &b, Location loc, ValueRange) {
+          SmallVector<Value> idx = loopIndices(b, loc, rank);
+          ArrayRef<Value> lead = ArrayRef<Value>(idx).drop_back();
+          Value k = idx.back();
+          Value m = indexConstant(b, loc, half);
+          RealTrickTerms t = buildRealTrickTerms(b, loc, k, half);
+          Value mirror = arith::SubIOp::create(b, loc, m, k);
+          Value value;
+          if (!inverse) {
+            // X[k] = a_k Z[k mod M] + b_k conj(Z[(M - k) mod M]).
+            Value z = extractComplex(b, loc, input, lead,
+                                     arith::RemUIOp::create(b, loc, k, m));
+            Value zm = extractComplex(
+                b, loc, input, lead, arith::RemUIOp::create(b, loc, mirror, m));
+            Value a = halfOnePlusIW(b, loc, t, t.wk, /*plus=*/false);
+            Value bk = halfOnePlusIW(b, loc, t, t.wk, /*plus=*/true);
+            value = complex::AddOp::create(
+                b, loc, complex::MulOp::create(b, loc, a, z),
+                complex::MulOp::create(b, loc, bk,
+                                       complex::ConjOp::create(b, loc, zm)));
+          } else {
+            // Zy[k] = (X[k] + conj(X[M-k]))/2 + i w^-k (X[k] - conj(X[M-k]))/2,
+            // with only the real parts of X[0] and X[M] (read at k = 0).
+            Value x = extractComplex(b, loc, input, lead, k);
+            Value xm = extractComplex(b, loc, input, lead, mirror);
+            Value atZero = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::eq, k, indexConstant(b, loc, 0));
+            auto realPart = [&](Value c) {
+              Type f64 = b.getF64Type();
+              Value re = complex::ReOp::create(b, loc, f64, c);
+              Value real = complex::CreateOp::create(b, loc, c.getType(), re,
+                                                     buildZero(b, loc, f64));
+              return arith::SelectOp::create(b, loc, atZero, real, c)
+                  .getResult();
+            };
+            x = realPart(x);
+            Value xmConj = complex::ConjOp::create(b, loc, realPart(xm));
+            Value sum = complex::AddOp::create(b, loc, x, xmConj);
+            Value diff = complex::SubOp::create(b, loc, x, xmConj);
+            Value rotated = complex::MulOp::create(
+                b, loc, complex::MulOp::create(b, loc, t.i, t.wkInverse), diff);
+            value = complex::MulOp::create(
+                b, loc, t.half, complex::AddOp::create(b, loc, sum, rotated));
+          }
+          return castScalar(b, loc, value, resultElement);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ConvSpectrumLowering : OpRewritePattern<ConvSpectrumOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvSpectrumOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getResult().getType();
+    int64_t half = type.getDimSize(2);
+    Value input = op.getInput();
+    auto resultElement = type.getElementType();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), ValueRange(), type.getShape(), resultElement,
+        [&](OpBuilder &b, Location loc, ValueRange) {
+          SmallVector<Value> idx = loopIndices(b, loc, 3);
+          Value h = idx[0], row = idx[1], k = idx[2];
+          Value m = indexConstant(b, loc, half);
+          Value mirror = arith::SubIOp::create(b, loc, m, k);
+          RealTrickTerms t = buildRealTrickTerms(b, loc, k, half);
+          RealTrickTerms tm = buildRealTrickTerms(b, loc, mirror, half);
+          Value kf = extractComplex(b, loc, input, {h}, k);
+          Value kfMirror = complex::ConjOp::create(
+              b, loc, extractComplex(b, loc, input, {h}, mirror));
+          Value c1 = halfOnePlusIW(b, loc, t, t.wkInverse, /*plus=*/true);
+          Value c2 = halfOnePlusIW(b, loc, t, t.wkInverse, /*plus=*/false);
+          // A: a_k and conj(b_{M-k}); B: b_k and conj(a_{M-k}).
+          Value isB = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            row, indexConstant(b, loc, 1));
+          Value first = arith::SelectOp::create(
+              b, loc, isB, halfOnePlusIW(b, loc, t, t.wk, /*plus=*/true),
+              halfOnePlusIW(b, loc, t, t.wk, /*plus=*/false));
+          Value second = arith::SelectOp::create(
+              b, loc, isB, halfOnePlusIW(b, loc, tm, tm.wk, /*plus=*/false),
+              halfOnePlusIW(b, loc, tm, tm.wk, /*plus=*/true));
+          second = complex::ConjOp::create(b, loc, second);
+          Value value = complex::AddOp::create(
+              b, loc,
+              complex::MulOp::create(b, loc, c1,
+                                     complex::MulOp::create(b, loc, kf, first)),
+              complex::MulOp::create(
+                  b, loc, c2,
+                  complex::MulOp::create(b, loc, kfMirror, second)));
+          return castScalar(b, loc, value, resultElement);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// The position holding frequency (M - k) mod M when `position` holds k, in
+/// natural order or in the Monarch order of `factors`.
+Value buildMirrorPosition(OpBuilder &b, Location loc, Value position,
+                          int64_t length,
+                          std::optional<ArrayRef<int64_t>> factors) {
+  Value m = indexConstant(b, loc, length);
+  auto mirror = [&](Value frequency) -> Value {
+    return arith::RemUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, m, frequency), m);
+  };
+  if (!factors)
+    return mirror(position);
+  // Frequency of the position: its row-major digits weigh 1, N1, N1 N2, ...
+  Value frequency = indexConstant(b, loc, 0);
+  Value rest = position;
+  int64_t stride = length, place = 1;
+  for (int64_t factor : *factors) {
+    stride /= factor;
+    Value digit =
+        arith::DivUIOp::create(b, loc, rest, indexConstant(b, loc, stride));
+    rest = arith::RemUIOp::create(b, loc, rest, indexConstant(b, loc, stride));
+    frequency = arith::AddIOp::create(
+        b, loc, frequency,
+        arith::MulIOp::create(b, loc, digit, indexConstant(b, loc, place)));
+    place *= factor;
+  }
+  // And back: the mirrored frequency's digits, least significant first.
+  Value target = mirror(frequency);
+  Value result = indexConstant(b, loc, 0);
+  stride = length;
+  for (int64_t factor : *factors) {
+    stride /= factor;
+    Value digit =
+        arith::RemUIOp::create(b, loc, target, indexConstant(b, loc, factor));
+    target =
+        arith::DivUIOp::create(b, loc, target, indexConstant(b, loc, factor));
+    result = arith::AddIOp::create(
+        b, loc, result,
+        arith::MulIOp::create(b, loc, digit, indexConstant(b, loc, stride)));
+  }
+  return result;
+}
+
+struct HermitianMulLowering : OpRewritePattern<HermitianMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(HermitianMulOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getResult().getType();
+    int64_t length = type.getDimSize(2);
+    Value input = op.getInput(), coefficients = op.getCoefficients();
+    std::optional<ArrayRef<int64_t>> factors = op.getFactors();
+    auto element = type.getElementType();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), ValueRange(), type.getShape(), element,
+        [&](OpBuilder &b, Location loc, ValueRange) {
+          SmallVector<Value> idx = loopIndices(b, loc, 3);
+          Value batch = idx[0], h = idx[1], p = idx[2];
+          Value partner = buildMirrorPosition(b, loc, p, length, factors);
+          Value x = extractComplex(b, loc, input, {batch, h}, p);
+          Value xm = extractComplex(b, loc, input, {batch, h}, partner);
+          Value a = extractComplex(b, loc, coefficients,
+                                   {h, indexConstant(b, loc, 0)}, p);
+          Value bc = extractComplex(b, loc, coefficients,
+                                    {h, indexConstant(b, loc, 1)}, p);
+          Value value = complex::AddOp::create(
+              b, loc, complex::MulOp::create(b, loc, a, x),
+              complex::MulOp::create(b, loc, bc,
+                                     complex::ConjOp::create(b, loc, xm)));
+          return castScalar(b, loc, value, element);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// On the CPU a fused region is just its body.
+struct FusedInlining : OpRewritePattern<FusedOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(FusedOp op,
+                                PatternRewriter &rewriter) const override {
+    Block &body = op.getBody().front();
+    auto yield = cast<YieldOp>(body.getTerminator());
+    SmallVector<Value> results(yield.getValues());
+    rewriter.inlineBlockBefore(&body, op, op.getInputs());
+    rewriter.replaceOp(op, results);
+    rewriter.eraseOp(yield);
+    return success();
+  }
+};
+
 struct ButterflyToLinalgPass
     : fftconv::impl::ButterflyToLinalgBase<ButterflyToLinalgPass> {
   void runOnOperation() override {
@@ -191,6 +523,8 @@ struct ButterflyToLinalgPass
 void mlir::fftconv::populateButterflyToLinalgPatterns(
     RewritePatternSet &patterns) {
   butterfly::populateExpandMonarchPatterns(patterns);
-  patterns.add<DFTLowering, KronLowering, TwiddleLowering, PermuteLowering>(
+  patterns.add<DFTLowering, KronLowering, TwiddleLowering, PermuteLowering,
+               PackRealLowering, UnpackRealLowering, RealSpectrumLowering,
+               ConvSpectrumLowering, HermitianMulLowering, FusedInlining>(
       patterns.getContext());
 }

@@ -5,12 +5,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Support/Spectral.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
 using namespace mlir::butterfly;
+using mlir::fftconv::Complex;
 
 /// Every butterfly op reads static sizes to define its index view.
 static LogicalResult verifyStaticTensor(Operation *op, StringRef what,
@@ -108,10 +111,24 @@ LogicalResult PermuteOp::verify() {
                         "rows * cols");
 }
 
-OpFoldResult PermuteOp::fold(FoldAdaptor) {
+OpFoldResult PermuteOp::fold(FoldAdaptor adaptor) {
   // Transposing a 1 x c or r x 1 view moves nothing.
   if (getRows() == 1 || getCols() == 1)
     return getInput();
+  // Constants (a constant kernel's spectrum put in Monarch order) move at
+  // compile time.
+  if (auto input = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput())) {
+    if (input.isSplat())
+      return input;
+    auto values = llvm::to_vector(input.getValues<Attribute>());
+    int64_t rows = getRows(), cols = getCols();
+    SmallVector<Attribute> moved(values.size());
+    for (size_t base = 0; base < values.size(); base += rows * cols)
+      for (int64_t k = 0; k < rows; ++k)
+        for (int64_t j = 0; j < cols; ++j)
+          moved[base + j * rows + k] = values[base + k * cols + j];
+    return DenseElementsAttr::get(getType(), moved);
+  }
   // Transposing r x c and then c x r restores the order.
   auto inner = getInput().getDefiningOp<PermuteOp>();
   if (inner && inner.getRows() == getCols() && inner.getCols() == getRows())
@@ -152,6 +169,147 @@ OpFoldResult MonarchOp::fold(FoldAdaptor) {
       inner.getInverse() != getInverse())
     return inner.getInput();
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Real-input transforms
+//===----------------------------------------------------------------------===//
+
+/// `input` and `result` keep their leading dimensions; returns failure after
+/// reporting otherwise.
+static LogicalResult verifySameLeadingDims(Operation *op,
+                                           RankedTensorType input,
+                                           RankedTensorType result) {
+  if (failed(verifyStaticTensor(op, "input", input)) ||
+      failed(verifyStaticTensor(op, "result", result)))
+    return failure();
+  if (input.getRank() != result.getRank() ||
+      input.getShape().drop_back() != result.getShape().drop_back())
+    return op->emitOpError()
+           << "expects the result to keep the input's leading dimensions: "
+           << input << " vs " << result;
+  return success();
+}
+
+LogicalResult PackRealOp::verify() {
+  RankedTensorType input = getInput().getType(), result = getResult().getType();
+  if (failed(verifySameLeadingDims(*this, input, result)))
+    return failure();
+  if (input.getShape().back() > 2 * result.getShape().back())
+    return emitOpError() << "expects at most 2M = "
+                         << 2 * result.getShape().back() << " real values, got "
+                         << input.getShape().back();
+  return success();
+}
+
+LogicalResult UnpackRealOp::verify() {
+  RankedTensorType input = getInput().getType(), result = getResult().getType();
+  if (failed(verifySameLeadingDims(*this, input, result)))
+    return failure();
+  if (result.getShape().back() > 2 * input.getShape().back())
+    return emitOpError() << "expects at most 2M = "
+                         << 2 * input.getShape().back() << " real outputs, got "
+                         << result.getShape().back();
+  return success();
+}
+
+LogicalResult RealSpectrumOp::verify() {
+  RankedTensorType input = getInput().getType(), result = getResult().getType();
+  if (failed(verifySameLeadingDims(*this, input, result)))
+    return failure();
+  int64_t half = getHalfLength();
+  int64_t bins =
+      getInverse() ? input.getShape().back() : result.getShape().back();
+  if (bins != half + 1)
+    return emitOpError() << "expects M + 1 = " << half + 1
+                         << " spectrum bins for M = " << half << ", got "
+                         << bins;
+  return success();
+}
+
+LogicalResult ConvSpectrumOp::verify() {
+  RankedTensorType input = getInput().getType(), result = getResult().getType();
+  if (failed(verifyStaticTensor(*this, "input", input)) ||
+      failed(verifyStaticTensor(*this, "result", result)))
+    return failure();
+  if (input.getRank() != 2 || result.getRank() != 3)
+    return emitOpError() << "expects H x (M+1) bins and H x 2 x M "
+                         << "coefficients, got " << input << " and " << result;
+  int64_t half = result.getDimSize(2);
+  if (result.getDimSize(0) != input.getDimSize(0) ||
+      result.getDimSize(1) != 2 || input.getDimSize(1) != half + 1)
+    return emitOpError() << "expects H x (M+1) bins and H x 2 x M "
+                         << "coefficients, got " << input << " and " << result;
+  return success();
+}
+
+LogicalResult HermitianMulOp::verify() {
+  RankedTensorType input = getInput().getType();
+  RankedTensorType coefficients = getCoefficients().getType();
+  if (failed(verifyStaticTensor(*this, "input", input)) ||
+      failed(verifyStaticTensor(*this, "coefficients", coefficients)))
+    return failure();
+  if (input.getRank() != 3 || coefficients.getRank() != 3 ||
+      coefficients.getDimSize(0) != input.getDimSize(1) ||
+      coefficients.getDimSize(1) != 2 ||
+      coefficients.getDimSize(2) != input.getDimSize(2))
+    return emitOpError() << "expects B x H x M values and H x 2 x M "
+                         << "coefficients, got " << input << " and "
+                         << coefficients;
+  if (std::optional<ArrayRef<int64_t>> factors = getFactors()) {
+    int64_t product = 1;
+    for (int64_t factor : *factors) {
+      if (factor < 2)
+        return emitOpError()
+               << "expects every factor to be at least 2, got " << factor;
+      product *= factor;
+    }
+    if (product != input.getDimSize(2))
+      return emitOpError() << "expects the factors to multiply to M = "
+                           << input.getDimSize(2) << ", got " << product;
+  }
+  return success();
+}
+
+OpFoldResult ConvSpectrumOp::fold(FoldAdaptor adaptor) {
+  auto input = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
+  if (!input)
+    return {};
+  int64_t bins = getInput().getType().getDimSize(1);
+  SmallVector<Complex> values;
+  for (std::complex<float> value : input.getValues<std::complex<float>>())
+    values.push_back(Complex(value));
+  SmallVector<std::complex<float>> result;
+  for (size_t row = 0; row < values.size(); row += bins)
+    for (Complex c : fftconv::computeConvSpectrum(
+             ArrayRef<Complex>(values).slice(row, bins)))
+      result.push_back(std::complex<float>(c));
+  return DenseElementsAttr::get(getResult().getType(),
+                                ArrayRef<std::complex<float>>(result));
+}
+
+//===----------------------------------------------------------------------===//
+// FusedOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FusedOp::verify() {
+  Block &body = getBody().front();
+  if (body.getArgumentTypes() != getInputs().getTypes())
+    return emitOpError()
+           << "expects one block argument per input, of the input's type";
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return emitOpError() << "expects the region to end in butterfly.yield";
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError() << "expects the yielded types to be the results' "
+                         << "types";
+  StringRef kind = getKind();
+  if (kind != "conv" && kind != "outer_forward" && kind != "outer_inverse")
+    return emitOpError() << "expects kind conv, outer_forward or "
+                         << "outer_inverse, got '" << kind << "'";
+  if (getOnchipBytes() < 0)
+    return emitOpError() << "expects onchip_bytes >= 0";
+  return success();
 }
 
 #define GET_OP_CLASSES

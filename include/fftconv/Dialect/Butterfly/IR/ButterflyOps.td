@@ -9,6 +9,7 @@
 
 include "mlir/IR/OpBase.td"
 include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -229,6 +230,209 @@ def Butterfly_MonarchOp : Butterfly_Op<"monarch",
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+
+//===----------------------------------------------------------------------===//
+// Real-input transforms
+//===----------------------------------------------------------------------===//
+
+def Butterfly_RealTensor : RankedTensorOf<[F32]>;
+
+def Butterfly_PackRealOp : Butterfly_Op<"pack_real", [Pure]> {
+  let summary = "view a real signal of length 2M as M complex values";
+  let description = [{
+    `z[..., j] = x[..., 2j] + i * x[..., 2j+1]` for `j < M`, where `x` is the
+    input (length L <= 2M) zero-padded to length 2M. This is the first step
+    of the real-input trick: the DFT of a real signal of length N = 2M is
+    recovered from the complex DFT of length M of `z`
+    (`butterfly.real_spectrum`). The padding is never materialized.
+
+    Example:
+
+    ```mlir
+    %z = butterfly.pack_real %x : tensor<8x1000xf32> -> tensor<8x1024xcomplex<f32>>
+    ```
+  }];
+  let arguments = (ins Butterfly_RealTensor:$input);
+  let results = (outs Butterfly_ComplexTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Butterfly_UnpackRealOp : Butterfly_Op<"unpack_real", [Pure]> {
+  let summary = "read M complex values as a real signal, cropped to L";
+  let description = [{
+    The inverse view of `butterfly.pack_real`, cropped: for `t < L <= 2M`,
+    `y[..., t] = Re z[..., t/2]` for even `t` and `Im z[..., t/2]` for odd
+    `t`. Only the L outputs kept are produced.
+
+    Example:
+
+    ```mlir
+    %y = butterfly.unpack_real %z : tensor<8x1024xcomplex<f32>> -> tensor<8x1000xf32>
+    ```
+  }];
+  let arguments = (ins Butterfly_ComplexTensor:$input);
+  let results = (outs Butterfly_RealTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Butterfly_RealSpectrumOp : Butterfly_Op<"real_spectrum", [Pure]> {
+  let summary = "twiddle pass of the real-input trick (and its inverse)";
+  let description = [{
+    With `w = exp(-2*pi*i/(2M))`, `a_k = (1 - i w^k)/2`, `b_k = (1 + i w^k)/2`:
+
+    - forward (`tensor<...xM>` to `tensor<...x(M+1)>`): from `Z`, the DFT
+      of length M of `pack_real(x)`, the non-negative half of the DFT of
+      the real `x` of length 2M, in natural order:
+      `X[k] = a_k Z[k mod M] + b_k conj(Z[(M-k) mod M])`, `k = 0..M`.
+    - `inverse` (`tensor<...x(M+1)>` to `tensor<...xM>`): from the half
+      spectrum `X` of a real signal `y` of length 2M, the DFT of length M of
+      `pack_real(y)`: `Zy[k] = (X[k] + conj(X[M-k]))/2 +
+      i w^-k (X[k] - conj(X[M-k]))/2`, `k < M`. As numpy's irfft does, the
+      imaginary parts of `X[0]` and `X[M]` are ignored.
+
+    Example:
+
+    ```mlir
+    %X = butterfly.real_spectrum %Z : tensor<8x512xcomplex<f32>> -> tensor<8x513xcomplex<f32>>
+    %Z2 = butterfly.real_spectrum %X inverse : tensor<8x513xcomplex<f32>> -> tensor<8x512xcomplex<f32>>
+    ```
+  }];
+  let arguments = (ins Butterfly_ComplexTensor:$input, UnitAttr:$inverse);
+  let results = (outs Butterfly_ComplexTensor:$result);
+  let assemblyFormat = [{
+    $input (`inverse` $inverse^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// M: the length of the complex transform (half the real length).
+    int64_t getHalfLength() {
+      return getInverse() ? getResult().getType().getShape().back()
+                          : getInput().getType().getShape().back();
+    }
+  }];
+}
+
+def Butterfly_ConvSpectrumOp : Butterfly_Op<"conv_spectrum", [Pure]> {
+  let summary = "kernel coefficients of a real convolution in half-size form";
+  let description = [{
+    From `Kf = rfft(k, 2M)` (`tensor<H x (M+1)>`, natural order), the two
+    coefficient rows `C[h, 0, :] = A`, `C[h, 1, :] = B` (`tensor<H x 2 x M>`)
+    such that, for a real `v` with `Z = DFT_M(pack_real(v))`,
+
+    `Zy[k] = A[k] Z[k] + B[k] conj(Z[(M-k) mod M])`
+
+    is `DFT_M(pack_real(y))` of the circular convolution `y = v (*) k` of
+    length 2M. With `c1 = (1 + i w^-k)/2`, `c2 = (1 - i w^-k)/2` and `a`,
+    `b` as in `butterfly.real_spectrum`:
+    `A[k] = c1 Kf[k] a_k + c2 conj(Kf[M-k]) conj(b_{M-k})`,
+    `B[k] = c1 Kf[k] b_k + c2 conj(Kf[M-k]) conj(a_{M-k})`.
+    It folds the real-input trick's forward and inverse twiddle passes into
+    the kernel, computed once per channel and never per batch element.
+
+    Example:
+
+    ```mlir
+    %C = butterfly.conv_spectrum %Kf : tensor<4x513xcomplex<f32>> -> tensor<4x2x512xcomplex<f32>>
+    ```
+  }];
+  let arguments = (ins Butterfly_ComplexTensor:$input);
+  let results = (outs Butterfly_ComplexTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Butterfly_HermitianMulOp : Butterfly_Op<"hermitian_mul",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "spectral product of a real convolution in half-size form";
+  let description = [{
+    `y[b, h, p] = A[h, p] x[b, h, p] + B[h, p] conj(x[b, h, s(p)])` with
+    `A = C[:, 0, :]`, `B = C[:, 1, :]` (see `butterfly.conv_spectrum`),
+    where `s(p)` is the position holding frequency `(M - k) mod M` when `p`
+    holds frequency `k`. Without `factors` positions are frequencies
+    (natural order); with `factors` they are in the Monarch order of those
+    factors (see `butterfly.monarch`), so that the product applies between a
+    forward and an inverse `monarch ... permuted` with nothing permuted, and
+    `C` is given in that same order.
+
+    Example:
+
+    ```mlir
+    %y = butterfly.hermitian_mul %x, %C factors = [32, 16]
+        : tensor<8x4x512xcomplex<f32>>, tensor<4x2x512xcomplex<f32>>
+    ```
+  }];
+  let arguments = (ins Butterfly_ComplexTensor:$input,
+                       Butterfly_ComplexTensor:$coefficients,
+                       OptionalAttr<DenseI64ArrayAttr>:$factors);
+  let results = (outs Butterfly_ComplexTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $coefficients (`factors` `=` $factors^)? attr-dict `:`
+    type($input) `,` type($coefficients)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Fused kernel regions
+//===----------------------------------------------------------------------===//
+
+def Butterfly_FusedOp : Butterfly_Op<"fused", [
+    IsolatedFromAbove, SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "a fused kernel region: the unit that becomes one GPU kernel";
+  let description = [{
+    The ops of the region run as one kernel: the block arguments are what
+    the kernel reads from memory (the operands, in order) and the yielded
+    values what it writes (the results); everything in between stays on
+    chip. The region is isolated from above, so the reads and writes are
+    exactly the operands and results. `kind` says which part of a
+    convolution the region is: `conv` (forward stages, spectral product,
+    gating, skip, inverse stages, crop), `outer_forward` and
+    `outer_inverse` (the passes through memory of the three-pass form).
+    `onchip_bytes` is the cost model's estimate of the on-chip memory one
+    sequence needs.
+
+    Example:
+
+    ```mlir
+    %y = butterfly.fused conv ins(%u, %C : tensor<2x4x512xf32>, tensor<4x2x512xcomplex<f32>>)
+        onchip_bytes = 8192 {
+    ^bb0(%a: tensor<2x4x512xf32>, %c: tensor<4x2x512xcomplex<f32>>):
+      ...
+      butterfly.yield %r : tensor<2x4x512xf32>
+    } -> tensor<2x4x512xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, StrAttr:$kind,
+                       I64Attr:$onchip_bytes);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $kind `ins` `(` $inputs `:` type($inputs) `)` `onchip_bytes` `=`
+    $onchip_bytes attr-dict-with-keyword $body `->` type($results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Butterfly_YieldOp : Butterfly_Op<"yield", [
+    Pure, Terminator, HasParent<"FusedOp">, ReturnLike]> {
+  let summary = "the values a fused region writes";
+  let description = [{
+    Terminates a `butterfly.fused` region; its operands become the region's
+    results.
+
+    Example:
+
+    ```mlir
+    butterfly.yield %y : tensor<2x4x512xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
 
 #endif // FFTCONV_DIALECT_BUTTERFLY_IR_BUTTERFLYOPS_TD

@@ -169,7 +169,11 @@ def FFTConv_RFFTOp : FFTConv_FFTOp<"rfft", FFTConv_F32Tensor,
     ```mlir
     %y = fftconv.rfft %x n = 64 : tensor<4x32xf32> -> tensor<4x33xcomplex<f32>>
     ```
+
+    A constant input folds to its constant spectrum (computed in f64): a
+    constant convolution kernel's spectrum costs nothing at run time.
   }];
+  let hasFolder = 1;
 }
 
 def FFTConv_IRFFTOp : FFTConv_FFTOp<"irfft", FFTConv_ComplexTensor,
