@@ -6,6 +6,7 @@
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 #include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
 #include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h"
 #include "fftconv/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -16,6 +17,7 @@ void mlir::fftconv::registerAllDialects(DialectRegistry &registry) {
 
 void mlir::fftconv::registerAllPasses() {
   butterfly::registerButterflyPasses();
+  registerFFTConvPasses();
   registerFFTConvConversionPasses();
   registerCPUPipeline();
 }

@@ -194,15 +194,16 @@ _MEMREF_RE = re.compile(r"Unranked Memref base@ = \S+ rank = \d+ offset = \d+ si
 
 def run_text(text, pipeline="fftconv-to-cpu", extra_passes=()):
     """Runs MLIR `text` (a module with @main printing i32 memrefs of f32
-    bits) through `extra_passes` then `pipeline` and mlir-runner; returns the
-    printed memrefs as flat float32 arrays."""
+    bits) through `extra_passes` then `pipeline` (textual pass pipeline
+    elements, options in braces) and mlir-runner; returns the printed
+    memrefs as flat float32 arrays."""
     with tempfile.TemporaryDirectory() as tmp:
         source = os.path.join(tmp, "program.mlir")
         lowered = os.path.join(tmp, "lowered.mlir")
         with open(source, "w") as f:
             f.write(text)
-        passes = list(extra_passes) + [pipeline]
-        cmd = [fftconv_opt_path(), source, "-o", lowered] + [f"--{p}" for p in passes]
+        passes = ",".join(list(extra_passes) + [pipeline])
+        cmd = [fftconv_opt_path(), source, "-o", lowered, f"--pass-pipeline=builtin.module({passes})"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise ExecutionError(f"fftconv-opt failed:\n{proc.stderr}")

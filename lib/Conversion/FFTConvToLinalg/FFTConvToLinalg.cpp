@@ -51,19 +51,12 @@ Value castTensor(OpBuilder &b, Location loc, Value value, Type elementType) {
                           });
 }
 
-/// `value` with its last axis cropped to `length` (no-op if not longer).
+/// `value` with its last axis cropped to `length` (no-op if not longer):
+/// padding needs no data, the reductions just run over fewer terms.
 Value cropLastDim(OpBuilder &b, Location loc, Value value, int64_t length) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (type.getShape().back() <= length)
+  if (cast<RankedTensorType>(value.getType()).getShape().back() <= length)
     return value;
-  int64_t rank = type.getRank();
-  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
-  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t size : type.getShape().drop_back())
-    sizes.push_back(b.getIndexAttr(size));
-  sizes.push_back(b.getIndexAttr(length));
-  return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes, strides);
+  return resizeLastDim(b, loc, value, length);
 }
 
 /// Builds `result[lead..., p] = sum_r term(x[lead..., r], p, r)` where the
@@ -418,6 +411,30 @@ struct SmoothLowering : OpRewritePattern<SmoothOp> {
   }
 };
 
+struct ChannelMulLowering : OpRewritePattern<ChannelMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ChannelMulOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getType();
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr b, h, f;
+    bindDims(ctx, b, h, f);
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(3),
+                                   AffineMap::get(3, 0, {h, f}, ctx)};
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), {op.getInput(), op.getKernel()},
+        type.getShape(), type.getElementType(),
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          return complex::MulOp::create(nb, nloc, args[0], args[1])
+              .getResult();
+        },
+        maps);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct FFTConvToLinalgPass
     : fftconv::impl::FFTConvToLinalgBase<FFTConvToLinalgPass> {
   void runOnOperation() override {
@@ -439,5 +456,6 @@ void mlir::fftconv::populateFFTConvToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<ConvOpLowering, ComplexDFTLowering<FFTOp, false>,
                ComplexDFTLowering<IFFTOp, true>, RFFTLowering, IRFFTLowering,
-               SquashLowering, SmoothLowering>(patterns.getContext());
+               SquashLowering, SmoothLowering, ChannelMulLowering>(
+      patterns.getContext());
 }

@@ -96,6 +96,33 @@ Value mlir::fftconv::expandLastDim(OpBuilder &b, Location loc, Value value,
                                        reassociation);
 }
 
+Value mlir::fftconv::resizeLastDim(OpBuilder &b, Location loc, Value value,
+                                   int64_t length) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t current = type.getShape().back();
+  if (current == length)
+    return value;
+  int64_t rank = type.getRank();
+  if (current > length) {
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t size : type.getShape().drop_back())
+      sizes.push_back(b.getIndexAttr(size));
+    sizes.push_back(b.getIndexAttr(length));
+    return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes,
+                                          strides);
+  }
+  SmallVector<OpFoldResult> low(rank, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> high(rank, b.getIndexAttr(0));
+  high.back() = b.getIndexAttr(length - current);
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = length;
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  Value zero = buildZero(b, loc, type.getElementType());
+  return tensor::PadOp::create(b, loc, resultType, value, low, high, zero);
+}
+
 Value mlir::fftconv::collapseTrailingDims(OpBuilder &b, Location loc,
                                           Value value, int64_t count) {
   auto type = cast<RankedTensorType>(value.getType());

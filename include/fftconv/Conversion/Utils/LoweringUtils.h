@@ -42,6 +42,10 @@ Value castScalar(OpBuilder &b, Location loc, Value value, Type type);
 Value expandLastDim(OpBuilder &b, Location loc, Value value,
                     ArrayRef<int64_t> sizes);
 
+/// `value` with its last axis cropped (tensor.extract_slice) or zero-padded
+/// (tensor.pad) to `length`.
+Value resizeLastDim(OpBuilder &b, Location loc, Value value, int64_t length);
+
 /// Folds the last `count` axes of `value` back into one.
 Value collapseTrailingDims(OpBuilder &b, Location loc, Value value,
                            int64_t count);

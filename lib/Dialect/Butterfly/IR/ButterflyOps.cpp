@@ -7,7 +7,9 @@
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 #include "fftconv/Support/Spectral.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -211,6 +213,35 @@ LogicalResult UnpackRealOp::verify() {
                          << 2 * input.getShape().back() << " real outputs, got "
                          << result.getShape().back();
   return success();
+}
+
+namespace {
+/// extract_slice(unpack_real(z))[.., 0:L'] = unpack_real(z) of length L':
+/// the outputs that are dropped are never computed.
+struct CropUnpackReal : OpRewritePattern<tensor::ExtractSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::ExtractSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    auto unpack = slice.getSource().getDefiningOp<UnpackRealOp>();
+    if (!unpack)
+      return failure();
+    RankedTensorType source = slice.getSourceType();
+    RankedTensorType result = slice.getResultType();
+    if (!slice.hasUnitStride() || !slice.hasZeroOffset() ||
+        result.getRank() != source.getRank() ||
+        result.getShape().drop_back() != source.getShape().drop_back())
+      return failure();
+    auto replacement = rewriter.replaceOpWithNewOp<UnpackRealOp>(
+        slice, result, unpack.getInput());
+    replacement->setDiscardableAttrs(unpack->getDiscardableAttrDictionary());
+    return success();
+  }
+};
+} // namespace
+
+void UnpackRealOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                               MLIRContext *context) {
+  results.add<CropUnpackReal>(context);
 }
 
 LogicalResult RealSpectrumOp::verify() {

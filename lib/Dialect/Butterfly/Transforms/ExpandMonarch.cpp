@@ -9,6 +9,8 @@
 
 #include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
 
+#include "fftconv/Dialect/Butterfly/Transforms/MonarchStages.h"
+
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -24,69 +26,32 @@ using namespace mlir::butterfly;
 
 namespace {
 
-/// Product of `sizes`, 1 for none.
-int64_t product(ArrayRef<int64_t> sizes) {
-  int64_t result = 1;
-  for (int64_t size : sizes)
-    result *= size;
-  return result;
-}
-
 struct ExpandMonarch : OpRewritePattern<MonarchOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(MonarchOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Type elementType = op.getInput().getType().getElementType();
     ArrayRef<int64_t> factors = op.getFactors();
     bool inverse = op.getInverse();
-
-    auto applyStage = [&](Value value, size_t stage) -> Value {
-      int64_t size = factors[stage];
-      int64_t stride = product(factors.drop_front(stage + 1));
-      auto factorType = RankedTensorType::get({size, size}, elementType);
-      Value factor = DFTOp::create(rewriter, loc, factorType, inverse);
-      if (inverse && stride > 1)
-        value = TwiddleOp::create(rewriter, loc, value, size, stride,
-                                  /*inverse=*/true);
-      value = KronOp::create(rewriter, loc, factor, value, stride);
-      if (!inverse && stride > 1)
-        value = TwiddleOp::create(rewriter, loc, value, size, stride,
-                                  /*inverse=*/false);
-      return value;
-    };
-
     Value value = op.getInput();
     if (!inverse) {
       for (size_t stage = 0; stage < factors.size(); ++stage)
-        value = applyStage(value, stage);
+        value = buildMonarchStage(rewriter, loc, value, factors, stage, false);
       if (!op.getPermuted())
-        value = reverseDigits(rewriter, loc, value, factors);
+        value = buildDigitReversal(rewriter, loc, value, factors);
     } else {
       // Natural order, read with the radices reversed, is Monarch order read
       // backwards: reversing those digits yields Monarch order.
       if (!op.getPermuted()) {
         SmallVector<int64_t> reversed(llvm::reverse(factors));
-        value = reverseDigits(rewriter, loc, value, reversed);
+        value = buildDigitReversal(rewriter, loc, value, reversed);
       }
       for (size_t stage = factors.size(); stage-- > 0;)
-        value = applyStage(value, stage);
+        value = buildMonarchStage(rewriter, loc, value, factors, stage, true);
     }
     rewriter.replaceOp(op, value);
     return success();
-  }
-
-  /// Moves the element at mixed-radix position (d1, ..., dp) (row-major over
-  /// `radices`) to position (dp, ..., d1). Reversing the trailing digits of
-  /// each block first and then transposing the leading digit with the rest
-  /// does it with p - 1 stride permutations.
-  static Value reverseDigits(PatternRewriter &rewriter, Location loc,
-                             Value value, ArrayRef<int64_t> radices) {
-    for (size_t digit = radices.size() - 1; digit-- > 0;)
-      value = PermuteOp::create(rewriter, loc, value, radices[digit],
-                                product(radices.drop_front(digit + 1)));
-    return value;
   }
 };
 

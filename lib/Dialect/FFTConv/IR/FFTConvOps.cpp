@@ -225,5 +225,22 @@ OpFoldResult SmoothOp::fold(FoldAdaptor) {
   return {};
 }
 
+
+//===----------------------------------------------------------------------===//
+// ChannelMulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ChannelMulOp::verify() {
+  RankedTensorType input = getInput().getType();
+  RankedTensorType kernel = getKernel().getType();
+  if (failed(verifyStaticShape(*this, "input", input, 3, "B x H x F")) ||
+      failed(verifyStaticShape(*this, "kernel", kernel, 2, "H x F")))
+    return failure();
+  if (kernel.getShape() != input.getShape().drop_front())
+    return emitOpError() << "expects an H x F kernel spectrum matching the "
+                         << "input " << input << ", got " << kernel;
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "fftconv/Dialect/FFTConv/IR/FFTConvOps.cpp.inc"

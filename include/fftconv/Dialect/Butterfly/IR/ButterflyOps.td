@@ -265,7 +265,9 @@ def Butterfly_UnpackRealOp : Butterfly_Op<"unpack_real", [Pure]> {
   let description = [{
     The inverse view of `butterfly.pack_real`, cropped: for `t < L <= 2M`,
     `y[..., t] = Re z[..., t/2]` for even `t` and `Im z[..., t/2]` for odd
-    `t`. Only the L outputs kept are produced.
+    `t`. Only the L outputs kept are produced: a crop of its result
+    (`tensor.extract_slice` of a prefix of the last axis) canonicalizes into
+    the op.
 
     Example:
 
@@ -277,6 +279,7 @@ def Butterfly_UnpackRealOp : Butterfly_Op<"unpack_real", [Pure]> {
   let results = (outs Butterfly_RealTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Butterfly_RealSpectrumOp : Butterfly_Op<"real_spectrum", [Pure]> {

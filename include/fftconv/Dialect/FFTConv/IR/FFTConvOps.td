@@ -249,4 +249,33 @@ def FFTConv_SmoothOp : FFTConv_Op<"smooth", [Pure, SameOperandsAndResultType]> {
   let hasFolder = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// ChannelMulOp
+//===----------------------------------------------------------------------===//
+
+def FFTConv_ChannelMulOp : FFTConv_Op<"channel_mul",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "multiply each sequence's spectrum by its channel's kernel spectrum";
+  let description = [{
+    `y[b, h, f] = x[b, h, f] * k[h, f]`: the pointwise product of an FFT
+    convolution, with the kernel spectrum `k` (`tensor<H x F>`) shared by
+    every batch element. `fftconv-conv-to-fft` produces it between the
+    forward and the inverse transform.
+
+    Example:
+
+    ```mlir
+    %y = fftconv.channel_mul %x, %kf : tensor<2x4x513xcomplex<f32>>, tensor<4x513xcomplex<f32>>
+    ```
+  }];
+  let arguments = (ins FFTConv_ComplexTensor:$input,
+                       FFTConv_ComplexTensor:$kernel);
+  let results = (outs FFTConv_ComplexTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $kernel attr-dict `:` type($input) `,` type($kernel)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // FFTCONV_DIALECT_FFTCONV_IR_FFTCONVOPS_TD

@@ -1,0 +1,89 @@
+//===- CostModel.h - choosing the order-p Monarch factorization -*- C++ -*-===//
+//
+// Picks the factors N = N1 * ... * Np of a complex DFT for the fused
+// tensor-core convolution kernel, and decides when a size no longer fits on
+// chip and takes FlashButterfly's three-pass form (an outer butterfly pass
+// through memory around inner fused convolutions).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_COSTMODEL_H
+#define FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_COSTMODEL_H
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mlir {
+namespace butterfly {
+
+/// What the cost model knows of the GPU: the MMA tile, the on-chip budget
+/// and the throughputs that turn work into time (per SM and clock).
+struct TargetDescription {
+  std::string chip = "sm_90";
+  int64_t mmaM = 16, mmaN = 8, mmaK = 16;
+  /// Dynamic shared memory one thread block may use, in bytes.
+  int64_t sharedMemoryPerBlock = 232448;
+  int64_t registersPerThread = 255;
+  /// Dense f16/bf16 tensor-core FLOPs per clock per SM with mma.sync.
+  double tensorFlopsPerCycle = 2048;
+  /// Shared-memory bytes per clock per SM.
+  double sharedBytesPerCycle = 128;
+  /// HBM bytes per clock per SM (bandwidth / SMs / clock).
+  double memoryBytesPerCycle = 14;
+
+  /// Defaults for sm_80 (A100) and sm_90 (H100/H200); nullopt otherwise.
+  static std::optional<TargetDescription> forChip(llvm::StringRef chip);
+};
+
+/// The factorization chosen for one complex DFT of length `length`, and
+/// what it costs per sequence (forward and inverse transform together).
+struct Factorization {
+  int64_t length = 0;
+  /// Factors of the transform that runs on chip (the inner transform).
+  llvm::SmallVector<int64_t> factors;
+  /// Factors of the passes through memory; empty when everything fuses.
+  llvm::SmallVector<int64_t> outerFactors;
+  /// Tensor-core FLOPs, MMA padding included.
+  double tensorFlops = 0;
+  /// Non-tensor FLOPs: the twiddle products.
+  double twiddleFlops = 0;
+  /// HBM bytes for a plain causal convolution with L = length (N = 2L
+  /// real samples), including the three-pass form's extra round trips.
+  int64_t bytesMoved = 0;
+  /// On-chip bytes one sequence needs in the fused kernel: its data, its
+  /// channel's coefficients and the DFT factors.
+  int64_t onchipBytes = 0;
+  /// On-chip bytes of one column of an outer pass (its values across the
+  /// outer factors, and those factors); 0 without outer passes.
+  int64_t outerOnchipBytes = 0;
+  /// Estimated cycles on one SM.
+  double cost = 0;
+
+  /// All factors, outer first.
+  llvm::SmallVector<int64_t> allFactors() const;
+  void print(llvm::raw_ostream &os) const;
+};
+
+/// Chooses the factorization of a complex DFT of `length` points whose
+/// values take `complexBytes` bytes each. With `order`, exactly that many
+/// factors (outer ones included); otherwise the cheapest of orders 1 to 4.
+/// Returns nullopt when no factorization has that order.
+std::optional<Factorization>
+chooseFactorization(int64_t length, int64_t complexBytes,
+                    const TargetDescription &target,
+                    std::optional<int64_t> order = std::nullopt);
+
+/// The markdown table of the choices for real convolutions of FFT size
+/// N = 2^minLog2 ... 2^maxLog2 (complex length N/2).
+void printCostTable(llvm::raw_ostream &os, const TargetDescription &target,
+                    int64_t complexBytes, int minLog2, int maxLog2);
+
+} // namespace butterfly
+} // namespace mlir
+
+#endif // FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_COSTMODEL_H

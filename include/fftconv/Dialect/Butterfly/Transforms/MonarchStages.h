@@ -1,0 +1,34 @@
+//===- MonarchStages.h - building the stages of a Monarch DFT ---*- C++ -*-===//
+//
+// The pieces of the order-p recursion, shared by butterfly-expand-monarch
+// and by the decomposition that splits off outer passes through memory.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_MONARCHSTAGES_H
+#define FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_MONARCHSTAGES_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir {
+namespace butterfly {
+
+/// Stage `stage` of the Monarch DFT over `factors` on the last axis of
+/// `value`: F_{N_s} on digit s and, unless s is the last stage, the twiddle
+/// of the remaining sub-transform. With `inverse`, the exact inverse of that
+/// stage (inverse twiddle, then the inverse factor).
+Value buildMonarchStage(OpBuilder &b, Location loc, Value value,
+                        ArrayRef<int64_t> factors, size_t stage, bool inverse);
+
+/// Moves the element at mixed-radix position (d1, ..., dp) (row-major over
+/// `radices`) to position (dp, ..., d1), with p - 1 stride permutations.
+/// Monarch order over `factors` to natural order is
+/// `buildDigitReversal(x, factors)`; natural to Monarch order reverses the
+/// radices.
+Value buildDigitReversal(OpBuilder &b, Location loc, Value value,
+                         ArrayRef<int64_t> radices);
+
+} // namespace butterfly
+} // namespace mlir
+
+#endif // FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_MONARCHSTAGES_H

@@ -1,0 +1,60 @@
+//===- Passes.h - fftconv transformation passes -----------------*- C++ -*-===//
+
+#ifndef FFTCONV_DIALECT_FFTCONV_TRANSFORMS_PASSES_H
+#define FFTCONV_DIALECT_FFTCONV_TRANSFORMS_PASSES_H
+
+#include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
+#include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Complex/IR/Complex.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace fftconv {
+
+#define GEN_PASS_DECL
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h.inc"
+
+/// Discardable attribute on the fftconv.channel_mul of an expanded
+/// convolution: the element type of the convolution's data.
+constexpr llvm::StringLiteral kElementTypeAttrName = "fftconv.element_type";
+
+/// Discardable attribute the decomposition puts on the ops of the outer
+/// passes through memory of the three-pass form.
+constexpr llvm::StringLiteral kOuterPassAttrName = "butterfly.outer_pass";
+
+/// Discardable attribute on the decomposed spectral product: the on-chip
+/// bytes per sequence of the fused kernel around it (and of its outer
+/// passes).
+constexpr llvm::StringLiteral kOnchipBytesAttrName = "butterfly.onchip_bytes";
+constexpr llvm::StringLiteral kOuterOnchipBytesAttrName =
+    "butterfly.outer_onchip_bytes";
+
+/// The FFT size fftconv-conv-to-fft uses for `op`.
+int64_t getConvFFTSize(ConvOp op);
+
+/// Patterns of fftconv-conv-to-fft.
+void populateConvToFFTPatterns(RewritePatternSet &patterns);
+
+/// Options of the Monarch decomposition: the target and, if set, the order.
+struct MonarchDecomposeOptions {
+  butterfly::TargetDescription target;
+  std::optional<int64_t> order;
+};
+
+/// Patterns of fftconv-monarch-decompose.
+void populateMonarchDecomposePatterns(RewritePatternSet &patterns,
+                                      const MonarchDecomposeOptions &options);
+
+#define GEN_PASS_REGISTRATION
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h.inc"
+
+} // namespace fftconv
+} // namespace mlir
+
+#endif // FFTCONV_DIALECT_FFTCONV_TRANSFORMS_PASSES_H

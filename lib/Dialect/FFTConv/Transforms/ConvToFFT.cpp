@@ -1,0 +1,170 @@
+//===- ConvToFFT.cpp - fftconv.conv into FFT form ---------------*- C++ -*-===//
+//
+// y = u (*) k as rfft, a per-channel spectral product and irfft, with the
+// gates, the skip term and the crop as elementwise steps around them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h"
+
+#include "fftconv/Conversion/Utils/LoweringUtils.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir {
+namespace fftconv {
+#define GEN_PASS_DEF_FFTCONVCONVTOFFT
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h.inc"
+} // namespace fftconv
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::fftconv;
+
+int64_t mlir::fftconv::getConvFFTSize(ConvOp op) {
+  int64_t length = op.getSeqLen();
+  int64_t linear = length + op.getKernelLen() - 1;
+  // The real-input trick needs an even size; 2 is the smallest.
+  if (!op.isCausal() && length >= 2 && llvm::isPowerOf2_64(length))
+    return length;
+  return std::max<int64_t>(2, llvm::PowerOf2Ceil(linear));
+}
+
+namespace {
+
+struct ConvToFFT : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType inputType = op.getInput().getType();
+    ArrayRef<int64_t> shape = inputType.getShape();
+    int64_t batch = shape[0], channels = shape[1], length = shape[2];
+    int64_t n = getConvFFTSize(op);
+    // Circular with n != L: the linear convolution's tail wraps around.
+    bool wrap = !op.isCausal() && n != length;
+    Type f32 = rewriter.getF32Type();
+    auto c32 = ComplexType::get(f32);
+    int64_t bins = n / 2 + 1;
+
+    // v = pregate * u, in f32.
+    Value v = op.getInput();
+    if (op.getPregate() || inputType.getElementType() != f32) {
+      SmallVector<Value> inputs = {op.getInput()};
+      if (op.getPregate())
+        inputs.push_back(op.getPregate());
+      v = buildElementwise(
+          rewriter, loc, inputs, shape, f32,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value x = castScalar(b, l, args[0], f32);
+            if (args.size() > 1)
+              x = arith::MulFOp::create(b, l, x, castScalar(b, l, args[1], f32));
+            return x;
+          });
+    }
+
+    // Once per channel: k_f = rfft(k, n).
+    auto kfType = RankedTensorType::get({channels, bins}, c32);
+    Value kf = RFFTOp::create(rewriter, loc, kfType, op.getKernel(), n);
+    auto vfType = RankedTensorType::get({batch, channels, bins}, c32);
+    Value vf = RFFTOp::create(rewriter, loc, vfType, v, n);
+    auto product = ChannelMulOp::create(rewriter, loc, vf, kf);
+    // The precision the convolution's data has, for the cost model of the
+    // decomposition (the transforms here are all f32).
+    product->setAttr(kElementTypeAttrName,
+                     TypeAttr::get(inputType.getElementType()));
+    auto zType = RankedTensorType::get({batch, channels, n}, f32);
+    Value z = IRFFTOp::create(rewriter, loc, zType, product, n);
+
+    // Crop to L (and fold the wrapped tail back for circular).
+    Value cropped;
+    if (!wrap) {
+      SmallVector<OpFoldResult> offsets(3, rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(batch),
+                                         rewriter.getIndexAttr(channels),
+                                         rewriter.getIndexAttr(length)};
+      cropped = tensor::ExtractSliceOp::create(rewriter, loc, z, offsets,
+                                               sizes, strides);
+    } else {
+      cropped = buildElementwise(
+          rewriter, loc, ValueRange(), shape, f32,
+          [&](OpBuilder &b, Location l, ValueRange) {
+            Value bi = linalg::IndexOp::create(b, l, 0);
+            Value hi = linalg::IndexOp::create(b, l, 1);
+            Value ti = linalg::IndexOp::create(b, l, 2);
+            Value head = tensor::ExtractOp::create(b, l, z, {bi, hi, ti});
+            // z[t + L] exists for t < n - L; beyond it the tail is zero.
+            Value shifted = arith::AddIOp::create(
+                b, l, ti, arith::ConstantIndexOp::create(b, l, length));
+            Value inside = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::ult, shifted,
+                arith::ConstantIndexOp::create(b, l, n));
+            Value safe = arith::SelectOp::create(
+                b, l, inside, shifted, arith::ConstantIndexOp::create(b, l, 0));
+            Value tail = tensor::ExtractOp::create(b, l, z, {bi, hi, safe});
+            tail = arith::SelectOp::create(b, l, inside, tail,
+                                           buildZero(b, l, f32));
+            return arith::AddFOp::create(b, l, head, tail).getResult();
+          });
+    }
+
+    // Epilogue: + D * v, * postgate, rounding to the input's type.
+    Value result = cropped;
+    Type elementType = inputType.getElementType();
+    if (op.getSkip() || op.getPostgate() || elementType != f32) {
+      MLIRContext *ctx = rewriter.getContext();
+      AffineMap identity = rewriter.getMultiDimIdentityMap(3);
+      SmallVector<Value> inputs = {cropped};
+      SmallVector<AffineMap> maps = {identity};
+      int skipPos = -1, postPos = -1;
+      if (Value skip = op.getSkip()) {
+        inputs.append({v, skip});
+        maps.append({identity,
+                     AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx)});
+        skipPos = 1;
+      }
+      if (Value post = op.getPostgate()) {
+        postPos = inputs.size();
+        inputs.push_back(post);
+        maps.push_back(identity);
+      }
+      result = buildElementwise(
+          rewriter, loc, inputs, shape, elementType,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value y = args[0];
+            if (skipPos >= 0)
+              y = arith::AddFOp::create(
+                  b, l, y,
+                  arith::MulFOp::create(b, l, args[skipPos + 1],
+                                        args[skipPos]));
+            if (postPos >= 0)
+              y = arith::MulFOp::create(b, l, y,
+                                        castScalar(b, l, args[postPos], f32));
+            return castScalar(b, l, y, elementType);
+          },
+          maps);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct FFTConvConvToFFTPass
+    : fftconv::impl::FFTConvConvToFFTBase<FFTConvConvToFFTPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateConvToFFTPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::fftconv::populateConvToFFTPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConvToFFT>(patterns.getContext());
+}

@@ -1,0 +1,378 @@
+//===- MonarchDecompose.cpp - FFTs into order-p Monarch form ----*- C++ -*-===//
+//
+// Rewrites the FFT ops into butterfly ops with the factorization the cost
+// model picks. A convolution's transforms run at half size through the
+// real-input trick and stay in Monarch order between the forward and the
+// inverse transform; its kernel's coefficients are put in that order once
+// per channel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h"
+
+#include "fftconv/Conversion/Utils/LoweringUtils.h"
+#include "fftconv/Dialect/Butterfly/Transforms/MonarchStages.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir {
+namespace fftconv {
+#define GEN_PASS_DEF_FFTCONVMONARCHDECOMPOSE
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h.inc"
+} // namespace fftconv
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::fftconv;
+using butterfly::Factorization;
+
+namespace {
+
+/// Bytes of one complex value in the kernel: f16/bf16 data computes in
+/// complex halves, f32 data in complex f32.
+int64_t complexBytesFor(Type elementType) {
+  return elementType.getIntOrFloatBitWidth() <= 16 ? 4 : 8;
+}
+
+/// A Monarch DFT over all of `f`'s factors on the last axis of `value`
+/// (Monarch order on the spectrum side when `permuted`), with the outer
+/// factors, if any, as explicit stages tagged as passes through memory.
+Value buildTransform(OpBuilder &b, Location loc, Value value,
+                     const Factorization &f, bool inverse, bool permuted) {
+  SmallVector<int64_t> all = f.allFactors();
+  if (f.outerFactors.empty())
+    return butterfly::MonarchOp::create(b, loc, value, all, inverse,
+                                        permuted);
+  size_t numOuter = f.outerFactors.size();
+  // Tags every op of a stage (factor, kron, twiddle) from its result back
+  // to its input.
+  auto outerStage = [&](Value in, size_t stage, bool inv) {
+    Value out = butterfly::buildMonarchStage(b, loc, in, all, stage, inv);
+    SmallVector<Operation *> worklist = {out.getDefiningOp()};
+    while (!worklist.empty()) {
+      Operation *op = worklist.pop_back_val();
+      op->setAttr(kOuterPassAttrName, b.getUnitAttr());
+      for (Value operand : op->getOperands())
+        if (operand != in)
+          if (Operation *def = operand.getDefiningOp())
+            worklist.push_back(def);
+    }
+    return out;
+  };
+  auto inner = [&](Value v) {
+    // monarch(inner) on the [.., outer, inner] view is stages numOuter..p-1.
+    auto type = cast<RankedTensorType>(v.getType());
+    int64_t outer = 1;
+    for (int64_t factor : f.outerFactors)
+      outer *= factor;
+    int64_t rest = type.getShape().back() / outer;
+    Value view = expandLastDim(b, loc, v, {outer, rest});
+    view = butterfly::MonarchOp::create(b, loc, view, f.factors, inverse,
+                                        /*permuted=*/true);
+    return collapseTrailingDims(b, loc, view, 2);
+  };
+  if (!inverse) {
+    for (size_t stage = 0; stage < numOuter; ++stage)
+      value = outerStage(value, stage, false);
+    value = inner(value);
+    if (!permuted)
+      value = butterfly::buildDigitReversal(b, loc, value, all);
+    return value;
+  }
+  if (!permuted) {
+    SmallVector<int64_t> reversed(llvm::reverse(all));
+    value = butterfly::buildDigitReversal(b, loc, value, reversed);
+  }
+  value = inner(value);
+  for (size_t stage = numOuter; stage-- > 0;)
+    value = outerStage(value, stage, true);
+  return value;
+}
+
+/// The factorization for a transform of `length` points, or failure.
+FailureOr<Factorization> factorize(int64_t length, int64_t complexBytes,
+                                   const MonarchDecomposeOptions &options) {
+  std::optional<Factorization> f = butterfly::chooseFactorization(
+      length, complexBytes, options.target, options.order);
+  if (!f)
+    return failure();
+  return *f;
+}
+
+//===----------------------------------------------------------------------===//
+// The convolution: irfft(channel_mul(rfft(v, n), kf), n)
+//===----------------------------------------------------------------------===//
+
+struct MatchedConv {
+  IRFFTOp inverse;
+  ChannelMulOp product;
+  RFFTOp forward;
+};
+
+std::optional<MatchedConv> matchConv(IRFFTOp op) {
+  int64_t n = op.getN();
+  auto product = op.getInput().getDefiningOp<ChannelMulOp>();
+  if (!product || n % 2 != 0)
+    return std::nullopt;
+  auto forward = product.getInput().getDefiningOp<RFFTOp>();
+  if (!forward || int64_t(forward.getN()) != n)
+    return std::nullopt;
+  return MatchedConv{op, product, forward};
+}
+
+int64_t convComplexBytes(ChannelMulOp product) {
+  if (auto type = product->getAttrOfType<TypeAttr>(kElementTypeAttrName))
+    return complexBytesFor(type.getValue());
+  return 8;
+}
+
+struct DecomposeConv : OpRewritePattern<IRFFTOp> {
+  DecomposeConv(MLIRContext *ctx, const MonarchDecomposeOptions &options)
+      : OpRewritePattern(ctx, /*benefit=*/2), options(options) {}
+
+  LogicalResult matchAndRewrite(IRFFTOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<MatchedConv> conv = matchConv(op);
+    if (!conv)
+      return failure();
+    Location loc = op.getLoc();
+    int64_t half = op.getN() / 2;
+    if (half < 2)
+      return failure();
+    FailureOr<Factorization> f =
+        factorize(half, convComplexBytes(conv->product), options);
+    if (failed(f))
+      return failure();
+    SmallVector<int64_t> all = f->allFactors();
+
+    Value v = conv->forward.getInput();
+    auto vType = cast<RankedTensorType>(v.getType());
+    if (vType.getRank() != 3)
+      return failure();
+    auto c32 = ComplexType::get(rewriter.getF32Type());
+    SmallVector<int64_t> shape(vType.getShape().drop_back());
+    shape.push_back(half);
+    Value z = butterfly::PackRealOp::create(
+        rewriter, loc, RankedTensorType::get(shape, c32), v);
+    if (!f->outerFactors.empty())
+      z.getDefiningOp()->setAttr(kOuterPassAttrName, rewriter.getUnitAttr());
+
+    // Once per channel: the coefficients, in the transform's Monarch order.
+    Value kf = conv->product.getKernel();
+    int64_t channels = cast<RankedTensorType>(kf.getType()).getDimSize(0);
+    Value coefficients = butterfly::ConvSpectrumOp::create(
+        rewriter, loc, RankedTensorType::get({channels, 2, half}, c32), kf);
+    SmallVector<int64_t> reversed(llvm::reverse(all));
+    coefficients =
+        butterfly::buildDigitReversal(rewriter, loc, coefficients, reversed);
+
+    Value spectrum = buildTransform(rewriter, loc, z, *f, false, true);
+    auto product = butterfly::HermitianMulOp::create(
+        rewriter, loc, spectrum, coefficients,
+        rewriter.getDenseI64ArrayAttr(all));
+    product->setAttr(kOnchipBytesAttrName,
+                     rewriter.getI64IntegerAttr(f->onchipBytes));
+    if (!f->outerFactors.empty())
+      product->setAttr(kOuterOnchipBytesAttrName,
+                       rewriter.getI64IntegerAttr(f->outerOnchipBytes));
+    Value back = buildTransform(rewriter, loc, product, *f, true, true);
+    auto result = butterfly::UnpackRealOp::create(rewriter, loc, op.getType(),
+                                                  back);
+    if (!f->outerFactors.empty())
+      result->setAttr(kOuterPassAttrName, rewriter.getUnitAttr());
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  MonarchDecomposeOptions options;
+};
+
+//===----------------------------------------------------------------------===//
+// Standalone transforms
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy, bool Inverse>
+struct DecomposeComplexFFT : OpRewritePattern<OpTy> {
+  DecomposeComplexFFT(MLIRContext *ctx, const MonarchDecomposeOptions &options)
+      : OpRewritePattern<OpTy>(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    int64_t n = op.getN();
+    if (n < 2)
+      return failure();
+    FailureOr<Factorization> f = factorize(n, 8, options);
+    if (failed(f))
+      return failure();
+    Value x = resizeLastDim(rewriter, op.getLoc(), op.getInput(), n);
+    rewriter.replaceOp(op, butterfly::MonarchOp::create(
+                               rewriter, op.getLoc(), x, f->allFactors(),
+                               Inverse, /*permuted=*/false));
+    return success();
+  }
+
+  MonarchDecomposeOptions options;
+};
+
+/// rfft (even n): pack pairs, a half-size DFT, the real-trick twiddle pass.
+struct DecomposeRFFT : OpRewritePattern<RFFTOp> {
+  DecomposeRFFT(MLIRContext *ctx, const MonarchDecomposeOptions &options)
+      : OpRewritePattern(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(RFFTOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t n = op.getN();
+    if (n % 2 != 0)
+      return failure();
+    int64_t half = n / 2;
+    // pack_real zero-pads by itself; only a longer input needs cropping.
+    Value x = op.getInput();
+    auto xType = cast<RankedTensorType>(x.getType());
+    if (xType.getShape().back() > n)
+      x = resizeLastDim(rewriter, loc, x, n);
+    auto c32 = ComplexType::get(rewriter.getF32Type());
+    SmallVector<int64_t> shape(xType.getShape().drop_back());
+    shape.push_back(half);
+    Value z = butterfly::PackRealOp::create(
+        rewriter, loc, RankedTensorType::get(shape, c32), x);
+    if (half >= 2) {
+      FailureOr<Factorization> f = factorize(half, 8, options);
+      if (failed(f))
+        return failure();
+      z = butterfly::MonarchOp::create(rewriter, loc, z, f->allFactors(),
+                                       /*inverse=*/false, /*permuted=*/false);
+    }
+    rewriter.replaceOpWithNewOp<butterfly::RealSpectrumOp>(op, op.getType(),
+                                                           z);
+    return success();
+  }
+
+  MonarchDecomposeOptions options;
+};
+
+/// irfft (even n): the inverse real-trick pass, a half-size inverse DFT,
+/// unpacking.
+struct DecomposeIRFFT : OpRewritePattern<IRFFTOp> {
+  DecomposeIRFFT(MLIRContext *ctx, const MonarchDecomposeOptions &options)
+      : OpRewritePattern(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(IRFFTOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t n = op.getN();
+    if (n % 2 != 0)
+      return failure();
+    int64_t half = n / 2;
+    Value x = resizeLastDim(rewriter, loc, op.getInput(), half + 1);
+    auto xType = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> shape(xType.getShape().drop_back());
+    shape.push_back(half);
+    Value z = butterfly::RealSpectrumOp::create(
+        rewriter, loc, RankedTensorType::get(shape, xType.getElementType()),
+        x, /*inverse=*/true);
+    if (half >= 2) {
+      FailureOr<Factorization> f = factorize(half, 8, options);
+      if (failed(f))
+        return failure();
+      z = butterfly::MonarchOp::create(rewriter, loc, z, f->allFactors(),
+                                       /*inverse=*/true, /*permuted=*/false);
+    }
+    rewriter.replaceOpWithNewOp<butterfly::UnpackRealOp>(op, op.getType(), z);
+    return success();
+  }
+
+  MonarchDecomposeOptions options;
+};
+
+struct FFTConvMonarchDecomposePass
+    : fftconv::impl::FFTConvMonarchDecomposeBase<FFTConvMonarchDecomposePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MonarchDecomposeOptions options;
+    std::optional<butterfly::TargetDescription> target =
+        butterfly::TargetDescription::forChip(chip);
+    if (!target) {
+      getOperation()->emitError()
+          << "fftconv-monarch-decompose: unknown chip '" << chip
+          << "' (expected sm_80 or sm_90)";
+      return signalPassFailure();
+    }
+    options.target = *target;
+    options.target.mmaM = mmaM;
+    options.target.mmaN = mmaN;
+    options.target.mmaK = mmaK;
+    options.target.registersPerThread = registersPerThread;
+    if (sharedMemoryPerBlock > 0)
+      options.target.sharedMemoryPerBlock = sharedMemoryPerBlock;
+    if (mmaK < 1 || mmaM < 1 || mmaN < 1) {
+      getOperation()->emitError()
+          << "fftconv-monarch-decompose: MMA tile sizes must be positive";
+      return signalPassFailure();
+    }
+    if (order != "auto") {
+      int64_t p = 0;
+      if (StringRef(order).getAsInteger(10, p) || p < 1 || p > 4) {
+        getOperation()->emitError()
+            << "fftconv-monarch-decompose: order must be auto, 1, 2, 3 or 4, "
+            << "got '" << order << "'";
+        return signalPassFailure();
+      }
+      options.order = p;
+    }
+
+    // Refuse, with a location, what cannot be decomposed as asked, before
+    // rewriting anything.
+    auto check = [&](Operation *op, int64_t length,
+                     int64_t complexBytes) -> WalkResult {
+      if (length < 2 || succeeded(factorize(length, complexBytes, options)))
+        return WalkResult::advance();
+      InFlightDiagnostic diag = op->emitError()
+                                << "cannot decompose a DFT of length "
+                                << length;
+      if (options.order)
+        diag << " into " << *options.order << " factors between 2 and 256";
+      else
+        diag << " with every inner part fitting in "
+             << options.target.sharedMemoryPerBlock
+             << " bytes of shared memory";
+      return WalkResult::interrupt();
+    };
+    WalkResult result = getOperation()->walk([&](Operation *op) {
+      if (auto irfft = dyn_cast<IRFFTOp>(op)) {
+        if (std::optional<MatchedConv> conv = matchConv(irfft))
+          return check(op, irfft.getN() / 2, convComplexBytes(conv->product));
+        if (irfft.getN() % 2 == 0)
+          return check(op, irfft.getN() / 2, 8);
+      } else if (auto rfft = dyn_cast<RFFTOp>(op)) {
+        if (rfft.getN() % 2 == 0)
+          return check(op, rfft.getN() / 2, 8);
+      } else if (auto fft = dyn_cast<FFTOp>(op)) {
+        return check(op, fft.getN(), 8);
+      } else if (auto ifft = dyn_cast<IFFTOp>(op)) {
+        return check(op, ifft.getN(), 8);
+      }
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return signalPassFailure();
+
+    RewritePatternSet patterns(&getContext());
+    populateMonarchDecomposePatterns(patterns, options);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::fftconv::populateMonarchDecomposePatterns(
+    RewritePatternSet &patterns, const MonarchDecomposeOptions &options) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<DecomposeConv>(ctx, options);
+  patterns.add<DecomposeComplexFFT<FFTOp, false>,
+               DecomposeComplexFFT<IFFTOp, true>, DecomposeRFFT,
+               DecomposeIRFFT>(ctx, options);
+}

@@ -1,0 +1,42 @@
+//===- fftconv-cost-table.cpp - print the cost model's choices --*- C++ -*-===//
+//
+// Prints, as a markdown table, the factorization the cost model chooses for
+// real convolutions of FFT size N = 2^min ... 2^max on a target.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+static cl::opt<std::string> chip("chip", cl::desc("sm_80 or sm_90"),
+                                 cl::init("sm_90"));
+static cl::opt<int> minLog2("min-log2", cl::desc("smallest log2 N"),
+                            cl::init(4));
+static cl::opt<int> maxLog2("max-log2", cl::desc("largest log2 N"),
+                            cl::init(22));
+static cl::opt<int> complexBytes(
+    "complex-bytes",
+    cl::desc("bytes of one complex value on chip (4: f16/bf16, 8: f32)"),
+    cl::init(4));
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "fftconv cost model table\n");
+  auto target = mlir::butterfly::TargetDescription::forChip(chip);
+  if (!target) {
+    errs() << "error: unknown chip '" << chip << "' (sm_80 or sm_90)\n";
+    return 1;
+  }
+  if (minLog2 < 1 || maxLog2 > 40 || minLog2 > maxLog2) {
+    errs() << "error: need 1 <= min-log2 <= max-log2 <= 40\n";
+    return 1;
+  }
+  mlir::butterfly::printCostTable(outs(), *target, complexBytes, minLog2,
+                                  maxLog2);
+  return 0;
+}
