@@ -4,9 +4,10 @@
     y = x2 * ((x1 * v) (*) k + D * (x1 * v))
 
 with B x H x L sequences in f16, a kernel per channel as long as the
-sequence, and Hyena's skip term D. The program is compiled by fftconv-opt's
-fftconv-to-cpu pipeline, executed by mlir-runner and compared with the
-float64 numpy oracle.
+sequence, and Hyena's skip term D. The program goes through the compiler's
+pipeline (fftconv-to-butterfly: expansion into FFT form, order-p Monarch
+decomposition, fusion into kernel regions), is lowered by fftconv-to-cpu,
+executed by mlir-runner and compared with the float64 numpy oracle.
 """
 
 import os
@@ -32,17 +33,12 @@ def main():
     k = ref.round_to(rng.standard_normal((channels, length)) * decay / 8, "f32")
     d = ref.round_to(rng.standard_normal(channels), "f32")
 
-    prog = cpu.Program()
-    iv, ix1, ix2 = (prog.input(a, dtype) for a in (v, x1, x2))
-    ik, idd = prog.input(k, "f32"), prog.input(d, "f32")
-    ty = prog.type_of(iv)
-    op = (f"fftconv.conv causal {iv}, {ik} pregate {ix1} postgate {ix2} skip {idd} : "
-          f"({ty}, {prog.type_of(ik)}, {ty}, {ty}, {prog.type_of(idd)}) -> {ty}")
-    y = prog.op(op, ty)
-    prog.output(y)
-    print("program:", op.replace(iv, "%v").replace(ik, "%k").replace(ix1, "%x1")
-          .replace(ix2, "%x2").replace(idd, "%D"))
-    (result,) = prog.run()
+    prog = cpu.conv_program(dtype, "causal", v, k, pregate=x1, postgate=x2, skip=d)
+    print("program: fftconv.conv causal %v, %k pregate %x1 postgate %x2 skip %D : "
+          f"({dtype} {batch}x{channels}x{length}, kernel f32 {channels}x{length})")
+    # The compiler's pipeline: conv -> FFT form -> order-p Monarch (cost
+    # model's choice) -> fused kernel regions; then the CPU lowering.
+    (result,) = prog.run(extra_passes=[cpu.butterfly_pipeline()])
 
     expected = ref.conv(v, k, "causal", pregate=x1, postgate=x2, skip=d)
     err = ref.relative_error(result, expected)

@@ -19,5 +19,5 @@ void mlir::fftconv::registerAllPasses() {
   butterfly::registerButterflyPasses();
   registerFFTConvPasses();
   registerFFTConvConversionPasses();
-  registerCPUPipeline();
+  registerPipelines();
 }

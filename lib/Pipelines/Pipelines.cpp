@@ -37,7 +37,45 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
     llvm::report_fatal_error(llvm::Twine("fftconv-to-cpu: ") + error);
 }
 
-void mlir::fftconv::registerCPUPipeline() {
+namespace mlir::fftconv {
+struct ButterflyPipelineOptions
+    : public PassPipelineOptions<ButterflyPipelineOptions> {
+  Option<std::string> order{*this, "order",
+                            llvm::cl::desc("auto, 1, 2, 3 or 4"),
+                            llvm::cl::init("auto")};
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_80 or sm_90"),
+                           llvm::cl::init("sm_90")};
+  Option<int64_t> sharedMemoryPerBlock{
+      *this, "smem-per-block",
+      llvm::cl::desc("shared memory per block in bytes (0: the chip's)"),
+      llvm::cl::init(0)};
+};
+} // namespace mlir::fftconv
+
+void mlir::fftconv::buildButterflyPipeline(OpPassManager &pm,
+                                           llvm::StringRef order,
+                                           llvm::StringRef chip,
+                                           int64_t sharedMemoryPerBlock) {
+  std::string text =
+      ("fftconv-conv-to-fft,canonicalize,fftconv-monarch-decompose{order=" +
+       order + " chip=" + chip + " smem-per-block=" +
+       llvm::Twine(sharedMemoryPerBlock) + "},canonicalize,butterfly-fuse-conv")
+          .str();
+  std::string error;
+  llvm::raw_string_ostream errorStream(error);
+  if (failed(parsePassPipeline(text, pm, errorStream)))
+    llvm::report_fatal_error(llvm::Twine("fftconv-to-butterfly: ") + error);
+}
+
+void mlir::fftconv::registerPipelines() {
+  PassPipelineRegistration<ButterflyPipelineOptions>(
+      "fftconv-to-butterfly",
+      "Expand convolutions into FFT form, decompose the FFTs into order-p "
+      "Monarch form and fuse each convolution into kernel regions",
+      [](OpPassManager &pm, const ButterflyPipelineOptions &options) {
+        buildButterflyPipeline(pm, options.order, options.chip,
+                               options.sharedMemoryPerBlock);
+      });
   PassPipelineRegistration<>(
       "fftconv-to-cpu",
       "Lower fftconv and butterfly programs to LLVM for mlir-runner "

@@ -189,7 +189,63 @@ class Program:
         return results
 
 
+def conv_program(dtype, mode, u, k, pregate=None, postgate=None, skip=None):
+    """A Program computing fftconv.conv on the given arrays (u, gates in
+    `dtype`; k and skip in f32) and printing y."""
+    prog = Program()
+    iu = prog.input(u, dtype)
+    ik = prog.input(k, "f32")
+    operands = f"{iu}, {ik}"
+    types = [prog.type_of(iu), prog.type_of(ik)]
+    for keyword, value, element in (("pregate", pregate, dtype), ("postgate", postgate, dtype), ("skip", skip, "f32")):
+        if value is not None:
+            name = prog.input(value, element)
+            operands += f" {keyword} {name}"
+            types.append(prog.type_of(name))
+    ty = prog.type_of(iu)
+    y = prog.op(f"fftconv.conv {mode} {operands} : ({', '.join(types)}) -> {ty}", ty)
+    prog.output(y)
+    return prog
+
+
+def cost_table(order=0, complex_bytes=8, chip="sm_90", max_log2=22):
+    """The cost model's choices (fftconv-cost-table) as {N: row dict}; a
+    row's "fused factors" is "" where no factorization of `order` fits."""
+    tool = os.path.join(os.path.dirname(fftconv_opt_path()), "fftconv-cost-table")
+    cmd = [tool, f"--order={order}", f"--complex-bytes={complex_bytes}", f"--chip={chip}", f"--max-log2={max_log2}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    table = {}
+    for line in lines[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        row = dict(zip(header, cells))
+        if row.get("outer passes") == "none":
+            row["fused factors"] = ""
+        table[int(row["FFT size N"])] = row
+    return table
+
+
+def butterfly_pipeline(order="auto", chip="sm_90", smem_per_block=0):
+    """The pass-pipeline element that decomposes and fuses convolutions."""
+    return f"fftconv-to-butterfly{{order={order} chip={chip} smem-per-block={smem_per_block}}}"
+
+
 _MEMREF_RE = re.compile(r"Unranked Memref base@ = \S+ rank = \d+ offset = \d+ sizes = \[[^\]]*\] strides = \[[^\]]*\] data =")
+
+
+def compile_text(text, passes):
+    """The IR after running the textual pass-pipeline elements `passes` on
+    `text` (for inspecting what the compiler did)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = os.path.join(tmp, "program.mlir")
+        with open(source, "w") as f:
+            f.write(text)
+        cmd = [fftconv_opt_path(), source, f"--pass-pipeline=builtin.module({','.join(passes)})"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ExecutionError(f"fftconv-opt failed:\n{proc.stderr}")
+        return proc.stdout
 
 
 def run_text(text, pipeline="fftconv-to-cpu", extra_passes=()):

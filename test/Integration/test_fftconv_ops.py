@@ -11,23 +11,6 @@ from fftconv import reference as ref
 TOLERANCE = {"f32": 1e-5, "f16": 1e-3, "bf16": 8e-3}
 
 
-def conv_program(dtype, mode, u, k, pregate=None, postgate=None, skip=None):
-    prog = cpu.Program()
-    iu = prog.input(u, dtype)
-    ik = prog.input(k, "f32")
-    operands = f"{iu}, {ik}"
-    types = [prog.type_of(iu), prog.type_of(ik)]
-    for keyword, value, element in (("pregate", pregate, dtype), ("postgate", postgate, dtype), ("skip", skip, "f32")):
-        if value is not None:
-            name = prog.input(value, element)
-            operands += f" {keyword} {name}"
-            types.append(prog.type_of(name))
-    ty = prog.type_of(iu)
-    y = prog.op(f"fftconv.conv {mode} {operands} : ({', '.join(types)}) -> {ty}", ty)
-    prog.output(y)
-    return prog
-
-
 @pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
 @pytest.mark.parametrize("mode", ["causal", "circular"])
 @pytest.mark.parametrize(
@@ -49,7 +32,7 @@ def test_conv(rng, dtype, mode, shape, gated, with_skip):
         post = ref.round_to(rng.standard_normal((b, h, length)), dtype)
     if with_skip:
         d = ref.round_to(rng.standard_normal(h), "f32")
-    (y,) = conv_program(dtype, mode, u, k, pre, post, d).run()
+    (y,) = cpu.conv_program(dtype, mode, u, k, pre, post, d).run()
     expected = ref.conv(u, k, mode, pre, post, d)
     err = ref.relative_error(y, expected)
     assert err <= TOLERANCE[dtype], f"relative error {err:.3e}"

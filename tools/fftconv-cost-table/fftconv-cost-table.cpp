@@ -19,6 +19,9 @@ static cl::opt<int> minLog2("min-log2", cl::desc("smallest log2 N"),
                             cl::init(4));
 static cl::opt<int> maxLog2("max-log2", cl::desc("largest log2 N"),
                             cl::init(22));
+static cl::opt<int> order("order",
+                          cl::desc("force this order (0: auto, the default)"),
+                          cl::init(0));
 static cl::opt<int> complexBytes(
     "complex-bytes",
     cl::desc("bytes of one complex value on chip (4: f16/bf16, 8: f32)"),
@@ -36,7 +39,14 @@ int main(int argc, char **argv) {
     errs() << "error: need 1 <= min-log2 <= max-log2 <= 40\n";
     return 1;
   }
+  if (order < 0 || order > 4) {
+    errs() << "error: order must be 0 (auto) to 4\n";
+    return 1;
+  }
+  std::optional<int64_t> forced;
+  if (order > 0)
+    forced = order;
   mlir::butterfly::printCostTable(outs(), *target, complexBytes, minLog2,
-                                  maxLog2);
+                                  maxLog2, forced);
   return 0;
 }

@@ -5,6 +5,8 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
+
 namespace mlir {
 class OpPassManager;
 namespace fftconv {
@@ -16,8 +18,16 @@ llvm::StringRef getCPUPipelineText();
 /// Appends the CPU pipeline (`fftconv-to-cpu`) to `pm`.
 void buildCPUPipeline(OpPassManager &pm);
 
-/// Registers `fftconv-to-cpu` with the pass registry.
-void registerCPUPipeline();
+/// Options of the butterfly pipeline: those of fftconv-monarch-decompose.
+struct ButterflyPipelineOptions;
+
+/// Appends `fftconv-to-butterfly`: conv-to-fft, monarch-decompose, fusion.
+void buildButterflyPipeline(OpPassManager &pm, llvm::StringRef order,
+                            llvm::StringRef chip, int64_t sharedMemoryPerBlock);
+
+/// Registers `fftconv-to-cpu` and `fftconv-to-butterfly` with the pass
+/// registry.
+void registerPipelines();
 
 } // namespace fftconv
 } // namespace mlir

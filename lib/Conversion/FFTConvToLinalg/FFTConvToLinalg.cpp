@@ -423,11 +423,10 @@ struct ChannelMulLowering : OpRewritePattern<ChannelMulOp> {
     SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(3),
                                    AffineMap::get(3, 0, {h, f}, ctx)};
     Value result = buildElementwise(
-        rewriter, op.getLoc(), {op.getInput(), op.getKernel()},
-        type.getShape(), type.getElementType(),
+        rewriter, op.getLoc(), {op.getInput(), op.getKernel()}, type.getShape(),
+        type.getElementType(),
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          return complex::MulOp::create(nb, nloc, args[0], args[1])
-              .getResult();
+          return complex::MulOp::create(nb, nloc, args[0], args[1]).getResult();
         },
         maps);
     rewriter.replaceOp(op, result);

@@ -2,6 +2,8 @@
 
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 using namespace mlir;
 using namespace mlir::butterfly;
 
@@ -12,4 +14,10 @@ void ButterflyDialect::initialize() {
 #define GET_OP_LIST
 #include "fftconv/Dialect/Butterfly/IR/ButterflyOps.cpp.inc"
       >();
+}
+
+Operation *ButterflyDialect::materializeConstant(OpBuilder &builder,
+                                                 Attribute value, Type type,
+                                                 Location loc) {
+  return arith::ConstantOp::materialize(builder, value, type, loc);
 }

@@ -58,9 +58,10 @@ void Factorization::print(llvm::raw_ostream &os) const {
 }
 
 /// Ordered factorizations of `n` into `count` factors >= 2, non-increasing.
-static void enumerateFactorizations(int64_t n, int64_t count, int64_t maxFactor,
-                      llvm::SmallVectorImpl<int64_t> &prefix,
-                      const std::function<void(llvm::ArrayRef<int64_t>)> &fn) {
+static void enumerateFactorizations(
+    int64_t n, int64_t count, int64_t maxFactor,
+    llvm::SmallVectorImpl<int64_t> &prefix,
+    const std::function<void(llvm::ArrayRef<int64_t>)> &fn) {
   if (count == 1) {
     if (n >= 2 && n <= maxFactor) {
       prefix.push_back(n);
@@ -100,8 +101,7 @@ evaluate(int64_t length, llvm::ArrayRef<int64_t> factors, int64_t numOuter,
   int64_t resident = numOuter ? 2 * inner : inner;
   llvm::SmallVector<int64_t> distinct(f.factors);
   llvm::sort(distinct);
-  distinct.erase(std::unique(distinct.begin(), distinct.end()),
-                 distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   int64_t factorBytes = 0;
   for (int64_t factor : distinct)
     factorBytes += factor * factor * complexBytes;
@@ -121,8 +121,8 @@ evaluate(int64_t length, llvm::ArrayRef<int64_t> factors, int64_t numOuter,
   double stages = factors.size();
   // Forward and inverse.
   for (int64_t factor : factors)
-    f.tensorFlops += 2.0 * 8.0 * double(length) *
-                     double(roundUp(factor, target.mmaK));
+    f.tensorFlops +=
+        2.0 * 8.0 * double(length) * double(roundUp(factor, target.mmaK));
   f.twiddleFlops = 2.0 * 6.0 * double(length) * (stages - 1);
   double sharedBytes = 2.0 * 2.0 * double(length) * complexBytes * stages;
   // Plain causal convolution: N = 2 * length real samples, L = length of
@@ -158,17 +158,18 @@ mlir::butterfly::chooseFactorization(int64_t length, int64_t complexBytes,
   for (int64_t p = minOrder; p <= maxOrder; ++p) {
     llvm::SmallVector<int64_t> prefix;
     // Factors above 256 are never worth a dense matrix.
-    enumerateFactorizations(length, p, 256, prefix, [&](llvm::ArrayRef<int64_t> factors) {
-      // Fully fused first; otherwise the fewest outer passes that fit.
-      for (int64_t numOuter = 0; numOuter < int64_t(factors.size());
-           ++numOuter) {
-        if (auto f = evaluate(length, factors, numOuter, complexBytes,
-                              target)) {
-          consider(f);
-          break;
-        }
-      }
-    });
+    enumerateFactorizations(
+        length, p, 256, prefix, [&](llvm::ArrayRef<int64_t> factors) {
+          // Fully fused first; otherwise the fewest outer passes that fit.
+          for (int64_t numOuter = 0; numOuter < int64_t(factors.size());
+               ++numOuter) {
+            if (auto f =
+                    evaluate(length, factors, numOuter, complexBytes, target)) {
+              consider(f);
+              break;
+            }
+          }
+        });
   }
   return best;
 }
@@ -176,14 +177,15 @@ mlir::butterfly::chooseFactorization(int64_t length, int64_t complexBytes,
 void mlir::butterfly::printCostTable(llvm::raw_ostream &os,
                                      const TargetDescription &target,
                                      int64_t complexBytes, int minLog2,
-                                     int maxLog2) {
+                                     int maxLog2,
+                                     std::optional<int64_t> order) {
   os << "| FFT size N | complex length M | outer passes | fused factors | "
         "order | tensor FLOPs / seq | HBM bytes / seq | on-chip bytes / seq "
         "|\n|---|---|---|---|---|---|---|---|\n";
   for (int log2 = minLog2; log2 <= maxLog2; ++log2) {
     int64_t n = int64_t(1) << log2;
     std::optional<Factorization> f =
-        chooseFactorization(n / 2, complexBytes, target);
+        chooseFactorization(n / 2, complexBytes, target, order);
     os << "| " << n << " | " << n / 2 << " | ";
     if (!f) {
       os << "none | | | | | |\n";

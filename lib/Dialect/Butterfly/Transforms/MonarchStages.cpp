@@ -15,8 +15,7 @@ static int64_t product(ArrayRef<int64_t> sizes) {
 }
 
 Value mlir::butterfly::buildMonarchStage(OpBuilder &b, Location loc,
-                                         Value value,
-                                         ArrayRef<int64_t> factors,
+                                         Value value, ArrayRef<int64_t> factors,
                                          size_t stage, bool inverse) {
   Type elementType = cast<RankedTensorType>(value.getType()).getElementType();
   int64_t size = factors[stage];

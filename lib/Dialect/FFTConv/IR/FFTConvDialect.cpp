@@ -4,6 +4,8 @@
 
 #include "mlir/IR/Builders.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 using namespace mlir;
 using namespace mlir::fftconv;
 
@@ -16,4 +18,10 @@ void FFTConvDialect::initialize() {
 #define GET_OP_LIST
 #include "fftconv/Dialect/FFTConv/IR/FFTConvOps.cpp.inc"
       >();
+}
+
+Operation *FFTConvDialect::materializeConstant(OpBuilder &builder,
+                                               Attribute value, Type type,
+                                               Location loc) {
+  return arith::ConstantOp::materialize(builder, value, type, loc);
 }

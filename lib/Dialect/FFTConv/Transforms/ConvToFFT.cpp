@@ -56,14 +56,14 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
       SmallVector<Value> inputs = {op.getInput()};
       if (op.getPregate())
         inputs.push_back(op.getPregate());
-      v = buildElementwise(
-          rewriter, loc, inputs, shape, f32,
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            Value x = castScalar(b, l, args[0], f32);
-            if (args.size() > 1)
-              x = arith::MulFOp::create(b, l, x, castScalar(b, l, args[1], f32));
-            return x;
-          });
+      v = buildElementwise(rewriter, loc, inputs, shape, f32,
+                           [&](OpBuilder &b, Location l, ValueRange args) {
+                             Value x = castScalar(b, l, args[0], f32);
+                             if (args.size() > 1)
+                               x = arith::MulFOp::create(
+                                   b, l, x, castScalar(b, l, args[1], f32));
+                             return x;
+                           });
     }
 
     // Once per channel: k_f = rfft(k, n).
@@ -87,8 +87,8 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
       SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(batch),
                                          rewriter.getIndexAttr(channels),
                                          rewriter.getIndexAttr(length)};
-      cropped = tensor::ExtractSliceOp::create(rewriter, loc, z, offsets,
-                                               sizes, strides);
+      cropped = tensor::ExtractSliceOp::create(rewriter, loc, z, offsets, sizes,
+                                               strides);
     } else {
       cropped = buildElementwise(
           rewriter, loc, ValueRange(), shape, f32,
@@ -100,9 +100,9 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
             // z[t + L] exists for t < n - L; beyond it the tail is zero.
             Value shifted = arith::AddIOp::create(
                 b, l, ti, arith::ConstantIndexOp::create(b, l, length));
-            Value inside = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::ult, shifted,
-                arith::ConstantIndexOp::create(b, l, n));
+            Value inside =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, shifted,
+                                      arith::ConstantIndexOp::create(b, l, n));
             Value safe = arith::SelectOp::create(
                 b, l, inside, shifted, arith::ConstantIndexOp::create(b, l, 0));
             Value tail = tensor::ExtractOp::create(b, l, z, {bi, hi, safe});
@@ -123,8 +123,8 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
       int skipPos = -1, postPos = -1;
       if (Value skip = op.getSkip()) {
         inputs.append({v, skip});
-        maps.append({identity,
-                     AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx)});
+        maps.append(
+            {identity, AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx)});
         skipPos = 1;
       }
       if (Value post = op.getPostgate()) {
@@ -137,10 +137,10 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
           [&](OpBuilder &b, Location l, ValueRange args) {
             Value y = args[0];
             if (skipPos >= 0)
-              y = arith::AddFOp::create(
-                  b, l, y,
-                  arith::MulFOp::create(b, l, args[skipPos + 1],
-                                        args[skipPos]));
+              y = arith::AddFOp::create(b, l, y,
+                                        arith::MulFOp::create(b, l,
+                                                              args[skipPos + 1],
+                                                              args[skipPos]));
             if (postPos >= 0)
               y = arith::MulFOp::create(b, l, y,
                                         castScalar(b, l, args[postPos], f32));

@@ -16,6 +16,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <limits>
+
 namespace mlir {
 namespace fftconv {
 #define GEN_PASS_DEF_FFTCONVMONARCHDECOMPOSE
@@ -42,8 +44,7 @@ Value buildTransform(OpBuilder &b, Location loc, Value value,
                      const Factorization &f, bool inverse, bool permuted) {
   SmallVector<int64_t> all = f.allFactors();
   if (f.outerFactors.empty())
-    return butterfly::MonarchOp::create(b, loc, value, all, inverse,
-                                        permuted);
+    return butterfly::MonarchOp::create(b, loc, value, all, inverse, permuted);
   size_t numOuter = f.outerFactors.size();
   // Tags every op of a stage (factor, kron, twiddle) from its result back
   // to its input.
@@ -90,7 +91,8 @@ Value buildTransform(OpBuilder &b, Location loc, Value value,
   return value;
 }
 
-/// The factorization for a transform of `length` points, or failure.
+/// The factorization for a convolution's transform of `length` points, or
+/// failure.
 FailureOr<Factorization> factorize(int64_t length, int64_t complexBytes,
                                    const MonarchDecomposeOptions &options) {
   std::optional<Factorization> f = butterfly::chooseFactorization(
@@ -98,6 +100,16 @@ FailureOr<Factorization> factorize(int64_t length, int64_t complexBytes,
   if (!f)
     return failure();
   return *f;
+}
+
+/// The factorization of a standalone transform: it is not fused with
+/// anything, so only its work counts, not what fits on chip.
+FailureOr<Factorization>
+factorizeStandalone(int64_t length, const MonarchDecomposeOptions &options) {
+  MonarchDecomposeOptions unbounded = options;
+  unbounded.target.sharedMemoryPerBlock =
+      std::numeric_limits<int64_t>::max() / 4;
+  return factorize(length, 8, unbounded);
 }
 
 //===----------------------------------------------------------------------===//
@@ -168,17 +180,17 @@ struct DecomposeConv : OpRewritePattern<IRFFTOp> {
         butterfly::buildDigitReversal(rewriter, loc, coefficients, reversed);
 
     Value spectrum = buildTransform(rewriter, loc, z, *f, false, true);
-    auto product = butterfly::HermitianMulOp::create(
-        rewriter, loc, spectrum, coefficients,
-        rewriter.getDenseI64ArrayAttr(all));
+    auto product =
+        butterfly::HermitianMulOp::create(rewriter, loc, spectrum, coefficients,
+                                          rewriter.getDenseI64ArrayAttr(all));
     product->setAttr(kOnchipBytesAttrName,
                      rewriter.getI64IntegerAttr(f->onchipBytes));
     if (!f->outerFactors.empty())
       product->setAttr(kOuterOnchipBytesAttrName,
                        rewriter.getI64IntegerAttr(f->outerOnchipBytes));
     Value back = buildTransform(rewriter, loc, product, *f, true, true);
-    auto result = butterfly::UnpackRealOp::create(rewriter, loc, op.getType(),
-                                                  back);
+    auto result =
+        butterfly::UnpackRealOp::create(rewriter, loc, op.getType(), back);
     if (!f->outerFactors.empty())
       result->setAttr(kOuterPassAttrName, rewriter.getUnitAttr());
     rewriter.replaceOp(op, result);
@@ -202,7 +214,7 @@ struct DecomposeComplexFFT : OpRewritePattern<OpTy> {
     int64_t n = op.getN();
     if (n < 2)
       return failure();
-    FailureOr<Factorization> f = factorize(n, 8, options);
+    FailureOr<Factorization> f = factorizeStandalone(n, options);
     if (failed(f))
       return failure();
     Value x = resizeLastDim(rewriter, op.getLoc(), op.getInput(), n);
@@ -238,14 +250,13 @@ struct DecomposeRFFT : OpRewritePattern<RFFTOp> {
     Value z = butterfly::PackRealOp::create(
         rewriter, loc, RankedTensorType::get(shape, c32), x);
     if (half >= 2) {
-      FailureOr<Factorization> f = factorize(half, 8, options);
+      FailureOr<Factorization> f = factorizeStandalone(half, options);
       if (failed(f))
         return failure();
       z = butterfly::MonarchOp::create(rewriter, loc, z, f->allFactors(),
                                        /*inverse=*/false, /*permuted=*/false);
     }
-    rewriter.replaceOpWithNewOp<butterfly::RealSpectrumOp>(op, op.getType(),
-                                                           z);
+    rewriter.replaceOpWithNewOp<butterfly::RealSpectrumOp>(op, op.getType(), z);
     return success();
   }
 
@@ -270,10 +281,10 @@ struct DecomposeIRFFT : OpRewritePattern<IRFFTOp> {
     SmallVector<int64_t> shape(xType.getShape().drop_back());
     shape.push_back(half);
     Value z = butterfly::RealSpectrumOp::create(
-        rewriter, loc, RankedTensorType::get(shape, xType.getElementType()),
-        x, /*inverse=*/true);
+        rewriter, loc, RankedTensorType::get(shape, xType.getElementType()), x,
+        /*inverse=*/true);
     if (half >= 2) {
-      FailureOr<Factorization> f = factorize(half, 8, options);
+      FailureOr<Factorization> f = factorizeStandalone(half, options);
       if (failed(f))
         return failure();
       z = butterfly::MonarchOp::create(rewriter, loc, z, f->allFactors(),
@@ -295,9 +306,8 @@ struct FFTConvMonarchDecomposePass
     std::optional<butterfly::TargetDescription> target =
         butterfly::TargetDescription::forChip(chip);
     if (!target) {
-      getOperation()->emitError()
-          << "fftconv-monarch-decompose: unknown chip '" << chip
-          << "' (expected sm_80 or sm_90)";
+      getOperation()->emitError() << "fftconv-monarch-decompose: unknown chip '"
+                                  << chip << "' (expected sm_80 or sm_90)";
       return signalPassFailure();
     }
     options.target = *target;
@@ -325,17 +335,19 @@ struct FFTConvMonarchDecomposePass
 
     // Refuse, with a location, what cannot be decomposed as asked, before
     // rewriting anything.
+    // complexBytes 0: a standalone transform.
     auto check = [&](Operation *op, int64_t length,
                      int64_t complexBytes) -> WalkResult {
-      if (length < 2 || succeeded(factorize(length, complexBytes, options)))
+      if (length < 2 ||
+          succeeded(complexBytes ? factorize(length, complexBytes, options)
+                                 : factorizeStandalone(length, options)))
         return WalkResult::advance();
-      InFlightDiagnostic diag = op->emitError()
-                                << "cannot decompose a DFT of length "
-                                << length;
+      InFlightDiagnostic diag =
+          op->emitError() << "cannot decompose a DFT of length " << length;
       if (options.order)
         diag << " into " << *options.order << " factors between 2 and 256";
-      else
-        diag << " with every inner part fitting in "
+      if (complexBytes)
+        diag << " with the fused kernel's data fitting in "
              << options.target.sharedMemoryPerBlock
              << " bytes of shared memory";
       return WalkResult::interrupt();
@@ -345,14 +357,14 @@ struct FFTConvMonarchDecomposePass
         if (std::optional<MatchedConv> conv = matchConv(irfft))
           return check(op, irfft.getN() / 2, convComplexBytes(conv->product));
         if (irfft.getN() % 2 == 0)
-          return check(op, irfft.getN() / 2, 8);
+          return check(op, irfft.getN() / 2, 0);
       } else if (auto rfft = dyn_cast<RFFTOp>(op)) {
         if (rfft.getN() % 2 == 0)
-          return check(op, rfft.getN() / 2, 8);
+          return check(op, rfft.getN() / 2, 0);
       } else if (auto fft = dyn_cast<FFTOp>(op)) {
-        return check(op, fft.getN(), 8);
+        return check(op, fft.getN(), 0);
       } else if (auto ifft = dyn_cast<IFFTOp>(op)) {
-        return check(op, ifft.getN(), 8);
+        return check(op, ifft.getN(), 0);
       }
       return WalkResult::advance();
     });
@@ -372,7 +384,7 @@ void mlir::fftconv::populateMonarchDecomposePatterns(
     RewritePatternSet &patterns, const MonarchDecomposeOptions &options) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<DecomposeConv>(ctx, options);
-  patterns.add<DecomposeComplexFFT<FFTOp, false>,
-               DecomposeComplexFFT<IFFTOp, true>, DecomposeRFFT,
-               DecomposeIRFFT>(ctx, options);
+  patterns
+      .add<DecomposeComplexFFT<FFTOp, false>, DecomposeComplexFFT<IFFTOp, true>,
+           DecomposeRFFT, DecomposeIRFFT>(ctx, options);
 }

@@ -17,6 +17,9 @@ def Butterfly_Dialect : Dialect {
   let name = "butterfly";
   let cppNamespace = "::mlir::butterfly";
   let summary = "Monarch factorizations of the DFT";
+  // Folded constants (a constant kernel's spectrum) become arith.constant.
+  let hasConstantMaterializer = 1;
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
   let description = [{
     The `butterfly` dialect states the factorized DFT of size `N = N1*...*Np`
     in SPIRAL's Kronecker notation, on the last axis of complex tensors:

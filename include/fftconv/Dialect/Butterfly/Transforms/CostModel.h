@@ -79,9 +79,11 @@ chooseFactorization(int64_t length, int64_t complexBytes,
                     std::optional<int64_t> order = std::nullopt);
 
 /// The markdown table of the choices for real convolutions of FFT size
-/// N = 2^minLog2 ... 2^maxLog2 (complex length N/2).
+/// N = 2^minLog2 ... 2^maxLog2 (complex length N/2), of the given order or
+/// the cheapest; "none" where no factorization of that order fits.
 void printCostTable(llvm::raw_ostream &os, const TargetDescription &target,
-                    int64_t complexBytes, int minLog2, int maxLog2);
+                    int64_t complexBytes, int minLog2, int maxLog2,
+                    std::optional<int64_t> order = std::nullopt);
 
 } // namespace butterfly
 } // namespace mlir

@@ -18,6 +18,9 @@ def FFTConv_Dialect : Dialect {
   let name = "fftconv";
   let cppNamespace = "::mlir::fftconv";
   let summary = "Long convolutions, FFTs and kernel regularizers on tensors";
+  // Folded constants (a constant kernel's spectrum) become arith.constant.
+  let hasConstantMaterializer = 1;
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
   let description = [{
     The `fftconv` dialect states long convolutions the way Hyena, H3, M2 and
     FlashFFTConv use them: `y = u * k` over B x H sequences of length L, with

@@ -1,0 +1,191 @@
+//===- FuseConv.cpp - decomposed convolutions into fused regions -*- C++ -*-=//
+//
+// Grows a set of ops around each spectral product and outlines it into an
+// isolated butterfly.fused region whose operands are exactly what the kernel
+// reads and whose results exactly what it writes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir {
+namespace butterfly {
+#define GEN_PASS_DEF_BUTTERFLYFUSECONV
+#include "fftconv/Dialect/Butterfly/Transforms/Passes.h.inc"
+} // namespace butterfly
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::butterfly;
+
+namespace {
+
+constexpr llvm::StringLiteral kOuterPass = "butterfly.outer_pass";
+constexpr llvm::StringLiteral kOnchipBytes = "butterfly.onchip_bytes";
+constexpr llvm::StringLiteral kOuterOnchipBytes =
+    "butterfly.outer_onchip_bytes";
+
+/// Ops a convolution kernel can hold: the transform stages, the real-trick
+/// views, reshapes and crops, and elementwise (all-parallel) generics.
+bool isFusable(Operation *op) {
+  if (isa<MonarchOp, KronOp, TwiddleOp, DFTOp, PermuteOp, PackRealOp,
+          UnpackRealOp, RealSpectrumOp, HermitianMulOp, tensor::ExpandShapeOp,
+          tensor::CollapseShapeOp, tensor::ExtractSliceOp, tensor::EmptyOp,
+          tensor::PadOp, linalg::FillOp, arith::ConstantOp>(op))
+    return true;
+  if (auto generic = dyn_cast<linalg::GenericOp>(op))
+    return generic.getNumReductionLoops() == 0;
+  return false;
+}
+
+/// The values `op` reads from outside itself: its operands and the values
+/// its regions capture.
+llvm::SetVector<Value> readsOf(Operation *op) {
+  llvm::SetVector<Value> reads(op->operand_begin(), op->operand_end());
+  getUsedValuesDefinedAbove(op->getRegions(), reads);
+  return reads;
+}
+
+/// The ops of one convolution: the spectral product, the single-use chain
+/// after it, and, to a fixpoint, every fusable producer all of whose uses
+/// are already in the set. The coefficients operand of the product is not
+/// followed: the per-channel preparation stays outside.
+llvm::SetVector<Operation *> collectConv(HermitianMulOp product) {
+  Block *block = product->getBlock();
+  llvm::SetVector<Operation *> set;
+  set.insert(product);
+  Operation *tail = product;
+  while (tail->getNumResults() == 1 && tail->getResult(0).hasOneUse()) {
+    Operation *user = *tail->getResult(0).getUsers().begin();
+    if (user->getBlock() != block || !isFusable(user))
+      break;
+    set.insert(user);
+    tail = user;
+  }
+  auto usedOnlyInSet = [&](Operation *op) {
+    for (Operation *user : op->getUsers()) {
+      Operation *ancestor = block->findAncestorOpInBlock(*user);
+      if (!ancestor || !set.contains(ancestor))
+        return false;
+    }
+    return true;
+  };
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (size_t i = 0; i < set.size(); ++i) {
+      Operation *op = set[i];
+      for (Value read : readsOf(op)) {
+        if (op == product.getOperation() && read == product.getCoefficients())
+          continue;
+        Operation *def = read.getDefiningOp();
+        if (!def || def->getBlock() != block || set.contains(def) ||
+            !isFusable(def) || !usedOnlyInSet(def))
+          continue;
+        set.insert(def);
+        changed = true;
+      }
+    }
+  }
+  return set;
+}
+
+/// Outlines `ops` (in block order) into a butterfly.fused region placed at
+/// the last of them.
+void outline(ArrayRef<Operation *> ops, StringRef kind, int64_t onchipBytes) {
+  llvm::SmallPtrSet<Operation *, 16> inSet(ops.begin(), ops.end());
+  Block *block = ops.front()->getBlock();
+  llvm::SetVector<Value> inputs;
+  SmallVector<Value> results;
+  for (Operation *op : ops) {
+    for (Value read : readsOf(op)) {
+      Operation *def = read.getDefiningOp();
+      if (!def || !inSet.contains(def))
+        inputs.insert(read);
+    }
+    for (Value result : op->getResults())
+      if (llvm::any_of(result.getUsers(), [&](Operation *user) {
+            Operation *ancestor = block->findAncestorOpInBlock(*user);
+            return !ancestor || !inSet.contains(ancestor);
+          }))
+        results.push_back(result);
+  }
+
+  Operation *last = ops.back();
+  OpBuilder b(last->getContext());
+  b.setInsertionPointAfter(last);
+  Location loc = last->getLoc();
+  auto fused = FusedOp::create(b, loc, ValueRange(results).getTypes(),
+                               inputs.getArrayRef(), b.getStringAttr(kind),
+                               b.getI64IntegerAttr(onchipBytes));
+  Block *body = b.createBlock(&fused.getBody());
+  IRMapping mapping;
+  for (Value input : inputs)
+    mapping.map(input, body->addArgument(input.getType(), input.getLoc()));
+  for (Operation *op : ops)
+    b.clone(*op, mapping);
+  SmallVector<Value> yielded;
+  for (Value result : results)
+    yielded.push_back(mapping.lookup(result));
+  YieldOp::create(b, loc, yielded);
+
+  for (auto [result, replacement] : llvm::zip(results, fused.getResults()))
+    result.replaceAllUsesWith(replacement);
+  for (Operation *op : llvm::reverse(ops))
+    op->erase();
+}
+
+int64_t intAttr(Operation *op, StringRef name) {
+  if (auto attr = op->getAttrOfType<IntegerAttr>(name))
+    return attr.getInt();
+  return 0;
+}
+
+struct ButterflyFuseConvPass
+    : butterfly::impl::ButterflyFuseConvBase<ButterflyFuseConvPass> {
+  void runOnOperation() override {
+    SmallVector<HermitianMulOp> products;
+    getOperation()->walk([&](HermitianMulOp op) {
+      if (!op->getParentOfType<FusedOp>())
+        products.push_back(op);
+    });
+    for (HermitianMulOp product : products) {
+      llvm::SetVector<Operation *> set = collectConv(product);
+      SmallVector<Operation *> ops(set.begin(), set.end());
+      llvm::sort(ops, [](Operation *a, Operation *b) {
+        return a->isBeforeInBlock(b);
+      });
+      int64_t onchip = intAttr(product, kOnchipBytes);
+      int64_t outerOnchip = intAttr(product, kOuterOnchipBytes);
+      // Three-pass form: the tagged outer stages before and after the
+      // product bound the inner kernel.
+      auto productPos = llvm::find(ops, product.getOperation());
+      auto lastOuterForward =
+          std::find_if(std::make_reverse_iterator(productPos), ops.rend(),
+                       [](Operation *op) { return op->hasAttr(kOuterPass); });
+      auto firstOuterInverse =
+          std::find_if(productPos, ops.end(),
+                       [](Operation *op) { return op->hasAttr(kOuterPass); });
+      auto innerBegin = lastOuterForward == ops.rend()
+                            ? ops.begin()
+                            : lastOuterForward.base();
+      ArrayRef<Operation *> all(ops);
+      size_t begin = innerBegin - ops.begin();
+      size_t end = firstOuterInverse - ops.begin();
+      if (end < all.size())
+        outline(all.drop_front(end), "outer_inverse", outerOnchip);
+      outline(all.slice(begin, end - begin), "conv", onchip);
+      if (begin > 0)
+        outline(all.take_front(begin), "outer_forward", outerOnchip);
+    }
+  }
+};
+
+} // namespace

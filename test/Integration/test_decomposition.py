@@ -1,0 +1,140 @@
+"""Convolutions through the whole compiler (fftconv-to-butterfly: expansion
+into FFT form, order-p Monarch decomposition, fusion), lowered to the CPU,
+against the float64 oracle.
+
+The sweep over N = 2^4 ... 2^20 and every order allowed at each N runs with
+FFTCONV_FULL_SWEEP=1 (see docs/passes.md); by default CI runs N <= 2^12 with
+every order and a sample of the larger sizes.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+from fftconv import cpu
+from fftconv import reference as ref
+
+FULL = os.environ.get("FFTCONV_FULL_SWEEP") == "1"
+TOLERANCE = {"f16": 1e-3, "bf16": 8e-3}
+
+
+def allowed_orders():
+    """{N: orders the cost model accepts for an f32 convolution of FFT size
+    N on sm_90}, read from fftconv-cost-table."""
+    tables = {p: cpu.cost_table(order=p, complex_bytes=8, max_log2=20) for p in (1, 2, 3, 4)}
+    return {n: [p for p in tables if tables[p][n]["fused factors"]] for n in tables[1]}
+
+
+def sweep_cases():
+    allowed = allowed_orders()
+    for log2n in range(4, 21):
+        orders = allowed[2**log2n]
+        assert orders, f"no order accepted at N = {2**log2n}"
+        for order in orders:
+            sampled = log2n <= 12 or (log2n in (16, 20) and order == max(orders))
+            marks = [] if (FULL or sampled) else [pytest.mark.skip(reason="set FFTCONV_FULL_SWEEP=1")]
+            yield pytest.param(log2n, order, marks=marks, id=f"N{2**log2n}-p{order}")
+
+
+@pytest.mark.parametrize("log2n,order", list(sweep_cases()))
+def test_sweep(rng, log2n, order):
+    # Causal with K = L = N/2: the FFT size is exactly N.
+    n = 2**log2n
+    length = n // 2
+    u = rng.standard_normal((1, 2, length)).astype(np.float32)
+    k = rng.standard_normal((2, length)).astype(np.float32)
+    (y,) = cpu.conv_program("f32", "causal", u, k).run(extra_passes=[cpu.butterfly_pipeline(order=order)])
+    err = ref.relative_error(y, ref.conv(u, k, "causal"))
+    assert err <= 1e-5 * log2n, f"relative error {err:.3e}"
+
+
+@pytest.mark.parametrize(
+    "mode,length,taps",
+    [
+        ("causal", 1000, 1000),  # L not a power of two
+        ("causal", 1000, 77),  # partial kernel
+        ("circular", 1000, 1000),  # circular, not a power of two: wrap-around
+        ("circular", 1000, 300),
+        ("circular", 512, 100),  # circular at N = L
+        ("causal", 1, 1),
+        ("causal", 3, 2),
+    ],
+)
+@pytest.mark.parametrize("gated", [False, True])
+@pytest.mark.parametrize("with_skip", [False, True])
+def test_forms(rng, mode, length, taps, gated, with_skip):
+    u = rng.standard_normal((2, 3, length)).astype(np.float32)
+    k = rng.standard_normal((3, taps)).astype(np.float32)
+    pre = post = d = None
+    if gated:
+        pre = rng.standard_normal((2, 3, length)).astype(np.float32)
+        post = rng.standard_normal((2, 3, length)).astype(np.float32)
+    if with_skip:
+        d = rng.standard_normal(3).astype(np.float32)
+    (y,) = cpu.conv_program("f32", mode, u, k, pre, post, d).run(extra_passes=[cpu.butterfly_pipeline()])
+    err = ref.relative_error(y, ref.conv(u, k, mode, pre, post, d))
+    assert err <= 1e-5 * 11, f"relative error {err:.3e}"
+
+
+@pytest.mark.parametrize("dtype", ["f16", "bf16"])
+def test_half_precision(rng, dtype):
+    u = ref.round_to(rng.standard_normal((2, 4, 2048)), dtype)
+    g1 = ref.round_to(rng.standard_normal((2, 4, 2048)), dtype)
+    g2 = ref.round_to(rng.standard_normal((2, 4, 2048)), dtype)
+    k = ref.round_to(rng.standard_normal((4, 2048)) * np.exp(-np.arange(2048) / 256) / 8, "f32")
+    d = ref.round_to(rng.standard_normal(4), "f32")
+    (y,) = cpu.conv_program(dtype, "causal", u, k, g1, g2, d).run(extra_passes=[cpu.butterfly_pipeline()])
+    err = ref.relative_error(y, ref.conv(u, k, "causal", g1, g2, d))
+    assert err <= TOLERANCE[dtype], f"relative error {err:.3e}"
+
+
+@pytest.mark.parametrize("smem,chip", [(4096, "sm_90"), (16384, "sm_80"), (1024, "sm_90")])
+def test_three_pass_form(rng, smem, chip):
+    # A small shared-memory budget forces outer passes through memory.
+    u = rng.standard_normal((2, 2, 2048)).astype(np.float32)
+    k = rng.standard_normal((2, 2048)).astype(np.float32)
+    prog = cpu.conv_program("f32", "causal", u, k)
+    text = prog.text()
+    passes = [cpu.butterfly_pipeline(chip=chip, smem_per_block=smem)]
+    (y,) = prog.run(extra_passes=passes)
+    assert ref.relative_error(y, ref.conv(u, k, "causal")) <= 1e-5 * 12
+    assert "outer_forward" in cpu.compile_text(text, passes)
+
+
+def test_constant_kernel_spectrum_folds(rng):
+    # k_f of a constant kernel is computed at compile time: no rfft, no
+    # conv_spectrum, no permute remains; the result is still right.
+    u = rng.standard_normal((2, 2, 256)).astype(np.float32)
+    k = rng.standard_normal((2, 256)).astype(np.float32)
+    prog = cpu.conv_program("f32", "causal", u, k)
+    passes = [cpu.butterfly_pipeline()]
+    ir = cpu.compile_text(prog.text(), passes)
+    for op in ("fftconv.rfft", "butterfly.conv_spectrum", "butterfly.permute"):
+        assert op not in ir, op
+    (y,) = prog.run(extra_passes=passes)
+    assert ref.relative_error(y, ref.conv(u, k, "causal")) <= 1e-5 * 9
+
+
+@pytest.mark.parametrize("op,n,length", [("fft", 64, 64), ("ifft", 128, 100), ("fft", 96, 120), ("rfft", 64, 50), ("irfft", 64, 33), ("irfft", 30, 16), ("rfft", 4096, 4096)])
+@pytest.mark.parametrize("order", ["auto", "2"])
+def test_standalone_transforms(rng, op, n, length, order):
+    if op == "rfft":
+        x = rng.standard_normal((2, length)).astype(np.float32)
+        element, out_t = "f32", cpu.tensor_type((2, n // 2 + 1), "complex<f32>")
+    elif op == "irfft":
+        x = (rng.standard_normal((2, length)) + 1j * rng.standard_normal((2, length))).astype(np.complex64)
+        element, out_t = "complex<f32>", cpu.tensor_type((2, n), "f32")
+    else:
+        x = (rng.standard_normal((2, length)) + 1j * rng.standard_normal((2, length))).astype(np.complex64)
+        element, out_t = "complex<f32>", cpu.tensor_type((2, n), "complex<f32>")
+    prog = cpu.Program()
+    ix = prog.input(x, element)
+    y = prog.op(f"fftconv.{op} {ix} n = {n} : {prog.type_of(ix)} -> {out_t}", out_t)
+    prog.output(y)
+    passes = [f"fftconv-monarch-decompose{{order={order}}}"]
+    if n % 2 == 0 or op in ("fft", "ifft"):
+        assert f"fftconv.{op}" not in cpu.compile_text(prog.text(), passes)
+    (result,) = prog.run(extra_passes=passes)
+    expected = getattr(ref, op)(x, n)
+    assert ref.relative_error(result, expected) <= 1e-5 * np.log2(n)
