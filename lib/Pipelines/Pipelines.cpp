@@ -18,7 +18,7 @@ static constexpr llvm::StringLiteral kCPUPipeline =
     "fftconv-to-linalg,butterfly-to-linalg,canonicalize,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,"
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),convert-scf-to-cf,"
     "expand-strided-metadata,lower-affine,convert-complex-to-standard,"
     "arith-expand,convert-math-to-llvm,convert-math-to-libm,"

@@ -1,10 +1,11 @@
 """Execute fftconv/butterfly programs on the CPU: fftconv-opt's
 `fftconv-to-cpu` pipeline, then mlir-runner.
 
-A `Program` embeds numpy inputs bit-exactly as hex dense constants and prints
-each requested result as the bit patterns of its f32 values (complex results
-as two tensors, real and imaginary parts), so nothing is lost to decimal
-printing on the way back.
+A `Program` passes numpy inputs, embedded bit-exactly as hex dense constants
+in @main, as arguments to the compiled @program (so the compiler cannot fold
+them away), and prints each result as the bit patterns of its f32 values
+(complex results as two tensors, real and imaginary parts), so nothing is
+lost to decimal printing on the way back.
 
     prog = Program()
     u = prog.input(np.random.randn(2, 4, 64), "f32")
@@ -86,12 +87,19 @@ def parse_tensor_type(text):
 
 
 class Program:
-    """A `func.func @main` assembled from inputs, op lines and outputs."""
+    """A `func.func @program` assembled from inputs, op lines and outputs,
+    called from a `func.func @main` that holds the input data and prints
+    the outputs.
+
+    Inputs are arguments of @program, so the compiler cannot fold them:
+    what runs is the compiled code, not a compile-time evaluation. Values
+    meant to be compile-time constants use `constant()`."""
 
     def __init__(self):
         self._lines = []
         self._types = {}
         self._outputs = []
+        self._inputs = []
         self._counter = 0
 
     def _fresh(self, stem):
@@ -102,35 +110,44 @@ class Program:
         return self._types[value]
 
     def input(self, array, element_type):
-        """Embeds `array` as a constant of `element_type` (f32, f16, bf16 or
-        complex<f32>); returns its SSA name."""
+        """A run-time input holding `array` as `element_type` (f32, f16,
+        bf16 or complex<f32>); returns its SSA name in @program."""
         array = np.asarray(array)
         name = self._fresh("in")
+        ty = tensor_type(array.shape, element_type)
+        self._inputs.append((name, _hex_constant(array, element_type), ty))
+        self._types[name] = ty
+        return name
+
+    def constant(self, array, element_type):
+        """A compile-time constant inside @program; returns its SSA name."""
+        array = np.asarray(array)
+        name = self._fresh("cst")
         ty = tensor_type(array.shape, element_type)
         self._lines.append(f"{name} = arith.constant {_hex_constant(array, element_type)} : {ty}")
         self._types[name] = ty
         return name
 
     def op(self, text, result_type):
-        """Appends `%r = <text>` and records the result's type."""
+        """Appends `%r = <text>` to @program and records the result's type."""
         name = self._fresh("v")
         self._lines.append(f"{name} = {text}")
         self._types[name] = result_type
         return name
 
     def output(self, value):
-        """Prints `value` when the program runs (returned by run() in order)."""
+        """Returns `value` from @program; run() gives the outputs in order."""
         self._outputs.append(value)
 
-    def _emit_print(self, value, part):
-        dims, element = parse_tensor_type(self._types[value])
+    def _print_lines(self, value, ty, part):
+        dims, element = parse_tensor_type(ty)
         rank = len(dims)
         loops = ", ".join(f"d{i}" for i in range(rank))
         identity = f"affine_map<({loops}) -> ({loops})>"
         iterators = ", ".join(['"parallel"'] * rank)
         out_ty = tensor_type(dims, "i32")
-        empty = self._fresh("e")
-        bits = self._fresh("bits")
+        empty, bits = self._fresh("e"), self._fresh("bits")
+        buf, cast = self._fresh("buf"), self._fresh("cast")
         body = []
         scalar = "%x"
         if element.startswith("complex"):
@@ -142,33 +159,48 @@ class Program:
             scalar = "%p"
         body.append(f"%b = arith.bitcast {scalar} : f32 to i32")
         body.append("linalg.yield %b : i32")
-        self._lines.append(f"{empty} = tensor.empty() : {out_ty}")
-        self._lines.append(
+        memref_ty = out_ty.replace("tensor<", "memref<")
+        return [
+            f"{empty} = tensor.empty() : {out_ty}",
             f"{bits} = linalg.generic {{indexing_maps = [{identity}, {identity}], "
-            f"iterator_types = [{iterators}]}} ins({value} : {self._types[value]}) "
+            f"iterator_types = [{iterators}]}} ins({value} : {ty}) "
             f"outs({empty} : {out_ty}) {{\n^bb0(%x: {element}, %o: i32):\n  "
             + "\n  ".join(body)
-            + f"\n}} -> {out_ty}"
-        )
-        buf = self._fresh("buf")
-        memref_ty = out_ty.replace("tensor<", "memref<")
-        self._lines.append(f"{buf} = bufferization.to_buffer {bits} : {out_ty} to {memref_ty}")
-        cast = self._fresh("cast")
-        self._lines.append(f"{cast} = memref.cast {buf} : {memref_ty} to memref<*xi32>")
-        self._lines.append(f"func.call @printMemrefI32({cast}) : (memref<*xi32>) -> ()")
+            + f"\n}} -> {out_ty}",
+            f"{buf} = bufferization.to_buffer {bits} : {out_ty} to {memref_ty}",
+            f"{cast} = memref.cast {buf} : {memref_ty} to memref<*xi32>",
+            f"func.call @printMemrefI32({cast}) : (memref<*xi32>) -> ()",
+        ]
 
     def text(self):
-        saved = list(self._lines)
-        for value in self._outputs:
-            _, element = parse_tensor_type(self._types[value])
-            parts = ["re", "im"] if element.startswith("complex") else ["real"]
-            for part in parts:
-                self._emit_print(value, part)
-        body = "\n    ".join(self._lines)
-        self._lines = saved
+        args = ", ".join(f"{name}: {ty}" for name, _, ty in self._inputs)
+        out_types = [self._types[v] for v in self._outputs]
+        results = ", ".join(out_types)
+        program = (
+            f"  func.func @program({args}) -> ({results}) {{\n    "
+            + "\n    ".join(self._lines)
+            + f"\n    return {', '.join(self._outputs)} : {results}\n  }}\n"
+        )
+        main = []
+        operands = []
+        for name, literal, ty in self._inputs:
+            main.append(f"{name} = arith.constant {literal} : {ty}")
+            operands.append(name)
+        outs = [self._fresh("r") for _ in self._outputs]
+        main.append(
+            f"{', '.join(outs)} = func.call @program({', '.join(operands)}) : "
+            f"({', '.join(ty for _, _, ty in self._inputs)}) -> ({results})"
+        )
+        for value, ty in zip(outs, out_types):
+            _, element = parse_tensor_type(ty)
+            for part in (["re", "im"] if element.startswith("complex") else ["real"]):
+                main.extend(self._print_lines(value, ty, part))
         return (
             "module {\n  func.func private @printMemrefI32(memref<*xi32>)\n"
-            "  func.func @main() {\n    " + body + "\n    return\n  }\n}\n"
+            + program
+            + "  func.func @main() {\n    "
+            + "\n    ".join(main)
+            + "\n    return\n  }\n}\n"
         )
 
     def run(self, pipeline="fftconv-to-cpu", extra_passes=()):
@@ -189,12 +221,13 @@ class Program:
         return results
 
 
-def conv_program(dtype, mode, u, k, pregate=None, postgate=None, skip=None):
+def conv_program(dtype, mode, u, k, pregate=None, postgate=None, skip=None, constant_kernel=False):
     """A Program computing fftconv.conv on the given arrays (u, gates in
-    `dtype`; k and skip in f32) and printing y."""
+    `dtype`; k and skip in f32) and printing y; the kernel is a compile-time
+    constant with `constant_kernel`."""
     prog = Program()
     iu = prog.input(u, dtype)
-    ik = prog.input(k, "f32")
+    ik = prog.constant(k, "f32") if constant_kernel else prog.input(k, "f32")
     operands = f"{iu}, {ik}"
     types = [prog.type_of(iu), prog.type_of(ik)]
     for keyword, value, element in (("pregate", pregate, dtype), ("postgate", postgate, dtype), ("skip", skip, "f32")):
