@@ -8,7 +8,7 @@ from lit.llvm import llvm_config
 
 config.name = "FFTCONV"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.fftconv_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
@@ -23,6 +23,6 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.fftconv_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["fftconv-opt", "mlir-runner", "mlir-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["fftconv-opt", "fftconv-cost-table", "mlir-runner", "mlir-opt"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.fftconv_tools_dir, append_path=True)

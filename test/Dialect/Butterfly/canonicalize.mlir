@@ -54,3 +54,44 @@ func.func @monarch_order_mismatch(%x: tensor<2x4096xcomplex<f32>>) -> tensor<2x4
   %1 = butterfly.monarch %0 factors = [16, 16, 16] inverse : tensor<2x4096xcomplex<f32>>
   return %1 : tensor<2x4096xcomplex<f32>>
 }
+
+// Outputs that a crop drops are never unpacked.
+// CHECK-LABEL: func @crop_unpack
+// CHECK: %[[Y:.*]] = butterfly.unpack_real %{{.*}} : tensor<2x512xcomplex<f32>> -> tensor<2x1000xf32>
+// CHECK-NOT: tensor.extract_slice
+// CHECK: return %[[Y]]
+func.func @crop_unpack(%z: tensor<2x512xcomplex<f32>>) -> tensor<2x1000xf32> {
+  %0 = butterfly.unpack_real %z : tensor<2x512xcomplex<f32>> -> tensor<2x1024xf32>
+  %1 = tensor.extract_slice %0[0, 0] [2, 1000] [1, 1] : tensor<2x1024xf32> to tensor<2x1000xf32>
+  return %1 : tensor<2x1000xf32>
+}
+
+// A crop at an offset is not a prefix: it stays.
+// CHECK-LABEL: func @crop_unpack_offset
+// CHECK: tensor.extract_slice
+func.func @crop_unpack_offset(%z: tensor<2x512xcomplex<f32>>) -> tensor<2x1000xf32> {
+  %0 = butterfly.unpack_real %z : tensor<2x512xcomplex<f32>> -> tensor<2x1024xf32>
+  %1 = tensor.extract_slice %0[0, 4] [2, 1000] [1, 1] : tensor<2x1024xf32> to tensor<2x1000xf32>
+  return %1 : tensor<2x1000xf32>
+}
+
+// A constant kernel's coefficients and their Monarch order are computed at
+// compile time.
+// CHECK-LABEL: func @constant_coefficients
+// CHECK-NEXT: %[[C:.*]] = arith.constant dense<{{.*}}> : tensor<1x2x4xcomplex<f32>>
+// CHECK-NEXT: return %[[C]]
+func.func @constant_coefficients() -> tensor<1x2x4xcomplex<f32>> {
+  %kf = arith.constant dense<[[(1.0, 0.0), (0.5, -0.5), (0.25, 0.0), (0.5, 0.5), (1.0, 0.0)]]> : tensor<1x5xcomplex<f32>>
+  %0 = butterfly.conv_spectrum %kf : tensor<1x5xcomplex<f32>> -> tensor<1x2x4xcomplex<f32>>
+  %1 = butterfly.permute %0 rows = 2, cols = 2 : tensor<1x2x4xcomplex<f32>>
+  return %1 : tensor<1x2x4xcomplex<f32>>
+}
+
+// Stride permutation of a constant, moved at compile time.
+// CHECK-LABEL: func @constant_permute
+// CHECK-NEXT: arith.constant dense<{{\[}}[(0.000000e+00,0.000000e+00), (2.000000e+00,0.000000e+00), (1.000000e+00,0.000000e+00), (3.000000e+00,0.000000e+00)]]>
+func.func @constant_permute() -> tensor<1x4xcomplex<f32>> {
+  %x = arith.constant dense<[[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (3.0, 0.0)]]> : tensor<1x4xcomplex<f32>>
+  %0 = butterfly.permute %x rows = 2, cols = 2 : tensor<1x4xcomplex<f32>>
+  return %0 : tensor<1x4xcomplex<f32>>
+}

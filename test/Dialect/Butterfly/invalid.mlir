@@ -139,3 +139,143 @@ func.func @syntax_error(%x: tensor<2x256xcomplex<f32>>) {
   %0 = butterfly.monarch %x [16, 16] : tensor<2x256xcomplex<f32>>
   return
 }
+
+// -----
+
+// 2M real values pack into M complex ones.
+func.func @pack_real_too_long(%x: tensor<2x100xf32>) {
+  // expected-error @+1 {{expects at most 2M = 64 real values, got 100}}
+  %0 = butterfly.pack_real %x : tensor<2x100xf32> -> tensor<2x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @pack_real_leading(%x: tensor<2x64xf32>) {
+  // expected-error @+1 {{expects the result to keep the input's leading dimensions}}
+  %0 = butterfly.pack_real %x : tensor<2x64xf32> -> tensor<3x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @unpack_real_too_long(%z: tensor<2x32xcomplex<f32>>) {
+  // expected-error @+1 {{expects at most 2M = 64 real outputs, got 65}}
+  %0 = butterfly.unpack_real %z : tensor<2x32xcomplex<f32>> -> tensor<2x65xf32>
+  return
+}
+
+// -----
+
+// The half spectrum of a real signal of length 2M has M + 1 bins.
+func.func @real_spectrum_bins(%z: tensor<2x32xcomplex<f32>>) {
+  // expected-error @+1 {{expects M + 1 = 33 spectrum bins for M = 32, got 32}}
+  %0 = butterfly.real_spectrum %z : tensor<2x32xcomplex<f32>> -> tensor<2x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @real_spectrum_inverse_bins(%x: tensor<2x30xcomplex<f32>>) {
+  // expected-error @+1 {{expects M + 1 = 33 spectrum bins for M = 32, got 30}}
+  %0 = butterfly.real_spectrum %x inverse : tensor<2x30xcomplex<f32>> -> tensor<2x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @conv_spectrum_shape(%kf: tensor<4x33xcomplex<f32>>) {
+  // expected-error @+1 {{expects H x (M+1) bins and H x 2 x M coefficients}}
+  %0 = butterfly.conv_spectrum %kf : tensor<4x33xcomplex<f32>> -> tensor<4x2x33xcomplex<f32>>
+  return
+}
+
+// -----
+
+// The coefficients are per channel: H x 2 x M for B x H x M values.
+func.func @hermitian_mul_channels(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<3x2x32xcomplex<f32>>) {
+  // expected-error @+1 {{expects B x H x M values and H x 2 x M coefficients}}
+  %0 = butterfly.hermitian_mul %x, %c : tensor<2x4x32xcomplex<f32>>, tensor<3x2x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @hermitian_mul_factors(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<4x2x32xcomplex<f32>>) {
+  // expected-error @+1 {{expects the factors to multiply to M = 32, got 64}}
+  %0 = butterfly.hermitian_mul %x, %c factors = [8, 8] : tensor<2x4x32xcomplex<f32>>, tensor<4x2x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @hermitian_mul_unit_factor(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<4x2x32xcomplex<f32>>) {
+  // expected-error @+1 {{expects every factor to be at least 2, got 1}}
+  %0 = butterfly.hermitian_mul %x, %c factors = [32, 1] : tensor<2x4x32xcomplex<f32>>, tensor<4x2x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+// A region reads exactly its operands: one block argument each.
+func.func @fused_arguments(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expects one block argument per input, of the input's type}}
+  %0 = butterfly.fused "conv" ins(%x : tensor<4xf32>) onchip_bytes = 0 {
+  ^bb0(%a: tensor<8xf32>):
+    butterfly.yield %a : tensor<8xf32>
+  } -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @fused_yield_types(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expects the yielded types to be the results' types}}
+  %0 = butterfly.fused "conv" ins(%x : tensor<4xf32>) onchip_bytes = 0 {
+  ^bb0(%a: tensor<4xf32>):
+    butterfly.yield %a : tensor<4xf32>
+  } -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @fused_kind(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expects kind conv, outer_forward or outer_inverse, got 'gemm'}}
+  %0 = butterfly.fused "gemm" ins(%x : tensor<4xf32>) onchip_bytes = 0 {
+  ^bb0(%a: tensor<4xf32>):
+    butterfly.yield %a : tensor<4xf32>
+  } -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @fused_onchip(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expects onchip_bytes >= 0}}
+  %0 = butterfly.fused "conv" ins(%x : tensor<4xf32>) onchip_bytes = -1 {
+  ^bb0(%a: tensor<4xf32>):
+    butterfly.yield %a : tensor<4xf32>
+  } -> tensor<4xf32>
+  return
+}
+
+// -----
+
+// Regions are isolated: everything read comes in as an operand.
+func.func @fused_isolated(%x: tensor<4xf32>) {
+  // expected-note @+1 {{required by region isolation constraints}}
+  %0 = butterfly.fused "conv" ins(%x : tensor<4xf32>) onchip_bytes = 0 {
+  ^bb0(%a: tensor<4xf32>):
+    // expected-error @+1 {{using value defined outside the region}}
+    butterfly.yield %x : tensor<4xf32>
+  } -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @yield_outside(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expects parent op 'butterfly.fused'}}
+  butterfly.yield %x : tensor<4xf32>
+}

@@ -44,3 +44,39 @@ func.func @monarch(%x: tensor<8x4096xcomplex<f32>>) -> tensor<8x4096xcomplex<f32
   %2 = butterfly.monarch %1 factors = [64, 64] : tensor<8x4096xcomplex<f32>>
   return %2 : tensor<8x4096xcomplex<f32>>
 }
+
+// CHECK-LABEL: func @real_trick
+func.func @real_trick(%x: tensor<2x4x1000xf32>, %kf: tensor<4x513xcomplex<f32>>) -> tensor<2x4x1000xf32> {
+  // CHECK: butterfly.pack_real %{{.*}} : tensor<2x4x1000xf32> -> tensor<2x4x512xcomplex<f32>>
+  %z = butterfly.pack_real %x : tensor<2x4x1000xf32> -> tensor<2x4x512xcomplex<f32>>
+  // CHECK: butterfly.conv_spectrum %{{.*}} : tensor<4x513xcomplex<f32>> -> tensor<4x2x512xcomplex<f32>>
+  %c = butterfly.conv_spectrum %kf : tensor<4x513xcomplex<f32>> -> tensor<4x2x512xcomplex<f32>>
+  %s = butterfly.monarch %z factors = [32, 16] permuted : tensor<2x4x512xcomplex<f32>>
+  // CHECK: butterfly.hermitian_mul %{{.*}}, %{{.*}} factors = [32, 16] : tensor<2x4x512xcomplex<f32>>, tensor<4x2x512xcomplex<f32>>
+  %p = butterfly.hermitian_mul %s, %c factors = [32, 16] : tensor<2x4x512xcomplex<f32>>, tensor<4x2x512xcomplex<f32>>
+  // CHECK: butterfly.hermitian_mul %{{.*}}, %{{.*}} : tensor<2x4x512xcomplex<f32>>, tensor<4x2x512xcomplex<f32>>
+  %q = butterfly.hermitian_mul %p, %c : tensor<2x4x512xcomplex<f32>>, tensor<4x2x512xcomplex<f32>>
+  // CHECK: butterfly.real_spectrum %{{.*}} : tensor<2x4x512xcomplex<f32>> -> tensor<2x4x513xcomplex<f32>>
+  %r = butterfly.real_spectrum %q : tensor<2x4x512xcomplex<f32>> -> tensor<2x4x513xcomplex<f32>>
+  // CHECK: butterfly.real_spectrum %{{.*}} inverse : tensor<2x4x513xcomplex<f32>> -> tensor<2x4x512xcomplex<f32>>
+  %i = butterfly.real_spectrum %r inverse : tensor<2x4x513xcomplex<f32>> -> tensor<2x4x512xcomplex<f32>>
+  // CHECK: butterfly.unpack_real %{{.*}} : tensor<2x4x512xcomplex<f32>> -> tensor<2x4x1000xf32>
+  %y = butterfly.unpack_real %i : tensor<2x4x512xcomplex<f32>> -> tensor<2x4x1000xf32>
+  return %y : tensor<2x4x1000xf32>
+}
+
+// CHECK-LABEL: func @fused
+func.func @fused(%x: tensor<2x4x64xf32>, %c: tensor<4x2x32xcomplex<f32>>) -> tensor<2x4x64xf32> {
+  // CHECK: butterfly.fused "conv" ins(%{{.*}}, %{{.*}} : tensor<2x4x64xf32>, tensor<4x2x32xcomplex<f32>>) onchip_bytes = 1024 {
+  // CHECK: ^bb0(%[[A:.*]]: tensor<2x4x64xf32>, %[[B:.*]]: tensor<4x2x32xcomplex<f32>>):
+  // CHECK: butterfly.yield %{{.*}} : tensor<2x4x64xf32>
+  // CHECK: } -> tensor<2x4x64xf32>
+  %y = butterfly.fused "conv" ins(%x, %c : tensor<2x4x64xf32>, tensor<4x2x32xcomplex<f32>>) onchip_bytes = 1024 {
+  ^bb0(%a: tensor<2x4x64xf32>, %b: tensor<4x2x32xcomplex<f32>>):
+    %z = butterfly.pack_real %a : tensor<2x4x64xf32> -> tensor<2x4x32xcomplex<f32>>
+    %p = butterfly.hermitian_mul %z, %b : tensor<2x4x32xcomplex<f32>>, tensor<4x2x32xcomplex<f32>>
+    %r = butterfly.unpack_real %p : tensor<2x4x32xcomplex<f32>> -> tensor<2x4x64xf32>
+    butterfly.yield %r : tensor<2x4x64xf32>
+  } -> tensor<2x4x64xf32>
+  return %y : tensor<2x4x64xf32>
+}

@@ -72,3 +72,13 @@ func.func @dead_conv(%u: tensor<1x2x8xf32>, %k: tensor<2x8xf32>) {
   %0 = fftconv.conv causal %u, %k : (tensor<1x2x8xf32>, tensor<2x8xf32>) -> tensor<1x2x8xf32>
   return
 }
+
+// A constant kernel's spectrum folds (computed in f64): 1, 2, 3 padded to 4.
+// CHECK-LABEL: func @rfft_constant
+// CHECK-NEXT: %[[C:.*]] = arith.constant dense<{{\[}}[(6.000000e+00,0.000000e+00), (-2.000000e+00,-2.000000e+00), (2.000000e+00,0.000000e+00)]]> : tensor<1x3xcomplex<f32>>
+// CHECK-NEXT: return %[[C]]
+func.func @rfft_constant() -> tensor<1x3xcomplex<f32>> {
+  %k = arith.constant dense<[[1.0, 2.0, 3.0]]> : tensor<1x3xf32>
+  %0 = fftconv.rfft %k n = 4 : tensor<1x3xf32> -> tensor<1x3xcomplex<f32>>
+  return %0 : tensor<1x3xcomplex<f32>>
+}

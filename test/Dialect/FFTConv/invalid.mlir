@@ -208,3 +208,20 @@ func.func @syntax_error(%u: tensor<2x4x100xf32>, %k: tensor<4x10xf32>) {
   %0 = fftconv.conv causal %u, %k (tensor<2x4x100xf32>, tensor<4x10xf32>) -> tensor<2x4x100xf32>
   return
 }
+
+// -----
+
+// The kernel spectrum is shared by the batch: H x F against B x H x F.
+func.func @channel_mul_shape(%x: tensor<2x4x33xcomplex<f32>>, %k: tensor<4x32xcomplex<f32>>) {
+  // expected-error @+1 {{expects an H x F kernel spectrum matching the input 'tensor<2x4x33xcomplex<f32>>', got 'tensor<4x32xcomplex<f32>>'}}
+  %0 = fftconv.channel_mul %x, %k : tensor<2x4x33xcomplex<f32>>, tensor<4x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @channel_mul_rank(%x: tensor<4x33xcomplex<f32>>, %k: tensor<4x33xcomplex<f32>>) {
+  // expected-error @+1 {{expects input of rank 3 (B x H x F)}}
+  %0 = fftconv.channel_mul %x, %k : tensor<4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
+  return
+}

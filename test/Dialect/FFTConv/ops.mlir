@@ -46,3 +46,10 @@ func.func @regularizers(%k: tensor<4x128xf32>) -> (tensor<4x128xf32>, tensor<4x1
   %1 = fftconv.smooth %k width = 5 : tensor<4x128xf32>
   return %0, %1 : tensor<4x128xf32>, tensor<4x128xf32>
 }
+
+// CHECK-LABEL: func @channel_mul
+func.func @channel_mul(%x: tensor<2x4x33xcomplex<f32>>, %k: tensor<4x33xcomplex<f32>>) -> tensor<2x4x33xcomplex<f32>> {
+  // CHECK: fftconv.channel_mul %{{.*}}, %{{.*}} : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
+  %0 = fftconv.channel_mul %x, %k : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
+  return %0 : tensor<2x4x33xcomplex<f32>>
+}

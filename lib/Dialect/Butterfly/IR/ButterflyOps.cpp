@@ -338,7 +338,7 @@ LogicalResult FusedOp::verify() {
   if (kind != "conv" && kind != "outer_forward" && kind != "outer_inverse")
     return emitOpError() << "expects kind conv, outer_forward or "
                          << "outer_inverse, got '" << kind << "'";
-  if (getOnchipBytes() < 0)
+  if (getOnchipBytesAttr().getInt() < 0)
     return emitOpError() << "expects onchip_bytes >= 0";
   return success();
 }

@@ -129,11 +129,11 @@ evaluate(int64_t length, llvm::ArrayRef<int64_t> factors, int64_t numOuter,
   // them read and written at 2 bytes; each outer pass adds a round trip of
   // the complex sequence in each direction.
   f.bytesMoved = 2 * length * 2 + numOuter * 4 * length * complexBytes;
-  double compute = f.tensorFlops / target.tensorFlopsPerCycle +
-                   f.twiddleFlops / 64.0 +
-                   sharedBytes / target.sharedBytesPerCycle;
+  f.computeCycles = f.tensorFlops / target.tensorFlopsPerCycle +
+                    f.twiddleFlops / 64.0 +
+                    sharedBytes / target.sharedBytesPerCycle;
   double memory = double(f.bytesMoved) / target.memoryBytesPerCycle;
-  f.cost = std::max(compute, memory);
+  f.cost = std::max(f.computeCycles, memory);
   return f;
 }
 
@@ -145,10 +145,11 @@ mlir::butterfly::chooseFactorization(int64_t length, int64_t complexBytes,
   auto consider = [&](std::optional<Factorization> candidate) {
     if (!candidate)
       return;
-    // Cheaper wins; at equal cost fewer passes through memory, then fewer
-    // stages, then the earlier (larger-first) factorization.
+    // Cheaper wins; at equal cost (memory-bound) less compute, then fewer
+    // passes through memory, then fewer stages, then the earlier
+    // (larger-first) factorization.
     auto key = [](const Factorization &f) {
-      return std::make_tuple(f.cost, f.outerFactors.size(),
+      return std::make_tuple(f.cost, f.computeCycles, f.outerFactors.size(),
                              f.factors.size() + f.outerFactors.size());
     };
     if (!best || key(*candidate) < key(*best))

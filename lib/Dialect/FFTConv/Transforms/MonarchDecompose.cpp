@@ -359,7 +359,17 @@ struct FFTConvMonarchDecomposePass
         if (irfft.getN() % 2 == 0)
           return check(op, irfft.getN() / 2, 0);
       } else if (auto rfft = dyn_cast<RFFTOp>(op)) {
-        if (rfft.getN() % 2 == 0)
+        // The forward transform of a convolution is checked with its
+        // inverse, as the convolution it is.
+        bool feedsConv = llvm::any_of(rfft->getUsers(), [](Operation *user) {
+          auto product = dyn_cast<ChannelMulOp>(user);
+          return product &&
+                 llvm::any_of(product->getUsers(), [](Operation *next) {
+                   auto inverse = dyn_cast<IRFFTOp>(next);
+                   return inverse && matchConv(inverse);
+                 });
+        });
+        if (!feedsConv && rfft.getN() % 2 == 0)
           return check(op, rfft.getN() / 2, 0);
       } else if (auto fft = dyn_cast<FFTOp>(op)) {
         return check(op, fft.getN(), 0);

@@ -61,8 +61,12 @@ struct Factorization {
   /// On-chip bytes of one column of an outer pass (its values across the
   /// outer factors, and those factors); 0 without outer passes.
   int64_t outerOnchipBytes = 0;
-  /// Estimated cycles on one SM.
+  /// Estimated cycles on one SM: the larger of `computeCycles` and the
+  /// memory traffic's cycles.
   double cost = 0;
+  /// Cycles of tensor-core work, twiddles and shared-memory traffic; it
+  /// breaks ties between memory-bound choices.
+  double computeCycles = 0;
 
   /// All factors, outer first.
   llvm::SmallVector<int64_t> allFactors() const;
