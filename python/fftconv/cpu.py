@@ -275,7 +275,7 @@ def compile_text(text, passes):
         with open(source, "w") as f:
             f.write(text)
         cmd = [fftconv_opt_path(), source, f"--pass-pipeline=builtin.module({','.join(passes)})"]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0:
             raise ExecutionError(f"fftconv-opt failed:\n{proc.stderr}")
         return proc.stdout
@@ -293,12 +293,12 @@ def run_text(text, pipeline="fftconv-to-cpu", extra_passes=()):
             f.write(text)
         passes = ",".join(list(extra_passes) + [pipeline])
         cmd = [fftconv_opt_path(), source, "-o", lowered, f"--pass-pipeline=builtin.module({passes})"]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0:
             raise ExecutionError(f"fftconv-opt failed:\n{proc.stderr}")
         cmd = [mlir_runner_path(), lowered, "-e", "main", "--entry-point-result=void",
                "--shared-libs=" + ",".join(_runner_libs())]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0:
             raise ExecutionError(f"mlir-runner failed:\n{proc.stderr}")
     chunks = _MEMREF_RE.split(proc.stdout)[1:]

@@ -58,7 +58,23 @@ struct DFTLowering : OpRewritePattern<DFTOp> {
   }
 };
 
-/// y[.., i, k, j] = sum_n F[(i,) k, n] * x[.., i, n, j].
+/// A slice of `value` keeping `sizes[d]` leading entries of each dim.
+Value leadingSlice(OpBuilder &b, Location loc, Value value,
+                   ArrayRef<int64_t> sizes) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getShape() == sizes)
+    return value;
+  SmallVector<OpFoldResult> offsets(sizes.size(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizeAttrs;
+  for (int64_t size : sizes)
+    sizeAttrs.push_back(b.getIndexAttr(size));
+  return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizeAttrs,
+                                        strides);
+}
+
+/// y[.., i, k, j] = sum_{n < r} F[(i,) k, n] * x[.., i, n, j] for k < s,
+/// zero for k >= s (r, s the input and output extents, m by default).
 struct KronLowering : OpRewritePattern<KronOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -68,12 +84,26 @@ struct KronLowering : OpRewritePattern<KronOp> {
     RankedTensorType type = op.getInput().getType();
     int64_t lead = type.getRank() - 1;
     int64_t size = op.getFactorSize();
+    int64_t blocks = op.getNumBlocks(), stride = op.getStride();
+    int64_t inExtent = op.getInputExtent().value_or(size);
+    int64_t outExtent = op.getOutputExtent().value_or(size);
     Value view =
-        expandLastDim(rewriter, loc, op.getInput(),
-                      {op.getNumBlocks(), size, int64_t(op.getStride())});
-    auto viewType = cast<RankedTensorType>(view.getType());
-    Value acc = buildZeroTensor(rewriter, loc, viewType.getShape(),
-                                type.getElementType());
+        expandLastDim(rewriter, loc, op.getInput(), {blocks, size, stride});
+    SmallVector<int64_t> viewShape(
+        cast<RankedTensorType>(view.getType()).getShape());
+    // Only the blocks that are not known zero / are read take part.
+    SmallVector<int64_t> inShape(viewShape);
+    inShape[lead + 1] = inExtent;
+    view = leadingSlice(rewriter, loc, view, inShape);
+    Value factor = op.getFactor();
+    SmallVector<int64_t> factorShape(
+        cast<RankedTensorType>(factor.getType()).getShape());
+    factorShape[factorShape.size() - 2] = outExtent;
+    factorShape.back() = inExtent;
+    factor = leadingSlice(rewriter, loc, factor, factorShape);
+    SmallVector<int64_t> outShape(viewShape);
+    outShape[lead + 1] = outExtent;
+    Value acc = buildZeroTensor(rewriter, loc, outShape, type.getElementType());
 
     // Loops: lead..., i, k, j (parallel), n (reduction).
     MLIRContext *ctx = rewriter.getContext();
@@ -96,17 +126,28 @@ struct KronLowering : OpRewritePattern<KronOp> {
         AffineMap::get(numLoops, 0, factorExprs, ctx),
         AffineMap::get(numLoops, 0, inputExprs, ctx),
         AffineMap::get(numLoops, 0, outExprs, ctx)};
-    auto product = linalg::GenericOp::create(
-        rewriter, loc, acc.getType(), ValueRange{op.getFactor(), view}, acc,
-        maps, parallelThenReduction(numLoops - 1, 1),
-        [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          Value term = complex::MulOp::create(nb, nloc, args[0], args[1]);
-          linalg::YieldOp::create(
-              nb, nloc,
-              complex::AddOp::create(nb, nloc, args[2], term).getResult());
-        });
-    rewriter.replaceOp(
-        op, collapseTrailingDims(rewriter, loc, product.getResult(0), 3));
+    Value product =
+        linalg::GenericOp::create(
+            rewriter, loc, acc.getType(), ValueRange{factor, view}, acc, maps,
+            parallelThenReduction(numLoops - 1, 1),
+            [&](OpBuilder &nb, Location nloc, ValueRange args) {
+              Value term = complex::MulOp::create(nb, nloc, args[0], args[1]);
+              linalg::YieldOp::create(
+                  nb, nloc,
+                  complex::AddOp::create(nb, nloc, args[2], term).getResult());
+            })
+            .getResult(0);
+    if (outExtent < size) {
+      SmallVector<OpFoldResult> low(viewShape.size(), rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> high(viewShape.size(),
+                                     rewriter.getIndexAttr(0));
+      high[lead + 1] = rewriter.getIndexAttr(size - outExtent);
+      product = tensor::PadOp::create(
+          rewriter, loc,
+          RankedTensorType::get(viewShape, type.getElementType()), product, low,
+          high, buildZero(rewriter, loc, type.getElementType()));
+    }
+    rewriter.replaceOp(op, collapseTrailingDims(rewriter, loc, product, 3));
     return success();
   }
 };

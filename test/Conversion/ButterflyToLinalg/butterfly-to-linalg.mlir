@@ -60,3 +60,17 @@ func.func @monarch(%x: tensor<2x64xcomplex<f32>>) -> tensor<2x64xcomplex<f32>> {
   %0 = butterfly.monarch %x factors = [4, 4, 4] : tensor<2x64xcomplex<f32>>
   return %0 : tensor<2x64xcomplex<f32>>
 }
+
+// -----
+
+// Known-zero input blocks are not read; unread output blocks are zero.
+// CHECK-LABEL: func @kron_extents
+// CHECK: %[[V:.*]] = tensor.expand_shape %{{.*}} output_shape [2, 1, 32, 32]
+// CHECK: %[[IN:.*]] = tensor.extract_slice %[[V]][0, 0, 0, 0] [2, 1, 16, 32] [1, 1, 1, 1]
+// CHECK: %[[F:.*]] = tensor.extract_slice %{{.*}}[0, 0] [20, 16] [1, 1]
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%[[F]], %[[IN]] : tensor<20x16xcomplex<f32>>, tensor<2x1x16x32xcomplex<f32>>) outs(%{{.*}} : tensor<2x1x20x32xcomplex<f32>>)
+// CHECK: tensor.pad %[[P]] low[0, 0, 0, 0] high[0, 0, 12, 0]
+func.func @kron_extents(%x: tensor<2x1024xcomplex<f32>>, %f: tensor<32x32xcomplex<f32>>) -> tensor<2x1024xcomplex<f32>> {
+  %0 = butterfly.kron %f, %x stride = 32 input_extent = 16 output_extent = 20 : tensor<32x32xcomplex<f32>>, tensor<2x1024xcomplex<f32>>
+  return %0 : tensor<2x1024xcomplex<f32>>
+}

@@ -55,3 +55,16 @@ func.func @order_one(%x: tensor<2x64xcomplex<f32>>) -> tensor<2x64xcomplex<f32>>
   %0 = butterfly.monarch %x factors = [64] : tensor<2x64xcomplex<f32>>
   return %0 : tensor<2x64xcomplex<f32>>
 }
+
+// Known zeros reach the first stage as a block extent: 500 nonzero inputs
+// of stride 32 are 16 of the 32 leading-digit values.
+// CHECK-LABEL: func @partial
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 32 input_extent = 16
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 1 :
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 1 :
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 32 output_extent = 16
+func.func @partial(%x: tensor<2x1024xcomplex<f32>>, %w: tensor<2x1024xcomplex<f32>>) -> (tensor<2x1024xcomplex<f32>>, tensor<2x1024xcomplex<f32>>) {
+  %0 = butterfly.monarch %x factors = [32, 32] permuted nonzero_inputs = 500 : tensor<2x1024xcomplex<f32>>
+  %1 = butterfly.monarch %w factors = [32, 32] inverse permuted needed_outputs = 500 : tensor<2x1024xcomplex<f32>>
+  return %0, %1 : tensor<2x1024xcomplex<f32>>, tensor<2x1024xcomplex<f32>>
+}

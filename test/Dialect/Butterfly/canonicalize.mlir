@@ -95,3 +95,28 @@ func.func @constant_permute() -> tensor<1x4xcomplex<f32>> {
   %0 = butterfly.permute %x rows = 2, cols = 2 : tensor<1x4xcomplex<f32>>
   return %0 : tensor<1x4xcomplex<f32>>
 }
+
+// Partial convolution: 1000 real samples fill 500 of 1024 complex points,
+// and only 500 points of the inverse are unpacked; the transforms learn it.
+// CHECK-LABEL: func @known_zeros
+// CHECK: butterfly.monarch %{{.*}} factors = [32, 32] permuted nonzero_inputs = 500
+// CHECK: butterfly.monarch %{{.*}} factors = [32, 32] inverse permuted needed_outputs = 500
+func.func @known_zeros(%x: tensor<2x1000xf32>, %w: tensor<2x1024xcomplex<f32>>) -> (tensor<2x1024xcomplex<f32>>, tensor<2x1000xf32>) {
+  %z = butterfly.pack_real %x : tensor<2x1000xf32> -> tensor<2x1024xcomplex<f32>>
+  %s = butterfly.monarch %z factors = [32, 32] permuted : tensor<2x1024xcomplex<f32>>
+  %i = butterfly.monarch %w factors = [32, 32] inverse permuted : tensor<2x1024xcomplex<f32>>
+  %y = butterfly.unpack_real %i : tensor<2x1024xcomplex<f32>> -> tensor<2x1000xf32>
+  return %s, %y : tensor<2x1024xcomplex<f32>>, tensor<2x1000xf32>
+}
+
+// The same for the outer stages of the three-pass form (a = 1 only).
+// CHECK-LABEL: func @known_zero_blocks
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 16 input_extent = 32
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 16 output_extent = 20
+func.func @known_zero_blocks(%x: tensor<2x1000xf32>, %f: tensor<64x64xcomplex<f32>>) -> tensor<2x640xf32> {
+  %z = butterfly.pack_real %x : tensor<2x1000xf32> -> tensor<2x1024xcomplex<f32>>
+  %k = butterfly.kron %f, %z stride = 16 : tensor<64x64xcomplex<f32>>, tensor<2x1024xcomplex<f32>>
+  %k2 = butterfly.kron %f, %k stride = 16 : tensor<64x64xcomplex<f32>>, tensor<2x1024xcomplex<f32>>
+  %y = butterfly.unpack_real %k2 : tensor<2x1024xcomplex<f32>> -> tensor<2x640xf32>
+  return %y : tensor<2x640xf32>
+}

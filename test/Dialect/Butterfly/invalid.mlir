@@ -279,3 +279,36 @@ func.func @yield_outside(%x: tensor<4xf32>) {
   // expected-error @+1 {{expects parent op 'butterfly.fused'}}
   butterfly.yield %x : tensor<4xf32>
 }
+
+// -----
+
+func.func @kron_extent(%f: tensor<8x8xcomplex<f32>>, %x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects the input extent to be at most the factor size 8, got 9}}
+  %0 = butterfly.kron %f, %x stride = 8 input_extent = 9 : tensor<8x8xcomplex<f32>>, tensor<2x64xcomplex<f32>>
+  return
+}
+
+// -----
+
+// Only a natural-order output has "the first s outputs".
+func.func @monarch_needed_forward(%x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects needed_outputs only on an inverse transform (whose output is in natural order)}}
+  %0 = butterfly.monarch %x factors = [8, 8] permuted needed_outputs = 10 : tensor<2x64xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @monarch_nonzero_permuted(%x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects nonzero_inputs only on a transform whose input is in natural order}}
+  %0 = butterfly.monarch %x factors = [8, 8] inverse permuted nonzero_inputs = 10 : tensor<2x64xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @monarch_nonzero_range(%x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects nonzero_inputs <= 64}}
+  %0 = butterfly.monarch %x factors = [8, 8] nonzero_inputs = 65 : tensor<2x64xcomplex<f32>>
+  return
+}

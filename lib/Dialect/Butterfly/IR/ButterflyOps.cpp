@@ -76,7 +76,96 @@ LogicalResult KronOp::verify() {
     return emitOpError() << "expects one factor block per outer block: "
                          << getNumBlocks() << " blocks, got "
                          << factorType.getDimSize(0);
+  for (auto [name, extent] : {std::make_pair("input", getInputExtent()),
+                              std::make_pair("output", getOutputExtent())})
+    if (extent && int64_t(*extent) > getFactorSize())
+      return emitOpError() << "expects the " << name
+                           << " extent to be at most the factor size "
+                           << getFactorSize() << ", got " << *extent;
   return success();
+}
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+namespace {
+/// Zero inputs of a first stage (a = 1) fed by pack_real, and unread
+/// outputs of a last stage feeding unpack_real, are blocks a kernel skips.
+struct KronExtentsFromPacking : OpRewritePattern<KronOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(KronOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getNumBlocks() != 1)
+      return failure();
+    int64_t size = op.getFactorSize(), stride = op.getStride();
+    std::optional<int64_t> inputExtent, outputExtent;
+    if (auto pack = op.getInput().getDefiningOp<PackRealOp>()) {
+      int64_t nonzero = ceilDiv(pack.getInput().getType().getShape().back(), 2);
+      inputExtent = ceilDiv(nonzero, stride);
+    }
+    if (op->hasOneUse())
+      if (auto unpack = dyn_cast<UnpackRealOp>(*op->user_begin())) {
+        int64_t needed =
+            ceilDiv(unpack.getResult().getType().getShape().back(), 2);
+        outputExtent = ceilDiv(needed, stride);
+      }
+    bool newInput =
+        inputExtent && *inputExtent < size &&
+        (!op.getInputExtent() || int64_t(*op.getInputExtent()) > *inputExtent);
+    bool newOutput = outputExtent && *outputExtent < size &&
+                     (!op.getOutputExtent() ||
+                      int64_t(*op.getOutputExtent()) > *outputExtent);
+    if (!newInput && !newOutput)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      if (newInput)
+        op.setInputExtent(*inputExtent);
+      if (newOutput)
+        op.setOutputExtent(*outputExtent);
+    });
+    return success();
+  }
+};
+
+/// The same knowledge for a whole monarch transform.
+struct MonarchExtentsFromPacking : OpRewritePattern<MonarchOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MonarchOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t length = op.getInput().getType().getShape().back();
+    std::optional<int64_t> nonzero, needed;
+    if (!op.getInverse())
+      if (auto pack = op.getInput().getDefiningOp<PackRealOp>())
+        nonzero = ceilDiv(pack.getInput().getType().getShape().back(), 2);
+    if (op.getInverse() && op->hasOneUse())
+      if (auto unpack = dyn_cast<UnpackRealOp>(*op->user_begin()))
+        needed = ceilDiv(unpack.getResult().getType().getShape().back(), 2);
+    bool newNonzero =
+        nonzero && *nonzero < length &&
+        (!op.getNonzeroInputs() || int64_t(*op.getNonzeroInputs()) > *nonzero);
+    bool newNeeded =
+        needed && *needed < length &&
+        (!op.getNeededOutputs() || int64_t(*op.getNeededOutputs()) > *needed);
+    if (!newNonzero && !newNeeded)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      if (newNonzero)
+        op.setNonzeroInputs(*nonzero);
+      if (newNeeded)
+        op.setNeededOutputs(*needed);
+    });
+    return success();
+  }
+};
+} // namespace
+
+void KronOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                         MLIRContext *context) {
+  results.add<KronExtentsFromPacking>(context);
+}
+
+void MonarchOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                            MLIRContext *context) {
+  results.add<MonarchExtentsFromPacking>(context);
 }
 
 //===----------------------------------------------------------------------===//
@@ -159,6 +248,16 @@ LogicalResult MonarchOp::verify() {
   if (product != length)
     return emitOpError() << "expects the factors to multiply to the last "
                          << "dimension (" << length << "), got " << product;
+  if (getNonzeroInputs() && int64_t(*getNonzeroInputs()) > length)
+    return emitOpError() << "expects nonzero_inputs <= " << length;
+  if (getNeededOutputs() && int64_t(*getNeededOutputs()) > length)
+    return emitOpError() << "expects needed_outputs <= " << length;
+  if (getNeededOutputs() && !getInverse())
+    return emitOpError() << "expects needed_outputs only on an inverse "
+                         << "transform (whose output is in natural order)";
+  if (getNonzeroInputs() && getInverse() && getPermuted())
+    return emitOpError() << "expects nonzero_inputs only on a transform "
+                         << "whose input is in natural order";
   return success();
 }
 

@@ -35,9 +35,19 @@ struct ExpandMonarch : OpRewritePattern<MonarchOp> {
     ArrayRef<int64_t> factors = op.getFactors();
     bool inverse = op.getInverse();
     Value value = op.getInput();
+    // Stage 0 reads and writes the leading digit of the natural-order index
+    // (stride N / N1): known zeros and unread outputs are whole blocks of it.
+    int64_t leadStride = op.getInput().getType().getShape().back() / factors[0];
+    auto digits = [&](std::optional<uint64_t> count) -> std::optional<int64_t> {
+      if (!count)
+        return std::nullopt;
+      return (int64_t(*count) + leadStride - 1) / leadStride;
+    };
     if (!inverse) {
       for (size_t stage = 0; stage < factors.size(); ++stage)
-        value = buildMonarchStage(rewriter, loc, value, factors, stage, false);
+        value = buildMonarchStage(rewriter, loc, value, factors, stage, false,
+                                  stage == 0 ? digits(op.getNonzeroInputs())
+                                             : std::nullopt);
       if (!op.getPermuted())
         value = buildDigitReversal(rewriter, loc, value, factors);
     } else {
@@ -48,7 +58,9 @@ struct ExpandMonarch : OpRewritePattern<MonarchOp> {
         value = buildDigitReversal(rewriter, loc, value, reversed);
       }
       for (size_t stage = factors.size(); stage-- > 0;)
-        value = buildMonarchStage(rewriter, loc, value, factors, stage, true);
+        value = buildMonarchStage(
+            rewriter, loc, value, factors, stage, true, std::nullopt,
+            stage == 0 ? digits(op.getNeededOutputs()) : std::nullopt);
     }
     rewriter.replaceOp(op, value);
     return success();

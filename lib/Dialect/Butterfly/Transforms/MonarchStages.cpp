@@ -16,7 +16,9 @@ static int64_t product(ArrayRef<int64_t> sizes) {
 
 Value mlir::butterfly::buildMonarchStage(OpBuilder &b, Location loc,
                                          Value value, ArrayRef<int64_t> factors,
-                                         size_t stage, bool inverse) {
+                                         size_t stage, bool inverse,
+                                         std::optional<int64_t> inputExtent,
+                                         std::optional<int64_t> outputExtent) {
   Type elementType = cast<RankedTensorType>(value.getType()).getElementType();
   int64_t size = factors[stage];
   int64_t stride = product(factors.drop_front(stage + 1));
@@ -24,7 +26,12 @@ Value mlir::butterfly::buildMonarchStage(OpBuilder &b, Location loc,
   Value factor = DFTOp::create(b, loc, factorType, inverse);
   if (inverse && stride > 1)
     value = TwiddleOp::create(b, loc, value, size, stride, /*inverse=*/true);
-  value = KronOp::create(b, loc, factor, value, stride);
+  auto kron = KronOp::create(b, loc, factor, value, stride);
+  if (inputExtent && *inputExtent < size)
+    kron.setInputExtent(*inputExtent);
+  if (outputExtent && *outputExtent < size)
+    kron.setOutputExtent(*outputExtent);
+  value = kron;
   if (!inverse && stride > 1)
     value = TwiddleOp::create(b, loc, value, size, stride, /*inverse=*/false);
   return value;

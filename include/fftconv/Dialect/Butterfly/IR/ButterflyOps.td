@@ -94,6 +94,13 @@ def Butterfly_KronOp : Butterfly_Op<"kron",
     (block `i` uses `F[i]`: a general block-diagonal Monarch factor, as
     learned butterflies use).
 
+    Known zeros (partial convolutions): with `input_extent = r` the input is
+    known to be zero for `n >= r` and only the first r columns of F take
+    part; with `output_extent = s` only the outputs `k < s` are computed and
+    the others are zero. A kernel skips those matrix-product blocks.
+    Canonicalization derives both from a `pack_real` producer and an
+    `unpack_real` user when `a = 1`.
+
     Example:
 
     ```mlir
@@ -104,13 +111,23 @@ def Butterfly_KronOp : Butterfly_Op<"kron",
   }];
   let arguments = (ins Butterfly_ComplexTensor:$factor,
                        Butterfly_ComplexTensor:$input,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$stride);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$stride,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$input_extent,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$output_extent);
   let results = (outs Butterfly_ComplexTensor:$result);
   let assemblyFormat = [{
-    $factor `,` $input `stride` `=` $stride attr-dict `:` type($factor) `,`
-    type($input)
+    $factor `,` $input `stride` `=` $stride
+    (`input_extent` `=` $input_extent^)? (`output_extent` `=` $output_extent^)?
+    attr-dict `:` type($factor) `,` type($input)
   }];
+  let builders = [
+    OpBuilder<(ins "Value":$factor, "Value":$input, "int64_t":$stride), [{
+      build($_builder, $_state, input.getType(), factor, input,
+            $_builder.getI64IntegerAttr(stride), IntegerAttr(), IntegerAttr());
+    }]>
+  ];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     int64_t getFactorSize() {
       return getFactor().getType().getShape().back();
@@ -213,6 +230,14 @@ def Butterfly_MonarchOp : Butterfly_Op<"monarch",
 
     A convolution multiplies in Monarch order and never permutes.
 
+    Known zeros (partial convolutions): `nonzero_inputs = e` states that
+    the (natural-order) input is zero past its first e elements, so the
+    first stage skips the blocks that would read them; `needed_outputs = s`
+    (inverse only) states that only the first s (natural-order) outputs are
+    read, so the last stage computes only the blocks holding them; the
+    other outputs are unspecified. Canonicalization derives them from a
+    `pack_real` producer and an `unpack_real` user.
+
     Example:
 
     ```mlir
@@ -225,14 +250,28 @@ def Butterfly_MonarchOp : Butterfly_Op<"monarch",
   let arguments = (ins Butterfly_ComplexTensor:$input,
                        DenseI64ArrayAttr:$factors,
                        UnitAttr:$inverse,
-                       UnitAttr:$permuted);
+                       UnitAttr:$permuted,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$nonzero_inputs,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$needed_outputs);
   let results = (outs Butterfly_ComplexTensor:$result);
   let assemblyFormat = [{
     $input `factors` `=` $factors (`inverse` $inverse^)?
-    (`permuted` $permuted^)? attr-dict `:` type($input)
+    (`permuted` $permuted^)? (`nonzero_inputs` `=` $nonzero_inputs^)?
+    (`needed_outputs` `=` $needed_outputs^)? attr-dict `:` type($input)
   }];
+  let builders = [
+    OpBuilder<(ins "Value":$input, "ArrayRef<int64_t>":$factors,
+                   "bool":$inverse, "bool":$permuted), [{
+      build($_builder, $_state, input.getType(), input,
+            $_builder.getDenseI64ArrayAttr(factors),
+            inverse ? $_builder.getUnitAttr() : UnitAttr(),
+            permuted ? $_builder.getUnitAttr() : UnitAttr(), IntegerAttr(),
+            IntegerAttr());
+    }]>
+  ];
   let hasVerifier = 1;
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 
