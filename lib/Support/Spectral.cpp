@@ -66,15 +66,20 @@ mlir::fftconv::computeConvSpectrum(llvm::ArrayRef<Complex> kf) {
   const Complex i(0.0, 1.0);
   auto a = [&](int64_t k) { return 0.5 * (1.0 - i * rootOfUnity(k, n, -1)); };
   auto b = [&](int64_t k) { return 0.5 * (1.0 + i * rootOfUnity(k, n, -1)); };
+  // Bins 0 and M of a real kernel's spectrum are real; as irfft does, only
+  // their real parts count.
+  auto bin = [&](int64_t f) {
+    return (f == 0 || f == half) ? Complex(kf[f].real()) : kf[f];
+  };
   std::vector<Complex> coefficients(2 * half);
   for (int64_t k = 0; k < half; ++k) {
     Complex c1 = 0.5 * (1.0 + i * rootOfUnity(k, n, 1));
     Complex c2 = 0.5 * (1.0 - i * rootOfUnity(k, n, 1));
-    Complex mirrored = std::conj(kf[half - k]);
+    Complex mirrored = std::conj(bin(half - k));
     coefficients[k] =
-        c1 * kf[k] * a(k) + c2 * mirrored * std::conj(b(half - k));
+        c1 * bin(k) * a(k) + c2 * mirrored * std::conj(b(half - k));
     coefficients[half + k] =
-        c1 * kf[k] * b(k) + c2 * mirrored * std::conj(a(half - k));
+        c1 * bin(k) * b(k) + c2 * mirrored * std::conj(a(half - k));
   }
   return coefficients;
 }

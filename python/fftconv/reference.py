@@ -256,8 +256,11 @@ def real_spectrum(x, inverse=False):
 
 def conv_spectrum(kf):
     """butterfly.conv_spectrum: H x (M+1) bins of rfft(k, 2M) -> H x 2 x M."""
-    kf = np.asarray(kf, np.complex128)
+    kf = np.array(kf, np.complex128)
     half = kf.shape[-1] - 1
+    # Bins 0 and M count by their real parts (a real kernel's are real).
+    kf[..., 0] = kf[..., 0].real
+    kf[..., half] = kf[..., half].real
     k = np.arange(half)
     a, b = _real_trick_ab(half, k)
     am, bm = _real_trick_ab(half, half - k)
@@ -282,3 +285,12 @@ def hermitian_mul(x, coefficients, factors=None):
         position[freq] = np.arange(half)
         partner = position[(half - freq) % half]
     return coefficients[:, 0, :] * x + coefficients[:, 1, :] * np.conj(x[..., partner])
+
+
+def channel_mul(x, k, band=None):
+    """fftconv.channel_mul: y[b, h, f] = x[b, h, f] * k[h, f], with k taken
+    as zero for f >= band (frequency-sparse)."""
+    k = np.array(k, np.complex128)
+    if band is not None:
+        k[..., band:] = 0
+    return np.asarray(x, np.complex128) * k

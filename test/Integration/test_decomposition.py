@@ -138,3 +138,34 @@ def test_standalone_transforms(rng, op, n, length, order):
     (result,) = prog.run(extra_passes=passes)
     expected = getattr(ref, op)(x, n)
     assert ref.relative_error(result, expected) <= 1e-5 * np.log2(n)
+
+
+@pytest.mark.parametrize("n,band", [(2048, 100), (2048, 600), (512, 1), (8192, 1000)])
+def test_frequency_sparse(rng, n, band):
+    # A frequency-sparse convolution written in FFT form: the kernel's
+    # spectrum passes only its `band` lowest frequencies. The decomposition
+    # skips the spectrum-side blocks that hold no such frequency.
+    length = n // 2
+    v = rng.standard_normal((2, 3, length)).astype(np.float32)
+    # Any complex spectrum: irfft ignores the imaginary parts of bins 0 and
+    # N/2 of the product, and so does the decomposition.
+    kf = (rng.standard_normal((3, n // 2 + 1)) + 1j * rng.standard_normal((3, n // 2 + 1))).astype(np.complex64)
+    bins = n // 2 + 1
+    prog = cpu.Program()
+    iv, ik = prog.input(v, "f32"), prog.input(kf, "complex<f32>")
+    spec_t = cpu.tensor_type((2, 3, bins), "complex<f32>")
+    vf = prog.op(f"fftconv.rfft {iv} n = {n} : {prog.type_of(iv)} -> {spec_t}", spec_t)
+    p = prog.op(f"fftconv.channel_mul {vf}, {ik} band = {band} : {spec_t}, {prog.type_of(ik)}", spec_t)
+    out_t = cpu.tensor_type((2, 3, n), "f32")
+    y = prog.op(f"fftconv.irfft {p} n = {n} : {spec_t} -> {out_t}", out_t)
+    prog.output(y)
+    passes = ["fftconv-monarch-decompose", "canonicalize", "butterfly-fuse-conv"]
+    ir = cpu.compile_text(prog.text(), passes)
+    if 2 * band < n // 2:
+        assert "spectral_band" in ir
+    (result,) = prog.run(extra_passes=passes)
+    expected = np.fft.irfft(ref.channel_mul(np.fft.rfft(v, n), kf, band), n)
+    assert ref.relative_error(result, expected) <= 1e-5 * np.log2(n)
+    # The same stage skipping survives expansion into krons.
+    (expanded,) = prog.run(extra_passes=passes + ["butterfly-expand-monarch"])
+    assert ref.relative_error(expanded, expected) <= 1e-5 * np.log2(n)

@@ -96,8 +96,42 @@ struct KronLowering : OpRewritePattern<KronOp> {
     inShape[lead + 1] = inExtent;
     view = leadingSlice(rewriter, loc, view, inShape);
     Value factor = op.getFactor();
-    SmallVector<int64_t> factorShape(
-        cast<RankedTensorType>(factor.getType()).getShape());
+    auto factorType = cast<RankedTensorType>(factor.getType());
+    // Bands: the reference zeroes the factor's rows and columns outside
+    // them (a kernel skips those blocks instead).
+    if (op.getInputBand() || op.getOutputBand()) {
+      int64_t rank = factorType.getRank();
+      std::optional<uint64_t> inBand = op.getInputBand(),
+                              outBand = op.getOutputBand();
+      factor = buildElementwise(
+          rewriter, loc, factor, factorType.getShape(),
+          factorType.getElementType(),
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            auto inside = [&](Value digit, uint64_t band) -> Value {
+              Value low = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::ult, digit,
+                  arith::ConstantIndexOp::create(b, l, band));
+              Value high = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::uge, digit,
+                  arith::ConstantIndexOp::create(b, l, size - band));
+              return arith::OrIOp::create(b, l, low, high);
+            };
+            Value keep = arith::ConstantIntOp::create(b, l, 1, 1);
+            if (outBand)
+              keep = arith::AndIOp::create(
+                  b, l, keep,
+                  inside(linalg::IndexOp::create(b, l, rank - 2), *outBand));
+            if (inBand)
+              keep = arith::AndIOp::create(
+                  b, l, keep,
+                  inside(linalg::IndexOp::create(b, l, rank - 1), *inBand));
+            return arith::SelectOp::create(
+                       b, l, keep, args[0],
+                       buildZero(b, l, factorType.getElementType()))
+                .getResult();
+          });
+    }
+    SmallVector<int64_t> factorShape(factorType.getShape());
     factorShape[factorShape.size() - 2] = outExtent;
     factorShape.back() = inExtent;
     factor = leadingSlice(rewriter, loc, factor, factorShape);
@@ -423,9 +457,32 @@ struct ConvSpectrumLowering : OpRewritePattern<ConvSpectrumOp> {
           Value mirror = arith::SubIOp::create(b, loc, m, k);
           RealTrickTerms t = buildRealTrickTerms(b, loc, k, half);
           RealTrickTerms tm = buildRealTrickTerms(b, loc, mirror, half);
-          Value kf = extractComplex(b, loc, input, {h}, k);
-          Value kfMirror = complex::ConjOp::create(
-              b, loc, extractComplex(b, loc, input, {h}, mirror));
+          // Frequency-sparse: bins at or above the band read as zero.
+          // Bins 0 and M count by their real parts only (as in irfft).
+          auto readBin = [&](Value f) -> Value {
+            Value value = extractComplex(b, loc, input, {h}, f);
+            Type f64 = b.getF64Type();
+            Value edge = arith::OrIOp::create(
+                b, loc,
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f,
+                                      indexConstant(b, loc, 0)),
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, m));
+            Value real = complex::CreateOp::create(
+                b, loc, value.getType(),
+                complex::ReOp::create(b, loc, f64, value),
+                buildZero(b, loc, f64));
+            value = arith::SelectOp::create(b, loc, edge, real, value);
+            std::optional<uint64_t> band = op.getBand();
+            if (!band)
+              return value;
+            Value inside =
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, f,
+                                      indexConstant(b, loc, *band));
+            return arith::SelectOp::create(b, loc, inside, value,
+                                           buildZero(b, loc, value.getType()));
+          };
+          Value kf = readBin(k);
+          Value kfMirror = complex::ConjOp::create(b, loc, readBin(mirror));
           Value c1 = halfOnePlusIW(b, loc, t, t.wkInverse, /*plus=*/true);
           Value c2 = halfOnePlusIW(b, loc, t, t.wkInverse, /*plus=*/false);
           // A: a_k and conj(b_{M-k}); B: b_k and conj(a_{M-k}).

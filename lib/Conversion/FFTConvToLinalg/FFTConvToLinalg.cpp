@@ -426,7 +426,17 @@ struct ChannelMulLowering : OpRewritePattern<ChannelMulOp> {
         rewriter, op.getLoc(), {op.getInput(), op.getKernel()}, type.getShape(),
         type.getElementType(),
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          return complex::MulOp::create(nb, nloc, args[0], args[1]).getResult();
+          Value product = complex::MulOp::create(nb, nloc, args[0], args[1]);
+          if (std::optional<uint64_t> band = op.getBand()) {
+            Value f = linalg::IndexOp::create(nb, nloc, 2);
+            Value inside = arith::CmpIOp::create(
+                nb, nloc, arith::CmpIPredicate::ult, f,
+                arith::ConstantIndexOp::create(nb, nloc, *band));
+            product = arith::SelectOp::create(
+                nb, nloc, inside, product,
+                buildZero(nb, nloc, type.getElementType()));
+          }
+          return product;
         },
         maps);
     rewriter.replaceOp(op, result);

@@ -74,3 +74,17 @@ func.func @kron_extents(%x: tensor<2x1024xcomplex<f32>>, %f: tensor<32x32xcomple
   %0 = butterfly.kron %f, %x stride = 32 input_extent = 16 output_extent = 20 : tensor<32x32xcomplex<f32>>, tensor<2x1024xcomplex<f32>>
   return %0 : tensor<2x1024xcomplex<f32>>
 }
+
+// -----
+
+// Bands: the reference zeroes the factor outside them.
+// CHECK-LABEL: func @kron_band
+// CHECK: %[[F:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<32x32xcomplex<f32>>)
+// CHECK: arith.cmpi ult
+// CHECK: arith.cmpi uge
+// CHECK: arith.select
+// CHECK: linalg.generic {{.*}} ins(%[[F]], %{{.*}} : tensor<32x32xcomplex<f32>>, tensor<2x32x32x1xcomplex<f32>>)
+func.func @kron_band(%x: tensor<2x1024xcomplex<f32>>, %f: tensor<32x32xcomplex<f32>>) -> tensor<2x1024xcomplex<f32>> {
+  %0 = butterfly.kron %f, %x stride = 1 output_band = 4 : tensor<32x32xcomplex<f32>>, tensor<2x1024xcomplex<f32>>
+  return %0 : tensor<2x1024xcomplex<f32>>
+}

@@ -68,3 +68,17 @@ func.func @partial(%x: tensor<2x1024xcomplex<f32>>, %w: tensor<2x1024xcomplex<f3
   %1 = butterfly.monarch %w factors = [32, 32] inverse permuted needed_outputs = 500 : tensor<2x1024xcomplex<f32>>
   return %0, %1 : tensor<2x1024xcomplex<f32>>, tensor<2x1024xcomplex<f32>>
 }
+
+// Frequency-sparse: a spectral band of 100 of 1024 frequencies lives in the
+// last digit's values [0, 4) and [28, 32): the spectrum-side stages skip
+// the 24 others.
+// CHECK-LABEL: func @band
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 32 :
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 1 output_band = 4 :
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 1 input_band = 4 :
+// CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 32 :
+func.func @band(%x: tensor<2x1024xcomplex<f32>>, %w: tensor<2x1024xcomplex<f32>>) -> (tensor<2x1024xcomplex<f32>>, tensor<2x1024xcomplex<f32>>) {
+  %0 = butterfly.monarch %x factors = [32, 32] permuted spectral_band = 100 : tensor<2x1024xcomplex<f32>>
+  %1 = butterfly.monarch %w factors = [32, 32] inverse permuted spectral_band = 100 : tensor<2x1024xcomplex<f32>>
+  return %0, %1 : tensor<2x1024xcomplex<f32>>, tensor<2x1024xcomplex<f32>>
+}

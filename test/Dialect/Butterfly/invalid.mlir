@@ -312,3 +312,28 @@ func.func @monarch_nonzero_range(%x: tensor<2x64xcomplex<f32>>) {
   %0 = butterfly.monarch %x factors = [8, 8] nonzero_inputs = 65 : tensor<2x64xcomplex<f32>>
   return
 }
+
+// -----
+
+// A band of the spectrum is a band of frequencies in Monarch order.
+func.func @monarch_band_natural(%x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects spectral_band only with permuted (a band of the Monarch-order spectrum)}}
+  %0 = butterfly.monarch %x factors = [8, 8] spectral_band = 4 : tensor<2x64xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @kron_band(%f: tensor<8x8xcomplex<f32>>, %x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects the output band to be at most the factor size 8, got 10}}
+  %0 = butterfly.kron %f, %x stride = 1 output_band = 10 : tensor<8x8xcomplex<f32>>, tensor<2x64xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @conv_spectrum_band(%kf: tensor<4x33xcomplex<f32>>) {
+  // expected-error @+1 {{expects a band of at most M + 1 = 33 bins, got 40}}
+  %0 = butterfly.conv_spectrum %kf band = 40 : tensor<4x33xcomplex<f32>> -> tensor<4x2x32xcomplex<f32>>
+  return
+}

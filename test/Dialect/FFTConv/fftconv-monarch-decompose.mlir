@@ -72,3 +72,17 @@ func.func @standalone(%c: tensor<3x48xcomplex<f32>>, %r: tensor<3x48xf32>, %s: t
   %4 = fftconv.rfft %r n = 63 : tensor<3x48xf32> -> tensor<3x32xcomplex<f32>>
   return %0, %1, %2, %3, %4 : tensor<3x64xcomplex<f32>>, tensor<3x64xcomplex<f32>>, tensor<3x33xcomplex<f32>>, tensor<3x64xf32>, tensor<3x32xcomplex<f32>>
 }
+
+// -----
+
+// Frequency-sparse: the band reaches the coefficients and both transforms.
+// CHECK-LABEL: func @band
+// CHECK: butterfly.conv_spectrum %{{.*}} band = 300
+// CHECK: butterfly.monarch %{{.*}} permuted spectral_band = 300
+// CHECK: butterfly.monarch %{{.*}} inverse permuted spectral_band = 300
+func.func @band(%v: tensor<2x4x4096xf32>, %kf: tensor<4x4097xcomplex<f32>>) -> tensor<2x4x8192xf32> {
+  %vf = fftconv.rfft %v n = 8192 : tensor<2x4x4096xf32> -> tensor<2x4x4097xcomplex<f32>>
+  %p = fftconv.channel_mul %vf, %kf band = 300 : tensor<2x4x4097xcomplex<f32>>, tensor<4x4097xcomplex<f32>>
+  %z = fftconv.irfft %p n = 8192 : tensor<2x4x4097xcomplex<f32>> -> tensor<2x4x8192xf32>
+  return %z : tensor<2x4x8192xf32>
+}

@@ -225,3 +225,11 @@ func.func @channel_mul_rank(%x: tensor<4x33xcomplex<f32>>, %k: tensor<4x33xcompl
   %0 = fftconv.channel_mul %x, %k : tensor<4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
   return
 }
+
+// -----
+
+func.func @channel_mul_band(%x: tensor<2x4x33xcomplex<f32>>, %k: tensor<4x33xcomplex<f32>>) {
+  // expected-error @+1 {{expects a band of at most F = 33 frequencies, got 34}}
+  %0 = fftconv.channel_mul %x, %k band = 34 : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
+  return
+}

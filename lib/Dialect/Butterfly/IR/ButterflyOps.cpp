@@ -76,11 +76,14 @@ LogicalResult KronOp::verify() {
     return emitOpError() << "expects one factor block per outer block: "
                          << getNumBlocks() << " blocks, got "
                          << factorType.getDimSize(0);
-  for (auto [name, extent] : {std::make_pair("input", getInputExtent()),
-                              std::make_pair("output", getOutputExtent())})
+  for (auto [name, extent] :
+       {std::make_pair("input extent", getInputExtent()),
+        std::make_pair("output extent", getOutputExtent()),
+        std::make_pair("input band", getInputBand()),
+        std::make_pair("output band", getOutputBand())})
     if (extent && int64_t(*extent) > getFactorSize())
       return emitOpError() << "expects the " << name
-                           << " extent to be at most the factor size "
+                           << " to be at most the factor size "
                            << getFactorSize() << ", got " << *extent;
   return success();
 }
@@ -255,6 +258,11 @@ LogicalResult MonarchOp::verify() {
   if (getNeededOutputs() && !getInverse())
     return emitOpError() << "expects needed_outputs only on an inverse "
                          << "transform (whose output is in natural order)";
+  if (getSpectralBand() && !getPermuted())
+    return emitOpError() << "expects spectral_band only with permuted (a "
+                         << "band of the Monarch-order spectrum)";
+  if (getSpectralBand() && int64_t(*getSpectralBand()) > length)
+    return emitOpError() << "expects spectral_band <= " << length;
   if (getNonzeroInputs() && getInverse() && getPermuted())
     return emitOpError() << "expects nonzero_inputs only on a transform "
                          << "whose input is in natural order";
@@ -370,6 +378,9 @@ LogicalResult ConvSpectrumOp::verify() {
       result.getDimSize(1) != 2 || input.getDimSize(1) != half + 1)
     return emitOpError() << "expects H x (M+1) bins and H x 2 x M "
                          << "coefficients, got " << input << " and " << result;
+  if (getBand() && int64_t(*getBand()) > half + 1)
+    return emitOpError() << "expects a band of at most M + 1 = " << half + 1
+                         << " bins, got " << *getBand();
   return success();
 }
 
@@ -407,8 +418,11 @@ OpFoldResult ConvSpectrumOp::fold(FoldAdaptor adaptor) {
     return {};
   int64_t bins = getInput().getType().getDimSize(1);
   SmallVector<Complex> values;
-  for (std::complex<float> value : input.getValues<std::complex<float>>())
-    values.push_back(Complex(value));
+  int64_t band = getBand().value_or(bins);
+  for (auto [index, value] :
+       llvm::enumerate(input.getValues<std::complex<float>>()))
+    values.push_back(int64_t(index % bins) < band ? Complex(value)
+                                                  : Complex(0.0));
   SmallVector<std::complex<float>> result;
   for (size_t row = 0; row < values.size(); row += bins)
     for (Complex c : fftconv::computeConvSpectrum(

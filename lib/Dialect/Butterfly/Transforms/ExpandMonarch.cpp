@@ -43,11 +43,26 @@ struct ExpandMonarch : OpRewritePattern<MonarchOp> {
         return std::nullopt;
       return (int64_t(*count) + leadStride - 1) / leadStride;
     };
+    // The spectrum-side stage (the last) holds the most significant
+    // frequency digit: a band of frequencies min(k, N - k) < b is the
+    // digit values below t or at least N_p - t.
+    size_t last = factors.size() - 1;
+    std::optional<int64_t> band;
+    if (op.getPermuted())
+      if (std::optional<uint64_t> b = op.getSpectralBand()) {
+        int64_t length = op.getInput().getType().getShape().back();
+        band = (int64_t(*b) * factors[last] + length - 1) / length;
+      }
     if (!inverse) {
-      for (size_t stage = 0; stage < factors.size(); ++stage)
+      for (size_t stage = 0; stage < factors.size(); ++stage) {
+        StageKnownZeros zeros;
+        if (stage == 0)
+          zeros.inputExtent = digits(op.getNonzeroInputs());
+        if (stage == last)
+          zeros.outputBand = band;
         value = buildMonarchStage(rewriter, loc, value, factors, stage, false,
-                                  stage == 0 ? digits(op.getNonzeroInputs())
-                                             : std::nullopt);
+                                  zeros);
+      }
       if (!op.getPermuted())
         value = buildDigitReversal(rewriter, loc, value, factors);
     } else {
@@ -57,10 +72,15 @@ struct ExpandMonarch : OpRewritePattern<MonarchOp> {
         SmallVector<int64_t> reversed(llvm::reverse(factors));
         value = buildDigitReversal(rewriter, loc, value, reversed);
       }
-      for (size_t stage = factors.size(); stage-- > 0;)
-        value = buildMonarchStage(
-            rewriter, loc, value, factors, stage, true, std::nullopt,
-            stage == 0 ? digits(op.getNeededOutputs()) : std::nullopt);
+      for (size_t stage = factors.size(); stage-- > 0;) {
+        StageKnownZeros zeros;
+        if (stage == 0)
+          zeros.outputExtent = digits(op.getNeededOutputs());
+        if (stage == last)
+          zeros.inputBand = band;
+        value = buildMonarchStage(rewriter, loc, value, factors, stage, true,
+                                  zeros);
+      }
     }
     rewriter.replaceOp(op, value);
     return success();

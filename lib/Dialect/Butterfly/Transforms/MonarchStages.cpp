@@ -17,8 +17,7 @@ static int64_t product(ArrayRef<int64_t> sizes) {
 Value mlir::butterfly::buildMonarchStage(OpBuilder &b, Location loc,
                                          Value value, ArrayRef<int64_t> factors,
                                          size_t stage, bool inverse,
-                                         std::optional<int64_t> inputExtent,
-                                         std::optional<int64_t> outputExtent) {
+                                         const StageKnownZeros &zeros) {
   Type elementType = cast<RankedTensorType>(value.getType()).getElementType();
   int64_t size = factors[stage];
   int64_t stride = product(factors.drop_front(stage + 1));
@@ -27,10 +26,15 @@ Value mlir::butterfly::buildMonarchStage(OpBuilder &b, Location loc,
   if (inverse && stride > 1)
     value = TwiddleOp::create(b, loc, value, size, stride, /*inverse=*/true);
   auto kron = KronOp::create(b, loc, factor, value, stride);
-  if (inputExtent && *inputExtent < size)
-    kron.setInputExtent(*inputExtent);
-  if (outputExtent && *outputExtent < size)
-    kron.setOutputExtent(*outputExtent);
+  if (zeros.inputExtent && *zeros.inputExtent < size)
+    kron.setInputExtent(*zeros.inputExtent);
+  if (zeros.outputExtent && *zeros.outputExtent < size)
+    kron.setOutputExtent(*zeros.outputExtent);
+  // A band of t low and t high values skips something only if 2t < m.
+  if (zeros.inputBand && 2 * *zeros.inputBand < size)
+    kron.setInputBand(*zeros.inputBand);
+  if (zeros.outputBand && 2 * *zeros.outputBand < size)
+    kron.setOutputBand(*zeros.outputBand);
   value = kron;
   if (!inverse && stride > 1)
     value = TwiddleOp::create(b, loc, value, size, stride, /*inverse=*/false);

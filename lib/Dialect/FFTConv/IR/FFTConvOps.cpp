@@ -238,6 +238,10 @@ LogicalResult ChannelMulOp::verify() {
   if (kernel.getShape() != input.getShape().drop_front())
     return emitOpError() << "expects an H x F kernel spectrum matching the "
                          << "input " << input << ", got " << kernel;
+  if (getBand() && int64_t(*getBand()) > kernel.getDimSize(1))
+    return emitOpError() << "expects a band of at most F = "
+                         << kernel.getDimSize(1) << " frequencies, got "
+                         << *getBand();
   return success();
 }
 

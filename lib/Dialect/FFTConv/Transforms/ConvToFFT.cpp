@@ -71,7 +71,8 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
     Value kf = RFFTOp::create(rewriter, loc, kfType, op.getKernel(), n);
     auto vfType = RankedTensorType::get({batch, channels, bins}, c32);
     Value vf = RFFTOp::create(rewriter, loc, vfType, v, n);
-    auto product = ChannelMulOp::create(rewriter, loc, vf, kf);
+    auto product =
+        ChannelMulOp::create(rewriter, loc, vf, kf, /*band=*/nullptr);
     // The precision the convolution's data has, for the cost model of the
     // decomposition (the transforms here are all f32).
     product->setAttr(kElementTypeAttrName,

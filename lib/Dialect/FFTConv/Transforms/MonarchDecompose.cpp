@@ -173,22 +173,36 @@ struct DecomposeConv : OpRewritePattern<IRFFTOp> {
     // Once per channel: the coefficients, in the transform's Monarch order.
     Value kf = conv->product.getKernel();
     int64_t channels = cast<RankedTensorType>(kf.getType()).getDimSize(0);
-    Value coefficients = butterfly::ConvSpectrumOp::create(
-        rewriter, loc, RankedTensorType::get({channels, 2, half}, c32), kf);
+    std::optional<uint64_t> band = conv->product.getBand();
+    auto spectrum = butterfly::ConvSpectrumOp::create(
+        rewriter, loc, RankedTensorType::get({channels, 2, half}, c32), kf,
+        /*band=*/nullptr);
+    if (band)
+      spectrum.setBand(*band);
+    Value coefficients = spectrum;
     SmallVector<int64_t> reversed(llvm::reverse(all));
     coefficients =
         butterfly::buildDigitReversal(rewriter, loc, coefficients, reversed);
 
-    Value spectrum = buildTransform(rewriter, loc, z, *f, false, true);
+    // Frequency-sparse: the coefficients vanish where min(k, M - k) >= band,
+    // so the spectrum-side stages skip those blocks (fully fused form).
+    auto withBand = [&](Value transformed) {
+      if (band && f->outerFactors.empty())
+        cast<butterfly::MonarchOp>(transformed.getDefiningOp())
+            .setSpectralBand(std::min<uint64_t>(*band, half));
+      return transformed;
+    };
+    Value forward = withBand(buildTransform(rewriter, loc, z, *f, false, true));
     auto product =
-        butterfly::HermitianMulOp::create(rewriter, loc, spectrum, coefficients,
+        butterfly::HermitianMulOp::create(rewriter, loc, forward, coefficients,
                                           rewriter.getDenseI64ArrayAttr(all));
     product->setAttr(kOnchipBytesAttrName,
                      rewriter.getI64IntegerAttr(f->onchipBytes));
     if (!f->outerFactors.empty())
       product->setAttr(kOuterOnchipBytesAttrName,
                        rewriter.getI64IntegerAttr(f->outerOnchipBytes));
-    Value back = buildTransform(rewriter, loc, product, *f, true, true);
+    Value back =
+        withBand(buildTransform(rewriter, loc, product, *f, true, true));
     auto result =
         butterfly::UnpackRealOp::create(rewriter, loc, op.getType(), back);
     if (!f->outerFactors.empty())

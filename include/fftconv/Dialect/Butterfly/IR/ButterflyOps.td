@@ -101,6 +101,11 @@ def Butterfly_KronOp : Butterfly_Op<"kron",
     Canonicalization derives both from a `pack_real` producer and an
     `unpack_real` user when `a = 1`.
 
+    Known zeros (frequency-sparse convolutions): with `input_band = t` the
+    input is known to be zero unless `n < t` or `n >= m - t`; with
+    `output_band = t` only the outputs `k < t` or `k >= m - t` are computed
+    and the others are zero.
+
     Example:
 
     ```mlir
@@ -113,17 +118,21 @@ def Butterfly_KronOp : Butterfly_Op<"kron",
                        Butterfly_ComplexTensor:$input,
                        ConfinedAttr<I64Attr, [IntPositive]>:$stride,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$input_extent,
-                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$output_extent);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$output_extent,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$input_band,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$output_band);
   let results = (outs Butterfly_ComplexTensor:$result);
   let assemblyFormat = [{
     $factor `,` $input `stride` `=` $stride
     (`input_extent` `=` $input_extent^)? (`output_extent` `=` $output_extent^)?
+    (`input_band` `=` $input_band^)? (`output_band` `=` $output_band^)?
     attr-dict `:` type($factor) `,` type($input)
   }];
   let builders = [
     OpBuilder<(ins "Value":$factor, "Value":$input, "int64_t":$stride), [{
       build($_builder, $_state, input.getType(), factor, input,
-            $_builder.getI64IntegerAttr(stride), IntegerAttr(), IntegerAttr());
+            $_builder.getI64IntegerAttr(stride), IntegerAttr(), IntegerAttr(),
+            IntegerAttr(), IntegerAttr());
     }]>
   ];
   let hasVerifier = 1;
@@ -238,6 +247,13 @@ def Butterfly_MonarchOp : Butterfly_Op<"monarch",
     other outputs are unspecified. Canonicalization derives them from a
     `pack_real` producer and an `unpack_real` user.
 
+    Frequency-sparse convolutions: with `permuted` and `spectral_band = b`,
+    only the frequencies k with `min(k, N - k) < b` matter on the spectrum
+    side: a forward transform's other outputs are unspecified, an inverse
+    transform's other inputs are known zero. The spectrum-side stage (the
+    last forward, the first inverse) skips the blocks of its digit that hold
+    none of them.
+
     Example:
 
     ```mlir
@@ -252,12 +268,14 @@ def Butterfly_MonarchOp : Butterfly_Op<"monarch",
                        UnitAttr:$inverse,
                        UnitAttr:$permuted,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$nonzero_inputs,
-                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$needed_outputs);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$needed_outputs,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$spectral_band);
   let results = (outs Butterfly_ComplexTensor:$result);
   let assemblyFormat = [{
     $input `factors` `=` $factors (`inverse` $inverse^)?
     (`permuted` $permuted^)? (`nonzero_inputs` `=` $nonzero_inputs^)?
-    (`needed_outputs` `=` $needed_outputs^)? attr-dict `:` type($input)
+    (`needed_outputs` `=` $needed_outputs^)?
+    (`spectral_band` `=` $spectral_band^)? attr-dict `:` type($input)
   }];
   let builders = [
     OpBuilder<(ins "Value":$input, "ArrayRef<int64_t>":$factors,
@@ -266,7 +284,7 @@ def Butterfly_MonarchOp : Butterfly_Op<"monarch",
             $_builder.getDenseI64ArrayAttr(factors),
             inverse ? $_builder.getUnitAttr() : UnitAttr(),
             permuted ? $_builder.getUnitAttr() : UnitAttr(), IntegerAttr(),
-            IntegerAttr());
+            IntegerAttr(), IntegerAttr());
     }]>
   ];
   let hasVerifier = 1;
@@ -377,6 +395,11 @@ def Butterfly_ConvSpectrumOp : Butterfly_Op<"conv_spectrum", [Pure]> {
     `B[k] = c1 Kf[k] b_k + c2 conj(Kf[M-k]) conj(a_{M-k})`.
     It folds the real-input trick's forward and inverse twiddle passes into
     the kernel, computed once per channel and never per batch element.
+    Bins 0 and M count by their real parts only (they are real for a real
+    kernel, and irfft ignores their imaginary parts likewise).
+    With `band = B`, `Kf[f]` is taken as zero for `f >= B`
+    (frequency-sparse convolution): A and B then vanish wherever
+    `min(k, M - k) >= B`.
 
     Example:
 
@@ -384,9 +407,12 @@ def Butterfly_ConvSpectrumOp : Butterfly_Op<"conv_spectrum", [Pure]> {
     %C = butterfly.conv_spectrum %Kf : tensor<4x513xcomplex<f32>> -> tensor<4x2x512xcomplex<f32>>
     ```
   }];
-  let arguments = (ins Butterfly_ComplexTensor:$input);
+  let arguments = (ins Butterfly_ComplexTensor:$input,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$band);
   let results = (outs Butterfly_ComplexTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let assemblyFormat = [{
+    $input (`band` `=` $band^)? attr-dict `:` type($input) `->` type($result)
+  }];
   let hasVerifier = 1;
   let hasFolder = 1;
 }

@@ -15,16 +15,21 @@
 namespace mlir {
 namespace butterfly {
 
+/// What a stage may skip: leading input/output digit blocks (extents, for
+/// partial convolutions) and the digit values outside a low-and-high band
+/// (bands, for frequency-sparse convolutions). See butterfly.kron.
+struct StageKnownZeros {
+  std::optional<int64_t> inputExtent, outputExtent, inputBand, outputBand;
+};
+
 /// Stage `stage` of the Monarch DFT over `factors` on the last axis of
 /// `value`: F_{N_s} on digit s and, unless s is the last stage, the twiddle
 /// of the remaining sub-transform. With `inverse`, the exact inverse of that
-/// stage (inverse twiddle, then the inverse factor). `inputExtent` and
-/// `outputExtent` become the stage's kron extents (known-zero inputs,
-/// unread outputs).
+/// stage (inverse twiddle, then the inverse factor). `zeros` go to the
+/// stage's kron.
 Value buildMonarchStage(OpBuilder &b, Location loc, Value value,
                         ArrayRef<int64_t> factors, size_t stage, bool inverse,
-                        std::optional<int64_t> inputExtent = std::nullopt,
-                        std::optional<int64_t> outputExtent = std::nullopt);
+                        const StageKnownZeros &zeros = {});
 
 /// Moves the element at mixed-radix position (d1, ..., dp) (row-major over
 /// `radices`) to position (dp, ..., d1), with p - 1 stride permutations.

@@ -266,17 +266,25 @@ def FFTConv_ChannelMulOp : FFTConv_Op<"channel_mul",
     every batch element. `fftconv-conv-to-fft` produces it between the
     forward and the inverse transform.
 
+    Frequency-sparse convolution: with `band = B`, `k[h, f]` is taken as
+    zero for `f >= B` (only the B lowest frequencies pass), so `y[b, h, f]
+    = 0` there. The decomposition turns the band into matrix-product blocks
+    that the transforms skip.
+
     Example:
 
     ```mlir
     %y = fftconv.channel_mul %x, %kf : tensor<2x4x513xcomplex<f32>>, tensor<4x513xcomplex<f32>>
+    %z = fftconv.channel_mul %x, %kf band = 64 : tensor<2x4x513xcomplex<f32>>, tensor<4x513xcomplex<f32>>
     ```
   }];
   let arguments = (ins FFTConv_ComplexTensor:$input,
-                       FFTConv_ComplexTensor:$kernel);
+                       FFTConv_ComplexTensor:$kernel,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$band);
   let results = (outs FFTConv_ComplexTensor:$result);
   let assemblyFormat = [{
-    $input `,` $kernel attr-dict `:` type($input) `,` type($kernel)
+    $input `,` $kernel (`band` `=` $band^)? attr-dict `:` type($input) `,`
+    type($kernel)
   }];
   let hasVerifier = 1;
 }
