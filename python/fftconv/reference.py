@@ -294,3 +294,38 @@ def channel_mul(x, k, band=None):
     if band is not None:
         k[..., band:] = 0
     return np.asarray(x, np.complex128) * k
+
+
+def monarch_linear(x, weights):
+    """butterfly.monarch_linear: stage s views the last axis as
+    [a_s, m_s, c_s] and applies block W_s[i*c_s + j] (m_s x m_s) at each
+    position (i, j); stage 0 first."""
+    x = np.asarray(x)
+    dtype = np.complex128 if np.iscomplexobj(x) or any(np.iscomplexobj(w) for w in weights) else np.float64
+    y = x.astype(dtype)
+    n = x.shape[-1]
+    sizes = [w.shape[-1] for w in weights]
+    for s, w in enumerate(weights):
+        m = sizes[s]
+        c = int(np.prod(sizes[s + 1 :]))
+        a = n // (m * c)
+        blocks = np.asarray(w, dtype).reshape(a, c, m, m)
+        view = y.reshape(y.shape[:-1] + (a, m, c))
+        y = np.einsum("ijkn,...inj->...ikj", blocks, view).reshape(y.shape)
+    return y
+
+
+def dft_monarch_weights(factors):
+    """Weights for which monarch_linear is the DFT in Monarch order: each
+    stage's DFT factor times the twiddle that follows it."""
+    n = int(np.prod(factors))
+    weights = []
+    for s, m in enumerate(factors):
+        c = int(np.prod(factors[s + 1 :]))
+        a = n // (m * c)
+        k = np.arange(m)[:, None]
+        j = np.arange(c)[:, None, None]
+        twiddle = np.exp(-2j * np.pi * k * j / (m * c))  # c x m x 1
+        block = twiddle * dft(m)[None, :, :]  # c x m x m
+        weights.append(np.broadcast_to(block, (a, c, m, m)).reshape(a * c, m, m))
+    return weights

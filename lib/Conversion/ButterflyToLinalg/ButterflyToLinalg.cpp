@@ -153,8 +153,11 @@ struct KronLowering : OpRewritePattern<KronOp> {
     inputExprs.append({i, n, j});
     outExprs.append({i, k, j});
     SmallVector<AffineExpr> factorExprs;
-    if (op.getFactor().getType().getRank() == 3)
+    int64_t factorRank = op.getFactor().getType().getRank();
+    if (factorRank >= 3)
       factorExprs.push_back(i);
+    if (factorRank == 4)
+      factorExprs.push_back(j);
     factorExprs.append({k, n});
     SmallVector<AffineMap> maps = {
         AffineMap::get(numLoops, 0, factorExprs, ctx),
@@ -165,10 +168,15 @@ struct KronLowering : OpRewritePattern<KronOp> {
             rewriter, loc, acc.getType(), ValueRange{factor, view}, acc, maps,
             parallelThenReduction(numLoops - 1, 1),
             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-              Value term = complex::MulOp::create(nb, nloc, args[0], args[1]);
-              linalg::YieldOp::create(
-                  nb, nloc,
-                  complex::AddOp::create(nb, nloc, args[2], term).getResult());
+              Value sum;
+              if (isa<ComplexType>(args[0].getType())) {
+                Value term = complex::MulOp::create(nb, nloc, args[0], args[1]);
+                sum = complex::AddOp::create(nb, nloc, args[2], term);
+              } else {
+                Value term = arith::MulFOp::create(nb, nloc, args[0], args[1]);
+                sum = arith::AddFOp::create(nb, nloc, args[2], term);
+              }
+              linalg::YieldOp::create(nb, nloc, sum);
             })
             .getResult(0);
     if (outExtent < size) {
@@ -182,6 +190,36 @@ struct KronLowering : OpRewritePattern<KronOp> {
           high, buildZero(rewriter, loc, type.getElementType()));
     }
     rewriter.replaceOp(op, collapseTrailingDims(rewriter, loc, product, 3));
+    return success();
+  }
+};
+
+/// The stages of a learned Monarch product as krons with one block per
+/// position: weights (N/m) x m x m viewed as a x c x m x m.
+struct MonarchLinearLowering : OpRewritePattern<MonarchLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MonarchLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    SmallVector<int64_t> sizes = op.getFactorSizes();
+    int64_t length = op.getInput().getType().getShape().back();
+    Value value = op.getInput();
+    for (auto [stage, weight] : llvm::enumerate(op.getWeights())) {
+      int64_t size = sizes[stage];
+      int64_t stride = 1;
+      for (int64_t later : ArrayRef<int64_t>(sizes).drop_front(stage + 1))
+        stride *= later;
+      int64_t blocks = length / (size * stride);
+      auto weightType = cast<RankedTensorType>(weight.getType());
+      auto viewType = RankedTensorType::get({blocks, stride, size, size},
+                                            weightType.getElementType());
+      Value view = tensor::ExpandShapeOp::create(
+          rewriter, loc, viewType, weight,
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+      value = KronOp::create(rewriter, loc, view, value, stride);
+    }
+    rewriter.replaceOp(op, value);
     return success();
   }
 };
@@ -623,6 +661,6 @@ void mlir::fftconv::populateButterflyToLinalgPatterns(
   butterfly::populateExpandMonarchPatterns(patterns);
   patterns.add<DFTLowering, KronLowering, TwiddleLowering, PermuteLowering,
                PackRealLowering, UnpackRealLowering, RealSpectrumLowering,
-               ConvSpectrumLowering, HermitianMulLowering, FusedInlining>(
-      patterns.getContext());
+               ConvSpectrumLowering, HermitianMulLowering, FusedInlining,
+               MonarchLinearLowering>(patterns.getContext());
 }

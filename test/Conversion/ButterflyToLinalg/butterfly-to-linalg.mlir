@@ -88,3 +88,20 @@ func.func @kron_band(%x: tensor<2x1024xcomplex<f32>>, %f: tensor<32x32xcomplex<f
   %0 = butterfly.kron %f, %x stride = 1 output_band = 4 : tensor<32x32xcomplex<f32>>, tensor<2x1024xcomplex<f32>>
   return %0 : tensor<2x1024xcomplex<f32>>
 }
+
+// -----
+
+// A learned Monarch product: one kron per stage, each block picked by its
+// position (i, j), real arithmetic for real weights.
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+// CHECK-LABEL: func @monarch_linear
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3]] output_shape [1, 32, 32, 32]
+// CHECK: linalg.generic {indexing_maps = [#[[W]],
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3]] output_shape [32, 1, 32, 32]
+// CHECK-NOT: butterfly.
+func.func @monarch_linear(%x: tensor<8x1024xf32>, %w0: tensor<32x32x32xf32>, %w1: tensor<32x32x32xf32>) -> tensor<8x1024xf32> {
+  %0 = butterfly.monarch_linear %x, [%w0, %w1] : tensor<8x1024xf32>, [tensor<32x32x32xf32>, tensor<32x32x32xf32>]
+  return %0 : tensor<8x1024xf32>
+}

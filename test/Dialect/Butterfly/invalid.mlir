@@ -44,7 +44,7 @@ func.func @kron_blocking(%f: tensor<16x16xcomplex<f32>>, %x: tensor<2x100xcomple
 // -----
 
 func.func @kron_factor_shape(%f: tensor<16x8xcomplex<f32>>, %x: tensor<2x64xcomplex<f32>>) {
-  // expected-error @+1 {{expects an m x m factor or a x m x m blocks, got 'tensor<16x8xcomplex<f32>>'}}
+  // expected-error @+1 {{expects an m x m factor, a x m x m or a x c x m x m blocks, got 'tensor<16x8xcomplex<f32>>'}}
   %0 = butterfly.kron %f, %x stride = 1 : tensor<16x8xcomplex<f32>>, tensor<2x64xcomplex<f32>>
   return
 }
@@ -335,5 +335,55 @@ func.func @kron_band(%f: tensor<8x8xcomplex<f32>>, %x: tensor<2x64xcomplex<f32>>
 func.func @conv_spectrum_band(%kf: tensor<4x33xcomplex<f32>>) {
   // expected-error @+1 {{expects a band of at most M + 1 = 33 bins, got 40}}
   %0 = butterfly.conv_spectrum %kf band = 40 : tensor<4x33xcomplex<f32>> -> tensor<4x2x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+// A learned Monarch product spans the whole axis: N = m_0 * ... * m_{p-1}.
+func.func @linear_product(%x: tensor<2x64xf32>, %w: tensor<8x8x8xf32>) {
+  // expected-error @+1 {{expects the stage sizes to multiply to N = 64, got 8}}
+  %0 = butterfly.monarch_linear %x, [%w] : tensor<2x64xf32>, [tensor<8x8x8xf32>]
+  return
+}
+
+// -----
+
+// Each stage has one block per position: N/m blocks of m x m.
+func.func @linear_shape(%x: tensor<2x64xf32>, %w: tensor<4x8x8xf32>, %v: tensor<8x8x8xf32>) {
+  // expected-error @+1 {{expects stage 0 weights of shape (N/m) x m x m with m >= 2 and N = 64, got 'tensor<4x8x8xf32>'}}
+  %0 = butterfly.monarch_linear %x, [%w, %v] : tensor<2x64xf32>, [tensor<4x8x8xf32>, tensor<8x8x8xf32>]
+  return
+}
+
+// -----
+
+func.func @linear_types(%x: tensor<2x64xf32>, %w: tensor<8x8x8xcomplex<f32>>, %v: tensor<8x8x8xf32>) {
+  // expected-error @+1 {{expects weights of the input's element type, stage 0 has 'tensor<8x8x8xcomplex<f32>>'}}
+  %0 = butterfly.monarch_linear %x, [%w, %v] : tensor<2x64xf32>, [tensor<8x8x8xcomplex<f32>>, tensor<8x8x8xf32>]
+  return
+}
+
+// -----
+
+func.func @linear_empty(%x: tensor<2x64xf32>) {
+  // expected-error @+1 {{expects at least one stage of weights}}
+  %0 = "butterfly.monarch_linear"(%x) : (tensor<2x64xf32>) -> tensor<2x64xf32>
+  return
+}
+
+// -----
+
+func.func @kron_mixed_types(%f: tensor<8x8xf32>, %x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects the factor and the input to have one element type}}
+  %0 = "butterfly.kron"(%f, %x) {stride = 1 : i64} : (tensor<8x8xf32>, tensor<2x64xcomplex<f32>>) -> tensor<2x64xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @kron_positions(%f: tensor<1x4x8x8xf32>, %x: tensor<2x64xf32>) {
+  // expected-error @+1 {{expects one factor block per inner position: 8 positions, got 4}}
+  %0 = butterfly.kron %f, %x stride = 8 : tensor<1x4x8x8xf32>, tensor<2x64xf32>
   return
 }

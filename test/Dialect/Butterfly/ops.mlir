@@ -80,3 +80,13 @@ func.func @fused(%x: tensor<2x4x64xf32>, %c: tensor<4x2x32xcomplex<f32>>) -> ten
   } -> tensor<2x4x64xf32>
   return %y : tensor<2x4x64xf32>
 }
+
+// CHECK-LABEL: func @learned_layer
+func.func @learned_layer(%x: tensor<8x1024xf32>, %w0: tensor<32x32x32xf32>, %w1: tensor<32x32x32xf32>,
+                         %f: tensor<1x32x32x32xf32>) -> (tensor<8x1024xf32>, tensor<8x1024xf32>) {
+  // CHECK: butterfly.monarch_linear %{{.*}}, [%{{.*}}, %{{.*}}] : tensor<8x1024xf32>, [tensor<32x32x32xf32>, tensor<32x32x32xf32>]
+  %0 = butterfly.monarch_linear %x, [%w0, %w1] : tensor<8x1024xf32>, [tensor<32x32x32xf32>, tensor<32x32x32xf32>]
+  // CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 32 : tensor<1x32x32x32xf32>, tensor<8x1024xf32>
+  %1 = butterfly.kron %f, %x stride = 32 : tensor<1x32x32x32xf32>, tensor<8x1024xf32>
+  return %0, %1 : tensor<8x1024xf32>, tensor<8x1024xf32>
+}

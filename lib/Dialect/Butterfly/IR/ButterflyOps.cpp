@@ -65,17 +65,24 @@ LogicalResult KronOp::verify() {
       failed(verifyStaticTensor(*this, "input", inputType)))
     return failure();
   int64_t rank = factorType.getRank();
-  if ((rank != 2 && rank != 3) ||
+  if (rank < 2 || rank > 4 ||
       factorType.getDimSize(rank - 1) != factorType.getDimSize(rank - 2))
-    return emitOpError() << "expects an m x m factor or a x m x m blocks, got "
-                         << factorType;
+    return emitOpError() << "expects an m x m factor, a x m x m or "
+                         << "a x c x m x m blocks, got " << factorType;
+  if (factorType.getElementType() != inputType.getElementType())
+    return emitOpError() << "expects the factor and the input to have one "
+                         << "element type";
   if (failed(verifyBlocking(*this, inputType, getFactorSize() * getStride(),
                             "factor size * stride")))
     return failure();
-  if (rank == 3 && factorType.getDimSize(0) != getNumBlocks())
+  if (rank >= 3 && factorType.getDimSize(0) != getNumBlocks())
     return emitOpError() << "expects one factor block per outer block: "
                          << getNumBlocks() << " blocks, got "
                          << factorType.getDimSize(0);
+  if (rank == 4 && factorType.getDimSize(1) != int64_t(getStride()))
+    return emitOpError() << "expects one factor block per inner position: "
+                         << getStride() << " positions, got "
+                         << factorType.getDimSize(1);
   for (auto [name, extent] :
        {std::make_pair("input extent", getInputExtent()),
         std::make_pair("output extent", getOutputExtent()),
@@ -278,6 +285,53 @@ OpFoldResult MonarchOp::fold(FoldAdaptor) {
       inner.getInverse() != getInverse())
     return inner.getInput();
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// MonarchLinearOp
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t> MonarchLinearOp::getFactorSizes() {
+  SmallVector<int64_t> sizes;
+  for (Value weight : getWeights())
+    sizes.push_back(cast<RankedTensorType>(weight.getType()).getShape().back());
+  return sizes;
+}
+
+int64_t MonarchLinearOp::getNumParameters() {
+  int64_t count = 0;
+  for (Value weight : getWeights())
+    count += cast<RankedTensorType>(weight.getType()).getNumElements();
+  return count;
+}
+
+LogicalResult MonarchLinearOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  if (failed(verifyStaticTensor(*this, "input", inputType)))
+    return failure();
+  if (getWeights().empty())
+    return emitOpError() << "expects at least one stage of weights";
+  int64_t length = inputType.getShape().back();
+  int64_t product = 1;
+  for (auto [stage, weight] : llvm::enumerate(getWeights())) {
+    auto type = cast<RankedTensorType>(weight.getType());
+    if (failed(verifyStaticTensor(*this, "weights", type)))
+      return failure();
+    if (type.getElementType() != inputType.getElementType())
+      return emitOpError() << "expects weights of the input's element type, "
+                           << "stage " << stage << " has " << type;
+    int64_t size = type.getShape().back();
+    if (type.getRank() != 3 || type.getDimSize(1) != size || size < 2 ||
+        type.getDimSize(0) * size != length)
+      return emitOpError() << "expects stage " << stage
+                           << " weights of shape (N/m) x m x m with m >= 2 "
+                           << "and N = " << length << ", got " << type;
+    product *= size;
+  }
+  if (product != length)
+    return emitOpError() << "expects the stage sizes to multiply to N = "
+                         << length << ", got " << product;
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -47,6 +47,7 @@ class Butterfly_Op<string mnemonic, list<Trait> traits = []>
     : Op<Butterfly_Dialect, mnemonic, traits>;
 
 def Butterfly_ComplexTensor : RankedTensorOf<[Complex<F32>]>;
+def Butterfly_LinearTensor : RankedTensorOf<[F32, Complex<F32>]>;
 
 //===----------------------------------------------------------------------===//
 // DFTOp
@@ -90,9 +91,11 @@ def Butterfly_KronOp : Butterfly_Op<"kron",
 
     `stride = 1` is the block-diagonal form `I_a (x) F_m`, and `a = 1` the
     strided form `F_m (x) I_c`. The factor is `tensor<m x m>` (one block,
-    shared: a fixed DFT factor or a learned one), or `tensor<a x m x m>`
-    (block `i` uses `F[i]`: a general block-diagonal Monarch factor, as
-    learned butterflies use).
+    shared: a fixed DFT factor or a learned one), `tensor<a x m x m>`
+    (block `i` uses `F[i]`: a block-diagonal factor), or
+    `tensor<a x c x m x m>` (position `(i, j)` uses `F[i][j]`: the general
+    Monarch factor, N/m independent blocks, as learned butterflies use).
+    Values are complex<f32>, or f32 for real learned factors.
 
     Known zeros (partial convolutions): with `input_extent = r` the input is
     known to be zero for `n >= r` and only the first r columns of F take
@@ -114,14 +117,14 @@ def Butterfly_KronOp : Butterfly_Op<"kron",
         : tensor<16x16xcomplex<f32>>, tensor<8x256xcomplex<f32>>
     ```
   }];
-  let arguments = (ins Butterfly_ComplexTensor:$factor,
-                       Butterfly_ComplexTensor:$input,
+  let arguments = (ins Butterfly_LinearTensor:$factor,
+                       Butterfly_LinearTensor:$input,
                        ConfinedAttr<I64Attr, [IntPositive]>:$stride,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$input_extent,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$output_extent,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$input_band,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$output_band);
-  let results = (outs Butterfly_ComplexTensor:$result);
+  let results = (outs Butterfly_LinearTensor:$result);
   let assemblyFormat = [{
     $factor `,` $input `stride` `=` $stride
     (`input_extent` `=` $input_extent^)? (`output_extent` `=` $output_extent^)?
@@ -292,6 +295,54 @@ def Butterfly_MonarchOp : Butterfly_Op<"monarch",
   let hasCanonicalizer = 1;
 }
 
+
+
+//===----------------------------------------------------------------------===//
+// MonarchLinearOp
+//===----------------------------------------------------------------------===//
+
+def Butterfly_MonarchLinearOp : Butterfly_Op<"monarch_linear",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "learned Monarch product: a structured linear layer";
+  let description = [{
+    FlashButterfly's learned butterfly: the stages of an order-p Monarch
+    product whose factors are parameters. With the last axis of length
+    `N = m_0 * ... * m_{p-1}` (`m_s` the size of `weights[s]`), stage s
+    views it as `[a_s, m_s, c_s]` (`c_s = m_{s+1} * ... * m_{p-1}`,
+    `a_s = N / (m_s c_s)`) and applies an independent learned block to
+    each of the N/m_s positions `(i, j)`:
+
+    `x[..., i, k, j] <- sum_n W_s[i * c_s + j][k][n] * x[..., i, n, j]`
+
+    `weights[s]` is `tensor<(N/m_s) x m_s x m_s>`, in stage order. Stage 0
+    runs first. A linear map of N values with `N * sum_s m_s` parameters
+    instead of `N^2` (order 2 with `m = sqrt(N)`: `2 N sqrt(N)`); with
+    blocks `W_s[i c_s + j][k][n] = F_{m_s}[k][n] * w^{k j}` (the DFT factor
+    times the twiddle that follows it) it is the DFT in Monarch order.
+    Values are f32 (a real layer) or complex<f32>.
+
+    Example:
+
+    ```mlir
+    %y = butterfly.monarch_linear %x, [%w0, %w1]
+        : tensor<8x1024xf32>, [tensor<32x32x32xf32>, tensor<32x32x32xf32>]
+    ```
+  }];
+  let arguments = (ins Butterfly_LinearTensor:$input,
+                       Variadic<Butterfly_LinearTensor>:$weights);
+  let results = (outs Butterfly_LinearTensor:$result);
+  let assemblyFormat = [{
+    $input `,` `[` $weights `]` attr-dict `:` type($input) `,`
+    `[` type($weights) `]`
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// m_s of every stage.
+    SmallVector<int64_t> getFactorSizes();
+    /// Parameters of the layer: sum over stages of N * m_s.
+    int64_t getNumParameters();
+  }];
+}
 
 //===----------------------------------------------------------------------===//
 // Real-input transforms
