@@ -19,6 +19,9 @@ config.substitutions.append(
 config.substitutions.append(
     ("%mlir_c_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so")))
 
+config.substitutions.append(
+    ("%fftconv_plugin", os.path.join(config.fftconv_obj_root, "lib", "FFTConvPlugin.so")))
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
