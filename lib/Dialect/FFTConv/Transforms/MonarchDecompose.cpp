@@ -218,6 +218,36 @@ struct DecomposeConv : OpRewritePattern<IRFFTOp> {
 // Standalone transforms
 //===----------------------------------------------------------------------===//
 
+/// `type` with its last dimension `length` and element type `element`.
+RankedTensorType withLastDim(RankedTensorType type, int64_t length,
+                             Type element) {
+  SmallVector<int64_t> shape(type.getShape().drop_back());
+  shape.push_back(length);
+  return RankedTensorType::get(shape, element);
+}
+
+/// The factors of a standalone transform of `length` points: empty for a
+/// single point (nothing to do), failure if none fit the options.
+FailureOr<SmallVector<int64_t>>
+standaloneFactors(int64_t length, const MonarchDecomposeOptions &options) {
+  if (length < 2)
+    return SmallVector<int64_t>();
+  FailureOr<Factorization> f = factorizeStandalone(length, options);
+  if (failed(f))
+    return failure();
+  return f->allFactors();
+}
+
+/// A natural-order Monarch DFT of the last axis of `value` over `factors`
+/// (none: the identity of a single point).
+Value applyTransform(OpBuilder &b, Location loc, Value value,
+                     ArrayRef<int64_t> factors, bool inverse) {
+  if (factors.empty())
+    return value;
+  return butterfly::MonarchOp::create(b, loc, value, factors, inverse,
+                                      /*permuted=*/false);
+}
+
 template <typename OpTy, bool Inverse>
 struct DecomposeComplexFFT : OpRewritePattern<OpTy> {
   DecomposeComplexFFT(MLIRContext *ctx, const MonarchDecomposeOptions &options)
@@ -226,15 +256,12 @@ struct DecomposeComplexFFT : OpRewritePattern<OpTy> {
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
     int64_t n = op.getN();
-    if (n < 2)
-      return failure();
-    FailureOr<Factorization> f = factorizeStandalone(n, options);
-    if (failed(f))
+    FailureOr<SmallVector<int64_t>> factors = standaloneFactors(n, options);
+    if (n < 2 || failed(factors))
       return failure();
     Value x = resizeLastDim(rewriter, op.getLoc(), op.getInput(), n);
-    rewriter.replaceOp(op, butterfly::MonarchOp::create(
-                               rewriter, op.getLoc(), x, f->allFactors(),
-                               Inverse, /*permuted=*/false));
+    rewriter.replaceOp(
+        op, applyTransform(rewriter, op.getLoc(), x, *factors, Inverse));
     return success();
   }
 
@@ -250,26 +277,19 @@ struct DecomposeRFFT : OpRewritePattern<RFFTOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     int64_t n = op.getN();
-    if (n % 2 != 0)
+    FailureOr<SmallVector<int64_t>> factors = standaloneFactors(n / 2, options);
+    if (n % 2 != 0 || failed(factors))
       return failure();
-    int64_t half = n / 2;
     // pack_real zero-pads by itself; only a longer input needs cropping.
     Value x = op.getInput();
-    auto xType = cast<RankedTensorType>(x.getType());
-    if (xType.getShape().back() > n)
+    if (op.getInput().getType().getShape().back() > n)
       x = resizeLastDim(rewriter, loc, x, n);
-    auto c32 = ComplexType::get(rewriter.getF32Type());
-    SmallVector<int64_t> shape(xType.getShape().drop_back());
-    shape.push_back(half);
     Value z = butterfly::PackRealOp::create(
-        rewriter, loc, RankedTensorType::get(shape, c32), x);
-    if (half >= 2) {
-      FailureOr<Factorization> f = factorizeStandalone(half, options);
-      if (failed(f))
-        return failure();
-      z = butterfly::MonarchOp::create(rewriter, loc, z, f->allFactors(),
-                                       /*inverse=*/false, /*permuted=*/false);
-    }
+        rewriter, loc,
+        withLastDim(op.getInput().getType(), n / 2,
+                    ComplexType::get(rewriter.getF32Type())),
+        x);
+    z = applyTransform(rewriter, loc, z, *factors, /*inverse=*/false);
     rewriter.replaceOpWithNewOp<butterfly::RealSpectrumOp>(op, op.getType(), z);
     return success();
   }
@@ -287,23 +307,15 @@ struct DecomposeIRFFT : OpRewritePattern<IRFFTOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     int64_t n = op.getN();
-    if (n % 2 != 0)
+    FailureOr<SmallVector<int64_t>> factors = standaloneFactors(n / 2, options);
+    if (n % 2 != 0 || failed(factors))
       return failure();
-    int64_t half = n / 2;
-    Value x = resizeLastDim(rewriter, loc, op.getInput(), half + 1);
-    auto xType = cast<RankedTensorType>(x.getType());
-    SmallVector<int64_t> shape(xType.getShape().drop_back());
-    shape.push_back(half);
+    Value x = resizeLastDim(rewriter, loc, op.getInput(), n / 2 + 1);
+    RankedTensorType xType = cast<RankedTensorType>(x.getType());
     Value z = butterfly::RealSpectrumOp::create(
-        rewriter, loc, RankedTensorType::get(shape, xType.getElementType()), x,
+        rewriter, loc, withLastDim(xType, n / 2, xType.getElementType()), x,
         /*inverse=*/true);
-    if (half >= 2) {
-      FailureOr<Factorization> f = factorizeStandalone(half, options);
-      if (failed(f))
-        return failure();
-      z = butterfly::MonarchOp::create(rewriter, loc, z, f->allFactors(),
-                                       /*inverse=*/true, /*permuted=*/false);
-    }
+    z = applyTransform(rewriter, loc, z, *factors, /*inverse=*/true);
     rewriter.replaceOpWithNewOp<butterfly::UnpackRealOp>(op, op.getType(), z);
     return success();
   }
