@@ -27,11 +27,6 @@ using namespace mlir::butterfly;
 
 namespace {
 
-constexpr llvm::StringLiteral kOuterPass = "butterfly.outer_pass";
-constexpr llvm::StringLiteral kOnchipBytes = "butterfly.onchip_bytes";
-constexpr llvm::StringLiteral kOuterOnchipBytes =
-    "butterfly.outer_onchip_bytes";
-
 /// Ops a convolution kernel can hold: the transform stages, the real-trick
 /// views, reshapes and crops, and elementwise (all-parallel) generics.
 bool isFusable(Operation *op) {
@@ -162,17 +157,18 @@ struct ButterflyFuseConvPass
       llvm::sort(ops, [](Operation *a, Operation *b) {
         return a->isBeforeInBlock(b);
       });
-      int64_t onchip = intAttr(product, kOnchipBytes);
-      int64_t outerOnchip = intAttr(product, kOuterOnchipBytes);
+      int64_t onchip = intAttr(product, kOnchipBytesAttrName);
+      int64_t outerOnchip = intAttr(product, kOuterOnchipBytesAttrName);
       // Three-pass form: the tagged outer stages before and after the
       // product bound the inner kernel.
       auto productPos = llvm::find(ops, product.getOperation());
-      auto lastOuterForward =
-          std::find_if(std::make_reverse_iterator(productPos), ops.rend(),
-                       [](Operation *op) { return op->hasAttr(kOuterPass); });
+      auto lastOuterForward = std::find_if(
+          std::make_reverse_iterator(productPos), ops.rend(),
+          [](Operation *op) { return op->hasAttr(kOuterPassAttrName); });
       auto firstOuterInverse =
-          std::find_if(productPos, ops.end(),
-                       [](Operation *op) { return op->hasAttr(kOuterPass); });
+          std::find_if(productPos, ops.end(), [](Operation *op) {
+            return op->hasAttr(kOuterPassAttrName);
+          });
       auto innerBegin = lastOuterForward == ops.rend()
                             ? ops.begin()
                             : lastOuterForward.base();

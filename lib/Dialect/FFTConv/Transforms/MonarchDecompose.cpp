@@ -28,6 +28,9 @@ namespace fftconv {
 using namespace mlir;
 using namespace mlir::fftconv;
 using butterfly::Factorization;
+using butterfly::kOnchipBytesAttrName;
+using butterfly::kOuterOnchipBytesAttrName;
+using butterfly::kOuterPassAttrName;
 
 namespace {
 

@@ -24,17 +24,6 @@ namespace fftconv {
 /// convolution: the element type of the convolution's data.
 constexpr llvm::StringLiteral kElementTypeAttrName = "fftconv.element_type";
 
-/// Discardable attribute the decomposition puts on the ops of the outer
-/// passes through memory of the three-pass form.
-constexpr llvm::StringLiteral kOuterPassAttrName = "butterfly.outer_pass";
-
-/// Discardable attribute on the decomposed spectral product: the on-chip
-/// bytes per sequence of the fused kernel around it (and of its outer
-/// passes).
-constexpr llvm::StringLiteral kOnchipBytesAttrName = "butterfly.onchip_bytes";
-constexpr llvm::StringLiteral kOuterOnchipBytesAttrName =
-    "butterfly.outer_onchip_bytes";
-
 /// The FFT size fftconv-conv-to-fft uses for `op`.
 int64_t getConvFFTSize(ConvOp op);
 
