@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  cmake ninja-build g++ clang-format
+  cmake ninja-build clang-22 clang-format
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   python3-numpy python3-pytest
 )
@@ -24,7 +24,14 @@ if ((${#missing[@]})); then
 fi
 
 echo "== configuring and building (build/)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Debian built libMLIR.so with clang 22: our code must agree with it on the
+# type names that key MLIR's implicit TypeIDs, so it is built with the same
+# compiler (g++-built objects fail trait checks across the C API boundary).
+if [ -f build/CMakeCache.txt ] && ! grep -q "CMAKE_CXX_COMPILER:.*clang++-22" build/CMakeCache.txt; then
+  rm -rf build
+fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 >/dev/null
 cmake --build build -j "$(nproc)"
 
 echo "== running the bundled example"

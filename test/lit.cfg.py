@@ -8,10 +8,10 @@ from lit.llvm import llvm_config
 
 config.name = "FFTCONV"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.fftconv_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Integration"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(
@@ -26,6 +26,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.fftconv_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["fftconv-opt", "fftconv-cost-table", "mlir-runner", "mlir-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(
+    ["fftconv-opt", "fftconv-cost-table", "fftconv-capi-test", "mlir-runner", "mlir-opt"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.fftconv_tools_dir, append_path=True)
