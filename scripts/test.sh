@@ -19,4 +19,4 @@ echo "== lit"
 /usr/lib/llvm-22/bin/lit -sv build/test
 
 echo "== pytest"
-/usr/bin/python3 -m pytest -q -p no:cacheprovider test/Integration "$@"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider test/Integration test/python "$@"

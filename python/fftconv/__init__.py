@@ -1,6 +1,33 @@
 """fftconv-mlir: a compiler for long convolutions.
 
+    from fftconv import Context, Module, PassManager, MLIRError
+
 Submodules:
   reference  float64 numpy oracle for every op of both dialects
   cpu        run programs on the CPU through fftconv-opt and mlir-runner
+
+The compiled extension (`_fftconv`, over the C API) is built into
+build/python_packages/fftconv; set FFTCONV_BUILD_DIR for another build
+directory.
 """
+
+import os as _os
+
+_build = _os.environ.get(
+    "FFTCONV_BUILD_DIR",
+    _os.path.join(_os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))), "build"),
+)
+__path__.append(_os.path.join(_build, "python_packages", "fftconv"))
+
+try:
+    from ._fftconv import Context, MLIRError, Module, PassManager  # noqa: F401
+except ImportError as _error:  # pure-Python parts stay usable without a build
+    _import_error = _error
+
+    def __getattr__(name):
+        if name in ("Context", "MLIRError", "Module", "PassManager"):
+            raise ImportError(
+                f"fftconv.{name} needs the compiled extension; build the project "
+                f"(bash scripts/setup.sh): {_import_error}"
+            )
+        raise AttributeError(name)
