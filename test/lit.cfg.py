@@ -19,6 +19,8 @@ config.substitutions.append(
 config.substitutions.append(
     ("%mlir_c_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so")))
 
+config.substitutions.append(("%fftconv_obj_root", config.fftconv_obj_root))
+config.substitutions.append(("%fftconv_src_root", config.fftconv_src_root))
 config.substitutions.append(
     ("%fftconv_plugin", os.path.join(config.fftconv_obj_root, "lib", "FFTConvPlugin.so")))
 

@@ -10,7 +10,8 @@ namespace fftconv {
 /// Inserts the fftconv and butterfly dialects into `registry`.
 void registerAllDialects(DialectRegistry &registry);
 
-/// Registers the project's passes and pipelines with the global registry.
+/// Registers the project's passes and pipelines, and the upstream passes the
+/// pipelines name, with the global registry; once per process.
 void registerAllPasses();
 
 } // namespace fftconv

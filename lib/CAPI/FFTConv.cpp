@@ -10,9 +10,6 @@
 #include "mlir/CAPI/Registration.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
-
-#include <mutex>
 
 MLIR_DEFINE_CAPI_DIALECT_REGISTRATION(FFTConv, fftconv,
                                       mlir::fftconv::FFTConvDialect)
@@ -27,10 +24,7 @@ void fftconvRegisterAllDialects(MlirDialectRegistry registry) {
 }
 
 void fftconvRegisterAllPasses() {
-  // The pass registry is global: register once per process.
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mlir::registerAllPasses();
-    mlir::fftconv::registerAllPasses();
-  });
+  // Once per process (it guards itself), with the upstream passes our
+  // pipelines name.
+  mlir::fftconv::registerAllPasses();
 }

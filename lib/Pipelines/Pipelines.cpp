@@ -2,6 +2,7 @@
 
 #include "fftconv/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -14,11 +15,12 @@ using namespace mlir;
 // memrefs; free what bufferization allocated; loops; LLVM. Complex
 // arithmetic goes through arith first (convert-complex-to-standard) so that
 // only complex.create/re/im reach the LLVM conversion.
-static constexpr llvm::StringLiteral kCPUPipeline =
+static constexpr llvm::StringLiteral kCPUPipelineHead =
     "fftconv-to-linalg,butterfly-to-linalg,canonicalize,"
     "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+    "function-boundary-type-conversion=identity-layout-map}";
+static constexpr llvm::StringLiteral kCPUPipelineTail =
+    "convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),convert-scf-to-cf,"
     "expand-strided-metadata,lower-affine,convert-complex-to-standard,"
     "arith-expand,convert-math-to-llvm,convert-math-to-libm,"
@@ -26,15 +28,28 @@ static constexpr llvm::StringLiteral kCPUPipeline =
     "finalize-memref-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
     "reconcile-unrealized-casts";
 
-llvm::StringRef mlir::fftconv::getCPUPipelineText() { return kCPUPipeline; }
+std::string mlir::fftconv::getCPUPipelineText() {
+  return (kCPUPipelineHead + ",buffer-deallocation-pipeline," +
+          kCPUPipelineTail)
+      .str();
+}
 
-void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
+/// Appends the passes of `text`; the text is a constant of this file and
+/// registerAllPasses() registers every pass it names, so a failure is a bug.
+static void appendPipeline(OpPassManager &pm, llvm::StringRef text,
+                           llvm::StringRef name) {
   std::string error;
   llvm::raw_string_ostream errorStream(error);
-  // The text is a constant of this file and every pass in it is registered
-  // before any pipeline is built, so a parse failure is a bug here.
-  if (failed(parsePassPipeline(kCPUPipeline, pm, errorStream)))
-    llvm::report_fatal_error(llvm::Twine("fftconv-to-cpu: ") + error);
+  if (failed(parsePassPipeline(text, pm, errorStream)))
+    llvm::report_fatal_error(llvm::Twine(name) + ": " + error);
+}
+
+void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
+  appendPipeline(pm, kCPUPipelineHead, "fftconv-to-cpu");
+  // Built directly rather than by name: a host tool may or may not have
+  // registered upstream pipelines, and registering one twice is fatal.
+  bufferization::buildBufferDeallocationPipeline(pm);
+  appendPipeline(pm, kCPUPipelineTail, "fftconv-to-cpu");
 }
 
 namespace mlir::fftconv {
@@ -61,10 +76,7 @@ void mlir::fftconv::buildButterflyPipeline(OpPassManager &pm,
        order + " chip=" + chip + " smem-per-block=" +
        llvm::Twine(sharedMemoryPerBlock) + "},canonicalize,butterfly-fuse-conv")
           .str();
-  std::string error;
-  llvm::raw_string_ostream errorStream(error);
-  if (failed(parsePassPipeline(text, pm, errorStream)))
-    llvm::report_fatal_error(llvm::Twine("fftconv-to-butterfly: ") + error);
+  appendPipeline(pm, text, "fftconv-to-butterfly");
 }
 
 void mlir::fftconv::registerPipelines() {

@@ -6,6 +6,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <string>
 
 namespace mlir {
 class OpPassManager;
@@ -13,7 +14,7 @@ namespace fftconv {
 
 /// The textual form of the CPU pipeline: both dialects to linalg, bufferize,
 /// loops, LLVM. Its result runs under mlir-runner.
-llvm::StringRef getCPUPipelineText();
+std::string getCPUPipelineText();
 
 /// Appends the CPU pipeline (`fftconv-to-cpu`) to `pm`.
 void buildCPUPipeline(OpPassManager &pm);
