@@ -10,7 +10,10 @@
 #define FFTCONV_C_FFTCONV_H
 
 #include "mlir-c/IR.h"
+
 #include "mlir-c/RegisterEverything.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +31,68 @@ fftconvRegisterAllDialects(MlirDialectRegistry registry);
 /// Registers the project's passes and pipelines and the upstream passes the
 /// pipelines use, so that pass pipelines can name them. Idempotent.
 MLIR_CAPI_EXPORTED void fftconvRegisterAllPasses(void);
+
+/*===----------------------------------------------------------------------===
+ * Op construction. Each returns a new detached operation (insert it with
+ * mlirBlockInsertOwnedOperation*), verified: on a rule violation it reports
+ * located diagnostics to the context's handlers and returns a null
+ * operation. Optional operands are passed as null values (mlirValueIsNull).
+ *===----------------------------------------------------------------------===*/
+
+/// fftconv.conv: causal (or circular) convolution with optional gates and
+/// skip term.
+MLIR_CAPI_EXPORTED MlirOperation fftconvConvCreate(
+    MlirLocation location, bool causal, MlirValue input, MlirValue kernel,
+    MlirValue pregate, MlirValue postgate, MlirValue skip);
+
+/// The FFT ops along the last axis; the result type follows from n.
+typedef enum {
+  FFTConvFFT,
+  FFTConvIFFT,
+  FFTConvRFFT,
+  FFTConvIRFFT
+} FFTConvTransformKind;
+MLIR_CAPI_EXPORTED MlirOperation
+fftconvTransformCreate(MlirLocation location, FFTConvTransformKind kind,
+                       MlirValue input, int64_t n);
+
+MLIR_CAPI_EXPORTED MlirOperation fftconvSquashCreate(MlirLocation location,
+                                                     MlirValue input,
+                                                     float lambda);
+MLIR_CAPI_EXPORTED MlirOperation fftconvSmoothCreate(MlirLocation location,
+                                                     MlirValue input,
+                                                     int64_t width);
+/// fftconv.channel_mul; band <= 0 means no band.
+MLIR_CAPI_EXPORTED MlirOperation fftconvChannelMulCreate(MlirLocation location,
+                                                         MlirValue input,
+                                                         MlirValue kernel,
+                                                         int64_t band);
+
+/// butterfly.monarch over `numFactors` factors.
+MLIR_CAPI_EXPORTED MlirOperation butterflyMonarchCreate(
+    MlirLocation location, MlirValue input, const int64_t *factors,
+    intptr_t numFactors, bool inverse, bool permuted);
+/// butterfly.monarch_linear with one weight tensor per stage.
+MLIR_CAPI_EXPORTED MlirOperation
+butterflyMonarchLinearCreate(MlirLocation location, MlirValue input,
+                             const MlirValue *weights, intptr_t numWeights);
+/// butterfly.dft of the given m x m complex tensor type.
+MLIR_CAPI_EXPORTED MlirOperation butterflyDFTCreate(MlirLocation location,
+                                                    MlirType type,
+                                                    bool inverse);
+MLIR_CAPI_EXPORTED MlirOperation butterflyKronCreate(MlirLocation location,
+                                                     MlirValue factor,
+                                                     MlirValue input,
+                                                     int64_t stride);
+MLIR_CAPI_EXPORTED MlirOperation butterflyTwiddleCreate(MlirLocation location,
+                                                        MlirValue input,
+                                                        int64_t rows,
+                                                        int64_t cols,
+                                                        bool inverse);
+MLIR_CAPI_EXPORTED MlirOperation butterflyPermuteCreate(MlirLocation location,
+                                                        MlirValue input,
+                                                        int64_t rows,
+                                                        int64_t cols);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Registration.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 
@@ -27,4 +29,189 @@ void fftconvRegisterAllPasses() {
   // Once per process (it guards itself), with the upstream passes our
   // pipelines name.
   mlir::fftconv::registerAllPasses();
+}
+
+//===----------------------------------------------------------------------===//
+// Op construction
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Verifies a freshly built op: the op on success, null (after its located
+/// diagnostics went to the context's handlers) otherwise.
+MlirOperation verified(mlir::Operation *op) {
+  if (mlir::failed(mlir::verify(op))) {
+    op->erase();
+    return MlirOperation{nullptr};
+  }
+  return wrap(op);
+}
+
+mlir::Value optional(MlirValue value) {
+  return mlirValueIsNull(value) ? mlir::Value() : unwrap(value);
+}
+
+mlir::OpBuilder builderFor(MlirLocation location) {
+  return mlir::OpBuilder(unwrap(location)->getContext());
+}
+
+mlir::RankedTensorType withLastDim(mlir::Value value, int64_t length,
+                                   mlir::Type element) {
+  auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
+  llvm::SmallVector<int64_t> shape(type.getShape());
+  if (!shape.empty())
+    shape.back() = length;
+  return mlir::RankedTensorType::get(shape, element);
+}
+
+/// Checks that `value` is a ranked tensor before anything reads its shape;
+/// reports at `location` otherwise.
+bool isRankedTensor(MlirLocation location, MlirValue value, const char *op) {
+  if (mlirValueIsNull(value) ||
+      !mlir::isa<mlir::RankedTensorType>(unwrap(value).getType())) {
+    mlir::emitError(unwrap(location))
+        << op << ": expects a ranked tensor operand";
+    return false;
+  }
+  return true;
+}
+} // namespace
+
+MlirOperation fftconvConvCreate(MlirLocation location, bool causal,
+                                MlirValue input, MlirValue kernel,
+                                MlirValue pregate, MlirValue postgate,
+                                MlirValue skip) {
+  if (!isRankedTensor(location, input, "fftconv.conv") ||
+      !isRankedTensor(location, kernel, "fftconv.conv"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  auto op = mlir::fftconv::ConvOp::create(
+      b, unwrap(location), unwrap(input).getType(),
+      causal ? mlir::fftconv::ConvMode::Causal
+             : mlir::fftconv::ConvMode::Circular,
+      unwrap(input), unwrap(kernel), optional(pregate), optional(postgate),
+      optional(skip));
+  return verified(op);
+}
+
+MlirOperation fftconvTransformCreate(MlirLocation location,
+                                     FFTConvTransformKind kind, MlirValue input,
+                                     int64_t n) {
+  if (!isRankedTensor(location, input, "fftconv transform"))
+    return MlirOperation{nullptr};
+  if (n < 1) {
+    mlir::emitError(unwrap(location))
+        << "fftconv transform: n must be positive, got " << n;
+    return MlirOperation{nullptr};
+  }
+  mlir::OpBuilder b = builderFor(location);
+  mlir::Location loc = unwrap(location);
+  mlir::Value x = unwrap(input);
+  mlir::Type f32 = b.getF32Type();
+  mlir::Type c32 = mlir::ComplexType::get(f32);
+  switch (kind) {
+  case FFTConvFFT:
+    return verified(
+        mlir::fftconv::FFTOp::create(b, loc, withLastDim(x, n, c32), x, n));
+  case FFTConvIFFT:
+    return verified(
+        mlir::fftconv::IFFTOp::create(b, loc, withLastDim(x, n, c32), x, n));
+  case FFTConvRFFT:
+    return verified(mlir::fftconv::RFFTOp::create(
+        b, loc, withLastDim(x, n / 2 + 1, c32), x, n));
+  case FFTConvIRFFT:
+    return verified(
+        mlir::fftconv::IRFFTOp::create(b, loc, withLastDim(x, n, f32), x, n));
+  }
+  mlir::emitError(loc) << "fftconv transform: unknown kind";
+  return MlirOperation{nullptr};
+}
+
+MlirOperation fftconvSquashCreate(MlirLocation location, MlirValue input,
+                                  float lambda) {
+  if (!isRankedTensor(location, input, "fftconv.squash"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  return verified(mlir::fftconv::SquashOp::create(
+      b, unwrap(location), unwrap(input).getType(), unwrap(input),
+      b.getF32FloatAttr(lambda)));
+}
+
+MlirOperation fftconvSmoothCreate(MlirLocation location, MlirValue input,
+                                  int64_t width) {
+  if (!isRankedTensor(location, input, "fftconv.smooth"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  return verified(mlir::fftconv::SmoothOp::create(
+      b, unwrap(location), unwrap(input).getType(), unwrap(input), width));
+}
+
+MlirOperation fftconvChannelMulCreate(MlirLocation location, MlirValue input,
+                                      MlirValue kernel, int64_t band) {
+  if (!isRankedTensor(location, input, "fftconv.channel_mul"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  auto op = mlir::fftconv::ChannelMulOp::create(
+      b, unwrap(location), unwrap(input), unwrap(kernel),
+      band > 0 ? b.getI64IntegerAttr(band) : mlir::IntegerAttr());
+  return verified(op);
+}
+
+MlirOperation butterflyMonarchCreate(MlirLocation location, MlirValue input,
+                                     const int64_t *factors,
+                                     intptr_t numFactors, bool inverse,
+                                     bool permuted) {
+  if (!isRankedTensor(location, input, "butterfly.monarch"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  return verified(mlir::butterfly::MonarchOp::create(
+      b, unwrap(location), unwrap(input),
+      llvm::ArrayRef<int64_t>(factors, numFactors), inverse, permuted));
+}
+
+MlirOperation butterflyMonarchLinearCreate(MlirLocation location,
+                                           MlirValue input,
+                                           const MlirValue *weights,
+                                           intptr_t numWeights) {
+  if (!isRankedTensor(location, input, "butterfly.monarch_linear"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  llvm::SmallVector<mlir::Value> stages;
+  for (intptr_t i = 0; i < numWeights; ++i)
+    stages.push_back(unwrap(weights[i]));
+  return verified(mlir::butterfly::MonarchLinearOp::create(
+      b, unwrap(location), unwrap(input).getType(), unwrap(input), stages));
+}
+
+MlirOperation butterflyDFTCreate(MlirLocation location, MlirType type,
+                                 bool inverse) {
+  mlir::OpBuilder b = builderFor(location);
+  return verified(mlir::butterfly::DFTOp::create(b, unwrap(location),
+                                                 unwrap(type), inverse));
+}
+
+MlirOperation butterflyKronCreate(MlirLocation location, MlirValue factor,
+                                  MlirValue input, int64_t stride) {
+  if (!isRankedTensor(location, input, "butterfly.kron"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  return verified(mlir::butterfly::KronOp::create(
+      b, unwrap(location), unwrap(factor), unwrap(input), stride));
+}
+
+MlirOperation butterflyTwiddleCreate(MlirLocation location, MlirValue input,
+                                     int64_t rows, int64_t cols, bool inverse) {
+  if (!isRankedTensor(location, input, "butterfly.twiddle"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  return verified(mlir::butterfly::TwiddleOp::create(
+      b, unwrap(location), unwrap(input), rows, cols, inverse));
+}
+
+MlirOperation butterflyPermuteCreate(MlirLocation location, MlirValue input,
+                                     int64_t rows, int64_t cols) {
+  if (!isRankedTensor(location, input, "butterfly.permute"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  return verified(mlir::butterfly::PermuteOp::create(
+      b, unwrap(location), unwrap(input), rows, cols));
 }

@@ -88,6 +88,54 @@ int main(void) {
   if (mlirOperationIsNull(parsedBad))
     printf("bad module rejected\n");
 
+  /* Building ops through the C API, on the arguments of a function. */
+  MlirModule built = mlirModuleCreateParse(
+      ctx, mlirStringRefCreateFromCString(
+               "func.func @build(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>, "
+               "%c: tensor<2x64xcomplex<f32>>, %d: tensor<3xf32>) {\n"
+               "  return\n}\n"));
+  MlirOperation func = mlirBlockGetFirstOperation(mlirModuleGetBody(built));
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(func, 0));
+  MlirOperation ret = mlirBlockGetFirstOperation(body);
+  MlirLocation loc = mlirLocationFileLineColGet(
+      ctx, mlirStringRefCreateFromCString("capi-builder"), 7, 3);
+  MlirValue u = mlirBlockGetArgument(body, 0),
+            k = mlirBlockGetArgument(body, 1);
+  MlirValue c = mlirBlockGetArgument(body, 2),
+            d = mlirBlockGetArgument(body, 3);
+  MlirValue none = {NULL};
+  MlirOperation conv = fftconvConvCreate(loc, true, u, k, u, none, none);
+  mlirBlockInsertOwnedOperationBefore(body, ret, conv);
+  MlirOperation rfft = fftconvTransformCreate(loc, FFTConvRFFT, k, 128);
+  mlirBlockInsertOwnedOperationBefore(body, ret, rfft);
+  int64_t factors[] = {8, 8};
+  MlirOperation monarch =
+      butterflyMonarchCreate(loc, c, factors, 2, false, true);
+  mlirBlockInsertOwnedOperationBefore(body, ret, monarch);
+  // CHECK-LABEL: func.func @build
+  // CHECK: fftconv.conv causal %arg0, %arg1 pregate %arg0 :
+  // (tensor<2x4x64xf32>, tensor<4x64xf32>, tensor<2x4x64xf32>) ->
+  // tensor<2x4x64xf32> CHECK: fftconv.rfft %arg1 n = 128 : tensor<4x64xf32> ->
+  // tensor<4x65xcomplex<f32>> CHECK: butterfly.monarch %arg2 factors = [8, 8]
+  // permuted : tensor<2x64xcomplex<f32>>
+  mlirOperationPrint(func, printToStdout, NULL);
+  printf("\n");
+
+  /* A rule violation: a skip weight per channel is needed (H = 4). */
+  // CHECK: diagnostic: loc("capi-builder":7:3): 'fftconv.conv' op expects one
+  // skip weight per channel (H = 4), got 'tensor<3xf32>' CHECK: bad conv not
+  // built
+  if (mlirOperationIsNull(fftconvConvCreate(loc, false, u, k, none, none, d)))
+    printf("bad conv not built\n");
+  // CHECK: diagnostic: loc("capi-builder":7:3): 'butterfly.monarch' op expects
+  // the factors to multiply to the last dimension (64), got 32
+  int64_t wrong[] = {4, 8};
+  if (mlirOperationIsNull(
+          butterflyMonarchCreate(loc, c, wrong, 2, false, false)))
+    printf("bad monarch not built\n");
+  // CHECK: bad monarch not built
+  mlirModuleDestroy(built);
+
   mlirPassManagerDestroy(pm);
   mlirModuleDestroy(module);
   mlirContextDestroy(ctx);
