@@ -202,7 +202,7 @@ func.func @hermitian_mul_channels(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<3x
 // -----
 
 func.func @hermitian_mul_factors(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<4x2x32xcomplex<f32>>) {
-  // expected-error @+1 {{expects the factors to multiply to M = 32, got 64}}
+  // expected-error @+1 {{expects the factors to multiply to M (32), got 64}}
   %0 = butterfly.hermitian_mul %x, %c factors = [8, 8] : tensor<2x4x32xcomplex<f32>>, tensor<4x2x32xcomplex<f32>>
   return
 }
@@ -385,5 +385,38 @@ func.func @kron_mixed_types(%f: tensor<8x8xf32>, %x: tensor<2x64xcomplex<f32>>) 
 func.func @kron_positions(%f: tensor<1x4x8x8xf32>, %x: tensor<2x64xf32>) {
   // expected-error @+1 {{expects one factor block per inner position: 8 positions, got 4}}
   %0 = butterfly.kron %f, %x stride = 8 : tensor<1x4x8x8xf32>, tensor<2x64xf32>
+  return
+}
+
+// -----
+
+// Attribute values whose product overflows are refused, not wrapped.
+func.func @monarch_overflow(%x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects the factors to multiply to the last dimension (64), but their product overflows}}
+  %0 = butterfly.monarch %x factors = [4294967296, 4294967296, 4] : tensor<2x64xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @permute_overflow(%x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects the last dimension (64) to be a multiple of rows * cols, which overflows}}
+  %0 = butterfly.permute %x rows = 4294967296, cols = 4294967296 : tensor<2x64xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @twiddle_overflow(%x: tensor<2x64xcomplex<f32>>) {
+  // expected-error @+1 {{expects the last dimension (64) to be a multiple of rows * cols, which overflows}}
+  %0 = butterfly.twiddle %x rows = 9223372036854775807, cols = 4 : tensor<2x64xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @hermitian_overflow(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<4x2x32xcomplex<f32>>) {
+  // expected-error @+1 {{expects the factors to multiply to M (32), but their product overflows}}
+  %0 = butterfly.hermitian_mul %x, %c factors = [4294967296, 4294967296] : tensor<2x4x32xcomplex<f32>>, tensor<4x2x32xcomplex<f32>>
   return
 }

@@ -233,3 +233,19 @@ func.func @channel_mul_band(%x: tensor<2x4x33xcomplex<f32>>, %k: tensor<4x33xcom
   %0 = fftconv.channel_mul %x, %k band = 34 : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
   return
 }
+
+// -----
+
+func.func @smooth_too_wide(%k: tensor<4x8xf32>) {
+  // expected-error @+1 {{expects a width of at most 2L - 1 = 15, got 17}}
+  %0 = fftconv.smooth %k width = 17 : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @squash_nan(%k: tensor<4x8xf32>) {
+  // expected-error @+1 {{expects a finite threshold lambda >= 0, got nan}}
+  %0 = fftconv.squash %k lambda = 0x7FC00000 : tensor<4x8xf32>
+  return
+}

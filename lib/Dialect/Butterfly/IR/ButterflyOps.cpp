@@ -13,6 +13,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::butterfly;
 using mlir::fftconv::Complex;
@@ -29,15 +31,54 @@ static LogicalResult verifyStaticTensor(Operation *op, StringRef what,
   return success();
 }
 
-/// The last axis (length N) must split as [a, block] with block = `blockSize`
-/// (the product of the op's view sizes).
+/// The product of the positive `sizes`, or nullopt if it overflows int64
+/// (attribute values are user input and must not wrap around).
+static std::optional<int64_t> checkedProduct(ArrayRef<int64_t> sizes) {
+  int64_t product = 1;
+  for (int64_t size : sizes) {
+    if (size < 1 || product > std::numeric_limits<int64_t>::max() / size)
+      return std::nullopt;
+    product *= size;
+  }
+  return product;
+}
+
+/// The last axis (length N) must split as [a, block] with block the product
+/// of the op's view sizes, `viewSizes`, named `view`.
 static LogicalResult verifyBlocking(Operation *op, RankedTensorType type,
-                                    int64_t blockSize, StringRef view) {
+                                    ArrayRef<int64_t> viewSizes,
+                                    StringRef view) {
   int64_t length = type.getShape().back();
-  if (length % blockSize != 0)
+  std::optional<int64_t> blockSize = checkedProduct(viewSizes);
+  if (!blockSize || length % *blockSize != 0) {
+    InFlightDiagnostic diag = op->emitOpError()
+                              << "expects the last dimension (" << length
+                              << ") to be a multiple of " << view;
+    if (blockSize)
+      diag << " = " << *blockSize;
+    else
+      diag << ", which overflows";
+    return diag;
+  }
+  return success();
+}
+
+/// Checks that `factors` (each at least 2) multiply to `length`.
+static LogicalResult verifyFactors(Operation *op, ArrayRef<int64_t> factors,
+                                   int64_t length, StringRef lengthName) {
+  for (int64_t factor : factors)
+    if (factor < 2)
+      return op->emitOpError()
+             << "expects every factor to be at least 2, got " << factor;
+  std::optional<int64_t> product = checkedProduct(factors);
+  if (!product)
     return op->emitOpError()
-           << "expects the last dimension (" << length
-           << ") to be a multiple of " << view << " = " << blockSize;
+           << "expects the factors to multiply to " << lengthName << " ("
+           << length << "), but their product overflows";
+  if (*product != length)
+    return op->emitOpError()
+           << "expects the factors to multiply to " << lengthName << " ("
+           << length << "), got " << *product;
   return success();
 }
 
@@ -72,7 +113,8 @@ LogicalResult KronOp::verify() {
   if (factorType.getElementType() != inputType.getElementType())
     return emitOpError() << "expects the factor and the input to have one "
                          << "element type";
-  if (failed(verifyBlocking(*this, inputType, getFactorSize() * getStride(),
+  if (failed(verifyBlocking(*this, inputType,
+                            {getFactorSize(), int64_t(getStride())},
                             "factor size * stride")))
     return failure();
   if (rank >= 3 && factorType.getDimSize(0) != getNumBlocks())
@@ -185,7 +227,8 @@ void MonarchOp::getCanonicalizationPatterns(RewritePatternSet &results,
 LogicalResult TwiddleOp::verify() {
   if (failed(verifyStaticTensor(*this, "input", getInput().getType())))
     return failure();
-  return verifyBlocking(*this, getInput().getType(), getRows() * getCols(),
+  return verifyBlocking(*this, getInput().getType(),
+                        {int64_t(getRows()), int64_t(getCols())},
                         "rows * cols");
 }
 
@@ -208,7 +251,8 @@ OpFoldResult TwiddleOp::fold(FoldAdaptor) {
 LogicalResult PermuteOp::verify() {
   if (failed(verifyStaticTensor(*this, "input", getInput().getType())))
     return failure();
-  return verifyBlocking(*this, getInput().getType(), getRows() * getCols(),
+  return verifyBlocking(*this, getInput().getType(),
+                        {int64_t(getRows()), int64_t(getCols())},
                         "rows * cols");
 }
 
@@ -247,17 +291,9 @@ LogicalResult MonarchOp::verify() {
   ArrayRef<int64_t> factors = getFactors();
   if (factors.empty())
     return emitOpError() << "expects at least one factor";
-  int64_t product = 1;
-  for (int64_t factor : factors) {
-    if (factor < 2)
-      return emitOpError() << "expects every factor to be at least 2, got "
-                           << factor;
-    product *= factor;
-  }
   int64_t length = getInput().getType().getShape().back();
-  if (product != length)
-    return emitOpError() << "expects the factors to multiply to the last "
-                         << "dimension (" << length << "), got " << product;
+  if (failed(verifyFactors(*this, factors, length, "the last dimension")))
+    return failure();
   if (getNonzeroInputs() && int64_t(*getNonzeroInputs()) > length)
     return emitOpError() << "expects nonzero_inputs <= " << length;
   if (getNeededOutputs() && int64_t(*getNeededOutputs()) > length)
@@ -312,7 +348,7 @@ LogicalResult MonarchLinearOp::verify() {
   if (getWeights().empty())
     return emitOpError() << "expects at least one stage of weights";
   int64_t length = inputType.getShape().back();
-  int64_t product = 1;
+  SmallVector<int64_t> sizes;
   for (auto [stage, weight] : llvm::enumerate(getWeights())) {
     auto type = cast<RankedTensorType>(weight.getType());
     if (failed(verifyStaticTensor(*this, "weights", type)))
@@ -322,15 +358,24 @@ LogicalResult MonarchLinearOp::verify() {
                            << "stage " << stage << " has " << type;
     int64_t size = type.getShape().back();
     if (type.getRank() != 3 || type.getDimSize(1) != size || size < 2 ||
-        type.getDimSize(0) * size != length)
+        size > length || type.getDimSize(0) != length / size ||
+        length % size != 0)
       return emitOpError() << "expects stage " << stage
                            << " weights of shape (N/m) x m x m with m >= 2 "
                            << "and N = " << length << ", got " << type;
-    product *= size;
+    sizes.push_back(size);
   }
-  if (product != length)
-    return emitOpError() << "expects the stage sizes to multiply to N = "
-                         << length << ", got " << product;
+  std::optional<int64_t> product = checkedProduct(sizes);
+  if (product != length) {
+    InFlightDiagnostic diag = emitOpError()
+                              << "expects the stage sizes to multiply to N = "
+                              << length;
+    if (product)
+      diag << ", got " << *product;
+    else
+      diag << ", but their product overflows";
+    return diag;
+  }
   return success();
 }
 
@@ -451,18 +496,9 @@ LogicalResult HermitianMulOp::verify() {
     return emitOpError() << "expects B x H x M values and H x 2 x M "
                          << "coefficients, got " << input << " and "
                          << coefficients;
-  if (std::optional<ArrayRef<int64_t>> factors = getFactors()) {
-    int64_t product = 1;
-    for (int64_t factor : *factors) {
-      if (factor < 2)
-        return emitOpError()
-               << "expects every factor to be at least 2, got " << factor;
-      product *= factor;
-    }
-    if (product != input.getDimSize(2))
-      return emitOpError() << "expects the factors to multiply to M = "
-                           << input.getDimSize(2) << ", got " << product;
-  }
+  if (std::optional<ArrayRef<int64_t>> factors = getFactors())
+    if (failed(verifyFactors(*this, *factors, input.getDimSize(2), "M")))
+      return failure();
   return success();
 }
 

@@ -216,6 +216,11 @@ LogicalResult SmoothOp::verify() {
   int64_t width = getWidth();
   if (width < 1 || width % 2 == 0)
     return emitOpError() << "expects an odd width 2p+1 >= 1, got " << width;
+  // Past 2L - 1 the window only adds zero padding: a wider one is a mistake.
+  int64_t length = getInput().getType().getShape().back();
+  if (width > 2 * length - 1)
+    return emitOpError() << "expects a width of at most 2L - 1 = "
+                         << 2 * length - 1 << ", got " << width;
   return success();
 }
 
