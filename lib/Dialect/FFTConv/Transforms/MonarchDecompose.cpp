@@ -142,9 +142,18 @@ int64_t convComplexBytes(ChannelMulOp product) {
   return 8;
 }
 
-struct DecomposeConv : OpRewritePattern<IRFFTOp> {
+/// A decomposition pattern: it knows the target and the order asked for.
+template <typename OpTy> struct DecomposePattern : OpRewritePattern<OpTy> {
+  DecomposePattern(MLIRContext *ctx, const MonarchDecomposeOptions &options,
+                   PatternBenefit benefit = 1)
+      : OpRewritePattern<OpTy>(ctx, benefit), options(options) {}
+
+  MonarchDecomposeOptions options;
+};
+
+struct DecomposeConv : DecomposePattern<IRFFTOp> {
   DecomposeConv(MLIRContext *ctx, const MonarchDecomposeOptions &options)
-      : OpRewritePattern(ctx, /*benefit=*/2), options(options) {}
+      : DecomposePattern(ctx, options, /*benefit=*/2) {}
 
   LogicalResult matchAndRewrite(IRFFTOp op,
                                 PatternRewriter &rewriter) const override {
@@ -213,8 +222,6 @@ struct DecomposeConv : OpRewritePattern<IRFFTOp> {
     rewriter.replaceOp(op, result);
     return success();
   }
-
-  MonarchDecomposeOptions options;
 };
 
 //===----------------------------------------------------------------------===//
@@ -252,14 +259,14 @@ Value applyTransform(OpBuilder &b, Location loc, Value value,
 }
 
 template <typename OpTy, bool Inverse>
-struct DecomposeComplexFFT : OpRewritePattern<OpTy> {
-  DecomposeComplexFFT(MLIRContext *ctx, const MonarchDecomposeOptions &options)
-      : OpRewritePattern<OpTy>(ctx), options(options) {}
+struct DecomposeComplexFFT : DecomposePattern<OpTy> {
+  using DecomposePattern<OpTy>::DecomposePattern;
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
     int64_t n = op.getN();
-    FailureOr<SmallVector<int64_t>> factors = standaloneFactors(n, options);
+    FailureOr<SmallVector<int64_t>> factors =
+        standaloneFactors(n, this->options);
     if (n < 2 || failed(factors))
       return failure();
     Value x = resizeLastDim(rewriter, op.getLoc(), op.getInput(), n);
@@ -267,14 +274,11 @@ struct DecomposeComplexFFT : OpRewritePattern<OpTy> {
         op, applyTransform(rewriter, op.getLoc(), x, *factors, Inverse));
     return success();
   }
-
-  MonarchDecomposeOptions options;
 };
 
 /// rfft (even n): pack pairs, a half-size DFT, the real-trick twiddle pass.
-struct DecomposeRFFT : OpRewritePattern<RFFTOp> {
-  DecomposeRFFT(MLIRContext *ctx, const MonarchDecomposeOptions &options)
-      : OpRewritePattern(ctx), options(options) {}
+struct DecomposeRFFT : DecomposePattern<RFFTOp> {
+  using DecomposePattern::DecomposePattern;
 
   LogicalResult matchAndRewrite(RFFTOp op,
                                 PatternRewriter &rewriter) const override {
@@ -296,15 +300,12 @@ struct DecomposeRFFT : OpRewritePattern<RFFTOp> {
     rewriter.replaceOpWithNewOp<butterfly::RealSpectrumOp>(op, op.getType(), z);
     return success();
   }
-
-  MonarchDecomposeOptions options;
 };
 
 /// irfft (even n): the inverse real-trick pass, a half-size inverse DFT,
 /// unpacking.
-struct DecomposeIRFFT : OpRewritePattern<IRFFTOp> {
-  DecomposeIRFFT(MLIRContext *ctx, const MonarchDecomposeOptions &options)
-      : OpRewritePattern(ctx), options(options) {}
+struct DecomposeIRFFT : DecomposePattern<IRFFTOp> {
+  using DecomposePattern::DecomposePattern;
 
   LogicalResult matchAndRewrite(IRFFTOp op,
                                 PatternRewriter &rewriter) const override {
@@ -322,8 +323,6 @@ struct DecomposeIRFFT : OpRewritePattern<IRFFTOp> {
     rewriter.replaceOpWithNewOp<butterfly::UnpackRealOp>(op, op.getType(), z);
     return success();
   }
-
-  MonarchDecomposeOptions options;
 };
 
 struct FFTConvMonarchDecomposePass
