@@ -289,14 +289,6 @@ struct PermuteLowering : OpRewritePattern<PermuteOp> {
 // tensor.extract, computed in complex<f64> and rounded once.
 //===----------------------------------------------------------------------===//
 
-/// The loop indices of an index-driven generic over `rank` dims.
-SmallVector<Value> loopIndices(OpBuilder &b, Location loc, int64_t rank) {
-  SmallVector<Value> indices;
-  for (int64_t d = 0; d < rank; ++d)
-    indices.push_back(linalg::IndexOp::create(b, loc, d));
-  return indices;
-}
-
 Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }

@@ -32,14 +32,6 @@ using namespace mlir::fftconv;
 
 namespace {
 
-/// The linalg.index values of the first `count` loops.
-SmallVector<Value> loopIndices(OpBuilder &b, Location loc, int64_t count) {
-  SmallVector<Value> indices;
-  for (int64_t dim = 0; dim < count; ++dim)
-    indices.push_back(linalg::IndexOp::create(b, loc, dim));
-  return indices;
-}
-
 /// Rounds every element of `value` to `elementType`.
 Value castTensor(OpBuilder &b, Location loc, Value value, Type elementType) {
   auto type = cast<RankedTensorType>(value.getType());

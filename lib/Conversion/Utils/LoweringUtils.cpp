@@ -137,6 +137,14 @@ Value mlir::fftconv::collapseTrailingDims(OpBuilder &b, Location loc,
   return tensor::CollapseShapeOp::create(b, loc, value, reassociation);
 }
 
+SmallVector<Value> mlir::fftconv::loopIndices(OpBuilder &b, Location loc,
+                                              int64_t count) {
+  SmallVector<Value> indices;
+  for (int64_t dim = 0; dim < count; ++dim)
+    indices.push_back(linalg::IndexOp::create(b, loc, dim));
+  return indices;
+}
+
 SmallVector<utils::IteratorType>
 mlir::fftconv::parallelThenReduction(int64_t numParallel,
                                      int64_t numReduction) {

@@ -59,6 +59,10 @@ Value buildElementwise(
     function_ref<Value(OpBuilder &, Location, ValueRange)> body,
     ArrayRef<AffineMap> inputMaps = {});
 
+/// The linalg.index values of the first `count` loops of the enclosing
+/// linalg.generic (for index-driven bodies).
+SmallVector<Value> loopIndices(OpBuilder &b, Location loc, int64_t count);
+
 /// Iterator types: `numParallel` parallel loops then `numReduction`
 /// reductions.
 SmallVector<utils::IteratorType> parallelThenReduction(int64_t numParallel,
