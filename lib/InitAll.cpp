@@ -12,6 +12,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -36,6 +37,7 @@ void mlir::fftconv::registerAllPasses() {
     memref::registerMemRefPasses();
     registerLinalgPasses();
     arith::registerArithPasses();
+    registerGPUPasses();
     butterfly::registerButterflyPasses();
     registerFFTConvPasses();
     registerFFTConvConversionPasses();

@@ -65,7 +65,40 @@ struct ButterflyPipelineOptions
       llvm::cl::desc("shared memory per block in bytes (0: the chip's)"),
       llvm::cl::init(0)};
 };
+
+struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
+  Option<std::string> order{*this, "order",
+                            llvm::cl::desc("auto, 1, 2, 3 or 4"),
+                            llvm::cl::init("auto")};
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_80 or sm_90"),
+                           llvm::cl::init("sm_90")};
+  Option<int64_t> threads{
+      *this, "threads",
+      llvm::cl::desc("threads per block (0: chosen from the length)"),
+      llvm::cl::init(0)};
+  Option<int64_t> batchTile{
+      *this, "batch-tile",
+      llvm::cl::desc("sequences per block (0: chosen from shared memory)"),
+      llvm::cl::init(0)};
+};
 } // namespace mlir::fftconv
+
+void mlir::fftconv::buildPTXPipeline(OpPassManager &pm, llvm::StringRef order,
+                                     llvm::StringRef chip, int64_t threads,
+                                     int64_t batchTile) {
+  buildButterflyPipeline(pm, order, chip, /*sharedMemoryPerBlock=*/0);
+  // The host function keeps its gpu.launch_func ops (the manifest is read
+  // off them); only the kernels go down to NVVM and PTX.
+  std::string text =
+      ("butterfly-to-gpu{chip=" + chip + " threads=" + llvm::Twine(threads) +
+       " batch-tile=" + llvm::Twine(batchTile) +
+       "},gpu.module(convert-nvgpu-to-nvvm,convert-vector-to-scf,"
+       "convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
+       "canonicalize,cse,reconcile-unrealized-casts),"
+       "gpu-module-to-binary{format=isa}")
+          .str();
+  appendPipeline(pm, text, "fftconv-to-ptx");
+}
 
 void mlir::fftconv::buildButterflyPipeline(OpPassManager &pm,
                                            llvm::StringRef order,
@@ -87,6 +120,15 @@ void mlir::fftconv::registerPipelines() {
       [](OpPassManager &pm, const ButterflyPipelineOptions &options) {
         buildButterflyPipeline(pm, options.order, options.chip,
                                options.sharedMemoryPerBlock);
+      });
+  PassPipelineRegistration<PTXPipelineOptions>(
+      "fftconv-to-ptx",
+      "Compile convolutions to tensor-core GPU kernels: fftconv-to-butterfly, "
+      "butterfly-to-gpu, NVVM, and PTX in a gpu.binary beside a host "
+      "function of gpu.launch_func ops (the launch manifest's source)",
+      [](OpPassManager &pm, const PTXPipelineOptions &options) {
+        buildPTXPipeline(pm, options.order, options.chip, options.threads,
+                         options.batchTile);
       });
   PassPipelineRegistration<>(
       "fftconv-to-cpu",

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fftconv/InitAll.h"
+#include "fftconv/Target/GPUProgram.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -21,6 +22,7 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::fftconv::registerAllDialects(registry);
+  mlir::fftconv::registerGPUCompilation(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "fftconv-mlir optimizer driver\n", registry));

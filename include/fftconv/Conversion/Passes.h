@@ -3,6 +3,7 @@
 #ifndef FFTCONV_CONVERSION_PASSES_H
 #define FFTCONV_CONVERSION_PASSES_H
 
+#include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
 #include "fftconv/Conversion/ButterflyToLinalg/ButterflyToLinalg.h"
 #include "fftconv/Conversion/FFTConvToLinalg/FFTConvToLinalg.h"
 

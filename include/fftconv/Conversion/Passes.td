@@ -38,4 +38,48 @@ def ButterflyToLinalg : Pass<"butterfly-to-linalg"> {
   ];
 }
 
+def ButterflyToGPU : Pass<"butterfly-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower fused convolution regions to gpu + nvgpu kernels";
+  let description = [{
+    Each function holding `butterfly.fused "conv"` regions (what
+    `fftconv-to-butterfly` produces) becomes a host function of
+    `gpu.launch_func` ops over memrefs, and the kernels go into a
+    `gpu.module` targeting the chip:
+
+    - `<func>_conv<i>_spectrum`: one block per channel computes the kernel
+      spectrum (the `conv_spectrum` coefficients, in Monarch order) from the
+      real kernel k into a workspace buffer;
+    - `<func>_conv<i>`: a block owns one channel and a tile of batch
+      elements; the sequences stay in shared memory through the forward
+      Monarch stages, the spectral product and the inverse stages; factors
+      of 16 and 32 run on the tensor cores (`nvgpu.ldmatrix`,
+      `nvgpu.mma.sync` m16n8k16, f16 operands split in high and low parts,
+      f32 accumulation); the gates, the skip and the crop are the region's
+      own elementwise ops, evaluated 8 elements at a time at the load and
+      the store.
+
+    The host function's arguments become memrefs of the same shapes, each
+    result a trailing output memref, each spectrum a trailing workspace
+    memref (`fftconv.role` argument attributes say which). Regions the
+    kernels do not cover (the three-pass form, factors above 32, lengths
+    that are not multiples of 8) are refused with a diagnostic.
+
+    Example: `fftconv-opt -fftconv-to-butterfly -butterfly-to-gpu="chip=sm_90"`.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
+           "the target chip: sm_80 or sm_90">,
+    Option<"threads", "threads", "int64_t", /*default=*/"0",
+           "threads per block (0: chosen from the transform length)">,
+    Option<"batchTile", "batch-tile", "int64_t", /*default=*/"0",
+           "sequences per block (0: chosen from the shared memory)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // FFTCONV_CONVERSION_PASSES_TD

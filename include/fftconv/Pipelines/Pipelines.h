@@ -28,6 +28,13 @@ void buildButterflyPipeline(OpPassManager &pm, llvm::StringRef order,
 
 /// Registers `fftconv-to-cpu` and `fftconv-to-butterfly` with the pass
 /// registry.
+/// fftconv-to-butterfly, then butterfly-to-gpu and the kernels down to PTX
+/// (gpu-module-to-binary{format=isa}); the host function stays a function
+/// of gpu.launch_func ops.
+void buildPTXPipeline(OpPassManager &pm, llvm::StringRef order,
+                      llvm::StringRef chip, int64_t threads = 0,
+                      int64_t batchTile = 0);
+
 void registerPipelines();
 
 } // namespace fftconv

@@ -1,0 +1,38 @@
+//===- ButterflyToGPU.h - fused regions to gpu + nvgpu ----------*- C++ -*-===//
+
+#ifndef FFTCONV_CONVERSION_BUTTERFLYTOGPU_BUTTERFLYTOGPU_H
+#define FFTCONV_CONVERSION_BUTTERFLYTOGPU_BUTTERFLYTOGPU_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+class RewriterBase;
+namespace fftconv {
+
+#define GEN_PASS_DECL_BUTTERFLYTOGPU
+#include "fftconv/Conversion/Passes.h.inc"
+
+/// The argument attribute saying what a converted host function's argument
+/// is: "input", "output" or "workspace".
+inline constexpr llvm::StringLiteral kRoleAttrName = "fftconv.role";
+/// The argument attribute naming an argument in the launch manifest.
+inline constexpr llvm::StringLiteral kNameAttrName = "fftconv.name";
+
+/// Rewrites `func` (tensors, holding butterfly.fused "conv" regions) into a
+/// host function of gpu.launch_func ops over memrefs, with the kernels in a
+/// new gpu.module. Emits a located diagnostic and fails when a region is
+/// not one the kernels cover.
+LogicalResult lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
+                                          func::FuncOp func,
+                                          const ButterflyToGPUOptions &options);
+
+/// The same rewrite as a pattern on func.func.
+void populateButterflyToGPUPatterns(RewritePatternSet &patterns,
+                                    const ButterflyToGPUOptions &options);
+
+} // namespace fftconv
+} // namespace mlir
+
+#endif // FFTCONV_CONVERSION_BUTTERFLYTOGPU_BUTTERFLYTOGPU_H

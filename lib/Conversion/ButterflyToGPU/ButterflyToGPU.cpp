@@ -1,0 +1,569 @@
+//===- ButterflyToGPU.cpp - fused regions to gpu + nvgpu --------*- C++ -*-===//
+//
+// A function of fused convolution regions becomes a host function of
+// gpu.launch_func ops: per region, a kernel computing the kernel spectrum
+// from k (when the region's coefficients come from a function argument) and
+// the fused convolution kernel. The region's elementwise ops (the gates, the
+// skip, the casts) are evaluated inside the convolution kernel where it
+// reads its inputs and writes its outputs, 8 elements at a time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
+#include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
+#include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir {
+namespace fftconv {
+#define GEN_PASS_DEF_BUTTERFLYTOGPU
+#include "fftconv/Conversion/Passes.h.inc"
+} // namespace fftconv
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::fftconv;
+using namespace mlir::butterfly;
+
+static constexpr int64_t kVectorWidth = 8;
+
+/// Shared memory a block may take, by chip (the opt-in maximum).
+static int64_t sharedMemoryPerBlock(llvm::StringRef chip) {
+  return chip == "sm_80" ? 166912 : 232448;
+}
+
+namespace {
+
+/// The ops of a fused "conv" region the kernels are built from.
+struct ConvRegion {
+  FusedOp op;
+  PackRealOp pack;
+  MonarchOp forward;
+  HermitianMulOp product;
+  MonarchOp inverse;
+  UnpackRealOp unpack;
+  Value output; // what the region yields
+};
+
+/// The per-channel preparation of a region's coefficients:
+/// permute* . conv_spectrum . real_spectrum . monarch . pack_real (k).
+struct SpectrumChain {
+  BlockArgument kernel; // k, a function argument
+  llvm::SetVector<Operation *> ops;
+};
+
+//===----------------------------------------------------------------------===//
+// Elementwise evaluation of the region's prologue and epilogue
+//===----------------------------------------------------------------------===//
+
+bool isIdentity(AffineMap map) { return map.isIdentity(); }
+
+/// Whether `value` can be evaluated 8 elements at a time at [b, h, t]:
+/// reads of [B, H, L] arguments, broadcasts of arguments along t, the
+/// region's all-parallel linalg.generics of arith and math ops, and `stop`.
+LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
+                               int64_t channels, Operation *anchor) {
+  if (value == stop)
+    return success();
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (!type || type.getRank() != 3 || type.getDimSize(0) != batch ||
+        type.getDimSize(1) != channels)
+      return anchor->emitError()
+             << "the GPU lowering reads region input #" << arg.getArgNumber()
+             << " elementwise, but it is not a [" << batch << ", " << channels
+             << ", L] tensor";
+    return success();
+  }
+  auto generic = value.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumReductionLoops() != 0 ||
+      generic->getNumResults() != 1 ||
+      !isIdentity(generic.getIndexingMapsArray().back())) {
+    Operation *def = value.getDefiningOp();
+    return anchor->emitError()
+           << "the GPU lowering cannot evaluate '"
+           << (def ? def->getName().getStringRef() : "a block argument")
+           << "' elementwise inside the convolution kernel";
+  }
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    if (isIdentity(map)) {
+      if (failed(checkElementwise(input->get(), stop, batch, channels, anchor)))
+        return failure();
+      continue;
+    }
+    bool broadcast = isa<BlockArgument>(input->get()) &&
+                     map.isProjectedPermutation() &&
+                     !map.isFunctionOfDim(map.getNumDims() - 1);
+    if (!broadcast)
+      return generic.emitError()
+             << "the GPU lowering needs every input of an elementwise op to "
+                "be indexed like the output or broadcast along the sequence";
+  }
+  if (generic.getRegionOutputArgs().front().use_empty() == false)
+    return generic.emitError()
+           << "the GPU lowering cannot evaluate an elementwise op that reads "
+              "its output";
+  for (Operation &op : generic.getBody()->without_terminator())
+    if (!isa<arith::ArithDialect, math::MathDialect>(op.getDialect()) ||
+        op.getNumRegions() != 0 || op.getNumResults() != 1)
+      return op.emitError() << "the GPU lowering cannot vectorize '"
+                            << op.getName() << "' in an elementwise op";
+  return success();
+}
+
+/// Emits `value` at [b, h, t .. t+7] as a vector<8xT> (after a successful
+/// checkElementwise).
+class ElementwiseEmitter {
+public:
+  ElementwiseEmitter(OpBuilder &builder, Location loc, ValueRange kernelArgs,
+                     Value b, Value h, Value t, Value stop, Value stopValue)
+      : builder(builder), loc(loc), kernelArgs(kernelArgs), indices{b, h, t},
+        stop(stop), stopValue(stopValue) {}
+
+  Value emit(Value value) {
+    if (value == stop)
+      return stopValue;
+    if (auto arg = dyn_cast<BlockArgument>(value)) {
+      Value memref = kernelArgs[arg.getArgNumber()];
+      Type element = cast<MemRefType>(memref.getType()).getElementType();
+      auto load = vector::LoadOp::create(
+          builder, loc, VectorType::get({kVectorWidth}, element), memref,
+          indices);
+      load.setAlignment(16);
+      return load;
+    }
+    auto generic = value.getDefiningOp<linalg::GenericOp>();
+    IRMapping mapping;
+    Block *body = generic.getBody();
+    for (OpOperand *input : generic.getDpsInputOperands()) {
+      AffineMap map = generic.getMatchingIndexingMap(input);
+      Value vector;
+      if (isIdentity(map)) {
+        vector = emit(input->get());
+      } else {
+        auto arg = cast<BlockArgument>(input->get());
+        Value memref = kernelArgs[arg.getArgNumber()];
+        SmallVector<Value> at;
+        for (AffineExpr expr : map.getResults())
+          at.push_back(indices[cast<AffineDimExpr>(expr).getPosition()]);
+        Value scalar = memref::LoadOp::create(builder, loc, memref, at);
+        vector = vector::BroadcastOp::create(
+            builder, loc, VectorType::get({kVectorWidth}, scalar.getType()),
+            scalar);
+      }
+      mapping.map(body->getArgument(input->getOperandNumber()), vector);
+    }
+    for (Operation &op : body->without_terminator()) {
+      Type resultType =
+          VectorType::get({kVectorWidth}, op.getResult(0).getType());
+      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+        auto splat = DenseElementsAttr::get(cast<ShapedType>(resultType),
+                                            constant.getValue());
+        mapping.map(op.getResult(0),
+                    arith::ConstantOp::create(builder, loc, splat));
+        continue;
+      }
+      OperationState state(loc, op.getName());
+      for (Value operand : op.getOperands())
+        state.addOperands(mapping.lookup(operand));
+      state.addAttributes(op.getAttrs());
+      state.addTypes(resultType);
+      mapping.map(op.getResult(0), builder.create(state)->getResult(0));
+    }
+    return mapping.lookup(body->getTerminator()->getOperand(0));
+  }
+
+private:
+  OpBuilder &builder;
+  Location loc;
+  ValueRange kernelArgs;
+  SmallVector<Value, 3> indices;
+  Value stop, stopValue;
+};
+
+//===----------------------------------------------------------------------===//
+// Analysis
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+FailureOr<OpTy> uniqueOp(FusedOp op, llvm::StringRef what) {
+  OpTy found;
+  for (Operation &inner : op.getBody().front().without_terminator()) {
+    auto typed = dyn_cast<OpTy>(inner);
+    if (!typed)
+      continue;
+    if (found)
+      return op.emitError() << "the GPU lowering needs one " << what
+                            << " in a fused convolution region";
+    found = typed;
+  }
+  if (!found)
+    return op.emitError() << "the GPU lowering needs a " << what
+                          << " in a fused convolution region";
+  return found;
+}
+
+FailureOr<ConvRegion> analyzeRegion(FusedOp op) {
+  if (op.getKind() != "conv")
+    return op.emitError() << "the GPU lowering does not run '" << op.getKind()
+                          << "' regions yet (the three-pass form of "
+                             "transforms past on-chip memory)";
+  if (op->getNumResults() != 1)
+    return op.emitError()
+           << "the GPU lowering needs a fused convolution with one result";
+  ConvRegion region;
+  region.op = op;
+  auto product = uniqueOp<HermitianMulOp>(op, "spectral product");
+  auto pack = uniqueOp<PackRealOp>(op, "pack_real");
+  auto unpack = uniqueOp<UnpackRealOp>(op, "unpack_real");
+  if (failed(product) || failed(pack) || failed(unpack))
+    return failure();
+  region.product = *product;
+  region.pack = *pack;
+  region.unpack = *unpack;
+  region.forward = region.product.getInput().getDefiningOp<MonarchOp>();
+  region.inverse = dyn_cast<MonarchOp>(*region.product->getUsers().begin());
+  if (!region.forward || region.forward.getInverse() ||
+      !region.forward.getPermuted() ||
+      region.forward.getInput() != region.pack.getResult() ||
+      !region.product->hasOneUse() || !region.inverse ||
+      !region.inverse.getInverse() || !region.inverse.getPermuted() ||
+      region.unpack.getInput() != region.inverse.getResult() ||
+      region.forward.getFactors() != region.inverse.getFactors() ||
+      region.product.getFactors() != region.forward.getFactors())
+    return op.emitError()
+           << "the GPU lowering needs the chain pack_real, monarch permuted, "
+              "hermitian_mul, monarch inverse permuted, unpack_real (the "
+              "same factors throughout)";
+  if (region.forward.getSpectralBand() || region.inverse.getSpectralBand())
+    return op.emitError()
+           << "the GPU lowering does not run frequency-sparse convolutions yet";
+  if (!isa<BlockArgument>(region.product.getCoefficients()))
+    return op.emitError() << "the GPU lowering needs the coefficients of the "
+                             "spectral product as a region input";
+  region.output = op.getBody().front().getTerminator()->getOperand(0);
+  return region;
+}
+
+FailureOr<SpectrumChain> analyzeSpectrum(Value coefficients, FusedOp user) {
+  SpectrumChain chain;
+  Value value = coefficients;
+  while (auto permute = value.getDefiningOp<PermuteOp>()) {
+    chain.ops.insert(permute);
+    value = permute.getInput();
+  }
+  auto spectrum = value.getDefiningOp<ConvSpectrumOp>();
+  RealSpectrumOp real =
+      spectrum ? spectrum.getInput().getDefiningOp<RealSpectrumOp>() : nullptr;
+  MonarchOp monarch =
+      real ? real.getInput().getDefiningOp<MonarchOp>() : nullptr;
+  PackRealOp pack =
+      monarch ? monarch.getInput().getDefiningOp<PackRealOp>() : nullptr;
+  if (!pack || spectrum.getBand() || real.getInverse() ||
+      monarch.getInverse() || monarch.getPermuted() ||
+      !isa<BlockArgument>(pack.getInput()))
+    return user.emitError()
+           << "the GPU lowering computes the kernel spectrum on the GPU from "
+              "a kernel given as a function argument; these coefficients "
+              "come from elsewhere (a constant kernel or a band)";
+  chain.kernel = cast<BlockArgument>(pack.getInput());
+  chain.ops.insert(spectrum);
+  chain.ops.insert(real);
+  chain.ops.insert(monarch);
+  chain.ops.insert(pack);
+  return chain;
+}
+
+MemRefType memrefOf(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+bool isRealTensor(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.hasStaticShape() &&
+         isa<Float16Type, BFloat16Type, Float32Type>(tensor.getElementType());
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The rewrite
+//===----------------------------------------------------------------------===//
+
+LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
+    RewriterBase &rewriter, func::FuncOp func,
+    const ButterflyToGPUOptions &options) {
+  SmallVector<FusedOp> fusedOps;
+  func.walk([&](FusedOp op) { fusedOps.push_back(op); });
+  if (fusedOps.empty())
+    return success();
+  if (options.chip != "sm_80" && options.chip != "sm_90")
+    return func.emitError()
+           << "unknown chip '" << options.chip << "' (expected sm_80 or sm_90)";
+  if (!func.getBody().hasOneBlock())
+    return func.emitError() << "the GPU lowering needs a single-block function";
+
+  MLIRContext *ctx = func.getContext();
+  Block &entry = func.getBody().front();
+  auto returnOp = cast<func::ReturnOp>(entry.getTerminator());
+
+  SmallVector<ConvRegion> regions;
+  SmallVector<SpectrumChain> chains;
+  llvm::SetVector<Operation *> covered;
+  for (FusedOp op : fusedOps) {
+    if (op->getBlock() != &entry)
+      return op.emitError() << "the GPU lowering needs fused regions at the "
+                               "top level of the function";
+    auto region = analyzeRegion(op);
+    if (failed(region))
+      return failure();
+    auto coefficientArg =
+        cast<BlockArgument>(region->product.getCoefficients());
+    auto chain =
+        analyzeSpectrum(op.getOperand(coefficientArg.getArgNumber()), op);
+    if (failed(chain))
+      return failure();
+    for (Value operand : op->getOperands())
+      if (!isa<BlockArgument>(operand) &&
+          operand != op.getOperand(coefficientArg.getArgNumber()))
+        return op.emitError() << "the GPU lowering needs every input of a "
+                                 "fused region to be a function argument";
+    for (Operation *user : op->getResult(0).getUsers())
+      if (user != returnOp)
+        return op.emitError() << "the GPU lowering needs the result of a "
+                                 "fused region to be returned";
+    // The kernels evaluate the region's elementwise prologue and epilogue.
+    auto inputType = cast<RankedTensorType>(region->pack.getInput().getType());
+    int64_t batch = inputType.getRank() == 3 ? inputType.getDimSize(0) : -1;
+    int64_t channels = inputType.getRank() == 3 ? inputType.getDimSize(1) : -1;
+    if (batch < 0)
+      return op.emitError() << "the GPU lowering needs [B, H, L] sequences";
+    if (failed(checkElementwise(region->pack.getInput(), Value(), batch,
+                                channels, op)) ||
+        failed(checkElementwise(region->output, region->unpack.getResult(),
+                                batch, channels, op)))
+      return failure();
+    covered.insert(op);
+    covered.insert(chain->ops.begin(), chain->ops.end());
+    regions.push_back(*region);
+    chains.push_back(std::move(*chain));
+  }
+  for (Operation &op : entry.without_terminator())
+    if (!covered.contains(&op))
+      return op.emitError()
+             << "the GPU lowering has no kernel for '" << op.getName()
+             << "' outside a fused convolution region";
+  for (Type type : func.getArgumentTypes())
+    if (!isRealTensor(type))
+      return func.emitError() << "the GPU lowering needs static f16, bf16 or "
+                                 "f32 tensors as arguments, not "
+                              << type;
+  for (Type type : func.getResultTypes())
+    if (!isRealTensor(type))
+      return func.emitError() << "the GPU lowering needs static f16, bf16 or "
+                                 "f32 tensors as results, not "
+                              << type;
+
+  // Plans, checked before anything is rewritten.
+  SmallVector<ConvKernelPlan> plans;
+  for (ConvRegion &region : regions) {
+    auto inputType = cast<RankedTensorType>(region.pack.getInput().getType());
+    auto halfType = cast<RankedTensorType>(region.pack.getResult().getType());
+    auto outputType =
+        cast<RankedTensorType>(region.unpack.getResult().getType());
+    ConvKernelPlan plan;
+    plan.batch = inputType.getDimSize(0);
+    plan.channels = inputType.getDimSize(1);
+    plan.inputLength = inputType.getDimSize(2);
+    plan.outputLength = outputType.getDimSize(2);
+    plan.half = halfType.getDimSize(2);
+    plan.factors.assign(region.forward.getFactors().begin(),
+                        region.forward.getFactors().end());
+    plan.threads =
+        options.threads > 0 ? options.threads : (plan.half <= 512 ? 128 : 256);
+    int64_t tile = options.batchTile;
+    if (tile <= 0)
+      tile = std::clamp<int64_t>(32768 / plan.sequenceBytes(), 1, 8);
+    plan.batchTile = std::min(tile, plan.batch);
+    std::string why =
+        checkConvKernelPlan(plan, sharedMemoryPerBlock(options.chip));
+    if (!why.empty())
+      return region.op.emitError() << why;
+    plans.push_back(plan);
+  }
+
+  // The kernels.
+  OpBuilder &builder = rewriter;
+  builder.setInsertionPoint(func);
+  Location loc = func.getLoc();
+  auto target = NVVM::NVVMTargetAttr::get(
+      ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", options.chip, "+ptx80");
+  auto module = gpu::GPUModuleOp::create(builder, loc,
+                                         (func.getName() + "_kernels").str(),
+                                         ArrayRef<Attribute>{target});
+
+  // The host function: inputs, outputs, workspaces.
+  SmallVector<Type> argTypes;
+  SmallVector<StringRef> roles;
+  for (Type type : func.getArgumentTypes()) {
+    argTypes.push_back(memrefOf(type));
+    roles.push_back("input");
+  }
+  unsigned firstOutput = argTypes.size();
+  for (Type type : func.getResultTypes()) {
+    argTypes.push_back(memrefOf(type));
+    roles.push_back("output");
+  }
+  unsigned firstWorkspace = argTypes.size();
+  for (const ConvKernelPlan &plan : plans) {
+    argTypes.push_back(MemRefType::get({plan.channels, 2, 2 * plan.half},
+                                       builder.getF32Type()));
+    roles.push_back("workspace");
+  }
+  builder.setInsertionPoint(func);
+  auto host = func::FuncOp::create(builder, loc, func.getName(),
+                                   builder.getFunctionType(argTypes, {}));
+  host.setVisibility(func.getVisibility());
+  for (unsigned i = 0; i < argTypes.size(); ++i) {
+    host.setArgAttr(i, kRoleAttrName, builder.getStringAttr(roles[i]));
+    if (i < func.getNumArguments())
+      if (Attribute name = func.getArgAttr(i, kNameAttrName))
+        host.setArgAttr(i, kNameAttrName, name);
+  }
+  Block *hostBlock = host.addEntryBlock();
+
+  for (auto [index, region] : llvm::enumerate(regions)) {
+    const ConvKernelPlan &plan = plans[index];
+    const SpectrumChain &chain = chains[index];
+    std::string name = (func.getName() + "_conv" + Twine(index)).str();
+    Value workspace = hostBlock->getArgument(firstWorkspace + index);
+    int64_t kernelLength =
+        cast<RankedTensorType>(chain.kernel.getType()).getDimSize(1);
+
+    gpu::GPUFuncOp spectrum = buildSpectrumKernel(
+        builder, loc, module, name + "_spectrum", kernelLength, plan);
+
+    // Kernel arguments: the region's inputs, then its output.
+    SmallVector<Value> operands;
+    unsigned coefficientArg =
+        cast<BlockArgument>(region.product.getCoefficients()).getArgNumber();
+    for (auto [i, operand] : llvm::enumerate(region.op->getOperands())) {
+      if (i == coefficientArg)
+        operands.push_back(workspace);
+      else
+        operands.push_back(hostBlock->getArgument(
+            cast<BlockArgument>(operand).getArgNumber()));
+    }
+    unsigned resultIndex = 0;
+    for (OpOperand &use : returnOp->getOpOperands())
+      if (use.get() == region.op->getResult(0))
+        resultIndex = use.getOperandNumber();
+    operands.push_back(hostBlock->getArgument(firstOutput + resultIndex));
+    SmallVector<Type> kernelTypes;
+    for (Value operand : operands)
+      kernelTypes.push_back(operand.getType());
+
+    Value packInput = region.pack.getInput();
+    Value output = region.output;
+    Value unpacked = region.unpack.getResult();
+    gpu::GPUFuncOp conv = buildConvKernel(
+        builder, loc, module, name, kernelTypes, coefficientArg, plan,
+        [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
+            Value t) -> Value {
+          ElementwiseEmitter emitter(b, l, args, batch, h, t, Value(), Value());
+          Value v = emitter.emit(packInput);
+          auto type = VectorType::get({kVectorWidth}, b.getF32Type());
+          if (v.getType() != type)
+            v = arith::ExtFOp::create(b, l, type, v);
+          return v;
+        },
+        [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
+            Value t, Value y) {
+          ElementwiseEmitter emitter(b, l, args, batch, h, t, unpacked, y);
+          Value out = emitter.emit(output);
+          auto store = vector::StoreOp::create(b, l, out, args.back(),
+                                               ValueRange{batch, h, t});
+          store.setAlignment(16);
+        });
+
+    // The launches.
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToEnd(hostBlock);
+    auto index3 = [&](int64_t x, int64_t y) {
+      return gpu::KernelDim3{arith::ConstantIndexOp::create(builder, loc, x),
+                             arith::ConstantIndexOp::create(builder, loc, y),
+                             arith::ConstantIndexOp::create(builder, loc, 1)};
+    };
+    auto bytes = [&](int64_t n) -> Value {
+      return arith::ConstantIntOp::create(builder, loc, n, 32);
+    };
+    gpu::LaunchFuncOp::create(
+        builder, loc, spectrum, index3(plan.channels, 1),
+        index3(plan.threads, 1), bytes(plan.sequenceBytes()),
+        ValueRange{hostBlock->getArgument(chain.kernel.getArgNumber()),
+                   workspace});
+    gpu::LaunchFuncOp::create(
+        builder, loc, conv, index3(plan.channels, plan.gridY()),
+        index3(plan.threads, 1), bytes(plan.convSharedBytes()), operands);
+  }
+  builder.setInsertionPointToEnd(hostBlock);
+  func::ReturnOp::create(builder, loc);
+
+  Operation *parent = func->getParentOp();
+  rewriter.modifyOpInPlace(parent, [&] {
+    parent->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    builder.getUnitAttr());
+  });
+  rewriter.eraseOp(func);
+  return success();
+}
+
+namespace {
+struct LowerFunctionToGPU : OpRewritePattern<func::FuncOp> {
+  LowerFunctionToGPU(MLIRContext *ctx, const ButterflyToGPUOptions &options)
+      : OpRewritePattern(ctx), options(options) {}
+  LogicalResult matchAndRewrite(func::FuncOp func,
+                                PatternRewriter &rewriter) const override {
+    bool hasFused = false;
+    func.walk([&](FusedOp) { hasFused = true; });
+    if (!hasFused)
+      return rewriter.notifyMatchFailure(func, "no fused region");
+    return lowerFusedConvolutionsToGPU(rewriter, func, options);
+  }
+  ButterflyToGPUOptions options;
+};
+
+struct ButterflyToGPUPass
+    : fftconv::impl::ButterflyToGPUBase<ButterflyToGPUPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ButterflyToGPUOptions options{chip, threads, batchTile};
+    SmallVector<func::FuncOp> funcs(getOperation().getOps<func::FuncOp>());
+    IRRewriter rewriter(&getContext());
+    for (func::FuncOp func : funcs)
+      if (failed(lowerFusedConvolutionsToGPU(rewriter, func, options)))
+        return signalPassFailure();
+  }
+};
+} // namespace
+
+void mlir::fftconv::populateButterflyToGPUPatterns(
+    RewritePatternSet &patterns, const ButterflyToGPUOptions &options) {
+  patterns.add<LowerFunctionToGPU>(patterns.getContext(), options);
+}

@@ -1,0 +1,765 @@
+//===- ConvKernel.cpp - tensor-core FFT convolution kernels -----*- C++ -*-===//
+//
+// Layout. A block owns channel h = blockIdx.x and the batch elements
+// blockIdx.y * T .. + T - 1 (T the batch tile). Sequence s of the tile lives
+// in shared memory as four f16 planes of M elements each: Re high, Re low,
+// Im high, Im low (x = high + low holds x to about 2^-22). Positions follow
+// the Monarch stages of butterfly.monarch: stage s views a position as
+// [a, m, c] (a the product of the factors before s, c of those after) and
+// applies the DFT of size m along the middle digit, in place, leaving the
+// spectrum in Monarch order; the inverse stages run backwards and leave the
+// signal in natural order, so nothing is ever permuted.
+//
+// Each stage multiplies by 1/sqrt(m), so the forward transform is unitary
+// (its values stay within the f16 range whatever N is) and the inverse
+// carries the other 1/sqrt(M) of the inverse DFT.
+//
+// Tensor cores. A stage of size m = 16 or 32 is a real product
+// [Re y; Im y] = [[Fr, -Fi], [Fi, Fr]] [Re x; Im x] over tiles of 8
+// columns: the factor is the A operand (kept in registers for the stage),
+// the data the B operand (nvgpu.ldmatrix, transposed when the digit has a
+// stride), with three products per term (Fhi xhi + Fhi xlo + Flo xhi) so the
+// f16 operands lose nothing an f32 result would keep. Smaller factors
+// (2, 4, 8) run on the FMA units.
+//
+// Shared memory is swizzled in 16-byte chunks: the low three bits of a
+// chunk index are XORed with a fold of the higher bits, so the 8 rows one
+// ldmatrix reads fall in 8 different chunks of a 128-byte line whatever the
+// stride of the digit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::fftconv;
+
+static constexpr int64_t kThreadsPerWarp = 32;
+static constexpr int64_t kMaxTensorCoreFactor = 32;
+
+namespace {
+enum Plane : int64_t { ReHigh = 0, ReLow = 1, ImHigh = 2, ImLow = 3 };
+
+struct StageShape {
+  int64_t before; // a: product of the factors before the stage
+  int64_t size;   // m
+  int64_t stride; // c: product of the factors after the stage
+};
+
+/// Emits the body of one kernel: index arithmetic, the shared-memory
+/// planes, and the stages.
+class KernelEmitter {
+public:
+  KernelEmitter(OpBuilder &builder, Location loc, const ConvKernelPlan &plan,
+                int64_t tile)
+      : b(builder), loc(loc), plan(plan), tile(tile) {
+    f16 = b.getF16Type();
+    f32 = b.getF32Type();
+  }
+
+  /// Thread ids and the shared-memory view; call first.
+  void begin() {
+    tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    lane = remc(tid, kThreadsPerWarp);
+    warp = divc(tid, kThreadsPerWarp);
+    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                                gpu::AddressSpace::Workgroup);
+    auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                     MemRefLayoutAttrInterface(), workgroup);
+    Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
+    auto planesType = MemRefType::get({tile * 4 * plan.half}, f16,
+                                      MemRefLayoutAttrInterface(), workgroup);
+    smem =
+        memref::ViewOp::create(b, loc, planesType, bytes, c(0), ValueRange());
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Scalars
+  //===--------------------------------------------------------------------===//
+
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value cf(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value addc(Value x, int64_t k) { return k == 0 ? x : add(x, c(k)); }
+  Value mulc(Value x, int64_t k) {
+    if (k == 1)
+      return x;
+    if (llvm::isPowerOf2_64(k))
+      return arith::ShLIOp::create(b, loc, x, c(llvm::Log2_64(k)));
+    return mul(x, c(k));
+  }
+  Value divc(Value x, int64_t k) {
+    if (k == 1)
+      return x;
+    if (llvm::isPowerOf2_64(k))
+      return arith::ShRUIOp::create(b, loc, x, c(llvm::Log2_64(k)));
+    return arith::DivUIOp::create(b, loc, x, c(k));
+  }
+  Value remc(Value x, int64_t k) {
+    if (k == 1)
+      return c(0);
+    if (llvm::isPowerOf2_64(k))
+      return arith::AndIOp::create(b, loc, x, c(k - 1));
+    return arith::RemUIOp::create(b, loc, x, c(k));
+  }
+  Value ult(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
+  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+
+  struct Complex {
+    Value re, im;
+  };
+  Complex cmul(Complex x, Complex y) {
+    return {fsub(fmul(x.re, y.re), fmul(x.im, y.im)),
+            fadd(fmul(x.re, y.im), fmul(x.im, y.re))};
+  }
+  Complex cadd(Complex x, Complex y) {
+    return {fadd(x.re, y.re), fadd(x.im, y.im)};
+  }
+  Complex conj(Complex x) {
+    return {x.re, arith::NegFOp::create(b, loc, x.im)};
+  }
+  Complex cscale(Complex x, Value s) { return {fmul(x.re, s), fmul(x.im, s)}; }
+
+  /// The hardware's approximate sine and cosine (absolute error about
+  /// 2^-21 on [-pi, pi], where every angle here is reduced to).
+  Value approx(llvm::StringRef op, Value angle) {
+    std::string text = (op + ".approx.f32 $0, $1;").str();
+    return LLVM::InlineAsmOp::create(
+               b, loc, f32, ValueRange{angle}, text, "=f,f",
+               /*has_side_effects=*/false, /*is_align_stack=*/false,
+               LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+               ArrayAttr())
+        .getResult(0);
+  }
+  /// exp(sign * 2 pi i e / period) for an integer e in [0, period).
+  Complex root(Value e, int64_t period, double sign) {
+    // Reduce to (-period/2, period/2] so the angle is within [-pi, pi].
+    Value wrapped = arith::SelectOp::create(b, loc, ult(c(period / 2), e),
+                                            sub(e, c(period)), e);
+    Value asInt = arith::IndexCastOp::create(b, loc, b.getI32Type(), wrapped);
+    Value asFloat = arith::SIToFPOp::create(b, loc, f32, asInt);
+    Value angle = fmul(asFloat, cf(sign * 2.0 * M_PI / double(period)));
+    return {approx("cos", angle), approx("sin", angle)};
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Shared memory
+  //===--------------------------------------------------------------------===//
+
+  /// The physical element of position `e` within a plane.
+  Value swizzle(Value e) {
+    int64_t lines = plan.half / 64; // 128-byte lines of a plane
+    if (lines <= 1)
+      return e;
+    Value high = arith::ShRUIOp::create(b, loc, e, c(6));
+    Value fold = high;
+    for (int64_t shift = 3; (lines >> shift) > 0; shift += 3)
+      fold = arith::XOrIOp::create(
+          b, loc, fold, arith::ShRUIOp::create(b, loc, high, c(shift)));
+    Value bits = arith::ShLIOp::create(b, loc, remc(fold, 8), c(3));
+    return arith::XOrIOp::create(b, loc, e, bits);
+  }
+  Value element(Value seq, Plane plane, Value pos) {
+    Value base = addc(mulc(seq, 4 * plan.half), plane * plan.half);
+    return add(base, swizzle(pos));
+  }
+  Value loadPart(Value seq, Plane high, Value pos) {
+    Value hi = memref::LoadOp::create(b, loc, smem, element(seq, high, pos));
+    Value lo = memref::LoadOp::create(b, loc, smem,
+                                      element(seq, Plane(high + 1), pos));
+    return fadd(arith::ExtFOp::create(b, loc, f32, hi),
+                arith::ExtFOp::create(b, loc, f32, lo));
+  }
+  Complex load(Value seq, Value pos) {
+    return {loadPart(seq, ReHigh, pos), loadPart(seq, ImHigh, pos)};
+  }
+  /// x = high + low with both halves f16 (also for vectors).
+  std::pair<Value, Value> split(Value x) {
+    Type narrow = f16;
+    Type wide = f32;
+    if (auto vec = dyn_cast<VectorType>(x.getType())) {
+      narrow = VectorType::get(vec.getShape(), f16);
+      wide = vec;
+    }
+    Value hi = arith::TruncFOp::create(b, loc, narrow, x);
+    Value rest = fsub(x, arith::ExtFOp::create(b, loc, wide, hi));
+    return {hi, arith::TruncFOp::create(b, loc, narrow, rest)};
+  }
+  void storePart(Value seq, Plane high, Value pos, Value x) {
+    auto [hi, lo] = split(x);
+    memref::StoreOp::create(b, loc, hi, smem, element(seq, high, pos));
+    memref::StoreOp::create(b, loc, lo, smem,
+                            element(seq, Plane(high + 1), pos));
+  }
+  void store(Value seq, Value pos, Complex x) {
+    storePart(seq, ReHigh, pos, x.re);
+    storePart(seq, ImHigh, pos, x.im);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Control flow
+  //===--------------------------------------------------------------------===//
+
+  /// for (i = lb; i < ub; i += step) body(i)
+  void loop(Value lb, int64_t ub, int64_t step,
+            llvm::function_ref<void(Value)> body) {
+    auto forOp = scf::ForOp::create(b, loc, lb, c(ub), c(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    body(forOp.getInductionVar());
+  }
+  void when(Value cond, llvm::function_ref<void()> body) {
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    body();
+  }
+  void barrier() { gpu::BarrierOp::create(b, loc); }
+
+  //===--------------------------------------------------------------------===//
+  // Stages
+  //===--------------------------------------------------------------------===//
+
+  StageShape stage(size_t s) const {
+    ArrayRef<int64_t> f = plan.factors;
+    auto product = [](ArrayRef<int64_t> r) {
+      return std::accumulate(r.begin(), r.end(), int64_t(1),
+                             std::multiplies<int64_t>());
+    };
+    return {product(f.take_front(s)), f[s], product(f.drop_front(s + 1))};
+  }
+
+  /// The twiddle a stage applies at output position `pos`: forward stage s
+  /// applies T_s (all but the last); inverse stage s applies conj(T_{s-1})
+  /// (all but the first), the twiddle the next inverse stage needs first.
+  std::optional<Complex> twiddle(size_t s, bool inverse, Value pos) {
+    size_t p = plan.factors.size();
+    if ((!inverse && s + 1 == p) || (inverse && s == 0))
+      return std::nullopt;
+    StageShape level = stage(inverse ? s - 1 : s);
+    Value digit = remc(divc(pos, level.stride), level.size);
+    Value column = remc(pos, level.stride);
+    int64_t period = level.size * level.stride;
+    Value e = remc(mul(digit, column), period);
+    return root(e, period, inverse ? 1.0 : -1.0);
+  }
+
+  /// Scale, twiddle and store one stage output.
+  void finish(size_t s, bool inverse, Value seq, Value pos, Complex y,
+              int64_t size) {
+    y = cscale(y, cf(1.0 / std::sqrt(double(size))));
+    if (auto w = twiddle(s, inverse, pos))
+      y = cmul(y, *w);
+    store(seq, pos, y);
+  }
+
+  /// A factor of 2, 4 or 8: one thread per column, on the FMA units.
+  void emitScalarStage(size_t s, bool inverse) {
+    StageShape shape = stage(s);
+    int64_t m = shape.size, cstride = shape.stride;
+    int64_t columns = plan.half / m;
+    loop(tid, tile * columns, plan.threads, [&](Value item) {
+      Value seq = divc(item, columns);
+      Value column = remc(item, columns);
+      Value base =
+          add(mulc(divc(column, cstride), m * cstride), remc(column, cstride));
+      SmallVector<Complex> x;
+      for (int64_t n = 0; n < m; ++n)
+        x.push_back(load(seq, addc(base, n * cstride)));
+      double sign = inverse ? 1.0 : -1.0;
+      for (int64_t k = 0; k < m; ++k) {
+        Complex acc = x[0];
+        for (int64_t n = 1; n < m; ++n) {
+          double angle = sign * 2.0 * M_PI * double((k * n) % m) / double(m);
+          acc =
+              cadd(acc, cmul(x[n], {cf(std::cos(angle)), cf(std::sin(angle))}));
+        }
+        finish(s, inverse, seq, addc(base, k * cstride), acc, m);
+      }
+    });
+  }
+
+  /// The A operand fragment of a 16x16 tile of the real or imaginary part
+  /// of F (sign-adjusted), split into high and low halves.
+  std::pair<Value, Value> factorFragment(int64_t m, int64_t rowTile,
+                                         int64_t colTile, bool imaginary,
+                                         bool inverse) {
+    auto pairType = VectorType::get({2}, f16);
+    auto fragType = VectorType::get({4, 2}, f16);
+    Value group = divc(lane, 4), inGroup = mulc(remc(lane, 4), 2);
+    Value hi = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(fragType, b.getF16FloatAttr(0.0)));
+    Value lo = hi;
+    for (int64_t reg = 0; reg < 4; ++reg) {
+      // Registers: (row g, col 2t), (g + 8, 2t), (g, 2t + 8), (g + 8, 2t + 8).
+      Value row = addc(group, 16 * rowTile + (reg % 2) * 8);
+      SmallVector<Value> his, los;
+      for (int64_t half = 0; half < 2; ++half) {
+        Value col = addc(inGroup, 16 * colTile + (reg / 2) * 8 + half);
+        Complex w = root(remc(mul(row, col), m), m, inverse ? 1.0 : -1.0);
+        auto [h, l] = split(imaginary ? w.im : w.re);
+        his.push_back(h);
+        los.push_back(l);
+      }
+      hi = vector::InsertOp::create(
+          b, loc, vector::FromElementsOp::create(b, loc, pairType, his), hi,
+          ArrayRef<int64_t>{reg});
+      lo = vector::InsertOp::create(
+          b, loc, vector::FromElementsOp::create(b, loc, pairType, los), lo,
+          ArrayRef<int64_t>{reg});
+    }
+    return {hi, lo};
+  }
+
+  Value mma(Value a, Value bFrag, Value acc) {
+    return nvgpu::MmaSyncOp::create(b, loc, a, bFrag, acc,
+                                    ArrayRef<int64_t>{16, 8, 16});
+  }
+
+  /// A factor of 16 or 32 on the tensor cores: each warp takes tiles of 8
+  /// columns (8 consecutive columns of one block when the digit has a
+  /// stride, 8 consecutive blocks when it is the last digit).
+  void emitTensorCoreStage(size_t s, bool inverse) {
+    StageShape shape = stage(s);
+    int64_t m = shape.size, cstride = shape.stride;
+    int64_t tiles = plan.half / m / 8;
+    int64_t k16 = m / 16;
+    int64_t warps = plan.threads / kThreadsPerWarp;
+    bool strided = cstride >= 8;
+
+    // The factor's fragments, loop-invariant for the stage.
+    struct Fragments {
+      Value reHi, reLo, imHi, imLo, negImHi, negImLo;
+    };
+    SmallVector<Fragments> frag(k16 * k16);
+    for (int64_t i = 0; i < k16; ++i)
+      for (int64_t j = 0; j < k16; ++j) {
+        Fragments &f = frag[i * k16 + j];
+        std::tie(f.reHi, f.reLo) = factorFragment(m, i, j, false, inverse);
+        std::tie(f.imHi, f.imLo) = factorFragment(m, i, j, true, inverse);
+        f.negImHi = arith::NegFOp::create(b, loc, f.imHi);
+        f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
+      }
+
+    loop(warp, tile * tiles, warps, [&](Value item) {
+      Value seq = divc(item, tiles);
+      Value tileIndex = remc(item, tiles);
+      Value rowInSlab = remc(lane, 16);
+      // Per lane: the position of the ldmatrix row it names, and the
+      // position of output (digit k, column col) of the tile.
+      Value block, firstColumn;
+      if (strided) {
+        Value column = mulc(tileIndex, 8);
+        block = divc(column, cstride);
+        firstColumn = remc(column, cstride);
+      } else {
+        block = mulc(tileIndex, 8);
+      }
+      auto position = [&](Value digit, Value col) -> Value {
+        if (strided)
+          return add(add(mulc(block, m * cstride), mulc(digit, cstride)),
+                     add(firstColumn, col));
+        return add(mulc(add(block, col), m), digit);
+      };
+      auto rowStart = [&](int64_t slab) -> Value {
+        if (strided)
+          return position(addc(rowInSlab, 16 * slab), c(0));
+        // Lanes 0-7 name the 8 blocks' digits 16j..16j+7, lanes 8-15 the
+        // digits 16j+8..16j+15.
+        Value blk = remc(lane, 8);
+        Value digit = addc(mulc(divc(rowInSlab, 8), 8), 16 * slab);
+        return position(digit, blk);
+      };
+      auto fragB = VectorType::get({2, 2}, f16);
+      auto loadB = [&](Plane plane, int64_t slab) -> Value {
+        return nvgpu::LdMatrixOp::create(
+            b, loc, fragB, smem,
+            ValueRange{element(seq, plane, rowStart(slab))},
+            /*transpose=*/strided,
+            /*numTiles=*/2);
+      };
+      SmallVector<Value> reHi, reLo, imHi, imLo;
+      for (int64_t j = 0; j < k16; ++j) {
+        reHi.push_back(loadB(ReHigh, j));
+        reLo.push_back(loadB(ReLow, j));
+        imHi.push_back(loadB(ImHigh, j));
+        imLo.push_back(loadB(ImLow, j));
+      }
+      auto accType = VectorType::get({2, 2}, f32);
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
+      // Three products per term: F x = Fhi xhi + Fhi xlo + Flo xhi.
+      auto term = [&](Value acc, Value aHi, Value aLo, Value xHi, Value xLo) {
+        acc = mma(aHi, xHi, acc);
+        acc = mma(aHi, xLo, acc);
+        return mma(aLo, xHi, acc);
+      };
+      for (int64_t i = 0; i < k16; ++i) {
+        Value accRe = zero, accIm = zero;
+        for (int64_t j = 0; j < k16; ++j) {
+          const Fragments &f = frag[i * k16 + j];
+          accRe = term(accRe, f.reHi, f.reLo, reHi[j], reLo[j]);
+          accRe = term(accRe, f.negImHi, f.negImLo, imHi[j], imLo[j]);
+          accIm = term(accIm, f.imHi, f.imLo, reHi[j], reLo[j]);
+          accIm = term(accIm, f.reHi, f.reLo, imHi[j], imLo[j]);
+        }
+        // Accumulator (r, q): digit 16i + g + 8r, column 2t + q.
+        for (int64_t r = 0; r < 2; ++r)
+          for (int64_t q = 0; q < 2; ++q) {
+            Complex y{vector::ExtractOp::create(b, loc, accRe,
+                                                ArrayRef<int64_t>{r, q}),
+                      vector::ExtractOp::create(b, loc, accIm,
+                                                ArrayRef<int64_t>{r, q})};
+            Value digit = addc(divc(lane, 4), 16 * i + 8 * r);
+            Value col = addc(mulc(remc(lane, 4), 2), q);
+            finish(s, inverse, seq, position(digit, col), y, m);
+          }
+      }
+    });
+  }
+
+  void emitStage(size_t s, bool inverse) {
+    if (plan.factors[s] >= 16)
+      emitTensorCoreStage(s, inverse);
+    else
+      emitScalarStage(s, inverse);
+    barrier();
+  }
+  void emitForward() {
+    for (size_t s = 0; s < plan.factors.size(); ++s)
+      emitStage(s, /*inverse=*/false);
+  }
+  void emitInverse() {
+    for (size_t s = plan.factors.size(); s-- > 0;)
+      emitStage(s, /*inverse=*/true);
+  }
+
+  /// Monarch position -> frequency, and back.
+  Value frequency(Value pos) {
+    Value f = c(0);
+    int64_t weight = 1;
+    for (size_t s = 0; s < plan.factors.size(); ++s) {
+      StageShape shape = stage(s);
+      Value digit = remc(divc(pos, shape.stride), shape.size);
+      f = add(f, mulc(digit, weight));
+      weight *= shape.size;
+    }
+    return f;
+  }
+  Value positionOf(Value f) {
+    Value pos = c(0);
+    int64_t weight = 1;
+    for (size_t s = 0; s < plan.factors.size(); ++s) {
+      StageShape shape = stage(s);
+      Value digit = remc(divc(f, weight), shape.size);
+      pos = add(pos, mulc(digit, shape.stride));
+      weight *= shape.size;
+    }
+    return pos;
+  }
+  /// The position holding frequency (M - f) mod M.
+  Value mirror(Value f) {
+    return positionOf(remc(sub(c(plan.half), f), plan.half));
+  }
+
+  Complex loadCoefficient(Value coefficients, Value h, int64_t which,
+                          Value pos) {
+    auto pairType = VectorType::get({2}, f32);
+    auto load = vector::LoadOp::create(b, loc, pairType, coefficients,
+                                       ValueRange{h, c(which), mulc(pos, 2)});
+    load.setAlignment(8);
+    return {vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{0}),
+            vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{1})};
+  }
+  void storeCoefficient(Value coefficients, Value h, int64_t which, Value pos,
+                        Complex x) {
+    auto pairType = VectorType::get({2}, f32);
+    Value pair = vector::FromElementsOp::create(b, loc, pairType,
+                                                ValueRange{x.re, x.im});
+    auto store = vector::StoreOp::create(b, loc, pair, coefficients,
+                                         ValueRange{h, c(which), mulc(pos, 2)});
+    store.setAlignment(8);
+  }
+
+  /// y[p] = A[p] x[p] + B[p] conj(x[s(p)]): each pair {p, s(p)} is handled
+  /// by the thread that meets its smaller position.
+  void emitSpectralProduct(Value coefficients, Value h) {
+    loop(tid, tile * plan.half, plan.threads, [&](Value item) {
+      Value seq = divc(item, plan.half);
+      Value p = remc(item, plan.half);
+      Value q = mirror(frequency(p));
+      Value notAfter =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, p, q);
+      when(notAfter, [&] {
+        Complex xp = load(seq, p), xq = load(seq, q);
+        Complex yp =
+            cadd(cmul(loadCoefficient(coefficients, h, 0, p), xp),
+                 cmul(loadCoefficient(coefficients, h, 1, p), conj(xq)));
+        when(ult(p, q), [&] {
+          Complex yq =
+              cadd(cmul(loadCoefficient(coefficients, h, 0, q), xq),
+                   cmul(loadCoefficient(coefficients, h, 1, q), conj(xp)));
+          store(seq, q, yq);
+        });
+        store(seq, p, yp);
+      });
+    });
+    barrier();
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const ConvKernelPlan &plan;
+  int64_t tile; // sequences of this kernel's block
+  Type f16, f32;
+  Value tid, lane, warp, smem;
+};
+} // namespace
+
+std::string mlir::fftconv::checkConvKernelPlan(const ConvKernelPlan &plan,
+                                               int64_t sharedMemoryPerBlock) {
+  if (!llvm::isPowerOf2_64(plan.half) || plan.half < 128)
+    return "the GPU kernels need a transform length N >= 256, a power of two";
+  if (plan.inputLength % 8 || plan.outputLength % 8)
+    return "the GPU kernels read and write 8 elements at a time: the "
+           "sequence length must be a multiple of 8";
+  if (plan.threads % kThreadsPerWarp)
+    return "the block size must be a multiple of 32";
+  for (size_t s = 0; s < plan.factors.size(); ++s) {
+    int64_t m = plan.factors[s];
+    int64_t after = 1;
+    for (size_t t = s + 1; t < plan.factors.size(); ++t)
+      after *= plan.factors[t];
+    if (m > kMaxTensorCoreFactor || !llvm::isPowerOf2_64(m))
+      return "factor " + std::to_string(m) +
+             " is not one the GPU kernels run (2, 4, 8, 16 or 32)";
+    if (m >= 16 && after != 1 && after % 8)
+      return "a tensor-core factor needs 8 columns per tile: the factors "
+             "after it must multiply to 1 or a multiple of 8";
+  }
+  if (plan.convSharedBytes() > sharedMemoryPerBlock)
+    return "one sequence needs " + std::to_string(plan.sequenceBytes()) +
+           " bytes of shared memory, more than the " +
+           std::to_string(sharedMemoryPerBlock) +
+           " a block has: sizes past that need the three-pass form, which "
+           "the GPU lowering does not run yet";
+  return "";
+}
+
+static gpu::GPUFuncOp createKernel(OpBuilder &builder, Location loc,
+                                   gpu::GPUModuleOp module,
+                                   llvm::StringRef name, TypeRange argTypes,
+                                   int64_t threads) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = gpu::GPUFuncOp::create(builder, loc, name,
+                                     builder.getFunctionType(argTypes, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                builder.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      builder.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+  return func;
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, unsigned coefficientArg,
+    const ConvKernelPlan &plan, LoadInputFn loadInput,
+    StoreOutputFn storeOutput) {
+  gpu::GPUFuncOp func =
+      createKernel(builder, loc, module, name, argTypes, plan.threads);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&func.getBody().front());
+  ValueRange args = func.getArguments();
+
+  KernelEmitter e(builder, loc, plan, plan.batchTile);
+  e.begin();
+  Value h = gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x);
+  Value firstBatch = e.mulc(
+      gpu::BlockIdOp::create(builder, loc, gpu::Dimension::y), plan.batchTile);
+  auto planeChunk = VectorType::get({4}, builder.getF16Type());
+  auto eight = VectorType::get({8}, builder.getF32Type());
+
+  // Load v = prologue(u, gates) as 4 complex values per thread step; the
+  // zero padding is written to shared memory only.
+  int64_t chunks = plan.half / 4;
+  e.loop(e.tid, plan.batchTile * chunks, plan.threads, [&](Value item) {
+    Value seq = e.divc(item, chunks);
+    Value chunk = e.remc(item, chunks);
+    Value t = e.mulc(chunk, 8);
+    Value batch = e.add(firstBatch, seq);
+    Value inside =
+        arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
+                              e.ult(t, e.c(plan.inputLength)));
+    auto ifOp = scf::IfOp::create(builder, loc, TypeRange{eight}, inside,
+                                  /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard g(builder);
+      builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      Value v = loadInput(builder, loc, args, batch, h, t);
+      scf::YieldOp::create(builder, loc, v);
+      builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      Value zero = arith::ConstantOp::create(
+          builder, loc,
+          DenseElementsAttr::get(eight, builder.getF32FloatAttr(0.0)));
+      scf::YieldOp::create(builder, loc, zero);
+    }
+    Value v = ifOp.getResult(0);
+    Value re = vector::ShuffleOp::create(builder, loc, v, v,
+                                         ArrayRef<int64_t>{0, 2, 4, 6});
+    Value im = vector::ShuffleOp::create(builder, loc, v, v,
+                                         ArrayRef<int64_t>{1, 3, 5, 7});
+    Value pos = e.mulc(chunk, 4);
+    auto storeChunk = [&](Plane high, Value x) {
+      auto [hi, lo] = e.split(x);
+      vector::StoreOp::create(builder, loc, hi, e.smem,
+                              ValueRange{e.element(seq, high, pos)})
+          .setAlignment(8);
+      vector::StoreOp::create(builder, loc, lo, e.smem,
+                              ValueRange{e.element(seq, Plane(high + 1), pos)})
+          .setAlignment(8);
+    };
+    storeChunk(ReHigh, re);
+    storeChunk(ImHigh, im);
+  });
+  e.barrier();
+
+  e.emitForward();
+  e.emitSpectralProduct(args[coefficientArg], h);
+  e.emitInverse();
+
+  // Store the L outputs kept, 8 at a time, through the epilogue.
+  int64_t outChunks = plan.outputLength / 8;
+  e.loop(e.tid, plan.batchTile * outChunks, plan.threads, [&](Value item) {
+    Value seq = e.divc(item, outChunks);
+    Value chunk = e.remc(item, outChunks);
+    Value batch = e.add(firstBatch, seq);
+    e.when(e.ult(batch, e.c(plan.batch)), [&] {
+      Value pos = e.mulc(chunk, 4);
+      auto loadChunk = [&](Plane high) -> Value {
+        auto hi = vector::LoadOp::create(builder, loc, planeChunk, e.smem,
+                                         ValueRange{e.element(seq, high, pos)});
+        hi.setAlignment(8);
+        auto lo = vector::LoadOp::create(
+            builder, loc, planeChunk, e.smem,
+            ValueRange{e.element(seq, Plane(high + 1), pos)});
+        lo.setAlignment(8);
+        auto wide = VectorType::get({4}, builder.getF32Type());
+        return e.fadd(
+            arith::ExtFOp::create(builder, loc, wide, hi.getResult()),
+            arith::ExtFOp::create(builder, loc, wide, lo.getResult()));
+      };
+      Value re = loadChunk(ReHigh), im = loadChunk(ImHigh);
+      Value y = vector::ShuffleOp::create(
+          builder, loc, re, im, ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7});
+      storeOutput(builder, loc, args, batch, h, e.mulc(chunk, 8), y);
+    });
+  });
+  gpu::ReturnOp::create(builder, loc);
+  return func;
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, int64_t kernelLength, const ConvKernelPlan &plan) {
+  MLIRContext *ctx = builder.getContext();
+  Type f32 = builder.getF32Type();
+  int64_t half = plan.half;
+  auto kType = MemRefType::get({plan.channels, kernelLength}, f32);
+  auto coefficientType = MemRefType::get({plan.channels, 2, 2 * half}, f32);
+  gpu::GPUFuncOp func = createKernel(builder, loc, module, name,
+                                     {kType, coefficientType}, plan.threads);
+  (void)ctx;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&func.getBody().front());
+  Value k = func.getArgument(0), coefficients = func.getArgument(1);
+
+  KernelEmitter e(builder, loc, plan, /*tile=*/1);
+  e.begin();
+  Value h = gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x);
+  Value seq = e.c(0);
+
+  // z[j] = k[2j] + i k[2j+1], zero past the kernel's length.
+  auto tap = [&](Value t) -> Value {
+    auto ifOp = scf::IfOp::create(builder, loc, TypeRange{f32},
+                                  e.ult(t, e.c(kernelLength)), true);
+    OpBuilder::InsertionGuard g(builder);
+    builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(
+        builder, loc,
+        ValueRange{memref::LoadOp::create(builder, loc, k, ValueRange{h, t})});
+    builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(builder, loc, ValueRange{e.cf(0.0)});
+    return ifOp.getResult(0);
+  };
+  e.loop(e.tid, half, plan.threads, [&](Value j) {
+    Value t = e.mulc(j, 2);
+    e.store(seq, j, {tap(t), tap(e.addc(t, 1))});
+  });
+  e.barrier();
+  e.emitForward();
+
+  // The coefficients of butterfly.conv_spectrum from Z = DFT_M(z): the
+  // stages left Z / sqrt(M) at Monarch positions.
+  Value unscale = e.cf(std::sqrt(double(half)));
+  e.loop(e.tid, half, plan.threads, [&](Value p) {
+    using Complex = KernelEmitter::Complex;
+    Value f = e.frequency(p);
+    Value q = e.mirror(f);
+    Complex zf = e.cscale(e.load(seq, p), unscale);
+    Complex zm = e.cscale(e.load(seq, q), unscale);
+    // theta = pi f / M; w^f = exp(-i theta) with w = exp(-2 pi i / 2M).
+    Value asInt =
+        arith::IndexCastOp::create(builder, loc, builder.getI32Type(), f);
+    Value theta = e.fmul(arith::SIToFPOp::create(builder, loc, f32, asInt),
+                         e.cf(M_PI / double(half)));
+    Value cs = e.approx("cos", theta), sn = e.approx("sin", theta);
+    Value halfC = e.cf(0.5);
+    Value oneMinus = e.fmul(e.fsub(e.cf(1.0), sn), halfC);
+    Value onePlus = e.fmul(e.fadd(e.cf(1.0), sn), halfC);
+    Value csHalf = e.fmul(cs, halfC);
+    Value negCsHalf = arith::NegFOp::create(builder, loc, csHalf);
+    // a_f = (1 - i w^f)/2, b_f = (1 + i w^f)/2; w^(M-f) = -conj(w^f).
+    Complex af{oneMinus, negCsHalf}, bf{onePlus, csHalf};
+    Complex am{oneMinus, csHalf}, bm{onePlus, negCsHalf};
+    // c1 = (1 + i w^-f)/2, c2 = (1 - i w^-f)/2.
+    Complex c1{oneMinus, csHalf}, c2{onePlus, negCsHalf};
+    Complex kf = e.cadd(e.cmul(af, zf), e.cmul(bf, e.conj(zm)));
+    Complex km = e.cadd(e.cmul(am, zm), e.cmul(bm, e.conj(zf)));
+    // Bins 0 and M count by their real parts only.
+    Value dc = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq, f,
+                                     e.c(0));
+    Value zero = e.cf(0.0);
+    kf.im = arith::SelectOp::create(builder, loc, dc, zero, kf.im);
+    km.im = arith::SelectOp::create(builder, loc, dc, zero, km.im);
+    Complex mirrored = e.conj(km);
+    Complex a = e.cadd(e.cmul(e.cmul(c1, kf), af),
+                       e.cmul(e.cmul(c2, mirrored), e.conj(bm)));
+    Complex bcoef = e.cadd(e.cmul(e.cmul(c1, kf), bf),
+                           e.cmul(e.cmul(c2, mirrored), e.conj(am)));
+    e.storeCoefficient(coefficients, h, 0, p, a);
+    e.storeCoefficient(coefficients, h, 1, p, bcoef);
+  });
+  gpu::ReturnOp::create(builder, loc);
+  return func;
+}

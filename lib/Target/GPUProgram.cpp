@@ -1,0 +1,167 @@
+//===- GPUProgram.cpp - PTX and the launch manifest -------------*- C++ -*-===//
+
+#include "fftconv/Target/GPUProgram.h"
+#include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
+#include "fftconv/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/JSON.h"
+
+using namespace mlir;
+using namespace mlir::fftconv;
+
+static std::string dtypeName(Type type) {
+  if (type.isF16())
+    return "f16";
+  if (type.isBF16())
+    return "bf16";
+  if (type.isF32())
+    return "f32";
+  return "";
+}
+
+static std::optional<int64_t> constantOf(Value value) {
+  if (auto constant = value.getDefiningOp<arith::ConstantIndexOp>())
+    return constant.value();
+  if (auto constant = value.getDefiningOp<arith::ConstantIntOp>())
+    return constant.value();
+  return std::nullopt;
+}
+
+FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
+                                                       StringRef chip,
+                                                       StringRef ptxFileName) {
+  SmallVector<func::FuncOp> hosts;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (!func.isExternal())
+      hosts.push_back(func);
+  if (hosts.size() != 1)
+    return module.emitError()
+           << "a GPU program has one host function; found " << hosts.size();
+  func::FuncOp host = hosts.front();
+  auto binaries = llvm::to_vector(module.getOps<gpu::BinaryOp>());
+  if (binaries.size() != 1)
+    return module.emitError()
+           << "a GPU program has one gpu.binary (run fftconv-to-ptx); found "
+           << binaries.size();
+  gpu::BinaryOp binary = binaries.front();
+  if (binary.getObjects().size() != 1)
+    return binary.emitError() << "expected one object (one target chip)";
+  auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+  if (object.getFormat() != gpu::CompilationTarget::Assembly)
+    return binary.emitError() << "the binary does not hold PTX "
+                                 "(gpu-module-to-binary{format=isa})";
+
+  llvm::json::Array arguments;
+  unsigned outputs = 0, workspaces = 0;
+  for (auto [i, type] : llvm::enumerate(host.getArgumentTypes())) {
+    auto memref = dyn_cast<MemRefType>(type);
+    std::string dtype = memref ? dtypeName(memref.getElementType()) : "";
+    if (dtype.empty() || !memref.hasStaticShape())
+      return host.emitError()
+             << "argument #" << i << " is not a static f16, bf16 or f32 memref";
+    auto role = host.getArgAttrOfType<StringAttr>(i, kRoleAttrName);
+    std::string roleName = role ? role.getValue().str() : "input";
+    std::string name;
+    if (auto given = host.getArgAttrOfType<StringAttr>(i, kNameAttrName))
+      name = given.getValue().str();
+    else if (roleName == "output")
+      name = "result" + std::to_string(outputs);
+    else if (roleName == "workspace")
+      name = "workspace" + std::to_string(workspaces);
+    else
+      name = "arg" + std::to_string(i);
+    outputs += roleName == "output";
+    workspaces += roleName == "workspace";
+    llvm::json::Array shape;
+    for (int64_t size : memref.getShape())
+      shape.push_back(size);
+    arguments.push_back(llvm::json::Object{{"name", name},
+                                           {"role", roleName},
+                                           {"dtype", dtype},
+                                           {"shape", std::move(shape)}});
+  }
+
+  llvm::json::Array kernels;
+  WalkResult walk = host.walk([&](Operation *op) -> WalkResult {
+    if (isa<func::ReturnOp, arith::ConstantOp>(op) || op == host)
+      return WalkResult::advance();
+    auto launch = dyn_cast<gpu::LaunchFuncOp>(op);
+    if (!launch) {
+      op->emitError() << "a GPU program's host function holds only launches";
+      return WalkResult::interrupt();
+    }
+    gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+    gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+    llvm::json::Array gridSize, blockSize, args;
+    for (Value v : {grid.x, grid.y, grid.z, block.x, block.y, block.z}) {
+      std::optional<int64_t> size = constantOf(v);
+      if (!size) {
+        launch.emitError() << "launch sizes must be constants";
+        return WalkResult::interrupt();
+      }
+      (gridSize.size() < 3 ? gridSize : blockSize).push_back(*size);
+    }
+    int64_t shared = 0;
+    if (Value bytes = launch.getDynamicSharedMemorySize())
+      shared = constantOf(bytes).value_or(-1);
+    if (shared < 0) {
+      launch.emitError() << "dynamic shared memory must be a constant";
+      return WalkResult::interrupt();
+    }
+    for (Value operand : launch.getKernelOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand);
+      if (!arg || arg.getOwner()->getParentOp() != host) {
+        launch.emitError() << "kernel operands must be host arguments";
+        return WalkResult::interrupt();
+      }
+      args.push_back(int64_t(arg.getArgNumber()));
+    }
+    kernels.push_back(
+        llvm::json::Object{{"name", launch.getKernelName().getValue()},
+                           {"grid", std::move(gridSize)},
+                           {"block", std::move(blockSize)},
+                           {"shared_bytes", shared},
+                           {"arguments", std::move(args)}});
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+
+  llvm::json::Object manifest{{"format", "fftconv-manifest"},
+                              {"version", 1},
+                              {"chip", chip},
+                              {"ptx", ptxFileName},
+                              {"entry", host.getName()},
+                              {"arguments", std::move(arguments)},
+                              {"kernels", std::move(kernels)}};
+  GPUProgram program;
+  program.ptx = object.getObject().getValue().str();
+  llvm::raw_string_ostream os(program.manifest);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)));
+  os << "\n";
+  return program;
+}
+
+FailureOr<GPUProgram>
+mlir::fftconv::compileToGPUProgram(ModuleOp module, StringRef chip,
+                                   StringRef order, StringRef ptxFileName,
+                                   int64_t threads, int64_t batchTile) {
+  PassManager pm(module.getContext());
+  buildPTXPipeline(pm, order, chip, threads, batchTile);
+  if (failed(pm.run(module)))
+    return failure();
+  return extractGPUProgram(module, chip, ptxFileName);
+}
+
+void mlir::fftconv::registerGPUCompilation(DialectRegistry &registry) {
+  registerAllToLLVMIRTranslations(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Compile the GPU test and benchmark configurations to PTX + manifests.
+
+    python3 scripts/build_gpu_kernels.py --out build/gpu-kernels [--chip sm_90]
+
+Writes <out>/<config>/{kernel.ptx, manifest.json, config.json} for every
+configuration (config.json describes it: N, B, H, L, K, dtype, mode, gated,
+skip, and "bench" for the benchmark's sizes). The GPU machine has no MLIR:
+compile here, carry the folder there (test/GPU/README.md).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TYPES = {"f16": "f16", "bf16": "bf16"}
+
+# FFT sizes the single-kernel form covers; the benchmark's batch sizes follow
+# design.md's table (fewer sequences past 8K).
+CHECK_SIZES = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768]
+BENCH_BH = {256: (64, 768), 1024: (64, 768), 4096: (64, 768), 8192: (64, 768),
+            16384: (32, 768), 32768: (16, 768)}
+
+
+def program(cfg):
+    """The MLIR function of one configuration."""
+    b, h, l, k, t = cfg["B"], cfg["H"], cfg["L"], cfg["K"], cfg["dtype"]
+    seq = f"tensor<{b}x{h}x{l}x{t}>"
+    args = [f'%u: {seq} {{fftconv.name = "u"}}',
+            f'%k: tensor<{h}x{k}xf32> {{fftconv.name = "k"}}']
+    operands, types, extra = "%u, %k", [seq, f"tensor<{h}x{k}xf32>"], ""
+    if cfg["gated"]:
+        args += [f'%pre: {seq} {{fftconv.name = "pregate"}}',
+                 f'%post: {seq} {{fftconv.name = "postgate"}}']
+        extra += " pregate %pre postgate %post"
+        types += [seq, seq]
+    if cfg["skip"]:
+        args.append(f'%d: tensor<{h}xf32> {{fftconv.name = "skip"}}')
+        extra += " skip %d"
+        types.append(f"tensor<{h}xf32>")
+    mode = "causal" if cfg["mode"] == "causal" else "circular"
+    return (f"func.func @conv({', '.join(args)}) -> {seq} {{\n"
+            f"  %y = fftconv.conv {mode} {operands}{extra}\n"
+            f"      : ({', '.join(types)}) -> {seq}\n"
+            f"  return %y : {seq}\n}}\n")
+
+
+def configurations():
+    out = []
+    for n in CHECK_SIZES:
+        for t in TYPES:
+            # Causal, plain, full-length kernel; circular, gated, skip, K < L.
+            l = n // 2
+            out.append(dict(N=n, B=3, H=4, L=l, K=l, dtype=t, mode="causal",
+                            gated=False, skip=False, bench=False))
+            out.append(dict(N=n, B=3, H=4, L=n, K=n // 2 - 8, dtype=t,
+                            mode="circular", gated=True, skip=True,
+                            bench=False))
+    for n, (b, h) in BENCH_BH.items():
+        for t in TYPES:
+            out.append(dict(N=n, B=b, H=h, L=n // 2, K=n // 2, dtype=t,
+                            mode="causal", gated=False, skip=False,
+                            bench=True))
+            out.append(dict(N=n, B=b, H=h, L=n, K=n, dtype=t, mode="circular",
+                            gated=True, skip=False, bench=True))
+    for cfg in out:
+        cfg["name"] = (f"{'bench' if cfg['bench'] else 'check'}-n{cfg['N']}-"
+                       f"{cfg['dtype']}-{cfg['mode']}"
+                       f"{'-gated' if cfg['gated'] else ''}"
+                       f"{'-skip' if cfg['skip'] else ''}")
+    return out
+
+
+def build(cfg, out, chip, tool):
+    folder = os.path.join(out, cfg["name"])
+    os.makedirs(folder, exist_ok=True)
+    source = os.path.join(folder, "program.mlir")
+    with open(source, "w") as f:
+        f.write(program(cfg))
+    stem = os.path.join(folder, "kernel")
+    proc = subprocess.run([tool, source, "-o", stem, f"--chip={chip}"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return f"{cfg['name']}: {proc.stderr.strip()}"
+    os.replace(stem + ".json", os.path.join(folder, "manifest.json"))
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.join(REPO, "build", "gpu-kernels"))
+    parser.add_argument("--chip", default="sm_90")
+    parser.add_argument("--only", default="", help="substring of config names")
+    args = parser.parse_args()
+    tool = os.environ.get("FFTCONV_COMPILE",
+                          os.path.join(REPO, "build", "bin", "fftconv-compile"))
+    cfgs = [c for c in configurations() if args.only in c["name"]]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        errors = [e for e in pool.map(lambda c: build(c, args.out, args.chip, tool), cfgs) if e]
+    for e in errors:
+        print(e, file=sys.stderr)
+    print(f"{len(cfgs) - len(errors)} of {len(cfgs)} configurations compiled into {args.out}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
