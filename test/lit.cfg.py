@@ -11,7 +11,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.fftconv_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Integration"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Integration", "GPU"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(
@@ -29,6 +29,13 @@ llvm_config.use_default_substitutions()
 
 tool_dirs = [config.fftconv_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["fftconv-opt", "fftconv-cost-table", "fftconv-capi-test", "mlir-runner", "mlir-opt"], tool_dirs)
+    ["fftconv-opt", "fftconv-compile", "fftconv-cost-table", "fftconv-capi-test", "mlir-runner", "mlir-opt"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.fftconv_tools_dir, append_path=True)
+
+# The CUDA toolkit's ptxas assembles the PTX we emit where it is installed;
+# tests guard those steps with %if ptxas.
+ptxas = os.environ.get("FFTCONV_PTXAS", "/usr/local/cuda/bin/ptxas")
+if os.path.exists(ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

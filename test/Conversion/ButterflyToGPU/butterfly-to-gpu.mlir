@@ -1,0 +1,52 @@
+// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-to-gpu | FileCheck %s
+// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-to-gpu="chip=sm_80 threads=64 batch-tile=2" | FileCheck %s --check-prefix=OPTS
+
+// A gated causal convolution with skip, f16, N = 256: M = 128 = 16 x 8, one
+// tensor-core stage and one FMA stage each way.
+
+// The kernels live in a gpu.module for the chip.
+// CHECK: module attributes {gpu.container_module}
+// CHECK: gpu.module @hyena_kernels [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">]
+
+// The spectrum kernel reads k and writes the coefficients.
+// CHECK-LABEL: gpu.func @hyena_conv0_spectrum
+// CHECK-SAME: (%{{.*}}: memref<4x128xf32>, %{{.*}}: memref<4x2x256xf32>) kernel
+// CHECK: gpu.dynamic_shared_memory
+// CHECK: nvgpu.mma.sync
+// CHECK: gpu.return
+
+// The convolution kernel: u, pregate, coefficients, D, postgate, y.
+// CHECK-LABEL: gpu.func @hyena_conv0
+// CHECK-SAME: (%{{.*}}: memref<2x4x128xf16>, %{{.*}}: memref<2x4x128xf16>, %{{.*}}: memref<4x2x256xf32>, %{{.*}}: memref<4xf32>, %{{.*}}: memref<2x4x128xf16>, %{{.*}}: memref<2x4x128xf16>) kernel
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// The prologue reads 8 elements of u and of the gate at a time.
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<2x4x128xf16>, vector<8xf16>
+// Tensor-core stage: transposed ldmatrix of the strided digit, three
+// products per term.
+// CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
+// CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: gpu.barrier
+// The epilogue stores 8 outputs at a time.
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<2x4x128xf16>, vector<8xf16>
+// CHECK: gpu.return
+
+// The host function: inputs, the output, the spectrum workspace.
+// CHECK-LABEL: func.func @hyena
+// CHECK-SAME: fftconv.name = "u", fftconv.role = "input"
+// CHECK-SAME: memref<2x4x128xf16> {fftconv.role = "output"}
+// CHECK-SAME: memref<4x2x256xf32> {fftconv.role = "workspace"}
+// CHECK: gpu.launch_func @hyena_kernels::@hyena_conv0_spectrum blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) dynamic_shared_memory_size
+// CHECK: gpu.launch_func @hyena_kernels::@hyena_conv0 blocks in
+// CHECK: return
+
+// OPTS: #nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">
+// OPTS: known_block_size = array<i32: 64, 1, 1>
+// OPTS: %[[TWO:.*]] = arith.constant 2 : index
+// OPTS: gpu.launch_func @hyena_kernels::@hyena_conv0 blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads
+func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128xf32>,
+                 %g1: tensor<2x4x128xf16>, %g2: tensor<2x4x128xf16>,
+                 %d: tensor<4xf32>) -> tensor<2x4x128xf16> {
+  %y = fftconv.conv causal %u, %k pregate %g1 postgate %g2 skip %d
+      : (tensor<2x4x128xf16>, tensor<4x128xf32>, tensor<2x4x128xf16>, tensor<2x4x128xf16>, tensor<4xf32>) -> tensor<2x4x128xf16>
+  return %y : tensor<2x4x128xf16>
+}
