@@ -399,7 +399,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
         options.threads > 0 ? options.threads : (plan.half <= 512 ? 128 : 256);
     int64_t tile = options.batchTile;
     if (tile <= 0)
-      tile = std::clamp<int64_t>(32768 / plan.sequenceBytes(), 1, 8);
+      tile = std::clamp<int64_t>(65536 / plan.sequenceBytes(), 1, 8);
     plan.batchTile = std::min(tile, plan.batch);
     std::string why =
         checkConvKernelPlan(plan, sharedMemoryPerBlock(options.chip));

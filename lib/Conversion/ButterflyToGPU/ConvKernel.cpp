@@ -71,7 +71,7 @@ public:
 
   /// Thread ids and the shared-memory view; call first.
   void begin() {
-    tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    tid = fromIndex(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
     lane = remc(tid, kThreadsPerWarp);
     warp = divc(tid, kThreadsPerWarp);
     auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
@@ -82,14 +82,23 @@ public:
     auto planesType = MemRefType::get({tile * 4 * plan.half}, f16,
                                       MemRefLayoutAttrInterface(), workgroup);
     smem =
-        memref::ViewOp::create(b, loc, planesType, bytes, c(0), ValueRange());
+        memref::ViewOp::create(b, loc, planesType, bytes, arith::ConstantIndexOp::create(b, loc, 0), ValueRange());
   }
 
   //===--------------------------------------------------------------------===//
   // Scalars
   //===--------------------------------------------------------------------===//
 
-  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  /// Integer work is 32-bit (positions, digits, swizzles): 64-bit index
+  /// arithmetic costs the GPU twice the instructions. Memory accesses take
+  /// `index(...)` of the result.
+  Value c(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); }
+  Value index(Value v) {
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+  }
+  Value fromIndex(Value v) {
+    return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), v);
+  }
   Value cf(double v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
   }
@@ -156,8 +165,7 @@ public:
     // Reduce to (-period/2, period/2] so the angle is within [-pi, pi].
     Value wrapped = arith::SelectOp::create(b, loc, ult(c(period / 2), e),
                                             sub(e, c(period)), e);
-    Value asInt = arith::IndexCastOp::create(b, loc, b.getI32Type(), wrapped);
-    Value asFloat = arith::SIToFPOp::create(b, loc, f32, asInt);
+    Value asFloat = arith::SIToFPOp::create(b, loc, f32, wrapped);
     Value angle = fmul(asFloat, cf(sign * 2.0 * M_PI / double(period)));
     return {approx("cos", angle), approx("sin", angle)};
   }
@@ -179,19 +187,22 @@ public:
     Value bits = arith::ShLIOp::create(b, loc, remc(fold, 8), c(3));
     return arith::XOrIOp::create(b, loc, e, bits);
   }
-  Value element(Value seq, Plane plane, Value pos) {
+  /// The shared-memory index of a plane element: `offset` is a swizzled
+  /// position (see `swizzle`), so callers that reuse a position across the
+  /// sequences of the tile swizzle it once.
+  Value element(Value seq, Plane plane, Value offset) {
     Value base = addc(mulc(seq, 4 * plan.half), plane * plan.half);
-    return add(base, swizzle(pos));
+    return index(add(base, offset));
   }
-  Value loadPart(Value seq, Plane high, Value pos) {
-    Value hi = memref::LoadOp::create(b, loc, smem, element(seq, high, pos));
+  Value loadPart(Value seq, Plane high, Value offset) {
+    Value hi = memref::LoadOp::create(b, loc, smem, element(seq, high, offset));
     Value lo = memref::LoadOp::create(b, loc, smem,
-                                      element(seq, Plane(high + 1), pos));
+                                      element(seq, Plane(high + 1), offset));
     return fadd(arith::ExtFOp::create(b, loc, f32, hi),
                 arith::ExtFOp::create(b, loc, f32, lo));
   }
-  Complex load(Value seq, Value pos) {
-    return {loadPart(seq, ReHigh, pos), loadPart(seq, ImHigh, pos)};
+  Complex load(Value seq, Value offset) {
+    return {loadPart(seq, ReHigh, offset), loadPart(seq, ImHigh, offset)};
   }
   /// x = high + low with both halves f16 (also for vectors).
   std::pair<Value, Value> split(Value x) {
@@ -205,15 +216,24 @@ public:
     Value rest = fsub(x, arith::ExtFOp::create(b, loc, wide, hi));
     return {hi, arith::TruncFOp::create(b, loc, narrow, rest)};
   }
-  void storePart(Value seq, Plane high, Value pos, Value x) {
+  /// Stores x (a scalar, or a vector of consecutive positions) split.
+  void storePart(Value seq, Plane high, Value offset, Value x) {
     auto [hi, lo] = split(x);
-    memref::StoreOp::create(b, loc, hi, smem, element(seq, high, pos));
+    if (isa<VectorType>(x.getType())) {
+      vector::StoreOp::create(b, loc, hi, smem, element(seq, high, offset))
+          .setAlignment(4);
+      vector::StoreOp::create(b, loc, lo, smem,
+                              element(seq, Plane(high + 1), offset))
+          .setAlignment(4);
+      return;
+    }
+    memref::StoreOp::create(b, loc, hi, smem, element(seq, high, offset));
     memref::StoreOp::create(b, loc, lo, smem,
-                            element(seq, Plane(high + 1), pos));
+                            element(seq, Plane(high + 1), offset));
   }
-  void store(Value seq, Value pos, Complex x) {
-    storePart(seq, ReHigh, pos, x.re);
-    storePart(seq, ImHigh, pos, x.im);
+  void store(Value seq, Value offset, Complex x) {
+    storePart(seq, ReHigh, offset, x.re);
+    storePart(seq, ImHigh, offset, x.im);
   }
 
   //===--------------------------------------------------------------------===//
@@ -264,13 +284,13 @@ public:
     return root(e, period, inverse ? 1.0 : -1.0);
   }
 
-  /// Scale, twiddle and store one stage output.
-  void finish(size_t s, bool inverse, Value seq, Value pos, Complex y,
-              int64_t size) {
-    y = cscale(y, cf(1.0 / std::sqrt(double(size))));
-    if (auto w = twiddle(s, inverse, pos))
-      y = cmul(y, *w);
-    store(seq, pos, y);
+  /// Per sequence of the tile: for (seq = 0; seq < tile; ++seq) body(seq).
+  /// Positions, swizzles, twiddles and coefficients computed before it are
+  /// shared by the tile's sequences.
+  void forEachSequence(llvm::function_ref<void(Value)> body) {
+    if (tile == 1)
+      return body(c(0));
+    loop(c(0), tile, 1, body);
   }
 
   /// A factor of 2, 4 or 8: one thread per column, on the FMA units.
@@ -278,24 +298,34 @@ public:
     StageShape shape = stage(s);
     int64_t m = shape.size, cstride = shape.stride;
     int64_t columns = plan.half / m;
-    loop(tid, tile * columns, plan.threads, [&](Value item) {
-      Value seq = divc(item, columns);
-      Value column = remc(item, columns);
+    double scale = 1.0 / std::sqrt(double(m));
+    loop(tid, columns, plan.threads, [&](Value column) {
       Value base =
           add(mulc(divc(column, cstride), m * cstride), remc(column, cstride));
-      SmallVector<Complex> x;
-      for (int64_t n = 0; n < m; ++n)
-        x.push_back(load(seq, addc(base, n * cstride)));
-      double sign = inverse ? 1.0 : -1.0;
-      for (int64_t k = 0; k < m; ++k) {
-        Complex acc = x[0];
-        for (int64_t n = 1; n < m; ++n) {
-          double angle = sign * 2.0 * M_PI * double((k * n) % m) / double(m);
-          acc =
-              cadd(acc, cmul(x[n], {cf(std::cos(angle)), cf(std::sin(angle))}));
-        }
-        finish(s, inverse, seq, addc(base, k * cstride), acc, m);
+      SmallVector<Value> offsets;
+      SmallVector<std::optional<Complex>> twiddles;
+      for (int64_t n = 0; n < m; ++n) {
+        Value pos = addc(base, n * cstride);
+        offsets.push_back(swizzle(pos));
+        twiddles.push_back(twiddle(s, inverse, pos));
       }
+      double sign = inverse ? 1.0 : -1.0;
+      forEachSequence([&](Value seq) {
+        SmallVector<Complex> x;
+        for (int64_t n = 0; n < m; ++n)
+          x.push_back(load(seq, offsets[n]));
+        for (int64_t k = 0; k < m; ++k) {
+          Complex acc = cscale(x[0], cf(scale));
+          for (int64_t n = 1; n < m; ++n) {
+            double angle = sign * 2.0 * M_PI * double((k * n) % m) / double(m);
+            acc = cadd(acc, cmul(x[n], {cf(scale * std::cos(angle)),
+                                        cf(scale * std::sin(angle))}));
+          }
+          if (twiddles[k])
+            acc = cmul(acc, *twiddles[k]);
+          store(seq, offsets[k], acc);
+        }
+      });
     });
   }
 
@@ -317,7 +347,9 @@ public:
       for (int64_t half = 0; half < 2; ++half) {
         Value col = addc(inGroup, 16 * colTile + (reg / 2) * 8 + half);
         Complex w = root(remc(mul(row, col), m), m, inverse ? 1.0 : -1.0);
-        auto [h, l] = split(imaginary ? w.im : w.re);
+        // The stage's 1/sqrt(m) rides on the factor.
+        Value entry = fmul(imaginary ? w.im : w.re, cf(1.0 / std::sqrt(double(m))));
+        auto [h, l] = split(entry);
         his.push_back(h);
         los.push_back(l);
       }
@@ -338,7 +370,8 @@ public:
 
   /// A factor of 16 or 32 on the tensor cores: each warp takes tiles of 8
   /// columns (8 consecutive columns of one block when the digit has a
-  /// stride, 8 consecutive blocks when it is the last digit).
+  /// stride, 8 consecutive blocks when it is the last digit), the same tile
+  /// of every sequence of the block in turn.
   void emitTensorCoreStage(size_t s, bool inverse) {
     StageShape shape = stage(s);
     int64_t m = shape.size, cstride = shape.stride;
@@ -361,12 +394,8 @@ public:
         f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
       }
 
-    loop(warp, tile * tiles, warps, [&](Value item) {
-      Value seq = divc(item, tiles);
-      Value tileIndex = remc(item, tiles);
+    loop(warp, tiles, warps, [&](Value tileIndex) {
       Value rowInSlab = remc(lane, 16);
-      // Per lane: the position of the ldmatrix row it names, and the
-      // position of output (digit k, column col) of the tile.
       Value block, firstColumn;
       if (strided) {
         Value column = mulc(tileIndex, 8);
@@ -381,60 +410,102 @@ public:
                      add(firstColumn, col));
         return add(mulc(add(block, col), m), digit);
       };
-      auto rowStart = [&](int64_t slab) -> Value {
-        if (strided)
-          return position(addc(rowInSlab, 16 * slab), c(0));
-        // Lanes 0-7 name the 8 blocks' digits 16j..16j+7, lanes 8-15 the
-        // digits 16j+8..16j+15.
-        Value blk = remc(lane, 8);
-        Value digit = addc(mulc(divc(rowInSlab, 8), 8), 16 * slab);
-        return position(digit, blk);
-      };
-      auto fragB = VectorType::get({2, 2}, f16);
-      auto loadB = [&](Plane plane, int64_t slab) -> Value {
-        return nvgpu::LdMatrixOp::create(
-            b, loc, fragB, smem,
-            ValueRange{element(seq, plane, rowStart(slab))},
-            /*transpose=*/strided,
-            /*numTiles=*/2);
-      };
-      SmallVector<Value> reHi, reLo, imHi, imLo;
-      for (int64_t j = 0; j < k16; ++j) {
-        reHi.push_back(loadB(ReHigh, j));
-        reLo.push_back(loadB(ReLow, j));
-        imHi.push_back(loadB(ImHigh, j));
-        imLo.push_back(loadB(ImLow, j));
-      }
-      auto accType = VectorType::get({2, 2}, f32);
-      Value zero = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
-      // Three products per term: F x = Fhi xhi + Fhi xlo + Flo xhi.
-      auto term = [&](Value acc, Value aHi, Value aLo, Value xHi, Value xLo) {
-        acc = mma(aHi, xHi, acc);
-        acc = mma(aHi, xLo, acc);
-        return mma(aLo, xHi, acc);
-      };
-      for (int64_t i = 0; i < k16; ++i) {
-        Value accRe = zero, accIm = zero;
-        for (int64_t j = 0; j < k16; ++j) {
-          const Fragments &f = frag[i * k16 + j];
-          accRe = term(accRe, f.reHi, f.reLo, reHi[j], reLo[j]);
-          accRe = term(accRe, f.negImHi, f.negImLo, imHi[j], imLo[j]);
-          accIm = term(accIm, f.imHi, f.imLo, reHi[j], reLo[j]);
-          accIm = term(accIm, f.reHi, f.reLo, imHi[j], imLo[j]);
+      // The row each lane names for ldmatrix, per 16-digit slab.
+      SmallVector<Value> rowOffsets;
+      for (int64_t slab = 0; slab < k16; ++slab) {
+        Value row;
+        if (strided) {
+          row = position(addc(rowInSlab, 16 * slab), c(0));
+        } else {
+          // Lanes 0-7 name the 8 blocks' digits 16j..16j+7, lanes 8-15 the
+          // digits 16j+8..16j+15.
+          Value digit = addc(mulc(divc(rowInSlab, 8), 8), 16 * slab);
+          row = position(digit, remc(lane, 8));
         }
-        // Accumulator (r, q): digit 16i + g + 8r, column 2t + q.
-        for (int64_t r = 0; r < 2; ++r)
-          for (int64_t q = 0; q < 2; ++q) {
-            Complex y{vector::ExtractOp::create(b, loc, accRe,
+        rowOffsets.push_back(swizzle(row));
+      }
+      // The outputs each lane holds: accumulator (r, q) of row tile i is
+      // digit 16i + g + 8r, column 2t + q. With a strided digit, q = 0, 1
+      // are neighbours and are stored as pairs.
+      struct Output {
+        Value offset;
+        std::optional<Complex> twiddle[2];
+      };
+      SmallVector<Output> outputs; // [i][r]
+      SmallVector<Value> pairOffsets[2];
+      for (int64_t i = 0; i < k16; ++i)
+        for (int64_t r = 0; r < 2; ++r) {
+          Value digit = addc(divc(lane, 4), 16 * i + 8 * r);
+          Output out;
+          Value pos0 = position(digit, mulc(remc(lane, 4), 2));
+          Value pos1 = position(digit, addc(mulc(remc(lane, 4), 2), 1));
+          out.offset = swizzle(pos0);
+          out.twiddle[0] = twiddle(s, inverse, pos0);
+          out.twiddle[1] = twiddle(s, inverse, pos1);
+          outputs.push_back(out);
+          if (!strided)
+            pairOffsets[1].push_back(swizzle(pos1));
+        }
+
+      auto fragB = VectorType::get({2, 2}, f16);
+      auto accType = VectorType::get({2, 2}, f32);
+      forEachSequence([&](Value seq) {
+        auto loadB = [&](Plane plane, int64_t slab) -> Value {
+          return nvgpu::LdMatrixOp::create(
+              b, loc, fragB, smem,
+              ValueRange{element(seq, plane, rowOffsets[slab])},
+              /*transpose=*/strided, /*numTiles=*/2);
+        };
+        SmallVector<Value> reHi, reLo, imHi, imLo;
+        for (int64_t j = 0; j < k16; ++j) {
+          reHi.push_back(loadB(ReHigh, j));
+          reLo.push_back(loadB(ReLow, j));
+          imHi.push_back(loadB(ImHigh, j));
+          imLo.push_back(loadB(ImLow, j));
+        }
+        Value zero = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
+        // Three products per term: F x = Fhi xhi + Fhi xlo + Flo xhi.
+        auto term = [&](Value acc, Value aHi, Value aLo, Value xHi,
+                        Value xLo) {
+          acc = mma(aHi, xHi, acc);
+          acc = mma(aHi, xLo, acc);
+          return mma(aLo, xHi, acc);
+        };
+        for (int64_t i = 0; i < k16; ++i) {
+          Value accRe = zero, accIm = zero;
+          for (int64_t j = 0; j < k16; ++j) {
+            const Fragments &f = frag[i * k16 + j];
+            accRe = term(accRe, f.reHi, f.reLo, reHi[j], reLo[j]);
+            accRe = term(accRe, f.negImHi, f.negImLo, imHi[j], imLo[j]);
+            accIm = term(accIm, f.imHi, f.imLo, reHi[j], reLo[j]);
+            accIm = term(accIm, f.reHi, f.reLo, imHi[j], imLo[j]);
+          }
+          for (int64_t r = 0; r < 2; ++r) {
+            const Output &out = outputs[i * 2 + r];
+            Complex y[2];
+            for (int64_t q = 0; q < 2; ++q) {
+              y[q] = {vector::ExtractOp::create(b, loc, accRe,
                                                 ArrayRef<int64_t>{r, q}),
                       vector::ExtractOp::create(b, loc, accIm,
                                                 ArrayRef<int64_t>{r, q})};
-            Value digit = addc(divc(lane, 4), 16 * i + 8 * r);
-            Value col = addc(mulc(remc(lane, 4), 2), q);
-            finish(s, inverse, seq, position(digit, col), y, m);
+              if (out.twiddle[q])
+                y[q] = cmul(y[q], *out.twiddle[q]);
+            }
+            if (strided) {
+              auto pair = VectorType::get({2}, f32);
+              store(seq, out.offset,
+                    {vector::FromElementsOp::create(
+                         b, loc, pair, ValueRange{y[0].re, y[1].re}),
+                     vector::FromElementsOp::create(
+                         b, loc, pair, ValueRange{y[0].im, y[1].im})});
+            } else {
+              store(seq, out.offset, y[0]);
+              store(seq, pairOffsets[1][i * 2 + r], y[1]);
+            }
           }
-      }
+        }
+      });
     });
   }
 
@@ -486,7 +557,7 @@ public:
                           Value pos) {
     auto pairType = VectorType::get({2}, f32);
     auto load = vector::LoadOp::create(b, loc, pairType, coefficients,
-                                       ValueRange{h, c(which), mulc(pos, 2)});
+                                       ValueRange{index(h), index(c(which)), index(mulc(pos, 2))});
     load.setAlignment(8);
     return {vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{0}),
             vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{1})};
@@ -496,32 +567,35 @@ public:
     auto pairType = VectorType::get({2}, f32);
     Value pair = vector::FromElementsOp::create(b, loc, pairType,
                                                 ValueRange{x.re, x.im});
-    auto store = vector::StoreOp::create(b, loc, pair, coefficients,
-                                         ValueRange{h, c(which), mulc(pos, 2)});
+    auto store = vector::StoreOp::create(
+        b, loc, pair, coefficients,
+        ValueRange{index(h), index(c(which)), index(mulc(pos, 2))});
     store.setAlignment(8);
   }
 
   /// y[p] = A[p] x[p] + B[p] conj(x[s(p)]): each pair {p, s(p)} is handled
-  /// by the thread that meets its smaller position.
+  /// by the thread that meets its smaller position, for every sequence of
+  /// the tile with the same coefficients.
   void emitSpectralProduct(Value coefficients, Value h) {
-    loop(tid, tile * plan.half, plan.threads, [&](Value item) {
-      Value seq = divc(item, plan.half);
-      Value p = remc(item, plan.half);
+    loop(tid, plan.half, plan.threads, [&](Value p) {
       Value q = mirror(frequency(p));
       Value notAfter =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, p, q);
       when(notAfter, [&] {
-        Complex xp = load(seq, p), xq = load(seq, q);
-        Complex yp =
-            cadd(cmul(loadCoefficient(coefficients, h, 0, p), xp),
-                 cmul(loadCoefficient(coefficients, h, 1, p), conj(xq)));
-        when(ult(p, q), [&] {
-          Complex yq =
-              cadd(cmul(loadCoefficient(coefficients, h, 0, q), xq),
-                   cmul(loadCoefficient(coefficients, h, 1, q), conj(xp)));
-          store(seq, q, yq);
+        Value offsetP = swizzle(p), offsetQ = swizzle(q);
+        Complex ap = loadCoefficient(coefficients, h, 0, p);
+        Complex bp = loadCoefficient(coefficients, h, 1, p);
+        Complex aq = loadCoefficient(coefficients, h, 0, q);
+        Complex bq = loadCoefficient(coefficients, h, 1, q);
+        Value distinct = ult(p, q);
+        forEachSequence([&](Value seq) {
+          Complex xp = load(seq, offsetP), xq = load(seq, offsetQ);
+          Complex yp = cadd(cmul(ap, xp), cmul(bp, conj(xq)));
+          when(distinct, [&] {
+            store(seq, offsetQ, cadd(cmul(aq, xq), cmul(bq, conj(xp))));
+          });
+          store(seq, offsetP, yp);
         });
-        store(seq, p, yp);
       });
     });
     barrier();
@@ -594,9 +668,10 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
 
   KernelEmitter e(builder, loc, plan, plan.batchTile);
   e.begin();
-  Value h = gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x);
+  Value h = e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x));
   Value firstBatch = e.mulc(
-      gpu::BlockIdOp::create(builder, loc, gpu::Dimension::y), plan.batchTile);
+      e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::y)),
+      plan.batchTile);
   auto planeChunk = VectorType::get({4}, builder.getF16Type());
   auto eight = VectorType::get({8}, builder.getF32Type());
 
@@ -616,7 +691,8 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     {
       OpBuilder::InsertionGuard g(builder);
       builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      Value v = loadInput(builder, loc, args, batch, h, t);
+      Value v = loadInput(builder, loc, args, e.index(batch), e.index(h),
+                          e.index(t));
       scf::YieldOp::create(builder, loc, v);
       builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
       Value zero = arith::ConstantOp::create(
@@ -629,7 +705,7 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
                                          ArrayRef<int64_t>{0, 2, 4, 6});
     Value im = vector::ShuffleOp::create(builder, loc, v, v,
                                          ArrayRef<int64_t>{1, 3, 5, 7});
-    Value pos = e.mulc(chunk, 4);
+    Value pos = e.swizzle(e.mulc(chunk, 4));
     auto storeChunk = [&](Plane high, Value x) {
       auto [hi, lo] = e.split(x);
       vector::StoreOp::create(builder, loc, hi, e.smem,
@@ -655,7 +731,7 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     Value chunk = e.remc(item, outChunks);
     Value batch = e.add(firstBatch, seq);
     e.when(e.ult(batch, e.c(plan.batch)), [&] {
-      Value pos = e.mulc(chunk, 4);
+      Value pos = e.swizzle(e.mulc(chunk, 4));
       auto loadChunk = [&](Plane high) -> Value {
         auto hi = vector::LoadOp::create(builder, loc, planeChunk, e.smem,
                                          ValueRange{e.element(seq, high, pos)});
@@ -672,7 +748,8 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
       Value re = loadChunk(ReHigh), im = loadChunk(ImHigh);
       Value y = vector::ShuffleOp::create(
           builder, loc, re, im, ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7});
-      storeOutput(builder, loc, args, batch, h, e.mulc(chunk, 8), y);
+      storeOutput(builder, loc, args, e.index(batch), e.index(h),
+                  e.index(e.mulc(chunk, 8)), y);
     });
   });
   gpu::ReturnOp::create(builder, loc);
@@ -696,7 +773,7 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
 
   KernelEmitter e(builder, loc, plan, /*tile=*/1);
   e.begin();
-  Value h = gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x);
+  Value h = e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x));
   Value seq = e.c(0);
 
   // z[j] = k[2j] + i k[2j+1], zero past the kernel's length.
@@ -707,14 +784,14 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
     scf::YieldOp::create(
         builder, loc,
-        ValueRange{memref::LoadOp::create(builder, loc, k, ValueRange{h, t})});
+        ValueRange{memref::LoadOp::create(builder, loc, k, ValueRange{e.index(h), e.index(t)})});
     builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
     scf::YieldOp::create(builder, loc, ValueRange{e.cf(0.0)});
     return ifOp.getResult(0);
   };
   e.loop(e.tid, half, plan.threads, [&](Value j) {
     Value t = e.mulc(j, 2);
-    e.store(seq, j, {tap(t), tap(e.addc(t, 1))});
+    e.store(seq, e.swizzle(j), {tap(t), tap(e.addc(t, 1))});
   });
   e.barrier();
   e.emitForward();
@@ -726,12 +803,10 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     using Complex = KernelEmitter::Complex;
     Value f = e.frequency(p);
     Value q = e.mirror(f);
-    Complex zf = e.cscale(e.load(seq, p), unscale);
-    Complex zm = e.cscale(e.load(seq, q), unscale);
+    Complex zf = e.cscale(e.load(seq, e.swizzle(p)), unscale);
+    Complex zm = e.cscale(e.load(seq, e.swizzle(q)), unscale);
     // theta = pi f / M; w^f = exp(-i theta) with w = exp(-2 pi i / 2M).
-    Value asInt =
-        arith::IndexCastOp::create(builder, loc, builder.getI32Type(), f);
-    Value theta = e.fmul(arith::SIToFPOp::create(builder, loc, f32, asInt),
+    Value theta = e.fmul(arith::SIToFPOp::create(builder, loc, f32, f),
                          e.cf(M_PI / double(half)));
     Value cs = e.approx("cos", theta), sn = e.approx("sin", theta);
     Value halfC = e.cf(0.5);

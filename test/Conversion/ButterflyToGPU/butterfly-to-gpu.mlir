@@ -41,8 +41,10 @@
 
 // OPTS: #nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">
 // OPTS: known_block_size = array<i32: 64, 1, 1>
-// OPTS: %[[TWO:.*]] = arith.constant 2 : index
-// OPTS: gpu.launch_func @hyena_kernels::@hyena_conv0 blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads
+// Two sequences a block: 2 x 1 KiB of shared memory.
+// OPTS-LABEL: func.func @hyena
+// OPTS: %[[SMEM:.*]] = arith.constant 2048 : i32
+// OPTS: gpu.launch_func @hyena_kernels::@hyena_conv0 blocks in ({{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %[[SMEM]]
 func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128xf32>,
                  %g1: tensor<2x4x128xf16>, %g2: tensor<2x4x128xf16>,
                  %d: tensor<4xf32>) -> tensor<2x4x128xf16> {

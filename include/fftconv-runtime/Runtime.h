@@ -1,0 +1,229 @@
+/*===- fftconv-runtime/Runtime.h - Launch compiled fftconv kernels -------===*\
+|*                                                                            *|
+|* The runtime of fftconv-mlir: it reads a launch manifest
+(docs/gpu-manifest.md)
+|* and its PTX, loads them through the CUDA driver API and launches the
+|* kernels in order. It needs neither MLIR nor the CUDA toolkit: libcuda.so.1
+|* is opened with dlopen() when a program is first loaded, so a machine without
+|* a driver gets an error message, never a crash or a link failure.
+|*                                                                            *|
+|* Buffers are passed as one 64-bit device pointer per manifest argument that
+|* is not a workspace, in manifest order (the inputs, then the outputs). The
+|* runtime allocates the workspaces itself, once per program, and keeps them
+|* until the program is destroyed. A program is not thread-safe: launch it
+|* from one thread at a time, on one stream at a time (its workspaces are
+|* shared by all its launches).
+|*                                                                            *|
+|* Every function that can fail returns 0 on success and non-zero on failure
+|* (the CUresult when a driver call failed, -1 otherwise), or NULL for the
+|* loaders; fftconvRuntimeLastError() then says what went wrong.
+\*===----------------------------------------------------------------------===*/
+
+#ifndef FFTCONV_RUNTIME_RUNTIME_H
+#define FFTCONV_RUNTIME_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FFTCONV_RUNTIME_EXPORT __attribute__((visibility("default")))
+#else
+#define FFTCONV_RUNTIME_EXPORT
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A loaded program: a manifest, its CUDA module and its workspaces. */
+typedef struct fftconvRuntime fftconvRuntime;
+
+/* Roles and element types of manifest arguments. */
+enum {
+  FFTCONV_RUNTIME_INPUT = 0,
+  FFTCONV_RUNTIME_OUTPUT = 1,
+  FFTCONV_RUNTIME_WORKSPACE = 2
+};
+enum {
+  FFTCONV_RUNTIME_F16 = 0,
+  FFTCONV_RUNTIME_BF16 = 1,
+  FFTCONV_RUNTIME_F32 = 2
+};
+
+/* One manifest argument. The pointers stay valid while the program lives. */
+typedef struct {
+  const char *name;
+  int role;  /* FFTCONV_RUNTIME_INPUT, _OUTPUT or _WORKSPACE */
+  int dtype; /* FFTCONV_RUNTIME_F16, _BF16 or _F32 */
+  int rank;
+  const int64_t *shape;
+  uint64_t numBytes;
+} fftconvRuntimeArgument;
+
+/* Parses and validates a manifest given as JSON text, without touching CUDA.
+ * Returns 0 when it is valid; otherwise non-zero, with the reason in
+ * fftconvRuntimeLastError(). */
+FFTCONV_RUNTIME_EXPORT int fftconvRuntimeCheckManifest(const char *json,
+                                                       size_t length);
+
+/* Loads the manifest at `manifestPath` and the PTX at `ptxPath` (NULL: the
+ * file the manifest's "ptx" names, relative to the manifest's folder) on CUDA
+ * device `device`, in that device's primary context. Returns NULL on failure.
+ */
+FFTCONV_RUNTIME_EXPORT fftconvRuntime *
+fftconvRuntimeLoad(const char *manifestPath, const char *ptxPath, int device);
+
+/* Same, from a manifest and a PTX module held in memory. */
+FFTCONV_RUNTIME_EXPORT fftconvRuntime *
+fftconvRuntimeLoadData(const char *manifestJson, size_t manifestLength,
+                       const char *ptx, size_t ptxLength, int device);
+
+/* The manifest's arguments and kernels. */
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeNumArguments(const fftconvRuntime *program);
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeGetArgument(const fftconvRuntime *program, int index,
+                          fftconvRuntimeArgument *argument);
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeNumKernels(const fftconvRuntime *program);
+
+/* Launches every kernel in order on `stream` (a CUstream; NULL: the legacy
+ * default stream) and returns without waiting for them. `buffers` holds one
+ * device pointer per non-workspace argument, in manifest order; or, when
+ * `numBuffers` is the number of all arguments, one per argument, where a
+ * workspace's entry is either 0 (the runtime's own workspace) or a buffer of
+ * the caller's. Launch errors are reported here; errors of the running
+ * kernels appear at the next synchronization (set FFTCONV_RUNTIME_SYNC=1 to
+ * synchronize and check after every kernel). */
+FFTCONV_RUNTIME_EXPORT int fftconvRuntimeLaunch(fftconvRuntime *program,
+                                                const uint64_t *buffers,
+                                                size_t numBuffers,
+                                                void *stream);
+
+/* Launches only the kernels listed in `kernels` (indices into the manifest's
+ * kernels), in the order given: for instance the convolution kernel alone,
+ * once a workspace's producer has run and the inputs it depends on have not
+ * changed. */
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeLaunchKernels(fftconvRuntime *program, const uint64_t *buffers,
+                            size_t numBuffers, void *stream, const int *kernels,
+                            size_t numKernels);
+
+/* Frees the workspaces, unloads the module and releases the context. */
+FFTCONV_RUNTIME_EXPORT void fftconvRuntimeDestroy(fftconvRuntime *program);
+
+/* The message of the last failure on this thread ("" if none). */
+FFTCONV_RUNTIME_EXPORT const char *fftconvRuntimeLastError(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fftconv {
+namespace runtime {
+
+enum class Role { Input, Output, Workspace };
+enum class DType { F16, BF16, F32 };
+
+FFTCONV_RUNTIME_EXPORT const char *roleName(Role role);
+FFTCONV_RUNTIME_EXPORT const char *dtypeName(DType dtype);
+FFTCONV_RUNTIME_EXPORT size_t dtypeSize(DType dtype);
+
+/// One buffer of the host function (an entry of the manifest's "arguments").
+struct FFTCONV_RUNTIME_EXPORT Argument {
+  std::string name;
+  Role role = Role::Input;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  /// Workspaces only: the input indices it is computed from, and the kernel
+  /// that writes it (-1 if the manifest does not say).
+  std::vector<int> dependsOn;
+  int producer = -1;
+
+  uint64_t numElements() const;
+  uint64_t numBytes() const { return numElements() * dtypeSize(dtype); }
+};
+
+/// One launch (an entry of the manifest's "kernels").
+struct Kernel {
+  std::string name;
+  unsigned grid[3] = {1, 1, 1};
+  unsigned block[3] = {1, 1, 1};
+  unsigned sharedBytes = 0;
+  std::vector<int> arguments;
+};
+
+/// A parsed, validated launch manifest.
+struct FFTCONV_RUNTIME_EXPORT Manifest {
+  std::string format;
+  int version = 0;
+  std::string chip;  ///< "" if absent
+  std::string ptx;   ///< "" if absent
+  std::string entry; ///< "" if absent
+  std::vector<Argument> arguments;
+  std::vector<Kernel> kernels;
+
+  /// Parses and validates JSON text; on failure returns false and sets
+  /// `error` to a message naming the offending field.
+  static bool parse(const char *json, size_t length, Manifest &manifest,
+                    std::string &error);
+  /// The indices of the arguments passed by the caller (not workspaces).
+  std::vector<int> bufferArguments() const;
+};
+
+/// A manifest loaded onto a device: its module, functions and workspaces.
+class FFTCONV_RUNTIME_EXPORT Program {
+public:
+  /// See fftconvRuntimeLoad; `ptxPath` empty: the manifest's "ptx" file.
+  static std::unique_ptr<Program> load(const std::string &manifestPath,
+                                       const std::string &ptxPath, int device,
+                                       std::string &error);
+  static std::unique_ptr<Program> loadData(const std::string &manifestJson,
+                                           const std::string &ptx, int device,
+                                           std::string &error);
+  ~Program();
+  Program(const Program &) = delete;
+  Program &operator=(const Program &) = delete;
+
+  const Manifest &manifest() const { return manifest_; }
+  /// Number of pointers `launch` takes: the non-workspace arguments.
+  size_t numBuffers() const { return bufferArguments_.size(); }
+  /// The CUcontext the program lives in (the device's primary context).
+  void *context() const { return context_; }
+  /// The device pointer of a workspace the runtime allocated (0 otherwise).
+  uint64_t workspace(int argument) const;
+
+  /// See fftconvRuntimeLaunch / fftconvRuntimeLaunchKernels. Return 0 on
+  /// success, else the CUresult (or -1) with `error` set.
+  int launch(const uint64_t *buffers, size_t numBuffers, void *stream,
+             std::string &error);
+  int launchKernels(const uint64_t *buffers, size_t numBuffers, void *stream,
+                    const int *kernels, size_t numKernels, std::string &error);
+
+private:
+  Program() = default;
+  int initialize(const std::string &ptx, int device, std::string &error);
+  void release();
+
+  Manifest manifest_;
+  std::vector<int> bufferArguments_;
+  int device_ = -1;
+  void *context_ = nullptr;
+  void *module_ = nullptr;
+  bool retainedPrimary_ = false;
+  bool syncEachKernel_ = false;
+  std::vector<void *> functions_;
+  std::vector<uint64_t> workspaces_; // per argument; 0 if not a workspace
+  std::vector<uint64_t> addresses_;  // per argument, for one launch
+  std::vector<void *> params_;       // per kernel argument, for one launch
+};
+
+} // namespace runtime
+} // namespace fftconv
+
+#endif /* __cplusplus */
+
+#endif /* FFTCONV_RUNTIME_RUNTIME_H */

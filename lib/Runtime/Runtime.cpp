@@ -1,0 +1,509 @@
+//===- Runtime.cpp - Load a manifest's PTX and launch its kernels ---------===//
+
+#include "fftconv-runtime/Runtime.h"
+
+#include "CudaDriver.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace fftconv {
+namespace runtime {
+
+using namespace cuda;
+
+namespace {
+
+bool readFile(const std::string &path, const char *what, std::string &content,
+              std::string &error) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    error = std::string("cannot read the ") + what + " '" + path +
+            "': " + std::strerror(errno);
+    return false;
+  }
+  std::ostringstream buffer;
+  buffer << file.rdbuf();
+  content = buffer.str();
+  return true;
+}
+
+std::string directoryOf(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return "";
+  return path.substr(0, slash + 1);
+}
+
+// "sm_90" -> 90, "sm_90a" -> 90 with `exact`; -1 if not of that form.
+int parseChip(const std::string &chip, bool &exact) {
+  exact = false;
+  if (chip.compare(0, 3, "sm_") != 0)
+    return -1;
+  size_t i = 3;
+  int value = 0;
+  while (i < chip.size() && chip[i] >= '0' && chip[i] <= '9' && value < 10000)
+    value = value * 10 + (chip[i++] - '0');
+  if (i == 3)
+    return -1;
+  if (i < chip.size()) {
+    if (i + 1 != chip.size() || (chip[i] != 'a' && chip[i] != 'f'))
+      return -1;
+    exact = chip[i] == 'a';
+  }
+  return value;
+}
+
+std::string kernelLabel(const Manifest &manifest, size_t index) {
+  return "kernel " + std::to_string(index) + " (" +
+         manifest.kernels[index].name + ")";
+}
+
+} // namespace
+
+std::unique_ptr<Program> Program::load(const std::string &manifestPath,
+                                       const std::string &ptxPath, int device,
+                                       std::string &error) {
+  std::string manifestText;
+  if (!readFile(manifestPath, "manifest", manifestText, error))
+    return nullptr;
+  std::unique_ptr<Program> program(new Program());
+  if (!Manifest::parse(manifestText.data(), manifestText.size(),
+                       program->manifest_, error)) {
+    error = manifestPath + ": " + error;
+    return nullptr;
+  }
+  std::string path = ptxPath;
+  if (path.empty()) {
+    const std::string &named = program->manifest_.ptx;
+    if (named.empty()) {
+      error = manifestPath +
+              ": the manifest names no PTX file (\"ptx\") and none was given";
+      return nullptr;
+    }
+    path = named[0] == '/' ? named : directoryOf(manifestPath) + named;
+  }
+  std::string ptx;
+  if (!readFile(path, "PTX file", ptx, error))
+    return nullptr;
+  if (program->initialize(ptx, device, error) != 0)
+    return nullptr;
+  return program;
+}
+
+std::unique_ptr<Program> Program::loadData(const std::string &manifestJson,
+                                           const std::string &ptx, int device,
+                                           std::string &error) {
+  std::unique_ptr<Program> program(new Program());
+  if (!Manifest::parse(manifestJson.data(), manifestJson.size(),
+                       program->manifest_, error))
+    return nullptr;
+  if (program->initialize(ptx, device, error) != 0)
+    return nullptr;
+  return program;
+}
+
+int Program::initialize(const std::string &ptx, int device,
+                        std::string &error) {
+  bufferArguments_ = manifest_.bufferArguments();
+  const char *sync = std::getenv("FFTCONV_RUNTIME_SYNC");
+  syncEachKernel_ = sync && *sync && std::strcmp(sync, "0") != 0;
+  // PTX text (or a cubin, which the driver loads as well).
+  bool elf = ptx.compare(0, 4,
+                         "\x7f"
+                         "ELF") == 0;
+  if (!elf && ptx.find(".version") == std::string::npos) {
+    error = "the PTX text holds no '.version' directive: not a PTX module";
+    return -1;
+  }
+
+  const Driver *d = getDriver(error);
+  if (!d)
+    return -1;
+  int count = 0;
+  CUresult result = d->cuDeviceGetCount(&count);
+  if (result != CUDA_SUCCESS) {
+    error = describe(*d, result, "cuDeviceGetCount");
+    return result;
+  }
+  if (device < 0 || device >= count) {
+    error = "CUDA device " + std::to_string(device) + " does not exist (" +
+            std::to_string(count) + " device(s))";
+    return -1;
+  }
+  CUdevice handle;
+  if ((result = d->cuDeviceGet(&handle, device)) != CUDA_SUCCESS) {
+    error = describe(*d, result, "cuDeviceGet");
+    return result;
+  }
+  int major = 0, minor = 0, sharedOptin = 0;
+  d->cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+                          handle);
+  d->cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+                          handle);
+  d->cuDeviceGetAttribute(&sharedOptin,
+                          CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+                          handle);
+  bool exact;
+  int required = parseChip(manifest_.chip, exact);
+  int actual = major * 10 + minor;
+  if (required > 0 && (exact ? actual != required : actual < required)) {
+    error = "the PTX was compiled for " + manifest_.chip + " and device " +
+            std::to_string(device) + " is sm_" + std::to_string(actual) +
+            ": compile for this chip";
+    return -1;
+  }
+
+  CUcontext context = nullptr;
+  if ((result = d->cuDevicePrimaryCtxRetain(&context, handle)) !=
+      CUDA_SUCCESS) {
+    error = describe(*d, result, "cuDevicePrimaryCtxRetain");
+    return result;
+  }
+  device_ = handle;
+  context_ = context;
+  retainedPrimary_ = true;
+
+  ScopedContext scope(*d, context);
+  if (scope.status() != CUDA_SUCCESS) {
+    error = describe(*d, scope.status(), "cuCtxPushCurrent");
+    return scope.status();
+  }
+
+  // The JIT's logs make PTX errors readable.
+  char errorLog[8192] = {0};
+  char infoLog[4096] = {0};
+  int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+                   CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {
+      errorLog, reinterpret_cast<void *>(uintptr_t(sizeof(errorLog))), infoLog,
+      reinterpret_cast<void *>(uintptr_t(sizeof(infoLog)))};
+  CUmodule module = nullptr;
+  result = d->cuModuleLoadDataEx(&module, ptx.c_str(), 4, options, values);
+  if (result != CUDA_SUCCESS) {
+    error = describe(*d, result, "cuModuleLoadDataEx (loading the PTX)");
+    errorLog[sizeof(errorLog) - 1] = 0;
+    if (errorLog[0])
+      error += "; JIT log: " + std::string(errorLog);
+    return result;
+  }
+  module_ = module;
+
+  functions_.assign(manifest_.kernels.size(), nullptr);
+  for (size_t i = 0; i < manifest_.kernels.size(); ++i) {
+    const Kernel &kernel = manifest_.kernels[i];
+    CUfunction function = nullptr;
+    result = d->cuModuleGetFunction(&function, module, kernel.name.c_str());
+    if (result != CUDA_SUCCESS) {
+      error = describe(*d, result, "cuModuleGetFunction") + " for " +
+              kernelLabel(manifest_, i) + ": the PTX has no such entry";
+      return result;
+    }
+    functions_[i] = function;
+    if (kernel.sharedBytes > static_cast<unsigned>(sharedOptin)) {
+      error = kernelLabel(manifest_, i) + " needs " +
+              std::to_string(kernel.sharedBytes) +
+              " bytes of dynamic shared memory; device " +
+              std::to_string(device) + " allows " +
+              std::to_string(sharedOptin) + " per block";
+      return -1;
+    }
+    // Raised for any dynamic use: the 48 KiB default also counts the kernel's
+    // static shared memory, so 48 KiB of dynamic memory alone can already be
+    // refused at launch.
+    if (kernel.sharedBytes > 0) {
+      result = d->cuFuncSetAttribute(
+          function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+          static_cast<int>(kernel.sharedBytes));
+      if (result != CUDA_SUCCESS) {
+        error = describe(*d, result, "cuFuncSetAttribute") + " raising " +
+                kernelLabel(manifest_, i) + "'s dynamic shared memory to " +
+                std::to_string(kernel.sharedBytes) + " bytes";
+        return result;
+      }
+    }
+  }
+
+  workspaces_.assign(manifest_.arguments.size(), 0);
+  for (size_t i = 0; i < manifest_.arguments.size(); ++i) {
+    const Argument &argument = manifest_.arguments[i];
+    if (argument.role != Role::Workspace)
+      continue;
+    CUdeviceptr pointer = 0;
+    result = d->cuMemAlloc(&pointer, argument.numBytes());
+    if (result != CUDA_SUCCESS) {
+      error = describe(*d, result, "cuMemAlloc") + " for workspace \"" +
+              argument.name + "\" (" + std::to_string(argument.numBytes()) +
+              " bytes)";
+      return result;
+    }
+    workspaces_[i] = pointer;
+  }
+  addresses_.assign(manifest_.arguments.size(), 0);
+  return 0;
+}
+
+uint64_t Program::workspace(int argument) const {
+  if (argument < 0 || static_cast<size_t>(argument) >= workspaces_.size())
+    return 0;
+  return workspaces_[argument];
+}
+
+int Program::launch(const uint64_t *buffers, size_t numBuffers, void *stream,
+                    std::string &error) {
+  std::vector<int> all(manifest_.kernels.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    all[i] = static_cast<int>(i);
+  return launchKernels(buffers, numBuffers, stream, all.data(), all.size(),
+                       error);
+}
+
+int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
+                           void *stream, const int *kernels, size_t numKernels,
+                           std::string &error) {
+  std::string dummy;
+  const Driver *d = getDriver(dummy);
+  if (!d || !module_) {
+    error = "the program is not loaded";
+    return -1;
+  }
+  const size_t numArguments = manifest_.arguments.size();
+  bool perArgument = numBuffers == numArguments;
+  if (numBuffers != bufferArguments_.size() && !perArgument) {
+    error = "expected " + std::to_string(bufferArguments_.size()) +
+            " buffers (the manifest's inputs and outputs) or " +
+            std::to_string(numArguments) + " (one per argument), got " +
+            std::to_string(numBuffers);
+    return -1;
+  }
+  if (numBuffers && !buffers) {
+    error = "the buffer array is null";
+    return -1;
+  }
+  if (numKernels && !kernels) {
+    error = "the kernel list is null";
+    return -1;
+  }
+  size_t next = 0;
+  for (size_t i = 0; i < numArguments; ++i) {
+    const Argument &argument = manifest_.arguments[i];
+    if (argument.role == Role::Workspace) {
+      uint64_t given = perArgument ? buffers[i] : 0;
+      addresses_[i] = given ? given : workspaces_[i];
+      continue;
+    }
+    uint64_t given = perArgument ? buffers[i] : buffers[next++];
+    if (!given) {
+      error = "the device pointer of " + std::string(roleName(argument.role)) +
+              " \"" + argument.name + "\" (argument " + std::to_string(i) +
+              ") is null";
+      return -1;
+    }
+    addresses_[i] = given;
+  }
+  for (size_t j = 0; j < numKernels; ++j) {
+    if (kernels[j] < 0 ||
+        static_cast<size_t>(kernels[j]) >= manifest_.kernels.size()) {
+      error = "kernel index " + std::to_string(kernels[j]) + " out of range (" +
+              std::to_string(manifest_.kernels.size()) + " kernels)";
+      return -1;
+    }
+  }
+
+  ScopedContext scope(*d, static_cast<CUcontext>(context_));
+  if (scope.status() != CUDA_SUCCESS) {
+    error = describe(*d, scope.status(), "cuCtxPushCurrent");
+    return scope.status();
+  }
+  auto cuStream = static_cast<CUstream>(stream);
+  for (size_t j = 0; j < numKernels; ++j) {
+    size_t index = static_cast<size_t>(kernels[j]);
+    const Kernel &kernel = manifest_.kernels[index];
+    // One pointer per parameter, each to a 64-bit device address; the driver
+    // copies the values at launch, so the arrays are reused.
+    params_.resize(kernel.arguments.size());
+    for (size_t p = 0; p < kernel.arguments.size(); ++p)
+      params_[p] = &addresses_[kernel.arguments[p]];
+    CUresult result = d->cuLaunchKernel(
+        static_cast<CUfunction>(functions_[index]), kernel.grid[0],
+        kernel.grid[1], kernel.grid[2], kernel.block[0], kernel.block[1],
+        kernel.block[2], kernel.sharedBytes, cuStream,
+        params_.empty() ? nullptr : params_.data(), nullptr);
+    if (result != CUDA_SUCCESS) {
+      error = describe(*d, result, "cuLaunchKernel") + " launching " +
+              kernelLabel(manifest_, index);
+      return result;
+    }
+    if (syncEachKernel_) {
+      result = d->cuStreamSynchronize(cuStream);
+      if (result != CUDA_SUCCESS) {
+        error = describe(*d, result, "cuStreamSynchronize") + " after " +
+                kernelLabel(manifest_, index);
+        return result;
+      }
+    }
+  }
+  return 0;
+}
+
+void Program::release() {
+  std::string dummy;
+  const Driver *d = getDriver(dummy);
+  if (!d || !context_)
+    return;
+  {
+    ScopedContext scope(*d, static_cast<CUcontext>(context_));
+    if (scope.status() == CUDA_SUCCESS) {
+      for (uint64_t &pointer : workspaces_) {
+        if (pointer)
+          d->cuMemFree(pointer);
+        pointer = 0;
+      }
+      if (module_)
+        d->cuModuleUnload(static_cast<CUmodule>(module_));
+    }
+  }
+  module_ = nullptr;
+  if (retainedPrimary_)
+    d->cuDevicePrimaryCtxRelease(device_);
+  retainedPrimary_ = false;
+  context_ = nullptr;
+}
+
+Program::~Program() { release(); }
+
+} // namespace runtime
+} // namespace fftconv
+
+//===----------------------------------------------------------------------===//
+// C API
+//===----------------------------------------------------------------------===//
+
+using fftconv::runtime::Manifest;
+using fftconv::runtime::Program;
+
+namespace {
+
+thread_local std::string lastError;
+
+int failWith(const std::string &message, int code = -1) {
+  lastError = message;
+  return code ? code : -1;
+}
+
+Program *unwrap(fftconvRuntime *program) {
+  return reinterpret_cast<Program *>(program);
+}
+const Program *unwrap(const fftconvRuntime *program) {
+  return reinterpret_cast<const Program *>(program);
+}
+fftconvRuntime *wrap(std::unique_ptr<Program> program) {
+  return reinterpret_cast<fftconvRuntime *>(program.release());
+}
+
+} // namespace
+
+extern "C" {
+
+int fftconvRuntimeCheckManifest(const char *json, size_t length) {
+  if (!json)
+    return failWith("invalid manifest: no text given");
+  Manifest manifest;
+  std::string error;
+  if (!Manifest::parse(json, length, manifest, error))
+    return failWith(error);
+  return 0;
+}
+
+fftconvRuntime *fftconvRuntimeLoad(const char *manifestPath,
+                                   const char *ptxPath, int device) {
+  if (!manifestPath) {
+    failWith("fftconvRuntimeLoad: no manifest path given");
+    return nullptr;
+  }
+  std::string error;
+  auto program =
+      Program::load(manifestPath, ptxPath ? ptxPath : "", device, error);
+  if (!program) {
+    failWith(error);
+    return nullptr;
+  }
+  return wrap(std::move(program));
+}
+
+fftconvRuntime *fftconvRuntimeLoadData(const char *manifestJson,
+                                       size_t manifestLength, const char *ptx,
+                                       size_t ptxLength, int device) {
+  if (!manifestJson || !ptx) {
+    failWith("fftconvRuntimeLoadData: no manifest or no PTX given");
+    return nullptr;
+  }
+  std::string error;
+  auto program = Program::loadData(std::string(manifestJson, manifestLength),
+                                   std::string(ptx, ptxLength), device, error);
+  if (!program) {
+    failWith(error);
+    return nullptr;
+  }
+  return wrap(std::move(program));
+}
+
+int fftconvRuntimeNumArguments(const fftconvRuntime *program) {
+  return program
+             ? static_cast<int>(unwrap(program)->manifest().arguments.size())
+             : 0;
+}
+
+int fftconvRuntimeGetArgument(const fftconvRuntime *program, int index,
+                              fftconvRuntimeArgument *argument) {
+  if (!program || !argument)
+    return failWith("fftconvRuntimeGetArgument: null argument");
+  const auto &arguments = unwrap(program)->manifest().arguments;
+  if (index < 0 || static_cast<size_t>(index) >= arguments.size())
+    return failWith("fftconvRuntimeGetArgument: index " +
+                    std::to_string(index) + " out of range (" +
+                    std::to_string(arguments.size()) + " arguments)");
+  const auto &a = arguments[index];
+  argument->name = a.name.c_str();
+  argument->role = static_cast<int>(a.role);
+  argument->dtype = static_cast<int>(a.dtype);
+  argument->rank = static_cast<int>(a.shape.size());
+  argument->shape = a.shape.data();
+  argument->numBytes = a.numBytes();
+  return 0;
+}
+
+int fftconvRuntimeNumKernels(const fftconvRuntime *program) {
+  return program ? static_cast<int>(unwrap(program)->manifest().kernels.size())
+                 : 0;
+}
+
+int fftconvRuntimeLaunch(fftconvRuntime *program, const uint64_t *buffers,
+                         size_t numBuffers, void *stream) {
+  if (!program)
+    return failWith("fftconvRuntimeLaunch: null program");
+  std::string error;
+  int result = unwrap(program)->launch(buffers, numBuffers, stream, error);
+  return result ? failWith(error, result) : 0;
+}
+
+int fftconvRuntimeLaunchKernels(fftconvRuntime *program,
+                                const uint64_t *buffers, size_t numBuffers,
+                                void *stream, const int *kernels,
+                                size_t numKernels) {
+  if (!program)
+    return failWith("fftconvRuntimeLaunchKernels: null program");
+  std::string error;
+  int result = unwrap(program)->launchKernels(buffers, numBuffers, stream,
+                                              kernels, numKernels, error);
+  return result ? failWith(error, result) : 0;
+}
+
+void fftconvRuntimeDestroy(fftconvRuntime *program) { delete unwrap(program); }
+
+const char *fftconvRuntimeLastError(void) { return lastError.c_str(); }
+
+} // extern "C"
