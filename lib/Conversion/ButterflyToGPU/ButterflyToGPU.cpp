@@ -289,6 +289,24 @@ FailureOr<SpectrumChain> analyzeSpectrum(Value coefficients, FusedOp user) {
   return chain;
 }
 
+/// The GPU kernels' own factorization of M: factors of 16 on the tensor
+/// cores and one leading factor of 2, 4 or 8 on the FMA units. The region's
+/// factors (the cost model's, which may hold 32s) are not binding: the
+/// kernels compute the spectrum in their own Monarch order. A factor of 32
+/// needs four times the factor fragments of a 16 in registers, which halved
+/// the occupancy of the N = 1024 kernel (208 registers a thread).
+SmallVector<int64_t> tensorCoreFactors(int64_t half) {
+  SmallVector<int64_t> factors;
+  int64_t rest = half;
+  while (rest % 16 == 0) {
+    factors.push_back(16);
+    rest /= 16;
+  }
+  if (rest > 1)
+    factors.insert(factors.begin(), rest);
+  return factors;
+}
+
 MemRefType memrefOf(Type type) {
   auto tensor = cast<RankedTensorType>(type);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());

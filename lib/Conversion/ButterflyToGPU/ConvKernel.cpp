@@ -33,6 +33,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -48,6 +49,7 @@ using namespace mlir::fftconv;
 
 static constexpr int64_t kThreadsPerWarp = 32;
 static constexpr int64_t kMaxTensorCoreFactor = 32;
+static constexpr int32_t kMaxRegisters = 128;
 
 namespace {
 enum Plane : int64_t { ReHigh = 0, ReLow = 1, ImHigh = 2, ImLow = 3 };
@@ -242,11 +244,22 @@ public:
 
   /// for (i = lb; i < ub; i += step) body(i)
   void loop(Value lb, int64_t ub, int64_t step,
-            llvm::function_ref<void(Value)> body) {
+            llvm::function_ref<void(Value)> body, bool unroll = true) {
     auto forOp = scf::ForOp::create(b, loc, lb, c(ub), c(step));
+    if (!unroll)
+      forOp->setAttr("llvm.loop_annotation", noUnroll());
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
     body(forOp.getInductionVar());
+  }
+  /// Loops over a stage's units keep one unit's work live at a time: fully
+  /// unrolled (their trip counts are known), they spilled at N >= 16K.
+  LLVM::LoopAnnotationAttr noUnroll() {
+    MLIRContext *ctx = b.getContext();
+    auto unroll = LLVM::LoopUnrollAttr::get(ctx, b.getBoolAttr(true), {}, {},
+                                            {}, {}, {}, {});
+    return LLVM::LoopAnnotationAttr::get(ctx, {}, {}, {}, unroll, {}, {}, {},
+                                         {}, {}, {}, {}, {}, {}, {}, {});
   }
   void when(Value cond, llvm::function_ref<void()> body) {
     auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
@@ -284,13 +297,31 @@ public:
     return root(e, period, inverse ? 1.0 : -1.0);
   }
 
-  /// Per sequence of the tile: for (seq = 0; seq < tile; ++seq) body(seq).
-  /// Positions, swizzles, twiddles and coefficients computed before it are
-  /// shared by the tile's sequences.
+  /// Work on `units` (positions, columns, tiles) of every sequence of the
+  /// block: worker w takes unit u of a group of the block's sequences, so
+  /// that what depends on u alone (positions, swizzles, twiddles,
+  /// coefficients) is computed once for the group. Small transforms, with
+  /// fewer units than workers, split the sequences into several groups.
+  void distribute(Value worker, int64_t workers, int64_t units,
+                  llvm::function_ref<void(Value)> body) {
+    int64_t groups = std::clamp<int64_t>(workers / units, 1, tile);
+    int64_t perGroup = (tile + groups - 1) / groups;
+    loop(worker, units * groups, workers, [&](Value item) {
+      Value unit = remc(item, units);
+      seqBegin = mulc(divc(item, units), perGroup);
+      seqEnd = arith::MinUIOp::create(b, loc, addc(seqBegin, perGroup),
+                                      c(tile));
+      body(unit);
+    }, /*unroll=*/false);
+  }
+  /// for (seq in the unit's group) body(seq), inside `distribute`.
   void forEachSequence(llvm::function_ref<void(Value)> body) {
     if (tile == 1)
       return body(c(0));
-    loop(c(0), tile, 1, body);
+    auto forOp = scf::ForOp::create(b, loc, seqBegin, seqEnd, c(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    body(forOp.getInductionVar());
   }
 
   /// A factor of 2, 4 or 8: one thread per column, on the FMA units.
@@ -299,7 +330,7 @@ public:
     int64_t m = shape.size, cstride = shape.stride;
     int64_t columns = plan.half / m;
     double scale = 1.0 / std::sqrt(double(m));
-    loop(tid, columns, plan.threads, [&](Value column) {
+    distribute(tid, plan.threads, columns, [&](Value column) {
       Value base =
           add(mulc(divc(column, cstride), m * cstride), remc(column, cstride));
       SmallVector<Value> offsets;
@@ -394,7 +425,7 @@ public:
         f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
       }
 
-    loop(warp, tiles, warps, [&](Value tileIndex) {
+    distribute(warp, warps, tiles, [&](Value tileIndex) {
       Value rowInSlab = remc(lane, 16);
       Value block, firstColumn;
       if (strided) {
@@ -577,7 +608,7 @@ public:
   /// by the thread that meets its smaller position, for every sequence of
   /// the tile with the same coefficients.
   void emitSpectralProduct(Value coefficients, Value h) {
-    loop(tid, plan.half, plan.threads, [&](Value p) {
+    distribute(tid, plan.threads, plan.half, [&](Value p) {
       Value q = mirror(frequency(p));
       Value notAfter =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, p, q);
@@ -607,6 +638,7 @@ public:
   int64_t tile; // sequences of this kernel's block
   Type f16, f32;
   Value tid, lane, warp, smem;
+  Value seqBegin, seqEnd; // the sequences of the current unit's group
 };
 } // namespace
 
@@ -652,6 +684,11 @@ static gpu::GPUFuncOp createKernel(OpBuilder &builder, Location loc,
                 builder.getUnitAttr());
   func.setKnownBlockSizeAttr(
       builder.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+  // At most 128 registers a thread: LLVM unrolls the loop over a tile's
+  // sequences and interleaves them, which without a cap took 248 registers
+  // (one block of 128 threads per SM at N = 1024).
+  func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                builder.getI32IntegerAttr(kMaxRegisters));
   return func;
 }
 
