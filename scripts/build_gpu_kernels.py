@@ -92,6 +92,28 @@ def build(cfg, out, chip, tool):
     return None
 
 
+# The drop-in module's GPU test (test/GPU/test_torch_module_gpu.py):
+# (seqlen, B, H, L, K, pregate and postgate) per dtype.
+MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True)]
+
+
+def build_module_cache(out, chip):
+    """Compiles the drop-in module's test configurations into the folder
+    FFTCONV_KERNEL_CACHE points the GPU test at."""
+    sys.path.insert(0, os.path.join(REPO, "python"))
+    import torch
+    from fftconv import gpu
+    from fftconv.torch import FFTConv, kernel_cache_stem
+
+    os.environ["FFTCONV_KERNEL_CACHE"] = os.path.join(out, "module-cache")
+    for dtype in (torch.float16, torch.bfloat16):
+        for seqlen, b, h, l, k, gated in MODULE_CASES:
+            module = FFTConv(seqlen, dtype)
+            causal = seqlen >= l + k - 1
+            text = module._graph(b, h, l, k, causal, gated, gated).mlir(named=True)
+            gpu.compile(text, target=chip).save(kernel_cache_stem(text, chip))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(REPO, "build", "gpu-kernels"))
@@ -105,6 +127,8 @@ def main():
         errors = [e for e in pool.map(lambda c: build(c, args.out, args.chip, tool), cfgs) if e]
     for e in errors:
         print(e, file=sys.stderr)
+    if not args.only:
+        build_module_cache(args.out, args.chip)
     print(f"{len(cfgs) - len(errors)} of {len(cfgs)} configurations compiled into {args.out}")
     return 1 if errors else 0
 

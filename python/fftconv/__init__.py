@@ -5,6 +5,11 @@
 Submodules:
   reference  float64 numpy oracle for every op of both dialects
   cpu        run programs on the CPU through fftconv-opt and mlir-runner
+  graph      build programs of fftconv ops (Graph)
+  gpu        compile to PTX plus a launch manifest (also fftconv.compile)
+  runtime    load and launch compiled programs on a GPU (no MLIR needed)
+  ingest     turn PyTorch FFT convolutions into graphs
+  torch      FFTConv, a drop-in for FlashFFTConv's module
 
 The compiled extension (`_fftconv`, over the C API) is built into
 build/python_packages/fftconv; set FFTCONV_BUILD_DIR for another build
@@ -31,3 +36,10 @@ except ImportError as _error:  # pure-Python parts stay usable without a build
                 f"(bash scripts/setup.sh): {_import_error}"
             )
         raise AttributeError(name)
+
+
+def compile(program, target="sm_90", order="auto"):
+    """PTX plus the launch manifest of a Graph or MLIR text (see fftconv.gpu)."""
+    from .gpu import compile as _compile
+
+    return _compile(program, target=target, order=order)

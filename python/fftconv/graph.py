@@ -149,12 +149,15 @@ class Graph:
             names[result.name] = f"%{result.name}"
         return lines
 
-    def mlir(self):
-        """The graph as a func.func taking its inputs and returning its outputs."""
+    def mlir(self, named=False):
+        """The graph as a func.func taking its inputs and returning its outputs.
+        `named` tags each argument with its name (`fftconv.name`), which the
+        GPU launch manifest reports."""
         if not self.outputs:
             raise ValueError("graph has no outputs")
         names = {v.name: f"%{v.name}" for v in self.inputs}
-        args = ", ".join(f"%{v.name}: {v.type}" for v in self.inputs)
+        tag = (lambda v: f' {{fftconv.name = "{v.name}"}}') if named else (lambda v: "")
+        args = ", ".join(f"%{v.name}: {v.type}{tag(v)}" for v in self.inputs)
         results = ", ".join(v.type for v in self.outputs)
         body = "\n    ".join(self._body(names))
         returned = ", ".join(names[v.name] for v in self.outputs)

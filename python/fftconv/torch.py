@@ -7,10 +7,16 @@
 
 As in FlashFFTConv, `seqlen` is the FFT size: `seqlen >= L + K - 1` gives
 the causal (linear) convolution cropped to L, `seqlen == L` the circular
-one. Each configuration (shapes, dtype, gates) is compiled once, through
-fftconv-to-butterfly into a native CPU library, and cached. GPU tensors
-are not supported yet: the GPU code generation is still to come.
+one. Each configuration (shapes, dtype, gates, device) is compiled once and
+cached: CPU tensors through fftconv-to-butterfly into a native library, CUDA
+tensors through fftconv-to-ptx into PTX launched by fftconv.runtime. The
+PTX and manifest are also kept on disk (FFTCONV_KERNEL_CACHE, default
+~/.cache/fftconv-mlir), so a GPU machine without MLIR runs configurations
+compiled elsewhere and copied into that folder.
 """
+
+import hashlib
+import os
 
 import numpy as np
 import torch
@@ -34,6 +40,14 @@ def _from_numpy(array, dtype):
     return torch.from_numpy(array)
 
 
+def kernel_cache_stem(text, target):
+    """Where the PTX and manifest of a program are cached (without suffix)."""
+    digest = hashlib.sha256((target + text).encode()).hexdigest()[:16]
+    cache = os.environ.get("FFTCONV_KERNEL_CACHE",
+                           os.path.join(os.path.expanduser("~"), ".cache", "fftconv-mlir"))
+    return os.path.join(cache, f"{target}-{digest}", "kernel")
+
+
 class FFTConv(torch.nn.Module):
     def __init__(self, seqlen, dtype=torch.float16):
         super().__init__()
@@ -48,19 +62,40 @@ class FFTConv(torch.nn.Module):
     def _function(self, batch, channels, length, taps, causal, gated_pre, gated_post):
         key = (batch, channels, length, taps, causal, gated_pre, gated_post)
         if key not in self._compiled:
-            element = _ELEMENT[self.dtype]
-            g = Graph("fftconv_module")
-            u = g.input("u", (batch, channels, length), element)
-            k = g.input("k", (channels, taps), "f32")
-            pre = g.input("pregate", (batch, channels, length), element) if gated_pre else None
-            post = g.input("postgate", (batch, channels, length), element) if gated_post else None
-            g.output(g.conv(u, k, causal=causal, pregate=pre, postgate=post))
-            self._compiled[key] = CompiledFunction(g)
+            self._compiled[key] = CompiledFunction(self._graph(*key))
+        return self._compiled[key]
+
+    def _graph(self, batch, channels, length, taps, causal, gated_pre, gated_post):
+        element = _ELEMENT[self.dtype]
+        g = Graph("fftconv_module")
+        u = g.input("u", (batch, channels, length), element)
+        k = g.input("k", (channels, taps), "f32")
+        pre = g.input("pregate", (batch, channels, length), element) if gated_pre else None
+        post = g.input("postgate", (batch, channels, length), element) if gated_post else None
+        g.output(g.conv(u, k, causal=causal, pregate=pre, postgate=post))
+        return g
+
+    def _gpu_program(self, device, *config):
+        key = ("cuda", device.index) + config
+        if key not in self._compiled:
+            from . import gpu, runtime
+
+            major, _ = torch.cuda.get_device_capability(device)
+            target = "sm_90" if major >= 9 else "sm_80"
+            text = self._graph(*config).mlir(named=True)
+            stem = kernel_cache_stem(text, target)
+            if not os.path.exists(stem + ".json"):
+                try:
+                    gpu.compile(text, target=target).save(stem)
+                except Exception as error:
+                    raise RuntimeError(
+                        f"FFTConv: no compiled kernel for this configuration in {os.path.dirname(stem)} "
+                        f"and compiling one failed (the compiler needs the project's build): {error}"
+                    ) from error
+            self._compiled[key] = runtime.Program.load(manifest=stem + ".json", device=device)
         return self._compiled[key]
 
     def forward(self, u, k, pregate=None, postgate=None):
-        if u.is_cuda:
-            raise NotImplementedError("FFTConv: GPU tensors need the GPU code generation, which is not built yet")
         if u.dim() != 3 or u.dtype != self.dtype:
             raise ValueError(f"FFTConv: u must be B x H x L of {self.dtype}, got {tuple(u.shape)} {u.dtype}")
         batch, channels, length = u.shape
@@ -81,7 +116,16 @@ class FFTConv(torch.nn.Module):
         for name, gate in (("pregate", pregate), ("postgate", postgate)):
             if gate is not None and (gate.shape != u.shape or gate.dtype != u.dtype):
                 raise ValueError(f"FFTConv: {name} must match u ({tuple(u.shape)} {u.dtype})")
-        function = self._function(batch, channels, length, taps, causal, pregate is not None, postgate is not None)
+        config = (batch, channels, length, taps, causal, pregate is not None, postgate is not None)
+        if u.is_cuda:
+            for name, t in (("k", k), ("pregate", pregate), ("postgate", postgate)):
+                if t is not None and t.device != u.device:
+                    raise ValueError(f"FFTConv: {name} is on {t.device}, u on {u.device}")
+            program = self._gpu_program(u.device, *config)
+            inputs = [u.contiguous(), k.to(torch.float32).contiguous()]
+            inputs += [g.contiguous() for g in (pregate, postgate) if g is not None]
+            return program.launch(inputs)
+        function = self._function(*config)
         arrays = [_to_numpy(u), _to_numpy(k.to(torch.float32))]
         arrays += [_to_numpy(g) for g in (pregate, postgate) if g is not None]
         return _from_numpy(function(*arrays), self.dtype)

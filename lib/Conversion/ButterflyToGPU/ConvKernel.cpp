@@ -83,8 +83,9 @@ public:
     Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
     auto planesType = MemRefType::get({tile * 4 * plan.half}, f16,
                                       MemRefLayoutAttrInterface(), workgroup);
-    smem =
-        memref::ViewOp::create(b, loc, planesType, bytes, arith::ConstantIndexOp::create(b, loc, 0), ValueRange());
+    smem = memref::ViewOp::create(b, loc, planesType, bytes,
+                                  arith::ConstantIndexOp::create(b, loc, 0),
+                                  ValueRange());
   }
 
   //===--------------------------------------------------------------------===//
@@ -306,13 +307,16 @@ public:
                   llvm::function_ref<void(Value)> body) {
     int64_t groups = std::clamp<int64_t>(workers / units, 1, tile);
     int64_t perGroup = (tile + groups - 1) / groups;
-    loop(worker, units * groups, workers, [&](Value item) {
-      Value unit = remc(item, units);
-      seqBegin = mulc(divc(item, units), perGroup);
-      seqEnd = arith::MinUIOp::create(b, loc, addc(seqBegin, perGroup),
-                                      c(tile));
-      body(unit);
-    }, /*unroll=*/false);
+    loop(
+        worker, units * groups, workers,
+        [&](Value item) {
+          Value unit = remc(item, units);
+          seqBegin = mulc(divc(item, units), perGroup);
+          seqEnd =
+              arith::MinUIOp::create(b, loc, addc(seqBegin, perGroup), c(tile));
+          body(unit);
+        },
+        /*unroll=*/false);
   }
   /// for (seq in the unit's group) body(seq), inside `distribute`.
   void forEachSequence(llvm::function_ref<void(Value)> body) {
@@ -379,7 +383,8 @@ public:
         Value col = addc(inGroup, 16 * colTile + (reg / 2) * 8 + half);
         Complex w = root(remc(mul(row, col), m), m, inverse ? 1.0 : -1.0);
         // The stage's 1/sqrt(m) rides on the factor.
-        Value entry = fmul(imaginary ? w.im : w.re, cf(1.0 / std::sqrt(double(m))));
+        Value entry =
+            fmul(imaginary ? w.im : w.re, cf(1.0 / std::sqrt(double(m))));
         auto [h, l] = split(entry);
         his.push_back(h);
         los.push_back(l);
@@ -494,11 +499,13 @@ public:
           imHi.push_back(loadB(ImHigh, j));
           imLo.push_back(loadB(ImLow, j));
         }
+        // The tile is written back in place, by other lanes than read it:
+        // order every lane's reads before any lane's writes.
+        NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
         Value zero = arith::ConstantOp::create(
             b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
         // Three products per term: F x = Fhi xhi + Fhi xlo + Flo xhi.
-        auto term = [&](Value acc, Value aHi, Value aLo, Value xHi,
-                        Value xLo) {
+        auto term = [&](Value acc, Value aHi, Value aLo, Value xHi, Value xLo) {
           acc = mma(aHi, xHi, acc);
           acc = mma(aHi, xLo, acc);
           return mma(aLo, xHi, acc);
@@ -587,8 +594,9 @@ public:
   Complex loadCoefficient(Value coefficients, Value h, int64_t which,
                           Value pos) {
     auto pairType = VectorType::get({2}, f32);
-    auto load = vector::LoadOp::create(b, loc, pairType, coefficients,
-                                       ValueRange{index(h), index(c(which)), index(mulc(pos, 2))});
+    auto load = vector::LoadOp::create(
+        b, loc, pairType, coefficients,
+        ValueRange{index(h), index(c(which)), index(mulc(pos, 2))});
     load.setAlignment(8);
     return {vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{0}),
             vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{1})};
@@ -705,7 +713,8 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
 
   KernelEmitter e(builder, loc, plan, plan.batchTile);
   e.begin();
-  Value h = e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x));
+  Value h =
+      e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x));
   Value firstBatch = e.mulc(
       e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::y)),
       plan.batchTile);
@@ -728,8 +737,8 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     {
       OpBuilder::InsertionGuard g(builder);
       builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      Value v = loadInput(builder, loc, args, e.index(batch), e.index(h),
-                          e.index(t));
+      Value v =
+          loadInput(builder, loc, args, e.index(batch), e.index(h), e.index(t));
       scf::YieldOp::create(builder, loc, v);
       builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
       Value zero = arith::ConstantOp::create(
@@ -810,7 +819,8 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
 
   KernelEmitter e(builder, loc, plan, /*tile=*/1);
   e.begin();
-  Value h = e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x));
+  Value h =
+      e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x));
   Value seq = e.c(0);
 
   // z[j] = k[2j] + i k[2j+1], zero past the kernel's length.
@@ -821,7 +831,8 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
     scf::YieldOp::create(
         builder, loc,
-        ValueRange{memref::LoadOp::create(builder, loc, k, ValueRange{e.index(h), e.index(t)})});
+        ValueRange{memref::LoadOp::create(builder, loc, k,
+                                          ValueRange{e.index(h), e.index(t)})});
     builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
     scf::YieldOp::create(builder, loc, ValueRange{e.cf(0.0)});
     return ifOp.getResult(0);

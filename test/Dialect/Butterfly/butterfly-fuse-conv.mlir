@@ -88,3 +88,42 @@ func.func @three_pass(%x: tensor<1x1x1024xf32>, %c: tensor<1x2x512xcomplex<f32>>
   %y = butterfly.unpack_real %ki {butterfly.outer_pass} : tensor<1x1x512xcomplex<f32>> -> tensor<1x1x1024xf32>
   return %y : tensor<1x1x1024xf32>
 }
+
+// -----
+
+// Chained convolutions, the first read only by the second: each becomes its
+// own region. The first ends at its unpack_real, the second starts at its
+// pack_real and reads the first region's result as an operand.
+// CHECK-LABEL: func @chained
+// CHECK-SAME: (%[[X:.*]]: tensor<1x1x64xf32>, %[[C1:.*]]: tensor<1x2x32xcomplex<f32>>, %[[C2:.*]]: tensor<1x2x32xcomplex<f32>>)
+// CHECK: %[[F1:.*]] = butterfly.fused "conv" ins(%[[X]], %[[C1]] : tensor<1x1x64xf32>, tensor<1x2x32xcomplex<f32>>) onchip_bytes = 1024 {
+// CHECK: butterfly.pack_real
+// CHECK: butterfly.monarch {{.*}} permuted
+// CHECK: butterfly.hermitian_mul
+// CHECK: butterfly.monarch {{.*}} inverse permuted
+// CHECK: %[[R1:.*]] = butterfly.unpack_real
+// CHECK-NEXT: butterfly.yield %[[R1]] : tensor<1x1x64xf32>
+// CHECK-NEXT: } -> tensor<1x1x64xf32>
+// CHECK-NEXT: %[[F2:.*]] = butterfly.fused "conv" ins(%[[F1]], %[[C2]] : tensor<1x1x64xf32>, tensor<1x2x32xcomplex<f32>>) onchip_bytes = 2048 {
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<1x1x64xf32>, %{{.*}}: tensor<1x2x32xcomplex<f32>>):
+// CHECK-NEXT: butterfly.pack_real %[[A]]
+// CHECK: butterfly.monarch {{.*}} permuted
+// CHECK: butterfly.hermitian_mul
+// CHECK: butterfly.monarch {{.*}} inverse permuted
+// CHECK: %[[R2:.*]] = butterfly.unpack_real
+// CHECK-NEXT: butterfly.yield %[[R2]] : tensor<1x1x64xf32>
+// CHECK-NEXT: } -> tensor<1x1x64xf32>
+// CHECK-NEXT: return %[[F2]]
+func.func @chained(%x: tensor<1x1x64xf32>, %c1: tensor<1x2x32xcomplex<f32>>, %c2: tensor<1x2x32xcomplex<f32>>) -> tensor<1x1x64xf32> {
+  %z1 = butterfly.pack_real %x : tensor<1x1x64xf32> -> tensor<1x1x32xcomplex<f32>>
+  %s1 = butterfly.monarch %z1 factors = [32] permuted : tensor<1x1x32xcomplex<f32>>
+  %p1 = butterfly.hermitian_mul %s1, %c1 factors = [32] {butterfly.onchip_bytes = 1024 : i64} : tensor<1x1x32xcomplex<f32>>, tensor<1x2x32xcomplex<f32>>
+  %i1 = butterfly.monarch %p1 factors = [32] inverse permuted : tensor<1x1x32xcomplex<f32>>
+  %r1 = butterfly.unpack_real %i1 : tensor<1x1x32xcomplex<f32>> -> tensor<1x1x64xf32>
+  %z2 = butterfly.pack_real %r1 : tensor<1x1x64xf32> -> tensor<1x1x32xcomplex<f32>>
+  %s2 = butterfly.monarch %z2 factors = [32] permuted : tensor<1x1x32xcomplex<f32>>
+  %p2 = butterfly.hermitian_mul %s2, %c2 factors = [32] {butterfly.onchip_bytes = 2048 : i64} : tensor<1x1x32xcomplex<f32>>, tensor<1x2x32xcomplex<f32>>
+  %i2 = butterfly.monarch %p2 factors = [32] inverse permuted : tensor<1x1x32xcomplex<f32>>
+  %r2 = butterfly.unpack_real %i2 : tensor<1x1x32xcomplex<f32>> -> tensor<1x1x64xf32>
+  return %r2 : tensor<1x1x64xf32>
+}

@@ -48,10 +48,30 @@ llvm::SetVector<Value> readsOf(Operation *op) {
   return reads;
 }
 
+/// Whether `op` may join the tail (the single-use chain after the product)
+/// of a convolution. A pack_real starts the forward transform of a following
+/// convolution (or of a standalone transform) and a spectral product is
+/// another convolution's own: neither is ever part of this one's inverse, so
+/// the tail stops before them. Without this stop, a convolution whose result
+/// feeds only a second convolution swallows the second one whole.
+bool joinsTail(Operation *op) {
+  return isFusable(op) && !isa<PackRealOp, HermitianMulOp>(op);
+}
+
+/// Whether `op` may join a convolution as a producer. An unpack_real ends the
+/// inverse of an earlier convolution (or a standalone transform) and a
+/// spectral product is another convolution's own: the growth stops there,
+/// and the region reads the earlier result as an operand.
+bool joinsAsProducer(Operation *op) {
+  return isFusable(op) && !isa<UnpackRealOp, HermitianMulOp>(op);
+}
+
 /// The ops of one convolution: the spectral product, the single-use chain
 /// after it, and, to a fixpoint, every fusable producer all of whose uses
 /// are already in the set. The coefficients operand of the product is not
-/// followed: the per-channel preparation stays outside.
+/// followed: the per-channel preparation stays outside. Neither direction
+/// crosses into a neighbouring convolution, so every spectral product lies
+/// in its own set alone.
 llvm::SetVector<Operation *> collectConv(HermitianMulOp product) {
   Block *block = product->getBlock();
   llvm::SetVector<Operation *> set;
@@ -59,7 +79,7 @@ llvm::SetVector<Operation *> collectConv(HermitianMulOp product) {
   Operation *tail = product;
   while (tail->getNumResults() == 1 && tail->getResult(0).hasOneUse()) {
     Operation *user = *tail->getResult(0).getUsers().begin();
-    if (user->getBlock() != block || !isFusable(user))
+    if (user->getBlock() != block || !joinsTail(user))
       break;
     set.insert(user);
     tail = user;
@@ -82,7 +102,7 @@ llvm::SetVector<Operation *> collectConv(HermitianMulOp product) {
           continue;
         Operation *def = read.getDefiningOp();
         if (!def || def->getBlock() != block || set.contains(def) ||
-            !isFusable(def) || !usedOnlyInSet(def))
+            !joinsAsProducer(def) || !usedOnlyInSet(def))
           continue;
         set.insert(def);
         changed = true;

@@ -1,0 +1,81 @@
+"""fftconv.compile: PTX plus the launch manifest, on a machine without a
+GPU. Every PTX is assembled by the CUDA toolkit's ptxas for its chip where
+ptxas is installed (skipped with a message otherwise)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+
+import fftconv  # noqa: E402
+from fftconv.cpu import ExecutionError  # noqa: E402
+from fftconv.graph import Graph  # noqa: E402
+
+PTXAS = os.environ.get("FFTCONV_PTXAS", "/usr/local/cuda/bin/ptxas")
+
+
+def hyena(n_fft, dtype, gated=True):
+    g = Graph("hyena")
+    length = n_fft // 2
+    u = g.input("u", (2, 4, length), dtype)
+    k = g.input("k", (4, length), "f32")
+    pre = g.input("x1", (2, 4, length), dtype) if gated else None
+    post = g.input("x2", (2, 4, length), dtype) if gated else None
+    d = g.input("d", (4,), "f32")
+    g.output(g.conv(u, k, pregate=pre, postgate=post, skip=d))
+    return g
+
+
+def assemble(program, tmp_path):
+    if not os.path.exists(PTXAS):
+        pytest.skip(f"ptxas not found at {PTXAS}: PTX not assembled")
+    path = tmp_path / "kernel.ptx"
+    path.write_text(program.ptx)
+    chip = program.manifest["chip"]
+    proc = subprocess.run([PTXAS, f"-arch={chip}", str(path), "-o", str(tmp_path / "kernel.cubin")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, f"ptxas -arch={chip}: {proc.stderr}"
+
+
+@pytest.mark.parametrize("target", ["sm_80", "sm_90"])
+@pytest.mark.parametrize("n_fft,dtype", [(256, "f16"), (4096, "bf16"), (16384, "f16")])
+def test_compile_and_assemble(n_fft, dtype, target, tmp_path):
+    program = fftconv.compile(hyena(n_fft, dtype), target=target)
+    manifest = program.manifest
+    assert manifest["chip"] == target and manifest["entry"] == "hyena"
+    names = [(a["name"], a["role"]) for a in manifest["arguments"]]
+    assert names == [("u", "input"), ("k", "input"), ("x1", "input"), ("x2", "input"), ("d", "input"),
+                     ("result0", "output"), ("workspace0", "workspace")]
+    assert [a["shape"] for a in manifest["arguments"]][0] == [2, 4, n_fft // 2]
+    spectrum, conv = manifest["kernels"]
+    assert spectrum["name"] == "hyena_conv0_spectrum" and spectrum["arguments"] == [1, 6]
+    assert conv["name"] == "hyena_conv0" and conv["arguments"][-1] == 5
+    assert conv["grid"][0] == 4 and conv["shared_bytes"] > 0
+    assert f".target {target}" in program.ptx
+    assert "mma.sync.aligned.m16n8k16" in program.ptx and "ldmatrix" in program.ptx
+    assemble(program, tmp_path)
+
+
+def test_save_writes_ptx_and_manifest(tmp_path):
+    program = fftconv.compile(hyena(256, "f16", gated=False))
+    manifest_path = program.save(str(tmp_path / "out" / "hyena"))
+    text = open(manifest_path).read()
+    assert '"ptx": "hyena.ptx"' in text
+    assert open(tmp_path / "out" / "hyena.ptx").read() == program.ptx
+
+
+def test_compile_errors_carry_locations():
+    g = Graph("odd")
+    u = g.input("u", (1, 1, 100), "f16")
+    k = g.input("k", (1, 100), "f32")
+    g.output(g.conv(u, k))
+    with pytest.raises(ExecutionError, match=r"program.mlir:\d+:\d+: error: .*multiple of 8"):
+        fftconv.compile(g)
+
+
+def test_compile_rejects_unknown_targets():
+    with pytest.raises(ValueError, match="target must be one of"):
+        fftconv.compile(hyena(256, "f16"), target="sm_70")
