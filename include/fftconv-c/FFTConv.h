@@ -32,6 +32,17 @@ fftconvRegisterAllDialects(MlirDialectRegistry registry);
 /// pipelines use, so that pass pipelines can name them. Idempotent.
 MLIR_CAPI_EXPORTED void fftconvRegisterAllPasses(void);
 
+/// Compiles `module` (functions of fftconv ops; one function) through
+/// fftconv-to-ptx for `chip` ("sm_80" or "sm_90") with the Monarch `order`
+/// ("auto", "1" ... "4"), then passes the PTX and the launch manifest (JSON,
+/// docs/gpu-manifest.md, naming the PTX "kernel.ptx") to the callbacks. The
+/// module is rewritten in place. On failure the located diagnostics go to
+/// the context's handlers and neither callback is called.
+MLIR_CAPI_EXPORTED MlirLogicalResult
+fftconvCompileToPTX(MlirModule module, MlirStringRef chip, MlirStringRef order,
+                    MlirStringCallback ptxCallback,
+                    MlirStringCallback manifestCallback, void *userData);
+
 /*===----------------------------------------------------------------------===
  * Op construction. Each returns a new detached operation (insert it with
  * mlirBlockInsertOwnedOperation*), verified: on a rule violation it reports

@@ -5,6 +5,7 @@
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 #include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
 #include "fftconv/InitAll.h"
+#include "fftconv/Target/GPUProgram.h"
 
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Registration.h"
@@ -23,6 +24,25 @@ void fftconvRegisterAllDialects(MlirDialectRegistry registry) {
   mlir::registerAllDialects(cppRegistry);
   mlir::registerAllExtensions(cppRegistry);
   mlir::fftconv::registerAllDialects(cppRegistry);
+  mlir::fftconv::registerGPUCompilation(cppRegistry);
+}
+
+MlirLogicalResult fftconvCompileToPTX(MlirModule module, MlirStringRef chip,
+                                      MlirStringRef order,
+                                      MlirStringCallback ptxCallback,
+                                      MlirStringCallback manifestCallback,
+                                      void *userData) {
+  mlir::FailureOr<mlir::fftconv::GPUProgram> program =
+      mlir::fftconv::compileToGPUProgram(unwrap(module), unwrap(chip),
+                                         unwrap(order), "kernel.ptx");
+  if (mlir::failed(program))
+    return mlirLogicalResultFailure();
+  ptxCallback(mlirStringRefCreate(program->ptx.data(), program->ptx.size()),
+              userData);
+  manifestCallback(
+      mlirStringRefCreate(program->manifest.data(), program->manifest.size()),
+      userData);
+  return mlirLogicalResultSuccess();
 }
 
 void fftconvRegisterAllPasses() {

@@ -44,6 +44,20 @@ static const char *kBad =
     "  return\n"
     "}\n";
 
+static void printManifest(MlirStringRef text, void *userData) {
+  (void)userData;
+  printf("manifest:\n%.*s", (int)text.length, text.data);
+}
+
+/* The PTX is long: print the line holding the first tensor-core product. */
+static void printPTXSummary(MlirStringRef text, void *userData) {
+  (void)userData;
+  const char *mma = strstr(text.data, "mma.sync");
+  const char *end = mma ? strchr(mma, '\n') : NULL;
+  printf("ptx: %.*s\n", mma ? (int)(end ? end - mma : 40) : 4,
+         mma ? mma : "none");
+}
+
 int main(void) {
   MlirDialectRegistry registry = mlirDialectRegistryCreate();
   fftconvRegisterAllDialects(registry);
@@ -135,6 +149,32 @@ int main(void) {
     printf("bad monarch not built\n");
   // CHECK: bad monarch not built
   mlirModuleDestroy(built);
+
+  /* PTX and the launch manifest. */
+  MlirModule gpuModule =
+      mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kConv));
+  // CHECK: ptx: {{.*}}mma.sync.aligned.m16n8k16
+  // CHECK-LABEL: manifest:
+  // CHECK: "entry": "conv"
+  // CHECK: "name": "conv_conv0_spectrum"
+  // CHECK: "name": "conv_conv0"
+  if (mlirLogicalResultIsFailure(fftconvCompileToPTX(
+          gpuModule, mlirStringRefCreateFromCString("sm_90"),
+          mlirStringRefCreateFromCString("auto"), printPTXSummary,
+          printManifest, NULL)))
+    return 4;
+  printf("\n");
+  // CHECK: diagnostic: {{.*}}unknown chip 'sm_70'
+  // CHECK: sm_70 refused
+  MlirModule badChip =
+      mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kConv));
+  if (mlirLogicalResultIsFailure(
+          fftconvCompileToPTX(badChip, mlirStringRefCreateFromCString("sm_70"),
+                              mlirStringRefCreateFromCString("auto"),
+                              printPTXSummary, printManifest, NULL)))
+    printf("sm_70 refused\n");
+  mlirModuleDestroy(badChip);
+  mlirModuleDestroy(gpuModule);
 
   mlirPassManagerDestroy(pm);
   mlirModuleDestroy(module);
