@@ -52,11 +52,17 @@ def _tool():
 
 
 def compile(program, target="sm_90", order="auto"):
-    """Compiles a Graph (or the MLIR text of one function of fftconv ops) to
-    PTX for `target` (sm_80 or sm_90). Errors in the program raise
-    ExecutionError carrying the compiler's located diagnostics."""
+    """Compiles a Graph, a fftconv.Module (rewritten in place) or the MLIR
+    text of one function of fftconv ops to PTX for `target` (sm_80 or
+    sm_90). A Module goes through the bindings (the C API's
+    fftconvCompileToPTX, raising MLIRError); text and graphs through
+    fftconv-compile (raising ExecutionError). Both errors carry the
+    compiler's located diagnostics."""
     if target not in TARGETS:
         raise ValueError(f"compile: target must be one of {TARGETS}, got {target!r}")
+    if hasattr(program, "compile_to_ptx"):
+        ptx, manifest = program.compile_to_ptx(target, order)
+        return GPUProgram(ptx, json.loads(manifest))
     text = program if isinstance(program, str) else program.mlir(named=True)
     with tempfile.TemporaryDirectory() as tmp:
         source = os.path.join(tmp, "program.mlir")

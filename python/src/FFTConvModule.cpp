@@ -105,6 +105,17 @@ private:
   std::vector<std::string> diagnostics;
 };
 
+/// MlirStringCallback into the first and second strings of a pair: the
+/// C API calls the PTX callback, then the manifest callback.
+void appendToFirst(MlirStringRef text, void *userData) {
+  static_cast<std::pair<std::string, std::string> *>(userData)->first.append(
+      text.data, text.length);
+}
+void appendToSecond(MlirStringRef text, void *userData) {
+  static_cast<std::pair<std::string, std::string> *>(userData)->second.append(
+      text.data, text.length);
+}
+
 class Module {
 public:
   Module(std::shared_ptr<Context> context, MlirModule module)
@@ -146,6 +157,19 @@ public:
 
   MlirModule get() const { return module; }
   const std::shared_ptr<Context> &getContext() const { return context; }
+
+  /// fftconvCompileToPTX: (PTX text, manifest JSON); rewrites the module.
+  std::pair<std::string, std::string> compileToPTX(const std::string &chip,
+                                                   const std::string &order) {
+    context->takeDiagnostics();
+    std::pair<std::string, std::string> out;
+    if (mlirLogicalResultIsFailure(fftconvCompileToPTX(
+            module, mlirStringRefCreate(chip.data(), chip.size()),
+            mlirStringRefCreate(order.data(), order.size()), appendToFirst,
+            appendToSecond, &out)))
+      context->fail("compiling to PTX failed");
+    return out;
+  }
 
 private:
   std::shared_ptr<Context> context;
@@ -203,6 +227,11 @@ PYBIND11_MODULE(_fftconv, m) {
                   "located diagnostics.")
       .def("verify", &Module::verify)
       .def("__str__", &Module::str)
+      .def("compile_to_ptx", &Module::compileToPTX, py::arg("chip") = "sm_90",
+           py::arg("order") = "auto",
+           "Compiles through fftconv-to-ptx (the module is rewritten) and "
+           "returns (ptx, manifest_json); raises MLIRError with the located "
+           "diagnostics.")
       .def_property_readonly("context", &Module::getContext);
 
   py::class_<PassManager>(m, "PassManager")

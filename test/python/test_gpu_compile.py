@@ -79,3 +79,22 @@ def test_compile_errors_carry_locations():
 def test_compile_rejects_unknown_targets():
     with pytest.raises(ValueError, match="target must be one of"):
         fftconv.compile(hyena(256, "f16"), target="sm_70")
+
+
+def test_compile_a_module_through_the_bindings():
+    context = fftconv.Context()
+    module = hyena(1024, "bf16").module(context)
+    program = fftconv.compile(module, target="sm_90")
+    assert [k["name"] for k in program.manifest["kernels"]] == ["hyena_conv0_spectrum", "hyena_conv0"]
+    assert "mma.sync.aligned.m16n8k16" in program.ptx
+    assert "gpu.launch_func" in str(module)  # rewritten in place
+
+
+def test_binding_errors_carry_locations():
+    context = fftconv.Context()
+    g = Graph("odd")
+    u = g.input("u", (1, 1, 100), "f16")
+    k = g.input("k", (1, 100), "f32")
+    g.output(g.conv(u, k))
+    with pytest.raises(fftconv.MLIRError, match=r"loc\(\"graph:odd\":\d+:\d+\): error: .*multiple of 8"):
+        fftconv.compile(g.module(context))
