@@ -12,6 +12,7 @@
 #include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
 #include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -41,11 +42,6 @@ using namespace mlir::butterfly;
 
 static constexpr int64_t kVectorWidth = 8;
 
-/// Shared memory a block may take, by chip (the opt-in maximum).
-static int64_t sharedMemoryPerBlock(llvm::StringRef chip) {
-  return chip == "sm_80" ? 166912 : 232448;
-}
-
 namespace {
 
 /// The ops of a fused "conv" region the kernels are built from.
@@ -70,8 +66,6 @@ struct SpectrumChain {
 // Elementwise evaluation of the region's prologue and epilogue
 //===----------------------------------------------------------------------===//
 
-bool isIdentity(AffineMap map) { return map.isIdentity(); }
-
 /// Whether `value` can be evaluated 8 elements at a time at [b, h, t]:
 /// reads of [B, H, L] arguments, broadcasts of arguments along t, the
 /// region's all-parallel linalg.generics of arith and math ops, and `stop`.
@@ -92,7 +86,7 @@ LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
   auto generic = value.getDefiningOp<linalg::GenericOp>();
   if (!generic || generic.getNumReductionLoops() != 0 ||
       generic->getNumResults() != 1 ||
-      !isIdentity(generic.getIndexingMapsArray().back())) {
+      !generic.getIndexingMapsArray().back().isIdentity()) {
     Operation *def = value.getDefiningOp();
     return anchor->emitError()
            << "the GPU lowering cannot evaluate '"
@@ -101,7 +95,7 @@ LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
   }
   for (OpOperand *input : generic.getDpsInputOperands()) {
     AffineMap map = generic.getMatchingIndexingMap(input);
-    if (isIdentity(map)) {
+    if (map.isIdentity()) {
       if (failed(checkElementwise(input->get(), stop, batch, channels, anchor)))
         return failure();
       continue;
@@ -153,7 +147,7 @@ public:
     for (OpOperand *input : generic.getDpsInputOperands()) {
       AffineMap map = generic.getMatchingIndexingMap(input);
       Value vector;
-      if (isIdentity(map)) {
+      if (map.isIdentity()) {
         vector = emit(input->get());
       } else {
         auto arg = cast<BlockArgument>(input->get());
@@ -289,24 +283,6 @@ FailureOr<SpectrumChain> analyzeSpectrum(Value coefficients, FusedOp user) {
   return chain;
 }
 
-/// The GPU kernels' own factorization of M: factors of 16 on the tensor
-/// cores and one leading factor of 2, 4 or 8 on the FMA units. The region's
-/// factors (the cost model's, which may hold 32s) are not binding: the
-/// kernels compute the spectrum in their own Monarch order. A factor of 32
-/// needs four times the factor fragments of a 16 in registers, which halved
-/// the occupancy of the N = 1024 kernel (208 registers a thread).
-SmallVector<int64_t> tensorCoreFactors(int64_t half) {
-  SmallVector<int64_t> factors;
-  int64_t rest = half;
-  while (rest % 16 == 0) {
-    factors.push_back(16);
-    rest /= 16;
-  }
-  if (rest > 1)
-    factors.insert(factors.begin(), rest);
-  return factors;
-}
-
 MemRefType memrefOf(Type type) {
   auto tensor = cast<RankedTensorType>(type);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
@@ -331,7 +307,11 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
   func.walk([&](FusedOp op) { fusedOps.push_back(op); });
   if (fusedOps.empty())
     return success();
-  if (options.chip != "sm_80" && options.chip != "sm_90")
+  // The chip's limits are the cost model's (the same numbers chose the
+  // factors and the single-kernel form).
+  std::optional<TargetDescription> chipLimits =
+      TargetDescription::forChip(options.chip);
+  if (!chipLimits)
     return func.emitError()
            << "unknown chip '" << options.chip << "' (expected sm_80 or sm_90)";
   if (!func.getBody().hasOneBlock())
@@ -420,7 +400,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       tile = std::clamp<int64_t>(65536 / plan.sequenceBytes(), 1, 8);
     plan.batchTile = std::min(tile, plan.batch);
     std::string why =
-        checkConvKernelPlan(plan, sharedMemoryPerBlock(options.chip));
+        checkConvKernelPlan(plan, chipLimits->sharedMemoryPerBlock);
     if (!why.empty())
       return region.op.emitError() << why;
     plans.push_back(plan);

@@ -55,7 +55,6 @@ namespace {
 enum Plane : int64_t { ReHigh = 0, ReLow = 1, ImHigh = 2, ImLow = 3 };
 
 struct StageShape {
-  int64_t before; // a: product of the factors before the stage
   int64_t size;   // m
   int64_t stride; // c: product of the factors after the stage
 };
@@ -245,22 +244,11 @@ public:
 
   /// for (i = lb; i < ub; i += step) body(i)
   void loop(Value lb, int64_t ub, int64_t step,
-            llvm::function_ref<void(Value)> body, bool unroll = true) {
+            llvm::function_ref<void(Value)> body) {
     auto forOp = scf::ForOp::create(b, loc, lb, c(ub), c(step));
-    if (!unroll)
-      forOp->setAttr("llvm.loop_annotation", noUnroll());
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
     body(forOp.getInductionVar());
-  }
-  /// Loops over a stage's units keep one unit's work live at a time: fully
-  /// unrolled (their trip counts are known), they spilled at N >= 16K.
-  LLVM::LoopAnnotationAttr noUnroll() {
-    MLIRContext *ctx = b.getContext();
-    auto unroll = LLVM::LoopUnrollAttr::get(ctx, b.getBoolAttr(true), {}, {},
-                                            {}, {}, {}, {});
-    return LLVM::LoopAnnotationAttr::get(ctx, {}, {}, {}, unroll, {}, {}, {},
-                                         {}, {}, {}, {}, {}, {}, {}, {});
   }
   void when(Value cond, llvm::function_ref<void()> body) {
     auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
@@ -280,7 +268,7 @@ public:
       return std::accumulate(r.begin(), r.end(), int64_t(1),
                              std::multiplies<int64_t>());
     };
-    return {product(f.take_front(s)), f[s], product(f.drop_front(s + 1))};
+    return {f[s], product(f.drop_front(s + 1))};
   }
 
   /// The twiddle a stage applies at output position `pos`: forward stage s
@@ -307,16 +295,13 @@ public:
                   llvm::function_ref<void(Value)> body) {
     int64_t groups = std::clamp<int64_t>(workers / units, 1, tile);
     int64_t perGroup = (tile + groups - 1) / groups;
-    loop(
-        worker, units * groups, workers,
-        [&](Value item) {
-          Value unit = remc(item, units);
-          seqBegin = mulc(divc(item, units), perGroup);
-          seqEnd =
-              arith::MinUIOp::create(b, loc, addc(seqBegin, perGroup), c(tile));
-          body(unit);
-        },
-        /*unroll=*/false);
+    loop(worker, units * groups, workers, [&](Value item) {
+      Value unit = remc(item, units);
+      seqBegin = mulc(divc(item, units), perGroup);
+      seqEnd =
+          arith::MinUIOp::create(b, loc, addc(seqBegin, perGroup), c(tile));
+      body(unit);
+    });
   }
   /// for (seq in the unit's group) body(seq), inside `distribute`.
   void forEachSequence(llvm::function_ref<void(Value)> body) {
@@ -805,14 +790,12 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
 gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, int64_t kernelLength, const ConvKernelPlan &plan) {
-  MLIRContext *ctx = builder.getContext();
   Type f32 = builder.getF32Type();
   int64_t half = plan.half;
   auto kType = MemRefType::get({plan.channels, kernelLength}, f32);
   auto coefficientType = MemRefType::get({plan.channels, 2, 2 * half}, f32);
   gpu::GPUFuncOp func = createKernel(builder, loc, module, name,
                                      {kType, coefficientType}, plan.threads);
-  (void)ctx;
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(&func.getBody().front());
   Value k = func.getArgument(0), coefficients = func.getArgument(1);
