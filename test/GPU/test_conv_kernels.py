@@ -96,15 +96,24 @@ def test_skip_producers_reuses_the_spectrum(config, seed):
 def test_independent_of_neighbouring_rows(config, seed):
     # Each (b, h) row's output depends on its own row (and channel h's k)
     # only: perturbing batch row 0 must leave the other rows' bits alone.
+    # The three-pass form transforms batch rows 2j and 2j + 1 together (as
+    # the real and imaginary parts of one sequence): row 1 then changes by
+    # rounding only, and every other row keeps its bits.
     if config.B < 2:
         pytest.skip("needs B >= 2")
     program = program_for(config)
+    paired = any(k.name.endswith("_outer_forward") for k in program.manifest.kernels)
     inputs = kernel_configs.make_inputs(config, seed, program.device)
     y = run_poisoned(program, config, inputs).clone()
     inputs["u"][0].neg_()
     y2 = run_poisoned(program, config, inputs)
-    assert torch.equal(y[1:], y2[1:]), "changing batch row 0 changed other rows"
+    untouched = 2 if paired else 1
+    assert torch.equal(y[untouched:], y2[untouched:]), "changing batch row 0 changed other rows"
     assert not torch.equal(y[0], y2[0]), "changing batch row 0 did not change it"
+    if paired:
+        moved = float((y[1].double() - y2[1].double()).norm() / y[1].double().norm())
+        print(f"\n{config.name}: row 1 moved by {moved:.1e} (rounding shared with row 0)")
+        assert moved <= config.tolerance, f"row 1 moved by {moved:.3e}"
 
 
 def test_reference_matches_numpy_oracle(config):

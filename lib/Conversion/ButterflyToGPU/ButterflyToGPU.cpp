@@ -11,6 +11,7 @@
 
 #include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
 #include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
+#include "fftconv/Conversion/ButterflyToGPU/ThreePassKernels.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 #include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 
@@ -44,15 +45,38 @@ static constexpr int64_t kVectorWidth = 8;
 
 namespace {
 
-/// The ops of a fused "conv" region the kernels are built from.
+/// Where a kernel finds the inputs of the regions it evaluates: the block of
+/// a region whose first argument is kernel argument `offsets[block]` (0 when
+/// absent), and the inputs of the three-pass form's outer_inverse region
+/// that outer_forward computed (the gated input of a skip term), which the
+/// kernel evaluates again from outer_forward's own inputs.
+struct ArgumentMap {
+  llvm::DenseMap<Block *, unsigned> offsets;
+  llvm::DenseMap<Value, Value> redirects;
+
+  Value redirect(Value value) const { return redirects.lookup(value); }
+  unsigned index(BlockArgument arg) const {
+    return offsets.lookup(arg.getOwner()) + arg.getArgNumber();
+  }
+};
+
+/// The ops of a convolution the kernels are built from: one fused "conv"
+/// region (the single-kernel form), or an "outer_forward", "conv",
+/// "outer_inverse" chain (the three-pass form).
 struct ConvRegion {
-  FusedOp op;
+  FusedOp op;                         // the "conv" region
+  FusedOp outerForward, outerInverse; // the three-pass form's outer passes
   PackRealOp pack;
-  MonarchOp forward;
+  MonarchOp forward; // single-kernel form only
   HermitianMulOp product;
-  MonarchOp inverse;
+  MonarchOp inverse; // single-kernel form only
   UnpackRealOp unpack;
-  Value output; // what the region yields
+  Value output;         // what the last region yields
+  ArgumentMap epilogue; // where the output's evaluation finds its inputs
+
+  bool isThreePass() const { return bool(outerForward); }
+  FusedOp first() const { return outerForward ? outerForward : op; }
+  FusedOp last() const { return outerInverse ? outerInverse : op; }
 };
 
 /// The per-channel preparation of a region's coefficients:
@@ -70,9 +94,13 @@ struct SpectrumChain {
 /// reads of [B, H, L] arguments, broadcasts of arguments along t, the
 /// region's all-parallel linalg.generics of arith and math ops, and `stop`.
 LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
-                               int64_t channels, Operation *anchor) {
+                               int64_t channels, Operation *anchor,
+                               const ArgumentMap &arguments) {
   if (value == stop)
     return success();
+  if (Value computed = arguments.redirect(value))
+    return checkElementwise(computed, Value(), batch, channels, anchor,
+                            arguments);
   if (auto arg = dyn_cast<BlockArgument>(value)) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type || type.getRank() != 3 || type.getDimSize(0) != batch ||
@@ -96,11 +124,13 @@ LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
   for (OpOperand *input : generic.getDpsInputOperands()) {
     AffineMap map = generic.getMatchingIndexingMap(input);
     if (map.isIdentity()) {
-      if (failed(checkElementwise(input->get(), stop, batch, channels, anchor)))
+      if (failed(checkElementwise(input->get(), stop, batch, channels, anchor,
+                                  arguments)))
         return failure();
       continue;
     }
     bool broadcast = isa<BlockArgument>(input->get()) &&
+                     !arguments.redirect(input->get()) &&
                      map.isProjectedPermutation() &&
                      !map.isFunctionOfDim(map.getNumDims() - 1);
     if (!broadcast)
@@ -125,15 +155,19 @@ LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
 class ElementwiseEmitter {
 public:
   ElementwiseEmitter(OpBuilder &builder, Location loc, ValueRange kernelArgs,
-                     Value b, Value h, Value t, Value stop, Value stopValue)
-      : builder(builder), loc(loc), kernelArgs(kernelArgs), indices{b, h, t},
-        stop(stop), stopValue(stopValue) {}
+                     const ArgumentMap &arguments, Value b, Value h, Value t,
+                     Value stop, Value stopValue)
+      : builder(builder), loc(loc), kernelArgs(kernelArgs),
+        arguments(arguments), indices{b, h, t}, stop(stop),
+        stopValue(stopValue) {}
 
   Value emit(Value value) {
     if (value == stop)
       return stopValue;
+    if (Value computed = arguments.redirect(value))
+      return emit(computed);
     if (auto arg = dyn_cast<BlockArgument>(value)) {
-      Value memref = kernelArgs[arg.getArgNumber()];
+      Value memref = kernelArgs[arguments.index(arg)];
       Type element = cast<MemRefType>(memref.getType()).getElementType();
       auto load = vector::LoadOp::create(
           builder, loc, VectorType::get({kVectorWidth}, element), memref,
@@ -151,7 +185,7 @@ public:
         vector = emit(input->get());
       } else {
         auto arg = cast<BlockArgument>(input->get());
-        Value memref = kernelArgs[arg.getArgNumber()];
+        Value memref = kernelArgs[arguments.index(arg)];
         SmallVector<Value> at;
         for (AffineExpr expr : map.getResults())
           at.push_back(indices[cast<AffineDimExpr>(expr).getPosition()]);
@@ -186,6 +220,7 @@ private:
   OpBuilder &builder;
   Location loc;
   ValueRange kernelArgs;
+  const ArgumentMap &arguments;
   SmallVector<Value, 3> indices;
   Value stop, stopValue;
 };
@@ -212,11 +247,79 @@ FailureOr<OpTy> uniqueOp(FusedOp op, llvm::StringRef what) {
   return found;
 }
 
+/// The three-pass chain starting at an "outer_forward" region.
+FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
+  auto chainError = [&] {
+    return outerForward.emitError()
+           << "the GPU lowering needs an outer_forward region to feed one "
+              "conv region whose result feeds one outer_inverse region";
+  };
+  // The transformed sequence feeds the conv region; other results (the
+  // gated input of a skip term) may feed the outer_inverse region only.
+  FusedOp conv;
+  for (Operation *user : outerForward->getUsers())
+    if (auto fused = dyn_cast<FusedOp>(user);
+        fused && fused.getKind() == "conv")
+      conv = fused;
+  if (!conv || conv->getNumResults() != 1 || !conv->getResult(0).hasOneUse() ||
+      conv.getOperand(0).getDefiningOp() != outerForward ||
+      !conv.getOperand(0).hasOneUse())
+    return chainError();
+  auto outerInverse = dyn_cast<FusedOp>(*conv->getResult(0).user_begin());
+  if (!outerInverse || outerInverse.getKind() != "outer_inverse" ||
+      outerInverse->getNumResults() != 1)
+    return chainError();
+  for (Value result : outerForward->getResults())
+    if (result != conv.getOperand(0))
+      for (Operation *user : result.getUsers())
+        if (user != outerInverse)
+          return chainError();
+  ConvRegion region;
+  region.op = conv;
+  region.outerForward = outerForward;
+  region.outerInverse = outerInverse;
+  auto pack = uniqueOp<PackRealOp>(outerForward, "pack_real");
+  auto product = uniqueOp<HermitianMulOp>(conv, "spectral product");
+  auto unpack = uniqueOp<UnpackRealOp>(outerInverse, "unpack_real");
+  if (failed(pack) || failed(product) || failed(unpack))
+    return failure();
+  region.pack = *pack;
+  region.product = *product;
+  region.unpack = *unpack;
+  WalkResult banded = conv.walk([](MonarchOp monarch) {
+    return monarch.getSpectralBand() ? WalkResult::interrupt()
+                                     : WalkResult::advance();
+  });
+  if (banded.wasInterrupted())
+    return conv.emitError()
+           << "the GPU lowering does not run frequency-sparse convolutions yet";
+  auto coefficients = dyn_cast<BlockArgument>(product->getCoefficients());
+  if (!coefficients || coefficients.getArgNumber() == 0)
+    return conv.emitError() << "the GPU lowering needs the coefficients of "
+                               "the spectral product as a region input";
+  region.output = outerInverse.getBody().front().getTerminator()->getOperand(0);
+  // The outer inverse kernel takes outer_inverse's inputs, then
+  // outer_forward's, and evaluates what outer_forward passed on again.
+  Block &inverseBody = outerInverse.getBody().front();
+  Block &forwardBody = outerForward.getBody().front();
+  region.epilogue.offsets[&forwardBody] = outerInverse->getNumOperands();
+  for (OpOperand &use : outerInverse->getOpOperands())
+    if (auto result = dyn_cast<OpResult>(use.get());
+        result && result.getOwner() == outerForward)
+      region.epilogue
+          .redirects[inverseBody.getArgument(use.getOperandNumber())] =
+          forwardBody.getTerminator()->getOperand(result.getResultNumber());
+  return region;
+}
+
 FailureOr<ConvRegion> analyzeRegion(FusedOp op) {
+  if (op.getKind() == "outer_forward")
+    return analyzeThreePass(op);
   if (op.getKind() != "conv")
     return op.emitError() << "the GPU lowering does not run '" << op.getKind()
-                          << "' regions yet (the three-pass form of "
-                             "transforms past on-chip memory)";
+                          << "' regions on their own (an outer_inverse "
+                             "region must follow a conv region that follows "
+                             "an outer_forward region)";
   if (op->getNumResults() != 1)
     return op.emitError()
            << "the GPU lowering needs a fused convolution with one result";
@@ -283,6 +386,37 @@ FailureOr<SpectrumChain> analyzeSpectrum(Value coefficients, FusedOp user) {
   return chain;
 }
 
+/// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length.
+Value loadKernelTaps(OpBuilder &b, Location loc, Value k, int64_t length,
+                     Value h, Value t) {
+  Type f32 = b.getF32Type();
+  Value taps = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({kVectorWidth}, f32),
+                             b.getF32FloatAttr(0.0)));
+  for (int64_t i = 0; i < kVectorWidth; ++i) {
+    Value at = arith::AddIOp::create(b, loc, t,
+                                     arith::ConstantIndexOp::create(b, loc, i));
+    Value inside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, at,
+                              arith::ConstantIndexOp::create(b, loc, length));
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32}, inside,
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(
+        b, loc, ValueRange{memref::LoadOp::create(b, loc, k, {h, at})});
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(
+        b, loc,
+        ValueRange{arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0))});
+    b.setInsertionPointAfter(ifOp);
+    taps = vector::InsertOp::create(b, loc, ifOp.getResult(0), taps,
+                                    ArrayRef<int64_t>{i});
+  }
+  return taps;
+}
+
 MemRefType memrefOf(Type type) {
   auto tensor = cast<RankedTensorType>(type);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
@@ -325,27 +459,42 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
   SmallVector<SpectrumChain> chains;
   llvm::SetVector<Operation *> covered;
   for (FusedOp op : fusedOps) {
+    if (covered.contains(op))
+      continue; // the inner or outer-inverse region of a three-pass chain
     if (op->getBlock() != &entry)
       return op.emitError() << "the GPU lowering needs fused regions at the "
                                "top level of the function";
     auto region = analyzeRegion(op);
     if (failed(region))
       return failure();
+    FusedOp conv = region->op;
     auto coefficientArg =
         cast<BlockArgument>(region->product.getCoefficients());
     auto chain =
-        analyzeSpectrum(op.getOperand(coefficientArg.getArgNumber()), op);
+        analyzeSpectrum(conv.getOperand(coefficientArg.getArgNumber()), conv);
     if (failed(chain))
       return failure();
-    for (Value operand : op->getOperands())
-      if (!isa<BlockArgument>(operand) &&
-          operand != op.getOperand(coefficientArg.getArgNumber()))
-        return op.emitError() << "the GPU lowering needs every input of a "
-                                 "fused region to be a function argument";
-    for (Operation *user : op->getResult(0).getUsers())
+    // Inputs come from the function, or from the previous region of the
+    // chain (the three-pass form).
+    for (FusedOp part : {region->first(), conv, region->last()})
+      for (Value operand : part->getOperands()) {
+        if (isa<BlockArgument>(operand) ||
+            operand == conv.getOperand(coefficientArg.getArgNumber()))
+          continue;
+        Operation *def = operand.getDefiningOp();
+        bool chained = region->isThreePass() &&
+                       ((part == conv && def == region->outerForward) ||
+                        (part == region->outerInverse &&
+                         (def == conv || def == region->outerForward)));
+        if (!chained)
+          return part.emitError() << "the GPU lowering needs every input of "
+                                     "a fused region to be a function argument";
+      }
+    for (Operation *user : region->last()->getResult(0).getUsers())
       if (user != returnOp)
-        return op.emitError() << "the GPU lowering needs the result of a "
-                                 "fused region to be returned";
+        return region->last().emitError()
+               << "the GPU lowering needs the result of a fused region to be "
+                  "returned";
     // The kernels evaluate the region's elementwise prologue and epilogue.
     auto inputType = cast<RankedTensorType>(region->pack.getInput().getType());
     int64_t batch = inputType.getRank() == 3 ? inputType.getDimSize(0) : -1;
@@ -353,11 +502,14 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     if (batch < 0)
       return op.emitError() << "the GPU lowering needs [B, H, L] sequences";
     if (failed(checkElementwise(region->pack.getInput(), Value(), batch,
-                                channels, op)) ||
+                                channels, region->first(), ArgumentMap())) ||
         failed(checkElementwise(region->output, region->unpack.getResult(),
-                                batch, channels, op)))
+                                batch, channels, region->last(),
+                                region->epilogue)))
       return failure();
-    covered.insert(op);
+    covered.insert(region->first());
+    covered.insert(conv);
+    covered.insert(region->last());
     covered.insert(chain->ops.begin(), chain->ops.end());
     regions.push_back(*region);
     chains.push_back(std::move(*chain));
@@ -380,11 +532,28 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
 
   // Plans, checked before anything is rewritten.
   SmallVector<ConvKernelPlan> plans;
+  SmallVector<ThreePassPlan> threePassPlans;
   for (ConvRegion &region : regions) {
     auto inputType = cast<RankedTensorType>(region.pack.getInput().getType());
     auto halfType = cast<RankedTensorType>(region.pack.getResult().getType());
     auto outputType =
         cast<RankedTensorType>(region.unpack.getResult().getType());
+    if (region.isThreePass()) {
+      ThreePassPlan plan;
+      plan.batch = inputType.getDimSize(0);
+      plan.channels = inputType.getDimSize(1);
+      plan.inputLength = inputType.getDimSize(2);
+      plan.outputLength = outputType.getDimSize(2);
+      plan.length = 2 * halfType.getDimSize(2);
+      plan.threads = options.threads > 0 ? options.threads : 256;
+      plan.pairTile = options.batchTile > 0 ? (options.batchTile + 1) / 2 : 0;
+      std::string why = planThreePass(plan, chipLimits->sharedMemoryPerBlock);
+      if (!why.empty())
+        return region.op.emitError() << why;
+      plans.emplace_back();
+      threePassPlans.push_back(plan);
+      continue;
+    }
     ConvKernelPlan plan;
     plan.batch = inputType.getDimSize(0);
     plan.channels = inputType.getDimSize(1);
@@ -404,6 +573,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     if (!why.empty())
       return region.op.emitError() << why;
     plans.push_back(plan);
+    threePassPlans.emplace_back();
   }
 
   // The kernels.
@@ -416,7 +586,8 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
                                          (func.getName() + "_kernels").str(),
                                          ArrayRef<Attribute>{target});
 
-  // The host function: inputs, outputs, workspaces.
+  // The host function: inputs, outputs, workspaces (per convolution its
+  // spectrum, and in the three-pass form the values between the passes).
   SmallVector<Type> argTypes;
   SmallVector<StringRef> roles;
   for (Type type : func.getArgumentTypes()) {
@@ -428,11 +599,25 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     argTypes.push_back(memrefOf(type));
     roles.push_back("output");
   }
-  unsigned firstWorkspace = argTypes.size();
-  for (const ConvKernelPlan &plan : plans) {
-    argTypes.push_back(MemRefType::get({plan.channels, 2, 2 * plan.half},
-                                       builder.getF32Type()));
+  Type f32 = builder.getF32Type();
+  SmallVector<unsigned> spectrumArgs, passArgs;
+  for (auto [index, region] : llvm::enumerate(regions)) {
+    spectrumArgs.push_back(argTypes.size());
+    if (region.isThreePass()) {
+      const ThreePassPlan &plan = threePassPlans[index];
+      argTypes.push_back(
+          MemRefType::get({plan.channels, 2 * plan.length}, f32));
+      roles.push_back("workspace");
+      passArgs.push_back(argTypes.size());
+      argTypes.push_back(
+          MemRefType::get({plan.pairs(), plan.channels, 2 * plan.length}, f32));
+      roles.push_back("workspace");
+      continue;
+    }
+    const ConvKernelPlan &plan = plans[index];
+    argTypes.push_back(MemRefType::get({plan.channels, 2, 2 * plan.half}, f32));
     roles.push_back("workspace");
+    passArgs.push_back(0);
   }
   builder.setInsertionPoint(func);
   auto host = func::FuncOp::create(builder, loc, func.getName(),
@@ -445,15 +630,132 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
         host.setArgAttr(i, kNameAttrName, name);
   }
   Block *hostBlock = host.addEntryBlock();
+  auto hostArg = [&](Value operand) {
+    return hostBlock->getArgument(cast<BlockArgument>(operand).getArgNumber());
+  };
+  auto outputOf = [&](FusedOp last) {
+    unsigned resultIndex = 0;
+    for (OpOperand &use : returnOp->getOpOperands())
+      if (use.get() == last->getResult(0))
+        resultIndex = use.getOperandNumber();
+    return hostBlock->getArgument(firstOutput + resultIndex);
+  };
+  auto typesOf = [](ValueRange values) {
+    return llvm::to_vector(values.getTypes());
+  };
+  auto launch = [&](gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
+                    int64_t threads, int64_t sharedBytes, ValueRange operands) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToEnd(hostBlock);
+    auto index3 = [&](int64_t x, int64_t y, int64_t z) {
+      return gpu::KernelDim3{arith::ConstantIndexOp::create(builder, loc, x),
+                             arith::ConstantIndexOp::create(builder, loc, y),
+                             arith::ConstantIndexOp::create(builder, loc, z)};
+    };
+    gpu::LaunchFuncOp::create(
+        builder, loc, kernel, index3(grid[0], grid[1], grid[2]),
+        index3(threads, 1, 1),
+        arith::ConstantIntOp::create(builder, loc, sharedBytes, 32), operands);
+  };
 
-  for (auto [index, region] : llvm::enumerate(regions)) {
-    const ConvKernelPlan &plan = plans[index];
+  for (size_t index = 0; index < regions.size(); ++index) {
+    ConvRegion &region = regions[index];
     const SpectrumChain &chain = chains[index];
     std::string name = (func.getName() + "_conv" + Twine(index)).str();
-    Value workspace = hostBlock->getArgument(firstWorkspace + index);
+    Value spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
     int64_t kernelLength =
         cast<RankedTensorType>(chain.kernel.getType()).getDimSize(1);
+    Value kernel = hostArg(chain.kernel);
+    Value packInput = region.pack.getInput();
+    Value output = region.output;
+    Value unpacked = region.unpack.getResult();
+    auto loadInput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
+                         Value h, Value t) -> Value {
+      ArgumentMap prologue;
+      ElementwiseEmitter emitter(b, l, args, prologue, batch, h, t, Value(),
+                                 Value());
+      Value v = emitter.emit(packInput);
+      auto type = VectorType::get({kVectorWidth}, b.getF32Type());
+      if (v.getType() != type)
+        v = arith::ExtFOp::create(b, l, type, v);
+      return v;
+    };
+    auto storeOutput = [&](OpBuilder &b, Location l, ValueRange args,
+                           Value batch, Value h, Value t, Value y) {
+      ElementwiseEmitter emitter(b, l, args, region.epilogue, batch, h, t,
+                                 unpacked, y);
+      Value out = emitter.emit(output);
+      auto store = vector::StoreOp::create(b, l, out, args.back(),
+                                           ValueRange{batch, h, t});
+      store.setAlignment(16);
+    };
 
+    if (region.isThreePass()) {
+      const ThreePassPlan &plan = threePassPlans[index];
+      Value passBuffer = hostBlock->getArgument(passArgs[index]);
+      // K from k: the outer forward pass over k (as the only "pair"), then
+      // the row transforms in place.
+      ThreePassPlan kernelPlan = plan;
+      kernelPlan.batch = 1;
+      kernelPlan.inputLength = llvm::alignTo(kernelLength, kVectorWidth);
+      SmallVector<Value> spectrumOperands{kernel, spectrumBuffer};
+      gpu::GPUFuncOp spectrumOuter = buildOuterForwardKernel(
+          builder, loc, module, name + "_spectrum_outer",
+          typesOf(spectrumOperands), /*workspaceArg=*/1, kernelPlan,
+          [&](OpBuilder &b, Location l, ValueRange args, Value, Value h,
+              Value t) -> Value {
+            return loadKernelTaps(b, l, args[0], kernelLength, h, t);
+          });
+      gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
+          builder, loc, module, name + "_spectrum_inner", plan);
+
+      SmallVector<Value> forwardOperands;
+      for (Value operand : region.outerForward->getOperands())
+        forwardOperands.push_back(hostArg(operand));
+      forwardOperands.push_back(passBuffer);
+      gpu::GPUFuncOp outerForward =
+          buildOuterForwardKernel(builder, loc, module, name + "_outer_forward",
+                                  typesOf(forwardOperands),
+                                  forwardOperands.size() - 1, plan, loadInput);
+      gpu::GPUFuncOp inner =
+          buildInnerKernel(builder, loc, module, name + "_inner", plan);
+      SmallVector<Value> inverseOperands;
+      unsigned passOperand = 0;
+      for (auto [i, operand] :
+           llvm::enumerate(region.outerInverse->getOperands())) {
+        if (operand.getDefiningOp() == region.op) {
+          passOperand = i;
+          inverseOperands.push_back(passBuffer);
+        } else if (operand.getDefiningOp() == region.outerForward) {
+          // Evaluated again from outer_forward's inputs: never read.
+          inverseOperands.push_back(passBuffer);
+        } else {
+          inverseOperands.push_back(hostArg(operand));
+        }
+      }
+      for (Value operand : region.outerForward->getOperands())
+        inverseOperands.push_back(hostArg(operand));
+      inverseOperands.push_back(outputOf(region.last()));
+      gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
+          builder, loc, module, name + "_outer_inverse",
+          typesOf(inverseOperands), passOperand, plan, storeOutput);
+
+      int64_t columnTiles = plan.inner() / plan.columns;
+      launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
+             plan.outerSharedBytes(), spectrumOperands);
+      launch(spectrumInner, {plan.outer(), plan.channels, 1}, plan.threads,
+             plan.inner() * 8, spectrumBuffer);
+      launch(outerForward, {columnTiles, plan.channels, plan.pairs()},
+             plan.threads, plan.outerSharedBytes(), forwardOperands);
+      launch(inner, {plan.outer(), plan.channels, plan.innerGridZ()},
+             plan.threads, plan.innerSharedBytes(),
+             ValueRange{passBuffer, spectrumBuffer});
+      launch(outerInverse, {columnTiles, plan.channels, plan.pairs()},
+             plan.threads, plan.outerSharedBytes(), inverseOperands);
+      continue;
+    }
+
+    const ConvKernelPlan &plan = plans[index];
     gpu::GPUFuncOp spectrum = buildSpectrumKernel(
         builder, loc, module, name + "_spectrum", kernelLength, plan);
 
@@ -461,64 +763,17 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     SmallVector<Value> operands;
     unsigned coefficientArg =
         cast<BlockArgument>(region.product.getCoefficients()).getArgNumber();
-    for (auto [i, operand] : llvm::enumerate(region.op->getOperands())) {
-      if (i == coefficientArg)
-        operands.push_back(workspace);
-      else
-        operands.push_back(hostBlock->getArgument(
-            cast<BlockArgument>(operand).getArgNumber()));
-    }
-    unsigned resultIndex = 0;
-    for (OpOperand &use : returnOp->getOpOperands())
-      if (use.get() == region.op->getResult(0))
-        resultIndex = use.getOperandNumber();
-    operands.push_back(hostBlock->getArgument(firstOutput + resultIndex));
-    SmallVector<Type> kernelTypes;
-    for (Value operand : operands)
-      kernelTypes.push_back(operand.getType());
-
-    Value packInput = region.pack.getInput();
-    Value output = region.output;
-    Value unpacked = region.unpack.getResult();
-    gpu::GPUFuncOp conv = buildConvKernel(
-        builder, loc, module, name, kernelTypes, coefficientArg, plan,
-        [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
-            Value t) -> Value {
-          ElementwiseEmitter emitter(b, l, args, batch, h, t, Value(), Value());
-          Value v = emitter.emit(packInput);
-          auto type = VectorType::get({kVectorWidth}, b.getF32Type());
-          if (v.getType() != type)
-            v = arith::ExtFOp::create(b, l, type, v);
-          return v;
-        },
-        [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
-            Value t, Value y) {
-          ElementwiseEmitter emitter(b, l, args, batch, h, t, unpacked, y);
-          Value out = emitter.emit(output);
-          auto store = vector::StoreOp::create(b, l, out, args.back(),
-                                               ValueRange{batch, h, t});
-          store.setAlignment(16);
-        });
-
-    // The launches.
-    OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPointToEnd(hostBlock);
-    auto index3 = [&](int64_t x, int64_t y) {
-      return gpu::KernelDim3{arith::ConstantIndexOp::create(builder, loc, x),
-                             arith::ConstantIndexOp::create(builder, loc, y),
-                             arith::ConstantIndexOp::create(builder, loc, 1)};
-    };
-    auto bytes = [&](int64_t n) -> Value {
-      return arith::ConstantIntOp::create(builder, loc, n, 32);
-    };
-    gpu::LaunchFuncOp::create(
-        builder, loc, spectrum, index3(plan.channels, 1),
-        index3(plan.threads, 1), bytes(plan.sequenceBytes()),
-        ValueRange{hostBlock->getArgument(chain.kernel.getArgNumber()),
-                   workspace});
-    gpu::LaunchFuncOp::create(
-        builder, loc, conv, index3(plan.channels, plan.gridY()),
-        index3(plan.threads, 1), bytes(plan.convSharedBytes()), operands);
+    for (auto [i, operand] : llvm::enumerate(region.op->getOperands()))
+      operands.push_back(i == coefficientArg ? spectrumBuffer
+                                             : hostArg(operand));
+    operands.push_back(outputOf(region.op));
+    gpu::GPUFuncOp conv =
+        buildConvKernel(builder, loc, module, name, typesOf(operands),
+                        coefficientArg, plan, loadInput, storeOutput);
+    launch(spectrum, {plan.channels, 1, 1}, plan.threads, plan.sequenceBytes(),
+           ValueRange{kernel, spectrumBuffer});
+    launch(conv, {plan.channels, plan.gridY(), 1}, plan.threads,
+           plan.convSharedBytes(), operands);
   }
   builder.setInsertionPointToEnd(hostBlock);
   func::ReturnOp::create(builder, loc);

@@ -44,32 +44,12 @@ std::string mlir::fftconv::checkConvKernelPlan(const ConvKernelPlan &plan,
              "after it must multiply to 1 or a multiple of 8";
   }
   if (plan.convSharedBytes() > sharedMemoryPerBlock)
-    return "one sequence needs " + std::to_string(plan.sequenceBytes()) +
+    return "a block of " + std::to_string(plan.batchTile) +
+           " sequences needs " + std::to_string(plan.convSharedBytes()) +
            " bytes of shared memory, more than the " +
            std::to_string(sharedMemoryPerBlock) +
-           " a block has: sizes past that need the three-pass form, which "
-           "the GPU lowering does not run yet";
+           " a block has (a smaller batch-tile fits)";
   return "";
-}
-
-static gpu::GPUFuncOp createKernel(OpBuilder &builder, Location loc,
-                                   gpu::GPUModuleOp module,
-                                   llvm::StringRef name, TypeRange argTypes,
-                                   int64_t threads) {
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToEnd(module.getBody());
-  auto func = gpu::GPUFuncOp::create(builder, loc, name,
-                                     builder.getFunctionType(argTypes, {}));
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                builder.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      builder.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
-  // At most 128 registers a thread: LLVM unrolls the loop over a tile's
-  // sequences and interleaves them, which without a cap took 248 registers
-  // (one block of 128 threads per SM at N = 1024).
-  func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
-                builder.getI32IntegerAttr(kMaxRegisters));
-  return func;
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
@@ -78,7 +58,7 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     const ConvKernelPlan &plan, LoadInputFn loadInput,
     StoreOutputFn storeOutput) {
   gpu::GPUFuncOp func =
-      createKernel(builder, loc, module, name, argTypes, plan.threads);
+      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(&func.getBody().front());
   ValueRange args = func.getArguments();
@@ -181,8 +161,8 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
   int64_t half = plan.half;
   auto kType = MemRefType::get({plan.channels, kernelLength}, f32);
   auto coefficientType = MemRefType::get({plan.channels, 2, 2 * half}, f32);
-  gpu::GPUFuncOp func = createKernel(builder, loc, module, name,
-                                     {kType, coefficientType}, plan.threads);
+  gpu::GPUFuncOp func = createKernelFunc(
+      builder, loc, module, name, {kType, coefficientType}, plan.threads);
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(&func.getBody().front());
   Value k = func.getArgument(0), coefficients = func.getArgument(1);

@@ -299,9 +299,14 @@ public:
     if ((!inverse && s + 1 == p) || (inverse && s == 0))
       return std::nullopt;
     StageShape level = stage(inverse ? s - 1 : s);
+    // The column within the transformed digits: the untransformed trailing
+    // digits are independent transforms and take no part in the twiddle.
+    int64_t untransformed = 1;
+    for (int64_t f : ArrayRef<int64_t>(layout.factors).drop_front(p))
+      untransformed *= f;
     Value digit = remc(divc(pos, level.stride), level.size);
-    Value column = remc(pos, level.stride);
-    int64_t period = level.size * level.stride;
+    Value column = divc(remc(pos, level.stride), untransformed);
+    int64_t period = level.size * level.stride / untransformed;
     Value e = remc(mul(digit, column), period);
     return root(e, period, inverse ? 1.0 : -1.0);
   }
@@ -653,6 +658,27 @@ public:
   Value tid, lane, warp, smem;
   Value seqBegin, seqEnd; // the sequences of the current unit's group
 };
+
+/// An empty kernel of `threads` threads a block, capped at kMaxRegisters.
+inline gpu::GPUFuncOp createKernelFunc(OpBuilder &builder, Location loc,
+                                       gpu::GPUModuleOp module,
+                                       llvm::StringRef name, TypeRange argTypes,
+                                       int64_t threads) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = gpu::GPUFuncOp::create(builder, loc, name,
+                                     builder.getFunctionType(argTypes, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                builder.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      builder.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+  // At most 128 registers a thread: LLVM unrolls the loop over a tile's
+  // sequences and interleaves them, which without a cap took 248 registers
+  // (one block of 128 threads per SM at N = 1024).
+  func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                builder.getI32IntegerAttr(kMaxRegisters));
+  return func;
+}
 
 } // namespace detail
 } // namespace fftconv

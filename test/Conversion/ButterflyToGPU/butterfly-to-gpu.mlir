@@ -1,5 +1,5 @@
-// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-to-gpu | FileCheck %s
-// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-to-gpu="chip=sm_80 threads=64 batch-tile=2" | FileCheck %s --check-prefix=OPTS
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu | FileCheck %s
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu="chip=sm_80 threads=64 batch-tile=2" | FileCheck %s --check-prefix=OPTS
 
 // A gated causal convolution with skip, f16, N = 256: M = 128 = 16 x 8, one
 // tensor-core stage and one FMA stage each way.
@@ -51,4 +51,52 @@ func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128x
   %y = fftconv.conv causal %u, %k pregate %g1 postgate %g2 skip %d
       : (tensor<2x4x128xf16>, tensor<4x128xf32>, tensor<2x4x128xf16>, tensor<2x4x128xf16>, tensor<4xf32>) -> tensor<2x4x128xf16>
   return %y : tensor<2x4x128xf16>
+}
+
+// -----
+
+// The three-pass form: N = 65536 past shared memory, as 16 rows of 4096.
+// Batch elements 2j and 2j+1 travel as one complex sequence (2 pairs for
+// B = 3); the outer kernels own 256 columns of the 16 rows, the inner one
+// row of 4096 for both pairs.
+
+// K = DFT_N(k): the outer pass over k, then the rows in place.
+// CHECK-LABEL: gpu.func @long_conv0_spectrum_outer
+// CHECK-SAME: (%{{.*}}: memref<2x32768xf32>, %{{.*}}: memref<2x131072xf32>) kernel
+// CHECK: nvgpu.mma.sync
+// CHECK: sin.approx.f32
+// CHECK-LABEL: gpu.func @long_conv0_spectrum_inner
+// CHECK-SAME: (%{{.*}}: memref<2x131072xf32>) kernel
+// The outer forward pass reads u and the pregate 8 at a time and writes the
+// workspace 4 complex values (32 bytes) at a time.
+// CHECK-LABEL: gpu.func @long_conv0_outer_forward
+// CHECK-SAME: (%{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<2x2x131072xf32>) kernel
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
+// CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<2x2x131072xf32>, vector<8xf32>
+// CHECK-LABEL: gpu.func @long_conv0_inner
+// CHECK-SAME: (%{{.*}}: memref<2x2x131072xf32>, %{{.*}}: memref<2x131072xf32>) kernel
+// CHECK: nvgpu.mma.sync
+// CHECK: gpu.barrier
+// The outer inverse pass: the workspace (twice: the gated input of the skip
+// term is evaluated again from u and the pregate), D, the postgate, u, the
+// pregate, y.
+// CHECK-LABEL: gpu.func @long_conv0_outer_inverse
+// CHECK-SAME: (%{{.*}}: memref<2x2x131072xf32>, %{{.*}}: memref<2x2x131072xf32>, %{{.*}}: memref<2xf32>, %{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<3x2x32768xf16>) kernel
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
+
+// CHECK-LABEL: func.func @long
+// CHECK-SAME: memref<2x131072xf32> {fftconv.role = "workspace"}
+// CHECK-SAME: memref<2x2x131072xf32> {fftconv.role = "workspace"}
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_outer blocks in (%{{.*}}, %{{.*}}, %{{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse
+func.func @long(%u: tensor<3x2x32768xf16> {fftconv.name = "u"}, %k: tensor<2x32768xf32>,
+                %g1: tensor<3x2x32768xf16>, %g2: tensor<3x2x32768xf16>,
+                %d: tensor<2xf32>) -> tensor<3x2x32768xf16> {
+  %y = fftconv.conv causal %u, %k pregate %g1 postgate %g2 skip %d
+      : (tensor<3x2x32768xf16>, tensor<2x32768xf32>, tensor<3x2x32768xf16>, tensor<3x2x32768xf16>, tensor<2xf32>) -> tensor<3x2x32768xf16>
+  return %y : tensor<3x2x32768xf16>
 }

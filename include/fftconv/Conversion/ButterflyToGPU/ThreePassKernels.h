@@ -1,0 +1,100 @@
+//===- ThreePassKernels.h - FFT convolutions past shared memory -*- C++ -*-===//
+//
+// The three-pass form of a convolution whose transform does not fit in one
+// thread block's shared memory (FFT sizes past 32K on sm_90, 16K on sm_80).
+//
+// Two batch elements travel as the real and imaginary parts of one complex
+// sequence of the full FFT length N: k is real, so the convolution of
+// u1 + i u2 with k is y1 + i y2, and the spectral product is pointwise (no
+// pairing of a frequency with its mirror, which would pair rows of
+// different blocks). N = N1 * N2 is viewed as N1 rows of N2 columns,
+// position n1 * N2 + n2:
+//
+//  - outer forward: a block owns a tile of C columns of one (pair, channel);
+//    it runs the DFT of size N1 down the columns (Monarch stages over the
+//    outer factors), multiplies by the twiddle W_N^(n2 k1) and writes row k1
+//    to the workspace (complex f32, natural order);
+//  - inner: a block owns row k1 of one channel for a tile of pairs; it runs
+//    the DFT of size N2 along the row, multiplies by K = DFT_N(k) (stored in
+//    the same Monarch order), runs the inverse DFT and writes the row back;
+//  - outer inverse: per column tile, the conjugate twiddle and the inverse
+//    DFT of size N1; real parts go to y of the first batch element of the
+//    pair, imaginary parts to the second, through the region's epilogue.
+//
+// K itself is computed on the GPU by the same outer-forward kernel (k as the
+// only "pair") and the inner kernel in spectrum mode.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FFTCONV_CONVERSION_BUTTERFLYTOGPU_THREEPASSKERNELS_H
+#define FFTCONV_CONVERSION_BUTTERFLYTOGPU_THREEPASSKERNELS_H
+
+#include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
+
+namespace mlir {
+namespace fftconv {
+
+/// The shape of a three-pass convolution and how its kernels split it.
+struct ThreePassPlan {
+  int64_t batch = 0;
+  int64_t channels = 0;
+  int64_t inputLength = 0;                 // real samples read (zero past them)
+  int64_t outputLength = 0;                // real outputs kept
+  int64_t length = 0;                      // N, the complex transform length
+  llvm::SmallVector<int64_t> outerFactors; // of N1, most significant first
+  llvm::SmallVector<int64_t> innerFactors; // of N2
+  int64_t columns = 16;                    // C, columns an outer block owns
+  int64_t threads = 256;
+  int64_t pairTile = 1; // pairs an inner block owns
+
+  int64_t outer() const;
+  int64_t inner() const;
+  int64_t pairs() const { return (batch + 1) / 2; }
+  int64_t outerSharedBytes() const { return outer() * columns * 8; }
+  int64_t innerSharedBytes() const { return pairTile * inner() * 8; }
+  int64_t innerGridZ() const { return (pairs() + pairTile - 1) / pairTile; }
+};
+
+/// Splits `plan.length` into rows and columns and fills the factors, the
+/// column tile and the pair tile (`threads` and a positive `pairTile` are
+/// kept). Returns why the plan cannot become kernels, or the empty string.
+std::string planThreePass(ThreePassPlan &plan, int64_t sharedMemoryPerBlock);
+
+/// The outer forward kernel. `argTypes` are its memref arguments;
+/// `workspaceArg` indexes the workspace it writes (memref<P x H x 2N x f32>
+/// for P pairs, or memref<H x 2N x f32> when `plan.batch` is 1 and it
+/// prepares K); `loadInput` gives the real samples of one batch element.
+gpu::GPUFuncOp buildOuterForwardKernel(OpBuilder &builder, Location loc,
+                                       gpu::GPUModuleOp module,
+                                       llvm::StringRef name, TypeRange argTypes,
+                                       unsigned workspaceArg,
+                                       const ThreePassPlan &plan,
+                                       LoadInputFn loadInput);
+
+/// The inner kernel over (workspace, spectrum): the row transforms, the
+/// product with K and the inverse row transforms, in place.
+gpu::GPUFuncOp buildInnerKernel(OpBuilder &builder, Location loc,
+                                gpu::GPUModuleOp module, llvm::StringRef name,
+                                const ThreePassPlan &plan);
+
+/// The inner kernel of the spectrum, over memref<H x 2N x f32>: the row
+/// transforms of what the outer forward kernel left from k, scaled to
+/// K = DFT_N(k) and stored in the inner kernel's Monarch order.
+gpu::GPUFuncOp buildInnerSpectrumKernel(OpBuilder &builder, Location loc,
+                                        gpu::GPUModuleOp module,
+                                        llvm::StringRef name,
+                                        const ThreePassPlan &plan);
+
+/// The outer inverse kernel: reads the workspace at `workspaceArg`, writes
+/// the outputs through `storeOutput`.
+gpu::GPUFuncOp buildOuterInverseKernel(OpBuilder &builder, Location loc,
+                                       gpu::GPUModuleOp module,
+                                       llvm::StringRef name, TypeRange argTypes,
+                                       unsigned workspaceArg,
+                                       const ThreePassPlan &plan,
+                                       StoreOutputFn storeOutput);
+
+} // namespace fftconv
+} // namespace mlir
+
+#endif // FFTCONV_CONVERSION_BUTTERFLYTOGPU_THREEPASSKERNELS_H

@@ -1,0 +1,460 @@
+//===- ThreePassKernels.cpp - FFT convolutions past shared memory -*- C++ -*-=//
+//
+// The kernels of the three-pass form (ThreePassKernels.h). The workspace
+// between the passes holds complex f32 values, interleaved, in natural row
+// order: entry (pair, h, k1, n2) at ((pair * H + h) * N + k1 * N2 + n2) * 2.
+// The blocks' base offsets are 64-bit (a workspace passes 2^31 elements at
+// B = 64, N = 64K); offsets within a row are 32-bit like all other index
+// work of the kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Conversion/ButterflyToGPU/ThreePassKernels.h"
+
+#include "KernelEmitter.h"
+
+using namespace mlir;
+using namespace mlir::fftconv;
+using namespace mlir::fftconv::detail;
+
+/// The rows (N2) a three-pass transform of N points is split into at least:
+/// the inner kernel then runs the 4K transform of the single-kernel form.
+static constexpr int64_t kMinInnerLength = 4096;
+/// The most rows one outer block transforms (its shared memory is
+/// rows x columns x 8 bytes).
+static constexpr int64_t kMaxOuterLength = 512;
+/// Values an outer block holds: enough columns for long contiguous rows.
+static constexpr int64_t kOuterTileValues = 4096;
+
+static int64_t product(ArrayRef<int64_t> factors) {
+  return std::accumulate(factors.begin(), factors.end(), int64_t(1),
+                         std::multiplies<int64_t>());
+}
+
+int64_t ThreePassPlan::outer() const { return product(outerFactors); }
+int64_t ThreePassPlan::inner() const { return product(innerFactors); }
+
+/// Factors of a power of two for the GPU stages: as few as keep each at 32
+/// or below, as even as possible, larger first (4096 = 16 x 16 x 16,
+/// 8192 = 32 x 16 x 16, 512 = 32 x 16).
+static SmallVector<int64_t> stageFactors(int64_t n) {
+  int64_t bits = llvm::Log2_64(n);
+  int64_t count = std::max<int64_t>(1, (bits + 4) / 5);
+  SmallVector<int64_t> factors;
+  for (int64_t i = 0; i < count; ++i)
+    factors.push_back(int64_t(1) << (bits / count + (i < bits % count)));
+  return factors;
+}
+
+std::string mlir::fftconv::planThreePass(ThreePassPlan &plan,
+                                         int64_t sharedMemoryPerBlock) {
+  int64_t n = plan.length;
+  if (!llvm::isPowerOf2_64(n) || n < 2 * kMinInnerLength)
+    return "the three-pass GPU kernels need a transform of at least " +
+           std::to_string(2 * kMinInnerLength) + " points, a power of two";
+  if (plan.inputLength % 8 || plan.outputLength % 8)
+    return "the GPU kernels read and write 8 elements at a time: the "
+           "sequence length must be a multiple of 8";
+  if (plan.threads % kThreadsPerWarp)
+    return "the block size must be a multiple of 32";
+  int64_t inner = std::max(kMinInnerLength, n / kMaxOuterLength);
+  int64_t outer = n / inner;
+  plan.innerFactors = stageFactors(inner);
+  plan.outerFactors = stageFactors(outer);
+  plan.columns =
+      std::min(std::clamp<int64_t>(kOuterTileValues / outer, 16, 256), inner);
+  if (plan.pairTile <= 0)
+    plan.pairTile = std::clamp<int64_t>(65536 / (inner * 8), 1, 8);
+  plan.pairTile = std::min(plan.pairTile, plan.pairs());
+  int64_t needed = std::max(plan.outerSharedBytes(), plan.innerSharedBytes());
+  if (needed > sharedMemoryPerBlock)
+    return "the three-pass kernels need " + std::to_string(needed) +
+           " bytes of shared memory a block, more than the " +
+           std::to_string(sharedMemoryPerBlock) + " the chip has";
+  return "";
+}
+
+namespace {
+
+/// What the three kernels share: the sequences of the workspaces and
+/// the row and column arithmetic of the N1 x N2 view.
+class ThreePassEmitter : public KernelEmitter {
+public:
+  ThreePassEmitter(OpBuilder &builder, Location loc, SequenceLayout layout,
+                   int64_t tile, const ThreePassPlan &plan)
+      : KernelEmitter(builder, loc, std::move(layout), tile), plan(plan) {}
+
+  /// The sequence of (pair, h) in a workspace: memref<P x H x 2N x f32>,
+  /// or memref<H x 2N x f32> for the spectrum (where `pair` is 0).
+  struct Sequence {
+    Value memref;
+    SmallVector<Value, 2> lead;
+  };
+  Sequence sequenceOf(Value memref, Value pair, Value h) {
+    Sequence s{memref, {}};
+    if (cast<MemRefType>(memref.getType()).getRank() == 3)
+      s.lead.push_back(index(pair));
+    s.lead.push_back(index(h));
+    return s;
+  }
+  /// The indices of complex value `value` of a sequence.
+  SmallVector<Value> at(const Sequence &s, Value value) {
+    SmallVector<Value> indices(s.lead.begin(), s.lead.end());
+    indices.push_back(index(mulc(value, 2)));
+    return indices;
+  }
+
+  /// Loads `count` complex values, interleaved, as (re, im) vectors.
+  std::pair<Value, Value> loadComplex(const Sequence &s, Value value,
+                                      int64_t count) {
+    auto type = VectorType::get({2 * count}, f32);
+    auto load = vector::LoadOp::create(b, loc, type, s.memref, at(s, value));
+    load.setAlignment(16);
+    SmallVector<int64_t> even, odd;
+    for (int64_t i = 0; i < count; ++i) {
+      even.push_back(2 * i);
+      odd.push_back(2 * i + 1);
+    }
+    return {vector::ShuffleOp::create(b, loc, load, load, even),
+            vector::ShuffleOp::create(b, loc, load, load, odd)};
+  }
+  void storeComplex(const Sequence &s, Value value, Value re, Value im) {
+    int64_t count = cast<VectorType>(re.getType()).getNumElements();
+    SmallVector<int64_t> interleave;
+    for (int64_t i = 0; i < count; ++i) {
+      interleave.push_back(i);
+      interleave.push_back(count + i);
+    }
+    Value both = vector::ShuffleOp::create(b, loc, re, im, interleave);
+    vector::StoreOp::create(b, loc, both, s.memref, at(s, value))
+        .setAlignment(16);
+  }
+
+  /// Shared-memory vectors of `count` consecutive positions.
+  Value loadPlanes(Value seq, Plane high, Value offset, int64_t count) {
+    auto narrow = VectorType::get({count}, f16);
+    auto wide = VectorType::get({count}, f32);
+    auto hi = vector::LoadOp::create(b, loc, narrow, smem,
+                                     ValueRange{element(seq, high, offset)});
+    auto lo = vector::LoadOp::create(
+        b, loc, narrow, smem,
+        ValueRange{element(seq, Plane(high + 1), offset)});
+    hi.setAlignment(2 * count);
+    lo.setAlignment(2 * count);
+    return fadd(arith::ExtFOp::create(b, loc, wide, hi.getResult()),
+                arith::ExtFOp::create(b, loc, wide, lo.getResult()));
+  }
+  void storePlanes(Value seq, Plane high, Value offset, Value x) {
+    int64_t count = cast<VectorType>(x.getType()).getNumElements();
+    auto [hi, lo] = split(x);
+    vector::StoreOp::create(b, loc, hi, smem,
+                            ValueRange{element(seq, high, offset)})
+        .setAlignment(2 * count);
+    vector::StoreOp::create(b, loc, lo, smem,
+                            ValueRange{element(seq, Plane(high + 1), offset)})
+        .setAlignment(2 * count);
+  }
+
+  /// Multiplies the vectors (re, im) elementwise by exp(sign 2 pi i e / N)
+  /// for e = column(q) * row, q the lane of the vector.
+  std::pair<Value, Value> twiddleVector(Value re, Value im, Value firstColumn,
+                                        Value row, double sign) {
+    int64_t count = cast<VectorType>(re.getType()).getNumElements();
+    SmallVector<Value> outRe, outIm;
+    for (int64_t q = 0; q < count; ++q) {
+      Complex x{vector::ExtractOp::create(b, loc, re, ArrayRef<int64_t>{q}),
+                vector::ExtractOp::create(b, loc, im, ArrayRef<int64_t>{q})};
+      // column < N2 and row < N1, so the product stays below N.
+      Value e = mul(addc(firstColumn, q), row);
+      Complex y = cmul(x, root(e, plan.length, sign));
+      outRe.push_back(y.re);
+      outIm.push_back(y.im);
+    }
+    auto type = VectorType::get({count}, f32);
+    return {vector::FromElementsOp::create(b, loc, type, outRe),
+            vector::FromElementsOp::create(b, loc, type, outIm)};
+  }
+
+  const ThreePassPlan &plan;
+};
+
+/// The outer kernels' layout: N1 rows of C columns, the rows transformed.
+SequenceLayout outerLayout(const ThreePassPlan &plan) {
+  SmallVector<int64_t> factors(plan.outerFactors);
+  factors.push_back(plan.columns);
+  return {plan.outer() * plan.columns, factors, plan.outerFactors.size(),
+          plan.threads};
+}
+
+SequenceLayout innerLayout(const ThreePassPlan &plan) {
+  return {plan.inner(), plan.innerFactors, plan.innerFactors.size(),
+          plan.threads};
+}
+
+Value blockId(OpBuilder &b, Location loc, gpu::Dimension d) {
+  return arith::IndexCastUIOp::create(b, loc, b.getI32Type(),
+                                      gpu::BlockIdOp::create(b, loc, d));
+}
+
+} // namespace
+
+gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
+    const ThreePassPlan &plan, LoadInputFn loadInput) {
+  gpu::GPUFuncOp func =
+      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&func.getBody().front());
+  ValueRange args = func.getArguments();
+
+  ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
+  e.begin();
+  int64_t rows = plan.outer(), columns = plan.columns;
+  Value firstColumn = e.mulc(blockId(builder, loc, gpu::Dimension::x), columns);
+  Value h = blockId(builder, loc, gpu::Dimension::y);
+  Value pair = blockId(builder, loc, gpu::Dimension::z);
+  Value seq = e.c(0);
+  auto eight = VectorType::get({8}, builder.getF32Type());
+
+  // z[n] = v[2 pair][n] + i v[2 pair + 1][n], zero past the input or the
+  // batch; row n1 of the tile at shared position n1 * C + column.
+  int64_t chunks = columns / 8;
+  e.loop(e.tid, rows * chunks, plan.threads, [&](Value item) {
+    Value row = e.divc(item, chunks);
+    Value column = e.mulc(e.remc(item, chunks), 8);
+    Value t = e.add(e.mulc(row, plan.inner()), e.add(firstColumn, column));
+    auto sample = [&](Value batch) -> Value {
+      Value inside =
+          arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
+                                e.ult(t, e.c(plan.inputLength)));
+      auto ifOp = scf::IfOp::create(builder, loc, TypeRange{eight}, inside,
+                                    /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard g(builder);
+      builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      scf::YieldOp::create(builder, loc,
+                           loadInput(builder, loc, args, e.index(batch),
+                                     e.index(h), e.index(t)));
+      builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      scf::YieldOp::create(
+          builder, loc,
+          ValueRange{arith::ConstantOp::create(
+              builder, loc,
+              DenseElementsAttr::get(eight, builder.getF32FloatAttr(0.0)))});
+      return ifOp.getResult(0);
+    };
+    Value first = e.mulc(pair, 2);
+    Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
+    e.storePlanes(seq, ReHigh, offset, sample(first));
+    e.storePlanes(seq, ImHigh, offset, sample(e.addc(first, 1)));
+  });
+  e.barrier();
+  e.emitForward();
+
+  // Row k1 of the tile (at its Monarch position) times W_N^(n2 k1), to the
+  // workspace in natural row order, 4 values at a time.
+  auto sequence = e.sequenceOf(args[workspaceArg], pair, h);
+  int64_t quads = columns / 4;
+  e.loop(e.tid, rows * quads, plan.threads, [&](Value item) {
+    Value position = e.mulc(e.divc(item, quads), columns);
+    Value column = e.mulc(e.remc(item, quads), 4);
+    Value k1 = e.frequency(position);
+    Value offset = e.swizzle(e.add(position, column));
+    Value re = e.loadPlanes(seq, ReHigh, offset, 4);
+    Value im = e.loadPlanes(seq, ImHigh, offset, 4);
+    Value n2 = e.add(firstColumn, column);
+    std::tie(re, im) = e.twiddleVector(re, im, n2, k1, -1.0);
+    e.storeComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), re, im);
+  });
+  gpu::ReturnOp::create(builder, loc);
+  return func;
+}
+
+/// The inner kernels' common frame: loads the rows of the block's pairs (or
+/// of the spectrum) into shared memory, runs `body`, and writes them back
+/// when `writeBack`.
+static gpu::GPUFuncOp buildInnerFrame(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, const ThreePassPlan &plan,
+    int64_t tile,
+    llvm::function_ref<void(ThreePassEmitter &, ValueRange, Value h, Value k1)>
+        body,
+    bool writeBack) {
+  gpu::GPUFuncOp func =
+      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&func.getBody().front());
+  ValueRange args = func.getArguments();
+
+  ThreePassEmitter e(builder, loc, innerLayout(plan), tile, plan);
+  e.begin();
+  Value k1 = blockId(builder, loc, gpu::Dimension::x);
+  Value h = blockId(builder, loc, gpu::Dimension::y);
+  Value firstPair = e.mulc(blockId(builder, loc, gpu::Dimension::z), tile);
+  Value rowStart = e.mulc(k1, plan.inner());
+  int64_t pairs = writeBack ? plan.pairs() : 1;
+  int64_t quads = plan.inner() / 4;
+
+  // Rows of pairs past the batch are never read or written: their shared
+  // memory is left as it is (their results are never stored).
+  using Sequence = ThreePassEmitter::Sequence;
+  auto forEachQuad = [&](llvm::function_ref<void(Value seq, const Sequence &,
+                                                 Value value, Value position)>
+                             fn) {
+    e.loop(e.tid, tile * quads, plan.threads, [&](Value item) {
+      Value seq = e.divc(item, quads);
+      Value position = e.mulc(e.remc(item, quads), 4);
+      Value pair = e.add(firstPair, seq);
+      e.when(e.ult(pair, e.c(pairs)), [&] {
+        fn(seq, e.sequenceOf(args[0], pair, h), e.add(rowStart, position),
+           position);
+      });
+    });
+  };
+  forEachQuad(
+      [&](Value seq, const Sequence &sequence, Value value, Value position) {
+        auto [re, im] = e.loadComplex(sequence, value, 4);
+        Value at = e.swizzle(position);
+        e.storePlanes(seq, ReHigh, at, re);
+        e.storePlanes(seq, ImHigh, at, im);
+      });
+  e.barrier();
+  e.emitForward();
+  body(e, args, h, k1);
+  if (writeBack) {
+    e.emitInverse();
+    forEachQuad(
+        [&](Value seq, const Sequence &sequence, Value value, Value position) {
+          Value at = e.swizzle(position);
+          e.storeComplex(sequence, value, e.loadPlanes(seq, ReHigh, at, 4),
+                         e.loadPlanes(seq, ImHigh, at, 4));
+        });
+  }
+  gpu::ReturnOp::create(builder, loc);
+  return func;
+}
+
+static MemRefType workspaceType(OpBuilder &b, const ThreePassPlan &plan) {
+  return MemRefType::get({plan.pairs(), plan.channels, 2 * plan.length},
+                         b.getF32Type());
+}
+static MemRefType spectrumType(OpBuilder &b, const ThreePassPlan &plan) {
+  return MemRefType::get({plan.channels, 2 * plan.length}, b.getF32Type());
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
+                                               gpu::GPUModuleOp module,
+                                               llvm::StringRef name,
+                                               const ThreePassPlan &plan) {
+  return buildInnerFrame(
+      builder, loc, module, name,
+      {workspaceType(builder, plan), spectrumType(builder, plan)}, plan,
+      plan.pairTile,
+      [&](ThreePassEmitter &e, ValueRange args, Value h, Value k1) {
+        // y = x K at every position of the row, for every pair of the
+        // block, with the coefficient loaded once.
+        auto spectrum = e.sequenceOf(args[1], e.c(0), h);
+        Value rowStart = e.mulc(k1, plan.inner());
+        auto pairType = VectorType::get({2}, builder.getF32Type());
+        e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
+          auto load =
+              vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
+                                     e.at(spectrum, e.add(rowStart, p)));
+          load.setAlignment(8);
+          KernelEmitter::Complex k{
+              vector::ExtractOp::create(builder, loc, load,
+                                        ArrayRef<int64_t>{0}),
+              vector::ExtractOp::create(builder, loc, load,
+                                        ArrayRef<int64_t>{1})};
+          Value offset = e.swizzle(p);
+          e.forEachSequence([&](Value seq) {
+            e.store(seq, offset, e.cmul(e.load(seq, offset), k));
+          });
+        });
+        e.barrier();
+      },
+      /*writeBack=*/true);
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, const ThreePassPlan &plan) {
+  return buildInnerFrame(
+      builder, loc, module, name, {spectrumType(builder, plan)}, plan,
+      /*tile=*/1,
+      [&](ThreePassEmitter &e, ValueRange args, Value h, Value k1) {
+        // The stages left K / sqrt(N) (unitary): store K at the row's
+        // Monarch positions, which the inner kernel reads in place.
+        auto spectrum = e.sequenceOf(args[0], e.c(0), h);
+        Value rowStart = e.mulc(k1, plan.inner());
+        auto four = VectorType::get({4}, builder.getF32Type());
+        Value unscale = vector::BroadcastOp::create(
+            builder, loc, four, e.cf(std::sqrt(double(plan.length))));
+        e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
+          Value position = e.mulc(quad, 4);
+          Value at = e.swizzle(position);
+          Value re = e.fmul(e.loadPlanes(e.c(0), ReHigh, at, 4), unscale);
+          Value im = e.fmul(e.loadPlanes(e.c(0), ImHigh, at, 4), unscale);
+          e.storeComplex(spectrum, e.add(rowStart, position), re, im);
+        });
+      },
+      /*writeBack=*/false);
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
+    const ThreePassPlan &plan, StoreOutputFn storeOutput) {
+  gpu::GPUFuncOp func =
+      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&func.getBody().front());
+  ValueRange args = func.getArguments();
+
+  ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
+  e.begin();
+  int64_t rows = plan.outer(), columns = plan.columns;
+  Value firstColumn = e.mulc(blockId(builder, loc, gpu::Dimension::x), columns);
+  Value h = blockId(builder, loc, gpu::Dimension::y);
+  Value pair = blockId(builder, loc, gpu::Dimension::z);
+  Value seq = e.c(0);
+
+  // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.
+  auto sequence = e.sequenceOf(args[workspaceArg], pair, h);
+  int64_t quads = columns / 4;
+  e.loop(e.tid, rows * quads, plan.threads, [&](Value item) {
+    Value k1 = e.divc(item, quads);
+    Value column = e.mulc(e.remc(item, quads), 4);
+    Value n2 = e.add(firstColumn, column);
+    auto [re, im] =
+        e.loadComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), 4);
+    std::tie(re, im) = e.twiddleVector(re, im, n2, k1, 1.0);
+    Value offset = e.swizzle(e.add(e.positionOf(k1), column));
+    e.storePlanes(seq, ReHigh, offset, re);
+    e.storePlanes(seq, ImHigh, offset, im);
+  });
+  e.barrier();
+  e.emitInverse();
+
+  // Real parts to the pair's first batch element, imaginary parts to its
+  // second, the L outputs kept only.
+  int64_t chunks = columns / 8;
+  e.loop(e.tid, rows * chunks, plan.threads, [&](Value item) {
+    Value row = e.divc(item, chunks);
+    Value column = e.mulc(e.remc(item, chunks), 8);
+    Value t = e.add(e.mulc(row, plan.inner()), e.add(firstColumn, column));
+    e.when(e.ult(t, e.c(plan.outputLength)), [&] {
+      Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
+      Value first = e.mulc(pair, 2);
+      storeOutput(builder, loc, args, e.index(first), e.index(h), e.index(t),
+                  e.loadPlanes(seq, ReHigh, offset, 8));
+      Value second = e.addc(first, 1);
+      e.when(e.ult(second, e.c(plan.batch)), [&] {
+        storeOutput(builder, loc, args, e.index(second), e.index(h), e.index(t),
+                    e.loadPlanes(seq, ImHigh, offset, 8));
+      });
+    });
+  });
+  gpu::ReturnOp::create(builder, loc);
+  return func;
+}
