@@ -77,11 +77,20 @@ def configurations():
                             bench=True))
             out.append(dict(N=n, B=b, H=h, L=n, K=n, dtype=t, mode="circular",
                             gated=True, skip=False, bench=True))
+    # 16K both ways: the three-pass form (default) and the single kernel.
+    for t in TYPES:
+        for gated in (False, True):
+            l = 16384 if gated else 8192
+            out.append(dict(N=16384, B=32, H=768, L=l, K=l, dtype=t,
+                            mode="circular" if gated else "causal",
+                            gated=gated, skip=False, bench=True,
+                            single_kernel_max=16384))
     for cfg in out:
         cfg["name"] = (f"{'bench' if cfg['bench'] else 'check'}-n{cfg['N']}-"
                        f"{cfg['dtype']}-{cfg['mode']}"
                        f"{'-gated' if cfg['gated'] else ''}"
-                       f"{'-skip' if cfg['skip'] else ''}")
+                       f"{'-skip' if cfg['skip'] else ''}"
+                       f"{'-single' if 'single_kernel_max' in cfg else ''}")
     return out
 
 
@@ -92,7 +101,10 @@ def build(cfg, out, chip, tool):
     with open(source, "w") as f:
         f.write(program(cfg))
     stem = os.path.join(folder, "kernel")
-    proc = subprocess.run([tool, source, "-o", stem, f"--chip={chip}"],
+    flags = [f"--chip={chip}"]
+    if "single_kernel_max" in cfg:
+        flags.append(f"--single-kernel-max={cfg['single_kernel_max']}")
+    proc = subprocess.run([tool, source, "-o", stem] + flags,
                           capture_output=True, text=True)
     if proc.returncode != 0:
         return f"{cfg['name']}: {proc.stderr.strip()}"

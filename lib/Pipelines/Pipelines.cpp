@@ -80,18 +80,25 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
       *this, "batch-tile",
       llvm::cl::desc("sequences per block (0: chosen from shared memory)"),
       llvm::cl::init(0)};
+  Option<int64_t> singleKernelMax{
+      *this, "single-kernel-max",
+      llvm::cl::desc("the largest FFT size run as one kernel (0: whatever "
+                     "fits on chip)"),
+      llvm::cl::init(8192)};
 };
 } // namespace mlir::fftconv
 
 void mlir::fftconv::buildPTXPipeline(OpPassManager &pm, llvm::StringRef order,
                                      llvm::StringRef chip, int64_t threads,
-                                     int64_t batchTile) {
+                                     int64_t batchTile,
+                                     int64_t singleKernelMax) {
   buildButterflyPipeline(pm, order, chip, /*sharedMemoryPerBlock=*/0);
   // The host function keeps its gpu.launch_func ops (the manifest is read
   // off them); only the kernels go down to NVVM and PTX.
   std::string text =
       ("butterfly-to-gpu{chip=" + chip + " threads=" + llvm::Twine(threads) +
        " batch-tile=" + llvm::Twine(batchTile) +
+       " single-kernel-max=" + llvm::Twine(singleKernelMax) +
        "},gpu.module(convert-nvgpu-to-nvvm,convert-vector-to-scf,"
        "convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
        "canonicalize,cse,reconcile-unrealized-casts),"
@@ -128,7 +135,7 @@ void mlir::fftconv::registerPipelines() {
       "function of gpu.launch_func ops (the launch manifest's source)",
       [](OpPassManager &pm, const PTXPipelineOptions &options) {
         buildPTXPipeline(pm, options.order, options.chip, options.threads,
-                         options.batchTile);
+                         options.batchTile, options.singleKernelMax);
       });
   PassPipelineRegistration<>(
       "fftconv-to-cpu",

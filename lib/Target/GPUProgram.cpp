@@ -150,12 +150,11 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
   return program;
 }
 
-FailureOr<GPUProgram>
-mlir::fftconv::compileToGPUProgram(ModuleOp module, StringRef chip,
-                                   StringRef order, StringRef ptxFileName,
-                                   int64_t threads, int64_t batchTile) {
+FailureOr<GPUProgram> mlir::fftconv::compileToGPUProgram(
+    ModuleOp module, StringRef chip, StringRef order, StringRef ptxFileName,
+    int64_t threads, int64_t batchTile, int64_t singleKernelMax) {
   PassManager pm(module.getContext());
-  buildPTXPipeline(pm, order, chip, threads, batchTile);
+  buildPTXPipeline(pm, order, chip, threads, batchTile, singleKernelMax);
   if (failed(pm.run(module)))
     return failure();
   return extractGPUProgram(module, chip, ptxFileName);

@@ -44,6 +44,11 @@ static llvm::cl::opt<int64_t>
     batchTile("batch-tile",
               llvm::cl::desc("sequences per block (0: automatic)"),
               llvm::cl::init(0));
+static llvm::cl::opt<int64_t> singleKernelMax(
+    "single-kernel-max",
+    llvm::cl::desc("the largest FFT size run as one kernel; larger ones take "
+                   "the three-pass form (0: whatever fits on chip)"),
+    llvm::cl::init(8192));
 
 static bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
   std::string error;
@@ -84,7 +89,7 @@ int main(int argc, char **argv) {
     return 1;
   std::string ptxName = llvm::sys::path::filename(outputStem).str() + ".ptx";
   FailureOr<fftconv::GPUProgram> program = fftconv::compileToGPUProgram(
-      *module, chip, order, ptxName, threads, batchTile);
+      *module, chip, order, ptxName, threads, batchTile, singleKernelMax);
   if (failed(program))
     return 1;
   if (!writeFile(outputStem + ".ptx", program->ptx) ||

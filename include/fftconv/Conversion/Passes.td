@@ -60,9 +60,13 @@ def ButterflyToGPU : Pass<"butterfly-to-gpu", "::mlir::ModuleOp"> {
 
     The host function's arguments become memrefs of the same shapes, each
     result a trailing output memref, each spectrum a trailing workspace
-    memref (`fftconv.role` argument attributes say which). Regions the
-    kernels do not cover (the three-pass form, factors above 32, lengths
-    that are not multiples of 8) are refused with a diagnostic.
+    memref (`fftconv.role` argument attributes say which). Transforms past
+    `single-kernel-max` (and the three-pass regions of transforms past
+    shared memory) become three kernels around an f32 workspace: an outer
+    forward pass, the inner row transforms with the spectral product, and an
+    outer inverse pass. Regions the kernels do not cover (factors above 32,
+    lengths that are not multiples of 8, tiles past shared memory) are
+    refused with a diagnostic.
 
     Example: `fftconv-opt -fftconv-to-butterfly -butterfly-to-gpu="chip=sm_90"`.
   }];
@@ -72,7 +76,11 @@ def ButterflyToGPU : Pass<"butterfly-to-gpu", "::mlir::ModuleOp"> {
     Option<"threads", "threads", "int64_t", /*default=*/"0",
            "threads per block (0: chosen from the transform length)">,
     Option<"batchTile", "batch-tile", "int64_t", /*default=*/"0",
-           "sequences per block (0: chosen from the shared memory)">
+           "sequences per block (0: chosen from the shared memory)">,
+    Option<"singleKernelMax", "single-kernel-max", "int64_t",
+           /*default=*/"8192",
+           "the largest FFT size the single-kernel form runs; larger fused "
+           "regions take the three-pass form (0: whatever fits on chip)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",

@@ -33,7 +33,7 @@ void buildButterflyPipeline(OpPassManager &pm, llvm::StringRef order,
 /// of gpu.launch_func ops.
 void buildPTXPipeline(OpPassManager &pm, llvm::StringRef order,
                       llvm::StringRef chip, int64_t threads = 0,
-                      int64_t batchTile = 0);
+                      int64_t batchTile = 0, int64_t singleKernelMax = 8192);
 
 void registerPipelines();
 

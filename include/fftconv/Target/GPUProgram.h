@@ -30,11 +30,10 @@ FailureOr<GPUProgram> extractGPUProgram(ModuleOp module, StringRef chip,
 
 /// Runs fftconv-to-ptx on `module` and extracts the program. Diagnostics go
 /// to the context's handlers.
-FailureOr<GPUProgram> compileToGPUProgram(ModuleOp module, StringRef chip,
-                                          StringRef order,
-                                          StringRef ptxFileName,
-                                          int64_t threads = 0,
-                                          int64_t batchTile = 0);
+FailureOr<GPUProgram>
+compileToGPUProgram(ModuleOp module, StringRef chip, StringRef order,
+                    StringRef ptxFileName, int64_t threads = 0,
+                    int64_t batchTile = 0, int64_t singleKernelMax = 8192);
 
 /// What a context needs to serialize kernels to PTX: the LLVM IR
 /// translations and the NVVM target.

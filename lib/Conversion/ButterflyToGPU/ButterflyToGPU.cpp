@@ -74,7 +74,11 @@ struct ConvRegion {
   Value output;         // what the last region yields
   ArgumentMap epilogue; // where the output's evaluation finds its inputs
 
-  bool isThreePass() const { return bool(outerForward); }
+  /// Whether the kernels take the three-pass form: always for a chain, and
+  /// for a single region past `single-kernel-max`.
+  bool threePass = false;
+
+  bool isChain() const { return bool(outerForward); }
   FusedOp first() const { return outerForward ? outerForward : op; }
   FusedOp last() const { return outerInverse ? outerInverse : op; }
 };
@@ -278,6 +282,7 @@ FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
   region.op = conv;
   region.outerForward = outerForward;
   region.outerInverse = outerInverse;
+  region.threePass = true;
   auto pack = uniqueOp<PackRealOp>(outerForward, "pack_real");
   auto product = uniqueOp<HermitianMulOp>(conv, "spectral product");
   auto unpack = uniqueOp<UnpackRealOp>(outerInverse, "unpack_real");
@@ -482,7 +487,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
             operand == conv.getOperand(coefficientArg.getArgNumber()))
           continue;
         Operation *def = operand.getDefiningOp();
-        bool chained = region->isThreePass() &&
+        bool chained = region->isChain() &&
                        ((part == conv && def == region->outerForward) ||
                         (part == region->outerInverse &&
                          (def == conv || def == region->outerForward)));
@@ -538,7 +543,14 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     auto halfType = cast<RankedTensorType>(region.pack.getResult().getType());
     auto outputType =
         cast<RankedTensorType>(region.unpack.getResult().getType());
-    if (region.isThreePass()) {
+    // Past `single-kernel-max` the three-pass form: a block holding one
+    // sequence of 64 KiB or more runs few warps an SM, and the inner kernel's
+    // 4K rows measured faster on an H100 at N = 16K and 32K despite the
+    // workspace's round trips (bench/NOTES.md).
+    int64_t length = 2 * halfType.getDimSize(2);
+    if (options.singleKernelMax > 0 && length > options.singleKernelMax)
+      region.threePass = true;
+    if (region.threePass) {
       ThreePassPlan plan;
       plan.batch = inputType.getDimSize(0);
       plan.channels = inputType.getDimSize(1);
@@ -562,11 +574,14 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     plan.half = halfType.getDimSize(2);
     plan.factors.assign(region.forward.getFactors().begin(),
                         region.forward.getFactors().end());
+    // Measured on an H100 (bench/NOTES.md): 4 warps and about 32 KiB a
+    // block up to M = 2048; at N = 4096 that took 1.75 ms to 1.60 ms against
+    // 8 warps and 4 sequences.
     plan.threads =
-        options.threads > 0 ? options.threads : (plan.half <= 512 ? 128 : 256);
+        options.threads > 0 ? options.threads : (plan.half <= 2048 ? 128 : 256);
     int64_t tile = options.batchTile;
     if (tile <= 0)
-      tile = std::clamp<int64_t>(65536 / plan.sequenceBytes(), 1, 8);
+      tile = std::clamp<int64_t>(32768 / plan.sequenceBytes(), 2, 8);
     plan.batchTile = std::min(tile, plan.batch);
     std::string why =
         checkConvKernelPlan(plan, chipLimits->sharedMemoryPerBlock);
@@ -603,7 +618,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
   SmallVector<unsigned> spectrumArgs, passArgs;
   for (auto [index, region] : llvm::enumerate(regions)) {
     spectrumArgs.push_back(argTypes.size());
-    if (region.isThreePass()) {
+    if (region.threePass) {
       const ThreePassPlan &plan = threePassPlans[index];
       argTypes.push_back(
           MemRefType::get({plan.channels, 2 * plan.length}, f32));
@@ -690,7 +705,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       store.setAlignment(16);
     };
 
-    if (region.isThreePass()) {
+    if (region.threePass) {
       const ThreePassPlan &plan = threePassPlans[index];
       Value passBuffer = hostBlock->getArgument(passArgs[index]);
       // K from k: the outer forward pass over k (as the only "pair"), then
@@ -709,9 +724,17 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
           builder, loc, module, name + "_spectrum_inner", plan);
 
+      // The kernels' arguments: the region's inputs (a single region's
+      // coefficients are the spectrum buffer, which these kernels do not
+      // read), the workspace, and for the outer inverse pass the output.
+      Value coefficients = region.op.getOperand(
+          cast<BlockArgument>(region.product.getCoefficients()).getArgNumber());
+      auto inputOf = [&](Value operand) {
+        return operand == coefficients ? spectrumBuffer : hostArg(operand);
+      };
       SmallVector<Value> forwardOperands;
-      for (Value operand : region.outerForward->getOperands())
-        forwardOperands.push_back(hostArg(operand));
+      for (Value operand : region.first()->getOperands())
+        forwardOperands.push_back(inputOf(operand));
       forwardOperands.push_back(passBuffer);
       gpu::GPUFuncOp outerForward =
           buildOuterForwardKernel(builder, loc, module, name + "_outer_forward",
@@ -721,20 +744,27 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
           buildInnerKernel(builder, loc, module, name + "_inner", plan);
       SmallVector<Value> inverseOperands;
       unsigned passOperand = 0;
-      for (auto [i, operand] :
-           llvm::enumerate(region.outerInverse->getOperands())) {
-        if (operand.getDefiningOp() == region.op) {
-          passOperand = i;
-          inverseOperands.push_back(passBuffer);
-        } else if (operand.getDefiningOp() == region.outerForward) {
-          // Evaluated again from outer_forward's inputs: never read.
-          inverseOperands.push_back(passBuffer);
-        } else {
-          inverseOperands.push_back(hostArg(operand));
+      if (region.isChain()) {
+        for (auto [i, operand] :
+             llvm::enumerate(region.outerInverse->getOperands())) {
+          if (operand.getDefiningOp() == region.op) {
+            passOperand = i;
+            inverseOperands.push_back(passBuffer);
+          } else if (operand.getDefiningOp() == region.outerForward) {
+            // Evaluated again from outer_forward's inputs: never read.
+            inverseOperands.push_back(passBuffer);
+          } else {
+            inverseOperands.push_back(hostArg(operand));
+          }
         }
+        for (Value operand : region.outerForward->getOperands())
+          inverseOperands.push_back(hostArg(operand));
+      } else {
+        for (Value operand : region.op->getOperands())
+          inverseOperands.push_back(inputOf(operand));
+        passOperand = inverseOperands.size();
+        inverseOperands.push_back(passBuffer);
       }
-      for (Value operand : region.outerForward->getOperands())
-        inverseOperands.push_back(hostArg(operand));
       inverseOperands.push_back(outputOf(region.last()));
       gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
           builder, loc, module, name + "_outer_inverse",
@@ -806,7 +836,7 @@ struct ButterflyToGPUPass
     : fftconv::impl::ButterflyToGPUBase<ButterflyToGPUPass> {
   using Base::Base;
   void runOnOperation() override {
-    ButterflyToGPUOptions options{chip, threads, batchTile};
+    ButterflyToGPUOptions options{chip, threads, batchTile, singleKernelMax};
     SmallVector<func::FuncOp> funcs(getOperation().getOps<func::FuncOp>());
     IRRewriter rewriter(&getContext());
     for (func::FuncOp func : funcs)
