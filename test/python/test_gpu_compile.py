@@ -47,13 +47,28 @@ def test_compile_and_assemble(n_fft, dtype, target, tmp_path):
     manifest = program.manifest
     assert manifest["chip"] == target and manifest["entry"] == "hyena"
     names = [(a["name"], a["role"]) for a in manifest["arguments"]]
+    three_pass = n_fft > 8192  # past the default single-kernel-max
+    workspaces = [("workspace0", "workspace")] + ([("workspace1", "workspace")] if three_pass else [])
     assert names == [("u", "input"), ("k", "input"), ("x1", "input"), ("x2", "input"), ("d", "input"),
-                     ("result0", "output"), ("workspace0", "workspace")]
-    assert [a["shape"] for a in manifest["arguments"]][0] == [2, 4, n_fft // 2]
-    spectrum, conv = manifest["kernels"]
-    assert spectrum["name"] == "hyena_conv0_spectrum" and spectrum["arguments"] == [1, 6]
-    assert conv["name"] == "hyena_conv0" and conv["arguments"][-1] == 5
-    assert conv["grid"][0] == 4 and conv["shared_bytes"] > 0
+                     ("result0", "output")] + workspaces
+    shapes = [a["shape"] for a in manifest["arguments"]]
+    assert shapes[0] == [2, 4, n_fft // 2]
+    kernels = {k["name"]: k for k in manifest["kernels"]}
+    if three_pass:
+        # K from k, then the outer forward, inner and outer inverse passes
+        # over the workspace (one pair of batch rows, 2N floats a row).
+        assert list(kernels) == ["hyena_conv0_spectrum_outer", "hyena_conv0_spectrum_inner",
+                                 "hyena_conv0_outer_forward", "hyena_conv0_inner", "hyena_conv0_outer_inverse"]
+        assert shapes[6] == [4, 2 * n_fft] and shapes[7] == [1, 4, 2 * n_fft]
+        assert kernels["hyena_conv0_spectrum_outer"]["arguments"] == [1, 6]
+        assert kernels["hyena_conv0_inner"]["arguments"] == [7, 6]
+        assert kernels["hyena_conv0_outer_inverse"]["arguments"][-1] == 5
+        assert all(k["shared_bytes"] > 0 for k in kernels.values())
+    else:
+        spectrum, conv = manifest["kernels"]
+        assert spectrum["name"] == "hyena_conv0_spectrum" and spectrum["arguments"] == [1, 6]
+        assert conv["name"] == "hyena_conv0" and conv["arguments"][-1] == 5
+        assert conv["grid"][0] == 4 and conv["shared_bytes"] > 0
     assert f".target {target}" in program.ptx
     assert "mma.sync.aligned.m16n8k16" in program.ptx and "ldmatrix" in program.ptx
     assemble(program, tmp_path)
