@@ -65,11 +65,8 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
 
   KernelEmitter e(builder, loc, layoutOf(plan), plan.batchTile);
   e.begin();
-  Value h =
-      e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x));
-  Value firstBatch = e.mulc(
-      e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::y)),
-      plan.batchTile);
+  Value h = e.blockId(gpu::Dimension::x);
+  Value firstBatch = e.mulc(e.blockId(gpu::Dimension::y), plan.batchTile);
   auto planeChunk = VectorType::get({4}, builder.getF16Type());
   auto eight = VectorType::get({8}, builder.getF32Type());
 
@@ -84,21 +81,10 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     Value inside =
         arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
                               e.ult(t, e.c(plan.inputLength)));
-    auto ifOp = scf::IfOp::create(builder, loc, TypeRange{eight}, inside,
-                                  /*withElseRegion=*/true);
-    {
-      OpBuilder::InsertionGuard g(builder);
-      builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      Value v =
-          loadInput(builder, loc, args, e.index(batch), e.index(h), e.index(t));
-      scf::YieldOp::create(builder, loc, v);
-      builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
-      Value zero = arith::ConstantOp::create(
-          builder, loc,
-          DenseElementsAttr::get(eight, builder.getF32FloatAttr(0.0)));
-      scf::YieldOp::create(builder, loc, zero);
-    }
-    Value v = ifOp.getResult(0);
+    Value v = e.loadOrZero(inside, eight, [&] {
+      return loadInput(builder, loc, args, e.index(batch), e.index(h),
+                       e.index(t));
+    });
     Value re = vector::ShuffleOp::create(builder, loc, v, v,
                                          ArrayRef<int64_t>{0, 2, 4, 6});
     Value im = vector::ShuffleOp::create(builder, loc, v, v,
@@ -169,23 +155,15 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
 
   KernelEmitter e(builder, loc, layoutOf(plan), /*tile=*/1);
   e.begin();
-  Value h =
-      e.fromIndex(gpu::BlockIdOp::create(builder, loc, gpu::Dimension::x));
+  Value h = e.blockId(gpu::Dimension::x);
   Value seq = e.c(0);
 
   // z[j] = k[2j] + i k[2j+1], zero past the kernel's length.
   auto tap = [&](Value t) -> Value {
-    auto ifOp = scf::IfOp::create(builder, loc, TypeRange{f32},
-                                  e.ult(t, e.c(kernelLength)), true);
-    OpBuilder::InsertionGuard g(builder);
-    builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    scf::YieldOp::create(
-        builder, loc,
-        ValueRange{memref::LoadOp::create(builder, loc, k,
-                                          ValueRange{e.index(h), e.index(t)})});
-    builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
-    scf::YieldOp::create(builder, loc, ValueRange{e.cf(0.0)});
-    return ifOp.getResult(0);
+    return e.loadOrZero(e.ult(t, e.c(kernelLength)), f32, [&] {
+      return memref::LoadOp::create(builder, loc, k,
+                                    ValueRange{e.index(h), e.index(t)});
+    });
   };
   e.loop(e.tid, half, plan.threads, [&](Value j) {
     Value t = e.mulc(j, 2);

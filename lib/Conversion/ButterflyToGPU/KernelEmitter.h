@@ -277,6 +277,26 @@ public:
     body();
   }
   void barrier() { gpu::BarrierOp::create(b, loc); }
+  /// `load()` where `cond` holds, else zeros of `type` (a float or a vector
+  /// of floats): reads past an input's end become its zero padding.
+  Value loadOrZero(Value cond, Type type, llvm::function_ref<Value()> load) {
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{type}, cond,
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(b, loc, ValueRange{load()});
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    TypedAttr zero = b.getF32FloatAttr(0.0);
+    if (auto vector = dyn_cast<VectorType>(type))
+      zero = DenseElementsAttr::get(vector, zero);
+    scf::YieldOp::create(b, loc,
+                         ValueRange{arith::ConstantOp::create(b, loc, zero)});
+    return ifOp.getResult(0);
+  }
+  /// blockIdx along `d`, 32-bit.
+  Value blockId(gpu::Dimension d) {
+    return fromIndex(gpu::BlockIdOp::create(b, loc, d));
+  }
 
   //===--------------------------------------------------------------------===//
   // Stages

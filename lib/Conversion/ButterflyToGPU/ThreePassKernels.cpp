@@ -191,11 +191,6 @@ SequenceLayout innerLayout(const ThreePassPlan &plan) {
           plan.threads};
 }
 
-Value blockId(OpBuilder &b, Location loc, gpu::Dimension d) {
-  return arith::IndexCastUIOp::create(b, loc, b.getI32Type(),
-                                      gpu::BlockIdOp::create(b, loc, d));
-}
-
 } // namespace
 
 gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
@@ -211,9 +206,9 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
   e.begin();
   int64_t rows = plan.outer(), columns = plan.columns;
-  Value firstColumn = e.mulc(blockId(builder, loc, gpu::Dimension::x), columns);
-  Value h = blockId(builder, loc, gpu::Dimension::y);
-  Value pair = blockId(builder, loc, gpu::Dimension::z);
+  Value firstColumn = e.mulc(e.blockId(gpu::Dimension::x), columns);
+  Value h = e.blockId(gpu::Dimension::y);
+  Value pair = e.blockId(gpu::Dimension::z);
   Value seq = e.c(0);
   auto eight = VectorType::get({8}, builder.getF32Type());
 
@@ -228,20 +223,10 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
       Value inside =
           arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
                                 e.ult(t, e.c(plan.inputLength)));
-      auto ifOp = scf::IfOp::create(builder, loc, TypeRange{eight}, inside,
-                                    /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard g(builder);
-      builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      scf::YieldOp::create(builder, loc,
-                           loadInput(builder, loc, args, e.index(batch),
-                                     e.index(h), e.index(t)));
-      builder.setInsertionPointToStart(&ifOp.getElseRegion().front());
-      scf::YieldOp::create(
-          builder, loc,
-          ValueRange{arith::ConstantOp::create(
-              builder, loc,
-              DenseElementsAttr::get(eight, builder.getF32FloatAttr(0.0)))});
-      return ifOp.getResult(0);
+      return e.loadOrZero(inside, eight, [&] {
+        return loadInput(builder, loc, args, e.index(batch), e.index(h),
+                         e.index(t));
+      });
     };
     Value first = e.mulc(pair, 2);
     Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
@@ -288,9 +273,9 @@ static gpu::GPUFuncOp buildInnerFrame(
 
   ThreePassEmitter e(builder, loc, innerLayout(plan), tile, plan);
   e.begin();
-  Value k1 = blockId(builder, loc, gpu::Dimension::x);
-  Value h = blockId(builder, loc, gpu::Dimension::y);
-  Value firstPair = e.mulc(blockId(builder, loc, gpu::Dimension::z), tile);
+  Value k1 = e.blockId(gpu::Dimension::x);
+  Value h = e.blockId(gpu::Dimension::y);
+  Value firstPair = e.mulc(e.blockId(gpu::Dimension::z), tile);
   Value rowStart = e.mulc(k1, plan.inner());
   int64_t pairs = writeBack ? plan.pairs() : 1;
   int64_t quads = plan.inner() / 4;
@@ -414,9 +399,9 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
   ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
   e.begin();
   int64_t rows = plan.outer(), columns = plan.columns;
-  Value firstColumn = e.mulc(blockId(builder, loc, gpu::Dimension::x), columns);
-  Value h = blockId(builder, loc, gpu::Dimension::y);
-  Value pair = blockId(builder, loc, gpu::Dimension::z);
+  Value firstColumn = e.mulc(e.blockId(gpu::Dimension::x), columns);
+  Value h = e.blockId(gpu::Dimension::y);
+  Value pair = e.blockId(gpu::Dimension::z);
   Value seq = e.c(0);
 
   // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.
