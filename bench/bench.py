@@ -176,6 +176,7 @@ def bench_config(config, timer, bandwidth, l2_bytes, args):
         "N": config.N,
         "dtype": config.dtype,
         "mode": config.label,
+        "kernels": config.kernels,
         "B": config.B,
         "H": config.H,
         "L": config.L,
@@ -252,6 +253,7 @@ COLUMNS = [
     ("N", "N", "{}"),
     ("dtype", "dtype", "{}"),
     ("mode", "mode", "{}"),
+    ("kernels", "kernels", "{}"),
     ("BxH", None, None),
     ("ours ms", "ours_ms", "{:.3f}"),
     ("ours+spectrum ms", "ours_with_spectrum_ms", "{:.3f}"),
@@ -277,7 +279,7 @@ def markdown_table(rows):
             else:
                 cells.append("—")
         if "error" in row:
-            cells[4] = "failed: " + row["error"].splitlines()[-1].replace("|", "/")[:80]
+            cells[[c[0] for c in COLUMNS].index("ours ms")] = "failed: " + row["error"].splitlines()[-1].replace("|", "/")[:80]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -305,7 +307,7 @@ def write_plot(path, rows):
     rows = [r for r in rows if "ours_ms" in r]
     if not rows:
         return False
-    labels = [f"{r['N']} {r['dtype']}\n{r['mode']}\n{r['B']}x{r['H']}" for r in rows]
+    labels = [f"{r['N']} {r['dtype']}\n{r['mode']}\n{r['kernels']}\n{r['B']}x{r['H']}" for r in rows]
     series = [("ours", "ours_ms"), ("ours+spectrum", "ours_with_spectrum_ms"), ("PyTorch", "pytorch_ms"), ("floor", "floor_ms")]
     width = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(rows)), 4.5))
@@ -375,7 +377,8 @@ def main():
             )
         except Exception as error:  # report and go on with the next one
             traceback.print_exc()
-            row = {"config": config.name, "N": config.N, "dtype": config.dtype, "mode": config.label, "B": config.B,
+            row = {"config": config.name, "N": config.N, "dtype": config.dtype, "mode": config.label,
+                   "kernels": config.kernels, "B": config.B,
                    "H": config.H, "L": config.L, "K": config.K, "error": f"{type(error).__name__}: {error}"}
             torch.cuda.empty_cache()
         row["copy_TBps"] = bandwidth / 1e12
@@ -383,7 +386,7 @@ def main():
         row["device"] = props.name
         rows.append(row)
 
-    keys = ["config", "N", "dtype", "mode", "B", "H", "L", "K", "ours_ms", "ours_with_spectrum_ms", "pytorch_ms",
+    keys = ["config", "N", "dtype", "mode", "kernels", "B", "H", "L", "K", "ours_ms", "ours_with_spectrum_ms", "pytorch_ms",
             "floor_ms", "floor_bytes", "copy_TBps", "ours_over_floor", "pytorch_over_ours", "ours_peak_mib",
             "pytorch_peak_mib", "rel_err", "pytorch_rel_err", "all_finite", "input_sets", "iterations", "device", "error"]
     csv_path = os.path.join(args.out, f"bench-{stamp}.csv")

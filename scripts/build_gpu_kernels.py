@@ -77,6 +77,27 @@ def configurations():
                             bench=True))
             out.append(dict(N=n, B=b, H=h, L=n, K=n, dtype=t, mode="circular",
                             gated=True, skip=False, bench=True))
+    # The precision auto does not choose: split in the single-kernel form,
+    # half in the three-pass form.
+    for n in (1024, 4096, 16384, 65536):
+        for t in TYPES:
+            l = n // 2
+            b, h = check_batch(n)
+            precision = "split" if n <= 8192 else "half"
+            out.append(dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode="causal",
+                            gated=False, skip=False, bench=False,
+                            precision=precision))
+            out.append(dict(N=n, B=b, H=h, L=n, K=n // 2 - 8, dtype=t,
+                            mode="circular", gated=True, skip=True,
+                            bench=False, precision=precision))
+    for n in (1024, 4096):
+        for t in TYPES:
+            out.append(dict(N=n, B=64, H=768, L=n // 2, K=n // 2, dtype=t,
+                            mode="causal", gated=False, skip=False,
+                            bench=True, precision="split"))
+            out.append(dict(N=n, B=64, H=768, L=n, K=n, dtype=t,
+                            mode="circular", gated=True, skip=False,
+                            bench=True, precision="split"))
     # 16K both ways: the three-pass form (default) and the single kernel.
     for t in TYPES:
         for gated in (False, True):
@@ -90,7 +111,27 @@ def configurations():
                        f"{cfg['dtype']}-{cfg['mode']}"
                        f"{'-gated' if cfg['gated'] else ''}"
                        f"{'-skip' if cfg['skip'] else ''}"
-                       f"{'-single' if 'single_kernel_max' in cfg else ''}")
+                       f"{'-single' if 'single_kernel_max' in cfg else ''}"
+                       f"{'-' + cfg['precision'] if 'precision' in cfg else ''}")
+    return out
+
+
+def tuning_configurations():
+    """Block shapes (threads x batch tile) of the benchmark's 1024 and 4096
+    configurations, fp16, for `bench.py --all` over the --tune folder."""
+    out = []
+    for n in (1024, 4096):
+        for threads in (64, 128, 256):
+            for tile in (2, 4, 8, 16):
+                for gated in (False, True):
+                    l = n if gated else n // 2
+                    cfg = dict(N=n, B=64, H=768, L=l, K=l, dtype="f16",
+                               mode="circular" if gated else "causal",
+                               gated=gated, skip=False, bench=True,
+                               threads=threads, batch_tile=tile)
+                    cfg["name"] = (f"tune-n{n}-{'gated' if gated else 'causal'}"
+                                   f"-t{threads}-b{tile}")
+                    out.append(cfg)
     return out
 
 
@@ -104,6 +145,12 @@ def build(cfg, out, chip, tool):
     flags = [f"--chip={chip}"]
     if "single_kernel_max" in cfg:
         flags.append(f"--single-kernel-max={cfg['single_kernel_max']}")
+    if "precision" in cfg:
+        flags.append(f"--precision={cfg['precision']}")
+    if "threads" in cfg:
+        flags.append(f"--block-threads={cfg['threads']}")
+    if "batch_tile" in cfg:
+        flags.append(f"--batch-tile={cfg['batch_tile']}")
     proc = subprocess.run([tool, source, "-o", stem] + flags,
                           capture_output=True, text=True)
     if proc.returncode != 0:
@@ -141,15 +188,19 @@ def main():
     parser.add_argument("--out", default=os.path.join(REPO, "build", "gpu-kernels"))
     parser.add_argument("--chip", default="sm_90")
     parser.add_argument("--only", default="", help="substring of config names")
+    parser.add_argument("--tune", action="store_true",
+                        help="the block-shape variants instead of the "
+                        "test and benchmark configurations")
     args = parser.parse_args()
     tool = os.environ.get("FFTCONV_COMPILE",
                           os.path.join(REPO, "build", "bin", "fftconv-compile"))
-    cfgs = [c for c in configurations() if args.only in c["name"]]
+    every = tuning_configurations() if args.tune else configurations()
+    cfgs = [c for c in every if args.only in c["name"]]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         errors = [e for e in pool.map(lambda c: build(c, args.out, args.chip, tool), cfgs) if e]
     for e in errors:
         print(e, file=sys.stderr)
-    if not args.only:
+    if not args.only and not args.tune:
         build_module_cache(args.out, args.chip)
     print(f"{len(cfgs) - len(errors)} of {len(cfgs)} configurations compiled into {args.out}")
     return 1 if errors else 0

@@ -32,9 +32,11 @@ MlirLogicalResult fftconvCompileToPTX(MlirModule module, MlirStringRef chip,
                                       MlirStringCallback ptxCallback,
                                       MlirStringCallback manifestCallback,
                                       void *userData) {
+  mlir::fftconv::ButterflyToGPUOptions options;
+  options.chip = unwrap(chip).str();
   mlir::FailureOr<mlir::fftconv::GPUProgram> program =
-      mlir::fftconv::compileToGPUProgram(unwrap(module), unwrap(chip),
-                                         unwrap(order), "kernel.ptx");
+      mlir::fftconv::compileToGPUProgram(unwrap(module), unwrap(order),
+                                         "kernel.ptx", options);
   if (mlir::failed(program))
     return mlirLogicalResultFailure();
   ptxCallback(mlirStringRefCreate(program->ptx.data(), program->ptx.size()),

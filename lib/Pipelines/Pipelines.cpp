@@ -85,20 +85,23 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
       llvm::cl::desc("the largest FFT size run as one kernel (0: whatever "
                      "fits on chip)"),
       llvm::cl::init(8192)};
+  Option<std::string> precision{
+      *this, "precision",
+      llvm::cl::desc("auto, split or half (butterfly-to-gpu's precision)"),
+      llvm::cl::init("auto")};
 };
 } // namespace mlir::fftconv
 
 void mlir::fftconv::buildPTXPipeline(OpPassManager &pm, llvm::StringRef order,
-                                     llvm::StringRef chip, int64_t threads,
-                                     int64_t batchTile,
-                                     int64_t singleKernelMax) {
-  buildButterflyPipeline(pm, order, chip, /*sharedMemoryPerBlock=*/0);
+                                     const ButterflyToGPUOptions &gpu) {
+  buildButterflyPipeline(pm, order, gpu.chip, /*sharedMemoryPerBlock=*/0);
   // The host function keeps its gpu.launch_func ops (the manifest is read
   // off them); only the kernels go down to NVVM and PTX.
   std::string text =
-      ("butterfly-to-gpu{chip=" + chip + " threads=" + llvm::Twine(threads) +
-       " batch-tile=" + llvm::Twine(batchTile) +
-       " single-kernel-max=" + llvm::Twine(singleKernelMax) +
+      ("butterfly-to-gpu{chip=" + gpu.chip + " threads=" +
+       llvm::Twine(gpu.threads) + " batch-tile=" + llvm::Twine(gpu.batchTile) +
+       " single-kernel-max=" + llvm::Twine(gpu.singleKernelMax) +
+       " precision=" + gpu.precision +
        "},gpu.module(convert-nvgpu-to-nvvm,convert-vector-to-scf,"
        "convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
        "canonicalize,cse,reconcile-unrealized-casts),"
@@ -134,8 +137,13 @@ void mlir::fftconv::registerPipelines() {
       "butterfly-to-gpu, NVVM, and PTX in a gpu.binary beside a host "
       "function of gpu.launch_func ops (the launch manifest's source)",
       [](OpPassManager &pm, const PTXPipelineOptions &options) {
-        buildPTXPipeline(pm, options.order, options.chip, options.threads,
-                         options.batchTile, options.singleKernelMax);
+        ButterflyToGPUOptions gpu;
+        gpu.chip = options.chip;
+        gpu.threads = options.threads;
+        gpu.batchTile = options.batchTile;
+        gpu.singleKernelMax = options.singleKernelMax;
+        gpu.precision = options.precision;
+        buildPTXPipeline(pm, options.order, gpu);
       });
   PassPipelineRegistration<>(
       "fftconv-to-cpu",

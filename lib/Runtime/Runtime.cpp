@@ -304,6 +304,24 @@ int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
     }
     addresses_[i] = given;
   }
+  // The kernels take their buffers as noalias: an output may share memory
+  // with no input and no other output.
+  for (size_t i = 0; i < numArguments; ++i) {
+    const Argument &output = manifest_.arguments[i];
+    if (output.role != Role::Output)
+      continue;
+    for (size_t j = 0; j < numArguments; ++j) {
+      const Argument &other = manifest_.arguments[j];
+      if (j == i || other.role == Role::Workspace)
+        continue;
+      if (addresses_[i] < addresses_[j] + other.numBytes() &&
+          addresses_[j] < addresses_[i] + output.numBytes()) {
+        error = "output \"" + output.name + "\" shares memory with " +
+                roleName(other.role) + " \"" + other.name + "\"";
+        return -1;
+      }
+    }
+  }
   for (size_t j = 0; j < numKernels; ++j) {
     if (kernels[j] < 0 ||
         static_cast<size_t>(kernels[j]) >= manifest_.kernels.size()) {

@@ -150,14 +150,15 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
   return program;
 }
 
-FailureOr<GPUProgram> mlir::fftconv::compileToGPUProgram(
-    ModuleOp module, StringRef chip, StringRef order, StringRef ptxFileName,
-    int64_t threads, int64_t batchTile, int64_t singleKernelMax) {
+FailureOr<GPUProgram>
+mlir::fftconv::compileToGPUProgram(ModuleOp module, StringRef order,
+                                   StringRef ptxFileName,
+                                   const ButterflyToGPUOptions &options) {
   PassManager pm(module.getContext());
-  buildPTXPipeline(pm, order, chip, threads, batchTile, singleKernelMax);
+  buildPTXPipeline(pm, order, options);
   if (failed(pm.run(module)))
     return failure();
-  return extractGPUProgram(module, chip, ptxFileName);
+  return extractGPUProgram(module, options.chip, ptxFileName);
 }
 
 void mlir::fftconv::registerGPUCompilation(DialectRegistry &registry) {

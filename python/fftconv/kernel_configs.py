@@ -86,6 +86,16 @@ class Config:
         return ", ".join(parts)
 
     @property
+    def kernels(self):
+        """'single, half', 'three-pass, split', ...: the form the compiler
+        took (past single_kernel_max, 8192 by default, the three-pass form)
+        and the tensor-core precision (auto: half for the single kernel,
+        split for the three-pass form)."""
+        three_pass = self.N > self.raw.get("single_kernel_max", 8192)
+        precision = self.raw.get("precision", "split" if three_pass else "half")
+        return f"{'three-pass' if three_pass else 'single'}, {precision}"
+
+    @property
     def tolerance(self):
         return TOLERANCE[self.dtype]
 

@@ -55,5 +55,10 @@ def test_c_api_matches_python_runtime(config, device):
         assert lib.fftconvRuntimeLaunch(program, buffers, len(tensors), stream) == 0, lib.fftconvRuntimeLastError()
         torch.cuda.synchronize()
         assert torch.equal(out, expected)
+        # The output in place of the first input: refused, nothing launched.
+        tensors[-1] = tensors[0]
+        buffers = (ctypes.c_uint64 * len(tensors))(*[t.data_ptr() for t in tensors])
+        assert lib.fftconvRuntimeLaunch(program, buffers, len(tensors), stream) != 0
+        assert b"shares memory" in lib.fftconvRuntimeLastError()
     finally:
         lib.fftconvRuntimeDestroy(program)

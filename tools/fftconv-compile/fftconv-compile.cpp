@@ -49,6 +49,11 @@ static llvm::cl::opt<int64_t> singleKernelMax(
     llvm::cl::desc("the largest FFT size run as one kernel; larger ones take "
                    "the three-pass form (0: whatever fits on chip)"),
     llvm::cl::init(8192));
+static llvm::cl::opt<std::string> precision(
+    "precision",
+    llvm::cl::desc("tensor-core precision: auto, split (about f32) or half "
+                   "(f16 between stages, a third of the work)"),
+    llvm::cl::init("auto"));
 
 static bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
   std::string error;
@@ -88,8 +93,14 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   std::string ptxName = llvm::sys::path::filename(outputStem).str() + ".ptx";
-  FailureOr<fftconv::GPUProgram> program = fftconv::compileToGPUProgram(
-      *module, chip, order, ptxName, threads, batchTile, singleKernelMax);
+  fftconv::ButterflyToGPUOptions options;
+  options.chip = chip;
+  options.threads = threads;
+  options.batchTile = batchTile;
+  options.singleKernelMax = singleKernelMax;
+  options.precision = precision;
+  FailureOr<fftconv::GPUProgram> program =
+      fftconv::compileToGPUProgram(*module, order, ptxName, options);
   if (failed(program))
     return 1;
   if (!writeFile(outputStem + ".ptx", program->ptx) ||

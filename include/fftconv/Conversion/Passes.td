@@ -53,10 +53,18 @@ def ButterflyToGPU : Pass<"butterfly-to-gpu", "::mlir::ModuleOp"> {
       elements; the sequences stay in shared memory through the forward
       Monarch stages, the spectral product and the inverse stages; factors
       of 16 and 32 run on the tensor cores (`nvgpu.ldmatrix`,
-      `nvgpu.mma.sync` m16n8k16, f16 operands split in high and low parts,
-      f32 accumulation); the gates, the skip and the crop are the region's
-      own elementwise ops, evaluated 8 elements at a time at the load and
-      the store.
+      `nvgpu.mma.sync` m16n8k16, f16 operands, f32 accumulation); the
+      gates, the skip and the crop are the region's own elementwise ops,
+      evaluated 8 elements at a time at the load and the store.
+
+    `precision` sets how a sequence is held and multiplied: `split` keeps
+    each value as two f16 (high and low) and takes three products a term
+    (about f32 accuracy; fp16 outputs within 2.1e-4 of float64), `half` one
+    f16 and one product (a third of the tensor-core work and half the
+    shared memory; fp16 within 4e-4 to 8e-4 on an H100). `auto` takes
+    `half` for the single-kernel form and `split` for the three-pass form,
+    whose longer chains of stages would bring `half` near 1e-3. The kernel
+    spectrum is always prepared at `split`.
 
     The host function's arguments become memrefs of the same shapes, each
     result a trailing output memref, each spectrum a trailing workspace
@@ -80,7 +88,12 @@ def ButterflyToGPU : Pass<"butterfly-to-gpu", "::mlir::ModuleOp"> {
     Option<"singleKernelMax", "single-kernel-max", "int64_t",
            /*default=*/"8192",
            "the largest FFT size the single-kernel form runs; larger fused "
-           "regions take the three-pass form (0: whatever fits on chip)">
+           "regions take the three-pass form (0: whatever fits on chip)">,
+    Option<"precision", "precision", "std::string", /*default=*/"\"auto\"",
+           "split (values as two f16, three products a term: about f32 "
+           "accuracy), half (one f16, one product: a third of the tensor-core "
+           "work) or auto (half for the single-kernel form, split for the "
+           "three-pass form)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",

@@ -3,6 +3,8 @@
 #ifndef FFTCONV_PIPELINES_PIPELINES_H
 #define FFTCONV_PIPELINES_PIPELINES_H
 
+#include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
+
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
@@ -26,15 +28,15 @@ struct ButterflyPipelineOptions;
 void buildButterflyPipeline(OpPassManager &pm, llvm::StringRef order,
                             llvm::StringRef chip, int64_t sharedMemoryPerBlock);
 
-/// Registers `fftconv-to-cpu` and `fftconv-to-butterfly` with the pass
-/// registry.
-/// fftconv-to-butterfly, then butterfly-to-gpu and the kernels down to PTX
+/// Appends `fftconv-to-ptx`: fftconv-to-butterfly (for `gpu.chip`), then
+/// butterfly-to-gpu with `gpu` and the kernels down to PTX
 /// (gpu-module-to-binary{format=isa}); the host function stays a function
 /// of gpu.launch_func ops.
 void buildPTXPipeline(OpPassManager &pm, llvm::StringRef order,
-                      llvm::StringRef chip, int64_t threads = 0,
-                      int64_t batchTile = 0, int64_t singleKernelMax = 8192);
+                      const ButterflyToGPUOptions &gpu);
 
+/// Registers `fftconv-to-cpu`, `fftconv-to-butterfly` and `fftconv-to-ptx`
+/// with the pass registry.
 void registerPipelines();
 
 } // namespace fftconv

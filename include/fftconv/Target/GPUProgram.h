@@ -8,6 +8,8 @@
 #ifndef FFTCONV_TARGET_GPUPROGRAM_H
 #define FFTCONV_TARGET_GPUPROGRAM_H
 
+#include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
@@ -28,12 +30,11 @@ struct GPUProgram {
 FailureOr<GPUProgram> extractGPUProgram(ModuleOp module, StringRef chip,
                                         StringRef ptxFileName);
 
-/// Runs fftconv-to-ptx on `module` and extracts the program. Diagnostics go
-/// to the context's handlers.
+/// Runs fftconv-to-ptx (butterfly-to-gpu with `options`) on `module` and
+/// extracts the program. Diagnostics go to the context's handlers.
 FailureOr<GPUProgram>
-compileToGPUProgram(ModuleOp module, StringRef chip, StringRef order,
-                    StringRef ptxFileName, int64_t threads = 0,
-                    int64_t batchTile = 0, int64_t singleKernelMax = 8192);
+compileToGPUProgram(ModuleOp module, StringRef order, StringRef ptxFileName,
+                    const ButterflyToGPUOptions &options = {});
 
 /// What a context needs to serialize kernels to PTX: the LLVM IR
 /// translations and the NVVM target.

@@ -535,6 +535,18 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
                                  "f32 tensors as results, not "
                               << type;
 
+  // The precision asked for; "auto" is Half for the single-kernel form (at
+  // most three f16 roundings each way, fp16 relative error about 6e-4) and
+  // Split for the three-pass form, whose five stages each way would take
+  // Half close to 1e-3 (bench/NOTES.md).
+  std::optional<KernelPrecision> precision;
+  if (options.precision != "auto") {
+    precision = parseKernelPrecision(options.precision);
+    if (!precision)
+      return func.emitError() << "unknown precision '" << options.precision
+                              << "': expected auto, split or half";
+  }
+
   // Plans, checked before anything is rewritten.
   SmallVector<ConvKernelPlan> plans;
   SmallVector<ThreePassPlan> threePassPlans;
@@ -559,6 +571,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       plan.length = 2 * halfType.getDimSize(2);
       plan.threads = options.threads > 0 ? options.threads : 256;
       plan.pairTile = options.batchTile > 0 ? (options.batchTile + 1) / 2 : 0;
+      plan.precision = precision.value_or(KernelPrecision::Split);
       std::string why = planThreePass(plan, chipLimits->sharedMemoryPerBlock);
       if (!why.empty())
         return region.op.emitError() << why;
@@ -574,11 +587,13 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     plan.half = halfType.getDimSize(2);
     plan.factors.assign(region.forward.getFactors().begin(),
                         region.forward.getFactors().end());
-    // Measured on an H100 (bench/NOTES.md): 4 warps and about 32 KiB a
-    // block up to M = 2048; at N = 4096 that took 1.75 ms to 1.60 ms against
-    // 8 warps and 4 sequences.
-    plan.threads =
-        options.threads > 0 ? options.threads : (plan.half <= 2048 ? 128 : 256);
+    plan.precision = precision.value_or(KernelPrecision::Half);
+    // Measured on an H100 (bench/NOTES.md, tuning runs of 48 block shapes):
+    // about 32 KiB a block; 2 warps up to M = 512 (at N = 1024, 0.144 ms
+    // against 0.162 ms for 4 warps), 4 up to M = 2048 (at N = 4096, 0.855 ms
+    // against 0.911 ms for 8 warps and 8 sequences), 8 past it.
+    int64_t threads = plan.half <= 512 ? 64 : plan.half <= 2048 ? 128 : 256;
+    plan.threads = options.threads > 0 ? options.threads : threads;
     int64_t tile = options.batchTile;
     if (tile <= 0)
       tile = std::clamp<int64_t>(32768 / plan.sequenceBytes(), 2, 8);
@@ -710,7 +725,11 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       Value passBuffer = hostBlock->getArgument(passArgs[index]);
       // K from k: the outer forward pass over k (as the only "pair"), then
       // the row transforms in place.
-      ThreePassPlan kernelPlan = plan;
+      // K at Split precision whatever the convolution's: it is computed once,
+      // and every output carries its error.
+      ThreePassPlan spectrumPlan = plan;
+      spectrumPlan.precision = KernelPrecision::Split;
+      ThreePassPlan kernelPlan = spectrumPlan;
       kernelPlan.batch = 1;
       kernelPlan.inputLength = llvm::alignTo(kernelLength, kVectorWidth);
       SmallVector<Value> spectrumOperands{kernel, spectrumBuffer};
@@ -722,7 +741,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
             return loadKernelTaps(b, l, args[0], kernelLength, h, t);
           });
       gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
-          builder, loc, module, name + "_spectrum_inner", plan);
+          builder, loc, module, name + "_spectrum_inner", spectrumPlan);
 
       // The kernels' arguments: the region's inputs (a single region's
       // coefficients are the spectrum buffer, which these kernels do not
@@ -772,9 +791,9 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
 
       int64_t columnTiles = plan.inner() / plan.columns;
       launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
-             plan.outerSharedBytes(), spectrumOperands);
+             kernelPlan.outerSharedBytes(), spectrumOperands);
       launch(spectrumInner, {plan.outer(), plan.channels, 1}, plan.threads,
-             plan.inner() * 8, spectrumBuffer);
+             spectrumPlan.inner() * spectrumPlan.valueBytes(), spectrumBuffer);
       launch(outerForward, {columnTiles, plan.channels, plan.pairs()},
              plan.threads, plan.outerSharedBytes(), forwardOperands);
       launch(inner, {plan.outer(), plan.channels, plan.innerGridZ()},
@@ -800,8 +819,8 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     gpu::GPUFuncOp conv =
         buildConvKernel(builder, loc, module, name, typesOf(operands),
                         coefficientArg, plan, loadInput, storeOutput);
-    launch(spectrum, {plan.channels, 1, 1}, plan.threads, plan.sequenceBytes(),
-           ValueRange{kernel, spectrumBuffer});
+    launch(spectrum, {plan.channels, 1, 1}, plan.threads,
+           plan.spectrumSharedBytes(), ValueRange{kernel, spectrumBuffer});
     launch(conv, {plan.channels, plan.gridY(), 1}, plan.threads,
            plan.convSharedBytes(), operands);
   }
@@ -836,7 +855,8 @@ struct ButterflyToGPUPass
     : fftconv::impl::ButterflyToGPUBase<ButterflyToGPUPass> {
   using Base::Base;
   void runOnOperation() override {
-    ButterflyToGPUOptions options{chip, threads, batchTile, singleKernelMax};
+    ButterflyToGPUOptions options{chip, threads, batchTile, singleKernelMax,
+                                  precision};
     SmallVector<func::FuncOp> funcs(getOperation().getOps<func::FuncOp>());
     IRRewriter rewriter(&getContext());
     for (func::FuncOp func : funcs)

@@ -19,7 +19,17 @@ using namespace mlir::fftconv::detail;
 /// The layout of one sequence of the single-kernel form: every factor is a
 /// stage.
 static SequenceLayout layoutOf(const ConvKernelPlan &plan) {
-  return {plan.half, plan.factors, plan.factors.size(), plan.threads};
+  return {plan.half, plan.factors, plan.factors.size(), plan.threads,
+          plan.precision};
+}
+
+std::optional<KernelPrecision>
+mlir::fftconv::parseKernelPrecision(llvm::StringRef name) {
+  if (name == "split")
+    return KernelPrecision::Split;
+  if (name == "half")
+    return KernelPrecision::Half;
+  return std::nullopt;
 }
 
 std::string mlir::fftconv::checkConvKernelPlan(const ConvKernelPlan &plan,
@@ -67,41 +77,46 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
   e.begin();
   Value h = e.blockId(gpu::Dimension::x);
   Value firstBatch = e.mulc(e.blockId(gpu::Dimension::y), plan.batchTile);
-  auto planeChunk = VectorType::get({4}, builder.getF16Type());
   auto eight = VectorType::get({8}, builder.getF32Type());
+
+  // Guards only where the shapes need them: a last block past the batch,
+  // reads past the input (causal zero padding).
+  bool partialTile = plan.batch % plan.batchTile != 0;
+  auto batchGuard = [&](Value batch) -> Value {
+    return partialTile ? e.ult(batch, e.c(plan.batch)) : Value();
+  };
 
   // Load v = prologue(u, gates) as 4 complex values per thread step; the
   // zero padding is written to shared memory only.
   int64_t chunks = plan.half / 4;
-  e.loop(e.tid, plan.batchTile * chunks, plan.threads, [&](Value item) {
-    Value seq = e.divc(item, chunks);
-    Value chunk = e.remc(item, chunks);
-    Value t = e.mulc(chunk, 8);
-    Value batch = e.add(firstBatch, seq);
-    Value inside =
-        arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
-                              e.ult(t, e.c(plan.inputLength)));
-    Value v = e.loadOrZero(inside, eight, [&] {
-      return loadInput(builder, loc, args, e.index(batch), e.index(h),
-                       e.index(t));
-    });
-    Value re = vector::ShuffleOp::create(builder, loc, v, v,
-                                         ArrayRef<int64_t>{0, 2, 4, 6});
-    Value im = vector::ShuffleOp::create(builder, loc, v, v,
-                                         ArrayRef<int64_t>{1, 3, 5, 7});
-    Value pos = e.swizzle(e.mulc(chunk, 4));
-    auto storeChunk = [&](Plane high, Value x) {
-      auto [hi, lo] = e.split(x);
-      vector::StoreOp::create(builder, loc, hi, e.smem,
-                              ValueRange{e.element(seq, high, pos)})
-          .setAlignment(8);
-      vector::StoreOp::create(builder, loc, lo, e.smem,
-                              ValueRange{e.element(seq, Plane(high + 1), pos)})
-          .setAlignment(8);
-    };
-    storeChunk(ReHigh, re);
-    storeChunk(ImHigh, im);
-  });
+  e.gatherScatter(
+      plan.batchTile * chunks,
+      [&](Value item) -> SmallVector<Value> {
+        Value seq = e.divc(item, chunks);
+        Value t = e.mulc(e.remc(item, chunks), 8);
+        Value batch = e.add(firstBatch, seq);
+        Value inside = batchGuard(batch);
+        if (plan.inputLength < 2 * plan.half) {
+          Value inInput = e.ult(t, e.c(plan.inputLength));
+          inside = inside ? arith::AndIOp::create(builder, loc, inside, inInput)
+                          : inInput;
+        }
+        return {e.loadOrZero(inside, eight, [&] {
+          return loadInput(builder, loc, args, e.index(batch), e.index(h),
+                           e.index(t));
+        })};
+      },
+      [&](Value item, ArrayRef<Value> loaded) {
+        Value v = loaded[0];
+        Value seq = e.divc(item, chunks);
+        Value re = vector::ShuffleOp::create(builder, loc, v, v,
+                                             ArrayRef<int64_t>{0, 2, 4, 6});
+        Value im = vector::ShuffleOp::create(builder, loc, v, v,
+                                             ArrayRef<int64_t>{1, 3, 5, 7});
+        Value pos = e.swizzle(e.mulc(e.remc(item, chunks), 4));
+        e.storePart(seq, ReHigh, pos, re);
+        e.storePart(seq, ImHigh, pos, im);
+      });
   e.barrier();
 
   e.emitForward();
@@ -110,32 +125,28 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
 
   // Store the L outputs kept, 8 at a time, through the epilogue.
   int64_t outChunks = plan.outputLength / 8;
-  e.loop(e.tid, plan.batchTile * outChunks, plan.threads, [&](Value item) {
-    Value seq = e.divc(item, outChunks);
-    Value chunk = e.remc(item, outChunks);
-    Value batch = e.add(firstBatch, seq);
-    e.when(e.ult(batch, e.c(plan.batch)), [&] {
-      Value pos = e.swizzle(e.mulc(chunk, 4));
-      auto loadChunk = [&](Plane high) -> Value {
-        auto hi = vector::LoadOp::create(builder, loc, planeChunk, e.smem,
-                                         ValueRange{e.element(seq, high, pos)});
-        hi.setAlignment(8);
-        auto lo = vector::LoadOp::create(
-            builder, loc, planeChunk, e.smem,
-            ValueRange{e.element(seq, Plane(high + 1), pos)});
-        lo.setAlignment(8);
-        auto wide = VectorType::get({4}, builder.getF32Type());
-        return e.fadd(
-            arith::ExtFOp::create(builder, loc, wide, hi.getResult()),
-            arith::ExtFOp::create(builder, loc, wide, lo.getResult()));
-      };
-      Value re = loadChunk(ReHigh), im = loadChunk(ImHigh);
-      Value y = vector::ShuffleOp::create(
-          builder, loc, re, im, ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7});
-      storeOutput(builder, loc, args, e.index(batch), e.index(h),
-                  e.index(e.mulc(chunk, 8)), y);
-    });
-  });
+  e.gatherScatter(
+      plan.batchTile * outChunks,
+      [&](Value item) -> SmallVector<Value> {
+        Value seq = e.divc(item, outChunks);
+        Value pos = e.swizzle(e.mulc(e.remc(item, outChunks), 4));
+        Value re = e.loadPart(seq, ReHigh, pos, 4);
+        Value im = e.loadPart(seq, ImHigh, pos, 4);
+        return {vector::ShuffleOp::create(
+            builder, loc, re, im, ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7})};
+      },
+      [&](Value item, ArrayRef<Value> y) {
+        Value batch = e.add(firstBatch, e.divc(item, outChunks));
+        Value t = e.mulc(e.remc(item, outChunks), 8);
+        auto store = [&] {
+          storeOutput(builder, loc, args, e.index(batch), e.index(h),
+                      e.index(t), y[0]);
+        };
+        if (Value inside = batchGuard(batch))
+          e.when(inside, store);
+        else
+          store();
+      });
   gpu::ReturnOp::create(builder, loc);
   return func;
 }
@@ -153,7 +164,11 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
   builder.setInsertionPointToStart(&func.getBody().front());
   Value k = func.getArgument(0), coefficients = func.getArgument(1);
 
-  KernelEmitter e(builder, loc, layoutOf(plan), /*tile=*/1);
+  // Split precision whatever the convolution's: K is computed once, and an
+  // f16 rounding per stage here would add to every output's error.
+  SequenceLayout layout = layoutOf(plan);
+  layout.precision = KernelPrecision::Split;
+  KernelEmitter e(builder, loc, layout, /*tile=*/1);
   e.begin();
   Value h = e.blockId(gpu::Dimension::x);
   Value seq = e.c(0);

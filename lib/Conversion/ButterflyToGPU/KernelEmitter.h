@@ -6,8 +6,9 @@
 // 32, FMA stages for 2, 4 and 8). Private to the ButterflyToGPU lowering.
 //
 // Layout. A sequence of `SequenceLayout::length` complex values lives in
-// shared memory as four f16 planes: Re high, Re low, Im high, Im low
-// (x = high + low holds x to about 2^-22). A position is a mixed-radix
+// shared memory as f16 planes: at Split precision four, Re high, Re low,
+// Im high, Im low (x = high + low holds x to about 2^-22); at Half
+// precision two, Re and Im. A position is a mixed-radix
 // number over `factors`, most significant first; stage s of the first
 // `transformed` factors views a position as [a, m, c] (a the product of the
 // factors before s, c of those after, the untransformed ones included) and
@@ -25,9 +26,10 @@
 // [Re y; Im y] = [[Fr, -Fi], [Fi, Fr]] [Re x; Im x] over tiles of 8
 // columns: the factor is the A operand (kept in registers for the stage),
 // the data the B operand (nvgpu.ldmatrix, transposed when the digit has a
-// stride), with three products per term (Fhi xhi + Fhi xlo + Flo xhi) so the
-// f16 operands lose nothing an f32 result would keep. Smaller factors
-// (2, 4, 8) run on the FMA units.
+// stride). At Split precision each term takes three products (Fhi xhi +
+// Fhi xlo + Flo xhi), so the f16 operands lose nothing an f32 result would
+// keep; at Half precision one. Smaller factors (2, 4, 8) run on the FMA
+// units, in f32.
 //
 // Shared memory is swizzled in 16-byte chunks: the low three bits of a
 // chunk index are XORed with a fold of the higher bits, so the 8 rows one
@@ -38,6 +40,8 @@
 
 #ifndef LIB_CONVERSION_BUTTERFLYTOGPU_KERNELEMITTER_H
 #define LIB_CONVERSION_BUTTERFLYTOGPU_KERNELEMITTER_H
+
+#include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -66,12 +70,19 @@ struct SequenceLayout {
   llvm::SmallVector<int64_t> factors; // digits, most significant first
   size_t transformed = 0;             // leading factors the stages transform
   int64_t threads = 128;              // threads of the block
+  KernelPrecision precision = KernelPrecision::Split;
+
+  bool split() const { return precision == KernelPrecision::Split; }
+  /// f16 planes of one sequence.
+  int64_t planes() const { return split() ? 4 : 2; }
 };
 
 static constexpr int64_t kThreadsPerWarp = 32;
 static constexpr int64_t kMaxTensorCoreFactor = 32;
 static constexpr int32_t kMaxRegisters = 128;
 
+/// The planes of a sequence at Split precision; at Half precision only the
+/// high planes exist.
 enum Plane : int64_t { ReHigh = 0, ReLow = 1, ImHigh = 2, ImLow = 3 };
 
 struct StageShape {
@@ -100,8 +111,9 @@ public:
     auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                                      MemRefLayoutAttrInterface(), workgroup);
     Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
-    auto planesType = MemRefType::get({tile * 4 * layout.length}, f16,
-                                      MemRefLayoutAttrInterface(), workgroup);
+    auto planesType =
+        MemRefType::get({tile * layout.planes() * layout.length}, f16,
+                        MemRefLayoutAttrInterface(), workgroup);
     smem = memref::ViewOp::create(b, loc, planesType, bytes,
                                   arith::ConstantIndexOp::create(b, loc, 0),
                                   ValueRange());
@@ -213,15 +225,29 @@ public:
   /// position (see `swizzle`), so callers that reuse a position across the
   /// sequences of the tile swizzle it once.
   Value element(Value seq, Plane plane, Value offset) {
-    Value base = addc(mulc(seq, 4 * layout.length), plane * layout.length);
+    int64_t physical = layout.split() ? plane : plane / 2;
+    Value base = addc(mulc(seq, layout.planes() * layout.length),
+                      physical * layout.length);
     return index(add(base, offset));
   }
-  Value loadPart(Value seq, Plane high, Value offset) {
-    Value hi = memref::LoadOp::create(b, loc, smem, element(seq, high, offset));
-    Value lo = memref::LoadOp::create(b, loc, smem,
-                                      element(seq, Plane(high + 1), offset));
-    return fadd(arith::ExtFOp::create(b, loc, f32, hi),
-                arith::ExtFOp::create(b, loc, f32, lo));
+  /// A real or imaginary part as f32: one position, or with `count` > 0 a
+  /// vector of `count` consecutive positions from `offset` (a multiple of
+  /// `count`).
+  Value loadPart(Value seq, Plane high, Value offset, int64_t count = 0) {
+    auto half = [&](Plane plane) -> Value {
+      Value at = element(seq, plane, offset);
+      if (count == 0)
+        return arith::ExtFOp::create(
+            b, loc, f32, memref::LoadOp::create(b, loc, smem, at).getResult());
+      auto load = vector::LoadOp::create(b, loc, VectorType::get({count}, f16),
+                                         smem, at);
+      load.setAlignment(2 * count);
+      return arith::ExtFOp::create(b, loc, VectorType::get({count}, f32),
+                                   load.getResult());
+    };
+    if (!layout.split())
+      return half(high);
+    return fadd(half(high), half(Plane(high + 1)));
   }
   Complex load(Value seq, Value offset) {
     return {loadPart(seq, ReHigh, offset), loadPart(seq, ImHigh, offset)};
@@ -238,20 +264,28 @@ public:
     Value rest = fsub(x, arith::ExtFOp::create(b, loc, wide, hi));
     return {hi, arith::TruncFOp::create(b, loc, narrow, rest)};
   }
-  /// Stores x (a scalar, or a vector of consecutive positions) split.
+  /// Stores x (a scalar, or a vector of consecutive positions from an
+  /// `offset` that is a multiple of its length) at the layout's precision.
   void storePart(Value seq, Plane high, Value offset, Value x) {
-    auto [hi, lo] = split(x);
-    if (isa<VectorType>(x.getType())) {
-      vector::StoreOp::create(b, loc, hi, smem, element(seq, high, offset))
-          .setAlignment(4);
-      vector::StoreOp::create(b, loc, lo, smem,
-                              element(seq, Plane(high + 1), offset))
-          .setAlignment(4);
+    auto storeHalf = [&](Plane plane, Value narrow) {
+      Value at = element(seq, plane, offset);
+      if (auto vector = dyn_cast<VectorType>(narrow.getType())) {
+        vector::StoreOp::create(b, loc, narrow, smem, at)
+            .setAlignment(2 * vector.getNumElements());
+        return;
+      }
+      memref::StoreOp::create(b, loc, narrow, smem, at);
+    };
+    if (!layout.split()) {
+      Type narrow = f16;
+      if (auto vector = dyn_cast<VectorType>(x.getType()))
+        narrow = VectorType::get(vector.getShape(), f16);
+      storeHalf(high, arith::TruncFOp::create(b, loc, narrow, x));
       return;
     }
-    memref::StoreOp::create(b, loc, hi, smem, element(seq, high, offset));
-    memref::StoreOp::create(b, loc, lo, smem,
-                            element(seq, Plane(high + 1), offset));
+    auto [hi, lo] = split(x);
+    storeHalf(high, hi);
+    storeHalf(Plane(high + 1), lo);
   }
   void store(Value seq, Value offset, Complex x) {
     storePart(seq, ReHigh, offset, x.re);
@@ -277,9 +311,38 @@ public:
     body();
   }
   void barrier() { gpu::BarrierOp::create(b, loc); }
+  /// For every item tid, tid + threads, ... below `total`: `gather(item)`,
+  /// then `scatter(item, gathered)`. With a whole number of items a thread,
+  /// at most kMaxUnrolledItems, the items are unrolled and every gather comes
+  /// first, so that a thread's global loads are in flight together instead
+  /// of one item's at a time.
+  static constexpr int64_t kMaxUnrolledItems = 16;
+  void
+  gatherScatter(int64_t total,
+                llvm::function_ref<SmallVector<Value>(Value item)> gather,
+                llvm::function_ref<void(Value item, ArrayRef<Value>)> scatter) {
+    int64_t threads = layout.threads;
+    if (total % threads || total / threads > kMaxUnrolledItems) {
+      loop(tid, total, threads,
+           [&](Value item) { scatter(item, gather(item)); });
+      return;
+    }
+    SmallVector<Value> items;
+    SmallVector<SmallVector<Value>> gathered;
+    for (int64_t j = 0; j < total / threads; ++j) {
+      items.push_back(addc(tid, j * threads));
+      gathered.push_back(gather(items.back()));
+    }
+    for (auto [item, values] : llvm::zip_equal(items, gathered))
+      scatter(item, values);
+  }
+
   /// `load()` where `cond` holds, else zeros of `type` (a float or a vector
-  /// of floats): reads past an input's end become its zero padding.
+  /// of floats): reads past an input's end become its zero padding. A null
+  /// `cond` is always true.
   Value loadOrZero(Value cond, Type type, llvm::function_ref<Value()> load) {
+    if (!cond)
+      return load();
     auto ifOp = scf::IfOp::create(b, loc, TypeRange{type}, cond,
                                   /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
@@ -395,7 +458,8 @@ public:
   }
 
   /// The A operand fragment of a 16x16 tile of the real or imaginary part
-  /// of F (sign-adjusted), split into high and low halves.
+  /// of F (sign-adjusted), split into high and low halves (the low half
+  /// null at Half precision).
   std::pair<Value, Value> factorFragment(int64_t m, int64_t rowTile,
                                          int64_t colTile, bool imaginary,
                                          bool inverse) {
@@ -415,6 +479,10 @@ public:
         // The stage's 1/sqrt(m) rides on the factor.
         Value entry =
             fmul(imaginary ? w.im : w.re, cf(1.0 / std::sqrt(double(m))));
+        if (!layout.split()) {
+          his.push_back(arith::TruncFOp::create(b, loc, f16, entry));
+          continue;
+        }
         auto [h, l] = split(entry);
         his.push_back(h);
         los.push_back(l);
@@ -422,11 +490,12 @@ public:
       hi = vector::InsertOp::create(
           b, loc, vector::FromElementsOp::create(b, loc, pairType, his), hi,
           ArrayRef<int64_t>{reg});
-      lo = vector::InsertOp::create(
-          b, loc, vector::FromElementsOp::create(b, loc, pairType, los), lo,
-          ArrayRef<int64_t>{reg});
+      if (layout.split())
+        lo = vector::InsertOp::create(
+            b, loc, vector::FromElementsOp::create(b, loc, pairType, los), lo,
+            ArrayRef<int64_t>{reg});
     }
-    return {hi, lo};
+    return {hi, layout.split() ? lo : Value()};
   }
 
   Value mma(Value a, Value bFrag, Value acc) {
@@ -457,7 +526,8 @@ public:
         std::tie(f.reHi, f.reLo) = factorFragment(m, i, j, false, inverse);
         std::tie(f.imHi, f.imLo) = factorFragment(m, i, j, true, inverse);
         f.negImHi = arith::NegFOp::create(b, loc, f.imHi);
-        f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
+        if (layout.split())
+          f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
       }
 
     distribute(warp, warps, tiles, [&](Value tileIndex) {
@@ -522,21 +592,26 @@ public:
               ValueRange{element(seq, plane, rowOffsets[slab])},
               /*transpose=*/strided, /*numTiles=*/2);
         };
-        SmallVector<Value> reHi, reLo, imHi, imLo;
+        SmallVector<Value> reHi, reLo(k16), imHi, imLo(k16);
         for (int64_t j = 0; j < k16; ++j) {
           reHi.push_back(loadB(ReHigh, j));
-          reLo.push_back(loadB(ReLow, j));
+          if (layout.split())
+            reLo[j] = loadB(ReLow, j);
           imHi.push_back(loadB(ImHigh, j));
-          imLo.push_back(loadB(ImLow, j));
+          if (layout.split())
+            imLo[j] = loadB(ImLow, j);
         }
         // The tile is written back in place, by other lanes than read it:
         // order every lane's reads before any lane's writes.
         NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
         Value zero = arith::ConstantOp::create(
             b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
-        // Three products per term: F x = Fhi xhi + Fhi xlo + Flo xhi.
+        // At Split precision three products per term: F x = Fhi xhi +
+        // Fhi xlo + Flo xhi; at Half precision F x alone.
         auto term = [&](Value acc, Value aHi, Value aLo, Value xHi, Value xLo) {
           acc = mma(aHi, xHi, acc);
+          if (!layout.split())
+            return acc;
           acc = mma(aHi, xLo, acc);
           return mma(aLo, xHi, acc);
         };
@@ -692,6 +767,12 @@ inline gpu::GPUFuncOp createKernelFunc(OpBuilder &builder, Location loc,
                 builder.getUnitAttr());
   func.setKnownBlockSizeAttr(
       builder.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+  // The runtime passes distinct buffers (docs/runtime.md): noalias lets
+  // LLVM move a later item's loads above an earlier item's stores and read
+  // the inputs through the non-coherent cache.
+  for (unsigned i = 0; i < argTypes.size(); ++i)
+    func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                    builder.getUnitAttr());
   // At most 128 registers a thread: LLVM unrolls the loop over a tile's
   // sequences and interleaves them, which without a cap took 248 registers
   // (one block of 128 threads per SM at N = 1024).

@@ -64,7 +64,8 @@ std::string mlir::fftconv::planThreePass(ThreePassPlan &plan,
   plan.columns =
       std::min(std::clamp<int64_t>(kOuterTileValues / outer, 16, 256), inner);
   if (plan.pairTile <= 0)
-    plan.pairTile = std::clamp<int64_t>(65536 / (inner * 8), 1, 8);
+    plan.pairTile =
+        std::clamp<int64_t>(65536 / (inner * plan.valueBytes()), 1, 8);
   plan.pairTile = std::min(plan.pairTile, plan.pairs());
   int64_t needed = std::max(plan.outerSharedBytes(), plan.innerSharedBytes());
   if (needed > sharedMemoryPerBlock)
@@ -130,31 +131,6 @@ public:
         .setAlignment(16);
   }
 
-  /// Shared-memory vectors of `count` consecutive positions.
-  Value loadPlanes(Value seq, Plane high, Value offset, int64_t count) {
-    auto narrow = VectorType::get({count}, f16);
-    auto wide = VectorType::get({count}, f32);
-    auto hi = vector::LoadOp::create(b, loc, narrow, smem,
-                                     ValueRange{element(seq, high, offset)});
-    auto lo = vector::LoadOp::create(
-        b, loc, narrow, smem,
-        ValueRange{element(seq, Plane(high + 1), offset)});
-    hi.setAlignment(2 * count);
-    lo.setAlignment(2 * count);
-    return fadd(arith::ExtFOp::create(b, loc, wide, hi.getResult()),
-                arith::ExtFOp::create(b, loc, wide, lo.getResult()));
-  }
-  void storePlanes(Value seq, Plane high, Value offset, Value x) {
-    int64_t count = cast<VectorType>(x.getType()).getNumElements();
-    auto [hi, lo] = split(x);
-    vector::StoreOp::create(b, loc, hi, smem,
-                            ValueRange{element(seq, high, offset)})
-        .setAlignment(2 * count);
-    vector::StoreOp::create(b, loc, lo, smem,
-                            ValueRange{element(seq, Plane(high + 1), offset)})
-        .setAlignment(2 * count);
-  }
-
   /// Multiplies the vectors (re, im) elementwise by exp(sign 2 pi i e / N)
   /// for e = column(q) * row, q the lane of the vector.
   std::pair<Value, Value> twiddleVector(Value re, Value im, Value firstColumn,
@@ -183,12 +159,12 @@ SequenceLayout outerLayout(const ThreePassPlan &plan) {
   SmallVector<int64_t> factors(plan.outerFactors);
   factors.push_back(plan.columns);
   return {plan.outer() * plan.columns, factors, plan.outerFactors.size(),
-          plan.threads};
+          plan.threads, plan.precision};
 }
 
 SequenceLayout innerLayout(const ThreePassPlan &plan) {
   return {plan.inner(), plan.innerFactors, plan.innerFactors.size(),
-          plan.threads};
+          plan.threads, plan.precision};
 }
 
 } // namespace
@@ -230,8 +206,8 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
     };
     Value first = e.mulc(pair, 2);
     Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
-    e.storePlanes(seq, ReHigh, offset, sample(first));
-    e.storePlanes(seq, ImHigh, offset, sample(e.addc(first, 1)));
+    e.storePart(seq, ReHigh, offset, sample(first));
+    e.storePart(seq, ImHigh, offset, sample(e.addc(first, 1)));
   });
   e.barrier();
   e.emitForward();
@@ -245,8 +221,8 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
     Value column = e.mulc(e.remc(item, quads), 4);
     Value k1 = e.frequency(position);
     Value offset = e.swizzle(e.add(position, column));
-    Value re = e.loadPlanes(seq, ReHigh, offset, 4);
-    Value im = e.loadPlanes(seq, ImHigh, offset, 4);
+    Value re = e.loadPart(seq, ReHigh, offset, 4);
+    Value im = e.loadPart(seq, ImHigh, offset, 4);
     Value n2 = e.add(firstColumn, column);
     std::tie(re, im) = e.twiddleVector(re, im, n2, k1, -1.0);
     e.storeComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), re, im);
@@ -300,8 +276,8 @@ static gpu::GPUFuncOp buildInnerFrame(
       [&](Value seq, const Sequence &sequence, Value value, Value position) {
         auto [re, im] = e.loadComplex(sequence, value, 4);
         Value at = e.swizzle(position);
-        e.storePlanes(seq, ReHigh, at, re);
-        e.storePlanes(seq, ImHigh, at, im);
+        e.storePart(seq, ReHigh, at, re);
+        e.storePart(seq, ImHigh, at, im);
       });
   e.barrier();
   e.emitForward();
@@ -311,8 +287,8 @@ static gpu::GPUFuncOp buildInnerFrame(
     forEachQuad(
         [&](Value seq, const Sequence &sequence, Value value, Value position) {
           Value at = e.swizzle(position);
-          e.storeComplex(sequence, value, e.loadPlanes(seq, ReHigh, at, 4),
-                         e.loadPlanes(seq, ImHigh, at, 4));
+          e.storeComplex(sequence, value, e.loadPart(seq, ReHigh, at, 4),
+                         e.loadPart(seq, ImHigh, at, 4));
         });
   }
   gpu::ReturnOp::create(builder, loc);
@@ -378,8 +354,8 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
         e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
           Value position = e.mulc(quad, 4);
           Value at = e.swizzle(position);
-          Value re = e.fmul(e.loadPlanes(e.c(0), ReHigh, at, 4), unscale);
-          Value im = e.fmul(e.loadPlanes(e.c(0), ImHigh, at, 4), unscale);
+          Value re = e.fmul(e.loadPart(e.c(0), ReHigh, at, 4), unscale);
+          Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscale);
           e.storeComplex(spectrum, e.add(rowStart, position), re, im);
         });
       },
@@ -415,8 +391,8 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
         e.loadComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), 4);
     std::tie(re, im) = e.twiddleVector(re, im, n2, k1, 1.0);
     Value offset = e.swizzle(e.add(e.positionOf(k1), column));
-    e.storePlanes(seq, ReHigh, offset, re);
-    e.storePlanes(seq, ImHigh, offset, im);
+    e.storePart(seq, ReHigh, offset, re);
+    e.storePart(seq, ImHigh, offset, im);
   });
   e.barrier();
   e.emitInverse();
@@ -432,11 +408,11 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
       Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
       Value first = e.mulc(pair, 2);
       storeOutput(builder, loc, args, e.index(first), e.index(h), e.index(t),
-                  e.loadPlanes(seq, ReHigh, offset, 8));
+                  e.loadPart(seq, ReHigh, offset, 8));
       Value second = e.addc(first, 1);
       e.when(e.ult(second, e.c(plan.batch)), [&] {
         storeOutput(builder, loc, args, e.index(second), e.index(h), e.index(t),
-                    e.loadPlanes(seq, ImHigh, offset, 8));
+                    e.loadPart(seq, ImHigh, offset, 8));
       });
     });
   });

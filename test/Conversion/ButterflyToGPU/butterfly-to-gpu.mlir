@@ -1,5 +1,6 @@
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu | FileCheck %s
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu="chip=sm_80 threads=64 batch-tile=2" | FileCheck %s --check-prefix=OPTS
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu="batch-tile=2 precision=split" | FileCheck %s --check-prefix=SPLIT
 
 // A gated causal convolution with skip, f16, N = 256: M = 128 = 16 x 8, one
 // tensor-core stage and one FMA stage each way.
@@ -9,22 +10,29 @@
 // CHECK: gpu.module @hyena_kernels [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">]
 
 // The spectrum kernel reads k and writes the coefficients.
+// K is prepared at split precision: the 16-point stage takes 3 products for
+// each of its 4 real terms.
 // CHECK-LABEL: gpu.func @hyena_conv0_spectrum
-// CHECK-SAME: (%{{.*}}: memref<4x128xf32>, %{{.*}}: memref<4x2x256xf32>) kernel
+// CHECK-SAME: (%{{.*}}: memref<4x128xf32> {llvm.noalias}, %{{.*}}: memref<4x2x256xf32> {llvm.noalias}) kernel
 // CHECK: gpu.dynamic_shared_memory
-// CHECK: nvgpu.mma.sync
+// CHECK-COUNT-12: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
 // CHECK: gpu.return
 
 // The convolution kernel: u, pregate, coefficients, D, postgate, y.
 // CHECK-LABEL: gpu.func @hyena_conv0
-// CHECK-SAME: (%{{.*}}: memref<2x4x128xf16>, %{{.*}}: memref<2x4x128xf16>, %{{.*}}: memref<4x2x256xf32>, %{{.*}}: memref<4xf32>, %{{.*}}: memref<2x4x128xf16>, %{{.*}}: memref<2x4x128xf16>) kernel
-// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK-SAME: (%{{.*}}: memref<2x4x128xf16> {llvm.noalias}, %{{.*}}: memref<2x4x128xf16> {llvm.noalias}, %{{.*}}: memref<4x2x256xf32> {llvm.noalias}, %{{.*}}: memref<4xf32> {llvm.noalias}, %{{.*}}: memref<2x4x128xf16> {llvm.noalias}, %{{.*}}: memref<2x4x128xf16> {llvm.noalias}) kernel
+// CHECK-SAME: known_block_size = array<i32: 64, 1, 1>
 // The prologue reads 8 elements of u and of the gate at a time.
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<2x4x128xf16>, vector<8xf16>
 // Tensor-core stage: transposed ldmatrix of the strided digit, three
 // products per term.
 // CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// The convolution at half precision (the default in the single-kernel
+// form): one product per term, 4 in the forward stage and 4 in the inverse.
+// CHECK-COUNT-7: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
 // CHECK: gpu.barrier
 // The epilogue stores 8 outputs at a time.
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<2x4x128xf16>, vector<8xf16>
@@ -41,10 +49,20 @@
 
 // OPTS: #nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">
 // OPTS: known_block_size = array<i32: 64, 1, 1>
-// Two sequences a block: 2 x 1 KiB of shared memory.
+// Two sequences a block: 2 x 512 bytes of shared memory (two f16 planes of
+// 128 values).
 // OPTS-LABEL: func.func @hyena
-// OPTS: %[[SMEM:.*]] = arith.constant 2048 : i32
+// OPTS: %[[SMEM:.*]] = arith.constant 1024 : i32
 // OPTS: gpu.launch_func @hyena_kernels::@hyena_conv0 blocks in ({{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %[[SMEM]]
+
+// At split precision: three products a term, four planes, 2 x 1 KiB.
+// SPLIT-LABEL: gpu.func @hyena_conv0(
+// SPLIT-COUNT-24: nvgpu.mma.sync
+// SPLIT-NOT: nvgpu.mma.sync
+// SPLIT: gpu.return
+// SPLIT-LABEL: func.func @hyena
+// SPLIT: %[[SMEM:.*]] = arith.constant 2048 : i32
+// SPLIT: gpu.launch_func @hyena_kernels::@hyena_conv0 blocks in ({{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %[[SMEM]]
 func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128xf32>,
                  %g1: tensor<2x4x128xf16>, %g2: tensor<2x4x128xf16>,
                  %d: tensor<4xf32>) -> tensor<2x4x128xf16> {
@@ -62,27 +80,27 @@ func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128x
 
 // K = DFT_N(k): the outer pass over k, then the rows in place.
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_outer
-// CHECK-SAME: (%{{.*}}: memref<2x32768xf32>, %{{.*}}: memref<2x131072xf32>) kernel
+// CHECK-SAME: (%{{.*}}: memref<2x32768xf32> {llvm.noalias}, %{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
 // CHECK: nvgpu.mma.sync
 // CHECK: sin.approx.f32
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_inner
-// CHECK-SAME: (%{{.*}}: memref<2x131072xf32>) kernel
+// CHECK-SAME: (%{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
 // The outer forward pass reads u and the pregate 8 at a time and writes the
 // workspace 4 complex values (32 bytes) at a time.
 // CHECK-LABEL: gpu.func @long_conv0_outer_forward
-// CHECK-SAME: (%{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<2x2x131072xf32>) kernel
+// CHECK-SAME: (%{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<2x2x131072xf32> {llvm.noalias}) kernel
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
 // CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<2x2x131072xf32>, vector<8xf32>
 // CHECK-LABEL: gpu.func @long_conv0_inner
-// CHECK-SAME: (%{{.*}}: memref<2x2x131072xf32>, %{{.*}}: memref<2x131072xf32>) kernel
+// CHECK-SAME: (%{{.*}}: memref<2x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
 // CHECK: nvgpu.mma.sync
 // CHECK: gpu.barrier
 // The outer inverse pass: the workspace (twice: the gated input of the skip
 // term is evaluated again from u and the pregate), D, the postgate, u, the
 // pregate, y.
 // CHECK-LABEL: gpu.func @long_conv0_outer_inverse
-// CHECK-SAME: (%{{.*}}: memref<2x2x131072xf32>, %{{.*}}: memref<2x2x131072xf32>, %{{.*}}: memref<2xf32>, %{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<3x2x32768xf16>, %{{.*}}: memref<3x2x32768xf16>) kernel
+// CHECK-SAME: (%{{.*}}: memref<2x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2xf32> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}) kernel
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
 
 // CHECK-LABEL: func.func @long

@@ -4,8 +4,8 @@
 // one channel and a tile of batch elements; each sequence lives in shared
 // memory for all stages (forward Monarch stages, the spectral product, the
 // inverse stages); the DFT factors of 16 and 32 run as real tensor-core
-// products (nvgpu.ldmatrix + nvgpu.mma.sync m16n8k16, f16 operands split
-// into a high and a low part, f32 accumulation).
+// products (nvgpu.ldmatrix + nvgpu.mma.sync m16n8k16, f16 operands, f32
+// accumulation) at one of two precisions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,8 +17,26 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <optional>
+
 namespace mlir {
 namespace fftconv {
+
+/// How the kernels hold a sequence in shared memory and multiply it on the
+/// tensor cores.
+enum class KernelPrecision {
+  /// Each value as two f16 (high + low, together about 2^-22 relative), and
+  /// three products a term (Fhi xhi + Fhi xlo + Flo xhi): about f32
+  /// accuracy, so the output's own rounding dominates the error.
+  Split,
+  /// Each value as one f16 and one product a term with the factor rounded
+  /// to f16: a third of the tensor-core work and half the shared memory;
+  /// every stage adds an f16 rounding (FlashFFTConv's precision).
+  Half,
+};
+
+/// Parses "split" or "half".
+std::optional<KernelPrecision> parseKernelPrecision(llvm::StringRef name);
 
 /// What one convolution kernel computes and how its work is laid out.
 struct ConvKernelPlan {
@@ -30,11 +48,16 @@ struct ConvKernelPlan {
   llvm::SmallVector<int64_t> factors; // the Monarch factors of M
   int64_t batchTile = 1;              // sequences one thread block owns
   int64_t threads = 128;              // threads of one block
+  KernelPrecision precision = KernelPrecision::Split;
 
-  /// Shared memory of one sequence: four f16 planes (real and imaginary
-  /// parts, each split into a high and a low half).
-  int64_t sequenceBytes() const { return half * 4 * 2; }
+  /// Shared memory of one sequence: f16 planes of the real and imaginary
+  /// parts, each split into a high and a low half at Split precision.
+  int64_t sequenceBytes() const {
+    return half * (precision == KernelPrecision::Split ? 4 : 2) * 2;
+  }
   int64_t convSharedBytes() const { return batchTile * sequenceBytes(); }
+  /// The spectrum kernel's one sequence, always at Split precision.
+  int64_t spectrumSharedBytes() const { return half * 4 * 2; }
   int64_t gridY() const { return (batch + batchTile - 1) / batchTile; }
 };
 

@@ -46,12 +46,17 @@ struct ThreePassPlan {
   int64_t columns = 16;                    // C, columns an outer block owns
   int64_t threads = 256;
   int64_t pairTile = 1; // pairs an inner block owns
+  KernelPrecision precision = KernelPrecision::Split;
 
   int64_t outer() const;
   int64_t inner() const;
   int64_t pairs() const { return (batch + 1) / 2; }
-  int64_t outerSharedBytes() const { return outer() * columns * 8; }
-  int64_t innerSharedBytes() const { return pairTile * inner() * 8; }
+  /// Bytes of one complex value in shared memory.
+  int64_t valueBytes() const {
+    return precision == KernelPrecision::Split ? 8 : 4;
+  }
+  int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
+  int64_t innerSharedBytes() const { return pairTile * inner() * valueBytes(); }
   int64_t innerGridZ() const { return (pairs() + pairTile - 1) / pairTile; }
 };
 
