@@ -78,8 +78,9 @@ def configurations():
             out.append(dict(N=n, B=b, H=h, L=n, K=n, dtype=t, mode="circular",
                             gated=True, skip=False, bench=True))
     # The precision auto does not choose: split in the single-kernel form,
-    # half in the three-pass form.
-    for n in (1024, 4096, 16384, 65536):
+    # half in the three-pass form; and the three-pass form at 16K (chains of
+    # outer_forward, conv, outer_inverse take it at any size).
+    for n in (1024, 4096, 65536):
         for t in TYPES:
             l = n // 2
             b, h = check_batch(n)
@@ -90,6 +91,14 @@ def configurations():
             out.append(dict(N=n, B=b, H=h, L=n, K=n // 2 - 8, dtype=t,
                             mode="circular", gated=True, skip=True,
                             bench=False, precision=precision))
+    for t in TYPES:
+        b, h = check_batch(16384)
+        out.append(dict(N=16384, B=b, H=h, L=8192, K=8192, dtype=t,
+                        mode="causal", gated=False, skip=False, bench=False,
+                        single_kernel_max=8192))
+        out.append(dict(N=16384, B=b, H=h, L=16384, K=8184, dtype=t,
+                        mode="circular", gated=True, skip=True, bench=False,
+                        single_kernel_max=8192))
     for n in (1024, 4096):
         for t in TYPES:
             out.append(dict(N=n, B=64, H=768, L=n // 2, K=n // 2, dtype=t,
@@ -98,20 +107,27 @@ def configurations():
             out.append(dict(N=n, B=64, H=768, L=n, K=n, dtype=t,
                             mode="circular", gated=True, skip=False,
                             bench=True, precision="split"))
-    # 16K both ways: the three-pass form (default) and the single kernel.
-    for t in TYPES:
-        for gated in (False, True):
-            l = 16384 if gated else 8192
-            out.append(dict(N=16384, B=32, H=768, L=l, K=l, dtype=t,
+    # Where the forms meet: 16K and 32K in the three-pass form as well
+    # (split precision; by default they run as one kernel at half), and the
+    # three-pass form at half precision (by default split).
+    for n in (16384, 32768, 65536):
+        b, h = BENCH_BH[n]
+        for t in TYPES:
+            for gated in (False, True):
+                l = n if gated else n // 2
+                base = dict(N=n, B=b, H=h, L=l, K=l, dtype=t,
                             mode="circular" if gated else "causal",
-                            gated=gated, skip=False, bench=True,
-                            single_kernel_max=16384))
+                            gated=gated, skip=False, bench=True)
+                if n <= 32768:
+                    out.append(dict(base, single_kernel_max=8192))
+                else:
+                    out.append(dict(base, precision="half"))
     for cfg in out:
         cfg["name"] = (f"{'bench' if cfg['bench'] else 'check'}-n{cfg['N']}-"
                        f"{cfg['dtype']}-{cfg['mode']}"
                        f"{'-gated' if cfg['gated'] else ''}"
                        f"{'-skip' if cfg['skip'] else ''}"
-                       f"{'-single' if 'single_kernel_max' in cfg else ''}"
+                       f"{'-threepass' if 'single_kernel_max' in cfg else ''}"
                        f"{'-' + cfg['precision'] if 'precision' in cfg else ''}")
     return out
 

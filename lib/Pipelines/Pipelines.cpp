@@ -84,7 +84,7 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
       *this, "single-kernel-max",
       llvm::cl::desc("the largest FFT size run as one kernel (0: whatever "
                      "fits on chip)"),
-      llvm::cl::init(8192)};
+      llvm::cl::init(32768)};
   Option<std::string> precision{
       *this, "precision",
       llvm::cl::desc("auto, split or half (butterfly-to-gpu's precision)"),

@@ -88,10 +88,10 @@ class Config:
     @property
     def kernels(self):
         """'single, half', 'three-pass, split', ...: the form the compiler
-        took (past single_kernel_max, 8192 by default, the three-pass form)
+        took (past single_kernel_max, 32768 by default, the three-pass form)
         and the tensor-core precision (auto: half for the single kernel,
         split for the three-pass form)."""
-        three_pass = self.N > self.raw.get("single_kernel_max", 8192)
+        three_pass = self.N > self.raw.get("single_kernel_max", 32768)
         precision = self.raw.get("precision", "split" if three_pass else "half")
         return f"{'three-pass' if three_pass else 'single'}, {precision}"
 

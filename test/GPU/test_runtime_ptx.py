@@ -265,7 +265,7 @@ lib.fftconvRuntimeLaunch.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_
 lib.fftconvRuntimeLastError.restype = ctypes.c_char_p
 program = lib.fftconvRuntimeLoad(sys.argv[2].encode(), None, 0)
 assert program, lib.fftconvRuntimeLastError()
-bogus = (ctypes.c_uint64 * 3)(1 << 40, 2 << 40, 3 << 40)  # not device memory, disjoint
+bogus = (ctypes.c_uint64 * 3)(0x1000, 0x100000, 0x200000)  # unmapped, 16 KiB each, disjoint
 result = lib.fftconvRuntimeLaunch(program, bogus, 3, None)
 print("result", result)
 print("message", lib.fftconvRuntimeLastError().decode())

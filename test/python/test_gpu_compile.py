@@ -41,13 +41,13 @@ def assemble(program, tmp_path):
 
 
 @pytest.mark.parametrize("target", ["sm_80", "sm_90"])
-@pytest.mark.parametrize("n_fft,dtype", [(256, "f16"), (4096, "bf16"), (16384, "f16")])
+@pytest.mark.parametrize("n_fft,dtype", [(256, "f16"), (4096, "bf16"), (65536, "f16")])
 def test_compile_and_assemble(n_fft, dtype, target, tmp_path):
     program = fftconv.compile(hyena(n_fft, dtype), target=target)
     manifest = program.manifest
     assert manifest["chip"] == target and manifest["entry"] == "hyena"
     names = [(a["name"], a["role"]) for a in manifest["arguments"]]
-    three_pass = n_fft > 8192  # past the default single-kernel-max
+    three_pass = n_fft > 32768  # past the default single-kernel-max
     workspaces = [("workspace0", "workspace")] + ([("workspace1", "workspace")] if three_pass else [])
     assert names == [("u", "input"), ("k", "input"), ("x1", "input"), ("x2", "input"), ("d", "input"),
                      ("result0", "output")] + workspaces

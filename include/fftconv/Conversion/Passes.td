@@ -86,7 +86,7 @@ def ButterflyToGPU : Pass<"butterfly-to-gpu", "::mlir::ModuleOp"> {
     Option<"batchTile", "batch-tile", "int64_t", /*default=*/"0",
            "sequences per block (0: chosen from the shared memory)">,
     Option<"singleKernelMax", "single-kernel-max", "int64_t",
-           /*default=*/"8192",
+           /*default=*/"32768",
            "the largest FFT size the single-kernel form runs; larger fused "
            "regions take the three-pass form (0: whatever fits on chip)">,
     Option<"precision", "precision", "std::string", /*default=*/"\"auto\"",

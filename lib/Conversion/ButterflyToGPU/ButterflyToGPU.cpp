@@ -555,10 +555,11 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     auto halfType = cast<RankedTensorType>(region.pack.getResult().getType());
     auto outputType =
         cast<RankedTensorType>(region.unpack.getResult().getType());
-    // Past `single-kernel-max` the three-pass form: a block holding one
-    // sequence of 64 KiB or more runs few warps an SM, and the inner kernel's
-    // 4K rows measured faster on an H100 at N = 16K and 32K despite the
-    // workspace's round trips (bench/NOTES.md).
+    // Past `single-kernel-max` the three-pass form. At half precision the
+    // single kernel measured faster on an H100 up to N = 32K (bench/NOTES.md:
+    // 16K causal 1.79 ms against 4.52 ms for three passes at split precision
+    // and 3.54 ms at half, 32K 3.17 against 4.83 and 3.81 ms), and it needs
+    // no workspace.
     int64_t length = 2 * halfType.getDimSize(2);
     if (options.singleKernelMax > 0 && length > options.singleKernelMax)
       region.threePass = true;
@@ -595,8 +596,14 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     int64_t threads = plan.half <= 512 ? 64 : plan.half <= 2048 ? 128 : 256;
     plan.threads = options.threads > 0 ? options.threads : threads;
     int64_t tile = options.batchTile;
-    if (tile <= 0)
+    if (tile <= 0) {
+      // About 32 KiB, at least two sequences where two fit: one sequence a
+      // block leaves its warps idle at every barrier.
       tile = std::clamp<int64_t>(32768 / plan.sequenceBytes(), 2, 8);
+      while (tile > 1 &&
+             tile * plan.sequenceBytes() > chipLimits->sharedMemoryPerBlock)
+        --tile;
+    }
     plan.batchTile = std::min(tile, plan.batch);
     std::string why =
         checkConvKernelPlan(plan, chipLimits->sharedMemoryPerBlock);
