@@ -83,10 +83,21 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
     llvm::json::Array shape;
     for (int64_t size : memref.getShape())
       shape.push_back(size);
-    arguments.push_back(llvm::json::Object{{"name", name},
-                                           {"role", roleName},
-                                           {"dtype", dtype},
-                                           {"shape", std::move(shape)}});
+    llvm::json::Object argument{{"name", name},
+                                {"role", roleName},
+                                {"dtype", dtype},
+                                {"shape", std::move(shape)}};
+    if (auto producer =
+            host.getArgAttrOfType<IntegerAttr>(i, kProducerAttrName))
+      argument["producer"] = producer.getInt();
+    if (auto inputs =
+            host.getArgAttrOfType<DenseI64ArrayAttr>(i, kDependsOnAttrName)) {
+      llvm::json::Array dependsOn;
+      for (int64_t input : inputs.asArrayRef())
+        dependsOn.push_back(input);
+      argument["depends_on"] = std::move(dependsOn);
+    }
+    arguments.push_back(std::move(argument));
   }
 
   llvm::json::Array kernels;

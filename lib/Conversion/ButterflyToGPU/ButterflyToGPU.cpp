@@ -680,8 +680,10 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
   auto typesOf = [](ValueRange values) {
     return llvm::to_vector(values.getTypes());
   };
+  int64_t launches = 0;
   auto launch = [&](gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
                     int64_t threads, int64_t sharedBytes, ValueRange operands) {
+    ++launches;
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPointToEnd(hostBlock);
     auto index3 = [&](int64_t x, int64_t y, int64_t z) {
@@ -826,6 +828,13 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
     gpu::GPUFuncOp conv =
         buildConvKernel(builder, loc, module, name, typesOf(operands),
                         coefficientArg, plan, loadInput, storeOutput);
+    // The spectrum depends on k alone: a runtime may keep it between calls.
+    unsigned spectrumIndex = spectrumArgs[index];
+    host.setArgAttr(spectrumIndex, kProducerAttrName,
+                    builder.getI64IntegerAttr(launches));
+    host.setArgAttr(spectrumIndex, kDependsOnAttrName,
+                    builder.getDenseI64ArrayAttr(
+                        {cast<BlockArgument>(kernel).getArgNumber()}));
     launch(spectrum, {plan.channels, 1, 1}, plan.threads,
            plan.spectrumSharedBytes(), ValueRange{kernel, spectrumBuffer});
     launch(conv, {plan.channels, plan.gridY(), 1}, plan.threads,

@@ -38,11 +38,12 @@
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<2x4x128xf16>, vector<8xf16>
 // CHECK: gpu.return
 
-// The host function: inputs, the output, the spectrum workspace.
+// The host function: inputs, the output, the spectrum workspace (written by
+// launch 0 from k, argument 1, alone: a runtime may keep it while k holds).
 // CHECK-LABEL: func.func @hyena
 // CHECK-SAME: fftconv.name = "u", fftconv.role = "input"
 // CHECK-SAME: memref<2x4x128xf16> {fftconv.role = "output"}
-// CHECK-SAME: memref<4x2x256xf32> {fftconv.role = "workspace"}
+// CHECK-SAME: memref<4x2x256xf32> {fftconv.depends_on = array<i64: 1>, fftconv.producer = 0 : i64, fftconv.role = "workspace"}
 // CHECK: gpu.launch_func @hyena_kernels::@hyena_conv0_spectrum blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) dynamic_shared_memory_size
 // CHECK: gpu.launch_func @hyena_kernels::@hyena_conv0 blocks in
 // CHECK: return

@@ -19,6 +19,12 @@ namespace fftconv {
 inline constexpr llvm::StringLiteral kRoleAttrName = "fftconv.role";
 /// The argument attribute naming an argument in the launch manifest.
 inline constexpr llvm::StringLiteral kNameAttrName = "fftconv.name";
+/// On a workspace that one kernel computes from inputs alone (the kernel
+/// spectrum of the single-kernel form): the index of the launch that writes
+/// it, and the argument indices of those inputs. A runtime may skip that
+/// launch while the inputs do not change (docs/gpu-manifest.md).
+inline constexpr llvm::StringLiteral kProducerAttrName = "fftconv.producer";
+inline constexpr llvm::StringLiteral kDependsOnAttrName = "fftconv.depends_on";
 
 /// Rewrites `func` (tensors, holding butterfly.fused "conv" regions) into a
 /// host function of gpu.launch_func ops over memrefs, with the kernels in a
