@@ -573,6 +573,16 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       plan.threads = options.threads > 0 ? options.threads : 256;
       plan.pairTile = options.batchTile > 0 ? (options.batchTile + 1) / 2 : 0;
       plan.precision = precision.value_or(KernelPrecision::Split);
+      // The workspace (8 bytes per complex value of a pair) holds as many
+      // pairs as fit in the bytes of the output, at least one; the pairs
+      // run through it in chunks. Peak memory beyond the inputs stays within
+      // twice the output plus K.
+      auto resultType =
+          cast<RankedTensorType>(region.last()->getResult(0).getType());
+      int64_t outputBytes =
+          resultType.getNumElements() * resultType.getElementTypeBitWidth() / 8;
+      int64_t pairBytes = plan.channels * 2 * plan.length * 4;
+      plan.chunkPairs = std::max<int64_t>(1, outputBytes / pairBytes);
       std::string why = planThreePass(plan, chipLimits->sharedMemoryPerBlock);
       if (!why.empty())
         return region.op.emitError() << why;
@@ -646,8 +656,8 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
           MemRefType::get({plan.channels, 2 * plan.length}, f32));
       roles.push_back("workspace");
       passArgs.push_back(argTypes.size());
-      argTypes.push_back(
-          MemRefType::get({plan.pairs(), plan.channels, 2 * plan.length}, f32));
+      argTypes.push_back(MemRefType::get(
+          {plan.workspacePairs(), plan.channels, 2 * plan.length}, f32));
       roles.push_back("workspace");
       continue;
     }
@@ -764,10 +774,6 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       for (Value operand : region.first()->getOperands())
         forwardOperands.push_back(inputOf(operand));
       forwardOperands.push_back(passBuffer);
-      gpu::GPUFuncOp outerForward =
-          buildOuterForwardKernel(builder, loc, module, name + "_outer_forward",
-                                  typesOf(forwardOperands),
-                                  forwardOperands.size() - 1, plan, loadInput);
       gpu::GPUFuncOp inner =
           buildInnerKernel(builder, loc, module, name + "_inner", plan);
       SmallVector<Value> inverseOperands;
@@ -794,22 +800,36 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
         inverseOperands.push_back(passBuffer);
       }
       inverseOperands.push_back(outputOf(region.last()));
-      gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
-          builder, loc, module, name + "_outer_inverse",
-          typesOf(inverseOperands), passOperand, plan, storeOutput);
 
       int64_t columnTiles = plan.inner() / plan.columns;
       launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
              kernelPlan.outerSharedBytes(), spectrumOperands);
       launch(spectrumInner, {plan.outer(), plan.channels, 1}, plan.threads,
              spectrumPlan.inner() * spectrumPlan.valueBytes(), spectrumBuffer);
-      launch(outerForward, {columnTiles, plan.channels, plan.pairs()},
-             plan.threads, plan.outerSharedBytes(), forwardOperands);
-      launch(inner, {plan.outer(), plan.channels, plan.innerGridZ()},
-             plan.threads, plan.innerSharedBytes(),
-             ValueRange{passBuffer, spectrumBuffer});
-      launch(outerInverse, {columnTiles, plan.channels, plan.pairs()},
-             plan.threads, plan.outerSharedBytes(), inverseOperands);
+      // Per chunk of pairs: its outer kernels (built for its first pair),
+      // the inner kernel, all over the one workspace.
+      for (int64_t chunk = 0; chunk < plan.chunks(); ++chunk) {
+        ThreePassPlan chunkPlan = plan;
+        chunkPlan.firstPair = chunk * plan.workspacePairs();
+        std::string suffix =
+            plan.chunks() > 1 ? "_" + std::to_string(chunk) : "";
+        gpu::GPUFuncOp outerForward = buildOuterForwardKernel(
+            builder, loc, module, name + "_outer_forward" + suffix,
+            typesOf(forwardOperands), forwardOperands.size() - 1, chunkPlan,
+            loadInput);
+        gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
+            builder, loc, module, name + "_outer_inverse" + suffix,
+            typesOf(inverseOperands), passOperand, chunkPlan, storeOutput);
+        std::array<int64_t, 3> outerGrid{columnTiles, plan.channels,
+                                         plan.workspacePairs()};
+        launch(outerForward, outerGrid, plan.threads, plan.outerSharedBytes(),
+               forwardOperands);
+        launch(inner, {plan.outer(), plan.channels, plan.innerGridZ()},
+               plan.threads, plan.innerSharedBytes(),
+               ValueRange{passBuffer, spectrumBuffer});
+        launch(outerInverse, outerGrid, plan.threads, plan.outerSharedBytes(),
+               inverseOperands);
+      }
       continue;
     }
 

@@ -66,7 +66,7 @@ std::string mlir::fftconv::planThreePass(ThreePassPlan &plan,
   if (plan.pairTile <= 0)
     plan.pairTile =
         std::clamp<int64_t>(65536 / (inner * plan.valueBytes()), 1, 8);
-  plan.pairTile = std::min(plan.pairTile, plan.pairs());
+  plan.pairTile = std::min(plan.pairTile, plan.workspacePairs());
   int64_t needed = std::max(plan.outerSharedBytes(), plan.innerSharedBytes());
   if (needed > sharedMemoryPerBlock)
     return "the three-pass kernels need " + std::to_string(needed) +
@@ -184,7 +184,8 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   int64_t rows = plan.outer(), columns = plan.columns;
   Value firstColumn = e.mulc(e.blockId(gpu::Dimension::x), columns);
   Value h = e.blockId(gpu::Dimension::y);
-  Value pair = e.blockId(gpu::Dimension::z);
+  Value slot = e.blockId(gpu::Dimension::z); // the pair's workspace row
+  Value pair = e.addc(slot, plan.firstPair);
   Value seq = e.c(0);
   auto eight = VectorType::get({8}, builder.getF32Type());
 
@@ -214,7 +215,7 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
 
   // Row k1 of the tile (at its Monarch position) times W_N^(n2 k1), to the
   // workspace in natural row order, 4 values at a time.
-  auto sequence = e.sequenceOf(args[workspaceArg], pair, h);
+  auto sequence = e.sequenceOf(args[workspaceArg], slot, h);
   int64_t quads = columns / 4;
   e.loop(e.tid, rows * quads, plan.threads, [&](Value item) {
     Value position = e.mulc(e.divc(item, quads), columns);
@@ -253,7 +254,7 @@ static gpu::GPUFuncOp buildInnerFrame(
   Value h = e.blockId(gpu::Dimension::y);
   Value firstPair = e.mulc(e.blockId(gpu::Dimension::z), tile);
   Value rowStart = e.mulc(k1, plan.inner());
-  int64_t pairs = writeBack ? plan.pairs() : 1;
+  int64_t pairs = writeBack ? plan.workspacePairs() : 1;
   int64_t quads = plan.inner() / 4;
 
   // Rows of pairs past the batch are never read or written: their shared
@@ -296,8 +297,8 @@ static gpu::GPUFuncOp buildInnerFrame(
 }
 
 static MemRefType workspaceType(OpBuilder &b, const ThreePassPlan &plan) {
-  return MemRefType::get({plan.pairs(), plan.channels, 2 * plan.length},
-                         b.getF32Type());
+  return MemRefType::get(
+      {plan.workspacePairs(), plan.channels, 2 * plan.length}, b.getF32Type());
 }
 static MemRefType spectrumType(OpBuilder &b, const ThreePassPlan &plan) {
   return MemRefType::get({plan.channels, 2 * plan.length}, b.getF32Type());
@@ -377,11 +378,12 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
   int64_t rows = plan.outer(), columns = plan.columns;
   Value firstColumn = e.mulc(e.blockId(gpu::Dimension::x), columns);
   Value h = e.blockId(gpu::Dimension::y);
-  Value pair = e.blockId(gpu::Dimension::z);
+  Value slot = e.blockId(gpu::Dimension::z); // the pair's workspace row
+  Value pair = e.addc(slot, plan.firstPair);
   Value seq = e.c(0);
 
   // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.
-  auto sequence = e.sequenceOf(args[workspaceArg], pair, h);
+  auto sequence = e.sequenceOf(args[workspaceArg], slot, h);
   int64_t quads = columns / 4;
   e.loop(e.tid, rows * quads, plan.threads, [&](Value item) {
     Value k1 = e.divc(item, quads);
@@ -404,9 +406,14 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
     Value row = e.divc(item, chunks);
     Value column = e.mulc(e.remc(item, chunks), 8);
     Value t = e.add(e.mulc(row, plan.inner()), e.add(firstColumn, column));
-    e.when(e.ult(t, e.c(plan.outputLength)), [&] {
+    Value first = e.mulc(pair, 2);
+    Value inside = e.ult(t, e.c(plan.outputLength));
+    // The last chunk may hold pairs past the batch.
+    if (plan.firstPair + plan.workspacePairs() > plan.pairs())
+      inside = arith::AndIOp::create(builder, loc, inside,
+                                     e.ult(first, e.c(plan.batch)));
+    e.when(inside, [&] {
       Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
-      Value first = e.mulc(pair, 2);
       storeOutput(builder, loc, args, e.index(first), e.index(h), e.index(t),
                   e.loadPart(seq, ReHigh, offset, 8));
       Value second = e.addc(first, 1);

@@ -77,7 +77,8 @@ func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128x
 // The three-pass form: N = 65536 past shared memory, as 16 rows of 4096.
 // Batch elements 2j and 2j+1 travel as one complex sequence (2 pairs for
 // B = 3); the outer kernels own 256 columns of the 16 rows, the inner one
-// row of 4096 for both pairs.
+// row of 4096. The workspace holds one pair (a pair's 1 MiB exceeds y's
+// 384 KiB), so the pairs run in two chunks, each with its own outer kernels.
 
 // K = DFT_N(k): the outer pass over k, then the rows in place.
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_outer
@@ -86,32 +87,40 @@ func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128x
 // CHECK: sin.approx.f32
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_inner
 // CHECK-SAME: (%{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
-// The outer forward pass reads u and the pregate 8 at a time and writes the
-// workspace 4 complex values (32 bytes) at a time.
-// CHECK-LABEL: gpu.func @long_conv0_outer_forward
-// CHECK-SAME: (%{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<2x2x131072xf32> {llvm.noalias}) kernel
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
-// CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
-// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<2x2x131072xf32>, vector<8xf32>
 // CHECK-LABEL: gpu.func @long_conv0_inner
-// CHECK-SAME: (%{{.*}}: memref<2x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
+// CHECK-SAME: (%{{.*}}: memref<1x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
 // CHECK: nvgpu.mma.sync
 // CHECK: gpu.barrier
+// The outer forward pass of the first chunk reads u and the pregate 8 at a
+// time and writes the workspace 4 complex values (32 bytes) at a time.
+// CHECK-LABEL: gpu.func @long_conv0_outer_forward_0
+// CHECK-SAME: (%{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<1x2x131072xf32> {llvm.noalias}) kernel
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
+// CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<1x2x131072xf32>, vector<8xf32>
 // The outer inverse pass: the workspace (twice: the gated input of the skip
 // term is evaluated again from u and the pregate), D, the postgate, u, the
 // pregate, y.
-// CHECK-LABEL: gpu.func @long_conv0_outer_inverse
-// CHECK-SAME: (%{{.*}}: memref<2x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2xf32> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}) kernel
+// CHECK-LABEL: gpu.func @long_conv0_outer_inverse_0
+// CHECK-SAME: (%{{.*}}: memref<1x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<1x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2xf32> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}) kernel
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
+// The second chunk's kernels read batch elements 2 and 3 (3 is past the
+// batch: zeros in, nothing out).
+// CHECK-LABEL: gpu.func @long_conv0_outer_forward_1
+// CHECK: arith.constant 1 : i32
+// CHECK-LABEL: gpu.func @long_conv0_outer_inverse_1
 
 // CHECK-LABEL: func.func @long
 // CHECK-SAME: memref<2x131072xf32> {fftconv.role = "workspace"}
-// CHECK-SAME: memref<2x2x131072xf32> {fftconv.role = "workspace"}
+// CHECK-SAME: memref<1x2x131072xf32> {fftconv.role = "workspace"}
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_outer blocks in (%{{.*}}, %{{.*}}, %{{.*}})
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_0
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_inner
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_0
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_1
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_1
 func.func @long(%u: tensor<3x2x32768xf16> {fftconv.name = "u"}, %k: tensor<2x32768xf32>,
                 %g1: tensor<3x2x32768xf16>, %g2: tensor<3x2x32768xf16>,
                 %d: tensor<2xf32>) -> tensor<3x2x32768xf16> {

@@ -46,18 +46,30 @@ struct ThreePassPlan {
   int64_t columns = 16;                    // C, columns an outer block owns
   int64_t threads = 256;
   int64_t pairTile = 1; // pairs an inner block owns
+  /// The workspace holds `chunkPairs` pairs (0: all of them); the outer
+  /// kernels of one chunk are built for the pairs from `firstPair` on.
+  int64_t chunkPairs = 0;
+  int64_t firstPair = 0;
   KernelPrecision precision = KernelPrecision::Split;
 
   int64_t outer() const;
   int64_t inner() const;
   int64_t pairs() const { return (batch + 1) / 2; }
+  int64_t workspacePairs() const {
+    return chunkPairs > 0 ? std::min(chunkPairs, pairs()) : pairs();
+  }
+  int64_t chunks() const {
+    return (pairs() + workspacePairs() - 1) / workspacePairs();
+  }
   /// Bytes of one complex value in shared memory.
   int64_t valueBytes() const {
     return precision == KernelPrecision::Split ? 8 : 4;
   }
   int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
   int64_t innerSharedBytes() const { return pairTile * inner() * valueBytes(); }
-  int64_t innerGridZ() const { return (pairs() + pairTile - 1) / pairTile; }
+  int64_t innerGridZ() const {
+    return (workspacePairs() + pairTile - 1) / pairTile;
+  }
 };
 
 /// Splits `plan.length` into rows and columns and fills the factors, the
