@@ -72,9 +72,9 @@ struct SequenceLayout {
   int64_t threads = 128;              // threads of the block
   KernelPrecision precision = KernelPrecision::Split;
 
-  bool split() const { return precision == KernelPrecision::Split; }
+  bool isSplit() const { return precision == KernelPrecision::Split; }
   /// f16 planes of one sequence.
-  int64_t planes() const { return split() ? 4 : 2; }
+  int64_t planes() const { return isSplit() ? 4 : 2; }
 };
 
 static constexpr int64_t kThreadsPerWarp = 32;
@@ -225,7 +225,7 @@ public:
   /// position (see `swizzle`), so callers that reuse a position across the
   /// sequences of the tile swizzle it once.
   Value element(Value seq, Plane plane, Value offset) {
-    int64_t physical = layout.split() ? plane : plane / 2;
+    int64_t physical = layout.isSplit() ? plane : plane / 2;
     Value base = addc(mulc(seq, layout.planes() * layout.length),
                       physical * layout.length);
     return index(add(base, offset));
@@ -245,7 +245,7 @@ public:
       return arith::ExtFOp::create(b, loc, VectorType::get({count}, f32),
                                    load.getResult());
     };
-    if (!layout.split())
+    if (!layout.isSplit())
       return half(high);
     return fadd(half(high), half(Plane(high + 1)));
   }
@@ -276,7 +276,7 @@ public:
       }
       memref::StoreOp::create(b, loc, narrow, smem, at);
     };
-    if (!layout.split()) {
+    if (!layout.isSplit()) {
       Type narrow = f16;
       if (auto vector = dyn_cast<VectorType>(x.getType()))
         narrow = VectorType::get(vector.getShape(), f16);
@@ -479,7 +479,7 @@ public:
         // The stage's 1/sqrt(m) rides on the factor.
         Value entry =
             fmul(imaginary ? w.im : w.re, cf(1.0 / std::sqrt(double(m))));
-        if (!layout.split()) {
+        if (!layout.isSplit()) {
           his.push_back(arith::TruncFOp::create(b, loc, f16, entry));
           continue;
         }
@@ -490,12 +490,12 @@ public:
       hi = vector::InsertOp::create(
           b, loc, vector::FromElementsOp::create(b, loc, pairType, his), hi,
           ArrayRef<int64_t>{reg});
-      if (layout.split())
+      if (layout.isSplit())
         lo = vector::InsertOp::create(
             b, loc, vector::FromElementsOp::create(b, loc, pairType, los), lo,
             ArrayRef<int64_t>{reg});
     }
-    return {hi, layout.split() ? lo : Value()};
+    return {hi, layout.isSplit() ? lo : Value()};
   }
 
   Value mma(Value a, Value bFrag, Value acc) {
@@ -526,7 +526,7 @@ public:
         std::tie(f.reHi, f.reLo) = factorFragment(m, i, j, false, inverse);
         std::tie(f.imHi, f.imLo) = factorFragment(m, i, j, true, inverse);
         f.negImHi = arith::NegFOp::create(b, loc, f.imHi);
-        if (layout.split())
+        if (layout.isSplit())
           f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
       }
 
@@ -595,10 +595,10 @@ public:
         SmallVector<Value> reHi, reLo(k16), imHi, imLo(k16);
         for (int64_t j = 0; j < k16; ++j) {
           reHi.push_back(loadB(ReHigh, j));
-          if (layout.split())
+          if (layout.isSplit())
             reLo[j] = loadB(ReLow, j);
           imHi.push_back(loadB(ImHigh, j));
-          if (layout.split())
+          if (layout.isSplit())
             imLo[j] = loadB(ImLow, j);
         }
         // The tile is written back in place, by other lanes than read it:
@@ -610,7 +610,7 @@ public:
         // Fhi xlo + Flo xhi; at Half precision F x alone.
         auto term = [&](Value acc, Value aHi, Value aLo, Value xHi, Value xLo) {
           acc = mma(aHi, xHi, acc);
-          if (!layout.split())
+          if (!layout.isSplit())
             return acc;
           acc = mma(aHi, xLo, acc);
           return mma(aLo, xHi, acc);
