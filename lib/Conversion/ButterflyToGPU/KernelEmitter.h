@@ -73,8 +73,7 @@ struct SequenceLayout {
   KernelPrecision precision = KernelPrecision::Split;
 
   bool isSplit() const { return precision == KernelPrecision::Split; }
-  /// f16 planes of one sequence.
-  int64_t planes() const { return isSplit() ? 4 : 2; }
+  int64_t planes() const { return planesOf(precision); }
 };
 
 static constexpr int64_t kThreadsPerWarp = 32;

@@ -151,6 +151,21 @@ public:
             vector::FromElementsOp::create(b, loc, type, outIm)};
   }
 
+  /// The block's place in an outer kernel's grid: its first column, its
+  /// channel, its pair's workspace row (`slot`) and the pair itself (the
+  /// chunk's first pair on).
+  struct OuterBlock {
+    Value firstColumn, h, slot, pair;
+  };
+  OuterBlock outerBlock() {
+    OuterBlock block;
+    block.firstColumn = mulc(blockId(gpu::Dimension::x), plan.columns);
+    block.h = blockId(gpu::Dimension::y);
+    block.slot = blockId(gpu::Dimension::z);
+    block.pair = addc(block.slot, plan.firstPair);
+    return block;
+  }
+
   const ThreePassPlan &plan;
 };
 
@@ -182,10 +197,9 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
   e.begin();
   int64_t rows = plan.outer(), columns = plan.columns;
-  Value firstColumn = e.mulc(e.blockId(gpu::Dimension::x), columns);
-  Value h = e.blockId(gpu::Dimension::y);
-  Value slot = e.blockId(gpu::Dimension::z); // the pair's workspace row
-  Value pair = e.addc(slot, plan.firstPair);
+  ThreePassEmitter::OuterBlock block = e.outerBlock();
+  Value firstColumn = block.firstColumn, h = block.h, slot = block.slot,
+        pair = block.pair;
   Value seq = e.c(0);
   auto eight = VectorType::get({8}, builder.getF32Type());
 
@@ -376,10 +390,9 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
   ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
   e.begin();
   int64_t rows = plan.outer(), columns = plan.columns;
-  Value firstColumn = e.mulc(e.blockId(gpu::Dimension::x), columns);
-  Value h = e.blockId(gpu::Dimension::y);
-  Value slot = e.blockId(gpu::Dimension::z); // the pair's workspace row
-  Value pair = e.addc(slot, plan.firstPair);
+  ThreePassEmitter::OuterBlock block = e.outerBlock();
+  Value firstColumn = block.firstColumn, h = block.h, slot = block.slot,
+        pair = block.pair;
   Value seq = e.c(0);
 
   // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.

@@ -38,6 +38,16 @@ enum class KernelPrecision {
 /// Parses "split" or "half".
 std::optional<KernelPrecision> parseKernelPrecision(llvm::StringRef name);
 
+/// f16 planes of a sequence in shared memory: Re and Im, each as a high and
+/// a low half at Split precision.
+inline int64_t planesOf(KernelPrecision precision) {
+  return precision == KernelPrecision::Split ? 4 : 2;
+}
+/// Shared-memory bytes of one complex value.
+inline int64_t valueBytesOf(KernelPrecision precision) {
+  return planesOf(precision) * 2;
+}
+
 /// What one convolution kernel computes and how its work is laid out.
 struct ConvKernelPlan {
   int64_t batch = 0;        // B
@@ -50,14 +60,13 @@ struct ConvKernelPlan {
   int64_t threads = 128;              // threads of one block
   KernelPrecision precision = KernelPrecision::Split;
 
-  /// Shared memory of one sequence: f16 planes of the real and imaginary
-  /// parts, each split into a high and a low half at Split precision.
-  int64_t sequenceBytes() const {
-    return half * (precision == KernelPrecision::Split ? 4 : 2) * 2;
-  }
+  /// Shared memory of one sequence.
+  int64_t sequenceBytes() const { return half * valueBytesOf(precision); }
   int64_t convSharedBytes() const { return batchTile * sequenceBytes(); }
   /// The spectrum kernel's one sequence, always at Split precision.
-  int64_t spectrumSharedBytes() const { return half * 4 * 2; }
+  int64_t spectrumSharedBytes() const {
+    return half * valueBytesOf(KernelPrecision::Split);
+  }
   int64_t gridY() const { return (batch + batchTile - 1) / batchTile; }
 };
 

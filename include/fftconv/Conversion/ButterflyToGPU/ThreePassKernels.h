@@ -62,9 +62,7 @@ struct ThreePassPlan {
     return (pairs() + workspacePairs() - 1) / workspacePairs();
   }
   /// Bytes of one complex value in shared memory.
-  int64_t valueBytes() const {
-    return precision == KernelPrecision::Split ? 8 : 4;
-  }
+  int64_t valueBytes() const { return valueBytesOf(precision); }
   int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
   int64_t innerSharedBytes() const { return pairTile * inner() * valueBytes(); }
   int64_t innerGridZ() const {
