@@ -32,11 +32,11 @@ MlirLogicalResult fftconvCompileToPTX(MlirModule module, MlirStringRef chip,
                                       MlirStringCallback ptxCallback,
                                       MlirStringCallback manifestCallback,
                                       void *userData) {
-  mlir::fftconv::ButterflyToGPUOptions options;
+  mlir::fftconv::PTXPipelineOptions options;
   options.chip = unwrap(chip).str();
+  options.order = unwrap(order).str();
   mlir::FailureOr<mlir::fftconv::GPUProgram> program =
-      mlir::fftconv::compileToGPUProgram(unwrap(module), unwrap(order),
-                                         "kernel.ptx", options);
+      mlir::fftconv::compileToGPUProgram(unwrap(module), "kernel.ptx", options);
   if (mlir::failed(program))
     return mlirLogicalResultFailure();
   ptxCallback(mlirStringRefCreate(program->ptx.data(), program->ptx.size()),

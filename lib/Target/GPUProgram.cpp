@@ -162,11 +162,10 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
 }
 
 FailureOr<GPUProgram>
-mlir::fftconv::compileToGPUProgram(ModuleOp module, StringRef order,
-                                   StringRef ptxFileName,
-                                   const ButterflyToGPUOptions &options) {
+mlir::fftconv::compileToGPUProgram(ModuleOp module, StringRef ptxFileName,
+                                   const PTXPipelineOptions &options) {
   PassManager pm(module.getContext());
-  buildPTXPipeline(pm, order, options);
+  buildPTXPipeline(pm, options);
   if (failed(pm.run(module)))
     return failure();
   return extractGPUProgram(module, options.chip, ptxFileName);

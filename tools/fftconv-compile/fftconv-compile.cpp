@@ -10,6 +10,7 @@
 
 #include "fftconv/InitAll.h"
 #include "fftconv/Target/GPUProgram.h"
+#include "fftconv/Tools/CommandLine.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -26,34 +27,38 @@
 
 using namespace mlir;
 
+static llvm::cl::OptionCategory category("fftconv-compile options");
+
+// The defaults are fftconv-to-ptx's, which are its passes' (Passes.td).
+static const fftconv::PTXPipelineOptions defaults;
+
 static llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
                                             llvm::cl::desc("<input.mlir>"),
-                                            llvm::cl::init("-"));
+                                            llvm::cl::init("-"),
+                                            llvm::cl::cat(category));
 static llvm::cl::opt<std::string>
     outputStem("o", llvm::cl::desc("output path without extension"),
-               llvm::cl::value_desc("stem"), llvm::cl::Required);
-static llvm::cl::opt<std::string> chip("chip", llvm::cl::desc("sm_80 or sm_90"),
-                                       llvm::cl::init("sm_90"));
+               llvm::cl::value_desc("stem"), llvm::cl::Required,
+               llvm::cl::cat(category));
+static llvm::cl::opt<std::string> chip("chip",
+                                       llvm::cl::desc(defaults.chip.HelpStr),
+                                       llvm::cl::init(defaults.chip),
+                                       llvm::cl::cat(category));
 static llvm::cl::opt<std::string>
-    order("order", llvm::cl::desc("Monarch order: auto, 1, 2, 3 or 4"),
-          llvm::cl::init("auto"));
+    order("order", llvm::cl::desc(defaults.order.HelpStr),
+          llvm::cl::init(defaults.order), llvm::cl::cat(category));
 static llvm::cl::opt<int64_t>
-    threads("block-threads", llvm::cl::desc("threads per block (0: automatic)"),
-            llvm::cl::init(0));
+    threads("block-threads", llvm::cl::desc(defaults.threads.HelpStr),
+            llvm::cl::init(defaults.threads), llvm::cl::cat(category));
 static llvm::cl::opt<int64_t>
-    batchTile("batch-tile",
-              llvm::cl::desc("sequences per block (0: automatic)"),
-              llvm::cl::init(0));
+    batchTile("batch-tile", llvm::cl::desc(defaults.batchTile.HelpStr),
+              llvm::cl::init(defaults.batchTile), llvm::cl::cat(category));
 static llvm::cl::opt<int64_t> singleKernelMax(
-    "single-kernel-max",
-    llvm::cl::desc("the largest FFT size run as one kernel; larger ones take "
-                   "the three-pass form (0: whatever fits on chip)"),
-    llvm::cl::init(32768));
-static llvm::cl::opt<std::string> precision(
-    "precision",
-    llvm::cl::desc("tensor-core precision: auto, split (about f32) or half "
-                   "(f16 between stages, a third of the work)"),
-    llvm::cl::init("auto"));
+    "single-kernel-max", llvm::cl::desc(defaults.singleKernelMax.HelpStr),
+    llvm::cl::init(defaults.singleKernelMax), llvm::cl::cat(category));
+static llvm::cl::opt<std::string>
+    precision("precision", llvm::cl::desc(defaults.precision.HelpStr),
+              llvm::cl::init(defaults.precision), llvm::cl::cat(category));
 
 static bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
   std::string error;
@@ -69,6 +74,7 @@ static bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  fftconv::setUpToolCommandLine(&category);
   llvm::cl::ParseCommandLineOptions(
       argc, argv, "fftconv-compile: PTX and a launch manifest\n");
   registerAllPasses();
@@ -93,14 +99,15 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   std::string ptxName = llvm::sys::path::filename(outputStem).str() + ".ptx";
-  fftconv::ButterflyToGPUOptions options;
+  fftconv::PTXPipelineOptions options;
+  options.order = order;
   options.chip = chip;
   options.threads = threads;
   options.batchTile = batchTile;
   options.singleKernelMax = singleKernelMax;
   options.precision = precision;
   FailureOr<fftconv::GPUProgram> program =
-      fftconv::compileToGPUProgram(*module, order, ptxName, options);
+      fftconv::compileToGPUProgram(*module, ptxName, options);
   if (failed(program))
     return 1;
   if (!writeFile(outputStem + ".ptx", program->ptx) ||

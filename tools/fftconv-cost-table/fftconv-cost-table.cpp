@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
+#include "fftconv/Tools/CommandLine.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -13,22 +14,25 @@
 
 using namespace llvm;
 
+static cl::OptionCategory category("fftconv-cost-table options");
+
 static cl::opt<std::string> chip("chip", cl::desc("sm_80 or sm_90"),
-                                 cl::init("sm_90"));
+                                 cl::init("sm_90"), cl::cat(category));
 static cl::opt<int> minLog2("min-log2", cl::desc("smallest log2 N"),
-                            cl::init(4));
+                            cl::init(4), cl::cat(category));
 static cl::opt<int> maxLog2("max-log2", cl::desc("largest log2 N"),
-                            cl::init(22));
+                            cl::init(22), cl::cat(category));
 static cl::opt<int> order("order",
                           cl::desc("force this order (0: auto, the default)"),
-                          cl::init(0));
+                          cl::init(0), cl::cat(category));
 static cl::opt<int> complexBytes(
     "complex-bytes",
     cl::desc("bytes of one complex value on chip (4: f16/bf16, 8: f32)"),
-    cl::init(4));
+    cl::init(4), cl::cat(category));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  mlir::fftconv::setUpToolCommandLine(&category);
   cl::ParseCommandLineOptions(argc, argv, "fftconv cost model table\n");
   auto target = mlir::butterfly::TargetDescription::forChip(chip);
   if (!target) {

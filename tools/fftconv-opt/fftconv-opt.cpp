@@ -7,6 +7,7 @@
 
 #include "fftconv/InitAll.h"
 #include "fftconv/Target/GPUProgram.h"
+#include "fftconv/Tools/CommandLine.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -15,6 +16,7 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
+  mlir::fftconv::setUpToolCommandLine();
   mlir::registerAllPasses();
   mlir::fftconv::registerAllPasses();
 

@@ -1,11 +1,19 @@
 //===- Pipelines.h - fftconv pass pipelines ---------------------*- C++ -*-===//
+//
+// The project's pipelines, built from typed pass constructors with nested
+// pass managers (as upstream's GPU-to-NVVM pipeline is), and their options.
+// Each option's default is the default of the pass it feeds (Passes.td):
+// the pipelines, fftconv-compile, the C API and Python read it from there.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef FFTCONV_PIPELINES_PIPELINES_H
 #define FFTCONV_PIPELINES_PIPELINES_H
 
 #include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h"
 
-#include "llvm/ADT/StringRef.h"
+#include "mlir/Pass/PassOptions.h"
 
 #include <cstdint>
 #include <string>
@@ -14,26 +22,71 @@ namespace mlir {
 class OpPassManager;
 namespace fftconv {
 
-/// The textual form of the CPU pipeline: both dialects to linalg, bufferize,
-/// loops, LLVM. Its result runs under mlir-runner.
-std::string getCPUPipelineText();
+/// Options of `fftconv-to-butterfly`: the target of the Monarch
+/// decomposition (those of fftconv-monarch-decompose).
+struct ButterflyPipelineOptions
+    : public PassPipelineOptions<ButterflyPipelineOptions> {
+  Option<std::string> order{
+      *this, "order", llvm::cl::desc("Monarch order: auto, 1, 2, 3 or 4"),
+      llvm::cl::init(FFTConvMonarchDecomposeOptions().order)};
+  Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("sm_80 or sm_90"),
+      llvm::cl::init(FFTConvMonarchDecomposeOptions().chip)};
+  Option<int64_t> sharedMemoryPerBlock{
+      *this, "smem-per-block",
+      llvm::cl::desc("shared memory per block in bytes (0: the chip's)"),
+      llvm::cl::init(FFTConvMonarchDecomposeOptions().sharedMemoryPerBlock)};
+};
 
-/// Appends the CPU pipeline (`fftconv-to-cpu`) to `pm`.
+/// Options of `fftconv-to-ptx`: every choice a GPU compilation takes, shared
+/// by the pipeline, fftconv-compile, the C API (fftconvCompileToPTX) and
+/// Python (Module.compile_to_ptx).
+struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
+  Option<std::string> order{
+      *this, "order", llvm::cl::desc("Monarch order: auto, 1, 2, 3 or 4"),
+      llvm::cl::init(FFTConvMonarchDecomposeOptions().order)};
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_80 or sm_90"),
+                           llvm::cl::init(ButterflyToGPUOptions().chip)};
+  Option<int64_t> threads{
+      *this, "threads",
+      llvm::cl::desc("threads per block (0: chosen from the length)"),
+      llvm::cl::init(ButterflyToGPUOptions().threads)};
+  Option<int64_t> batchTile{
+      *this, "batch-tile",
+      llvm::cl::desc("sequences per block (0: chosen from shared memory)"),
+      llvm::cl::init(ButterflyToGPUOptions().batchTile)};
+  Option<int64_t> singleKernelMax{
+      *this, "single-kernel-max",
+      llvm::cl::desc("the largest FFT size run as one kernel; larger ones "
+                     "take the three-pass form (0: whatever fits on chip)"),
+      llvm::cl::init(ButterflyToGPUOptions().singleKernelMax)};
+  Option<std::string> precision{
+      *this, "precision",
+      llvm::cl::desc("tensor-core precision: auto, split (about f32) or half "
+                     "(f16 between stages, a third of the work)"),
+      llvm::cl::init(ButterflyToGPUOptions().precision)};
+
+  /// The options of butterfly-to-gpu these select.
+  ButterflyToGPUOptions gpuOptions() const;
+};
+
+/// Options of `fftconv-to-cpu`: none, but declared so that an option given
+/// to it is refused with a message (upstream's empty options fail silently).
+struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {};
+
+/// Appends `fftconv-to-cpu`: both dialects to linalg, bufferize, loops,
+/// LLVM. Its result runs under mlir-runner or the ExecutionEngine.
 void buildCPUPipeline(OpPassManager &pm);
 
-/// Options of the butterfly pipeline: those of fftconv-monarch-decompose.
-struct ButterflyPipelineOptions;
-
 /// Appends `fftconv-to-butterfly`: conv-to-fft, monarch-decompose, fusion.
-void buildButterflyPipeline(OpPassManager &pm, llvm::StringRef order,
-                            llvm::StringRef chip, int64_t sharedMemoryPerBlock);
+void buildButterflyPipeline(OpPassManager &pm,
+                            const ButterflyPipelineOptions &options);
 
-/// Appends `fftconv-to-ptx`: fftconv-to-butterfly (for `gpu.chip`), then
-/// butterfly-to-gpu with `gpu` and the kernels down to PTX
+/// Appends `fftconv-to-ptx`: fftconv-to-butterfly for the chip, then
+/// butterfly-to-gpu and the kernels down to PTX
 /// (gpu-module-to-binary{format=isa}); the host function stays a function
 /// of gpu.launch_func ops.
-void buildPTXPipeline(OpPassManager &pm, llvm::StringRef order,
-                      const ButterflyToGPUOptions &gpu);
+void buildPTXPipeline(OpPassManager &pm, const PTXPipelineOptions &options);
 
 /// Registers `fftconv-to-cpu`, `fftconv-to-butterfly` and `fftconv-to-ptx`
 /// with the pass registry.

@@ -8,7 +8,7 @@
 #ifndef FFTCONV_TARGET_GPUPROGRAM_H
 #define FFTCONV_TARGET_GPUPROGRAM_H
 
-#include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
+#include "fftconv/Pipelines/Pipelines.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
@@ -30,11 +30,11 @@ struct GPUProgram {
 FailureOr<GPUProgram> extractGPUProgram(ModuleOp module, StringRef chip,
                                         StringRef ptxFileName);
 
-/// Runs fftconv-to-ptx (butterfly-to-gpu with `options`) on `module` and
-/// extracts the program. Diagnostics go to the context's handlers.
-FailureOr<GPUProgram>
-compileToGPUProgram(ModuleOp module, StringRef order, StringRef ptxFileName,
-                    const ButterflyToGPUOptions &options = {});
+/// Runs fftconv-to-ptx with `options` on `module` and extracts the
+/// program. Diagnostics go to the context's handlers.
+FailureOr<GPUProgram> compileToGPUProgram(ModuleOp module,
+                                          StringRef ptxFileName,
+                                          const PTXPipelineOptions &options);
 
 /// What a context needs to serialize kernels to PTX: the LLVM IR
 /// translations and the NVVM target.
