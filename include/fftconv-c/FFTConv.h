@@ -32,14 +32,28 @@ fftconvRegisterAllDialects(MlirDialectRegistry registry);
 /// pipelines use, so that pass pipelines can name them. Idempotent.
 MLIR_CAPI_EXPORTED void fftconvRegisterAllPasses(void);
 
+/// The options of a GPU compilation: those of the fftconv-to-ptx pipeline
+/// (docs/passes.md). Take fftconvCompileOptionsGetDefault() and change what
+/// you need; the strings are borrowed for the duration of the call.
+typedef struct {
+  MlirStringRef chip;      /* "sm_80" or "sm_90" */
+  MlirStringRef order;     /* Monarch order: "auto", "1" ... "4" */
+  MlirStringRef precision; /* "auto", "split" or "half" */
+  int64_t threads;         /* threads per block; 0: chosen from the length */
+  int64_t batchTile;       /* sequences per block; 0: from shared memory */
+  int64_t singleKernelMax; /* largest FFT size run as one kernel */
+} FFTConvCompileOptions;
+
+/// The pipeline's defaults (its passes' own); the strings are static.
+MLIR_CAPI_EXPORTED FFTConvCompileOptions fftconvCompileOptionsGetDefault(void);
+
 /// Compiles `module` (functions of fftconv ops; one function) through
-/// fftconv-to-ptx for `chip` ("sm_80" or "sm_90") with the Monarch `order`
-/// ("auto", "1" ... "4"), then passes the PTX and the launch manifest (JSON,
-/// docs/gpu-manifest.md, naming the PTX "kernel.ptx") to the callbacks. The
-/// module is rewritten in place. On failure the located diagnostics go to
-/// the context's handlers and neither callback is called.
+/// fftconv-to-ptx with `options`, then passes the PTX and the launch
+/// manifest (JSON, docs/gpu-manifest.md, naming the PTX "kernel.ptx") to the
+/// callbacks. The module is rewritten in place. On failure the located
+/// diagnostics go to the context's handlers and neither callback is called.
 MLIR_CAPI_EXPORTED MlirLogicalResult
-fftconvCompileToPTX(MlirModule module, MlirStringRef chip, MlirStringRef order,
+fftconvCompileToPTX(MlirModule module, FFTConvCompileOptions options,
                     MlirStringCallback ptxCallback,
                     MlirStringCallback manifestCallback, void *userData);
 

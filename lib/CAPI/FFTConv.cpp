@@ -27,14 +27,35 @@ void fftconvRegisterAllDialects(MlirDialectRegistry registry) {
   mlir::fftconv::registerGPUCompilation(cppRegistry);
 }
 
-MlirLogicalResult fftconvCompileToPTX(MlirModule module, MlirStringRef chip,
-                                      MlirStringRef order,
+FFTConvCompileOptions fftconvCompileOptionsGetDefault() {
+  // One default-constructed pipeline options object for the process: its
+  // strings back the returned references.
+  static const mlir::fftconv::PTXPipelineOptions defaults;
+  auto ref = [](const std::string &text) {
+    return mlirStringRefCreate(text.data(), text.size());
+  };
+  FFTConvCompileOptions options;
+  options.chip = ref(defaults.chip);
+  options.order = ref(defaults.order);
+  options.precision = ref(defaults.precision);
+  options.threads = defaults.threads;
+  options.batchTile = defaults.batchTile;
+  options.singleKernelMax = defaults.singleKernelMax;
+  return options;
+}
+
+MlirLogicalResult fftconvCompileToPTX(MlirModule module,
+                                      FFTConvCompileOptions compileOptions,
                                       MlirStringCallback ptxCallback,
                                       MlirStringCallback manifestCallback,
                                       void *userData) {
   mlir::fftconv::PTXPipelineOptions options;
-  options.chip = unwrap(chip).str();
-  options.order = unwrap(order).str();
+  options.chip = unwrap(compileOptions.chip).str();
+  options.order = unwrap(compileOptions.order).str();
+  options.precision = unwrap(compileOptions.precision).str();
+  options.threads = compileOptions.threads;
+  options.batchTile = compileOptions.batchTile;
+  options.singleKernelMax = compileOptions.singleKernelMax;
   mlir::FailureOr<mlir::fftconv::GPUProgram> program =
       mlir::fftconv::compileToGPUProgram(unwrap(module), "kernel.ptx", options);
   if (mlir::failed(program))

@@ -25,7 +25,7 @@ _build = _os.environ.get(
 __path__.append(_os.path.join(_build, "python_packages", "fftconv"))
 
 try:
-    from ._fftconv import Context, MLIRError, Module, PassManager  # noqa: F401
+    from ._fftconv import Context, MLIRError, Module, PassManager, compile_options_default  # noqa: F401
 except ImportError as _error:  # pure-Python parts stay usable without a build
     _import_error = _error
 

@@ -61,7 +61,7 @@ def compile(program, target="sm_90", order="auto"):
     if target not in TARGETS:
         raise ValueError(f"compile: target must be one of {TARGETS}, got {target!r}")
     if hasattr(program, "compile_to_ptx"):
-        ptx, manifest = program.compile_to_ptx(target, order)
+        ptx, manifest = program.compile_to_ptx(chip=target, order=order)
         return GPUProgram(ptx, json.loads(manifest))
     text = program if isinstance(program, str) else program.mlir(named=True)
     with tempfile.TemporaryDirectory() as tmp:

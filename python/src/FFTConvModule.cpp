@@ -15,8 +15,10 @@
 #include "mlir-c/Pass.h"
 
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -159,14 +161,30 @@ public:
   const std::shared_ptr<Context> &getContext() const { return context; }
 
   /// fftconvCompileToPTX: (PTX text, manifest JSON); rewrites the module.
-  std::pair<std::string, std::string> compileToPTX(const std::string &chip,
-                                                   const std::string &order) {
+  /// An option left None takes the pipeline's default.
+  std::pair<std::string, std::string>
+  compileToPTX(std::optional<std::string> chip,
+               std::optional<std::string> order,
+               std::optional<std::string> precision,
+               std::optional<int64_t> threads, std::optional<int64_t> batchTile,
+               std::optional<int64_t> singleKernelMax) {
+    FFTConvCompileOptions options = fftconvCompileOptionsGetDefault();
+    auto ref = [](const std::string &text) {
+      return mlirStringRefCreate(text.data(), text.size());
+    };
+    if (chip)
+      options.chip = ref(*chip);
+    if (order)
+      options.order = ref(*order);
+    if (precision)
+      options.precision = ref(*precision);
+    options.threads = threads.value_or(options.threads);
+    options.batchTile = batchTile.value_or(options.batchTile);
+    options.singleKernelMax = singleKernelMax.value_or(options.singleKernelMax);
     context->takeDiagnostics();
     std::pair<std::string, std::string> out;
     if (mlirLogicalResultIsFailure(fftconvCompileToPTX(
-            module, mlirStringRefCreate(chip.data(), chip.size()),
-            mlirStringRefCreate(order.data(), order.size()), appendToFirst,
-            appendToSecond, &out)))
+            module, options, appendToFirst, appendToSecond, &out)))
       context->fail("compiling to PTX failed");
     return out;
   }
@@ -216,6 +234,24 @@ PYBIND11_MODULE(_fftconv, m) {
             "C API";
   py::register_exception<MLIRError>(m, "MLIRError", PyExc_ValueError);
 
+  m.def(
+      "compile_options_default",
+      [] {
+        FFTConvCompileOptions options = fftconvCompileOptionsGetDefault();
+        auto str = [](MlirStringRef ref) {
+          return std::string(ref.data, ref.length);
+        };
+        py::dict defaults;
+        defaults["chip"] = str(options.chip);
+        defaults["order"] = str(options.order);
+        defaults["precision"] = str(options.precision);
+        defaults["threads"] = options.threads;
+        defaults["batch_tile"] = options.batchTile;
+        defaults["single_kernel_max"] = options.singleKernelMax;
+        return defaults;
+      },
+      "The defaults of Module.compile_to_ptx's options: fftconv-to-ptx's.");
+
   py::class_<Context, std::shared_ptr<Context>>(m, "Context")
       .def(py::init<>(), "A context with the fftconv and butterfly dialects, "
                          "every upstream dialect and all passes.");
@@ -227,11 +263,15 @@ PYBIND11_MODULE(_fftconv, m) {
                   "located diagnostics.")
       .def("verify", &Module::verify)
       .def("__str__", &Module::str)
-      .def("compile_to_ptx", &Module::compileToPTX, py::arg("chip") = "sm_90",
-           py::arg("order") = "auto",
+      .def("compile_to_ptx", &Module::compileToPTX, py::kw_only(),
+           py::arg("chip") = py::none(), py::arg("order") = py::none(),
+           py::arg("precision") = py::none(), py::arg("threads") = py::none(),
+           py::arg("batch_tile") = py::none(),
+           py::arg("single_kernel_max") = py::none(),
            "Compiles through fftconv-to-ptx (the module is rewritten) and "
-           "returns (ptx, manifest_json); raises MLIRError with the located "
-           "diagnostics.")
+           "returns (ptx, manifest_json); an option left None takes the "
+           "pipeline's default (compile_options_default()). Raises MLIRError "
+           "with the located diagnostics.")
       .def_property_readonly("context", &Module::getContext);
 
   py::class_<PassManager>(m, "PassManager")

@@ -153,25 +153,31 @@ int main(void) {
   /* PTX and the launch manifest. */
   MlirModule gpuModule =
       mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kConv));
+  FFTConvCompileOptions options = fftconvCompileOptionsGetDefault();
+  // CHECK: defaults: chip sm_90, order auto, precision auto,
+  // CHECK-SAME: single-kernel-max 32768
+  printf("defaults: chip %.*s, order %.*s, precision %.*s, threads %lld, "
+         "batch tile %lld, single-kernel-max %lld\n",
+         (int)options.chip.length, options.chip.data, (int)options.order.length,
+         options.order.data, (int)options.precision.length,
+         options.precision.data, (long long)options.threads,
+         (long long)options.batchTile, (long long)options.singleKernelMax);
   // CHECK: ptx: {{.*}}mma.sync.aligned.m16n8k16
   // CHECK-LABEL: manifest:
   // CHECK: "entry": "conv"
   // CHECK: "name": "conv_conv0_spectrum"
   // CHECK: "name": "conv_conv0"
   if (mlirLogicalResultIsFailure(fftconvCompileToPTX(
-          gpuModule, mlirStringRefCreateFromCString("sm_90"),
-          mlirStringRefCreateFromCString("auto"), printPTXSummary,
-          printManifest, NULL)))
+          gpuModule, options, printPTXSummary, printManifest, NULL)))
     return 4;
   printf("\n");
   // CHECK: diagnostic: {{.*}}unknown chip 'sm_70'
   // CHECK: sm_70 refused
   MlirModule badChip =
       mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kConv));
-  if (mlirLogicalResultIsFailure(
-          fftconvCompileToPTX(badChip, mlirStringRefCreateFromCString("sm_70"),
-                              mlirStringRefCreateFromCString("auto"),
-                              printPTXSummary, printManifest, NULL)))
+  options.chip = mlirStringRefCreateFromCString("sm_70");
+  if (mlirLogicalResultIsFailure(fftconvCompileToPTX(
+          badChip, options, printPTXSummary, printManifest, NULL)))
     printf("sm_70 refused\n");
   mlirModuleDestroy(badChip);
   mlirModuleDestroy(gpuModule);

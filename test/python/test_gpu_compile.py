@@ -2,6 +2,7 @@
 GPU. Every PTX is assembled by the CUDA toolkit's ptxas for its chip where
 ptxas is installed (skipped with a message otherwise)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -113,3 +114,18 @@ def test_binding_errors_carry_locations():
     g.output(g.conv(u, k))
     with pytest.raises(fftconv.MLIRError, match=r"loc\(\"graph:odd\":\d+:\d+\): error: .*multiple of 8"):
         fftconv.compile(g.module(context))
+
+
+def test_compile_options_come_from_the_pipeline():
+    # The defaults are fftconv-to-ptx's own, read through the C API; an option
+    # passed to compile_to_ptx reaches butterfly-to-gpu.
+    defaults = fftconv.compile_options_default()
+    assert set(defaults) == {"chip", "order", "precision", "threads", "batch_tile", "single_kernel_max"}
+    assert defaults["chip"] in ("sm_80", "sm_90") and defaults["precision"] == "auto"
+    ctx = fftconv.Context()
+    text = hyena(8192, "f16").mlir(named=True)
+    _, single = fftconv.Module.parse(ctx, text).compile_to_ptx()
+    _, three_pass = fftconv.Module.parse(ctx, text).compile_to_ptx(single_kernel_max=2048)
+    assert len(json.loads(three_pass)["kernels"]) > len(json.loads(single)["kernels"])
+    with pytest.raises(fftconv.MLIRError, match="precision"):
+        fftconv.Module.parse(ctx, text).compile_to_ptx(precision="quarter")

@@ -44,12 +44,14 @@ static llvm::cl::opt<std::string> chip("chip",
                                        llvm::cl::desc(defaults.chip.HelpStr),
                                        llvm::cl::init(defaults.chip),
                                        llvm::cl::cat(category));
-static llvm::cl::opt<std::string>
-    order("order", llvm::cl::desc(defaults.order.HelpStr),
-          llvm::cl::init(defaults.order), llvm::cl::cat(category));
-static llvm::cl::opt<int64_t>
-    threads("block-threads", llvm::cl::desc(defaults.threads.HelpStr),
-            llvm::cl::init(defaults.threads), llvm::cl::cat(category));
+static llvm::cl::opt<std::string> order("order",
+                                        llvm::cl::desc(defaults.order.HelpStr),
+                                        llvm::cl::init(defaults.order),
+                                        llvm::cl::cat(category));
+static llvm::cl::opt<int64_t> threads("block-threads",
+                                      llvm::cl::desc(defaults.threads.HelpStr),
+                                      llvm::cl::init(defaults.threads),
+                                      llvm::cl::cat(category));
 static llvm::cl::opt<int64_t>
     batchTile("batch-tile", llvm::cl::desc(defaults.batchTile.HelpStr),
               llvm::cl::init(defaults.batchTile), llvm::cl::cat(category));
