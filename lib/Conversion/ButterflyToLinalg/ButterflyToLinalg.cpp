@@ -634,14 +634,10 @@ struct FusedInlining : OpRewritePattern<FusedOp> {
 struct ButterflyToLinalgPass
     : fftconv::impl::ButterflyToLinalgBase<ButterflyToLinalgPass> {
   void runOnOperation() override {
-    MLIRContext *ctx = &getContext();
-    ConversionTarget target(*ctx);
-    target.addIllegalDialect<ButterflyDialect>();
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-    RewritePatternSet patterns(ctx);
+    RewritePatternSet patterns(&getContext());
     populateButterflyToLinalgPatterns(patterns);
-    if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns))))
+    if (failed(lowerDialectOps<ButterflyDialect>(getOperation(),
+                                                 std::move(patterns))))
       signalPassFailure();
   }
 };

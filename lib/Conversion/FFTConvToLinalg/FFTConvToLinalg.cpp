@@ -439,14 +439,10 @@ struct ChannelMulLowering : OpRewritePattern<ChannelMulOp> {
 struct FFTConvToLinalgPass
     : fftconv::impl::FFTConvToLinalgBase<FFTConvToLinalgPass> {
   void runOnOperation() override {
-    MLIRContext *ctx = &getContext();
-    ConversionTarget target(*ctx);
-    target.addIllegalDialect<FFTConvDialect>();
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-    RewritePatternSet patterns(ctx);
+    RewritePatternSet patterns(&getContext());
     populateFFTConvToLinalgPatterns(patterns);
-    if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns))))
+    if (failed(lowerDialectOps<FFTConvDialect>(getOperation(),
+                                               std::move(patterns))))
       signalPassFailure();
   }
 };

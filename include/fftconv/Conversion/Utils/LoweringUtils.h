@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir {
 namespace fftconv {
@@ -67,6 +68,17 @@ SmallVector<Value> loopIndices(OpBuilder &b, Location loc, int64_t count);
 /// reductions.
 SmallVector<utils::IteratorType> parallelThenReduction(int64_t numParallel,
                                                        int64_t numReduction);
+
+/// Rewrites every op of `Dialect` under `root` with `patterns` and leaves
+/// all other ops as they are: the driver of both CPU lowerings, each of
+/// which removes one dialect. Fails if an op of `Dialect` remains.
+template <typename Dialect>
+LogicalResult lowerDialectOps(Operation *root, RewritePatternSet &&patterns) {
+  ConversionTarget target(*root->getContext());
+  target.addIllegalDialect<Dialect>();
+  target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+  return applyPartialConversion(root, target, std::move(patterns));
+}
 
 } // namespace fftconv
 } // namespace mlir
