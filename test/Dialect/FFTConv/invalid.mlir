@@ -249,3 +249,21 @@ func.func @squash_nan(%k: tensor<4x8xf32>) {
   %0 = fftconv.squash %k lambda = 0x7FC00000 : tensor<4x8xf32>
   return
 }
+
+// -----
+
+// The element type that sizes the fused kernel's buffers is a scalar type
+// with a bit width (an index or complex one would have no kernel layout).
+func.func @element_type_attr(%v: tensor<2x4x33xcomplex<f32>>, %k: tensor<4x33xcomplex<f32>>) {
+  // expected-error @+1 {{'fftconv.element_type' must name the integer or float element type of the convolution's data, got index}}
+  %p = fftconv.channel_mul %v, %k {fftconv.element_type = index} : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @element_type_attr_not_a_type(%v: tensor<2x4x33xcomplex<f32>>, %k: tensor<4x33xcomplex<f32>>) {
+  // expected-error @+1 {{'fftconv.element_type' must name the integer or float element type of the convolution's data, got 16 : i64}}
+  %p = fftconv.channel_mul %v, %k {fftconv.element_type = 16} : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
+  return
+}

@@ -20,6 +20,21 @@ void FFTConvDialect::initialize() {
       >();
 }
 
+LogicalResult
+FFTConvDialect::verifyOperationAttribute(Operation *op,
+                                         NamedAttribute attribute) {
+  if (attribute.getName() != kElementTypeAttrName)
+    return success();
+  auto type = dyn_cast<TypeAttr>(attribute.getValue());
+  if (!type || !isa<IntegerType, FloatType>(type.getValue()))
+    return op->emitError()
+           << "'" << kElementTypeAttrName
+           << "' must name the integer or float element type of the "
+              "convolution's data, got "
+           << attribute.getValue();
+  return success();
+}
+
 Operation *FFTConvDialect::materializeConstant(OpBuilder &builder,
                                                Attribute value, Type type,
                                                Location loc) {

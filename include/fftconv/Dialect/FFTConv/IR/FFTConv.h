@@ -22,4 +22,11 @@
 #define GET_OP_CLASSES
 #include "fftconv/Dialect/FFTConv/IR/FFTConvOps.h.inc"
 
+namespace mlir::fftconv {
+/// Discardable attribute on the fftconv.channel_mul of an expanded
+/// convolution: the element type of the convolution's data (an integer or
+/// float type), which sizes the fused kernel's buffers.
+constexpr llvm::StringLiteral kElementTypeAttrName = "fftconv.element_type";
+} // namespace mlir::fftconv
+
 #endif // FFTCONV_DIALECT_FFTCONV_IR_FFTCONV_H

@@ -20,6 +20,9 @@ def FFTConv_Dialect : Dialect {
   let summary = "Long convolutions, FFTs and kernel regularizers on tensors";
   // Folded constants (a constant kernel's spectrum) become arith.constant.
   let hasConstantMaterializer = 1;
+  // The dialect's discardable attributes (fftconv.element_type) are checked
+  // where they appear, so that a pass never reads a malformed one.
+  let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let description = [{
     The `fftconv` dialect states long convolutions the way Hyena, H3, M2 and

@@ -20,10 +20,6 @@ namespace fftconv {
 #define GEN_PASS_DECL
 #include "fftconv/Dialect/FFTConv/Transforms/Passes.h.inc"
 
-/// Discardable attribute on the fftconv.channel_mul of an expanded
-/// convolution: the element type of the convolution's data.
-constexpr llvm::StringLiteral kElementTypeAttrName = "fftconv.element_type";
-
 /// The FFT size fftconv-conv-to-fft uses for `op`.
 int64_t getConvFFTSize(ConvOp op);
 
