@@ -1,18 +1,20 @@
 /*===- fftconv-runtime/Runtime.h - Launch compiled fftconv kernels -------===*\
 |*                                                                            *|
-|* The runtime of fftconv-mlir: it reads a launch manifest (docs/gpu-
-|* manifest.md) and its PTX, loads them through the CUDA driver API and launches
-the
-|* kernels in order. It needs neither MLIR nor the CUDA toolkit: libcuda.so.1
-|* is opened with dlopen() when a program is first loaded, so a machine without
-|* a driver gets an error message, never a crash or a link failure.
+|* The runtime of fftconv-mlir, the only one: Python binds this C ABI
+|* (python/fftconv/runtime.py). It reads a launch manifest
+|* (docs/gpu-manifest.md) and its PTX, loads them through the CUDA driver API
+|* and launches the kernels in order. It needs neither MLIR nor the CUDA
+|* toolkit: libcuda.so.1 is opened with dlopen() when a program is first
+|* loaded, so a machine without a driver gets an error message, never a
+|* crash or a link failure.
 |*                                                                            *|
 |* Buffers are passed as one 64-bit device pointer per manifest argument that
 |* is not a workspace, in manifest order (the inputs, then the outputs). The
 |* runtime allocates the workspaces itself, once per program, and keeps them
-|* until the program is destroyed. A program is not thread-safe: launch it
-|* from one thread at a time, on one stream at a time (its workspaces are
-|* shared by all its launches).
+|* until the program is destroyed (unless it was loaded with
+|* FFTCONV_RUNTIME_CALLER_WORKSPACES: then the caller passes them). A
+|* program is not thread-safe: launch it from one thread at a time, on one
+|* stream at a time (its workspaces are shared by all its launches).
 |*                                                                            *|
 |* Every function that can fail returns 0 on success and non-zero on failure
 |* (the CUresult when a driver call failed, else FFTCONV_RUNTIME_ERROR_INVALID
