@@ -540,7 +540,7 @@ int fftconvRuntimeManifestGetArgument(const fftconvRuntimeManifest *manifest,
                                       fftconvRuntimeArgument *argument) {
   if (!inRange(manifest, argument, index,
                manifest ? unwrap(manifest)->arguments.size() : 0,
-               "fftconvRuntimeGetArgument", "arguments"))
+               "fftconvRuntimeManifestGetArgument", "arguments"))
     return kErrorInvalid;
   const Argument &a = unwrap(manifest)->arguments[index];
   argument->name = a.name.c_str();

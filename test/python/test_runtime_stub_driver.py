@@ -27,7 +27,7 @@ def stub_driver(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stub-driver")
     library = folder / "libcuda.so.1"
     subprocess.run(
-        [compiler, "-shared", "-fPIC", "-O1", "-o", str(library), os.path.join(HERE, "stub_libcuda.c")],
+        [compiler, "-shared", "-fPIC", "-O1", "-o", str(library), os.path.join(HERE, "Inputs", "stub_libcuda.c")],
         check=True,
         capture_output=True,
         timeout=120,

@@ -65,7 +65,7 @@ CUresult cuGetErrorString(CUresult error, const char **text) {
   return 0;
 }
 CUresult cuGetErrorName(CUresult error, const char **text) {
-  *text = error == kInvalidPtx  ? "CUDA_ERROR_INVALID_PTX"
+  *text = error == kInvalidPtx ? "CUDA_ERROR_INVALID_PTX"
           : error == kNotFound ? "CUDA_ERROR_NOT_FOUND"
                                : "CUDA_ERROR_UNKNOWN";
   return 0;
