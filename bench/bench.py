@@ -4,6 +4,10 @@ convolution and the memory-bandwidth floor (method: shared/design.md,
 
     python3 bench/bench.py --kernels build/gpu-kernels --out $OUT
 
+It runs the kernels through fftconv.runtime, the binding of the runtime
+library: on a GPU machine, the build/runtime carried from the build machine
+(or FFTCONV_RUNTIME_DIR; docs/runtime.md says where it is looked for).
+
 For each configuration folder whose config.json says "bench": true (every
 folder with --all), in one run on one GPU:
 
@@ -44,7 +48,7 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 
 import torch  # noqa: E402
 
-from fftconv import kernel_configs  # noqa: E402
+from fftconv import kernel_configs, runtime  # noqa: E402
 from fftconv.runtime import Program  # noqa: E402
 
 MIB = 1 << 20
@@ -339,6 +343,10 @@ def main():
         parser.error("--iterations must be at least 20")
     if not torch.cuda.is_available():
         sys.exit("bench.py: no CUDA GPU (torch.cuda.is_available() is False)")
+    try:
+        print(f"runtime: {runtime.library_path()}")
+    except RuntimeError as error:
+        sys.exit(f"bench.py: {error}")
 
     configs = kernel_configs.find_configs(os.path.abspath(args.kernels))
     if not args.all:

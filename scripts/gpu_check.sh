@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# On a GPU machine (no MLIR needed): builds the C++ runtime (lib/Runtime),
-# runs the GPU tests (test/GPU), then runs a few compiled configurations
-# under compute-sanitizer. Kernels come from FFTCONV_GPU_KERNELS (default
+# On a GPU machine (no MLIR needed): finds the runtime (lib/Runtime), runs the
+# GPU tests (test/GPU), then runs a few compiled configurations under
+# compute-sanitizer. Kernels come from FFTCONV_GPU_KERNELS (default
 # build/gpu-kernels, made on the build machine by
 # `python3 scripts/build_gpu_kernels.py --out build/gpu-kernels`).
+#
+# The runtime is, in this order: FFTCONV_RUNTIME_DIR if set; build/runtime
+# carried from the build machine (made there by
+# `cmake -S lib/Runtime -B build/runtime -G Ninja && ninja -C build/runtime`;
+# it links libstdc++ statically, so it loads here); else it is built here
+# into build/runtime when cmake, ninja and nlohmann-json are at hand.
+# Without a runtime the tests cannot run: the Python binding needs it.
 #
 #   bash scripts/gpu_check.sh
 #
@@ -15,7 +22,7 @@
 # "memcheck racecheck synccheck initcheck"), FFTCONV_SANITIZE_CONFIGS (config
 # folder names; default: the smallest of each dtype/mode/gating/skip kind, at
 # most FFTCONV_SANITIZE_COUNT, default 4), FFTCONV_RUNTIME_DIR (a runtime
-# build to use instead of building one).
+# build to use instead of build/runtime).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,19 +38,33 @@ note() { echo "$*" | tee -a "$SUMMARY"; }
 note "gpu_check: kernels from $FFTCONV_GPU_KERNELS"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | sed 's/^/gpu_check: GPU /' | tee -a "$SUMMARY"
 
-# 1. The C++ runtime, standalone (no MLIR, no CUDA headers).
-if [ -z "${FFTCONV_RUNTIME_DIR:-}" ]; then
-  if command -v cmake >/dev/null && command -v ninja >/dev/null; then
-    if cmake -S lib/Runtime -B build/runtime -G Ninja >"$LOGS/runtime-build.log" 2>&1 &&
-      ninja -C build/runtime >>"$LOGS/runtime-build.log" 2>&1; then
-      export FFTCONV_RUNTIME_DIR=$PWD/build/runtime
-      note "runtime build: ok"
-    else
-      note "runtime build: FAILED (see runtime-build.log)"
-      status=1
-    fi
+# 1. The runtime, standalone (no MLIR, no CUDA headers): carried or built.
+if [ -n "${FFTCONV_RUNTIME_DIR:-}" ]; then
+  note "runtime: $FFTCONV_RUNTIME_DIR (FFTCONV_RUNTIME_DIR)"
+elif [ -f build/runtime/lib/libFFTConvRuntime.so ]; then
+  export FFTCONV_RUNTIME_DIR=$PWD/build/runtime
+  note "runtime: $FFTCONV_RUNTIME_DIR (carried)"
+elif command -v cmake >/dev/null && command -v ninja >/dev/null; then
+  if cmake -S lib/Runtime -B build/runtime -G Ninja >"$LOGS/runtime-build.log" 2>&1 &&
+    ninja -C build/runtime >>"$LOGS/runtime-build.log" 2>&1; then
+    export FFTCONV_RUNTIME_DIR=$PWD/build/runtime
+    note "runtime: built into $FFTCONV_RUNTIME_DIR"
   else
-    note "runtime build: skipped (no cmake or ninja)"
+    note "runtime build: FAILED (see runtime-build.log; nlohmann-json missing? build it on the build machine and carry build/runtime)"
+    status=1
+  fi
+else
+  note "runtime: none (no build/runtime carried, no cmake or ninja here): build it on the build machine with" \
+    "'cmake -S lib/Runtime -B build/runtime -G Ninja && ninja -C build/runtime' and carry build/runtime"
+  status=1
+fi
+if [ -n "${FFTCONV_RUNTIME_DIR:-}" ]; then
+  # A carried library that does not load here (an older glibc, say) fails
+  # every test the same way: say so once, first.
+  if ! loaded=$("$PYTHON" -c 'import ctypes, sys; ctypes.CDLL(sys.argv[1])' \
+    "$FFTCONV_RUNTIME_DIR/lib/libFFTConvRuntime.so" 2>&1); then
+    note "runtime: $FFTCONV_RUNTIME_DIR/lib/libFFTConvRuntime.so does not load on this machine: $loaded"
+    status=1
   fi
 fi
 

@@ -1,22 +1,26 @@
 /*===- fftconv-runtime/Runtime.h - Launch compiled fftconv kernels -------===*\
 |*                                                                            *|
-|* The runtime of fftconv-mlir: it reads a launch manifest
-(docs/gpu-manifest.md)
-|* and its PTX, loads them through the CUDA driver API and launches the
-|* kernels in order. It needs neither MLIR nor the CUDA toolkit: libcuda.so.1
-|* is opened with dlopen() when a program is first loaded, so a machine without
-|* a driver gets an error message, never a crash or a link failure.
+|* The runtime of fftconv-mlir, the only one: Python binds this C ABI
+|* (python/fftconv/runtime.py). It reads a launch manifest
+|* (docs/gpu-manifest.md) and its PTX, loads them through the CUDA driver API
+|* and launches the kernels in order. It needs neither MLIR nor the CUDA
+|* toolkit: libcuda.so.1 is opened with dlopen() when a program is first
+|* loaded, so a machine without a driver gets an error message, never a
+|* crash or a link failure.
 |*                                                                            *|
 |* Buffers are passed as one 64-bit device pointer per manifest argument that
 |* is not a workspace, in manifest order (the inputs, then the outputs). The
 |* runtime allocates the workspaces itself, once per program, and keeps them
-|* until the program is destroyed. A program is not thread-safe: launch it
-|* from one thread at a time, on one stream at a time (its workspaces are
-|* shared by all its launches).
+|* until the program is destroyed (unless it was loaded with
+|* FFTCONV_RUNTIME_CALLER_WORKSPACES: then the caller passes them). A
+|* program is not thread-safe: launch it from one thread at a time, on one
+|* stream at a time (its workspaces are shared by all its launches).
 |*                                                                            *|
 |* Every function that can fail returns 0 on success and non-zero on failure
-|* (the CUresult when a driver call failed, -1 otherwise), or NULL for the
-|* loaders; fftconvRuntimeLastError() then says what went wrong.
+|* (the CUresult when a driver call failed, else FFTCONV_RUNTIME_ERROR_INVALID
+|* or FFTCONV_RUNTIME_ERROR_UNSUPPORTED), or NULL for the loaders;
+|* fftconvRuntimeLastError() then says what went wrong and
+|* fftconvRuntimeLastErrorCode() which kind of failure it was.
 \*===----------------------------------------------------------------------===*/
 
 #ifndef FFTCONV_RUNTIME_RUNTIME_H
@@ -37,6 +41,28 @@ extern "C" {
 
 /* A loaded program: a manifest, its CUDA module and its workspaces. */
 typedef struct fftconvRuntime fftconvRuntime;
+/* A parsed, validated manifest, with no CUDA behind it. */
+typedef struct fftconvRuntimeManifest fftconvRuntimeManifest;
+
+/* What a failure returns besides a CUresult (which is positive), and what
+ * fftconvRuntimeLastErrorCode() says, so that a binding can tell the
+ * caller's mistakes from what this machine cannot do. */
+enum {
+  /* The caller's input is wrong: a manifest, a file, the PTX text, a device
+   * index, a buffer or a kernel index. */
+  FFTCONV_RUNTIME_ERROR_INVALID = -1,
+  /* This machine cannot run the program: no driver, a chip older than the
+   * manifest's, less shared memory than a kernel needs. */
+  FFTCONV_RUNTIME_ERROR_UNSUPPORTED = -2
+};
+
+/* Flags of fftconvRuntimeLoadManifest. */
+enum {
+  /* Allocate no workspaces: every launch passes one buffer per argument,
+   * workspaces included (a binding whose allocator should own and count all
+   * device memory, as PyTorch's does). */
+  FFTCONV_RUNTIME_CALLER_WORKSPACES = 1
+};
 
 /* Roles and element types of manifest arguments. */
 enum {
@@ -49,8 +75,14 @@ enum {
   FFTCONV_RUNTIME_BF16 = 1,
   FFTCONV_RUNTIME_F32 = 2
 };
+/* Forms and precisions of the manifest's optional "convolutions". */
+enum { FFTCONV_RUNTIME_SINGLE_KERNEL = 0, FFTCONV_RUNTIME_THREE_PASS = 1 };
+enum { FFTCONV_RUNTIME_HALF = 0, FFTCONV_RUNTIME_SPLIT = 1 };
 
-/* One manifest argument. The pointers stay valid while the program lives. */
+/* One manifest argument. The pointers stay valid while the manifest (or the
+ * program holding it) lives. The fields after numBytes were added with the
+ * manifest accessors: code compiled against the older, shorter struct must
+ * be rebuilt. */
 typedef struct {
   const char *name;
   int role;  /* FFTCONV_RUNTIME_INPUT, _OUTPUT or _WORKSPACE */
@@ -58,13 +90,77 @@ typedef struct {
   int rank;
   const int64_t *shape;
   uint64_t numBytes;
+  int producer; /* workspaces: the kernel that writes it, or -1 */
+  int numDependsOn;
+  const int *dependsOn; /* workspaces: the inputs it is computed from */
 } fftconvRuntimeArgument;
+
+/* One kernel launch of the manifest. */
+typedef struct {
+  const char *name;
+  unsigned grid[3];
+  unsigned block[3];
+  unsigned sharedBytes;
+  int numArguments;
+  const int *arguments; /* argument indices, in parameter order */
+  int isProducer; /* 1 if it writes a workspace (some argument's producer) */
+} fftconvRuntimeKernel;
+
+/* One fused convolution (the manifest's optional "convolutions"). */
+typedef struct {
+  int form;      /* FFTCONV_RUNTIME_SINGLE_KERNEL or _THREE_PASS */
+  int precision; /* FFTCONV_RUNTIME_HALF or _SPLIT */
+  int64_t fftSize;
+  int numFactors;
+  const int64_t *factors;
+  int numKernels;
+  const int *kernels;
+} fftconvRuntimeConvolution;
+
+/* The manifest's top-level fields; "" for an absent string. */
+typedef struct {
+  const char *format;
+  int version;
+  const char *chip;
+  const char *ptx;
+  const char *entry;
+  const char *path; /* the file it was read from; "" if parsed from memory */
+  int numArguments;
+  int numKernels;
+  int numConvolutions; /* 0 when the manifest has no "convolutions" */
+} fftconvRuntimeManifestInfo;
 
 /* Parses and validates a manifest given as JSON text, without touching CUDA.
  * Returns 0 when it is valid; otherwise non-zero, with the reason in
  * fftconvRuntimeLastError(). */
 FFTCONV_RUNTIME_EXPORT int fftconvRuntimeCheckManifest(const char *json,
                                                        size_t length);
+
+/* Parses and validates a manifest (JSON text, or the file at `path`) without
+ * touching CUDA; NULL on failure. Free it with fftconvRuntimeManifestDestroy.
+ * Errors about a file start with its path. */
+FFTCONV_RUNTIME_EXPORT fftconvRuntimeManifest *
+fftconvRuntimeManifestParse(const char *json, size_t length);
+FFTCONV_RUNTIME_EXPORT fftconvRuntimeManifest *
+fftconvRuntimeManifestRead(const char *path);
+FFTCONV_RUNTIME_EXPORT void
+fftconvRuntimeManifestDestroy(fftconvRuntimeManifest *manifest);
+
+/* The parts of a manifest. Return 0, or -1 for a null pointer or an index
+ * out of range. */
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeManifestGetInfo(const fftconvRuntimeManifest *manifest,
+                              fftconvRuntimeManifestInfo *info);
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeManifestGetArgument(const fftconvRuntimeManifest *manifest,
+                                  int index, fftconvRuntimeArgument *argument);
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeManifestGetKernel(const fftconvRuntimeManifest *manifest,
+                                int index, fftconvRuntimeKernel *kernel);
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeManifestGetConvolution(const fftconvRuntimeManifest *manifest,
+                                     int index,
+                                     fftconvRuntimeConvolution *convolution);
 
 /* Loads the manifest at `manifestPath` and the PTX at `ptxPath` (NULL: the
  * file the manifest's "ptx" names, relative to the manifest's folder) on CUDA
@@ -78,6 +174,19 @@ FFTCONV_RUNTIME_EXPORT fftconvRuntime *
 fftconvRuntimeLoadData(const char *manifestJson, size_t manifestLength,
                        const char *ptx, size_t ptxLength, int device);
 
+/* Same, from a parsed manifest (copied; the caller still owns it). The PTX is
+ * `ptx` (`ptxLength` bytes) if not NULL, else the file at `ptxPath` if not
+ * NULL, else the file the manifest's "ptx" names (relative to the folder of
+ * the manifest's file). `flags`: 0 or FFTCONV_RUNTIME_CALLER_WORKSPACES. */
+FFTCONV_RUNTIME_EXPORT fftconvRuntime *
+fftconvRuntimeLoadManifest(const fftconvRuntimeManifest *manifest,
+                           const char *ptxPath, const char *ptx,
+                           size_t ptxLength, int device, unsigned flags);
+
+/* The manifest a program was loaded from (owned by the program). */
+FFTCONV_RUNTIME_EXPORT const fftconvRuntimeManifest *
+fftconvRuntimeGetManifest(const fftconvRuntime *program);
+
 /* The manifest's arguments and kernels. */
 FFTCONV_RUNTIME_EXPORT int
 fftconvRuntimeNumArguments(const fftconvRuntime *program);
@@ -87,13 +196,22 @@ fftconvRuntimeGetArgument(const fftconvRuntime *program, int index,
 FFTCONV_RUNTIME_EXPORT int
 fftconvRuntimeNumKernels(const fftconvRuntime *program);
 
+/* The device pointer of the workspace the runtime allocated for argument
+ * `index`; 0 for any other argument, or with
+ * FFTCONV_RUNTIME_CALLER_WORKSPACES. */
+FFTCONV_RUNTIME_EXPORT uint64_t
+fftconvRuntimeWorkspace(const fftconvRuntime *program, int index);
+
 /* Launches every kernel in order on `stream` (a CUstream; NULL: the legacy
  * default stream) and returns without waiting for them. `buffers` holds one
  * device pointer per non-workspace argument, in manifest order; or, when
  * `numBuffers` is the number of all arguments, one per argument, where a
  * workspace's entry is either 0 (the runtime's own workspace) or a buffer of
- * the caller's. Launch errors are reported here; errors of the running
- * kernels appear at the next synchronization (set FFTCONV_RUNTIME_SYNC=1 to
+ * the caller's. Every pointer must be 16-byte aligned (the kernels load
+ * vectors), and an output may share memory with no input and no other output
+ * (the kernels take their arguments as noalias): otherwise nothing is
+ * launched. Launch errors are reported here; errors of the running kernels
+ * appear at the next synchronization (set FFTCONV_RUNTIME_SYNC=1 to
  * synchronize and check after every kernel). */
 FFTCONV_RUNTIME_EXPORT int fftconvRuntimeLaunch(fftconvRuntime *program,
                                                 const uint64_t *buffers,
@@ -115,6 +233,10 @@ FFTCONV_RUNTIME_EXPORT void fftconvRuntimeDestroy(fftconvRuntime *program);
 /* The message of the last failure on this thread ("" if none). */
 FFTCONV_RUNTIME_EXPORT const char *fftconvRuntimeLastError(void);
 
+/* The code of the last failure on this thread: a CUresult (> 0),
+ * FFTCONV_RUNTIME_ERROR_INVALID or _UNSUPPORTED; 0 if none. */
+FFTCONV_RUNTIME_EXPORT int fftconvRuntimeLastErrorCode(void);
+
 #ifdef __cplusplus
 } /* extern "C" */
 
@@ -127,10 +249,16 @@ namespace runtime {
 
 enum class Role { Input, Output, Workspace };
 enum class DType { F16, BF16, F32 };
+enum class ConvolutionForm { SingleKernel, ThreePass };
+enum class Precision { Half, Split };
 
 FFTCONV_RUNTIME_EXPORT const char *roleName(Role role);
 FFTCONV_RUNTIME_EXPORT const char *dtypeName(DType dtype);
 FFTCONV_RUNTIME_EXPORT size_t dtypeSize(DType dtype);
+
+/// The kinds of failure (see FFTCONV_RUNTIME_ERROR_*); a CUresult otherwise.
+constexpr int kErrorInvalid = FFTCONV_RUNTIME_ERROR_INVALID;
+constexpr int kErrorUnsupported = FFTCONV_RUNTIME_ERROR_UNSUPPORTED;
 
 /// One buffer of the host function (an entry of the manifest's "arguments").
 struct FFTCONV_RUNTIME_EXPORT Argument {
@@ -156,6 +284,16 @@ struct Kernel {
   std::vector<int> arguments;
 };
 
+/// One fused convolution (an entry of the optional "convolutions"): how the
+/// compiler built it, for tools and reports; launching does not need it.
+struct Convolution {
+  ConvolutionForm form = ConvolutionForm::SingleKernel;
+  Precision precision = Precision::Split;
+  int64_t fftSize = 0;
+  std::vector<int64_t> factors;
+  std::vector<int> kernels;
+};
+
 /// A parsed, validated launch manifest.
 struct FFTCONV_RUNTIME_EXPORT Manifest {
   std::string format;
@@ -165,13 +303,30 @@ struct FFTCONV_RUNTIME_EXPORT Manifest {
   std::string entry; ///< "" if absent
   std::vector<Argument> arguments;
   std::vector<Kernel> kernels;
+  std::vector<Convolution> convolutions; ///< empty if absent
+  /// The file it was read from ("" if parsed from memory): a relative "ptx"
+  /// is found next to it.
+  std::string path;
 
   /// Parses and validates JSON text; on failure returns false and sets
   /// `error` to a message naming the offending field.
   static bool parse(const char *json, size_t length, Manifest &manifest,
                     std::string &error);
+  /// Same, from a file; errors start with its path.
+  static bool read(const std::string &path, Manifest &manifest,
+                   std::string &error);
   /// The indices of the arguments passed by the caller (not workspaces).
   std::vector<int> bufferArguments() const;
+  /// Whether kernel `kernel` writes a workspace (is some argument's producer).
+  bool isProducer(int kernel) const;
+  /// The PTX file "ptx" names, resolved against the manifest's folder; "" if
+  /// it names none.
+  std::string ptxPath() const;
+};
+
+/// How a program is loaded (see FFTCONV_RUNTIME_CALLER_WORKSPACES).
+struct LoadOptions {
+  bool callerWorkspaces = false;
 };
 
 /// A manifest loaded onto a device: its module, functions and workspaces.
@@ -184,6 +339,13 @@ public:
   static std::unique_ptr<Program> loadData(const std::string &manifestJson,
                                            const std::string &ptx, int device,
                                            std::string &error);
+  /// See fftconvRuntimeLoadManifest: `ptx` is the PTX text, or null to read
+  /// `ptxPath` (empty: the manifest's "ptx" file). On failure `errorCode` is
+  /// the CUresult, kErrorInvalid or kErrorUnsupported.
+  static std::unique_ptr<Program>
+  loadManifest(const Manifest &manifest, const std::string &ptxPath,
+               const std::string *ptx, int device, const LoadOptions &options,
+               std::string &error, int &errorCode);
   ~Program();
   Program(const Program &) = delete;
   Program &operator=(const Program &) = delete;
@@ -197,7 +359,8 @@ public:
   uint64_t workspace(int argument) const;
 
   /// See fftconvRuntimeLaunch / fftconvRuntimeLaunchKernels. Return 0 on
-  /// success, else the CUresult (or -1) with `error` set.
+  /// success, else the CUresult, kErrorInvalid or kErrorUnsupported with
+  /// `error` set.
   int launch(const uint64_t *buffers, size_t numBuffers, void *stream,
              std::string &error);
   int launchKernels(const uint64_t *buffers, size_t numBuffers, void *stream,
@@ -209,6 +372,7 @@ private:
   void release();
 
   Manifest manifest_;
+  LoadOptions options_;
   std::vector<int> bufferArguments_;
   int device_ = -1;
   void *context_ = nullptr;

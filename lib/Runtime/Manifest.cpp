@@ -1,16 +1,27 @@
 //===- Manifest.cpp - Parse and validate launch manifests -----------------===//
 //
-// The rules (docs/gpu-manifest.md, docs/runtime.md) are the same as those of
-// python/fftconv/runtime.py, with the same messages: "invalid manifest:
-// <field path>: <what is wrong>".
+// The one implementation of the manifest's rules (docs/gpu-manifest.md); the
+// Python binding (python/fftconv/runtime.py) asks this code through the C
+// ABI. Every message reads "invalid manifest: <field path>: <what is wrong>".
+//
+// The JSON is read with nlohmann-json, header-only, so that the runtime
+// builds and runs without LLVM (docs/runtime.md). No exceptions are used:
+// the syntax check runs as a SAX pass whose handler keeps the parser's
+// message, and the tree is built after it with exceptions turned off, so
+// the code is the same with and without -fno-exceptions.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fftconv-runtime/Runtime.h"
 
-#include "Json.h"
+#include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 namespace fftconv {
 namespace runtime {
@@ -57,6 +68,20 @@ uint64_t Argument::numElements() const {
   return count;
 }
 
+bool Manifest::isProducer(int kernel) const {
+  for (const Argument &argument : arguments)
+    if (argument.producer == kernel)
+      return true;
+  return false;
+}
+
+std::string Manifest::ptxPath() const {
+  if (ptx.empty() || ptx[0] == '/')
+    return ptx;
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? ptx : path.substr(0, slash + 1) + ptx;
+}
+
 std::vector<int> Manifest::bufferArguments() const {
   std::vector<int> result;
   for (size_t i = 0; i < arguments.size(); ++i)
@@ -67,37 +92,101 @@ std::vector<int> Manifest::bufferArguments() const {
 
 namespace {
 
-using json::Value;
+using Json = nlohmann::json;
 
 // Largest buffer accepted (bytes): 2^48, far above any device's memory, and
 // low enough that no product of extents overflows on the way.
 constexpr uint64_t kMaxBytes = uint64_t(1) << 48;
 
-std::string quoted(const std::string &text) { return "\"" + text + "\""; }
+std::string inQuotes(const std::string &text) { return "\"" + text + "\""; }
 
-// A short rendering of a value for messages.
-std::string show(const Value &value) {
-  switch (value.kind) {
-  case Value::String:
-    return quoted(value.string);
-  case Value::Number: {
-    if (value.isInteger)
-      return std::to_string(value.integer);
+// The kind of a value, as messages name it.
+const char *kindName(const Json &value) {
+  switch (value.type()) {
+  case Json::value_t::object:
+    return "an object";
+  case Json::value_t::array:
+    return "an array";
+  case Json::value_t::string:
+    return "a string";
+  case Json::value_t::boolean:
+    return "a boolean";
+  case Json::value_t::number_integer:
+  case Json::value_t::number_unsigned:
+  case Json::value_t::number_float:
+    return "a number";
+  case Json::value_t::null:
+    return "null";
+  default:
+    return "a value";
+  }
+}
+
+// A short rendering of a value for messages: scalars as written, containers
+// by kind.
+std::string show(const Json &value) {
+  switch (value.type()) {
+  case Json::value_t::string:
+    return inQuotes(value.get_ref<const std::string &>());
+  case Json::value_t::number_integer:
+    return std::to_string(value.get<int64_t>());
+  case Json::value_t::number_unsigned:
+    return std::to_string(value.get<uint64_t>());
+  case Json::value_t::number_float: {
     char buffer[64];
-    std::snprintf(buffer, sizeof(buffer), "%g", value.number);
+    std::snprintf(buffer, sizeof(buffer), "%g", value.get<double>());
     return buffer;
   }
-  case Value::Bool:
-    return value.boolean ? "true" : "false";
-  case Value::Null:
-    return "null";
-  case Value::Array:
-    return "an array";
-  case Value::Object:
-    return "an object";
+  case Json::value_t::boolean:
+    return value.get<bool>() ? "true" : "false";
+  default:
+    return kindName(value);
   }
-  return "a value";
 }
+
+// The syntax pass: accepts exactly RFC 8259 JSON without duplicate keys
+// (which nlohmann's tree would silently collapse, so that a manifest could
+// say two things about one field), and keeps the first error's message.
+class SyntaxChecker : public nlohmann::json_sax<Json> {
+public:
+  std::string error;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t &) override { return true; }
+  bool string(string_t &) override { return true; }
+  bool binary(binary_t &) override { return true; }
+  bool start_object(std::size_t) override {
+    keys_.emplace_back();
+    return true;
+  }
+  bool key(string_t &key) override {
+    if (keys_.back().insert(key).second)
+      return true;
+    error = "duplicate key " + inQuotes(key);
+    return false;
+  }
+  bool end_object() override {
+    keys_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string &,
+                   const nlohmann::detail::exception &exception) override {
+    // "[json.exception.parse_error.101] parse error at line 1, column 2:
+    // syntax error ..." -> "line 1, column 2: syntax error ...".
+    std::string message = exception.what();
+    size_t at = message.find(" at line ");
+    error = at == std::string::npos ? message : message.substr(at + 4);
+    return false;
+  }
+
+private:
+  std::vector<std::set<std::string>> keys_;
+};
 
 class Validator {
 public:
@@ -109,12 +198,15 @@ public:
   }
 
   // The member `key` of `object`, which must exist (or be optional).
-  const Value *member(const Value &object, const std::string &path,
-                      const std::string &key, bool required) {
-    const Value *value = object.get(key);
-    if (!value && required)
-      fail(join(path, key), "required field is missing");
-    return value;
+  const Json *member(const Json &object, const std::string &path,
+                     const std::string &key, bool required) {
+    auto found = object.find(key);
+    if (found == object.end()) {
+      if (required)
+        fail(join(path, key), "required field is missing");
+      return nullptr;
+    }
+    return &*found;
   }
 
   static std::string join(const std::string &path, const std::string &key) {
@@ -124,37 +216,46 @@ public:
     return path + "[" + std::to_string(index) + "]";
   }
 
-  bool expectKind(const Value &value, Value::Kind kind,
-                  const std::string &path) {
-    if (value.kind == kind)
-      return true;
-    return fail(path, std::string("expected ") + json::kindName(kind) +
-                          ", got " + show(value));
+  bool expectObject(const Json &value, const std::string &path) {
+    return value.is_object() ||
+           fail(path, "expected an object, got " + show(value));
+  }
+  bool expectArray(const Json &value, const std::string &path) {
+    return value.is_array() ||
+           fail(path, "expected an array, got " + show(value));
   }
 
-  // An integer in [low, high].
-  bool integer(const Value &value, const std::string &path, int64_t low,
+  // An integer in [low, high]. Booleans and numbers with a fraction or an
+  // exponent are not integers, whatever their value.
+  bool integer(const Json &value, const std::string &path, int64_t low,
                int64_t high, const char *what, int64_t &result) {
-    if (value.kind != Value::Number || !value.isInteger ||
-        value.integer < low || value.integer > high)
-      return fail(path,
-                  std::string("expected ") + what + ", got " + show(value));
-    result = value.integer;
-    return true;
+    bool inRange = false;
+    if (value.is_number_unsigned()) {
+      uint64_t number = value.get<uint64_t>();
+      inRange = number <= static_cast<uint64_t>(INT64_MAX) &&
+                static_cast<int64_t>(number) >= low &&
+                static_cast<int64_t>(number) <= high;
+      result = static_cast<int64_t>(number);
+    } else if (value.is_number_integer()) {
+      result = value.get<int64_t>();
+      inRange = result >= low && result <= high;
+    }
+    return inRange ||
+           fail(path, std::string("expected ") + what + ", got " + show(value));
   }
 
-  bool string(const Value &object, const std::string &path,
+  bool string(const Json &object, const std::string &path,
               const std::string &key, bool required, std::string &result) {
-    const Value *value = member(object, path, key, required);
+    const Json *value = member(object, path, key, required);
     if (!value)
       return !required;
-    if (!expectKind(*value, Value::String, join(path, key)))
-      return false;
-    result = value->string;
+    if (!value->is_string())
+      return fail(join(path, key), "expected a string, got " + show(*value));
+    result = value->get<std::string>();
     return true;
   }
 
-  bool nonEmptyString(const Value &object, const std::string &path,
+  bool nonEmptyString(const Json &object, const std::string &path,
                       const std::string &key, std::string &result) {
     if (!string(object, path, key, true, result))
       return false;
@@ -164,7 +265,7 @@ public:
   }
 
   // A string that must be one of `choices`; returns its index.
-  bool choice(const Value &object, const std::string &path,
+  bool choice(const Json &object, const std::string &path,
               const std::string &key, const std::vector<std::string> &choices,
               int &result) {
     std::string text;
@@ -178,30 +279,29 @@ public:
     }
     std::string list;
     for (size_t i = 0; i < choices.size(); ++i)
-      list += (i ? ", " : "") + quoted(choices[i]);
+      list += (i ? ", " : "") + inQuotes(choices[i]);
     return fail(join(path, key),
-                "expected one of " + list + ", got " + quoted(text));
+                "expected one of " + list + ", got " + inQuotes(text));
   }
 
   // An array of integers in [low, high], of length in [minLength, maxLength].
-  bool integers(const Value &value, const std::string &path, int64_t low,
+  bool integers(const Json &value, const std::string &path, int64_t low,
                 int64_t high, const char *what, size_t minLength,
                 size_t maxLength, std::vector<int64_t> &result) {
-    if (!expectKind(value, Value::Array, path))
+    if (!expectArray(value, path))
       return false;
-    if (value.elements.size() < minLength ||
-        value.elements.size() > maxLength) {
+    if (value.size() < minLength || value.size() > maxLength) {
       std::string count =
           minLength == maxLength
               ? std::to_string(minLength)
               : std::to_string(minLength) + " to " + std::to_string(maxLength);
       return fail(path, "expected " + count + " entries, got " +
-                            std::to_string(value.elements.size()));
+                            std::to_string(value.size()));
     }
     result.clear();
-    for (size_t i = 0; i < value.elements.size(); ++i) {
+    for (size_t i = 0; i < value.size(); ++i) {
       int64_t entry;
-      if (!integer(value.elements[i], at(path, i), low, high, what, entry))
+      if (!integer(value[i], at(path, i), low, high, what, entry))
         return false;
       result.push_back(entry);
     }
@@ -212,9 +312,9 @@ private:
   std::string &error_;
 };
 
-bool validateDims(Validator &v, const Value &kernel, const std::string &path,
+bool validateDims(Validator &v, const Json &kernel, const std::string &path,
                   const char *key, unsigned (&dims)[3]) {
-  const Value *value = v.member(kernel, path, key, true);
+  const Json *value = v.member(kernel, path, key, true);
   if (!value)
     return false;
   std::string dimsPath = Validator::join(path, key);
@@ -242,18 +342,86 @@ bool validateDims(Validator &v, const Value &kernel, const std::string &path,
   return true;
 }
 
-bool validate(const Value &root, Manifest &m, std::string &error) {
+// The optional "convolutions": what the compiler fused, one entry per
+// convolution. Checked as strictly as the rest, so that a tool reading it
+// can trust it, though launching does not use it.
+bool validateConvolutions(Validator &v, const Json &convolutions, Manifest &m) {
+  if (!v.expectArray(convolutions, "convolutions"))
+    return false;
+  const size_t numKernels = m.kernels.size();
+  std::vector<int> ownerOfKernel(numKernels, -1);
+  for (size_t i = 0; i < convolutions.size(); ++i) {
+    const Json &entry = convolutions[i];
+    std::string path = Validator::at("convolutions", i);
+    Convolution c;
+    int form, precision;
+    if (!v.expectObject(entry, path) ||
+        !v.choice(entry, path, "form", {"single-kernel", "three-pass"}, form) ||
+        !v.choice(entry, path, "precision", {"half", "split"}, precision))
+      return false;
+    c.form = static_cast<ConvolutionForm>(form);
+    c.precision = static_cast<Precision>(precision);
+    const Json *size = v.member(entry, path, "fft_size", true);
+    if (!size || !v.integer(*size, Validator::join(path, "fft_size"), 2,
+                            INT64_MAX, "an integer of at least 2", c.fftSize))
+      return false;
+    std::string factorsPath = Validator::join(path, "factors");
+    const Json *factors = v.member(entry, path, "factors", true);
+    if (!factors ||
+        !v.integers(*factors, factorsPath, 2, c.fftSize,
+                    "an integer from 2 to fft_size", 1, 64, c.factors))
+      return false;
+    // The factors split the FFT (or its half-size complex transform): their
+    // product divides the size. Checked factor by factor, so the product
+    // never overflows.
+    int64_t remaining = c.fftSize;
+    for (int64_t factor : c.factors) {
+      if (remaining % factor != 0)
+        return v.fail(factorsPath, "the product of the factors does not "
+                                   "divide fft_size " +
+                                       std::to_string(c.fftSize));
+      remaining /= factor;
+    }
+    std::string kernelsPath = Validator::join(path, "kernels");
+    const Json *kernels = v.member(entry, path, "kernels", true);
+    std::vector<int64_t> indices;
+    if (!kernels || !v.integers(*kernels, kernelsPath, 0, INT32_MAX,
+                                "a kernel index", 1, numKernels, indices))
+      return false;
+    for (size_t j = 0; j < indices.size(); ++j) {
+      std::string indexPath = Validator::at(kernelsPath, j);
+      if (static_cast<size_t>(indices[j]) >= numKernels)
+        return v.fail(indexPath, std::to_string(indices[j]) +
+                                     " is not a kernel index (" +
+                                     std::to_string(numKernels) + " kernels)");
+      int &owner = ownerOfKernel[indices[j]];
+      if (owner == static_cast<int>(i))
+        return v.fail(indexPath, "kernel " + std::to_string(indices[j]) +
+                                     " is listed twice");
+      if (owner >= 0)
+        return v.fail(indexPath, "kernel " + std::to_string(indices[j]) +
+                                     " already belongs to convolutions[" +
+                                     std::to_string(owner) + "]");
+      owner = static_cast<int>(i);
+      c.kernels.push_back(static_cast<int>(indices[j]));
+    }
+    m.convolutions.push_back(std::move(c));
+  }
+  return true;
+}
+
+bool validate(const Json &root, Manifest &m, std::string &error) {
   Validator v(error);
-  if (root.kind != Value::Object)
+  if (!root.is_object())
     return v.fail("", std::string("expected a JSON object at the top level, "
                                   "got ") +
-                          json::kindName(root.kind));
+                          kindName(root));
   if (!v.string(root, "", "format", true, m.format))
     return false;
   if (m.format != "fftconv-manifest")
     return v.fail("format",
-                  "expected \"fftconv-manifest\", got " + quoted(m.format));
-  const Value *version = v.member(root, "", "version", true);
+                  "expected \"fftconv-manifest\", got " + inQuotes(m.format));
+  const Json *version = v.member(root, "", "version", true);
   if (!version)
     return false;
   int64_t versionNumber;
@@ -270,33 +438,33 @@ bool validate(const Value &root, Manifest &m, std::string &error) {
       !v.string(root, "", "entry", false, m.entry))
     return false;
 
-  const Value *arguments = v.member(root, "", "arguments", true);
-  if (!arguments || !v.expectKind(*arguments, Value::Array, "arguments"))
+  const Json *arguments = v.member(root, "", "arguments", true);
+  if (!arguments || !v.expectArray(*arguments, "arguments"))
     return false;
-  if (arguments->elements.empty())
+  if (arguments->empty())
     return v.fail("arguments", "must not be empty");
-  const Value *kernels = v.member(root, "", "kernels", true);
-  if (!kernels || !v.expectKind(*kernels, Value::Array, "kernels"))
+  const Json *kernels = v.member(root, "", "kernels", true);
+  if (!kernels || !v.expectArray(*kernels, "kernels"))
     return false;
-  if (kernels->elements.empty())
+  if (kernels->empty())
     return v.fail("kernels", "must not be empty");
 
-  const size_t numArguments = arguments->elements.size();
-  const size_t numKernels = kernels->elements.size();
+  const size_t numArguments = arguments->size();
+  const size_t numKernels = kernels->size();
   m.arguments.assign(numArguments, Argument());
   m.kernels.assign(numKernels, Kernel());
 
   for (size_t i = 0; i < numArguments; ++i) {
-    const Value &entry = arguments->elements[i];
+    const Json &entry = (*arguments)[i];
     std::string path = Validator::at("arguments", i);
     Argument &a = m.arguments[i];
-    if (!v.expectKind(entry, Value::Object, path) ||
+    if (!v.expectObject(entry, path) ||
         !v.nonEmptyString(entry, path, "name", a.name))
       return false;
     for (size_t j = 0; j < i; ++j)
       if (m.arguments[j].name == a.name)
         return v.fail(Validator::join(path, "name"),
-                      "duplicate argument name " + quoted(a.name) +
+                      "duplicate argument name " + inQuotes(a.name) +
                           " (also arguments[" + std::to_string(j) + "])");
     int role, dtype;
     if (!v.choice(entry, path, "role", {"input", "output", "workspace"},
@@ -305,7 +473,7 @@ bool validate(const Value &root, Manifest &m, std::string &error) {
       return false;
     a.role = static_cast<Role>(role);
     a.dtype = static_cast<DType>(dtype);
-    const Value *shape = v.member(entry, path, "shape", true);
+    const Json *shape = v.member(entry, path, "shape", true);
     if (!shape || !v.integers(*shape, Validator::join(path, "shape"), 1,
                               INT64_MAX, "a positive integer", 0, 8, a.shape))
       return false;
@@ -320,10 +488,10 @@ bool validate(const Value &root, Manifest &m, std::string &error) {
 
   // Workspace metadata, once every argument's role is known.
   for (size_t i = 0; i < numArguments; ++i) {
-    const Value &entry = arguments->elements[i];
+    const Json &entry = (*arguments)[i];
     std::string path = Validator::at("arguments", i);
     Argument &a = m.arguments[i];
-    if (const Value *depends = entry.get("depends_on")) {
+    if (const Json *depends = v.member(entry, path, "depends_on", false)) {
       std::string dependsPath = Validator::join(path, "depends_on");
       if (a.role != Role::Workspace)
         return v.fail(dependsPath, "only a workspace depends on inputs");
@@ -340,7 +508,7 @@ bool validate(const Value &root, Manifest &m, std::string &error) {
         a.dependsOn.push_back(static_cast<int>(indices[j]));
       }
     }
-    if (const Value *producer = entry.get("producer")) {
+    if (const Json *producer = v.member(entry, path, "producer", false)) {
       std::string producerPath = Validator::join(path, "producer");
       if (a.role != Role::Workspace)
         return v.fail(producerPath, "only a workspace has a producer");
@@ -357,22 +525,22 @@ bool validate(const Value &root, Manifest &m, std::string &error) {
   }
 
   for (size_t i = 0; i < numKernels; ++i) {
-    const Value &entry = kernels->elements[i];
+    const Json &entry = (*kernels)[i];
     std::string path = Validator::at("kernels", i);
     Kernel &k = m.kernels[i];
-    if (!v.expectKind(entry, Value::Object, path) ||
+    if (!v.expectObject(entry, path) ||
         !v.nonEmptyString(entry, path, "name", k.name) ||
         !validateDims(v, entry, path, "grid", k.grid) ||
         !validateDims(v, entry, path, "block", k.block))
       return false;
-    if (const Value *shared = entry.get("shared_bytes")) {
+    if (const Json *shared = v.member(entry, path, "shared_bytes", false)) {
       int64_t bytes;
       if (!v.integer(*shared, Validator::join(path, "shared_bytes"), 0,
                      INT32_MAX, "a non-negative integer", bytes))
         return false;
       k.sharedBytes = static_cast<unsigned>(bytes);
     }
-    const Value *args = v.member(entry, path, "arguments", true);
+    const Json *args = v.member(entry, path, "arguments", true);
     std::vector<int64_t> indices;
     if (!args || !v.integers(*args, Validator::join(path, "arguments"), 0,
                              INT32_MAX, "an argument index", 0, 4096, indices))
@@ -407,10 +575,13 @@ bool validate(const Value &root, Manifest &m, std::string &error) {
         for (int index : k.arguments)
           used |= static_cast<size_t>(index) == i;
       if (!used)
-        return v.fail(path, "output " + quoted(a.name) +
+        return v.fail(path, "output " + inQuotes(a.name) +
                                 " is not passed to any kernel");
     }
   }
+
+  if (const Json *convolutions = v.member(root, "", "convolutions", false))
+    return validateConvolutions(v, *convolutions, m);
   return true;
 }
 
@@ -418,15 +589,38 @@ bool validate(const Value &root, Manifest &m, std::string &error) {
 
 bool Manifest::parse(const char *text, size_t length, Manifest &manifest,
                      std::string &error) {
-  json::Value root;
-  std::string jsonError;
-  if (!json::parse(text, length, root, jsonError)) {
-    error = "invalid manifest: not valid JSON: " + jsonError;
+  SyntaxChecker checker;
+  if (!Json::sax_parse(text, text + length, &checker,
+                       nlohmann::detail::input_format_t::json,
+                       /*strict=*/true)) {
+    error = "invalid manifest: not valid JSON: " + checker.error;
     return false;
   }
+  Json root = Json::parse(text, text + length, /*cb=*/nullptr,
+                          /*allow_exceptions=*/false);
   Manifest result;
   if (!validate(root, result, error))
     return false;
+  manifest = std::move(result);
+  return true;
+}
+
+bool Manifest::read(const std::string &path, Manifest &manifest,
+                    std::string &error) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    error = "cannot read the manifest '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  std::ostringstream buffer;
+  buffer << file.rdbuf();
+  std::string text = buffer.str();
+  Manifest result;
+  if (!parse(text.data(), text.size(), result, error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  result.path = path;
   manifest = std::move(result);
   return true;
 }

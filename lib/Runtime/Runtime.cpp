@@ -31,13 +31,6 @@ bool readFile(const std::string &path, const char *what, std::string &content,
   return true;
 }
 
-std::string directoryOf(const std::string &path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos)
-    return "";
-  return path.substr(0, slash + 1);
-}
-
 // "sm_90" -> 90, "sm_90a" -> 90 with `exact`; -1 if not of that form.
 int parseChip(const std::string &chip, bool &exact) {
   exact = false;
@@ -67,41 +60,51 @@ std::string kernelLabel(const Manifest &manifest, size_t index) {
 std::unique_ptr<Program> Program::load(const std::string &manifestPath,
                                        const std::string &ptxPath, int device,
                                        std::string &error) {
-  std::string manifestText;
-  if (!readFile(manifestPath, "manifest", manifestText, error))
+  Manifest manifest;
+  if (!Manifest::read(manifestPath, manifest, error))
     return nullptr;
-  std::unique_ptr<Program> program(new Program());
-  if (!Manifest::parse(manifestText.data(), manifestText.size(),
-                       program->manifest_, error)) {
-    error = manifestPath + ": " + error;
-    return nullptr;
-  }
-  std::string path = ptxPath;
-  if (path.empty()) {
-    const std::string &named = program->manifest_.ptx;
-    if (named.empty()) {
-      error = manifestPath +
-              ": the manifest names no PTX file (\"ptx\") and none was given";
-      return nullptr;
-    }
-    path = named[0] == '/' ? named : directoryOf(manifestPath) + named;
-  }
-  std::string ptx;
-  if (!readFile(path, "PTX file", ptx, error))
-    return nullptr;
-  if (program->initialize(ptx, device, error) != 0)
-    return nullptr;
-  return program;
+  int errorCode;
+  return loadManifest(manifest, ptxPath, nullptr, device, LoadOptions(), error,
+                      errorCode);
 }
 
 std::unique_ptr<Program> Program::loadData(const std::string &manifestJson,
                                            const std::string &ptx, int device,
                                            std::string &error) {
-  std::unique_ptr<Program> program(new Program());
-  if (!Manifest::parse(manifestJson.data(), manifestJson.size(),
-                       program->manifest_, error))
+  Manifest manifest;
+  if (!Manifest::parse(manifestJson.data(), manifestJson.size(), manifest,
+                       error))
     return nullptr;
-  if (program->initialize(ptx, device, error) != 0)
+  int errorCode;
+  return loadManifest(manifest, "", &ptx, device, LoadOptions(), error,
+                      errorCode);
+}
+
+std::unique_ptr<Program>
+Program::loadManifest(const Manifest &manifest, const std::string &ptxPath,
+                      const std::string *ptx, int device,
+                      const LoadOptions &options, std::string &error,
+                      int &errorCode) {
+  std::string ptxText;
+  if (!ptx) {
+    std::string path = ptxPath.empty() ? manifest.ptxPath() : ptxPath;
+    if (path.empty()) {
+      error = (manifest.path.empty() ? "" : manifest.path + ": ") +
+              "the manifest names no PTX file (\"ptx\") and none was given";
+      errorCode = kErrorInvalid;
+      return nullptr;
+    }
+    if (!readFile(path, "PTX file", ptxText, error)) {
+      errorCode = kErrorInvalid;
+      return nullptr;
+    }
+    ptx = &ptxText;
+  }
+  std::unique_ptr<Program> program(new Program());
+  program->manifest_ = manifest;
+  program->options_ = options;
+  errorCode = program->initialize(*ptx, device, error);
+  if (errorCode != 0)
     return nullptr;
   return program;
 }
@@ -117,12 +120,12 @@ int Program::initialize(const std::string &ptx, int device,
                          "ELF") == 0;
   if (!elf && ptx.find(".version") == std::string::npos) {
     error = "the PTX text holds no '.version' directive: not a PTX module";
-    return -1;
+    return kErrorInvalid;
   }
 
   const Driver *d = getDriver(error);
   if (!d)
-    return -1;
+    return kErrorUnsupported;
   int count = 0;
   CUresult result = d->cuDeviceGetCount(&count);
   if (result != CUDA_SUCCESS) {
@@ -132,7 +135,7 @@ int Program::initialize(const std::string &ptx, int device,
   if (device < 0 || device >= count) {
     error = "CUDA device " + std::to_string(device) + " does not exist (" +
             std::to_string(count) + " device(s))";
-    return -1;
+    return kErrorInvalid;
   }
   CUdevice handle;
   if ((result = d->cuDeviceGet(&handle, device)) != CUDA_SUCCESS) {
@@ -154,7 +157,7 @@ int Program::initialize(const std::string &ptx, int device,
     error = "the PTX was compiled for " + manifest_.chip + " and device " +
             std::to_string(device) + " is sm_" + std::to_string(actual) +
             ": compile for this chip";
-    return -1;
+    return kErrorUnsupported;
   }
 
   CUcontext context = nullptr;
@@ -209,7 +212,7 @@ int Program::initialize(const std::string &ptx, int device,
               " bytes of dynamic shared memory; device " +
               std::to_string(device) + " allows " +
               std::to_string(sharedOptin) + " per block";
-      return -1;
+      return kErrorUnsupported;
     }
     // Raised for any dynamic use: the 48 KiB default also counts the kernel's
     // static shared memory, so 48 KiB of dynamic memory alone can already be
@@ -230,7 +233,9 @@ int Program::initialize(const std::string &ptx, int device,
   workspaces_.assign(manifest_.arguments.size(), 0);
   for (size_t i = 0; i < manifest_.arguments.size(); ++i) {
     const Argument &argument = manifest_.arguments[i];
-    if (argument.role != Role::Workspace)
+    // A caller that owns the workspaces (a binding over PyTorch, whose
+    // allocator should see and count all the memory) passes them at launch.
+    if (argument.role != Role::Workspace || options_.callerWorkspaces)
       continue;
     CUdeviceptr pointer = 0;
     result = d->cuMemAlloc(&pointer, argument.numBytes());
@@ -268,7 +273,7 @@ int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
   const Driver *d = getDriver(dummy);
   if (!d || !module_) {
     error = "the program is not loaded";
-    return -1;
+    return kErrorInvalid;
   }
   const size_t numArguments = manifest_.arguments.size();
   bool perArgument = numBuffers == numArguments;
@@ -277,32 +282,46 @@ int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
             " buffers (the manifest's inputs and outputs) or " +
             std::to_string(numArguments) + " (one per argument), got " +
             std::to_string(numBuffers);
-    return -1;
+    return kErrorInvalid;
   }
   if (numBuffers && !buffers) {
     error = "the buffer array is null";
-    return -1;
+    return kErrorInvalid;
   }
   if (numKernels && !kernels) {
     error = "the kernel list is null";
-    return -1;
+    return kErrorInvalid;
   }
   size_t next = 0;
   for (size_t i = 0; i < numArguments; ++i) {
     const Argument &argument = manifest_.arguments[i];
+    std::string label = std::string(roleName(argument.role)) + " \"" +
+                        argument.name + "\" (argument " + std::to_string(i) +
+                        ")";
+    uint64_t given = 0;
     if (argument.role == Role::Workspace) {
-      uint64_t given = perArgument ? buffers[i] : 0;
-      addresses_[i] = given ? given : workspaces_[i];
-      continue;
+      given = perArgument ? buffers[i] : 0;
+      if (!given && options_.callerWorkspaces) {
+        error = "no device pointer for " + label +
+                ": the program was loaded to use the caller's workspaces "
+                "(FFTCONV_RUNTIME_CALLER_WORKSPACES), pass one per argument";
+        return kErrorInvalid;
+      }
+    } else {
+      given = perArgument ? buffers[i] : buffers[next++];
+      if (!given) {
+        error = "the device pointer of " + label + " is null";
+        return kErrorInvalid;
+      }
     }
-    uint64_t given = perArgument ? buffers[i] : buffers[next++];
-    if (!given) {
-      error = "the device pointer of " + std::string(roleName(argument.role)) +
-              " \"" + argument.name + "\" (argument " + std::to_string(i) +
-              ") is null";
-      return -1;
+    // The kernels move 16-byte vectors; an offset view would fault or read
+    // the wrong elements.
+    if (given % 16 != 0) {
+      error = "the device pointer of " + label +
+              " is not 16-byte aligned (a view at an offset?)";
+      return kErrorInvalid;
     }
-    addresses_[i] = given;
+    addresses_[i] = given ? given : workspaces_[i];
   }
   // The kernels take their buffers as noalias: an output may share memory
   // with no input and no other output.
@@ -318,7 +337,7 @@ int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
           addresses_[j] < addresses_[i] + output.numBytes()) {
         error = "output \"" + output.name + "\" shares memory with " +
                 roleName(other.role) + " \"" + other.name + "\"";
-        return -1;
+        return kErrorInvalid;
       }
     }
   }
@@ -327,7 +346,7 @@ int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
         static_cast<size_t>(kernels[j]) >= manifest_.kernels.size()) {
       error = "kernel index " + std::to_string(kernels[j]) + " out of range (" +
               std::to_string(manifest_.kernels.size()) + " kernels)";
-      return -1;
+      return kErrorInvalid;
     }
   }
 
@@ -400,16 +419,25 @@ Program::~Program() { release(); }
 // C API
 //===----------------------------------------------------------------------===//
 
+using fftconv::runtime::Argument;
+using fftconv::runtime::Convolution;
+using fftconv::runtime::Kernel;
+using fftconv::runtime::kErrorInvalid;
+using fftconv::runtime::LoadOptions;
 using fftconv::runtime::Manifest;
 using fftconv::runtime::Program;
 
 namespace {
 
 thread_local std::string lastError;
+thread_local int lastErrorCode = 0;
 
-int failWith(const std::string &message, int code = -1) {
+// Records a failure and returns its code (never 0: a failure must read as
+// one even if a driver call reported success by mistake).
+int failWith(const std::string &message, int code = kErrorInvalid) {
   lastError = message;
-  return code ? code : -1;
+  lastErrorCode = code ? code : kErrorInvalid;
+  return lastErrorCode;
 }
 
 Program *unwrap(fftconvRuntime *program) {
@@ -420,6 +448,27 @@ const Program *unwrap(const fftconvRuntime *program) {
 }
 fftconvRuntime *wrap(std::unique_ptr<Program> program) {
   return reinterpret_cast<fftconvRuntime *>(program.release());
+}
+const Manifest *unwrap(const fftconvRuntimeManifest *manifest) {
+  return reinterpret_cast<const Manifest *>(manifest);
+}
+fftconvRuntimeManifest *wrap(std::unique_ptr<Manifest> manifest) {
+  return reinterpret_cast<fftconvRuntimeManifest *>(manifest.release());
+}
+
+// Checks an accessor's arguments; sets the error when they are wrong.
+bool inRange(const void *object, const void *out, int index, size_t size,
+             const char *function, const char *what) {
+  if (!object || !out) {
+    failWith(std::string(function) + ": null argument");
+    return false;
+  }
+  if (index < 0 || static_cast<size_t>(index) >= size) {
+    failWith(std::string(function) + ": index " + std::to_string(index) +
+             " out of range (" + std::to_string(size) + " " + what + ")");
+    return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -436,20 +485,129 @@ int fftconvRuntimeCheckManifest(const char *json, size_t length) {
   return 0;
 }
 
+fftconvRuntimeManifest *fftconvRuntimeManifestParse(const char *json,
+                                                    size_t length) {
+  if (!json) {
+    failWith("invalid manifest: no text given");
+    return nullptr;
+  }
+  auto manifest = std::make_unique<Manifest>();
+  std::string error;
+  if (!Manifest::parse(json, length, *manifest, error)) {
+    failWith(error);
+    return nullptr;
+  }
+  return wrap(std::move(manifest));
+}
+
+fftconvRuntimeManifest *fftconvRuntimeManifestRead(const char *path) {
+  if (!path) {
+    failWith("fftconvRuntimeManifestRead: no path given");
+    return nullptr;
+  }
+  auto manifest = std::make_unique<Manifest>();
+  std::string error;
+  if (!Manifest::read(path, *manifest, error)) {
+    failWith(error);
+    return nullptr;
+  }
+  return wrap(std::move(manifest));
+}
+
+void fftconvRuntimeManifestDestroy(fftconvRuntimeManifest *manifest) {
+  delete reinterpret_cast<Manifest *>(manifest);
+}
+
+int fftconvRuntimeManifestGetInfo(const fftconvRuntimeManifest *manifest,
+                                  fftconvRuntimeManifestInfo *info) {
+  if (!manifest || !info)
+    return failWith("fftconvRuntimeManifestGetInfo: null argument");
+  const Manifest &m = *unwrap(manifest);
+  info->format = m.format.c_str();
+  info->version = m.version;
+  info->chip = m.chip.c_str();
+  info->ptx = m.ptx.c_str();
+  info->entry = m.entry.c_str();
+  info->path = m.path.c_str();
+  info->numArguments = static_cast<int>(m.arguments.size());
+  info->numKernels = static_cast<int>(m.kernels.size());
+  info->numConvolutions = static_cast<int>(m.convolutions.size());
+  return 0;
+}
+
+int fftconvRuntimeManifestGetArgument(const fftconvRuntimeManifest *manifest,
+                                      int index,
+                                      fftconvRuntimeArgument *argument) {
+  if (!inRange(manifest, argument, index,
+               manifest ? unwrap(manifest)->arguments.size() : 0,
+               "fftconvRuntimeManifestGetArgument", "arguments"))
+    return kErrorInvalid;
+  const Argument &a = unwrap(manifest)->arguments[index];
+  argument->name = a.name.c_str();
+  argument->role = static_cast<int>(a.role);
+  argument->dtype = static_cast<int>(a.dtype);
+  argument->rank = static_cast<int>(a.shape.size());
+  argument->shape = a.shape.data();
+  argument->numBytes = a.numBytes();
+  argument->producer = a.producer;
+  argument->numDependsOn = static_cast<int>(a.dependsOn.size());
+  argument->dependsOn = a.dependsOn.data();
+  return 0;
+}
+
+int fftconvRuntimeManifestGetKernel(const fftconvRuntimeManifest *manifest,
+                                    int index, fftconvRuntimeKernel *kernel) {
+  if (!inRange(manifest, kernel, index,
+               manifest ? unwrap(manifest)->kernels.size() : 0,
+               "fftconvRuntimeManifestGetKernel", "kernels"))
+    return kErrorInvalid;
+  const Manifest &m = *unwrap(manifest);
+  const Kernel &k = m.kernels[index];
+  kernel->name = k.name.c_str();
+  for (int i = 0; i < 3; ++i) {
+    kernel->grid[i] = k.grid[i];
+    kernel->block[i] = k.block[i];
+  }
+  kernel->sharedBytes = k.sharedBytes;
+  kernel->numArguments = static_cast<int>(k.arguments.size());
+  kernel->arguments = k.arguments.data();
+  kernel->isProducer = m.isProducer(index) ? 1 : 0;
+  return 0;
+}
+
+int fftconvRuntimeManifestGetConvolution(
+    const fftconvRuntimeManifest *manifest, int index,
+    fftconvRuntimeConvolution *convolution) {
+  if (!inRange(manifest, convolution, index,
+               manifest ? unwrap(manifest)->convolutions.size() : 0,
+               "fftconvRuntimeManifestGetConvolution", "convolutions"))
+    return kErrorInvalid;
+  const Convolution &c = unwrap(manifest)->convolutions[index];
+  convolution->form = static_cast<int>(c.form);
+  convolution->precision = static_cast<int>(c.precision);
+  convolution->fftSize = c.fftSize;
+  convolution->numFactors = static_cast<int>(c.factors.size());
+  convolution->factors = c.factors.data();
+  convolution->numKernels = static_cast<int>(c.kernels.size());
+  convolution->kernels = c.kernels.data();
+  return 0;
+}
+
 fftconvRuntime *fftconvRuntimeLoad(const char *manifestPath,
                                    const char *ptxPath, int device) {
   if (!manifestPath) {
     failWith("fftconvRuntimeLoad: no manifest path given");
     return nullptr;
   }
+  Manifest manifest;
   std::string error;
-  auto program =
-      Program::load(manifestPath, ptxPath ? ptxPath : "", device, error);
-  if (!program) {
+  if (!Manifest::read(manifestPath, manifest, error)) {
     failWith(error);
     return nullptr;
   }
-  return wrap(std::move(program));
+  return fftconvRuntimeLoadManifest(
+      reinterpret_cast<const fftconvRuntimeManifest *>(&manifest), ptxPath,
+      nullptr, 0, device, 0);
 }
 
 fftconvRuntime *fftconvRuntimeLoadData(const char *manifestJson,
@@ -459,14 +617,55 @@ fftconvRuntime *fftconvRuntimeLoadData(const char *manifestJson,
     failWith("fftconvRuntimeLoadData: no manifest or no PTX given");
     return nullptr;
   }
+  Manifest manifest;
   std::string error;
-  auto program = Program::loadData(std::string(manifestJson, manifestLength),
-                                   std::string(ptx, ptxLength), device, error);
-  if (!program) {
+  if (!Manifest::parse(manifestJson, manifestLength, manifest, error)) {
     failWith(error);
     return nullptr;
   }
+  return fftconvRuntimeLoadManifest(
+      reinterpret_cast<const fftconvRuntimeManifest *>(&manifest), nullptr, ptx,
+      ptxLength, device, 0);
+}
+
+fftconvRuntime *
+fftconvRuntimeLoadManifest(const fftconvRuntimeManifest *manifest,
+                           const char *ptxPath, const char *ptx,
+                           size_t ptxLength, int device, unsigned flags) {
+  if (!manifest) {
+    failWith("fftconvRuntimeLoadManifest: no manifest given");
+    return nullptr;
+  }
+  if (flags & ~unsigned(FFTCONV_RUNTIME_CALLER_WORKSPACES)) {
+    failWith("fftconvRuntimeLoadManifest: unknown flags " +
+             std::to_string(flags));
+    return nullptr;
+  }
+  LoadOptions options;
+  options.callerWorkspaces = flags & FFTCONV_RUNTIME_CALLER_WORKSPACES;
+  std::string ptxText;
+  if (ptx)
+    ptxText.assign(ptx, ptxLength);
+  std::string error;
+  int errorCode = 0;
+  auto program = Program::loadManifest(
+      *unwrap(manifest), ptxPath ? ptxPath : "", ptx ? &ptxText : nullptr,
+      device, options, error, errorCode);
+  if (!program) {
+    failWith(error, errorCode);
+    return nullptr;
+  }
   return wrap(std::move(program));
+}
+
+const fftconvRuntimeManifest *
+fftconvRuntimeGetManifest(const fftconvRuntime *program) {
+  if (!program) {
+    failWith("fftconvRuntimeGetManifest: null program");
+    return nullptr;
+  }
+  return reinterpret_cast<const fftconvRuntimeManifest *>(
+      &unwrap(program)->manifest());
 }
 
 int fftconvRuntimeNumArguments(const fftconvRuntime *program) {
@@ -477,26 +676,19 @@ int fftconvRuntimeNumArguments(const fftconvRuntime *program) {
 
 int fftconvRuntimeGetArgument(const fftconvRuntime *program, int index,
                               fftconvRuntimeArgument *argument) {
-  if (!program || !argument)
+  if (!program)
     return failWith("fftconvRuntimeGetArgument: null argument");
-  const auto &arguments = unwrap(program)->manifest().arguments;
-  if (index < 0 || static_cast<size_t>(index) >= arguments.size())
-    return failWith("fftconvRuntimeGetArgument: index " +
-                    std::to_string(index) + " out of range (" +
-                    std::to_string(arguments.size()) + " arguments)");
-  const auto &a = arguments[index];
-  argument->name = a.name.c_str();
-  argument->role = static_cast<int>(a.role);
-  argument->dtype = static_cast<int>(a.dtype);
-  argument->rank = static_cast<int>(a.shape.size());
-  argument->shape = a.shape.data();
-  argument->numBytes = a.numBytes();
-  return 0;
+  return fftconvRuntimeManifestGetArgument(fftconvRuntimeGetManifest(program),
+                                           index, argument);
 }
 
 int fftconvRuntimeNumKernels(const fftconvRuntime *program) {
   return program ? static_cast<int>(unwrap(program)->manifest().kernels.size())
                  : 0;
+}
+
+uint64_t fftconvRuntimeWorkspace(const fftconvRuntime *program, int index) {
+  return program ? unwrap(program)->workspace(index) : 0;
 }
 
 int fftconvRuntimeLaunch(fftconvRuntime *program, const uint64_t *buffers,
@@ -523,5 +715,7 @@ int fftconvRuntimeLaunchKernels(fftconvRuntime *program,
 void fftconvRuntimeDestroy(fftconvRuntime *program) { delete unwrap(program); }
 
 const char *fftconvRuntimeLastError(void) { return lastError.c_str(); }
+
+int fftconvRuntimeLastErrorCode(void) { return lastErrorCode; }
 
 } // extern "C"

@@ -447,13 +447,9 @@ int run(const Options &options, Session &session, std::string &error) {
   } else {
     runs.emplace_back("all kernels", all);
     std::vector<int> consumers;
-    for (int k : all) {
-      bool producer = false;
-      for (const Argument &argument : manifest.arguments)
-        producer |= argument.producer == k;
-      if (!producer)
+    for (int k : all)
+      if (!manifest.isProducer(k))
         consumers.push_back(k);
-    }
     if (consumers.size() != all.size() && !consumers.empty())
       runs.emplace_back("without producers", consumers);
   }

@@ -7,7 +7,8 @@ Submodules:
   cpu        run programs on the CPU through fftconv-opt and mlir-runner
   graph      build programs of fftconv ops (Graph)
   gpu        compile to PTX plus a launch manifest (also fftconv.compile)
-  runtime    load and launch compiled programs on a GPU (no MLIR needed)
+  runtime    load and launch compiled programs on a GPU: the binding of the
+             C++ runtime libFFTConvRuntime.so (no MLIR needed)
   ingest     turn PyTorch FFT convolutions into graphs
   torch      FFTConv, a drop-in for FlashFFTConv's module
 

@@ -36,12 +36,18 @@ _REQUIRED = {"N": int, "B": int, "H": int, "L": int, "K": int, "dtype": str, "mo
 
 
 def runtime_build_dir():
-    """A build of the C++ runtime (bin/fftconv-run, lib/libFFTConvRuntime.so):
-    FFTCONV_RUNTIME_DIR, else FFTCONV_BUILD_DIR, else build/ in the
-    repository."""
-    return os.path.abspath(
-        os.environ.get("FFTCONV_RUNTIME_DIR") or os.environ.get("FFTCONV_BUILD_DIR") or os.path.join(ROOT, "build")
-    )
+    """A build of the C++ runtime (bin/fftconv-run, lib/libFFTConvRuntime.so),
+    looked for as fftconv.runtime looks for its library: FFTCONV_RUNTIME_DIR,
+    else FFTCONV_BUILD_DIR, else build/ in the repository when it holds the
+    runtime (the project's build), else build/runtime (the runtime alone, as
+    carried to a GPU machine)."""
+    explicit = os.environ.get("FFTCONV_RUNTIME_DIR") or os.environ.get("FFTCONV_BUILD_DIR")
+    if explicit:
+        return os.path.abspath(explicit)
+    build = os.path.join(ROOT, "build")
+    if os.path.exists(os.path.join(build, "lib", "libFFTConvRuntime.so")):
+        return build
+    return os.path.join(build, "runtime")
 
 
 def kernel_dir():

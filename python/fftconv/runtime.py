@@ -1,25 +1,31 @@
-"""Runs compiled fftconv programs on a CUDA GPU from Python, with no MLIR and
-no compiled extension: ctypes over the CUDA driver (libcuda.so.1), buffers
-as PyTorch CUDA tensors.
+"""Runs compiled fftconv programs on a CUDA GPU from Python: a ctypes binding
+over the one runtime, the C++ library libFFTConvRuntime.so (lib/Runtime,
+include/fftconv-runtime/Runtime.h), with buffers as PyTorch CUDA tensors.
 
     from fftconv.runtime import Program
     program = Program.load("hyena.ptx", "hyena.json")    # or Program.from_dir(d)
     y = program(u, k)                                   # inputs in manifest order
     y = program.launch({"u": u, "k": k}, outputs=y)     # by name, into y
 
-A program is a launch manifest (docs/gpu-manifest.md) and its PTX. `launch`
-checks each tensor against the manifest (device, dtype, shape, contiguity),
-allocates the outputs it is not given and the workspaces (kept and reused
-across calls), and launches every kernel on the current PyTorch stream. A
-workspace that the manifest marks with a producer and `depends_on` inputs
-(the kernel spectrum k_f) can be kept between calls: `skip_producers=True`
-skips its producer when those inputs are the same tensors, unmodified, as
-the last time it ran; `kernels=[...]` runs exactly the kernels listed.
+A program is a launch manifest (docs/gpu-manifest.md) and its PTX. The
+library validates the manifest, loads the PTX through the CUDA driver,
+checks the chip and the shared memory, and launches (refusing misaligned or
+overlapping buffers). What stays here is what PyTorch brings: each tensor is
+checked against the manifest's argument (device, dtype, shape, contiguity),
+outputs not given are allocated, the workspaces are PyTorch tensors (so that
+PyTorch's allocator owns and counts all the memory), kept and reused across
+calls, and the kernels run on the current PyTorch stream. A workspace that
+the manifest marks with a producer and `depends_on` inputs (the kernel
+spectrum k_f) can be kept between calls: `skip_producers=True` skips its
+producer when those inputs are the same tensors, unmodified, as the last
+time it ran; `kernels=[...]` runs exactly the kernels listed.
 
-Importing this module needs neither a GPU nor PyTorch; loading a program
-does, and fails with a RuntimeError that says what is missing. Manifest
-validation (`parse_manifest`) works anywhere and gives the same messages as
-the C++ runtime (lib/Runtime).
+The library is found (see `library_path`) in $FFTCONV_RUNTIME_DIR/lib when
+that is set, else next to this file (an installed package), else in the
+repository's build/lib ($FFTCONV_BUILD_DIR/lib) or build/runtime/lib.
+Importing this module needs neither the library, a GPU nor PyTorch;
+`parse_manifest` needs the library only (no GPU); `Program` needs all three
+and fails with a RuntimeError that says what is missing.
 
 A Program is not thread-safe, and its workspaces are shared by all its
 launches: launch it from one thread, and on one stream at a time.
@@ -32,25 +38,190 @@ import weakref
 
 __all__ = [
     "Argument",
+    "BoundLaunch",
+    "Convolution",
     "CudaError",
     "Kernel",
     "Manifest",
     "Program",
+    "library_path",
     "parse_manifest",
 ]
 
-MANIFEST_FORMAT = "fftconv-manifest"
+LIBRARY_NAME = "libFFTConvRuntime.so"
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# The C ABI's enumerations (include/fftconv-runtime/Runtime.h), by value.
 ROLES = ("input", "output", "workspace")
 DTYPES = ("f16", "bf16", "f32")
-DTYPE_SIZES = {"f16": 2, "bf16": 2, "f32": 4}
+FORMS = ("single-kernel", "three-pass")
+PRECISIONS = ("half", "split")
+_ERROR_UNSUPPORTED = -2
+_CALLER_WORKSPACES = 1
 
-_INT32_MAX = 2**31 - 1
-_INT64_MAX = 2**63 - 1
-_MAX_BYTES = 2**48
-_DEFAULT_SHARED_LIMIT = 48 * 1024
+
+class CudaError(RuntimeError):
+    """A CUDA driver call failed; `code` is its CUresult."""
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code
+
 
 # --------------------------------------------------------------------------
-# The manifest
+# The library
+# --------------------------------------------------------------------------
+
+
+class _ArgumentInfo(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("role", ctypes.c_int),
+        ("dtype", ctypes.c_int),
+        ("rank", ctypes.c_int),
+        ("shape", ctypes.POINTER(ctypes.c_int64)),
+        ("numBytes", ctypes.c_uint64),
+        ("producer", ctypes.c_int),
+        ("numDependsOn", ctypes.c_int),
+        ("dependsOn", ctypes.POINTER(ctypes.c_int)),
+    ]
+
+
+class _KernelInfo(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("grid", ctypes.c_uint * 3),
+        ("block", ctypes.c_uint * 3),
+        ("sharedBytes", ctypes.c_uint),
+        ("numArguments", ctypes.c_int),
+        ("arguments", ctypes.POINTER(ctypes.c_int)),
+        ("isProducer", ctypes.c_int),
+    ]
+
+
+class _ConvolutionInfo(ctypes.Structure):
+    _fields_ = [
+        ("form", ctypes.c_int),
+        ("precision", ctypes.c_int),
+        ("fftSize", ctypes.c_int64),
+        ("numFactors", ctypes.c_int),
+        ("factors", ctypes.POINTER(ctypes.c_int64)),
+        ("numKernels", ctypes.c_int),
+        ("kernels", ctypes.POINTER(ctypes.c_int)),
+    ]
+
+
+class _ManifestInfo(ctypes.Structure):
+    _fields_ = [
+        ("format", ctypes.c_char_p),
+        ("version", ctypes.c_int),
+        ("chip", ctypes.c_char_p),
+        ("ptx", ctypes.c_char_p),
+        ("entry", ctypes.c_char_p),
+        ("path", ctypes.c_char_p),
+        ("numArguments", ctypes.c_int),
+        ("numKernels", ctypes.c_int),
+        ("numConvolutions", ctypes.c_int),
+    ]
+
+
+def _library_candidates():
+    explicit = os.environ.get("FFTCONV_RUNTIME_DIR")
+    if explicit:
+        # Named on purpose: no silent fallback to another build.
+        return [os.path.join(os.path.abspath(explicit), "lib", LIBRARY_NAME)]
+    build = os.environ.get("FFTCONV_BUILD_DIR") or os.path.join(_REPO, "build")
+    return [
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), LIBRARY_NAME),
+        os.path.join(os.path.abspath(build), "lib", LIBRARY_NAME),
+        os.path.join(_REPO, "build", "runtime", "lib", LIBRARY_NAME),
+    ]
+
+
+def library_path():
+    """The libFFTConvRuntime.so this module uses: $FFTCONV_RUNTIME_DIR/lib if
+    that is set; else next to this file, the repository's build/lib
+    ($FFTCONV_BUILD_DIR/lib) or build/runtime/lib, the first that exists.
+    Raises RuntimeError, naming the places looked at, if there is none."""
+    candidates = _library_candidates()
+    for path in candidates:
+        if os.path.exists(path):
+            return path
+    raise RuntimeError(
+        f"fftconv.runtime: the runtime library {LIBRARY_NAME} was not found (looked at: "
+        + ", ".join(candidates)
+        + "). Build it with `cmake -S lib/Runtime -B build/runtime -G Ninja && ninja -C build/runtime` "
+        "(or the project's build), or set FFTCONV_RUNTIME_DIR to a build of lib/Runtime."
+    )
+
+
+_lib = None
+
+
+def _declare(lib):
+    c = ctypes
+    p = c.c_void_p
+    signatures = {
+        "fftconvRuntimeManifestParse": (p, [c.c_char_p, c.c_size_t]),
+        "fftconvRuntimeManifestRead": (p, [c.c_char_p]),
+        "fftconvRuntimeManifestDestroy": (None, [p]),
+        "fftconvRuntimeManifestGetInfo": (c.c_int, [p, c.POINTER(_ManifestInfo)]),
+        "fftconvRuntimeManifestGetArgument": (c.c_int, [p, c.c_int, c.POINTER(_ArgumentInfo)]),
+        "fftconvRuntimeManifestGetKernel": (c.c_int, [p, c.c_int, c.POINTER(_KernelInfo)]),
+        "fftconvRuntimeManifestGetConvolution": (c.c_int, [p, c.c_int, c.POINTER(_ConvolutionInfo)]),
+        "fftconvRuntimeLoadManifest": (p, [p, c.c_char_p, c.c_char_p, c.c_size_t, c.c_int, c.c_uint]),
+        "fftconvRuntimeLaunchKernels": (
+            c.c_int,
+            [p, c.POINTER(c.c_uint64), c.c_size_t, p, c.POINTER(c.c_int), c.c_size_t],
+        ),
+        "fftconvRuntimeDestroy": (None, [p]),
+        "fftconvRuntimeLastError": (c.c_char_p, []),
+        "fftconvRuntimeLastErrorCode": (c.c_int, []),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        try:
+            function = getattr(lib, name)
+        except AttributeError:
+            raise RuntimeError(
+                f"fftconv.runtime: {lib._name} has no {name}: it is older than this binding; rebuild lib/Runtime"
+            ) from None
+        function.restype = restype
+        function.argtypes = argtypes
+
+
+def _library():
+    """The runtime library, loaded once per process."""
+    global _lib
+    if _lib is None:
+        path = library_path()
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as error:
+            raise RuntimeError(f"fftconv.runtime: cannot load {path}: {error}") from None
+        _declare(lib)
+        _lib = lib
+    return _lib
+
+
+def _last_error(lib):
+    """The library's last failure as the exception it stands for: the
+    caller's mistake (ValueError), what this machine cannot do
+    (RuntimeError), or a driver error (CudaError)."""
+    code = lib.fftconvRuntimeLastErrorCode()
+    message = (lib.fftconvRuntimeLastError() or b"").decode(errors="replace")
+    if code > 0:
+        return CudaError(message, code)
+    if code == _ERROR_UNSUPPORTED:
+        return RuntimeError(message)
+    return ValueError(message)
+
+
+def _text(value):
+    return value.decode(errors="replace") if value else ""
+
+
+# --------------------------------------------------------------------------
+# The manifest, as the library reads it
 # --------------------------------------------------------------------------
 
 
@@ -58,14 +229,15 @@ class Argument:
     """One buffer of the host function: an entry of the manifest's
     "arguments"."""
 
-    __slots__ = ("index", "name", "role", "dtype", "shape", "depends_on", "producer")
+    __slots__ = ("index", "name", "role", "dtype", "shape", "nbytes", "depends_on", "producer")
 
-    def __init__(self, index, name, role, dtype, shape, depends_on=(), producer=None):
+    def __init__(self, index, name, role, dtype, shape, nbytes, depends_on=(), producer=None):
         self.index = index
         self.name = name
         self.role = role
         self.dtype = dtype
         self.shape = tuple(shape)
+        self.nbytes = nbytes
         self.depends_on = tuple(depends_on)
         self.producer = producer
 
@@ -75,10 +247,6 @@ class Argument:
         for extent in self.shape:
             n *= extent
         return n
-
-    @property
-    def nbytes(self):
-        return self.numel * DTYPE_SIZES[self.dtype]
 
     def __repr__(self):
         extra = ""
@@ -92,15 +260,16 @@ class Argument:
 class Kernel:
     """One launch: an entry of the manifest's "kernels"."""
 
-    __slots__ = ("index", "name", "grid", "block", "shared_bytes", "arguments")
+    __slots__ = ("index", "name", "grid", "block", "shared_bytes", "arguments", "is_producer")
 
-    def __init__(self, index, name, grid, block, shared_bytes, arguments):
+    def __init__(self, index, name, grid, block, shared_bytes, arguments, is_producer=False):
         self.index = index
         self.name = name
         self.grid = tuple(grid)
         self.block = tuple(block)
         self.shared_bytes = shared_bytes
         self.arguments = tuple(arguments)
+        self.is_producer = is_producer
 
     def __repr__(self):
         return (
@@ -109,19 +278,84 @@ class Kernel:
         )
 
 
-class Manifest:
-    """A validated launch manifest (see `parse_manifest`)."""
+class Convolution:
+    """One fused convolution: an entry of the manifest's optional
+    "convolutions"."""
 
-    def __init__(self, raw, arguments, kernels, path=None):
-        self.raw = raw
-        self.format = raw["format"]
-        self.version = raw["version"]
-        self.chip = raw.get("chip", "")
-        self.ptx = raw.get("ptx", "")
-        self.entry = raw.get("entry", "")
-        self.arguments = arguments
-        self.kernels = kernels
-        self.path = path  # the file it was read from, if any
+    __slots__ = ("index", "form", "precision", "fft_size", "factors", "kernels")
+
+    def __init__(self, index, form, precision, fft_size, factors, kernels):
+        self.index = index
+        self.form = form
+        self.precision = precision
+        self.fft_size = fft_size
+        self.factors = tuple(factors)
+        self.kernels = tuple(kernels)
+
+    def __repr__(self):
+        return (
+            f"Convolution({self.index}, {self.form}, {self.precision}, fft_size={self.fft_size}, "
+            f"factors={list(self.factors)}, kernels={list(self.kernels)})"
+        )
+
+
+class Manifest:
+    """A validated launch manifest (see `parse_manifest`): the library's
+    parsed manifest, with its parts copied into Python objects."""
+
+    def __init__(self, handle):
+        lib = _library()
+        self._lib = lib
+        self._handle = handle  # owned: freed with the object
+        info = _ManifestInfo()
+        if lib.fftconvRuntimeManifestGetInfo(handle, ctypes.byref(info)):
+            raise _last_error(lib)
+        self.format = _text(info.format)
+        self.version = info.version
+        self.chip = _text(info.chip)
+        self.ptx = _text(info.ptx)
+        self.entry = _text(info.entry)
+        self.path = _text(info.path) or None  # the file it was read from, if any
+        self.arguments = [self._argument(i) for i in range(info.numArguments)]
+        self.kernels = [self._kernel(i) for i in range(info.numKernels)]
+        self.convolutions = [self._convolution(i) for i in range(info.numConvolutions)]
+
+    def _argument(self, index):
+        a = _ArgumentInfo()
+        if self._lib.fftconvRuntimeManifestGetArgument(self._handle, index, ctypes.byref(a)):
+            raise _last_error(self._lib)
+        return Argument(
+            index,
+            _text(a.name),
+            ROLES[a.role],
+            DTYPES[a.dtype],
+            a.shape[: a.rank],
+            a.numBytes,
+            a.dependsOn[: a.numDependsOn],
+            a.producer if a.producer >= 0 else None,
+        )
+
+    def _kernel(self, index):
+        k = _KernelInfo()
+        if self._lib.fftconvRuntimeManifestGetKernel(self._handle, index, ctypes.byref(k)):
+            raise _last_error(self._lib)
+        return Kernel(
+            index,
+            _text(k.name),
+            list(k.grid),
+            list(k.block),
+            k.sharedBytes,
+            k.arguments[: k.numArguments],
+            bool(k.isProducer),
+        )
+
+    def _convolution(self, index):
+        c = _ConvolutionInfo()
+        if self._lib.fftconvRuntimeManifestGetConvolution(self._handle, index, ctypes.byref(c)):
+            raise _last_error(self._lib)
+        return Convolution(
+            index, FORMS[c.form], PRECISIONS[c.precision], c.fftSize, c.factors[: c.numFactors], c.kernels[: c.numKernels]
+        )
 
     @property
     def inputs(self):
@@ -138,399 +372,55 @@ class Manifest:
     @property
     def producer_kernels(self):
         """Indices of the kernels that write a workspace (its "producer")."""
-        return sorted({a.producer for a in self.arguments if a.producer is not None})
+        return [k.index for k in self.kernels if k.is_producer]
 
     @property
     def consumer_kernels(self):
         """Indices of the other kernels: what runs once the workspaces are
         computed."""
-        producers = set(self.producer_kernels)
-        return [k.index for k in self.kernels if k.index not in producers]
+        return [k.index for k in self.kernels if not k.is_producer]
+
+    def __del__(self):
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            try:
+                self._lib.fftconvRuntimeManifestDestroy(handle)
+            except Exception:  # interpreter shutdown
+                pass
 
     def __repr__(self):
         return f"Manifest(entry={self.entry!r}, chip={self.chip!r}, {len(self.arguments)} arguments, {len(self.kernels)} kernels)"
 
 
-class _Invalid(ValueError):
-    pass
-
-
-def _fail(path, what):
-    raise _Invalid("invalid manifest: " + (f"{path}: {what}" if path else what))
-
-
-def _kind(value):
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return "a value"
-
-
-def _show(value):
-    """A value as the C++ runtime prints it in messages."""
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value) if -(2**63) <= value <= _INT64_MAX else format(float(value), "g")
-    if isinstance(value, float):
-        return format(value, "g")
-    return _kind(value)
-
-
-def _is_int(value):
-    return type(value) is int and -(2**63) <= value <= _INT64_MAX
-
-
-def _expect(value, kind, path):
-    types = {"a string": str, "an array": list, "an object": dict}
-    if not isinstance(value, types[kind]):
-        _fail(path, f"expected {kind}, got {_show(value)}")
-
-
-def _member(obj, path, key, required=True):
-    full = f"{path}.{key}" if path else key
-    if key not in obj:
-        if required:
-            _fail(full, "required field is missing")
-        return None, full
-    return obj[key], full
-
-
-def _integer(value, path, low, high, what):
-    if not _is_int(value) or value < low or value > high:
-        _fail(path, f"expected {what}, got {_show(value)}")
-    return value
-
-
-def _string(obj, path, key, required):
-    value, full = _member(obj, path, key, required)
-    if value is None and not required and key not in obj:
-        return ""
-    _expect(value, "a string", full)
-    return value
-
-
-def _nonempty_string(obj, path, key):
-    value = _string(obj, path, key, True)
-    if not value:
-        _fail(f"{path}.{key}", "must not be empty")
-    return value
-
-
-def _choice(obj, path, key, choices):
-    value = _string(obj, path, key, True)
-    if value not in choices:
-        listed = ", ".join(f'"{c}"' for c in choices)
-        _fail(f"{path}.{key}", f'expected one of {listed}, got "{value}"')
-    return value
-
-
-def _integers(value, path, low, high, what, min_length, max_length):
-    _expect(value, "an array", path)
-    if not min_length <= len(value) <= max_length:
-        count = str(min_length) if min_length == max_length else f"{min_length} to {max_length}"
-        _fail(path, f"expected {count} entries, got {len(value)}")
-    return [_integer(v, f"{path}[{i}]", low, high, what) for i, v in enumerate(value)]
-
-
-def _dims(kernel, path, key):
-    value, full = _member(kernel, path, key)
-    entries = _integers(value, full, 1, _INT32_MAX, "a positive integer", 1, 3)
-    block = key == "block"
-    limits = (1024, 1024, 64) if block else (_INT32_MAX, 65535, 65535)
-    for i, entry in enumerate(entries):
-        if entry > limits[i]:
-            _fail(f"{full}[{i}]", f"{entry} exceeds the limit {limits[i]}")
-    dims = tuple(entries) + (1,) * (3 - len(entries))
-    if block and dims[0] * dims[1] * dims[2] > 1024:
-        _fail(full, f"{dims[0] * dims[1] * dims[2]} threads per block (at most 1024)")
-    return dims
-
-
-def _validate(root):
-    if not isinstance(root, dict):
-        _fail("", f"expected a JSON object at the top level, got {_kind(root)}")
-    fmt = _string(root, "", "format", True)
-    if fmt != MANIFEST_FORMAT:
-        _fail("format", f'expected "{MANIFEST_FORMAT}", got "{fmt}"')
-    version, _ = _member(root, "", "version")
-    version = _integer(version, "version", -(2**31), _INT32_MAX, "an integer")
-    if version != 1:
-        _fail("version", f"unsupported version {version} (this runtime reads version 1)")
-    for key in ("chip", "ptx", "entry"):
-        _string(root, "", key, False)
-
-    args, _ = _member(root, "", "arguments")
-    _expect(args, "an array", "arguments")
-    if not args:
-        _fail("arguments", "must not be empty")
-    kernels, _ = _member(root, "", "kernels")
-    _expect(kernels, "an array", "kernels")
-    if not kernels:
-        _fail("kernels", "must not be empty")
-
-    arguments = []
-    for i, entry in enumerate(args):
-        path = f"arguments[{i}]"
-        _expect(entry, "an object", path)
-        name = _nonempty_string(entry, path, "name")
-        for j, other in enumerate(arguments):
-            if other.name == name:
-                _fail(f"{path}.name", f'duplicate argument name "{name}" (also arguments[{j}])')
-        role = _choice(entry, path, "role", ROLES)
-        dtype = _choice(entry, path, "dtype", DTYPES)
-        shape, full = _member(entry, path, "shape")
-        shape = _integers(shape, full, 1, _INT64_MAX, "a positive integer", 0, 8)
-        size = DTYPE_SIZES[dtype]
-        for extent in shape:
-            if extent > _MAX_BYTES // size:
-                _fail(full, "the buffer is too large (over 2^48 bytes)")
-            size *= extent
-        arguments.append(Argument(i, name, role, dtype, shape))
-
-    for i, entry in enumerate(args):
-        path = f"arguments[{i}]"
-        argument = arguments[i]
-        if "depends_on" in entry:
-            full = f"{path}.depends_on"
-            if argument.role != "workspace":
-                _fail(full, "only a workspace depends on inputs")
-            indices = _integers(entry["depends_on"], full, 0, _INT32_MAX, "an argument index", 0, len(args))
-            for j, index in enumerate(indices):
-                if index >= len(args) or arguments[index].role != "input":
-                    _fail(f"{full}[{j}]", f"{index} is not the index of an input argument")
-            argument.depends_on = tuple(indices)
-        if "producer" in entry:
-            full = f"{path}.producer"
-            if argument.role != "workspace":
-                _fail(full, "only a workspace has a producer")
-            index = _integer(entry["producer"], full, 0, _INT32_MAX, "a kernel index")
-            if index >= len(kernels):
-                _fail(full, f"{index} is not a kernel index ({len(kernels)} kernels)")
-            argument.producer = index
-
-    parsed = []
-    for i, entry in enumerate(kernels):
-        path = f"kernels[{i}]"
-        _expect(entry, "an object", path)
-        name = _nonempty_string(entry, path, "name")
-        grid = _dims(entry, path, "grid")
-        block = _dims(entry, path, "block")
-        shared = 0
-        if "shared_bytes" in entry:
-            shared = _integer(entry["shared_bytes"], f"{path}.shared_bytes", 0, _INT32_MAX, "a non-negative integer")
-        value, full = _member(entry, path, "arguments")
-        indices = _integers(value, full, 0, _INT32_MAX, "an argument index", 0, 4096)
-        for j, index in enumerate(indices):
-            if index >= len(args):
-                _fail(f"{full}[{j}]", f"{index} is not an argument index ({len(args)} arguments)")
-        parsed.append(Kernel(i, name, grid, block, shared, indices))
-
-    for argument in arguments:
-        path = f"arguments[{argument.index}]"
-        if argument.producer is not None and argument.index not in parsed[argument.producer].arguments:
-            kernel = parsed[argument.producer]
-            _fail(f"{path}.producer", f"kernel {kernel.index} ({kernel.name}) does not take this workspace")
-        if argument.role == "output" and not any(argument.index in k.arguments for k in parsed):
-            _fail(path, f'output "{argument.name}" is not passed to any kernel')
-    return arguments, parsed
-
-
-def _reject_constant(name):
-    raise _Invalid(f"invalid manifest: not valid JSON: {name} is not a JSON value")
-
-
-def _pairs_without_duplicates(pairs):
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Invalid(f'invalid manifest: not valid JSON: duplicate key "{key}"')
-        result[key] = value
-    return result
+def _is_path(value):
+    return isinstance(value, os.PathLike) or (isinstance(value, str) and value.lstrip()[:1] not in ("{", "["))
 
 
 def parse_manifest(manifest):
-    """Parses and validates a manifest: a dict, JSON text (str or bytes), or
-    the path of a JSON file (str or os.PathLike). Returns a `Manifest`; raises
-    ValueError("invalid manifest: <field>: <what is wrong>") otherwise."""
-    path = None
+    """Parses and validates a manifest with the runtime library (no GPU
+    needed): a dict, JSON text (str or bytes), or the path of a JSON file
+    (str or os.PathLike). Returns a `Manifest`; raises
+    ValueError("invalid manifest: <field>: <what is wrong>") otherwise (for a
+    file, the message starts with its path)."""
     if isinstance(manifest, Manifest):
         return manifest
-    if isinstance(manifest, os.PathLike) or (isinstance(manifest, str) and not manifest.lstrip()[:1] in ("{", "[")):
-        path = os.fspath(manifest)
-        try:
-            with open(path, "rb") as f:
-                manifest = f.read()
-        except OSError as error:
-            raise ValueError(f"cannot read the manifest {path!r}: {error.strerror or error}") from None
-    if isinstance(manifest, (bytes, bytearray)):
-        manifest = bytes(manifest).decode("utf-8", errors="strict")
-    if isinstance(manifest, str):
-        try:
-            manifest = json.loads(
-                manifest, object_pairs_hook=_pairs_without_duplicates, parse_constant=_reject_constant
-            )
-        except _Invalid:
-            raise
-        except ValueError as error:
-            raise ValueError(f"invalid manifest: not valid JSON: {error}") from None
-    try:
-        arguments, kernels = _validate(manifest)
-    except _Invalid as error:
-        message = str(error)
-        raise ValueError(f"{path}: {message}" if path else message) from None
-    return Manifest(manifest, arguments, kernels, path)
-
-
-# --------------------------------------------------------------------------
-# The CUDA driver, through ctypes
-# --------------------------------------------------------------------------
-
-
-class CudaError(RuntimeError):
-    """A CUDA driver call failed; `code` is its CUresult."""
-
-    def __init__(self, message, code=None):
-        super().__init__(message)
-        self.code = code
-
-
-_CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8
-_CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97
-_CU_JIT_INFO_LOG_BUFFER = 3
-_CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4
-_CU_JIT_ERROR_LOG_BUFFER = 5
-_CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6
-
-
-class _Driver:
-    """The driver entry points the runtime uses (the `_v2` symbols where the
-    driver exports them, as the CUDA headers do)."""
-
-    def __init__(self):
-        try:
-            lib = ctypes.CDLL("libcuda.so.1")
-        except OSError as error:
-            raise RuntimeError(
-                f"cannot load the CUDA driver library libcuda.so.1 ({error}): "
-                "is an NVIDIA driver installed on this machine?"
-            ) from None
-        self.lib = lib
-        c = ctypes
-        p = c.c_void_p
-        u = c.c_uint
-        signatures = {
-            "cuInit": [u],
-            "cuGetErrorName": [c.c_int, c.POINTER(c.c_char_p)],
-            "cuGetErrorString": [c.c_int, c.POINTER(c.c_char_p)],
-            "cuDeviceGet": [c.POINTER(c.c_int), c.c_int],
-            "cuDeviceGetAttribute": [c.POINTER(c.c_int), c.c_int, c.c_int],
-            "cuDevicePrimaryCtxRetain": [c.POINTER(p), c.c_int],
-            ("cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease_v2"): [c.c_int],
-            "cuCtxGetCurrent": [c.POINTER(p)],
-            "cuCtxSetCurrent": [p],
-            ("cuCtxPushCurrent", "cuCtxPushCurrent_v2"): [p],
-            ("cuCtxPopCurrent", "cuCtxPopCurrent_v2"): [c.POINTER(p)],
-            "cuModuleLoadDataEx": [c.POINTER(p), c.c_char_p, u, c.POINTER(c.c_int), c.POINTER(p)],
-            "cuModuleUnload": [p],
-            "cuModuleGetFunction": [c.POINTER(p), p, c.c_char_p],
-            "cuFuncSetAttribute": [p, c.c_int, c.c_int],
-            "cuLaunchKernel": [p, u, u, u, u, u, u, u, p, c.POINTER(p), c.POINTER(p)],
-            "cuStreamSynchronize": [p],
-        }
-        missing = []
-        for key, argtypes in signatures.items():
-            name, symbol = (key, key) if isinstance(key, str) else key
+    lib = _library()
+    if _is_path(manifest):
+        handle = lib.fftconvRuntimeManifestRead(os.fsencode(manifest))
+    else:
+        if isinstance(manifest, str):
+            manifest = manifest.encode()
+        elif not isinstance(manifest, (bytes, bytearray)):
+            # A dict (or any value json can write): the library judges it.
             try:
-                function = getattr(lib, symbol)
-            except AttributeError:
-                try:
-                    function = getattr(lib, name)
-                except AttributeError:
-                    missing.append(symbol)
-                    continue
-            function.argtypes = argtypes
-            function.restype = c.c_int
-            setattr(self, name, function)
-        if missing:
-            raise RuntimeError(
-                "the CUDA driver library libcuda.so.1 lacks entry points this runtime needs "
-                f"({', '.join(missing)}): the driver is too old"
-            )
-        result = self.cuInit(0)
-        if result:
-            raise CudaError(self.describe(result, "cuInit") + " (no usable CUDA device or driver on this machine?)", result)
-
-    def describe(self, result, call):
-        name = ctypes.c_char_p()
-        text = ctypes.c_char_p()
-        if self.cuGetErrorName(result, ctypes.byref(name)) != 0:
-            name.value = None
-        if self.cuGetErrorString(result, ctypes.byref(text)) != 0:
-            text.value = None
-        message = f"{call} failed: {(name.value or b'unknown CUDA error').decode()} ({result})"
-        if text.value:
-            message += f": {text.value.decode()}"
-        return message
-
-    def check(self, result, call, context=""):
-        if result:
-            raise CudaError(self.describe(result, call) + context, result)
-
-
-_driver_instance = None
-_driver_error = None
-
-
-def _driver():
-    """The driver, opened and initialized once per process."""
-    global _driver_instance, _driver_error
-    if _driver_instance is None:
-        if _driver_error is not None:
-            raise _driver_error
-        try:
-            _driver_instance = _Driver()
-        except RuntimeError as error:
-            _driver_error = error
-            raise
-    return _driver_instance
-
-
-class _ScopedContext:
-    """Makes `context` current for a block and restores the previous one
-    (nothing to do when it is already current)."""
-
-    def __init__(self, driver, context):
-        self.driver = driver
-        self.context = context
-        self.pushed = False
-
-    def __enter__(self):
-        current = ctypes.c_void_p()
-        self.driver.check(self.driver.cuCtxGetCurrent(ctypes.byref(current)), "cuCtxGetCurrent")
-        if current.value != self.context.value:
-            self.driver.check(self.driver.cuCtxPushCurrent(self.context), "cuCtxPushCurrent")
-            self.pushed = True
-        return self
-
-    def __exit__(self, *exc):
-        if self.pushed:
-            popped = ctypes.c_void_p()
-            self.driver.cuCtxPopCurrent(ctypes.byref(popped))
-        return False
+                manifest = json.dumps(manifest).encode()
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"invalid manifest: not valid JSON: {error}") from None
+        data = bytes(manifest)
+        handle = lib.fftconvRuntimeManifestParse(data, len(data))
+    if not handle:
+        raise _last_error(lib)
+    return Manifest(handle)
 
 
 # --------------------------------------------------------------------------
@@ -546,64 +436,8 @@ def _torch():
     return torch
 
 
-def _torch_dtype(torch, dtype):
-    return {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}[dtype]
-
-
-def _parse_chip(chip):
-    """'sm_90' -> (90, False); 'sm_90a' -> (90, True); else (None, False)."""
-    if not chip.startswith("sm_"):
-        return None, False
-    rest = chip[3:]
-    exact = rest.endswith("a")
-    if rest[-1:] in ("a", "f"):
-        rest = rest[:-1]
-    if not rest.isdigit():
-        return None, False
-    return int(rest), exact
-
-
 def _looks_like_ptx(text):
     return "\n" in text or ".version" in text
-
-
-def _alignment_ok(address):
-    return address % 16 == 0
-
-
-class _Slots:
-    """Parameter storage for one kernel: the 64-bit device addresses, and an
-    array of pointers to them (what cuLaunchKernel's kernelParams wants)."""
-
-    __slots__ = ("values", "params", "count")
-
-    def __init__(self, count):
-        self.count = count
-        self.values = (ctypes.c_uint64 * max(count, 1))()
-        base = ctypes.addressof(self.values)
-        self.params = (ctypes.c_void_p * max(count, 1))(*[base + 8 * i for i in range(max(count, 1))])
-
-
-class BoundLaunch:
-    """A launch with its buffers fixed (see `Program.bind`): calling it
-    launches the kernels again with no checks, for timing or CUDA graphs.
-    `outputs` holds the outputs it writes."""
-
-    def __init__(self, program, plan, outputs, keep_alive, stream):
-        self.program = program
-        self._plan = plan  # [(function, grid, block, shared, slots)]
-        self.outputs = outputs
-        self._keep_alive = keep_alive
-        self._stream = stream
-
-    def __call__(self, stream=None):
-        program = self.program
-        driver = program._driver
-        handle = ctypes.c_void_p(self._stream if stream is None else _stream_handle(stream))
-        with _ScopedContext(driver, program._context):
-            for kernel, function, slots in self._plan:
-                program._launch_one(kernel, function, slots, handle)
-        return self.outputs
 
 
 def _stream_handle(stream):
@@ -614,23 +448,55 @@ def _stream_handle(stream):
     return stream.cuda_stream
 
 
+def _kernel_array(kernels):
+    # ctypes would wrap an index past 32 bits into range; such an index is
+    # simply out of range, which the library reports with the kernel count.
+    values = []
+    for k in kernels:
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise ValueError(f"kernel index {k!r} is not an integer")
+        values.append(k if -(2**31) <= k < 2**31 else -1)
+    return (ctypes.c_int * len(values))(*values)
+
+
+class BoundLaunch:
+    """A launch with its buffers fixed (see `Program.bind`): calling it
+    launches the kernels again with no tensor checks, for timing or CUDA
+    graphs. `outputs` holds the outputs it writes."""
+
+    def __init__(self, program, buffers, kernels, outputs, keep_alive, stream):
+        self.program = program
+        self._buffers = buffers
+        self._kernels = kernels
+        self.outputs = outputs
+        self._keep_alive = keep_alive  # the tensors whose addresses it holds
+        self._stream = stream
+
+    def __call__(self, stream=None):
+        handle = self._stream if stream is None else _stream_handle(stream)
+        self.program._launch(self._buffers, self._kernels, handle)
+        return self.outputs
+
+
 class Program:
-    """A manifest and its PTX, loaded on a CUDA device (see the module's
-    docstring)."""
+    """A manifest and its PTX, loaded on a CUDA device by the runtime
+    library (see the module's docstring). `ptx` and `manifest` are as for
+    `Program.load`."""
 
     def __init__(self, ptx, manifest, device=None):
-        self._module = None
-        self._retained = None
+        self._handle = None
+        self._lib = _library()
         self.manifest = parse_manifest(manifest)
-        if isinstance(ptx, str):
-            ptx = ptx.encode()
-        if not isinstance(ptx, (bytes, bytearray)):
-            raise TypeError(f"PTX must be text or bytes, got {type(ptx).__name__}")
-        ptx = bytes(ptx)
-        if not ptx.startswith(b"\x7fELF") and b".version" not in ptx:
-            raise ValueError("the PTX text holds no '.version' directive: not a PTX module")
+        ptx_path = ptx_text = None
+        if ptx is None:
+            pass  # the file the manifest's "ptx" names, found by the library
+        elif isinstance(ptx, os.PathLike) or (isinstance(ptx, str) and not _looks_like_ptx(ptx)):
+            ptx_path = os.fsencode(ptx)
+        elif isinstance(ptx, (str, bytes, bytearray)):
+            ptx_text = ptx.encode() if isinstance(ptx, str) else bytes(ptx)
+        else:
+            raise TypeError(f"PTX must be text, bytes or a path, got {type(ptx).__name__}")
 
-        driver = _driver()
         torch = _torch()
         if not torch.cuda.is_available():
             raise RuntimeError("no CUDA device is available to PyTorch (torch.cuda.is_available() is False)")
@@ -644,97 +510,25 @@ class Program:
                 raise ValueError(f"device must be a CUDA device, got {device}")
             if device.index is None:
                 device = torch.device("cuda", torch.cuda.current_device())
-        if device.index >= torch.cuda.device_count():
-            raise ValueError(f"CUDA device {device.index} does not exist ({torch.cuda.device_count()} device(s))")
         self.device = device
-        self._driver = driver
         self._torch = torch
-        self._dtypes = {name: _torch_dtype(torch, name) for name in DTYPES}
+        self._dtypes = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
 
-        major, minor = torch.cuda.get_device_capability(device)
-        required, exact = _parse_chip(self.manifest.chip)
-        actual = major * 10 + minor
-        if required is not None and (actual != required if exact else actual < required):
-            raise RuntimeError(
-                f"the PTX was compiled for {self.manifest.chip} and {device} is sm_{actual}: compile for this chip"
-            )
-
-        with torch.cuda.device(device):
-            # A tiny tensor makes PyTorch create its (primary) context and
-            # make it current on this thread; the module is loaded there.
-            torch.empty(1, device=device)
-            context = ctypes.c_void_p()
-            driver.check(driver.cuCtxGetCurrent(ctypes.byref(context)), "cuCtxGetCurrent")
-            handle = ctypes.c_int()
-            driver.check(driver.cuDeviceGet(ctypes.byref(handle), device.index), "cuDeviceGet")
-            self._handle = handle.value
-            if not context.value:
-                driver.check(driver.cuDevicePrimaryCtxRetain(ctypes.byref(context), handle.value), "cuDevicePrimaryCtxRetain")
-                self._retained = handle.value
-                driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
-            self._context = context
-            with _ScopedContext(driver, context):
-                self._load_module(ptx)
-
+        # The library works in the device's primary context, the one PyTorch
+        # uses; the workspaces are PyTorch's (allocated at the first launch).
+        handle = self._lib.fftconvRuntimeLoadManifest(
+            self.manifest._handle,
+            ptx_path,
+            ptx_text,
+            len(ptx_text) if ptx_text is not None else 0,
+            device.index,
+            _CALLER_WORKSPACES,
+        )
+        if not handle:
+            raise _last_error(self._lib)
+        self._handle = handle
         self._workspaces = {}  # argument index -> tensor
         self._produced = {}  # workspace index -> signature of its inputs
-        self._slots = [_Slots(len(k.arguments)) for k in self.manifest.kernels]
-        self._sync_each = os.environ.get("FFTCONV_RUNTIME_SYNC", "0") not in ("", "0")
-
-    def _load_module(self, ptx):
-        driver = self._driver
-        error_log = ctypes.create_string_buffer(8192)
-        info_log = ctypes.create_string_buffer(4096)
-        options = (ctypes.c_int * 4)(
-            _CU_JIT_ERROR_LOG_BUFFER,
-            _CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
-            _CU_JIT_INFO_LOG_BUFFER,
-            _CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES,
-        )
-        values = (ctypes.c_void_p * 4)(
-            ctypes.addressof(error_log), len(error_log), ctypes.addressof(info_log), len(info_log)
-        )
-        module = ctypes.c_void_p()
-        result = driver.cuModuleLoadDataEx(ctypes.byref(module), ptx, 4, options, values)
-        if result:
-            message = driver.describe(result, "cuModuleLoadDataEx (loading the PTX)")
-            log = error_log.value.decode(errors="replace").strip()
-            if log:
-                message += f"; JIT log: {log}"
-            raise CudaError(message, result)
-        self._module = module
-
-        optin = ctypes.c_int()
-        driver.check(
-            driver.cuDeviceGetAttribute(
-                ctypes.byref(optin), _CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, self._handle
-            ),
-            "cuDeviceGetAttribute",
-        )
-        self._functions = []
-        for kernel in self.manifest.kernels:
-            label = f"kernel {kernel.index} ({kernel.name})"
-            function = ctypes.c_void_p()
-            result = driver.cuModuleGetFunction(ctypes.byref(function), module, kernel.name.encode())
-            if result:
-                raise CudaError(driver.describe(result, "cuModuleGetFunction") + f" for {label}: the PTX has no such entry", result)
-            if kernel.shared_bytes > optin.value:
-                raise RuntimeError(
-                    f"{label} needs {kernel.shared_bytes} bytes of dynamic shared memory; "
-                    f"{self.device} allows {optin.value} per block"
-                )
-            # Raised for any dynamic use: the 48 KiB default also counts the
-            # kernel's static shared memory, so 48 KiB of dynamic memory alone
-            # can already be refused at launch.
-            if kernel.shared_bytes > 0:
-                driver.check(
-                    driver.cuFuncSetAttribute(
-                        function, _CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, kernel.shared_bytes
-                    ),
-                    "cuFuncSetAttribute",
-                    f" raising {label}'s dynamic shared memory to {kernel.shared_bytes} bytes",
-                )
-            self._functions.append(function)
 
     # -- construction ------------------------------------------------------
 
@@ -746,17 +540,6 @@ class Program:
         torch device, an index, or None for the current CUDA device."""
         if manifest is None:
             raise ValueError("Program.load needs a manifest (a dict, JSON text or a path)")
-        manifest = parse_manifest(manifest)
-        if ptx is None:
-            if not manifest.ptx:
-                raise ValueError('the manifest names no PTX file ("ptx") and none was given')
-            if os.path.isabs(manifest.ptx) or manifest.path is None:
-                ptx_path = manifest.ptx
-            else:
-                ptx_path = os.path.join(os.path.dirname(os.path.abspath(manifest.path)), manifest.ptx)
-            ptx = _read_ptx(ptx_path)
-        elif isinstance(ptx, os.PathLike) or (isinstance(ptx, str) and not _looks_like_ptx(ptx)):
-            ptx = _read_ptx(os.fspath(ptx))
         return cls(ptx, manifest, device)
 
     @classmethod
@@ -795,7 +578,7 @@ class Program:
                 return argument
         raise KeyError(name_or_index)
 
-    # -- checking tensors ---------------------------------------------------
+    # -- checking tensors (what only PyTorch knows) --------------------------
 
     def _check_tensor(self, argument, tensor):
         torch = self._torch
@@ -811,8 +594,6 @@ class Program:
             raise ValueError(f"{label}: shape {list(tensor.shape)}, expected {list(argument.shape)}")
         if not tensor.is_contiguous():
             raise ValueError(f"{label}: not contiguous (pass tensor.contiguous())")
-        if not _alignment_ok(tensor.data_ptr()):
-            raise ValueError(f"{label}: data pointer not 16-byte aligned (a view at an offset? pass tensor.clone())")
 
     def _collect(self, given, arguments, kind):
         """Tensors for `arguments` from a dict (by name), a list or tuple (in
@@ -839,18 +620,6 @@ class Program:
             self._check_tensor(argument, tensor)
         return tensors
 
-    @staticmethod
-    def _check_overlap(named):
-        """Outputs must not share memory with inputs or with each other."""
-        spans = []
-        for argument, tensor in named:
-            start = tensor.data_ptr()
-            spans.append((start, start + tensor.numel() * tensor.element_size(), argument))
-        for i, (s0, e0, a0) in enumerate(spans):
-            for s1, e1, a1 in spans[i + 1 :]:
-                if (a0.role == "output" or a1.role == "output") and s0 < e1 and s1 < e0:
-                    raise ValueError(f"{a0.role} '{a0.name}' and {a1.role} '{a1.name}' share memory")
-
     def _ensure_workspaces(self):
         torch = self._torch
         for argument in self.manifest.workspaces:
@@ -858,6 +627,8 @@ class Program:
                 self._workspaces[argument.index] = torch.empty(
                     argument.shape, dtype=self._dtypes[argument.dtype], device=self.device
                 )
+
+    # -- the k_f bookkeeping: PyTorch's tensor identities and versions --------
 
     @staticmethod
     def _signature(tensors):
@@ -875,9 +646,9 @@ class Program:
         return True
 
     def _prepare(self, inputs, outputs, kernels, skip_producers):
-        """Checks the tensors, allocates what is missing, and returns
-        (address per argument, output tensors, kernels to run, tensors by
-        argument index)."""
+        """Checks the tensors, allocates what is missing, and returns (the
+        buffer array, one pointer per argument; output tensors; the kernel
+        array; tensors by argument index)."""
         torch = self._torch
         manifest = self.manifest
         input_tensors = self._collect(inputs, manifest.inputs, "input")
@@ -888,21 +659,14 @@ class Program:
         else:
             output_tensors = self._collect(outputs, manifest.outputs, "output")
         self._ensure_workspaces()
-        by_index = {}
+        by_index = dict(self._workspaces)
         for argument, tensor in zip(manifest.inputs, input_tensors):
             by_index[argument.index] = tensor
         for argument, tensor in zip(manifest.outputs, output_tensors):
             by_index[argument.index] = tensor
-        if outputs is not None:
-            self._check_overlap([(a, by_index[a.index]) for a in manifest.inputs + manifest.outputs])
-        by_index.update(self._workspaces)
 
         if kernels is not None:
-            order = []
-            for k in kernels:
-                if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < len(manifest.kernels):
-                    raise ValueError(f"kernel index {k!r} out of range ({len(manifest.kernels)} kernels)")
-                order.append(k)
+            order = list(kernels)
         else:
             skipped = set()
             if skip_producers:
@@ -914,8 +678,9 @@ class Program:
                     ):
                         skipped.add(k)
             order = [k.index for k in manifest.kernels if k.index not in skipped]
-        addresses = {index: tensor.data_ptr() for index, tensor in by_index.items()}
-        return addresses, output_tensors, order, by_index
+        count = len(manifest.arguments)
+        buffers = (ctypes.c_uint64 * count)(*[by_index[i].data_ptr() for i in range(count)])
+        return buffers, output_tensors, order, by_index
 
     def _record_producers(self, order, by_index):
         ran = set(order)
@@ -927,27 +692,19 @@ class Program:
             else:
                 self._produced.pop(workspace.index, None)
 
-    def _launch_one(self, kernel, function, slots, stream):
-        driver = self._driver
-        result = driver.cuLaunchKernel(
-            function,
-            kernel.grid[0],
-            kernel.grid[1],
-            kernel.grid[2],
-            kernel.block[0],
-            kernel.block[1],
-            kernel.block[2],
-            kernel.shared_bytes,
-            stream,
-            slots.params,
-            None,
+    def _launch(self, buffers, kernels, stream):
+        if not self._handle:
+            raise ValueError("the program is closed")
+        result = self._lib.fftconvRuntimeLaunchKernels(
+            self._handle, buffers, len(buffers), stream, kernels, len(kernels)
         )
         if result:
-            raise CudaError(driver.describe(result, "cuLaunchKernel") + f" launching kernel {kernel.index} ({kernel.name})", result)
-        if self._sync_each:
-            driver.check(
-                driver.cuStreamSynchronize(stream), "cuStreamSynchronize", f" after kernel {kernel.index} ({kernel.name})"
-            )
+            raise _last_error(self._lib)
+
+    def _current_stream(self, stream):
+        if stream is not None:
+            return _stream_handle(stream)
+        return self._torch.cuda.current_stream(self.device).cuda_stream
 
     # -- launching ------------------------------------------------------------
 
@@ -965,20 +722,9 @@ class Program:
             ran (so only the convolution runs while k does not change).
         stream: a torch.cuda.Stream (default: the current stream).
         """
-        torch = self._torch
-        with torch.cuda.device(self.device):
-            addresses, output_tensors, order, by_index = self._prepare(inputs, outputs, kernels, skip_producers)
-            handle = ctypes.c_void_p(
-                _stream_handle(stream) if stream is not None else torch.cuda.current_stream(self.device).cuda_stream
-            )
-            with _ScopedContext(self._driver, self._context):
-                for k in order:
-                    kernel = self.manifest.kernels[k]
-                    slots = self._slots[k]
-                    for p, index in enumerate(kernel.arguments):
-                        slots.values[p] = addresses[index]
-                    self._launch_one(kernel, self._functions[k], slots, handle)
-            self._record_producers(order, by_index)
+        buffers, output_tensors, order, by_index = self._prepare(inputs, outputs, kernels, skip_producers)
+        self._launch(buffers, _kernel_array(order), self._current_stream(stream))
+        self._record_producers(order, by_index)
         return output_tensors[0] if len(output_tensors) == 1 else tuple(output_tensors)
 
     def __call__(self, *args, **kwargs):
@@ -998,55 +744,31 @@ class Program:
 
     def bind(self, inputs, outputs=None, *, kernels=None, skip_producers=False, stream=None):
         """Checks and fixes the buffers of a launch once and returns a
-        `BoundLaunch`: calling it launches again with no checks (for timing,
-        or capture into a CUDA graph). The kernels are chosen now, as
+        `BoundLaunch`: calling it launches again with no tensor checks (for
+        timing, or capture into a CUDA graph). The kernels are chosen now, as
         `launch` would choose them; producers recorded as having run are
         recorded now too."""
-        torch = self._torch
-        with torch.cuda.device(self.device):
-            addresses, output_tensors, order, by_index = self._prepare(inputs, outputs, kernels, skip_producers)
-            handle = _stream_handle(stream) if stream is not None else torch.cuda.current_stream(self.device).cuda_stream
-        plan = []
-        for k in order:
-            kernel = self.manifest.kernels[k]
-            slots = _Slots(len(kernel.arguments))
-            for p, index in enumerate(kernel.arguments):
-                slots.values[p] = addresses[index]
-            plan.append((kernel, self._functions[k], slots))
+        buffers, output_tensors, order, by_index = self._prepare(inputs, outputs, kernels, skip_producers)
+        kernel_array = _kernel_array(order)
         self._record_producers(order, by_index)
         outputs = output_tensors[0] if len(output_tensors) == 1 else tuple(output_tensors)
-        return BoundLaunch(self, plan, outputs, list(by_index.values()), handle)
+        return BoundLaunch(self, buffers, kernel_array, outputs, list(by_index.values()), self._current_stream(stream))
 
     # -- teardown -------------------------------------------------------------
 
     def close(self):
-        """Unloads the module and drops the workspaces (also done when the
-        program is garbage-collected)."""
-        module, self._module = getattr(self, "_module", None), None
-        driver = getattr(self, "_driver", None)
+        """Unloads the module, releases the context and drops the workspaces
+        (also done when the program is garbage-collected)."""
+        handle, self._handle = getattr(self, "_handle", None), None
         self._workspaces = {}
-        if driver is None:
-            return
-        try:
-            if module is not None and module.value:
-                with _ScopedContext(driver, self._context):
-                    driver.cuModuleUnload(module)
-            if self._retained is not None:
-                driver.cuDevicePrimaryCtxRelease(self._retained)
-                self._retained = None
-        except Exception:  # interpreter shutdown, driver gone
-            pass
+        if handle:
+            try:
+                self._lib.fftconvRuntimeDestroy(handle)
+            except Exception:  # interpreter shutdown
+                pass
 
     def __del__(self):
         self.close()
 
     def __repr__(self):
         return f"Program({self.manifest.entry!r} on {self.device}, {len(self.manifest.kernels)} kernels)"
-
-
-def _read_ptx(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as error:
-        raise ValueError(f"cannot read the PTX file {path!r}: {error.strerror or error}") from None

@@ -157,7 +157,7 @@ def test_launch_rejects_bad_tensors(config):
         program.launch(dict(inputs, x=inputs["u"]))
     with pytest.raises(ValueError, match=r"expected \d+ inputs"):
         program.launch([inputs["u"]])
-    with pytest.raises(ValueError, match=r"share memory"):
+    with pytest.raises(ValueError, match=r"shares memory"):
         program.launch(inputs, outputs=inputs["u"])
     with pytest.raises(ValueError, match=r"kernel index 99 out of range"):
         program.launch(inputs, kernels=[99])

@@ -1,7 +1,9 @@
-"""The C++ runtime (lib/Runtime) on the compiled kernels: fftconv-run checks
-and times each configuration, and the C API computes the same bits as the
-Python runtime. Needs the runtime's build (FFTCONV_RUNTIME_DIR,
-FFTCONV_BUILD_DIR or build/; scripts/gpu_check.sh builds it)."""
+"""The runtime (lib/Runtime) on the compiled kernels: fftconv-run checks and
+times each configuration, and the plain C API (the runtime's own workspaces,
+device pointers) computes the same bits as the Python binding (PyTorch's
+tensors and workspaces). Needs the runtime's build (FFTCONV_RUNTIME_DIR,
+FFTCONV_BUILD_DIR, build/ or build/runtime; scripts/gpu_check.sh finds or
+builds it)."""
 
 import ctypes
 import os
@@ -13,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 
-from fftconv import kernel_configs  # noqa: E402
+from fftconv import kernel_configs, runtime  # noqa: E402
 from fftconv.kernel_configs import runtime_build_dir  # noqa: E402
 from fftconv.runtime import Program  # noqa: E402
 
@@ -30,11 +32,8 @@ def test_fftconv_run(config):
     assert "two launches bit-identical" in result.stdout
 
 
-def test_c_api_matches_python_runtime(config, device):
-    path = os.path.join(runtime_build_dir(), "lib", "libFFTConvRuntime.so")
-    if not os.path.exists(path):
-        pytest.skip(f"{path} not built")
-    lib = ctypes.CDLL(path)
+def test_c_api_matches_binding(config, device):
+    lib = ctypes.CDLL(runtime.library_path())
     lib.fftconvRuntimeLoad.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
     lib.fftconvRuntimeLoad.restype = ctypes.c_void_p
     lib.fftconvRuntimeLaunch.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64), ctypes.c_size_t, ctypes.c_void_p]

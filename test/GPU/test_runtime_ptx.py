@@ -1,10 +1,12 @@
-"""The runtimes on a hand-written two-kernel program (test/GPU/data/
+"""The runtime on a hand-written two-kernel program (test/GPU/data/
 twostage.ptx: w = 2a by a producer kernel that depends on input a, then
-y = w + b through 64 KiB of dynamic shared memory). Needs a GPU, not the
-compiler's kernels. The C++ runtime's part needs its build (skipped
-otherwise): FFTCONV_RUNTIME_DIR, FFTCONV_BUILD_DIR or build/."""
+y = w + b through 64 KiB of dynamic shared memory), through the Python
+binding and through the C ABI directly. Needs a GPU, not the compiler's
+kernels, and the runtime's build (as fftconv.runtime finds it:
+FFTCONV_RUNTIME_DIR, FFTCONV_BUILD_DIR, build/ or build/runtime)."""
 
 import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +38,11 @@ def expected(a, b):
     return (2 * a).reshape(16, 256) + b
 
 
+def manifest_dict():
+    with open(MANIFEST) as f:
+        return json.load(f)
+
+
 def test_load_forms(device):
     text = open(PTX).read()
     for program in (
@@ -43,7 +50,8 @@ def test_load_forms(device):
         Program.load(PTX, MANIFEST),
         Program.load(text, MANIFEST),
         Program.load(text.encode(), open(MANIFEST).read()),
-        Program.load(text, runtime.parse_manifest(MANIFEST).raw, device=device),
+        Program.load(text, manifest_dict(), device=device),
+        Program.load(PTX, runtime.parse_manifest(MANIFEST), device=device.index),
     ):
         a, b = inputs(device)
         y = program(a, b)
@@ -139,31 +147,40 @@ def test_errors_are_clear(device):
     with pytest.raises(runtime.CudaError, match="cuModuleLoadDataEx") as info:
         Program.load(broken, MANIFEST)
     assert "JIT log" in str(info.value) and "nothing" in str(info.value)
-    renamed = runtime.parse_manifest(MANIFEST).raw
+    renamed = manifest_dict()
     renamed["kernels"][1]["name"] = "absent_kernel"
     with pytest.raises(runtime.CudaError, match=r"kernel 1 \(absent_kernel\).*no such entry"):
         Program.load(PTX, renamed)
-    too_much = runtime.parse_manifest(MANIFEST).raw
+    too_much = manifest_dict()
     too_much["kernels"][1]["shared_bytes"] = 10**9
     with pytest.raises(RuntimeError, match=r"needs 1000000000 bytes of dynamic shared memory"):
         Program.load(PTX, too_much)
-    future = runtime.parse_manifest(MANIFEST).raw
+    future = manifest_dict()
     future["chip"] = "sm_999"
     with pytest.raises(RuntimeError, match=r"compiled for sm_999"):
         Program.load(PTX, future)
+    with pytest.raises(ValueError, match=r"CUDA device 4096 does not exist"):
+        Program.load(PTX, MANIFEST, device=4096)
+    with pytest.raises(ValueError, match="cannot read the PTX file"):
+        Program.load(os.path.join(DATA, "absent.ptx"), MANIFEST)
+    # The library's checks of a launch come back as ValueErrors too.
+    with pytest.raises(ValueError, match=r'output "y" shares memory with input "b"'):
+        program.launch([a, b], outputs=b)
+    with pytest.raises(ValueError, match=r"kernel index 2 out of range \(2 kernels\)"):
+        program.launch([a, b], kernels=[1, 2])
+    # A closed program refuses to launch.
+    program.close()
+    with pytest.raises(ValueError, match="closed"):
+        program.launch([a, b])
 
 
 # --------------------------------------------------------------------------
-# The C++ runtime (libFFTConvRuntime.so and fftconv-run)
+# The C ABI directly (libFFTConvRuntime.so) and fftconv-run
 # --------------------------------------------------------------------------
 
 
 def cpp_library():
-    path = os.path.join(runtime_build_dir(), "lib", "libFFTConvRuntime.so")
-    if not os.path.exists(path):
-        pytest.skip(f"{path} not built (cmake -S lib/Runtime -B build/runtime -G Ninja && ninja -C build/runtime, "
-                    "then FFTCONV_RUNTIME_DIR=build/runtime)")
-    lib = ctypes.CDLL(path)
+    lib = ctypes.CDLL(runtime.library_path())
     lib.fftconvRuntimeLoad.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
     lib.fftconvRuntimeLoad.restype = ctypes.c_void_p
     lib.fftconvRuntimeLoadData.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int]
@@ -181,6 +198,22 @@ def cpp_library():
     lib.fftconvRuntimeNumKernels.argtypes = [ctypes.c_void_p]
     lib.fftconvRuntimeDestroy.argtypes = [ctypes.c_void_p]
     lib.fftconvRuntimeLastError.restype = ctypes.c_char_p
+    lib.fftconvRuntimeWorkspace.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.fftconvRuntimeWorkspace.restype = ctypes.c_uint64
+    lib.fftconvRuntimeManifestRead.argtypes = [ctypes.c_char_p]
+    lib.fftconvRuntimeManifestRead.restype = ctypes.c_void_p
+    lib.fftconvRuntimeManifestDestroy.argtypes = [ctypes.c_void_p]
+    lib.fftconvRuntimeLoadManifest.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.c_int,
+        ctypes.c_uint,
+    ]
+    lib.fftconvRuntimeLoadManifest.restype = ctypes.c_void_p
+    lib.fftconvRuntimeGetManifest.argtypes = [ctypes.c_void_p]
+    lib.fftconvRuntimeGetManifest.restype = ctypes.c_void_p
     return lib
 
 
@@ -222,6 +255,32 @@ def test_cpp_runtime_c_api(device):
         null = (ctypes.c_uint64 * 3)(a.data_ptr(), 0, y.data_ptr())
         assert lib.fftconvRuntimeLaunch(program, null, 3, stream) != 0
         assert b'input "b"' in lib.fftconvRuntimeLastError()
+        odd = (ctypes.c_uint64 * 3)(a.data_ptr() + 4, b.data_ptr(), y.data_ptr())
+        assert lib.fftconvRuntimeLaunch(program, odd, 3, stream) == -1
+        assert b'input "a" (argument 0) is not 16-byte aligned' in lib.fftconvRuntimeLastError()
+        # The runtime's own workspace, and none for the other arguments.
+        assert lib.fftconvRuntimeWorkspace(program, 3) != 0
+        assert lib.fftconvRuntimeWorkspace(program, 0) == 0
+        assert lib.fftconvRuntimeGetManifest(program)
+    finally:
+        lib.fftconvRuntimeDestroy(program)
+    # With the caller's workspaces: none allocated, and each launch must pass
+    # one pointer per argument.
+    manifest = lib.fftconvRuntimeManifestRead(MANIFEST.encode())
+    assert manifest, lib.fftconvRuntimeLastError()
+    program = lib.fftconvRuntimeLoadManifest(manifest, None, None, 0, device.index, 1)
+    lib.fftconvRuntimeManifestDestroy(manifest)  # the program keeps its copy
+    assert program, lib.fftconvRuntimeLastError()
+    try:
+        assert lib.fftconvRuntimeWorkspace(program, 3) == 0
+        a, b = inputs(device, 12)
+        y = torch.full((16, 256), float("nan"), device=device)
+        assert lib.fftconvRuntimeLaunch(program, pointers(a, b, y), 3, stream) != 0
+        assert b"FFTCONV_RUNTIME_CALLER_WORKSPACES" in lib.fftconvRuntimeLastError()
+        w = torch.empty(4096, device=device)
+        assert lib.fftconvRuntimeLaunch(program, pointers(a, b, y, w), 4, stream) == 0, lib.fftconvRuntimeLastError()
+        torch.cuda.synchronize()
+        assert torch.equal(y, expected(a, b)) and torch.equal(w, 2 * a)
     finally:
         lib.fftconvRuntimeDestroy(program)
     # From memory, and with PTX that does not assemble.
@@ -276,9 +335,7 @@ def test_cpp_device_fault_is_reported():
     # A kernel that faults (bogus pointers) is reported by the launch when
     # FFTCONV_RUNTIME_SYNC=1, as a message: in a subprocess, since a fault
     # spoils the CUDA context of the process it happens in.
-    lib = os.path.join(runtime_build_dir(), "lib", "libFFTConvRuntime.so")
-    if not os.path.exists(lib):
-        pytest.skip(f"{lib} not built")
+    lib = runtime.library_path()
     env = dict(os.environ, FFTCONV_RUNTIME_SYNC="1")
     result = subprocess.run(
         [sys.executable, "-c", FAULT_SCRIPT, lib, MANIFEST], capture_output=True, text=True, timeout=120, env=env

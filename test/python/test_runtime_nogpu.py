@@ -1,11 +1,12 @@
-"""The runtimes without a GPU: manifest validation (Python's
-fftconv.runtime.parse_manifest and the C++ runtime's
-fftconvRuntimeCheckManifest, which must reject the same manifests with the
-same messages), and clean failures where there is no CUDA driver or device.
+"""The runtime without a GPU: manifest validation by the C++ runtime
+(libFFTConvRuntime.so), through the Python binding fftconv.runtime and
+through the C ABI directly, and clean failures where there is no CUDA driver
+or device.
 
-The C++ parts use the runtime the build already made (build/lib,
-build/bin; FFTCONV_RUNTIME_DIR or FFTCONV_BUILD_DIR name another build) and
-are skipped when it is absent; nothing is built here."""
+There is one implementation of the manifest's rules (lib/Runtime/
+Manifest.cpp); these tests hold it to its messages. They use the runtime the
+build made (scripts/test.sh builds it; FFTCONV_RUNTIME_DIR names another) and
+fail, not skip, when it is missing: the binding cannot work without it."""
 
 import copy
 import ctypes
@@ -20,31 +21,26 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 from fftconv import runtime  # noqa: E402
+from fftconv.kernel_configs import runtime_build_dir  # noqa: E402
 
 TWOSTAGE = os.path.join(ROOT, "test", "GPU", "data", "twostage.json")
 
 
-def _build_dir():
-    return os.environ.get("FFTCONV_RUNTIME_DIR") or os.environ.get("FFTCONV_BUILD_DIR") or os.path.join(ROOT, "build")
-
-
 def _runtime_library():
-    path = os.path.join(_build_dir(), "lib", "libFFTConvRuntime.so")
-    if not os.path.exists(path):
-        pytest.skip(f"{path} not built (scripts/test.sh builds lib/Runtime)")
-    lib = ctypes.CDLL(path)
+    """The library the binding uses, opened directly for its C ABI."""
+    lib = ctypes.CDLL(runtime.library_path())
     lib.fftconvRuntimeCheckManifest.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
     lib.fftconvRuntimeCheckManifest.restype = ctypes.c_int
     lib.fftconvRuntimeLastError.restype = ctypes.c_char_p
+    lib.fftconvRuntimeLastErrorCode.restype = ctypes.c_int
     lib.fftconvRuntimeLoad.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
     lib.fftconvRuntimeLoad.restype = ctypes.c_void_p
     return lib
 
 
 def _fftconv_run():
-    path = os.path.join(_build_dir(), "bin", "fftconv-run")
-    if not os.path.exists(path):
-        pytest.skip(f"{path} not built (scripts/test.sh builds lib/Runtime)")
+    path = os.path.join(runtime_build_dir(), "bin", "fftconv-run")
+    assert os.path.exists(path), f"{path} not built (scripts/test.sh builds lib/Runtime)"
     return path
 
 
@@ -244,14 +240,110 @@ INVALID = [
     ),
 ]
 
-# Text that is not JSON (the exact wording differs between the two parsers).
+# The optional "convolutions": one entry per fused convolution.
+CONVOLUTION = {"form": "single-kernel", "precision": "half", "fft_size": 2048, "factors": [32, 32], "kernels": [0, 1]}
+
+
+def _convolutions(*changes):
+    """Sets "convolutions" to one entry per `changes` (a dict of fields to
+    set, where None deletes the field), each starting from CONVOLUTION."""
+
+    def mutate(m):
+        entries = []
+        for change in changes:
+            entry = copy.deepcopy(CONVOLUTION)
+            for key, value in change.items():
+                if value is None:
+                    del entry[key]
+                else:
+                    entry[key] = value
+            entries.append(entry)
+        m["convolutions"] = entries
+        return m
+
+    return mutate
+
+
+INVALID += [
+    (
+        "convolutions-object",
+        _set(["convolutions"], {}),
+        "invalid manifest: convolutions: expected an array, got an object",
+    ),
+    ("convolution-number", _set(["convolutions"], [3]), "invalid manifest: convolutions[0]: expected an object, got 3"),
+    (
+        "convolution-form-unknown",
+        _convolutions({"form": "two-pass"}),
+        'invalid manifest: convolutions[0].form: expected one of "single-kernel", "three-pass", got "two-pass"',
+    ),
+    (
+        "convolution-precision-missing",
+        _convolutions({"precision": None}),
+        "invalid manifest: convolutions[0].precision: required field is missing",
+    ),
+    (
+        "convolution-precision-number",
+        _convolutions({"precision": 16}),
+        "invalid manifest: convolutions[0].precision: expected a string, got 16",
+    ),
+    (
+        "convolution-fft-size-string",
+        _convolutions({"fft_size": "2048"}),
+        'invalid manifest: convolutions[0].fft_size: expected an integer of at least 2, got "2048"',
+    ),
+    (
+        "convolution-fft-size-one",
+        _convolutions({"fft_size": 1}),
+        "invalid manifest: convolutions[0].fft_size: expected an integer of at least 2, got 1",
+    ),
+    (
+        "convolution-factors-empty",
+        _convolutions({"factors": []}),
+        "invalid manifest: convolutions[0].factors: expected 1 to 64 entries, got 0",
+    ),
+    (
+        "convolution-factor-one",
+        _convolutions({"factors": [1, 32]}),
+        "invalid manifest: convolutions[0].factors[0]: expected an integer from 2 to fft_size, got 1",
+    ),
+    (
+        "convolution-factors-product",
+        _convolutions({"factors": [3, 32]}),
+        "invalid manifest: convolutions[0].factors: the product of the factors does not divide fft_size 2048",
+    ),
+    (
+        "convolution-kernels-empty",
+        _convolutions({"kernels": []}),
+        "invalid manifest: convolutions[0].kernels: expected 1 to 2 entries, got 0",
+    ),
+    (
+        "convolution-kernel-range",
+        _convolutions({"kernels": [0, 5]}),
+        "invalid manifest: convolutions[0].kernels[1]: 5 is not a kernel index (2 kernels)",
+    ),
+    (
+        "convolution-kernel-twice",
+        _convolutions({"kernels": [1, 1]}),
+        "invalid manifest: convolutions[0].kernels[1]: kernel 1 is listed twice",
+    ),
+    (
+        "convolution-kernel-shared",
+        _convolutions({"kernels": [0]}, {"kernels": [0]}),
+        "invalid manifest: convolutions[1].kernels[0]: kernel 0 already belongs to convolutions[0]",
+    ),
+]
+
+# Text that is not JSON: (id, text, what the message says after "not valid
+# JSON: ").
 NOT_JSON = [
-    ("empty", ""),
-    ("truncated", '{"format": "fftconv-manifest",'),
-    ("duplicate-key", '{"format": "fftconv-manifest", "format": "x"}'),
-    ("nan", '{"version": NaN}'),
-    ("trailing", '{"format": "fftconv-manifest"} x'),
-    ("single-quotes", "{'format': 'fftconv-manifest'}"),
+    ("empty", "", "line 1, column 1: "),
+    ("truncated", '{"format": "fftconv-manifest",', "line 1, column 31: "),
+    ("duplicate-key", '{"format": "fftconv-manifest", "format": "x"}', 'duplicate key "format"'),
+    ("nested-duplicate-key", '{"a": {"b": 1, "b": 2}, "c": {"b": 3}}', 'duplicate key "b"'),
+    ("nan", '{"version": NaN}', "line 1, column 13: "),
+    ("trailing", '{"format": "fftconv-manifest"} x', "line 1, column 32: "),
+    ("single-quotes", "{'format': 'fftconv-manifest'}", "line 1, column 2: "),
+    ("second-line", '{\n  "format": fftconv\n}', "line 2, column 14: "),
 ]
 
 VALID = [
@@ -260,6 +352,12 @@ VALID = [
     ("short-dims-no-shared", lambda m: _delete(["kernels", 0, "shared_bytes"])(_set(["kernels", 0, "grid"], [8])(m))),
     ("unknown-keys-ignored", _set(["producer_version"], "x")),
     ("scalar-shape", _set(["arguments", 1, "shape"], [])),
+    ("convolution", _convolutions({})),
+    ("convolutions-empty", _set(["convolutions"], [])),
+    (
+        "convolutions-two",
+        _convolutions({"kernels": [0]}, {"form": "three-pass", "precision": "split", "factors": [2, 4, 8], "kernels": [1]}),
+    ),
 ]
 
 
@@ -268,7 +366,7 @@ def _mutated(mutate):
 
 
 @pytest.mark.parametrize("case", INVALID, ids=[c[0] for c in INVALID])
-def test_python_rejects(case):
+def test_binding_rejects(case):
     _, mutate, message = case
     with pytest.raises(ValueError) as info:
         runtime.parse_manifest(_mutated(mutate))
@@ -276,24 +374,25 @@ def test_python_rejects(case):
 
 
 @pytest.mark.parametrize("case", INVALID, ids=[c[0] for c in INVALID])
-def test_cpp_rejects_with_the_same_message(case):
+def test_c_abi_rejects(case):
     lib = _runtime_library()
     _, mutate, message = case
     text = json.dumps(_mutated(mutate)).encode()
-    assert lib.fftconvRuntimeCheckManifest(text, len(text)) != 0
+    assert lib.fftconvRuntimeCheckManifest(text, len(text)) == -1
     assert lib.fftconvRuntimeLastError().decode() == message
+    assert lib.fftconvRuntimeLastErrorCode() == -1  # FFTCONV_RUNTIME_ERROR_INVALID
 
 
 @pytest.mark.parametrize("case", NOT_JSON, ids=[c[0] for c in NOT_JSON])
-def test_both_reject_text_that_is_not_json(case):
-    _, text = case
-    with pytest.raises(ValueError, match="^invalid manifest: not valid JSON: "):
-        runtime.parse_manifest(text if text.strip() else "{" + text)  # "" would be a path
+def test_text_that_is_not_json(case):
+    _, text, detail = case
+    with pytest.raises(ValueError) as info:
+        runtime.parse_manifest(text.encode())  # bytes: text, never a path
+    assert str(info.value).startswith("invalid manifest: not valid JSON: " + detail), str(info.value)
     lib = _runtime_library()
     data = text.encode()
     assert lib.fftconvRuntimeCheckManifest(data, len(data)) != 0
-    error = lib.fftconvRuntimeLastError().decode()
-    assert error.startswith("invalid manifest: not valid JSON: line "), error
+    assert lib.fftconvRuntimeLastError().decode() == str(info.value)
 
 
 @pytest.mark.parametrize("case", VALID, ids=[c[0] for c in VALID])
@@ -309,12 +408,47 @@ def test_valid_manifests(case):
 
 def test_manifest_model():
     manifest = runtime.parse_manifest(json.dumps(base_manifest()))
+    assert (manifest.format, manifest.version, manifest.chip, manifest.ptx, manifest.entry) == (
+        "fftconv-manifest",
+        1,
+        "sm_90",
+        "hyena.ptx",
+        "hyena",
+    )
+    assert manifest.path is None and manifest.convolutions == []
     workspace = manifest.workspaces[0]
     assert workspace.depends_on == (1,) and workspace.producer == 0
-    assert workspace.nbytes == 8 * 2 * 2048 * 4
+    assert workspace.nbytes == 8 * 2 * 2048 * 4 and workspace.numel == 8 * 2 * 2048
+    assert [a.role for a in manifest.arguments] == ["input", "input", "output", "workspace"]
+    assert [a.dtype for a in manifest.arguments] == ["f16", "f32", "f16", "f32"]
+    assert manifest.inputs[0].producer is None and manifest.inputs[0].depends_on == ()
     assert manifest.kernels[1].grid == (8, 1, 1) and manifest.kernels[1].shared_bytes == 16384
+    assert manifest.kernels[1].arguments == (0, 3, 2) and manifest.kernels[0].is_producer
     short = runtime.parse_manifest(_mutated(_set(["kernels", 0, "grid"], [8])))
-    assert short.kernels[0].grid == (8, 1, 1)
+    assert short.kernels[0].grid == (8, 1, 1) and short.kernels[0].block == (128, 1, 1)
+    scalar = runtime.parse_manifest(_mutated(_set(["arguments", 1, "shape"], [])))
+    assert scalar.arguments[1].shape == () and scalar.arguments[1].nbytes == 4
+
+
+def test_convolutions_are_exposed():
+    two = _convolutions({"kernels": [1]}, {"form": "three-pass", "precision": "split", "fft_size": 4194304,
+                                           "factors": [16, 16, 32, 256], "kernels": [0]})
+    manifest = runtime.parse_manifest(_mutated(two))
+    first, second = manifest.convolutions
+    assert (first.form, first.precision, first.fft_size, first.factors, first.kernels) == (
+        "single-kernel",
+        "half",
+        2048,
+        (32, 32),
+        (1,),
+    )
+    assert (second.form, second.precision, second.fft_size, second.factors, second.kernels) == (
+        "three-pass",
+        "split",
+        4194304,
+        (16, 16, 32, 256),
+        (0,),
+    )
 
 
 def test_manifest_from_file_names_the_file(tmp_path):
@@ -322,9 +456,41 @@ def test_manifest_from_file_names_the_file(tmp_path):
     path.write_text(json.dumps(_mutated(_set(["version"], 3))))
     with pytest.raises(ValueError, match=r"bad\.json: invalid manifest: version: unsupported version 3"):
         runtime.parse_manifest(str(path))
+    with pytest.raises(ValueError, match=r"bad\.json: invalid manifest: version"):
+        runtime.parse_manifest(path)  # os.PathLike
     with pytest.raises(ValueError, match="cannot read the manifest"):
         runtime.parse_manifest(str(tmp_path / "missing.json"))
-    assert runtime.parse_manifest(TWOSTAGE).entry == "twostage"
+    manifest = runtime.parse_manifest(TWOSTAGE)
+    assert manifest.entry == "twostage" and manifest.path == TWOSTAGE
+    assert runtime.parse_manifest(manifest) is manifest
+
+
+def test_missing_library_is_named():
+    # A fresh interpreter: the library is looked up once per process.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import fftconv.runtime as r\n"
+        "try:\n    r.parse_manifest('{}')\nexcept RuntimeError as e:\n    print(e)"
+    )
+    env = dict(os.environ, FFTCONV_RUNTIME_DIR="/nonexistent/runtime")
+    result = subprocess.run(
+        [sys.executable, "-c", code, os.path.join(ROOT, "python")], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/nonexistent/runtime/lib/libFFTConvRuntime.so" in result.stdout, result.stdout
+    assert "cmake -S lib/Runtime" in result.stdout and "FFTCONV_RUNTIME_DIR" in result.stdout, result.stdout
+
+
+def test_library_is_found_in_the_build():
+    # Without FFTCONV_RUNTIME_DIR, the repository's build (scripts/test.sh
+    # builds build/lib); with it, that build and nothing else.
+    env = {k: v for k, v in os.environ.items() if k not in ("FFTCONV_RUNTIME_DIR", "FFTCONV_BUILD_DIR")}
+    code = "import sys; sys.path.insert(0, sys.argv[1]); import fftconv.runtime as r; print(r.library_path())"
+    result = subprocess.run(
+        [sys.executable, "-c", code, os.path.join(ROOT, "python")], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    found = result.stdout.strip()
+    assert found.endswith("/lib/libFFTConvRuntime.so") and os.path.exists(found), found
 
 
 def test_python_program_without_gpu_fails_cleanly():
@@ -344,6 +510,27 @@ def test_cpp_load_without_gpu_fails_cleanly():
     assert not program
     message = lib.fftconvRuntimeLastError().decode()
     assert "libcuda.so.1" in message or "cuInit" in message, message
+    # No driver: what this machine cannot do, which the binding raises as a
+    # RuntimeError, not the caller's mistake (a ValueError).
+    assert lib.fftconvRuntimeLastErrorCode() == -2  # FFTCONV_RUNTIME_ERROR_UNSUPPORTED
+
+
+def test_cpp_load_reports_bad_input_before_cuda(tmp_path):
+    # Files and manifests are checked before the driver is needed, and are
+    # the caller's mistakes (FFTCONV_RUNTIME_ERROR_INVALID).
+    lib = _runtime_library()
+    assert not lib.fftconvRuntimeLoad(str(tmp_path / "missing.json").encode(), None, 0)
+    assert lib.fftconvRuntimeLastError().decode().startswith("cannot read the manifest")
+    assert lib.fftconvRuntimeLastErrorCode() == -1
+    no_ptx = tmp_path / "no_ptx.json"
+    no_ptx.write_text(json.dumps({k: v for k, v in base_manifest().items() if k != "ptx"}))
+    assert not lib.fftconvRuntimeLoad(str(no_ptx).encode(), None, 0)
+    assert "names no PTX file" in lib.fftconvRuntimeLastError().decode()
+    assert lib.fftconvRuntimeLastErrorCode() == -1
+    absent = tmp_path / "absent_ptx.json"
+    absent.write_text(json.dumps(base_manifest()))  # "ptx": "hyena.ptx", not there
+    assert not lib.fftconvRuntimeLoad(str(absent).encode(), None, 0)
+    assert "cannot read the PTX file '" + str(tmp_path / "hyena.ptx") + "'" in lib.fftconvRuntimeLastError().decode()
 
 
 def test_fftconv_run_without_gpu_exits_with_a_message():
