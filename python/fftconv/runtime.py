@@ -501,16 +501,16 @@ class Program:
         if not torch.cuda.is_available():
             raise RuntimeError("no CUDA device is available to PyTorch (torch.cuda.is_available() is False)")
         if device is None:
-            device = torch.device("cuda", torch.cuda.current_device())
+            index = torch.cuda.current_device()
         elif isinstance(device, int):
-            device = torch.device("cuda", device)
+            # Checked by the library, not by torch.device: PyTorch keeps a
+            # device index in 8 bits, so cuda:4096 would become cuda:0.
+            index = device
         else:
             device = torch.device(device)
             if device.type != "cuda":
                 raise ValueError(f"device must be a CUDA device, got {device}")
-            if device.index is None:
-                device = torch.device("cuda", torch.cuda.current_device())
-        self.device = device
+            index = torch.cuda.current_device() if device.index is None else device.index
         self._torch = torch
         self._dtypes = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
 
@@ -521,12 +521,13 @@ class Program:
             ptx_path,
             ptx_text,
             len(ptx_text) if ptx_text is not None else 0,
-            device.index,
+            index,
             _CALLER_WORKSPACES,
         )
         if not handle:
             raise _last_error(self._lib)
         self._handle = handle
+        self.device = torch.device("cuda", index)
         self._workspaces = {}  # argument index -> tensor
         self._produced = {}  # workspace index -> signature of its inputs
 

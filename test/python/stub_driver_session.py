@@ -35,6 +35,9 @@ def fake_torch():
                 kind, index = kind.type, kind.index
             elif ":" in kind:
                 kind, index = kind.split(":")[0], int(kind.split(":")[1])
+            # As in PyTorch, the index is kept in 8 bits (c10::DeviceIndex).
+            if index is not None:
+                index = (int(index) + 128) % 256 - 128
             self.type, self.index = kind, index
 
         def __eq__(self, other):
@@ -198,6 +201,8 @@ def binding_load_errors():
     assert error.code == 500
     expect_error(ValueError, "no '.version'", lambda: runtime.Program.load("not ptx\n", MANIFEST))
     expect_error(ValueError, "CUDA device 3 does not exist (1 device(s))", lambda: runtime.Program.load(PTX, MANIFEST, 3))
+    # An index past torch.device's 8 bits is the library's to refuse.
+    expect_error(ValueError, "CUDA device 4096 does not exist", lambda: runtime.Program.load(PTX, MANIFEST, 4096))
     expect_error(ValueError, "cannot read the PTX file", lambda: runtime.Program.load(os.path.join(DATA, "absent.ptx"), MANIFEST))
     expect_error(ValueError, "invalid manifest: kernels: must not be empty", lambda: runtime.Program.load(text, dict(manifest, kernels=[])))
     # Every way of giving the PTX and the manifest loads.
