@@ -203,7 +203,7 @@ class Graph:
         function = Function(
             context, self.name, types,
             argument_names=[v.name for v in self.inputs] if named else [],
-            argument_locations=[located(f"{self.name}.{v.name}", self._sites[v.name]) for v in self.inputs],
+            argument_locations=[located(v.name, self._sites[v.name]) for v in self.inputs],
             location=located(self.name, self._site),
         )
         values = dict(zip((v.name for v in self.inputs), function.arguments))
@@ -216,7 +216,7 @@ class Graph:
             return values[value.name]
 
         for node in self.nodes:
-            loc = located(f"{self.name}.{node.result.name}", node.site)
+            loc = located(node.result.name, node.site)
             ops = [operand(v) for v in node.operands]
             a = node.attributes
             if node.kind == "conv":

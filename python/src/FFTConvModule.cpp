@@ -63,8 +63,15 @@ void formatDiagnostic(MlirDiagnostic diagnostic, std::string &out) {
   out += ": ";
   mlirDiagnosticPrint(diagnostic, appendTo, &out);
   for (intptr_t i = 0, e = mlirDiagnosticGetNumNotes(diagnostic); i < e; ++i) {
+    MlirDiagnostic note = mlirDiagnosticGetNote(diagnostic, i);
+    // The verifier's "see current operation" notes dump the op in generic
+    // form (pages for a fused region); the location already says where.
+    std::string message;
+    mlirDiagnosticPrint(note, appendTo, &message);
+    if (message.rfind("see current operation", 0) == 0)
+      continue;
     out += "\n  ";
-    formatDiagnostic(mlirDiagnosticGetNote(diagnostic, i), out);
+    formatDiagnostic(note, out);
   }
 }
 
@@ -290,9 +297,15 @@ public:
       context->fail("the module does not verify");
   }
 
+  /// The module printed; a value whose location is a NameLoc (what Graph
+  /// gives its inputs and nodes) prints under that name (%u, %v1).
   std::string str() const {
     std::string text;
-    mlirOperationPrint(mlirModuleGetOperation(get()), appendTo, &text);
+    MlirOpPrintingFlags flags = mlirOpPrintingFlagsCreate();
+    mlirOpPrintingFlagsPrintNameLocAsPrefix(flags);
+    mlirOperationPrintWithFlags(mlirModuleGetOperation(get()), flags, appendTo,
+                                &text);
+    mlirOpPrintingFlagsDestroy(flags);
     return text;
   }
 
