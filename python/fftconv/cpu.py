@@ -24,7 +24,6 @@ are rounded to bf16 to nearest even), complex<f32> as complex64.
 
 import ctypes
 import os
-import subprocess
 
 import numpy as np
 
@@ -35,8 +34,9 @@ LLVM_ROOT = os.environ.get("FFTCONV_LLVM_ROOT", "/usr/lib/llvm-22")
 
 
 class ExecutionError(RuntimeError):
-    """A helper tool failed; carries its diagnostics. (Compiling and running
-    programs raise fftconv.MLIRError with located diagnostics.)"""
+    """Compiled code returned something its signature does not describe.
+    (Compiling programs raises fftconv.MLIRError with located
+    diagnostics.)"""
 
 
 _CONTEXT = None
@@ -165,7 +165,8 @@ class Executable:
 
     `program` is MLIR text (a module or a single function) or a Module
     (rewritten in place); `function` names the function to call (default:
-    the only one); `passes` run before fftconv-to-cpu. Compile errors raise
+    the only one); `passes` run before fftconv-to-cpu; `opt_level` is
+    LLVM's (0-3) for code called many times. Compile errors raise
     fftconv.MLIRError with the located diagnostics."""
 
     def __init__(self, program, function=None, passes=(), opt_level=2, context=None):
@@ -233,10 +234,11 @@ def as_float(array, element):
     return array
 
 
-def run(program, inputs, passes=(), function=None, opt_level=2):
+def run(program, inputs, passes=(), function=None, opt_level=0):
     """Compiles `program` (see Executable) and runs it once on `inputs` (one
     array per argument); returns the results as float32 / complex64 numpy
-    arrays."""
+    arrays. Code run once need not be fast: with LLVM's O2 pipeline
+    test_decomposition.py took 36 s against 9 s at O0, hence O0 here."""
     executable = Executable(program, function=function, passes=passes, opt_level=opt_level)
     return [as_float(y, element) for y, (_, element) in zip(executable(*inputs), executable.results)]
 
@@ -281,15 +283,13 @@ def conv_program(dtype, mode, u, k, pregate=None, postgate=None, skip=None, cons
 
 
 def cost_table(order=0, complex_bytes=8, chip="sm_90", max_log2=22):
-    """The cost model's choices (fftconv-cost-table) as {N: row dict}; a
-    row's "fused factors" is "" where no factorization of `order` fits."""
-    build = os.environ.get("FFTCONV_BUILD_DIR", os.path.join(REPO_ROOT, "build"))
-    tool = os.path.join(build, "bin", "fftconv-cost-table")
-    if not os.path.exists(tool):
-        raise ExecutionError(f"fftconv-cost-table not found at {tool}: build the project first")
-    cmd = [tool, f"--order={order}", f"--complex-bytes={complex_bytes}", f"--chip={chip}", f"--max-log2={max_log2}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("|")]
+    """The cost model's choices (the table fftconv-cost-table prints, from
+    the C API's fftconvPrintCostTable) as {N: row dict}; a row's "fused
+    factors" is "" where no factorization of `order` fits."""
+    from . import _fftconv
+
+    text = _fftconv.cost_table(chip=chip, complex_bytes=complex_bytes, max_log2=max_log2, order=order)
+    lines = [line for line in text.splitlines() if line.startswith("|")]
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
     table = {}
     for line in lines[2:]:

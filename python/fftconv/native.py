@@ -26,7 +26,7 @@ class CompiledFunction:
         if key not in _CACHE:
             passes = [cpu.butterfly_pipeline(order=order)] if decompose else []
             module = graph.module(cpu.default_context())
-            _CACHE[key] = cpu.Executable(module, function=graph.name, passes=passes)
+            _CACHE[key] = cpu.Executable(module, function=graph.name, passes=passes, opt_level=2)
         self._executable = _CACHE[key]
         self.inputs = self._executable.arguments
         self.output = self._executable.results[0]

@@ -86,8 +86,8 @@ public:
     fftconvRegisterAllPasses();
     // Op builders need their dialects loaded (parsing loads them on
     // demand; building does not).
-    for (const char *dialect : {"builtin", "func", "arith", "fftconv",
-                                "butterfly"})
+    for (const char *dialect :
+         {"builtin", "func", "arith", "fftconv", "butterfly"})
       mlirContextGetOrLoadDialect(context,
                                   mlirStringRefCreateFromCString(dialect));
     mlirContextAttachDiagnosticHandler(context, &Context::collect, this,
@@ -181,9 +181,9 @@ public:
                      const std::vector<int64_t> &shape,
                      const std::string &elementName) {
     MlirType elementType = element(context->get(), elementName);
-    MlirType type = mlirRankedTensorTypeGet(
-        static_cast<intptr_t>(shape.size()), shape.data(), elementType,
-        mlirAttributeGetNull());
+    MlirType type = mlirRankedTensorTypeGet(static_cast<intptr_t>(shape.size()),
+                                            shape.data(), elementType,
+                                            mlirAttributeGetNull());
     return Type(std::move(context), type);
   }
 
@@ -243,8 +243,7 @@ public:
     return Location(std::move(context), location);
   }
   static Location name(std::shared_ptr<Context> context,
-                       const std::string &name,
-                       std::optional<Location> child) {
+                       const std::string &name, std::optional<Location> child) {
     MlirLocation location = mlirLocationNameGet(
         context->get(), stringRef(name),
         child ? child->get() : mlirLocationUnknownGet(context->get()));
@@ -315,12 +314,14 @@ public:
   /// The names of the module's top-level func.func ops, in order.
   std::vector<std::string> functionNames() const {
     std::vector<std::string> names;
-    for (MlirOperation op = mlirBlockGetFirstOperation(mlirModuleGetBody(get()));
+    for (MlirOperation op =
+             mlirBlockGetFirstOperation(mlirModuleGetBody(get()));
          !mlirOperationIsNull(op); op = mlirOperationGetNextInBlock(op)) {
       if (!isFunction(op))
         continue;
-      MlirStringRef name = mlirStringAttrGetValue(
-          mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("sym_name")));
+      MlirStringRef name =
+          mlirStringAttrGetValue(mlirOperationGetAttributeByName(
+              op, mlirStringRefCreateFromCString("sym_name")));
       names.emplace_back(name.data, name.length);
     }
     return names;
@@ -354,8 +355,8 @@ public:
     context->takeDiagnostics();
     std::pair<std::string, std::string> out;
     if (mlirLogicalResultIsFailure(
-            fftconvCompileToPTX(get(), stringRef(chip), stringRef(order), appendToFirst,
-                                appendToSecond, &out)))
+            fftconvCompileToPTX(get(), stringRef(chip), stringRef(order),
+                                appendToFirst, appendToSecond, &out)))
       context->fail("compiling to PTX failed");
     return out;
   }
@@ -368,12 +369,14 @@ private:
   }
 
   MlirOperation function(const std::string &name) const {
-    for (MlirOperation op = mlirBlockGetFirstOperation(mlirModuleGetBody(get()));
+    for (MlirOperation op =
+             mlirBlockGetFirstOperation(mlirModuleGetBody(get()));
          !mlirOperationIsNull(op); op = mlirOperationGetNextInBlock(op)) {
       if (!isFunction(op))
         continue;
-      MlirStringRef symbol = mlirStringAttrGetValue(
-          mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("sym_name")));
+      MlirStringRef symbol =
+          mlirStringAttrGetValue(mlirOperationGetAttributeByName(
+              op, mlirStringRefCreateFromCString("sym_name")));
       if (std::string(symbol.data, symbol.length) == name)
         return op;
     }
@@ -423,7 +426,8 @@ public:
                                  ? location.get()
                                  : argumentLocations[i].get());
     }
-    owned = std::make_shared<OwnedModule>(mlirModuleCreateEmpty(location.get()));
+    owned =
+        std::make_shared<OwnedModule>(mlirModuleCreateEmpty(location.get()));
 
     MlirRegion region = mlirRegionCreate();
     body = mlirBlockCreate(static_cast<intptr_t>(arguments.size()),
@@ -469,11 +473,11 @@ public:
              const std::optional<Value> &skip, const Location &location) {
     prepare({&input, &kernel, optionalPtr(pregate), optionalPtr(postgate),
              optionalPtr(skip)});
-    return append(
-        fftconvConvCreate(location.get(), causal, input.get(), kernel.get(),
-                          optionalValue(pregate), optionalValue(postgate),
-                          optionalValue(skip)),
-        "fftconv.conv");
+    return append(fftconvConvCreate(location.get(), causal, input.get(),
+                                    kernel.get(), optionalValue(pregate),
+                                    optionalValue(postgate),
+                                    optionalValue(skip)),
+                  "fftconv.conv");
   }
 
   Value transform(FFTConvTransformKind kind, const char *name,
@@ -506,10 +510,9 @@ public:
   Value monarch(const Value &input, const std::vector<int64_t> &factors,
                 bool inverse, bool permuted, const Location &location) {
     prepare({&input});
-    return append(butterflyMonarchCreate(location.get(), input.get(),
-                                         factors.data(),
-                                         static_cast<intptr_t>(factors.size()),
-                                         inverse, permuted),
+    return append(butterflyMonarchCreate(
+                      location.get(), input.get(), factors.data(),
+                      static_cast<intptr_t>(factors.size()), inverse, permuted),
                   "butterfly.monarch");
   }
 
@@ -522,10 +525,10 @@ public:
       stages.push_back(weight.get());
     }
     prepare(operands);
-    return append(butterflyMonarchLinearCreate(
-                      location.get(), input.get(), stages.data(),
-                      static_cast<intptr_t>(stages.size())),
-                  "butterfly.monarch_linear");
+    return append(
+        butterflyMonarchLinearCreate(location.get(), input.get(), stages.data(),
+                                     static_cast<intptr_t>(stages.size())),
+        "butterfly.monarch_linear");
   }
 
   Value dft(const Type &type, bool inverse, const Location &location) {
@@ -611,8 +614,7 @@ public:
 private:
   MlirNamedAttribute namedAttribute(const char *name, MlirAttribute value) {
     return mlirNamedAttributeGet(
-        mlirIdentifierGet(context->get(),
-                          mlirStringRefCreateFromCString(name)),
+        mlirIdentifierGet(context->get(), mlirStringRefCreateFromCString(name)),
         value);
   }
 
@@ -755,8 +757,8 @@ PYBIND11_MODULE(_fftconv, m) {
                          "every upstream dialect and all passes.");
 
   py::class_<Type>(m, "Type")
-      .def_static("tensor", &Type::tensor, py::arg("context"),
-                  py::arg("shape"), py::arg("element"),
+      .def_static("tensor", &Type::tensor, py::arg("context"), py::arg("shape"),
+                  py::arg("element"),
                   "tensor<shape x element>, element one of f16, bf16, f32, "
                   "complex<f32>.")
       .def_property_readonly("shape", &Type::shape)
@@ -831,9 +833,8 @@ PYBIND11_MODULE(_fftconv, m) {
       .def("channel_mul", &Function::channelMul, py::arg("input"),
            py::arg("kernel"), py::arg("band"), py::arg("location"),
            "band <= 0: no band.")
-      .def("monarch", &Function::monarch, py::arg("input"),
-           py::arg("factors"), py::arg("inverse"), py::arg("permuted"),
-           py::arg("location"))
+      .def("monarch", &Function::monarch, py::arg("input"), py::arg("factors"),
+           py::arg("inverse"), py::arg("permuted"), py::arg("location"))
       .def("monarch_linear", &Function::monarchLinear, py::arg("input"),
            py::arg("weights"), py::arg("location"))
       .def("dft", &Function::dft, py::arg("type"), py::arg("inverse"),
@@ -847,8 +848,7 @@ PYBIND11_MODULE(_fftconv, m) {
       .def("constant", &Function::constant, py::arg("type"), py::arg("data"),
            py::arg("location"),
            "arith.constant of `type` from the elements' raw bytes.")
-      .def("finish", &Function::finish, py::arg("results"),
-           py::arg("location"),
+      .def("finish", &Function::finish, py::arg("results"), py::arg("location"),
            "Appends func.return of `results` and returns the verified "
            "Module.");
 
@@ -880,6 +880,22 @@ PYBIND11_MODULE(_fftconv, m) {
       .def("run", &PassManager::run, py::arg("module"),
            "Runs the pipeline on the module in place; raises MLIRError with "
            "the located diagnostics when a pass fails.");
+
+  m.def(
+      "cost_table",
+      [](const std::string &chip, int complexBytes, int minLog2, int maxLog2,
+         int order) {
+        std::string table;
+        if (mlirLogicalResultIsFailure(
+                fftconvPrintCostTable(stringRef(chip), complexBytes, minLog2,
+                                      maxLog2, order, appendTo, &table)))
+          throw MLIRError("cost_table: unknown chip '" + chip +
+                          "' or a bad range/order");
+        return table;
+      },
+      py::arg("chip") = "sm_90", py::arg("complex_bytes") = 4,
+      py::arg("min_log2") = 4, py::arg("max_log2") = 22, py::arg("order") = 0,
+      "The cost model's choices as fftconv-cost-table's markdown table.");
 
   py::class_<ExecutionEngine>(m, "ExecutionEngine")
       .def(py::init<Module &, int, const std::vector<std::string> &>(),
