@@ -24,6 +24,7 @@ are rounded to bf16 to nearest even), complex<f32> as complex64.
 
 import ctypes
 import os
+import threading
 
 import numpy as np
 
@@ -40,16 +41,19 @@ class ExecutionError(RuntimeError):
 
 
 _CONTEXT = None
+_CONTEXT_LOCK = threading.Lock()
 
 
 def default_context():
-    """The context this module (and Graph.mlir, run_cpu, native) builds and
-    compiles in; made once, as registering every dialect takes a while."""
+    """The context this module (and Graph.mlir, run_cpu, native, compile)
+    builds and compiles in; made once, as registering every dialect takes
+    a while. (The bindings hold the GIL, so threads take turns in it.)"""
     global _CONTEXT
-    if _CONTEXT is None:
-        from . import Context
+    with _CONTEXT_LOCK:
+        if _CONTEXT is None:
+            from . import Context
 
-        _CONTEXT = Context()
+            _CONTEXT = Context()
     return _CONTEXT
 
 
