@@ -7,7 +7,8 @@ with B x H x L sequences in f16, a kernel per channel as long as the
 sequence, and Hyena's skip term D. The program goes through the compiler's
 pipeline (fftconv-to-butterfly: expansion into FFT form, order-p Monarch
 decomposition, fusion into kernel regions), is lowered by fftconv-to-cpu,
-executed by mlir-runner and compared with the float64 numpy oracle.
+JIT-compiled and run in this process by MLIR's ExecutionEngine, and compared
+with the float64 numpy oracle.
 """
 
 import os

@@ -17,6 +17,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "python"))
 TYPES = {"f16": "f16", "bf16": "bf16"}
 
 # FFT sizes of the single-kernel form (to 32K on sm_90) and of the three-pass
@@ -36,26 +37,23 @@ def check_batch(n):
 
 
 def program(cfg):
-    """The MLIR function of one configuration."""
+    """The MLIR function @conv of one configuration, built through the
+    bindings (fftconv.graph.Graph) and printed; its arguments carry the
+    manifest's names (u, k, pregate, postgate, skip)."""
+    from fftconv.graph import Graph
+
     b, h, l, k, t = cfg["B"], cfg["H"], cfg["L"], cfg["K"], cfg["dtype"]
-    seq = f"tensor<{b}x{h}x{l}x{t}>"
-    args = [f'%u: {seq} {{fftconv.name = "u"}}',
-            f'%k: tensor<{h}x{k}xf32> {{fftconv.name = "k"}}']
-    operands, types, extra = "%u, %k", [seq, f"tensor<{h}x{k}xf32>"], ""
+    g = Graph("conv")
+    u = g.input("u", (b, h, l), t)
+    kernel = g.input("k", (h, k), "f32")
+    extra = {}
     if cfg["gated"]:
-        args += [f'%pre: {seq} {{fftconv.name = "pregate"}}',
-                 f'%post: {seq} {{fftconv.name = "postgate"}}']
-        extra += " pregate %pre postgate %post"
-        types += [seq, seq]
+        extra["pregate"] = g.input("pregate", (b, h, l), t)
+        extra["postgate"] = g.input("postgate", (b, h, l), t)
     if cfg["skip"]:
-        args.append(f'%d: tensor<{h}xf32> {{fftconv.name = "skip"}}')
-        extra += " skip %d"
-        types.append(f"tensor<{h}xf32>")
-    mode = "causal" if cfg["mode"] == "causal" else "circular"
-    return (f"func.func @conv({', '.join(args)}) -> {seq} {{\n"
-            f"  %y = fftconv.conv {mode} {operands}{extra}\n"
-            f"      : ({', '.join(types)}) -> {seq}\n"
-            f"  return %y : {seq}\n}}\n")
+        extra["skip"] = g.input("skip", (h,), "f32")
+    g.output(g.conv(u, kernel, causal=cfg["mode"] == "causal", **extra))
+    return g.mlir(named=True)
 
 
 def configurations():
@@ -185,7 +183,6 @@ MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True)]
 def build_module_cache(out, chip):
     """Compiles the drop-in module's test configurations into the folder
     FFTCONV_KERNEL_CACHE points the GPU test at."""
-    sys.path.insert(0, os.path.join(REPO, "python"))
     import torch
     from fftconv import gpu
     from fftconv.torch import FFTConv, kernel_cache_stem
@@ -195,8 +192,8 @@ def build_module_cache(out, chip):
         for seqlen, b, h, l, k, gated in MODULE_CASES:
             module = FFTConv(seqlen, dtype)
             causal = seqlen >= l + k - 1
-            text = module._graph(b, h, l, k, causal, gated, gated).mlir(named=True)
-            gpu.compile(text, target=chip).save(kernel_cache_stem(text, chip))
+            graph = module._graph(b, h, l, k, causal, gated, gated)
+            gpu.compile(graph, target=chip).save(kernel_cache_stem(graph, chip))
 
 
 def main():

@@ -2,7 +2,8 @@
 """The decomposition sweep: for every FFT size N = 2^4 ... 2^20 and every
 order the cost model accepts at N (f32 data, sm_90), a causal convolution
 with K = L = N/2 goes through fftconv-to-butterfly and fftconv-to-cpu, runs
-under mlir-runner and is compared with the float64 numpy oracle.
+in this process (MLIR's ExecutionEngine) and is compared with the float64
+numpy oracle.
 
     /usr/bin/python3 scripts/decomposition_sweep.py [--max-log2 20] > sweep.md
 

@@ -57,6 +57,17 @@ fftconvCompileToPTX(MlirModule module, FFTConvCompileOptions options,
                     MlirStringCallback ptxCallback,
                     MlirStringCallback manifestCallback, void *userData);
 
+/// Prints the cost model's choices for FFT sizes 2^minLog2 ... 2^maxLog2
+/// on `chip` ("sm_80" or "sm_90") with `complexBytes` bytes per complex
+/// value on chip (4: f16/bf16, 8: f32), `order` forced when 1 to 4 (0:
+/// the model's choice), as the markdown table fftconv-cost-table prints,
+/// through `callback`. Fails (calling nothing) on an unknown chip or a bad
+/// range.
+MLIR_CAPI_EXPORTED MlirLogicalResult
+fftconvPrintCostTable(MlirStringRef chip, int complexBytes, int minLog2,
+                      int maxLog2, int order, MlirStringCallback callback,
+                      void *userData);
+
 /*===----------------------------------------------------------------------===
  * Op construction. Each returns a new detached operation (insert it with
  * mlirBlockInsertOwnedOperation*), verified: on a rule violation it reports

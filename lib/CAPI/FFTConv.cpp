@@ -3,6 +3,7 @@
 #include "fftconv-c/FFTConv.h"
 
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 #include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
 #include "fftconv/InitAll.h"
 #include "fftconv/Target/GPUProgram.h"
@@ -65,6 +66,26 @@ MlirLogicalResult fftconvCompileToPTX(MlirModule module,
   manifestCallback(
       mlirStringRefCreate(program->manifest.data(), program->manifest.size()),
       userData);
+  return mlirLogicalResultSuccess();
+}
+
+MlirLogicalResult fftconvPrintCostTable(MlirStringRef chip, int complexBytes,
+                                        int minLog2, int maxLog2, int order,
+                                        MlirStringCallback callback,
+                                        void *userData) {
+  auto target = mlir::butterfly::TargetDescription::forChip(unwrap(chip));
+  if (!target || minLog2 < 1 || maxLog2 > 40 || minLog2 > maxLog2 ||
+      order < 0 || order > 4 || complexBytes < 1)
+    return mlirLogicalResultFailure();
+  std::optional<int64_t> forced;
+  if (order > 0)
+    forced = order;
+  std::string table;
+  llvm::raw_string_ostream os(table);
+  mlir::butterfly::printCostTable(os, *target, complexBytes, minLog2, maxLog2,
+                                  forced);
+  os.flush();
+  callback(mlirStringRefCreate(table.data(), table.size()), userData);
   return mlirLogicalResultSuccess();
 }
 

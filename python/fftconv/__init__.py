@@ -1,10 +1,11 @@
 """fftconv-mlir: a compiler for long convolutions.
 
-    from fftconv import Context, Module, PassManager, MLIRError
+    from fftconv import Context, Module, PassManager, MLIRError, ExecutionEngine
 
 Submodules:
   reference  float64 numpy oracle for every op of both dialects
-  cpu        run programs on the CPU through fftconv-opt and mlir-runner
+  cpu        run programs on the CPU in this process (fftconv-to-cpu, MLIR's
+             ExecutionEngine, numpy arrays in and out)
   graph      build programs of fftconv ops (Graph)
   gpu        compile to PTX plus a launch manifest (also fftconv.compile)
   runtime    load and launch compiled programs on a GPU: the binding of the
@@ -26,12 +27,22 @@ _build = _os.environ.get(
 __path__.append(_os.path.join(_build, "python_packages", "fftconv"))
 
 try:
-    from ._fftconv import Context, MLIRError, Module, PassManager, compile_options_default  # noqa: F401
+    from ._fftconv import (  # noqa: F401
+        Context,
+        ExecutionEngine,
+        Function,
+        Location,
+        MLIRError,
+        Module,
+        PassManager,
+        Type,
+        compile_options_default,
+    )
 except ImportError as _error:  # pure-Python parts stay usable without a build
     _import_error = _error
 
     def __getattr__(name):
-        if name in ("Context", "MLIRError", "Module", "PassManager"):
+        if name in ("Context", "ExecutionEngine", "Function", "Location", "MLIRError", "Module", "PassManager", "Type"):
             raise ImportError(
                 f"fftconv.{name} needs the compiled extension; build the project "
                 f"(bash scripts/setup.sh): {_import_error}"

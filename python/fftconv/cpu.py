@@ -1,26 +1,30 @@
-"""Execute fftconv/butterfly programs on the CPU: fftconv-opt's
-`fftconv-to-cpu` pipeline, then mlir-runner.
+"""Execute fftconv/butterfly programs on the CPU, in this process.
 
-A `Program` passes numpy inputs, embedded bit-exactly as hex dense constants
-in @main, as arguments to the compiled @program (so the compiler cannot fold
-them away), and prints each result as the bit patterns of its f32 values
-(complex results as two tensors, real and imaginary parts), so nothing is
-lost to decimal printing on the way back.
+A program is a func.func on tensors (MLIR text, or a fftconv.Module built
+by fftconv.graph.Graph). It goes through the given passes and the
+project's `fftconv-to-cpu` pipeline with the bindings' PassManager, is
+JIT-compiled by MLIR's ExecutionEngine, and is called through its C
+interface (`llvm.emit_c_interface`): numpy arrays go in as memref
+descriptors (ctypes structs pointing at the arrays' own memory), results
+come back as memrefs the compiled code allocated, copied into numpy arrays
+and freed. No subprocess, no constants in the IR, no printing.
 
-    prog = Program()
-    u = prog.input(np.random.randn(2, 4, 64), "f32")
-    k = prog.input(np.random.randn(4, 64), "f32")
-    y = prog.op(f"fftconv.conv causal {u}, {k} : ({prog.type_of(u)}, "
-                f"{prog.type_of(k)}) -> {prog.type_of(u)}", prog.type_of(u))
-    prog.output(y)
-    (result,) = prog.run()
+    (y,) = cpu.run('''
+      func.func @f(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>) -> tensor<2x4x64xf32> {
+        %y = fftconv.conv causal %u, %k : (tensor<2x4x64xf32>, tensor<4x64xf32>) -> tensor<2x4x64xf32>
+        return %y : tensor<2x4x64xf32>
+      }''', [u, k], passes=[cpu.butterfly_pipeline()])
+
+Inputs are arguments, so the compiler cannot fold them: what runs is the
+compiled code, not a compile-time evaluation (Graph.constant makes
+compile-time constants). Element types follow the function's signature:
+f32 as float32, f16 as float16, bf16 as uint16 bit patterns (float arrays
+are rounded to bf16 to nearest even), complex<f32> as complex64.
 """
 
+import ctypes
 import os
-import re
-import shutil
-import subprocess
-import tempfile
+import threading
 
 import numpy as np
 
@@ -31,223 +35,265 @@ LLVM_ROOT = os.environ.get("FFTCONV_LLVM_ROOT", "/usr/lib/llvm-22")
 
 
 class ExecutionError(RuntimeError):
-    """A program failed to compile or run; carries the tool's diagnostics."""
+    """Compiled code returned something its signature does not describe.
+    (Compiling programs raises fftconv.MLIRError with located
+    diagnostics.)"""
 
 
-def fftconv_opt_path():
-    path = os.environ.get("FFTCONV_OPT", os.path.join(REPO_ROOT, "build", "bin", "fftconv-opt"))
-    if not os.path.exists(path):
-        raise ExecutionError(f"fftconv-opt not found at {path}: build the project first")
-    return path
+_CONTEXT = None
+_CONTEXT_LOCK = threading.Lock()
 
 
-def mlir_runner_path():
-    path = os.path.join(LLVM_ROOT, "bin", "mlir-runner")
-    if os.path.exists(path):
-        return path
-    found = shutil.which("mlir-runner-22") or shutil.which("mlir-runner")
-    if not found:
-        raise ExecutionError("mlir-runner not found (install mlir-22-tools)")
-    return found
+def default_context():
+    """The context this module (and Graph.mlir, run_cpu, native, compile)
+    builds and compiles in; made once, as registering every dialect takes
+    a while. (The bindings hold the GIL, so threads take turns in it.)"""
+    global _CONTEXT
+    with _CONTEXT_LOCK:
+        if _CONTEXT is None:
+            from . import Context
+
+            _CONTEXT = Context()
+    return _CONTEXT
 
 
-def _runner_libs():
-    lib = os.path.join(LLVM_ROOT, "lib")
-    return [os.path.join(lib, "libmlir_runner_utils.so"), os.path.join(lib, "libmlir_c_runner_utils.so")]
+def runtime_libraries():
+    """Shared libraries the JIT loads for symbols compiled code may call
+    (memrefCopy for strided copies, from MLIR's C runner utils)."""
+    return [os.path.join(LLVM_ROOT, "lib", "libmlir_c_runner_utils.so")]
 
 
-def _hex_constant(array, element_type):
-    """The dense hex literal of `array` stored as `element_type`."""
-    if element_type == "f32":
-        data = np.asarray(array, dtype="<f4").tobytes()
-    elif element_type == "f16":
-        data = np.asarray(array, dtype="<f2").tobytes()
-    elif element_type == "bf16":
-        data = reference.bf16_bits(array).astype("<u2").tobytes()
-    elif element_type == "complex<f32>":
-        data = np.asarray(array, dtype="<c8").tobytes()
-    else:
-        raise ValueError(f"unsupported element type {element_type!r}")
-    return 'dense<"0x' + data.hex().upper() + '">'
+def pipeline(passes=(), cpu=True):
+    """The textual pass pipeline of `passes` (pipeline elements, options in
+    braces), then fftconv-to-cpu unless `cpu` is false."""
+    return "builtin.module(" + ",".join(list(passes) + (["fftconv-to-cpu"] if cpu else [])) + ")"
 
 
-def tensor_type(shape, element_type):
-    return "tensor<" + "".join(f"{d}x" for d in shape) + element_type + ">"
+def _module(program, context, source_name="program.mlir"):
+    from . import Module
+
+    if isinstance(program, str):
+        return Module.parse(context or default_context(), program, source_name)
+    return program
 
 
-_TYPE_RE = re.compile(r"tensor<((?:\d+x)*)([a-z0-9<>]+)>$")
+def compile_text(program, passes):
+    """The IR after running the pipeline elements `passes` on `program`
+    (MLIR text or a Module, which is rewritten), printed: for inspecting
+    what the compiler did."""
+    from . import PassManager
+
+    module = _module(program, None)
+    PassManager(module.context, pipeline(passes, cpu=False)).run(module)
+    return str(module)
 
 
-def parse_tensor_type(text):
-    match = _TYPE_RE.match(text.strip())
-    if not match:
-        raise ValueError(f"not a static tensor type: {text}")
-    dims = tuple(int(d) for d in match.group(1).split("x") if d)
-    return dims, match.group(2)
+# -- memref descriptors ----------------------------------------------------------
+
+# The numpy dtype a memref of each element type holds.
+NUMPY_OF = {"f32": np.float32, "f16": np.float16, "bf16": np.uint16, "complex<f32>": np.complex64}
+
+_DESCRIPTORS = {}
 
 
-class Program:
-    """A `func.func @program` assembled from inputs, op lines and outputs,
-    called from a `func.func @main` that holds the input data and prints
-    the outputs.
+def descriptor_type(rank):
+    """The ctypes struct of a ranked memref descriptor (allocated and
+    aligned pointers, offset, sizes, strides), as the LLVM lowering lays it
+    out."""
+    if rank not in _DESCRIPTORS:
+        fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p), ("offset", ctypes.c_int64)]
+        if rank:
+            fields += [("sizes", ctypes.c_int64 * rank), ("strides", ctypes.c_int64 * rank)]
+        _DESCRIPTORS[rank] = type(f"MemRef{rank}D", (ctypes.Structure,), {"_fields_": fields})
+    return _DESCRIPTORS[rank]
 
-    Inputs are arguments of @program, so the compiler cannot fold them:
-    what runs is the compiled code, not a compile-time evaluation. Values
-    meant to be compile-time constants use `constant()`."""
 
-    def __init__(self):
-        self._lines = []
-        self._types = {}
-        self._outputs = []
-        self._inputs = []
-        self._counter = 0
+def descriptor(array):
+    """A descriptor over a C-contiguous numpy array's own memory."""
+    desc = descriptor_type(array.ndim)()
+    pointer = array.ctypes.data_as(ctypes.c_void_p)
+    desc.allocated = pointer
+    desc.aligned = pointer
+    desc.offset = 0
+    for axis in range(array.ndim):
+        desc.sizes[axis] = array.shape[axis]
+        desc.strides[axis] = array.strides[axis] // array.itemsize
+    return desc
 
-    def _fresh(self, stem):
-        self._counter += 1
-        return f"%{stem}{self._counter}"
 
-    def type_of(self, value):
-        return self._types[value]
+def as_memref_array(array, shape, element):
+    """`array` as the contiguous numpy array a memref<shape x element> views
+    (bf16: uint16 bit patterns kept, float values rounded)."""
+    array = np.asarray(array)
+    if array.shape != tuple(shape):
+        raise ValueError(f"has shape {array.shape}, expected {tuple(shape)}")
+    if element == "bf16" and array.dtype != np.uint16:
+        array = reference.bf16_bits(array)
+    return np.ascontiguousarray(array, dtype=NUMPY_OF[element])
 
-    def input(self, array, element_type):
-        """A run-time input holding `array` as `element_type` (f32, f16,
-        bf16 or complex<f32>); returns its SSA name in @program."""
-        array = np.asarray(array)
-        name = self._fresh("in")
-        ty = tensor_type(array.shape, element_type)
-        self._inputs.append((name, _hex_constant(array, element_type), ty))
-        self._types[name] = ty
-        return name
 
-    def constant(self, array, element_type):
-        """A compile-time constant inside @program; returns its SSA name."""
-        array = np.asarray(array)
-        name = self._fresh("cst")
-        ty = tensor_type(array.shape, element_type)
-        self._lines.append(f"{name} = arith.constant {_hex_constant(array, element_type)} : {ty}")
-        self._types[name] = ty
-        return name
+_free = ctypes.CDLL(None).free
+_free.argtypes = [ctypes.c_void_p]
+_free.restype = None
 
-    def op(self, text, result_type):
-        """Appends `%r = <text>` to @program and records the result's type."""
-        name = self._fresh("v")
-        self._lines.append(f"{name} = {text}")
-        self._types[name] = result_type
-        return name
 
-    def output(self, value):
-        """Returns `value` from @program; run() gives the outputs in order."""
-        self._outputs.append(value)
+def _take(desc, shape, element):
+    """A copy of the memref `desc` returned (and owned: the deallocation
+    pipeline clones what the function does not own) as a numpy array."""
+    dtype = np.dtype(NUMPY_OF[element])
+    sizes = tuple(desc.sizes[i] for i in range(len(shape))) if shape else ()
+    if sizes != tuple(shape):
+        raise ExecutionError(f"a result of shape {sizes} where the signature says {tuple(shape)}")
+    count = int(np.prod(shape, dtype=np.int64))
+    if count == 0:
+        return np.empty(shape, dtype)
+    start = desc.aligned + desc.offset * dtype.itemsize
+    strides = tuple(desc.strides[i] * dtype.itemsize for i in range(len(shape))) if shape else ()
+    buffer = (ctypes.c_char * (dtype.itemsize * int(_span(shape, strides, dtype.itemsize)))).from_address(start)
+    view = np.lib.stride_tricks.as_strided(np.frombuffer(buffer, dtype=dtype), shape=shape, strides=strides)
+    return np.array(view)
 
-    def _print_lines(self, value, ty, part):
-        dims, element = parse_tensor_type(ty)
-        rank = len(dims)
-        loops = ", ".join(f"d{i}" for i in range(rank))
-        identity = f"affine_map<({loops}) -> ({loops})>"
-        iterators = ", ".join(['"parallel"'] * rank)
-        out_ty = tensor_type(dims, "i32")
-        empty, bits = self._fresh("e"), self._fresh("bits")
-        buf, cast = self._fresh("buf"), self._fresh("cast")
-        body = []
-        scalar = "%x"
-        if element.startswith("complex"):
-            op = "complex.re" if part == "re" else "complex.im"
-            body.append(f"%p = {op} %x : {element}")
-            scalar = "%p"
-        elif element in ("f16", "bf16"):
-            body.append(f"%p = arith.extf %x : {element} to f32")
-            scalar = "%p"
-        body.append(f"%b = arith.bitcast {scalar} : f32 to i32")
-        body.append("linalg.yield %b : i32")
-        memref_ty = out_ty.replace("tensor<", "memref<")
-        return [
-            f"{empty} = tensor.empty() : {out_ty}",
-            f"{bits} = linalg.generic {{indexing_maps = [{identity}, {identity}], "
-            f"iterator_types = [{iterators}]}} ins({value} : {ty}) "
-            f"outs({empty} : {out_ty}) {{\n^bb0(%x: {element}, %o: i32):\n  "
-            + "\n  ".join(body)
-            + f"\n}} -> {out_ty}",
-            f"{buf} = bufferization.to_buffer {bits} : {out_ty} to {memref_ty}",
-            f"{cast} = memref.cast {buf} : {memref_ty} to memref<*xi32>",
-            f"func.call @printMemrefI32({cast}) : (memref<*xi32>) -> ()",
-        ]
 
-    def text(self):
-        args = ", ".join(f"{name}: {ty}" for name, _, ty in self._inputs)
-        out_types = [self._types[v] for v in self._outputs]
-        results = ", ".join(out_types)
-        program = (
-            f"  func.func @program({args}) -> ({results}) {{\n    "
-            + "\n    ".join(self._lines)
-            + f"\n    return {', '.join(self._outputs)} : {results}\n  }}\n"
-        )
-        main = []
-        operands = []
-        for name, literal, ty in self._inputs:
-            main.append(f"{name} = arith.constant {literal} : {ty}")
-            operands.append(name)
-        outs = [self._fresh("r") for _ in self._outputs]
-        main.append(
-            f"{', '.join(outs)} = func.call @program({', '.join(operands)}) : "
-            f"({', '.join(ty for _, _, ty in self._inputs)}) -> ({results})"
-        )
-        for value, ty in zip(outs, out_types):
-            _, element = parse_tensor_type(ty)
-            for part in (["re", "im"] if element.startswith("complex") else ["real"]):
-                main.extend(self._print_lines(value, ty, part))
-        return (
-            "module {\n  func.func private @printMemrefI32(memref<*xi32>)\n"
-            + program
-            + "  func.func @main() {\n    "
-            + "\n    ".join(main)
-            + "\n    return\n  }\n}\n"
-        )
+def _span(shape, strides, itemsize):
+    """The number of elements between the first and last one of a view."""
+    return 1 + sum((d - 1) * s for d, s in zip(shape, strides)) // itemsize
 
-    def run(self, pipeline="fftconv-to-cpu", extra_passes=()):
-        """Compiles and runs the program; returns the outputs as float32 /
-        complex64 numpy arrays."""
-        printed = run_text(self.text(), pipeline=pipeline, extra_passes=extra_passes)
-        results = []
-        index = 0
-        for value in self._outputs:
-            dims, element = parse_tensor_type(self._types[value])
-            if element.startswith("complex"):
-                re_, im_ = printed[index], printed[index + 1]
-                index += 2
-                results.append((re_ + 1j * im_).astype(np.complex64).reshape(dims))
-            else:
-                results.append(printed[index].reshape(dims))
-                index += 1
-        return results
+
+# -- executables -----------------------------------------------------------------
+
+
+class Executable:
+    """A func.func compiled for the CPU once: call it with one numpy array
+    per argument; it returns one numpy array per result, in the memrefs'
+    own dtypes (NUMPY_OF).
+
+    `program` is MLIR text (a module or a single function) or a Module
+    (rewritten in place); `function` names the function to call (default:
+    the only one); `passes` run before fftconv-to-cpu; `opt_level` is
+    LLVM's (0-3) for code called many times. Compile errors raise
+    fftconv.MLIRError with the located diagnostics."""
+
+    def __init__(self, program, function=None, passes=(), opt_level=2, context=None):
+        from . import ExecutionEngine, PassManager
+
+        module = _module(program, context)
+        if function is None:
+            names = module.functions
+            if len(names) != 1:
+                raise ValueError(f"name the function to run: the module defines {names}")
+            function = names[0]
+        arguments, results = module.function_type(function)
+        for t in arguments + results:
+            if t.shape is None or t.element not in NUMPY_OF:
+                raise ValueError(f"@{function}: {t} is not a ranked tensor of f16, bf16, f32 or complex<f32>")
+        self.function = function
+        self.arguments = [(tuple(t.shape), t.element) for t in arguments]
+        self.results = [(tuple(t.shape), t.element) for t in results]
+        module.emit_c_interface(function)
+        PassManager(module.context, pipeline(passes)).run(module)
+        self._engine = ExecutionEngine(module, opt_level, runtime_libraries())
+        address = self._engine.lookup("_mlir_ciface_" + function)
+        # The C interface: a pointer to the results first (one descriptor,
+        # or a struct of them), then a pointer per argument's descriptor.
+        count = len(self.arguments) + (1 if self.results else 0)
+        self._entry = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * count))(address)
+        if len(self.results) == 1:
+            self._result_type = descriptor_type(len(self.results[0][0]))
+        elif self.results:
+            fields = [(f"r{i}", descriptor_type(len(shape))) for i, (shape, _) in enumerate(self.results)]
+            self._result_type = type("Results", (ctypes.Structure,), {"_fields_": fields})
+
+    def __call__(self, *arrays):
+        if len(arrays) != len(self.arguments):
+            raise ValueError(f"@{self.function}: expected {len(self.arguments)} inputs, got {len(arrays)}")
+        keep = []
+        for index, (array, (shape, element)) in enumerate(zip(arrays, self.arguments)):
+            try:
+                keep.append(as_memref_array(array, shape, element))
+            except ValueError as error:
+                raise ValueError(f"@{self.function}: input {index} {error}") from None
+        descriptors = [descriptor(a) for a in keep]
+        pointers = [ctypes.addressof(d) for d in descriptors]
+        if not self.results:
+            self._entry(*pointers)
+            return []
+        out = self._result_type()
+        self._entry(ctypes.addressof(out), *pointers)
+        parts = [out] if len(self.results) == 1 else [getattr(out, f"r{i}") for i in range(len(self.results))]
+        outputs, freed = [], set()
+        for desc, (shape, element) in zip(parts, self.results):
+            outputs.append(_take(desc, shape, element))
+            if desc.allocated not in freed:  # one buffer may be returned twice
+                freed.add(desc.allocated)
+                _free(desc.allocated)
+        return outputs
+
+
+def as_float(array, element):
+    """A result as float32 (f16 and bf16 widened exactly) or complex64."""
+    if element == "bf16":
+        return (array.astype(np.uint32) << 16).view(np.float32)
+    if element == "f16":
+        return array.astype(np.float32)
+    return array
+
+
+def run(program, inputs, passes=(), function=None, opt_level=0):
+    """Compiles `program` (see Executable) and runs it once on `inputs` (one
+    array per argument); returns the results as float32 / complex64 numpy
+    arrays. Code run once need not be fast: with LLVM's O2 pipeline
+    test_decomposition.py took 36 s against 9 s at O0, hence O0 here."""
+    executable = Executable(program, function=function, passes=passes, opt_level=opt_level)
+    return [as_float(y, element) for y, (_, element) in zip(executable(*inputs), executable.results)]
+
+
+class GraphProgram:
+    """A Graph with its input arrays: what conv_program returns."""
+
+    def __init__(self, graph, arrays):
+        self.graph, self.arrays = graph, arrays
+
+    def module(self, context=None):
+        return self.graph.module(context or default_context())
+
+    def run(self, extra_passes=()):
+        """Compiles (extra_passes, fftconv-to-cpu) and runs the program;
+        returns the outputs as float32 / complex64 numpy arrays."""
+        return run(self.module(), [self.arrays[v.name] for v in self.graph.inputs],
+                   passes=extra_passes, function=self.graph.name)
 
 
 def conv_program(dtype, mode, u, k, pregate=None, postgate=None, skip=None, constant_kernel=False):
-    """A Program computing fftconv.conv on the given arrays (u, gates in
-    `dtype`; k and skip in f32) and printing y; the kernel is a compile-time
-    constant with `constant_kernel`."""
-    prog = Program()
-    iu = prog.input(u, dtype)
-    ik = prog.constant(k, "f32") if constant_kernel else prog.input(k, "f32")
-    operands = f"{iu}, {ik}"
-    types = [prog.type_of(iu), prog.type_of(ik)]
-    for keyword, value, element in (("pregate", pregate, dtype), ("postgate", postgate, dtype), ("skip", skip, "f32")):
+    """A program computing fftconv.conv on the given arrays (u, gates in
+    `dtype`; k and skip in f32); the kernel is a compile-time constant with
+    `constant_kernel`."""
+    from .graph import Graph
+
+    g = Graph("program")
+    arrays = {"u": u}
+    iu = g.input("u", np.shape(u), dtype)
+    if constant_kernel:
+        ik = g.constant(k, "f32")
+    else:
+        ik = g.input("k", np.shape(k), "f32")
+        arrays["k"] = k
+    extra = {}
+    for name, value, element in (("pregate", pregate, dtype), ("postgate", postgate, dtype), ("skip", skip, "f32")):
         if value is not None:
-            name = prog.input(value, element)
-            operands += f" {keyword} {name}"
-            types.append(prog.type_of(name))
-    ty = prog.type_of(iu)
-    y = prog.op(f"fftconv.conv {mode} {operands} : ({', '.join(types)}) -> {ty}", ty)
-    prog.output(y)
-    return prog
+            extra[name] = g.input(name, np.shape(value), element)
+            arrays[name] = value
+    g.output(g.conv(iu, ik, causal=mode == "causal", **extra))
+    return GraphProgram(g, arrays)
 
 
 def cost_table(order=0, complex_bytes=8, chip="sm_90", max_log2=22):
-    """The cost model's choices (fftconv-cost-table) as {N: row dict}; a
-    row's "fused factors" is "" where no factorization of `order` fits."""
-    tool = os.path.join(os.path.dirname(fftconv_opt_path()), "fftconv-cost-table")
-    cmd = [tool, f"--order={order}", f"--complex-bytes={complex_bytes}", f"--chip={chip}", f"--max-log2={max_log2}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("|")]
+    """The cost model's choices (the table fftconv-cost-table prints, from
+    the C API's fftconvPrintCostTable) as {N: row dict}; a row's "fused
+    factors" is "" where no factorization of `order` fits."""
+    from . import _fftconv
+
+    text = _fftconv.cost_table(chip=chip, complex_bytes=complex_bytes, max_log2=max_log2, order=order)
+    lines = [line for line in text.splitlines() if line.startswith("|")]
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
     table = {}
     for line in lines[2:]:
@@ -262,48 +308,3 @@ def cost_table(order=0, complex_bytes=8, chip="sm_90", max_log2=22):
 def butterfly_pipeline(order="auto", chip="sm_90", smem_per_block=0):
     """The pass-pipeline element that decomposes and fuses convolutions."""
     return f"fftconv-to-butterfly{{order={order} chip={chip} smem-per-block={smem_per_block}}}"
-
-
-_MEMREF_RE = re.compile(r"Unranked Memref base@ = \S+ rank = \d+ offset = \d+ sizes = \[[^\]]*\] strides = \[[^\]]*\] data =")
-
-
-def compile_text(text, passes):
-    """The IR after running the textual pass-pipeline elements `passes` on
-    `text` (for inspecting what the compiler did)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        source = os.path.join(tmp, "program.mlir")
-        with open(source, "w") as f:
-            f.write(text)
-        cmd = [fftconv_opt_path(), source, f"--pass-pipeline=builtin.module({','.join(passes)})"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        if proc.returncode != 0:
-            raise ExecutionError(f"fftconv-opt failed:\n{proc.stderr}")
-        return proc.stdout
-
-
-def run_text(text, pipeline="fftconv-to-cpu", extra_passes=()):
-    """Runs MLIR `text` (a module with @main printing i32 memrefs of f32
-    bits) through `extra_passes` then `pipeline` (textual pass pipeline
-    elements, options in braces) and mlir-runner; returns the printed
-    memrefs as flat float32 arrays."""
-    with tempfile.TemporaryDirectory() as tmp:
-        source = os.path.join(tmp, "program.mlir")
-        lowered = os.path.join(tmp, "lowered.mlir")
-        with open(source, "w") as f:
-            f.write(text)
-        passes = ",".join(list(extra_passes) + [pipeline])
-        cmd = [fftconv_opt_path(), source, "-o", lowered, f"--pass-pipeline=builtin.module({passes})"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        if proc.returncode != 0:
-            raise ExecutionError(f"fftconv-opt failed:\n{proc.stderr}")
-        cmd = [mlir_runner_path(), lowered, "-e", "main", "--entry-point-result=void",
-               "--shared-libs=" + ",".join(_runner_libs())]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        if proc.returncode != 0:
-            raise ExecutionError(f"mlir-runner failed:\n{proc.stderr}")
-    chunks = _MEMREF_RE.split(proc.stdout)[1:]
-    arrays = []
-    for chunk in chunks:
-        ints = np.array([int(v) for v in re.findall(r"-?\d+", chunk)], dtype=np.int64)
-        arrays.append(ints.astype(np.int32).view(np.float32))
-    return arrays

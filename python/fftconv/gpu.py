@@ -6,18 +6,15 @@
     program.manifest       # dict: buffers, kernels, grids, shared memory
     program.save("out/hyena")  # out/hyena.ptx + out/hyena.json
 
-Compilation runs fftconv-compile (fftconv-to-ptx; docs/gpu-manifest.md) and
-needs the project's build; running the result needs only the runtime
+Compilation runs fftconv-to-ptx (docs/gpu-manifest.md) in this process
+through the bindings and needs the project's build; running the result
+needs only the runtime
 (fftconv.runtime.Program.load(program.ptx, program.manifest)), on a machine
 with a GPU and no MLIR.
 """
 
 import json
 import os
-import subprocess
-import tempfile
-
-from .cpu import ExecutionError, REPO_ROOT
 
 TARGETS = ("sm_80", "sm_90")
 
@@ -43,40 +40,27 @@ class GPUProgram:
         return f"GPUProgram({self.manifest['entry']} for {self.manifest['chip']}: {kernels})"
 
 
-def _tool():
-    build = os.environ.get("FFTCONV_BUILD_DIR", os.path.join(REPO_ROOT, "build"))
-    path = os.environ.get("FFTCONV_COMPILE", os.path.join(build, "bin", "fftconv-compile"))
-    if not os.path.exists(path):
-        raise ExecutionError(f"fftconv-compile not found at {path}: build the project first")
-    return path
-
-
-def compile(program, target="sm_90", order="auto"):
+def compile(program, target="sm_90", order="auto", **options):
     """Compiles a Graph, a fftconv.Module (rewritten in place) or the MLIR
     text of one function of fftconv ops to PTX for `target` (sm_80 or
-    sm_90). A Module goes through the bindings (the C API's
-    fftconvCompileToPTX, raising MLIRError); text and graphs through
-    fftconv-compile (raising ExecutionError). Both errors carry the
-    compiler's located diagnostics."""
+    sm_90), in this process through the bindings (the C API's
+    fftconvCompileToPTX). Errors raise fftconv.MLIRError with the
+    compiler's located diagnostics: at the graph node that made the op for
+    a Graph, at "program.mlir":line:column for text. `options` are the
+    other options of fftconv-to-ptx (precision, threads, batch_tile,
+    single_kernel_max; fftconv.compile_options_default() has their
+    defaults)."""
     if target not in TARGETS:
         raise ValueError(f"compile: target must be one of {TARGETS}, got {target!r}")
-    if hasattr(program, "compile_to_ptx"):
-        ptx, manifest = program.compile_to_ptx(chip=target, order=order)
-        return GPUProgram(ptx, json.loads(manifest))
-    text = program if isinstance(program, str) else program.mlir(named=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        source = os.path.join(tmp, "program.mlir")
-        with open(source, "w") as f:
-            f.write(text)
-        stem = os.path.join(tmp, "program")
-        proc = subprocess.run(
-            [_tool(), source, "-o", stem, f"--chip={target}", f"--order={order}"],
-            capture_output=True, text=True,
-        )
-        if proc.returncode != 0:
-            raise ExecutionError(f"fftconv-compile failed:\n{proc.stderr.strip()}")
-        with open(stem + ".ptx") as f:
-            ptx = f.read()
-        with open(stem + ".json") as f:
-            manifest = json.load(f)
-    return GPUProgram(ptx, manifest)
+    from .cpu import default_context
+
+    if isinstance(program, str):
+        from . import Module
+
+        module = Module.parse(default_context(), program, "program.mlir")
+    elif hasattr(program, "compile_to_ptx"):
+        module = program
+    else:
+        module = program.module(default_context(), named=True)
+    ptx, manifest = module.compile_to_ptx(chip=target, order=order, **options)
+    return GPUProgram(ptx, json.loads(manifest))

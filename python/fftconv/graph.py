@@ -6,55 +6,101 @@
     x1, x2 = g.input("x1", (2, 8, 1024), "f16"), g.input("x2", (2, 8, 1024), "f16")
     d = g.input("d", (8,), "f32")
     g.output(g.conv(u, k, pregate=x1, postgate=x2, skip=d))
-    print(g.mlir())                       # func.func @hyena(...)
+    module = g.module(fftconv.Context())  # built op by op through the C API
+    print(g.mlir())                       # that module, printed
     (y,) = g.run_cpu({"u": ..., "k": ..., "x1": ..., "x2": ..., "d": ...})
 
-Shapes and element types are checked as the graph is built (ValueError
-naming the op and the rule); `module(context)` parses the graph with the
-compiled bindings, whose verifier has the last word. `run_cpu` compiles the
-graph through the compiler (fftconv-to-butterfly unless `decompose=False`)
-and the CPU pipeline and runs it on numpy arrays.
+A Graph is a plain record of its inputs, ops and outputs: building one
+needs no MLIR (the GPU machine builds graphs for its kernel cache keys).
+`module(context)` turns it into IR through the bindings' op builders (the
+C API's fftconv*Create), and the verifier is the judge of every rule: a
+broken one raises fftconv.MLIRError whose location names the graph node
+and the Python line that made it, e.g.
+
+    loc("hyena.v1"("model.py":12:9)): error: 'fftconv.conv' op expects ...
+
+`run_cpu` compiles the graph (fftconv-to-butterfly unless
+`decompose=False`, then fftconv-to-cpu) and runs it in this process on
+numpy arrays (see fftconv.cpu).
 """
+
+import json
+import os
+import sys
 
 import numpy as np
 
-from . import cpu
-
 ELEMENT_TYPES = ("f16", "bf16", "f32", "complex<f32>")
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _call_site():
+    """(file, line, column) of the first caller outside this package: the
+    line of user code that made a graph node."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
+        frame = frame.f_back
+    if frame is None:
+        return ("<unknown>", 0, 0)
+    column = 0
+    positions = getattr(frame.f_code, "co_positions", None)
+    if positions is not None:  # Python 3.11: the call's column
+        for index, (line, _, col, _) in enumerate(positions()):
+            if index == frame.f_lasti // 2 and col is not None and line == frame.f_lineno:
+                column = col + 1
+                break
+    return (frame.f_code.co_filename, frame.f_lineno, column)
 
 
 class Value:
-    """A tensor in a Graph: its SSA name, shape and element type."""
+    """A tensor in a Graph: its name, shape and element type. The shape and
+    element type of an op's result are those the op's builder infers (they
+    let callers shape later ops); whether the op is valid is the verifier's
+    call when the graph is built."""
 
     def __init__(self, graph, name, shape, element):
         self.graph, self.name, self.shape, self.element = graph, name, tuple(shape), element
 
     @property
     def type(self):
-        return cpu.tensor_type(self.shape, self.element)
+        """A short description for messages, e.g. 2x4x64xf16."""
+        return "x".join([str(d) for d in self.shape] + [self.element])
 
     def __repr__(self):
         return f"Value({self.name}: {self.type})"
+
+
+class _Node:
+    """One op: its kind, operands (Values), attributes and call site."""
+
+    def __init__(self, kind, operands, attributes, result, site):
+        self.kind, self.operands, self.attributes = kind, operands, attributes
+        self.result, self.site = result, site
 
 
 class Graph:
     def __init__(self, name="forward"):
         self.name = name
         self.inputs = []
-        self.ops = []  # (result Value, text with {name} placeholders)
+        self.nodes = []
         self.outputs = []
         self._count = 0
+        self._site = _call_site()
+        self._output_site = self._site
+        self._sites = {}
 
     # -- building -------------------------------------------------------------
 
     def input(self, name, shape, element):
         if element not in ELEMENT_TYPES:
             raise ValueError(f"input {name!r}: element type must be one of {ELEMENT_TYPES}, got {element!r}")
-        if any(int(d) <= 0 for d in shape):
-            raise ValueError(f"input {name!r}: dimensions must be positive, got {tuple(shape)}")
         if not name.isidentifier():
             raise ValueError(f"input name {name!r} is not an identifier")
-        value = Value(self, name, shape, element)
+        if any(int(d) <= 0 for d in shape):
+            raise ValueError(f"input {name!r}: dimensions must be positive, got {tuple(shape)}")
+        value = Value(self, name, tuple(int(d) for d in shape), element)
+        self._sites[name] = _call_site()
         self.inputs.append(value)
         return value
 
@@ -62,132 +108,162 @@ class Graph:
         for value in values:
             self._own(value, "output")
             self.outputs.append(value)
+        self._output_site = _call_site()
 
     def _own(self, value, op):
         if not isinstance(value, Value) or value.graph is not self:
             raise ValueError(f"{op}: operand {value!r} is not a value of this graph")
 
-    def _result(self, shape, element, text, operands):
+    def _node(self, kind, operands, attributes, shape, element):
+        for value in operands:
+            if value is not None:
+                self._own(value, kind)
         self._count += 1
         result = Value(self, f"v{self._count}", shape, element)
-        self.ops.append((result, text, operands))
+        self.nodes.append(_Node(kind, operands, attributes, result, _call_site()))
         return result
 
     def conv(self, u, k, causal=True, pregate=None, postgate=None, skip=None):
         """fftconv.conv: u B x H x L (f16/bf16/f32), k H x K (f32, K <= L),
         gates like u, skip D of shape H (f32)."""
         self._own(u, "conv")
-        self._own(k, "conv")
-        if len(u.shape) != 3 or u.element not in ("f16", "bf16", "f32"):
-            raise ValueError(f"conv: u must be B x H x L of f16, bf16 or f32, got {u.type}")
-        if len(k.shape) != 2 or k.element != "f32":
-            raise ValueError(f"conv: k must be H x K of f32, got {k.type}")
-        if k.shape[0] != u.shape[1]:
-            raise ValueError(f"conv: k has {k.shape[0]} channels, u has H = {u.shape[1]}")
-        if k.shape[1] > u.shape[2]:
-            raise ValueError(f"conv: kernel length K = {k.shape[1]} exceeds the sequence length L = {u.shape[2]}")
-        operands = [u, k]
-        clauses = ""
-        for keyword, gate in (("pregate", pregate), ("postgate", postgate)):
-            if gate is not None:
-                self._own(gate, "conv")
-                if gate.type != u.type:
-                    raise ValueError(f"conv: {keyword} must have u's type {u.type}, got {gate.type}")
-                clauses += f" {keyword} {{{len(operands)}}}"
-                operands.append(gate)
-        if skip is not None:
-            self._own(skip, "conv")
-            if skip.shape != (u.shape[1],) or skip.element != "f32":
-                raise ValueError(f"conv: skip must be tensor<{u.shape[1]}xf32>, got {skip.type}")
-            clauses += f" skip {{{len(operands)}}}"
-            operands.append(skip)
-        mode = "causal" if causal else "circular"
-        types = ", ".join(v.type for v in operands)
-        text = f"fftconv.conv {mode} {{0}}, {{1}}{clauses} : ({types}) -> {u.type}"
-        return self._result(u.shape, u.element, text, operands)
+        return self._node("conv", [u, k, pregate, postgate, skip], {"causal": bool(causal)}, u.shape, u.element)
 
-    def _transform(self, op, x, n, input_element, output_element, length):
+    def _transform(self, op, x, n, element, length):
         self._own(x, op)
-        if x.element != input_element:
-            raise ValueError(f"{op}: input must be {input_element}, got {x.type}")
-        if int(n) < 1:
-            raise ValueError(f"{op}: n must be positive, got {n}")
-        shape = x.shape[:-1] + (length,)
-        out = cpu.tensor_type(shape, output_element)
-        return self._result(shape, output_element, f"fftconv.{op} {{0}} n = {n} : {x.type} -> {out}", [x])
+        return self._node(op, [x], {"n": int(n)}, x.shape[:-1] + (int(length),), element)
 
     def fft(self, x, n):
-        return self._transform("fft", x, n, "complex<f32>", "complex<f32>", n)
+        return self._transform("fft", x, n, "complex<f32>", n)
 
     def ifft(self, x, n):
-        return self._transform("ifft", x, n, "complex<f32>", "complex<f32>", n)
+        return self._transform("ifft", x, n, "complex<f32>", n)
 
     def rfft(self, x, n):
-        return self._transform("rfft", x, n, "f32", "complex<f32>", n // 2 + 1)
+        return self._transform("rfft", x, n, "complex<f32>", int(n) // 2 + 1)
 
     def irfft(self, x, n):
-        return self._transform("irfft", x, n, "complex<f32>", "f32", n)
+        return self._transform("irfft", x, n, "f32", n)
 
     def squash(self, k, lam):
+        """fftconv.squash with threshold `lam` (an f32; finite and >= 0)."""
         self._own(k, "squash")
-        if k.element != "f32" or not lam >= 0:
-            raise ValueError(f"squash: needs f32 input and lambda >= 0, got {k.type}, {lam}")
-        return self._result(k.shape, "f32", f"fftconv.squash {{0}} lambda = {float(lam)!r} : {k.type}", [k])
+        return self._node("squash", [k], {"lambda": float(lam)}, k.shape, k.element)
 
     def smooth(self, k, width):
         self._own(k, "smooth")
-        if k.element != "f32" or width < 1 or width % 2 == 0:
-            raise ValueError(f"smooth: needs f32 input and an odd width >= 1, got {k.type}, {width}")
-        return self._result(k.shape, "f32", f"fftconv.smooth {{0}} width = {int(width)} : {k.type}", [k])
+        return self._node("smooth", [k], {"width": int(width)}, k.shape, k.element)
+
+    def constant(self, array, element):
+        """A compile-time constant (arith.constant) holding `array` as
+        `element`; the bytes go into the IR bit-exactly."""
+        if element not in ELEMENT_TYPES:
+            raise ValueError(f"constant: element type must be one of {ELEMENT_TYPES}, got {element!r}")
+        array = np.asarray(array)
+        return self._node("constant", [], {"data": _raw_bytes(array, element)}, array.shape, element)
 
     # -- output ---------------------------------------------------------------
 
-    def _body(self, names):
-        lines = []
-        for result, text, operands in self.ops:
-            lines.append(f"%{result.name} = " + text.format(*[names[v.name] for v in operands]))
-            names[result.name] = f"%{result.name}"
-        return lines
+    def signature(self):
+        """A canonical description of the graph (JSON, no MLIR): equal for
+        equal graphs, so it keys caches of compiled programs on machines
+        without the compiler."""
+        def ref(value):
+            return None if value is None else value.name
 
-    def mlir(self, named=False):
-        """The graph as a func.func taking its inputs and returning its outputs.
-        `named` tags each argument with its name (`fftconv.name`), which the
-        GPU launch manifest reports."""
+        nodes = []
+        for node in self.nodes:
+            attributes = dict(node.attributes)
+            if "data" in attributes:
+                attributes["data"] = attributes["data"].hex()
+            nodes.append([node.kind, node.result.name, [ref(v) for v in node.operands], attributes])
+        return json.dumps({
+            "name": self.name,
+            "inputs": [[v.name, list(v.shape), v.element] for v in self.inputs],
+            "nodes": nodes,
+            "outputs": [v.name for v in self.outputs],
+        }, sort_keys=True)
+
+    def module(self, context, named=False):
+        """The graph as a module holding func.func @<name>(inputs) ->
+        (outputs), built op by op through the bindings and verified (a
+        broken rule raises MLIRError located at the graph node). `named`
+        tags each argument with its name (`fftconv.name`), which the GPU
+        launch manifest reports."""
+        from ._fftconv import Function, Location, Type
+
         if not self.outputs:
             raise ValueError("graph has no outputs")
-        names = {v.name: f"%{v.name}" for v in self.inputs}
-        tag = (lambda v: f' {{fftconv.name = "{v.name}"}}') if named else (lambda v: "")
-        args = ", ".join(f"%{v.name}: {v.type}{tag(v)}" for v in self.inputs)
-        results = ", ".join(v.type for v in self.outputs)
-        body = "\n    ".join(self._body(names))
-        returned = ", ".join(names[v.name] for v in self.outputs)
-        return (
-            f"func.func @{self.name}({args}) -> ({results}) {{\n    {body}\n"
-            f"    return {returned} : {results}\n}}\n"
+
+        def located(name, site):
+            file, line, column = site
+            return Location.name(context, name, Location.file(context, file, line, column))
+
+        types = [Type.tensor(context, list(v.shape), v.element) for v in self.inputs]
+        function = Function(
+            context, self.name, types,
+            argument_names=[v.name for v in self.inputs] if named else [],
+            argument_locations=[located(v.name, self._sites[v.name]) for v in self.inputs],
+            location=located(self.name, self._site),
         )
+        values = dict(zip((v.name for v in self.inputs), function.arguments))
 
-    def module(self, context):
-        """The graph parsed (and verified) by the compiled bindings."""
-        from . import Module
+        def operand(value):
+            if value is None:
+                return None
+            if value.name not in values:
+                raise ValueError(f"{value.name} is used but is not an input of graph {self.name!r}")
+            return values[value.name]
 
-        return Module.parse(context, self.mlir(), f"graph:{self.name}")
+        for node in self.nodes:
+            loc = located(node.result.name, node.site)
+            ops = [operand(v) for v in node.operands]
+            a = node.attributes
+            if node.kind == "conv":
+                result = function.conv(*ops[:2], a["causal"], *ops[2:], loc)
+            elif node.kind in ("fft", "ifft", "rfft", "irfft"):
+                result = getattr(function, node.kind)(ops[0], a["n"], loc)
+            elif node.kind == "squash":
+                result = function.squash(ops[0], a["lambda"], loc)
+            elif node.kind == "smooth":
+                result = function.smooth(ops[0], a["width"], loc)
+            elif node.kind == "constant":
+                ty = Type.tensor(context, list(node.result.shape), node.result.element)
+                result = function.constant(ty, a["data"], loc)
+            else:  # pragma: no cover - every kind above is made by a method
+                raise ValueError(f"unknown op {node.kind}")
+            values[node.result.name] = result
+        return function.finish([operand(v) for v in self.outputs], located(self.name, self._output_site))
+
+    def mlir(self, named=False):
+        """The module of `module()`, printed (needs the compiled bindings)."""
+        from . import cpu
+
+        return str(self.module(cpu.default_context(), named=named))
 
     def run_cpu(self, arrays, decompose=True, order="auto"):
         """Runs the graph on the CPU on `arrays` (name -> numpy array) and
         returns the outputs as numpy arrays (float32 or complex64)."""
+        from . import cpu
+
         missing = [v.name for v in self.inputs if v.name not in arrays]
         if missing:
             raise ValueError(f"run_cpu: no array for inputs {missing}")
-        prog = cpu.Program()
-        names = {}
-        for value in self.inputs:
-            array = np.asarray(arrays[value.name])
-            if array.shape != value.shape:
-                raise ValueError(f"run_cpu: input {value.name!r} has shape {array.shape}, expected {value.shape}")
-            names[value.name] = prog.input(array, value.element)
-        for result, text, operands in self.ops:
-            names[result.name] = prog.op(text.format(*[names[v.name] for v in operands]), result.type)
-        for value in self.outputs:
-            prog.output(names[value.name])
         passes = [cpu.butterfly_pipeline(order=order)] if decompose else []
-        return prog.run(extra_passes=passes)
+        module = self.module(cpu.default_context())
+        return cpu.run(module, [arrays[v.name] for v in self.inputs], passes=passes, function=self.name)
+
+
+def _raw_bytes(array, element):
+    """The row-major bytes of `array` stored as `element` (bf16 from float
+    values rounded to nearest even, or from uint16 bit patterns)."""
+    from . import reference
+
+    if element == "f32":
+        return np.ascontiguousarray(array, dtype="<f4").tobytes()
+    if element == "f16":
+        return np.ascontiguousarray(array, dtype="<f2").tobytes()
+    if element == "bf16":
+        bits = array if array.dtype == np.uint16 else reference.bf16_bits(array)
+        return np.ascontiguousarray(bits, dtype="<u2").tobytes()
+    return np.ascontiguousarray(array, dtype="<c8").tobytes()

@@ -8,8 +8,9 @@
 As in FlashFFTConv, `seqlen` is the FFT size: `seqlen >= L + K - 1` gives
 the causal (linear) convolution cropped to L, `seqlen == L` the circular
 one. Each configuration (shapes, dtype, gates, device) is compiled once and
-cached: CPU tensors through fftconv-to-butterfly into a native library, CUDA
-tensors through fftconv-to-ptx into PTX launched by fftconv.runtime. The
+cached: CPU tensors through fftconv-to-butterfly and fftconv-to-cpu into
+code JIT-compiled in this process (fftconv.native), CUDA tensors through
+fftconv-to-ptx into PTX launched by fftconv.runtime. The
 PTX and manifest are also kept on disk (FFTCONV_KERNEL_CACHE, default
 ~/.cache/fftconv-mlir), so a GPU machine without MLIR runs configurations
 compiled elsewhere and copied into that folder.
@@ -40,9 +41,12 @@ def _from_numpy(array, dtype):
     return torch.from_numpy(array)
 
 
-def kernel_cache_stem(text, target):
-    """Where the PTX and manifest of a program are cached (without suffix)."""
-    digest = hashlib.sha256((target + text).encode()).hexdigest()[:16]
+def kernel_cache_stem(graph, target):
+    """Where the PTX and manifest of a graph are cached (without suffix),
+    keyed by the graph's signature (no MLIR needed: a GPU machine finds
+    kernels compiled elsewhere)."""
+    key = graph.signature() if hasattr(graph, "signature") else str(graph)
+    digest = hashlib.sha256((target + key).encode()).hexdigest()[:16]
     cache = os.environ.get("FFTCONV_KERNEL_CACHE",
                            os.path.join(os.path.expanduser("~"), ".cache", "fftconv-mlir"))
     return os.path.join(cache, f"{target}-{digest}", "kernel")
@@ -82,11 +86,11 @@ class FFTConv(torch.nn.Module):
 
             major, _ = torch.cuda.get_device_capability(device)
             target = "sm_90" if major >= 9 else "sm_80"
-            text = self._graph(*config).mlir(named=True)
-            stem = kernel_cache_stem(text, target)
+            graph = self._graph(*config)
+            stem = kernel_cache_stem(graph, target)
             if not os.path.exists(stem + ".json"):
                 try:
-                    gpu.compile(text, target=target).save(stem)
+                    gpu.compile(graph, target=target).save(stem)
                 except Exception as error:
                     raise RuntimeError(
                         f"FFTConv: no compiled kernel for this configuration in {os.path.dirname(stem)} "

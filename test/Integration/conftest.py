@@ -1,5 +1,8 @@
-"""Integration tests: programs executed on the CPU (fftconv-opt's
-fftconv-to-cpu pipeline + mlir-runner) against the float64 numpy oracle."""
+"""Integration tests: programs executed on the CPU (the bindings run
+fftconv-to-cpu, MLIR's ExecutionEngine runs the code in this process)
+against the float64 numpy oracle. Each test holds its program as the text
+of one function; fftconv.cpu.run takes it with numpy arrays, one per
+argument."""
 
 import os
 import sys
@@ -15,3 +18,4 @@ def rng(request):
     # A distinct, reproducible stream per test: never zeros or ones.
     seed = abs(hash(request.node.nodeid)) % (2**32)
     return np.random.default_rng(seed)
+

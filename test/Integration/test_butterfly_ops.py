@@ -6,7 +6,9 @@ import pytest
 from fftconv import cpu
 from fftconv import reference as ref
 
-C32 = "complex<f32>"
+
+def tensor(shape, element="complex<f32>"):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
 
 
 def random_complex(rng, shape):
@@ -16,11 +18,12 @@ def random_complex(rng, shape):
 @pytest.mark.parametrize("m", [2, 3, 16, 32])
 @pytest.mark.parametrize("inverse", [False, True])
 def test_dft(m, inverse):
-    prog = cpu.Program()
-    ty = cpu.tensor_type((m, m), C32)
-    f = prog.op("butterfly.dft " + ("inverse " if inverse else "") + f": {ty}", ty)
-    prog.output(f)
-    (result,) = prog.run()
+    t = tensor((m, m))
+    (result,) = cpu.run(f"""
+      func.func @dft() -> {t} {{
+        %f = butterfly.dft {"inverse " if inverse else ""}: {t}
+        return %f : {t}
+      }}""", [])
     assert ref.relative_error(result, ref.dft(m, inverse)) <= 1e-6
 
 
@@ -28,20 +31,25 @@ def test_dft(m, inverse):
 @pytest.mark.parametrize("learned", ["fixed", "shared", "blocks"])
 def test_kron(rng, m, stride, n, learned):
     x = random_complex(rng, (2, n))
-    prog = cpu.Program()
-    ix = prog.input(x, C32)
+    xt = tensor(x.shape)
     if learned == "fixed":
         factor = ref.dft(m)
-        fty = cpu.tensor_type((m, m), C32)
-        f = prog.op(f"butterfly.dft : {fty}", fty)
+        ft = tensor((m, m))
+        (result,) = cpu.run(f"""
+          func.func @kron(%x: {xt}) -> {xt} {{
+            %f = butterfly.dft : {ft}
+            %y = butterfly.kron %f, %x stride = {stride} : {ft}, {xt}
+            return %y : {xt}
+          }}""", [x])
     else:
         shape = (m, m) if learned == "shared" else (n // (m * stride), m, m)
         factor = random_complex(rng, shape)
-        f = prog.input(factor, C32)
-        fty = prog.type_of(f)
-    y = prog.op(f"butterfly.kron {f}, {ix} stride = {stride} : {fty}, {prog.type_of(ix)}", prog.type_of(ix))
-    prog.output(y)
-    (result,) = prog.run()
+        ft = tensor(shape)
+        (result,) = cpu.run(f"""
+          func.func @kron(%f: {ft}, %x: {xt}) -> {xt} {{
+            %y = butterfly.kron %f, %x stride = {stride} : {ft}, {xt}
+            return %y : {xt}
+          }}""", [factor, x])
     assert ref.relative_error(result, ref.kron(factor, x, stride)) <= 1e-5
 
 
@@ -49,24 +57,24 @@ def test_kron(rng, m, stride, n, learned):
 @pytest.mark.parametrize("inverse", [False, True])
 def test_twiddle(rng, rows, cols, n, inverse):
     x = random_complex(rng, (3, n))
-    prog = cpu.Program()
-    ix = prog.input(x, C32)
-    ty = prog.type_of(ix)
-    y = prog.op(f"butterfly.twiddle {ix} rows = {rows}, cols = {cols}" + (" inverse" if inverse else "") + f" : {ty}", ty)
-    prog.output(y)
-    (result,) = prog.run()
+    t = tensor(x.shape)
+    (result,) = cpu.run(f"""
+      func.func @twiddle(%x: {t}) -> {t} {{
+        %y = butterfly.twiddle %x rows = {rows}, cols = {cols}{" inverse" if inverse else ""} : {t}
+        return %y : {t}
+      }}""", [x])
     assert ref.relative_error(result, ref.twiddle(x, rows, cols, inverse)) <= 1e-6
 
 
 @pytest.mark.parametrize("rows,cols,n", [(4, 8, 32), (16, 2, 64), (3, 5, 15)])
 def test_permute(rng, rows, cols, n):
     x = random_complex(rng, (2, n))
-    prog = cpu.Program()
-    ix = prog.input(x, C32)
-    ty = prog.type_of(ix)
-    y = prog.op(f"butterfly.permute {ix} rows = {rows}, cols = {cols} : {ty}", ty)
-    prog.output(y)
-    (result,) = prog.run()
+    t = tensor(x.shape)
+    (result,) = cpu.run(f"""
+      func.func @permute(%x: {t}) -> {t} {{
+        %y = butterfly.permute %x rows = {rows}, cols = {cols} : {t}
+        return %y : {t}
+      }}""", [x])
     # A permutation moves values exactly.
     np.testing.assert_array_equal(result, ref.permute(x, rows, cols).astype(np.complex64))
 
@@ -77,13 +85,13 @@ def test_permute(rng, rows, cols, n):
 def test_monarch(rng, factors, inverse, permuted):
     n = int(np.prod(factors))
     x = random_complex(rng, (2, n))
-    prog = cpu.Program()
-    ix = prog.input(x, C32)
-    ty = prog.type_of(ix)
+    t = tensor(x.shape)
     attrs = ("inverse " if inverse else "") + ("permuted " if permuted else "")
-    y = prog.op(f"butterfly.monarch {ix} factors = [{', '.join(map(str, factors))}] {attrs}: {ty}", ty)
-    prog.output(y)
-    (result,) = prog.run()
+    (result,) = cpu.run(f"""
+      func.func @monarch(%x: {t}) -> {t} {{
+        %y = butterfly.monarch %x factors = {factors} {attrs}: {t}
+        return %y : {t}
+      }}""", [x])
     expected = ref.monarch(x, factors, inverse, permuted)
     assert ref.relative_error(result, expected) <= 1e-5 * np.log2(n)
 
@@ -95,16 +103,15 @@ def test_monarch_convolution_never_permutes(rng):
     x = random_complex(rng, (2, n))
     k = random_complex(rng, (n,))
     kf_monarch = np.fft.fft(k)[ref.monarch_order(factors)]
-    prog = cpu.Program()
-    ix = prog.input(x, C32)
-    ty = prog.type_of(ix)
-    ik = prog.input(np.broadcast_to(kf_monarch, (2, n)), C32)
-    spectrum = prog.op(f"butterfly.monarch {ix} factors = [16, 32] permuted : {ty}", ty)
-    init = prog.op(f"tensor.empty() : {ty}", ty)
-    product = prog.op(f"linalg.map {{ complex.mul }} ins({spectrum}, {ik} : {ty}, {ty}) outs({init} : {ty})", ty)
-    y = prog.op(f"butterfly.monarch {product} factors = [16, 32] inverse permuted : {ty}", ty)
-    prog.output(y)
-    (result,) = prog.run()
+    (result,) = cpu.run("""
+      func.func @conv(%x: tensor<2x512xcomplex<f32>>, %kf: tensor<2x512xcomplex<f32>>) -> tensor<2x512xcomplex<f32>> {
+        %spectrum = butterfly.monarch %x factors = [16, 32] permuted : tensor<2x512xcomplex<f32>>
+        %init = tensor.empty() : tensor<2x512xcomplex<f32>>
+        %product = linalg.map { complex.mul } ins(%spectrum, %kf : tensor<2x512xcomplex<f32>>, tensor<2x512xcomplex<f32>>)
+                                              outs(%init : tensor<2x512xcomplex<f32>>)
+        %y = butterfly.monarch %product factors = [16, 32] inverse permuted : tensor<2x512xcomplex<f32>>
+        return %y : tensor<2x512xcomplex<f32>>
+      }""", [x, np.broadcast_to(kf_monarch, (2, n))])
     expected = np.fft.ifft(np.fft.fft(x) * np.fft.fft(k))
     assert ref.relative_error(result, expected) <= 1e-5 * np.log2(n)
 
@@ -116,14 +123,12 @@ def test_monarch_known_zeros(rng, factors, nonzero, needed):
     n = int(np.prod(factors))
     x = random_complex(rng, (2, n))
     x[:, nonzero:] = 0
-    prog = cpu.Program()
-    ix = prog.input(x, C32)
-    ty = prog.type_of(ix)
-    fl = ", ".join(map(str, factors))
-    s = prog.op(f"butterfly.monarch {ix} factors = [{fl}] permuted nonzero_inputs = {nonzero} : {ty}", ty)
-    y = prog.op(f"butterfly.monarch {s} factors = [{fl}] inverse permuted needed_outputs = {needed} : {ty}", ty)
-    prog.output(s)
-    prog.output(y)
-    spectrum, back = prog.run(extra_passes=["butterfly-expand-monarch"])
+    t = tensor(x.shape)
+    spectrum, back = cpu.run(f"""
+      func.func @zeros(%x: {t}) -> ({t}, {t}) {{
+        %s = butterfly.monarch %x factors = {factors} permuted nonzero_inputs = {nonzero} : {t}
+        %y = butterfly.monarch %s factors = {factors} inverse permuted needed_outputs = {needed} : {t}
+        return %s, %y : {t}, {t}
+      }}""", [x], passes=["butterfly-expand-monarch"])
     assert ref.relative_error(spectrum, ref.monarch(x, factors, permuted=True)) <= 1e-5 * np.log2(n)
     assert ref.relative_error(back[:, :needed], x[:, :needed]) <= 1e-5 * np.log2(n)

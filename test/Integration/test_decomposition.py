@@ -19,6 +19,10 @@ FULL = os.environ.get("FFTCONV_FULL_SWEEP") == "1"
 TOLERANCE = {"f16": 1e-3, "bf16": 8e-3}
 
 
+def tensor(shape, element):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+
+
 def allowed_orders():
     """{N: orders the cost model accepts for an f32 convolution of FFT size
     N on sm_90}, read from fftconv-cost-table."""
@@ -95,11 +99,10 @@ def test_three_pass_form(rng, smem, chip):
     u = rng.standard_normal((2, 2, 2048)).astype(np.float32)
     k = rng.standard_normal((2, 2048)).astype(np.float32)
     prog = cpu.conv_program("f32", "causal", u, k)
-    text = prog.text()
     passes = [cpu.butterfly_pipeline(chip=chip, smem_per_block=smem)]
     (y,) = prog.run(extra_passes=passes)
     assert ref.relative_error(y, ref.conv(u, k, "causal")) <= 1e-5 * 12
-    assert "outer_forward" in cpu.compile_text(text, passes)
+    assert "outer_forward" in cpu.compile_text(prog.module(), passes)
 
 
 def test_constant_kernel_spectrum_folds(rng):
@@ -109,7 +112,7 @@ def test_constant_kernel_spectrum_folds(rng):
     k = rng.standard_normal((2, 256)).astype(np.float32)
     prog = cpu.conv_program("f32", "causal", u, k, constant_kernel=True)
     passes = [cpu.butterfly_pipeline()]
-    ir = cpu.compile_text(prog.text(), passes)
+    ir = cpu.compile_text(prog.module(), passes)
     for op in ("fftconv.rfft", "butterfly.conv_spectrum", "butterfly.permute"):
         assert op not in ir, op
     (y,) = prog.run(extra_passes=passes)
@@ -121,21 +124,22 @@ def test_constant_kernel_spectrum_folds(rng):
 def test_standalone_transforms(rng, op, n, length, order):
     if op == "rfft":
         x = rng.standard_normal((2, length)).astype(np.float32)
-        element, out_t = "f32", cpu.tensor_type((2, n // 2 + 1), "complex<f32>")
+        in_t, out_t = tensor((2, length), "f32"), tensor((2, n // 2 + 1), "complex<f32>")
     elif op == "irfft":
         x = (rng.standard_normal((2, length)) + 1j * rng.standard_normal((2, length))).astype(np.complex64)
-        element, out_t = "complex<f32>", cpu.tensor_type((2, n), "f32")
+        in_t, out_t = tensor((2, length), "complex<f32>"), tensor((2, n), "f32")
     else:
         x = (rng.standard_normal((2, length)) + 1j * rng.standard_normal((2, length))).astype(np.complex64)
-        element, out_t = "complex<f32>", cpu.tensor_type((2, n), "complex<f32>")
-    prog = cpu.Program()
-    ix = prog.input(x, element)
-    y = prog.op(f"fftconv.{op} {ix} n = {n} : {prog.type_of(ix)} -> {out_t}", out_t)
-    prog.output(y)
+        in_t, out_t = tensor((2, length), "complex<f32>"), tensor((2, n), "complex<f32>")
+    text = f"""
+      func.func @transform(%x: {in_t}) -> {out_t} {{
+        %y = fftconv.{op} %x n = {n} : {in_t} -> {out_t}
+        return %y : {out_t}
+      }}"""
     passes = [f"fftconv-monarch-decompose{{order={order}}}"]
     if n % 2 == 0 or op in ("fft", "ifft"):
-        assert f"fftconv.{op}" not in cpu.compile_text(prog.text(), passes)
-    (result,) = prog.run(extra_passes=passes)
+        assert f"fftconv.{op}" not in cpu.compile_text(text, passes)
+    (result,) = cpu.run(text, [x], passes=passes)
     expected = getattr(ref, op)(x, n)
     assert ref.relative_error(result, expected) <= 1e-5 * np.log2(n)
 
@@ -151,21 +155,22 @@ def test_frequency_sparse(rng, n, band):
     # N/2 of the product, and so does the decomposition.
     kf = (rng.standard_normal((3, n // 2 + 1)) + 1j * rng.standard_normal((3, n // 2 + 1))).astype(np.complex64)
     bins = n // 2 + 1
-    prog = cpu.Program()
-    iv, ik = prog.input(v, "f32"), prog.input(kf, "complex<f32>")
-    spec_t = cpu.tensor_type((2, 3, bins), "complex<f32>")
-    vf = prog.op(f"fftconv.rfft {iv} n = {n} : {prog.type_of(iv)} -> {spec_t}", spec_t)
-    p = prog.op(f"fftconv.channel_mul {vf}, {ik} band = {band} : {spec_t}, {prog.type_of(ik)}", spec_t)
-    out_t = cpu.tensor_type((2, 3, n), "f32")
-    y = prog.op(f"fftconv.irfft {p} n = {n} : {spec_t} -> {out_t}", out_t)
-    prog.output(y)
+    vt, kt = tensor(v.shape, "f32"), tensor(kf.shape, "complex<f32>")
+    spec_t, out_t = tensor((2, 3, bins), "complex<f32>"), tensor((2, 3, n), "f32")
+    text = f"""
+      func.func @sparse(%v: {vt}, %kf: {kt}) -> {out_t} {{
+        %vf = fftconv.rfft %v n = {n} : {vt} -> {spec_t}
+        %p = fftconv.channel_mul %vf, %kf band = {band} : {spec_t}, {kt}
+        %y = fftconv.irfft %p n = {n} : {spec_t} -> {out_t}
+        return %y : {out_t}
+      }}"""
     passes = ["fftconv-monarch-decompose", "canonicalize", "butterfly-fuse-conv"]
-    ir = cpu.compile_text(prog.text(), passes)
+    ir = cpu.compile_text(text, passes)
     if 2 * band < n // 2:
         assert "spectral_band" in ir
-    (result,) = prog.run(extra_passes=passes)
+    (result,) = cpu.run(text, [v, kf], passes=passes)
     expected = np.fft.irfft(ref.channel_mul(np.fft.rfft(v, n), kf, band), n)
     assert ref.relative_error(result, expected) <= 1e-5 * np.log2(n)
     # The same stage skipping survives expansion into krons.
-    (expanded,) = prog.run(extra_passes=passes + ["butterfly-expand-monarch"])
+    (expanded,) = cpu.run(text, [v, kf], passes=passes + ["butterfly-expand-monarch"])
     assert ref.relative_error(expanded, expected) <= 1e-5 * np.log2(n)

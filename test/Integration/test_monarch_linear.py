@@ -8,14 +8,20 @@ from fftconv import cpu
 from fftconv import reference as ref
 
 
+def tensor(shape, element):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+
+
 def run_linear(x, weights, element):
-    prog = cpu.Program()
-    ix = prog.input(x, element)
-    names = [prog.input(w, element) for w in weights]
-    types = ", ".join(prog.type_of(n) for n in names)
-    y = prog.op(f"butterfly.monarch_linear {ix}, [{', '.join(names)}] : {prog.type_of(ix)}, [{types}]", prog.type_of(ix))
-    prog.output(y)
-    (result,) = prog.run()
+    xt = tensor(x.shape, element)
+    wts = [tensor(w.shape, element) for w in weights]
+    args = ", ".join([f"%x: {xt}"] + [f"%w{i}: {t}" for i, t in enumerate(wts)])
+    names = ", ".join(f"%w{i}" for i in range(len(weights)))
+    (result,) = cpu.run(f"""
+      func.func @linear({args}) -> {xt} {{
+        %y = butterfly.monarch_linear %x, [{names}] : {xt}, [{", ".join(wts)}]
+        return %y : {xt}
+      }}""", [x, *weights])
     return result
 
 

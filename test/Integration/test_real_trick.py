@@ -14,23 +14,32 @@ def random_complex(rng, shape):
     return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(np.complex64)
 
 
+def tensor(shape, element=C32):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+
+
 def run(op_text, inputs, result_type):
-    prog = cpu.Program()
-    names = [prog.input(a, t) for a, t in inputs]
-    types = [prog.type_of(n) for n in names]
-    y = prog.op(op_text.format(*names, *types), result_type)
-    prog.output(y)
-    (result,) = prog.run()
+    """Runs `%y = <op_text>` on `inputs` ((array, element) pairs, the
+    arguments %a0, %a1, ...); op_text holds {0}, {1}... for the operands'
+    names and {n}, {n+1}... for their types."""
+    types = [tensor(a.shape, e) for a, e in inputs]
+    names = [f"%a{i}" for i in range(len(inputs))]
+    args = ", ".join(f"{n}: {t}" for n, t in zip(names, types))
+    (result,) = cpu.run(f"""
+      func.func @op({args}) -> {result_type} {{
+        %y = {op_text.format(*names, *types)}
+        return %y : {result_type}
+      }}""", [a for a, _ in inputs])
     return result
 
 
 @pytest.mark.parametrize("length,half", [(64, 32), (50, 32), (7, 4), (1, 1)])
 def test_pack_unpack(rng, length, half):
     x = rng.standard_normal((2, length)).astype(np.float32)
-    zt = cpu.tensor_type((2, half), C32)
+    zt = tensor((2, half), C32)
     z = run("butterfly.pack_real {0} : {1} -> " + zt, [(x, "f32")], zt)
     np.testing.assert_array_equal(z, ref.pack_real(x, half).astype(np.complex64))
-    yt = cpu.tensor_type((2, length), "f32")
+    yt = tensor((2, length), "f32")
     y = run("butterfly.unpack_real {0} : {1} -> " + yt, [(z, C32)], yt)
     np.testing.assert_array_equal(y, x)
 
@@ -41,7 +50,7 @@ def test_real_spectrum(rng, half, inverse):
     width = half + 1 if inverse else half
     out = half if inverse else half + 1
     x = random_complex(rng, (3, width))
-    rt = cpu.tensor_type((3, out), C32)
+    rt = tensor((3, out), C32)
     y = run("butterfly.real_spectrum {0}" + (" inverse" if inverse else "") + " : {1} -> " + rt, [(x, C32)], rt)
     assert ref.relative_error(y, ref.real_spectrum(x, inverse)) <= 1e-6
 
@@ -60,7 +69,7 @@ def test_real_spectrum_is_rfft(rng):
 @pytest.mark.parametrize("half", [1, 8, 64])
 def test_conv_spectrum(rng, half):
     kf = random_complex(rng, (3, half + 1))
-    rt = cpu.tensor_type((3, 2, half), C32)
+    rt = tensor((3, 2, half), C32)
     y = run("butterfly.conv_spectrum {0} : {1} -> " + rt, [(kf, C32)], rt)
     assert ref.relative_error(y, ref.conv_spectrum(kf)) <= 1e-6
 
@@ -71,7 +80,7 @@ def test_hermitian_mul(rng, factors):
     x = random_complex(rng, (2, 3, half))
     c = random_complex(rng, (3, 2, half))
     attr = f" factors = [{', '.join(map(str, factors))}]" if factors else ""
-    rt = cpu.tensor_type((2, 3, half), C32)
+    rt = tensor((2, 3, half), C32)
     y = run("butterfly.hermitian_mul {0}, {1}" + attr + " : {2}, {3}", [(x, C32), (c, C32)], rt)
     assert ref.relative_error(y, ref.hermitian_mul(x, c, factors)) <= 1e-6
 

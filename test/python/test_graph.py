@@ -1,7 +1,9 @@
-"""The graph builder: every fftconv op, checked shapes, the printed program
-through the bindings' verifier, and CPU execution against the oracle."""
+"""The graph builder: every fftconv op built through the C API's builders,
+the verifier's located errors, the printed program, and CPU execution
+against the oracle."""
 
 import os
+import re
 import sys
 
 import numpy as np
@@ -67,18 +69,110 @@ def test_module_through_bindings():
 @pytest.mark.parametrize(
     "build,message",
     [
-        (lambda g: g.conv(g.input("u", (2, 4, 16), "f32"), g.input("k", (3, 16), "f32")), "k has 3 channels, u has H = 4"),
-        (lambda g: g.conv(g.input("u", (2, 4, 16), "f32"), g.input("k", (4, 17), "f32")), "exceeds the sequence length"),
-        (lambda g: g.conv(g.input("u", (2, 4, 16), "f16"), g.input("k", (4, 16), "f16")), "k must be H x K of f32"),
-        (lambda g: g.conv(g.input("u", (4, 16), "f32"), g.input("k", (4, 16), "f32")), "u must be B x H x L"),
+        (lambda g: g.conv(g.input("u", (2, 4, 16), "f32"), g.input("k", (3, 16), "f32")),
+         "one row per channel: input has H = 4 but kernel has 3"),
+        (lambda g: g.conv(g.input("u", (2, 4, 16), "f32"), g.input("k", (4, 17), "f32")),
+         "kernel length K = 17 to be at most the sequence length L = 16"),
+        (lambda g: g.conv(g.input("u", (2, 4, 16), "f16"), g.input("k", (4, 16), "f16")),
+         "operand #1 must be ranked tensor of 32-bit float"),
+        (lambda g: g.conv(g.input("u", (4, 16), "f32"), g.input("k", (4, 16), "f32")), "expects input of rank 3"),
         (lambda g: g.smooth(g.input("k", (4, 16), "f32"), 4), "odd width"),
-        (lambda g: g.input("u", (0, 4), "f32"), "dimensions must be positive"),
-        (lambda g: g.input("u", (2, 4), "f64"), "element type must be one of"),
+        (lambda g: g.squash(g.input("k", (4, 16), "f32"), -1), "finite threshold lambda >= 0"),
+        (lambda g: g.squash(g.input("k", (4, 16), "f32"), float("nan")), "finite threshold lambda >= 0, got nan"),
+        (lambda g: g.fft(g.input("k", (4, 16), "f32"), 16), "'fftconv.fft' op operand #0 must be"),
     ],
 )
 def test_bad_graphs_raise(build, message):
+    # The verifier judges: the error names the node (v1, its printed SSA
+    # name) and the line of this file that made it.
+    g = Graph()
+    g.output(build(g))
+    with pytest.raises(fftconv.MLIRError, match=r'loc\("v1"\(".*test_graph.py":\d+:\d+\)\): error: .*' + message):
+        g.module(fftconv.Context())
+
+
+@pytest.mark.parametrize(
+    "build,message",
+    [
+        (lambda g: g.input("u", (0, 4), "f32"), "dimensions must be positive"),
+        (lambda g: g.input("u", (2, 4), "f64"), "element type must be one of"),
+        (lambda g: g.input("1u", (2, 4), "f32"), "not an identifier"),
+        (lambda g: g.conv(Graph().input("u", (1, 1, 8), "f32"), g.input("k", (1, 8), "f32")), "not a value of this graph"),
+    ],
+)
+def test_bad_inputs_raise(build, message):
     with pytest.raises(ValueError, match=message):
         build(Graph())
+
+
+@pytest.mark.parametrize("lam", [1e-5, 1e20, 0.0, 3.0])
+def test_squash_thresholds(rng, lam):
+    # Any f32 threshold goes into the IR as an attribute (no decimal text on
+    # the way), prints so that it parses again, and runs.
+    g = Graph("squash")
+    k = g.input("k", (3, 40), "f32")
+    g.output(g.squash(k, lam))
+    context = fftconv.Context()
+    text = str(g.module(context))
+    threshold = re.search(r"lambda = (\S+)", text).group(1)
+    assert f"lambda = {threshold} :" in str(fftconv.Module.parse(context, text))
+    arrays = {"k": (rng.standard_normal((3, 40)) * 2).astype(np.float32)}
+    (y,) = g.run_cpu(arrays, decompose=False)
+    expected = ref.squash(arrays["k"], np.float32(lam))
+    np.testing.assert_allclose(y, expected, rtol=1e-6, atol=0)
+    if lam >= 1e20:
+        assert not y.any()
+
+
+@pytest.mark.parametrize("lam", [float("inf"), float("-inf")])
+def test_squash_infinite_threshold_is_invalid(lam):
+    # An infinite threshold zeroes every kernel: the verifier rejects it
+    # (squash's rule: a finite lambda >= 0), located at the node.
+    g = Graph("squash")
+    k = g.input("k", (3, 40), "f32")
+    line = sys._getframe().f_lineno + 1
+    g.output(g.squash(k, lam))
+    with pytest.raises(fftconv.MLIRError,
+                       match=rf'loc\("v1"\(".*test_graph.py":{line}:\d+\)\): error: .*finite threshold lambda >= 0, got -?INF'):
+        g.module(fftconv.Context())
+
+
+def test_printed_names_follow_the_graph():
+    g = Graph("block")
+    u = g.input("u", (1, 2, 16), "f32")
+    k = g.input("k", (2, 16), "f32")
+    g.output(g.conv(u, g.smooth(k, 3), causal=False))
+    text = g.mlir(named=True)
+    assert '%u: tensor<1x2x16xf32> {fftconv.name = "u"}' in text
+    assert "%v1 = fftconv.smooth %k width = 3" in text
+    assert "%v2 = fftconv.conv circular %u, %v1" in text
+
+
+def test_constant_is_bit_exact(rng):
+    # Graph.constant: raw bytes into a dense attribute, f16 and bf16 bits
+    # included; the compiled code returns them unchanged.
+    g = Graph("constants")
+    values = {e: rng.standard_normal((2, 5)) for e in ("f32", "f16", "bf16")}
+    c = (rng.standard_normal((2, 5)) + 1j * rng.standard_normal((2, 5))).astype(np.complex64)
+    x = g.input("x", (2, 5), "f32")
+    outs = [g.constant(values[e], e) for e in ("f32", "f16", "bf16")] + [g.constant(c, "complex<f32>")]
+    g.output(g.squash(x, 0.0), *outs)
+    y = g.run_cpu({"x": values["f32"]}, decompose=False)
+    np.testing.assert_array_equal(y[1], values["f32"].astype(np.float32))
+    np.testing.assert_array_equal(y[2], values["f16"].astype(np.float16).astype(np.float32))
+    np.testing.assert_array_equal(y[3], ref.round_to(values["bf16"], "bf16").astype(np.float32))
+    np.testing.assert_array_equal(y[4], c)
+
+
+def test_signature_needs_no_mlir():
+    # The kernel-cache key: equal graphs, equal signatures; any change shows.
+    def build(lam):
+        g = Graph("s")
+        k = g.input("k", (2, 8), "f32")
+        g.output(g.squash(k, lam))
+        return g.signature()
+
+    assert build(0.5) == build(0.5) and build(0.5) != build(0.25)
 
 
 def test_wrong_array_shape(rng):
