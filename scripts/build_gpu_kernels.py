@@ -12,9 +12,9 @@ compile here, carry the folder there (test/GPU/README.md).
 import argparse
 import json
 import os
-import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "python"))
@@ -36,10 +36,10 @@ def check_batch(n):
     return (3, 4) if n <= 1048576 else (3, 2)
 
 
-def program(cfg):
-    """The MLIR function @conv of one configuration, built through the
-    bindings (fftconv.graph.Graph) and printed; its arguments carry the
-    manifest's names (u, k, pregate, postgate, skip)."""
+def graph(cfg):
+    """The function @conv of one configuration (fftconv.graph.Graph, built
+    through the bindings); its arguments carry the manifest's names (u, k,
+    pregate, postgate, skip)."""
     from fftconv.graph import Graph
 
     b, h, l, k, t = cfg["B"], cfg["H"], cfg["L"], cfg["K"], cfg["dtype"]
@@ -53,7 +53,7 @@ def program(cfg):
     if cfg["skip"]:
         extra["skip"] = g.input("skip", (h,), "f32")
     g.output(g.conv(u, kernel, causal=cfg["mode"] == "causal", **extra))
-    return g.mlir(named=True)
+    return g
 
 
 def configurations():
@@ -149,27 +149,28 @@ def tuning_configurations():
     return out
 
 
-def build(cfg, out, chip, tool):
+# The configuration keys that are options of fftconv-to-ptx.
+OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile")
+
+
+def build(cfg, out, chip):
+    """Compiles one configuration in this process (fftconv.compile, the C
+    API's fftconvCompileToPTX) into <out>/<name>/{program.mlir, kernel.ptx,
+    manifest.json, config.json}; returns an error message or None."""
+    from fftconv import MLIRError, gpu
+
     folder = os.path.join(out, cfg["name"])
     os.makedirs(folder, exist_ok=True)
-    source = os.path.join(folder, "program.mlir")
-    with open(source, "w") as f:
-        f.write(program(cfg))
+    g = graph(cfg)
+    with open(os.path.join(folder, "program.mlir"), "w") as f:
+        f.write(g.mlir(named=True))
+    options = {key: cfg[key] for key in OPTIONS if key in cfg}
+    try:
+        compiled = gpu.compile(g, target=chip, **options)
+    except MLIRError as error:
+        return f"{cfg['name']}: {error}"
     stem = os.path.join(folder, "kernel")
-    flags = [f"--chip={chip}"]
-    if "single_kernel_max" in cfg:
-        flags.append(f"--single-kernel-max={cfg['single_kernel_max']}")
-    if "precision" in cfg:
-        flags.append(f"--precision={cfg['precision']}")
-    if "threads" in cfg:
-        flags.append(f"--block-threads={cfg['threads']}")
-    if "batch_tile" in cfg:
-        flags.append(f"--batch-tile={cfg['batch_tile']}")
-    proc = subprocess.run([tool, source, "-o", stem] + flags,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        return f"{cfg['name']}: {proc.stderr.strip()}"
-    os.replace(stem + ".json", os.path.join(folder, "manifest.json"))
+    os.replace(compiled.save(stem), os.path.join(folder, "manifest.json"))
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
     return None
@@ -205,12 +206,11 @@ def main():
                         help="the block-shape variants instead of the "
                         "test and benchmark configurations")
     args = parser.parse_args()
-    tool = os.environ.get("FFTCONV_COMPILE",
-                          os.path.join(REPO, "build", "bin", "fftconv-compile"))
     every = tuning_configurations() if args.tune else configurations()
     cfgs = [c for c in every if args.only in c["name"]]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        errors = [e for e in pool.map(lambda c: build(c, args.out, args.chip, tool), cfgs) if e]
+    # One process per core: each compiles in its own MLIR context.
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        errors = [e for e in pool.map(build, cfgs, repeat(args.out), repeat(args.chip)) if e]
     for e in errors:
         print(e, file=sys.stderr)
     if not args.only and not args.tune:
