@@ -42,6 +42,7 @@ from typing import Any, Optional
 import torch
 import torch.fx as fx
 
+from . import dtypes
 from .graph import Graph
 
 __all__ = ["ingest", "IngestResult", "Source", "Convolution", "UnsupportedPattern"]
@@ -60,8 +61,8 @@ class UnsupportedPattern(ValueError):
 # Element types
 # ---------------------------------------------------------------------------
 
-_ELEMENT = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
-_TORCH_DTYPE = {v: k for k, v in _ELEMENT.items()}
+_TORCH_DTYPE = dtypes.torch_dtypes()
+_ELEMENT = {dtype: element for element, dtype in _TORCH_DTYPE.items()}
 # (stored as, declared as) pairs where the graph input holds the same values.
 _EXACT = {("f32", "f32"), ("f16", "f16"), ("bf16", "bf16"), ("f16", "f32"), ("bf16", "f32")}
 _NARROW = (torch.float16, torch.bfloat16)

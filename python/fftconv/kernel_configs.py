@@ -26,6 +26,8 @@ import json
 import math
 import os
 
+from . import dtypes
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_KERNEL_DIR = os.path.join(ROOT, "build", "gpu-kernels")
 
@@ -141,9 +143,7 @@ def find_configs(root=None):
 
 
 def torch_dtype(dtype):
-    import torch
-
-    return {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}[dtype]
+    return dtypes.torch_dtype(dtype)
 
 
 def make_inputs(config, seed=0, device="cuda"):

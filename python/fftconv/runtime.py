@@ -36,6 +36,8 @@ import json
 import os
 import weakref
 
+from . import dtypes
+
 __all__ = [
     "Argument",
     "BoundLaunch",
@@ -512,7 +514,7 @@ class Program:
                 raise ValueError(f"device must be a CUDA device, got {device}")
             index = torch.cuda.current_device() if device.index is None else device.index
         self._torch = torch
-        self._dtypes = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
+        self._dtypes = dtypes.torch_dtypes()
 
         # The library works in the device's primary context, the one PyTorch
         # uses; the workspaces are PyTorch's (allocated at the first launch).

@@ -22,10 +22,11 @@ import os
 import numpy as np
 import torch
 
+from . import dtypes
 from .graph import Graph
 from .native import CompiledFunction
 
-_ELEMENT = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
+_ELEMENT = {dtype: element for element, dtype in dtypes.torch_dtypes().items()}
 
 
 def _to_numpy(tensor):
