@@ -345,9 +345,30 @@ struct FFTConvMonarchDecomposePass
     options.target.registersPerThread = registersPerThread;
     if (sharedMemoryPerBlock > 0)
       options.target.sharedMemoryPerBlock = sharedMemoryPerBlock;
-    if (mmaK < 1 || mmaM < 1 || mmaN < 1) {
+    // The model's inputs: a tile the tensor cores have (a power of two up
+    // to 256 each way), a register budget a thread can have (1 to 255), and
+    // shared memory that is the chip's (0) or a positive size.
+    for (auto [name, size] : {std::pair<StringRef, int64_t>{"mma-m", mmaM},
+                              {"mma-n", mmaN},
+                              {"mma-k", mmaK}}) {
+      if (size < 1 || size > 256 || !llvm::isPowerOf2_64(size)) {
+        getOperation()->emitError()
+            << "fftconv-monarch-decompose: " << name
+            << " must be a power of two from 1 to 256, got " << size;
+        return signalPassFailure();
+      }
+    }
+    if (registersPerThread < 1 || registersPerThread > 255) {
+      getOperation()->emitError() << "fftconv-monarch-decompose: "
+                                     "regs-per-thread must be 1 to 255, got "
+                                  << int64_t(registersPerThread);
+      return signalPassFailure();
+    }
+    if (sharedMemoryPerBlock < 0) {
       getOperation()->emitError()
-          << "fftconv-monarch-decompose: MMA tile sizes must be positive";
+          << "fftconv-monarch-decompose: smem-per-block must be 0 (the "
+             "chip's) or a size in bytes, got "
+          << int64_t(sharedMemoryPerBlock);
       return signalPassFailure();
     }
     if (order != "auto") {
