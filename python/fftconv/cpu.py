@@ -127,7 +127,14 @@ def as_memref_array(array, shape, element):
     array = np.asarray(array)
     if array.shape != tuple(shape):
         raise ValueError(f"has shape {array.shape}, expected {tuple(shape)}")
-    if element == "bf16" and array.dtype != np.uint16:
+    bits = element == "bf16" and array.dtype == np.uint16
+    kinds = "fc" if element.startswith("complex") else "f"
+    if not bits and array.dtype.kind not in kinds:
+        # An integer or complex array would be converted silently (and a
+        # complex one lose its imaginary part): refuse it.
+        expected = {"bf16": "a float array or uint16 bf16 bit patterns", "complex<f32>": "a float or complex array"}
+        raise ValueError(f"has dtype {array.dtype}, expected {expected.get(element, 'a float array')} for {element}")
+    if element == "bf16" and not bits:
         array = reference.bf16_bits(array)
     return np.ascontiguousarray(array, dtype=NUMPY_OF[element])
 

@@ -97,6 +97,8 @@ class Graph:
             raise ValueError(f"input {name!r}: element type must be one of {ELEMENT_TYPES}, got {element!r}")
         if not name.isidentifier():
             raise ValueError(f"input name {name!r} is not an identifier")
+        if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in shape):
+            raise ValueError(f"input {name!r}: dimensions must be integers, got {tuple(shape)}")
         if any(int(d) <= 0 for d in shape):
             raise ValueError(f"input {name!r}: dimensions must be positive, got {tuple(shape)}")
         value = Value(self, name, tuple(int(d) for d in shape), element)
@@ -249,6 +251,10 @@ class Graph:
         missing = [v.name for v in self.inputs if v.name not in arrays]
         if missing:
             raise ValueError(f"run_cpu: no array for inputs {missing}")
+        unknown = sorted(set(arrays) - {v.name for v in self.inputs})
+        if unknown:
+            raise ValueError(f"run_cpu: {unknown} are not inputs of graph {self.name!r} "
+                             f"(its inputs: {[v.name for v in self.inputs]})")
         passes = [cpu.butterfly_pipeline(order=order)] if decompose else []
         module = self.module(cpu.default_context())
         return cpu.run(module, [arrays[v.name] for v in self.inputs], passes=passes, function=self.name)

@@ -97,6 +97,8 @@ def test_bad_graphs_raise(build, message):
         (lambda g: g.input("u", (0, 4), "f32"), "dimensions must be positive"),
         (lambda g: g.input("u", (2, 4), "f64"), "element type must be one of"),
         (lambda g: g.input("1u", (2, 4), "f32"), "not an identifier"),
+        (lambda g: g.input("u", (2, 2.5), "f32"), "dimensions must be integers"),
+        (lambda g: g.input("u", (2, True), "f32"), "dimensions must be integers"),
         (lambda g: g.conv(Graph().input("u", (1, 1, 8), "f32"), g.input("k", (1, 8), "f32")), "not a value of this graph"),
     ],
 )
@@ -179,3 +181,41 @@ def test_wrong_array_shape(rng):
     g = hyena_graph()
     with pytest.raises(ValueError, match="has shape"):
         g.run_cpu({"u": np.zeros((1, 1, 1)), "k": 0, "x1": 0, "x2": 0, "d": 0})
+
+
+def small_conv(element="f32"):
+    g = Graph("small")
+    u = g.input("u", (1, 2, 16), element)
+    k = g.input("k", (2, 16), "f32")
+    g.output(g.conv(u, k))
+    return g
+
+
+def test_integer_arrays_are_refused(rng):
+    # An int array would be converted to float silently; the caller meant
+    # something else.
+    with pytest.raises(ValueError, match="has dtype int64, expected a float array for f32"):
+        small_conv().run_cpu({"u": np.ones((1, 2, 16), dtype=np.int64), "k": rng.standard_normal((2, 16))})
+
+
+def test_unknown_input_names_are_refused(rng):
+    arrays = {"u": rng.standard_normal((1, 2, 16)), "k": rng.standard_normal((2, 16)), "gate": np.ones(3)}
+    with pytest.raises(ValueError, match=r"\['gate'\] are not inputs of graph 'small'"):
+        small_conv().run_cpu(arrays)
+
+
+def test_bf16_takes_floats_or_bit_patterns(rng):
+    # Float arrays are rounded to bf16; uint16 arrays are bf16 bit patterns;
+    # either way the result is the convolution of the rounded values.
+    from fftconv.native import CompiledFunction
+
+    u = ref.round_to(rng.standard_normal((1, 2, 16)), "bf16")
+    k = rng.standard_normal((2, 16)).astype(np.float32)
+    function = CompiledFunction(small_conv("bf16"))
+    from_floats = function(u.astype(np.float32), k)
+    from_bits = function(ref.bf16_bits(u), k)
+    assert from_floats.dtype == np.uint16 and np.array_equal(from_floats, from_bits)
+    y = (from_floats.astype(np.uint32) << 16).view(np.float32)
+    assert ref.relative_error(y, ref.conv(u, k, "causal")) < 8e-3
+    with pytest.raises(ValueError, match="has dtype int32"):
+        function(np.ones((1, 2, 16), dtype=np.int32), k)
