@@ -2,6 +2,7 @@
 through PYTHONPATH alone) and runs a small convolution on the CPU."""
 
 import os
+import re
 import sys
 
 import numpy as np
@@ -15,7 +16,11 @@ for module in (fftconv, fftconv._fftconv):
     where = os.path.realpath(module.__file__)
     assert where.startswith(prefix + os.sep), f"{module.__name__} comes from {where}, not {prefix}"
 print("package:", os.path.relpath(os.path.dirname(os.path.realpath(fftconv.__file__)), prefix))
-print("version:", fftconv.__version__)
+# The version is the build's, as the CMake package's version file has it.
+with open(os.path.join(prefix, "lib", "cmake", "fftconv", "FFTConvConfigVersion.cmake")) as f:
+    cmake_version = re.search(r'set\(PACKAGE_VERSION "([^"]+)"\)', f.read()).group(1)
+assert fftconv.__version__ == cmake_version, (fftconv.__version__, cmake_version)
+print(f"version: {fftconv.__version__}, the CMake package's")
 # The libraries the extension loaded: the package's own copies and
 # Debian's libMLIR.so (no LD_LIBRARY_PATH, no build tree).
 with open("/proc/self/maps") as maps:
