@@ -10,7 +10,6 @@ dependencies (numpy) are Debian's, and nothing is downloaded.
 """
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -22,8 +21,8 @@ PYTHON = "/usr/bin/python3"
 
 
 def _project_version():
-    with open(os.path.join(ROOT, "CMakeLists.txt")) as f:
-        return re.search(r"project\(fftconv-mlir VERSION (\S+)", f.read()).group(1)
+    with open(os.path.join(ROOT, "VERSION")) as f:
+        return f.read().strip()
 
 
 def _have(module):
