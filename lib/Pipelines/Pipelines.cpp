@@ -84,10 +84,11 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
       *this, "single-kernel-max",
       llvm::cl::desc("the largest FFT size run as one kernel (0: whatever "
                      "fits on chip)"),
-      llvm::cl::init(32768)};
+      llvm::cl::init(butterfly::kDefaultSingleKernelMax)};
   Option<std::string> precision{
       *this, "precision",
-      llvm::cl::desc("auto, split or half (butterfly-to-gpu's precision)"),
+      llvm::cl::desc("auto, split or half (butterfly-plan-gpu-kernels' "
+                     "precision)"),
       llvm::cl::init("auto")};
 };
 } // namespace mlir::fftconv
@@ -95,14 +96,16 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
 void mlir::fftconv::buildPTXPipeline(OpPassManager &pm, llvm::StringRef order,
                                      const ButterflyToGPUOptions &gpu) {
   buildButterflyPipeline(pm, order, gpu.chip, /*sharedMemoryPerBlock=*/0);
-  // The host function keeps its gpu.launch_func ops (the manifest is read
-  // off them); only the kernels go down to NVVM and PTX.
+  // The plan first, then the kernels it describes. The host function keeps
+  // its gpu.launch_func ops (the manifest is read off them); only the
+  // kernels go down to NVVM and PTX.
   std::string text =
-      ("butterfly-to-gpu{chip=" + gpu.chip + " threads=" +
+      ("butterfly-plan-gpu-kernels{chip=" + gpu.chip + " threads=" +
        llvm::Twine(gpu.threads) + " batch-tile=" + llvm::Twine(gpu.batchTile) +
        " single-kernel-max=" + llvm::Twine(gpu.singleKernelMax) +
        " precision=" + gpu.precision +
-       "},gpu.module(convert-nvgpu-to-nvvm,convert-vector-to-scf,"
+       "},butterfly-to-gpu,gpu.module(convert-nvgpu-to-nvvm,convert-vector-to-"
+       "scf,"
        "convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},"
        "canonicalize,cse,reconcile-unrealized-casts),"
        "gpu-module-to-binary{format=isa}")

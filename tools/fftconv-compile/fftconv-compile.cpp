@@ -48,7 +48,7 @@ static llvm::cl::opt<int64_t> singleKernelMax(
     "single-kernel-max",
     llvm::cl::desc("the largest FFT size run as one kernel; larger ones take "
                    "the three-pass form (0: whatever fits on chip)"),
-    llvm::cl::init(32768));
+    llvm::cl::init(butterfly::kDefaultSingleKernelMax));
 static llvm::cl::opt<std::string> precision(
     "precision",
     llvm::cl::desc("tensor-core precision: auto, split (about f32) or half "

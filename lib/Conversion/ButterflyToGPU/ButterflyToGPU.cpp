@@ -13,7 +13,6 @@
 #include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
 #include "fftconv/Conversion/ButterflyToGPU/ThreePassKernels.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
-#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -60,7 +59,7 @@ struct ArgumentMap {
   }
 };
 
-/// The ops of a convolution the kernels are built from: one fused "conv"
+/// The ops of a convolution the kernels are built from: one fused conv
 /// region (the single-kernel form), or an "outer_forward", "conv",
 /// "outer_inverse" chain (the three-pass form).
 struct ConvRegion {
@@ -74,9 +73,12 @@ struct ConvRegion {
   Value output;         // what the last region yields
   ArgumentMap epilogue; // where the output's evaluation finds its inputs
 
-  /// Whether the kernels take the three-pass form: always for a chain, and
-  /// for a single region past `single-kernel-max`.
-  bool threePass = false;
+  /// How the kernels are laid out (butterfly-plan-gpu-kernels' plan on
+  /// `op`).
+  GPUPlanAttr plan;
+  ConvolutionShape shape;
+
+  bool threePass() const { return plan.isThreePass(); }
 
   bool isChain() const { return bool(outerForward); }
   FusedOp first() const { return outerForward ? outerForward : op; }
@@ -263,14 +265,14 @@ FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
   FusedOp conv;
   for (Operation *user : outerForward->getUsers())
     if (auto fused = dyn_cast<FusedOp>(user);
-        fused && fused.getKind() == "conv")
+        fused && fused.getKind() == FusedKind::Conv)
       conv = fused;
   if (!conv || conv->getNumResults() != 1 || !conv->getResult(0).hasOneUse() ||
       conv.getOperand(0).getDefiningOp() != outerForward ||
       !conv.getOperand(0).hasOneUse())
     return chainError();
   auto outerInverse = dyn_cast<FusedOp>(*conv->getResult(0).user_begin());
-  if (!outerInverse || outerInverse.getKind() != "outer_inverse" ||
+  if (!outerInverse || outerInverse.getKind() != FusedKind::OuterInverse ||
       outerInverse->getNumResults() != 1)
     return chainError();
   for (Value result : outerForward->getResults())
@@ -282,7 +284,6 @@ FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
   region.op = conv;
   region.outerForward = outerForward;
   region.outerInverse = outerInverse;
-  region.threePass = true;
   auto pack = uniqueOp<PackRealOp>(outerForward, "pack_real");
   auto product = uniqueOp<HermitianMulOp>(conv, "spectral product");
   auto unpack = uniqueOp<UnpackRealOp>(outerInverse, "unpack_real");
@@ -318,10 +319,11 @@ FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
 }
 
 FailureOr<ConvRegion> analyzeRegion(FusedOp op) {
-  if (op.getKind() == "outer_forward")
+  if (op.getKind() == FusedKind::OuterForward)
     return analyzeThreePass(op);
-  if (op.getKind() != "conv")
-    return op.emitError() << "the GPU lowering does not run '" << op.getKind()
+  if (op.getKind() != FusedKind::Conv)
+    return op.emitError() << "the GPU lowering does not run '"
+                          << stringifyFusedKind(op.getKind())
                           << "' regions on their own (an outer_inverse "
                              "region must follow a conv region that follows "
                              "an outer_forward region)";
@@ -439,20 +441,12 @@ bool isRealTensor(Type type) {
 // The rewrite
 //===----------------------------------------------------------------------===//
 
-LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
-    RewriterBase &rewriter, func::FuncOp func,
-    const ButterflyToGPUOptions &options) {
+LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
+                                                         func::FuncOp func) {
   SmallVector<FusedOp> fusedOps;
   func.walk([&](FusedOp op) { fusedOps.push_back(op); });
   if (fusedOps.empty())
     return success();
-  // The chip's limits are the cost model's (the same numbers chose the
-  // factors and the single-kernel form).
-  std::optional<TargetDescription> chipLimits =
-      TargetDescription::forChip(options.chip);
-  if (!chipLimits)
-    return func.emitError()
-           << "unknown chip '" << options.chip << "' (expected sm_80 or sm_90)";
   if (!func.getBody().hasOneBlock())
     return func.emitError() << "the GPU lowering needs a single-block function";
 
@@ -535,92 +529,49 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
                                  "f32 tensors as results, not "
                               << type;
 
-  // The precision asked for; "auto" is Half for the single-kernel form (at
-  // most three f16 roundings each way, fp16 relative error about 6e-4) and
-  // Split for the three-pass form, whose five stages each way would take
-  // Half close to 1e-3 (bench/NOTES.md).
-  std::optional<KernelPrecision> precision;
-  if (options.precision != "auto") {
-    precision = parseKernelPrecision(options.precision);
-    if (!precision)
-      return func.emitError() << "unknown precision '" << options.precision
-                              << "': expected auto, split or half";
-  }
-
-  // Plans, checked before anything is rewritten.
-  SmallVector<ConvKernelPlan> plans;
-  SmallVector<ThreePassPlan> threePassPlans;
+  // The plans, and the shapes they are for.
+  StringRef chip;
   for (ConvRegion &region : regions) {
+    region.plan = region.op.getGpuPlanAttr();
+    if (!region.plan)
+      return region.op.emitError()
+             << "the GPU lowering needs a plan on the conv region (run "
+                "butterfly-plan-gpu-kernels first)";
+    if (!chip.empty() && region.plan.getChip() != chip)
+      return region.op.emitError()
+             << "the GPU lowering needs one chip a function: this plan is "
+                "for "
+             << region.plan.getChip() << ", an earlier one for " << chip;
+    chip = region.plan.getChip();
     auto inputType = cast<RankedTensorType>(region.pack.getInput().getType());
     auto halfType = cast<RankedTensorType>(region.pack.getResult().getType());
     auto outputType =
         cast<RankedTensorType>(region.unpack.getResult().getType());
-    // Past `single-kernel-max` the three-pass form. At half precision the
-    // single kernel measured faster on an H100 up to N = 32K (bench/NOTES.md:
-    // 16K causal 1.79 ms against 4.52 ms for three passes at split precision
-    // and 3.54 ms at half, 32K 3.17 against 4.83 and 3.81 ms), and it needs
-    // no workspace.
-    int64_t length = 2 * halfType.getDimSize(2);
-    if (options.singleKernelMax > 0 && length > options.singleKernelMax)
-      region.threePass = true;
-    if (region.threePass) {
-      ThreePassPlan plan;
-      plan.batch = inputType.getDimSize(0);
-      plan.channels = inputType.getDimSize(1);
-      plan.inputLength = inputType.getDimSize(2);
-      plan.outputLength = outputType.getDimSize(2);
-      plan.length = 2 * halfType.getDimSize(2);
-      plan.threads = options.threads > 0 ? options.threads : 256;
-      plan.pairTile = options.batchTile > 0 ? (options.batchTile + 1) / 2 : 0;
-      plan.precision = precision.value_or(KernelPrecision::Split);
-      // The workspace (8 bytes per complex value of a pair) holds as many
-      // pairs as fit in the bytes of the output, at least one; the pairs
-      // run through it in chunks. Peak memory beyond the inputs stays within
-      // twice the output plus K.
-      auto resultType =
-          cast<RankedTensorType>(region.last()->getResult(0).getType());
-      int64_t outputBytes =
-          resultType.getNumElements() * resultType.getElementTypeBitWidth() / 8;
-      int64_t pairBytes = plan.channels * 2 * plan.length * 4;
-      plan.chunkPairs = std::max<int64_t>(1, outputBytes / pairBytes);
-      std::string why = planThreePass(plan, chipLimits->sharedMemoryPerBlock);
-      if (!why.empty())
-        return region.op.emitError() << why;
-      plans.emplace_back();
-      threePassPlans.push_back(plan);
-      continue;
-    }
-    ConvKernelPlan plan;
-    plan.batch = inputType.getDimSize(0);
-    plan.channels = inputType.getDimSize(1);
-    plan.inputLength = inputType.getDimSize(2);
-    plan.outputLength = outputType.getDimSize(2);
-    plan.half = halfType.getDimSize(2);
-    plan.factors.assign(region.forward.getFactors().begin(),
-                        region.forward.getFactors().end());
-    plan.precision = precision.value_or(KernelPrecision::Half);
-    // Measured on an H100 (bench/NOTES.md, tuning runs of 48 block shapes):
-    // about 32 KiB a block; 2 warps up to M = 512 (at N = 1024, 0.144 ms
-    // against 0.162 ms for 4 warps), 4 up to M = 2048 (at N = 4096, 0.855 ms
-    // against 0.911 ms for 8 warps and 8 sequences), 8 past it.
-    int64_t threads = plan.half <= 512 ? 64 : plan.half <= 2048 ? 128 : 256;
-    plan.threads = options.threads > 0 ? options.threads : threads;
-    int64_t tile = options.batchTile;
-    if (tile <= 0) {
-      // About 32 KiB, at least two sequences where two fit: one sequence a
-      // block leaves its warps idle at every barrier.
-      tile = std::clamp<int64_t>(32768 / plan.sequenceBytes(), 2, 8);
-      while (tile > 1 &&
-             tile * plan.sequenceBytes() > chipLimits->sharedMemoryPerBlock)
-        --tile;
-    }
-    plan.batchTile = std::min(tile, plan.batch);
-    std::string why =
-        checkConvKernelPlan(plan, chipLimits->sharedMemoryPerBlock);
-    if (!why.empty())
-      return region.op.emitError() << why;
-    plans.push_back(plan);
-    threePassPlans.emplace_back();
+    auto resultType =
+        cast<RankedTensorType>(region.last()->getResult(0).getType());
+    ConvolutionShape &shape = region.shape;
+    shape.batch = inputType.getDimSize(0);
+    shape.channels = inputType.getDimSize(1);
+    shape.inputLength = inputType.getDimSize(2);
+    shape.outputLength = outputType.getDimSize(2);
+    shape.fftSize = 2 * halfType.getDimSize(2);
+    shape.resultBytes =
+        resultType.getNumElements() * resultType.getElementTypeBitWidth() / 8;
+    // The stages compute the transform the region holds: the single kernel
+    // one of N/2 points (the real-input trick), the three-pass form one of
+    // N (two sequences as one complex sequence).
+    int64_t points = 1;
+    for (int64_t factor : region.plan.getAllFactors())
+      points *= factor;
+    int64_t expected = region.threePass() ? shape.fftSize : shape.fftSize / 2;
+    if (points != expected)
+      return region.op.emitError()
+             << "the GPU plan's factors multiply to " << points
+             << ", but the transform has " << expected << " points";
+    if (region.isChain() && !region.threePass())
+      return region.op.emitError() << "the GPU lowering runs an outer_forward, "
+                                      "conv, outer_inverse chain in the "
+                                      "three_pass form only";
   }
 
   // The kernels.
@@ -628,7 +579,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
   builder.setInsertionPoint(func);
   Location loc = func.getLoc();
   auto target = NVVM::NVVMTargetAttr::get(
-      ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", options.chip, "+ptx80");
+      ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip, "+ptx80");
   auto module = gpu::GPUModuleOp::create(builder, loc,
                                          (func.getName() + "_kernels").str(),
                                          ArrayRef<Attribute>{target});
@@ -650,8 +601,8 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
   SmallVector<unsigned> spectrumArgs, passArgs;
   for (auto [index, region] : llvm::enumerate(regions)) {
     spectrumArgs.push_back(argTypes.size());
-    if (region.threePass) {
-      const ThreePassPlan &plan = threePassPlans[index];
+    if (region.threePass()) {
+      ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
       argTypes.push_back(
           MemRefType::get({plan.channels, 2 * plan.length}, f32));
       roles.push_back("workspace");
@@ -661,7 +612,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       roles.push_back("workspace");
       continue;
     }
-    const ConvKernelPlan &plan = plans[index];
+    ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
     argTypes.push_back(MemRefType::get({plan.channels, 2, 2 * plan.half}, f32));
     roles.push_back("workspace");
     passArgs.push_back(0);
@@ -707,9 +658,11 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
         arith::ConstantIntOp::create(builder, loc, sharedBytes, 32), operands);
   };
 
+  SmallVector<int64_t> firstLaunches;
   for (size_t index = 0; index < regions.size(); ++index) {
     ConvRegion &region = regions[index];
     const SpectrumChain &chain = chains[index];
+    firstLaunches.push_back(launches);
     std::string name = (func.getName() + "_conv" + Twine(index)).str();
     Value spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
     int64_t kernelLength =
@@ -739,15 +692,15 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       store.setAlignment(16);
     };
 
-    if (region.threePass) {
-      const ThreePassPlan &plan = threePassPlans[index];
+    if (region.threePass()) {
+      ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
       Value passBuffer = hostBlock->getArgument(passArgs[index]);
       // K from k: the outer forward pass over k (as the only "pair"), then
       // the row transforms in place.
       // K at Split precision whatever the convolution's: it is computed once,
       // and every output carries its error.
       ThreePassPlan spectrumPlan = plan;
-      spectrumPlan.precision = KernelPrecision::Split;
+      spectrumPlan.precision = GPUPrecision::Split;
       ThreePassPlan kernelPlan = spectrumPlan;
       kernelPlan.batch = 1;
       kernelPlan.inputLength = llvm::alignTo(kernelLength, kVectorWidth);
@@ -833,7 +786,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
       continue;
     }
 
-    const ConvKernelPlan &plan = plans[index];
+    ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
     gpu::GPUFuncOp spectrum = buildSpectrumKernel(
         builder, loc, module, name + "_spectrum", kernelLength, plan);
 
@@ -863,6 +816,24 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
   builder.setInsertionPointToEnd(hostBlock);
   func::ReturnOp::create(builder, loc);
 
+  // What each convolution became, for the manifest: its plan, its FFT size
+  // and the launches of its kernels.
+  SmallVector<Attribute> convolutions;
+  for (auto [index, region] : llvm::enumerate(regions)) {
+    int64_t end =
+        index + 1 < regions.size() ? firstLaunches[index + 1] : launches;
+    SmallVector<int64_t> kernels =
+        llvm::to_vector(llvm::seq<int64_t>(firstLaunches[index], end));
+    convolutions.push_back(builder.getDictionaryAttr({
+        builder.getNamedAttr(kPlanKey, region.plan),
+        builder.getNamedAttr(kFFTSizeKey,
+                             builder.getI64IntegerAttr(region.shape.fftSize)),
+        builder.getNamedAttr(kKernelsKey,
+                             builder.getDenseI64ArrayAttr(kernels)),
+    }));
+  }
+  host->setAttr(kConvolutionsAttrName, builder.getArrayAttr(convolutions));
+
   Operation *parent = func->getParentOp();
   rewriter.modifyOpInPlace(parent, [&] {
     parent->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
@@ -874,35 +845,31 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(
 
 namespace {
 struct LowerFunctionToGPU : OpRewritePattern<func::FuncOp> {
-  LowerFunctionToGPU(MLIRContext *ctx, const ButterflyToGPUOptions &options)
-      : OpRewritePattern(ctx), options(options) {}
+  using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(func::FuncOp func,
                                 PatternRewriter &rewriter) const override {
     bool hasFused = false;
     func.walk([&](FusedOp) { hasFused = true; });
     if (!hasFused)
       return rewriter.notifyMatchFailure(func, "no fused region");
-    return lowerFusedConvolutionsToGPU(rewriter, func, options);
+    return lowerFusedConvolutionsToGPU(rewriter, func);
   }
-  ButterflyToGPUOptions options;
 };
 
 struct ButterflyToGPUPass
     : fftconv::impl::ButterflyToGPUBase<ButterflyToGPUPass> {
   using Base::Base;
   void runOnOperation() override {
-    ButterflyToGPUOptions options{chip, threads, batchTile, singleKernelMax,
-                                  precision};
     SmallVector<func::FuncOp> funcs(getOperation().getOps<func::FuncOp>());
     IRRewriter rewriter(&getContext());
     for (func::FuncOp func : funcs)
-      if (failed(lowerFusedConvolutionsToGPU(rewriter, func, options)))
+      if (failed(lowerFusedConvolutionsToGPU(rewriter, func)))
         return signalPassFailure();
   }
 };
 } // namespace
 
 void mlir::fftconv::populateButterflyToGPUPatterns(
-    RewritePatternSet &patterns, const ButterflyToGPUOptions &options) {
-  patterns.add<LowerFunctionToGPU>(patterns.getContext(), options);
+    RewritePatternSet &patterns) {
+  patterns.add<LowerFunctionToGPU>(patterns.getContext());
 }

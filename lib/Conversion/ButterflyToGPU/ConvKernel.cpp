@@ -23,45 +23,6 @@ static SequenceLayout layoutOf(const ConvKernelPlan &plan) {
           plan.precision};
 }
 
-std::optional<KernelPrecision>
-mlir::fftconv::parseKernelPrecision(llvm::StringRef name) {
-  if (name == "split")
-    return KernelPrecision::Split;
-  if (name == "half")
-    return KernelPrecision::Half;
-  return std::nullopt;
-}
-
-std::string mlir::fftconv::checkConvKernelPlan(const ConvKernelPlan &plan,
-                                               int64_t sharedMemoryPerBlock) {
-  if (!llvm::isPowerOf2_64(plan.half) || plan.half < 128)
-    return "the GPU kernels need a transform length N >= 256, a power of two";
-  if (plan.inputLength % 8 || plan.outputLength % 8)
-    return "the GPU kernels read and write 8 elements at a time: the "
-           "sequence length must be a multiple of 8";
-  if (plan.threads % kThreadsPerWarp)
-    return "the block size must be a multiple of 32";
-  for (size_t s = 0; s < plan.factors.size(); ++s) {
-    int64_t m = plan.factors[s];
-    int64_t after = 1;
-    for (size_t t = s + 1; t < plan.factors.size(); ++t)
-      after *= plan.factors[t];
-    if (m > kMaxTensorCoreFactor || !llvm::isPowerOf2_64(m))
-      return "factor " + std::to_string(m) +
-             " is not one the GPU kernels run (2, 4, 8, 16 or 32)";
-    if (m >= 16 && after != 1 && after % 8)
-      return "a tensor-core factor needs 8 columns per tile: the factors "
-             "after it must multiply to 1 or a multiple of 8";
-  }
-  if (plan.convSharedBytes() > sharedMemoryPerBlock)
-    return "a block of " + std::to_string(plan.batchTile) +
-           " sequences needs " + std::to_string(plan.convSharedBytes()) +
-           " bytes of shared memory, more than the " +
-           std::to_string(sharedMemoryPerBlock) +
-           " a block has (a smaller batch-tile fits)";
-  return "";
-}
-
 gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned coefficientArg,
@@ -167,7 +128,7 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
   // Split precision whatever the convolution's: K is computed once, and an
   // f16 rounding per stage here would add to every output's error.
   SequenceLayout layout = layoutOf(plan);
-  layout.precision = KernelPrecision::Split;
+  layout.precision = GPUPrecision::Split;
   KernelEmitter e(builder, loc, layout, /*tile=*/1);
   e.begin();
   Value h = e.blockId(gpu::Dimension::x);

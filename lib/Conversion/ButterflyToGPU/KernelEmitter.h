@@ -70,14 +70,13 @@ struct SequenceLayout {
   llvm::SmallVector<int64_t> factors; // digits, most significant first
   size_t transformed = 0;             // leading factors the stages transform
   int64_t threads = 128;              // threads of the block
-  KernelPrecision precision = KernelPrecision::Split;
+  GPUPrecision precision = GPUPrecision::Split;
 
-  bool isSplit() const { return precision == KernelPrecision::Split; }
+  bool isSplit() const { return precision == GPUPrecision::Split; }
   int64_t planes() const { return planesOf(precision); }
 };
 
-static constexpr int64_t kThreadsPerWarp = 32;
-static constexpr int64_t kMaxTensorCoreFactor = 32;
+using ::mlir::butterfly::kThreadsPerWarp;
 static constexpr int32_t kMaxRegisters = 128;
 
 /// The planes of a sequence at Split precision; at Half precision only the

@@ -17,64 +17,6 @@ using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
-/// The rows (N2) a three-pass transform of N points is split into at least:
-/// the inner kernel then runs the 4K transform of the single-kernel form.
-static constexpr int64_t kMinInnerLength = 4096;
-/// The most rows one outer block transforms (its shared memory is
-/// rows x columns x 8 bytes).
-static constexpr int64_t kMaxOuterLength = 512;
-/// Values an outer block holds: enough columns for long contiguous rows.
-static constexpr int64_t kOuterTileValues = 4096;
-
-static int64_t product(ArrayRef<int64_t> factors) {
-  return std::accumulate(factors.begin(), factors.end(), int64_t(1),
-                         std::multiplies<int64_t>());
-}
-
-int64_t ThreePassPlan::outer() const { return product(outerFactors); }
-int64_t ThreePassPlan::inner() const { return product(innerFactors); }
-
-/// Factors of a power of two for the GPU stages: as few as keep each at 32
-/// or below, as even as possible, larger first (4096 = 16 x 16 x 16,
-/// 8192 = 32 x 16 x 16, 512 = 32 x 16).
-static SmallVector<int64_t> stageFactors(int64_t n) {
-  int64_t bits = llvm::Log2_64(n);
-  int64_t count = std::max<int64_t>(1, (bits + 4) / 5);
-  SmallVector<int64_t> factors;
-  for (int64_t i = 0; i < count; ++i)
-    factors.push_back(int64_t(1) << (bits / count + (i < bits % count)));
-  return factors;
-}
-
-std::string mlir::fftconv::planThreePass(ThreePassPlan &plan,
-                                         int64_t sharedMemoryPerBlock) {
-  int64_t n = plan.length;
-  if (!llvm::isPowerOf2_64(n) || n < 2 * kMinInnerLength)
-    return "the three-pass GPU kernels need a transform of at least " +
-           std::to_string(2 * kMinInnerLength) + " points, a power of two";
-  if (plan.inputLength % 8 || plan.outputLength % 8)
-    return "the GPU kernels read and write 8 elements at a time: the "
-           "sequence length must be a multiple of 8";
-  if (plan.threads % kThreadsPerWarp)
-    return "the block size must be a multiple of 32";
-  int64_t inner = std::max(kMinInnerLength, n / kMaxOuterLength);
-  int64_t outer = n / inner;
-  plan.innerFactors = stageFactors(inner);
-  plan.outerFactors = stageFactors(outer);
-  plan.columns =
-      std::min(std::clamp<int64_t>(kOuterTileValues / outer, 16, 256), inner);
-  if (plan.pairTile <= 0)
-    plan.pairTile =
-        std::clamp<int64_t>(65536 / (inner * plan.valueBytes()), 1, 8);
-  plan.pairTile = std::min(plan.pairTile, plan.workspacePairs());
-  int64_t needed = std::max(plan.outerSharedBytes(), plan.innerSharedBytes());
-  if (needed > sharedMemoryPerBlock)
-    return "the three-pass kernels need " + std::to_string(needed) +
-           " bytes of shared memory a block, more than the " +
-           std::to_string(sharedMemoryPerBlock) + " the chip has";
-  return "";
-}
-
 namespace {
 
 /// What the three kernels share: the sequences of the workspaces and
