@@ -96,7 +96,7 @@ struct SpectrumChain {
 // Elementwise evaluation of the region's prologue and epilogue
 //===----------------------------------------------------------------------===//
 
-/// Whether `value` can be evaluated 8 elements at a time at [b, h, t]:
+/// Whether `value` can be evaluated 8 elements at a time at [batch, h, t]:
 /// reads of [B, H, L] arguments, broadcasts of arguments along t, the
 /// region's all-parallel linalg.generics of arith and math ops, and `stop`.
 LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
@@ -156,15 +156,15 @@ LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
   return success();
 }
 
-/// Emits `value` at [b, h, t .. t+7] as a vector<8xT> (after a successful
+/// Emits `value` at [batch, h, t .. t+7] as a vector<8xT> (after a successful
 /// checkElementwise).
 class ElementwiseEmitter {
 public:
   ElementwiseEmitter(OpBuilder &builder, Location loc, ValueRange kernelArgs,
-                     const ArgumentMap &arguments, Value b, Value h, Value t,
-                     Value stop, Value stopValue)
+                     const ArgumentMap &arguments, Value batch, Value h,
+                     Value t, Value stop, Value stopValue)
       : builder(builder), loc(loc), kernelArgs(kernelArgs),
-        arguments(arguments), indices{b, h, t}, stop(stop),
+        arguments(arguments), indices{batch, h, t}, stop(stop),
         stopValue(stopValue) {}
 
   Value emit(Value value) {
@@ -253,6 +253,20 @@ FailureOr<OpTy> uniqueOp(FusedOp op, llvm::StringRef what) {
   return found;
 }
 
+/// The packing (in the first region), the spectral product (in the conv
+/// region) and the unpacking (in the last region) of a convolution.
+LogicalResult findRealTrick(ConvRegion &region) {
+  auto pack = uniqueOp<PackRealOp>(region.first(), "pack_real");
+  auto product = uniqueOp<HermitianMulOp>(region.op, "spectral product");
+  auto unpack = uniqueOp<UnpackRealOp>(region.last(), "unpack_real");
+  if (failed(pack) || failed(product) || failed(unpack))
+    return failure();
+  region.pack = *pack;
+  region.product = *product;
+  region.unpack = *unpack;
+  return success();
+}
+
 /// The three-pass chain starting at an "outer_forward" region.
 FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
   auto chainError = [&] {
@@ -284,14 +298,8 @@ FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
   region.op = conv;
   region.outerForward = outerForward;
   region.outerInverse = outerInverse;
-  auto pack = uniqueOp<PackRealOp>(outerForward, "pack_real");
-  auto product = uniqueOp<HermitianMulOp>(conv, "spectral product");
-  auto unpack = uniqueOp<UnpackRealOp>(outerInverse, "unpack_real");
-  if (failed(pack) || failed(product) || failed(unpack))
+  if (failed(findRealTrick(region)))
     return failure();
-  region.pack = *pack;
-  region.product = *product;
-  region.unpack = *unpack;
   WalkResult banded = conv.walk([](MonarchOp monarch) {
     return monarch.getSpectralBand() ? WalkResult::interrupt()
                                      : WalkResult::advance();
@@ -299,7 +307,7 @@ FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
   if (banded.wasInterrupted())
     return conv.emitError()
            << "the GPU lowering does not run frequency-sparse convolutions yet";
-  auto coefficients = dyn_cast<BlockArgument>(product->getCoefficients());
+  auto coefficients = dyn_cast<BlockArgument>(region.product.getCoefficients());
   if (!coefficients || coefficients.getArgNumber() == 0)
     return conv.emitError() << "the GPU lowering needs the coefficients of "
                                "the spectral product as a region input";
@@ -332,14 +340,8 @@ FailureOr<ConvRegion> analyzeRegion(FusedOp op) {
            << "the GPU lowering needs a fused convolution with one result";
   ConvRegion region;
   region.op = op;
-  auto product = uniqueOp<HermitianMulOp>(op, "spectral product");
-  auto pack = uniqueOp<PackRealOp>(op, "pack_real");
-  auto unpack = uniqueOp<UnpackRealOp>(op, "unpack_real");
-  if (failed(product) || failed(pack) || failed(unpack))
+  if (failed(findRealTrick(region)))
     return failure();
-  region.product = *product;
-  region.pack = *pack;
-  region.unpack = *unpack;
   region.forward = region.product.getInput().getDefiningOp<MonarchOp>();
   region.inverse = dyn_cast<MonarchOp>(*region.product->getUsers().begin());
   if (!region.forward || region.forward.getInverse() ||
@@ -613,7 +615,8 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
       continue;
     }
     ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
-    argTypes.push_back(MemRefType::get({plan.channels, 2, 2 * plan.half}, f32));
+    argTypes.push_back(
+        MemRefType::get({plan.channels, 2, 2 * plan.complexLength}, f32));
     roles.push_back("workspace");
     passArgs.push_back(0);
   }

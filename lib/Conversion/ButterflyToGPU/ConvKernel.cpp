@@ -19,7 +19,7 @@ using namespace mlir::fftconv::detail;
 /// The layout of one sequence of the single-kernel form: every factor is a
 /// stage.
 static SequenceLayout layoutOf(const ConvKernelPlan &plan) {
-  return {plan.half, plan.factors, plan.factors.size(), plan.threads,
+  return {plan.complexLength, plan.factors, plan.factors.size(), plan.threads,
           plan.precision};
 }
 
@@ -28,11 +28,8 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     llvm::StringRef name, TypeRange argTypes, unsigned coefficientArg,
     const ConvKernelPlan &plan, LoadInputFn loadInput,
     StoreOutputFn storeOutput) {
-  gpu::GPUFuncOp func =
-      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  ValueRange args = func.getArguments();
+  KernelScope kernel(builder, loc, module, name, argTypes, plan.threads);
+  ValueRange args = kernel.args();
 
   KernelEmitter e(builder, loc, layoutOf(plan), plan.batchTile);
   e.begin();
@@ -49,7 +46,7 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
 
   // Load v = prologue(u, gates) as 4 complex values per thread step; the
   // zero padding is written to shared memory only.
-  int64_t chunks = plan.half / 4;
+  int64_t chunks = plan.complexLength / 4;
   e.gatherScatter(
       plan.batchTile * chunks,
       [&](Value item) -> SmallVector<Value> {
@@ -57,7 +54,7 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
         Value t = e.mulc(e.remc(item, chunks), 8);
         Value batch = e.add(firstBatch, seq);
         Value inside = batchGuard(batch);
-        if (plan.inputLength < 2 * plan.half) {
+        if (plan.inputLength < 2 * plan.complexLength) {
           Value inInput = e.ult(t, e.c(plan.inputLength));
           inside = inside ? arith::AndIOp::create(builder, loc, inside, inInput)
                           : inInput;
@@ -108,22 +105,19 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
         else
           store();
       });
-  gpu::ReturnOp::create(builder, loc);
-  return func;
+  return kernel.finish();
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, int64_t kernelLength, const ConvKernelPlan &plan) {
   Type f32 = builder.getF32Type();
-  int64_t half = plan.half;
+  int64_t m = plan.complexLength;
   auto kType = MemRefType::get({plan.channels, kernelLength}, f32);
-  auto coefficientType = MemRefType::get({plan.channels, 2, 2 * half}, f32);
-  gpu::GPUFuncOp func = createKernelFunc(
-      builder, loc, module, name, {kType, coefficientType}, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  Value k = func.getArgument(0), coefficients = func.getArgument(1);
+  auto coefficientType = MemRefType::get({plan.channels, 2, 2 * m}, f32);
+  KernelScope kernel(builder, loc, module, name, {kType, coefficientType},
+                     plan.threads);
+  Value k = kernel.args()[0], coefficients = kernel.args()[1];
 
   // Split precision whatever the convolution's: K is computed once, and an
   // f16 rounding per stage here would add to every output's error.
@@ -141,7 +135,7 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
                                     ValueRange{e.index(h), e.index(t)});
     });
   };
-  e.loop(e.tid, half, plan.threads, [&](Value j) {
+  e.loop(e.tid, m, plan.threads, [&](Value j) {
     Value t = e.mulc(j, 2);
     e.store(seq, e.swizzle(j), {tap(t), tap(e.addc(t, 1))});
   });
@@ -150,8 +144,8 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
 
   // The coefficients of butterfly.conv_spectrum from Z = DFT_M(z): the
   // stages left Z / sqrt(M) at Monarch positions.
-  Value unscale = e.cf(std::sqrt(double(half)));
-  e.loop(e.tid, half, plan.threads, [&](Value p) {
+  Value unscale = e.cf(std::sqrt(double(m)));
+  e.loop(e.tid, m, plan.threads, [&](Value p) {
     using Complex = KernelEmitter::Complex;
     Value f = e.frequency(p);
     Value q = e.mirror(f);
@@ -159,7 +153,7 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     Complex zm = e.cscale(e.load(seq, e.swizzle(q)), unscale);
     // theta = pi f / M; w^f = exp(-i theta) with w = exp(-2 pi i / 2M).
     Value theta = e.fmul(arith::SIToFPOp::create(builder, loc, f32, f),
-                         e.cf(M_PI / double(half)));
+                         e.cf(M_PI / double(m)));
     Value cs = e.approx("cos", theta), sn = e.approx("sin", theta);
     Value halfC = e.cf(0.5);
     Value oneMinus = e.fmul(e.fsub(e.cf(1.0), sn), halfC);
@@ -187,6 +181,5 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     e.storeCoefficient(coefficients, h, 0, p, a);
     e.storeCoefficient(coefficients, h, 1, p, bcoef);
   });
-  gpu::ReturnOp::create(builder, loc);
-  return func;
+  return kernel.finish();
 }

@@ -124,68 +124,78 @@ SequenceLayout innerLayout(const ThreePassPlan &plan) {
           plan.threads, plan.precision};
 }
 
+/// What both outer kernels begin with: the kernel, the emitter over N1
+/// rows of C columns, the block's place in the grid and its one sequence.
+struct OuterKernel : KernelScope, ThreePassEmitter {
+  OuterKernel(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+              llvm::StringRef name, TypeRange argTypes,
+              const ThreePassPlan &plan)
+      : KernelScope(builder, loc, module, name, argTypes, plan.threads),
+        ThreePassEmitter(builder, loc, outerLayout(plan), /*tile=*/1, plan) {
+    begin();
+    OuterBlock block = outerBlock();
+    firstColumn = block.firstColumn;
+    h = block.h;
+    slot = block.slot;
+    pair = block.pair;
+    seq = c(0);
+  }
+
+  /// The block's first column, channel, workspace row and pair.
+  Value firstColumn, h, slot, pair;
+  /// The tile's one sequence in shared memory.
+  Value seq;
+};
+
 } // namespace
 
 gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
     const ThreePassPlan &plan, LoadInputFn loadInput) {
-  gpu::GPUFuncOp func =
-      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  ValueRange args = func.getArguments();
-
-  ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
-  e.begin();
-  int64_t rows = plan.outer(), columns = plan.columns;
-  ThreePassEmitter::OuterBlock block = e.outerBlock();
-  Value firstColumn = block.firstColumn, h = block.h, slot = block.slot,
-        pair = block.pair;
-  Value seq = e.c(0);
+  OuterKernel e(builder, loc, module, name, argTypes, plan);
   auto eight = VectorType::get({8}, builder.getF32Type());
 
   // z[n] = v[2 pair][n] + i v[2 pair + 1][n], zero past the input or the
   // batch; row n1 of the tile at shared position n1 * C + column.
-  int64_t chunks = columns / 8;
-  e.loop(e.tid, rows * chunks, plan.threads, [&](Value item) {
+  int64_t chunks = plan.columns / 8;
+  e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
     Value row = e.divc(item, chunks);
     Value column = e.mulc(e.remc(item, chunks), 8);
-    Value t = e.add(e.mulc(row, plan.inner()), e.add(firstColumn, column));
+    Value t = e.add(e.mulc(row, plan.inner()), e.add(e.firstColumn, column));
     auto sample = [&](Value batch) -> Value {
       Value inside =
           arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
                                 e.ult(t, e.c(plan.inputLength)));
       return e.loadOrZero(inside, eight, [&] {
-        return loadInput(builder, loc, args, e.index(batch), e.index(h),
+        return loadInput(builder, loc, e.args(), e.index(batch), e.index(e.h),
                          e.index(t));
       });
     };
-    Value first = e.mulc(pair, 2);
-    Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
-    e.storePart(seq, ReHigh, offset, sample(first));
-    e.storePart(seq, ImHigh, offset, sample(e.addc(first, 1)));
+    Value first = e.mulc(e.pair, 2);
+    Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
+    e.storePart(e.seq, ReHigh, offset, sample(first));
+    e.storePart(e.seq, ImHigh, offset, sample(e.addc(first, 1)));
   });
   e.barrier();
   e.emitForward();
 
   // Row k1 of the tile (at its Monarch position) times W_N^(n2 k1), to the
   // workspace in natural row order, 4 values at a time.
-  auto sequence = e.sequenceOf(args[workspaceArg], slot, h);
-  int64_t quads = columns / 4;
-  e.loop(e.tid, rows * quads, plan.threads, [&](Value item) {
-    Value position = e.mulc(e.divc(item, quads), columns);
+  auto sequence = e.sequenceOf(e.args()[workspaceArg], e.slot, e.h);
+  int64_t quads = plan.columns / 4;
+  e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
+    Value position = e.mulc(e.divc(item, quads), plan.columns);
     Value column = e.mulc(e.remc(item, quads), 4);
     Value k1 = e.frequency(position);
     Value offset = e.swizzle(e.add(position, column));
-    Value re = e.loadPart(seq, ReHigh, offset, 4);
-    Value im = e.loadPart(seq, ImHigh, offset, 4);
-    Value n2 = e.add(firstColumn, column);
+    Value re = e.loadPart(e.seq, ReHigh, offset, 4);
+    Value im = e.loadPart(e.seq, ImHigh, offset, 4);
+    Value n2 = e.add(e.firstColumn, column);
     std::tie(re, im) = e.twiddleVector(re, im, n2, k1, -1.0);
     e.storeComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), re, im);
   });
-  gpu::ReturnOp::create(builder, loc);
-  return func;
+  return e.finish();
 }
 
 /// The inner kernels' common frame: loads the rows of the block's pairs (or
@@ -198,11 +208,8 @@ static gpu::GPUFuncOp buildInnerFrame(
     llvm::function_ref<void(ThreePassEmitter &, ValueRange, Value h, Value k1)>
         body,
     bool writeBack) {
-  gpu::GPUFuncOp func =
-      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  ValueRange args = func.getArguments();
+  KernelScope kernel(builder, loc, module, name, argTypes, plan.threads);
+  ValueRange args = kernel.args();
 
   ThreePassEmitter e(builder, loc, innerLayout(plan), tile, plan);
   e.begin();
@@ -248,8 +255,7 @@ static gpu::GPUFuncOp buildInnerFrame(
                          e.loadPart(seq, ImHigh, at, 4));
         });
   }
-  gpu::ReturnOp::create(builder, loc);
-  return func;
+  return kernel.finish();
 }
 
 static MemRefType workspaceType(OpBuilder &b, const ThreePassPlan &plan) {
@@ -323,61 +329,48 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
     const ThreePassPlan &plan, StoreOutputFn storeOutput) {
-  gpu::GPUFuncOp func =
-      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  ValueRange args = func.getArguments();
-
-  ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
-  e.begin();
-  int64_t rows = plan.outer(), columns = plan.columns;
-  ThreePassEmitter::OuterBlock block = e.outerBlock();
-  Value firstColumn = block.firstColumn, h = block.h, slot = block.slot,
-        pair = block.pair;
-  Value seq = e.c(0);
+  OuterKernel e(builder, loc, module, name, argTypes, plan);
 
   // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.
-  auto sequence = e.sequenceOf(args[workspaceArg], slot, h);
-  int64_t quads = columns / 4;
-  e.loop(e.tid, rows * quads, plan.threads, [&](Value item) {
+  auto sequence = e.sequenceOf(e.args()[workspaceArg], e.slot, e.h);
+  int64_t quads = plan.columns / 4;
+  e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
     Value k1 = e.divc(item, quads);
     Value column = e.mulc(e.remc(item, quads), 4);
-    Value n2 = e.add(firstColumn, column);
+    Value n2 = e.add(e.firstColumn, column);
     auto [re, im] =
         e.loadComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), 4);
     std::tie(re, im) = e.twiddleVector(re, im, n2, k1, 1.0);
     Value offset = e.swizzle(e.add(e.positionOf(k1), column));
-    e.storePart(seq, ReHigh, offset, re);
-    e.storePart(seq, ImHigh, offset, im);
+    e.storePart(e.seq, ReHigh, offset, re);
+    e.storePart(e.seq, ImHigh, offset, im);
   });
   e.barrier();
   e.emitInverse();
 
   // Real parts to the pair's first batch element, imaginary parts to its
   // second, the L outputs kept only.
-  int64_t chunks = columns / 8;
-  e.loop(e.tid, rows * chunks, plan.threads, [&](Value item) {
+  int64_t chunks = plan.columns / 8;
+  e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
     Value row = e.divc(item, chunks);
     Value column = e.mulc(e.remc(item, chunks), 8);
-    Value t = e.add(e.mulc(row, plan.inner()), e.add(firstColumn, column));
-    Value first = e.mulc(pair, 2);
+    Value t = e.add(e.mulc(row, plan.inner()), e.add(e.firstColumn, column));
+    Value first = e.mulc(e.pair, 2);
     Value inside = e.ult(t, e.c(plan.outputLength));
     // The last chunk may hold pairs past the batch.
     if (plan.firstPair + plan.workspacePairs() > plan.pairs())
       inside = arith::AndIOp::create(builder, loc, inside,
                                      e.ult(first, e.c(plan.batch)));
     e.when(inside, [&] {
-      Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
-      storeOutput(builder, loc, args, e.index(first), e.index(h), e.index(t),
-                  e.loadPart(seq, ReHigh, offset, 8));
+      Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
+      storeOutput(builder, loc, e.args(), e.index(first), e.index(e.h),
+                  e.index(t), e.loadPart(e.seq, ReHigh, offset, 8));
       Value second = e.addc(first, 1);
       e.when(e.ult(second, e.c(plan.batch)), [&] {
-        storeOutput(builder, loc, args, e.index(second), e.index(h), e.index(t),
-                    e.loadPart(seq, ImHigh, offset, 8));
+        storeOutput(builder, loc, e.args(), e.index(second), e.index(e.h),
+                    e.index(t), e.loadPart(e.seq, ImHigh, offset, 8));
       });
     });
   });
-  gpu::ReturnOp::create(builder, loc);
-  return func;
+  return e.finish();
 }

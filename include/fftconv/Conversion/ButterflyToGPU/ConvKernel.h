@@ -26,13 +26,15 @@ using ::mlir::butterfly::GPUPrecision;
 using ::mlir::butterfly::planesOf;
 using ::mlir::butterfly::valueBytesOf;
 
-/// Emits the 8 real inputs v[b, h, t .. t+7] as a vector<8xf32>.
-using LoadInputFn = llvm::function_ref<Value(
-    OpBuilder &, Location, ValueRange kernelArgs, Value b, Value h, Value t)>;
-/// Stores the outputs at [b, h, t .. t+7], given the 8 convolution results.
+/// Emits the 8 real inputs v[batch, h, t .. t+7] as a vector<8xf32>.
+using LoadInputFn =
+    llvm::function_ref<Value(OpBuilder &, Location, ValueRange kernelArgs,
+                             Value batch, Value h, Value t)>;
+/// Stores the outputs at [batch, h, t .. t+7], given the 8 convolution
+/// results.
 using StoreOutputFn =
     llvm::function_ref<void(OpBuilder &, Location, ValueRange kernelArgs,
-                            Value b, Value h, Value t, Value y)>;
+                            Value batch, Value h, Value t, Value y)>;
 
 /// Builds the convolution kernel in `module`. `argTypes` are the kernel's
 /// memref arguments; `coefficientArg` indexes the kernel-spectrum buffer

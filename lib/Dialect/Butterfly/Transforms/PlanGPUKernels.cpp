@@ -28,7 +28,7 @@ using namespace mlir::butterfly;
 
 /// Shared memory a single-kernel block aims at: at least two sequences where
 /// two fit (one sequence a block leaves its warps idle at every barrier).
-static constexpr int64_t kTargetBlockBytes = 32768;
+static constexpr int64_t kTargetBlockBytes = 32 * 1024;
 /// The rows (N2) a three-pass transform of N points is split into at least:
 /// the inner kernel then runs the 4K transform of the single-kernel form.
 static constexpr int64_t kMinInnerLength = 4096;
@@ -38,7 +38,7 @@ static constexpr int64_t kMaxOuterLength = 512;
 /// Values an outer block holds: enough columns for long contiguous rows.
 static constexpr int64_t kOuterTileValues = 4096;
 /// The bytes of an inner block's rows the pair tile aims at.
-static constexpr int64_t kInnerTileBytes = 65536;
+static constexpr int64_t kInnerTileBytes = 64 * 1024;
 
 static int64_t product(ArrayRef<int64_t> factors) {
   return std::accumulate(factors.begin(), factors.end(), int64_t(1),
@@ -55,7 +55,7 @@ int64_t ThreePassPlan::inner() const { return product(innerFactors); }
 /// Why `plan` cannot become a kernel, or the empty string when it can.
 static std::string checkConvKernelPlan(const ConvKernelPlan &plan,
                                        int64_t sharedMemoryPerBlock) {
-  if (!llvm::isPowerOf2_64(plan.half) || plan.half < 128)
+  if (!llvm::isPowerOf2_64(plan.complexLength) || plan.complexLength < 128)
     return "the GPU kernels need a transform length N >= 256, a power of two";
   if (plan.inputLength % 8 || plan.outputLength % 8)
     return "the GPU kernels read and write 8 elements at a time: the "
@@ -88,7 +88,7 @@ ConvKernelPlan butterfly::getSingleKernelPlan(GPUPlanAttr plan,
   kernel.channels = shape.channels;
   kernel.inputLength = shape.inputLength;
   kernel.outputLength = shape.outputLength;
-  kernel.half = shape.fftSize / 2;
+  kernel.complexLength = shape.fftSize / 2;
   kernel.factors.assign(plan.getFactors().begin(), plan.getFactors().end());
   kernel.batchTile = plan.getBatchTile();
   kernel.threads = plan.getThreads();
@@ -107,14 +107,16 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
   plan.channels = shape.channels;
   plan.inputLength = shape.inputLength;
   plan.outputLength = shape.outputLength;
-  plan.half = shape.fftSize / 2;
+  plan.complexLength = shape.fftSize / 2;
   plan.factors.assign(factors.begin(), factors.end());
   // Half: at most three f16 roundings each way (fp16 relative error about
   // 6e-4, bench/NOTES.md).
   plan.precision = request.precision.value_or(GPUPrecision::Half);
   // The block sizes the tuning runs measured fastest (bench/NOTES.md):
   // 2 warps up to M = 512, 4 up to M = 2048, 8 past it.
-  int64_t threads = plan.half <= 512 ? 64 : plan.half <= 2048 ? 128 : 256;
+  int64_t threads = plan.complexLength <= 512    ? 64
+                    : plan.complexLength <= 2048 ? 128
+                                                 : 256;
   plan.threads = request.threads > 0 ? request.threads : threads;
   int64_t tile = request.batchTile;
   if (tile <= 0) {

@@ -56,22 +56,24 @@ struct ConvolutionShape {
 /// What the single-kernel form's kernels compute and how their work is laid
 /// out: a plan's single-kernel form, with the shapes.
 struct ConvKernelPlan {
-  int64_t batch = 0;        // B
-  int64_t channels = 0;     // H
-  int64_t inputLength = 0;  // real length of the signal read (zero past it)
-  int64_t outputLength = 0; // real outputs kept
-  int64_t half = 0;         // M: complex length of the transform (N = 2M)
+  int64_t batch = 0;         // B
+  int64_t channels = 0;      // H
+  int64_t inputLength = 0;   // real length of the signal read (zero past it)
+  int64_t outputLength = 0;  // real outputs kept
+  int64_t complexLength = 0; // M: complex length of the transform (N = 2M)
   llvm::SmallVector<int64_t> factors; // the Monarch factors of M
   int64_t batchTile = 1;              // sequences one thread block owns
   int64_t threads = 128;              // threads of one block
   GPUPrecision precision = GPUPrecision::Split;
 
   /// Shared memory of one sequence.
-  int64_t sequenceBytes() const { return half * valueBytesOf(precision); }
+  int64_t sequenceBytes() const {
+    return complexLength * valueBytesOf(precision);
+  }
   int64_t convSharedBytes() const { return batchTile * sequenceBytes(); }
   /// The spectrum kernel's one sequence, always at Split precision.
   int64_t spectrumSharedBytes() const {
-    return half * valueBytesOf(GPUPrecision::Split);
+    return complexLength * valueBytesOf(GPUPrecision::Split);
   }
   int64_t gridY() const { return (batch + batchTile - 1) / batchTile; }
 };
