@@ -443,21 +443,24 @@ bool isRealTensor(Type type) {
 // The rewrite
 //===----------------------------------------------------------------------===//
 
-LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
-                                                         func::FuncOp func) {
-  SmallVector<FusedOp> fusedOps;
-  func.walk([&](FusedOp op) { fusedOps.push_back(op); });
-  if (fusedOps.empty())
-    return success();
-  if (!func.getBody().hasOneBlock())
-    return func.emitError() << "the GPU lowering needs a single-block function";
+namespace {
 
-  MLIRContext *ctx = func.getContext();
-  Block &entry = func.getBody().front();
-  auto returnOp = cast<func::ReturnOp>(entry.getTerminator());
-
+/// The convolutions of a function, checked: each region chain with the
+/// preparation of its kernel spectrum, and the chip their plans are for.
+struct FunctionAnalysis {
   SmallVector<ConvRegion> regions;
   SmallVector<SpectrumChain> chains;
+  StringRef chip;
+};
+
+/// Finds the convolutions of `func` and checks that the kernels cover
+/// everything the function does.
+LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
+                                  FunctionAnalysis &analysis) {
+  if (!func.getBody().hasOneBlock())
+    return func.emitError() << "the GPU lowering needs a single-block function";
+  Block &entry = func.getBody().front();
+  auto returnOp = cast<func::ReturnOp>(entry.getTerminator());
   llvm::SetVector<Operation *> covered;
   for (FusedOp op : fusedOps) {
     if (covered.contains(op))
@@ -512,8 +515,8 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
     covered.insert(conv);
     covered.insert(region->last());
     covered.insert(chain->ops.begin(), chain->ops.end());
-    regions.push_back(*region);
-    chains.push_back(std::move(*chain));
+    analysis.regions.push_back(*region);
+    analysis.chains.push_back(std::move(*chain));
   }
   for (Operation &op : entry.without_terminator())
     if (!covered.contains(&op))
@@ -530,23 +533,27 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
       return func.emitError() << "the GPU lowering needs static f16, bf16 or "
                                  "f32 tensors as results, not "
                               << type;
+  return success();
+}
 
-  // The plans, and the shapes they are for.
-  StringRef chip;
-  for (ConvRegion &region : regions) {
+/// Reads each convolution's plan and the shapes it is for, and checks that
+/// the plan fits the region.
+LogicalResult readPlans(FunctionAnalysis &analysis) {
+  for (ConvRegion &region : analysis.regions) {
     region.plan = region.op.getGpuPlanAttr();
     if (!region.plan)
       return region.op.emitError()
              << "the GPU lowering needs a plan on the conv region (run "
                 "butterfly-plan-gpu-kernels first)";
-    if (!chip.empty() && region.plan.getChip() != chip)
+    if (!analysis.chip.empty() && region.plan.getChip() != analysis.chip)
       return region.op.emitError()
              << "the GPU lowering needs one chip a function: this plan is "
                 "for "
-             << region.plan.getChip() << ", an earlier one for " << chip;
-    chip = region.plan.getChip();
+             << region.plan.getChip() << ", an earlier one for "
+             << analysis.chip;
+    analysis.chip = region.plan.getChip();
     auto inputType = cast<RankedTensorType>(region.pack.getInput().getType());
-    auto halfType = cast<RankedTensorType>(region.pack.getResult().getType());
+    auto packedType = cast<RankedTensorType>(region.pack.getResult().getType());
     auto outputType =
         cast<RankedTensorType>(region.unpack.getResult().getType());
     auto resultType =
@@ -556,7 +563,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
     shape.channels = inputType.getDimSize(1);
     shape.inputLength = inputType.getDimSize(2);
     shape.outputLength = outputType.getDimSize(2);
-    shape.fftSize = 2 * halfType.getDimSize(2);
+    shape.fftSize = 2 * packedType.getDimSize(2);
     shape.resultBytes =
         resultType.getNumElements() * resultType.getElementTypeBitWidth() / 8;
     // The stages compute the transform the region holds: the single kernel
@@ -575,33 +582,93 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
                                       "conv, outer_inverse chain in the "
                                       "three_pass form only";
   }
+  return success();
+}
 
-  // The kernels.
-  OpBuilder &builder = rewriter;
-  builder.setInsertionPoint(func);
-  Location loc = func.getLoc();
-  auto target = NVVM::NVVMTargetAttr::get(
-      ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip, "+ptx80");
-  auto module = gpu::GPUModuleOp::create(builder, loc,
-                                         (func.getName() + "_kernels").str(),
-                                         ArrayRef<Attribute>{target});
+/// v = prologue(u, gates) at [batch, h, t .. t+7], as f32.
+Value loadRegionInput(ConvRegion &region, OpBuilder &b, Location loc,
+                      ValueRange args, Value batch, Value h, Value t) {
+  ArgumentMap prologue;
+  ElementwiseEmitter emitter(b, loc, args, prologue, batch, h, t, Value(),
+                             Value());
+  Value v = emitter.emit(region.pack.getInput());
+  auto type = VectorType::get({kVectorWidth}, b.getF32Type());
+  if (v.getType() != type)
+    v = arith::ExtFOp::create(b, loc, type, v);
+  return v;
+}
 
-  // The host function: inputs, outputs, workspaces (per convolution its
-  // spectrum, and in the three-pass form the values between the passes).
+/// The region's output from the 8 convolution results y, through its
+/// epilogue, stored at [batch, h, t .. t+7] of the last kernel argument.
+void storeRegionOutput(ConvRegion &region, OpBuilder &b, Location loc,
+                       ValueRange args, Value batch, Value h, Value t,
+                       Value y) {
+  ElementwiseEmitter emitter(b, loc, args, region.epilogue, batch, h, t,
+                             region.unpack.getResult(), y);
+  Value out = emitter.emit(region.output);
+  auto store = vector::StoreOp::create(b, loc, out, args.back(),
+                                       ValueRange{batch, h, t});
+  store.setAlignment(16);
+}
+
+SmallVector<Type> typesOf(ValueRange values) {
+  return llvm::to_vector(values.getTypes());
+}
+
+/// Builds the host function of a function's convolutions and their kernels
+/// in `module`: its arguments (inputs, outputs, and per convolution its
+/// spectrum and, in the three-pass form, the workspace between the passes)
+/// and a launch per kernel.
+class HostBuilder {
+public:
+  HostBuilder(OpBuilder &builder, func::FuncOp func, gpu::GPUModuleOp module,
+              ArrayRef<ConvRegion> regions);
+
+  void emitSingleKernel(size_t index, ConvRegion &region,
+                        const SpectrumChain &chain);
+  void emitThreePass(size_t index, ConvRegion &region,
+                     const SpectrumChain &chain);
+  /// Ends the host function; records each convolution's plan and launches.
+  void finish(ArrayRef<ConvRegion> regions);
+
+private:
+  Value hostArg(Value operand) {
+    return hostBlock->getArgument(cast<BlockArgument>(operand).getArgNumber());
+  }
+  /// The output buffer of the function result `last` yields.
+  Value outputOf(FusedOp last);
+  void launch(gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
+              int64_t threads, int64_t sharedBytes, ValueRange operands);
+  gpu::KernelDim3 index3(int64_t x, int64_t y, int64_t z);
+
+  OpBuilder &builder;
+  Location loc;
+  func::FuncOp func;
+  gpu::GPUModuleOp module;
+  func::FuncOp host;
+  Block *hostBlock = nullptr;
+  unsigned firstOutput = 0;
+  SmallVector<unsigned> spectrumArgs, passArgs;
+  int64_t launches = 0;
+  SmallVector<int64_t> firstLaunches;
+};
+
+HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
+                         gpu::GPUModuleOp module, ArrayRef<ConvRegion> regions)
+    : builder(builder), loc(func.getLoc()), func(func), module(module) {
   SmallVector<Type> argTypes;
   SmallVector<StringRef> roles;
   for (Type type : func.getArgumentTypes()) {
     argTypes.push_back(memrefOf(type));
     roles.push_back("input");
   }
-  unsigned firstOutput = argTypes.size();
+  firstOutput = argTypes.size();
   for (Type type : func.getResultTypes()) {
     argTypes.push_back(memrefOf(type));
     roles.push_back("output");
   }
   Type f32 = builder.getF32Type();
-  SmallVector<unsigned> spectrumArgs, passArgs;
-  for (auto [index, region] : llvm::enumerate(regions)) {
+  for (const ConvRegion &region : regions) {
     spectrumArgs.push_back(argTypes.size());
     if (region.threePass()) {
       ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
@@ -621,8 +688,8 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
     passArgs.push_back(0);
   }
   builder.setInsertionPoint(func);
-  auto host = func::FuncOp::create(builder, loc, func.getName(),
-                                   builder.getFunctionType(argTypes, {}));
+  host = func::FuncOp::create(builder, loc, func.getName(),
+                              builder.getFunctionType(argTypes, {}));
   host.setVisibility(func.getVisibility());
   for (unsigned i = 0; i < argTypes.size(); ++i) {
     host.setArgAttr(i, kRoleAttrName, builder.getStringAttr(roles[i]));
@@ -630,195 +697,184 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
       if (Attribute name = func.getArgAttr(i, kNameAttrName))
         host.setArgAttr(i, kNameAttrName, name);
   }
-  Block *hostBlock = host.addEntryBlock();
-  auto hostArg = [&](Value operand) {
-    return hostBlock->getArgument(cast<BlockArgument>(operand).getArgNumber());
-  };
-  auto outputOf = [&](FusedOp last) {
-    unsigned resultIndex = 0;
-    for (OpOperand &use : returnOp->getOpOperands())
-      if (use.get() == last->getResult(0))
-        resultIndex = use.getOperandNumber();
-    return hostBlock->getArgument(firstOutput + resultIndex);
-  };
-  auto typesOf = [](ValueRange values) {
-    return llvm::to_vector(values.getTypes());
-  };
-  int64_t launches = 0;
-  auto launch = [&](gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
-                    int64_t threads, int64_t sharedBytes, ValueRange operands) {
-    ++launches;
-    OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPointToEnd(hostBlock);
-    auto index3 = [&](int64_t x, int64_t y, int64_t z) {
-      return gpu::KernelDim3{arith::ConstantIndexOp::create(builder, loc, x),
-                             arith::ConstantIndexOp::create(builder, loc, y),
-                             arith::ConstantIndexOp::create(builder, loc, z)};
-    };
-    gpu::LaunchFuncOp::create(
-        builder, loc, kernel, index3(grid[0], grid[1], grid[2]),
-        index3(threads, 1, 1),
-        arith::ConstantIntOp::create(builder, loc, sharedBytes, 32), operands);
-  };
+  hostBlock = host.addEntryBlock();
+}
 
-  SmallVector<int64_t> firstLaunches;
-  for (size_t index = 0; index < regions.size(); ++index) {
-    ConvRegion &region = regions[index];
-    const SpectrumChain &chain = chains[index];
-    firstLaunches.push_back(launches);
-    std::string name = (func.getName() + "_conv" + Twine(index)).str();
-    Value spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
-    int64_t kernelLength =
-        cast<RankedTensorType>(chain.kernel.getType()).getDimSize(1);
-    Value kernel = hostArg(chain.kernel);
-    Value packInput = region.pack.getInput();
-    Value output = region.output;
-    Value unpacked = region.unpack.getResult();
-    auto loadInput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
-                         Value h, Value t) -> Value {
-      ArgumentMap prologue;
-      ElementwiseEmitter emitter(b, l, args, prologue, batch, h, t, Value(),
-                                 Value());
-      Value v = emitter.emit(packInput);
-      auto type = VectorType::get({kVectorWidth}, b.getF32Type());
-      if (v.getType() != type)
-        v = arith::ExtFOp::create(b, l, type, v);
-      return v;
-    };
-    auto storeOutput = [&](OpBuilder &b, Location l, ValueRange args,
-                           Value batch, Value h, Value t, Value y) {
-      ElementwiseEmitter emitter(b, l, args, region.epilogue, batch, h, t,
-                                 unpacked, y);
-      Value out = emitter.emit(output);
-      auto store = vector::StoreOp::create(b, l, out, args.back(),
-                                           ValueRange{batch, h, t});
-      store.setAlignment(16);
-    };
+Value HostBuilder::outputOf(FusedOp last) {
+  auto returnOp = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  unsigned resultIndex = 0;
+  for (OpOperand &use : returnOp->getOpOperands())
+    if (use.get() == last->getResult(0))
+      resultIndex = use.getOperandNumber();
+  return hostBlock->getArgument(firstOutput + resultIndex);
+}
 
-    if (region.threePass()) {
-      ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
-      Value passBuffer = hostBlock->getArgument(passArgs[index]);
-      // K from k: the outer forward pass over k (as the only "pair"), then
-      // the row transforms in place.
-      // K at Split precision whatever the convolution's: it is computed once,
-      // and every output carries its error.
-      ThreePassPlan spectrumPlan = plan;
-      spectrumPlan.precision = GPUPrecision::Split;
-      ThreePassPlan kernelPlan = spectrumPlan;
-      kernelPlan.batch = 1;
-      kernelPlan.inputLength = llvm::alignTo(kernelLength, kVectorWidth);
-      SmallVector<Value> spectrumOperands{kernel, spectrumBuffer};
-      gpu::GPUFuncOp spectrumOuter = buildOuterForwardKernel(
-          builder, loc, module, name + "_spectrum_outer",
-          typesOf(spectrumOperands), /*workspaceArg=*/1, kernelPlan,
-          [&](OpBuilder &b, Location l, ValueRange args, Value, Value h,
-              Value t) -> Value {
-            return loadKernelTaps(b, l, args[0], kernelLength, h, t);
-          });
-      gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
-          builder, loc, module, name + "_spectrum_inner", spectrumPlan);
+gpu::KernelDim3 HostBuilder::index3(int64_t x, int64_t y, int64_t z) {
+  return gpu::KernelDim3{arith::ConstantIndexOp::create(builder, loc, x),
+                         arith::ConstantIndexOp::create(builder, loc, y),
+                         arith::ConstantIndexOp::create(builder, loc, z)};
+}
 
-      // The kernels' arguments: the region's inputs (a single region's
-      // coefficients are the spectrum buffer, which these kernels do not
-      // read), the workspace, and for the outer inverse pass the output.
-      Value coefficients = region.op.getOperand(
-          cast<BlockArgument>(region.product.getCoefficients()).getArgNumber());
-      auto inputOf = [&](Value operand) {
-        return operand == coefficients ? spectrumBuffer : hostArg(operand);
-      };
-      SmallVector<Value> forwardOperands;
-      for (Value operand : region.first()->getOperands())
-        forwardOperands.push_back(inputOf(operand));
-      forwardOperands.push_back(passBuffer);
-      gpu::GPUFuncOp inner =
-          buildInnerKernel(builder, loc, module, name + "_inner", plan);
-      SmallVector<Value> inverseOperands;
-      unsigned passOperand = 0;
-      if (region.isChain()) {
-        for (auto [i, operand] :
-             llvm::enumerate(region.outerInverse->getOperands())) {
-          if (operand.getDefiningOp() == region.op) {
-            passOperand = i;
-            inverseOperands.push_back(passBuffer);
-          } else if (operand.getDefiningOp() == region.outerForward) {
-            // Evaluated again from outer_forward's inputs: never read.
-            inverseOperands.push_back(passBuffer);
-          } else {
-            inverseOperands.push_back(hostArg(operand));
-          }
-        }
-        for (Value operand : region.outerForward->getOperands())
-          inverseOperands.push_back(hostArg(operand));
-      } else {
-        for (Value operand : region.op->getOperands())
-          inverseOperands.push_back(inputOf(operand));
-        passOperand = inverseOperands.size();
+void HostBuilder::launch(gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
+                         int64_t threads, int64_t sharedBytes,
+                         ValueRange operands) {
+  ++launches;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(hostBlock);
+  gpu::LaunchFuncOp::create(
+      builder, loc, kernel, index3(grid[0], grid[1], grid[2]),
+      index3(threads, 1, 1),
+      arith::ConstantIntOp::create(builder, loc, sharedBytes, 32), operands);
+}
+
+void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
+                                   const SpectrumChain &chain) {
+  firstLaunches.push_back(launches);
+  std::string name = (func.getName() + "_conv" + Twine(index)).str();
+  Value spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
+  int64_t kernelLength =
+      cast<RankedTensorType>(chain.kernel.getType()).getDimSize(1);
+  Value kernel = hostArg(chain.kernel);
+  ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
+  gpu::GPUFuncOp spectrum = buildSpectrumKernel(
+      builder, loc, module, name + "_spectrum", kernelLength, plan);
+
+  // Kernel arguments: the region's inputs, then its output.
+  SmallVector<Value> operands;
+  unsigned coefficientArg =
+      cast<BlockArgument>(region.product.getCoefficients()).getArgNumber();
+  for (auto [i, operand] : llvm::enumerate(region.op->getOperands()))
+    operands.push_back(i == coefficientArg ? spectrumBuffer : hostArg(operand));
+  operands.push_back(outputOf(region.op));
+  gpu::GPUFuncOp conv = buildConvKernel(
+      builder, loc, module, name, typesOf(operands), coefficientArg, plan,
+      [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
+          Value t) { return loadRegionInput(region, b, l, args, batch, h, t); },
+      [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
+          Value t,
+          Value y) { storeRegionOutput(region, b, l, args, batch, h, t, y); });
+  // The spectrum depends on k alone: a runtime may keep it between calls.
+  unsigned spectrumIndex = spectrumArgs[index];
+  host.setArgAttr(spectrumIndex, kProducerAttrName,
+                  builder.getI64IntegerAttr(launches));
+  host.setArgAttr(spectrumIndex, kDependsOnAttrName,
+                  builder.getDenseI64ArrayAttr(
+                      {cast<BlockArgument>(kernel).getArgNumber()}));
+  launch(spectrum, {plan.channels, 1, 1}, plan.threads,
+         plan.spectrumSharedBytes(), ValueRange{kernel, spectrumBuffer});
+  launch(conv, {plan.channels, plan.gridY(), 1}, plan.threads,
+         plan.convSharedBytes(), operands);
+}
+
+void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
+                                const SpectrumChain &chain) {
+  firstLaunches.push_back(launches);
+  std::string name = (func.getName() + "_conv" + Twine(index)).str();
+  Value spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
+  int64_t kernelLength =
+      cast<RankedTensorType>(chain.kernel.getType()).getDimSize(1);
+  Value kernel = hostArg(chain.kernel);
+  ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
+  Value passBuffer = hostBlock->getArgument(passArgs[index]);
+  // K from k: the outer forward pass over k (as the only "pair"), then the
+  // row transforms in place. K at Split precision whatever the
+  // convolution's: it is computed once, and every output carries its error.
+  ThreePassPlan spectrumPlan = plan;
+  spectrumPlan.precision = GPUPrecision::Split;
+  ThreePassPlan kernelPlan = spectrumPlan;
+  kernelPlan.batch = 1;
+  kernelPlan.inputLength = llvm::alignTo(kernelLength, kVectorWidth);
+  SmallVector<Value> spectrumOperands{kernel, spectrumBuffer};
+  gpu::GPUFuncOp spectrumOuter = buildOuterForwardKernel(
+      builder, loc, module, name + "_spectrum_outer", typesOf(spectrumOperands),
+      /*workspaceArg=*/1, kernelPlan,
+      [&](OpBuilder &b, Location l, ValueRange args, Value, Value h,
+          Value t) -> Value {
+        return loadKernelTaps(b, l, args[0], kernelLength, h, t);
+      });
+  gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
+      builder, loc, module, name + "_spectrum_inner", spectrumPlan);
+
+  // The kernels' arguments: the region's inputs (a single region's
+  // coefficients are the spectrum buffer, which these kernels do not read),
+  // the workspace, and for the outer inverse pass the output.
+  Value coefficients = region.op.getOperand(
+      cast<BlockArgument>(region.product.getCoefficients()).getArgNumber());
+  auto inputOf = [&](Value operand) {
+    return operand == coefficients ? spectrumBuffer : hostArg(operand);
+  };
+  SmallVector<Value> forwardOperands;
+  for (Value operand : region.first()->getOperands())
+    forwardOperands.push_back(inputOf(operand));
+  forwardOperands.push_back(passBuffer);
+  gpu::GPUFuncOp inner =
+      buildInnerKernel(builder, loc, module, name + "_inner", plan);
+  SmallVector<Value> inverseOperands;
+  unsigned passOperand = 0;
+  if (region.isChain()) {
+    for (auto [i, operand] :
+         llvm::enumerate(region.outerInverse->getOperands())) {
+      if (operand.getDefiningOp() == region.op) {
+        passOperand = i;
         inverseOperands.push_back(passBuffer);
+      } else if (operand.getDefiningOp() == region.outerForward) {
+        // Evaluated again from outer_forward's inputs: never read.
+        inverseOperands.push_back(passBuffer);
+      } else {
+        inverseOperands.push_back(hostArg(operand));
       }
-      inverseOperands.push_back(outputOf(region.last()));
-
-      int64_t columnTiles = plan.inner() / plan.columns;
-      launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
-             kernelPlan.outerSharedBytes(), spectrumOperands);
-      launch(spectrumInner, {plan.outer(), plan.channels, 1}, plan.threads,
-             spectrumPlan.inner() * spectrumPlan.valueBytes(), spectrumBuffer);
-      // Per chunk of pairs: its outer kernels (built for its first pair),
-      // the inner kernel, all over the one workspace.
-      for (int64_t chunk = 0; chunk < plan.chunks(); ++chunk) {
-        ThreePassPlan chunkPlan = plan;
-        chunkPlan.firstPair = chunk * plan.workspacePairs();
-        std::string suffix =
-            plan.chunks() > 1 ? "_" + std::to_string(chunk) : "";
-        gpu::GPUFuncOp outerForward = buildOuterForwardKernel(
-            builder, loc, module, name + "_outer_forward" + suffix,
-            typesOf(forwardOperands), forwardOperands.size() - 1, chunkPlan,
-            loadInput);
-        gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
-            builder, loc, module, name + "_outer_inverse" + suffix,
-            typesOf(inverseOperands), passOperand, chunkPlan, storeOutput);
-        std::array<int64_t, 3> outerGrid{columnTiles, plan.channels,
-                                         plan.workspacePairs()};
-        launch(outerForward, outerGrid, plan.threads, plan.outerSharedBytes(),
-               forwardOperands);
-        launch(inner, {plan.outer(), plan.channels, plan.innerGridZ()},
-               plan.threads, plan.innerSharedBytes(),
-               ValueRange{passBuffer, spectrumBuffer});
-        launch(outerInverse, outerGrid, plan.threads, plan.outerSharedBytes(),
-               inverseOperands);
-      }
-      continue;
     }
-
-    ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
-    gpu::GPUFuncOp spectrum = buildSpectrumKernel(
-        builder, loc, module, name + "_spectrum", kernelLength, plan);
-
-    // Kernel arguments: the region's inputs, then its output.
-    SmallVector<Value> operands;
-    unsigned coefficientArg =
-        cast<BlockArgument>(region.product.getCoefficients()).getArgNumber();
-    for (auto [i, operand] : llvm::enumerate(region.op->getOperands()))
-      operands.push_back(i == coefficientArg ? spectrumBuffer
-                                             : hostArg(operand));
-    operands.push_back(outputOf(region.op));
-    gpu::GPUFuncOp conv =
-        buildConvKernel(builder, loc, module, name, typesOf(operands),
-                        coefficientArg, plan, loadInput, storeOutput);
-    // The spectrum depends on k alone: a runtime may keep it between calls.
-    unsigned spectrumIndex = spectrumArgs[index];
-    host.setArgAttr(spectrumIndex, kProducerAttrName,
-                    builder.getI64IntegerAttr(launches));
-    host.setArgAttr(spectrumIndex, kDependsOnAttrName,
-                    builder.getDenseI64ArrayAttr(
-                        {cast<BlockArgument>(kernel).getArgNumber()}));
-    launch(spectrum, {plan.channels, 1, 1}, plan.threads,
-           plan.spectrumSharedBytes(), ValueRange{kernel, spectrumBuffer});
-    launch(conv, {plan.channels, plan.gridY(), 1}, plan.threads,
-           plan.convSharedBytes(), operands);
+    for (Value operand : region.outerForward->getOperands())
+      inverseOperands.push_back(hostArg(operand));
+  } else {
+    for (Value operand : region.op->getOperands())
+      inverseOperands.push_back(inputOf(operand));
+    passOperand = inverseOperands.size();
+    inverseOperands.push_back(passBuffer);
   }
+  inverseOperands.push_back(outputOf(region.last()));
+
+  int64_t columnTiles = plan.inner() / plan.columns;
+  launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
+         kernelPlan.outerSharedBytes(), spectrumOperands);
+  launch(spectrumInner, {plan.outer(), plan.channels, 1}, plan.threads,
+         spectrumPlan.inner() * spectrumPlan.valueBytes(), spectrumBuffer);
+  auto loadInput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
+                       Value h, Value t) {
+    return loadRegionInput(region, b, l, args, batch, h, t);
+  };
+  auto storeOutput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
+                         Value h, Value t, Value y) {
+    storeRegionOutput(region, b, l, args, batch, h, t, y);
+  };
+  // Per chunk of pairs: its outer kernels (built for its first pair), the
+  // inner kernel, all over the one workspace.
+  for (int64_t chunk = 0; chunk < plan.chunks(); ++chunk) {
+    ThreePassPlan chunkPlan = plan;
+    chunkPlan.firstPair = chunk * plan.workspacePairs();
+    std::string suffix = plan.chunks() > 1 ? "_" + std::to_string(chunk) : "";
+    gpu::GPUFuncOp outerForward = buildOuterForwardKernel(
+        builder, loc, module, name + "_outer_forward" + suffix,
+        typesOf(forwardOperands), forwardOperands.size() - 1, chunkPlan,
+        loadInput);
+    gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
+        builder, loc, module, name + "_outer_inverse" + suffix,
+        typesOf(inverseOperands), passOperand, chunkPlan, storeOutput);
+    std::array<int64_t, 3> outerGrid{columnTiles, plan.channels,
+                                     plan.workspacePairs()};
+    launch(outerForward, outerGrid, plan.threads, plan.outerSharedBytes(),
+           forwardOperands);
+    launch(inner, {plan.outer(), plan.channels, plan.innerGridZ()},
+           plan.threads, plan.innerSharedBytes(),
+           ValueRange{passBuffer, spectrumBuffer});
+    launch(outerInverse, outerGrid, plan.threads, plan.outerSharedBytes(),
+           inverseOperands);
+  }
+}
+
+void HostBuilder::finish(ArrayRef<ConvRegion> regions) {
   builder.setInsertionPointToEnd(hostBlock);
   func::ReturnOp::create(builder, loc);
-
   // What each convolution became, for the manifest: its plan, its FFT size
   // and the launches of its kernels.
   SmallVector<Attribute> convolutions;
@@ -836,6 +892,39 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
     }));
   }
   host->setAttr(kConvolutionsAttrName, builder.getArrayAttr(convolutions));
+}
+
+} // namespace
+
+LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
+                                                         func::FuncOp func) {
+  SmallVector<FusedOp> fusedOps;
+  func.walk([&](FusedOp op) { fusedOps.push_back(op); });
+  if (fusedOps.empty())
+    return success();
+  FunctionAnalysis analysis;
+  if (failed(analyzeConvolutions(func, fusedOps, analysis)) ||
+      failed(readPlans(analysis)))
+    return failure();
+
+  // The kernels go into a gpu.module for the plans' chip, before the host
+  // function that launches them.
+  OpBuilder &builder = rewriter;
+  builder.setInsertionPoint(func);
+  auto target =
+      NVVM::NVVMTargetAttr::get(func.getContext(), /*optLevel=*/3,
+                                "nvptx64-nvidia-cuda", analysis.chip, "+ptx80");
+  auto module = gpu::GPUModuleOp::create(builder, func.getLoc(),
+                                         (func.getName() + "_kernels").str(),
+                                         ArrayRef<Attribute>{target});
+  HostBuilder host(builder, func, module, analysis.regions);
+  for (auto [index, region] : llvm::enumerate(analysis.regions)) {
+    if (region.threePass())
+      host.emitThreePass(index, region, analysis.chains[index]);
+    else
+      host.emitSingleKernel(index, region, analysis.chains[index]);
+  }
+  host.finish(analysis.regions);
 
   Operation *parent = func->getParentOp();
   rewriter.modifyOpInPlace(parent, [&] {
