@@ -89,12 +89,12 @@ class Config:
     def kernels(self):
         """'single, half', 'three-pass, split', ...: the form the compiler
         took and the tensor-core precision, as the manifest's
-        "convolutions" records them (docs/gpu-manifest.md)."""
+        "convolutions" records them (docs/gpu-manifest.md); 'unrecorded'
+        for a manifest written before it did."""
         with open(self.manifest_path) as f:
             convolutions = json.load(f).get("convolutions")
         if not convolutions:
-            raise ValueError(f"{self.manifest_path}: no \"convolutions\" (compiled before the "
-                             "manifest recorded them; rebuild the kernels)")
+            return "unrecorded"
         return ", ".join(
             f"{'three-pass' if c['form'] == 'three-pass' else 'single'}, {c['precision']}" for c in convolutions
         )

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
+
+#include "ConvRegions.h"
 #include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
 #include "fftconv/Conversion/ButterflyToGPU/ThreePassKernels.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
@@ -18,15 +20,11 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir {
@@ -39,405 +37,7 @@ namespace fftconv {
 using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::butterfly;
-
-static constexpr int64_t kVectorWidth = 8;
-
-namespace {
-
-/// Where a kernel finds the inputs of the regions it evaluates: the block of
-/// a region whose first argument is kernel argument `offsets[block]` (0 when
-/// absent), and the inputs of the three-pass form's outer_inverse region
-/// that outer_forward computed (the gated input of a skip term), which the
-/// kernel evaluates again from outer_forward's own inputs.
-struct ArgumentMap {
-  llvm::DenseMap<Block *, unsigned> offsets;
-  llvm::DenseMap<Value, Value> redirects;
-
-  Value redirect(Value value) const { return redirects.lookup(value); }
-  unsigned index(BlockArgument arg) const {
-    return offsets.lookup(arg.getOwner()) + arg.getArgNumber();
-  }
-};
-
-/// The ops of a convolution the kernels are built from: one fused conv
-/// region (the single-kernel form), or an "outer_forward", "conv",
-/// "outer_inverse" chain (the three-pass form).
-struct ConvRegion {
-  FusedOp op;                         // the "conv" region
-  FusedOp outerForward, outerInverse; // the three-pass form's outer passes
-  PackRealOp pack;
-  MonarchOp forward; // single-kernel form only
-  HermitianMulOp product;
-  MonarchOp inverse; // single-kernel form only
-  UnpackRealOp unpack;
-  Value output;         // what the last region yields
-  ArgumentMap epilogue; // where the output's evaluation finds its inputs
-
-  /// How the kernels are laid out (butterfly-plan-gpu-kernels' plan on
-  /// `op`).
-  GPUPlanAttr plan;
-  ConvolutionShape shape;
-
-  bool threePass() const { return plan.isThreePass(); }
-
-  bool isChain() const { return bool(outerForward); }
-  FusedOp first() const { return outerForward ? outerForward : op; }
-  FusedOp last() const { return outerInverse ? outerInverse : op; }
-};
-
-/// The per-channel preparation of a region's coefficients:
-/// permute* . conv_spectrum . real_spectrum . monarch . pack_real (k).
-struct SpectrumChain {
-  BlockArgument kernel; // k, a function argument
-  llvm::SetVector<Operation *> ops;
-};
-
-//===----------------------------------------------------------------------===//
-// Elementwise evaluation of the region's prologue and epilogue
-//===----------------------------------------------------------------------===//
-
-/// Whether `value` can be evaluated 8 elements at a time at [batch, h, t]:
-/// reads of [B, H, L] arguments, broadcasts of arguments along t, the
-/// region's all-parallel linalg.generics of arith and math ops, and `stop`.
-LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
-                               int64_t channels, Operation *anchor,
-                               const ArgumentMap &arguments) {
-  if (value == stop)
-    return success();
-  if (Value computed = arguments.redirect(value))
-    return checkElementwise(computed, Value(), batch, channels, anchor,
-                            arguments);
-  if (auto arg = dyn_cast<BlockArgument>(value)) {
-    auto type = dyn_cast<RankedTensorType>(arg.getType());
-    if (!type || type.getRank() != 3 || type.getDimSize(0) != batch ||
-        type.getDimSize(1) != channels)
-      return anchor->emitError()
-             << "the GPU lowering reads region input #" << arg.getArgNumber()
-             << " elementwise, but it is not a [" << batch << ", " << channels
-             << ", L] tensor";
-    return success();
-  }
-  auto generic = value.getDefiningOp<linalg::GenericOp>();
-  if (!generic || generic.getNumReductionLoops() != 0 ||
-      generic->getNumResults() != 1 ||
-      !generic.getIndexingMapsArray().back().isIdentity()) {
-    Operation *def = value.getDefiningOp();
-    return anchor->emitError()
-           << "the GPU lowering cannot evaluate '"
-           << (def ? def->getName().getStringRef() : "a block argument")
-           << "' elementwise inside the convolution kernel";
-  }
-  for (OpOperand *input : generic.getDpsInputOperands()) {
-    AffineMap map = generic.getMatchingIndexingMap(input);
-    if (map.isIdentity()) {
-      if (failed(checkElementwise(input->get(), stop, batch, channels, anchor,
-                                  arguments)))
-        return failure();
-      continue;
-    }
-    bool broadcast = isa<BlockArgument>(input->get()) &&
-                     !arguments.redirect(input->get()) &&
-                     map.isProjectedPermutation() &&
-                     !map.isFunctionOfDim(map.getNumDims() - 1);
-    if (!broadcast)
-      return generic.emitError()
-             << "the GPU lowering needs every input of an elementwise op to "
-                "be indexed like the output or broadcast along the sequence";
-  }
-  if (generic.getRegionOutputArgs().front().use_empty() == false)
-    return generic.emitError()
-           << "the GPU lowering cannot evaluate an elementwise op that reads "
-              "its output";
-  for (Operation &op : generic.getBody()->without_terminator())
-    if (!isa<arith::ArithDialect, math::MathDialect>(op.getDialect()) ||
-        op.getNumRegions() != 0 || op.getNumResults() != 1)
-      return op.emitError() << "the GPU lowering cannot vectorize '"
-                            << op.getName() << "' in an elementwise op";
-  return success();
-}
-
-/// Emits `value` at [batch, h, t .. t+7] as a vector<8xT> (after a successful
-/// checkElementwise).
-class ElementwiseEmitter {
-public:
-  ElementwiseEmitter(OpBuilder &builder, Location loc, ValueRange kernelArgs,
-                     const ArgumentMap &arguments, Value batch, Value h,
-                     Value t, Value stop, Value stopValue)
-      : builder(builder), loc(loc), kernelArgs(kernelArgs),
-        arguments(arguments), indices{batch, h, t}, stop(stop),
-        stopValue(stopValue) {}
-
-  Value emit(Value value) {
-    if (value == stop)
-      return stopValue;
-    if (Value computed = arguments.redirect(value))
-      return emit(computed);
-    if (auto arg = dyn_cast<BlockArgument>(value)) {
-      Value memref = kernelArgs[arguments.index(arg)];
-      Type element = cast<MemRefType>(memref.getType()).getElementType();
-      auto load = vector::LoadOp::create(
-          builder, loc, VectorType::get({kVectorWidth}, element), memref,
-          indices);
-      load.setAlignment(16);
-      return load;
-    }
-    auto generic = value.getDefiningOp<linalg::GenericOp>();
-    IRMapping mapping;
-    Block *body = generic.getBody();
-    for (OpOperand *input : generic.getDpsInputOperands()) {
-      AffineMap map = generic.getMatchingIndexingMap(input);
-      Value vector;
-      if (map.isIdentity()) {
-        vector = emit(input->get());
-      } else {
-        auto arg = cast<BlockArgument>(input->get());
-        Value memref = kernelArgs[arguments.index(arg)];
-        SmallVector<Value> at;
-        for (AffineExpr expr : map.getResults())
-          at.push_back(indices[cast<AffineDimExpr>(expr).getPosition()]);
-        Value scalar = memref::LoadOp::create(builder, loc, memref, at);
-        vector = vector::BroadcastOp::create(
-            builder, loc, VectorType::get({kVectorWidth}, scalar.getType()),
-            scalar);
-      }
-      mapping.map(body->getArgument(input->getOperandNumber()), vector);
-    }
-    for (Operation &op : body->without_terminator()) {
-      Type resultType =
-          VectorType::get({kVectorWidth}, op.getResult(0).getType());
-      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-        auto splat = DenseElementsAttr::get(cast<ShapedType>(resultType),
-                                            constant.getValue());
-        mapping.map(op.getResult(0),
-                    arith::ConstantOp::create(builder, loc, splat));
-        continue;
-      }
-      OperationState state(loc, op.getName());
-      for (Value operand : op.getOperands())
-        state.addOperands(mapping.lookup(operand));
-      state.addAttributes(op.getAttrs());
-      state.addTypes(resultType);
-      mapping.map(op.getResult(0), builder.create(state)->getResult(0));
-    }
-    return mapping.lookup(body->getTerminator()->getOperand(0));
-  }
-
-private:
-  OpBuilder &builder;
-  Location loc;
-  ValueRange kernelArgs;
-  const ArgumentMap &arguments;
-  SmallVector<Value, 3> indices;
-  Value stop, stopValue;
-};
-
-//===----------------------------------------------------------------------===//
-// Analysis
-//===----------------------------------------------------------------------===//
-
-template <typename OpTy>
-FailureOr<OpTy> uniqueOp(FusedOp op, llvm::StringRef what) {
-  OpTy found;
-  for (Operation &inner : op.getBody().front().without_terminator()) {
-    auto typed = dyn_cast<OpTy>(inner);
-    if (!typed)
-      continue;
-    if (found)
-      return op.emitError() << "the GPU lowering needs one " << what
-                            << " in a fused convolution region";
-    found = typed;
-  }
-  if (!found)
-    return op.emitError() << "the GPU lowering needs a " << what
-                          << " in a fused convolution region";
-  return found;
-}
-
-/// The packing (in the first region), the spectral product (in the conv
-/// region) and the unpacking (in the last region) of a convolution.
-LogicalResult findRealTrick(ConvRegion &region) {
-  auto pack = uniqueOp<PackRealOp>(region.first(), "pack_real");
-  auto product = uniqueOp<HermitianMulOp>(region.op, "spectral product");
-  auto unpack = uniqueOp<UnpackRealOp>(region.last(), "unpack_real");
-  if (failed(pack) || failed(product) || failed(unpack))
-    return failure();
-  region.pack = *pack;
-  region.product = *product;
-  region.unpack = *unpack;
-  return success();
-}
-
-/// The three-pass chain starting at an "outer_forward" region.
-FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
-  auto chainError = [&] {
-    return outerForward.emitError()
-           << "the GPU lowering needs an outer_forward region to feed one "
-              "conv region whose result feeds one outer_inverse region";
-  };
-  // The transformed sequence feeds the conv region; other results (the
-  // gated input of a skip term) may feed the outer_inverse region only.
-  FusedOp conv;
-  for (Operation *user : outerForward->getUsers())
-    if (auto fused = dyn_cast<FusedOp>(user);
-        fused && fused.getKind() == FusedKind::Conv)
-      conv = fused;
-  if (!conv || conv->getNumResults() != 1 || !conv->getResult(0).hasOneUse() ||
-      conv.getOperand(0).getDefiningOp() != outerForward ||
-      !conv.getOperand(0).hasOneUse())
-    return chainError();
-  auto outerInverse = dyn_cast<FusedOp>(*conv->getResult(0).user_begin());
-  if (!outerInverse || outerInverse.getKind() != FusedKind::OuterInverse ||
-      outerInverse->getNumResults() != 1)
-    return chainError();
-  for (Value result : outerForward->getResults())
-    if (result != conv.getOperand(0))
-      for (Operation *user : result.getUsers())
-        if (user != outerInverse)
-          return chainError();
-  ConvRegion region;
-  region.op = conv;
-  region.outerForward = outerForward;
-  region.outerInverse = outerInverse;
-  if (failed(findRealTrick(region)))
-    return failure();
-  WalkResult banded = conv.walk([](MonarchOp monarch) {
-    return monarch.getSpectralBand() ? WalkResult::interrupt()
-                                     : WalkResult::advance();
-  });
-  if (banded.wasInterrupted())
-    return conv.emitError()
-           << "the GPU lowering does not run frequency-sparse convolutions yet";
-  auto coefficients = dyn_cast<BlockArgument>(region.product.getCoefficients());
-  if (!coefficients || coefficients.getArgNumber() == 0)
-    return conv.emitError() << "the GPU lowering needs the coefficients of "
-                               "the spectral product as a region input";
-  region.output = outerInverse.getBody().front().getTerminator()->getOperand(0);
-  // The outer inverse kernel takes outer_inverse's inputs, then
-  // outer_forward's, and evaluates what outer_forward passed on again.
-  Block &inverseBody = outerInverse.getBody().front();
-  Block &forwardBody = outerForward.getBody().front();
-  region.epilogue.offsets[&forwardBody] = outerInverse->getNumOperands();
-  for (OpOperand &use : outerInverse->getOpOperands())
-    if (auto result = dyn_cast<OpResult>(use.get());
-        result && result.getOwner() == outerForward)
-      region.epilogue
-          .redirects[inverseBody.getArgument(use.getOperandNumber())] =
-          forwardBody.getTerminator()->getOperand(result.getResultNumber());
-  return region;
-}
-
-FailureOr<ConvRegion> analyzeRegion(FusedOp op) {
-  if (op.getKind() == FusedKind::OuterForward)
-    return analyzeThreePass(op);
-  if (op.getKind() != FusedKind::Conv)
-    return op.emitError() << "the GPU lowering does not run '"
-                          << stringifyFusedKind(op.getKind())
-                          << "' regions on their own (an outer_inverse "
-                             "region must follow a conv region that follows "
-                             "an outer_forward region)";
-  if (op->getNumResults() != 1)
-    return op.emitError()
-           << "the GPU lowering needs a fused convolution with one result";
-  ConvRegion region;
-  region.op = op;
-  if (failed(findRealTrick(region)))
-    return failure();
-  region.forward = region.product.getInput().getDefiningOp<MonarchOp>();
-  region.inverse = dyn_cast<MonarchOp>(*region.product->getUsers().begin());
-  if (!region.forward || region.forward.getInverse() ||
-      !region.forward.getPermuted() ||
-      region.forward.getInput() != region.pack.getResult() ||
-      !region.product->hasOneUse() || !region.inverse ||
-      !region.inverse.getInverse() || !region.inverse.getPermuted() ||
-      region.unpack.getInput() != region.inverse.getResult() ||
-      region.forward.getFactors() != region.inverse.getFactors() ||
-      region.product.getFactors() != region.forward.getFactors())
-    return op.emitError()
-           << "the GPU lowering needs the chain pack_real, monarch permuted, "
-              "hermitian_mul, monarch inverse permuted, unpack_real (the "
-              "same factors throughout)";
-  if (region.forward.getSpectralBand() || region.inverse.getSpectralBand())
-    return op.emitError()
-           << "the GPU lowering does not run frequency-sparse convolutions yet";
-  if (!isa<BlockArgument>(region.product.getCoefficients()))
-    return op.emitError() << "the GPU lowering needs the coefficients of the "
-                             "spectral product as a region input";
-  region.output = op.getBody().front().getTerminator()->getOperand(0);
-  return region;
-}
-
-FailureOr<SpectrumChain> analyzeSpectrum(Value coefficients, FusedOp user) {
-  SpectrumChain chain;
-  Value value = coefficients;
-  while (auto permute = value.getDefiningOp<PermuteOp>()) {
-    chain.ops.insert(permute);
-    value = permute.getInput();
-  }
-  auto spectrum = value.getDefiningOp<ConvSpectrumOp>();
-  RealSpectrumOp real =
-      spectrum ? spectrum.getInput().getDefiningOp<RealSpectrumOp>() : nullptr;
-  MonarchOp monarch =
-      real ? real.getInput().getDefiningOp<MonarchOp>() : nullptr;
-  PackRealOp pack =
-      monarch ? monarch.getInput().getDefiningOp<PackRealOp>() : nullptr;
-  if (!pack || spectrum.getBand() || real.getInverse() ||
-      monarch.getInverse() || monarch.getPermuted() ||
-      !isa<BlockArgument>(pack.getInput()))
-    return user.emitError()
-           << "the GPU lowering computes the kernel spectrum on the GPU from "
-              "a kernel given as a function argument; these coefficients "
-              "come from elsewhere (a constant kernel or a band)";
-  chain.kernel = cast<BlockArgument>(pack.getInput());
-  chain.ops.insert(spectrum);
-  chain.ops.insert(real);
-  chain.ops.insert(monarch);
-  chain.ops.insert(pack);
-  return chain;
-}
-
-/// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length.
-Value loadKernelTaps(OpBuilder &b, Location loc, Value k, int64_t length,
-                     Value h, Value t) {
-  Type f32 = b.getF32Type();
-  Value taps = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(VectorType::get({kVectorWidth}, f32),
-                             b.getF32FloatAttr(0.0)));
-  for (int64_t i = 0; i < kVectorWidth; ++i) {
-    Value at = arith::AddIOp::create(b, loc, t,
-                                     arith::ConstantIndexOp::create(b, loc, i));
-    Value inside =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, at,
-                              arith::ConstantIndexOp::create(b, loc, length));
-    auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32}, inside,
-                                  /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    scf::YieldOp::create(
-        b, loc, ValueRange{memref::LoadOp::create(b, loc, k, {h, at})});
-    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-    scf::YieldOp::create(
-        b, loc,
-        ValueRange{arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0))});
-    b.setInsertionPointAfter(ifOp);
-    taps = vector::InsertOp::create(b, loc, ifOp.getResult(0), taps,
-                                    ArrayRef<int64_t>{i});
-  }
-  return taps;
-}
-
-MemRefType memrefOf(Type type) {
-  auto tensor = cast<RankedTensorType>(type);
-  return MemRefType::get(tensor.getShape(), tensor.getElementType());
-}
-
-bool isRealTensor(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  return tensor && tensor.hasStaticShape() &&
-         isa<Float16Type, BFloat16Type, Float32Type>(tensor.getElementType());
-}
-
-} // namespace
+using namespace mlir::fftconv::detail;
 
 //===----------------------------------------------------------------------===//
 // The rewrite
@@ -632,6 +232,14 @@ public:
   void finish(ArrayRef<ConvRegion> regions);
 
 private:
+  /// What both forms start convolution `index` with: its kernels' name
+  /// prefix, its spectrum workspace and its kernel k.
+  struct Convolution {
+    std::string name;
+    Value spectrumBuffer, kernel;
+    int64_t kernelLength;
+  };
+  Convolution beginConvolution(size_t index, const SpectrumChain &chain);
   Value hostArg(Value operand) {
     return hostBlock->getArgument(cast<BlockArgument>(operand).getArgNumber());
   }
@@ -700,6 +308,18 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   hostBlock = host.addEntryBlock();
 }
 
+HostBuilder::Convolution
+HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
+  firstLaunches.push_back(launches);
+  Convolution conv;
+  conv.name = (func.getName() + "_conv" + Twine(index)).str();
+  conv.spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
+  conv.kernel = hostArg(chain.kernel);
+  conv.kernelLength =
+      cast<RankedTensorType>(chain.kernel.getType()).getDimSize(1);
+  return conv;
+}
+
 Value HostBuilder::outputOf(FusedOp last) {
   auto returnOp = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   unsigned resultIndex = 0;
@@ -729,25 +349,21 @@ void HostBuilder::launch(gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
 
 void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
                                    const SpectrumChain &chain) {
-  firstLaunches.push_back(launches);
-  std::string name = (func.getName() + "_conv" + Twine(index)).str();
-  Value spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
-  int64_t kernelLength =
-      cast<RankedTensorType>(chain.kernel.getType()).getDimSize(1);
-  Value kernel = hostArg(chain.kernel);
+  Convolution conv = beginConvolution(index, chain);
   ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
   gpu::GPUFuncOp spectrum = buildSpectrumKernel(
-      builder, loc, module, name + "_spectrum", kernelLength, plan);
+      builder, loc, module, conv.name + "_spectrum", conv.kernelLength, plan);
 
   // Kernel arguments: the region's inputs, then its output.
   SmallVector<Value> operands;
   unsigned coefficientArg =
       cast<BlockArgument>(region.product.getCoefficients()).getArgNumber();
   for (auto [i, operand] : llvm::enumerate(region.op->getOperands()))
-    operands.push_back(i == coefficientArg ? spectrumBuffer : hostArg(operand));
+    operands.push_back(i == coefficientArg ? conv.spectrumBuffer
+                                           : hostArg(operand));
   operands.push_back(outputOf(region.op));
-  gpu::GPUFuncOp conv = buildConvKernel(
-      builder, loc, module, name, typesOf(operands), coefficientArg, plan,
+  gpu::GPUFuncOp convKernel = buildConvKernel(
+      builder, loc, module, conv.name, typesOf(operands), coefficientArg, plan,
       [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
           Value t) { return loadRegionInput(region, b, l, args, batch, h, t); },
       [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
@@ -759,21 +375,17 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
                   builder.getI64IntegerAttr(launches));
   host.setArgAttr(spectrumIndex, kDependsOnAttrName,
                   builder.getDenseI64ArrayAttr(
-                      {cast<BlockArgument>(kernel).getArgNumber()}));
+                      {cast<BlockArgument>(conv.kernel).getArgNumber()}));
   launch(spectrum, {plan.channels, 1, 1}, plan.threads,
-         plan.spectrumSharedBytes(), ValueRange{kernel, spectrumBuffer});
-  launch(conv, {plan.channels, plan.gridY(), 1}, plan.threads,
+         plan.spectrumSharedBytes(),
+         ValueRange{conv.kernel, conv.spectrumBuffer});
+  launch(convKernel, {plan.channels, plan.gridY(), 1}, plan.threads,
          plan.convSharedBytes(), operands);
 }
 
 void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
                                 const SpectrumChain &chain) {
-  firstLaunches.push_back(launches);
-  std::string name = (func.getName() + "_conv" + Twine(index)).str();
-  Value spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
-  int64_t kernelLength =
-      cast<RankedTensorType>(chain.kernel.getType()).getDimSize(1);
-  Value kernel = hostArg(chain.kernel);
+  Convolution conv = beginConvolution(index, chain);
   ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
   Value passBuffer = hostBlock->getArgument(passArgs[index]);
   // K from k: the outer forward pass over k (as the only "pair"), then the
@@ -783,17 +395,18 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   spectrumPlan.precision = GPUPrecision::Split;
   ThreePassPlan kernelPlan = spectrumPlan;
   kernelPlan.batch = 1;
-  kernelPlan.inputLength = llvm::alignTo(kernelLength, kVectorWidth);
-  SmallVector<Value> spectrumOperands{kernel, spectrumBuffer};
+  kernelPlan.inputLength = llvm::alignTo(conv.kernelLength, kVectorWidth);
+  SmallVector<Value> spectrumOperands{conv.kernel, conv.spectrumBuffer};
   gpu::GPUFuncOp spectrumOuter = buildOuterForwardKernel(
-      builder, loc, module, name + "_spectrum_outer", typesOf(spectrumOperands),
+      builder, loc, module, conv.name + "_spectrum_outer",
+      typesOf(spectrumOperands),
       /*workspaceArg=*/1, kernelPlan,
       [&](OpBuilder &b, Location l, ValueRange args, Value, Value h,
           Value t) -> Value {
-        return loadKernelTaps(b, l, args[0], kernelLength, h, t);
+        return loadKernelTaps(b, l, args[0], conv.kernelLength, h, t);
       });
   gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
-      builder, loc, module, name + "_spectrum_inner", spectrumPlan);
+      builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan);
 
   // The kernels' arguments: the region's inputs (a single region's
   // coefficients are the spectrum buffer, which these kernels do not read),
@@ -801,14 +414,14 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   Value coefficients = region.op.getOperand(
       cast<BlockArgument>(region.product.getCoefficients()).getArgNumber());
   auto inputOf = [&](Value operand) {
-    return operand == coefficients ? spectrumBuffer : hostArg(operand);
+    return operand == coefficients ? conv.spectrumBuffer : hostArg(operand);
   };
   SmallVector<Value> forwardOperands;
   for (Value operand : region.first()->getOperands())
     forwardOperands.push_back(inputOf(operand));
   forwardOperands.push_back(passBuffer);
   gpu::GPUFuncOp inner =
-      buildInnerKernel(builder, loc, module, name + "_inner", plan);
+      buildInnerKernel(builder, loc, module, conv.name + "_inner", plan);
   SmallVector<Value> inverseOperands;
   unsigned passOperand = 0;
   if (region.isChain()) {
@@ -838,7 +451,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
          kernelPlan.outerSharedBytes(), spectrumOperands);
   launch(spectrumInner, {plan.outer(), plan.channels, 1}, plan.threads,
-         spectrumPlan.inner() * spectrumPlan.valueBytes(), spectrumBuffer);
+         spectrumPlan.inner() * spectrumPlan.valueBytes(), conv.spectrumBuffer);
   auto loadInput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
                        Value h, Value t) {
     return loadRegionInput(region, b, l, args, batch, h, t);
@@ -854,11 +467,11 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
     chunkPlan.firstPair = chunk * plan.workspacePairs();
     std::string suffix = plan.chunks() > 1 ? "_" + std::to_string(chunk) : "";
     gpu::GPUFuncOp outerForward = buildOuterForwardKernel(
-        builder, loc, module, name + "_outer_forward" + suffix,
+        builder, loc, module, conv.name + "_outer_forward" + suffix,
         typesOf(forwardOperands), forwardOperands.size() - 1, chunkPlan,
         loadInput);
     gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
-        builder, loc, module, name + "_outer_inverse" + suffix,
+        builder, loc, module, conv.name + "_outer_inverse" + suffix,
         typesOf(inverseOperands), passOperand, chunkPlan, storeOutput);
     std::array<int64_t, 3> outerGrid{columnTiles, plan.channels,
                                      plan.workspacePairs()};
@@ -866,7 +479,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
            forwardOperands);
     launch(inner, {plan.outer(), plan.channels, plan.innerGridZ()},
            plan.threads, plan.innerSharedBytes(),
-           ValueRange{passBuffer, spectrumBuffer});
+           ValueRange{passBuffer, conv.spectrumBuffer});
     launch(outerInverse, outerGrid, plan.threads, plan.outerSharedBytes(),
            inverseOperands);
   }
