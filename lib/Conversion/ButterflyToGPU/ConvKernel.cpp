@@ -23,89 +23,125 @@ static SequenceLayout layoutOf(const ConvKernelPlan &plan) {
           plan.precision};
 }
 
+namespace {
+
+/// The convolution kernel of the single-kernel form: a block owns channel
+/// h and the batch elements from `firstBatch` on.
+class ConvKernelBuilder : public KernelScope, public KernelEmitter {
+public:
+  ConvKernelBuilder(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+                    llvm::StringRef name, TypeRange argTypes,
+                    const ConvKernelPlan &plan, LoadInputFn loadInput,
+                    StoreOutputFn storeOutput)
+      : KernelScope(builder, loc, module, name, argTypes, plan.threads),
+        KernelEmitter(builder, loc, layoutOf(plan), plan.batchTile), plan(plan),
+        loadInput(loadInput), storeOutput(storeOutput) {
+    begin();
+    h = blockId(gpu::Dimension::x);
+    firstBatch = mulc(blockId(gpu::Dimension::y), plan.batchTile);
+  }
+
+  /// v = prologue(u, gates) into shared memory as 4 complex values per
+  /// thread step; the zero padding is written to shared memory only.
+  void loadInputs() {
+    gatherScatter(
+        plan.batchTile * inputChunks(),
+        [&](Value item) -> SmallVector<Value> { return {gatherInput(item)}; },
+        [&](Value item, ArrayRef<Value> v) { scatterInput(item, v[0]); });
+    barrier();
+  }
+  /// The L outputs kept, 8 at a time, through the epilogue.
+  void storeOutputs() {
+    gatherScatter(
+        plan.batchTile * outputChunks(),
+        [&](Value item) -> SmallVector<Value> { return {gatherOutput(item)}; },
+        [&](Value item, ArrayRef<Value> y) { scatterOutput(item, y[0]); });
+  }
+
+  Value h, firstBatch;
+
+private:
+  int64_t inputChunks() const { return plan.complexLength / 4; }
+  int64_t outputChunks() const { return plan.outputLength / 8; }
+  /// Guards only where the shapes need them: a last block past the batch.
+  Value batchGuard(Value batch) {
+    bool partialTile = plan.batch % plan.batchTile != 0;
+    return partialTile ? ult(batch, c(plan.batch)) : Value();
+  }
+
+  /// The 8 real inputs of item `item`, zero past the batch or the input
+  /// (causal zero padding).
+  Value gatherInput(Value item) {
+    int64_t chunks = inputChunks();
+    Value seq = divc(item, chunks);
+    Value t = mulc(remc(item, chunks), 8);
+    Value batch = add(firstBatch, seq);
+    Value inside = batchGuard(batch);
+    if (plan.inputLength < 2 * plan.complexLength) {
+      Value inInput = ult(t, c(plan.inputLength));
+      inside =
+          inside ? arith::AndIOp::create(b, loc, inside, inInput) : inInput;
+    }
+    auto eight = VectorType::get({8}, f32);
+    return loadOrZero(inside, eight, [&] {
+      return loadInput(b, loc, args(), index(batch), index(h), index(t));
+    });
+  }
+  /// v as 4 complex values (even elements real, odd imaginary).
+  void scatterInput(Value item, Value v) {
+    int64_t chunks = inputChunks();
+    Value seq = divc(item, chunks);
+    Value re =
+        vector::ShuffleOp::create(b, loc, v, v, ArrayRef<int64_t>{0, 2, 4, 6});
+    Value im =
+        vector::ShuffleOp::create(b, loc, v, v, ArrayRef<int64_t>{1, 3, 5, 7});
+    Value position = swizzle(mulc(remc(item, chunks), 4));
+    storePart(seq, ReHigh, position, re);
+    storePart(seq, ImHigh, position, im);
+  }
+  /// 4 complex results as 8 real outputs.
+  Value gatherOutput(Value item) {
+    int64_t chunks = outputChunks();
+    Value seq = divc(item, chunks);
+    Value position = swizzle(mulc(remc(item, chunks), 4));
+    Value re = loadPart(seq, ReHigh, position, 4);
+    Value im = loadPart(seq, ImHigh, position, 4);
+    return vector::ShuffleOp::create(b, loc, re, im,
+                                     ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7});
+  }
+  void scatterOutput(Value item, Value y) {
+    int64_t chunks = outputChunks();
+    Value batch = add(firstBatch, divc(item, chunks));
+    Value t = mulc(remc(item, chunks), 8);
+    auto store = [&] {
+      storeOutput(b, loc, args(), index(batch), index(h), index(t), y);
+    };
+    if (Value inside = batchGuard(batch))
+      when(inside, store);
+    else
+      store();
+  }
+
+  const ConvKernelPlan &plan;
+  LoadInputFn loadInput;
+  StoreOutputFn storeOutput;
+};
+
+} // namespace
+
 gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned coefficientArg,
     const ConvKernelPlan &plan, LoadInputFn loadInput,
     StoreOutputFn storeOutput) {
-  KernelScope kernel(builder, loc, module, name, argTypes, plan.threads);
-  ValueRange args = kernel.args();
-
-  KernelEmitter e(builder, loc, layoutOf(plan), plan.batchTile);
-  e.begin();
-  Value h = e.blockId(gpu::Dimension::x);
-  Value firstBatch = e.mulc(e.blockId(gpu::Dimension::y), plan.batchTile);
-  auto eight = VectorType::get({8}, builder.getF32Type());
-
-  // Guards only where the shapes need them: a last block past the batch,
-  // reads past the input (causal zero padding).
-  bool partialTile = plan.batch % plan.batchTile != 0;
-  auto batchGuard = [&](Value batch) -> Value {
-    return partialTile ? e.ult(batch, e.c(plan.batch)) : Value();
-  };
-
-  // Load v = prologue(u, gates) as 4 complex values per thread step; the
-  // zero padding is written to shared memory only.
-  int64_t chunks = plan.complexLength / 4;
-  e.gatherScatter(
-      plan.batchTile * chunks,
-      [&](Value item) -> SmallVector<Value> {
-        Value seq = e.divc(item, chunks);
-        Value t = e.mulc(e.remc(item, chunks), 8);
-        Value batch = e.add(firstBatch, seq);
-        Value inside = batchGuard(batch);
-        if (plan.inputLength < 2 * plan.complexLength) {
-          Value inInput = e.ult(t, e.c(plan.inputLength));
-          inside = inside ? arith::AndIOp::create(builder, loc, inside, inInput)
-                          : inInput;
-        }
-        return {e.loadOrZero(inside, eight, [&] {
-          return loadInput(builder, loc, args, e.index(batch), e.index(h),
-                           e.index(t));
-        })};
-      },
-      [&](Value item, ArrayRef<Value> loaded) {
-        Value v = loaded[0];
-        Value seq = e.divc(item, chunks);
-        Value re = vector::ShuffleOp::create(builder, loc, v, v,
-                                             ArrayRef<int64_t>{0, 2, 4, 6});
-        Value im = vector::ShuffleOp::create(builder, loc, v, v,
-                                             ArrayRef<int64_t>{1, 3, 5, 7});
-        Value pos = e.swizzle(e.mulc(e.remc(item, chunks), 4));
-        e.storePart(seq, ReHigh, pos, re);
-        e.storePart(seq, ImHigh, pos, im);
-      });
-  e.barrier();
-
+  ConvKernelBuilder e(builder, loc, module, name, argTypes, plan, loadInput,
+                      storeOutput);
+  e.loadInputs();
   e.emitForward();
-  e.emitSpectralProduct(args[coefficientArg], h);
+  e.emitSpectralProduct(e.args()[coefficientArg], e.h);
   e.emitInverse();
-
-  // Store the L outputs kept, 8 at a time, through the epilogue.
-  int64_t outChunks = plan.outputLength / 8;
-  e.gatherScatter(
-      plan.batchTile * outChunks,
-      [&](Value item) -> SmallVector<Value> {
-        Value seq = e.divc(item, outChunks);
-        Value pos = e.swizzle(e.mulc(e.remc(item, outChunks), 4));
-        Value re = e.loadPart(seq, ReHigh, pos, 4);
-        Value im = e.loadPart(seq, ImHigh, pos, 4);
-        return {vector::ShuffleOp::create(
-            builder, loc, re, im, ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7})};
-      },
-      [&](Value item, ArrayRef<Value> y) {
-        Value batch = e.add(firstBatch, e.divc(item, outChunks));
-        Value t = e.mulc(e.remc(item, outChunks), 8);
-        auto store = [&] {
-          storeOutput(builder, loc, args, e.index(batch), e.index(h),
-                      e.index(t), y[0]);
-        };
-        if (Value inside = batchGuard(batch))
-          e.when(inside, store);
-        else
-          store();
-      });
-  return kernel.finish();
+  e.storeOutputs();
+  return e.finish();
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(

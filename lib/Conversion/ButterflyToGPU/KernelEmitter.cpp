@@ -175,13 +175,13 @@ static gpu::GPUFuncOp createKernelFunc(OpBuilder &builder, Location loc,
 KernelScope::KernelScope(OpBuilder &builder, Location loc,
                          gpu::GPUModuleOp module, llvm::StringRef name,
                          TypeRange argTypes, int64_t threads)
-    : builder(builder), loc(loc),
+    : kernelBuilder(builder), kernelLoc(loc),
       func(createKernelFunc(builder, loc, module, name, argTypes, threads)),
       guard(builder) {
   builder.setInsertionPointToStart(&func.getBody().front());
 }
 
 gpu::GPUFuncOp KernelScope::finish() {
-  gpu::ReturnOp::create(builder, loc);
+  gpu::ReturnOp::create(kernelBuilder, kernelLoc);
   return func;
 }

@@ -327,8 +327,9 @@ public:
   gpu::GPUFuncOp finish();
 
 private:
-  OpBuilder &builder;
-  Location loc;
+  // Not `builder` and `loc`: kernels derive from both this and the emitter.
+  OpBuilder &kernelBuilder;
+  Location kernelLoc;
   gpu::GPUFuncOp func;
   OpBuilder::InsertionGuard guard;
 };

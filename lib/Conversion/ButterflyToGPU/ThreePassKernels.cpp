@@ -198,65 +198,82 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   return e.finish();
 }
 
-/// The inner kernels' common frame: loads the rows of the block's pairs (or
-/// of the spectrum) into shared memory, runs `body`, and writes them back
-/// when `writeBack`.
-static gpu::GPUFuncOp buildInnerFrame(
-    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
-    llvm::StringRef name, TypeRange argTypes, const ThreePassPlan &plan,
-    int64_t tile,
-    llvm::function_ref<void(ThreePassEmitter &, ValueRange, Value h, Value k1)>
-        body,
-    bool writeBack) {
-  KernelScope kernel(builder, loc, module, name, argTypes, plan.threads);
-  ValueRange args = kernel.args();
+namespace {
 
-  ThreePassEmitter e(builder, loc, innerLayout(plan), tile, plan);
-  e.begin();
-  Value k1 = e.blockId(gpu::Dimension::x);
-  Value h = e.blockId(gpu::Dimension::y);
-  Value firstPair = e.mulc(e.blockId(gpu::Dimension::z), tile);
-  Value rowStart = e.mulc(k1, plan.inner());
-  int64_t pairs = writeBack ? plan.workspacePairs() : 1;
-  int64_t quads = plan.inner() / 4;
+/// The inner kernels: a block owns row k1 of channel h for a tile of pairs
+/// (the spectrum kernel: of the one spectrum). Rows of pairs past the batch
+/// are never read or written: their shared memory is left as it is (their
+/// results are never stored).
+struct InnerKernel : KernelScope, ThreePassEmitter {
+  InnerKernel(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+              llvm::StringRef name, TypeRange argTypes,
+              const ThreePassPlan &plan, int64_t tile, int64_t pairs)
+      : KernelScope(builder, loc, module, name, argTypes, plan.threads),
+        ThreePassEmitter(builder, loc, innerLayout(plan), tile, plan),
+        pairs(pairs) {
+    begin();
+    k1 = blockId(gpu::Dimension::x);
+    h = blockId(gpu::Dimension::y);
+    firstPair = mulc(blockId(gpu::Dimension::z), tile);
+    rowStart = mulc(k1, plan.inner());
+  }
 
-  // Rows of pairs past the batch are never read or written: their shared
-  // memory is left as it is (their results are never stored).
-  using Sequence = ThreePassEmitter::Sequence;
-  auto forEachQuad = [&](llvm::function_ref<void(Value seq, const Sequence &,
-                                                 Value value, Value position)>
-                             fn) {
-    e.loop(e.tid, tile * quads, plan.threads, [&](Value item) {
-      Value seq = e.divc(item, quads);
-      Value position = e.mulc(e.remc(item, quads), 4);
-      Value pair = e.add(firstPair, seq);
-      e.when(e.ult(pair, e.c(pairs)), [&] {
-        fn(seq, e.sequenceOf(args[0], pair, h), e.add(rowStart, position),
-           position);
+  /// The block's rows from the workspace (argument 0) into shared memory,
+  /// and their forward transforms.
+  void forwardRows() {
+    moveRows(/*toSharedMemory=*/true);
+    barrier();
+    emitForward();
+  }
+  /// The inverse transforms, and the rows back to the workspace.
+  void inverseRows() {
+    emitInverse();
+    moveRows(/*toSharedMemory=*/false);
+  }
+
+  Value k1, h, firstPair, rowStart;
+
+private:
+  /// Moves the block's rows between the workspace (argument 0) and shared
+  /// memory, 4 values at a time.
+  void moveRows(bool toSharedMemory) {
+    loop(tid, tile * quads(), plan.threads, [&](Value item) {
+      RowQuad quad = rowQuad(item);
+      when(ult(quad.pair, c(pairs)), [&] {
+        Sequence sequence = sequenceOf(args()[0], quad.pair, h);
+        Value value = add(rowStart, quad.position);
+        if (toSharedMemory) {
+          auto [re, im] = loadComplex(sequence, value, 4);
+          Value at = swizzle(quad.position);
+          storePart(quad.seq, ReHigh, at, re);
+          storePart(quad.seq, ImHigh, at, im);
+          return;
+        }
+        Value at = swizzle(quad.position);
+        storeComplex(sequence, value, loadPart(quad.seq, ReHigh, at, 4),
+                     loadPart(quad.seq, ImHigh, at, 4));
       });
     });
-  };
-  forEachQuad(
-      [&](Value seq, const Sequence &sequence, Value value, Value position) {
-        auto [re, im] = e.loadComplex(sequence, value, 4);
-        Value at = e.swizzle(position);
-        e.storePart(seq, ReHigh, at, re);
-        e.storePart(seq, ImHigh, at, im);
-      });
-  e.barrier();
-  e.emitForward();
-  body(e, args, h, k1);
-  if (writeBack) {
-    e.emitInverse();
-    forEachQuad(
-        [&](Value seq, const Sequence &sequence, Value value, Value position) {
-          Value at = e.swizzle(position);
-          e.storeComplex(sequence, value, e.loadPart(seq, ReHigh, at, 4),
-                         e.loadPart(seq, ImHigh, at, 4));
-        });
   }
-  return kernel.finish();
-}
+
+  /// 4 values of a row: the sequence of the tile, the position in the row
+  /// and the pair.
+  struct RowQuad {
+    Value seq, position, pair;
+  };
+  int64_t quads() const { return plan.inner() / 4; }
+  RowQuad rowQuad(Value item) {
+    RowQuad quad;
+    quad.seq = divc(item, quads());
+    quad.position = mulc(remc(item, quads()), 4);
+    quad.pair = add(firstPair, quad.seq);
+    return quad;
+  }
+
+  int64_t pairs; // pairs in the workspace (1: the spectrum)
+};
+
+} // namespace
 
 static MemRefType workspaceType(OpBuilder &b, const ThreePassPlan &plan) {
   return MemRefType::get(
@@ -270,59 +287,51 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
                                                gpu::GPUModuleOp module,
                                                llvm::StringRef name,
                                                const ThreePassPlan &plan) {
-  return buildInnerFrame(
-      builder, loc, module, name,
-      {workspaceType(builder, plan), spectrumType(builder, plan)}, plan,
-      plan.pairTile,
-      [&](ThreePassEmitter &e, ValueRange args, Value h, Value k1) {
-        // y = x K at every position of the row, for every pair of the
-        // block, with the coefficient loaded once.
-        auto spectrum = e.sequenceOf(args[1], e.c(0), h);
-        Value rowStart = e.mulc(k1, plan.inner());
-        auto pairType = VectorType::get({2}, builder.getF32Type());
-        e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
-          auto load =
-              vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
-                                     e.at(spectrum, e.add(rowStart, p)));
-          load.setAlignment(8);
-          KernelEmitter::Complex k{
-              vector::ExtractOp::create(builder, loc, load,
-                                        ArrayRef<int64_t>{0}),
-              vector::ExtractOp::create(builder, loc, load,
-                                        ArrayRef<int64_t>{1})};
-          Value offset = e.swizzle(p);
-          e.forEachSequence([&](Value seq) {
-            e.store(seq, offset, e.cmul(e.load(seq, offset), k));
-          });
-        });
-        e.barrier();
-      },
-      /*writeBack=*/true);
+  InnerKernel e(builder, loc, module, name,
+                {workspaceType(builder, plan), spectrumType(builder, plan)},
+                plan, plan.pairTile, plan.workspacePairs());
+  e.forwardRows();
+  // y = x K at every position of the row, for every pair of the block, with
+  // the coefficient loaded once.
+  auto spectrum = e.sequenceOf(e.args()[1], e.c(0), e.h);
+  auto pairType = VectorType::get({2}, builder.getF32Type());
+  e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
+    auto load = vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
+                                       e.at(spectrum, e.add(e.rowStart, p)));
+    load.setAlignment(8);
+    KernelEmitter::Complex k{
+        vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{0}),
+        vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{1})};
+    Value offset = e.swizzle(p);
+    e.forEachSequence([&](Value seq) {
+      e.store(seq, offset, e.cmul(e.load(seq, offset), k));
+    });
+  });
+  e.barrier();
+  e.inverseRows();
+  return e.finish();
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, const ThreePassPlan &plan) {
-  return buildInnerFrame(
-      builder, loc, module, name, {spectrumType(builder, plan)}, plan,
-      /*tile=*/1,
-      [&](ThreePassEmitter &e, ValueRange args, Value h, Value k1) {
-        // The stages left K / sqrt(N) (unitary): store K at the row's
-        // Monarch positions, which the inner kernel reads in place.
-        auto spectrum = e.sequenceOf(args[0], e.c(0), h);
-        Value rowStart = e.mulc(k1, plan.inner());
-        auto four = VectorType::get({4}, builder.getF32Type());
-        Value unscale = vector::BroadcastOp::create(
-            builder, loc, four, e.cf(std::sqrt(double(plan.length))));
-        e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
-          Value position = e.mulc(quad, 4);
-          Value at = e.swizzle(position);
-          Value re = e.fmul(e.loadPart(e.c(0), ReHigh, at, 4), unscale);
-          Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscale);
-          e.storeComplex(spectrum, e.add(rowStart, position), re, im);
-        });
-      },
-      /*writeBack=*/false);
+  InnerKernel e(builder, loc, module, name, {spectrumType(builder, plan)}, plan,
+                /*tile=*/1, /*pairs=*/1);
+  e.forwardRows();
+  // The stages left K / sqrt(N) (unitary): store K at the row's Monarch
+  // positions, which the inner kernel reads in place.
+  auto spectrum = e.sequenceOf(e.args()[0], e.c(0), e.h);
+  auto four = VectorType::get({4}, builder.getF32Type());
+  Value unscale = vector::BroadcastOp::create(
+      builder, loc, four, e.cf(std::sqrt(double(plan.length))));
+  e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
+    Value position = e.mulc(quad, 4);
+    Value at = e.swizzle(position);
+    Value re = e.fmul(e.loadPart(e.c(0), ReHigh, at, 4), unscale);
+    Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscale);
+    e.storeComplex(spectrum, e.add(e.rowStart, position), re, im);
+  });
+  return e.finish();
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
