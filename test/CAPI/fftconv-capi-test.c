@@ -88,7 +88,7 @@ int main(void) {
           mlirPassManagerRunOnOp(pm, mlirModuleGetOperation(module))))
     return 3;
   // CHECK-LABEL: func.func @conv
-  // CHECK: butterfly.fused "conv"
+  // CHECK: butterfly.fused conv
   // CHECK: butterfly.hermitian_mul
   mlirOperationPrint(mlirModuleGetOperation(module), printToStdout, NULL);
   printf("\n");

@@ -11,7 +11,7 @@
 
 // ROUNDTRIP: fftconv.conv causal
 // CHECK-LABEL: func.func @conv
-// CHECK: butterfly.fused "conv"
+// CHECK: butterfly.fused conv
 // CHECK: butterfly.hermitian_mul
 func.func @conv(%u: tensor<2x4x256xf32>, %k: tensor<4x256xf32>) -> tensor<2x4x256xf32> {
   %y = fftconv.conv causal %u, %k : (tensor<2x4x256xf32>, tensor<4x256xf32>) -> tensor<2x4x256xf32>
