@@ -278,16 +278,21 @@ class Graph:
             values[node.result.name] = result
         return function.finish([operand(v) for v in self.outputs], located(self.name, self._output_site))
 
-    def backward_module(self, context):
+    def backward_module(self, context, keep_forward=True):
         """The graph's module with its reverse-mode gradient function
         @<name>_backward(inputs..., one gradient per output) -> (one
         gradient per input), derived by fftconv-derive-backward. Graphs of
-        conv (with squash/smooth on its operands) only."""
+        conv (with squash/smooth on its operands) only. Without
+        `keep_forward` the module holds the backward alone (what a compiled
+        backward needs: the forward is not compiled twice)."""
         from . import PassManager
         from . import cpu
 
         module = self.module(context)
-        PassManager(context, cpu.pipeline(["fftconv-derive-backward"], cpu=False)).run(module)
+        passes = ["fftconv-derive-backward"]
+        if not keep_forward:
+            passes += [f"symbol-privatize{{exclude={self.name}_backward}}", "symbol-dce"]
+        PassManager(context, cpu.pipeline(passes, cpu=False)).run(module)
         return module
 
     def mlir(self, named=False):

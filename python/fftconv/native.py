@@ -46,7 +46,7 @@ class CompiledBackward:
         key = ("backward", graph.signature(), bool(decompose), str(order))
         if key not in _CACHE:
             passes = [cpu.butterfly_pipeline(order=order)] if decompose else []
-            module = graph.backward_module(cpu.default_context())
+            module = graph.backward_module(cpu.default_context(), keep_forward=False)
             _CACHE[key] = cpu.Executable(module, function=graph.name + "_backward", passes=passes, opt_level=2)
         self._executable = _CACHE[key]
         self.inputs = self._executable.arguments

@@ -244,3 +244,24 @@ def test_compile_for_training_says_it_is_not_there_yet():
     g.output(g.conv(u, k))
     with pytest.raises(NotImplementedError, match="GPU backward kernels do not exist yet"):
         fftconv.compile(g, training=True)
+
+
+@pytest.mark.parametrize("mode", ["causal", "circular"])
+def test_direct_lowering_against_numpy_oracle(mode):
+    """Without the decomposition (conv-grad-to-fft, then the direct DFTs of
+    fftconv-to-linalg): every gradient against reference.conv_grad, the
+    direct sums of design.md, in float64."""
+    from fftconv import reference
+
+    rng = np.random.default_rng(7)
+    length, taps = 24, 9
+    g = _graph_with_skip(mode == "causal", length, taps, batch=3, channels=2)
+    names = ("u", "k", "pregate", "postgate", "skip")
+    shapes = ((3, 2, length), (2, taps), (3, 2, length), (3, 2, length), (2,))
+    arrays = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    dy = rng.standard_normal((3, 2, length)).astype(np.float32)
+    got = CompiledBackward(g, decompose=False)(*arrays, dy)
+    expected = reference.conv_grad(arrays[0], arrays[1], dy, mode, *arrays[2:])
+    for name, key, grad in zip(names, ("input", "kernel", "pregate", "postgate", "skip"), got):
+        err = reference.relative_error(grad, expected[key])
+        assert err <= 1e-5, f"d{name}: relative error {err:.3e}"
