@@ -41,7 +41,11 @@ Value cropFromOrigin(OpBuilder &b, Location loc, Value value,
 /// types, taken to f32), rounded to `resultType`.
 Value buildProduct(OpBuilder &b, Location loc, ValueRange factors,
                    Type resultType) {
-  auto shape = cast<RankedTensorType>(factors[0].getType()).getShape();
+  auto type = cast<RankedTensorType>(factors[0].getType());
+  // A lone factor already of the result type needs no copy.
+  if (factors.size() == 1 && type.getElementType() == resultType)
+    return factors[0];
+  ArrayRef<int64_t> shape = type.getShape();
   return buildElementwise(b, loc, factors, shape, resultType,
                           [&](OpBuilder &nb, Location nloc, ValueRange args) {
                             Type f32 = nb.getF32Type();
