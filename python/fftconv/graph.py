@@ -278,18 +278,28 @@ class Graph:
             values[node.result.name] = result
         return function.finish([operand(v) for v in self.outputs], located(self.name, self._output_site))
 
-    def backward_module(self, context, keep_forward=True):
+    def backward_module(self, context, keep_forward=True, wrt=None):
         """The graph's module with its reverse-mode gradient function
         @<name>_backward(inputs..., one gradient per output) -> (one
-        gradient per input), derived by fftconv-derive-backward. Graphs of
-        conv (with squash/smooth on its operands) only. Without
-        `keep_forward` the module holds the backward alone (what a compiled
-        backward needs: the forward is not compiled twice)."""
+        gradient per input named in `wrt`, in that order; default: every
+        input), derived by fftconv-derive-backward. Graphs of conv (with
+        squash/smooth on its operands) only. Without `keep_forward` the
+        module holds the backward alone (what a compiled backward needs:
+        the forward is not compiled twice)."""
         from . import PassManager
         from . import cpu
 
+        names = [v.name for v in self.inputs]
+        indices = []
+        for name in wrt or ():
+            if name not in names:
+                raise ValueError(f"backward: {name!r} is not an input of graph {self.name!r} (its inputs: {names})")
+            indices.append(names.index(name))
         module = self.module(context)
-        passes = ["fftconv-derive-backward"]
+        derive = "fftconv-derive-backward"
+        if indices:
+            derive += "{arguments=" + ",".join(map(str, indices)) + "}"
+        passes = [derive]
         if not keep_forward:
             passes += [f"symbol-privatize{{exclude={self.name}_backward}}", "symbol-dce"]
         PassManager(context, cpu.pipeline(passes, cpu=False)).run(module)

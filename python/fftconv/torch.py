@@ -112,27 +112,26 @@ class FFTConv(torch.nn.Module):
         config = self._config(u, k, pregate, postgate)
         return _FFTConvFunction.apply(self, config, u, k, pregate, postgate)
 
-    def _backward(self, config, u, k, pregate, postgate, dy):
-        """(du, dk, dpregate, dpostgate) of the convolution (None for
-        absent gates): the compiled gradient program on the CPU, the interim
-        torch.fft backward on CUDA."""
+    def _backward(self, config, u, k, pregate, postgate, dy, wanted):
+        """{name: gradient} for the inputs named in `wanted` (u, k,
+        pregate, postgate): the compiled gradient program on the CPU
+        (derived for exactly those gradients), the interim torch.fft
+        backward on CUDA."""
         if u.is_cuda:
-            return interim_cuda_backward(self.seqlen, config[4], u, k, pregate, postgate, dy)
-        key = ("backward",) + config
+            grads = interim_cuda_backward(self.seqlen, config[4], u, k, pregate, postgate, dy)
+            return {name: grad for name, grad in zip(("u", "k", "pregate", "postgate"), grads) if name in wanted}
+        key = ("backward", wanted) + config
         if key not in self._compiled:
             try:
-                self._compiled[key] = CompiledBackward(self._graph(*config))
+                self._compiled[key] = CompiledBackward(self._graph(*config), wrt=wanted)
             except Exception as error:
                 raise RuntimeError(f"FFTConv: compiling the backward of configuration {config} failed: {error}") from error
         arrays = [_to_numpy(u), _to_numpy(k.to(torch.float32))]
         arrays += [_to_numpy(g) for g in (pregate, postgate) if g is not None]
         arrays.append(_to_numpy(dy.to(self.dtype)))
-        grads = iter(self._compiled[key](*arrays))
-        du = _from_numpy(next(grads), self.dtype)
-        dk = _from_numpy(next(grads), torch.float32)
-        dpre = _from_numpy(next(grads), self.dtype) if pregate is not None else None
-        dpost = _from_numpy(next(grads), self.dtype) if postgate is not None else None
-        return du, dk, dpre, dpost
+        grads = self._compiled[key](*arrays)
+        return {name: _from_numpy(grad, torch.float32 if name == "k" else self.dtype)
+                for name, grad in zip(wanted, grads)}
 
     def _config(self, u, k, pregate, postgate):
         if u.dim() != 3 or u.dtype != self.dtype:
@@ -185,13 +184,15 @@ class _FFTConvFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dy):
         u, k, pregate, postgate = ctx.saved_tensors
-        du, dk, dpre, dpost = ctx.module._backward(ctx.config, u, k, pregate, postgate, dy)
-        needs = ctx.needs_input_grad
-        return (None, None,
-                du if needs[2] else None,
-                dk.to(k.dtype) if needs[3] else None,
-                dpre if needs[4] else None,
-                dpost if needs[5] else None)
+        names = ("u", "k", "pregate", "postgate")
+        # Only the gradients autograd asks for are computed.
+        wanted = tuple(name for name, needed in zip(names, ctx.needs_input_grad[2:]) if needed)
+        if not wanted:
+            return (None,) * 6
+        grads = ctx.module._backward(ctx.config, u, k, pregate, postgate, dy.contiguous(), wanted)
+        if "k" in grads:
+            grads["k"] = grads["k"].to(k.dtype)
+        return (None, None) + tuple(grads.get(name) for name in names)
 
 
 def interim_cuda_backward(seqlen, causal, u, k, pregate, postgate, dy):

@@ -265,3 +265,16 @@ def test_direct_lowering_against_numpy_oracle(mode):
     for name, key, grad in zip(names, ("input", "kernel", "pregate", "postgate", "skip"), got):
         err = reference.relative_error(grad, expected[key])
         assert err <= 1e-5, f"d{name}: relative error {err:.3e}"
+
+
+def test_only_requested_gradients():
+    """A frozen kernel (or input) gets no gradient and the backward program
+    is derived for the others alone (fftconv-derive-backward{arguments})."""
+    torch.manual_seed(8)
+    conv = FFTConv(64, torch.float32)
+    u = torch.randn(1, 2, 32, requires_grad=True)
+    k = torch.randn(2, 32)
+    conv(u, k).backward(torch.ones(1, 2, 32))
+    expected = reference_gradients({"u": u, "k": k}, torch.ones(1, 2, 32), causal=True)["u"]
+    assert k.grad is None and relative_error(u.grad, expected) <= 1e-5
+    assert any(key[:2] == ("backward", ("u",)) for key in conv._compiled)

@@ -13,6 +13,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/Sequence.h"
 
 namespace mlir {
 namespace fftconv {
@@ -77,7 +78,10 @@ bool dependsOnArgument(Value value, const DenseSet<Value> &active) {
   return value && active.contains(value);
 }
 
-LogicalResult deriveBackward(func::FuncOp forward, SymbolTable &symbols) {
+/// Derives @<forward>_backward, returning the gradients of the arguments
+/// `wrt` (indices, in that order; all arguments when empty).
+LogicalResult deriveBackward(func::FuncOp forward, SymbolTable &symbols,
+                             ArrayRef<int64_t> wrt) {
   for (Operation &op : forward.getBody().getOps())
     if (!isDifferentiable(&op))
       return op.emitError()
@@ -96,13 +100,25 @@ LogicalResult deriveBackward(func::FuncOp forward, SymbolTable &symbols) {
            << "fftconv-derive-backward: @" << name << " already exists";
 
   FunctionType forwardType = forward.getFunctionType();
+  unsigned numInputs = forwardType.getNumInputs();
+  SmallVector<int64_t> wanted(wrt);
+  if (wanted.empty())
+    wanted = llvm::to_vector(llvm::seq<int64_t>(0, numInputs));
+  SmallVector<Type> gradientTypes;
+  for (int64_t index : wanted) {
+    if (index < 0 || index >= int64_t(numInputs))
+      return forward.emitError()
+             << "fftconv-derive-backward: asks for the gradient of argument "
+             << index << " of a function of " << numInputs << " arguments";
+    gradientTypes.push_back(forwardType.getInput(index));
+  }
   SmallVector<Type> arguments(forwardType.getInputs());
   llvm::append_range(arguments, forwardType.getResults());
   OpBuilder builder(forward);
   builder.setInsertionPointAfter(forward);
-  auto backward = func::FuncOp::create(
-      builder, forward.getLoc(), name,
-      builder.getFunctionType(arguments, forwardType.getInputs()));
+  auto backward =
+      func::FuncOp::create(builder, forward.getLoc(), name,
+                           builder.getFunctionType(arguments, gradientTypes));
   symbols.insert(backward);
   backward->setAttr(kDerivedAttrName, builder.getUnitAttr());
   if (forward->hasAttr("llvm.emit_c_interface"))
@@ -111,14 +127,14 @@ LogicalResult deriveBackward(func::FuncOp forward, SymbolTable &symbols) {
   builder.setInsertionPointToStart(entry);
 
   // Replay the forward; `active` holds the values that depend on an
-  // argument (constants do not need gradients).
+  // argument whose gradient is asked for (the others act as constants, so
+  // no gradient is computed only to be dropped).
   IRMapping mapping;
   DenseSet<Value> active;
-  unsigned numInputs = forwardType.getNumInputs();
-  for (unsigned i = 0; i < numInputs; ++i) {
+  for (unsigned i = 0; i < numInputs; ++i)
     mapping.map(forward.getArgument(i), entry->getArgument(i));
-    active.insert(forward.getArgument(i));
-  }
+  for (int64_t index : wanted)
+    active.insert(forward.getArgument(index));
   func::ReturnOp ret;
   SmallVector<Operation *> replayed;
   for (Operation &op : forward.getBody().getOps()) {
@@ -191,10 +207,10 @@ LogicalResult deriveBackward(func::FuncOp forward, SymbolTable &symbols) {
   }
 
   SmallVector<Value> gradients;
-  for (unsigned i = 0; i < numInputs; ++i) {
-    Value gradient = adjoints.lookup(forward.getArgument(i));
+  for (int64_t index : wanted) {
+    Value gradient = adjoints.lookup(forward.getArgument(index));
     if (!gradient) {
-      auto type = cast<RankedTensorType>(forwardType.getInput(i));
+      auto type = cast<RankedTensorType>(forwardType.getInput(index));
       gradient = arith::ConstantOp::create(
           builder, forward.getLoc(), type,
           DenseElementsAttr::get(type,
@@ -213,6 +229,8 @@ LogicalResult deriveBackward(func::FuncOp forward, SymbolTable &symbols) {
 
 struct FFTConvDeriveBackwardPass
     : fftconv::impl::FFTConvDeriveBackwardBase<FFTConvDeriveBackwardPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
@@ -221,7 +239,7 @@ struct FFTConvDeriveBackwardPass
       if (!function.isExternal() && !function->hasAttr(kDerivedAttrName))
         forwards.push_back(function);
     for (func::FuncOp function : forwards)
-      if (failed(deriveBackward(function, symbols)))
+      if (failed(deriveBackward(function, symbols, arguments)))
         return signalPassFailure();
   }
 };

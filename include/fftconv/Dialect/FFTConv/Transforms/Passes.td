@@ -98,6 +98,10 @@ def FFTConvDeriveBackward : Pass<"fftconv-derive-backward", "::mlir::ModuleOp"> 
     symmetric) carry them back through the regularizers. Forward values
     the gradients need are recomputed from the arguments.
 
+    With `arguments` (indices), `@f_backward` returns the gradients of those
+    arguments only, in that order, and the others are treated as constants:
+    no gradient is computed that nobody asked for.
+
     ```mlir
     func.func @f(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>) -> tensor<2x4x64xf32> {
       %y = fftconv.conv causal %u, %k : (tensor<2x4x64xf32>, tensor<4x64xf32>) -> tensor<2x4x64xf32>
@@ -111,6 +115,11 @@ def FFTConvDeriveBackward : Pass<"fftconv-derive-backward", "::mlir::ModuleOp"> 
     }
     ```
   }];
+  let options = [
+    ListOption<"arguments", "arguments", "int64_t",
+               "indices of the arguments whose gradients @f_backward returns "
+               "(default: all)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
