@@ -278,3 +278,23 @@ def test_only_requested_gradients():
     expected = reference_gradients({"u": u, "k": k}, torch.ones(1, 2, 32), causal=True)["u"]
     assert k.grad is None and relative_error(u.grad, expected) <= 1e-5
     assert any(key[:2] == ("backward", ("u",)) for key in conv._compiled)
+
+
+def test_chained_convolutions():
+    """Two convolutions in a row, sharing one kernel: the derivation replays
+    the first (its output is the second's input) and sums the kernel's two
+    gradients."""
+    rng = np.random.default_rng(9)
+    g = Graph("chain")
+    u = g.input("u", (2, 2, 32), "f32")
+    k = g.input("k", (2, 16), "f32")
+    g.output(g.conv(g.conv(u, k, causal=True), k, causal=False))
+    un = rng.standard_normal((2, 2, 32)).astype(np.float32)
+    kn = (rng.standard_normal((2, 16)) / 4).astype(np.float32)
+    dy = rng.standard_normal((2, 2, 32)).astype(np.float32)
+    du, dk = CompiledBackward(g)(un, kn, dy)
+    ut = torch.from_numpy(un).double().requires_grad_()
+    kt = torch.from_numpy(kn).double().requires_grad_()
+    conv_reference(conv_reference(ut, kt, True), kt, False).backward(torch.from_numpy(dy).double())
+    assert relative_error(torch.from_numpy(du), ut.grad) <= 1e-5
+    assert relative_error(torch.from_numpy(dk), kt.grad) <= 1e-5

@@ -22,7 +22,8 @@ func.func @conv(%u: tensor<2x4x64xf16>, %k: tensor<4x40xf32>) -> tensor<2x4x64xf
 // CHECK-SAME: (%[[A:.*]]: tensor<1x2x32xf32>, %[[B:.*]]: tensor<1x2x32xf32>, %[[K:.*]]: tensor<2x32xf32>, %[[X:.*]]: tensor<2xf32>, %[[DA:.*]]: tensor<1x2x32xf32>, %[[DB:.*]]: tensor<1x2x32xf32>)
 // CHECK-DAG: %[[G2:.*]]:2 = fftconv.conv_grad circular %[[B]], %[[K]] grad %[[DB]] wrt [input, kernel]
 // CHECK-DAG: %[[G1:.*]]:2 = fftconv.conv_grad causal %[[A]], %[[K]] grad %[[DA]] wrt [input, kernel]
-// CHECK: %[[DK:.*]] = arith.addf
+// CHECK: %[[DK:.*]] = linalg.generic {{.*}} ins(%[[G2]]#1, %[[G1]]#1
+// CHECK: arith.addf
 // CHECK: %[[Z:.*]] = arith.constant dense<0.000000e+00> : tensor<2xf32>
 // CHECK: return %[[G1]]#0, %[[G2]]#0, %[[DK]], %[[Z]]
 func.func @two_convs(%a: tensor<1x2x32xf32>, %b: tensor<1x2x32xf32>, %k: tensor<2x32xf32>, %unused: tensor<2xf32>)

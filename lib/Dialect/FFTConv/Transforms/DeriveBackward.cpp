@@ -44,8 +44,16 @@ public:
 
   void accumulate(Location loc, Value forward, Value adjoint) {
     auto [it, inserted] = adjoints.try_emplace(forward, adjoint);
-    if (!inserted)
-      it->second = arith::AddFOp::create(builder, loc, it->second, adjoint);
+    if (inserted)
+      return;
+    // A linalg sum rather than arith.addf on tensors: the CPU pipeline
+    // bufferizes linalg, not elementwise arith.
+    auto type = cast<RankedTensorType>(adjoint.getType());
+    it->second = buildElementwise(
+        builder, loc, {it->second, adjoint}, type.getShape(),
+        type.getElementType(), [](OpBuilder &b, Location l, ValueRange args) {
+          return arith::AddFOp::create(b, l, args[0], args[1]).getResult();
+        });
   }
   Value lookup(Value forward) const { return adjoints.lookup(forward); }
 
