@@ -23,7 +23,10 @@
 using namespace mlir;
 
 void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
-  // Both dialects to linalg on tensors.
+  // Gradients into the ops of the forward (the direct lowering below has
+  // no separate conv_grad algorithm), then both dialects to linalg on
+  // tensors.
+  pm.addPass(createFFTConvConvGradToFFT());
   pm.addPass(createFFTConvToLinalg());
   pm.addPass(createButterflyToLinalg());
   pm.addPass(createCanonicalizerPass());
@@ -63,6 +66,9 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
 
 void mlir::fftconv::buildButterflyPipeline(
     OpPassManager &pm, const ButterflyPipelineOptions &options) {
+  // conv_grad first: it recomputes forward convolutions that conv-to-fft
+  // then expands.
+  pm.addPass(createFFTConvConvGradToFFT());
   pm.addPass(createFFTConvConvToFFT());
   pm.addPass(createCanonicalizerPass());
   FFTConvMonarchDecomposeOptions decompose;

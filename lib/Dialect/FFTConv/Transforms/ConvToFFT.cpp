@@ -24,10 +24,14 @@ using namespace mlir;
 using namespace mlir::fftconv;
 
 int64_t mlir::fftconv::getConvFFTSize(ConvOp op) {
-  int64_t length = op.getSeqLen();
-  int64_t linear = length + op.getKernelLen() - 1;
+  return getConvFFTSize(op.isCausal(), op.getSeqLen(), op.getKernelLen());
+}
+
+int64_t mlir::fftconv::getConvFFTSize(bool causal, int64_t length,
+                                      int64_t kernelLength) {
+  int64_t linear = length + kernelLength - 1;
   // The real-input trick needs an even size; 2 is the smallest.
-  if (!op.isCausal() && length >= 2 && llvm::isPowerOf2_64(length))
+  if (!causal && length >= 2 && llvm::isPowerOf2_64(length))
     return length;
   return std::max<int64_t>(2, llvm::PowerOf2Ceil(linear));
 }
@@ -71,8 +75,8 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
     Value kf = RFFTOp::create(rewriter, loc, kfType, op.getKernel(), n);
     auto vfType = RankedTensorType::get({batch, channels, bins}, c32);
     Value vf = RFFTOp::create(rewriter, loc, vfType, v, n);
-    auto product =
-        ChannelMulOp::create(rewriter, loc, vf, kf, /*band=*/nullptr);
+    auto product = ChannelMulOp::create(rewriter, loc, vf, kf, /*band=*/nullptr,
+                                        /*conjugate=*/nullptr);
     // The precision the convolution's data has, for the cost model of the
     // decomposition (the transforms here are all f32).
     product->setAttr(kElementTypeAttrName,
