@@ -176,9 +176,11 @@ def build(cfg, out, chip):
     return None
 
 
-# The drop-in module's GPU test (test/GPU/test_torch_module_gpu.py):
+# The drop-in module's GPU tests (test/GPU/test_torch_module_gpu.py and
+# test_training_gpu.py, whose gated causal case is the third):
 # (seqlen, B, H, L, K, pregate and postgate) per dtype.
-MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True)]
+MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True),
+                (2048, 2, 8, 1024, 1024, True)]
 
 
 def build_module_cache(out, chip):
