@@ -63,10 +63,9 @@ fftconvCompileToPTX(MlirModule module, FFTConvCompileOptions options,
 /// the model's choice), as the markdown table fftconv-cost-table prints,
 /// through `callback`. Fails (calling nothing) on an unknown chip or a bad
 /// range.
-MLIR_CAPI_EXPORTED MlirLogicalResult
-fftconvPrintCostTable(MlirStringRef chip, int complexBytes, int minLog2,
-                      int maxLog2, int order, MlirStringCallback callback,
-                      void *userData);
+MLIR_CAPI_EXPORTED MlirLogicalResult fftconvPrintCostTable(
+    MlirStringRef chip, int complexBytes, int minLog2, int maxLog2, int order,
+    MlirStringCallback callback, void *userData);
 
 /*===----------------------------------------------------------------------===
  * Op construction. Each returns a new detached operation (insert it with
@@ -94,10 +93,10 @@ enum {
 /// FFTConvGrad*) of the convolution with these operands, given the result's
 /// gradient `resultGrad`; results in the order input, kernel, pregate,
 /// postgate, skip, each with its operand's type.
-MLIR_CAPI_EXPORTED MlirOperation fftconvConvGradCreate(
-    MlirLocation location, bool causal, MlirValue input, MlirValue kernel,
-    MlirValue pregate, MlirValue postgate, MlirValue skip,
-    MlirValue resultGrad, uint32_t wrt);
+MLIR_CAPI_EXPORTED MlirOperation
+fftconvConvGradCreate(MlirLocation location, bool causal, MlirValue input,
+                      MlirValue kernel, MlirValue pregate, MlirValue postgate,
+                      MlirValue skip, MlirValue resultGrad, uint32_t wrt);
 
 /// The FFT ops along the last axis; the result type follows from n.
 typedef enum {
@@ -125,8 +124,8 @@ MLIR_CAPI_EXPORTED MlirOperation fftconvChannelMulCreate(MlirLocation location,
 MLIR_CAPI_EXPORTED MlirOperation fftconvConjugateChannelMulCreate(
     MlirLocation location, MlirValue input, MlirValue kernel, int64_t band);
 /// fftconv.cross_spectrum: sum over the batch of conj(lhs) * rhs.
-MLIR_CAPI_EXPORTED MlirOperation fftconvCrossSpectrumCreate(
-    MlirLocation location, MlirValue lhs, MlirValue rhs);
+MLIR_CAPI_EXPORTED MlirOperation
+fftconvCrossSpectrumCreate(MlirLocation location, MlirValue lhs, MlirValue rhs);
 
 /// butterfly.monarch over `numFactors` factors.
 MLIR_CAPI_EXPORTED MlirOperation butterflyMonarchCreate(

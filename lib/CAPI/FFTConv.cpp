@@ -249,29 +249,30 @@ MlirOperation fftconvSmoothCreate(MlirLocation location, MlirValue input,
       b, unwrap(location), unwrap(input).getType(), unwrap(input), width));
 }
 
-MlirOperation fftconvChannelMulCreate(MlirLocation location, MlirValue input,
-                                      MlirValue kernel, int64_t band) {
+/// fftconv.channel_mul, by the kernel spectrum or (`conjugate`) its
+/// conjugate; band <= 0 means no band.
+static MlirOperation createChannelMul(MlirLocation location, MlirValue input,
+                                      MlirValue kernel, int64_t band,
+                                      bool conjugate) {
   if (!isRankedTensor(location, input, "fftconv.channel_mul"))
     return MlirOperation{nullptr};
   mlir::OpBuilder b = builderFor(location);
   auto op = mlir::fftconv::ChannelMulOp::create(
       b, unwrap(location), unwrap(input), unwrap(kernel),
       band > 0 ? b.getI64IntegerAttr(band) : mlir::IntegerAttr(),
-      /*conjugate=*/nullptr);
+      conjugate ? b.getUnitAttr() : mlir::UnitAttr());
   return verified(op);
+}
+
+MlirOperation fftconvChannelMulCreate(MlirLocation location, MlirValue input,
+                                      MlirValue kernel, int64_t band) {
+  return createChannelMul(location, input, kernel, band, /*conjugate=*/false);
 }
 
 MlirOperation fftconvConjugateChannelMulCreate(MlirLocation location,
                                                MlirValue input,
                                                MlirValue kernel, int64_t band) {
-  if (!isRankedTensor(location, input, "fftconv.channel_mul"))
-    return MlirOperation{nullptr};
-  mlir::OpBuilder b = builderFor(location);
-  auto op = mlir::fftconv::ChannelMulOp::create(
-      b, unwrap(location), unwrap(input), unwrap(kernel),
-      band > 0 ? b.getI64IntegerAttr(band) : mlir::IntegerAttr(),
-      b.getUnitAttr());
-  return verified(op);
+  return createChannelMul(location, input, kernel, band, /*conjugate=*/true);
 }
 
 MlirOperation fftconvCrossSpectrumCreate(MlirLocation location, MlirValue lhs,

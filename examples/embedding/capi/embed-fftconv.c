@@ -42,11 +42,11 @@ int main(void) {
   mlirOperationPrint(mlirModuleGetOperation(module), printToStdout, NULL);
 
   MlirPassManager pm = mlirPassManagerCreate(context);
-  if (mlirLogicalResultIsFailure(mlirParsePassPipeline(
-          mlirPassManagerGetAsOpPassManager(pm),
-          mlirStringRefCreateFromCString(
-              "builtin.module(fftconv-to-butterfly)"),
-          printToStdout, NULL)) ||
+  if (mlirLogicalResultIsFailure(
+          mlirParsePassPipeline(mlirPassManagerGetAsOpPassManager(pm),
+                                mlirStringRefCreateFromCString(
+                                    "builtin.module(fftconv-to-butterfly)"),
+                                printToStdout, NULL)) ||
       mlirLogicalResultIsFailure(
           mlirPassManagerRunOnOp(pm, mlirModuleGetOperation(module)))) {
     fprintf(stderr, "fftconv-to-butterfly failed\n");
