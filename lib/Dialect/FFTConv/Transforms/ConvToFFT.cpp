@@ -24,11 +24,17 @@ using namespace mlir;
 using namespace mlir::fftconv;
 
 int64_t mlir::fftconv::getConvFFTSize(ConvOp op) {
-  int64_t length = op.getSeqLen();
-  int64_t linear = length + op.getKernelLen() - 1;
+  // The verifier bounds L by 2^31, but a caller may hold an op that was never
+  // verified: computed in uint64, L + K - 1 cannot wrap (L, K < 2^63), and a
+  // power of two above it that does not fit in int64 is reported as 0
+  // instead of wrapping to a small, wrong size.
+  uint64_t length = op.getSeqLen();
+  uint64_t linear = length + uint64_t(op.getKernelLen()) - 1;
   // The real-input trick needs an even size; 2 is the smallest.
   if (!op.isCausal() && length >= 2 && llvm::isPowerOf2_64(length))
     return length;
+  if (linear > (uint64_t(1) << 62))
+    return 0;
   return std::max<int64_t>(2, llvm::PowerOf2Ceil(linear));
 }
 
@@ -157,6 +163,18 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
 struct FFTConvConvToFFTPass
     : fftconv::impl::FFTConvConvToFFTBase<FFTConvConvToFFTPass> {
   void runOnOperation() override {
+    // A size the rewrite cannot build is an error on the convolution, not a
+    // malformed slice or transform further down.
+    WalkResult sizes = getOperation()->walk([](ConvOp op) {
+      int64_t n = getConvFFTSize(op);
+      if (n > 0 && n <= (int64_t(1) << 32))
+        return WalkResult::advance();
+      op.emitOpError() << "has no FFT size within 2^32 for L = "
+                       << op.getSeqLen() << " and K = " << op.getKernelLen();
+      return WalkResult::interrupt();
+    });
+    if (sizes.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateConvToFFTPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -20,7 +20,8 @@ namespace fftconv {
 #define GEN_PASS_DECL
 #include "fftconv/Dialect/FFTConv/Transforms/Passes.h.inc"
 
-/// The FFT size fftconv-conv-to-fft uses for `op`.
+/// The FFT size fftconv-conv-to-fft uses for `op`, or 0 when it would not
+/// fit in int64 (impossible for a verified op: L <= 2^31).
 int64_t getConvFFTSize(ConvOp op);
 
 /// Patterns of fftconv-conv-to-fft.
