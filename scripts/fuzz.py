@@ -20,7 +20,10 @@ smem-per-block=-1, ...), since options are user input too.
 Each run is classified:
 
   ok          exit 0
-  diagnostic  exit 1 with an "error:" line: the input was refused cleanly
+  diagnostic  exit 1 with an "error:" line at a location in the input: the
+              input was refused cleanly
+  unlocated   refused, but no error points into the input (counted and
+              listed, not a failure)
   crash       a signal, a stack dump, "PLEASE submit a bug report" or an
               "LLVM ERROR" (a fatal error is no diagnostic)
   timeout     still running after --timeout seconds
@@ -84,7 +87,8 @@ PIPELINE_OPTIONS = {
 }
 
 INT_EXTREMES = [
-    "0", "-1", "1", "2", "3", "7", "255", "256", "1023", "4097",
+    "0", "-1", "1", "2", "3", "5", "7", "17", "100", "255", "256", "1000",
+    "1001", "1023", "4097", "65537", str(2**20),
     str(2**31 - 1), str(2**31), str(2**32), str(2**40), str(2**43),
     str(2**62), str(2**63 - 1), str(2**63), str(2**64), str(-(2**63)),
 ]
@@ -103,7 +107,8 @@ KEYWORDS = [("causal", "circular"), ("fft", "ifft"), ("rfft", "irfft"),
 NUMBER = re.compile(r"(?<![A-Za-wyzA-Z_%#@^$.\d])-?\d+(\.\d+)?([eE][-+]?\d+)?")
 TYPE = re.compile(r"\b(bf16|f16|f32|f64|i1|i8|i32|i64|index)\b|complex<f(16|32|64)>")
 SHAPE = re.compile(r"\b(tensor|memref|vector)<([0-9?x]*x)?([a-z][^<>]*|complex<[^<>]*>)>")
-ATTR_VALUE = re.compile(r"(\b[a-z_][a-z_0-9.]*\s*=\s*)([^,}\s:)]+)")
+# `name = value` of an attribute, not the `%x = ` of an SSA definition.
+ATTR_VALUE = re.compile(r"(?<![%\w.])([a-z_][a-z_0-9.]*\s*=\s*)([^,}\s:)]+)")
 WORD = re.compile(r"\b[a-z_][a-z_0-9]*\b")
 
 
@@ -149,11 +154,11 @@ def mutate_number(rng, text):
         if m.group(1) or m.group(2):
             return rng.choice(FLOAT_EXTREMES)
         return rng.choice(INT_EXTREMES)
-    return _replace_match(rng, text, NUMBER, make, everywhere=0.7)
+    return _replace_match(rng, text, NUMBER, make, everywhere=0.85)
 
 
 def mutate_type(rng, text):
-    return _replace_match(rng, text, TYPE, lambda m: rng.choice(TYPES), everywhere=0.7)
+    return _replace_match(rng, text, TYPE, lambda m: rng.choice(TYPES), everywhere=0.85)
 
 
 def mutate_shape(rng, text):
@@ -169,7 +174,7 @@ def mutate_shape(rng, text):
         elif dims:
             dims[rng.randrange(len(dims))] = rng.choice(INT_EXTREMES[:16])
         return m.group(1) + "<" + "".join(d + "x" for d in dims) + m.group(3) + ">"
-    return _replace_match(rng, text, SHAPE, make, everywhere=0.7)
+    return _replace_match(rng, text, SHAPE, make, everywhere=0.85)
 
 
 def mutate_attribute(rng, text):
@@ -306,8 +311,12 @@ def classify(rc, output):
         return "crash", f"signal {-rc if rc < 0 else rc - 128}"
     if rc == 0:
         return "ok", ""
-    if re.search(r"error:", output):
+    if re.search(r"^<stdin>:\d+:\d+: error:", output, re.M):
         return "diagnostic", ""
+    if re.search(r"error:", output):
+        # Refused, but the message points nowhere in the input.
+        first = re.search(r"error: (.*)", output).group(1)
+        return "unlocated", re.sub(r"\d+", "N", first)[:100]
     return "silent", f"exit {rc}"
 
 
@@ -370,6 +379,7 @@ def main(argv=None):
 
     outcomes = {p: {} for p in pipelines}
     signatures = {}  # signature -> first finding
+    notes = {}  # unlocated diagnostic -> count: not failures, but worth a look
     lock = threading.Lock()
     seen = set()
     start = time.monotonic()
@@ -392,6 +402,9 @@ def main(argv=None):
                 counters["runs"] += 1
                 outcomes[pipeline][outcome] = outcomes[pipeline].get(outcome, 0) + 1
                 if outcome in ("ok", "diagnostic"):
+                    continue
+                if outcome == "unlocated":
+                    notes[detail] = notes.get(detail, 0) + 1
                     continue
                 signature = f"{outcome} [{pipeline}] {detail}".strip()
                 entry = signatures.setdefault(signature, {
@@ -445,6 +458,7 @@ def main(argv=None):
         "timeout_s": args.timeout, "memory_mb": args.memory_mb,
         "outcomes": totals, "by_pipeline": outcomes,
         "distinct_findings": len(findings), "findings": findings,
+        "unlocated_diagnostics": notes,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = [f"# fuzz run: {summary['command']}", "",
@@ -460,12 +474,15 @@ def main(argv=None):
     for e in findings:
         lines.append(f"- `{e['signature']}` x{e['count']} (first: mutant {e['first_mutant']} "
                      f"of {e['seed_input']}; `{e.get('command', '')}`)")
+    if notes:
+        lines += ["", "Refusals without a source location (not failures):"]
+        lines += [f"- `{k}` x{v}" for k, v in sorted(notes.items(), key=lambda kv: -kv[1])]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 1 if findings and args.fail else 0
 
 
-OUTCOMES = ["ok", "diagnostic", "crash", "timeout", "oom", "silent"]
+OUTCOMES = ["ok", "diagnostic", "unlocated", "crash", "timeout", "oom", "silent"]
 
 if __name__ == "__main__":
     sys.exit(main())

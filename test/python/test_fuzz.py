@@ -89,6 +89,7 @@ Stack dump:
     assert detail == ("(anonymous namespace)::ConvToFFT::matchAndRewrite <- "
                       "mlir::PatternApplicator::matchAndRewrite <- mlir::applyPatternsGreedily")
     assert fuzz.classify(1, "<stdin>:3:8: error: 'fftconv.conv' op expects") == ("diagnostic", "")
+    assert fuzz.classify(1, "<unknown>:0: error: no 12 here") == ("unlocated", "no N here")
     assert fuzz.classify(0, "") == ("ok", "")
     assert fuzz.classify(1, "LLVM ERROR: Building op `x` but it isn't known\n")[0] == "crash"
 
