@@ -99,3 +99,14 @@ func.func @ifft_length(%x: tensor<4x8xcomplex<f32>>) {
   %y = fftconv.ifft %x n = 4611686018427387904 : tensor<4x8xcomplex<f32>> -> tensor<4x4611686018427387904xcomplex<f32>>
   return
 }
+
+// -----
+
+// 2^56 elements is allowed for a tensor, but this convolution's FFT form
+// would hold B x H x (N/2 + 1) > 2^56 spectra: ConvToFFT built an rfft that
+// failed verification.
+func.func @conv_fft_form_too_large(%u: tensor<549755813888x4x32768xf16>, %k: tensor<4x32768xf32>) {
+  // expected-error @+1 {{'fftconv.conv' op expects B x H x L of at most 2^54, got 'tensor<549755813888x4x32768xf16>': its FFT form holds B x H x N values with N up to 4L, at most 2^56}}
+  %y = fftconv.conv causal %u, %k : (tensor<549755813888x4x32768xf16>, tensor<4x32768xf32>) -> tensor<549755813888x4x32768xf16>
+  return
+}

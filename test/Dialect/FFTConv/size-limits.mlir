@@ -25,3 +25,11 @@ func.func @most_elements(%k: tensor<16777216x4294967296xf32>) -> tensor<16777216
   %y = fftconv.squash %k lambda = 1.0 : tensor<16777216x4294967296xf32>
   return %y : tensor<16777216x4294967296xf32>
 }
+
+// B x H x L = 2^54 exactly: its spectra (B x H x (N/2 + 1), N = 2^16) fit.
+// CHECK-LABEL: func.func @most_conv_elements
+func.func @most_conv_elements(%u: tensor<137438953472x4x32768xf16>, %k: tensor<4x32768xf32>) -> tensor<137438953472x4x32768xf16> {
+  // CHECK: fftconv.irfft %{{.*}} n = 65536
+  %y = fftconv.conv causal %u, %k : (tensor<137438953472x4x32768xf16>, tensor<4x32768xf32>) -> tensor<137438953472x4x32768xf16>
+  return %y : tensor<137438953472x4x32768xf16>
+}

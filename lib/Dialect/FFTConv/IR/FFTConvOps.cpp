@@ -80,6 +80,12 @@ LogicalResult ConvOp::verify() {
                          << getSeqLen() << ": its FFT size (up to 2L) must "
                          << "not exceed 2^32, the longest transform the "
                          << "lowerings support";
+  // fftconv-conv-to-fft's spectra are B x H x N with an FFT size N < 4L:
+  // a quarter of the bound keeps them within it too.
+  if (inputType.getNumElements() > kMaxElements / 4)
+    return emitOpError() << "expects B x H x L of at most 2^54, got "
+                         << inputType << ": its FFT form holds B x H x N "
+                         << "values with N up to 4L, at most 2^56";
   if (getKernelLen() > getSeqLen())
     return emitOpError() << "expects kernel length K = " << getKernelLen()
                          << " to be at most the sequence length L = "
