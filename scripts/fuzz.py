@@ -29,8 +29,11 @@ Each run is classified:
   timeout     still running after --timeout seconds
   oom         ran out of the --memory-mb address space
   silent      a non-zero exit without any "error:" line
+  invalid-ir  the input verifies, but a pipeline fails with a verifier
+              message about an op the input does not contain: a pass built
+              invalid IR
 
-crash, timeout, oom and silent are findings. A crash's signature is the
+crash, timeout, oom, silent and invalid-ir are findings. A crash's signature is the
 pipeline plus its first frames in fftconv or MLIR code (or the fatal
 message), so that one bug found a hundred times counts once.
 
@@ -320,6 +323,15 @@ def classify(rc, output):
     return "silent", f"exit {rc}"
 
 
+def invalid_ir_op(output, text):
+    """The op of the first `'dialect.op' op ...` error, if the input never
+    names that op: the error is about IR a pass created."""
+    m = re.search(r"error: '([a-z_]+\.[a-z_.]+)' op (.*)", output)
+    if m and not re.search(r"\b%s\b" % re.escape(m.group(1)), text):
+        return f"{m.group(1)}: " + re.sub(r"'[^']*'|\d+", "_", m.group(2))[:80]
+    return None
+
+
 def run_one(tool, pipeline, option, text, timeout, memory_mb):
     cmd = command_for(tool, pipeline, option)
     env = dict(os.environ)
@@ -394,10 +406,19 @@ def main(argv=None):
                 counters["duplicates"] += 1
                 return
             seen.add(digest)
+        verified = None  # whether the input itself parses and verifies
         for pipeline in pipelines:
             option = options.get(pipeline)
             outcome, detail, output, cmd = run_one(
                 args.tool, pipeline, option, text, args.timeout, args.memory_mb)
+            if pipeline == "roundtrip":
+                verified = outcome == "ok"
+            elif outcome == "diagnostic" and verified:
+                # A verifier's message about an op the input does not hold:
+                # a pass built IR that fails verification.
+                built = invalid_ir_op(output, text)
+                if built:
+                    outcome, detail = "invalid-ir", built
             with lock:
                 counters["runs"] += 1
                 outcomes[pipeline][outcome] = outcomes[pipeline].get(outcome, 0) + 1
@@ -482,7 +503,8 @@ def main(argv=None):
     return 1 if findings and args.fail else 0
 
 
-OUTCOMES = ["ok", "diagnostic", "unlocated", "crash", "timeout", "oom", "silent"]
+OUTCOMES = ["ok", "diagnostic", "unlocated", "crash", "timeout", "oom", "silent",
+            "invalid-ir"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -103,3 +103,13 @@ def test_mutants_are_deterministic():
     # Every mutant differs from the seed input it came from.
     texts = dict(seeds)
     assert all(text != texts[name] for name, _, text, _ in first)
+
+
+def test_invalid_ir_is_told_from_a_refusal():
+    source = "%y = fftconv.conv causal %u, %k : (tensor<...>) -> tensor<...>\n"
+    # A pass (fftconv-conv-to-fft) built an rfft that failed verification.
+    built = "<stdin>:1:6: error: 'fftconv.rfft' op expects result of at most 2^56 elements, got 'tensor<8x9xf32>'"
+    assert fuzz.invalid_ir_op(built, source) == "fftconv.rfft: expects result of at most _^_ elements, got _"
+    # The input's own op, refused: a diagnostic like any other.
+    refused = "<stdin>:1:6: error: 'fftconv.conv' op expects kernel length K = 9"
+    assert fuzz.invalid_ir_op(refused, source) is None
