@@ -5,7 +5,7 @@ Every seed is one `// -----` chunk of a test/**/*.mlir file or a file of
 test/Tools/Inputs. A mutant applies one to three mutations to a seed (a
 number set to an extreme, an element type swapped, a line deleted,
 duplicated or swapped, an attribute value or keyword changed, a shape
-changed, a few bytes changed) and runs through five pipelines of
+changed, a few bytes changed) and runs through six pipelines of
 fftconv-opt, each under a wall-clock timeout and an address-space limit:
 
   roundtrip   parse, verify, print and parse again (--verify-roundtrip)
@@ -13,6 +13,7 @@ fftconv-opt, each under a wall-clock timeout and an address-space limit:
   cpu         --fftconv-to-cpu
   ptx         --fftconv-to-ptx (PTX text only: no GPU or ptxas is needed)
   monarch     --butterfly-expand-monarch --canonicalize
+  butterfly-cpu  --fftconv-to-butterfly --fftconv-to-cpu
 
 A small share of runs also gets a mutated pass option (threads=100000,
 smem-per-block=-1, ...), since options are user input too.
@@ -69,6 +70,9 @@ PIPELINES = {
     "cpu": ["--fftconv-to-cpu"],
     "ptx": ["--fftconv-to-ptx"],
     "monarch": ["--butterfly-expand-monarch", "--canonicalize"],
+    # The decomposed program on the CPU, as the README runs it: the only
+    # way butterfly ops the passes built reach the CPU lowering.
+    "butterfly-cpu": ["--fftconv-to-butterfly", "--fftconv-to-cpu"],
 }
 
 # Options a user may pass to the pipelines, with values at and past the

@@ -27,7 +27,7 @@ def run_fuzz(tmp_path, *args):
 
 @pytest.mark.skipif(not os.access(TOOL, os.X_OK), reason="fftconv-opt is not built")
 def test_fixed_seed_set_finds_nothing(tmp_path):
-    # Seed 1's first 100 mutants through all five pipelines (about 30 s on
+    # Seed 1's first 100 mutants through all six pipelines (about 35 s on
     # two cores); --seconds only guards against a slow machine.
     proc, summary = run_fuzz(tmp_path, "--seed", "1", "--count", "100", "--seconds", "50")
     assert summary["findings"] == [], proc.stdout
@@ -40,6 +40,7 @@ def test_fixed_seed_set_finds_nothing(tmp_path):
 FAKE_TOOL = """#!/bin/bash
 # Stands in for fftconv-opt: one behaviour per pipeline.
 cat > /dev/null
+[ "$2" = --fftconv-to-cpu ] && exit 0  # butterfly-cpu
 case "$1" in
   --verify-roundtrip) echo "<stdin>:1:1: error: refused" >&2; exit 1 ;;
   --fftconv-to-butterfly*) sleep 30 ;;
@@ -63,6 +64,7 @@ def test_outcomes_are_classified(tmp_path):
     assert by["cpu"] == {"crash": 1}
     assert by["ptx"] == {"oom": 1}
     assert by["monarch"] == {"silent": 1}
+    assert by["butterfly-cpu"] == {"ok": 1}
     signatures = sorted(f["signature"] for f in summary["findings"])
     assert signatures == ["crash [cpu] signal 11", "oom [ptx]", "silent [monarch] exit 3",
                           "timeout [butterfly]"]
