@@ -342,6 +342,7 @@ def run_one(tool, pipeline, option, text, timeout, memory_mb):
     symbolizer = "/usr/lib/llvm-22/bin/llvm-symbolizer"
     if os.path.exists(symbolizer):
         env.setdefault("LLVM_SYMBOLIZER_PATH", symbolizer)
+    start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env,
                             preexec_fn=limit_resources(memory_mb))
@@ -350,12 +351,12 @@ def run_one(tool, pipeline, option, text, timeout, memory_mb):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
-        return "timeout", "", err.decode(errors="replace")[-4000:], cmd
+        return "timeout", "", err.decode(errors="replace")[-4000:], cmd, timeout
     except BrokenPipeError:
         _, err = proc.communicate()
     output = err.decode(errors="replace")
     outcome, detail = classify(proc.returncode, output)
-    return outcome, detail, output[-4000:], cmd
+    return outcome, detail, output[-4000:], cmd, time.monotonic() - start
 
 
 def main(argv=None):
@@ -396,6 +397,7 @@ def main(argv=None):
     outcomes = {p: {} for p in pipelines}
     signatures = {}  # signature -> first finding
     notes = {}  # unlocated diagnostic -> count: not failures, but worth a look
+    slowest = {}
     lock = threading.Lock()
     seen = set()
     start = time.monotonic()
@@ -413,8 +415,12 @@ def main(argv=None):
         verified = None  # whether the input itself parses and verifies
         for pipeline in pipelines:
             option = options.get(pipeline)
-            outcome, detail, output, cmd = run_one(
+            outcome, detail, output, cmd, seconds = run_one(
                 args.tool, pipeline, option, text, args.timeout, args.memory_mb)
+            with lock:
+                # How close the slowest runs come to --timeout.
+                if seconds > slowest.get("seconds", 0):
+                    slowest.update(seconds=round(seconds, 2), pipeline=pipeline, mutant=index)
             if pipeline == "roundtrip":
                 verified = outcome == "ok"
             elif outcome == "diagnostic" and verified:
@@ -483,13 +489,15 @@ def main(argv=None):
         "timeout_s": args.timeout, "memory_mb": args.memory_mb,
         "outcomes": totals, "by_pipeline": outcomes,
         "distinct_findings": len(findings), "findings": findings,
-        "unlocated_diagnostics": notes,
+        "unlocated_diagnostics": notes, "slowest_run": slowest,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = [f"# fuzz run: {summary['command']}", "",
              f"{summary['mutants']} mutants ({summary['duplicates_skipped']} duplicates skipped) "
              f"of {len(seeds)} seed inputs, {summary['runs']} pipeline runs in "
-             f"{summary['seconds']} s with {args.jobs} worker(s).", "",
+             f"{summary['seconds']} s with {args.jobs} worker(s); the slowest run took "
+             f"{slowest.get('seconds', 0)} s ({slowest.get('pipeline')}, mutant "
+             f"{slowest.get('mutant')}).", "",
              "| pipeline | " + " | ".join(OUTCOMES) + " |",
              "|---|" + "---|" * len(OUTCOMES)]
     for p in pipelines:
