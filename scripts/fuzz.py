@@ -34,16 +34,16 @@ Each run is classified:
               message about an op the input does not contain: a pass built
               invalid IR
 
-crash, timeout, oom, silent and invalid-ir are findings. A crash's signature is the
-pipeline plus its first frames in fftconv or MLIR code (or the fatal
-message), so that one bug found a hundred times counts once.
+crash, timeout, oom, silent and invalid-ir are findings. A crash's
+signature is the pipeline plus its first frames past the signal handler
+(or the fatal message), so that one bug found a hundred times counts once.
 
 Mutant i of seed S is a pure function of (S, i): `--seed S --count N` is a
 fixed set; `--seconds T` stops early, at the first mutant begun after T
 seconds. Findings go to --out (summary.json, summary.md and, for each
 distinct signature, the reproducer, the command and the output); the exit
-status is 1 when anything was found (with --fail-on-findings, the
-default), so that CI can run it.
+status is 1 when anything was found (unless --no-fail-on-findings), so
+that CI can run it.
 """
 
 import argparse
