@@ -8,6 +8,7 @@ PACKAGES=(
   cmake ninja-build clang-22 clang-format
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   python3-numpy python3-pytest python3-dev pybind11-dev python3-torch
+  python3-pip python3-wheel   # pip install . (pyproject.toml's in-tree backend)
   nlohmann-json3-dev
 )
 

@@ -81,6 +81,24 @@ MLIR_CAPI_EXPORTED MlirOperation fftconvConvCreate(
     MlirLocation location, bool causal, MlirValue input, MlirValue kernel,
     MlirValue pregate, MlirValue postgate, MlirValue skip);
 
+/// The gradients fftconv.conv_grad can compute (bits of its `wrt`).
+enum {
+  FFTConvGradInput = 1,
+  FFTConvGradKernel = 2,
+  FFTConvGradPregate = 4,
+  FFTConvGradPostgate = 8,
+  FFTConvGradSkip = 16
+};
+
+/// fftconv.conv_grad: the gradients named by the bits of `wrt` (a mask of
+/// FFTConvGrad*) of the convolution with these operands, given the result's
+/// gradient `resultGrad`; results in the order input, kernel, pregate,
+/// postgate, skip, each with its operand's type.
+MLIR_CAPI_EXPORTED MlirOperation fftconvConvGradCreate(
+    MlirLocation location, bool causal, MlirValue input, MlirValue kernel,
+    MlirValue pregate, MlirValue postgate, MlirValue skip,
+    MlirValue resultGrad, uint32_t wrt);
+
 /// The FFT ops along the last axis; the result type follows from n.
 typedef enum {
   FFTConvFFT,
@@ -103,6 +121,12 @@ MLIR_CAPI_EXPORTED MlirOperation fftconvChannelMulCreate(MlirLocation location,
                                                          MlirValue input,
                                                          MlirValue kernel,
                                                          int64_t band);
+/// fftconv.channel_mul with the kernel spectrum conjugated (a correlation).
+MLIR_CAPI_EXPORTED MlirOperation fftconvConjugateChannelMulCreate(
+    MlirLocation location, MlirValue input, MlirValue kernel, int64_t band);
+/// fftconv.cross_spectrum: sum over the batch of conj(lhs) * rhs.
+MLIR_CAPI_EXPORTED MlirOperation fftconvCrossSpectrumCreate(
+    MlirLocation location, MlirValue lhs, MlirValue rhs);
 
 /// butterfly.monarch over `numFactors` factors.
 MLIR_CAPI_EXPORTED MlirOperation butterflyMonarchCreate(

@@ -157,6 +157,46 @@ MlirOperation fftconvConvCreate(MlirLocation location, bool causal,
   return verified(op);
 }
 
+MlirOperation fftconvConvGradCreate(MlirLocation location, bool causal,
+                                    MlirValue input, MlirValue kernel,
+                                    MlirValue pregate, MlirValue postgate,
+                                    MlirValue skip, MlirValue resultGrad,
+                                    uint32_t wrt) {
+  if (!isRankedTensor(location, input, "fftconv.conv_grad") ||
+      !isRankedTensor(location, kernel, "fftconv.conv_grad") ||
+      !isRankedTensor(location, resultGrad, "fftconv.conv_grad"))
+    return MlirOperation{nullptr};
+  using mlir::fftconv::ConvGradients;
+  std::optional<ConvGradients> which =
+      mlir::fftconv::symbolizeConvGradients(wrt);
+  if (!which) {
+    mlir::emitError(unwrap(location))
+        << "fftconv.conv_grad: unknown gradient bits in " << wrt;
+    return MlirOperation{nullptr};
+  }
+  // Result types are the operands' own; a gradient asked of a missing
+  // operand gets the input's type and the verifier reports it.
+  std::pair<ConvGradients, MlirValue> operands[] = {
+      {ConvGradients::Input, input},
+      {ConvGradients::Kernel, kernel},
+      {ConvGradients::Pregate, pregate},
+      {ConvGradients::Postgate, postgate},
+      {ConvGradients::Skip, skip}};
+  llvm::SmallVector<mlir::Type> types;
+  for (auto [kind, operand] : operands)
+    if (mlir::fftconv::bitEnumContainsAll(*which, kind))
+      types.push_back(mlirValueIsNull(operand) ? unwrap(input).getType()
+                                               : unwrap(operand).getType());
+  mlir::OpBuilder b = builderFor(location);
+  auto op = mlir::fftconv::ConvGradOp::create(
+      b, unwrap(location), types,
+      causal ? mlir::fftconv::ConvMode::Causal
+             : mlir::fftconv::ConvMode::Circular,
+      unwrap(input), unwrap(kernel), optional(pregate), optional(postgate),
+      optional(skip), unwrap(resultGrad), *which);
+  return verified(op);
+}
+
 MlirOperation fftconvTransformCreate(MlirLocation location,
                                      FFTConvTransformKind kind, MlirValue input,
                                      int64_t n) {
@@ -216,8 +256,40 @@ MlirOperation fftconvChannelMulCreate(MlirLocation location, MlirValue input,
   mlir::OpBuilder b = builderFor(location);
   auto op = mlir::fftconv::ChannelMulOp::create(
       b, unwrap(location), unwrap(input), unwrap(kernel),
-      band > 0 ? b.getI64IntegerAttr(band) : mlir::IntegerAttr());
+      band > 0 ? b.getI64IntegerAttr(band) : mlir::IntegerAttr(),
+      /*conjugate=*/nullptr);
   return verified(op);
+}
+
+MlirOperation fftconvConjugateChannelMulCreate(MlirLocation location,
+                                               MlirValue input,
+                                               MlirValue kernel, int64_t band) {
+  if (!isRankedTensor(location, input, "fftconv.channel_mul"))
+    return MlirOperation{nullptr};
+  mlir::OpBuilder b = builderFor(location);
+  auto op = mlir::fftconv::ChannelMulOp::create(
+      b, unwrap(location), unwrap(input), unwrap(kernel),
+      band > 0 ? b.getI64IntegerAttr(band) : mlir::IntegerAttr(),
+      b.getUnitAttr());
+  return verified(op);
+}
+
+MlirOperation fftconvCrossSpectrumCreate(MlirLocation location, MlirValue lhs,
+                                         MlirValue rhs) {
+  if (!isRankedTensor(location, lhs, "fftconv.cross_spectrum") ||
+      !isRankedTensor(location, rhs, "fftconv.cross_spectrum"))
+    return MlirOperation{nullptr};
+  auto type = mlir::cast<mlir::RankedTensorType>(unwrap(lhs).getType());
+  if (type.getRank() != 3) {
+    mlir::emitError(unwrap(location))
+        << "fftconv.cross_spectrum: expects a B x H x F lhs, got " << type;
+    return MlirOperation{nullptr};
+  }
+  mlir::OpBuilder b = builderFor(location);
+  auto resultType = mlir::RankedTensorType::get(type.getShape().drop_front(),
+                                                type.getElementType());
+  return verified(mlir::fftconv::CrossSpectrumOp::create(
+      b, unwrap(location), resultType, unwrap(lhs), unwrap(rhs)));
 }
 
 MlirOperation butterflyMonarchCreate(MlirLocation location, MlirValue input,

@@ -2,6 +2,7 @@
 
 #include "fftconv/Pipelines/Pipelines.h"
 
+#include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
 #include "fftconv/Conversion/ButterflyToLinalg/ButterflyToLinalg.h"
 #include "fftconv/Conversion/FFTConvToLinalg/FFTConvToLinalg.h"
 #include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
@@ -22,7 +23,10 @@
 using namespace mlir;
 
 void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
-  // Both dialects to linalg on tensors.
+  // Gradients into the ops of the forward (the direct lowering below has
+  // no separate conv_grad algorithm), then both dialects to linalg on
+  // tensors.
+  pm.addPass(createFFTConvConvGradToFFT());
   pm.addPass(createFFTConvToLinalg());
   pm.addPass(createButterflyToLinalg());
   pm.addPass(createCanonicalizerPass());
@@ -62,6 +66,9 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
 
 void mlir::fftconv::buildButterflyPipeline(
     OpPassManager &pm, const ButterflyPipelineOptions &options) {
+  // conv_grad first: it recomputes forward convolutions that conv-to-fft
+  // then expands.
+  pm.addPass(createFFTConvConvGradToFFT());
   pm.addPass(createFFTConvConvToFFT());
   pm.addPass(createCanonicalizerPass());
   FFTConvMonarchDecomposeOptions decompose;
@@ -73,8 +80,9 @@ void mlir::fftconv::buildButterflyPipeline(
   pm.addPass(butterfly::createButterflyFuseConv());
 }
 
-fftconv::ButterflyToGPUOptions fftconv::PTXPipelineOptions::gpuOptions() const {
-  ButterflyToGPUOptions gpu;
+butterfly::ButterflyPlanGPUKernelsOptions
+fftconv::PTXPipelineOptions::planOptions() const {
+  butterfly::ButterflyPlanGPUKernelsOptions gpu;
   gpu.chip = chip;
   gpu.threads = threads;
   gpu.batchTile = batchTile;
@@ -86,11 +94,14 @@ fftconv::ButterflyToGPUOptions fftconv::PTXPipelineOptions::gpuOptions() const {
 void mlir::fftconv::buildPTXPipeline(OpPassManager &pm,
                                      const PTXPipelineOptions &options) {
   // The decomposition targets the chip's shared memory (smem-per-block 0).
-  ButterflyPipelineOptions butterfly;
-  butterfly.order = options.order;
-  butterfly.chip = options.chip;
-  buildButterflyPipeline(pm, butterfly);
-  pm.addPass(createButterflyToGPU(options.gpuOptions()));
+  ButterflyPipelineOptions decomposition;
+  decomposition.order = options.order;
+  decomposition.chip = options.chip;
+  buildButterflyPipeline(pm, decomposition);
+  // The plan first (form, factors, precision, block shape as attributes),
+  // then the kernels it describes.
+  pm.addPass(butterfly::createButterflyPlanGPUKernels(options.planOptions()));
+  pm.addPass(createButterflyToGPU());
 
   // Only the kernels go down to NVVM and PTX: the host function keeps its
   // gpu.launch_func ops, which the launch manifest is read off.

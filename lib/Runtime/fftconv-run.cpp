@@ -47,6 +47,7 @@ const char *kUsage =
     "  --seed N          random seed (default 0)\n"
     "  --no-check        skip the finiteness and repeatability checks\n"
     "  -h, --help        this text\n"
+    "  --version         the version of fftconv-mlir this is\n"
     "\n"
     "Exit status: 0 success, 1 a load or CUDA error, 2 bad usage, 3 a failed\n"
     "check.\n";
@@ -91,6 +92,9 @@ Options parseOptions(int argc, char **argv) {
     long long number;
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--version") {
+      std::printf("fftconv-mlir %s\n", FFTCONV_RUN_VERSION);
       std::exit(0);
     } else if (arg == "--ptx") {
       options.ptx = value("--ptx");

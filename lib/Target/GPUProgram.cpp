@@ -2,6 +2,7 @@
 
 #include "fftconv/Target/GPUProgram.h"
 #include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
+#include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 #include "fftconv/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -33,6 +34,38 @@ static std::optional<int64_t> constantOf(Value value) {
   if (auto constant = value.getDefiningOp<arith::ConstantIntOp>())
     return constant.value();
   return std::nullopt;
+}
+
+/// The manifest's "convolutions": per convolution its form, precision, FFT
+/// size, factors (outer first) and the indices of its kernels, from the
+/// host function's fftconv.convolutions (absent when the function has none).
+static FailureOr<std::optional<llvm::json::Array>>
+convolutionsOf(func::FuncOp host) {
+  auto entries = host->getAttrOfType<ArrayAttr>(kConvolutionsAttrName);
+  if (!entries)
+    return std::optional<llvm::json::Array>();
+  llvm::json::Array convolutions;
+  for (Attribute entry : entries) {
+    auto dict = dyn_cast<DictionaryAttr>(entry);
+    auto plan = dict ? dict.getAs<butterfly::GPUPlanAttr>(kPlanKey) : nullptr;
+    auto fftSize = dict ? dict.getAs<IntegerAttr>(kFFTSizeKey) : nullptr;
+    auto kernels = dict ? dict.getAs<DenseI64ArrayAttr>(kKernelsKey) : nullptr;
+    if (!plan || !fftSize || !kernels)
+      return host.emitError() << kConvolutionsAttrName
+                              << " entries need a plan, fft_size and kernels";
+    llvm::json::Array factors, indices;
+    for (int64_t factor : plan.getAllFactors())
+      factors.push_back(factor);
+    for (int64_t index : kernels.asArrayRef())
+      indices.push_back(index);
+    convolutions.push_back(llvm::json::Object{
+        {"form", plan.isThreePass() ? "three-pass" : "single-kernel"},
+        {"precision", butterfly::stringifyGPUPrecision(plan.getPrecision())},
+        {"fft_size", fftSize.getInt()},
+        {"factors", std::move(factors)},
+        {"kernels", std::move(indices)}});
+  }
+  return std::optional<llvm::json::Array>(std::move(convolutions));
 }
 
 FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
@@ -145,6 +178,10 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
   });
   if (walk.wasInterrupted())
     return failure();
+  FailureOr<std::optional<llvm::json::Array>> convolutions =
+      convolutionsOf(host);
+  if (failed(convolutions))
+    return failure();
 
   llvm::json::Object manifest{{"format", "fftconv-manifest"},
                               {"version", 1},
@@ -153,6 +190,8 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
                               {"entry", host.getName()},
                               {"arguments", std::move(arguments)},
                               {"kernels", std::move(kernels)}};
+  if (*convolutions)
+    manifest["convolutions"] = std::move(**convolutions);
   GPUProgram program;
   program.ptx = object.getObject().getValue().str();
   llvm::raw_string_ostream os(program.manifest);

@@ -40,7 +40,7 @@ class GPUProgram:
         return f"GPUProgram({self.manifest['entry']} for {self.manifest['chip']}: {kernels})"
 
 
-def compile(program, target="sm_90", order="auto", **options):
+def compile(program, target="sm_90", order="auto", training=False, **options):
     """Compiles a Graph, a fftconv.Module (rewritten in place) or the MLIR
     text of one function of fftconv ops to PTX for `target` (sm_80 or
     sm_90), in this process through the bindings (the C API's
@@ -49,7 +49,16 @@ def compile(program, target="sm_90", order="auto", **options):
     a Graph, at "program.mlir":line:column for text. `options` are the
     other options of fftconv-to-ptx (precision, threads, batch_tile,
     single_kernel_max; fftconv.compile_options_default() has their
-    defaults)."""
+    defaults). `training=True` (forward and backward programs in one
+    manifest) is not available yet: there are no GPU backward kernels;
+    the backward runs on the CPU (fftconv.native.CompiledBackward) or, for
+    fftconv.torch.FFTConv on CUDA tensors, as the interim torch.fft
+    backward."""
+    if training:
+        raise NotImplementedError(
+            "compile(training=True): the GPU backward kernels do not exist yet; use "
+            "fftconv.native.CompiledBackward (CPU) or fftconv.torch.FFTConv, whose CUDA "
+            "backward is an interim torch.fft implementation")
     if target not in TARGETS:
         raise ValueError(f"compile: target must be one of {TARGETS}, got {target!r}")
     from .cpu import default_context

@@ -131,6 +131,40 @@ class Graph:
         self._own(u, "conv")
         return self._node("conv", [u, k, pregate, postgate, skip], {"causal": bool(causal)}, u.shape, u.element)
 
+    # The gradients fftconv.conv_grad can compute, in its results' order,
+    # with the bit each one has in its `wrt` (fftconv-c/FFTConv.h).
+    GRADIENTS = ("input", "kernel", "pregate", "postgate", "skip")
+
+    def conv_grad(self, u, k, dy, causal=True, pregate=None, postgate=None, skip=None,
+                  wrt=("input", "kernel")):
+        """fftconv.conv_grad: the gradients of a loss with respect to the
+        operands of conv(u, k, causal, pregate, postgate, skip) named in
+        `wrt`, given dy, the gradient with respect to its result. Returns a
+        tuple of Values in the order input, kernel, pregate, postgate, skip
+        (only those asked for), each shaped and typed like its operand."""
+        self._own(u, "conv_grad")
+        self._own(dy, "conv_grad")
+        unknown = sorted(set(wrt) - set(self.GRADIENTS))
+        if unknown or not wrt:
+            raise ValueError(f"conv_grad: wrt must name some of {self.GRADIENTS}, got {tuple(wrt)}")
+        operands = dict(zip(self.GRADIENTS, (u, k, pregate, postgate, skip)))
+        for name in wrt:
+            if operands[name] is None:
+                raise ValueError(f"conv_grad: asks for the gradient of the {name}, which the convolution does not have")
+        for value in (k, pregate, postgate, skip):
+            if value is not None:
+                self._own(value, "conv_grad")
+        mask = sum(1 << i for i, name in enumerate(self.GRADIENTS) if name in wrt)
+        results = []
+        for name in self.GRADIENTS:
+            if name in wrt:
+                self._count += 1
+                operand = operands[name]
+                results.append(Value(self, f"v{self._count}", operand.shape, operand.element))
+        self.nodes.append(_Node("conv_grad", [u, k, pregate, postgate, skip, dy],
+                                {"causal": bool(causal), "wrt": mask}, tuple(results), _call_site()))
+        return tuple(results)
+
     def _transform(self, op, x, n, element, length):
         self._own(x, op)
         return self._node(op, [x], {"n": int(n)}, x.shape[:-1] + (int(length),), element)
@@ -178,7 +212,8 @@ class Graph:
             attributes = dict(node.attributes)
             if "data" in attributes:
                 attributes["data"] = attributes["data"].hex()
-            nodes.append([node.kind, node.result.name, [ref(v) for v in node.operands], attributes])
+            names = [v.name for v in node.result] if isinstance(node.result, tuple) else node.result.name
+            nodes.append([node.kind, names, [ref(v) for v in node.operands], attributes])
         return json.dumps({
             "name": self.name,
             "inputs": [[v.name, list(v.shape), v.element] for v in self.inputs],
@@ -218,9 +253,15 @@ class Graph:
             return values[value.name]
 
         for node in self.nodes:
-            loc = located(node.result.name, node.site)
             ops = [operand(v) for v in node.operands]
             a = node.attributes
+            if node.kind == "conv_grad":
+                loc = located(node.result[0].name, node.site)
+                gradients = function.conv_grad(ops[0], ops[1], a["causal"], *ops[2:5], ops[5], a["wrt"], loc)
+                for value, gradient in zip(node.result, gradients):
+                    values[value.name] = gradient
+                continue
+            loc = located(node.result.name, node.site)
             if node.kind == "conv":
                 result = function.conv(*ops[:2], a["causal"], *ops[2:], loc)
             elif node.kind in ("fft", "ifft", "rfft", "irfft"):
@@ -236,6 +277,33 @@ class Graph:
                 raise ValueError(f"unknown op {node.kind}")
             values[node.result.name] = result
         return function.finish([operand(v) for v in self.outputs], located(self.name, self._output_site))
+
+    def backward_module(self, context, keep_forward=True, wrt=None):
+        """The graph's module with its reverse-mode gradient function
+        @<name>_backward(inputs..., one gradient per output) -> (one
+        gradient per input named in `wrt`, in that order; default: every
+        input), derived by fftconv-derive-backward. Graphs of conv (with
+        squash/smooth on its operands) only. Without `keep_forward` the
+        module holds the backward alone (what a compiled backward needs:
+        the forward is not compiled twice)."""
+        from . import PassManager
+        from . import cpu
+
+        names = [v.name for v in self.inputs]
+        indices = []
+        for name in wrt or ():
+            if name not in names:
+                raise ValueError(f"backward: {name!r} is not an input of graph {self.name!r} (its inputs: {names})")
+            indices.append(names.index(name))
+        module = self.module(context)
+        derive = "fftconv-derive-backward"
+        if indices:
+            derive += "{arguments=" + ",".join(map(str, indices)) + "}"
+        passes = [derive]
+        if not keep_forward:
+            passes += [f"symbol-privatize{{exclude={self.name}_backward}}", "symbol-dce"]
+        PassManager(context, cpu.pipeline(passes, cpu=False)).run(module)
+        return module
 
     def mlir(self, named=False):
         """The module of `module()`, printed (needs the compiled bindings)."""

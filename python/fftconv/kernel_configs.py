@@ -96,12 +96,16 @@ class Config:
     @property
     def kernels(self):
         """'single, half', 'three-pass, split', ...: the form the compiler
-        took (past single_kernel_max, 32768 by default, the three-pass form)
-        and the tensor-core precision (auto: half for the single kernel,
-        split for the three-pass form)."""
-        three_pass = self.N > self.raw.get("single_kernel_max", 32768)
-        precision = self.raw.get("precision", "split" if three_pass else "half")
-        return f"{'three-pass' if three_pass else 'single'}, {precision}"
+        took and the tensor-core precision, as the manifest's
+        "convolutions" records them (docs/gpu-manifest.md); 'unrecorded'
+        for a manifest written before it did."""
+        with open(self.manifest_path) as f:
+            convolutions = json.load(f).get("convolutions")
+        if not convolutions:
+            return "unrecorded"
+        return ", ".join(
+            f"{'three-pass' if c['form'] == 'three-pass' else 'single'}, {c['precision']}" for c in convolutions
+        )
 
     @property
     def tolerance(self):

@@ -34,3 +34,26 @@ class CompiledFunction:
     def __call__(self, *arrays):
         (out,) = self._executable(*arrays)
         return out
+
+
+class CompiledBackward:
+    """The gradient function of a graph (fftconv-derive-backward), compiled
+    to native code once per configuration like CompiledFunction: call it
+    with the forward's inputs followed by one gradient per output; it
+    returns one gradient per input (or per input named in `wrt`, in that
+    order: the others are not computed), each in its input's memref
+    dtype."""
+
+    def __init__(self, graph, decompose=True, order="auto", wrt=None):
+        wrt = tuple(wrt) if wrt else None
+        key = ("backward", graph.signature(), bool(decompose), str(order), wrt)
+        if key not in _CACHE:
+            passes = [cpu.butterfly_pipeline(order=order)] if decompose else []
+            module = graph.backward_module(cpu.default_context(), keep_forward=False, wrt=wrt)
+            _CACHE[key] = cpu.Executable(module, function=graph.name + "_backward", passes=passes, opt_level=2)
+        self._executable = _CACHE[key]
+        self.inputs = self._executable.arguments
+        self.outputs = self._executable.results
+
+    def __call__(self, *arrays):
+        return self._executable(*arrays)

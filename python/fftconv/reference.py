@@ -77,6 +77,41 @@ def conv(u, k, mode="causal", pregate=None, postgate=None, skip=None):
     return z
 
 
+def conv_grad(u, k, dy, mode="causal", pregate=None, postgate=None, skip=None):
+    """fftconv.conv_grad, every gradient, by the direct sums of design.md
+    ("Training: the gradients"), not by FFTs: a dict with "input",
+    "kernel" and, where the convolution has them, "pregate", "postgate",
+    "skip". g = postgate * dy; dv[t] = sum_s k[s] g[t + s] + D g[t] (causal:
+    terms with t + s >= L vanish; circular: t + s mod L);
+    dk[s] = sum_b sum_t g[t + s] v[t]; dD = sum_b sum_t g v."""
+    u = np.asarray(u, np.float64)
+    k = np.asarray(k, np.float64)
+    dy = np.asarray(dy, np.float64)
+    length, taps = u.shape[-1], k.shape[-1]
+    v = u if pregate is None else u * np.asarray(pregate, np.float64)
+    g = dy if postgate is None else dy * np.asarray(postgate, np.float64)
+
+    def shifted(x, s):  # x[..., t + s] at every t
+        if mode == "circular":
+            return np.roll(x, -s, axis=-1)
+        out = np.zeros_like(x)
+        out[..., : length - s] = x[..., s:]
+        return out
+
+    dv = sum(k[:, s, None] * shifted(g, s) for s in range(taps))
+    dk = np.stack([np.sum(shifted(g, s) * v, axis=(0, 2)) for s in range(taps)], axis=-1)
+    grads = {"input": dv if skip is None else dv + np.asarray(skip, np.float64)[:, None] * g, "kernel": dk}
+    dv = grads["input"]
+    if pregate is not None:
+        grads["input"] = dv * np.asarray(pregate, np.float64)
+        grads["pregate"] = dv * u
+    if postgate is not None:
+        grads["postgate"] = dy * conv(u, k, mode, pregate=pregate, skip=skip)
+    if skip is not None:
+        grads["skip"] = np.sum(g * v, axis=(0, 2))
+    return grads
+
+
 def conv_direct(u, k, mode="causal"):
     """The plain double loop of fftconv.conv without gates: an independent
     check of `conv` on small sizes."""

@@ -5,6 +5,14 @@
     y = conv(u, k)                                      # u: B x H x L, k: H x K (f32)
     y = conv(u, k, pregate=x1, postgate=x2)            # postgate * ((pregate * u) * k)
 
+Training: FFTConv is differentiable (a torch.autograd.Function). The
+forward keeps only u, k and the gates (no spectra: the backward recomputes
+them). On the CPU the backward runs the gradient program the compiler
+derives from the forward (fftconv-derive-backward, compiled once per
+configuration and cached like the forward). On CUDA tensors the backward is
+INTERIM: there are no compiled GPU backward kernels yet, so the gradients
+are computed with torch.fft in float32 on the GPU (correct, not fast).
+
 As in FlashFFTConv, `seqlen` is the FFT size: `seqlen >= L + K - 1` gives
 the causal (linear) convolution cropped to L, `seqlen == L` the circular
 one. Each configuration (shapes, dtype, gates, device) is compiled once and
@@ -24,7 +32,7 @@ import torch
 
 from . import dtypes
 from .graph import Graph
-from .native import CompiledFunction
+from .native import CompiledBackward, CompiledFunction
 
 _ELEMENT = {dtype: element for element, dtype in dtypes.torch_dtypes().items()}
 
@@ -101,6 +109,31 @@ class FFTConv(torch.nn.Module):
         return self._compiled[key]
 
     def forward(self, u, k, pregate=None, postgate=None):
+        config = self._config(u, k, pregate, postgate)
+        return _FFTConvFunction.apply(self, config, u, k, pregate, postgate)
+
+    def _backward(self, config, u, k, pregate, postgate, dy, wanted):
+        """{name: gradient} for the inputs named in `wanted` (u, k,
+        pregate, postgate): the compiled gradient program on the CPU
+        (derived for exactly those gradients), the interim torch.fft
+        backward on CUDA."""
+        if u.is_cuda:
+            grads = interim_cuda_backward(self.seqlen, config[4], u, k, pregate, postgate, dy)
+            return {name: grad for name, grad in zip(("u", "k", "pregate", "postgate"), grads) if name in wanted}
+        key = ("backward", wanted) + config
+        if key not in self._compiled:
+            try:
+                self._compiled[key] = CompiledBackward(self._graph(*config), wrt=wanted)
+            except Exception as error:
+                raise RuntimeError(f"FFTConv: compiling the backward of configuration {config} failed: {error}") from error
+        arrays = [_to_numpy(u), _to_numpy(k.to(torch.float32))]
+        arrays += [_to_numpy(g) for g in (pregate, postgate) if g is not None]
+        arrays.append(_to_numpy(dy.to(self.dtype)))
+        grads = self._compiled[key](*arrays)
+        return {name: _from_numpy(grad, torch.float32 if name == "k" else self.dtype)
+                for name, grad in zip(wanted, grads)}
+
+    def _config(self, u, k, pregate, postgate):
         if u.dim() != 3 or u.dtype != self.dtype:
             raise ValueError(f"FFTConv: u must be B x H x L of {self.dtype}, got {tuple(u.shape)} {u.dtype}")
         batch, channels, length = u.shape
@@ -121,7 +154,9 @@ class FFTConv(torch.nn.Module):
         for name, gate in (("pregate", pregate), ("postgate", postgate)):
             if gate is not None and (gate.shape != u.shape or gate.dtype != u.dtype):
                 raise ValueError(f"FFTConv: {name} must match u ({tuple(u.shape)} {u.dtype})")
-        config = (batch, channels, length, taps, causal, pregate is not None, postgate is not None)
+        return (batch, channels, length, taps, causal, pregate is not None, postgate is not None)
+
+    def _forward(self, config, u, k, pregate, postgate):
         if u.is_cuda:
             for name, t in (("k", k), ("pregate", pregate), ("postgate", postgate)):
                 if t is not None and t.device != u.device:
@@ -134,3 +169,54 @@ class FFTConv(torch.nn.Module):
         arrays = [_to_numpy(u), _to_numpy(k.to(torch.float32))]
         arrays += [_to_numpy(g) for g in (pregate, postgate) if g is not None]
         return _from_numpy(function(*arrays), self.dtype)
+
+
+class _FFTConvFunction(torch.autograd.Function):
+    """y = FFTConv(u, k, pregate, postgate) with its gradients. Saves only
+    the inputs (u, k, the gates): the backward recomputes every spectrum."""
+
+    @staticmethod
+    def forward(ctx, module, config, u, k, pregate, postgate):
+        ctx.module, ctx.config = module, config
+        ctx.save_for_backward(u, k, pregate, postgate)
+        return module._forward(config, u, k, pregate, postgate)
+
+    @staticmethod
+    def backward(ctx, dy):
+        u, k, pregate, postgate = ctx.saved_tensors
+        names = ("u", "k", "pregate", "postgate")
+        # Only the gradients autograd asks for are computed.
+        wanted = tuple(name for name, needed in zip(names, ctx.needs_input_grad[2:]) if needed)
+        if not wanted:
+            return (None,) * 6
+        grads = ctx.module._backward(ctx.config, u, k, pregate, postgate, dy.contiguous(), wanted)
+        if "k" in grads:
+            grads["k"] = grads["k"].to(k.dtype)
+        return (None, None) + tuple(grads.get(name) for name in names)
+
+
+def interim_cuda_backward(seqlen, causal, u, k, pregate, postgate, dy):
+    """INTERIM GPU backward (until the compiler emits backward kernels): the
+    gradients of y = postgate * ((pregate * u) * k) with torch.fft in float32
+    on u's device, the spectral form of design.md's "Training: the
+    gradients". FFT size: `seqlen` (>= L + K - 1, zero padding, causal) or L
+    (circular). Returns (du, dk, dpregate, dpostgate), du and the gate
+    gradients in u's dtype, dk in float32; None for absent gates."""
+    length, taps = u.shape[-1], k.shape[-1]
+    n = seqlen if causal else length
+    v = u.float() * pregate.float() if pregate is not None else u.float()
+    g = dy.float() * postgate.float() if postgate is not None else dy.float()
+    kf = torch.fft.rfft(k.float(), n=n)
+    gf = torch.fft.rfft(g, n=n)
+    vf = torch.fft.rfft(v, n=n)
+    # The correlation with k (the adjoint of the convolution): conj(K_f).
+    dv = torch.fft.irfft(gf * kf.conj(), n=n)[..., :length]
+    # The batch-reduced cross spectrum: one inverse per channel.
+    dk = torch.fft.irfft((vf.conj() * gf).sum(0), n=n)[..., :taps]
+    du = (dv * pregate.float() if pregate is not None else dv).to(u.dtype)
+    dpre = (dv * u.float()).to(u.dtype) if pregate is not None else None
+    dpost = None
+    if postgate is not None:
+        z = torch.fft.irfft(vf * kf, n=n)[..., :length]
+        dpost = (dy.float() * z).to(u.dtype)
+    return du, dk, dpre, dpost

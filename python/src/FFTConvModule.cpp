@@ -497,6 +497,37 @@ public:
                   "fftconv.conv");
   }
 
+  /// fftconv.conv_grad: one Value per gradient named in `wrt` (bits of
+  /// FFTConvGrad*), in the order input, kernel, pregate, postgate, skip.
+  std::vector<Value> convGrad(const Value &input, const Value &kernel,
+                              bool causal, const std::optional<Value> &pregate,
+                              const std::optional<Value> &postgate,
+                              const std::optional<Value> &skip,
+                              const Value &resultGrad, uint32_t wrt,
+                              const Location &location) {
+    prepare({&input, &kernel, optionalPtr(pregate), optionalPtr(postgate),
+             optionalPtr(skip), &resultGrad});
+    MlirOperation op =
+        fftconvConvGradCreate(location.get(), causal, input.get(), kernel.get(),
+                              optionalValue(pregate), optionalValue(postgate),
+                              optionalValue(skip), resultGrad.get(), wrt);
+    if (mlirOperationIsNull(op))
+      context->fail("cannot build fftconv.conv_grad");
+    mlirBlockAppendOwnedOperation(body, op);
+    std::vector<Value> results;
+    for (intptr_t i = 0, e = mlirOperationGetNumResults(op); i < e; ++i)
+      results.emplace_back(shared_from_this(), mlirOperationGetResult(op, i));
+    return results;
+  }
+
+  Value crossSpectrum(const Value &lhs, const Value &rhs,
+                      const Location &location) {
+    prepare({&lhs, &rhs});
+    return append(
+        fftconvCrossSpectrumCreate(location.get(), lhs.get(), rhs.get()),
+        "fftconv.cross_spectrum");
+  }
+
   Value transform(FFTConvTransformKind kind, const char *name,
                   const Value &input, int64_t n, const Location &location) {
     prepare({&input});
@@ -517,10 +548,13 @@ public:
   }
 
   Value channelMul(const Value &input, const Value &kernel, int64_t band,
-                   const Location &location) {
+                   const Location &location, bool conjugate) {
     prepare({&input, &kernel});
-    return append(fftconvChannelMulCreate(location.get(), input.get(),
-                                          kernel.get(), band),
+    return append(conjugate
+                      ? fftconvConjugateChannelMulCreate(
+                            location.get(), input.get(), kernel.get(), band)
+                      : fftconvChannelMulCreate(location.get(), input.get(),
+                                                kernel.get(), band),
                   "fftconv.channel_mul");
   }
 
@@ -867,7 +901,17 @@ PYBIND11_MODULE(_fftconv, m) {
            py::arg("location"))
       .def("channel_mul", &Function::channelMul, py::arg("input"),
            py::arg("kernel"), py::arg("band"), py::arg("location"),
-           "band <= 0: no band.")
+           py::arg("conjugate") = false,
+           "band <= 0: no band; conjugate: multiply by conj(kernel).")
+      .def("conv_grad", &Function::convGrad, py::arg("input"),
+           py::arg("kernel"), py::arg("causal"), py::arg("pregate"),
+           py::arg("postgate"), py::arg("skip"), py::arg("result_grad"),
+           py::arg("wrt"), py::arg("location"),
+           "fftconv.conv_grad: the gradients named by the bits of wrt "
+           "(input 1, kernel 2, pregate 4, postgate 8, skip 16), in that "
+           "order.")
+      .def("cross_spectrum", &Function::crossSpectrum, py::arg("lhs"),
+           py::arg("rhs"), py::arg("location"))
       .def("monarch", &Function::monarch, py::arg("input"), py::arg("factors"),
            py::arg("inverse"), py::arg("permuted"), py::arg("location"))
       .def("monarch_linear", &Function::monarchLinear, py::arg("input"),

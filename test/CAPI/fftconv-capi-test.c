@@ -88,7 +88,7 @@ int main(void) {
           mlirPassManagerRunOnOp(pm, mlirModuleGetOperation(module))))
     return 3;
   // CHECK-LABEL: func.func @conv
-  // CHECK: butterfly.fused "conv"
+  // CHECK: butterfly.fused conv
   // CHECK: butterfly.hermitian_mul
   mlirOperationPrint(mlirModuleGetOperation(module), printToStdout, NULL);
   printf("\n");
@@ -126,12 +126,17 @@ int main(void) {
   MlirOperation monarch =
       butterflyMonarchCreate(loc, c, factors, 2, false, true);
   mlirBlockInsertOwnedOperationBefore(body, ret, monarch);
+  MlirOperation grad =
+      fftconvConvGradCreate(loc, true, u, k, none, none, none, u,
+                            FFTConvGradInput | FFTConvGradKernel);
+  mlirBlockInsertOwnedOperationBefore(body, ret, grad);
   // CHECK-LABEL: func.func @build
   // CHECK: fftconv.conv causal %arg0, %arg1 pregate %arg0 :
   // (tensor<2x4x64xf32>, tensor<4x64xf32>, tensor<2x4x64xf32>) ->
   // tensor<2x4x64xf32> CHECK: fftconv.rfft %arg1 n = 128 : tensor<4x64xf32> ->
   // tensor<4x65xcomplex<f32>> CHECK: butterfly.monarch %arg2 factors = [8, 8]
   // permuted : tensor<2x64xcomplex<f32>>
+  // CHECK: fftconv.conv_grad causal %arg0, %arg1 grad %arg0 wrt [input, kernel]
   mlirOperationPrint(func, printToStdout, NULL);
   printf("\n");
 
@@ -148,6 +153,12 @@ int main(void) {
           butterflyMonarchCreate(loc, c, wrong, 2, false, false)))
     printf("bad monarch not built\n");
   // CHECK: bad monarch not built
+  // CHECK: diagnostic: loc("capi-builder":7:3): 'fftconv.conv_grad' op asks
+  // for the gradient of the pregate, which the convolution does not have
+  if (mlirOperationIsNull(fftconvConvGradCreate(loc, true, u, k, none, none,
+                                                none, u, FFTConvGradPregate)))
+    printf("bad conv_grad not built\n");
+  // CHECK: bad conv_grad not built
   mlirModuleDestroy(built);
 
   /* PTX and the launch manifest. */

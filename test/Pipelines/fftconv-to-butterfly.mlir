@@ -10,7 +10,7 @@
 // CHECK: %[[C:.*]] = butterfly.conv_spectrum
 // CHECK: %[[CM:.*]] = butterfly.permute
 // The kernel reads u, both gates, D and the coefficients, and writes y:
-// CHECK: %[[Y:.*]] = butterfly.fused "conv" ins({{.*}}) onchip_bytes = 50176 {
+// CHECK: %[[Y:.*]] = butterfly.fused conv ins({{.*}}) onchip_bytes = 50176 {
 // CHECK: butterfly.monarch %{{.*}} factors = [16, 16, 16] permuted
 // CHECK: butterfly.hermitian_mul
 // CHECK: butterfly.monarch %{{.*}} factors = [16, 16, 16] inverse permuted

@@ -5,7 +5,7 @@
 // RUN: not mlir-opt %s 2>&1 | FileCheck %s --check-prefix=NOPLUGIN
 
 // CHECK-LABEL: func @conv
-// CHECK: butterfly.fused "conv"
+// CHECK: butterfly.fused conv
 // CHECK: butterfly.hermitian_mul
 // ROUNDTRIP: fftconv.conv causal
 // NOPLUGIN: error: Dialect `fftconv' not found for custom op 'fftconv.conv'

@@ -3,6 +3,7 @@ GPU. Every PTX is assembled by the CUDA toolkit's ptxas for its chip where
 ptxas is installed (skipped with a message otherwise)."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -47,7 +48,15 @@ def test_compile_and_assemble(n_fft, dtype, target, tmp_path):
     manifest = program.manifest
     assert manifest["chip"] == target and manifest["entry"] == "hyena"
     names = [(a["name"], a["role"]) for a in manifest["arguments"]]
-    three_pass = n_fft > 32768  # past the default single-kernel-max
+    # What the compiler chose, as the manifest records it: three passes
+    # past the default single-kernel-max (32768), split precision there.
+    (convolution,) = manifest["convolutions"]
+    three_pass = convolution["form"] == "three-pass"
+    assert three_pass == (n_fft > 32768)
+    assert convolution["precision"] == ("split" if three_pass else "half")
+    assert convolution["fft_size"] == n_fft
+    assert math.prod(convolution["factors"]) == (n_fft if three_pass else n_fft // 2)
+    assert convolution["kernels"] == list(range(len(manifest["kernels"])))
     workspaces = [("workspace0", "workspace")] + ([("workspace1", "workspace")] if three_pass else [])
     assert names == [("u", "input"), ("k", "input"), ("x1", "input"), ("x2", "input"), ("d", "input"),
                      ("result0", "output")] + workspaces

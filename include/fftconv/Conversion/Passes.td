@@ -41,7 +41,7 @@ def ButterflyToLinalg : Pass<"butterfly-to-linalg"> {
 def ButterflyToGPU : Pass<"butterfly-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Lower fused convolution regions to gpu + nvgpu kernels";
   let description = [{
-    Each function holding `butterfly.fused "conv"` regions (what
+    Each function holding `butterfly.fused conv` regions (what
     `fftconv-to-butterfly` produces) becomes a host function of
     `gpu.launch_func` ops over memrefs, and the kernels go into a
     `gpu.module` targeting the chip:
@@ -57,44 +57,24 @@ def ButterflyToGPU : Pass<"butterfly-to-gpu", "::mlir::ModuleOp"> {
       gates, the skip and the crop are the region's own elementwise ops,
       evaluated 8 elements at a time at the load and the store.
 
-    `precision` sets how a sequence is held and multiplied: `split` keeps
-    each value as two f16 (high and low) and takes three products a term
-    (about f32 accuracy; fp16 outputs within 2.1e-4 of float64), `half` one
-    f16 and one product (a third of the tensor-core work and half the
-    shared memory; fp16 within 4e-4 to 8e-4 on an H100). `auto` takes
-    `half` for the single-kernel form and `split` for the three-pass form,
-    whose longer chains of stages would bring `half` near 1e-3. The kernel
-    spectrum is always prepared at `split`.
+    How (the form, the factors, the precision, the block shape) is the
+    `#butterfly.gpu_plan` that `butterfly-plan-gpu-kernels` wrote on each
+    conv region; a region without one is refused. The kernel spectrum is
+    always prepared at `split` precision.
 
     The host function's arguments become memrefs of the same shapes, each
     result a trailing output memref, each spectrum a trailing workspace
-    memref (`fftconv.role` argument attributes say which). Transforms past
-    `single-kernel-max` (and the three-pass regions of transforms past
-    shared memory) become three kernels around an f32 workspace: an outer
-    forward pass, the inner row transforms with the spectral product, and an
-    outer inverse pass. Regions the kernels do not cover (factors above 32,
-    lengths that are not multiples of 8, tiles past shared memory) are
-    refused with a diagnostic.
+    memref (`fftconv.role` argument attributes say which;
+    `fftconv.convolutions` on the function carries each convolution's plan
+    and launches to the manifest). Plans of the `three_pass` form become
+    three kernels around an f32 workspace: an outer forward pass, the inner
+    row transforms with the spectral product, and an outer inverse pass.
+    Regions the kernels do not cover (constant kernels, work outside the
+    regions, broken three-pass chains) are refused with a diagnostic.
 
-    Example: `fftconv-opt -fftconv-to-butterfly -butterfly-to-gpu="chip=sm_90"`.
+    Example: `fftconv-opt -fftconv-to-butterfly -butterfly-plan-gpu-kernels
+    -butterfly-to-gpu`.
   }];
-  let options = [
-    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
-           "the target chip: sm_80 or sm_90">,
-    Option<"threads", "threads", "int64_t", /*default=*/"0",
-           "threads per block (0: chosen from the transform length)">,
-    Option<"batchTile", "batch-tile", "int64_t", /*default=*/"0",
-           "sequences per block (0: chosen from the shared memory)">,
-    Option<"singleKernelMax", "single-kernel-max", "int64_t",
-           /*default=*/"32768",
-           "the largest FFT size the single-kernel form runs; larger fused "
-           "regions take the three-pass form (0: whatever fits on chip)">,
-    Option<"precision", "precision", "std::string", /*default=*/"\"auto\"",
-           "split (values as two f16, three products a term: about f32 "
-           "accuracy), half (one f16, one product: a third of the tensor-core "
-           "work) or auto (half for the single-kernel form, split for the "
-           "three-pass form)">
-  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
     "::mlir::LLVM::LLVMDialect", "::mlir::memref::MemRefDialect",

@@ -10,7 +10,7 @@
 #ifndef FFTCONV_PIPELINES_PIPELINES_H
 #define FFTCONV_PIPELINES_PIPELINES_H
 
-#include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
+#include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
 #include "fftconv/Dialect/FFTConv/Transforms/Passes.h"
 
 #include "mlir/Pass/PassOptions.h"
@@ -45,29 +45,31 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
   Option<std::string> order{
       *this, "order", llvm::cl::desc("Monarch order: auto, 1, 2, 3 or 4"),
       llvm::cl::init(FFTConvMonarchDecomposeOptions().order)};
-  Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_80 or sm_90"),
-                           llvm::cl::init(ButterflyToGPUOptions().chip)};
+  Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("sm_80 or sm_90"),
+      llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().chip)};
   Option<int64_t> threads{
       *this, "threads",
       llvm::cl::desc("threads per block (0: chosen from the length)"),
-      llvm::cl::init(ButterflyToGPUOptions().threads)};
+      llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().threads)};
   Option<int64_t> batchTile{
       *this, "batch-tile",
       llvm::cl::desc("sequences per block (0: chosen from shared memory)"),
-      llvm::cl::init(ButterflyToGPUOptions().batchTile)};
+      llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().batchTile)};
   Option<int64_t> singleKernelMax{
       *this, "single-kernel-max",
       llvm::cl::desc("the largest FFT size run as one kernel; larger ones "
                      "take the three-pass form (0: whatever fits on chip)"),
-      llvm::cl::init(ButterflyToGPUOptions().singleKernelMax)};
+      llvm::cl::init(
+          butterfly::ButterflyPlanGPUKernelsOptions().singleKernelMax)};
   Option<std::string> precision{
       *this, "precision",
       llvm::cl::desc("tensor-core precision: auto, split (about f32) or half "
                      "(f16 between stages, a third of the work)"),
-      llvm::cl::init(ButterflyToGPUOptions().precision)};
+      llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().precision)};
 
-  /// The options of butterfly-to-gpu these select.
-  ButterflyToGPUOptions gpuOptions() const;
+  /// The options of butterfly-plan-gpu-kernels these select.
+  butterfly::ButterflyPlanGPUKernelsOptions planOptions() const;
 };
 
 /// Options of `fftconv-to-cpu`: none, but declared so that an option given

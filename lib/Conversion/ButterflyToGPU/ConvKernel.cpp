@@ -19,155 +19,146 @@ using namespace mlir::fftconv::detail;
 /// The layout of one sequence of the single-kernel form: every factor is a
 /// stage.
 static SequenceLayout layoutOf(const ConvKernelPlan &plan) {
-  return {plan.half, plan.factors, plan.factors.size(), plan.threads,
+  return {plan.complexLength, plan.factors, plan.factors.size(), plan.threads,
           plan.precision};
 }
 
-std::optional<KernelPrecision>
-mlir::fftconv::parseKernelPrecision(llvm::StringRef name) {
-  if (name == "split")
-    return KernelPrecision::Split;
-  if (name == "half")
-    return KernelPrecision::Half;
-  return std::nullopt;
-}
+namespace {
 
-std::string mlir::fftconv::checkConvKernelPlan(const ConvKernelPlan &plan,
-                                               int64_t sharedMemoryPerBlock) {
-  if (!llvm::isPowerOf2_64(plan.half) || plan.half < 128)
-    return "the GPU kernels need a transform length N >= 256, a power of two";
-  if (plan.inputLength % 8 || plan.outputLength % 8)
-    return "the GPU kernels read and write 8 elements at a time: the "
-           "sequence length must be a multiple of 8";
-  if (plan.threads % kThreadsPerWarp)
-    return "the block size must be a multiple of 32";
-  for (size_t s = 0; s < plan.factors.size(); ++s) {
-    int64_t m = plan.factors[s];
-    int64_t after = 1;
-    for (size_t t = s + 1; t < plan.factors.size(); ++t)
-      after *= plan.factors[t];
-    if (m > kMaxTensorCoreFactor || !llvm::isPowerOf2_64(m))
-      return "factor " + std::to_string(m) +
-             " is not one the GPU kernels run (2, 4, 8, 16 or 32)";
-    if (m >= 16 && after != 1 && after % 8)
-      return "a tensor-core factor needs 8 columns per tile: the factors "
-             "after it must multiply to 1 or a multiple of 8";
+/// The convolution kernel of the single-kernel form: a block owns channel
+/// h and the batch elements from `firstBatch` on.
+class ConvKernelBuilder : public KernelScope, public KernelEmitter {
+public:
+  ConvKernelBuilder(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+                    llvm::StringRef name, TypeRange argTypes,
+                    const ConvKernelPlan &plan, LoadInputFn loadInput,
+                    StoreOutputFn storeOutput)
+      : KernelScope(builder, loc, module, name, argTypes, plan.threads),
+        KernelEmitter(builder, loc, layoutOf(plan), plan.batchTile), plan(plan),
+        loadInput(loadInput), storeOutput(storeOutput) {
+    begin();
+    h = blockId(gpu::Dimension::x);
+    firstBatch = mulc(blockId(gpu::Dimension::y), plan.batchTile);
   }
-  if (plan.convSharedBytes() > sharedMemoryPerBlock)
-    return "a block of " + std::to_string(plan.batchTile) +
-           " sequences needs " + std::to_string(plan.convSharedBytes()) +
-           " bytes of shared memory, more than the " +
-           std::to_string(sharedMemoryPerBlock) +
-           " a block has (a smaller batch-tile fits)";
-  return "";
-}
+
+  /// v = prologue(u, gates) into shared memory as 4 complex values per
+  /// thread step; the zero padding is written to shared memory only.
+  void loadInputs() {
+    gatherScatter(
+        plan.batchTile * inputChunks(),
+        [&](Value item) -> SmallVector<Value> { return {gatherInput(item)}; },
+        [&](Value item, ArrayRef<Value> v) { scatterInput(item, v[0]); });
+    barrier();
+  }
+  /// The L outputs kept, 8 at a time, through the epilogue.
+  void storeOutputs() {
+    gatherScatter(
+        plan.batchTile * outputChunks(),
+        [&](Value item) -> SmallVector<Value> { return {gatherOutput(item)}; },
+        [&](Value item, ArrayRef<Value> y) { scatterOutput(item, y[0]); });
+  }
+
+  Value h, firstBatch;
+
+private:
+  int64_t inputChunks() const { return plan.complexLength / 4; }
+  int64_t outputChunks() const { return plan.outputLength / 8; }
+  /// Guards only where the shapes need them: a last block past the batch.
+  Value batchGuard(Value batch) {
+    bool partialTile = plan.batch % plan.batchTile != 0;
+    return partialTile ? ult(batch, c(plan.batch)) : Value();
+  }
+
+  /// The 8 real inputs of item `item`, zero past the batch or the input
+  /// (causal zero padding).
+  Value gatherInput(Value item) {
+    int64_t chunks = inputChunks();
+    Value seq = divc(item, chunks);
+    Value t = mulc(remc(item, chunks), 8);
+    Value batch = add(firstBatch, seq);
+    Value inside = batchGuard(batch);
+    if (plan.inputLength < 2 * plan.complexLength) {
+      Value inInput = ult(t, c(plan.inputLength));
+      inside =
+          inside ? arith::AndIOp::create(b, loc, inside, inInput) : inInput;
+    }
+    auto eight = VectorType::get({8}, f32);
+    return loadOrZero(inside, eight, [&] {
+      return loadInput(b, loc, args(), index(batch), index(h), index(t));
+    });
+  }
+  /// v as 4 complex values (even elements real, odd imaginary).
+  void scatterInput(Value item, Value v) {
+    int64_t chunks = inputChunks();
+    Value seq = divc(item, chunks);
+    Value re =
+        vector::ShuffleOp::create(b, loc, v, v, ArrayRef<int64_t>{0, 2, 4, 6});
+    Value im =
+        vector::ShuffleOp::create(b, loc, v, v, ArrayRef<int64_t>{1, 3, 5, 7});
+    Value position = swizzle(mulc(remc(item, chunks), 4));
+    storePart(seq, ReHigh, position, re);
+    storePart(seq, ImHigh, position, im);
+  }
+  /// 4 complex results as 8 real outputs.
+  Value gatherOutput(Value item) {
+    int64_t chunks = outputChunks();
+    Value seq = divc(item, chunks);
+    Value position = swizzle(mulc(remc(item, chunks), 4));
+    Value re = loadPart(seq, ReHigh, position, 4);
+    Value im = loadPart(seq, ImHigh, position, 4);
+    return vector::ShuffleOp::create(b, loc, re, im,
+                                     ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7});
+  }
+  void scatterOutput(Value item, Value y) {
+    int64_t chunks = outputChunks();
+    Value batch = add(firstBatch, divc(item, chunks));
+    Value t = mulc(remc(item, chunks), 8);
+    auto store = [&] {
+      storeOutput(b, loc, args(), index(batch), index(h), index(t), y);
+    };
+    if (Value inside = batchGuard(batch))
+      when(inside, store);
+    else
+      store();
+  }
+
+  const ConvKernelPlan &plan;
+  LoadInputFn loadInput;
+  StoreOutputFn storeOutput;
+};
+
+} // namespace
 
 gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned coefficientArg,
     const ConvKernelPlan &plan, LoadInputFn loadInput,
     StoreOutputFn storeOutput) {
-  gpu::GPUFuncOp func =
-      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  ValueRange args = func.getArguments();
-
-  KernelEmitter e(builder, loc, layoutOf(plan), plan.batchTile);
-  e.begin();
-  Value h = e.blockId(gpu::Dimension::x);
-  Value firstBatch = e.mulc(e.blockId(gpu::Dimension::y), plan.batchTile);
-  auto eight = VectorType::get({8}, builder.getF32Type());
-
-  // Guards only where the shapes need them: a last block past the batch,
-  // reads past the input (causal zero padding).
-  bool partialTile = plan.batch % plan.batchTile != 0;
-  auto batchGuard = [&](Value batch) -> Value {
-    return partialTile ? e.ult(batch, e.c(plan.batch)) : Value();
-  };
-
-  // Load v = prologue(u, gates) as 4 complex values per thread step; the
-  // zero padding is written to shared memory only.
-  int64_t chunks = plan.half / 4;
-  e.gatherScatter(
-      plan.batchTile * chunks,
-      [&](Value item) -> SmallVector<Value> {
-        Value seq = e.divc(item, chunks);
-        Value t = e.mulc(e.remc(item, chunks), 8);
-        Value batch = e.add(firstBatch, seq);
-        Value inside = batchGuard(batch);
-        if (plan.inputLength < 2 * plan.half) {
-          Value inInput = e.ult(t, e.c(plan.inputLength));
-          inside = inside ? arith::AndIOp::create(builder, loc, inside, inInput)
-                          : inInput;
-        }
-        return {e.loadOrZero(inside, eight, [&] {
-          return loadInput(builder, loc, args, e.index(batch), e.index(h),
-                           e.index(t));
-        })};
-      },
-      [&](Value item, ArrayRef<Value> loaded) {
-        Value v = loaded[0];
-        Value seq = e.divc(item, chunks);
-        Value re = vector::ShuffleOp::create(builder, loc, v, v,
-                                             ArrayRef<int64_t>{0, 2, 4, 6});
-        Value im = vector::ShuffleOp::create(builder, loc, v, v,
-                                             ArrayRef<int64_t>{1, 3, 5, 7});
-        Value pos = e.swizzle(e.mulc(e.remc(item, chunks), 4));
-        e.storePart(seq, ReHigh, pos, re);
-        e.storePart(seq, ImHigh, pos, im);
-      });
-  e.barrier();
-
+  ConvKernelBuilder e(builder, loc, module, name, argTypes, plan, loadInput,
+                      storeOutput);
+  e.loadInputs();
   e.emitForward();
-  e.emitSpectralProduct(args[coefficientArg], h);
+  e.emitSpectralProduct(e.args()[coefficientArg], e.h);
   e.emitInverse();
-
-  // Store the L outputs kept, 8 at a time, through the epilogue.
-  int64_t outChunks = plan.outputLength / 8;
-  e.gatherScatter(
-      plan.batchTile * outChunks,
-      [&](Value item) -> SmallVector<Value> {
-        Value seq = e.divc(item, outChunks);
-        Value pos = e.swizzle(e.mulc(e.remc(item, outChunks), 4));
-        Value re = e.loadPart(seq, ReHigh, pos, 4);
-        Value im = e.loadPart(seq, ImHigh, pos, 4);
-        return {vector::ShuffleOp::create(
-            builder, loc, re, im, ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7})};
-      },
-      [&](Value item, ArrayRef<Value> y) {
-        Value batch = e.add(firstBatch, e.divc(item, outChunks));
-        Value t = e.mulc(e.remc(item, outChunks), 8);
-        auto store = [&] {
-          storeOutput(builder, loc, args, e.index(batch), e.index(h),
-                      e.index(t), y[0]);
-        };
-        if (Value inside = batchGuard(batch))
-          e.when(inside, store);
-        else
-          store();
-      });
-  gpu::ReturnOp::create(builder, loc);
-  return func;
+  e.storeOutputs();
+  return e.finish();
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, int64_t kernelLength, const ConvKernelPlan &plan) {
   Type f32 = builder.getF32Type();
-  int64_t half = plan.half;
+  int64_t m = plan.complexLength;
   auto kType = MemRefType::get({plan.channels, kernelLength}, f32);
-  auto coefficientType = MemRefType::get({plan.channels, 2, 2 * half}, f32);
-  gpu::GPUFuncOp func = createKernelFunc(
-      builder, loc, module, name, {kType, coefficientType}, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  Value k = func.getArgument(0), coefficients = func.getArgument(1);
+  auto coefficientType = MemRefType::get({plan.channels, 2, 2 * m}, f32);
+  KernelScope kernel(builder, loc, module, name, {kType, coefficientType},
+                     plan.threads);
+  Value k = kernel.args()[0], coefficients = kernel.args()[1];
 
   // Split precision whatever the convolution's: K is computed once, and an
   // f16 rounding per stage here would add to every output's error.
   SequenceLayout layout = layoutOf(plan);
-  layout.precision = KernelPrecision::Split;
+  layout.precision = GPUPrecision::Split;
   KernelEmitter e(builder, loc, layout, /*tile=*/1);
   e.begin();
   Value h = e.blockId(gpu::Dimension::x);
@@ -180,7 +171,7 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
                                     ValueRange{e.index(h), e.index(t)});
     });
   };
-  e.loop(e.tid, half, plan.threads, [&](Value j) {
+  e.loop(e.tid, m, plan.threads, [&](Value j) {
     Value t = e.mulc(j, 2);
     e.store(seq, e.swizzle(j), {tap(t), tap(e.addc(t, 1))});
   });
@@ -189,8 +180,8 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
 
   // The coefficients of butterfly.conv_spectrum from Z = DFT_M(z): the
   // stages left Z / sqrt(M) at Monarch positions.
-  Value unscale = e.cf(std::sqrt(double(half)));
-  e.loop(e.tid, half, plan.threads, [&](Value p) {
+  Value unscale = e.cf(std::sqrt(double(m)));
+  e.loop(e.tid, m, plan.threads, [&](Value p) {
     using Complex = KernelEmitter::Complex;
     Value f = e.frequency(p);
     Value q = e.mirror(f);
@@ -198,7 +189,7 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     Complex zm = e.cscale(e.load(seq, e.swizzle(q)), unscale);
     // theta = pi f / M; w^f = exp(-i theta) with w = exp(-2 pi i / 2M).
     Value theta = e.fmul(arith::SIToFPOp::create(builder, loc, f32, f),
-                         e.cf(M_PI / double(half)));
+                         e.cf(M_PI / double(m)));
     Value cs = e.approx("cos", theta), sn = e.approx("sin", theta);
     Value halfC = e.cf(0.5);
     Value oneMinus = e.fmul(e.fsub(e.cf(1.0), sn), halfC);
@@ -226,6 +217,5 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     e.storeCoefficient(coefficients, h, 0, p, a);
     e.storeCoefficient(coefficients, h, 1, p, bcoef);
   });
-  gpu::ReturnOp::create(builder, loc);
-  return func;
+  return kernel.finish();
 }

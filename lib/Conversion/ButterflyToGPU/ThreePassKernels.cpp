@@ -17,64 +17,6 @@ using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
-/// The rows (N2) a three-pass transform of N points is split into at least:
-/// the inner kernel then runs the 4K transform of the single-kernel form.
-static constexpr int64_t kMinInnerLength = 4096;
-/// The most rows one outer block transforms (its shared memory is
-/// rows x columns x 8 bytes).
-static constexpr int64_t kMaxOuterLength = 512;
-/// Values an outer block holds: enough columns for long contiguous rows.
-static constexpr int64_t kOuterTileValues = 4096;
-
-static int64_t product(ArrayRef<int64_t> factors) {
-  return std::accumulate(factors.begin(), factors.end(), int64_t(1),
-                         std::multiplies<int64_t>());
-}
-
-int64_t ThreePassPlan::outer() const { return product(outerFactors); }
-int64_t ThreePassPlan::inner() const { return product(innerFactors); }
-
-/// Factors of a power of two for the GPU stages: as few as keep each at 32
-/// or below, as even as possible, larger first (4096 = 16 x 16 x 16,
-/// 8192 = 32 x 16 x 16, 512 = 32 x 16).
-static SmallVector<int64_t> stageFactors(int64_t n) {
-  int64_t bits = llvm::Log2_64(n);
-  int64_t count = std::max<int64_t>(1, (bits + 4) / 5);
-  SmallVector<int64_t> factors;
-  for (int64_t i = 0; i < count; ++i)
-    factors.push_back(int64_t(1) << (bits / count + (i < bits % count)));
-  return factors;
-}
-
-std::string mlir::fftconv::planThreePass(ThreePassPlan &plan,
-                                         int64_t sharedMemoryPerBlock) {
-  int64_t n = plan.length;
-  if (!llvm::isPowerOf2_64(n) || n < 2 * kMinInnerLength)
-    return "the three-pass GPU kernels need a transform of at least " +
-           std::to_string(2 * kMinInnerLength) + " points, a power of two";
-  if (plan.inputLength % 8 || plan.outputLength % 8)
-    return "the GPU kernels read and write 8 elements at a time: the "
-           "sequence length must be a multiple of 8";
-  if (plan.threads % kThreadsPerWarp)
-    return "the block size must be a multiple of 32";
-  int64_t inner = std::max(kMinInnerLength, n / kMaxOuterLength);
-  int64_t outer = n / inner;
-  plan.innerFactors = stageFactors(inner);
-  plan.outerFactors = stageFactors(outer);
-  plan.columns =
-      std::min(std::clamp<int64_t>(kOuterTileValues / outer, 16, 256), inner);
-  if (plan.pairTile <= 0)
-    plan.pairTile =
-        std::clamp<int64_t>(65536 / (inner * plan.valueBytes()), 1, 8);
-  plan.pairTile = std::min(plan.pairTile, plan.workspacePairs());
-  int64_t needed = std::max(plan.outerSharedBytes(), plan.innerSharedBytes());
-  if (needed > sharedMemoryPerBlock)
-    return "the three-pass kernels need " + std::to_string(needed) +
-           " bytes of shared memory a block, more than the " +
-           std::to_string(sharedMemoryPerBlock) + " the chip has";
-  return "";
-}
-
 namespace {
 
 /// What the three kernels share: the sequences of the workspaces and
@@ -182,133 +124,156 @@ SequenceLayout innerLayout(const ThreePassPlan &plan) {
           plan.threads, plan.precision};
 }
 
+/// What both outer kernels begin with: the kernel, the emitter over N1
+/// rows of C columns, the block's place in the grid and its one sequence.
+struct OuterKernel : KernelScope, ThreePassEmitter {
+  OuterKernel(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+              llvm::StringRef name, TypeRange argTypes,
+              const ThreePassPlan &plan)
+      : KernelScope(builder, loc, module, name, argTypes, plan.threads),
+        ThreePassEmitter(builder, loc, outerLayout(plan), /*tile=*/1, plan) {
+    begin();
+    OuterBlock block = outerBlock();
+    firstColumn = block.firstColumn;
+    h = block.h;
+    slot = block.slot;
+    pair = block.pair;
+    seq = c(0);
+  }
+
+  /// The block's first column, channel, workspace row and pair.
+  Value firstColumn, h, slot, pair;
+  /// The tile's one sequence in shared memory.
+  Value seq;
+};
+
 } // namespace
 
 gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
     const ThreePassPlan &plan, LoadInputFn loadInput) {
-  gpu::GPUFuncOp func =
-      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  ValueRange args = func.getArguments();
-
-  ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
-  e.begin();
-  int64_t rows = plan.outer(), columns = plan.columns;
-  ThreePassEmitter::OuterBlock block = e.outerBlock();
-  Value firstColumn = block.firstColumn, h = block.h, slot = block.slot,
-        pair = block.pair;
-  Value seq = e.c(0);
+  OuterKernel e(builder, loc, module, name, argTypes, plan);
   auto eight = VectorType::get({8}, builder.getF32Type());
 
   // z[n] = v[2 pair][n] + i v[2 pair + 1][n], zero past the input or the
   // batch; row n1 of the tile at shared position n1 * C + column.
-  int64_t chunks = columns / 8;
-  e.loop(e.tid, rows * chunks, plan.threads, [&](Value item) {
+  int64_t chunks = plan.columns / 8;
+  e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
     Value row = e.divc(item, chunks);
     Value column = e.mulc(e.remc(item, chunks), 8);
-    Value t = e.add(e.mulc(row, plan.inner()), e.add(firstColumn, column));
+    Value t = e.add(e.mulc(row, plan.inner()), e.add(e.firstColumn, column));
     auto sample = [&](Value batch) -> Value {
       Value inside =
           arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
                                 e.ult(t, e.c(plan.inputLength)));
       return e.loadOrZero(inside, eight, [&] {
-        return loadInput(builder, loc, args, e.index(batch), e.index(h),
+        return loadInput(builder, loc, e.args(), e.index(batch), e.index(e.h),
                          e.index(t));
       });
     };
-    Value first = e.mulc(pair, 2);
-    Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
-    e.storePart(seq, ReHigh, offset, sample(first));
-    e.storePart(seq, ImHigh, offset, sample(e.addc(first, 1)));
+    Value first = e.mulc(e.pair, 2);
+    Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
+    e.storePart(e.seq, ReHigh, offset, sample(first));
+    e.storePart(e.seq, ImHigh, offset, sample(e.addc(first, 1)));
   });
   e.barrier();
   e.emitForward();
 
   // Row k1 of the tile (at its Monarch position) times W_N^(n2 k1), to the
   // workspace in natural row order, 4 values at a time.
-  auto sequence = e.sequenceOf(args[workspaceArg], slot, h);
-  int64_t quads = columns / 4;
-  e.loop(e.tid, rows * quads, plan.threads, [&](Value item) {
-    Value position = e.mulc(e.divc(item, quads), columns);
+  auto sequence = e.sequenceOf(e.args()[workspaceArg], e.slot, e.h);
+  int64_t quads = plan.columns / 4;
+  e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
+    Value position = e.mulc(e.divc(item, quads), plan.columns);
     Value column = e.mulc(e.remc(item, quads), 4);
     Value k1 = e.frequency(position);
     Value offset = e.swizzle(e.add(position, column));
-    Value re = e.loadPart(seq, ReHigh, offset, 4);
-    Value im = e.loadPart(seq, ImHigh, offset, 4);
-    Value n2 = e.add(firstColumn, column);
+    Value re = e.loadPart(e.seq, ReHigh, offset, 4);
+    Value im = e.loadPart(e.seq, ImHigh, offset, 4);
+    Value n2 = e.add(e.firstColumn, column);
     std::tie(re, im) = e.twiddleVector(re, im, n2, k1, -1.0);
     e.storeComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), re, im);
   });
-  gpu::ReturnOp::create(builder, loc);
-  return func;
+  return e.finish();
 }
 
-/// The inner kernels' common frame: loads the rows of the block's pairs (or
-/// of the spectrum) into shared memory, runs `body`, and writes them back
-/// when `writeBack`.
-static gpu::GPUFuncOp buildInnerFrame(
-    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
-    llvm::StringRef name, TypeRange argTypes, const ThreePassPlan &plan,
-    int64_t tile,
-    llvm::function_ref<void(ThreePassEmitter &, ValueRange, Value h, Value k1)>
-        body,
-    bool writeBack) {
-  gpu::GPUFuncOp func =
-      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  ValueRange args = func.getArguments();
+namespace {
 
-  ThreePassEmitter e(builder, loc, innerLayout(plan), tile, plan);
-  e.begin();
-  Value k1 = e.blockId(gpu::Dimension::x);
-  Value h = e.blockId(gpu::Dimension::y);
-  Value firstPair = e.mulc(e.blockId(gpu::Dimension::z), tile);
-  Value rowStart = e.mulc(k1, plan.inner());
-  int64_t pairs = writeBack ? plan.workspacePairs() : 1;
-  int64_t quads = plan.inner() / 4;
+/// The inner kernels: a block owns row k1 of channel h for a tile of pairs
+/// (the spectrum kernel: of the one spectrum). Rows of pairs past the batch
+/// are never read or written: their shared memory is left as it is (their
+/// results are never stored).
+struct InnerKernel : KernelScope, ThreePassEmitter {
+  InnerKernel(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+              llvm::StringRef name, TypeRange argTypes,
+              const ThreePassPlan &plan, int64_t tile, int64_t pairs)
+      : KernelScope(builder, loc, module, name, argTypes, plan.threads),
+        ThreePassEmitter(builder, loc, innerLayout(plan), tile, plan),
+        pairs(pairs) {
+    begin();
+    k1 = blockId(gpu::Dimension::x);
+    h = blockId(gpu::Dimension::y);
+    firstPair = mulc(blockId(gpu::Dimension::z), tile);
+    rowStart = mulc(k1, plan.inner());
+  }
 
-  // Rows of pairs past the batch are never read or written: their shared
-  // memory is left as it is (their results are never stored).
-  using Sequence = ThreePassEmitter::Sequence;
-  auto forEachQuad = [&](llvm::function_ref<void(Value seq, const Sequence &,
-                                                 Value value, Value position)>
-                             fn) {
-    e.loop(e.tid, tile * quads, plan.threads, [&](Value item) {
-      Value seq = e.divc(item, quads);
-      Value position = e.mulc(e.remc(item, quads), 4);
-      Value pair = e.add(firstPair, seq);
-      e.when(e.ult(pair, e.c(pairs)), [&] {
-        fn(seq, e.sequenceOf(args[0], pair, h), e.add(rowStart, position),
-           position);
+  /// The block's rows from the workspace (argument 0) into shared memory,
+  /// and their forward transforms.
+  void forwardRows() {
+    moveRows(/*toSharedMemory=*/true);
+    barrier();
+    emitForward();
+  }
+  /// The inverse transforms, and the rows back to the workspace.
+  void inverseRows() {
+    emitInverse();
+    moveRows(/*toSharedMemory=*/false);
+  }
+
+  Value k1, h, firstPair, rowStart;
+
+private:
+  /// Moves the block's rows between the workspace (argument 0) and shared
+  /// memory, 4 values at a time.
+  void moveRows(bool toSharedMemory) {
+    loop(tid, tile * quads(), plan.threads, [&](Value item) {
+      RowQuad quad = rowQuad(item);
+      when(ult(quad.pair, c(pairs)), [&] {
+        Sequence sequence = sequenceOf(args()[0], quad.pair, h);
+        Value value = add(rowStart, quad.position);
+        if (toSharedMemory) {
+          auto [re, im] = loadComplex(sequence, value, 4);
+          Value at = swizzle(quad.position);
+          storePart(quad.seq, ReHigh, at, re);
+          storePart(quad.seq, ImHigh, at, im);
+          return;
+        }
+        Value at = swizzle(quad.position);
+        storeComplex(sequence, value, loadPart(quad.seq, ReHigh, at, 4),
+                     loadPart(quad.seq, ImHigh, at, 4));
       });
     });
-  };
-  forEachQuad(
-      [&](Value seq, const Sequence &sequence, Value value, Value position) {
-        auto [re, im] = e.loadComplex(sequence, value, 4);
-        Value at = e.swizzle(position);
-        e.storePart(seq, ReHigh, at, re);
-        e.storePart(seq, ImHigh, at, im);
-      });
-  e.barrier();
-  e.emitForward();
-  body(e, args, h, k1);
-  if (writeBack) {
-    e.emitInverse();
-    forEachQuad(
-        [&](Value seq, const Sequence &sequence, Value value, Value position) {
-          Value at = e.swizzle(position);
-          e.storeComplex(sequence, value, e.loadPart(seq, ReHigh, at, 4),
-                         e.loadPart(seq, ImHigh, at, 4));
-        });
   }
-  gpu::ReturnOp::create(builder, loc);
-  return func;
-}
+
+  /// 4 values of a row: the sequence of the tile, the position in the row
+  /// and the pair.
+  struct RowQuad {
+    Value seq, position, pair;
+  };
+  int64_t quads() const { return plan.inner() / 4; }
+  RowQuad rowQuad(Value item) {
+    RowQuad quad;
+    quad.seq = divc(item, quads());
+    quad.position = mulc(remc(item, quads()), 4);
+    quad.pair = add(firstPair, quad.seq);
+    return quad;
+  }
+
+  int64_t pairs; // pairs in the workspace (1: the spectrum)
+};
+
+} // namespace
 
 static MemRefType workspaceType(OpBuilder &b, const ThreePassPlan &plan) {
   return MemRefType::get(
@@ -322,120 +287,99 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
                                                gpu::GPUModuleOp module,
                                                llvm::StringRef name,
                                                const ThreePassPlan &plan) {
-  return buildInnerFrame(
-      builder, loc, module, name,
-      {workspaceType(builder, plan), spectrumType(builder, plan)}, plan,
-      plan.pairTile,
-      [&](ThreePassEmitter &e, ValueRange args, Value h, Value k1) {
-        // y = x K at every position of the row, for every pair of the
-        // block, with the coefficient loaded once.
-        auto spectrum = e.sequenceOf(args[1], e.c(0), h);
-        Value rowStart = e.mulc(k1, plan.inner());
-        auto pairType = VectorType::get({2}, builder.getF32Type());
-        e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
-          auto load =
-              vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
-                                     e.at(spectrum, e.add(rowStart, p)));
-          load.setAlignment(8);
-          KernelEmitter::Complex k{
-              vector::ExtractOp::create(builder, loc, load,
-                                        ArrayRef<int64_t>{0}),
-              vector::ExtractOp::create(builder, loc, load,
-                                        ArrayRef<int64_t>{1})};
-          Value offset = e.swizzle(p);
-          e.forEachSequence([&](Value seq) {
-            e.store(seq, offset, e.cmul(e.load(seq, offset), k));
-          });
-        });
-        e.barrier();
-      },
-      /*writeBack=*/true);
+  InnerKernel e(builder, loc, module, name,
+                {workspaceType(builder, plan), spectrumType(builder, plan)},
+                plan, plan.pairTile, plan.workspacePairs());
+  e.forwardRows();
+  // y = x K at every position of the row, for every pair of the block, with
+  // the coefficient loaded once.
+  auto spectrum = e.sequenceOf(e.args()[1], e.c(0), e.h);
+  auto pairType = VectorType::get({2}, builder.getF32Type());
+  e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
+    auto load = vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
+                                       e.at(spectrum, e.add(e.rowStart, p)));
+    load.setAlignment(8);
+    KernelEmitter::Complex k{
+        vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{0}),
+        vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{1})};
+    Value offset = e.swizzle(p);
+    e.forEachSequence([&](Value seq) {
+      e.store(seq, offset, e.cmul(e.load(seq, offset), k));
+    });
+  });
+  e.barrier();
+  e.inverseRows();
+  return e.finish();
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, const ThreePassPlan &plan) {
-  return buildInnerFrame(
-      builder, loc, module, name, {spectrumType(builder, plan)}, plan,
-      /*tile=*/1,
-      [&](ThreePassEmitter &e, ValueRange args, Value h, Value k1) {
-        // The stages left K / sqrt(N) (unitary): store K at the row's
-        // Monarch positions, which the inner kernel reads in place.
-        auto spectrum = e.sequenceOf(args[0], e.c(0), h);
-        Value rowStart = e.mulc(k1, plan.inner());
-        auto four = VectorType::get({4}, builder.getF32Type());
-        Value unscale = vector::BroadcastOp::create(
-            builder, loc, four, e.cf(std::sqrt(double(plan.length))));
-        e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
-          Value position = e.mulc(quad, 4);
-          Value at = e.swizzle(position);
-          Value re = e.fmul(e.loadPart(e.c(0), ReHigh, at, 4), unscale);
-          Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscale);
-          e.storeComplex(spectrum, e.add(rowStart, position), re, im);
-        });
-      },
-      /*writeBack=*/false);
+  InnerKernel e(builder, loc, module, name, {spectrumType(builder, plan)}, plan,
+                /*tile=*/1, /*pairs=*/1);
+  e.forwardRows();
+  // The stages left K / sqrt(N) (unitary): store K at the row's Monarch
+  // positions, which the inner kernel reads in place.
+  auto spectrum = e.sequenceOf(e.args()[0], e.c(0), e.h);
+  auto four = VectorType::get({4}, builder.getF32Type());
+  Value unscale = vector::BroadcastOp::create(
+      builder, loc, four, e.cf(std::sqrt(double(plan.length))));
+  e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
+    Value position = e.mulc(quad, 4);
+    Value at = e.swizzle(position);
+    Value re = e.fmul(e.loadPart(e.c(0), ReHigh, at, 4), unscale);
+    Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscale);
+    e.storeComplex(spectrum, e.add(e.rowStart, position), re, im);
+  });
+  return e.finish();
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
     const ThreePassPlan &plan, StoreOutputFn storeOutput) {
-  gpu::GPUFuncOp func =
-      createKernelFunc(builder, loc, module, name, argTypes, plan.threads);
-  OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&func.getBody().front());
-  ValueRange args = func.getArguments();
-
-  ThreePassEmitter e(builder, loc, outerLayout(plan), /*tile=*/1, plan);
-  e.begin();
-  int64_t rows = plan.outer(), columns = plan.columns;
-  ThreePassEmitter::OuterBlock block = e.outerBlock();
-  Value firstColumn = block.firstColumn, h = block.h, slot = block.slot,
-        pair = block.pair;
-  Value seq = e.c(0);
+  OuterKernel e(builder, loc, module, name, argTypes, plan);
 
   // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.
-  auto sequence = e.sequenceOf(args[workspaceArg], slot, h);
-  int64_t quads = columns / 4;
-  e.loop(e.tid, rows * quads, plan.threads, [&](Value item) {
+  auto sequence = e.sequenceOf(e.args()[workspaceArg], e.slot, e.h);
+  int64_t quads = plan.columns / 4;
+  e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
     Value k1 = e.divc(item, quads);
     Value column = e.mulc(e.remc(item, quads), 4);
-    Value n2 = e.add(firstColumn, column);
+    Value n2 = e.add(e.firstColumn, column);
     auto [re, im] =
         e.loadComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), 4);
     std::tie(re, im) = e.twiddleVector(re, im, n2, k1, 1.0);
     Value offset = e.swizzle(e.add(e.positionOf(k1), column));
-    e.storePart(seq, ReHigh, offset, re);
-    e.storePart(seq, ImHigh, offset, im);
+    e.storePart(e.seq, ReHigh, offset, re);
+    e.storePart(e.seq, ImHigh, offset, im);
   });
   e.barrier();
   e.emitInverse();
 
   // Real parts to the pair's first batch element, imaginary parts to its
   // second, the L outputs kept only.
-  int64_t chunks = columns / 8;
-  e.loop(e.tid, rows * chunks, plan.threads, [&](Value item) {
+  int64_t chunks = plan.columns / 8;
+  e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
     Value row = e.divc(item, chunks);
     Value column = e.mulc(e.remc(item, chunks), 8);
-    Value t = e.add(e.mulc(row, plan.inner()), e.add(firstColumn, column));
-    Value first = e.mulc(pair, 2);
+    Value t = e.add(e.mulc(row, plan.inner()), e.add(e.firstColumn, column));
+    Value first = e.mulc(e.pair, 2);
     Value inside = e.ult(t, e.c(plan.outputLength));
     // The last chunk may hold pairs past the batch.
     if (plan.firstPair + plan.workspacePairs() > plan.pairs())
       inside = arith::AndIOp::create(builder, loc, inside,
                                      e.ult(first, e.c(plan.batch)));
     e.when(inside, [&] {
-      Value offset = e.swizzle(e.add(e.mulc(row, columns), column));
-      storeOutput(builder, loc, args, e.index(first), e.index(h), e.index(t),
-                  e.loadPart(seq, ReHigh, offset, 8));
+      Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
+      storeOutput(builder, loc, e.args(), e.index(first), e.index(e.h),
+                  e.index(t), e.loadPart(e.seq, ReHigh, offset, 8));
       Value second = e.addc(first, 1);
       e.when(e.ult(second, e.c(plan.batch)), [&] {
-        storeOutput(builder, loc, args, e.index(second), e.index(h), e.index(t),
-                    e.loadPart(seq, ImHigh, offset, 8));
+        storeOutput(builder, loc, e.args(), e.index(second), e.index(e.h),
+                    e.index(t), e.loadPart(e.seq, ImHigh, offset, 8));
       });
     });
   });
-  gpu::ReturnOp::create(builder, loc);
-  return func;
+  return e.finish();
 }

@@ -418,7 +418,10 @@ struct ChannelMulLowering : OpRewritePattern<ChannelMulOp> {
         rewriter, op.getLoc(), {op.getInput(), op.getKernel()}, type.getShape(),
         type.getElementType(),
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          Value product = complex::MulOp::create(nb, nloc, args[0], args[1]);
+          Value kernel = args[1];
+          if (op.getConjugate())
+            kernel = complex::ConjOp::create(nb, nloc, kernel);
+          Value product = complex::MulOp::create(nb, nloc, args[0], kernel);
           if (std::optional<uint64_t> band = op.getBand()) {
             Value f = linalg::IndexOp::create(nb, nloc, 2);
             Value inside = arith::CmpIOp::create(
@@ -432,6 +435,43 @@ struct ChannelMulLowering : OpRewritePattern<ChannelMulOp> {
         },
         maps);
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// s[h, f] = sum_b conj(a[b, h, f]) * c[b, h, f], accumulated in
+/// complex<f64> like the other reductions of this lowering.
+struct CrossSpectrumLowering : OpRewritePattern<CrossSpectrumOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(CrossSpectrumOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    auto c64 = ComplexType::get(rewriter.getF64Type());
+    Value acc = buildZeroTensor(rewriter, loc, type.getShape(), c64);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr b, h, f;
+    bindDims(ctx, b, h, f);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(3);
+    auto reduction = linalg::GenericOp::create(
+        rewriter, loc, acc.getType(), ValueRange{op.getLhs(), op.getRhs()}, acc,
+        ArrayRef<AffineMap>{identity, identity,
+                            AffineMap::get(3, 0, {h, f}, ctx)},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::reduction,
+                                      utils::IteratorType::parallel,
+                                      utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value lhs = castScalar(nb, nloc, args[0], c64);
+          Value rhs = castScalar(nb, nloc, args[1], c64);
+          Value term = complex::MulOp::create(
+              nb, nloc, complex::ConjOp::create(nb, nloc, lhs), rhs);
+          linalg::YieldOp::create(
+              nb, nloc,
+              ValueRange{complex::AddOp::create(nb, nloc, args[2], term)});
+        });
+    rewriter.replaceOp(op, castTensor(rewriter, loc, reduction.getResult(0),
+                                      type.getElementType()));
     return success();
   }
 };
@@ -453,6 +493,6 @@ void mlir::fftconv::populateFFTConvToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<ConvOpLowering, ComplexDFTLowering<FFTOp, false>,
                ComplexDFTLowering<IFFTOp, true>, RFFTLowering, IRFFTLowering,
-               SquashLowering, SmoothLowering, ChannelMulLowering>(
-      patterns.getContext());
+               SquashLowering, SmoothLowering, ChannelMulLowering,
+               CrossSpectrumLowering>(patterns.getContext());
 }

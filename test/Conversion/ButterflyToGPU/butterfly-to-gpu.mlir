@@ -1,6 +1,6 @@
-// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu | FileCheck %s
-// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu="chip=sm_80 threads=64 batch-tile=2" | FileCheck %s --check-prefix=OPTS
-// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu="batch-tile=2 precision=split" | FileCheck %s --check-prefix=SPLIT
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels -butterfly-to-gpu | FileCheck %s
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="chip=sm_80 threads=64 batch-tile=2" -butterfly-to-gpu | FileCheck %s --check-prefix=OPTS
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="batch-tile=2 precision=split" -butterfly-to-gpu | FileCheck %s --check-prefix=SPLIT
 
 // A gated causal convolution with skip, f16, N = 256: M = 128 = 16 x 8, one
 // tensor-core stage and one FMA stage each way.

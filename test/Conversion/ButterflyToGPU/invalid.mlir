@@ -1,22 +1,4 @@
-// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu -verify-diagnostics
-
-// The kernels read and write 8 elements at a time.
-func.func @odd_length(%u: tensor<2x4x1020xf16>, %k: tensor<4x1020xf32>) -> tensor<2x4x1020xf16> {
-  // expected-error @+1 {{sequence length must be a multiple of 8}}
-  %y = fftconv.conv causal %u, %k : (tensor<2x4x1020xf16>, tensor<4x1020xf32>) -> tensor<2x4x1020xf16>
-  return %y : tensor<2x4x1020xf16>
-}
-
-// -----
-
-// The three-pass form reads and writes 8 elements at a time too.
-func.func @three_pass_odd_length(%u: tensor<1x1x65532xf16>, %k: tensor<1x65532xf32>) -> tensor<1x1x65532xf16> {
-  // expected-error @+1 {{sequence length must be a multiple of 8}}
-  %y = fftconv.conv causal %u, %k : (tensor<1x1x65532xf16>, tensor<1x65532xf32>) -> tensor<1x1x65532xf16>
-  return %y : tensor<1x1x65532xf16>
-}
-
-// -----
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels -butterfly-to-gpu -verify-diagnostics
 
 // A constant kernel folds into a constant spectrum on the host; the GPU
 // lowering computes spectra on the GPU from a kernel argument.
@@ -43,7 +25,7 @@ func.func @outside(%u: tensor<1x1x128xf32>, %k: tensor<1x128xf32>) -> (tensor<1x
 // An outer_inverse region is the last of a three-pass chain, never alone.
 func.func @lonely_outer_inverse(%x: tensor<1x1x8xf32>) -> tensor<1x1x8xf32> {
   // expected-error @+1 {{does not run 'outer_inverse' regions on their own}}
-  %y = butterfly.fused "outer_inverse" ins(%x : tensor<1x1x8xf32>) onchip_bytes = 64 {
+  %y = butterfly.fused outer_inverse ins(%x : tensor<1x1x8xf32>) onchip_bytes = 64 {
   ^bb0(%a: tensor<1x1x8xf32>):
     butterfly.yield %a : tensor<1x1x8xf32>
   } -> tensor<1x1x8xf32>
@@ -55,7 +37,7 @@ func.func @lonely_outer_inverse(%x: tensor<1x1x8xf32>) -> tensor<1x1x8xf32> {
 // An outer_forward region must feed a conv region.
 func.func @broken_chain(%x: tensor<1x1x8xf32>) -> tensor<1x1x8xf32> {
   // expected-error @+1 {{needs an outer_forward region to feed one conv region}}
-  %y = butterfly.fused "outer_forward" ins(%x : tensor<1x1x8xf32>) onchip_bytes = 64 {
+  %y = butterfly.fused outer_forward ins(%x : tensor<1x1x8xf32>) onchip_bytes = 64 {
   ^bb0(%a: tensor<1x1x8xf32>):
     butterfly.yield %a : tensor<1x1x8xf32>
   } -> tensor<1x1x8xf32>

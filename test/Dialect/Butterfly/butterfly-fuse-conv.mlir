@@ -7,7 +7,7 @@
 // CHECK-SAME: (%[[U:.*]]: tensor<2x4x1000xf32>, %[[G:.*]]: tensor<2x4x1000xf32>, %[[KF:.*]]: tensor<4x513xcomplex<f32>>)
 // CHECK: %[[C:.*]] = butterfly.conv_spectrum %[[KF]]
 // CHECK: %[[CM:.*]] = butterfly.permute %[[C]]
-// CHECK: %[[Y:.*]] = butterfly.fused "conv" ins(%[[U]], %[[G]], %[[CM]] : tensor<2x4x1000xf32>, tensor<2x4x1000xf32>, tensor<4x2x512xcomplex<f32>>) onchip_bytes = 11264 {
+// CHECK: %[[Y:.*]] = butterfly.fused conv ins(%[[U]], %[[G]], %[[CM]] : tensor<2x4x1000xf32>, tensor<2x4x1000xf32>, tensor<4x2x512xcomplex<f32>>) onchip_bytes = 11264 {
 // CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<2x4x1000xf32>, %[[B:.*]]: tensor<2x4x1000xf32>, %[[CC:.*]]: tensor<4x2x512xcomplex<f32>>):
 // CHECK: linalg.generic {{.*}} ins(%[[A]], %[[B]]
 // CHECK: butterfly.pack_real
@@ -50,7 +50,7 @@ func.func @conv(%u: tensor<2x4x1000xf32>, %g: tensor<2x4x1000xf32>, %kf: tensor<
 // pulled in: it is computed once, outside, and the region reads it.
 // CHECK-LABEL: func @shared_input
 // CHECK: %[[Z:.*]] = butterfly.pack_real
-// CHECK: %[[F:.*]] = butterfly.fused "conv" ins(%[[Z]], %{{.*}} : tensor<1x1x32xcomplex<f32>>, tensor<1x2x32xcomplex<f32>>) onchip_bytes = 0
+// CHECK: %[[F:.*]] = butterfly.fused conv ins(%[[Z]], %{{.*}} : tensor<1x1x32xcomplex<f32>>, tensor<1x2x32xcomplex<f32>>) onchip_bytes = 0
 // CHECK: return %[[Z]], %[[F]]
 func.func @shared_input(%x: tensor<1x1x64xf32>, %c: tensor<1x2x32xcomplex<f32>>) -> (tensor<1x1x32xcomplex<f32>>, tensor<1x1x64xf32>) {
   %z = butterfly.pack_real %x : tensor<1x1x64xf32> -> tensor<1x1x32xcomplex<f32>>
@@ -63,11 +63,11 @@ func.func @shared_input(%x: tensor<1x1x64xf32>, %c: tensor<1x2x32xcomplex<f32>>)
 
 // Three-pass form: the tagged outer stages become their own regions.
 // CHECK-LABEL: func @three_pass
-// CHECK: %[[F:.*]] = butterfly.fused "outer_forward" ins(%{{.*}} : tensor<1x1x1024xf32>) onchip_bytes = 1088
+// CHECK: %[[F:.*]] = butterfly.fused outer_forward ins(%{{.*}} : tensor<1x1x1024xf32>) onchip_bytes = 1088
 // CHECK: butterfly.kron
-// CHECK: %[[C:.*]] = butterfly.fused "conv" ins(%[[F]], %{{.*}} : {{.*}}) onchip_bytes = 7168
+// CHECK: %[[C:.*]] = butterfly.fused conv ins(%[[F]], %{{.*}} : {{.*}}) onchip_bytes = 7168
 // CHECK: butterfly.hermitian_mul
-// CHECK: %[[I:.*]] = butterfly.fused "outer_inverse" ins(%[[C]] : tensor<1x1x512xcomplex<f32>>) onchip_bytes = 1088
+// CHECK: %[[I:.*]] = butterfly.fused outer_inverse ins(%[[C]] : tensor<1x1x512xcomplex<f32>>) onchip_bytes = 1088
 // CHECK: butterfly.unpack_real
 // CHECK: return %[[I]]
 func.func @three_pass(%x: tensor<1x1x1024xf32>, %c: tensor<1x2x512xcomplex<f32>>) -> tensor<1x1x1024xf32> {
@@ -96,7 +96,7 @@ func.func @three_pass(%x: tensor<1x1x1024xf32>, %c: tensor<1x2x512xcomplex<f32>>
 // pack_real and reads the first region's result as an operand.
 // CHECK-LABEL: func @chained
 // CHECK-SAME: (%[[X:.*]]: tensor<1x1x64xf32>, %[[C1:.*]]: tensor<1x2x32xcomplex<f32>>, %[[C2:.*]]: tensor<1x2x32xcomplex<f32>>)
-// CHECK: %[[F1:.*]] = butterfly.fused "conv" ins(%[[X]], %[[C1]] : tensor<1x1x64xf32>, tensor<1x2x32xcomplex<f32>>) onchip_bytes = 1024 {
+// CHECK: %[[F1:.*]] = butterfly.fused conv ins(%[[X]], %[[C1]] : tensor<1x1x64xf32>, tensor<1x2x32xcomplex<f32>>) onchip_bytes = 1024 {
 // CHECK: butterfly.pack_real
 // CHECK: butterfly.monarch {{.*}} permuted
 // CHECK: butterfly.hermitian_mul
@@ -104,7 +104,7 @@ func.func @three_pass(%x: tensor<1x1x1024xf32>, %c: tensor<1x2x512xcomplex<f32>>
 // CHECK: %[[R1:.*]] = butterfly.unpack_real
 // CHECK-NEXT: butterfly.yield %[[R1]] : tensor<1x1x64xf32>
 // CHECK-NEXT: } -> tensor<1x1x64xf32>
-// CHECK-NEXT: %[[F2:.*]] = butterfly.fused "conv" ins(%[[F1]], %[[C2]] : tensor<1x1x64xf32>, tensor<1x2x32xcomplex<f32>>) onchip_bytes = 2048 {
+// CHECK-NEXT: %[[F2:.*]] = butterfly.fused conv ins(%[[F1]], %[[C2]] : tensor<1x1x64xf32>, tensor<1x2x32xcomplex<f32>>) onchip_bytes = 2048 {
 // CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<1x1x64xf32>, %{{.*}}: tensor<1x2x32xcomplex<f32>>):
 // CHECK-NEXT: butterfly.pack_real %[[A]]
 // CHECK: butterfly.monarch {{.*}} permuted

@@ -220,7 +220,7 @@ func.func @hermitian_mul_unit_factor(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor
 // A region reads exactly its operands: one block argument each.
 func.func @fused_arguments(%x: tensor<4xf32>) {
   // expected-error @+1 {{expects one block argument per input, of the input's type}}
-  %0 = butterfly.fused "conv" ins(%x : tensor<4xf32>) onchip_bytes = 0 {
+  %0 = butterfly.fused conv ins(%x : tensor<4xf32>) onchip_bytes = 0 {
   ^bb0(%a: tensor<8xf32>):
     butterfly.yield %a : tensor<8xf32>
   } -> tensor<8xf32>
@@ -231,7 +231,7 @@ func.func @fused_arguments(%x: tensor<4xf32>) {
 
 func.func @fused_yield_types(%x: tensor<4xf32>) {
   // expected-error @+1 {{expects the yielded types to be the results' types}}
-  %0 = butterfly.fused "conv" ins(%x : tensor<4xf32>) onchip_bytes = 0 {
+  %0 = butterfly.fused conv ins(%x : tensor<4xf32>) onchip_bytes = 0 {
   ^bb0(%a: tensor<4xf32>):
     butterfly.yield %a : tensor<4xf32>
   } -> tensor<8xf32>
@@ -240,9 +240,11 @@ func.func @fused_yield_types(%x: tensor<4xf32>) {
 
 // -----
 
+// The kinds are a closed set: each is a part of a convolution the lowerings
+// know.
 func.func @fused_kind(%x: tensor<4xf32>) {
-  // expected-error @+1 {{expects kind conv, outer_forward or outer_inverse, got 'gemm'}}
-  %0 = butterfly.fused "gemm" ins(%x : tensor<4xf32>) onchip_bytes = 0 {
+  // expected-error @+1 {{expected conv, outer_forward or outer_inverse, got 'gemm'}}
+  %0 = butterfly.fused gemm ins(%x : tensor<4xf32>) onchip_bytes = 0 {
   ^bb0(%a: tensor<4xf32>):
     butterfly.yield %a : tensor<4xf32>
   } -> tensor<4xf32>
@@ -253,7 +255,7 @@ func.func @fused_kind(%x: tensor<4xf32>) {
 
 func.func @fused_onchip(%x: tensor<4xf32>) {
   // expected-error @+1 {{expects onchip_bytes >= 0}}
-  %0 = butterfly.fused "conv" ins(%x : tensor<4xf32>) onchip_bytes = -1 {
+  %0 = butterfly.fused conv ins(%x : tensor<4xf32>) onchip_bytes = -1 {
   ^bb0(%a: tensor<4xf32>):
     butterfly.yield %a : tensor<4xf32>
   } -> tensor<4xf32>
@@ -265,7 +267,7 @@ func.func @fused_onchip(%x: tensor<4xf32>) {
 // Regions are isolated: everything read comes in as an operand.
 func.func @fused_isolated(%x: tensor<4xf32>) {
   // expected-note @+1 {{required by region isolation constraints}}
-  %0 = butterfly.fused "conv" ins(%x : tensor<4xf32>) onchip_bytes = 0 {
+  %0 = butterfly.fused conv ins(%x : tensor<4xf32>) onchip_bytes = 0 {
   ^bb0(%a: tensor<4xf32>):
     // expected-error @+1 {{using value defined outside the region}}
     butterfly.yield %x : tensor<4xf32>
@@ -420,3 +422,43 @@ func.func @hermitian_overflow(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<4x2x32
   %0 = butterfly.hermitian_mul %x, %c factors = [4294967296, 4294967296] : tensor<2x4x32xcomplex<f32>>, tensor<4x2x32xcomplex<f32>>
   return
 }
+
+// -----
+
+// One plan a convolution: the outer passes follow their conv region's.
+func.func @plan_on_outer_pass(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expects a GPU plan on conv regions only}}
+  %0 = butterfly.fused outer_forward ins(%x : tensor<4xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1> {
+  ^bb0(%a: tensor<4xf32>):
+    butterfly.yield %a : tensor<4xf32>
+  } -> tensor<4xf32>
+  return
+}
+
+// -----
+
+// The stages are DFTs of power-of-two sizes.
+// expected-error @+1 {{expects factors that are powers of two, at least 2}}
+func.func private @plan_factor() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 6], threads = 64, batch_tile = 1>}
+
+// -----
+
+// Only the three-pass form has a transform through memory.
+// expected-error @+1 {{expects outer_factors exactly for the three_pass form}}
+func.func private @plan_outer() attributes {plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", factors = [16, 16], threads = 256, batch_tile = 1>}
+
+// -----
+
+// The kernels are written for whole warps.
+// expected-error @+1 {{expects threads a positive multiple of 32}}
+func.func private @plan_threads() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 8], threads = 48, batch_tile = 1>}
+
+// -----
+
+// expected-error @+1 {{expects batch_tile >= 1}}
+func.func private @plan_tile() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 8], threads = 64, batch_tile = 0>}
+
+// -----
+
+// expected-error @+1 {{expects a chip}}
+func.func private @plan_chip() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "", factors = [16, 8], threads = 64, batch_tile = 1>}

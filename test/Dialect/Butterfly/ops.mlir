@@ -67,11 +67,11 @@ func.func @real_trick(%x: tensor<2x4x1000xf32>, %kf: tensor<4x513xcomplex<f32>>)
 
 // CHECK-LABEL: func @fused
 func.func @fused(%x: tensor<2x4x64xf32>, %c: tensor<4x2x32xcomplex<f32>>) -> tensor<2x4x64xf32> {
-  // CHECK: butterfly.fused "conv" ins(%{{.*}}, %{{.*}} : tensor<2x4x64xf32>, tensor<4x2x32xcomplex<f32>>) onchip_bytes = 1024 {
+  // CHECK: butterfly.fused conv ins(%{{.*}}, %{{.*}} : tensor<2x4x64xf32>, tensor<4x2x32xcomplex<f32>>) onchip_bytes = 1024 {
   // CHECK: ^bb0(%[[A:.*]]: tensor<2x4x64xf32>, %[[B:.*]]: tensor<4x2x32xcomplex<f32>>):
   // CHECK: butterfly.yield %{{.*}} : tensor<2x4x64xf32>
   // CHECK: } -> tensor<2x4x64xf32>
-  %y = butterfly.fused "conv" ins(%x, %c : tensor<2x4x64xf32>, tensor<4x2x32xcomplex<f32>>) onchip_bytes = 1024 {
+  %y = butterfly.fused conv ins(%x, %c : tensor<2x4x64xf32>, tensor<4x2x32xcomplex<f32>>) onchip_bytes = 1024 {
   ^bb0(%a: tensor<2x4x64xf32>, %b: tensor<4x2x32xcomplex<f32>>):
     %z = butterfly.pack_real %a : tensor<2x4x64xf32> -> tensor<2x4x32xcomplex<f32>>
     %p = butterfly.hermitian_mul %z, %b : tensor<2x4x32xcomplex<f32>>, tensor<4x2x32xcomplex<f32>>
@@ -89,4 +89,14 @@ func.func @learned_layer(%x: tensor<8x1024xf32>, %w0: tensor<32x32x32xf32>, %w1:
   // CHECK: butterfly.kron %{{.*}}, %{{.*}} stride = 32 : tensor<1x32x32x32xf32>, tensor<8x1024xf32>
   %1 = butterfly.kron %f, %x stride = 32 : tensor<1x32x32x32xf32>, tensor<8x1024xf32>
   return %0, %1 : tensor<8x1024xf32>, tensor<8x1024xf32>
+}
+
+// CHECK-LABEL: func @planned
+func.func @planned(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: butterfly.fused conv ins(%{{.*}} : tensor<4xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 2> {
+  %y = butterfly.fused conv ins(%x : tensor<4xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 2> {
+  ^bb0(%a: tensor<4xf32>):
+    butterfly.yield %a : tensor<4xf32>
+  } -> tensor<4xf32>
+  return %y : tensor<4xf32>
 }

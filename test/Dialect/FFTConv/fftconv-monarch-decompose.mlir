@@ -86,3 +86,24 @@ func.func @band(%v: tensor<2x4x4096xf32>, %kf: tensor<4x4097xcomplex<f32>>) -> t
   %z = fftconv.irfft %p n = 8192 : tensor<2x4x4097xcomplex<f32>> -> tensor<2x4x8192xf32>
   return %z : tensor<2x4x8192xf32>
 }
+
+// -----
+
+// The backward's correlation (a conjugate product) takes the convolution's
+// decomposition: the kernel spectrum is conjugated explicitly, once per
+// channel, before it is put in Monarch order.
+// CHECK-LABEL: func @correlation
+// CHECK-SAME: (%[[G:.*]]: tensor<2x4x512xf32>, %[[KF:.*]]: tensor<4x513xcomplex<f32>>)
+// CHECK: %[[CONJ:.*]] = linalg.generic
+// CHECK: complex.conj
+// CHECK: butterfly.pack_real %[[G]]
+// CHECK: butterfly.conv_spectrum %[[CONJ]]
+// CHECK: butterfly.hermitian_mul
+// CHECK: butterfly.unpack_real
+// CHECK-NOT: fftconv.channel_mul
+func.func @correlation(%g: tensor<2x4x512xf32>, %kf: tensor<4x513xcomplex<f32>>) -> tensor<2x4x1024xf32> {
+  %gf = fftconv.rfft %g n = 1024 : tensor<2x4x512xf32> -> tensor<2x4x513xcomplex<f32>>
+  %p = fftconv.channel_mul %gf, %kf conjugate : tensor<2x4x513xcomplex<f32>>, tensor<4x513xcomplex<f32>>
+  %z = fftconv.irfft %p n = 1024 : tensor<2x4x513xcomplex<f32>> -> tensor<2x4x1024xf32>
+  return %z : tensor<2x4x1024xf32>
+}

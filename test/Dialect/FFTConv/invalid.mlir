@@ -267,3 +267,92 @@ func.func @element_type_attr_not_a_type(%v: tensor<2x4x33xcomplex<f32>>, %k: ten
   %p = fftconv.channel_mul %v, %k {fftconv.element_type = 16} : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
   return
 }
+
+// -----
+
+// conv_grad shares conv's operand rules.
+func.func @conv_grad_channels(%u: tensor<2x4x100xf32>, %k: tensor<3x10xf32>, %dy: tensor<2x4x100xf32>) {
+  // expected-error @+1 {{expects the kernel to have one row per channel: input has H = 4 but kernel has 3}}
+  %0 = fftconv.conv_grad causal %u, %k grad %dy wrt [input] : (tensor<2x4x100xf32>, tensor<3x10xf32>, tensor<2x4x100xf32>) -> tensor<2x4x100xf32>
+  return
+}
+
+// -----
+
+func.func @conv_grad_dy_type(%u: tensor<2x4x100xf32>, %k: tensor<4x10xf32>, %dy: tensor<2x4x100xf16>) {
+  // expected-error @+1 {{expects the result gradient to have the input's type 'tensor<2x4x100xf32>', got 'tensor<2x4x100xf16>'}}
+  %0 = fftconv.conv_grad causal %u, %k grad %dy wrt [input] : (tensor<2x4x100xf32>, tensor<4x10xf32>, tensor<2x4x100xf16>) -> tensor<2x4x100xf32>
+  return
+}
+
+// -----
+
+func.func @conv_grad_nothing(%u: tensor<2x4x100xf32>, %k: tensor<4x10xf32>, %dy: tensor<2x4x100xf32>) {
+  // expected-error @+1 {{expects at least one gradient to compute}}
+  fftconv.conv_grad causal %u, %k grad %dy wrt [] : (tensor<2x4x100xf32>, tensor<4x10xf32>, tensor<2x4x100xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @conv_grad_missing_operand(%u: tensor<2x4x100xf32>, %k: tensor<4x10xf32>, %dy: tensor<2x4x100xf32>) {
+  // expected-error @+1 {{asks for the gradient of the pregate, which the convolution does not have}}
+  %0 = fftconv.conv_grad causal %u, %k grad %dy wrt [pregate] : (tensor<2x4x100xf32>, tensor<4x10xf32>, tensor<2x4x100xf32>) -> tensor<2x4x100xf32>
+  return
+}
+
+// -----
+
+func.func @conv_grad_too_few_results(%u: tensor<2x4x100xf32>, %k: tensor<4x10xf32>, %dy: tensor<2x4x100xf32>) {
+  // expected-error @+1 {{expects one result per gradient asked for (input,kernel), got 1}}
+  %0 = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel] : (tensor<2x4x100xf32>, tensor<4x10xf32>, tensor<2x4x100xf32>) -> tensor<2x4x100xf32>
+  return
+}
+
+// -----
+
+func.func @conv_grad_too_many_results(%u: tensor<2x4x100xf32>, %k: tensor<4x10xf32>, %dy: tensor<2x4x100xf32>) {
+  // expected-error @+1 {{expects one result per gradient asked for (kernel), got 2}}
+  %0:2 = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel] : (tensor<2x4x100xf32>, tensor<4x10xf32>, tensor<2x4x100xf32>) -> (tensor<4x10xf32>, tensor<4x10xf32>)
+  return
+}
+
+// -----
+
+func.func @conv_grad_result_type(%u: tensor<2x4x100xf32>, %k: tensor<4x10xf32>, %dy: tensor<2x4x100xf32>) {
+  // expected-error @+1 {{expects the gradient of the kernel to have its type 'tensor<4x10xf32>', got 'tensor<4x100xf32>'}}
+  %0 = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel] : (tensor<2x4x100xf32>, tensor<4x10xf32>, tensor<2x4x100xf32>) -> tensor<4x100xf32>
+  return
+}
+
+// -----
+
+func.func @conv_grad_unknown_gradient(%u: tensor<2x4x100xf32>, %k: tensor<4x10xf32>, %dy: tensor<2x4x100xf32>) {
+  // expected-error @+1 {{expected one of input, kernel, pregate, postgate, skip; got 'bias'}}
+  %0 = fftconv.conv_grad causal %u, %k grad %dy wrt [bias] : (tensor<2x4x100xf32>, tensor<4x10xf32>, tensor<2x4x100xf32>) -> tensor<2x4x100xf32>
+  return
+}
+
+// -----
+
+func.func @cross_spectrum_rank(%a: tensor<4x33xcomplex<f32>>) {
+  // expected-error @+1 {{expects lhs of rank 3 (B x H x F), got 'tensor<4x33xcomplex<f32>>'}}
+  %0 = fftconv.cross_spectrum %a, %a : tensor<4x33xcomplex<f32>> -> tensor<4x33xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @cross_spectrum_result(%a: tensor<2x4x33xcomplex<f32>>) {
+  // expected-error @+1 {{expects an H x F result reducing the batch of 'tensor<2x4x33xcomplex<f32>>', got 'tensor<4x32xcomplex<f32>>'}}
+  %0 = fftconv.cross_spectrum %a, %a : tensor<2x4x33xcomplex<f32>> -> tensor<4x32xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @cross_spectrum_types(%a: tensor<2x4x33xcomplex<f32>>, %b: tensor<1x4x33xcomplex<f32>>) {
+  // expected-error @+1 {{all of {lhs, rhs} have same type}}
+  %0 = "fftconv.cross_spectrum"(%a, %b) : (tensor<2x4x33xcomplex<f32>>, tensor<1x4x33xcomplex<f32>>) -> tensor<4x33xcomplex<f32>>
+  return
+}

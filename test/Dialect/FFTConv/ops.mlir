@@ -53,3 +53,32 @@ func.func @channel_mul(%x: tensor<2x4x33xcomplex<f32>>, %k: tensor<4x33xcomplex<
   %0 = fftconv.channel_mul %x, %k : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
   return %0 : tensor<2x4x33xcomplex<f32>>
 }
+
+// The gradients asked for are named in `wrt`; results come in the order
+// input, kernel, pregate, postgate, skip.
+// CHECK-LABEL: func @conv_grad_forms
+func.func @conv_grad_forms(%u: tensor<2x4x100xf16>, %k: tensor<4x37xf32>,
+                           %g: tensor<2x4x100xf16>, %d: tensor<4xf32>,
+                           %dy: tensor<2x4x100xf16>) {
+  // CHECK: fftconv.conv_grad causal %{{.*}}, %{{.*}} grad %{{.*}} wrt [input, kernel] : (tensor<2x4x100xf16>, tensor<4x37xf32>, tensor<2x4x100xf16>) -> (tensor<2x4x100xf16>, tensor<4x37xf32>)
+  %0:2 = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+      : (tensor<2x4x100xf16>, tensor<4x37xf32>, tensor<2x4x100xf16>) -> (tensor<2x4x100xf16>, tensor<4x37xf32>)
+  // CHECK: fftconv.conv_grad circular %{{.*}}, %{{.*}} pregate %{{.*}} postgate %{{.*}} skip %{{.*}} grad %{{.*}} wrt [input, kernel, pregate, postgate, skip] :
+  %1:5 = fftconv.conv_grad circular %u, %k pregate %g postgate %g skip %d grad %dy wrt [input, kernel, pregate, postgate, skip]
+      : (tensor<2x4x100xf16>, tensor<4x37xf32>, tensor<2x4x100xf16>, tensor<2x4x100xf16>, tensor<4xf32>, tensor<2x4x100xf16>)
+      -> (tensor<2x4x100xf16>, tensor<4x37xf32>, tensor<2x4x100xf16>, tensor<2x4x100xf16>, tensor<4xf32>)
+  // CHECK: fftconv.conv_grad causal %{{.*}}, %{{.*}} skip %{{.*}} grad %{{.*}} wrt [skip] :
+  %2 = fftconv.conv_grad causal %u, %k skip %d grad %dy wrt [skip]
+      : (tensor<2x4x100xf16>, tensor<4x37xf32>, tensor<4xf32>, tensor<2x4x100xf16>) -> tensor<4xf32>
+  return
+}
+
+// CHECK-LABEL: func @spectral_grad_ops
+func.func @spectral_grad_ops(%x: tensor<2x4x33xcomplex<f32>>, %kf: tensor<4x33xcomplex<f32>>)
+    -> (tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>) {
+  // CHECK: fftconv.channel_mul %{{.*}}, %{{.*}} band = 8 conjugate : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
+  %0 = fftconv.channel_mul %x, %kf band = 8 conjugate : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
+  // CHECK: fftconv.cross_spectrum %{{.*}}, %{{.*}} : tensor<2x4x33xcomplex<f32>> -> tensor<4x33xcomplex<f32>>
+  %1 = fftconv.cross_spectrum %x, %0 : tensor<2x4x33xcomplex<f32>> -> tensor<4x33xcomplex<f32>>
+  return %0, %1 : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
+}

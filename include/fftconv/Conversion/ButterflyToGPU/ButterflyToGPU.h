@@ -3,6 +3,8 @@
 #ifndef FFTCONV_CONVERSION_BUTTERFLYTOGPU_BUTTERFLYTOGPU_H
 #define FFTCONV_CONVERSION_BUTTERFLYTOGPU_BUTTERFLYTOGPU_H
 
+#include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 
@@ -25,18 +27,26 @@ inline constexpr llvm::StringLiteral kNameAttrName = "fftconv.name";
 /// launch while the inputs do not change (docs/gpu-manifest.md).
 inline constexpr llvm::StringLiteral kProducerAttrName = "fftconv.producer";
 inline constexpr llvm::StringLiteral kDependsOnAttrName = "fftconv.depends_on";
+/// On the host function: one dictionary a convolution, with its
+/// #butterfly.gpu_plan (`plan`), its FFT size (`fft_size`) and the indices
+/// of its launches among the host function's (`kernels`); the manifest's
+/// "convolutions" (docs/gpu-manifest.md).
+inline constexpr llvm::StringLiteral kConvolutionsAttrName =
+    "fftconv.convolutions";
+inline constexpr llvm::StringLiteral kPlanKey = "plan";
+inline constexpr llvm::StringLiteral kFFTSizeKey = "fft_size";
+inline constexpr llvm::StringLiteral kKernelsKey = "kernels";
 
-/// Rewrites `func` (tensors, holding butterfly.fused "conv" regions) into a
-/// host function of gpu.launch_func ops over memrefs, with the kernels in a
-/// new gpu.module. Emits a located diagnostic and fails when a region is
-/// not one the kernels cover.
+/// Rewrites `func` (tensors, holding butterfly.fused conv regions with
+/// their #butterfly.gpu_plan) into a host function of gpu.launch_func ops
+/// over memrefs, with the kernels in a new gpu.module. Emits a located
+/// diagnostic and fails when a region has no plan or is not one the kernels
+/// cover.
 LogicalResult lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
-                                          func::FuncOp func,
-                                          const ButterflyToGPUOptions &options);
+                                          func::FuncOp func);
 
 /// The same rewrite as a pattern on func.func.
-void populateButterflyToGPUPatterns(RewritePatternSet &patterns,
-                                    const ButterflyToGPUOptions &options);
+void populateButterflyToGPUPatterns(RewritePatternSet &patterns);
 
 } // namespace fftconv
 } // namespace mlir

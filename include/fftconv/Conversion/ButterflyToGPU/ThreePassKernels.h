@@ -34,46 +34,7 @@
 namespace mlir {
 namespace fftconv {
 
-/// The shape of a three-pass convolution and how its kernels split it.
-struct ThreePassPlan {
-  int64_t batch = 0;
-  int64_t channels = 0;
-  int64_t inputLength = 0;                 // real samples read (zero past them)
-  int64_t outputLength = 0;                // real outputs kept
-  int64_t length = 0;                      // N, the complex transform length
-  llvm::SmallVector<int64_t> outerFactors; // of N1, most significant first
-  llvm::SmallVector<int64_t> innerFactors; // of N2
-  int64_t columns = 16;                    // C, columns an outer block owns
-  int64_t threads = 256;
-  int64_t pairTile = 1; // pairs an inner block owns
-  /// The workspace holds `chunkPairs` pairs (0: all of them); the outer
-  /// kernels of one chunk are built for the pairs from `firstPair` on.
-  int64_t chunkPairs = 0;
-  int64_t firstPair = 0;
-  KernelPrecision precision = KernelPrecision::Split;
-
-  int64_t outer() const;
-  int64_t inner() const;
-  int64_t pairs() const { return (batch + 1) / 2; }
-  int64_t workspacePairs() const {
-    return chunkPairs > 0 ? std::min(chunkPairs, pairs()) : pairs();
-  }
-  int64_t chunks() const {
-    return (pairs() + workspacePairs() - 1) / workspacePairs();
-  }
-  /// Bytes of one complex value in shared memory.
-  int64_t valueBytes() const { return valueBytesOf(precision); }
-  int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
-  int64_t innerSharedBytes() const { return pairTile * inner() * valueBytes(); }
-  int64_t innerGridZ() const {
-    return (workspacePairs() + pairTile - 1) / pairTile;
-  }
-};
-
-/// Splits `plan.length` into rows and columns and fills the factors, the
-/// column tile and the pair tile (`threads` and a positive `pairTile` are
-/// kept). Returns why the plan cannot become kernels, or the empty string.
-std::string planThreePass(ThreePassPlan &plan, int64_t sharedMemoryPerBlock);
+using ::mlir::butterfly::ThreePassPlan;
 
 /// The outer forward kernel. `argTypes` are its memref arguments;
 /// `workspaceArg` indexes the workspace it writes (memref<P x H x 2N x f32>

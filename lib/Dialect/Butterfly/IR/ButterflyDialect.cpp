@@ -3,13 +3,24 @@
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::butterfly;
 
 #include "fftconv/Dialect/Butterfly/IR/ButterflyOpsDialect.cpp.inc"
 
+#include "fftconv/Dialect/Butterfly/IR/ButterflyEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "fftconv/Dialect/Butterfly/IR/ButterflyAttrs.cpp.inc"
+
 void ButterflyDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "fftconv/Dialect/Butterfly/IR/ButterflyAttrs.cpp.inc"
+      >();
   addOperations<
 #define GET_OP_LIST
 #include "fftconv/Dialect/Butterfly/IR/ButterflyOps.cpp.inc"
@@ -20,4 +31,39 @@ Operation *ButterflyDialect::materializeConstant(OpBuilder &builder,
                                                  Attribute value, Type type,
                                                  Location loc) {
   return arith::ConstantOp::materialize(builder, value, type, loc);
+}
+
+//===----------------------------------------------------------------------===//
+// GPUPlanAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
+                    GPUKernelForm form, GPUPrecision precision,
+                    llvm::StringRef chip, llvm::ArrayRef<int64_t> factors,
+                    llvm::ArrayRef<int64_t> outerFactors, int64_t threads,
+                    int64_t batchTile) {
+  if (chip.empty())
+    return emitError() << "expects a chip";
+  // The stages are DFTs of power-of-two sizes; a plan names at least one.
+  auto badFactor = [](int64_t f) { return f < 2 || !llvm::isPowerOf2_64(f); };
+  if (factors.empty() || llvm::any_of(factors, badFactor) ||
+      llvm::any_of(outerFactors, badFactor))
+    return emitError() << "expects factors that are powers of two, at least 2";
+  // The three-pass form is the one with a transform through memory.
+  if ((form == GPUKernelForm::ThreePass) == outerFactors.empty())
+    return emitError() << "expects outer_factors exactly for the three_pass "
+                          "form";
+  // The kernels are written for whole warps.
+  if (threads <= 0 || threads % 32)
+    return emitError() << "expects threads a positive multiple of 32";
+  if (batchTile < 1)
+    return emitError() << "expects batch_tile >= 1";
+  return success();
+}
+
+llvm::SmallVector<int64_t> GPUPlanAttr::getAllFactors() const {
+  llvm::SmallVector<int64_t> all(getOuterFactors());
+  all.append(getFactors().begin(), getFactors().end());
+  return all;
 }

@@ -534,6 +534,27 @@ OpFoldResult ConvSpectrumOp::fold(FoldAdaptor adaptor) {
 // FusedOp
 //===----------------------------------------------------------------------===//
 
+/// The kind as a bare keyword (`butterfly.fused conv ins(...)`); the
+/// attribute's own printer would lead with a space.
+static ParseResult parseFusedKind(OpAsmParser &parser, FusedKindAttr &kind) {
+  llvm::SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<FusedKind> value = symbolizeFusedKind(keyword);
+  if (!value)
+    return parser.emitError(loc)
+           << "expected conv, outer_forward or outer_inverse, got '" << keyword
+           << "'";
+  kind = FusedKindAttr::get(parser.getContext(), *value);
+  return success();
+}
+
+static void printFusedKind(OpAsmPrinter &printer, Operation *,
+                           FusedKindAttr kind) {
+  printer << stringifyFusedKind(kind.getValue());
+}
+
 LogicalResult FusedOp::verify() {
   Block &body = getBody().front();
   if (body.getArgumentTypes() != getInputs().getTypes())
@@ -545,10 +566,10 @@ LogicalResult FusedOp::verify() {
   if (yield.getValues().getTypes() != getResultTypes())
     return emitOpError() << "expects the yielded types to be the results' "
                          << "types";
-  StringRef kind = getKind();
-  if (kind != "conv" && kind != "outer_forward" && kind != "outer_inverse")
-    return emitOpError() << "expects kind conv, outer_forward or "
-                         << "outer_inverse, got '" << kind << "'";
+  // The passes through memory follow the plan of the conv region they
+  // surround: one plan a convolution.
+  if (getGpuPlan() && getKind() != FusedKind::Conv)
+    return emitOpError() << "expects a GPU plan on conv regions only";
   if (getOnchipBytesAttr().getInt() < 0)
     return emitOpError() << "expects onchip_bytes >= 0";
   return success();

@@ -114,7 +114,7 @@ llvm::SetVector<Operation *> collectConv(HermitianMulOp product) {
 
 /// Outlines `ops` (in block order) into a butterfly.fused region placed at
 /// the last of them.
-void outline(ArrayRef<Operation *> ops, StringRef kind, int64_t onchipBytes) {
+void outline(ArrayRef<Operation *> ops, FusedKind kind, int64_t onchipBytes) {
   llvm::SmallPtrSet<Operation *, 16> inSet(ops.begin(), ops.end());
   Block *block = ops.front()->getBlock();
   llvm::SetVector<Value> inputs;
@@ -138,8 +138,10 @@ void outline(ArrayRef<Operation *> ops, StringRef kind, int64_t onchipBytes) {
   b.setInsertionPointAfter(last);
   Location loc = last->getLoc();
   auto fused = FusedOp::create(b, loc, ValueRange(results).getTypes(),
-                               inputs.getArrayRef(), b.getStringAttr(kind),
-                               b.getI64IntegerAttr(onchipBytes));
+                               inputs.getArrayRef(),
+                               FusedKindAttr::get(b.getContext(), kind),
+                               b.getI64IntegerAttr(onchipBytes),
+                               /*gpu_plan=*/GPUPlanAttr());
   Block *body = b.createBlock(&fused.getBody());
   IRMapping mapping;
   for (Value input : inputs)
@@ -196,10 +198,10 @@ struct ButterflyFuseConvPass
       size_t begin = innerBegin - ops.begin();
       size_t end = firstOuterInverse - ops.begin();
       if (end < all.size())
-        outline(all.drop_front(end), "outer_inverse", outerOnchip);
-      outline(all.slice(begin, end - begin), "conv", onchip);
+        outline(all.drop_front(end), FusedKind::OuterInverse, outerOnchip);
+      outline(all.slice(begin, end - begin), FusedKind::Conv, onchip);
       if (begin > 0)
-        outline(all.take_front(begin), "outer_forward", outerOnchip);
+        outline(all.take_front(begin), FusedKind::OuterForward, outerOnchip);
     }
   }
 };

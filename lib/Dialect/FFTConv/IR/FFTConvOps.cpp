@@ -65,46 +65,65 @@ static LogicalResult verifyStaticShape(Operation *op, StringRef what,
 // ConvOp
 //===----------------------------------------------------------------------===//
 
+/// The rules `fftconv.conv` and `fftconv.conv_grad` share: a B x H x L
+/// input, an H x K kernel with K <= L, gates of the input's type, one skip
+/// weight per channel.
+static LogicalResult verifyConvOperands(Operation *op, Value input,
+                                        Value kernel, Value pregate,
+                                        Value postgate, Value skip) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto kernelType = cast<RankedTensorType>(kernel.getType());
+  if (failed(verifyStaticShape(op, "input", inputType, 3, "B x H x L")) ||
+      failed(verifyStaticShape(op, "kernel", kernelType, 2, "H x K")))
+    return failure();
+  int64_t channels = inputType.getDimSize(1);
+  if (kernelType.getDimSize(0) != channels)
+    return op->emitOpError()
+           << "expects the kernel to have one row per channel: "
+           << "input has H = " << channels << " but kernel has "
+           << kernelType.getDimSize(0);
+  int64_t length = inputType.getDimSize(2);
+  if (length > kMaxSeqLen)
+    return op->emitOpError()
+           << "expects a sequence length L of at most 2^31, got " << length
+           << ": its FFT size (up to 2L) must not exceed 2^32, the longest "
+           << "transform the lowerings support";
+  // The FFT form's spectra are B x H x N with an FFT size N < 4L: a quarter
+  // of the bound keeps them within it too.
+  if (inputType.getNumElements() > kMaxElements / 4)
+    return op->emitOpError()
+           << "expects B x H x L of at most 2^54, got " << inputType
+           << ": its FFT form holds B x H x N values with N up to 4L, at most "
+           << "2^56";
+  if (kernelType.getDimSize(1) > inputType.getDimSize(2))
+    return op->emitOpError()
+           << "expects kernel length K = " << kernelType.getDimSize(1)
+           << " to be at most the sequence length L = "
+           << inputType.getDimSize(2);
+  for (auto [gate, name] : {std::make_pair(pregate, "pregate"),
+                            std::make_pair(postgate, "postgate")}) {
+    if (gate && gate.getType() != inputType)
+      return op->emitOpError()
+             << "expects the " << name << " to have the input's type "
+             << inputType << ", got " << gate.getType();
+  }
+  if (skip) {
+    auto skipType = cast<RankedTensorType>(skip.getType());
+    if (failed(verifyStaticShape(op, "skip", skipType, 1, "H")))
+      return failure();
+    if (skipType.getDimSize(0) != channels)
+      return op->emitOpError()
+             << "expects one skip weight per channel (H = " << channels
+             << "), got " << skipType;
+  }
+  return success();
+}
+
 LogicalResult ConvOp::verify() {
   RankedTensorType inputType = getInput().getType();
-  RankedTensorType kernelType = getKernel().getType();
-  if (failed(verifyStaticShape(*this, "input", inputType, 3, "B x H x L")) ||
-      failed(verifyStaticShape(*this, "kernel", kernelType, 2, "H x K")))
+  if (failed(verifyConvOperands(*this, getInput(), getKernel(), getPregate(),
+                                getPostgate(), getSkip())))
     return failure();
-  if (kernelType.getDimSize(0) != getNumChannels())
-    return emitOpError() << "expects the kernel to have one row per channel: "
-                         << "input has H = " << getNumChannels()
-                         << " but kernel has " << kernelType.getDimSize(0);
-  if (getSeqLen() > kMaxSeqLen)
-    return emitOpError() << "expects a sequence length L of at most 2^31, got "
-                         << getSeqLen() << ": its FFT size (up to 2L) must "
-                         << "not exceed 2^32, the longest transform the "
-                         << "lowerings support";
-  // fftconv-conv-to-fft's spectra are B x H x N with an FFT size N < 4L:
-  // a quarter of the bound keeps them within it too.
-  if (inputType.getNumElements() > kMaxElements / 4)
-    return emitOpError() << "expects B x H x L of at most 2^54, got "
-                         << inputType << ": its FFT form holds B x H x N "
-                         << "values with N up to 4L, at most 2^56";
-  if (getKernelLen() > getSeqLen())
-    return emitOpError() << "expects kernel length K = " << getKernelLen()
-                         << " to be at most the sequence length L = "
-                         << getSeqLen();
-  for (auto [gate, name] : {std::make_pair(getPregate(), "pregate"),
-                            std::make_pair(getPostgate(), "postgate")}) {
-    if (gate && gate.getType() != inputType)
-      return emitOpError() << "expects the " << name
-                           << " to have the input's type " << inputType
-                           << ", got " << gate.getType();
-  }
-  if (Value skip = getSkip()) {
-    auto skipType = cast<RankedTensorType>(skip.getType());
-    if (failed(verifyStaticShape(*this, "skip", skipType, 1, "H")))
-      return failure();
-    if (skipType.getDimSize(0) != getNumChannels())
-      return emitOpError() << "expects one skip weight per channel (H = "
-                           << getNumChannels() << "), got " << skipType;
-  }
   if (getResult().getType() != inputType)
     return emitOpError() << "expects the result to have the input's type "
                          << inputType << ", got " << getResult().getType();
@@ -295,6 +314,124 @@ LogicalResult ChannelMulOp::verify() {
     return emitOpError() << "expects a band of at most F = "
                          << kernel.getDimSize(1) << " frequencies, got "
                          << *getBand();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ConvGradOp
+//===----------------------------------------------------------------------===//
+
+/// The gradients a conv_grad can return, in the order of its results, with
+/// the forward operand each one is the gradient of.
+static SmallVector<std::pair<ConvGradients, Value>>
+orderedGradients(ConvGradOp op) {
+  return {{ConvGradients::Input, op.getInput()},
+          {ConvGradients::Kernel, op.getKernel()},
+          {ConvGradients::Pregate, op.getPregate()},
+          {ConvGradients::Postgate, op.getPostgate()},
+          {ConvGradients::Skip, op.getSkip()}};
+}
+
+/// `[input, kernel]`: the gradients of a conv_grad as a list of keywords,
+/// in the order of its results.
+static ParseResult parseGradients(OpAsmParser &parser,
+                                  ConvGradientsAttr &gradients) {
+  ConvGradients bits{};
+  auto parseOne = [&]() -> ParseResult {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef keyword;
+    if (parser.parseKeyword(&keyword))
+      return failure();
+    std::optional<ConvGradients> bit = symbolizeConvGradients(keyword);
+    if (!bit || llvm::popcount(uint32_t(*bit)) != 1)
+      return parser.emitError(loc)
+             << "expected one of input, kernel, pregate, postgate, skip; got '"
+             << keyword << "'";
+    bits = bits | *bit;
+    return success();
+  };
+  if (parser.parseCommaSeparatedList(OpAsmParser::Delimiter::Square, parseOne))
+    return failure();
+  gradients = ConvGradientsAttr::get(parser.getContext(), bits);
+  return success();
+}
+
+static void printGradients(OpAsmPrinter &printer, ConvGradOp,
+                           ConvGradientsAttr gradients) {
+  // stringify of a bit enum returns a std::string: keep it owned.
+  SmallVector<std::string> names;
+  for (ConvGradients bit :
+       {ConvGradients::Input, ConvGradients::Kernel, ConvGradients::Pregate,
+        ConvGradients::Postgate, ConvGradients::Skip})
+    if (bitEnumContainsAll(gradients.getValue(), bit))
+      names.push_back(stringifyConvGradients(bit));
+  printer << "[";
+  llvm::interleaveComma(names, printer);
+  printer << "]";
+}
+
+Value ConvGradOp::getGradient(ConvGradients which) {
+  unsigned index = 0;
+  for (auto [kind, operand] : orderedGradients(*this)) {
+    if (!wants(kind))
+      continue;
+    if (kind == which)
+      return getGradients()[index];
+    ++index;
+  }
+  return nullptr;
+}
+
+LogicalResult ConvGradOp::verify() {
+  if (failed(verifyConvOperands(*this, getInput(), getKernel(), getPregate(),
+                                getPostgate(), getSkip())))
+    return failure();
+  if (getResultGrad().getType() != getInput().getType())
+    return emitOpError() << "expects the result gradient to have the input's "
+                         << "type " << getInput().getType() << ", got "
+                         << getResultGrad().getType();
+  if (getWrt() == ConvGradients{})
+    return emitOpError() << "expects at least one gradient to compute";
+  unsigned index = 0;
+  for (auto [kind, operand] : orderedGradients(*this)) {
+    if (!wants(kind))
+      continue;
+    if (!operand)
+      return emitOpError() << "asks for the gradient of the "
+                           << stringifyConvGradients(kind)
+                           << ", which the convolution does not have";
+    if (index >= getGradients().size())
+      return emitOpError() << "expects one result per gradient asked for ("
+                           << stringifyConvGradients(getWrt()) << "), got "
+                           << getGradients().size();
+    Type type = getGradients()[index].getType();
+    if (type != operand.getType())
+      return emitOpError() << "expects the gradient of the "
+                           << stringifyConvGradients(kind)
+                           << " to have its type " << operand.getType()
+                           << ", got " << type;
+    ++index;
+  }
+  if (index != getGradients().size())
+    return emitOpError() << "expects one result per gradient asked for ("
+                         << stringifyConvGradients(getWrt()) << "), got "
+                         << getGradients().size();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CrossSpectrumOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CrossSpectrumOp::verify() {
+  RankedTensorType input = getLhs().getType();
+  RankedTensorType result = getResult().getType();
+  if (failed(verifyStaticShape(*this, "lhs", input, 3, "B x H x F")) ||
+      failed(verifyStaticShape(*this, "result", result, 2, "H x F")))
+    return failure();
+  if (result.getShape() != input.getShape().drop_front())
+    return emitOpError() << "expects an H x F result reducing the batch of "
+                         << input << ", got " << result;
   return success();
 }
 

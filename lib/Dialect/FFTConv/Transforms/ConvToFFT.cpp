@@ -24,14 +24,18 @@ using namespace mlir;
 using namespace mlir::fftconv;
 
 int64_t mlir::fftconv::getConvFFTSize(ConvOp op) {
-  // The verifier bounds L by 2^31, but a caller may hold an op that was never
-  // verified: computed in uint64, L + K - 1 cannot wrap (L, K < 2^63), and a
-  // power of two above it that does not fit in int64 is reported as 0
+  return getConvFFTSize(op.isCausal(), op.getSeqLen(), op.getKernelLen());
+}
+
+int64_t mlir::fftconv::getConvFFTSize(bool causal, int64_t length,
+                                      int64_t kernelLength) {
+  // The verifier bounds L by 2^31, but a caller may pass sizes that were
+  // never verified: computed in uint64, L + K - 1 cannot wrap (L, K < 2^63),
+  // and a power of two above it that does not fit in int64 is reported as 0
   // instead of wrapping to a small, wrong size.
-  uint64_t length = op.getSeqLen();
-  uint64_t linear = length + uint64_t(op.getKernelLen()) - 1;
+  uint64_t linear = uint64_t(length) + uint64_t(kernelLength) - 1;
   // The real-input trick needs an even size; 2 is the smallest.
-  if (!op.isCausal() && length >= 2 && llvm::isPowerOf2_64(length))
+  if (!causal && length >= 2 && llvm::isPowerOf2_64(length))
     return length;
   if (linear > (uint64_t(1) << 62))
     return 0;
@@ -77,8 +81,8 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
     Value kf = RFFTOp::create(rewriter, loc, kfType, op.getKernel(), n);
     auto vfType = RankedTensorType::get({batch, channels, bins}, c32);
     Value vf = RFFTOp::create(rewriter, loc, vfType, v, n);
-    auto product =
-        ChannelMulOp::create(rewriter, loc, vf, kf, /*band=*/nullptr);
+    auto product = ChannelMulOp::create(rewriter, loc, vf, kf, /*band=*/nullptr,
+                                        /*conjugate=*/nullptr);
     // The precision the convolution's data has, for the cost model of the
     // decomposition (the transforms here are all f32).
     product->setAttr(kElementTypeAttrName,

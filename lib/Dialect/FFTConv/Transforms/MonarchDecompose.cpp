@@ -128,7 +128,9 @@ struct MatchedConv {
 std::optional<MatchedConv> matchConv(IRFFTOp op) {
   int64_t n = op.getN();
   auto product = op.getInput().getDefiningOp<ChannelMulOp>();
-  if (!product || n % 2 != 0)
+  // A conjugate product is made explicit (makeConjugationExplicit) before
+  // matching; the spectrum's conv_spectrum form has no conjugation.
+  if (!product || product.getConjugate() || n % 2 != 0)
     return std::nullopt;
   auto forward = product.getInput().getDefiningOp<RFFTOp>();
   if (!forward || int64_t(forward.getN()) != n)
@@ -140,6 +142,26 @@ int64_t convComplexBytes(ChannelMulOp product) {
   if (auto type = product->getAttrOfType<TypeAttr>(kElementTypeAttrName))
     return complexBytesFor(type.getValue());
   return 8;
+}
+
+/// Rewrites `channel_mul %x, %kf conjugate` into `channel_mul %x, conj(%kf)`
+/// so that the correlation of a backward pass takes the convolution's
+/// decomposition: the conjugation is per channel (H x F, once), the product
+/// per sequence.
+void makeConjugationExplicit(Operation *root) {
+  root->walk([](ChannelMulOp op) {
+    if (!op.getConjugate())
+      return;
+    OpBuilder b(op);
+    RankedTensorType type = op.getKernel().getType();
+    Value conjugated = buildElementwise(
+        b, op.getLoc(), op.getKernel(), type.getShape(), type.getElementType(),
+        [](OpBuilder &nb, Location loc, ValueRange args) {
+          return complex::ConjOp::create(nb, loc, args[0]).getResult();
+        });
+    op.getKernelMutable().assign(conjugated);
+    op.removeConjugateAttr();
+  });
 }
 
 /// A decomposition pattern: it knows the target and the order asked for.
@@ -334,6 +356,7 @@ struct FFTConvMonarchDecomposePass
   using Base::Base;
 
   void runOnOperation() override {
+    makeConjugationExplicit(getOperation());
     MonarchDecomposeOptions options;
     std::optional<butterfly::TargetDescription> target =
         butterfly::TargetDescription::forChip(chip);

@@ -18,6 +18,11 @@
 
 #include "fftconv/Dialect/Butterfly/IR/ButterflyOpsDialect.h.inc"
 
+#include "fftconv/Dialect/Butterfly/IR/ButterflyEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "fftconv/Dialect/Butterfly/IR/ButterflyAttrs.h.inc"
+
 #define GET_OP_CLASSES
 #include "fftconv/Dialect/Butterfly/IR/ButterflyOps.h.inc"
 

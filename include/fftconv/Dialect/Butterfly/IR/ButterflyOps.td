@@ -13,35 +13,7 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-def Butterfly_Dialect : Dialect {
-  let name = "butterfly";
-  let cppNamespace = "::mlir::butterfly";
-  let summary = "Monarch factorizations of the DFT";
-  // Folded constants (a constant kernel's spectrum) become arith.constant.
-  let hasConstantMaterializer = 1;
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
-  let description = [{
-    The `butterfly` dialect states the factorized DFT of size `N = N1*...*Np`
-    in SPIRAL's Kronecker notation, on the last axis of complex tensors:
-
-    - `butterfly.dft`: a dense DFT factor `F_m` (or its inverse);
-    - `butterfly.kron`: `(I_a (x) F (x) I_c) x`, a factor applied along one
-      digit of the index; the factor is fixed (from `butterfly.dft`) or
-      learned (any operand);
-    - `butterfly.twiddle`: the diagonal `T` between two stages;
-    - `butterfly.permute`: the stride permutation `L` (a transpose);
-    - `butterfly.monarch`: the order-p product of them, the whole DFT.
-
-    The four-step identity, with `x` viewed row-major as `N1 x N2`:
-
-    `F_N = L^N_{N1} (I_{N1} (x) F_{N2}) T^N_{N2} (F_{N1} (x) I_{N2})`
-
-    in this dialect reads
-    `permute(kron(F_{N2}, twiddle(kron(F_{N1}, x, stride N2), N1, N2), stride 1), N1, N2)`.
-    All indices below use the row-major view of the last axis (length N) as
-    `[a, m, c]`, where the op's attributes fix `m` and `c` and `a = N/(m*c)`.
-  }];
-}
+include "fftconv/Dialect/Butterfly/IR/ButterflyAttrs.td"
 
 class Butterfly_Op<string mnemonic, list<Trait> traits = []>
     : Op<Butterfly_Dialect, mnemonic, traits>;
@@ -516,7 +488,10 @@ def Butterfly_FusedOp : Butterfly_Op<"fused", [
     gating, skip, inverse stages, crop), `outer_forward` and
     `outer_inverse` (the passes through memory of the three-pass form).
     `onchip_bytes` is the cost model's estimate of the on-chip memory one
-    sequence needs.
+    sequence needs. `gpu_plan`, on a `conv` region only, is how the
+    convolution becomes GPU kernels (`butterfly-plan-gpu-kernels` sets it;
+    the `outer_forward` and `outer_inverse` regions around the region follow
+    its plan).
 
     Example:
 
@@ -529,13 +504,15 @@ def Butterfly_FusedOp : Butterfly_Op<"fused", [
     } -> tensor<2x4x512xf32>
     ```
   }];
-  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, StrAttr:$kind,
-                       I64Attr:$onchip_bytes);
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs,
+                       Butterfly_FusedKindAttr:$kind, I64Attr:$onchip_bytes,
+                       OptionalAttr<Butterfly_GPUPlanAttr>:$gpu_plan);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $kind `ins` `(` $inputs `:` type($inputs) `)` `onchip_bytes` `=`
-    $onchip_bytes attr-dict-with-keyword $body `->` type($results)
+    custom<FusedKind>($kind) `ins` `(` $inputs `:` type($inputs) `)` `onchip_bytes` `=`
+    $onchip_bytes (`plan` `=` qualified($gpu_plan)^)? attr-dict-with-keyword
+    $body `->` type($results)
   }];
   let hasVerifier = 1;
 }

@@ -35,4 +35,51 @@ def ButterflyFuseConv : Pass<"butterfly-fuse-conv"> {
   let dependentDialects = ["::mlir::butterfly::ButterflyDialect"];
 }
 
+def ButterflyPlanGPUKernels
+    : Pass<"butterfly-plan-gpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Decide how each fused convolution becomes GPU kernels";
+  let description = [{
+    Writes a `#butterfly.gpu_plan` on every `butterfly.fused conv` region:
+    the form (`single_kernel` up to `single-kernel-max`; `three_pass` past
+    it and for `outer_forward`/`conv`/`outer_inverse` chains), the factors
+    (the region's Monarch factors for the single kernel; the row and column
+    transforms of the three-pass form), the precision and the block shape,
+    checked against the chip's shared memory (the cost model's
+    `TargetDescription`). `butterfly-to-gpu` reads the plan and decides
+    nothing itself.
+
+    `precision` sets how a sequence is held and multiplied: `split` keeps
+    each value as two f16 (high and low) and takes three products a term
+    (about f32 accuracy), `half` one f16 and one product (a third of the
+    tensor-core work and half the shared memory). `auto` takes `half` for
+    the single-kernel form and `split` for the three-pass form, whose longer
+    chains of stages would bring `half` near 1e-3.
+
+    Plans the kernels cannot run (factors above 32, lengths that are not
+    multiples of 8, tiles past shared memory, an unknown chip or precision)
+    are refused with a located diagnostic.
+
+    Example: `fftconv-opt -fftconv-to-butterfly
+    -butterfly-plan-gpu-kernels="chip=sm_80 precision=split"`.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
+           "the target chip: sm_80 or sm_90">,
+    Option<"threads", "threads", "int64_t", /*default=*/"0",
+           "threads per block (0: chosen from the transform length)">,
+    Option<"batchTile", "batch-tile", "int64_t", /*default=*/"0",
+           "sequences per block (0: chosen from the shared memory)">,
+    Option<"singleKernelMax", "single-kernel-max", "int64_t",
+           /*default=*/"::mlir::butterfly::kDefaultSingleKernelMax",
+           "the largest FFT size the single-kernel form runs; larger fused "
+           "regions take the three-pass form (0: whatever fits on chip)">,
+    Option<"precision", "precision", "std::string", /*default=*/"\"auto\"",
+           "split (values as two f16, three products a term: about f32 "
+           "accuracy), half (one f16, one product: a third of the tensor-core "
+           "work) or auto (half for the single-kernel form, split for the "
+           "three-pass form)">
+  ];
+  let dependentDialects = ["::mlir::butterfly::ButterflyDialect"];
+}
+
 #endif // FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_PASSES_TD

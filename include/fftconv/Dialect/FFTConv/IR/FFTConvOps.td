@@ -47,6 +47,19 @@ def FFTConv_ConvMode : I32EnumAttr<"ConvMode", "boundary of a long convolution",
   let cppNamespace = "::mlir::fftconv";
 }
 
+def FFTConv_ConvGradients : I32BitEnumAttr<"ConvGradients",
+    "the gradients of a convolution to compute",
+    [I32BitEnumAttrCaseBit<"Input", 0, "input">,
+     I32BitEnumAttrCaseBit<"Kernel", 1, "kernel">,
+     I32BitEnumAttrCaseBit<"Pregate", 2, "pregate">,
+     I32BitEnumAttrCaseBit<"Postgate", 3, "postgate">,
+     I32BitEnumAttrCaseBit<"Skip", 4, "skip">]> {
+  let cppNamespace = "::mlir::fftconv";
+  // Printed and parsed as a list, `[input, kernel]`, by the
+  // custom<Gradients> directive of fftconv.conv_grad.
+  let separator = ",";
+}
+
 //===----------------------------------------------------------------------===//
 // Type constraints
 //===----------------------------------------------------------------------===//
@@ -104,6 +117,67 @@ def FFTConv_ConvOp : FFTConv_Op<"conv", [Pure, AttrSizedOperandSegments]> {
     int64_t getSeqLen() { return getInput().getType().getDimSize(2); }
     int64_t getKernelLen() { return getKernel().getType().getDimSize(1); }
     bool isCausal() { return getMode() == ConvMode::Causal; }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ConvGradOp
+//===----------------------------------------------------------------------===//
+
+def FFTConv_ConvGradOp : FFTConv_Op<"conv_grad",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "gradients of a gated long convolution (reverse mode)";
+  let description = [{
+    Given the operands of an `fftconv.conv` (same mode, input `u`, kernel
+    `k`, optional `pregate`, `postgate`, `skip` D) and the gradient `dy` of
+    a loss with respect to its result, returns the gradients of the loss
+    with respect to the operands named by `wrt`, in the fixed order input,
+    kernel, pregate, postgate, skip (only those named; a gradient is not
+    computed unless it is asked for). With `v = pregate * u`,
+    `z = k * v + D * v` and `g_z = postgate * dy`:
+
+    - `d postgate = dy * z`;
+    - `dv = k (star) g_z + D * g_z`, the correlation
+      `(k (star) g)[t] = sum_s k[s] g[t + s]` (indices mod L for circular);
+    - `du = pregate * dv`, `d pregate = u * dv`;
+    - `dk[h, s] = sum_b sum_t g_z[b, h, t + s] v[b, h, t]` for `s < K`;
+    - `dD[h] = sum_b sum_t g_z[b, h, t] v[b, h, t]`.
+
+    `du`, `d pregate` and `d postgate` have the input's type; `dk` the
+    kernel's (f32) and `dD` the skip's (f32). Arithmetic is f32.
+    `fftconv-conv-grad-to-fft` expands it into FFT form.
+
+    Example:
+
+    ```mlir
+    %du, %dk = fftconv.conv_grad causal %u, %k pregate %x grad %dy
+        wrt [input, kernel]
+        : (tensor<2x4x1024xf16>, tensor<4x1024xf32>, tensor<2x4x1024xf16>,
+           tensor<2x4x1024xf16>) -> (tensor<2x4x1024xf16>, tensor<4x1024xf32>)
+    ```
+  }];
+  let arguments = (ins FFTConv_ConvMode:$mode,
+                       FFTConv_SequenceTensor:$input,
+                       FFTConv_F32Tensor:$kernel,
+                       Optional<FFTConv_SequenceTensor>:$pregate,
+                       Optional<FFTConv_SequenceTensor>:$postgate,
+                       Optional<FFTConv_F32Tensor>:$skip,
+                       FFTConv_SequenceTensor:$result_grad,
+                       FFTConv_ConvGradients:$wrt);
+  let results = (outs Variadic<FFTConv_SequenceTensor>:$gradients);
+  let assemblyFormat = [{
+    $mode $input `,` $kernel (`pregate` $pregate^)? (`postgate` $postgate^)?
+    (`skip` $skip^)? `grad` $result_grad `wrt` custom<Gradients>($wrt)
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    bool isCausal() { return getMode() == ConvMode::Causal; }
+    bool wants(ConvGradients which) {
+      return bitEnumContainsAll(getWrt(), which);
+    }
+    /// The result holding the gradient `which`, or null if not asked for.
+    Value getGradient(ConvGradients which);
   }];
 }
 
@@ -276,18 +350,55 @@ def FFTConv_ChannelMulOp : FFTConv_Op<"channel_mul",
 
     Example:
 
+    With `conjugate`, the kernel spectrum is conjugated: `y[b, h, f] =
+    x[b, h, f] * conj(k[h, f])`. That is the correlation with the kernel
+    (the adjoint of the convolution), which the backward pass of a
+    convolution applies to the output gradient's spectrum.
+
     ```mlir
     %y = fftconv.channel_mul %x, %kf : tensor<2x4x513xcomplex<f32>>, tensor<4x513xcomplex<f32>>
     %z = fftconv.channel_mul %x, %kf band = 64 : tensor<2x4x513xcomplex<f32>>, tensor<4x513xcomplex<f32>>
+    %w = fftconv.channel_mul %x, %kf conjugate : tensor<2x4x513xcomplex<f32>>, tensor<4x513xcomplex<f32>>
     ```
   }];
   let arguments = (ins FFTConv_ComplexTensor:$input,
                        FFTConv_ComplexTensor:$kernel,
-                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$band);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$band,
+                       UnitAttr:$conjugate);
   let results = (outs FFTConv_ComplexTensor:$result);
   let assemblyFormat = [{
-    $input `,` $kernel (`band` `=` $band^)? attr-dict `:` type($input) `,`
-    type($kernel)
+    $input `,` $kernel (`band` `=` $band^)? (`conjugate` $conjugate^)?
+    attr-dict `:` type($input) `,` type($kernel)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// CrossSpectrumOp
+//===----------------------------------------------------------------------===//
+
+def FFTConv_CrossSpectrumOp : FFTConv_Op<"cross_spectrum",
+    [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "batch-reduced cross spectrum of two batches of spectra";
+  let description = [{
+    `s[h, f] = sum_b conj(a[b, h, f]) * c[b, h, f]` for spectra `a`, `c` of
+    type `tensor<B x H x F x complex<f32>>`; the result is `tensor<H x F x
+    complex<f32>>`. The kernel gradient of a convolution is the inverse
+    transform of the cross spectrum of its input `v` and its output
+    gradient: `dk = irfft(cross_spectrum(rfft(v), rfft(g)))[:K]`. Reducing
+    over the batch in the spectral domain leaves one inverse transform per
+    channel instead of one per sequence.
+
+    Example:
+
+    ```mlir
+    %s = fftconv.cross_spectrum %vf, %gf : tensor<2x4x513xcomplex<f32>> -> tensor<4x513xcomplex<f32>>
+    ```
+  }];
+  let arguments = (ins FFTConv_ComplexTensor:$lhs, FFTConv_ComplexTensor:$rhs);
+  let results = (outs FFTConv_ComplexTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -9,7 +9,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Complex/IR/Complex.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
@@ -23,6 +25,12 @@ namespace fftconv {
 /// The FFT size fftconv-conv-to-fft uses for `op`, or 0 when it would not
 /// fit in int64 (impossible for a verified op: L <= 2^31).
 int64_t getConvFFTSize(ConvOp op);
+/// The FFT size of a convolution of sequences of `length` with kernels of
+/// `kernelLength` taps: the forward's and its gradients'.
+int64_t getConvFFTSize(bool causal, int64_t length, int64_t kernelLength);
+
+/// Patterns of fftconv-conv-grad-to-fft.
+void populateConvGradToFFTPatterns(RewritePatternSet &patterns);
 
 /// Patterns of fftconv-conv-to-fft.
 void populateConvToFFTPatterns(RewritePatternSet &patterns);

@@ -36,6 +36,97 @@ def FFTConvConvToFFT : Pass<"fftconv-conv-to-fft"> {
   ];
 }
 
+def FFTConvConvGradToFFT : Pass<"fftconv-conv-grad-to-fft"> {
+  let summary = "Expand fftconv.conv_grad into FFTs, spectral products and inverses";
+  let description = [{
+    Rewrites each `fftconv.conv_grad` into FFT form with the FFT size N of
+    the forward convolution (`fftconv-conv-to-fft`), computing only the
+    gradients asked for. With `v = pregate * u` and `g = postgate * dy`
+    (f32), and `G_f = rfft(g, N)`:
+
+    - `dv = irfft(channel_mul(G_f, rfft(k, N)) conjugate)[:L] + D * g`
+      (the correlation with k: the adjoint of the convolution);
+      `du = pregate * dv`, `d pregate = u * dv`;
+    - `dk = irfft(cross_spectrum(rfft(v, N), G_f))[:, :K]`: one inverse
+      per channel after the batch reduction in the spectral domain;
+    - `dD = sum_{b,t} g * v` (a linalg reduction);
+    - `d postgate = dy * z` with `z = k * v + D * v` recomputed as an f32
+      `fftconv.conv` (that `fftconv-conv-to-fft` expands in turn): the
+      forward keeps no activations beyond its inputs.
+
+    Circular convolutions whose N is not L correlate with the periodic
+    extension `g[t mod L]`, `t < L + K - 1`, which is exact.
+
+    ```mlir
+    %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+        : (tensor<2x4x1000xf32>, tensor<4x1000xf32>, tensor<2x4x1000xf32>)
+        -> (tensor<2x4x1000xf32>, tensor<4x1000xf32>)
+    // becomes, with N = 2048:
+    %gf = fftconv.rfft %dy n = 2048 : tensor<2x4x1000xf32> -> tensor<2x4x1025xcomplex<f32>>
+    %kf = fftconv.rfft %k n = 2048 : tensor<4x1000xf32> -> tensor<4x1025xcomplex<f32>>
+    %p = fftconv.channel_mul %gf, %kf conjugate : ...
+    %dv = fftconv.irfft %p n = 2048 : ... -> tensor<2x4x2048xf32>
+    %du = tensor.extract_slice %dv[0, 0, 0] [2, 4, 1000] [1, 1, 1] : ...
+    %vf = fftconv.rfft %u n = 2048 : ...
+    %s = fftconv.cross_spectrum %vf, %gf : tensor<2x4x1025xcomplex<f32>> -> tensor<4x1025xcomplex<f32>>
+    %r = fftconv.irfft %s n = 2048 : tensor<4x1025xcomplex<f32>> -> tensor<4x2048xf32>
+    %dk = tensor.extract_slice %r[0, 0] [4, 1000] [1, 1] : ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::complex::ComplexDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def FFTConvDeriveBackward : Pass<"fftconv-derive-backward", "::mlir::ModuleOp"> {
+  let summary = "Derive the reverse-mode gradient function of each forward function";
+  let description = [{
+    For every function `@f(x_1, ..., x_n) -> (y_1, ..., y_m)` of the module
+    (except those it derived), adds `@f_backward(x_1, ..., x_n, dy_1, ...,
+    dy_m) -> (dx_1, ..., dx_n)`: the gradients of a loss with respect to
+    every argument, given its gradients `dy_i` with respect to every result
+    (an argument that no result depends on gets zeros). The forward body
+    may hold `fftconv.conv` ops (independent or chained), with
+    `fftconv.squash` and `fftconv.smooth` on their operands (typically the
+    kernel: FlashButterfly's regularizers) and constants (which get no
+    gradient); anything else is refused with
+    a diagnostic at the op. Each convolution becomes one
+    `fftconv.conv_grad` that asks only for the gradients of operands that
+    depend on an argument; Squash's subgradient (`dk * (|k| > lambda)`)
+    and Smooth's transpose (Smooth itself: zero-padded average pooling is
+    symmetric) carry them back through the regularizers. Forward values
+    the gradients need are recomputed from the arguments.
+
+    With `arguments` (indices), `@f_backward` returns the gradients of those
+    arguments only, in that order, and the others are treated as constants:
+    no gradient is computed that nobody asked for.
+
+    ```mlir
+    func.func @f(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>) -> tensor<2x4x64xf32> {
+      %y = fftconv.conv causal %u, %k : (tensor<2x4x64xf32>, tensor<4x64xf32>) -> tensor<2x4x64xf32>
+      return %y : tensor<2x4x64xf32>
+    }
+    // gains
+    func.func @f_backward(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>, %dy: tensor<2x4x64xf32>)
+        -> (tensor<2x4x64xf32>, tensor<4x64xf32>) {
+      %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel] : ...
+      return %du, %dk : tensor<2x4x64xf32>, tensor<4x64xf32>
+    }
+    ```
+  }];
+  let options = [
+    ListOption<"arguments", "arguments", "int64_t",
+               "indices of the arguments whose gradients @f_backward returns "
+               "(default: all)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def FFTConvMonarchDecompose : Pass<"fftconv-monarch-decompose"> {
   let summary = "Rewrite FFTs into order-p butterfly (Monarch) form";
   let description = [{

@@ -1,4 +1,4 @@
-// RUN: fftconv-opt %s -fftconv-to-butterfly="order=1" -butterfly-to-gpu -verify-diagnostics
+// RUN: fftconv-opt %s -fftconv-to-butterfly="order=1" -butterfly-plan-gpu-kernels -verify-diagnostics
 
 // Factors above 32 would not fit the tensor-core stage's registers (order 1
 // makes the whole transform one factor of 128).

@@ -1,4 +1,4 @@
-// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-to-gpu="batch-tile=64" -verify-diagnostics
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="batch-tile=64" -verify-diagnostics
 
 // A batch tile whose rows do not fit in shared memory: 8 pairs (as many as
 // the workspace holds) of 4096 complex values in the three-pass form's

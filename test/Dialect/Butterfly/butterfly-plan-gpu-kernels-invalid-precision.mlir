@@ -1,4 +1,4 @@
-// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-to-gpu="precision=quad" -verify-diagnostics
+// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=quad" -verify-diagnostics
 
 // A precision the kernels do not have.
 // expected-error @+1 {{unknown precision 'quad': expected auto, split or half}}

@@ -1,0 +1,120 @@
+//===- ButterflyAttrs.td - butterfly dialect attributes ---*- tablegen -*-===//
+//
+// The closed sets of the fused regions (their kind) and the GPU plan that
+// butterfly-plan-gpu-kernels writes on each convolution and butterfly-to-gpu
+// reads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FFTCONV_DIALECT_BUTTERFLY_IR_BUTTERFLYATTRS_TD
+#define FFTCONV_DIALECT_BUTTERFLY_IR_BUTTERFLYATTRS_TD
+
+include "fftconv/Dialect/Butterfly/IR/ButterflyDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Butterfly_FusedKind : I32EnumAttr<"FusedKind",
+    "which part of a convolution a fused region is", [
+  // Forward stages, spectral product, gating, skip, inverse stages, crop.
+  I32EnumAttrCase<"Conv", 0, "conv">,
+  // The passes through memory of the three-pass form, around a conv region.
+  I32EnumAttrCase<"OuterForward", 1, "outer_forward">,
+  I32EnumAttrCase<"OuterInverse", 2, "outer_inverse">
+]> {
+  let cppNamespace = "::mlir::butterfly";
+  let genSpecializedAttr = 0;
+}
+
+def Butterfly_FusedKindAttr
+    : EnumAttr<Butterfly_Dialect, Butterfly_FusedKind, "fused_kind">;
+
+def Butterfly_GPUKernelForm : I32EnumAttr<"GPUKernelForm",
+    "how the GPU kernels of a convolution split its transform", [
+  // A spectrum kernel and one convolution kernel that keeps every sequence
+  // in shared memory through all stages.
+  I32EnumAttrCase<"SingleKernel", 0, "single_kernel">,
+  // Two spectrum kernels, then outer forward, inner and outer inverse
+  // kernels around an f32 workspace in global memory.
+  I32EnumAttrCase<"ThreePass", 1, "three_pass">
+]> {
+  let cppNamespace = "::mlir::butterfly";
+  let genSpecializedAttr = 0;
+}
+
+def Butterfly_GPUPrecision : I32EnumAttr<"GPUPrecision",
+    "how the GPU kernels hold a sequence and multiply it on the tensor cores", [
+  // Each value as two f16 (high + low) and three products a term: about f32.
+  I32EnumAttrCase<"Split", 0, "split">,
+  // Each value as one f16 and one product a term: a third of the tensor-core
+  // work and half the shared memory.
+  I32EnumAttrCase<"Half", 1, "half">
+]> {
+  let cppNamespace = "::mlir::butterfly";
+  let genSpecializedAttr = 0;
+}
+
+//===----------------------------------------------------------------------===//
+// GPUPlanAttr
+//===----------------------------------------------------------------------===//
+
+def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
+  let mnemonic = "gpu_plan";
+  let summary = "how one convolution becomes GPU kernels";
+  let description = [{
+    Written by `butterfly-plan-gpu-kernels` on the `conv` region of every
+    convolution and read by `butterfly-to-gpu`, which decides nothing of
+    its own:
+
+    - `form`: `single_kernel` or `three_pass`;
+    - `precision`: `half` or `split` (the kernel spectrum is prepared at
+      `split` whatever the convolution's);
+    - `chip`: the target, `sm_80` or `sm_90`;
+    - `factors`: the stages of the transform that runs on chip, most
+      significant first (the single kernel's Monarch factors of M = N/2; the
+      three-pass form's row transform of N2 points);
+    - `outer_factors`: the three-pass form's column transform of N1 points,
+      most significant first (absent for the single kernel);
+    - `threads` a block, and `batch_tile`: the sequences one block owns (the
+      three-pass form: the pairs of sequences one inner block owns).
+
+    Example:
+
+    ```mlir
+    #butterfly.gpu_plan<single_kernel, half, chip = "sm_90",
+                        factors = [16, 8], threads = 64, batch_tile = 8>
+    #butterfly.gpu_plan<three_pass, split, chip = "sm_90",
+                        outer_factors = [16], factors = [16, 16, 16],
+                        threads = 256, batch_tile = 2>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Butterfly_GPUKernelForm>:$form,
+    EnumParameter<Butterfly_GPUPrecision>:$precision,
+    StringRefParameter<"the target chip">:$chip,
+    ArrayRefParameter<"int64_t", "the on-chip transform's factors">:$factors,
+    OptionalArrayRefParameter<"int64_t",
+        "the three-pass form's outer factors">:$outer_factors,
+    "int64_t":$threads,
+    "int64_t":$batch_tile
+  );
+  let assemblyFormat = [{
+    `<` $form `,` $precision `,` `chip` `=` $chip `,`
+    (`outer_factors` `=` `[` $outer_factors^ `]` `,`)?
+    `factors` `=` `[` $factors `]` `,`
+    `threads` `=` $threads `,` `batch_tile` `=` $batch_tile `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    bool isThreePass() const {
+      return getForm() == ::mlir::butterfly::GPUKernelForm::ThreePass;
+    }
+    /// Every factor of the transform, outer first.
+    ::llvm::SmallVector<int64_t> getAllFactors() const;
+  }];
+}
+
+#endif // FFTCONV_DIALECT_BUTTERFLY_IR_BUTTERFLYATTRS_TD

@@ -1,0 +1,150 @@
+//===- GPUPlan.h - how a convolution becomes GPU kernels --------*- C++ -*-===//
+//
+// The planning half of the GPU lowering. butterfly-plan-gpu-kernels chooses,
+// per convolution, the form (single kernel or three passes), the factors,
+// the precision and the block shape, checks them against the chip, and
+// writes them on the conv region as a #butterfly.gpu_plan. butterfly-to-gpu
+// turns a plan and the region's shapes back into the kernels' layouts with
+// `getSingleKernelPlan` / `getThreePassPlan` and decides nothing itself.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_GPUPLAN_H
+#define FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_GPUPLAN_H
+
+#include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mlir {
+namespace butterfly {
+
+/// The largest FFT size the single-kernel form runs by default; larger
+/// convolutions take the three-pass form (bench/NOTES.md has the
+/// measurements behind it). The one definition of the default: the pass
+/// options and the pipelines refer to it.
+inline constexpr int64_t kDefaultSingleKernelMax = 32768;
+
+inline constexpr int64_t kThreadsPerWarp = 32;
+/// The largest factor a stage runs (a tensor-core stage of 32 x 32).
+inline constexpr int64_t kMaxTensorCoreFactor = 32;
+
+/// f16 planes of a sequence in shared memory: Re and Im, each as a high and
+/// a low half at Split precision.
+inline int64_t planesOf(GPUPrecision precision) {
+  return precision == GPUPrecision::Split ? 4 : 2;
+}
+/// Shared-memory bytes of one complex value.
+inline int64_t valueBytesOf(GPUPrecision precision) {
+  return planesOf(precision) * 2;
+}
+
+/// The shapes of one convolution, read off its regions.
+struct ConvolutionShape {
+  int64_t batch = 0;        // B
+  int64_t channels = 0;     // H
+  int64_t inputLength = 0;  // real length of the signal read (zero past it)
+  int64_t outputLength = 0; // real outputs kept
+  int64_t fftSize = 0;      // N, the real FFT size
+  int64_t resultBytes = 0;  // bytes of the convolution's result
+};
+
+/// What the single-kernel form's kernels compute and how their work is laid
+/// out: a plan's single-kernel form, with the shapes.
+struct ConvKernelPlan {
+  int64_t batch = 0;         // B
+  int64_t channels = 0;      // H
+  int64_t inputLength = 0;   // real length of the signal read (zero past it)
+  int64_t outputLength = 0;  // real outputs kept
+  int64_t complexLength = 0; // M: complex length of the transform (N = 2M)
+  llvm::SmallVector<int64_t> factors; // the Monarch factors of M
+  int64_t batchTile = 1;              // sequences one thread block owns
+  int64_t threads = 128;              // threads of one block
+  GPUPrecision precision = GPUPrecision::Split;
+
+  /// Shared memory of one sequence.
+  int64_t sequenceBytes() const {
+    return complexLength * valueBytesOf(precision);
+  }
+  int64_t convSharedBytes() const { return batchTile * sequenceBytes(); }
+  /// The spectrum kernel's one sequence, always at Split precision.
+  int64_t spectrumSharedBytes() const {
+    return complexLength * valueBytesOf(GPUPrecision::Split);
+  }
+  int64_t gridY() const { return (batch + batchTile - 1) / batchTile; }
+};
+
+/// The three-pass form's kernels: the transform of N points viewed as N1
+/// rows of N2 columns, two batch elements a complex sequence (a pair).
+struct ThreePassPlan {
+  int64_t batch = 0;
+  int64_t channels = 0;
+  int64_t inputLength = 0;                 // real samples read (zero past them)
+  int64_t outputLength = 0;                // real outputs kept
+  int64_t length = 0;                      // N, the complex transform length
+  llvm::SmallVector<int64_t> outerFactors; // of N1, most significant first
+  llvm::SmallVector<int64_t> innerFactors; // of N2
+  int64_t columns = 16;                    // C, columns an outer block owns
+  int64_t threads = 256;
+  int64_t pairTile = 1; // pairs an inner block owns
+  /// The workspace holds `chunkPairs` pairs (0: all of them); the outer
+  /// kernels of one chunk are built for the pairs from `firstPair` on.
+  int64_t chunkPairs = 0;
+  int64_t firstPair = 0;
+  GPUPrecision precision = GPUPrecision::Split;
+
+  int64_t outer() const;
+  int64_t inner() const;
+  int64_t pairs() const { return (batch + 1) / 2; }
+  int64_t workspacePairs() const {
+    return chunkPairs > 0 ? std::min(chunkPairs, pairs()) : pairs();
+  }
+  int64_t chunks() const {
+    return (pairs() + workspacePairs() - 1) / workspacePairs();
+  }
+  /// Bytes of one complex value in shared memory.
+  int64_t valueBytes() const { return valueBytesOf(precision); }
+  int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
+  int64_t innerSharedBytes() const { return pairTile * inner() * valueBytes(); }
+  int64_t innerGridZ() const {
+    return (workspacePairs() + pairTile - 1) / pairTile;
+  }
+};
+
+/// What a plan may be asked for; 0 and nullopt mean "the planner chooses".
+struct GPUPlanRequest {
+  int64_t threads = 0;
+  int64_t batchTile = 0;
+  std::optional<GPUPrecision> precision;
+};
+
+/// The single-kernel plan of a convolution whose complex transform of N/2
+/// points has the Monarch `factors`, for a chip with `sharedMemoryPerBlock`
+/// bytes a block. Returns the plan, or the empty attribute and `why` the
+/// kernels cannot run it.
+GPUPlanAttr planSingleKernel(MLIRContext *context, llvm::StringRef chip,
+                             const ConvolutionShape &shape,
+                             llvm::ArrayRef<int64_t> factors,
+                             const GPUPlanRequest &request,
+                             int64_t sharedMemoryPerBlock, std::string &why);
+
+/// The three-pass plan of a convolution (its factors are the planner's).
+GPUPlanAttr planThreePass(MLIRContext *context, llvm::StringRef chip,
+                          const ConvolutionShape &shape,
+                          const GPUPlanRequest &request,
+                          int64_t sharedMemoryPerBlock, std::string &why);
+
+/// The kernels' layouts of a plan, for the convolution of `shape`.
+ConvKernelPlan getSingleKernelPlan(GPUPlanAttr plan,
+                                   const ConvolutionShape &shape);
+ThreePassPlan getThreePassPlan(GPUPlanAttr plan, const ConvolutionShape &shape);
+
+} // namespace butterfly
+} // namespace mlir
+
+#endif // FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_GPUPLAN_H

@@ -1,0 +1,134 @@
+//===- ConvRegions.h - what the GPU kernels are built from ------*- C++ -*-===//
+//
+// Private to the ButterflyToGPU lowering: the regions of one convolution and
+// the preparation of its kernel spectrum (ConvRegions.cpp), and the 8-wide
+// evaluation of a region's elementwise prologue and epilogue inside a kernel
+// (Elementwise.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LIB_CONVERSION_BUTTERFLYTOGPU_CONVREGIONS_H
+#define LIB_CONVERSION_BUTTERFLYTOGPU_CONVREGIONS_H
+
+#include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/GPUPlan.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir {
+namespace fftconv {
+namespace detail {
+
+using ::mlir::butterfly::ConvolutionShape;
+using ::mlir::butterfly::FusedOp;
+using ::mlir::butterfly::GPUPlanAttr;
+using ::mlir::butterfly::HermitianMulOp;
+using ::mlir::butterfly::MonarchOp;
+using ::mlir::butterfly::PackRealOp;
+using ::mlir::butterfly::UnpackRealOp;
+
+/// Elements a kernel reads or writes at a time (16 bytes of f16).
+inline constexpr int64_t kVectorWidth = 8;
+
+/// Where a kernel finds the inputs of the regions it evaluates: the block of
+/// a region whose first argument is kernel argument `offsets[block]` (0 when
+/// absent), and the inputs of the three-pass form's outer_inverse region
+/// that outer_forward computed (the gated input of a skip term), which the
+/// kernel evaluates again from outer_forward's own inputs.
+struct ArgumentMap {
+  llvm::DenseMap<Block *, unsigned> offsets;
+  llvm::DenseMap<Value, Value> redirects;
+
+  Value redirect(Value value) const { return redirects.lookup(value); }
+  unsigned index(BlockArgument arg) const {
+    return offsets.lookup(arg.getOwner()) + arg.getArgNumber();
+  }
+};
+
+/// The ops of a convolution the kernels are built from: one fused conv
+/// region (the single-kernel form), or an "outer_forward", "conv",
+/// "outer_inverse" chain (the three-pass form).
+struct ConvRegion {
+  FusedOp op;                         // the "conv" region
+  FusedOp outerForward, outerInverse; // the three-pass form's outer passes
+  PackRealOp pack;
+  MonarchOp forward; // single-kernel form only
+  HermitianMulOp product;
+  MonarchOp inverse; // single-kernel form only
+  UnpackRealOp unpack;
+  Value output;         // what the last region yields
+  ArgumentMap epilogue; // where the output's evaluation finds its inputs
+
+  /// How the kernels are laid out (butterfly-plan-gpu-kernels' plan on
+  /// `op`).
+  GPUPlanAttr plan;
+  ConvolutionShape shape;
+
+  bool threePass() const { return plan.isThreePass(); }
+
+  bool isChain() const { return bool(outerForward); }
+  FusedOp first() const { return outerForward ? outerForward : op; }
+  FusedOp last() const { return outerInverse ? outerInverse : op; }
+};
+
+/// The per-channel preparation of a region's coefficients:
+/// permute* . conv_spectrum . real_spectrum . monarch . pack_real (k).
+struct SpectrumChain {
+  BlockArgument kernel; // k, a function argument
+  llvm::SetVector<Operation *> ops;
+};
+
+/// The chain of regions that starts at `op` (a conv region, or the
+/// outer_forward region of a three-pass chain), with its ops found and
+/// checked.
+FailureOr<ConvRegion> analyzeRegion(FusedOp op);
+
+/// How the coefficients of `user`'s spectral product are computed from a
+/// kernel given as a function argument.
+FailureOr<SpectrumChain> analyzeSpectrum(Value coefficients, FusedOp user);
+
+/// The memref of a static tensor's shape and element type.
+MemRefType memrefOf(Type type);
+/// A static f16, bf16 or f32 tensor.
+bool isRealTensor(Type type);
+
+/// Whether `value` can be evaluated 8 elements at a time at [batch, h, t]:
+/// reads of [B, H, L] arguments, broadcasts of arguments along t, the
+/// region's all-parallel linalg.generics of arith and math ops, and `stop`.
+LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
+                               int64_t channels, Operation *anchor,
+                               const ArgumentMap &arguments);
+
+/// Emits `value` at [batch, h, t .. t+7] as a vector<8xT> (after a successful
+/// checkElementwise).
+class ElementwiseEmitter {
+public:
+  ElementwiseEmitter(OpBuilder &builder, Location loc, ValueRange kernelArgs,
+                     const ArgumentMap &arguments, Value batch, Value h,
+                     Value t, Value stop, Value stopValue)
+      : builder(builder), loc(loc), kernelArgs(kernelArgs),
+        arguments(arguments), indices{batch, h, t}, stop(stop),
+        stopValue(stopValue) {}
+
+  Value emit(Value value);
+
+private:
+  OpBuilder &builder;
+  Location loc;
+  ValueRange kernelArgs;
+  const ArgumentMap &arguments;
+  SmallVector<Value, 3> indices;
+  Value stop, stopValue;
+};
+
+/// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length.
+Value loadKernelTaps(OpBuilder &b, Location loc, Value k, int64_t length,
+                     Value h, Value t);
+
+} // namespace detail
+} // namespace fftconv
+} // namespace mlir
+
+#endif // LIB_CONVERSION_BUTTERFLYTOGPU_CONVREGIONS_H

@@ -1,0 +1,169 @@
+//===- Elementwise.cpp - a region's prologue and epilogue in a kernel -*- C++
+//-*-//
+//
+// The gates, the skip and the casts around a convolution are the region's
+// own elementwise ops: the kernels evaluate them 8 elements at a time where
+// they read their inputs and write their outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ConvRegions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+using namespace mlir::fftconv;
+using namespace mlir::fftconv::detail;
+
+/// Whether `value` can be evaluated 8 elements at a time at [batch, h, t]:
+/// reads of [B, H, L] arguments, broadcasts of arguments along t, the
+/// region's all-parallel linalg.generics of arith and math ops, and `stop`.
+LogicalResult
+mlir::fftconv::detail::checkElementwise(Value value, Value stop, int64_t batch,
+                                        int64_t channels, Operation *anchor,
+                                        const ArgumentMap &arguments) {
+  if (value == stop)
+    return success();
+  if (Value computed = arguments.redirect(value))
+    return checkElementwise(computed, Value(), batch, channels, anchor,
+                            arguments);
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (!type || type.getRank() != 3 || type.getDimSize(0) != batch ||
+        type.getDimSize(1) != channels)
+      return anchor->emitError()
+             << "the GPU lowering reads region input #" << arg.getArgNumber()
+             << " elementwise, but it is not a [" << batch << ", " << channels
+             << ", L] tensor";
+    return success();
+  }
+  auto generic = value.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumReductionLoops() != 0 ||
+      generic->getNumResults() != 1 ||
+      !generic.getIndexingMapsArray().back().isIdentity()) {
+    Operation *def = value.getDefiningOp();
+    return anchor->emitError()
+           << "the GPU lowering cannot evaluate '"
+           << (def ? def->getName().getStringRef() : "a block argument")
+           << "' elementwise inside the convolution kernel";
+  }
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    if (map.isIdentity()) {
+      if (failed(checkElementwise(input->get(), stop, batch, channels, anchor,
+                                  arguments)))
+        return failure();
+      continue;
+    }
+    bool broadcast = isa<BlockArgument>(input->get()) &&
+                     !arguments.redirect(input->get()) &&
+                     map.isProjectedPermutation() &&
+                     !map.isFunctionOfDim(map.getNumDims() - 1);
+    if (!broadcast)
+      return generic.emitError()
+             << "the GPU lowering needs every input of an elementwise op to "
+                "be indexed like the output or broadcast along the sequence";
+  }
+  if (generic.getRegionOutputArgs().front().use_empty() == false)
+    return generic.emitError()
+           << "the GPU lowering cannot evaluate an elementwise op that reads "
+              "its output";
+  for (Operation &op : generic.getBody()->without_terminator())
+    if (!isa<arith::ArithDialect, math::MathDialect>(op.getDialect()) ||
+        op.getNumRegions() != 0 || op.getNumResults() != 1)
+      return op.emitError() << "the GPU lowering cannot vectorize '"
+                            << op.getName() << "' in an elementwise op";
+  return success();
+}
+
+Value ElementwiseEmitter::emit(Value value) {
+  if (value == stop)
+    return stopValue;
+  if (Value computed = arguments.redirect(value))
+    return emit(computed);
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    Value memref = kernelArgs[arguments.index(arg)];
+    Type element = cast<MemRefType>(memref.getType()).getElementType();
+    auto load = vector::LoadOp::create(builder, loc,
+                                       VectorType::get({kVectorWidth}, element),
+                                       memref, indices);
+    load.setAlignment(16);
+    return load;
+  }
+  auto generic = value.getDefiningOp<linalg::GenericOp>();
+  IRMapping mapping;
+  Block *body = generic.getBody();
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    Value vector;
+    if (map.isIdentity()) {
+      vector = emit(input->get());
+    } else {
+      auto arg = cast<BlockArgument>(input->get());
+      Value memref = kernelArgs[arguments.index(arg)];
+      SmallVector<Value> at;
+      for (AffineExpr expr : map.getResults())
+        at.push_back(indices[cast<AffineDimExpr>(expr).getPosition()]);
+      Value scalar = memref::LoadOp::create(builder, loc, memref, at);
+      vector = vector::BroadcastOp::create(
+          builder, loc, VectorType::get({kVectorWidth}, scalar.getType()),
+          scalar);
+    }
+    mapping.map(body->getArgument(input->getOperandNumber()), vector);
+  }
+  for (Operation &op : body->without_terminator()) {
+    Type resultType =
+        VectorType::get({kVectorWidth}, op.getResult(0).getType());
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto splat = DenseElementsAttr::get(cast<ShapedType>(resultType),
+                                          constant.getValue());
+      mapping.map(op.getResult(0),
+                  arith::ConstantOp::create(builder, loc, splat));
+      continue;
+    }
+    OperationState state(loc, op.getName());
+    for (Value operand : op.getOperands())
+      state.addOperands(mapping.lookup(operand));
+    state.addAttributes(op.getAttrs());
+    state.addTypes(resultType);
+    mapping.map(op.getResult(0), builder.create(state)->getResult(0));
+  }
+  return mapping.lookup(body->getTerminator()->getOperand(0));
+}
+
+/// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length.
+Value mlir::fftconv::detail::loadKernelTaps(OpBuilder &b, Location loc, Value k,
+                                            int64_t length, Value h, Value t) {
+  Type f32 = b.getF32Type();
+  Value taps = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({kVectorWidth}, f32),
+                             b.getF32FloatAttr(0.0)));
+  for (int64_t i = 0; i < kVectorWidth; ++i) {
+    Value at = arith::AddIOp::create(b, loc, t,
+                                     arith::ConstantIndexOp::create(b, loc, i));
+    Value inside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, at,
+                              arith::ConstantIndexOp::create(b, loc, length));
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32}, inside,
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(
+        b, loc, ValueRange{memref::LoadOp::create(b, loc, k, {h, at})});
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(
+        b, loc,
+        ValueRange{arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0))});
+    b.setInsertionPointAfter(ifOp);
+    taps = vector::InsertOp::create(b, loc, ifOp.getResult(0), taps,
+                                    ArrayRef<int64_t>{i});
+  }
+  return taps;
+}

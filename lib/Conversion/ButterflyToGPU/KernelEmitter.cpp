@@ -1,0 +1,187 @@
+//===- KernelEmitter.cpp - scalars, control flow, kernel functions -*- C++ -*-//
+//
+// The parts of the kernel emitter that every kernel uses: the thread ids and
+// the shared-memory view, the index arithmetic, the loops and guards, and
+// the kernel function itself.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelEmitter.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::fftconv;
+using namespace mlir::fftconv::detail;
+
+/// Registers a thread: LLVM unrolls the loop over a tile's sequences and
+/// interleaves them, which without a cap took 248 registers (one block of
+/// 128 threads per SM at N = 1024).
+static constexpr int32_t kMaxRegisters = 128;
+
+void KernelEmitter::begin() {
+  tid = fromIndex(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  lane = remc(tid, kThreadsPerWarp);
+  warp = divc(tid, kThreadsPerWarp);
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                   MemRefLayoutAttrInterface(), workgroup);
+  Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
+  auto planesType =
+      MemRefType::get({tile * layout.planes() * layout.length}, f16,
+                      MemRefLayoutAttrInterface(), workgroup);
+  smem = memref::ViewOp::create(b, loc, planesType, bytes,
+                                arith::ConstantIndexOp::create(b, loc, 0),
+                                ValueRange());
+}
+
+//===----------------------------------------------------------------------===//
+// Scalars
+//===----------------------------------------------------------------------===//
+
+Value KernelEmitter::mulc(Value x, int64_t k) {
+  if (k == 1)
+    return x;
+  if (llvm::isPowerOf2_64(k))
+    return arith::ShLIOp::create(b, loc, x, c(llvm::Log2_64(k)));
+  return mul(x, c(k));
+}
+
+Value KernelEmitter::divc(Value x, int64_t k) {
+  if (k == 1)
+    return x;
+  if (llvm::isPowerOf2_64(k))
+    return arith::ShRUIOp::create(b, loc, x, c(llvm::Log2_64(k)));
+  return arith::DivUIOp::create(b, loc, x, c(k));
+}
+
+Value KernelEmitter::remc(Value x, int64_t k) {
+  if (k == 1)
+    return c(0);
+  if (llvm::isPowerOf2_64(k))
+    return arith::AndIOp::create(b, loc, x, c(k - 1));
+  return arith::RemUIOp::create(b, loc, x, c(k));
+}
+
+//===----------------------------------------------------------------------===//
+// Control flow
+//===----------------------------------------------------------------------===//
+
+void KernelEmitter::loop(Value lb, int64_t ub, int64_t step,
+                         llvm::function_ref<void(Value)> body) {
+  auto forOp = scf::ForOp::create(b, loc, lb, c(ub), c(step));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  body(forOp.getInductionVar());
+}
+
+void KernelEmitter::when(Value cond, llvm::function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  body();
+}
+
+void KernelEmitter::gatherScatter(
+    int64_t total, llvm::function_ref<SmallVector<Value>(Value item)> gather,
+    llvm::function_ref<void(Value item, ArrayRef<Value>)> scatter) {
+  int64_t threads = layout.threads;
+  if (total % threads || total / threads > kMaxUnrolledItems) {
+    loop(tid, total, threads, [&](Value item) { scatter(item, gather(item)); });
+    return;
+  }
+  SmallVector<Value> items;
+  SmallVector<SmallVector<Value>> gathered;
+  for (int64_t j = 0; j < total / threads; ++j) {
+    items.push_back(addc(tid, j * threads));
+    gathered.push_back(gather(items.back()));
+  }
+  for (auto [item, values] : llvm::zip_equal(items, gathered))
+    scatter(item, values);
+}
+
+Value KernelEmitter::loadOrZero(Value cond, Type type,
+                                llvm::function_ref<Value()> load) {
+  if (!cond)
+    return load();
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{type}, cond,
+                                /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  scf::YieldOp::create(b, loc, ValueRange{load()});
+  b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+  TypedAttr zero = b.getF32FloatAttr(0.0);
+  if (auto vector = dyn_cast<VectorType>(type))
+    zero = DenseElementsAttr::get(vector, zero);
+  scf::YieldOp::create(b, loc,
+                       ValueRange{arith::ConstantOp::create(b, loc, zero)});
+  return ifOp.getResult(0);
+}
+
+void KernelEmitter::distribute(Value worker, int64_t workers, int64_t units,
+                               llvm::function_ref<void(Value)> body) {
+  int64_t groups = std::clamp<int64_t>(workers / units, 1, tile);
+  int64_t perGroup = (tile + groups - 1) / groups;
+  loop(worker, units * groups, workers, [&](Value item) {
+    Value unit = remc(item, units);
+    seqBegin = mulc(divc(item, units), perGroup);
+    seqEnd = arith::MinUIOp::create(b, loc, addc(seqBegin, perGroup), c(tile));
+    body(unit);
+  });
+}
+
+void KernelEmitter::forEachSequence(llvm::function_ref<void(Value)> body) {
+  if (tile == 1)
+    return body(c(0));
+  auto forOp = scf::ForOp::create(b, loc, seqBegin, seqEnd, c(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  body(forOp.getInductionVar());
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel functions
+//===----------------------------------------------------------------------===//
+
+/// An empty kernel of `threads` threads a block, with at most
+/// kMaxRegisters registers a thread.
+static gpu::GPUFuncOp createKernelFunc(OpBuilder &builder, Location loc,
+                                       gpu::GPUModuleOp module,
+                                       llvm::StringRef name, TypeRange argTypes,
+                                       int64_t threads) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = gpu::GPUFuncOp::create(builder, loc, name,
+                                     builder.getFunctionType(argTypes, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                builder.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      builder.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+  // The runtime passes distinct buffers (docs/runtime.md): noalias lets
+  // LLVM move a later item's loads above an earlier item's stores and read
+  // the inputs through the non-coherent cache.
+  for (unsigned i = 0; i < argTypes.size(); ++i)
+    func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                    builder.getUnitAttr());
+  func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                builder.getI32IntegerAttr(kMaxRegisters));
+  return func;
+}
+
+KernelScope::KernelScope(OpBuilder &builder, Location loc,
+                         gpu::GPUModuleOp module, llvm::StringRef name,
+                         TypeRange argTypes, int64_t threads)
+    : kernelBuilder(builder), kernelLoc(loc),
+      func(createKernelFunc(builder, loc, module, name, argTypes, threads)),
+      guard(builder) {
+  builder.setInsertionPointToStart(&func.getBody().front());
+}
+
+gpu::GPUFuncOp KernelScope::finish() {
+  gpu::ReturnOp::create(kernelBuilder, kernelLoc);
+  return func;
+}

@@ -1,0 +1,91 @@
+//===- SharedMemory.cpp - sequences as f16 planes in shared memory -*- C++ -*-//
+//
+// A sequence is held as f16 planes (KernelEmitter.h): at Split precision a
+// value is high + low, at Half precision the high plane alone. Positions are
+// swizzled in 16-byte chunks so that the rows one ldmatrix reads fall in
+// distinct chunks of a 128-byte line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelEmitter.h"
+
+using namespace mlir;
+using namespace mlir::fftconv;
+using namespace mlir::fftconv::detail;
+
+Value KernelEmitter::swizzle(Value e) {
+  int64_t lines = layout.length / 64; // 128-byte lines of a plane
+  if (lines <= 1)
+    return e;
+  Value high = arith::ShRUIOp::create(b, loc, e, c(6));
+  Value fold = high;
+  for (int64_t shift = 3; (lines >> shift) > 0; shift += 3)
+    fold = arith::XOrIOp::create(
+        b, loc, fold, arith::ShRUIOp::create(b, loc, high, c(shift)));
+  Value bits = arith::ShLIOp::create(b, loc, remc(fold, 8), c(3));
+  return arith::XOrIOp::create(b, loc, e, bits);
+}
+
+Value KernelEmitter::element(Value seq, Plane plane, Value offset) {
+  int64_t physical = layout.isSplit() ? plane : plane / 2;
+  Value base = addc(mulc(seq, layout.planes() * layout.length),
+                    physical * layout.length);
+  return index(add(base, offset));
+}
+
+Value KernelEmitter::loadPlane(Value seq, Plane plane, Value offset,
+                               int64_t count) {
+  Value at = element(seq, plane, offset);
+  if (count == 0)
+    return arith::ExtFOp::create(
+        b, loc, f32, memref::LoadOp::create(b, loc, smem, at).getResult());
+  auto load =
+      vector::LoadOp::create(b, loc, VectorType::get({count}, f16), smem, at);
+  load.setAlignment(2 * count);
+  return arith::ExtFOp::create(b, loc, VectorType::get({count}, f32),
+                               load.getResult());
+}
+
+Value KernelEmitter::loadPart(Value seq, Plane high, Value offset,
+                              int64_t count) {
+  if (!layout.isSplit())
+    return loadPlane(seq, high, offset, count);
+  return fadd(loadPlane(seq, high, offset, count),
+              loadPlane(seq, Plane(high + 1), offset, count));
+}
+
+std::pair<Value, Value> KernelEmitter::split(Value x) {
+  Type narrow = f16;
+  Type wide = f32;
+  if (auto vec = dyn_cast<VectorType>(x.getType())) {
+    narrow = VectorType::get(vec.getShape(), f16);
+    wide = vec;
+  }
+  Value hi = arith::TruncFOp::create(b, loc, narrow, x);
+  Value rest = fsub(x, arith::ExtFOp::create(b, loc, wide, hi));
+  return {hi, arith::TruncFOp::create(b, loc, narrow, rest)};
+}
+
+void KernelEmitter::storePlane(Value seq, Plane plane, Value offset,
+                               Value narrow) {
+  Value at = element(seq, plane, offset);
+  if (auto vector = dyn_cast<VectorType>(narrow.getType())) {
+    vector::StoreOp::create(b, loc, narrow, smem, at)
+        .setAlignment(2 * vector.getNumElements());
+    return;
+  }
+  memref::StoreOp::create(b, loc, narrow, smem, at);
+}
+
+void KernelEmitter::storePart(Value seq, Plane high, Value offset, Value x) {
+  if (!layout.isSplit()) {
+    Type narrow = f16;
+    if (auto vector = dyn_cast<VectorType>(x.getType()))
+      narrow = VectorType::get(vector.getShape(), f16);
+    storePlane(seq, high, offset, arith::TruncFOp::create(b, loc, narrow, x));
+    return;
+  }
+  auto [hi, lo] = split(x);
+  storePlane(seq, high, offset, hi);
+  storePlane(seq, Plane(high + 1), offset, lo);
+}

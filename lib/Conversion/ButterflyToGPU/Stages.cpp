@@ -1,0 +1,69 @@
+//===- Stages.cpp - the order of the stages and Monarch positions -*- C++ -*-=//
+//
+// Stage s of the first `transformed` factors views a position as [a, m, c]
+// and transforms the middle digit in place; the forward stages leave the
+// spectrum in Monarch order (digit-reversed), the inverse stages run
+// backwards and leave the signal in natural order.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelEmitter.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::fftconv;
+using namespace mlir::fftconv::detail;
+
+StageShape KernelEmitter::stage(size_t s) const {
+  ArrayRef<int64_t> factors = layout.factors;
+  ArrayRef<int64_t> after = factors.drop_front(s + 1);
+  return {factors[s], std::accumulate(after.begin(), after.end(), int64_t(1),
+                                      std::multiplies<int64_t>())};
+}
+
+void KernelEmitter::emitStage(size_t s, bool inverse) {
+  if (layout.factors[s] >= 16)
+    emitTensorCoreStage(s, inverse);
+  else
+    emitFMAStage(s, inverse);
+  barrier();
+}
+
+void KernelEmitter::emitForward() {
+  for (size_t s = 0; s < layout.transformed; ++s)
+    emitStage(s, /*inverse=*/false);
+}
+
+void KernelEmitter::emitInverse() {
+  for (size_t s = layout.transformed; s-- > 0;)
+    emitStage(s, /*inverse=*/true);
+}
+
+Value KernelEmitter::frequency(Value position) {
+  Value f = c(0);
+  int64_t weight = 1;
+  for (size_t s = 0; s < layout.transformed; ++s) {
+    StageShape shape = stage(s);
+    Value digit = remc(divc(position, shape.stride), shape.size);
+    f = add(f, mulc(digit, weight));
+    weight *= shape.size;
+  }
+  return f;
+}
+
+Value KernelEmitter::positionOf(Value f) {
+  Value position = c(0);
+  int64_t weight = 1;
+  for (size_t s = 0; s < layout.transformed; ++s) {
+    StageShape shape = stage(s);
+    Value digit = remc(divc(f, weight), shape.size);
+    position = add(position, mulc(digit, shape.stride));
+    weight *= shape.size;
+  }
+  return position;
+}
+
+Value KernelEmitter::mirror(Value f) {
+  return positionOf(remc(sub(c(layout.length), f), layout.length));
+}

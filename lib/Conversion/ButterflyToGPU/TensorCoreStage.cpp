@@ -1,0 +1,227 @@
+//===- TensorCoreStage.cpp - stages of 16 and 32 on tensor cores -*- C++ -*-=//
+//
+// A stage of size m = 16 or 32 is a real product
+// [Re y; Im y] = [[Fr, -Fi], [Fi, Fr]] [Re x; Im x] over tiles of 8 columns:
+// the factor is the A operand (kept in registers for the stage), the data
+// the B operand (nvgpu.ldmatrix, transposed when the digit has a stride),
+// f32 accumulation (nvgpu.mma.sync m16n8k16). At Split precision each term
+// takes three products (Fhi xhi + Fhi xlo + Flo xhi), at Half one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelEmitter.h"
+
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::fftconv;
+using namespace mlir::fftconv::detail;
+
+/// The A operand fragment of a 16x16 tile of the real or imaginary part of
+/// F (sign-adjusted), split into high and low halves (the low half null at
+/// Half precision).
+std::pair<Value, Value>
+KernelEmitter::factorFragment(int64_t m, int64_t rowTile, int64_t colTile,
+                              bool imaginary, bool inverse) {
+  auto pairType = VectorType::get({2}, f16);
+  auto fragType = VectorType::get({4, 2}, f16);
+  Value group = divc(lane, 4), inGroup = mulc(remc(lane, 4), 2);
+  Value hi = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(fragType, b.getF16FloatAttr(0.0)));
+  Value lo = hi;
+  for (int64_t reg = 0; reg < 4; ++reg) {
+    // Registers: (row g, col 2t), (g + 8, 2t), (g, 2t + 8), (g + 8, 2t + 8).
+    Value row = addc(group, 16 * rowTile + (reg % 2) * 8);
+    SmallVector<Value> his, los;
+    for (int64_t next = 0; next < 2; ++next) {
+      Value col = addc(inGroup, 16 * colTile + (reg / 2) * 8 + next);
+      Complex w = root(remc(mul(row, col), m), m, inverse ? 1.0 : -1.0);
+      // The stage's 1/sqrt(m) rides on the factor.
+      Value entry =
+          fmul(imaginary ? w.im : w.re, cf(1.0 / std::sqrt(double(m))));
+      if (!layout.isSplit()) {
+        his.push_back(arith::TruncFOp::create(b, loc, f16, entry));
+        continue;
+      }
+      auto [high, low] = split(entry);
+      his.push_back(high);
+      los.push_back(low);
+    }
+    hi = vector::InsertOp::create(
+        b, loc, vector::FromElementsOp::create(b, loc, pairType, his), hi,
+        ArrayRef<int64_t>{reg});
+    if (layout.isSplit())
+      lo = vector::InsertOp::create(
+          b, loc, vector::FromElementsOp::create(b, loc, pairType, los), lo,
+          ArrayRef<int64_t>{reg});
+  }
+  return {hi, layout.isSplit() ? lo : Value()};
+}
+
+/// The factor's fragments, loop-invariant for the stage: tile (i, j) of
+/// the m/16 x m/16 tiles at [i * m/16 + j].
+SmallVector<KernelEmitter::FactorTile>
+KernelEmitter::factorTiles(int64_t m, bool inverse) {
+  int64_t k16 = m / 16;
+  SmallVector<FactorTile> tiles(k16 * k16);
+  for (int64_t i = 0; i < k16; ++i)
+    for (int64_t j = 0; j < k16; ++j) {
+      FactorTile &f = tiles[i * k16 + j];
+      std::tie(f.reHi, f.reLo) = factorFragment(m, i, j, false, inverse);
+      std::tie(f.imHi, f.imLo) = factorFragment(m, i, j, true, inverse);
+      f.negImHi = arith::NegFOp::create(b, loc, f.imHi);
+      if (layout.isSplit())
+        f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
+    }
+  return tiles;
+}
+
+/// The position of `digit` in column `column` of the warp's tile.
+Value KernelEmitter::tilePosition(const WarpTile &warpTile, Value digit,
+                                  Value column) {
+  int64_t m = warpTile.size, stride = warpTile.stride;
+  if (warpTile.strided)
+    return add(add(mulc(warpTile.block, m * stride), mulc(digit, stride)),
+               add(warpTile.firstColumn, column));
+  return add(mulc(add(warpTile.block, column), m), digit);
+}
+
+/// Tile `tileIndex` of 8 columns: 8 consecutive columns of one block when
+/// the digit has a stride, 8 consecutive blocks when it is the last digit.
+KernelEmitter::WarpTile KernelEmitter::warpTile(size_t s, bool inverse,
+                                                Value tileIndex) {
+  StageShape shape = stage(s);
+  WarpTile tile;
+  tile.size = shape.size;
+  tile.stride = shape.stride;
+  tile.strided = shape.stride >= 8;
+  int64_t k16 = shape.size / 16;
+  Value rowInSlab = remc(lane, 16);
+  if (tile.strided) {
+    Value column = mulc(tileIndex, 8);
+    tile.block = divc(column, shape.stride);
+    tile.firstColumn = remc(column, shape.stride);
+  } else {
+    tile.block = mulc(tileIndex, 8);
+  }
+  for (int64_t slab = 0; slab < k16; ++slab) {
+    Value row;
+    if (tile.strided) {
+      row = tilePosition(tile, addc(rowInSlab, 16 * slab), c(0));
+    } else {
+      // Lanes 0-7 name the 8 blocks' digits 16j..16j+7, lanes 8-15 the
+      // digits 16j+8..16j+15.
+      Value digit = addc(mulc(divc(rowInSlab, 8), 8), 16 * slab);
+      row = tilePosition(tile, digit, remc(lane, 8));
+    }
+    tile.rowOffsets.push_back(swizzle(row));
+  }
+  // Accumulator (r, q) of row tile i is digit 16i + g + 8r, column 2t + q.
+  // With a strided digit, q = 0, 1 are neighbours and are stored as pairs.
+  for (int64_t i = 0; i < k16; ++i)
+    for (int64_t r = 0; r < 2; ++r) {
+      Value digit = addc(divc(lane, 4), 16 * i + 8 * r);
+      WarpTile::Output out;
+      Value first = tilePosition(tile, digit, mulc(remc(lane, 4), 2));
+      Value second = tilePosition(tile, digit, addc(mulc(remc(lane, 4), 2), 1));
+      out.offset = swizzle(first);
+      out.twiddle[0] = twiddle(s, inverse, first);
+      out.twiddle[1] = twiddle(s, inverse, second);
+      tile.outputs.push_back(out);
+      if (!tile.strided)
+        tile.secondOffsets.push_back(swizzle(second));
+    }
+  return tile;
+}
+
+Value KernelEmitter::mma(Value a, Value bOperand, Value acc) {
+  return nvgpu::MmaSyncOp::create(b, loc, a, bOperand, acc,
+                                  ArrayRef<int64_t>{16, 8, 16});
+}
+
+/// acc + F x: at Split precision three products (Fhi xhi + Fhi xlo +
+/// Flo xhi), at Half precision F x alone.
+Value KernelEmitter::mmaTerm(Value acc, Value aHi, Value aLo, Value xHi,
+                             Value xLo) {
+  acc = mma(aHi, xHi, acc);
+  if (!layout.isSplit())
+    return acc;
+  acc = mma(aHi, xLo, acc);
+  return mma(aLo, xHi, acc);
+}
+
+/// The stage on the warp's tile of sequence `seq`, written back in place.
+void KernelEmitter::emitTileProducts(const WarpTile &tile,
+                                     ArrayRef<FactorTile> factor, Value seq) {
+  int64_t k16 = tile.size / 16;
+  auto operandType = VectorType::get({2, 2}, f16);
+  auto accType = VectorType::get({2, 2}, f32);
+  auto loadOperand = [&](Plane plane, int64_t slab) -> Value {
+    return nvgpu::LdMatrixOp::create(
+        b, loc, operandType, smem,
+        ValueRange{element(seq, plane, tile.rowOffsets[slab])},
+        /*transpose=*/tile.strided, /*numTiles=*/2);
+  };
+  SmallVector<Value> reHi, reLo(k16), imHi, imLo(k16);
+  for (int64_t j = 0; j < k16; ++j) {
+    reHi.push_back(loadOperand(ReHigh, j));
+    if (layout.isSplit())
+      reLo[j] = loadOperand(ReLow, j);
+    imHi.push_back(loadOperand(ImHigh, j));
+    if (layout.isSplit())
+      imLo[j] = loadOperand(ImLow, j);
+  }
+  // The tile is written back in place, by other lanes than read it: order
+  // every lane's reads before any lane's writes.
+  NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
+  for (int64_t i = 0; i < k16; ++i) {
+    Value accRe = zero, accIm = zero;
+    for (int64_t j = 0; j < k16; ++j) {
+      const FactorTile &f = factor[i * k16 + j];
+      accRe = mmaTerm(accRe, f.reHi, f.reLo, reHi[j], reLo[j]);
+      accRe = mmaTerm(accRe, f.negImHi, f.negImLo, imHi[j], imLo[j]);
+      accIm = mmaTerm(accIm, f.imHi, f.imLo, reHi[j], reLo[j]);
+      accIm = mmaTerm(accIm, f.reHi, f.reLo, imHi[j], imLo[j]);
+    }
+    for (int64_t r = 0; r < 2; ++r) {
+      const WarpTile::Output &out = tile.outputs[i * 2 + r];
+      Complex y[2];
+      for (int64_t q = 0; q < 2; ++q) {
+        y[q] = {
+            vector::ExtractOp::create(b, loc, accRe, ArrayRef<int64_t>{r, q}),
+            vector::ExtractOp::create(b, loc, accIm, ArrayRef<int64_t>{r, q})};
+        if (out.twiddle[q])
+          y[q] = cmul(y[q], *out.twiddle[q]);
+      }
+      if (tile.strided) {
+        auto pair = VectorType::get({2}, f32);
+        store(seq, out.offset,
+              {vector::FromElementsOp::create(b, loc, pair,
+                                              ValueRange{y[0].re, y[1].re}),
+               vector::FromElementsOp::create(b, loc, pair,
+                                              ValueRange{y[0].im, y[1].im})});
+      } else {
+        store(seq, out.offset, y[0]);
+        store(seq, tile.secondOffsets[i * 2 + r], y[1]);
+      }
+    }
+  }
+}
+
+/// Each warp takes tiles of 8 columns, the same tile of every sequence of
+/// the block in turn.
+void KernelEmitter::emitTensorCoreStage(size_t s, bool inverse) {
+  StageShape shape = stage(s);
+  int64_t tiles = layout.length / shape.size / 8;
+  int64_t warps = layout.threads / kThreadsPerWarp;
+  SmallVector<FactorTile> factor = factorTiles(shape.size, inverse);
+  distribute(warp, warps, tiles, [&](Value tileIndex) {
+    WarpTile tile = warpTile(s, inverse, tileIndex);
+    forEachSequence([&](Value seq) { emitTileProducts(tile, factor, seq); });
+  });
+}

@@ -1,0 +1,361 @@
+//===- PlanGPUKernels.cpp - how each convolution becomes kernels -*- C++ -*-=//
+//
+// butterfly-plan-gpu-kernels: per conv region, the form, the factors, the
+// precision and the block shape of its GPU kernels, checked against the
+// chip's shared memory, as a #butterfly.gpu_plan on the region.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
+#include "fftconv/Dialect/Butterfly/Transforms/GPUPlan.h"
+#include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <numeric>
+
+namespace mlir {
+namespace butterfly {
+#define GEN_PASS_DEF_BUTTERFLYPLANGPUKERNELS
+#include "fftconv/Dialect/Butterfly/Transforms/Passes.h.inc"
+} // namespace butterfly
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::butterfly;
+
+/// Shared memory a single-kernel block aims at: at least two sequences where
+/// two fit (one sequence a block leaves its warps idle at every barrier).
+static constexpr int64_t kTargetBlockBytes = 32 * 1024;
+/// The rows (N2) a three-pass transform of N points is split into at least:
+/// the inner kernel then runs the 4K transform of the single-kernel form.
+static constexpr int64_t kMinInnerLength = 4096;
+/// The most rows one outer block transforms (its shared memory is
+/// rows x columns x 8 bytes).
+static constexpr int64_t kMaxOuterLength = 512;
+/// Values an outer block holds: enough columns for long contiguous rows.
+static constexpr int64_t kOuterTileValues = 4096;
+/// The bytes of an inner block's rows the pair tile aims at.
+static constexpr int64_t kInnerTileBytes = 64 * 1024;
+
+static int64_t product(ArrayRef<int64_t> factors) {
+  return std::accumulate(factors.begin(), factors.end(), int64_t(1),
+                         std::multiplies<int64_t>());
+}
+
+int64_t ThreePassPlan::outer() const { return product(outerFactors); }
+int64_t ThreePassPlan::inner() const { return product(innerFactors); }
+
+//===----------------------------------------------------------------------===//
+// The single-kernel form
+//===----------------------------------------------------------------------===//
+
+/// Why `plan` cannot become a kernel, or the empty string when it can.
+static std::string checkConvKernelPlan(const ConvKernelPlan &plan,
+                                       int64_t sharedMemoryPerBlock) {
+  if (!llvm::isPowerOf2_64(plan.complexLength) || plan.complexLength < 128)
+    return "the GPU kernels need a transform length N >= 256, a power of two";
+  if (plan.inputLength % 8 || plan.outputLength % 8)
+    return "the GPU kernels read and write 8 elements at a time: the "
+           "sequence length must be a multiple of 8";
+  if (plan.threads % kThreadsPerWarp)
+    return "the block size must be a multiple of 32";
+  for (size_t s = 0; s < plan.factors.size(); ++s) {
+    int64_t m = plan.factors[s];
+    int64_t after = product(ArrayRef<int64_t>(plan.factors).drop_front(s + 1));
+    if (m > kMaxTensorCoreFactor || !llvm::isPowerOf2_64(m))
+      return "factor " + std::to_string(m) +
+             " is not one the GPU kernels run (2, 4, 8, 16 or 32)";
+    if (m >= 16 && after != 1 && after % 8)
+      return "a tensor-core factor needs 8 columns per tile: the factors "
+             "after it must multiply to 1 or a multiple of 8";
+  }
+  if (plan.convSharedBytes() > sharedMemoryPerBlock)
+    return "a block of " + std::to_string(plan.batchTile) +
+           " sequences needs " + std::to_string(plan.convSharedBytes()) +
+           " bytes of shared memory, more than the " +
+           std::to_string(sharedMemoryPerBlock) +
+           " a block has (a smaller batch-tile fits)";
+  return "";
+}
+
+ConvKernelPlan butterfly::getSingleKernelPlan(GPUPlanAttr plan,
+                                              const ConvolutionShape &shape) {
+  ConvKernelPlan kernel;
+  kernel.batch = shape.batch;
+  kernel.channels = shape.channels;
+  kernel.inputLength = shape.inputLength;
+  kernel.outputLength = shape.outputLength;
+  kernel.complexLength = shape.fftSize / 2;
+  kernel.factors.assign(plan.getFactors().begin(), plan.getFactors().end());
+  kernel.batchTile = plan.getBatchTile();
+  kernel.threads = plan.getThreads();
+  kernel.precision = plan.getPrecision();
+  return kernel;
+}
+
+GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
+                                        const ConvolutionShape &shape,
+                                        ArrayRef<int64_t> factors,
+                                        const GPUPlanRequest &request,
+                                        int64_t sharedMemoryPerBlock,
+                                        std::string &why) {
+  ConvKernelPlan plan;
+  plan.batch = shape.batch;
+  plan.channels = shape.channels;
+  plan.inputLength = shape.inputLength;
+  plan.outputLength = shape.outputLength;
+  plan.complexLength = shape.fftSize / 2;
+  plan.factors.assign(factors.begin(), factors.end());
+  // Half: at most three f16 roundings each way (fp16 relative error about
+  // 6e-4, bench/NOTES.md).
+  plan.precision = request.precision.value_or(GPUPrecision::Half);
+  // The block sizes the tuning runs measured fastest (bench/NOTES.md):
+  // 2 warps up to M = 512, 4 up to M = 2048, 8 past it.
+  int64_t threads = plan.complexLength <= 512    ? 64
+                    : plan.complexLength <= 2048 ? 128
+                                                 : 256;
+  plan.threads = request.threads > 0 ? request.threads : threads;
+  int64_t tile = request.batchTile;
+  if (tile <= 0) {
+    tile = std::clamp<int64_t>(kTargetBlockBytes / plan.sequenceBytes(), 2, 8);
+    while (tile > 1 && tile * plan.sequenceBytes() > sharedMemoryPerBlock)
+      --tile;
+  }
+  plan.batchTile = std::min(tile, plan.batch);
+  why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
+  if (!why.empty())
+    return {};
+  return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
+                          chip, plan.factors, /*outerFactors=*/{}, plan.threads,
+                          plan.batchTile);
+}
+
+//===----------------------------------------------------------------------===//
+// The three-pass form
+//===----------------------------------------------------------------------===//
+
+/// Factors of a power of two for the GPU stages: as few as keep each at 32
+/// or below, as even as possible, larger first (4096 = 16 x 16 x 16,
+/// 8192 = 32 x 16 x 16, 512 = 32 x 16).
+static SmallVector<int64_t> stageFactors(int64_t n) {
+  int64_t bits = llvm::Log2_64(n);
+  int64_t count = std::max<int64_t>(1, (bits + 4) / 5);
+  SmallVector<int64_t> factors;
+  for (int64_t i = 0; i < count; ++i)
+    factors.push_back(int64_t(1) << (bits / count + (i < bits % count)));
+  return factors;
+}
+
+/// The columns an outer block owns: enough for long contiguous rows.
+static int64_t outerColumns(int64_t outer, int64_t inner) {
+  return std::min(std::clamp<int64_t>(kOuterTileValues / outer, 16, 256),
+                  inner);
+}
+
+/// The pairs the workspace holds: as many as fit in the bytes of the output
+/// (8 bytes per complex value of a pair), at least one; the pairs run
+/// through it in chunks. Peak memory beyond the inputs stays within twice
+/// the output plus K.
+static int64_t chunkPairsOf(const ConvolutionShape &shape) {
+  int64_t pairBytes = shape.channels * 2 * shape.fftSize * 4;
+  return std::max<int64_t>(1, shape.resultBytes / pairBytes);
+}
+
+/// The plan's shapes before its factors and tiles are chosen.
+static ThreePassPlan threePassShape(const ConvolutionShape &shape) {
+  ThreePassPlan plan;
+  plan.batch = shape.batch;
+  plan.channels = shape.channels;
+  plan.inputLength = shape.inputLength;
+  plan.outputLength = shape.outputLength;
+  plan.length = shape.fftSize;
+  plan.chunkPairs = chunkPairsOf(shape);
+  return plan;
+}
+
+ThreePassPlan butterfly::getThreePassPlan(GPUPlanAttr plan,
+                                          const ConvolutionShape &shape) {
+  ThreePassPlan kernels = threePassShape(shape);
+  kernels.outerFactors.assign(plan.getOuterFactors().begin(),
+                              plan.getOuterFactors().end());
+  kernels.innerFactors.assign(plan.getFactors().begin(),
+                              plan.getFactors().end());
+  kernels.columns = outerColumns(kernels.outer(), kernels.inner());
+  kernels.threads = plan.getThreads();
+  kernels.pairTile = plan.getBatchTile();
+  kernels.precision = plan.getPrecision();
+  return kernels;
+}
+
+GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
+                                     const ConvolutionShape &shape,
+                                     const GPUPlanRequest &request,
+                                     int64_t sharedMemoryPerBlock,
+                                     std::string &why) {
+  ThreePassPlan plan = threePassShape(shape);
+  plan.threads = request.threads > 0 ? request.threads : 256;
+  // Split: five stages each way would take Half close to 1e-3
+  // (bench/NOTES.md).
+  plan.precision = request.precision.value_or(GPUPrecision::Split);
+  int64_t n = plan.length;
+  if (!llvm::isPowerOf2_64(n) || n < 2 * kMinInnerLength) {
+    why = "the three-pass GPU kernels need a transform of at least " +
+          std::to_string(2 * kMinInnerLength) + " points, a power of two";
+    return {};
+  }
+  if (plan.inputLength % 8 || plan.outputLength % 8) {
+    why = "the GPU kernels read and write 8 elements at a time: the "
+          "sequence length must be a multiple of 8";
+    return {};
+  }
+  if (plan.threads % kThreadsPerWarp) {
+    why = "the block size must be a multiple of 32";
+    return {};
+  }
+  int64_t inner = std::max(kMinInnerLength, n / kMaxOuterLength);
+  int64_t outer = n / inner;
+  plan.innerFactors = stageFactors(inner);
+  plan.outerFactors = stageFactors(outer);
+  plan.columns = outerColumns(outer, inner);
+  // A batch tile counts sequences; an inner block owns pairs of them.
+  plan.pairTile =
+      request.batchTile > 0
+          ? (request.batchTile + 1) / 2
+          : std::clamp<int64_t>(kInnerTileBytes / (inner * plan.valueBytes()),
+                                1, 8);
+  plan.pairTile = std::min(plan.pairTile, plan.workspacePairs());
+  int64_t needed = std::max(plan.outerSharedBytes(), plan.innerSharedBytes());
+  if (needed > sharedMemoryPerBlock) {
+    why = "the three-pass kernels need " + std::to_string(needed) +
+          " bytes of shared memory a block, more than the " +
+          std::to_string(sharedMemoryPerBlock) + " the chip has";
+    return {};
+  }
+  return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, plan.precision,
+                          chip, plan.innerFactors, plan.outerFactors,
+                          plan.threads, plan.pairTile);
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The op of `kind` in `region`, if it holds exactly one.
+template <typename OpTy> OpTy uniqueOp(FusedOp region) {
+  OpTy found;
+  for (Operation &op : region.getBody().front().without_terminator())
+    if (auto typed = dyn_cast<OpTy>(op)) {
+      if (found)
+        return {};
+      found = typed;
+    }
+  return found;
+}
+
+struct PlanGPUKernelsPass
+    : butterfly::impl::ButterflyPlanGPUKernelsBase<PlanGPUKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<FusedOp> convs;
+    getOperation().walk([&](FusedOp op) {
+      if (op.getKind() == FusedKind::Conv)
+        convs.push_back(op);
+    });
+    if (convs.empty())
+      return;
+    // Options are checked where the first convolution's function is.
+    Operation *anchor = convs.front()->getParentOfType<func::FuncOp>();
+    if (!anchor)
+      anchor = convs.front();
+    std::optional<TargetDescription> target = TargetDescription::forChip(chip);
+    if (!target) {
+      anchor->emitError() << "unknown chip '" << chip
+                          << "' (expected sm_80 or sm_90)";
+      return signalPassFailure();
+    }
+    GPUPlanRequest request;
+    request.threads = threads;
+    request.batchTile = batchTile;
+    if (precision != "auto") {
+      request.precision = symbolizeGPUPrecision(precision);
+      if (!request.precision) {
+        anchor->emitError() << "unknown precision '" << precision
+                            << "': expected auto, split or half";
+        return signalPassFailure();
+      }
+    }
+    for (FusedOp conv : convs)
+      if (failed(plan(conv, *target, request)))
+        return signalPassFailure();
+  }
+
+  LogicalResult plan(FusedOp conv, const TargetDescription &target,
+                     const GPUPlanRequest &request) {
+    // The three-pass chain around `conv`: outer_forward feeds its first
+    // input, outer_inverse reads its result.
+    auto outerForward = conv.getInputs().empty()
+                            ? FusedOp()
+                            : conv.getInputs()[0].getDefiningOp<FusedOp>();
+    FusedOp outerInverse;
+    if (outerForward && outerForward.getKind() == FusedKind::OuterForward &&
+        conv->getNumResults() == 1 && conv->getResult(0).hasOneUse())
+      outerInverse = dyn_cast<FusedOp>(*conv->getResult(0).user_begin());
+    bool chain = outerInverse &&
+                 outerInverse.getKind() == FusedKind::OuterInverse &&
+                 outerInverse->getNumResults() == 1;
+    FusedOp first = chain ? outerForward : conv;
+    FusedOp last = chain ? outerInverse : conv;
+    auto pack = uniqueOp<PackRealOp>(first);
+    auto product = uniqueOp<HermitianMulOp>(conv);
+    auto unpack = uniqueOp<UnpackRealOp>(last);
+    if (!pack || !product || !unpack || last->getNumResults() != 1 ||
+        !cast<RankedTensorType>(last->getResult(0).getType()).hasStaticShape())
+      return conv.emitError()
+             << "the GPU plan needs one pack_real, hermitian_mul and "
+                "unpack_real in a convolution with one static result";
+    // The ops' verifiers make these static [B, H, L] tensors.
+    auto input = cast<RankedTensorType>(pack.getInput().getType());
+    auto output = cast<RankedTensorType>(unpack.getResult().getType());
+    auto result = cast<RankedTensorType>(last->getResult(0).getType());
+    ConvolutionShape shape;
+    shape.batch = input.getDimSize(0);
+    shape.channels = input.getDimSize(1);
+    shape.inputLength = input.getDimSize(2);
+    shape.outputLength = output.getDimSize(2);
+    shape.fftSize =
+        2 * cast<RankedTensorType>(pack.getResult().getType()).getDimSize(2);
+    shape.resultBytes =
+        result.getNumElements() * result.getElementTypeBitWidth() / 8;
+
+    // A chain is three passes already; a single region past
+    // `single-kernel-max` is run as three passes too.
+    bool threePass =
+        chain || (singleKernelMax > 0 && shape.fftSize > singleKernelMax);
+    std::string why;
+    GPUPlanAttr plan;
+    if (threePass) {
+      plan = planThreePass(&getContext(), chip, shape, request,
+                           target.sharedMemoryPerBlock, why);
+    } else {
+      // The single kernel runs the stages the decomposition chose.
+      auto forward = product.getInput().getDefiningOp<MonarchOp>();
+      if (!forward)
+        return conv.emitError() << "the GPU plan needs the spectral product "
+                                   "to follow a butterfly.monarch";
+      plan = planSingleKernel(&getContext(), chip, shape, forward.getFactors(),
+                              request, target.sharedMemoryPerBlock, why);
+    }
+    if (!plan)
+      return conv.emitError() << why;
+    conv.setGpuPlanAttr(plan);
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,208 @@
+//===- ConvGradToFFT.cpp - fftconv.conv_grad into FFT form ------*- C++ -*-===//
+//
+// The gradients of a convolution as the same spectral machinery as the
+// forward: the correlation with the kernel is a product with the conjugate
+// kernel spectrum, the kernel gradient a batch-reduced cross spectrum.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h"
+
+#include "fftconv/Conversion/Utils/LoweringUtils.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir {
+namespace fftconv {
+#define GEN_PASS_DEF_FFTCONVCONVGRADTOFFT
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h.inc"
+} // namespace fftconv
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::fftconv;
+
+namespace {
+
+/// The first `sizes` of every axis of `value` (a crop from the origin).
+Value cropFromOrigin(OpBuilder &b, Location loc, Value value,
+                     ArrayRef<int64_t> sizes) {
+  SmallVector<OpFoldResult> offsets(sizes.size(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> extents;
+  for (int64_t size : sizes)
+    extents.push_back(b.getIndexAttr(size));
+  return tensor::ExtractSliceOp::create(b, loc, value, offsets, extents,
+                                        strides);
+}
+
+/// The elementwise product of the same-shaped `factors` (any float element
+/// types, taken to f32), rounded to `resultType`.
+Value buildProduct(OpBuilder &b, Location loc, ValueRange factors,
+                   Type resultType) {
+  auto type = cast<RankedTensorType>(factors[0].getType());
+  // A lone factor already of the result type needs no copy.
+  if (factors.size() == 1 && type.getElementType() == resultType)
+    return factors[0];
+  ArrayRef<int64_t> shape = type.getShape();
+  return buildElementwise(b, loc, factors, shape, resultType,
+                          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                            Type f32 = nb.getF32Type();
+                            Value product = castScalar(nb, nloc, args[0], f32);
+                            for (Value factor : args.drop_front())
+                              product = arith::MulFOp::create(
+                                  nb, nloc, product,
+                                  castScalar(nb, nloc, factor, f32));
+                            return castScalar(nb, nloc, product, resultType);
+                          });
+}
+
+struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvGradOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    RankedTensorType inputType = op.getInput().getType();
+    ArrayRef<int64_t> shape = inputType.getShape();
+    int64_t batch = shape[0], channels = shape[1], length = shape[2];
+    int64_t taps = op.getKernel().getType().getDimSize(1);
+    int64_t n = getConvFFTSize(op.isCausal(), length, taps);
+    // Circular with N != L: correlate with the periodic extension of g.
+    bool wrap = !op.isCausal() && n != length;
+    Type f32 = rewriter.getF32Type();
+    auto c32 = ComplexType::get(f32);
+    int64_t bins = n / 2 + 1;
+    Type elementType = inputType.getElementType();
+    Value input = op.getInput(), kernel = op.getKernel();
+    Value pregate = op.getPregate(), postgate = op.getPostgate();
+    Value skip = op.getSkip(), dy = op.getResultGrad();
+
+    bool wantInput = op.wants(ConvGradients::Input);
+    bool wantPregate = op.wants(ConvGradients::Pregate);
+    bool wantDv = wantInput || wantPregate;
+
+    // v = pregate * u and g = postgate * dy, in f32.
+    SmallVector<Value> vFactors = {input}, gFactors = {dy};
+    if (pregate)
+      vFactors.push_back(pregate);
+    if (postgate)
+      gFactors.push_back(postgate);
+    Value v = buildProduct(rewriter, loc, vFactors, f32);
+    Value g = buildProduct(rewriter, loc, gFactors, f32);
+
+    Value extended = g;
+    if (wrap) {
+      int64_t extendedLength = length + taps - 1;
+      extended = buildElementwise(
+          rewriter, loc, ValueRange(), {batch, channels, extendedLength}, f32,
+          [&](OpBuilder &b, Location l, ValueRange) {
+            SmallVector<Value> index = loopIndices(b, l, 3);
+            // t < L + K - 1 <= 2L - 1: one subtraction is t mod L.
+            Value lengthIndex = arith::ConstantIndexOp::create(b, l, length);
+            Value beyond = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::uge, index[2], lengthIndex);
+            Value folded = arith::SelectOp::create(
+                b, l, beyond,
+                arith::SubIOp::create(b, l, index[2], lengthIndex), index[2]);
+            return tensor::ExtractOp::create(b, l, g,
+                                             {index[0], index[1], folded})
+                .getResult();
+          });
+    }
+    auto spectraType = RankedTensorType::get({batch, channels, bins}, c32);
+    Value gf = RFFTOp::create(rewriter, loc, spectraType, extended, n);
+
+    SmallVector<Value> results;
+    Value dv;
+    if (wantDv) {
+      auto kfType = RankedTensorType::get({channels, bins}, c32);
+      Value kf = RFFTOp::create(rewriter, loc, kfType, kernel, n);
+      auto product = ChannelMulOp::create(rewriter, loc, gf, kf,
+                                          /*band=*/nullptr,
+                                          /*conjugate=*/rewriter.getUnitAttr());
+      product->setAttr(kElementTypeAttrName, TypeAttr::get(elementType));
+      auto fullType = RankedTensorType::get({batch, channels, n}, f32);
+      Value correlation = IRFFTOp::create(rewriter, loc, fullType, product, n);
+      dv = cropFromOrigin(rewriter, loc, correlation, shape);
+      if (skip) {
+        AffineMap identity = rewriter.getMultiDimIdentityMap(3);
+        AffineMap perChannel =
+            AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx);
+        dv = buildElementwise(
+            rewriter, loc, {dv, g, skip}, shape, f32,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              return arith::AddFOp::create(
+                         b, l, args[0],
+                         arith::MulFOp::create(b, l, args[2], args[1]))
+                  .getResult();
+            },
+            {identity, identity, perChannel});
+      }
+    }
+    if (wantInput) {
+      SmallVector<Value> factors = {dv};
+      if (pregate)
+        factors.push_back(pregate);
+      results.push_back(buildProduct(rewriter, loc, factors, elementType));
+    }
+    if (op.wants(ConvGradients::Kernel)) {
+      Value vf = RFFTOp::create(rewriter, loc, spectraType, v, n);
+      auto crossType = RankedTensorType::get({channels, bins}, c32);
+      Value cross = CrossSpectrumOp::create(rewriter, loc, crossType, vf, gf);
+      auto lagsType = RankedTensorType::get({channels, n}, f32);
+      Value lags = IRFFTOp::create(rewriter, loc, lagsType, cross, n);
+      results.push_back(cropFromOrigin(rewriter, loc, lags, {channels, taps}));
+    }
+    if (wantPregate)
+      results.push_back(buildProduct(rewriter, loc, {dv, input}, elementType));
+    if (op.wants(ConvGradients::Postgate)) {
+      // z = k * v + D * v, recomputed in f32 rather than kept from the
+      // forward.
+      auto zType = RankedTensorType::get(shape, f32);
+      Value z = ConvOp::create(rewriter, loc, zType, op.getModeAttr(), v,
+                               kernel, /*pregate=*/nullptr,
+                               /*postgate=*/nullptr, skip);
+      results.push_back(buildProduct(rewriter, loc, {z, dy}, elementType));
+    }
+    if (op.wants(ConvGradients::Skip)) {
+      // dD[h] = sum_b sum_t g[b, h, t] * v[b, h, t].
+      Value zeros = buildZeroTensor(rewriter, loc, {channels}, f32);
+      AffineMap identity = rewriter.getMultiDimIdentityMap(3);
+      AffineMap perChannel =
+          AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx);
+      auto reduction = linalg::GenericOp::create(
+          rewriter, loc, zeros.getType(), ValueRange{g, v}, zeros,
+          ArrayRef<AffineMap>{identity, identity, perChannel},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::reduction,
+                                        utils::IteratorType::parallel,
+                                        utils::IteratorType::reduction},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value term = arith::MulFOp::create(b, l, args[0], args[1]);
+            linalg::YieldOp::create(
+                b, l, ValueRange{arith::AddFOp::create(b, l, args[2], term)});
+          });
+      results.push_back(reduction.getResult(0));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct FFTConvConvGradToFFTPass
+    : fftconv::impl::FFTConvConvGradToFFTBase<FFTConvConvGradToFFTPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateConvGradToFFTPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::fftconv::populateConvGradToFFTPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConvGradToFFT>(patterns.getContext());
+}

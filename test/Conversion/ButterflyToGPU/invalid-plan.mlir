@@ -1,0 +1,123 @@
+// RUN: fftconv-opt %s -split-input-file -butterfly-to-gpu -verify-diagnostics
+
+// butterfly-to-gpu reads how each convolution becomes kernels off its plan
+// (butterfly-plan-gpu-kernels) and decides nothing itself.
+
+// A conv region without a plan.
+func.func @unplanned(%arg0: tensor<1x1x128xf32>, %arg1: tensor<1x128xf32>) -> tensor<1x1x128xf32> {
+  %0 = butterfly.pack_real %arg1 : tensor<1x128xf32> -> tensor<1x128xcomplex<f32>>
+  %1 = butterfly.monarch %0 factors = [16, 8] nonzero_inputs = 64 : tensor<1x128xcomplex<f32>>
+  %2 = butterfly.real_spectrum %1 : tensor<1x128xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
+  %3 = butterfly.conv_spectrum %2 : tensor<1x129xcomplex<f32>> -> tensor<1x2x128xcomplex<f32>>
+  %4 = butterfly.permute %3 rows = 8, cols = 16 : tensor<1x2x128xcomplex<f32>>
+  // expected-error @+1 {{the GPU lowering needs a plan on the conv region (run butterfly-plan-gpu-kernels first)}}
+  %5 = butterfly.fused conv ins(%arg0, %4 : tensor<1x1x128xf32>, tensor<1x2x128xcomplex<f32>>) onchip_bytes = 5632 {
+  ^bb0(%arg2: tensor<1x1x128xf32>, %arg3: tensor<1x2x128xcomplex<f32>>):
+    %6 = butterfly.pack_real %arg2 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %7 = butterfly.monarch %6 factors = [16, 8] permuted nonzero_inputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %8 = butterfly.hermitian_mul %7, %arg3 factors = [16, 8] {butterfly.onchip_bytes = 5632 : i64} : tensor<1x1x128xcomplex<f32>>, tensor<1x2x128xcomplex<f32>>
+    %9 = butterfly.monarch %8 factors = [16, 8] inverse permuted needed_outputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %10 = butterfly.unpack_real %9 : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x128xf32>
+    butterfly.yield %10 : tensor<1x1x128xf32>
+  } -> tensor<1x1x128xf32>
+  return %5 : tensor<1x1x128xf32>
+}
+
+// -----
+
+// A plan for another transform: M = 128 points, not 32 x 8.
+func.func @wrong_factors(%arg0: tensor<1x1x128xf32>, %arg1: tensor<1x128xf32>) -> tensor<1x1x128xf32> {
+  %0 = butterfly.pack_real %arg1 : tensor<1x128xf32> -> tensor<1x128xcomplex<f32>>
+  %1 = butterfly.monarch %0 factors = [16, 8] nonzero_inputs = 64 : tensor<1x128xcomplex<f32>>
+  %2 = butterfly.real_spectrum %1 : tensor<1x128xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
+  %3 = butterfly.conv_spectrum %2 : tensor<1x129xcomplex<f32>> -> tensor<1x2x128xcomplex<f32>>
+  %4 = butterfly.permute %3 rows = 8, cols = 16 : tensor<1x2x128xcomplex<f32>>
+  // expected-error @+1 {{the GPU plan's factors multiply to 256, but the transform has 128 points}}
+  %5 = butterfly.fused conv ins(%arg0, %4 : tensor<1x1x128xf32>, tensor<1x2x128xcomplex<f32>>) onchip_bytes = 5632 plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [32, 8], threads = 64, batch_tile = 1> {
+  ^bb0(%arg2: tensor<1x1x128xf32>, %arg3: tensor<1x2x128xcomplex<f32>>):
+    %6 = butterfly.pack_real %arg2 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %7 = butterfly.monarch %6 factors = [16, 8] permuted nonzero_inputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %8 = butterfly.hermitian_mul %7, %arg3 factors = [16, 8] {butterfly.onchip_bytes = 5632 : i64} : tensor<1x1x128xcomplex<f32>>, tensor<1x2x128xcomplex<f32>>
+    %9 = butterfly.monarch %8 factors = [16, 8] inverse permuted needed_outputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %10 = butterfly.unpack_real %9 : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x128xf32>
+    butterfly.yield %10 : tensor<1x1x128xf32>
+  } -> tensor<1x1x128xf32>
+  return %5 : tensor<1x1x128xf32>
+}
+
+// -----
+
+// The outer passes of a chain go through memory: a chain is three passes.
+func.func @chain_in_one_kernel(%arg0: tensor<1x1x128xf32>, %arg1: tensor<1x128xf32>) -> tensor<1x1x128xf32> {
+  %0 = butterfly.pack_real %arg1 : tensor<1x128xf32> -> tensor<1x128xcomplex<f32>>
+  %1 = butterfly.monarch %0 factors = [16, 8] nonzero_inputs = 64 : tensor<1x128xcomplex<f32>>
+  %2 = butterfly.real_spectrum %1 : tensor<1x128xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
+  %3 = butterfly.conv_spectrum %2 : tensor<1x129xcomplex<f32>> -> tensor<1x2x128xcomplex<f32>>
+  %4 = butterfly.permute %3 rows = 8, cols = 16 : tensor<1x2x128xcomplex<f32>>
+  %5 = butterfly.fused outer_forward ins(%arg0 : tensor<1x1x128xf32>) onchip_bytes = 2176 {
+  ^bb0(%arg2: tensor<1x1x128xf32>):
+    %8 = butterfly.pack_real %arg2 {butterfly.outer_pass} : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %9 = butterfly.dft {butterfly.outer_pass} : tensor<16x16xcomplex<f32>>
+    %10 = butterfly.kron %9, %8 stride = 8 input_extent = 8 {butterfly.outer_pass} : tensor<16x16xcomplex<f32>>, tensor<1x1x128xcomplex<f32>>
+    %11 = butterfly.twiddle %10 rows = 16, cols = 8 {butterfly.outer_pass} : tensor<1x1x128xcomplex<f32>>
+    butterfly.yield %11 : tensor<1x1x128xcomplex<f32>>
+  } -> tensor<1x1x128xcomplex<f32>>
+  // expected-error @+1 {{the GPU lowering runs an outer_forward, conv, outer_inverse chain in the three_pass form only}}
+  %6 = butterfly.fused conv ins(%5, %4 : tensor<1x1x128xcomplex<f32>>, tensor<1x2x128xcomplex<f32>>) onchip_bytes = 896 plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 8], threads = 64, batch_tile = 1> {
+  ^bb0(%arg2: tensor<1x1x128xcomplex<f32>>, %arg3: tensor<1x2x128xcomplex<f32>>):
+    %expanded = tensor.expand_shape %arg2 [[0], [1], [2, 3]] output_shape [1, 1, 16, 8] : tensor<1x1x128xcomplex<f32>> into tensor<1x1x16x8xcomplex<f32>>
+    %8 = butterfly.monarch %expanded factors = [8] permuted : tensor<1x1x16x8xcomplex<f32>>
+    %collapsed = tensor.collapse_shape %8 [[0], [1], [2, 3]] : tensor<1x1x16x8xcomplex<f32>> into tensor<1x1x128xcomplex<f32>>
+    %9 = butterfly.hermitian_mul %collapsed, %arg3 factors = [16, 8] {butterfly.onchip_bytes = 896 : i64, butterfly.outer_onchip_bytes = 2176 : i64} : tensor<1x1x128xcomplex<f32>>, tensor<1x2x128xcomplex<f32>>
+    %expanded_0 = tensor.expand_shape %9 [[0], [1], [2, 3]] output_shape [1, 1, 16, 8] : tensor<1x1x128xcomplex<f32>> into tensor<1x1x16x8xcomplex<f32>>
+    %10 = butterfly.monarch %expanded_0 factors = [8] inverse permuted : tensor<1x1x16x8xcomplex<f32>>
+    %collapsed_1 = tensor.collapse_shape %10 [[0], [1], [2, 3]] : tensor<1x1x16x8xcomplex<f32>> into tensor<1x1x128xcomplex<f32>>
+    butterfly.yield %collapsed_1 : tensor<1x1x128xcomplex<f32>>
+  } -> tensor<1x1x128xcomplex<f32>>
+  %7 = butterfly.fused outer_inverse ins(%6 : tensor<1x1x128xcomplex<f32>>) onchip_bytes = 2176 {
+  ^bb0(%arg2: tensor<1x1x128xcomplex<f32>>):
+    %8 = butterfly.dft inverse {butterfly.outer_pass} : tensor<16x16xcomplex<f32>>
+    %9 = butterfly.twiddle %arg2 rows = 16, cols = 8 inverse {butterfly.outer_pass} : tensor<1x1x128xcomplex<f32>>
+    %10 = butterfly.kron %8, %9 stride = 8 output_extent = 8 {butterfly.outer_pass} : tensor<16x16xcomplex<f32>>, tensor<1x1x128xcomplex<f32>>
+    %11 = butterfly.unpack_real %10 {butterfly.outer_pass} : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x128xf32>
+    butterfly.yield %11 : tensor<1x1x128xf32>
+  } -> tensor<1x1x128xf32>
+  return %7 : tensor<1x1x128xf32>
+}
+
+
+// -----
+
+// One gpu.module a function, for one chip.
+func.func @two_chips(%arg0: tensor<1x1x128xf32>, %arg1: tensor<1x128xf32>, %arg2: tensor<1x1x128xf32>) -> (tensor<1x1x128xf32>, tensor<1x1x128xf32>) {
+  %0 = butterfly.pack_real %arg1 : tensor<1x128xf32> -> tensor<1x128xcomplex<f32>>
+  %1 = butterfly.monarch %0 factors = [16, 8] nonzero_inputs = 64 : tensor<1x128xcomplex<f32>>
+  %2 = butterfly.real_spectrum %1 : tensor<1x128xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
+  %3 = butterfly.conv_spectrum %2 : tensor<1x129xcomplex<f32>> -> tensor<1x2x128xcomplex<f32>>
+  %4 = butterfly.permute %3 rows = 8, cols = 16 : tensor<1x2x128xcomplex<f32>>
+  %5 = butterfly.fused conv ins(%arg0, %4 : tensor<1x1x128xf32>, tensor<1x2x128xcomplex<f32>>) onchip_bytes = 5632 plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 8], threads = 64, batch_tile = 1> {
+  ^bb0(%arg3: tensor<1x1x128xf32>, %arg4: tensor<1x2x128xcomplex<f32>>):
+    %12 = butterfly.pack_real %arg3 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %13 = butterfly.monarch %12 factors = [16, 8] permuted nonzero_inputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %14 = butterfly.hermitian_mul %13, %arg4 factors = [16, 8] {butterfly.onchip_bytes = 5632 : i64} : tensor<1x1x128xcomplex<f32>>, tensor<1x2x128xcomplex<f32>>
+    %15 = butterfly.monarch %14 factors = [16, 8] inverse permuted needed_outputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %16 = butterfly.unpack_real %15 : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x128xf32>
+    butterfly.yield %16 : tensor<1x1x128xf32>
+  } -> tensor<1x1x128xf32>
+  %6 = butterfly.pack_real %arg1 : tensor<1x128xf32> -> tensor<1x128xcomplex<f32>>
+  %7 = butterfly.monarch %6 factors = [16, 8] nonzero_inputs = 64 : tensor<1x128xcomplex<f32>>
+  %8 = butterfly.real_spectrum %7 : tensor<1x128xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
+  %9 = butterfly.conv_spectrum %8 : tensor<1x129xcomplex<f32>> -> tensor<1x2x128xcomplex<f32>>
+  %10 = butterfly.permute %9 rows = 8, cols = 16 : tensor<1x2x128xcomplex<f32>>
+  // expected-error @+1 {{the GPU lowering needs one chip a function: this plan is for sm_80, an earlier one for sm_90}}
+  %11 = butterfly.fused conv ins(%arg2, %10 : tensor<1x1x128xf32>, tensor<1x2x128xcomplex<f32>>) onchip_bytes = 5632 plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_80", factors = [16, 8], threads = 64, batch_tile = 1> {
+  ^bb0(%arg3: tensor<1x1x128xf32>, %arg4: tensor<1x2x128xcomplex<f32>>):
+    %12 = butterfly.pack_real %arg3 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %13 = butterfly.monarch %12 factors = [16, 8] permuted nonzero_inputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %14 = butterfly.hermitian_mul %13, %arg4 factors = [16, 8] {butterfly.onchip_bytes = 5632 : i64} : tensor<1x1x128xcomplex<f32>>, tensor<1x2x128xcomplex<f32>>
+    %15 = butterfly.monarch %14 factors = [16, 8] inverse permuted needed_outputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %16 = butterfly.unpack_real %15 : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x128xf32>
+    butterfly.yield %16 : tensor<1x1x128xf32>
+  } -> tensor<1x1x128xf32>
+  return %5, %11 : tensor<1x1x128xf32>, tensor<1x1x128xf32>
+}

@@ -1,0 +1,73 @@
+// RUN: fftconv-opt %s -fftconv-conv-grad-to-fft -split-input-file | FileCheck %s
+
+// Causal, f32, input and kernel gradients: N = 2048 >= L + K - 1 like the
+// forward. dv is the correlation with k (the conjugate product), dk the
+// inverse of the batch-reduced cross spectrum, cropped to K.
+// CHECK-LABEL: func @input_and_kernel
+// CHECK-SAME: (%[[U:.*]]: tensor<2x4x1024xf32>, %[[K:.*]]: tensor<4x1000xf32>, %[[DY:.*]]: tensor<2x4x1024xf32>)
+// CHECK: %[[GF:.*]] = fftconv.rfft %{{.*}} n = 2048 : tensor<2x4x1024xf32> -> tensor<2x4x1025xcomplex<f32>>
+// CHECK: %[[KF:.*]] = fftconv.rfft %[[K]] n = 2048 : tensor<4x1000xf32> -> tensor<4x1025xcomplex<f32>>
+// CHECK: %[[P:.*]] = fftconv.channel_mul %[[GF]], %[[KF]] conjugate {fftconv.element_type = f32}
+// CHECK: %[[C:.*]] = fftconv.irfft %[[P]] n = 2048 : tensor<2x4x1025xcomplex<f32>> -> tensor<2x4x2048xf32>
+// CHECK: %[[DU:.*]] = tensor.extract_slice %[[C]][0, 0, 0] [2, 4, 1024] [1, 1, 1]
+// CHECK: %[[VF:.*]] = fftconv.rfft %{{.*}} n = 2048 : tensor<2x4x1024xf32> -> tensor<2x4x1025xcomplex<f32>>
+// CHECK: %[[S:.*]] = fftconv.cross_spectrum %[[VF]], %[[GF]] : tensor<2x4x1025xcomplex<f32>> -> tensor<4x1025xcomplex<f32>>
+// CHECK: %[[R:.*]] = fftconv.irfft %[[S]] n = 2048 : tensor<4x1025xcomplex<f32>> -> tensor<4x2048xf32>
+// CHECK: %[[DK:.*]] = tensor.extract_slice %[[R]][0, 0] [4, 1000] [1, 1]
+// CHECK: return %{{.*}}, %[[DK]]
+// CHECK-NOT: fftconv.conv_grad
+func.func @input_and_kernel(%u: tensor<2x4x1024xf32>, %k: tensor<4x1000xf32>, %dy: tensor<2x4x1024xf32>)
+    -> (tensor<2x4x1024xf32>, tensor<4x1000xf32>) {
+  %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+      : (tensor<2x4x1024xf32>, tensor<4x1000xf32>, tensor<2x4x1024xf32>) -> (tensor<2x4x1024xf32>, tensor<4x1000xf32>)
+  return %du, %dk : tensor<2x4x1024xf32>, tensor<4x1000xf32>
+}
+
+// -----
+
+// Only what is asked for: the kernel gradient needs no kernel spectrum and
+// no correlation.
+// CHECK-LABEL: func @kernel_only
+// CHECK-NOT: conjugate
+// CHECK: fftconv.cross_spectrum
+// CHECK-NOT: conjugate
+// CHECK: return
+func.func @kernel_only(%u: tensor<3x2x64xf32>, %k: tensor<2x64xf32>, %dy: tensor<3x2x64xf32>) -> tensor<2x64xf32> {
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<3x2x64xf32>, tensor<2x64xf32>, tensor<3x2x64xf32>) -> tensor<2x64xf32>
+  return %dk : tensor<2x64xf32>
+}
+
+// -----
+
+// Gates and skip in f16: g = postgate * dy and v = pregate * u in f32; the
+// postgate's gradient recomputes z as an f32 convolution with the skip
+// term; dD is a reduction over batch and time.
+// CHECK-LABEL: func @gated_skip
+// CHECK: fftconv.channel_mul %{{.*}}, %{{.*}} conjugate {fftconv.element_type = f16}
+// CHECK: fftconv.cross_spectrum
+// CHECK: fftconv.conv causal %{{.*}}, %{{.*}} skip %{{.*}} : (tensor<2x4x64xf32>, tensor<4x40xf32>, tensor<4xf32>) -> tensor<2x4x64xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "reduction"]
+// CHECK: return %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x4x64xf16>, tensor<4x40xf32>, tensor<2x4x64xf16>, tensor<2x4x64xf16>, tensor<4xf32>
+func.func @gated_skip(%u: tensor<2x4x64xf16>, %k: tensor<4x40xf32>, %pre: tensor<2x4x64xf16>,
+                      %post: tensor<2x4x64xf16>, %d: tensor<4xf32>, %dy: tensor<2x4x64xf16>)
+    -> (tensor<2x4x64xf16>, tensor<4x40xf32>, tensor<2x4x64xf16>, tensor<2x4x64xf16>, tensor<4xf32>) {
+  %g:5 = fftconv.conv_grad causal %u, %k pregate %pre postgate %post skip %d grad %dy wrt [input, kernel, pregate, postgate, skip]
+      : (tensor<2x4x64xf16>, tensor<4x40xf32>, tensor<2x4x64xf16>, tensor<2x4x64xf16>, tensor<4xf32>, tensor<2x4x64xf16>)
+      -> (tensor<2x4x64xf16>, tensor<4x40xf32>, tensor<2x4x64xf16>, tensor<2x4x64xf16>, tensor<4xf32>)
+  return %g#0, %g#1, %g#2, %g#3, %g#4 : tensor<2x4x64xf16>, tensor<4x40xf32>, tensor<2x4x64xf16>, tensor<2x4x64xf16>, tensor<4xf32>
+}
+
+// -----
+
+// Circular with L = 48 (not a power of two): N = 64 >= L + K - 1 and g is
+// extended periodically to L + K - 1 = 57 before its transform.
+// CHECK-LABEL: func @circular_wrap
+// CHECK: %[[EXT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x57xf32>)
+// CHECK: fftconv.rfft %[[EXT]] n = 64 : tensor<1x2x57xf32> -> tensor<1x2x33xcomplex<f32>>
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0] [1, 2, 48] [1, 1, 1]
+func.func @circular_wrap(%u: tensor<1x2x48xf32>, %k: tensor<2x10xf32>, %dy: tensor<1x2x48xf32>) -> tensor<1x2x48xf32> {
+  %du = fftconv.conv_grad circular %u, %k grad %dy wrt [input]
+      : (tensor<1x2x48xf32>, tensor<2x10xf32>, tensor<1x2x48xf32>) -> tensor<1x2x48xf32>
+  return %du : tensor<1x2x48xf32>
+}
