@@ -110,3 +110,23 @@ func.func @conv_fft_form_too_large(%u: tensor<549755813888x4x32768xf16>, %k: ten
   %y = fftconv.conv causal %u, %k : (tensor<549755813888x4x32768xf16>, tensor<4x32768xf32>) -> tensor<549755813888x4x32768xf16>
   return
 }
+
+// -----
+
+// conv_grad shares conv's operand rules, the size limits included: its
+// FFT size comes from the same getConvFFTSize.
+func.func @conv_grad_length(%u: tensor<1x1x1099511627776xf32>, %k: tensor<1x4xf32>, %dy: tensor<1x1x1099511627776xf32>) {
+  // expected-error @+1 {{'fftconv.conv_grad' op expects a sequence length L of at most 2^31, got 1099511627776}}
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<1x1x1099511627776xf32>, tensor<1x4xf32>, tensor<1x1x1099511627776xf32>) -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_grad_elements(%u: tensor<549755813888x4x32768xf32>, %k: tensor<4x32768xf32>, %dy: tensor<549755813888x4x32768xf32>) {
+  // expected-error @+1 {{'fftconv.conv_grad' op expects B x H x L of at most 2^54}}
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<549755813888x4x32768xf32>, tensor<4x32768xf32>, tensor<549755813888x4x32768xf32>) -> tensor<4x32768xf32>
+  return
+}
