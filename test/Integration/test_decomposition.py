@@ -174,3 +174,27 @@ def test_frequency_sparse(rng, n, band):
     # The same stage skipping survives expansion into krons.
     (expanded,) = cpu.run(text, [v, kf], passes=passes + ["butterfly-expand-monarch"])
     assert ref.relative_error(expanded, expected) <= 1e-5 * np.log2(n)
+
+
+@pytest.mark.parametrize("n,length", [(64, 100), (256, 300), (8192, 10000)])
+def test_conv_form_crops_a_longer_input(rng, n, length):
+    # rfft crops an input longer than n. The decomposition of the rfft,
+    # channel_mul, irfft chain fed that input to pack_real (which takes at
+    # most n values) uncropped: invalid IR, found by scripts/fuzz.py.
+    v = rng.standard_normal((2, 3, length)).astype(np.float32)
+    bins = n // 2 + 1
+    kf = (rng.standard_normal((3, bins)) + 1j * rng.standard_normal((3, bins))).astype(np.complex64)
+    vt, kt = tensor(v.shape, "f32"), tensor(kf.shape, "complex<f32>")
+    spec_t, out_t = tensor((2, 3, bins), "complex<f32>"), tensor((2, 3, n), "f32")
+    text = f"""
+      func.func @cropped(%v: {vt}, %kf: {kt}) -> {out_t} {{
+        %vf = fftconv.rfft %v n = {n} : {vt} -> {spec_t}
+        %p = fftconv.channel_mul %vf, %kf : {spec_t}, {kt}
+        %y = fftconv.irfft %p n = {n} : {spec_t} -> {out_t}
+        return %y : {out_t}
+      }}"""
+    passes = ["fftconv-monarch-decompose", "canonicalize", "butterfly-fuse-conv"]
+    assert "butterfly.pack_real" in cpu.compile_text(text, passes)
+    (result,) = cpu.run(text, [v, kf], passes=passes)
+    expected = np.fft.irfft(np.fft.rfft(v, n) * kf, n)
+    assert ref.relative_error(result, expected) <= 1e-5 * np.log2(n)

@@ -19,18 +19,6 @@ using namespace mlir;
 using namespace mlir::butterfly;
 using mlir::fftconv::Complex;
 
-/// Every butterfly op reads static sizes to define its index view.
-static LogicalResult verifyStaticTensor(Operation *op, StringRef what,
-                                        RankedTensorType type) {
-  if (type.getRank() < 1)
-    return op->emitOpError()
-           << "expects " << what << " of rank at least 1, got " << type;
-  if (!type.hasStaticShape() || llvm::is_contained(type.getShape(), 0))
-    return op->emitOpError() << "expects " << what
-                             << " with a static non-empty shape, got " << type;
-  return success();
-}
-
 /// The product of the positive `sizes`, or nullopt if it overflows int64
 /// (attribute values are user input and must not wrap around).
 static std::optional<int64_t> checkedProduct(ArrayRef<int64_t> sizes) {
@@ -41,6 +29,26 @@ static std::optional<int64_t> checkedProduct(ArrayRef<int64_t> sizes) {
     product *= size;
   }
   return product;
+}
+
+/// Every butterfly op reads static sizes to define its index view.
+static LogicalResult verifyStaticTensor(Operation *op, StringRef what,
+                                        RankedTensorType type) {
+  if (type.getRank() < 1)
+    return op->emitOpError()
+           << "expects " << what << " of rank at least 1, got " << type;
+  if (!type.hasStaticShape() || llvm::is_contained(type.getShape(), 0))
+    return op->emitOpError() << "expects " << what
+                             << " with a static non-empty shape, got " << type;
+  // The same bound as the fftconv dialect's: sizes, 2 * M and the byte
+  // offsets the lowerings compute (16 bytes a complex<f64> element) stay
+  // far from int64 overflow.
+  std::optional<int64_t> count = checkedProduct(type.getShape());
+  if (!count || *count > (int64_t(1) << 56))
+    return op->emitOpError()
+           << "expects " << what << " of at most 2^56 elements (the most the "
+           << "lowerings address), got " << type;
+  return success();
 }
 
 /// The last axis (length N) must split as [a, block] with block the product

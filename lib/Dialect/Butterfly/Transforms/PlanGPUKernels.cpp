@@ -279,6 +279,26 @@ struct PlanGPUKernelsPass
                           << "' (expected sm_80 or sm_90)";
       return signalPassFailure();
     }
+    // CUDA launches at most 1024 threads a block (whole warps are checked
+    // with each convolution's plan).
+    if (threads < 0 || threads > 1024) {
+      anchor->emitError() << "threads must be 0 (chosen from the length) or "
+                             "at most 1024, got "
+                          << int64_t(threads);
+      return signalPassFailure();
+    }
+    if (batchTile < 0) {
+      anchor->emitError() << "batch-tile must be 0 (chosen from shared "
+                             "memory) or a number of sequences, got "
+                          << int64_t(batchTile);
+      return signalPassFailure();
+    }
+    if (singleKernelMax < 0) {
+      anchor->emitError() << "single-kernel-max must be 0 (whatever fits on "
+                             "chip) or an FFT size, got "
+                          << int64_t(singleKernelMax);
+      return signalPassFailure();
+    }
     GPUPlanRequest request;
     request.threads = threads;
     request.batchTile = batchTile;

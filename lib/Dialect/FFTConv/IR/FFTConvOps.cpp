@@ -11,11 +11,27 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
 using namespace mlir;
 using namespace mlir::fftconv;
+
+/// The most elements one tensor of an fftconv op may have. The CPU lowering
+/// accumulates in complex<f64> (16 bytes an element) and addresses buffers
+/// with int64 byte offsets, so 2^56 elements keep every size and offset it
+/// computes far from overflow; ShapedType::getNumElements itself overflows
+/// (silently) past 2^63.
+static constexpr int64_t kMaxElements = int64_t(1) << 56;
+/// The longest transform (n of fft, ifft, rfft, irfft) the lowerings
+/// support: the CPU lowering reduces twiddle exponents j * k (j, k < n)
+/// modulo n in unsigned 64-bit index arithmetic, exact only while
+/// n * n <= 2^64.
+static constexpr int64_t kMaxTransformLength = int64_t(1) << 32;
+/// The longest sequence of fftconv.conv: its FFT size is the power of two
+/// at or above L + K - 1 <= 2L - 1, at most 2^32 = kMaxTransformLength.
+static constexpr int64_t kMaxSeqLen = int64_t(1) << 31;
 
 /// Checks that `type` has `rank` (or at least `minRank` when `rank` < 0)
 /// static, non-empty dimensions; reports against `op` with `what` naming the
@@ -36,6 +52,12 @@ static LogicalResult verifyStaticShape(Operation *op, StringRef what,
   if (llvm::is_contained(type.getShape(), 0))
     return op->emitOpError()
            << "expects " << what << " without empty dimensions, got " << type;
+  int64_t count = 1;
+  for (int64_t dim : type.getShape())
+    if (llvm::MulOverflow(count, dim, count) || count > kMaxElements)
+      return op->emitOpError()
+             << "expects " << what << " of at most 2^56 elements (the most "
+             << "the lowerings address), got " << type;
   return success();
 }
 
@@ -60,6 +82,19 @@ static LogicalResult verifyConvOperands(Operation *op, Value input,
            << "expects the kernel to have one row per channel: "
            << "input has H = " << channels << " but kernel has "
            << kernelType.getDimSize(0);
+  int64_t length = inputType.getDimSize(2);
+  if (length > kMaxSeqLen)
+    return op->emitOpError()
+           << "expects a sequence length L of at most 2^31, got " << length
+           << ": its FFT size (up to 2L) must not exceed 2^32, the longest "
+           << "transform the lowerings support";
+  // The FFT form's spectra are B x H x N with an FFT size N < 4L: a quarter
+  // of the bound keeps them within it too.
+  if (inputType.getNumElements() > kMaxElements / 4)
+    return op->emitOpError()
+           << "expects B x H x L of at most 2^54, got " << inputType
+           << ": its FFT form holds B x H x N values with N up to 4L, at most "
+           << "2^56";
   if (kernelType.getDimSize(1) > inputType.getDimSize(2))
     return op->emitOpError()
            << "expects kernel length K = " << kernelType.getDimSize(1)
@@ -99,11 +134,16 @@ LogicalResult ConvOp::verify() {
 // FFT ops
 //===----------------------------------------------------------------------===//
 
-/// The shared rule of fft, ifft, rfft and irfft: the result keeps every
-/// leading axis of the input and has `expectedLength` on the last one.
+/// The shared rule of fft, ifft, rfft and irfft: a transform length `n` the
+/// lowerings support, and a result that keeps every leading axis of the
+/// input and has `expectedLength` on the last one.
 static LogicalResult verifyTransform(Operation *op, RankedTensorType inputType,
-                                     RankedTensorType resultType,
+                                     RankedTensorType resultType, int64_t n,
                                      int64_t expectedLength) {
+  if (n > kMaxTransformLength)
+    return op->emitOpError()
+           << "expects a transform length n of at most 2^32 (the longest "
+           << "the lowerings support), got " << n;
   if (failed(verifyStaticShape(op, "input", inputType, -1)) ||
       failed(verifyStaticShape(op, "result", resultType, -1)))
     return failure();
@@ -126,19 +166,19 @@ int64_t IRFFTOp::getExpectedResultLength() { return getN(); }
 
 LogicalResult FFTOp::verify() {
   return verifyTransform(*this, getInput().getType(), getResult().getType(),
-                         getExpectedResultLength());
+                         getN(), getExpectedResultLength());
 }
 LogicalResult IFFTOp::verify() {
   return verifyTransform(*this, getInput().getType(), getResult().getType(),
-                         getExpectedResultLength());
+                         getN(), getExpectedResultLength());
 }
 LogicalResult RFFTOp::verify() {
   return verifyTransform(*this, getInput().getType(), getResult().getType(),
-                         getExpectedResultLength());
+                         getN(), getExpectedResultLength());
 }
 LogicalResult IRFFTOp::verify() {
   return verifyTransform(*this, getInput().getType(), getResult().getType(),
-                         getExpectedResultLength());
+                         getN(), getExpectedResultLength());
 }
 
 /// Folds `inverse(forward(x, n), n)` to `x` when nothing was padded or
@@ -158,9 +198,19 @@ OpFoldResult RFFTOp::fold(FoldAdaptor adaptor) {
   auto input = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
   if (!input)
     return {};
-  // Row by row along the last axis, in f64, rounded once to complex<f32>.
+  // Folding runs in the compiler: only small spectra are worth it. The host
+  // DFT is O(n log n) for powers of two but O(n^2) otherwise, and it and the
+  // folded attribute take memory for every row (a splat input of 2^40 rows
+  // is one attribute, but its spectrum would not be).
   int64_t length = getInput().getType().getShape().back();
   int64_t bins = getExpectedResultLength();
+  int64_t rows = getInput().getType().getNumElements() / length;
+  int64_t n = getN();
+  constexpr int64_t kMaxFoldedElements = int64_t(1) << 24;
+  if (n > (llvm::isPowerOf2_64(n) ? (int64_t(1) << 20) : 4096) ||
+      rows > kMaxFoldedElements / std::max(n, bins))
+    return {};
+  // Row by row along the last axis, in f64, rounded once to complex<f32>.
   SmallVector<double> values;
   for (APFloat value : input.getValues<APFloat>())
     values.push_back(value.convertToDouble());

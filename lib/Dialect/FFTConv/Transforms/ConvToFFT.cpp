@@ -29,10 +29,16 @@ int64_t mlir::fftconv::getConvFFTSize(ConvOp op) {
 
 int64_t mlir::fftconv::getConvFFTSize(bool causal, int64_t length,
                                       int64_t kernelLength) {
-  int64_t linear = length + kernelLength - 1;
+  // The verifier bounds L by 2^31, but a caller may pass sizes that were
+  // never verified: computed in uint64, L + K - 1 cannot wrap (L, K < 2^63),
+  // and a power of two above it that does not fit in int64 is reported as 0
+  // instead of wrapping to a small, wrong size.
+  uint64_t linear = uint64_t(length) + uint64_t(kernelLength) - 1;
   // The real-input trick needs an even size; 2 is the smallest.
   if (!causal && length >= 2 && llvm::isPowerOf2_64(length))
     return length;
+  if (linear > (uint64_t(1) << 62))
+    return 0;
   return std::max<int64_t>(2, llvm::PowerOf2Ceil(linear));
 }
 
@@ -161,6 +167,18 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
 struct FFTConvConvToFFTPass
     : fftconv::impl::FFTConvConvToFFTBase<FFTConvConvToFFTPass> {
   void runOnOperation() override {
+    // A size the rewrite cannot build is an error on the convolution, not a
+    // malformed slice or transform further down.
+    WalkResult sizes = getOperation()->walk([](ConvOp op) {
+      int64_t n = getConvFFTSize(op);
+      if (n > 0 && n <= (int64_t(1) << 32))
+        return WalkResult::advance();
+      op.emitOpError() << "has no FFT size within 2^32 for L = "
+                       << op.getSeqLen() << " and K = " << op.getKernelLen();
+      return WalkResult::interrupt();
+    });
+    if (sizes.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateConvToFFTPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -196,6 +196,10 @@ struct DecomposeConv : DecomposePattern<IRFFTOp> {
     auto vType = cast<RankedTensorType>(v.getType());
     if (vType.getRank() != 3)
       return failure();
+    // As for a standalone rfft: pack_real zero-pads by itself but takes at
+    // most 2M = n values, so a longer input (rfft crops it) is cropped here.
+    if (vType.getShape().back() > op.getN())
+      v = resizeLastDim(rewriter, loc, v, op.getN());
     auto c32 = ComplexType::get(rewriter.getF32Type());
     SmallVector<int64_t> shape(vType.getShape().drop_back());
     shape.push_back(half);

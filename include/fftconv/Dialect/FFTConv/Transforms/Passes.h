@@ -22,7 +22,8 @@ namespace fftconv {
 #define GEN_PASS_DECL
 #include "fftconv/Dialect/FFTConv/Transforms/Passes.h.inc"
 
-/// The FFT size fftconv-conv-to-fft uses for `op`.
+/// The FFT size fftconv-conv-to-fft uses for `op`, or 0 when it would not
+/// fit in int64 (impossible for a verified op: L <= 2^31).
 int64_t getConvFFTSize(ConvOp op);
 /// The FFT size of a convolution of sequences of `length` with kernels of
 /// `kernelLength` taps: the forward's and its gradients'.
