@@ -268,7 +268,7 @@ def check(ours, reference, window, tolerance=1e-3, min_accuracy=None):
     return failures
 
 
-def plot(ours, reference, path, title, tolerance=1e-3):
+def plot(ours, reference, path, title, tolerance=1e-3, window=None):
     """Both loss curves to a PNG; False when matplotlib is missing."""
     try:
         import matplotlib
@@ -289,10 +289,14 @@ def plot(ours, reference, path, title, tolerance=1e-3):
     rel = np.abs(ours["losses"] - reference["losses"]) / np.abs(reference["losses"])
     # Steps where the losses are bitwise equal are drawn at the floor 1e-9.
     bottom.semilogy(steps, np.maximum(rel, 1e-9), color="black", linewidth=0.8)
-    bottom.axhline(tolerance, color="tab:red", linewidth=0.8, linestyle="--", label=f"tolerance {tolerance:.0e}")
+    # The tolerance holds over the checked window (the first steps); later
+    # the runs drift apart as rounding differences compound through Adam.
+    window = window or len(steps)
+    bottom.hlines(tolerance, 1, window, color="tab:red", linewidth=1, linestyle="--",
+                  label=f"tolerance {tolerance:.0e} (checked, steps 1-{window})")
     bottom.set_ylim(5e-10, 1e-1)
     bottom.set_ylabel("relative diff.")
-    bottom.legend(loc="lower right")
+    bottom.legend(loc="upper left")
     bottom.set_xlabel("step")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -348,7 +352,7 @@ def main(argv=None):
     if args.plot:
         title = (f"Hyena LM, associative recall (L={config['length']}, H={config['width']}, "
                  f"{device.type}, FFTConv {str(conv_dtype).replace('torch.', '')})")
-        if plot(ours, reference, args.plot, title, tolerance):
+        if plot(ours, reference, args.plot, title, tolerance, window):
             print(f"plot: {args.plot}")
         else:
             print("plot skipped: matplotlib is not installed")
