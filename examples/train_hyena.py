@@ -191,7 +191,8 @@ def evaluate(model, config, device):
     """Recall accuracy and loss on a held-out batch (its own seed), in
     chunks of the training batch size (FFTConv compiles per shape)."""
     rng = np.random.default_rng(config["seed"] + 10_000)
-    tokens, targets = recall_batch(rng, config["eval_batch"], config["length"], config["keys"], config["values"])
+    count = max(config["eval_batch"] // config["batch"], 1) * config["batch"]     # whole chunks
+    tokens, targets = recall_batch(rng, count, config["length"], config["keys"], config["values"])
     correct = total = 0
     loss_sum = 0.0
     model.eval()
@@ -199,8 +200,6 @@ def evaluate(model, config, device):
         for start in range(0, len(tokens), config["batch"]):
             t = tokens[start:start + config["batch"]].to(device)
             y = targets[start:start + config["batch"]].to(device)
-            if len(t) < config["batch"]:
-                break
             logits = model(t).float()
             mask = y != -100
             loss_sum += F.cross_entropy(logits[mask], y[mask], reduction="sum").item()
@@ -296,7 +295,7 @@ def plot(ours, reference, path, title, tolerance=1e-3, window=None):
                   label=f"tolerance {tolerance:.0e} (checked, steps 1-{window})")
     bottom.set_ylim(5e-10, 1e-1)
     bottom.set_ylabel("relative diff.")
-    bottom.legend(loc="upper left")
+    bottom.legend(loc="lower right")
     bottom.set_xlabel("step")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
