@@ -30,7 +30,10 @@ import sys
 
 import numpy as np
 
-ELEMENT_TYPES = ("f16", "bf16", "f32", "complex<f32>")
+from . import dtypes
+
+# The sequences' element types (fftconv.dtypes) and the complex spectra.
+ELEMENT_TYPES = dtypes.ELEMENT_TYPES + ("complex<f32>",)
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 

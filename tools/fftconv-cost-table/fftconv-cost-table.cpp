@@ -17,7 +17,8 @@ using namespace llvm;
 static cl::OptionCategory category("fftconv-cost-table options");
 
 static cl::opt<std::string> chip("chip", cl::desc("sm_80 or sm_90"),
-                                 cl::init("sm_90"), cl::cat(category));
+                                 cl::init(mlir::butterfly::kDefaultChip.str()),
+                                 cl::cat(category));
 static cl::opt<int> minLog2("min-log2", cl::desc("smallest log2 N"),
                             cl::init(4), cl::cat(category));
 static cl::opt<int> maxLog2("max-log2", cl::desc("largest log2 N"),

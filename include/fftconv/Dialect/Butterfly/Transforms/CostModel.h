@@ -21,10 +21,13 @@
 namespace mlir {
 namespace butterfly {
 
+/// The chip the passes and tools target unless told otherwise.
+inline constexpr llvm::StringLiteral kDefaultChip = "sm_90";
+
 /// What the cost model knows of the GPU: the MMA tile, the on-chip budget
 /// and the throughputs that turn work into time (per SM and clock).
 struct TargetDescription {
-  std::string chip = "sm_90";
+  std::string chip = kDefaultChip.str();
   int64_t mmaM = 16, mmaN = 8, mmaK = 16;
   /// Dynamic shared memory one thread block may use, in bytes.
   int64_t sharedMemoryPerBlock = 232448;

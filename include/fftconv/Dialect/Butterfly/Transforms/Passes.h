@@ -4,6 +4,7 @@
 #define FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_PASSES_H
 
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 #include "fftconv/Dialect/Butterfly/Transforms/GPUPlan.h"
 #include "mlir/Pass/Pass.h"
 

@@ -63,7 +63,8 @@ def ButterflyPlanGPUKernels
     -butterfly-plan-gpu-kernels="chip=sm_80 precision=split"`.
   }];
   let options = [
-    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
+    Option<"chip", "chip", "std::string",
+           /*default=*/"::mlir::butterfly::kDefaultChip.str()",
            "the target chip: sm_80 or sm_90">,
     Option<"threads", "threads", "int64_t", /*default=*/"0",
            "threads per block (0: chosen from the transform length)">,

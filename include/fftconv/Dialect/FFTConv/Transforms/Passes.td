@@ -150,7 +150,8 @@ def FFTConvMonarchDecompose : Pass<"fftconv-monarch-decompose"> {
   let options = [
     Option<"order", "order", "std::string", /*default=*/"\"auto\"",
            "order p of the decomposition: auto, 1, 2, 3 or 4">,
-    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
+    Option<"chip", "chip", "std::string",
+           /*default=*/"::mlir::butterfly::kDefaultChip.str()",
            "target chip whose defaults the cost model uses: sm_80 or sm_90">,
     Option<"mmaM", "mma-m", "int64_t", /*default=*/"16", "MMA tile m">,
     Option<"mmaN", "mma-n", "int64_t", /*default=*/"8", "MMA tile n">,
