@@ -183,20 +183,29 @@ MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True),
                 (2048, 2, 8, 1024, 1024, True)]
 
 
-def build_module_cache(out, chip):
-    """Compiles the drop-in module's test configurations into the folder
-    FFTCONV_KERNEL_CACHE points the GPU test at."""
-    import torch
+def build_module_case(out, chip, dtype, case):
+    """Compiles one configuration of the drop-in module, (seqlen, B, H, L,
+    K, gated) in torch dtype `dtype`, into the module cache under `out`
+    (the folder FFTCONV_KERNEL_CACHE names on the GPU machine)."""
     from fftconv import gpu
     from fftconv.torch import FFTConv, kernel_cache_stem
 
     os.environ["FFTCONV_KERNEL_CACHE"] = os.path.join(out, "module-cache")
+    seqlen, b, h, l, k, gated = case
+    module = FFTConv(seqlen, dtype)
+    causal = seqlen >= l + k - 1
+    graph = module._graph(b, h, l, k, causal, gated, gated)
+    gpu.compile(graph, target=chip).save(kernel_cache_stem(graph, chip))
+
+
+def build_module_cache(out, chip):
+    """Compiles the drop-in module's test configurations into the folder
+    FFTCONV_KERNEL_CACHE points the GPU test at."""
+    import torch
+
     for dtype in (torch.float16, torch.bfloat16):
-        for seqlen, b, h, l, k, gated in MODULE_CASES:
-            module = FFTConv(seqlen, dtype)
-            causal = seqlen >= l + k - 1
-            graph = module._graph(b, h, l, k, causal, gated, gated)
-            gpu.compile(graph, target=chip).save(kernel_cache_stem(graph, chip))
+        for case in MODULE_CASES:
+            build_module_case(out, chip, dtype, case)
 
 
 def main():
