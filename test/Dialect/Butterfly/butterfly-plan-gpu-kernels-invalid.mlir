@@ -34,7 +34,7 @@ func.func @too_short(%u: tensor<1x1x64xf32>, %k: tensor<1x64xf32>) -> tensor<1x1
 // The planner reads the shapes off the packing, the spectral product and the
 // unpacking; a region without them is no convolution.
 func.func @not_a_convolution(%x: tensor<1x1x8xf32>) -> tensor<1x1x8xf32> {
-  // expected-error @+1 {{the GPU plan needs one pack_real, hermitian_mul and unpack_real in a convolution with one static result}}
+  // expected-error @+1 {{the GPU plan needs one pack_real, hermitian_mul and unpack_real in a convolution with static results}}
   %y = butterfly.fused conv ins(%x : tensor<1x1x8xf32>) onchip_bytes = 64 {
   ^bb0(%a: tensor<1x1x8xf32>):
     butterfly.yield %a : tensor<1x1x8xf32>

@@ -427,7 +427,7 @@ func.func @hermitian_overflow(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<4x2x32
 
 // One plan a convolution: the outer passes follow their conv region's.
 func.func @plan_on_outer_pass(%x: tensor<4xf32>) {
-  // expected-error @+1 {{expects a GPU plan on conv regions only}}
+  // expected-error @+1 {{expects no GPU plan on the outer passes (they follow their conv region's)}}
   %0 = butterfly.fused outer_forward ins(%x : tensor<4xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1> {
   ^bb0(%a: tensor<4xf32>):
     butterfly.yield %a : tensor<4xf32>

@@ -42,13 +42,17 @@ func.func @kernel_only(%u: tensor<3x2x64xf32>, %k: tensor<2x64xf32>, %dy: tensor
 
 // Gates and skip in f16: g = postgate * dy and v = pregate * u in f32; the
 // postgate's gradient recomputes z as an f32 convolution with the skip
-// term; dD is a reduction over batch and time.
+// term; dD is the correlation's lag 0, from the same inverse as dk.
 // CHECK-LABEL: func @gated_skip
 // CHECK: fftconv.channel_mul %{{.*}}, %{{.*}} conjugate {fftconv.element_type = f16}
 // CHECK: fftconv.cross_spectrum
+// CHECK: %[[LAGS:.*]] = fftconv.irfft
+// CHECK: %[[DK:.*]] = tensor.extract_slice %[[LAGS]][0, 0] [4, 40] [1, 1]
 // CHECK: fftconv.conv causal %{{.*}}, %{{.*}} skip %{{.*}} : (tensor<2x4x64xf32>, tensor<4x40xf32>, tensor<4xf32>) -> tensor<2x4x64xf32>
-// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "reduction"]
-// CHECK: return %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x4x64xf16>, tensor<4x40xf32>, tensor<2x4x64xf16>, tensor<2x4x64xf16>, tensor<4xf32>
+// CHECK: %[[LAG0:.*]] = tensor.extract_slice %[[LAGS]][0, 0] [4, 1] [1, 1]
+// CHECK: %[[DD:.*]] = tensor.collapse_shape %[[LAG0]] {{\[}}[0, 1]] : tensor<4x1xf32> into tensor<4xf32>
+// CHECK-NOT: iterator_types = ["reduction"
+// CHECK: return %{{.*}}, %[[DK]], %{{.*}}, %{{.*}}, %[[DD]] : tensor<2x4x64xf16>, tensor<4x40xf32>, tensor<2x4x64xf16>, tensor<2x4x64xf16>, tensor<4xf32>
 func.func @gated_skip(%u: tensor<2x4x64xf16>, %k: tensor<4x40xf32>, %pre: tensor<2x4x64xf16>,
                       %post: tensor<2x4x64xf16>, %d: tensor<4xf32>, %dy: tensor<2x4x64xf16>)
     -> (tensor<2x4x64xf16>, tensor<4x40xf32>, tensor<2x4x64xf16>, tensor<2x4x64xf16>, tensor<4xf32>) {

@@ -568,8 +568,10 @@ LogicalResult FusedOp::verify() {
                          << "types";
   // The passes through memory follow the plan of the conv region they
   // surround: one plan a convolution.
-  if (getGpuPlan() && getKind() != FusedKind::Conv)
-    return emitOpError() << "expects a GPU plan on conv regions only";
+  if (getGpuPlan() && (getKind() == FusedKind::OuterForward ||
+                       getKind() == FusedKind::OuterInverse))
+    return emitOpError() << "expects no GPU plan on the outer passes (they "
+                            "follow their conv region's)";
   if (getOnchipBytesAttr().getInt() < 0)
     return emitOpError() << "expects onchip_bytes >= 0";
   return success();

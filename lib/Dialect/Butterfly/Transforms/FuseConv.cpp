@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
+#include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -66,12 +67,86 @@ bool joinsAsProducer(Operation *op) {
   return isFusable(op) && !isa<UnpackRealOp, HermitianMulOp>(op);
 }
 
+/// Whether `op` is an elementwise (all-parallel) generic: cheap enough to
+/// compute again in every region that reads it.
+bool isElementwise(Operation *op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  return generic && generic.getNumReductionLoops() == 0;
+}
+
+/// Whether `op` is cheap enough to compute again in every region that
+/// reads it: elementwise generics and the empty tensors and constants they
+/// write into or read.
+bool isRecomputable(Operation *op) {
+  return isElementwise(op) || isa<tensor::EmptyOp, arith::ConstantOp>(op);
+}
+
+/// Grows `set` (ops of `block`) to a fixpoint with every fusable producer
+/// all of whose uses are already in the set. An elementwise producer that
+/// something outside also reads (the backward's g = postgate * dy feeds
+/// both the correlation and the cross spectrum) is cloned into the set
+/// instead: each region recomputes it from its inputs rather than reading
+/// it from memory. `skip` is an operand never followed.
+void growProducers(Block *block, llvm::SetVector<Operation *> &set,
+                   OpOperand *skip = nullptr) {
+  auto usedOnlyInSet = [&](Operation *op) {
+    for (Operation *user : op->getUsers()) {
+      Operation *ancestor = block->findAncestorOpInBlock(*user);
+      if (!ancestor || !set.contains(ancestor))
+        return false;
+    }
+    return true;
+  };
+  // One copy a region of each producer it shares with others.
+  llvm::DenseMap<Operation *, Operation *> copies;
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (size_t i = 0; i < set.size(); ++i) {
+      Operation *op = set[i];
+      for (Value read : readsOf(op)) {
+        if (skip && skip->getOwner() == op && skip->get() == read)
+          continue;
+        Operation *def = read.getDefiningOp();
+        if (!def || def->getBlock() != block || set.contains(def) ||
+            !joinsAsProducer(def))
+          continue;
+        if (!usedOnlyInSet(def)) {
+          if (!isRecomputable(def))
+            continue;
+          Operation *&copy = copies[def];
+          bool fresh = !copy;
+          if (fresh) {
+            OpBuilder b(def);
+            b.setInsertionPointAfter(def);
+            copy = b.clone(*def);
+          }
+          for (auto [result, replacement] :
+               llvm::zip(def->getResults(), copy->getResults()))
+            result.replaceUsesWithIf(replacement, [&](OpOperand &use) {
+              Operation *ancestor =
+                  block->findAncestorOpInBlock(*use.getOwner());
+              return ancestor && set.contains(ancestor);
+            });
+          changed = true;
+          if (!fresh)
+            continue;
+          def = copy;
+        }
+        set.insert(def);
+        changed = true;
+      }
+    }
+  }
+}
+
 /// The ops of one convolution: the spectral product, the single-use chain
-/// after it, and, to a fixpoint, every fusable producer all of whose uses
-/// are already in the set. The coefficients operand of the product is not
-/// followed: the per-channel preparation stays outside. Neither direction
-/// crosses into a neighbouring convolution, so every spectral product lies
-/// in its own set alone.
+/// after it (ending, where its last value has several readers, in the
+/// elementwise generics that all of them are: the backward's du and dpre
+/// both read dv), and every fusable producer (growProducers). The
+/// coefficients operand of the product is not followed: the per-channel
+/// preparation stays outside. Neither direction crosses into a neighbouring
+/// convolution, so every spectral product lies in its own set alone.
 llvm::SetVector<Operation *> collectConv(HermitianMulOp product) {
   Block *block = product->getBlock();
   llvm::SetVector<Operation *> set;
@@ -84,29 +159,49 @@ llvm::SetVector<Operation *> collectConv(HermitianMulOp product) {
     set.insert(user);
     tail = user;
   }
-  auto usedOnlyInSet = [&](Operation *op) {
-    for (Operation *user : op->getUsers()) {
-      Operation *ancestor = block->findAncestorOpInBlock(*user);
-      if (!ancestor || !set.contains(ancestor))
-        return false;
-    }
-    return true;
-  };
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    for (size_t i = 0; i < set.size(); ++i) {
-      Operation *op = set[i];
-      for (Value read : readsOf(op)) {
-        if (op == product.getOperation() && read == product.getCoefficients())
-          continue;
-        Operation *def = read.getDefiningOp();
-        if (!def || def->getBlock() != block || set.contains(def) ||
-            !joinsAsProducer(def) || !usedOnlyInSet(def))
-          continue;
-        set.insert(def);
-        changed = true;
-      }
+  if (tail != product && tail->getNumResults() == 1 &&
+      !tail->getResult(0).use_empty() &&
+      llvm::all_of(tail->getResult(0).getUsers(), [&](Operation *user) {
+        return user->getBlock() == block && isElementwise(user);
+      }))
+    for (Operation *user : tail->getResult(0).getUsers())
+      set.insert(user);
+  growProducers(block, set, &product->getOpOperand(1));
+  return set;
+}
+
+/// The ops of a backward's kernel gradient up to its cross spectrum: the
+/// two forward transforms and what feeds only them.
+llvm::SetVector<Operation *>
+collectCrossSpectrum(fftconv::CrossSpectrumOp cross) {
+  llvm::SetVector<Operation *> set;
+  set.insert(cross);
+  growProducers(cross->getBlock(), set);
+  return set;
+}
+
+/// Whether `op` may join the inverse of a per-channel spectrum: the
+/// inverse transform, the real-trick view and the crops and reshapes of its
+/// lags.
+bool joinsChannelInverse(Operation *op) {
+  return isa<MonarchOp, RealSpectrumOp, UnpackRealOp, tensor::ExtractSliceOp,
+             tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op);
+}
+
+/// The inverse of the per-channel spectrum `spectrum` and the crops of its
+/// lags: every op reached from it through ops that join.
+llvm::SetVector<Operation *> collectChannelInverse(Value spectrum) {
+  Block *block = spectrum.getParentBlock();
+  llvm::SetVector<Operation *> set;
+  SmallVector<Value> frontier = {spectrum};
+  while (!frontier.empty()) {
+    Value value = frontier.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (user->getBlock() != block || set.contains(user) ||
+          !joinsChannelInverse(user))
+        continue;
+      set.insert(user);
+      llvm::append_range(frontier, user->getResults());
     }
   }
   return set;
@@ -165,44 +260,82 @@ int64_t intAttr(Operation *op, StringRef name) {
   return 0;
 }
 
+SmallVector<Operation *> inBlockOrder(const llvm::SetVector<Operation *> &set) {
+  SmallVector<Operation *> ops(set.begin(), set.end());
+  llvm::sort(ops,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  return ops;
+}
+
 struct ButterflyFuseConvPass
     : butterfly::impl::ButterflyFuseConvBase<ButterflyFuseConvPass> {
   void runOnOperation() override {
     SmallVector<HermitianMulOp> products;
-    getOperation()->walk([&](HermitianMulOp op) {
-      if (!op->getParentOfType<FusedOp>())
-        products.push_back(op);
+    SmallVector<fftconv::CrossSpectrumOp> crossSpectra;
+    getOperation()->walk([&](Operation *op) {
+      if (op->getParentOfType<FusedOp>())
+        return;
+      if (auto product = dyn_cast<HermitianMulOp>(op))
+        products.push_back(product);
+      else if (auto cross = dyn_cast<fftconv::CrossSpectrumOp>(op))
+        crossSpectra.push_back(cross);
     });
-    for (HermitianMulOp product : products) {
-      llvm::SetVector<Operation *> set = collectConv(product);
-      SmallVector<Operation *> ops(set.begin(), set.end());
-      llvm::sort(ops, [](Operation *a, Operation *b) {
-        return a->isBeforeInBlock(b);
-      });
-      int64_t onchip = intAttr(product, kOnchipBytesAttrName);
-      int64_t outerOnchip = intAttr(product, kOuterOnchipBytesAttrName);
-      // Three-pass form: the tagged outer stages before and after the
-      // product bound the inner kernel.
-      auto productPos = llvm::find(ops, product.getOperation());
-      auto lastOuterForward = std::find_if(
-          std::make_reverse_iterator(productPos), ops.rend(),
-          [](Operation *op) { return op->hasAttr(kOuterPassAttrName); });
-      auto firstOuterInverse =
-          std::find_if(productPos, ops.end(), [](Operation *op) {
-            return op->hasAttr(kOuterPassAttrName);
-          });
-      auto innerBegin = lastOuterForward == ops.rend()
-                            ? ops.begin()
-                            : lastOuterForward.base();
-      ArrayRef<Operation *> all(ops);
-      size_t begin = innerBegin - ops.begin();
-      size_t end = firstOuterInverse - ops.begin();
-      if (end < all.size())
-        outline(all.drop_front(end), FusedKind::OuterInverse, outerOnchip);
-      outline(all.slice(begin, end - begin), FusedKind::Conv, onchip);
-      if (begin > 0)
-        outline(all.take_front(begin), FusedKind::OuterForward, outerOnchip);
-    }
+    for (HermitianMulOp product : products)
+      fuseConvolution(product);
+    for (fftconv::CrossSpectrumOp cross : crossSpectra)
+      fuseKernelGradient(cross);
+    // Producers cloned into every region that reads them are left unused.
+    SmallVector<Operation *> unused;
+    getOperation()->walk([&](Operation *op) {
+      if (op->use_empty() && isRecomputable(op) &&
+          !op->getParentOfType<FusedOp>())
+        unused.push_back(op);
+    });
+    for (Operation *op : unused)
+      op->erase();
+  }
+
+  void fuseConvolution(HermitianMulOp product) {
+    SmallVector<Operation *> ops = inBlockOrder(collectConv(product));
+    int64_t onchip = intAttr(product, kOnchipBytesAttrName);
+    int64_t outerOnchip = intAttr(product, kOuterOnchipBytesAttrName);
+    // Three-pass form: the tagged outer stages before and after the
+    // product bound the inner kernel.
+    auto productPos = llvm::find(ops, product.getOperation());
+    auto lastOuterForward = std::find_if(
+        std::make_reverse_iterator(productPos), ops.rend(),
+        [](Operation *op) { return op->hasAttr(kOuterPassAttrName); });
+    auto firstOuterInverse =
+        std::find_if(productPos, ops.end(), [](Operation *op) {
+          return op->hasAttr(kOuterPassAttrName);
+        });
+    auto innerBegin = lastOuterForward == ops.rend() ? ops.begin()
+                                                     : lastOuterForward.base();
+    ArrayRef<Operation *> all(ops);
+    size_t begin = innerBegin - ops.begin();
+    size_t end = firstOuterInverse - ops.begin();
+    if (end < all.size())
+      outline(all.drop_front(end), FusedKind::OuterInverse, outerOnchip);
+    outline(all.slice(begin, end - begin), FusedKind::Conv, onchip);
+    if (begin > 0)
+      outline(all.take_front(begin), FusedKind::OuterForward, outerOnchip);
+  }
+
+  /// A backward's kernel gradient: a cross_spectrum region (the transforms
+  /// of v and g, the batch-reduced cross spectrum) and a channel_inverse
+  /// region (its inverse, dk and dD cropped from the lags).
+  void fuseKernelGradient(fftconv::CrossSpectrumOp cross) {
+    llvm::SetVector<Operation *> inverse = collectChannelInverse(cross);
+    SmallVector<Operation *> ops = inBlockOrder(collectCrossSpectrum(cross));
+    int64_t onchip = 0;
+    for (Operation *op : ops)
+      if (auto monarch = dyn_cast<MonarchOp>(op))
+        onchip = std::max(onchip, 2 * cast<RankedTensorType>(monarch.getType())
+                                          .getDimSize(2) *
+                                      8);
+    outline(ops, FusedKind::CrossSpectrum, onchip);
+    if (!inverse.empty())
+      outline(inBlockOrder(inverse), FusedKind::ChannelInverse, 0);
   }
 };
 

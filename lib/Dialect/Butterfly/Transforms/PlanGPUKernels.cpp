@@ -52,6 +52,8 @@ int64_t ThreePassPlan::inner() const { return product(innerFactors); }
 // The single-kernel form
 //===----------------------------------------------------------------------===//
 
+static int64_t defaultThreads(int64_t complexLength);
+
 /// Why `plan` cannot become a kernel, or the empty string when it can.
 static std::string checkConvKernelPlan(const ConvKernelPlan &plan,
                                        int64_t sharedMemoryPerBlock) {
@@ -112,12 +114,8 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
   // Half: at most three f16 roundings each way (fp16 relative error about
   // 6e-4, bench/NOTES.md).
   plan.precision = request.precision.value_or(GPUPrecision::Half);
-  // The block sizes the tuning runs measured fastest (bench/NOTES.md):
-  // 2 warps up to M = 512, 4 up to M = 2048, 8 past it.
-  int64_t threads = plan.complexLength <= 512    ? 64
-                    : plan.complexLength <= 2048 ? 128
-                                                 : 256;
-  plan.threads = request.threads > 0 ? request.threads : threads;
+  plan.threads =
+      request.threads > 0 ? request.threads : defaultThreads(plan.complexLength);
   int64_t tile = request.batchTile;
   if (tile <= 0) {
     tile = std::clamp<int64_t>(kTargetBlockBytes / plan.sequenceBytes(), 2, 8);
@@ -240,6 +238,79 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
 }
 
 //===----------------------------------------------------------------------===//
+// The kernel gradient of a backward
+//===----------------------------------------------------------------------===//
+
+/// The threads of a single-kernel block for a transform of M points: the
+/// block sizes the tuning runs measured fastest (bench/NOTES.md), 2 warps
+/// up to M = 512, 4 up to M = 2048, 8 past it.
+static int64_t defaultThreads(int64_t complexLength) {
+  return complexLength <= 512 ? 64 : complexLength <= 2048 ? 128 : 256;
+}
+
+GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
+                                         const ConvolutionShape &shape,
+                                         ArrayRef<int64_t> factors,
+                                         const GPUPlanRequest &request,
+                                         int64_t sharedMemoryPerBlock,
+                                         std::string &why) {
+  ConvKernelPlan plan;
+  plan.batch = shape.batch;
+  plan.channels = shape.channels;
+  plan.inputLength = shape.inputLength;
+  plan.outputLength = shape.outputLength;
+  plan.complexLength = shape.fftSize / 2;
+  plan.factors.assign(factors.begin(), factors.end());
+  // dk sums products of two transforms over the batch: Split where a batch
+  // element's two sequences fit, so that its error stays near f32's.
+  int64_t splitPair = 2 * plan.complexLength * valueBytesOf(GPUPrecision::Split);
+  plan.precision = request.precision.value_or(
+      splitPair <= sharedMemoryPerBlock ? GPUPrecision::Split
+                                        : GPUPrecision::Half);
+  plan.threads =
+      request.threads > 0 ? request.threads : defaultThreads(plan.complexLength);
+  // A block holds v and g of each batch element of its tile.
+  int64_t pairBytes = 2 * plan.sequenceBytes();
+  int64_t tile = request.batchTile > 0
+                     ? request.batchTile
+                     : std::clamp<int64_t>(kTargetBlockBytes / pairBytes, 1, 4);
+  tile = std::min(tile, plan.batch);
+  plan.batchTile = 2 * tile;
+  why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
+  if (!why.empty())
+    return {};
+  return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
+                          chip, plan.factors, /*outerFactors=*/{}, plan.threads,
+                          tile);
+}
+
+GPUPlanAttr butterfly::planChannelInverse(MLIRContext *context, StringRef chip,
+                                          const ConvolutionShape &shape,
+                                          ArrayRef<int64_t> factors,
+                                          const GPUPlanRequest &request,
+                                          int64_t sharedMemoryPerBlock,
+                                          std::string &why) {
+  ConvKernelPlan plan;
+  plan.batch = 1;
+  plan.channels = shape.channels;
+  plan.inputLength = shape.fftSize;
+  plan.outputLength = llvm::alignTo(shape.outputLength, 8);
+  plan.complexLength = shape.fftSize / 2;
+  plan.factors.assign(factors.begin(), factors.end());
+  // One inverse a channel: Split, whatever the request (it is cheap).
+  plan.precision = GPUPrecision::Split;
+  plan.threads =
+      request.threads > 0 ? request.threads : defaultThreads(plan.complexLength);
+  plan.batchTile = 1;
+  why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
+  if (!why.empty())
+    return {};
+  return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
+                          chip, plan.factors, /*outerFactors=*/{}, plan.threads,
+                          1);
+}
+
+//===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
 
@@ -262,13 +333,18 @@ struct PlanGPUKernelsPass
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<FusedOp> convs;
+    SmallVector<FusedOp> convs, gradients;
     getOperation().walk([&](FusedOp op) {
       if (op.getKind() == FusedKind::Conv)
         convs.push_back(op);
+      else if (op.getKind() == FusedKind::CrossSpectrum ||
+               op.getKind() == FusedKind::ChannelInverse)
+        gradients.push_back(op);
     });
-    if (convs.empty())
+    if (convs.empty() && gradients.empty())
       return;
+    if (convs.empty())
+      convs.push_back(gradients.front());
     // Options are checked where the first convolution's function is.
     Operation *anchor = convs.front()->getParentOfType<func::FuncOp>();
     if (!anchor)
@@ -311,8 +387,75 @@ struct PlanGPUKernelsPass
       }
     }
     for (FusedOp conv : convs)
-      if (failed(plan(conv, *target, request)))
+      if (conv.getKind() == FusedKind::Conv &&
+          failed(plan(conv, *target, request)))
         return signalPassFailure();
+    for (FusedOp region : gradients)
+      if (failed(planGradient(region, *target, request)))
+        return signalPassFailure();
+  }
+
+  /// The kernel gradient's regions run in the single-kernel form: the
+  /// cross spectrum's block transforms v and g of its batch elements; the
+  /// inverse's block one channel.
+  LogicalResult planGradient(FusedOp region, const TargetDescription &target,
+                             const GPUPlanRequest &request) {
+    bool cross = region.getKind() == FusedKind::CrossSpectrum;
+    SmallVector<MonarchOp> transforms;
+    region.walk([&](MonarchOp op) { transforms.push_back(op); });
+    size_t unpacks = 0;
+    region.walk([&](UnpackRealOp) { ++unpacks; });
+    size_t expected = cross ? 2 : 1;
+    if (transforms.size() != expected ||
+        (transforms.size() == 2 &&
+         transforms[0].getFactors() != transforms[1].getFactors()) ||
+        (!cross && unpacks == 0))
+      return region.emitError()
+             << "the GPU plan needs " << (cross ? "two forward" : "one inverse")
+             << " butterfly.monarch transform"
+             << (cross ? "s with the same factors" : " and an unpack_real")
+             << " in a " << stringifyFusedKind(region.getKind()) << " region";
+    auto transformType =
+        cast<RankedTensorType>(transforms.front().getType());
+    ConvolutionShape shape;
+    shape.fftSize = 2 * transformType.getDimSize(transformType.getRank() - 1);
+    shape.channels = transformType.getDimSize(transformType.getRank() - 2);
+    if (cross) {
+      SmallVector<PackRealOp> packs;
+      region.walk([&](PackRealOp op) { packs.push_back(op); });
+      auto input = cast<RankedTensorType>(packs.front().getInput().getType());
+      shape.batch = input.getDimSize(0);
+      shape.inputLength = 0;
+      for (PackRealOp op : packs)
+        shape.inputLength = std::max(
+            shape.inputLength,
+            cast<RankedTensorType>(op.getInput().getType()).getDimSize(2));
+    } else {
+      shape.batch = 1;
+      for (Value result : region.getBody().front().getTerminator()->getOperands()) {
+        auto type = cast<RankedTensorType>(result.getType());
+        shape.outputLength = std::max(
+            shape.outputLength, type.getRank() == 2 ? type.getDimSize(1) : 1);
+      }
+    }
+    if (singleKernelMax > 0 && shape.fftSize > singleKernelMax)
+      return region.emitError()
+             << "the GPU kernel gradient runs in the single-kernel form, up to "
+                "single-kernel-max = "
+             << int64_t(singleKernelMax) << "; this one has N = "
+             << shape.fftSize;
+    std::string why;
+    GPUPlanAttr plan =
+        cross ? planCrossSpectrum(&getContext(), chip, shape,
+                                  transforms.front().getFactors(), request,
+                                  target.sharedMemoryPerBlock, why)
+              : planChannelInverse(&getContext(), chip, shape,
+                                   transforms.front().getFactors(), request,
+                                   target.sharedMemoryPerBlock, why);
+    if (!plan)
+      return region.emitError() << why;
+    region.setGpuPlanAttr(plan);
+    return success();
   }
 
   LogicalResult plan(FusedOp conv, const TargetDescription &target,
@@ -334,15 +477,19 @@ struct PlanGPUKernelsPass
     auto pack = uniqueOp<PackRealOp>(first);
     auto product = uniqueOp<HermitianMulOp>(conv);
     auto unpack = uniqueOp<UnpackRealOp>(last);
-    if (!pack || !product || !unpack || last->getNumResults() != 1 ||
-        !cast<RankedTensorType>(last->getResult(0).getType()).hasStaticShape())
+    bool staticResults =
+        last->getNumResults() >= 1 &&
+        llvm::all_of(last->getResultTypes(), [](Type type) {
+          return cast<RankedTensorType>(type).hasStaticShape();
+        });
+    if (!pack || !product || !unpack || !staticResults)
       return conv.emitError()
              << "the GPU plan needs one pack_real, hermitian_mul and "
-                "unpack_real in a convolution with one static result";
+                "unpack_real in a convolution with static results";
     // The ops' verifiers make these static [B, H, L] tensors.
     auto input = cast<RankedTensorType>(pack.getInput().getType());
     auto output = cast<RankedTensorType>(unpack.getResult().getType());
-    auto result = cast<RankedTensorType>(last->getResult(0).getType());
+
     ConvolutionShape shape;
     shape.batch = input.getDimSize(0);
     shape.channels = input.getDimSize(1);
@@ -350,8 +497,12 @@ struct PlanGPUKernelsPass
     shape.outputLength = output.getDimSize(2);
     shape.fftSize =
         2 * cast<RankedTensorType>(pack.getResult().getType()).getDimSize(2);
-    shape.resultBytes =
-        result.getNumElements() * result.getElementTypeBitWidth() / 8;
+    // A backward's correlation writes du and dpre: all its results count.
+    for (Type type : last->getResultTypes()) {
+      auto result = cast<RankedTensorType>(type);
+      shape.resultBytes +=
+          result.getNumElements() * result.getElementTypeBitWidth() / 8;
+    }
 
     // A chain is three passes already; a single region past
     // `single-kernel-max` is run as three passes too.

@@ -148,14 +148,22 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
         factors.push_back(pregate);
       results.push_back(buildProduct(rewriter, loc, factors, elementType));
     }
-    if (op.wants(ConvGradients::Kernel)) {
+    // The correlation of g with v at every lag, the inverse of the
+    // batch-reduced cross spectrum: dk is its first K lags, dD its lag 0.
+    Value lags;
+    auto correlationLags = [&] {
+      if (lags)
+        return lags;
       Value vf = RFFTOp::create(rewriter, loc, spectraType, v, n);
       auto crossType = RankedTensorType::get({channels, bins}, c32);
       Value cross = CrossSpectrumOp::create(rewriter, loc, crossType, vf, gf);
       auto lagsType = RankedTensorType::get({channels, n}, f32);
-      Value lags = IRFFTOp::create(rewriter, loc, lagsType, cross, n);
-      results.push_back(cropFromOrigin(rewriter, loc, lags, {channels, taps}));
-    }
+      lags = IRFFTOp::create(rewriter, loc, lagsType, cross, n);
+      return lags;
+    };
+    if (op.wants(ConvGradients::Kernel))
+      results.push_back(
+          cropFromOrigin(rewriter, loc, correlationLags(), {channels, taps}));
     if (wantPregate)
       results.push_back(buildProduct(rewriter, loc, {dv, input}, elementType));
     if (op.wants(ConvGradients::Postgate)) {
@@ -168,23 +176,14 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
       results.push_back(buildProduct(rewriter, loc, {z, dy}, elementType));
     }
     if (op.wants(ConvGradients::Skip)) {
-      // dD[h] = sum_b sum_t g[b, h, t] * v[b, h, t].
-      Value zeros = buildZeroTensor(rewriter, loc, {channels}, f32);
-      AffineMap identity = rewriter.getMultiDimIdentityMap(3);
-      AffineMap perChannel =
-          AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx);
-      auto reduction = linalg::GenericOp::create(
-          rewriter, loc, zeros.getType(), ValueRange{g, v}, zeros,
-          ArrayRef<AffineMap>{identity, identity, perChannel},
-          ArrayRef<utils::IteratorType>{utils::IteratorType::reduction,
-                                        utils::IteratorType::parallel,
-                                        utils::IteratorType::reduction},
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            Value term = arith::MulFOp::create(b, l, args[0], args[1]);
-            linalg::YieldOp::create(
-                b, l, ValueRange{arith::AddFOp::create(b, l, args[2], term)});
-          });
-      results.push_back(reduction.getResult(0));
+      // dD[h] = sum_b sum_t g[b, h, t] v[b, h, t], the correlation at lag 0:
+      // it shares dk's spectra and inverse instead of a reduction of its own
+      // over the batch and time (one kernel less on the GPU).
+      Value lagZero =
+          cropFromOrigin(rewriter, loc, correlationLags(), {channels, 1});
+      results.push_back(tensor::CollapseShapeOp::create(
+          rewriter, loc, RankedTensorType::get({channels}, f32), lagZero,
+          ArrayRef<ReassociationIndices>{{0, 1}}));
     }
     rewriter.replaceOp(op, results);
     return success();

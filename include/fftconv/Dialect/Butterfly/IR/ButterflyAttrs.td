@@ -23,7 +23,13 @@ def Butterfly_FusedKind : I32EnumAttr<"FusedKind",
   I32EnumAttrCase<"Conv", 0, "conv">,
   // The passes through memory of the three-pass form, around a conv region.
   I32EnumAttrCase<"OuterForward", 1, "outer_forward">,
-  I32EnumAttrCase<"OuterInverse", 2, "outer_inverse">
+  I32EnumAttrCase<"OuterInverse", 2, "outer_inverse">,
+  // A backward's kernel gradient: the forward transforms of two sequences
+  // (v and g) and their cross spectrum reduced over the batch.
+  I32EnumAttrCase<"CrossSpectrum", 3, "cross_spectrum">,
+  // The inverse of a per-channel spectrum (a cross spectrum) and crops of
+  // its first lags.
+  I32EnumAttrCase<"ChannelInverse", 4, "channel_inverse">
 ]> {
   let cppNamespace = "::mlir::butterfly";
   let genSpecializedAttr = 0;

@@ -486,12 +486,15 @@ def Butterfly_FusedOp : Butterfly_Op<"fused", [
     exactly the operands and results. `kind` says which part of a
     convolution the region is: `conv` (forward stages, spectral product,
     gating, skip, inverse stages, crop), `outer_forward` and
-    `outer_inverse` (the passes through memory of the three-pass form).
+    `outer_inverse` (the passes through memory of the three-pass form),
+    `cross_spectrum` (the forward transforms of a backward's v and g and
+    their batch-reduced cross spectrum) and `channel_inverse` (the inverse
+    of a per-channel spectrum and the crops of its first lags: dk and dD).
     `onchip_bytes` is the cost model's estimate of the on-chip memory one
-    sequence needs. `gpu_plan`, on a `conv` region only, is how the
-    convolution becomes GPU kernels (`butterfly-plan-gpu-kernels` sets it;
-    the `outer_forward` and `outer_inverse` regions around the region follow
-    its plan).
+    sequence needs. `gpu_plan`, on `conv`, `cross_spectrum` and
+    `channel_inverse` regions, is how the region becomes GPU kernels
+    (`butterfly-plan-gpu-kernels` sets it; the `outer_forward` and
+    `outer_inverse` regions around a conv region follow its plan).
 
     Example:
 

@@ -139,6 +139,25 @@ GPUPlanAttr planThreePass(MLIRContext *context, llvm::StringRef chip,
                           const GPUPlanRequest &request,
                           int64_t sharedMemoryPerBlock, std::string &why);
 
+/// The plan of a backward's cross_spectrum region: the forward transforms
+/// of v and g (`shape.inputLength` the longer of the two) of a tile of batch
+/// elements a block, and their cross spectrum summed over the batch; the
+/// plan's batch tile counts batch elements (two sequences each).
+GPUPlanAttr planCrossSpectrum(MLIRContext *context, llvm::StringRef chip,
+                              const ConvolutionShape &shape,
+                              llvm::ArrayRef<int64_t> factors,
+                              const GPUPlanRequest &request,
+                              int64_t sharedMemoryPerBlock, std::string &why);
+
+/// The plan of a channel_inverse region: the inverse of one channel's
+/// spectrum a block, at Split precision; `shape.outputLength` is the most
+/// lags a result keeps.
+GPUPlanAttr planChannelInverse(MLIRContext *context, llvm::StringRef chip,
+                               const ConvolutionShape &shape,
+                               llvm::ArrayRef<int64_t> factors,
+                               const GPUPlanRequest &request,
+                               int64_t sharedMemoryPerBlock, std::string &why);
+
 /// The kernels' layouts of a plan, for the convolution of `shape`.
 ConvKernelPlan getSingleKernelPlan(GPUPlanAttr plan,
                                    const ConvolutionShape &shape);
