@@ -65,9 +65,11 @@ def configurations():
             b, h = check_batch(n)
             out.append(dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode="causal",
                             gated=False, skip=False, bench=False))
+            # With its backward (the skip's gradient included) where the
+            # compiled GPU backward runs: the single-kernel form.
             out.append(dict(N=n, B=b, H=h, L=n, K=n // 2 - 8, dtype=t,
                             mode="circular", gated=True, skip=True,
-                            bench=False))
+                            bench=False, training=n <= 32768))
     for n, (b, h) in BENCH_BH.items():
         for t in TYPES:
             out.append(dict(N=n, B=b, H=h, L=n // 2, K=n // 2, dtype=t,
@@ -166,7 +168,7 @@ def build(cfg, out, chip):
         f.write(g.mlir(named=True))
     options = {key: cfg[key] for key in OPTIONS if key in cfg}
     try:
-        compiled = gpu.compile(g, target=chip, **options)
+        compiled = gpu.compile(g, target=chip, training=cfg.get("training", False), **options)
     except MLIRError as error:
         return f"{cfg['name']}: {error}"
     stem = os.path.join(folder, "kernel")
@@ -183,6 +185,16 @@ MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True),
                 (2048, 2, 8, 1024, 1024, True)]
 
 
+# The compiled GPU backward's tests (test/GPU/test_training_gpu.py): every
+# power of two N from 256 to 32K (the single-kernel form), causal and
+# circular, gated and not, K < L, odd B: (seqlen, B, H, L, K, gated).
+TRAINING_CASES = [(256, 3, 4, 128, 128, False), (256, 3, 4, 256, 256, True),
+                  (512, 3, 4, 256, 200, True), (1024, 3, 4, 1024, 1024, False),
+                  (2048, 1, 2, 1024, 1000, True), (4096, 2, 2, 4096, 4096, True),
+                  (8192, 3, 2, 4096, 4096, False), (16384, 3, 2, 16384, 8000, True),
+                  (32768, 3, 2, 16384, 16384, True), (32768, 1, 2, 32768, 32768, True)]
+
+
 def build_module_case(out, chip, dtype, case):
     """Compiles one configuration of the drop-in module, (seqlen, B, H, L,
     K, gated) in torch dtype `dtype`, into the module cache under `out`
@@ -195,7 +207,14 @@ def build_module_case(out, chip, dtype, case):
     module = FFTConv(seqlen, dtype)
     causal = seqlen >= l + k - 1
     graph = module._graph(b, h, l, k, causal, gated, gated)
-    gpu.compile(graph, target=chip).save(kernel_cache_stem(graph, chip))
+    stem = kernel_cache_stem(graph, chip)
+    try:
+        program = gpu.compile(graph, target=chip, training=True)
+    except Exception:
+        # Past the compiled backward's sizes: the forward alone (the
+        # drop-in's backward is then the interim one).
+        program = gpu.compile(graph, target=chip)
+    program.save(stem)
 
 
 def build_module_cache(out, chip):
@@ -204,7 +223,7 @@ def build_module_cache(out, chip):
     import torch
 
     for dtype in (torch.float16, torch.bfloat16):
-        for case in MODULE_CASES:
+        for case in MODULE_CASES + TRAINING_CASES:
             build_module_case(out, chip, dtype, case)
 
 

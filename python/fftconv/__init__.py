@@ -58,9 +58,9 @@ except ImportError as _error:  # pure-Python parts stay usable without a build
         raise AttributeError(name)
 
 
-def compile(program, target="sm_90", order="auto", training=False):
-    """PTX plus the launch manifest of a Graph or MLIR text (see fftconv.gpu;
-    training=True raises NotImplementedError until the GPU backward exists)."""
+def compile(program, target="sm_90", order="auto", training=False, **options):
+    """PTX plus the launch manifest of a Graph or MLIR text (see
+    fftconv.gpu.compile; training=True adds the derived backward)."""
     from .gpu import compile as _compile
 
-    return _compile(program, target=target, order=order, training=training)
+    return _compile(program, target=target, order=order, training=training, **options)

@@ -40,6 +40,54 @@ class GPUProgram:
         return f"GPUProgram({self.manifest['entry']} for {self.manifest['chip']}: {kernels})"
 
 
+class TrainingProgram:
+    """A forward program and its backward (the gradient function the
+    compiler derives from the forward, fftconv-derive-backward), compiled
+    for the same chip. Saved as one manifest: the forward's, with the
+    backward's manifest under "backward" (its PTX in <stem>.backward.ptx).
+    The backward takes the forward's inputs, then dy; it returns one
+    gradient per input, in order."""
+
+    def __init__(self, forward, backward):
+        self.forward, self.backward = forward, backward
+
+    @property
+    def manifest(self):
+        return dict(self.forward.manifest, backward=self.backward.manifest)
+
+    def save(self, stem):
+        """Writes <stem>.ptx, <stem>.backward.ptx and <stem>.json."""
+        os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
+        base = os.path.basename(stem)
+        with open(stem + ".ptx", "w") as f:
+            f.write(self.forward.ptx)
+        with open(stem + ".backward.ptx", "w") as f:
+            f.write(self.backward.ptx)
+        manifest = dict(self.forward.manifest, ptx=base + ".ptx",
+                        backward=dict(self.backward.manifest, ptx=base + ".backward.ptx"))
+        with open(stem + ".json", "w") as f:
+            json.dump(manifest, f, indent=2)
+        return stem + ".json"
+
+    def __repr__(self):
+        return f"TrainingProgram(forward={self.forward!r}, backward={self.backward!r})"
+
+
+def load_backward(manifest_path, device=None):
+    """The backward program a training manifest (TrainingProgram.save)
+    holds, loaded on `device` with fftconv.runtime; None when the manifest
+    has no backward."""
+    from . import runtime
+
+    with open(manifest_path) as f:
+        manifest = json.load(f)
+    backward = manifest.get("backward")
+    if backward is None:
+        return None
+    ptx = os.path.join(os.path.dirname(os.path.abspath(manifest_path)), backward["ptx"])
+    return runtime.Program.load(ptx=ptx, manifest=backward, device=device)
+
+
 def compile(program, target="sm_90", order="auto", training=False, **options):
     """Compiles a Graph, a fftconv.Module (rewritten in place) or the MLIR
     text of one function of fftconv ops to PTX for `target` (sm_80 or
@@ -49,20 +97,26 @@ def compile(program, target="sm_90", order="auto", training=False, **options):
     a Graph, at "program.mlir":line:column for text. `options` are the
     other options of fftconv-to-ptx (precision, threads, batch_tile,
     single_kernel_max; fftconv.compile_options_default() has their
-    defaults). `training=True` (forward and backward programs in one
-    manifest) is not available yet: there are no GPU backward kernels;
-    the backward runs on the CPU (fftconv.native.CompiledBackward) or, for
-    fftconv.torch.FFTConv on CUDA tensors, as the interim torch.fft
-    backward."""
-    if training:
-        raise NotImplementedError(
-            "compile(training=True): the GPU backward kernels do not exist yet; use "
-            "fftconv.native.CompiledBackward (CPU) or fftconv.torch.FFTConv, whose CUDA "
-            "backward is an interim torch.fft implementation")
+    defaults).
+
+    `training=True` (a Graph only) also derives the graph's backward
+    (fftconv-derive-backward: du, dk, the gate and skip gradients) and
+    compiles it with the same pipeline and options: a TrainingProgram.
+    The backward's kernel gradient runs in the single-kernel form, so FFT
+    sizes past `single_kernel_max` are refused with the compiler's
+    diagnostic."""
     if target not in TARGETS:
         raise ValueError(f"compile: target must be one of {TARGETS}, got {target!r}")
     from .cpu import default_context
 
+    if training:
+        if not hasattr(program, "backward_module"):
+            raise TypeError("compile(training=True) needs a fftconv.Graph: its backward is derived from "
+                            f"the graph, got {type(program).__name__}")
+        forward = compile(program, target, order, **options)
+        module = program.backward_module(default_context(), keep_forward=False)
+        ptx, manifest = module.compile_to_ptx(chip=target, order=order, **options)
+        return TrainingProgram(forward, GPUProgram(ptx, json.loads(manifest)))
     if isinstance(program, str):
         from . import Module
 

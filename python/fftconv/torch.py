@@ -7,11 +7,15 @@
 
 Training: FFTConv is differentiable (a torch.autograd.Function). The
 forward keeps only u, k and the gates (no spectra: the backward recomputes
-them). On the CPU the backward runs the gradient program the compiler
-derives from the forward (fftconv-derive-backward, compiled once per
-configuration and cached like the forward). On CUDA tensors the backward is
-INTERIM: there are no compiled GPU backward kernels yet, so the gradients
-are computed with torch.fft in float32 on the GPU (correct, not fast).
+them). The backward runs the gradient program the compiler derives from the
+forward (fftconv-derive-backward), compiled once per configuration and
+cached like the forward: on the CPU in this process, on CUDA tensors as GPU
+kernels (fftconv.compile(training=True): the correlation for du and dpre,
+the postgate's convolution, the kernel gradient's cross spectrum and
+inverse). The GPU kernel gradient runs in the single-kernel form (FFT sizes
+up to 32K); past it the CUDA backward is INTERIM, torch.fft in float32 on
+the GPU (correct, not fast). `last_backward` says which ran last:
+"compiled", "interim" or "cpu".
 
 As in FlashFFTConv, `seqlen` is the FFT size: `seqlen >= L + K - 1` gives
 the causal (linear) convolution cropped to L, `seqlen == L` the circular
@@ -71,6 +75,7 @@ class FFTConv(torch.nn.Module):
         self.seqlen = int(seqlen)
         self.dtype = dtype
         self._compiled = {}
+        self.last_backward = None
 
     def _function(self, batch, channels, length, taps, causal, gated_pre, gated_post):
         key = (batch, channels, length, taps, causal, gated_pre, gated_post)
@@ -89,6 +94,9 @@ class FFTConv(torch.nn.Module):
         return g
 
     def _gpu_program(self, device, *config):
+        """(forward, backward) runtime programs of a configuration; backward
+        None where the compiler has no GPU backward for it (past the
+        single-kernel form's FFT sizes)."""
         key = ("cuda", device.index) + config
         if key not in self._compiled:
             from . import gpu, runtime
@@ -99,13 +107,20 @@ class FFTConv(torch.nn.Module):
             stem = kernel_cache_stem(graph, target)
             if not os.path.exists(stem + ".json"):
                 try:
-                    gpu.compile(graph, target=target).save(stem)
+                    try:
+                        program = gpu.compile(graph, target=target, training=True)
+                    except Exception:
+                        # No GPU backward for this size: the forward alone.
+                        program = gpu.compile(graph, target=target)
+                    program.save(stem)
                 except Exception as error:
                     raise RuntimeError(
                         f"FFTConv: no compiled kernel for this configuration in {os.path.dirname(stem)} "
                         f"and compiling one failed (the compiler needs the project's build): {error}"
                     ) from error
-            self._compiled[key] = runtime.Program.load(manifest=stem + ".json", device=device)
+            forward = runtime.Program.load(manifest=stem + ".json", device=device)
+            backward = gpu.load_backward(stem + ".json", device=device)
+            self._compiled[key] = (forward, backward)
         return self._compiled[key]
 
     def forward(self, u, k, pregate=None, postgate=None):
@@ -118,8 +133,19 @@ class FFTConv(torch.nn.Module):
         (derived for exactly those gradients), the interim torch.fft
         backward on CUDA."""
         if u.is_cuda:
+            _, program = self._gpu_program(u.device, *config)
+            if program is not None:
+                inputs = [u.contiguous(), k.to(torch.float32).contiguous()]
+                inputs += [g.contiguous() for g in (pregate, postgate) if g is not None]
+                inputs.append(dy.to(self.dtype).contiguous())
+                grads = program.launch(inputs)
+                names = ["u", "k"] + [n for n, g in (("pregate", pregate), ("postgate", postgate)) if g is not None]
+                self.last_backward = "compiled"
+                return {name: grad for name, grad in zip(names, grads) if name in wanted}
             grads = interim_cuda_backward(self.seqlen, config[4], u, k, pregate, postgate, dy)
+            self.last_backward = "interim"
             return {name: grad for name, grad in zip(("u", "k", "pregate", "postgate"), grads) if name in wanted}
+        self.last_backward = "cpu"
         key = ("backward", wanted) + config
         if key not in self._compiled:
             try:
@@ -161,7 +187,7 @@ class FFTConv(torch.nn.Module):
             for name, t in (("k", k), ("pregate", pregate), ("postgate", postgate)):
                 if t is not None and t.device != u.device:
                     raise ValueError(f"FFTConv: {name} is on {t.device}, u on {u.device}")
-            program = self._gpu_program(u.device, *config)
+            program, _ = self._gpu_program(u.device, *config)
             inputs = [u.contiguous(), k.to(torch.float32).contiguous()]
             inputs += [g.contiguous() for g in (pregate, postgate) if g is not None]
             return program.launch(inputs)
@@ -196,7 +222,8 @@ class _FFTConvFunction(torch.autograd.Function):
 
 
 def interim_cuda_backward(seqlen, causal, u, k, pregate, postgate, dy):
-    """INTERIM GPU backward (until the compiler emits backward kernels): the
+    """INTERIM GPU backward (for FFT sizes past the compiled GPU backward's
+    single-kernel form): the
     gradients of y = postgate * ((pregate * u) * k) with torch.fft in float32
     on u's device, the spectral form of design.md's "Training: the
     gradients". FFT size: `seqlen` (>= L + K - 1, zero padding, causal) or L

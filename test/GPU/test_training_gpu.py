@@ -1,7 +1,11 @@
-"""The INTERIM GPU backward of fftconv.torch.FFTConv (torch.fft in float32
-on the GPU, until the compiler emits backward kernels) against float64
-autograd on the CPU: every gradient, fp16 and bf16, causal and circular,
-gated, partial kernels, odd batch. Skipped without a CUDA GPU."""
+"""The GPU backward of fftconv.torch.FFTConv against float64 autograd on
+the CPU: the compiled backward kernels (fftconv.compile(training=True):
+every power of two N from 256 to 32K, the single-kernel form) and the
+INTERIM torch.fft backward that serves the larger sizes; every gradient,
+fp16 and bf16, causal and circular, gated, partial kernels, odd batch; the
+skip's gradient through compiled configurations of
+scripts/build_gpu_kernels.py, with poisoned outputs. Skipped without a CUDA
+GPU."""
 
 import os
 import sys
@@ -11,12 +15,16 @@ import pytest
 torch = pytest.importorskip("torch")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 
-from fftconv import kernel_configs  # noqa: E402
+from fftconv import gpu, kernel_configs  # noqa: E402
 from fftconv.torch import FFTConv, interim_cuda_backward  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+from build_gpu_kernels import TRAINING_CASES  # noqa: E402
+
 TOLERANCE = {torch.float16: 1e-3, torch.bfloat16: 8e-3}
-# (seqlen, B, H, L, K, gated): causal (seqlen >= L + K - 1) and circular
-# (seqlen == L), odd B, K < L, up to N = 1M.
+# The interim backward's cases, (seqlen, B, H, L, K, gated): causal
+# (seqlen >= L + K - 1) and circular (seqlen == L), odd B, K < L, up to
+# N = 1M.
 CASES = [
     (512, 3, 4, 256, 256, True),
     (256, 3, 4, 256, 256, True),
@@ -27,18 +35,22 @@ CASES = [
 ]
 
 
-def _reference(u, k, pre, post, dy, seqlen, causal):
-    """Float64 autograd on the CPU of y = post * ((pre * u) * k)."""
-    leaves = [t.detach().cpu().double().requires_grad_() if t is not None else None for t in (u, k, pre, post)]
-    uu, kk, pp, qq = leaves
+def _reference(u, k, pre, post, dy, seqlen, causal, skip=None):
+    """Float64 autograd on the CPU of y = post * ((pre * u) * k + D (pre * u))."""
+    leaves = [t.detach().cpu().double().requires_grad_() if t is not None else None
+              for t in (u, k, pre, post, skip)]
+    uu, kk, pp, qq, dd = leaves
     length = uu.shape[-1]
     n = seqlen if causal else length
     v = uu * pp if pp is not None else uu
     y = torch.fft.irfft(torch.fft.rfft(v, n=n) * torch.fft.rfft(kk, n=n), n=n)[..., :length]
+    if dd is not None:
+        y = y + dd[:, None] * v
     if qq is not None:
         y = y * qq
     y.backward(dy.detach().cpu().double())
-    return [t.grad if t is not None else None for t in leaves]
+    grads = [t.grad if t is not None else None for t in leaves]
+    return grads if skip is not None else grads[:4]
 
 
 def _error(got, expected):
@@ -89,18 +101,49 @@ def kernel_cache(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["f16", "bf16"])
-def test_module_backward_on_gpu(dtype, device, kernel_cache):
-    """loss.backward() through FFTConv on CUDA tensors: compiled forward
-    kernels, interim backward; gradients land on the GPU, never lost."""
-    case = (2048, 2, 8, 1024, 1024, True)
-    seqlen = case[0]
+@pytest.mark.parametrize("case", TRAINING_CASES, ids=_case_id)
+def test_compiled_backward(case, dtype, device, kernel_cache):
+    """loss.backward() through FFTConv on CUDA tensors runs the compiled
+    backward kernels; every gradient lands on the GPU within tolerance."""
+    seqlen, _, _, length, _, gated = case
     u, k, pre, post, dy = _inputs(case, dtype, device)
-    leaves = [t.clone().requires_grad_() for t in (u, k, pre, post)]
-    y = FFTConv(seqlen, dtype)(*leaves)
+    leaves = [t.clone().requires_grad_() if t is not None else None for t in (u, k, pre, post)]
+    module = FFTConv(seqlen, dtype)
+    y = module(*leaves)
     assert y.grad_fn is not None and y.is_cuda
     y.backward(dy)
-    expected = _reference(u, k, pre, post, dy, seqlen, True)
+    assert module.last_backward == "compiled"
+    expected = _reference(u, k, pre, post, dy, seqlen, seqlen != length)
     for name, leaf, e in zip(("u", "k", "pregate", "postgate"), leaves, expected):
+        if leaf is None:
+            continue
         assert leaf.grad is not None and leaf.grad.is_cuda, name
+        assert torch.isfinite(leaf.grad).all(), f"d{name} has non-finite values"
         err = _error(leaf.grad, e)
+        assert err <= TOLERANCE[dtype], f"d{name}: relative error {err:.3e}"
+
+
+def _training_configs():
+    return [c for c in kernel_configs.find_configs() if c.raw.get("training")]
+
+
+@pytest.mark.parametrize("training_config", _training_configs(), ids=lambda c: c.name)
+def test_compiled_backward_with_skip(training_config, device):
+    """The backward program of a compiled configuration (gated, circular,
+    skip, K < L, odd B): du, dk, dpregate, dpostgate and dD, written into
+    outputs poisoned with NaN, against float64 autograd."""
+    config = training_config
+    backward = gpu.load_backward(config.manifest_path, device=device)
+    inputs = kernel_configs.make_inputs(config, seed=config.N, device=device)
+    dtype = kernel_configs.torch_dtype(config.dtype)
+    generator = torch.Generator(device=device).manual_seed(config.N + 1)
+    dy = torch.randn(config.B, config.H, config.L, generator=generator, device=device).to(dtype)
+    names = config.input_names
+    outputs = [torch.full_like(inputs[name], float("nan")) for name in names]
+    backward.launch([inputs[name] for name in names] + [dy], outputs=outputs)
+    expected = _reference(inputs["u"], inputs["k"], inputs["pregate"], inputs["postgate"], dy, config.N,
+                          config.mode == "causal", skip=inputs["skip"])
+    for name, got, e in zip(names, outputs, expected):
+        assert torch.isfinite(got).all(), f"d{name} has unwritten or non-finite values"
+        err = _error(got, e)
         assert err <= TOLERANCE[dtype], f"d{name}: relative error {err:.3e}"

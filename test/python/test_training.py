@@ -235,15 +235,63 @@ def test_no_gradient_is_lost():
     assert u.grad is not None and torch.isfinite(u.grad).all()
 
 
-def test_compile_for_training_says_it_is_not_there_yet():
+def _gated_graph(length, seqlen_causal=True, skip=True):
+    g = Graph("f")
+    u = g.input("u", (3, 2, length), "f16")
+    k = g.input("k", (2, length), "f32")
+    pre = g.input("pregate", (3, 2, length), "f16")
+    post = g.input("postgate", (3, 2, length), "f16")
+    extra = {"skip": g.input("skip", (2,), "f32")} if skip else {}
+    g.output(g.conv(u, k, causal=seqlen_causal, pregate=pre, postgate=post, **extra))
+    return g
+
+
+def test_compile_for_training():
+    """compile(training=True): the forward and the derived backward in one
+    manifest; the backward takes the inputs and dy and returns one gradient
+    per input, computed by the correlation (du, dpre), the postgate's
+    convolution and the kernel gradient's two kernels."""
+    import fftconv
+    from fftconv.gpu import TrainingProgram
+
+    program = fftconv.compile(_gated_graph(512), training=True)
+    assert isinstance(program, TrainingProgram)
+    forward, backward = program.manifest, program.manifest["backward"]
+    assert [a["role"] for a in forward["arguments"]].count("output") == 1
+    inputs = [a for a in backward["arguments"] if a["role"] == "input"]
+    outputs = [a for a in backward["arguments"] if a["role"] == "output"]
+    assert [a["shape"] for a in inputs] == [[3, 2, 512], [2, 512], [3, 2, 512], [3, 2, 512], [2], [3, 2, 512]]
+    assert [a["shape"] for a in outputs] == [[3, 2, 512], [2, 512], [3, 2, 512], [3, 2, 512], [2]]
+    names = [kernel["name"] for kernel in backward["kernels"]]
+    assert any(name.endswith("_cross_spectrum") for name in names), names
+    assert any(name.endswith("_kernel_gradient0_inverse") for name in names), names
+    # No reduction kernel of its own for dD: it is the correlation's lag 0.
+    assert len(names) == 6, names
+
+
+def test_compile_for_training_saves_one_manifest(tmp_path):
+    import json
+
     import fftconv
 
-    g = Graph("f")
-    u = g.input("u", (1, 1, 16), "f16")
-    k = g.input("k", (1, 16), "f32")
-    g.output(g.conv(u, k))
-    with pytest.raises(NotImplementedError, match="GPU backward kernels do not exist yet"):
-        fftconv.compile(g, training=True)
+    stem = str(tmp_path / "conv")
+    fftconv.compile(_gated_graph(256, skip=False), training=True).save(stem)
+    with open(stem + ".json") as f:
+        manifest = json.load(f)
+    assert manifest["ptx"] == "conv.ptx" and manifest["backward"]["ptx"] == "conv.backward.ptx"
+    with open(stem + ".backward.ptx") as f:
+        assert "_cross_spectrum" in f.read()
+
+
+def test_compile_for_training_refuses_what_it_cannot_run():
+    import fftconv
+    from fftconv import MLIRError
+
+    # The kernel gradient runs in the single-kernel form only.
+    with pytest.raises(MLIRError, match="the GPU kernel gradient runs in the single-kernel form"):
+        fftconv.compile(_gated_graph(1 << 15, skip=False), training=True)
+    with pytest.raises(TypeError, match="needs a fftconv.Graph"):
+        fftconv.compile("func.func @f() { return }", training=True)
 
 
 @pytest.mark.parametrize("mode", ["causal", "circular"])

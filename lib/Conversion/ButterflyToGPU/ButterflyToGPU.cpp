@@ -13,6 +13,7 @@
 
 #include "ConvRegions.h"
 #include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
+#include "fftconv/Conversion/ButterflyToGPU/GradientKernels.h"
 #include "fftconv/Conversion/ButterflyToGPU/ThreePassKernels.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 
@@ -50,8 +51,44 @@ namespace {
 struct FunctionAnalysis {
   SmallVector<ConvRegion> regions;
   SmallVector<SpectrumChain> chains;
+  SmallVector<KernelGradientRegion> gradients;
   StringRef chip;
 };
+
+/// Whether every input of `op` is an argument of the function.
+LogicalResult checkFunctionInputs(FusedOp op) {
+  for (Value operand : op->getOperands())
+    if (!isa<BlockArgument>(operand))
+      return op.emitError() << "the GPU lowering needs every input of a "
+                               "fused region to be a function argument";
+  return success();
+}
+
+/// Whether every result of `op` is returned and read by nothing else.
+LogicalResult checkReturned(FusedOp op, func::ReturnOp returnOp) {
+  for (Value result : op->getResults())
+    for (Operation *user : result.getUsers())
+      if (user != returnOp)
+        return op.emitError() << "the GPU lowering needs the result of a "
+                                 "fused region to be returned";
+  return success();
+}
+
+/// The shapes of a kernel gradient's sequences: [B, H, L] inputs read 8
+/// at a time.
+LogicalResult checkKernelGradient(KernelGradientRegion gradient) {
+  for (PackRealOp pack : {gradient.packV, gradient.packG}) {
+    auto type = cast<RankedTensorType>(pack.getInput().getType());
+    if (type.getRank() != 3)
+      return gradient.cross.emitError()
+             << "the GPU lowering needs [B, H, L] sequences";
+    if (failed(checkElementwise(pack.getInput(), Value(), type.getDimSize(0),
+                                type.getDimSize(1), gradient.cross,
+                                ArgumentMap())))
+      return failure();
+  }
+  return success();
+}
 
 /// Finds the convolutions of `func` and checks that the kernels cover
 /// everything the function does.
@@ -68,6 +105,21 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
     if (op->getBlock() != &entry)
       return op.emitError() << "the GPU lowering needs fused regions at the "
                                "top level of the function";
+    if (op.getKind() == FusedKind::CrossSpectrum) {
+      auto gradient = analyzeKernelGradient(op);
+      if (failed(gradient) || failed(checkFunctionInputs(op)) ||
+          failed(checkReturned(gradient->inverse, returnOp)) ||
+          failed(checkKernelGradient(*gradient)))
+        return failure();
+      covered.insert(op);
+      covered.insert(gradient->inverse);
+      analysis.gradients.push_back(*gradient);
+      continue;
+    }
+    if (op.getKind() == FusedKind::ChannelInverse)
+      return op.emitError() << "the GPU lowering runs a channel_inverse "
+                               "region after the cross_spectrum region it "
+                               "reads only";
     auto region = analyzeRegion(op);
     if (failed(region))
       return failure();
@@ -94,11 +146,8 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
           return part.emitError() << "the GPU lowering needs every input of "
                                      "a fused region to be a function argument";
       }
-    for (Operation *user : region->last()->getResult(0).getUsers())
-      if (user != returnOp)
-        return region->last().emitError()
-               << "the GPU lowering needs the result of a fused region to be "
-                  "returned";
+    if (failed(checkReturned(region->last(), returnOp)))
+      return failure();
     // The kernels evaluate the region's elementwise prologue and epilogue.
     auto inputType = cast<RankedTensorType>(region->pack.getInput().getType());
     int64_t batch = inputType.getRank() == 3 ? inputType.getDimSize(0) : -1;
@@ -106,11 +155,16 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
     if (batch < 0)
       return op.emitError() << "the GPU lowering needs [B, H, L] sequences";
     if (failed(checkElementwise(region->pack.getInput(), Value(), batch,
-                                channels, region->first(), ArgumentMap())) ||
-        failed(checkElementwise(region->output, region->unpack.getResult(),
-                                batch, channels, region->last(),
-                                region->epilogue)))
+                                channels, region->first(), ArgumentMap())))
       return failure();
+    for (Value output : region->outputs)
+      if (failed(checkElementwise(output, region->unpack.getResult(), batch,
+                                  channels, region->last(), region->epilogue)))
+        return failure();
+    if (chain->conjugate && region->isChain())
+      return region->op.emitError()
+             << "the GPU lowering runs a correlation (the conjugate kernel "
+                "spectrum of a backward) in the single-kernel form only";
     covered.insert(region->first());
     covered.insert(conv);
     covered.insert(region->last());
@@ -182,7 +236,64 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
                                       "conv, outer_inverse chain in the "
                                       "three_pass form only";
   }
+  for (KernelGradientRegion &gradient : analysis.gradients) {
+    for (FusedOp op : {gradient.cross, gradient.inverse}) {
+      GPUPlanAttr plan = op.getGpuPlanAttr();
+      if (!plan || plan.isThreePass())
+        return op.emitError() << "the GPU lowering needs a single-kernel plan "
+                                 "on the region (run "
+                                 "butterfly-plan-gpu-kernels first)";
+      if (!analysis.chip.empty() && plan.getChip() != analysis.chip)
+        return op.emitError()
+               << "the GPU lowering needs one chip a function: this plan is "
+                  "for "
+               << plan.getChip() << ", an earlier one for " << analysis.chip;
+      analysis.chip = plan.getChip();
+    }
+    gradient.crossPlan = gradient.cross.getGpuPlanAttr();
+    gradient.inversePlan = gradient.inverse.getGpuPlanAttr();
+  }
   return success();
+}
+
+/// The layout of a kernel gradient's cross-spectrum kernel: its plan and
+/// the shapes of v and g; as many blocks a channel along the batch as give
+/// the chip a few hundred blocks.
+CrossSpectrumPlan crossSpectrumPlanOf(KernelGradientRegion gradient) {
+  auto vType = cast<RankedTensorType>(gradient.packV.getInput().getType());
+  auto gType = cast<RankedTensorType>(gradient.packG.getInput().getType());
+  auto packed = cast<RankedTensorType>(gradient.packV.getResult().getType());
+  GPUPlanAttr attr = gradient.crossPlan;
+  CrossSpectrumPlan plan;
+  ConvKernelPlan &transform = plan.transform;
+  transform.batch = vType.getDimSize(0);
+  transform.channels = vType.getDimSize(1);
+  transform.complexLength = packed.getDimSize(2);
+  transform.factors.assign(attr.getFactors().begin(), attr.getFactors().end());
+  transform.batchTile = attr.getBatchTile();
+  transform.threads = attr.getThreads();
+  transform.precision = attr.getPrecision();
+  plan.lengthV = vType.getDimSize(2);
+  plan.lengthG = gType.getDimSize(2);
+  constexpr int64_t kTargetBlocks = 256;
+  plan.groups = std::clamp<int64_t>(
+      llvm::divideCeil(kTargetBlocks, transform.channels), 1, plan.tiles());
+  return plan;
+}
+
+/// The layout of a kernel gradient's channel-inverse kernel.
+ConvKernelPlan channelInversePlanOf(KernelGradientRegion gradient) {
+  auto packed = cast<RankedTensorType>(gradient.packV.getResult().getType());
+  GPUPlanAttr attr = gradient.inversePlan;
+  ConvKernelPlan plan;
+  plan.batch = 1;
+  plan.channels = packed.getDimSize(1);
+  plan.complexLength = packed.getDimSize(2);
+  plan.factors.assign(attr.getFactors().begin(), attr.getFactors().end());
+  plan.batchTile = 1;
+  plan.threads = attr.getThreads();
+  plan.precision = GPUPrecision::Split;
+  return plan;
 }
 
 /// v = prologue(u, gates) at [batch, h, t .. t+7], as f32.
@@ -198,17 +309,21 @@ Value loadRegionInput(ConvRegion &region, OpBuilder &b, Location loc,
   return v;
 }
 
-/// The region's output from the 8 convolution results y, through its
-/// epilogue, stored at [batch, h, t .. t+7] of the last kernel argument.
+/// The region's outputs from the 8 convolution results y, through its
+/// epilogue, stored at [batch, h, t .. t+7] of the last kernel arguments
+/// (one an output, in order).
 void storeRegionOutput(ConvRegion &region, OpBuilder &b, Location loc,
                        ValueRange args, Value batch, Value h, Value t,
                        Value y) {
   ElementwiseEmitter emitter(b, loc, args, region.epilogue, batch, h, t,
                              region.unpack.getResult(), y);
-  Value out = emitter.emit(region.output);
-  auto store = vector::StoreOp::create(b, loc, out, args.back(),
-                                       ValueRange{batch, h, t});
-  store.setAlignment(16);
+  ValueRange buffers = args.take_back(region.outputs.size());
+  for (auto [output, buffer] : llvm::zip_equal(region.outputs, buffers)) {
+    Value out = emitter.emit(output);
+    auto store =
+        vector::StoreOp::create(b, loc, out, buffer, ValueRange{batch, h, t});
+    store.setAlignment(16);
+  }
 }
 
 SmallVector<Type> typesOf(ValueRange values) {
@@ -222,12 +337,16 @@ SmallVector<Type> typesOf(ValueRange values) {
 class HostBuilder {
 public:
   HostBuilder(OpBuilder &builder, func::FuncOp func, gpu::GPUModuleOp module,
-              ArrayRef<ConvRegion> regions);
+              ArrayRef<ConvRegion> regions,
+              ArrayRef<KernelGradientRegion> gradients);
 
   void emitSingleKernel(size_t index, ConvRegion &region,
                         const SpectrumChain &chain);
   void emitThreePass(size_t index, ConvRegion &region,
                      const SpectrumChain &chain);
+  /// The cross-spectrum and channel-inverse kernels of a backward's kernel
+  /// gradient.
+  void emitKernelGradient(size_t index, KernelGradientRegion gradient);
   /// Ends the host function; records each convolution's plan and launches.
   void finish(ArrayRef<ConvRegion> regions);
 
@@ -243,8 +362,10 @@ private:
   Value hostArg(Value operand) {
     return hostBlock->getArgument(cast<BlockArgument>(operand).getArgNumber());
   }
-  /// The output buffer of the function result `last` yields.
-  Value outputOf(FusedOp last);
+  /// The output buffer of function result `result`.
+  Value outputOf(Value result);
+  /// The output buffers of the function results `last` yields, in order.
+  SmallVector<Value> outputsOf(FusedOp last);
   void launch(gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
               int64_t threads, int64_t sharedBytes, ValueRange operands);
   gpu::KernelDim3 index3(int64_t x, int64_t y, int64_t z);
@@ -256,13 +377,15 @@ private:
   func::FuncOp host;
   Block *hostBlock = nullptr;
   unsigned firstOutput = 0;
-  SmallVector<unsigned> spectrumArgs, passArgs;
+  SmallVector<unsigned> spectrumArgs, passArgs, gradientArgs;
   int64_t launches = 0;
-  SmallVector<int64_t> firstLaunches;
+  /// The launches [first, end) of each convolution.
+  SmallVector<std::pair<int64_t, int64_t>> convolutionLaunches;
 };
 
 HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
-                         gpu::GPUModuleOp module, ArrayRef<ConvRegion> regions)
+                         gpu::GPUModuleOp module, ArrayRef<ConvRegion> regions,
+                         ArrayRef<KernelGradientRegion> gradients)
     : builder(builder), loc(func.getLoc()), func(func), module(module) {
   SmallVector<Type> argTypes;
   SmallVector<StringRef> roles;
@@ -295,6 +418,16 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
     roles.push_back("workspace");
     passArgs.push_back(0);
   }
+  // A kernel gradient's partial cross spectra, one row per group and
+  // channel.
+  for (const KernelGradientRegion &gradient : gradients) {
+    CrossSpectrumPlan plan = crossSpectrumPlanOf(gradient);
+    gradientArgs.push_back(argTypes.size());
+    argTypes.push_back(MemRefType::get({plan.groups, plan.transform.channels,
+                                        2 * (plan.transform.complexLength + 1)},
+                                       f32));
+    roles.push_back("workspace");
+  }
   builder.setInsertionPoint(func);
   host = func::FuncOp::create(builder, loc, func.getName(),
                               builder.getFunctionType(argTypes, {}));
@@ -310,7 +443,7 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
 
 HostBuilder::Convolution
 HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
-  firstLaunches.push_back(launches);
+  convolutionLaunches.push_back({launches, launches});
   Convolution conv;
   conv.name = (func.getName() + "_conv" + Twine(index)).str();
   conv.spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
@@ -320,13 +453,18 @@ HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
   return conv;
 }
 
-Value HostBuilder::outputOf(FusedOp last) {
+Value HostBuilder::outputOf(Value result) {
   auto returnOp = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   unsigned resultIndex = 0;
   for (OpOperand &use : returnOp->getOpOperands())
-    if (use.get() == last->getResult(0))
+    if (use.get() == result)
       resultIndex = use.getOperandNumber();
   return hostBlock->getArgument(firstOutput + resultIndex);
+}
+
+SmallVector<Value> HostBuilder::outputsOf(FusedOp last) {
+  return llvm::map_to_vector(last->getResults(),
+                             [&](Value result) { return outputOf(result); });
 }
 
 gpu::KernelDim3 HostBuilder::index3(int64_t x, int64_t y, int64_t z) {
@@ -351,8 +489,9 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
                                    const SpectrumChain &chain) {
   Convolution conv = beginConvolution(index, chain);
   ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
-  gpu::GPUFuncOp spectrum = buildSpectrumKernel(
-      builder, loc, module, conv.name + "_spectrum", conv.kernelLength, plan);
+  gpu::GPUFuncOp spectrum =
+      buildSpectrumKernel(builder, loc, module, conv.name + "_spectrum",
+                          conv.kernelLength, plan, chain.conjugate);
 
   // Kernel arguments: the region's inputs, then its output.
   SmallVector<Value> operands;
@@ -361,7 +500,7 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
   for (auto [i, operand] : llvm::enumerate(region.op->getOperands()))
     operands.push_back(i == coefficientArg ? conv.spectrumBuffer
                                            : hostArg(operand));
-  operands.push_back(outputOf(region.op));
+  llvm::append_range(operands, outputsOf(region.op));
   gpu::GPUFuncOp convKernel = buildConvKernel(
       builder, loc, module, conv.name, typesOf(operands), coefficientArg, plan,
       [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
@@ -381,6 +520,7 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
          ValueRange{conv.kernel, conv.spectrumBuffer});
   launch(convKernel, {plan.channels, plan.gridY(), 1}, plan.threads,
          plan.convSharedBytes(), operands);
+  convolutionLaunches.back().second = launches;
 }
 
 void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
@@ -445,7 +585,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
     passOperand = inverseOperands.size();
     inverseOperands.push_back(passBuffer);
   }
-  inverseOperands.push_back(outputOf(region.last()));
+  llvm::append_range(inverseOperands, outputsOf(region.last()));
 
   int64_t columnTiles = plan.inner() / plan.columns;
   launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
@@ -483,6 +623,50 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
     launch(outerInverse, outerGrid, plan.threads, plan.outerSharedBytes(),
            inverseOperands);
   }
+  convolutionLaunches.back().second = launches;
+}
+
+void HostBuilder::emitKernelGradient(size_t index,
+                                     KernelGradientRegion gradient) {
+  std::string name = (func.getName() + "_kernel_gradient" + Twine(index)).str();
+  CrossSpectrumPlan crossPlan = crossSpectrumPlanOf(gradient);
+  ConvKernelPlan inversePlan = channelInversePlanOf(gradient);
+  Value workspace = hostBlock->getArgument(gradientArgs[index]);
+
+  // The cross spectrum reads the region's inputs, evaluating v and g
+  // through the region's prologues.
+  SmallVector<Value> crossOperands;
+  for (Value operand : gradient.cross->getOperands())
+    crossOperands.push_back(hostArg(operand));
+  crossOperands.push_back(workspace);
+  auto loadFrom = [&](PackRealOp pack) {
+    Value input = pack.getInput();
+    return [input](OpBuilder &b, Location l, ValueRange args, Value batch,
+                   Value h, Value t) -> Value {
+      ElementwiseEmitter emitter(b, l, args, ArgumentMap(), batch, h, t,
+                                 Value(), Value());
+      Value v = emitter.emit(input);
+      auto type = VectorType::get({kVectorWidth}, b.getF32Type());
+      if (v.getType() != type)
+        v = arith::ExtFOp::create(b, l, type, v);
+      return v;
+    };
+  };
+  auto loadV = loadFrom(gradient.packV), loadG = loadFrom(gradient.packG);
+  gpu::GPUFuncOp cross = buildCrossSpectrumKernel(
+      builder, loc, module, name + "_cross_spectrum", typesOf(crossOperands),
+      crossOperands.size() - 1, crossPlan, loadV, loadG);
+
+  SmallVector<Value> inverseOperands = {workspace};
+  llvm::append_range(inverseOperands, outputsOf(gradient.inverse));
+  gpu::GPUFuncOp inverse = buildChannelInverseKernel(
+      builder, loc, module, name + "_inverse", typesOf(inverseOperands),
+      crossPlan.groups, inversePlan);
+
+  launch(cross, {crossPlan.transform.channels, crossPlan.groups, 1},
+         crossPlan.transform.threads, crossPlan.sharedBytes(), crossOperands);
+  launch(inverse, {inversePlan.channels, 1, 1}, inversePlan.threads,
+         inversePlan.spectrumSharedBytes(), inverseOperands);
 }
 
 void HostBuilder::finish(ArrayRef<ConvRegion> regions) {
@@ -492,10 +676,9 @@ void HostBuilder::finish(ArrayRef<ConvRegion> regions) {
   // and the launches of its kernels.
   SmallVector<Attribute> convolutions;
   for (auto [index, region] : llvm::enumerate(regions)) {
-    int64_t end =
-        index + 1 < regions.size() ? firstLaunches[index + 1] : launches;
+    auto [first, end] = convolutionLaunches[index];
     SmallVector<int64_t> kernels =
-        llvm::to_vector(llvm::seq<int64_t>(firstLaunches[index], end));
+        llvm::to_vector(llvm::seq<int64_t>(first, end));
     convolutions.push_back(builder.getDictionaryAttr({
         builder.getNamedAttr(kPlanKey, region.plan),
         builder.getNamedAttr(kFFTSizeKey,
@@ -530,13 +713,15 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
   auto module = gpu::GPUModuleOp::create(builder, func.getLoc(),
                                          (func.getName() + "_kernels").str(),
                                          ArrayRef<Attribute>{target});
-  HostBuilder host(builder, func, module, analysis.regions);
+  HostBuilder host(builder, func, module, analysis.regions, analysis.gradients);
   for (auto [index, region] : llvm::enumerate(analysis.regions)) {
     if (region.threePass())
       host.emitThreePass(index, region, analysis.chains[index]);
     else
       host.emitSingleKernel(index, region, analysis.chains[index]);
   }
+  for (auto [index, gradient] : llvm::enumerate(analysis.gradients))
+    host.emitKernelGradient(index, gradient);
   host.finish(analysis.regions);
 
   Operation *parent = func->getParentOp();

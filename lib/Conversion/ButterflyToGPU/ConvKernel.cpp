@@ -144,9 +144,11 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
   return e.finish();
 }
 
-gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
-    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
-    llvm::StringRef name, int64_t kernelLength, const ConvKernelPlan &plan) {
+gpu::GPUFuncOp
+mlir::fftconv::buildSpectrumKernel(OpBuilder &builder, Location loc,
+                                   gpu::GPUModuleOp module,
+                                   llvm::StringRef name, int64_t kernelLength,
+                                   const ConvKernelPlan &plan, bool conjugate) {
   Type f32 = builder.getF32Type();
   int64_t m = plan.complexLength;
   auto kType = MemRefType::get({plan.channels, kernelLength}, f32);
@@ -203,6 +205,11 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     Complex c1{oneMinus, csHalf}, c2{onePlus, negCsHalf};
     Complex kf = e.cadd(e.cmul(af, zf), e.cmul(bf, e.conj(zm)));
     Complex km = e.cadd(e.cmul(am, zm), e.cmul(bm, e.conj(zf)));
+    // A correlation multiplies by the conjugate spectrum.
+    if (conjugate) {
+      kf = e.conj(kf);
+      km = e.conj(km);
+    }
     // Bins 0 and M count by their real parts only.
     Value dc = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::eq, f,
                                      e.c(0));

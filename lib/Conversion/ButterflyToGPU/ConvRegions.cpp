@@ -10,6 +10,12 @@
 
 #include "ConvRegions.h"
 
+#include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
+
+#include "mlir/Dialect/Complex/IR/Complex.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
@@ -69,7 +75,7 @@ FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
     return chainError();
   auto outerInverse = dyn_cast<FusedOp>(*conv->getResult(0).user_begin());
   if (!outerInverse || outerInverse.getKind() != FusedKind::OuterInverse ||
-      outerInverse->getNumResults() != 1)
+      outerInverse->getNumResults() < 1)
     return chainError();
   for (Value result : outerForward->getResults())
     if (result != conv.getOperand(0))
@@ -93,7 +99,8 @@ FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
   if (!coefficients || coefficients.getArgNumber() == 0)
     return conv.emitError() << "the GPU lowering needs the coefficients of "
                                "the spectral product as a region input";
-  region.output = outerInverse.getBody().front().getTerminator()->getOperand(0);
+  region.outputs = llvm::to_vector(
+      outerInverse.getBody().front().getTerminator()->getOperands());
   // The outer inverse kernel takes outer_inverse's inputs, then
   // outer_forward's, and evaluates what outer_forward passed on again.
   Block &inverseBody = outerInverse.getBody().front();
@@ -119,9 +126,9 @@ FailureOr<ConvRegion> mlir::fftconv::detail::analyzeRegion(FusedOp op) {
                           << "' regions on their own (an outer_inverse "
                              "region must follow a conv region that follows "
                              "an outer_forward region)";
-  if (op->getNumResults() != 1)
+  if (op->getNumResults() < 1)
     return op.emitError()
-           << "the GPU lowering needs a fused convolution with one result";
+           << "the GPU lowering needs a fused convolution with a result";
   ConvRegion region;
   region.op = op;
   if (failed(findRealTrick(region)))
@@ -146,8 +153,23 @@ FailureOr<ConvRegion> mlir::fftconv::detail::analyzeRegion(FusedOp op) {
   if (!isa<BlockArgument>(region.product.getCoefficients()))
     return op.emitError() << "the GPU lowering needs the coefficients of the "
                              "spectral product as a region input";
-  region.output = op.getBody().front().getTerminator()->getOperand(0);
+  region.outputs =
+      llvm::to_vector(op.getBody().front().getTerminator()->getOperands());
   return region;
+}
+
+/// Whether `op` is the elementwise complex conjugate of its one input.
+static bool isConjugate(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0 ||
+      !llvm::all_of(op.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return false;
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto conj = yield.getValues()[0].getDefiningOp<complex::ConjOp>();
+  return body.getOperations().size() == 2 && conj &&
+         conj.getComplex() == body.getArgument(0);
 }
 
 FailureOr<SpectrumChain>
@@ -159,8 +181,21 @@ mlir::fftconv::detail::analyzeSpectrum(Value coefficients, FusedOp user) {
     value = permute.getInput();
   }
   auto spectrum = value.getDefiningOp<ConvSpectrumOp>();
+  Value realSpectrum = spectrum ? spectrum.getInput() : Value();
+  // A correlation's coefficients: the conjugate of k's spectrum.
+  if (auto conjugate = realSpectrum
+                           ? realSpectrum.getDefiningOp<linalg::GenericOp>()
+                           : nullptr;
+      conjugate && isConjugate(conjugate)) {
+    chain.conjugate = true;
+    chain.ops.insert(conjugate);
+    if (auto empty =
+            conjugate.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>())
+      chain.ops.insert(empty);
+    realSpectrum = conjugate.getDpsInputs()[0];
+  }
   RealSpectrumOp real =
-      spectrum ? spectrum.getInput().getDefiningOp<RealSpectrumOp>() : nullptr;
+      realSpectrum ? realSpectrum.getDefiningOp<RealSpectrumOp>() : nullptr;
   MonarchOp monarch =
       real ? real.getInput().getDefiningOp<MonarchOp>() : nullptr;
   PackRealOp pack =
@@ -178,6 +213,76 @@ mlir::fftconv::detail::analyzeSpectrum(Value coefficients, FusedOp user) {
   chain.ops.insert(monarch);
   chain.ops.insert(pack);
   return chain;
+}
+
+/// The forward transform of a real sequence that `spectrum` (a
+/// butterfly.real_spectrum of a butterfly.monarch of a butterfly.pack_real,
+/// in natural order) is, or null.
+static PackRealOp forwardTransformOf(Value spectrum) {
+  auto real = spectrum.getDefiningOp<RealSpectrumOp>();
+  auto monarch = real && !real.getInverse()
+                     ? real.getInput().getDefiningOp<MonarchOp>()
+                     : nullptr;
+  if (!monarch || monarch.getInverse() || monarch.getPermuted() ||
+      monarch.getSpectralBand())
+    return nullptr;
+  return monarch.getInput().getDefiningOp<PackRealOp>();
+}
+
+FailureOr<KernelGradientRegion>
+mlir::fftconv::detail::analyzeKernelGradient(FusedOp cross) {
+  KernelGradientRegion gradient;
+  gradient.cross = cross;
+  auto yield = cross.getBody().front().getTerminator();
+  auto product =
+      yield->getNumOperands() == 1
+          ? yield->getOperand(0).getDefiningOp<fftconv::CrossSpectrumOp>()
+          : nullptr;
+  if (product) {
+    gradient.packV = forwardTransformOf(product.getLhs());
+    gradient.packG = forwardTransformOf(product.getRhs());
+  }
+  if (!gradient.packV || !gradient.packG)
+    return cross.emitError()
+           << "the GPU lowering needs a cross_spectrum region to yield the "
+              "cross spectrum of two forward transforms (pack_real, monarch, "
+              "real_spectrum) of real sequences";
+  Value spectrum = cross->getResult(0);
+  if (!spectrum.hasOneUse() || !isa<FusedOp>(*spectrum.user_begin()) ||
+      cast<FusedOp>(*spectrum.user_begin()).getKind() !=
+          FusedKind::ChannelInverse)
+    return cross.emitError() << "the GPU lowering needs the cross spectrum to "
+                                "feed one channel_inverse region";
+  gradient.inverse = cast<FusedOp>(*spectrum.user_begin());
+  // The inverse: real_spectrum inverse, monarch inverse, unpack_real (with
+  // crops), and reshapes of lag 0 to [H].
+  Block &body = gradient.inverse.getBody().front();
+  auto inverseError = [&] {
+    return gradient.inverse.emitError()
+           << "the GPU lowering needs a channel_inverse region to yield the "
+              "first lags of the inverse of its spectrum (real_spectrum "
+              "inverse, monarch inverse, unpack_real, and collapse_shape of "
+              "lag 0)";
+  };
+  for (Value result : body.getTerminator()->getOperands()) {
+    Value lags = result;
+    if (auto collapse = lags.getDefiningOp<tensor::CollapseShapeOp>()) {
+      if (collapse.getSrcType().getRank() != 2 ||
+          collapse.getSrcType().getDimSize(1) != 1)
+        return inverseError();
+      lags = collapse.getSrc();
+    }
+    auto unpack = lags.getDefiningOp<UnpackRealOp>();
+    auto monarch =
+        unpack ? unpack.getInput().getDefiningOp<MonarchOp>() : nullptr;
+    auto real =
+        monarch ? monarch.getInput().getDefiningOp<RealSpectrumOp>() : nullptr;
+    if (!real || !real.getInverse() || !monarch.getInverse() ||
+        monarch.getPermuted() || real.getInput() != body.getArgument(0))
+      return inverseError();
+    gradient.lags.push_back(result);
+  }
+  return gradient;
 }
 
 MemRefType mlir::fftconv::detail::memrefOf(Type type) {

@@ -58,8 +58,10 @@ struct ConvRegion {
   HermitianMulOp product;
   MonarchOp inverse; // single-kernel form only
   UnpackRealOp unpack;
-  Value output;         // what the last region yields
-  ArgumentMap epilogue; // where the output's evaluation finds its inputs
+  /// What the last region yields: y; or a backward's du and dpre, both
+  /// from one correlation.
+  SmallVector<Value> outputs;
+  ArgumentMap epilogue; // where the outputs' evaluation finds its inputs
 
   /// How the kernels are laid out (butterfly-plan-gpu-kernels' plan on
   /// `op`).
@@ -74,11 +76,27 @@ struct ConvRegion {
 };
 
 /// The per-channel preparation of a region's coefficients:
-/// permute* . conv_spectrum . real_spectrum . monarch . pack_real (k).
+/// permute* . conv_spectrum . [conj] . real_spectrum . monarch . pack_real
+/// (k); the conjugate spectrum is a backward's correlation with k.
 struct SpectrumChain {
   BlockArgument kernel; // k, a function argument
+  bool conjugate = false;
   llvm::SetVector<Operation *> ops;
 };
+
+/// A backward's kernel gradient: the cross_spectrum region (the transforms
+/// of v and g, their cross spectrum summed over the batch) and the
+/// channel_inverse region that reads it (the inverse, the first lags kept
+/// by each of its results).
+struct KernelGradientRegion {
+  FusedOp cross, inverse;
+  PackRealOp packV, packG; // v's spectrum is the conjugated one
+  GPUPlanAttr crossPlan, inversePlan;
+  SmallVector<Value> lags; // what `inverse` yields, in order
+};
+
+/// The kernel gradient whose cross spectrum `cross` computes, checked.
+FailureOr<KernelGradientRegion> analyzeKernelGradient(FusedOp cross);
 
 /// The chain of regions that starts at `op` (a conv region, or the
 /// outer_forward region of a three-pass chain), with its ops found and

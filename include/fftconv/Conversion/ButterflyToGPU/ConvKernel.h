@@ -48,11 +48,14 @@ gpu::GPUFuncOp buildConvKernel(OpBuilder &builder, Location loc,
                                StoreOutputFn storeOutput);
 
 /// Builds the kernel that computes the spectrum buffer from the real
-/// kernels k (memref<H x K x f32>): one block per channel.
+/// kernels k (memref<H x K x f32>): one block per channel. With `conjugate`
+/// the buffer multiplies by the conjugate spectrum (a correlation with k,
+/// the adjoint of the convolution).
 gpu::GPUFuncOp buildSpectrumKernel(OpBuilder &builder, Location loc,
                                    gpu::GPUModuleOp module,
                                    llvm::StringRef name, int64_t kernelLength,
-                                   const ConvKernelPlan &plan);
+                                   const ConvKernelPlan &plan,
+                                   bool conjugate = false);
 
 } // namespace fftconv
 } // namespace mlir

@@ -309,8 +309,8 @@ struct ButterflyFuseConvPass
         std::find_if(productPos, ops.end(), [](Operation *op) {
           return op->hasAttr(kOuterPassAttrName);
         });
-    auto innerBegin = lastOuterForward == ops.rend() ? ops.begin()
-                                                     : lastOuterForward.base();
+    auto innerBegin =
+        lastOuterForward == ops.rend() ? ops.begin() : lastOuterForward.base();
     ArrayRef<Operation *> all(ops);
     size_t begin = innerBegin - ops.begin();
     size_t end = firstOuterInverse - ops.begin();
@@ -330,9 +330,9 @@ struct ButterflyFuseConvPass
     int64_t onchip = 0;
     for (Operation *op : ops)
       if (auto monarch = dyn_cast<MonarchOp>(op))
-        onchip = std::max(onchip, 2 * cast<RankedTensorType>(monarch.getType())
-                                          .getDimSize(2) *
-                                      8);
+        onchip = std::max(
+            onchip,
+            2 * cast<RankedTensorType>(monarch.getType()).getDimSize(2) * 8);
     outline(ops, FusedKind::CrossSpectrum, onchip);
     if (!inverse.empty())
       outline(inBlockOrder(inverse), FusedKind::ChannelInverse, 0);

@@ -114,8 +114,8 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
   // Half: at most three f16 roundings each way (fp16 relative error about
   // 6e-4, bench/NOTES.md).
   plan.precision = request.precision.value_or(GPUPrecision::Half);
-  plan.threads =
-      request.threads > 0 ? request.threads : defaultThreads(plan.complexLength);
+  plan.threads = request.threads > 0 ? request.threads
+                                     : defaultThreads(plan.complexLength);
   int64_t tile = request.batchTile;
   if (tile <= 0) {
     tile = std::clamp<int64_t>(kTargetBlockBytes / plan.sequenceBytes(), 2, 8);
@@ -263,12 +263,13 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   plan.factors.assign(factors.begin(), factors.end());
   // dk sums products of two transforms over the batch: Split where a batch
   // element's two sequences fit, so that its error stays near f32's.
-  int64_t splitPair = 2 * plan.complexLength * valueBytesOf(GPUPrecision::Split);
-  plan.precision = request.precision.value_or(
-      splitPair <= sharedMemoryPerBlock ? GPUPrecision::Split
-                                        : GPUPrecision::Half);
-  plan.threads =
-      request.threads > 0 ? request.threads : defaultThreads(plan.complexLength);
+  int64_t splitPair =
+      2 * plan.complexLength * valueBytesOf(GPUPrecision::Split);
+  plan.precision = request.precision.value_or(splitPair <= sharedMemoryPerBlock
+                                                  ? GPUPrecision::Split
+                                                  : GPUPrecision::Half);
+  plan.threads = request.threads > 0 ? request.threads
+                                     : defaultThreads(plan.complexLength);
   // A block holds v and g of each batch element of its tile.
   int64_t pairBytes = 2 * plan.sequenceBytes();
   int64_t tile = request.batchTile > 0
@@ -299,8 +300,8 @@ GPUPlanAttr butterfly::planChannelInverse(MLIRContext *context, StringRef chip,
   plan.factors.assign(factors.begin(), factors.end());
   // One inverse a channel: Split, whatever the request (it is cheap).
   plan.precision = GPUPrecision::Split;
-  plan.threads =
-      request.threads > 0 ? request.threads : defaultThreads(plan.complexLength);
+  plan.threads = request.threads > 0 ? request.threads
+                                     : defaultThreads(plan.complexLength);
   plan.batchTile = 1;
   why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
   if (!why.empty())
@@ -415,8 +416,7 @@ struct PlanGPUKernelsPass
              << " butterfly.monarch transform"
              << (cross ? "s with the same factors" : " and an unpack_real")
              << " in a " << stringifyFusedKind(region.getKind()) << " region";
-    auto transformType =
-        cast<RankedTensorType>(transforms.front().getType());
+    auto transformType = cast<RankedTensorType>(transforms.front().getType());
     ConvolutionShape shape;
     shape.fftSize = 2 * transformType.getDimSize(transformType.getRank() - 1);
     shape.channels = transformType.getDimSize(transformType.getRank() - 2);
@@ -432,7 +432,8 @@ struct PlanGPUKernelsPass
             cast<RankedTensorType>(op.getInput().getType()).getDimSize(2));
     } else {
       shape.batch = 1;
-      for (Value result : region.getBody().front().getTerminator()->getOperands()) {
+      for (Value result :
+           region.getBody().front().getTerminator()->getOperands()) {
         auto type = cast<RankedTensorType>(result.getType());
         shape.outputLength = std::max(
             shape.outputLength, type.getRank() == 2 ? type.getDimSize(1) : 1);
@@ -442,8 +443,8 @@ struct PlanGPUKernelsPass
       return region.emitError()
              << "the GPU kernel gradient runs in the single-kernel form, up to "
                 "single-kernel-max = "
-             << int64_t(singleKernelMax) << "; this one has N = "
-             << shape.fftSize;
+             << int64_t(singleKernelMax)
+             << "; this one has N = " << shape.fftSize;
     std::string why;
     GPUPlanAttr plan =
         cross ? planCrossSpectrum(&getContext(), chip, shape,
@@ -471,17 +472,16 @@ struct PlanGPUKernelsPass
       outerInverse = dyn_cast<FusedOp>(*conv->getResult(0).user_begin());
     bool chain = outerInverse &&
                  outerInverse.getKind() == FusedKind::OuterInverse &&
-                 outerInverse->getNumResults() == 1;
+                 outerInverse->getNumResults() >= 1;
     FusedOp first = chain ? outerForward : conv;
     FusedOp last = chain ? outerInverse : conv;
     auto pack = uniqueOp<PackRealOp>(first);
     auto product = uniqueOp<HermitianMulOp>(conv);
     auto unpack = uniqueOp<UnpackRealOp>(last);
-    bool staticResults =
-        last->getNumResults() >= 1 &&
-        llvm::all_of(last->getResultTypes(), [](Type type) {
-          return cast<RankedTensorType>(type).hasStaticShape();
-        });
+    bool staticResults = last->getNumResults() >= 1 &&
+                         llvm::all_of(last->getResultTypes(), [](Type type) {
+                           return cast<RankedTensorType>(type).hasStaticShape();
+                         });
     if (!pack || !product || !unpack || !staticResults)
       return conv.emitError()
              << "the GPU plan needs one pack_real, hermitian_mul and "

@@ -1,0 +1,67 @@
+//===- GradientKernels.h - a backward's kernel gradient on the GPU -*- C++ -*-//
+//
+// The kernel gradient of a convolution, dk = irfft(sum_b conj(V_b) G_b)[:K]
+// (and dD, its lag 0), in two kernels of the single-kernel form:
+//
+//  - cross spectrum: a block owns channel h and a group of batch tiles; per
+//    tile it reads v and g of T batch elements (2T sequences in shared
+//    memory, through the cross_spectrum region's prologues), runs the
+//    forward stages of the half-length complex transform, recovers the real
+//    spectra V[f] and G[f] (f = 0 .. M) from each mirrored pair of
+//    positions and adds conj(V) G over the tile to the group's partial sum
+//    in a workspace memref<groups x H x 2(M+1) x f32> (natural frequency
+//    order; the block alone owns its row, so the sums need no atomics and
+//    are the same from run to run);
+//  - channel inverse: a block owns channel h; it sums the groups' partial
+//    spectra, packs the Hermitian spectrum into the half-length complex
+//    spectrum at Monarch positions, runs the inverse stages and writes the
+//    first lags of each result (dk: K of them; dD: lag 0).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FFTCONV_CONVERSION_BUTTERFLYTOGPU_GRADIENTKERNELS_H
+#define FFTCONV_CONVERSION_BUTTERFLYTOGPU_GRADIENTKERNELS_H
+
+#include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
+
+namespace mlir {
+namespace fftconv {
+
+/// The layout of the kernel gradient's cross-spectrum kernel.
+struct CrossSpectrumPlan {
+  /// The transform: M, factors, threads, precision; `batchTile` counts
+  /// batch elements (two sequences each), `inputLength` is unused.
+  ConvKernelPlan transform;
+  int64_t lengthV = 0, lengthG = 0; // real samples read of v and g
+  int64_t groups = 1;               // blocks a channel along the batch
+
+  int64_t tiles() const {
+    return (transform.batch + transform.batchTile - 1) / transform.batchTile;
+  }
+  /// Shared memory: v and g of every batch element of a tile.
+  int64_t sharedBytes() const {
+    return 2 * transform.batchTile * transform.sequenceBytes();
+  }
+};
+
+/// The cross-spectrum kernel. `argTypes` are its memref arguments;
+/// `workspaceArg` indexes the partial spectra it writes.
+gpu::GPUFuncOp buildCrossSpectrumKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
+    const CrossSpectrumPlan &plan, LoadInputFn loadV, LoadInputFn loadG);
+
+/// The channel-inverse kernel: arguments the workspace (memref<groups x H x
+/// 2(M+1) x f32>), then the outputs, each memref<H x K x f32> (the first K
+/// lags) or memref<H x f32> (lag 0). `plan` is the inverse's transform (one
+/// sequence a block, Split precision).
+gpu::GPUFuncOp buildChannelInverseKernel(OpBuilder &builder, Location loc,
+                                         gpu::GPUModuleOp module,
+                                         llvm::StringRef name,
+                                         TypeRange argTypes, int64_t groups,
+                                         const ConvKernelPlan &plan);
+
+} // namespace fftconv
+} // namespace mlir
+
+#endif // FFTCONV_CONVERSION_BUTTERFLYTOGPU_GRADIENTKERNELS_H

@@ -1,0 +1,254 @@
+//===- GradientKernels.cpp - a backward's kernel gradient -------*- C++ -*-===//
+//
+// The cross-spectrum and channel-inverse kernels of GradientKernels.h, built
+// from the same emitter (shared-memory planes, Monarch stages, twiddles) as
+// the convolution kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Conversion/ButterflyToGPU/GradientKernels.h"
+
+#include "KernelEmitter.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::fftconv;
+using namespace mlir::fftconv::detail;
+
+namespace {
+
+using Complex = KernelEmitter::Complex;
+
+/// The layout of one sequence: every factor is a stage.
+SequenceLayout layoutOf(const ConvKernelPlan &plan, GPUPrecision precision) {
+  return {plan.complexLength, plan.factors, plan.factors.size(), plan.threads,
+          precision};
+}
+
+/// The real spectrum X of a sequence of N = 2M reals at frequencies f and
+/// f + M, from its half-length complex spectrum Z at f (zp) and at M - f
+/// (zq), and w = W_N^f: X = E +- w O with E = (Z[f] + conj(Z[M-f])) / 2 the
+/// even samples' spectrum and O = (Z[f] - conj(Z[M-f])) / 2i the odd ones'.
+struct RealBins {
+  Complex low, high; // X[f], X[f + M]
+};
+RealBins realSpectrum(KernelEmitter &e, Complex zp, Complex zq, Complex w) {
+  Value half = e.cf(0.5);
+  Complex even{e.fmul(e.fadd(zp.re, zq.re), half),
+               e.fmul(e.fsub(zp.im, zq.im), half)};
+  Complex odd{e.fmul(e.fadd(zp.im, zq.im), half),
+              e.fmul(e.fsub(zq.re, zp.re), half)};
+  Complex twisted = e.cmul(w, odd);
+  return {e.cadd(even, twisted),
+          {e.fsub(even.re, twisted.re), e.fsub(even.im, twisted.im)}};
+}
+
+/// The kernel that sums conj(V) G over a group of batch tiles.
+class CrossSpectrumBuilder : public KernelScope, public KernelEmitter {
+public:
+  CrossSpectrumBuilder(OpBuilder &builder, Location loc,
+                       gpu::GPUModuleOp module, llvm::StringRef name,
+                       TypeRange argTypes, const CrossSpectrumPlan &plan)
+      : KernelScope(builder, loc, module, name, argTypes,
+                    plan.transform.threads),
+        KernelEmitter(builder, loc,
+                      layoutOf(plan.transform, plan.transform.precision),
+                      2 * plan.transform.batchTile),
+        plan(plan) {
+    begin();
+    h = blockId(gpu::Dimension::x);
+    group = blockId(gpu::Dimension::y);
+  }
+
+  /// Per tile of the block's group: v into sequences 0 .. T-1, g into
+  /// T .. 2T-1, the forward stages, and the tile's terms added to the
+  /// group's partial spectrum.
+  void emitBody(Value workspace, LoadInputFn loadV, LoadInputFn loadG) {
+    int64_t batchTile = plan.transform.batchTile;
+    loop(group, plan.tiles(), plan.groups, [&](Value tileIndex) {
+      Value firstBatch = mulc(tileIndex, batchTile);
+      loadSequences(firstBatch, 0, plan.lengthV, loadV);
+      loadSequences(firstBatch, batchTile, plan.lengthG, loadG);
+      barrier();
+      emitForward();
+      Value notFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                             tileIndex, group);
+      accumulate(workspace, notFirst);
+      // The next tile overwrites the sequences this one's terms read.
+      barrier();
+    });
+  }
+
+private:
+  /// T sequences of `length` reals (zero past it and past the batch) into
+  /// sequences firstSeq .. firstSeq + T - 1, as 4 complex values an item.
+  void loadSequences(Value firstBatch, int64_t firstSeq, int64_t length,
+                     LoadInputFn load) {
+    int64_t batchTile = plan.transform.batchTile;
+    int64_t chunks = plan.transform.complexLength / 4;
+    auto eight = VectorType::get({8}, f32);
+    gatherScatter(
+        batchTile * chunks,
+        [&](Value item) -> SmallVector<Value> {
+          Value batch = add(firstBatch, divc(item, chunks));
+          Value t = mulc(remc(item, chunks), 8);
+          Value inside;
+          if (plan.transform.batch % batchTile)
+            inside = ult(batch, c(plan.transform.batch));
+          if (length < 2 * plan.transform.complexLength) {
+            Value inInput = ult(t, c(length));
+            inside = inside ? arith::AndIOp::create(b, loc, inside, inInput)
+                            : inInput;
+          }
+          return {loadOrZero(inside, eight, [&] {
+            return load(b, loc, args(), index(batch), index(h), index(t));
+          })};
+        },
+        [&](Value item, ArrayRef<Value> values) {
+          Value v = values[0];
+          Value seq = addc(divc(item, chunks), firstSeq);
+          Value re = vector::ShuffleOp::create(b, loc, v, v,
+                                               ArrayRef<int64_t>{0, 2, 4, 6});
+          Value im = vector::ShuffleOp::create(b, loc, v, v,
+                                               ArrayRef<int64_t>{1, 3, 5, 7});
+          Value position = swizzle(mulc(remc(item, chunks), 4));
+          storePart(seq, ReHigh, position, re);
+          storePart(seq, ImHigh, position, im);
+        });
+  }
+
+  /// For every position p (frequency f): sum over the tile of
+  /// conj(V[f]) G[f], added to the group's row at f; the thread of f = 0
+  /// also adds the Nyquist bin M. The stages left Z / sqrt(M): the sums are
+  /// the cross spectrum / M (the inverse kernel rescales).
+  void accumulate(Value workspace, Value notFirst) {
+    int64_t batchTile = plan.transform.batchTile;
+    int64_t m = plan.transform.complexLength;
+    loop(tid, m, layout.threads, [&](Value p) {
+      Value f = frequency(p);
+      Value offsetP = swizzle(p), offsetQ = swizzle(mirror(f));
+      Complex w = root(f, 2 * m, -1.0);
+      Complex sum{cf(0.0), cf(0.0)}, nyquist{cf(0.0), cf(0.0)};
+      for (int64_t i = 0; i < batchTile; ++i) {
+        RealBins v =
+            realSpectrum(*this, load(c(i), offsetP), load(c(i), offsetQ), w);
+        RealBins g = realSpectrum(*this, load(c(batchTile + i), offsetP),
+                                  load(c(batchTile + i), offsetQ), w);
+        sum = cadd(sum, cmul(conj(v.low), g.low));
+        nyquist = cadd(nyquist, cmul(conj(v.high), g.high));
+      }
+      addPartial(workspace, f, sum, notFirst);
+      Value zeroFrequency =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, c(0));
+      when(zeroFrequency,
+           [&] { addPartial(workspace, c(m), nyquist, notFirst); });
+    });
+  }
+
+  /// workspace[group, h, f] (+)= x: the group's first tile stores.
+  void addPartial(Value workspace, Value f, Complex x, Value notFirst) {
+    auto pairType = VectorType::get({2}, f32);
+    SmallVector<Value> indices = {index(group), index(h), index(mulc(f, 2))};
+    Value previous = loadOrZero(notFirst, pairType, [&]() -> Value {
+      return vector::LoadOp::create(b, loc, pairType, workspace, indices);
+    });
+    Value term = vector::FromElementsOp::create(b, loc, pairType,
+                                                ValueRange{x.re, x.im});
+    Value total = arith::AddFOp::create(b, loc, previous, term);
+    vector::StoreOp::create(b, loc, total, workspace, indices);
+  }
+
+  const CrossSpectrumPlan &plan;
+  Value h, group;
+};
+
+} // namespace
+
+gpu::GPUFuncOp mlir::fftconv::buildCrossSpectrumKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
+    const CrossSpectrumPlan &plan, LoadInputFn loadV, LoadInputFn loadG) {
+  CrossSpectrumBuilder kernel(builder, loc, module, name, argTypes, plan);
+  kernel.emitBody(kernel.args()[workspaceArg], loadV, loadG);
+  return kernel.finish();
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, int64_t groups,
+    const ConvKernelPlan &plan) {
+  KernelScope kernel(builder, loc, module, name, argTypes, plan.threads);
+  KernelEmitter e(builder, loc, layoutOf(plan, GPUPrecision::Split),
+                  /*tile=*/1);
+  e.begin();
+  Type f32 = builder.getF32Type();
+  Value h = e.blockId(gpu::Dimension::x);
+  Value seq = e.c(0);
+  Value workspace = kernel.args()[0];
+  int64_t m = plan.complexLength;
+
+  // S[f], summed over the groups' partial spectra.
+  auto spectrum = [&](Value f) -> Complex {
+    Value zero = e.cf(0.0);
+    auto sum = scf::ForOp::create(
+        builder, loc, e.c(0), e.c(groups), e.c(1), ValueRange{zero, zero},
+        [&](OpBuilder &, Location, Value g, ValueRange partial) {
+          auto pairType = VectorType::get({2}, f32);
+          Value pair = vector::LoadOp::create(
+              builder, loc, pairType, workspace,
+              ValueRange{e.index(g), e.index(h), e.index(e.mulc(f, 2))});
+          Value re = vector::ExtractOp::create(builder, loc, pair,
+                                               ArrayRef<int64_t>{0});
+          Value im = vector::ExtractOp::create(builder, loc, pair,
+                                               ArrayRef<int64_t>{1});
+          scf::YieldOp::create(
+              builder, loc,
+              ValueRange{e.fadd(partial[0], re), e.fadd(partial[1], im)});
+        });
+    return {sum.getResult(0), sum.getResult(1)};
+  };
+
+  // The half-length complex spectrum of the lags x (x[2j] + i x[2j+1]):
+  // Z[f] = E + i O, E = (S[f] + conj(S[M-f])) / 2 the even lags' spectrum,
+  // O = (S[f] - conj(S[M-f])) W_N^-f / 2 the odd ones', at Monarch
+  // positions for the inverse stages.
+  e.loop(e.tid, m, plan.threads, [&](Value f) {
+    Complex sf = spectrum(f), sm = spectrum(e.sub(e.c(m), f));
+    Value half = e.cf(0.5);
+    Complex even{e.fmul(e.fadd(sf.re, sm.re), half),
+                 e.fmul(e.fsub(sf.im, sm.im), half)};
+    Complex difference{e.fmul(e.fsub(sf.re, sm.re), half),
+                       e.fmul(e.fadd(sf.im, sm.im), half)};
+    Complex odd = e.cmul(difference, e.root(f, 2 * m, 1.0));
+    Complex z{e.fsub(even.re, odd.im), e.fadd(even.im, odd.re)};
+    e.store(seq, e.swizzle(e.positionOf(f)), z);
+  });
+  e.barrier();
+  e.emitInverse();
+
+  // The stages carry 1/sqrt(M) of the inverse's 1/M, and the partial sums
+  // were the cross spectrum / M: sqrt(M) gives the lags.
+  Value scale = e.cf(std::sqrt(double(m)));
+  for (unsigned r = 1; r < argTypes.size(); ++r) {
+    Value output = kernel.args()[r];
+    auto type = cast<MemRefType>(argTypes[r]);
+    int64_t lags = type.getRank() == 1 ? 1 : type.getDimSize(1);
+    e.loop(e.tid, lags, plan.threads, [&](Value t) {
+      Value offset = e.swizzle(e.divc(t, 2));
+      Value odd = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ne,
+                                        e.remc(t, 2), e.c(0));
+      Value lag = arith::SelectOp::create(builder, loc, odd,
+                                          e.loadPart(seq, ImHigh, offset),
+                                          e.loadPart(seq, ReHigh, offset));
+      SmallVector<Value> indices = {e.index(h)};
+      if (type.getRank() == 2)
+        indices.push_back(e.index(t));
+      memref::StoreOp::create(builder, loc, e.fmul(lag, scale), output,
+                              indices);
+    });
+  }
+  return kernel.finish();
+}
