@@ -271,11 +271,14 @@ COLUMNS = [
 ]
 
 
-def markdown_table(rows):
-    lines = ["| " + " | ".join(c[0] for c in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+def markdown_table(rows, columns=COLUMNS, failed_column="ours ms"):
+    """The rows under `columns` ((title, key, format); "BxH" is B x H);
+    a failed row says why in `failed_column` (bench_training.py's table
+    too)."""
+    lines = ["| " + " | ".join(c[0] for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         cells = []
-        for title, key, fmt in COLUMNS:
+        for title, key, fmt in columns:
             if title == "BxH":
                 cells.append(f"{row['B']}x{row['H']}")
             elif key in row and row[key] is not None:
@@ -283,7 +286,7 @@ def markdown_table(rows):
             else:
                 cells.append("—")
         if "error" in row:
-            cells[[c[0] for c in COLUMNS].index("ours ms")] = "failed: " + row["error"].splitlines()[-1].replace("|", "/")[:80]
+            cells[[c[0] for c in columns].index(failed_column)] = "failed: " + row["error"].splitlines()[-1].replace("|", "/")[:80]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

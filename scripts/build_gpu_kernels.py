@@ -217,6 +217,31 @@ def build_module_case(out, chip, dtype, case):
     program.save(stem)
 
 
+# The forward + backward benchmark (bench/bench_training.py; design.md,
+# "Forward + backward"): per dtype and FFT size N, causal (L = K = N/2, no
+# gates) and gated circular (L = K = N, pregate and postgate), B x H as in
+# BENCH_BH. Each entry is (name, dtype, (seqlen, B, H, L, K, gated)); the
+# name is what --only and bench_training.py's --only match.
+TRAINING_BENCH_CASES = [
+    (f"train-n{n}-{t}-{'gated-circular' if gated else 'causal'}", t,
+     (n, b, h, n if gated else n // 2, n if gated else n // 2, gated))
+    for t in TYPES for n, (b, h) in BENCH_BH.items() for gated in (False, True)
+]
+
+
+def build_training_case(out, chip, name, dtype, case):
+    """build_module_case for one TRAINING_BENCH_CASES entry (dtype by name),
+    in a worker process; returns an error message or None."""
+    import torch
+
+    try:
+        torch_dtype = {"f16": torch.float16, "bf16": torch.bfloat16}[dtype]
+        build_module_case(out, chip, torch_dtype, case)
+    except Exception as error:  # report it and go on with the others
+        return f"{name}: {type(error).__name__}: {error}"
+    return None
+
+
 def build_module_cache(out, chip):
     """Compiles the drop-in module's test configurations into the folder
     FFTCONV_KERNEL_CACHE points the GPU test at."""
@@ -235,7 +260,24 @@ def main():
     parser.add_argument("--tune", action="store_true",
                         help="the block-shape variants instead of the "
                         "test and benchmark configurations")
+    parser.add_argument("--training-bench", action="store_true",
+                        help="only the forward + backward benchmark's "
+                        "configurations (TRAINING_BENCH_CASES), into "
+                        "<out>/module-cache")
     args = parser.parse_args()
+    if args.training_bench:
+        cases = [c for c in TRAINING_BENCH_CASES if args.only in c[0]]
+        errors = []
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            futures = [pool.submit(build_training_case, args.out, args.chip,
+                                   *c) for c in cases]
+            errors = [e for e in (f.result() for f in futures) if e]
+        for e in errors:
+            print(e, file=sys.stderr)
+        cache = os.path.join(args.out, "module-cache")
+        print(f"{len(cases) - len(errors)} of {len(cases)} training-benchmark "
+              f"configurations compiled into {cache}")
+        return 1 if errors else 0
     every = tuning_configurations() if args.tune else configurations()
     cfgs = [c for c in every if args.only in c["name"]]
     # One process per core: each compiles in its own MLIR context.
