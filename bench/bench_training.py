@@ -18,9 +18,9 @@ grad, and dy in the dtype:
 - "ours": y = FFTConv(seqlen=N, dtype)(u, k[, pregate, postgate]) then
   y.backward(dy), the module's public path; k's spectrum is computed inside
   each call (nothing is cached across calls). Whichever backward the module
-  runs on CUDA is timed; the "backward" column says which (the module's own
-  report if it has one, else "interim" when fftconv.torch.interim_cuda_backward
-  ran, counted by wrapping it here, else "compiled");
+  runs on CUDA is timed; the "backward" column says which (FFTConv's
+  last_backward: "compiled" kernels, or the "interim" torch.fft backward
+  past the compiled backward's sizes);
 - "PyTorch": irfft(rfft(v.float(), n=N) * rfft(k, n=N), n=N)[..., :L]
   (v = pregate * u when gated, the result times postgate, cast to the
   dtype), then backward(dy), same inputs;
@@ -91,47 +91,6 @@ FLASH = {
 }
 
 GRADIENTS = ("du", "dk", "dpre", "dpost")
-
-
-# --------------------------------------------------------------------------
-# Which backward ran
-# --------------------------------------------------------------------------
-
-
-class InterimCounter:
-    """Counts calls of fftconv.torch.interim_cuda_backward by wrapping the
-    module global that FFTConv._backward looks up at call time; inactive once
-    the module no longer has it (the compiled backward replaced it)."""
-
-    def __init__(self):
-        self.calls = 0
-        original = getattr(fftconv_torch, "interim_cuda_backward", None)
-        self.active = original is not None
-        if self.active:
-
-            @functools.wraps(original)
-            def counted(*args, **kwargs):
-                self.calls += 1
-                return original(*args, **kwargs)
-
-            fftconv_torch.interim_cuda_backward = counted
-
-
-def reported_backward(module):
-    """What the module says its CUDA backward is, if it says: a public
-    attribute or method of FFTConv, beyond torch.nn.Module's, whose name
-    mentions "backward" (None if there is none, as today)."""
-    names = sorted(n for n in set(dir(module)) - set(dir(torch.nn.Module))
-                   if not n.startswith("_") and "backward" in n.lower())
-    for name in names:
-        value = getattr(module, name)
-        try:
-            value = value() if callable(value) else value
-        except TypeError:  # a method that needs arguments says nothing here
-            continue
-        if value is not None:
-            return str(value)
-    return None
 
 
 # --------------------------------------------------------------------------
@@ -238,7 +197,7 @@ def floor_bytes(config):
     return (forward + backward) * config.B * config.H * config.L * element + kernel
 
 
-def bench_row(name, config, timer, bandwidth, l2_bytes, counter, args):
+def bench_row(name, config, timer, bandwidth, l2_bytes, args):
     row = {"name": name, "N": config.N, "dtype": config.dtype, "mode": config.label, "B": config.B, "H": config.H,
            "L": config.L, "K": config.K}
     flash = FLASH.get((config.N, config.dtype, config.gated))
@@ -254,12 +213,11 @@ def bench_row(name, config, timer, bandwidth, l2_bytes, counter, args):
     # gradients are poisoned so that the second call's are checked.
     leaves = leaves_of(config, kernel_configs.make_inputs(config, args.seed, "cuda"))
     dy = make_dy(config, args.seed + 1)
-    calls_before = counter.calls
     forward_backward(ours, leaves, dy)
     poison(leaves)
     forward_backward(ours, leaves, dy)
     torch.cuda.synchronize()
-    row["backward"] = reported_backward(module) or ("interim" if counter.calls > calls_before else "compiled")
+    row["backward"] = module.last_backward
     ours_grads = [t.grad for t in leaves]
     for t in leaves:
         t.grad = None
@@ -419,14 +377,13 @@ def main():
         f"L2 {l2_bytes / MIB:.0f} MiB"
     )
     print(header, flush=True)
-    counter = InterimCounter()
 
     rows = []
     for name, dtype, case in cases:
         config = row_config(name, dtype, case)
         print(f"== {name}: N={config.N} {dtype} {config.label} B={config.B} H={config.H}", flush=True)
         try:
-            row = bench_row(name, config, timer, bandwidth, l2_bytes, counter, args)
+            row = bench_row(name, config, timer, bandwidth, l2_bytes, args)
             print(
                 f"   ours {row['ours_ms']:.3f} ms ({row['backward']} backward), PyTorch {row['torch_ms']:.3f} ms, "
                 f"floor {row['floor_ms']:.3f} ms, peak {row['ours_peak_MiB']:.0f} / {row['torch_peak_MiB']:.0f} MiB, "

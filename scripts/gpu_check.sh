@@ -93,9 +93,13 @@ else
 import sys
 from fftconv import kernel_configs
 chosen = {}
-for c in sorted(kernel_configs.find_configs(), key=lambda c: (c.B * c.H * c.L, c.name)):
+configs = sorted(kernel_configs.find_configs(), key=lambda c: (c.B * c.H * c.L, c.name))
+for c in configs:
     chosen.setdefault((c.dtype, c.mode, c.gated, c.skip), c.name)
-print(" ".join(list(chosen.values())[: int(sys.argv[1])]))
+names = list(chosen.values())[: int(sys.argv[1])]
+# And the two smallest with a compiled backward (its kernels sanitized too).
+names += [c.name for c in configs if kernel_configs.has_backward(c) and c.N >= 1024][:2]
+print(" ".join(dict.fromkeys(names)))
 PY
 )
 fi

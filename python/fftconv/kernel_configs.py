@@ -206,6 +206,22 @@ def reference(config, inputs, rows=None):
     return z
 
 
+def reference_gradients(config, inputs, dy):
+    """The gradient of every input (config.input_names' order) for the
+    output gradient dy: float64 autograd of `reference` on the inputs'
+    device."""
+    leaves = {name: inputs[name].detach().double().requires_grad_() for name in config.input_names}
+    reference(config, leaves).backward(dy.double())
+    return [leaves[name].grad for name in config.input_names]
+
+
+def has_backward(config):
+    """Whether the configuration was compiled with its backward (a
+    training manifest)."""
+    with open(config.manifest_path) as f:
+        return "backward" in json.load(f)
+
+
 def relative_error(config, inputs, y, max_elements=1 << 25):
     """||y - ref|| / ||ref|| over every element, with the float64 reference
     computed a few batch rows at a time."""

@@ -5,7 +5,10 @@
 Loads <config dir>/manifest.json and its PTX with fftconv.runtime, launches
 every kernel once on random inputs into a NaN-poisoned output, synchronizes,
 and checks that every element is finite and the relative error is within
-the dtype's tolerance. Exit status 0 when it is, 1 otherwise.
+the dtype's tolerance; a configuration compiled with its backward
+(fftconv.compile(training=True)) runs the backward's kernels too, into
+poisoned gradients checked against float64 autograd. Exit status 0 when
+everything is, 1 otherwise.
 
 Set PYTORCH_NO_CUDA_MEMORY_CACHING=1 and pass memcheck --padding 1024
 (scripts/gpu_check.sh does both), so that every tensor is its own allocation
@@ -21,8 +24,30 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import torch  # noqa: E402
 
-from fftconv import kernel_configs  # noqa: E402
+from fftconv import gpu, kernel_configs  # noqa: E402
 from fftconv.runtime import Program  # noqa: E402
+
+
+def check_backward(config, inputs, launches):
+    """The backward program once per launch into NaN-poisoned gradients;
+    True when every gradient is finite and within tolerance."""
+    backward = gpu.load_backward(config.manifest_path, device=inputs["u"].device)
+    generator = torch.Generator(device=inputs["u"].device).manual_seed(7)
+    dy = torch.randn(inputs["u"].shape, generator=generator, device=inputs["u"].device).to(inputs["u"].dtype)
+    names = config.input_names
+    grads = [torch.full_like(inputs[name], float("nan")) for name in names]
+    for _ in range(launches):
+        backward.launch([inputs[name] for name in names] + [dy], outputs=grads)
+    torch.cuda.synchronize()
+    ok = True
+    for name, got, expected in zip(names, grads, kernel_configs.reference_gradients(config, inputs, dy)):
+        finite = bool(torch.isfinite(got).all())
+        error = (torch.linalg.norm((got.double() - expected).flatten()) / torch.linalg.norm(expected.flatten())).item()
+        good = finite and error <= config.tolerance
+        ok = ok and good
+        print(f"{config.name}: backward d{name}: {'ok' if good else 'FAILED'}: all finite: {finite}, "
+              f"relative error {error:.3e}")
+    return ok
 
 
 def main():
@@ -44,6 +69,8 @@ def main():
     ok = finite and error <= config.tolerance
     print(f"{config.name}: {'ok' if ok else 'FAILED'}: all finite: {finite}, relative error {error:.3e} "
           f"(tolerance {config.tolerance:.0e})")
+    if kernel_configs.has_backward(config):
+        ok = check_backward(config, inputs, args.launches) and ok
     return 0 if ok else 1
 
 

@@ -261,13 +261,10 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   plan.outputLength = shape.outputLength;
   plan.complexLength = shape.fftSize / 2;
   plan.factors.assign(factors.begin(), factors.end());
-  // dk sums products of two transforms over the batch: Split where a batch
-  // element's two sequences fit, so that its error stays near f32's.
-  int64_t splitPair =
-      2 * plan.complexLength * valueBytesOf(GPUPrecision::Split);
-  plan.precision = request.precision.value_or(splitPair <= sharedMemoryPerBlock
-                                                  ? GPUPrecision::Split
-                                                  : GPUPrecision::Half);
+  // Half, as the convolutions: Split doubles the kernel's time (a third of
+  // the backward at N = 4096, measured on an H100) for an error dk does not
+  // need (docs/benchmarks.md).
+  plan.precision = request.precision.value_or(GPUPrecision::Half);
   plan.threads = request.threads > 0 ? request.threads
                                      : defaultThreads(plan.complexLength);
   // A block holds v and g of each batch element of its tile.
@@ -445,14 +442,16 @@ struct PlanGPUKernelsPass
                 "single-kernel-max = "
              << int64_t(singleKernelMax)
              << "; this one has N = " << shape.fftSize;
+    // The stages the kernels run, not the region's: its transforms were
+    // decomposed for the CPU (factors past 32 included); any Monarch
+    // factorization computes the same DFT.
+    SmallVector<int64_t> factors = stageFactors(shape.fftSize / 2);
     std::string why;
     GPUPlanAttr plan =
-        cross ? planCrossSpectrum(&getContext(), chip, shape,
-                                  transforms.front().getFactors(), request,
+        cross ? planCrossSpectrum(&getContext(), chip, shape, factors, request,
                                   target.sharedMemoryPerBlock, why)
-              : planChannelInverse(&getContext(), chip, shape,
-                                   transforms.front().getFactors(), request,
-                                   target.sharedMemoryPerBlock, why);
+              : planChannelInverse(&getContext(), chip, shape, factors,
+                                   request, target.sharedMemoryPerBlock, why);
     if (!plan)
       return region.emitError() << why;
     region.setGpuPlanAttr(plan);

@@ -170,10 +170,13 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
       // z = k * v + D * v, recomputed in f32 rather than kept from the
       // forward.
       auto zType = RankedTensorType::get(shape, f32);
-      Value z = ConvOp::create(rewriter, loc, zType, op.getModeAttr(), v,
-                               kernel, /*pregate=*/nullptr,
-                               /*postgate=*/nullptr, skip);
-      results.push_back(buildProduct(rewriter, loc, {z, dy}, elementType));
+      auto z = ConvOp::create(rewriter, loc, zType, op.getModeAttr(), v,
+                              kernel, /*pregate=*/nullptr,
+                              /*postgate=*/nullptr, skip);
+      // Its data is the forward's: decomposed as the forward is.
+      z->setAttr(kElementTypeAttrName, TypeAttr::get(elementType));
+      results.push_back(
+          buildProduct(rewriter, loc, {z.getResult(), dy}, elementType));
     }
     if (op.wants(ConvGradients::Skip)) {
       // dD[h] = sum_b sum_t g[b, h, t] v[b, h, t], the correlation at lag 0:

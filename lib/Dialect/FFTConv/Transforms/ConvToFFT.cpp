@@ -84,9 +84,12 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
     auto product = ChannelMulOp::create(rewriter, loc, vf, kf, /*band=*/nullptr,
                                         /*conjugate=*/nullptr);
     // The precision the convolution's data has, for the cost model of the
-    // decomposition (the transforms here are all f32).
+    // decomposition (the transforms here are all f32): the input's, or the
+    // one a convolution recomputed in f32 by a backward is rounded to.
+    auto dataType = op->getAttrOfType<TypeAttr>(kElementTypeAttrName);
     product->setAttr(kElementTypeAttrName,
-                     TypeAttr::get(inputType.getElementType()));
+                     dataType ? dataType
+                              : TypeAttr::get(inputType.getElementType()));
     auto zType = RankedTensorType::get({batch, channels, n}, f32);
     Value z = IRFFTOp::create(rewriter, loc, zType, product, n);
 
