@@ -16,6 +16,7 @@
 #include "fftconv/Conversion/ButterflyToGPU/GradientKernels.h"
 #include "fftconv/Conversion/ButterflyToGPU/ThreePassKernels.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -278,6 +279,17 @@ CrossSpectrumPlan crossSpectrumPlanOf(KernelGradientRegion gradient) {
   constexpr int64_t kTargetBlocks = 256;
   plan.groups = std::clamp<int64_t>(
       llvm::divideCeil(kTargetBlocks, transform.channels), 1, plan.tiles());
+  // Summing in shared memory saves a read and a write of the row per tile
+  // (and their latency, which the tile's products wait on).
+  std::optional<butterfly::TargetDescription> target =
+      butterfly::TargetDescription::forChip(attr.getChip());
+  plan.lagZero = llvm::any_of(gradient.lags, [](Value lags) {
+    return cast<RankedTensorType>(lags.getType()).getRank() == 1;
+  });
+  plan.sharedAccumulator =
+      target &&
+      plan.sequenceBytes() + plan.accumulatorBytes() + plan.lagZeroBytes() <=
+          target->sharedMemoryPerBlock;
   return plan;
 }
 
@@ -423,9 +435,8 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   for (const KernelGradientRegion &gradient : gradients) {
     CrossSpectrumPlan plan = crossSpectrumPlanOf(gradient);
     gradientArgs.push_back(argTypes.size());
-    argTypes.push_back(MemRefType::get({plan.groups, plan.transform.channels,
-                                        2 * (plan.transform.complexLength + 1)},
-                                       f32));
+    argTypes.push_back(MemRefType::get(
+        {plan.groups, plan.transform.channels, plan.rowLength()}, f32));
     roles.push_back("workspace");
   }
   builder.setInsertionPoint(func);
@@ -661,7 +672,7 @@ void HostBuilder::emitKernelGradient(size_t index,
   llvm::append_range(inverseOperands, outputsOf(gradient.inverse));
   gpu::GPUFuncOp inverse = buildChannelInverseKernel(
       builder, loc, module, name + "_inverse", typesOf(inverseOperands),
-      crossPlan.groups, inversePlan);
+      crossPlan.groups, crossPlan.lagZero, inversePlan);
 
   launch(cross, {crossPlan.transform.channels, crossPlan.groups, 1},
          crossPlan.transform.threads, crossPlan.sharedBytes(), crossOperands);

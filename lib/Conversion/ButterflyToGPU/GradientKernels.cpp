@@ -68,55 +68,125 @@ public:
   /// group's partial spectrum.
   void emitBody(Value workspace, LoadInputFn loadV, LoadInputFn loadG) {
     int64_t batchTile = plan.transform.batchTile;
+    int64_t bins = plan.transform.complexLength + 1;
+    if (plan.sharedAccumulator) {
+      // After the sequences' planes; zeroed before the first tile's loads
+      // (their barrier orders it before any thread adds).
+      accumulator = sharedArray(plan.sequenceBytes(), 2 * bins);
+      loop(tid, 2 * bins, layout.threads, [&](Value i) {
+        memref::StoreOp::create(b, loc, cf(0.0), accumulator, index(i));
+      });
+    }
+    if (!plan.sharedAccumulator) {
+      // Each tile adds to the row in the workspace: zeroed first, so that
+      // the adds load unconditionally (a load under a branch on the tile
+      // waits; an unconditional one is issued early).
+      loop(tid, 2 * bins, layout.threads, [&](Value i) {
+        memref::StoreOp::create(b, loc, cf(0.0), workspace,
+                                ValueRange{index(group), index(h), index(i)});
+      });
+    }
+    if (plan.lagZero) {
+      // One running sum a thread, each its own.
+      lagSums = sharedArray(
+          plan.sequenceBytes() +
+              (plan.sharedAccumulator ? plan.accumulatorBytes() : 0),
+          layout.threads);
+      memref::StoreOp::create(b, loc, cf(0.0), lagSums, index(tid));
+    }
     loop(group, plan.tiles(), plan.groups, [&](Value tileIndex) {
       Value firstBatch = mulc(tileIndex, batchTile);
-      loadSequences(firstBatch, 0, plan.lengthV, loadV);
-      loadSequences(firstBatch, batchTile, plan.lengthG, loadG);
+      loadSequences(firstBatch, loadV, loadG);
       barrier();
       emitForward();
-      Value notFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
-                                             tileIndex, group);
-      accumulate(workspace, notFirst);
+      accumulate(workspace);
       // The next tile overwrites the sequences this one's terms read.
       barrier();
     });
+    if (plan.sharedAccumulator)
+      loop(tid, 2 * bins, layout.threads, [&](Value i) {
+        Value x = memref::LoadOp::create(b, loc, accumulator, index(i));
+        memref::StoreOp::create(b, loc, x, workspace,
+                                ValueRange{index(group), index(h), index(i)});
+      });
+    if (plan.lagZero) {
+      // The loop ended in a barrier: every thread's sum is in.
+      Value first =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, c(0));
+      when(first, [&] {
+        Value total = cf(0.0);
+        for (int64_t t = 0; t < layout.threads; ++t)
+          total =
+              fadd(total, memref::LoadOp::create(b, loc, lagSums, index(c(t))));
+        memref::StoreOp::create(
+            b, loc, total, workspace,
+            ValueRange{index(group), index(h), index(c(2 * bins))});
+      });
+    }
   }
 
 private:
-  /// T sequences of `length` reals (zero past it and past the batch) into
-  /// sequences firstSeq .. firstSeq + T - 1, as 4 complex values an item.
-  void loadSequences(Value firstBatch, int64_t firstSeq, int64_t length,
-                     LoadInputFn load) {
+  /// A memref<count x f32> in shared memory, `offset` bytes in.
+  Value sharedArray(int64_t offset, int64_t count) {
+    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                                gpu::AddressSpace::Workgroup);
+    auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                     MemRefLayoutAttrInterface(), workgroup);
+    Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
+    return memref::ViewOp::create(
+        b, loc,
+        MemRefType::get({count}, f32, MemRefLayoutAttrInterface(), workgroup),
+        bytes, arith::ConstantIndexOp::create(b, loc, offset), ValueRange());
+  }
+
+  /// v and g of the tile's T batch elements (zero past their lengths and
+  /// past the batch) into sequences 0 .. T-1 and T .. 2T-1, as 4 complex
+  /// values an item; with `lagZero` each thread adds up v * g of its items.
+  void loadSequences(Value firstBatch, LoadInputFn loadV, LoadInputFn loadG) {
     int64_t batchTile = plan.transform.batchTile;
     int64_t chunks = plan.transform.complexLength / 4;
     auto eight = VectorType::get({8}, f32);
+    auto gather = [&](Value item, int64_t length, LoadInputFn load) {
+      Value batch = add(firstBatch, divc(item, chunks));
+      Value t = mulc(remc(item, chunks), 8);
+      Value inside;
+      if (plan.transform.batch % batchTile)
+        inside = ult(batch, c(plan.transform.batch));
+      if (length < 2 * plan.transform.complexLength) {
+        Value inInput = ult(t, c(length));
+        inside =
+            inside ? arith::AndIOp::create(b, loc, inside, inInput) : inInput;
+      }
+      return loadOrZero(inside, eight, [&] {
+        return load(b, loc, args(), index(batch), index(h), index(t));
+      });
+    };
+    auto scatter = [&](Value item, Value v, int64_t firstSeq) {
+      Value seq = addc(divc(item, chunks), firstSeq);
+      Value re = vector::ShuffleOp::create(b, loc, v, v,
+                                           ArrayRef<int64_t>{0, 2, 4, 6});
+      Value im = vector::ShuffleOp::create(b, loc, v, v,
+                                           ArrayRef<int64_t>{1, 3, 5, 7});
+      Value position = swizzle(mulc(remc(item, chunks), 4));
+      storePart(seq, ReHigh, position, re);
+      storePart(seq, ImHigh, position, im);
+    };
     gatherScatter(
         batchTile * chunks,
         [&](Value item) -> SmallVector<Value> {
-          Value batch = add(firstBatch, divc(item, chunks));
-          Value t = mulc(remc(item, chunks), 8);
-          Value inside;
-          if (plan.transform.batch % batchTile)
-            inside = ult(batch, c(plan.transform.batch));
-          if (length < 2 * plan.transform.complexLength) {
-            Value inInput = ult(t, c(length));
-            inside = inside ? arith::AndIOp::create(b, loc, inside, inInput)
-                            : inInput;
-          }
-          return {loadOrZero(inside, eight, [&] {
-            return load(b, loc, args(), index(batch), index(h), index(t));
-          })};
+          return {gather(item, plan.lengthV, loadV),
+                  gather(item, plan.lengthG, loadG)};
         },
         [&](Value item, ArrayRef<Value> values) {
-          Value v = values[0];
-          Value seq = addc(divc(item, chunks), firstSeq);
-          Value re = vector::ShuffleOp::create(b, loc, v, v,
-                                               ArrayRef<int64_t>{0, 2, 4, 6});
-          Value im = vector::ShuffleOp::create(b, loc, v, v,
-                                               ArrayRef<int64_t>{1, 3, 5, 7});
-          Value position = swizzle(mulc(remc(item, chunks), 4));
-          storePart(seq, ReHigh, position, re);
-          storePart(seq, ImHigh, position, im);
+          scatter(item, values[0], 0);
+          scatter(item, values[1], batchTile);
+          if (!plan.lagZero)
+            return;
+          Value products = arith::MulFOp::create(b, loc, values[0], values[1]);
+          Value dot = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD, products);
+          Value sum = memref::LoadOp::create(b, loc, lagSums, index(tid));
+          memref::StoreOp::create(b, loc, fadd(sum, dot), lagSums, index(tid));
         });
   }
 
@@ -124,7 +194,7 @@ private:
   /// conj(V[f]) G[f], added to the group's row at f; the thread of f = 0
   /// also adds the Nyquist bin M. The stages left Z / sqrt(M): the sums are
   /// the cross spectrum / M (the inverse kernel rescales).
-  void accumulate(Value workspace, Value notFirst) {
+  void accumulate(Value workspace) {
     int64_t batchTile = plan.transform.batchTile;
     int64_t m = plan.transform.complexLength;
     loop(tid, m, layout.threads, [&](Value p) {
@@ -140,21 +210,28 @@ private:
         sum = cadd(sum, cmul(conj(v.low), g.low));
         nyquist = cadd(nyquist, cmul(conj(v.high), g.high));
       }
-      addPartial(workspace, f, sum, notFirst);
+      addPartial(workspace, f, sum);
       Value zeroFrequency =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, c(0));
-      when(zeroFrequency,
-           [&] { addPartial(workspace, c(m), nyquist, notFirst); });
+      when(zeroFrequency, [&] { addPartial(workspace, c(m), nyquist); });
     });
   }
 
-  /// workspace[group, h, f] (+)= x: the group's first tile stores.
-  void addPartial(Value workspace, Value f, Complex x, Value notFirst) {
+  /// workspace[group, h, f] += x, or the same in the shared accumulator.
+  void addPartial(Value workspace, Value f, Complex x) {
+    if (plan.sharedAccumulator) {
+      Value re = mulc(f, 2), im = addc(re, 1);
+      for (auto [offset, part] : {std::pair(re, x.re), std::pair(im, x.im)}) {
+        Value old = memref::LoadOp::create(b, loc, accumulator, index(offset));
+        memref::StoreOp::create(b, loc, fadd(old, part), accumulator,
+                                index(offset));
+      }
+      return;
+    }
     auto pairType = VectorType::get({2}, f32);
     SmallVector<Value> indices = {index(group), index(h), index(mulc(f, 2))};
-    Value previous = loadOrZero(notFirst, pairType, [&]() -> Value {
-      return vector::LoadOp::create(b, loc, pairType, workspace, indices);
-    });
+    Value previous =
+        vector::LoadOp::create(b, loc, pairType, workspace, indices);
     Value term = vector::FromElementsOp::create(b, loc, pairType,
                                                 ValueRange{x.re, x.im});
     Value total = arith::AddFOp::create(b, loc, previous, term);
@@ -163,6 +240,8 @@ private:
 
   const CrossSpectrumPlan &plan;
   Value h, group;
+  Value accumulator; // memref<2(M+1) x f32> in shared memory, or null
+  Value lagSums;     // memref<threads x f32> in shared memory, or null
 };
 
 } // namespace
@@ -178,7 +257,7 @@ gpu::GPUFuncOp mlir::fftconv::buildCrossSpectrumKernel(
 
 gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
-    llvm::StringRef name, TypeRange argTypes, int64_t groups,
+    llvm::StringRef name, TypeRange argTypes, int64_t groups, bool lagZero,
     const ConvKernelPlan &plan) {
   KernelScope kernel(builder, loc, module, name, argTypes, plan.threads);
   KernelEmitter e(builder, loc, layoutOf(plan, GPUPrecision::Split),
@@ -235,6 +314,21 @@ gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
   for (unsigned r = 1; r < argTypes.size(); ++r) {
     Value output = kernel.args()[r];
     auto type = cast<MemRefType>(argTypes[r]);
+    if (lagZero && type.getRank() == 1) {
+      // The groups' direct sums of v * g.
+      Value first = arith::CmpIOp::create(
+          builder, loc, arith::CmpIPredicate::eq, e.tid, e.c(0));
+      e.when(first, [&] {
+        Value total = e.cf(0.0);
+        for (int64_t g = 0; g < groups; ++g)
+          total = e.fadd(total, memref::LoadOp::create(
+                                    builder, loc, workspace,
+                                    ValueRange{e.index(e.c(g)), e.index(h),
+                                               e.index(e.c(2 * (m + 1)))}));
+        memref::StoreOp::create(builder, loc, total, output, e.index(h));
+      });
+      continue;
+    }
     int64_t lags = type.getRank() == 1 ? 1 : type.getDimSize(1);
     e.loop(e.tid, lags, plan.threads, [&](Value t) {
       Value offset = e.swizzle(e.divc(t, 2));

@@ -11,11 +11,13 @@
 //    positions and adds conj(V) G over the tile to the group's partial sum
 //    in a workspace memref<groups x H x 2(M+1) x f32> (natural frequency
 //    order; the block alone owns its row, so the sums need no atomics and
-//    are the same from run to run);
+//    are the same from run to run; where it fits, the row is summed in
+//    shared memory and written once);
 //  - channel inverse: a block owns channel h; it sums the groups' partial
 //    spectra, packs the Hermitian spectrum into the half-length complex
 //    spectrum at Monarch positions, runs the inverse stages and writes the
-//    first lags of each result (dk: K of them; dD: lag 0).
+//    first lags of each result (dk: K of them; dD: lag 0, from sums of
+//    v * g the cross-spectrum kernel takes directly as it loads them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,14 +36,32 @@ struct CrossSpectrumPlan {
   ConvKernelPlan transform;
   int64_t lengthV = 0, lengthG = 0; // real samples read of v and g
   int64_t groups = 1;               // blocks a channel along the batch
+  /// The group's partial spectrum summed in shared memory (f32, natural
+  /// order) and written once, where it fits beside the sequences; else
+  /// each tile adds to it in the workspace.
+  bool sharedAccumulator = false;
+  /// Lag 0 of the correlation (dD) summed directly as v and g are loaded,
+  /// in f32 (a channel's one number would otherwise carry the transforms'
+  /// error), into the row's last pair.
+  bool lagZero = false;
 
   int64_t tiles() const {
     return (transform.batch + transform.batchTile - 1) / transform.batchTile;
   }
-  /// Shared memory: v and g of every batch element of a tile.
-  int64_t sharedBytes() const {
+  /// Shared memory of v and g of every batch element of a tile.
+  int64_t sequenceBytes() const {
     return 2 * transform.batchTile * transform.sequenceBytes();
   }
+  /// Shared memory of the partial spectrum: M + 1 complex f32.
+  int64_t accumulatorBytes() const { return 8 * (transform.complexLength + 1); }
+  /// Shared memory of each thread's running sum of v * g.
+  int64_t lagZeroBytes() const { return lagZero ? 4 * transform.threads : 0; }
+  int64_t sharedBytes() const {
+    return sequenceBytes() + (sharedAccumulator ? accumulatorBytes() : 0) +
+           lagZeroBytes();
+  }
+  /// f32 values of a workspace row: the M + 1 bins, then lag 0 and a pad.
+  int64_t rowLength() const { return 2 * (transform.complexLength + 2); }
 };
 
 /// The cross-spectrum kernel. `argTypes` are its memref arguments;
@@ -52,13 +72,15 @@ gpu::GPUFuncOp buildCrossSpectrumKernel(
     const CrossSpectrumPlan &plan, LoadInputFn loadV, LoadInputFn loadG);
 
 /// The channel-inverse kernel: arguments the workspace (memref<groups x H x
-/// 2(M+1) x f32>), then the outputs, each memref<H x K x f32> (the first K
-/// lags) or memref<H x f32> (lag 0). `plan` is the inverse's transform (one
-/// sequence a block, Split precision).
+/// rowLength x f32>), then the outputs, each memref<H x K x f32> (the first
+/// K lags) or memref<H x f32> (lag 0: the direct sums when `lagZero`, as
+/// the cross-spectrum kernel's plan says). `plan` is the inverse's
+/// transform (one sequence a block, Split precision).
 gpu::GPUFuncOp buildChannelInverseKernel(OpBuilder &builder, Location loc,
                                          gpu::GPUModuleOp module,
                                          llvm::StringRef name,
                                          TypeRange argTypes, int64_t groups,
+                                         bool lagZero,
                                          const ConvKernelPlan &plan);
 
 } // namespace fftconv
