@@ -1,0 +1,94 @@
+// RUN: fftconv-opt %s -split-input-file -butterfly-to-gpu -verify-diagnostics
+
+// A channel_inverse region runs after the cross_spectrum region it reads.
+func.func @lonely_inverse(%s: tensor<1x9xcomplex<f32>>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{runs a channel_inverse region after the cross_spectrum region it reads only}}
+  %r = butterfly.fused channel_inverse ins(%s : tensor<1x9xcomplex<f32>>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<1x9xcomplex<f32>>):
+    %z = butterfly.real_spectrum %a inverse : tensor<1x9xcomplex<f32>> -> tensor<1x8xcomplex<f32>>
+    %t = butterfly.monarch %z factors = [8] inverse : tensor<1x8xcomplex<f32>>
+    %x = butterfly.unpack_real %t : tensor<1x8xcomplex<f32>> -> tensor<1x16xf32>
+    butterfly.yield %x : tensor<1x16xf32>
+  } -> tensor<1x16xf32>
+  return %r : tensor<1x16xf32>
+}
+
+// -----
+
+// The cross spectrum of two forward transforms of real sequences.
+func.func @not_a_cross_spectrum(%v: tensor<1x9xcomplex<f32>>) -> tensor<1x9xcomplex<f32>> {
+  // expected-error @+1 {{needs a cross_spectrum region to yield the cross spectrum of two forward transforms (pack_real, monarch, real_spectrum) of real sequences}}
+  %s = butterfly.fused cross_spectrum ins(%v : tensor<1x9xcomplex<f32>>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<1x9xcomplex<f32>>):
+    butterfly.yield %a : tensor<1x9xcomplex<f32>>
+  } -> tensor<1x9xcomplex<f32>>
+  return %s : tensor<1x9xcomplex<f32>>
+}
+
+// -----
+
+// The cross spectrum is inverted on the GPU, never returned as it is.
+func.func @cross_spectrum_returned(%v: tensor<1x1x16xf32>, %g: tensor<1x1x16xf32>) -> tensor<1x9xcomplex<f32>> {
+  // expected-error @+1 {{needs the cross spectrum to feed one channel_inverse region}}
+  %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<1x1x16xf32>, tensor<1x1x16xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<1x1x16xf32>, %b: tensor<1x1x16xf32>):
+    %za = butterfly.pack_real %a : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
+    %fa = butterfly.monarch %za factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %ra = butterfly.real_spectrum %fa : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %zb = butterfly.pack_real %b : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
+    %fb = butterfly.monarch %zb factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %rb = butterfly.real_spectrum %fb : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %c = fftconv.cross_spectrum %ra, %rb : tensor<1x1x9xcomplex<f32>> -> tensor<1x9xcomplex<f32>>
+    butterfly.yield %c : tensor<1x9xcomplex<f32>>
+  } -> tensor<1x9xcomplex<f32>>
+  return %s : tensor<1x9xcomplex<f32>>
+}
+
+// -----
+
+// What a channel_inverse region yields: first lags of the inverse.
+func.func @not_lags(%v: tensor<1x1x16xf32>, %g: tensor<1x1x16xf32>) -> tensor<1x9xcomplex<f32>> {
+  %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<1x1x16xf32>, tensor<1x1x16xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<1x1x16xf32>, %b: tensor<1x1x16xf32>):
+    %za = butterfly.pack_real %a : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
+    %fa = butterfly.monarch %za factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %ra = butterfly.real_spectrum %fa : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %zb = butterfly.pack_real %b : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
+    %fb = butterfly.monarch %zb factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %rb = butterfly.real_spectrum %fb : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %c = fftconv.cross_spectrum %ra, %rb : tensor<1x1x9xcomplex<f32>> -> tensor<1x9xcomplex<f32>>
+    butterfly.yield %c : tensor<1x9xcomplex<f32>>
+  } -> tensor<1x9xcomplex<f32>>
+  // expected-error @+1 {{needs a channel_inverse region to yield the first lags of the inverse of its spectrum}}
+  %r = butterfly.fused channel_inverse ins(%s : tensor<1x9xcomplex<f32>>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<1x9xcomplex<f32>>):
+    butterfly.yield %a : tensor<1x9xcomplex<f32>>
+  } -> tensor<1x9xcomplex<f32>>
+  return %r : tensor<1x9xcomplex<f32>>
+}
+
+// -----
+
+// The kernel gradient's regions need their plans.
+func.func @unplanned(%v: tensor<1x1x16xf32>, %g: tensor<1x1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{needs a single-kernel plan on the region (run butterfly-plan-gpu-kernels first)}}
+  %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<1x1x16xf32>, tensor<1x1x16xf32>) onchip_bytes = 0 {
+  ^bb0(%a: tensor<1x1x16xf32>, %b: tensor<1x1x16xf32>):
+    %za = butterfly.pack_real %a : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
+    %fa = butterfly.monarch %za factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %ra = butterfly.real_spectrum %fa : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %zb = butterfly.pack_real %b : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
+    %fb = butterfly.monarch %zb factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %rb = butterfly.real_spectrum %fb : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %c = fftconv.cross_spectrum %ra, %rb : tensor<1x1x9xcomplex<f32>> -> tensor<1x9xcomplex<f32>>
+    butterfly.yield %c : tensor<1x9xcomplex<f32>>
+  } -> tensor<1x9xcomplex<f32>>
+  %r = butterfly.fused channel_inverse ins(%s : tensor<1x9xcomplex<f32>>) onchip_bytes = 0 {
+  ^bb0(%a: tensor<1x9xcomplex<f32>>):
+    %z = butterfly.real_spectrum %a inverse : tensor<1x9xcomplex<f32>> -> tensor<1x8xcomplex<f32>>
+    %t = butterfly.monarch %z factors = [8] inverse : tensor<1x8xcomplex<f32>>
+    %x = butterfly.unpack_real %t : tensor<1x8xcomplex<f32>> -> tensor<1x16xf32>
+    butterfly.yield %x : tensor<1x16xf32>
+  } -> tensor<1x16xf32>
+  return %r : tensor<1x16xf32>
+}
