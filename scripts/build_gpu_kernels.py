@@ -195,6 +195,11 @@ TRAINING_CASES = [(256, 3, 4, 128, 128, False), (256, 3, 4, 256, 256, True),
                   (32768, 3, 2, 16384, 16384, True), (32768, 1, 2, 32768, 32768, True)]
 
 
+# examples/train_hyena.py on a GPU with --length 128: two blocks of a gated
+# causal convolution of B = 32, H = 64, L = K = 128 (seqlen 2L).
+EXAMPLE_CASES = [(256, 32, 64, 128, 128, True)]
+
+
 def build_module_case(out, chip, dtype, case):
     """Compiles one configuration of the drop-in module, (seqlen, B, H, L,
     K, gated) in torch dtype `dtype`, into the module cache under `out`
@@ -248,7 +253,7 @@ def build_module_cache(out, chip):
     import torch
 
     for dtype in (torch.float16, torch.bfloat16):
-        for case in MODULE_CASES + TRAINING_CASES:
+        for case in MODULE_CASES + TRAINING_CASES + EXAMPLE_CASES:
             build_module_case(out, chip, dtype, case)
 
 
