@@ -485,6 +485,34 @@ class IngestResult:
         in the order of the module's flattened outputs."""
         return self.graph.run_cpu(self.arrays(*inputs), decompose=decompose, order=order)
 
+    def gradients(self, *inputs, grad_outputs, decompose=True, order="auto"):
+        """The gradient of every graph input (the module's inputs and
+        parameters, by graph input name, as numpy arrays) given one gradient
+        per module output (`grad_outputs`, tensors or arrays): the backward
+        the compiler derives from the ingested graph
+        (fftconv-derive-backward), compiled for the CPU like
+        fftconv.native.CompiledBackward. On the GPU the same graph compiles
+        with fftconv.compile(result.graph, training=True)."""
+        from .cpu import NUMPY_OF
+        from .native import CompiledBackward
+
+        grads = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+        if len(grads) != len(self.graph.outputs):
+            raise ValueError(f"gradients: expected {len(self.graph.outputs)} output gradients, got {len(grads)}")
+        arrays = self.arrays(*inputs)
+        dys = []
+        for grad, value in zip(grads, self.graph.outputs):
+            grad = grad.detach().cpu().to(torch.float32).numpy() if isinstance(grad, torch.Tensor) else grad
+            if tuple(grad.shape) != value.shape:
+                raise ValueError(f"gradients: the gradient of output {value.name!r} has shape "
+                                 f"{tuple(grad.shape)}, the output {value.shape}")
+            dys.append(grad.astype(NUMPY_OF[value.element]) if value.element != "bf16" else grad)
+        backward = CompiledBackward(self.graph, decompose=decompose, order=order)
+        names = [v.name for v in self.graph.inputs]
+        results = backward(*[arrays[name] for name in names], *dys)
+        results = results if isinstance(results, (list, tuple)) else [results]
+        return dict(zip(names, results))
+
     def __repr__(self):
         convs = ", ".join(f"{c.mode} n={c.n} {c.shape}x{c.taps}" for c in self.convolutions)
         return f"IngestResult({self.graph.name}: {len(self.sources)} inputs, convolutions [{convs}], {self.tracer})"

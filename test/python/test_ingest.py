@@ -510,3 +510,62 @@ def test_non_tensor_inputs_and_bad_tracer():
         ingest(KernelInput(), (signal(B, H, L), 3))
     with pytest.raises(ValueError, match="tracer must be"):
         ingest(KernelInput(), (signal(B, H, L), signal(H, L)), tracer="jit")
+
+
+# ---------------------------------------------------------------------------
+# The ingested graph's backward
+# ---------------------------------------------------------------------------
+
+
+class GatedKernelParameter(torch.nn.Module):
+    """Hyena's gated causal long convolution with k a parameter."""
+
+    def __init__(self):
+        super().__init__()
+        self.k = torch.nn.Parameter(torch.randn(H, L) / 8)
+
+    def forward(self, u, x1, x2):
+        n = 2 * L
+        v = u * x1
+        return x2 * torch.fft.irfft(torch.fft.rfft(v, n=n) * torch.fft.rfft(self.k, n=n), n=n)[..., :L]
+
+
+def test_ingested_backward_against_autograd():
+    """An ingested module's backward is derived from its graph like any
+    graph's: every gradient (inputs and the parameter) against PyTorch's
+    autograd of the module itself."""
+    module = GatedKernelParameter()
+    inputs = [signal(B, H, L).requires_grad_() for _ in range(3)]
+    result = ingest(module, inputs)
+    dy = signal(B, H, L)
+    grads = result.gradients(*inputs, grad_outputs=dy)
+    module(*inputs).backward(dy)
+    expected = {"k": module.k.grad}
+    for name, source in result.sources.items():
+        if source.kind == "input":
+            expected[name] = inputs[source.index].grad
+    assert set(grads) == set(expected)
+    for name, grad in grads.items():
+        err = relative_error(grad, expected[name])
+        assert err <= 1e-5, f"d{name}: relative error {err:.3e}"
+
+
+def test_ingested_graph_compiles_for_training():
+    """Safari's Hyena fftconv (skip D, f16 sequences) compiles with its
+    backward for the GPU: one gradient per graph input (u, k, D)."""
+    from fftconv.gpu import TrainingProgram
+
+    length = 256
+    result = ingest(Hyena(), (signal(B, H, length, dtype=torch.float16), signal(H, length) / 8))
+    program = fftconv.compile(result.graph, training=True)
+    assert isinstance(program, TrainingProgram)
+    outputs = [a["shape"] for a in program.manifest["backward"]["arguments"] if a["role"] == "output"]
+    assert outputs == [list(v.shape) for v in result.graph.inputs]
+
+
+def test_ingested_gradients_refuse_a_wrong_shape():
+    module = GatedKernelParameter()
+    inputs = [signal(B, H, L) for _ in range(3)]
+    result = ingest(module, inputs)
+    with pytest.raises(ValueError, match="the gradient of output"):
+        result.gradients(*inputs, grad_outputs=signal(B, H, L + 1))
