@@ -52,6 +52,10 @@ def graph(cfg):
         extra["postgate"] = g.input("postgate", (b, h, l), t)
     if cfg["skip"]:
         extra["skip"] = g.input("skip", (h,), "f32")
+    if cfg.get("squash") is not None:
+        kernel = g.squash(kernel, cfg["squash"])
+    if cfg.get("smooth") is not None:
+        kernel = g.smooth(kernel, cfg["smooth"])
     g.output(g.conv(u, kernel, causal=cfg["mode"] == "causal", **extra))
     return g
 
@@ -122,11 +126,23 @@ def configurations():
                     out.append(dict(base, single_kernel_max=8192))
                 else:
                     out.append(dict(base, precision="half"))
+    # Squash and Smooth on k, in the spectrum kernel (forward) and the
+    # kernel gradient's inverse (backward): causal and gated circular with
+    # skip, with their backward. Lambda half the taps' deviation (k is
+    # N(0, 1/K)): about 40% of the taps are squashed to zero.
+    for n in (1024, 8192):
+        for t in TYPES:
+            b, h = check_batch(n)
+            for taps, mode, gated, width in ((n // 2 - 8, "causal", False, 3), (n // 2, "circular", True, 5)):
+                out.append(dict(N=n, B=b, H=h, L=n // 2 if mode == "causal" else n, K=taps, dtype=t,
+                                mode=mode, gated=gated, skip=gated, bench=False, training=True,
+                                squash=round(0.5 / taps ** 0.5, 6), smooth=width))
     for cfg in out:
         cfg["name"] = (f"{'bench' if cfg['bench'] else 'check'}-n{cfg['N']}-"
                        f"{cfg['dtype']}-{cfg['mode']}"
                        f"{'-gated' if cfg['gated'] else ''}"
                        f"{'-skip' if cfg['skip'] else ''}"
+                       f"{'-regularized' if 'squash' in cfg else ''}"
                        f"{'-threepass' if 'single_kernel_max' in cfg else ''}"
                        f"{'-' + cfg['precision'] if 'precision' in cfg else ''}")
     return out

@@ -72,6 +72,10 @@ class Config:
         self.dtype, self.mode = raw["dtype"], raw["mode"]
         self.gated, self.skip = raw["gated"], raw["skip"]
         self.bench = bool(raw.get("bench", False))
+        # k's regularizers, applied before the convolution: Squash's lambda
+        # and Smooth's width (absent: none).
+        self.squash = raw.get("squash")
+        self.smooth = raw.get("smooth")
         if self.dtype not in ("f16", "bf16", "f32"):
             raise ValueError(f"{self.config_path}: unknown dtype {self.dtype!r}")
         if self.mode not in ("causal", "circular"):
@@ -91,6 +95,7 @@ class Config:
     def label(self):
         """'causal', 'gated, circular', 'causal, skip', ..."""
         parts = (["gated"] if self.gated else []) + [self.mode] + (["skip"] if self.skip else [])
+        parts += ["squash, smooth"] if self.squash is not None else []
         return ", ".join(parts)
 
     @property
@@ -184,6 +189,20 @@ def _fft_size(n):
     return 1 << max(0, (n - 1).bit_length())
 
 
+def regularized_kernel(config, k):
+    """k through the configuration's regularizers, differentiable:
+    Smooth(Squash(k)) (design.md; zero padding, the divisor kept)."""
+    import torch
+    import torch.nn.functional as F
+
+    if config.squash is not None:
+        k = torch.sign(k) * F.relu(k.abs() - config.squash)
+    if config.smooth is not None:
+        p = config.smooth // 2
+        k = F.avg_pool1d(k[:, None, :], config.smooth, stride=1, padding=p, count_include_pad=True)[:, 0]
+    return k
+
+
 def reference(config, inputs, rows=None):
     """The exact result in float64 for batch rows `rows` (a slice; default
     all), from the given (already rounded) inputs, on their device."""
@@ -191,7 +210,7 @@ def reference(config, inputs, rows=None):
 
     rows = rows if rows is not None else slice(None)
     u = inputs["u"][rows].double()
-    k = inputs["k"].double()
+    k = regularized_kernel(config, inputs["k"].double())
     v = u * inputs["pregate"][rows].double() if config.gated else u
     length = config.L
     if config.mode == "causal":

@@ -124,6 +124,10 @@ def test_reference_matches_numpy_oracle(config):
     inputs = kernel_configs.make_inputs(config, 7, "cpu")
     ours = kernel_configs.reference(config, inputs).numpy()
     arrays = {name: t.double().numpy() for name, t in inputs.items()}
+    if config.squash is not None:
+        arrays["k"] = reference.squash(arrays["k"], config.squash)
+    if config.smooth is not None:
+        arrays["k"] = reference.smooth(arrays["k"], config.smooth)
     oracle = reference.conv(
         arrays["u"],
         arrays["k"],

@@ -125,10 +125,11 @@ def _training_configs():
 
 
 @pytest.mark.parametrize("training_config", _training_configs(), ids=lambda c: c.name)
-def test_compiled_backward_with_skip(training_config, device):
+def test_compiled_backward_of_configuration(training_config, device):
     """The backward program of a compiled configuration (gated, circular,
-    skip, K < L, odd B): du, dk, dpregate, dpostgate and dD, written into
-    outputs poisoned with NaN, against float64 autograd."""
+    skip, K < L, odd B; Squash and Smooth on k): du, dk, dpregate,
+    dpostgate and dD, written into outputs poisoned with NaN, against
+    float64 autograd (through the regularizers)."""
     config = training_config
     backward = gpu.load_backward(config.manifest_path, device=device)
     inputs = kernel_configs.make_inputs(config, seed=config.N, device=device)

@@ -108,7 +108,18 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
                                "top level of the function";
     if (op.getKind() == FusedKind::CrossSpectrum) {
       auto gradient = analyzeKernelGradient(op);
-      if (failed(gradient) || failed(checkFunctionInputs(op)) ||
+      if (failed(gradient))
+        return failure();
+      // The inverse reads the cross spectrum, and k for squash's
+      // subgradient.
+      auto kernelInputs = llvm::make_filter_range(
+          gradient->inverse->getOperands(),
+          [&](Value operand) { return operand != op->getResult(0); });
+      if (!llvm::all_of(kernelInputs, llvm::IsaPred<BlockArgument>))
+        return gradient->inverse.emitError()
+               << "the GPU lowering needs every input of a fused region to "
+                  "be a function argument";
+      if (failed(checkFunctionInputs(op)) ||
           failed(checkReturned(gradient->inverse, returnOp)) ||
           failed(checkKernelGradient(*gradient)))
         return failure();
@@ -500,9 +511,9 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
                                    const SpectrumChain &chain) {
   Convolution conv = beginConvolution(index, chain);
   ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
-  gpu::GPUFuncOp spectrum =
-      buildSpectrumKernel(builder, loc, module, conv.name + "_spectrum",
-                          conv.kernelLength, plan, chain.conjugate);
+  gpu::GPUFuncOp spectrum = buildSpectrumKernel(
+      builder, loc, module, conv.name + "_spectrum", conv.kernelLength, plan,
+      chain.conjugate, chain.filters);
 
   // Kernel arguments: the region's inputs, then its output.
   SmallVector<Value> operands;
@@ -554,7 +565,8 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
       /*workspaceArg=*/1, kernelPlan,
       [&](OpBuilder &b, Location l, ValueRange args, Value, Value h,
           Value t) -> Value {
-        return loadKernelTaps(b, l, args[0], conv.kernelLength, h, t);
+        return loadKernelTaps(b, l, args[0], conv.kernelLength, h, t,
+                              chain.filters);
       });
   gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
       builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan);
@@ -670,9 +682,12 @@ void HostBuilder::emitKernelGradient(size_t index,
 
   SmallVector<Value> inverseOperands = {workspace};
   llvm::append_range(inverseOperands, outputsOf(gradient.inverse));
+  if (gradient.kernelInput >= 0)
+    inverseOperands.push_back(
+        hostArg(gradient.inverse->getOperand(gradient.kernelInput)));
   gpu::GPUFuncOp inverse = buildChannelInverseKernel(
       builder, loc, module, name + "_inverse", typesOf(inverseOperands),
-      crossPlan.groups, crossPlan.lagZero, inversePlan);
+      crossPlan.groups, crossPlan.lagZero, gradient.outputs, inversePlan);
 
   launch(cross, {crossPlan.transform.channels, crossPlan.groups, 1},
          crossPlan.transform.threads, crossPlan.sharedBytes(), crossOperands);

@@ -10,6 +10,7 @@
 
 #include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
 
+#include "ConvRegions.h"
 #include "KernelEmitter.h"
 
 using namespace mlir;
@@ -144,11 +145,10 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
   return e.finish();
 }
 
-gpu::GPUFuncOp
-mlir::fftconv::buildSpectrumKernel(OpBuilder &builder, Location loc,
-                                   gpu::GPUModuleOp module,
-                                   llvm::StringRef name, int64_t kernelLength,
-                                   const ConvKernelPlan &plan, bool conjugate) {
+gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, int64_t kernelLength, const ConvKernelPlan &plan,
+    bool conjugate, ArrayRef<Operation *> filters) {
   Type f32 = builder.getF32Type();
   int64_t m = plan.complexLength;
   auto kType = MemRefType::get({plan.channels, kernelLength}, f32);
@@ -168,6 +168,9 @@ mlir::fftconv::buildSpectrumKernel(OpBuilder &builder, Location loc,
 
   // z[j] = k[2j] + i k[2j+1], zero past the kernel's length.
   auto tap = [&](Value t) -> Value {
+    if (!filters.empty())
+      return detail::emitFilteredTap(builder, loc, k, kernelLength, filters,
+                                     e.index(h), e.index(t));
     return e.loadOrZero(e.ult(t, e.c(kernelLength)), f32, [&] {
       return memref::LoadOp::create(builder, loc, k,
                                     ValueRange{e.index(h), e.index(t)});

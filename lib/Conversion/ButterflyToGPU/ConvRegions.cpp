@@ -14,7 +14,9 @@
 
 #include "mlir/Dialect/Complex/IR/Complex.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::fftconv;
@@ -200,19 +202,69 @@ mlir::fftconv::detail::analyzeSpectrum(Value coefficients, FusedOp user) {
       real ? real.getInput().getDefiningOp<MonarchOp>() : nullptr;
   PackRealOp pack =
       monarch ? monarch.getInput().getDefiningOp<PackRealOp>() : nullptr;
+  // Regularizers of k on the way: applied as the spectrum kernel reads it.
+  Value kernel = pack ? pack.getInput() : Value();
+  while (kernel && isa_and_nonnull<fftconv::SquashOp, fftconv::SmoothOp>(
+                       kernel.getDefiningOp())) {
+    Operation *filter = kernel.getDefiningOp();
+    chain.filters.push_back(filter);
+    chain.ops.insert(filter);
+    kernel = filter->getOperand(0);
+  }
   if (!pack || spectrum.getBand() || real.getInverse() ||
       monarch.getInverse() || monarch.getPermuted() ||
-      !isa<BlockArgument>(pack.getInput()))
+      !isa<BlockArgument>(kernel))
     return user.emitError()
            << "the GPU lowering computes the kernel spectrum on the GPU from "
-              "a kernel given as a function argument; these coefficients "
-              "come from elsewhere (a constant kernel or a band)";
-  chain.kernel = cast<BlockArgument>(pack.getInput());
+              "a kernel given as a function argument (through squash and "
+              "smooth); these coefficients come from elsewhere (a constant "
+              "kernel or a band)";
+  chain.kernel = cast<BlockArgument>(kernel);
   chain.ops.insert(spectrum);
   chain.ops.insert(real);
   chain.ops.insert(monarch);
   chain.ops.insert(pack);
   return chain;
+}
+
+namespace {
+/// `select(|k| > lambda, dk, 0)`: squash's subgradient applied to dk.
+struct SquashGradient {
+  Value kernel, gradient;
+  double lambda;
+};
+} // namespace
+
+/// The squash subgradient fftconv-derive-backward writes: an elementwise
+/// generic of (k, dk) whose body is select(cmpf ogt(absf(k), lambda), dk,
+/// 0).
+static std::optional<SquashGradient> matchSquashGradient(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumReductionLoops() != 0 ||
+      !llvm::all_of(op.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  auto select =
+      body.getTerminator()->getOperand(0).getDefiningOp<arith::SelectOp>();
+  auto compare =
+      select ? select.getCondition().getDefiningOp<arith::CmpFOp>() : nullptr;
+  auto absolute =
+      compare ? compare.getLhs().getDefiningOp<math::AbsFOp>() : nullptr;
+  FloatAttr lambda, zero;
+  if (!absolute || compare.getPredicate() != arith::CmpFPredicate::OGT ||
+      !matchPattern(compare.getRhs(), m_Constant(&lambda)) ||
+      !matchPattern(select.getFalseValue(), m_Constant(&zero)) ||
+      !zero.getValue().isZero())
+    return std::nullopt;
+  auto kernel = dyn_cast<BlockArgument>(absolute.getOperand());
+  auto gradient = dyn_cast<BlockArgument>(select.getTrueValue());
+  if (!kernel || !gradient || kernel.getOwner() != &body ||
+      gradient.getOwner() != &body || kernel.getArgNumber() >= 2 ||
+      gradient.getArgNumber() >= 2 || kernel == gradient)
+    return std::nullopt;
+  return SquashGradient{op.getDpsInputs()[kernel.getArgNumber()],
+                        op.getDpsInputs()[gradient.getArgNumber()],
+                        lambda.getValueAsDouble()};
 }
 
 /// The forward transform of a real sequence that `spectrum` (a
@@ -266,6 +318,27 @@ mlir::fftconv::detail::analyzeKernelGradient(FusedOp cross) {
   };
   for (Value result : body.getTerminator()->getOperands()) {
     Value lags = result;
+    LagOutput output;
+    // The transposes of k's regularizers: squash's subgradient last, the
+    // smooths before it.
+    if (auto generic = lags.getDefiningOp<linalg::GenericOp>()) {
+      std::optional<SquashGradient> mask = matchSquashGradient(generic);
+      auto kernel = mask ? dyn_cast<BlockArgument>(mask->kernel) : nullptr;
+      if (!kernel || (gradient.kernelInput >= 0 &&
+                      gradient.kernelInput != kernel.getArgNumber()))
+        return gradient.inverse.emitError()
+               << "the GPU lowering takes the kernel gradient through "
+                  "squash's subgradient (zero where |k| <= lambda) of a "
+                  "kernel given as an input, and smooth, only";
+      gradient.kernelInput = kernel.getArgNumber();
+      output.squashLambda = mask->lambda;
+      lags = mask->gradient;
+    }
+    while (auto smooth = lags.getDefiningOp<fftconv::SmoothOp>()) {
+      output.smoothWidths.insert(output.smoothWidths.begin(),
+                                 smooth.getWidth());
+      lags = smooth.getInput();
+    }
     if (auto collapse = lags.getDefiningOp<tensor::CollapseShapeOp>()) {
       if (collapse.getSrcType().getRank() != 2 ||
           collapse.getSrcType().getDimSize(1) != 1)
@@ -281,6 +354,7 @@ mlir::fftconv::detail::analyzeKernelGradient(FusedOp cross) {
         monarch.getPermuted() || real.getInput() != body.getArgument(0))
       return inverseError();
     gradient.lags.push_back(result);
+    gradient.outputs.push_back(output);
   }
   return gradient;
 }

@@ -10,6 +10,7 @@
 #ifndef LIB_CONVERSION_BUTTERFLYTOGPU_CONVREGIONS_H
 #define LIB_CONVERSION_BUTTERFLYTOGPU_CONVREGIONS_H
 
+#include "fftconv/Conversion/ButterflyToGPU/GradientKernels.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 #include "fftconv/Dialect/Butterfly/Transforms/GPUPlan.h"
 
@@ -81,6 +82,10 @@ struct ConvRegion {
 struct SpectrumChain {
   BlockArgument kernel; // k, a function argument
   bool conjugate = false;
+  /// The regularizers (fftconv.squash, fftconv.smooth) between k and the
+  /// packing, outermost first: the spectrum kernel applies them as it
+  /// reads k.
+  SmallVector<Operation *> filters;
   llvm::SetVector<Operation *> ops;
 };
 
@@ -93,6 +98,10 @@ struct KernelGradientRegion {
   PackRealOp packV, packG; // v's spectrum is the conjugated one
   GPUPlanAttr crossPlan, inversePlan;
   SmallVector<Value> lags; // what `inverse` yields, in order
+  /// How each is made from the lags (regularizers' transposes).
+  SmallVector<LagOutput> outputs;
+  /// The input of `inverse` holding k, for squash's subgradient (-1: none).
+  int64_t kernelInput = -1;
 };
 
 /// The kernel gradient whose cross spectrum `cross` computes, checked.
@@ -141,9 +150,21 @@ private:
   Value stop, stopValue;
 };
 
-/// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length.
+/// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length,
+/// through the regularizers `filters` (outermost first).
 Value loadKernelTaps(OpBuilder &b, Location loc, Value k, int64_t length,
-                     Value h, Value t);
+                     Value h, Value t, ArrayRef<Operation *> filters = {});
+
+/// Tap t (an index, possibly outside [0, length)) of channel h of the
+/// kernel k (memref<H x length x f32>) through the regularizers `filters`
+/// (fftconv.squash and fftconv.smooth, outermost first), as f32: zero
+/// outside [0, length), as each regularizer's zero padding has it.
+Value emitFilteredTap(OpBuilder &b, Location loc, Value k, int64_t length,
+                      ArrayRef<Operation *> filters, Value h, Value t);
+
+/// `x` soft-thresholded by lambda: sign(x) max(|x| - lambda, 0), as
+/// x - clamp(x, -lambda, lambda).
+Value emitSquash(OpBuilder &b, Location loc, Value x, double lambda);
 
 } // namespace detail
 } // namespace fftconv

@@ -9,6 +9,8 @@
 
 #include "ConvRegions.h"
 
+#include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -139,7 +141,8 @@ Value ElementwiseEmitter::emit(Value value) {
 
 /// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length.
 Value mlir::fftconv::detail::loadKernelTaps(OpBuilder &b, Location loc, Value k,
-                                            int64_t length, Value h, Value t) {
+                                            int64_t length, Value h, Value t,
+                                            ArrayRef<Operation *> filters) {
   Type f32 = b.getF32Type();
   Value taps = arith::ConstantOp::create(
       b, loc,
@@ -148,6 +151,12 @@ Value mlir::fftconv::detail::loadKernelTaps(OpBuilder &b, Location loc, Value k,
   for (int64_t i = 0; i < kVectorWidth; ++i) {
     Value at = arith::AddIOp::create(b, loc, t,
                                      arith::ConstantIndexOp::create(b, loc, i));
+    if (!filters.empty()) {
+      taps = vector::InsertOp::create(
+          b, loc, emitFilteredTap(b, loc, k, length, filters, h, at), taps,
+          ArrayRef<int64_t>{i});
+      continue;
+    }
     Value inside =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, at,
                               arith::ConstantIndexOp::create(b, loc, length));
@@ -166,4 +175,61 @@ Value mlir::fftconv::detail::loadKernelTaps(OpBuilder &b, Location loc, Value k,
                                     ArrayRef<int64_t>{i});
   }
   return taps;
+}
+
+Value mlir::fftconv::detail::emitSquash(OpBuilder &b, Location loc, Value x,
+                                        double lambda) {
+  Value bound = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(lambda));
+  Value negBound =
+      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(-lambda));
+  Value clamped = arith::MaximumFOp::create(
+      b, loc, arith::MinimumFOp::create(b, loc, x, bound), negBound);
+  return arith::SubFOp::create(b, loc, x, clamped);
+}
+
+Value mlir::fftconv::detail::emitFilteredTap(OpBuilder &b, Location loc,
+                                             Value k, int64_t length,
+                                             ArrayRef<Operation *> filters,
+                                             Value h, Value t) {
+  Type f32 = b.getF32Type();
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  Value inside = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, t,
+                            arith::ConstantIndexOp::create(b, loc, 0)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, t,
+                            arith::ConstantIndexOp::create(b, loc, length)));
+  if (filters.empty()) {
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32}, inside,
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(b, loc,
+                         ValueRange{memref::LoadOp::create(b, loc, k, {h, t})});
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(b, loc, ValueRange{zero});
+    b.setInsertionPointAfter(ifOp);
+    return ifOp.getResult(0);
+  }
+  ArrayRef<Operation *> inner = filters.drop_front();
+  Value value;
+  if (auto squash = dyn_cast<SquashOp>(filters.front())) {
+    value = emitSquash(b, loc, emitFilteredTap(b, loc, k, length, inner, h, t),
+                       squash.getLambda().convertToDouble());
+  } else {
+    auto smooth = cast<SmoothOp>(filters.front());
+    int64_t width = smooth.getWidth();
+    value = zero;
+    for (int64_t j = -(width / 2); j <= width / 2; ++j) {
+      Value at = arith::AddIOp::create(
+          b, loc, t, arith::ConstantIndexOp::create(b, loc, j));
+      value = arith::AddFOp::create(
+          b, loc, value, emitFilteredTap(b, loc, k, length, inner, h, at));
+    }
+    value = arith::MulFOp::create(
+        b, loc, value,
+        arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0 / width)));
+  }
+  // Each regularizer's input is zero outside the kernel.
+  return arith::SelectOp::create(b, loc, inside, value, zero);
 }

@@ -10,9 +10,11 @@
 
 #include "KernelEmitter.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <cmath>
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::fftconv;
@@ -258,7 +260,7 @@ gpu::GPUFuncOp mlir::fftconv::buildCrossSpectrumKernel(
 gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, int64_t groups, bool lagZero,
-    const ConvKernelPlan &plan) {
+    ArrayRef<LagOutput> outputs, const ConvKernelPlan &plan) {
   KernelScope kernel(builder, loc, module, name, argTypes, plan.threads);
   KernelEmitter e(builder, loc, layoutOf(plan, GPUPrecision::Split),
                   /*tile=*/1);
@@ -311,9 +313,12 @@ gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
   // The stages carry 1/sqrt(M) of the inverse's 1/M, and the partial sums
   // were the cross spectrum / M: sqrt(M) gives the lags.
   Value scale = e.cf(std::sqrt(double(m)));
-  for (unsigned r = 1; r < argTypes.size(); ++r) {
-    Value output = kernel.args()[r];
-    auto type = cast<MemRefType>(argTypes[r]);
+  bool needsKernel = llvm::any_of(
+      outputs, [](const LagOutput &o) { return o.squashLambda.has_value(); });
+  Value k = needsKernel ? kernel.args().back() : Value();
+  for (auto [index, description] : llvm::enumerate(outputs)) {
+    Value output = kernel.args()[index + 1];
+    auto type = cast<MemRefType>(output.getType());
     if (lagZero && type.getRank() == 1) {
       // The groups' direct sums of v * g.
       Value first = arith::CmpIOp::create(
@@ -330,18 +335,56 @@ gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
       continue;
     }
     int64_t lags = type.getRank() == 1 ? 1 : type.getDimSize(1);
-    e.loop(e.tid, lags, plan.threads, [&](Value t) {
-      Value offset = e.swizzle(e.divc(t, 2));
+    auto inside = [&](Value s) {
+      return arith::AndIOp::create(
+          builder, loc,
+          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sge, s,
+                                e.c(0)),
+          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::slt, s,
+                                e.c(lags)));
+    };
+    // Lag s of the first `lags` (zero outside them, as the regularizers'
+    // zero padding has it).
+    auto lagAt = [&](Value s) -> Value {
+      Value in = inside(s);
+      Value at = arith::SelectOp::create(builder, loc, in, s, e.c(0));
+      Value offset = e.swizzle(e.divc(at, 2));
       Value odd = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ne,
-                                        e.remc(t, 2), e.c(0));
+                                        e.remc(at, 2), e.c(0));
       Value lag = arith::SelectOp::create(builder, loc, odd,
                                           e.loadPart(seq, ImHigh, offset),
                                           e.loadPart(seq, ReHigh, offset));
+      return arith::SelectOp::create(builder, loc, in, e.fmul(lag, scale),
+                                     e.cf(0.0));
+    };
+    // The smooths, each its own transpose, innermost first.
+    ArrayRef<int64_t> widths = description.smoothWidths;
+    std::function<Value(size_t, Value)> smoothed = [&](size_t level,
+                                                       Value s) -> Value {
+      if (level == 0)
+        return lagAt(s);
+      int64_t width = widths[level - 1];
+      Value sum = e.cf(0.0);
+      for (int64_t j = -(width / 2); j <= width / 2; ++j)
+        sum = e.fadd(sum, smoothed(level - 1, e.addc(s, j)));
+      return arith::SelectOp::create(builder, loc, inside(s),
+                                     e.fmul(sum, e.cf(1.0 / width)), e.cf(0.0));
+    };
+    e.loop(e.tid, lags, plan.threads, [&](Value t) {
+      Value value = smoothed(widths.size(), t);
       SmallVector<Value> indices = {e.index(h)};
       if (type.getRank() == 2)
         indices.push_back(e.index(t));
-      memref::StoreOp::create(builder, loc, e.fmul(lag, scale), output,
-                              indices);
+      if (description.squashLambda) {
+        // Squash's subgradient: zero where the tap was squashed to zero.
+        Value tap = memref::LoadOp::create(builder, loc, k, indices);
+        Value kept =
+            arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OGT,
+                                  math::AbsFOp::create(builder, loc, tap),
+                                  e.cf(*description.squashLambda));
+        value = arith::SelectOp::create(builder, loc, kept, value, e.cf(0.0));
+      }
+      memref::StoreOp::create(builder, loc, value, output, indices);
     });
   }
   return kernel.finish();

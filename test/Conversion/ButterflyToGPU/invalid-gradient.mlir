@@ -92,3 +92,37 @@ func.func @unplanned(%v: tensor<1x1x16xf32>, %g: tensor<1x1x16xf32>) -> tensor<1
   } -> tensor<1x16xf32>
   return %r : tensor<1x16xf32>
 }
+
+// -----
+
+// Past the lags, only the transposes of k's regularizers (smooth, and
+// squash's subgradient of a kernel given as an input).
+func.func @not_a_regularizer(%v: tensor<1x1x16xf32>, %g: tensor<1x1x16xf32>, %k: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<1x1x16xf32>, tensor<1x1x16xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<1x1x16xf32>, %b: tensor<1x1x16xf32>):
+    %za = butterfly.pack_real %a : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
+    %fa = butterfly.monarch %za factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %ra = butterfly.real_spectrum %fa : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %zb = butterfly.pack_real %b : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
+    %fb = butterfly.monarch %zb factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %rb = butterfly.real_spectrum %fb : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %c = fftconv.cross_spectrum %ra, %rb : tensor<1x1x9xcomplex<f32>> -> tensor<1x9xcomplex<f32>>
+    butterfly.yield %c : tensor<1x9xcomplex<f32>>
+  } -> tensor<1x9xcomplex<f32>>
+  // expected-error @+1 {{takes the kernel gradient through squash's subgradient (zero where |k| <= lambda) of a kernel given as an input, and smooth, only}}
+  %r = butterfly.fused channel_inverse ins(%s, %k : tensor<1x9xcomplex<f32>>, tensor<1x16xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<1x9xcomplex<f32>>, %kk: tensor<1x16xf32>):
+    %z = butterfly.real_spectrum %a inverse : tensor<1x9xcomplex<f32>> -> tensor<1x8xcomplex<f32>>
+    %t = butterfly.monarch %z factors = [8] inverse : tensor<1x8xcomplex<f32>>
+    %x = butterfly.unpack_real %t : tensor<1x8xcomplex<f32>> -> tensor<1x16xf32>
+    %e = tensor.empty() : tensor<1x16xf32>
+    %m = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+        ins(%kk, %x : tensor<1x16xf32>, tensor<1x16xf32>) outs(%e : tensor<1x16xf32>) {
+    ^bb1(%p: f32, %q: f32, %o: f32):
+      %w = arith.mulf %p, %q : f32
+      linalg.yield %w : f32
+    } -> tensor<1x16xf32>
+    butterfly.yield %m : tensor<1x16xf32>
+  } -> tensor<1x16xf32>
+  return %r : tensor<1x16xf32>
+}

@@ -50,12 +50,14 @@ gpu::GPUFuncOp buildConvKernel(OpBuilder &builder, Location loc,
 /// Builds the kernel that computes the spectrum buffer from the real
 /// kernels k (memref<H x K x f32>): one block per channel. With `conjugate`
 /// the buffer multiplies by the conjugate spectrum (a correlation with k,
-/// the adjoint of the convolution).
+/// the adjoint of the convolution). `filters` (fftconv.squash and
+/// fftconv.smooth, outermost first) regularize k as it is read.
 gpu::GPUFuncOp buildSpectrumKernel(OpBuilder &builder, Location loc,
                                    gpu::GPUModuleOp module,
                                    llvm::StringRef name, int64_t kernelLength,
                                    const ConvKernelPlan &plan,
-                                   bool conjugate = false);
+                                   bool conjugate = false,
+                                   ArrayRef<Operation *> filters = {});
 
 } // namespace fftconv
 } // namespace mlir

@@ -26,6 +26,8 @@
 
 #include "fftconv/Conversion/ButterflyToGPU/ConvKernel.h"
 
+#include <optional>
+
 namespace mlir {
 namespace fftconv {
 
@@ -71,17 +73,25 @@ gpu::GPUFuncOp buildCrossSpectrumKernel(
     llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
     const CrossSpectrumPlan &plan, LoadInputFn loadV, LoadInputFn loadG);
 
+/// How one output of the channel-inverse kernel is made from the lags: the
+/// first K of them (or lag 0), then the transposes of the regularizers the
+/// forward applied to k: smooths (their own transposes) in the order given,
+/// then squash's subgradient (zero where |k| <= lambda).
+struct LagOutput {
+  llvm::SmallVector<int64_t> smoothWidths;
+  std::optional<double> squashLambda;
+};
+
 /// The channel-inverse kernel: arguments the workspace (memref<groups x H x
 /// rowLength x f32>), then the outputs, each memref<H x K x f32> (the first
 /// K lags) or memref<H x f32> (lag 0: the direct sums when `lagZero`, as
-/// the cross-spectrum kernel's plan says). `plan` is the inverse's
-/// transform (one sequence a block, Split precision).
-gpu::GPUFuncOp buildChannelInverseKernel(OpBuilder &builder, Location loc,
-                                         gpu::GPUModuleOp module,
-                                         llvm::StringRef name,
-                                         TypeRange argTypes, int64_t groups,
-                                         bool lagZero,
-                                         const ConvKernelPlan &plan);
+/// the cross-spectrum kernel's plan says), described by `outputs`; then k
+/// (memref<H x K x f32>) when an output needs squash's subgradient. `plan`
+/// is the inverse's transform (one sequence a block, Split precision).
+gpu::GPUFuncOp buildChannelInverseKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, int64_t groups, bool lagZero,
+    llvm::ArrayRef<LagOutput> outputs, const ConvKernelPlan &plan);
 
 } // namespace fftconv
 } // namespace mlir

@@ -181,11 +181,24 @@ collectCrossSpectrum(fftconv::CrossSpectrumOp cross) {
 }
 
 /// Whether `op` may join the inverse of a per-channel spectrum: the
-/// inverse transform, the real-trick view and the crops and reshapes of its
-/// lags.
-bool joinsChannelInverse(Operation *op) {
-  return isa<MonarchOp, RealSpectrumOp, UnpackRealOp, tensor::ExtractSliceOp,
-             tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op);
+/// inverse transform, the real-trick view, the crops and reshapes of its
+/// lags, and the transposes of k's regularizers (smooth, and elementwise
+/// generics such as squash's subgradient, whose other operands are
+/// arguments or constants).
+bool joinsChannelInverse(Operation *op, const llvm::SetVector<Operation *> &set,
+                         Value spectrum) {
+  if (isa<MonarchOp, RealSpectrumOp, UnpackRealOp, tensor::ExtractSliceOp,
+          tensor::CollapseShapeOp, tensor::ExpandShapeOp, fftconv::SmoothOp>(
+          op))
+    return true;
+  if (!isElementwise(op))
+    return false;
+  return llvm::all_of(op->getOperands(), [&](Value operand) {
+    Operation *def = operand.getDefiningOp();
+    return operand == spectrum || isa<BlockArgument>(operand) ||
+           (def && (set.contains(def) ||
+                    isa<tensor::EmptyOp, arith::ConstantOp>(def)));
+  });
 }
 
 /// The inverse of the per-channel spectrum `spectrum` and the crops of its
@@ -198,12 +211,18 @@ llvm::SetVector<Operation *> collectChannelInverse(Value spectrum) {
     Value value = frontier.pop_back_val();
     for (Operation *user : value.getUsers()) {
       if (user->getBlock() != block || set.contains(user) ||
-          !joinsChannelInverse(user))
+          !joinsChannelInverse(user, set, spectrum))
         continue;
+      // What the generic writes into comes along.
+      for (Value operand : user->getOperands())
+        if (auto empty = operand.getDefiningOp<tensor::EmptyOp>())
+          set.insert(empty);
       set.insert(user);
       llvm::append_range(frontier, user->getResults());
     }
   }
+  // The constants the transposes' bodies read.
+  growProducers(block, set);
   return set;
 }
 

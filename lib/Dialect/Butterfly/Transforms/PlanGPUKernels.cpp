@@ -450,8 +450,8 @@ struct PlanGPUKernelsPass
     GPUPlanAttr plan =
         cross ? planCrossSpectrum(&getContext(), chip, shape, factors, request,
                                   target.sharedMemoryPerBlock, why)
-              : planChannelInverse(&getContext(), chip, shape, factors,
-                                   request, target.sharedMemoryPerBlock, why);
+              : planChannelInverse(&getContext(), chip, shape, factors, request,
+                                   target.sharedMemoryPerBlock, why);
     if (!plan)
       return region.emitError() << why;
     region.setGpuPlanAttr(plan);
