@@ -199,80 +199,45 @@ private:
   void accumulate(Value workspace) {
     int64_t batchTile = plan.transform.batchTile;
     int64_t m = plan.transform.complexLength;
-    int64_t threads = layout.threads;
-    // Adding to the row in global memory, a thread's loads of several
-    // positions go out together before their products: one at a time, each
-    // waited for, left the kernel latency-bound at one block an SM.
-    int64_t unroll =
-        !plan.sharedAccumulator && m % (threads * kGlobalUnroll) == 0
-            ? kGlobalUnroll
-            : 1;
-    loop(tid, m, threads * unroll, [&](Value base) {
-      SmallVector<Value> frequencies, previous;
-      for (int64_t u = 0; u < unroll; ++u) {
-        frequencies.push_back(frequency(addc(base, u * threads)));
-        if (!plan.sharedAccumulator)
-          previous.push_back(loadPartial(workspace, frequencies.back()));
+    loop(tid, m, layout.threads, [&](Value p) {
+      Value f = frequency(p);
+      Value offsetP = swizzle(p), offsetQ = swizzle(mirror(f));
+      Complex w = root(f, 2 * m, -1.0);
+      Complex sum{cf(0.0), cf(0.0)}, nyquist{cf(0.0), cf(0.0)};
+      for (int64_t i = 0; i < batchTile; ++i) {
+        RealBins v =
+            realSpectrum(*this, load(c(i), offsetP), load(c(i), offsetQ), w);
+        RealBins g = realSpectrum(*this, load(c(batchTile + i), offsetP),
+                                  load(c(batchTile + i), offsetQ), w);
+        sum = cadd(sum, cmul(conj(v.low), g.low));
+        nyquist = cadd(nyquist, cmul(conj(v.high), g.high));
       }
-      for (int64_t u = 0; u < unroll; ++u) {
-        Value p = addc(base, u * threads), f = frequencies[u];
-        Value offsetP = swizzle(p), offsetQ = swizzle(mirror(f));
-        Complex w = root(f, 2 * m, -1.0);
-        Complex sum{cf(0.0), cf(0.0)}, nyquist{cf(0.0), cf(0.0)};
-        for (int64_t i = 0; i < batchTile; ++i) {
-          RealBins v =
-              realSpectrum(*this, load(c(i), offsetP), load(c(i), offsetQ), w);
-          RealBins g = realSpectrum(*this, load(c(batchTile + i), offsetP),
-                                    load(c(batchTile + i), offsetQ), w);
-          sum = cadd(sum, cmul(conj(v.low), g.low));
-          nyquist = cadd(nyquist, cmul(conj(v.high), g.high));
-        }
-        if (plan.sharedAccumulator)
-          addPartial(workspace, f, sum);
-        else
-          storePartial(workspace, f, previous[u], sum);
-        Value zeroFrequency =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, c(0));
-        when(zeroFrequency, [&] {
-          if (plan.sharedAccumulator)
-            addPartial(workspace, c(m), nyquist);
-          else
-            storePartial(workspace, c(m), loadPartial(workspace, c(m)),
-                         nyquist);
-        });
-      }
+      addPartial(workspace, f, sum);
+      Value zeroFrequency =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, c(0));
+      when(zeroFrequency, [&] { addPartial(workspace, c(m), nyquist); });
     });
   }
 
-  /// Positions a thread adds to the workspace row at once.
-  static constexpr int64_t kGlobalUnroll = 8;
-
-  /// workspace[group, h, f] as a vector<2xf32>.
-  Value loadPartial(Value workspace, Value f) {
+  /// workspace[group, h, f] += x, or the same in the shared accumulator.
+  void addPartial(Value workspace, Value f, Complex x) {
+    if (plan.sharedAccumulator) {
+      Value re = mulc(f, 2), im = addc(re, 1);
+      for (auto [offset, part] : {std::pair(re, x.re), std::pair(im, x.im)}) {
+        Value old = memref::LoadOp::create(b, loc, accumulator, index(offset));
+        memref::StoreOp::create(b, loc, fadd(old, part), accumulator,
+                                index(offset));
+      }
+      return;
+    }
     auto pairType = VectorType::get({2}, f32);
-    return vector::LoadOp::create(
-        b, loc, pairType, workspace,
-        ValueRange{index(group), index(h), index(mulc(f, 2))});
-  }
-  /// workspace[group, h, f] = previous + x.
-  void storePartial(Value workspace, Value f, Value previous, Complex x) {
-    auto pairType = VectorType::get({2}, f32);
+    SmallVector<Value> indices = {index(group), index(h), index(mulc(f, 2))};
+    Value previous =
+        vector::LoadOp::create(b, loc, pairType, workspace, indices);
     Value term = vector::FromElementsOp::create(b, loc, pairType,
                                                 ValueRange{x.re, x.im});
     Value total = arith::AddFOp::create(b, loc, previous, term);
-    vector::StoreOp::create(
-        b, loc, total, workspace,
-        ValueRange{index(group), index(h), index(mulc(f, 2))});
-  }
-
-  /// accumulator[f] += x, in shared memory.
-  void addPartial(Value workspace, Value f, Complex x) {
-    Value re = mulc(f, 2), im = addc(re, 1);
-    for (auto [offset, part] : {std::pair(re, x.re), std::pair(im, x.im)}) {
-      Value old = memref::LoadOp::create(b, loc, accumulator, index(offset));
-      memref::StoreOp::create(b, loc, fadd(old, part), accumulator,
-                              index(offset));
-    }
+    vector::StoreOp::create(b, loc, total, workspace, indices);
   }
 
   const CrossSpectrumPlan &plan;
