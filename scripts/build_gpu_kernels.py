@@ -126,6 +126,11 @@ def configurations():
                     out.append(dict(base, single_kernel_max=8192))
                 else:
                     out.append(dict(base, precision="half"))
+    # Shorter than the kernels' smallest transform: fftconv-to-ptx pads a
+    # causal convolution of L = 24 to N = 256 (N here: L + K, its label).
+    for t in TYPES:
+        out.append(dict(N=48, B=3, H=4, L=24, K=24, dtype=t, mode="causal",
+                        gated=True, skip=True, bench=False, training=True))
     # Squash and Smooth on k, in the spectrum kernel (forward) and the
     # kernel gradient's inverse (backward): causal and gated circular with
     # skip, with their backward. Lambda half the taps' deviation (k is
@@ -203,8 +208,9 @@ MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True),
 
 # The compiled GPU backward's tests (test/GPU/test_training_gpu.py): every
 # power of two N from 256 to 32K (the single-kernel form), causal and
-# circular, gated and not, K < L, odd B: (seqlen, B, H, L, K, gated).
-TRAINING_CASES = [(256, 3, 4, 128, 128, False), (256, 3, 4, 256, 256, True),
+# circular, gated and not, K < L, odd B, and a causal L = 24 that the
+# compiler pads to N = 256: (seqlen, B, H, L, K, gated).
+TRAINING_CASES = [(48, 3, 4, 24, 24, True), (256, 3, 4, 128, 128, False), (256, 3, 4, 256, 256, True),
                   (512, 3, 4, 256, 200, True), (1024, 3, 4, 1024, 1024, False),
                   (2048, 1, 2, 1024, 1000, True), (4096, 2, 2, 4096, 4096, True),
                   (8192, 3, 2, 4096, 4096, False), (16384, 3, 2, 16384, 8000, True),

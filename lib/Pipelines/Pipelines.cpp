@@ -68,8 +68,12 @@ void mlir::fftconv::buildButterflyPipeline(
     OpPassManager &pm, const ButterflyPipelineOptions &options) {
   // conv_grad first: it recomputes forward convolutions that conv-to-fft
   // then expands.
-  pm.addPass(createFFTConvConvGradToFFT());
-  pm.addPass(createFFTConvConvToFFT());
+  FFTConvConvGradToFFTOptions gradToFFT;
+  gradToFFT.minSize = options.minFFTSize;
+  pm.addPass(createFFTConvConvGradToFFT(gradToFFT));
+  FFTConvConvToFFTOptions toFFT;
+  toFFT.minSize = options.minFFTSize;
+  pm.addPass(createFFTConvConvToFFT(toFFT));
   pm.addPass(createCanonicalizerPass());
   FFTConvMonarchDecomposeOptions decompose;
   decompose.order = options.order;
@@ -97,6 +101,9 @@ void mlir::fftconv::buildPTXPipeline(OpPassManager &pm,
   ButterflyPipelineOptions decomposition;
   decomposition.order = options.order;
   decomposition.chip = options.chip;
+  // Short linear convolutions are padded to the kernels' smallest transform
+  // (exact: more zero padding).
+  decomposition.minFFTSize = butterfly::kMinSingleKernelFFTSize;
   buildButterflyPipeline(pm, decomposition);
   // The plan first (form, factors, precision, block shape as attributes),
   // then the kernels it describes.

@@ -36,6 +36,12 @@ struct ButterflyPipelineOptions
       *this, "smem-per-block",
       llvm::cl::desc("shared memory per block in bytes (0: the chip's)"),
       llvm::cl::init(FFTConvMonarchDecomposeOptions().sharedMemoryPerBlock)};
+  Option<int64_t> minFFTSize{
+      *this, "min-fft-size",
+      llvm::cl::desc("the smallest FFT size of a linear convolution, padded "
+                     "to (0: none; fftconv-to-ptx asks for the GPU "
+                     "kernels' smallest)"),
+      llvm::cl::init(FFTConvConvToFFTOptions().minSize)};
 };
 
 /// Options of `fftconv-to-ptx`: every choice a GPU compilation takes, shared

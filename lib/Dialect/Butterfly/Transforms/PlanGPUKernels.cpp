@@ -57,8 +57,13 @@ static int64_t defaultThreads(int64_t complexLength);
 /// Why `plan` cannot become a kernel, or the empty string when it can.
 static std::string checkConvKernelPlan(const ConvKernelPlan &plan,
                                        int64_t sharedMemoryPerBlock) {
-  if (!llvm::isPowerOf2_64(plan.complexLength) || plan.complexLength < 128)
-    return "the GPU kernels need a transform length N >= 256, a power of two";
+  if (!llvm::isPowerOf2_64(plan.complexLength) ||
+      2 * plan.complexLength < kMinSingleKernelFFTSize)
+    return "the GPU kernels need a transform length N >= " +
+           std::to_string(kMinSingleKernelFFTSize) +
+           ", a power of two (fftconv-to-ptx pads causal convolutions to it; "
+           "a circular one needs L >= " +
+           std::to_string(kMinSingleKernelFFTSize) + ")";
   if (plan.inputLength % 8 || plan.outputLength % 8)
     return "the GPU kernels read and write 8 elements at a time: the "
            "sequence length must be a multiple of 8";

@@ -59,7 +59,9 @@ Value buildProduct(OpBuilder &b, Location loc, ValueRange factors,
 }
 
 struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ConvGradToFFT(MLIRContext *context, int64_t minSize)
+      : OpRewritePattern(context), minSize(minSize) {}
+  int64_t minSize;
 
   LogicalResult matchAndRewrite(ConvGradOp op,
                                 PatternRewriter &rewriter) const override {
@@ -69,7 +71,7 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
     ArrayRef<int64_t> shape = inputType.getShape();
     int64_t batch = shape[0], channels = shape[1], length = shape[2];
     int64_t taps = op.getKernel().getType().getDimSize(1);
-    int64_t n = getConvFFTSize(op.isCausal(), length, taps);
+    int64_t n = getConvFFTSize(op.isCausal(), length, taps, minSize);
     // Circular with N != L: correlate with the periodic extension of g.
     bool wrap = !op.isCausal() && n != length;
     Type f32 = rewriter.getF32Type();
@@ -195,9 +197,16 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
 
 struct FFTConvConvGradToFFTPass
     : fftconv::impl::FFTConvConvGradToFFTBase<FFTConvConvGradToFFTPass> {
+  using Base::Base;
   void runOnOperation() override {
+    if (minSize < 0 || minSize > (int64_t(1) << 32)) {
+      getOperation()->emitError()
+          << "min-size must be 0 (none) or an FFT size of at most 2^32, got "
+          << int64_t(minSize);
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    populateConvGradToFFTPatterns(patterns);
+    populateConvGradToFFTPatterns(patterns, minSize);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
@@ -205,6 +214,7 @@ struct FFTConvConvGradToFFTPass
 
 } // namespace
 
-void mlir::fftconv::populateConvGradToFFTPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConvGradToFFT>(patterns.getContext());
+void mlir::fftconv::populateConvGradToFFTPatterns(RewritePatternSet &patterns,
+                                                  int64_t minSize) {
+  patterns.add<ConvGradToFFT>(patterns.getContext(), minSize);
 }

@@ -23,12 +23,13 @@ namespace fftconv {
 using namespace mlir;
 using namespace mlir::fftconv;
 
-int64_t mlir::fftconv::getConvFFTSize(ConvOp op) {
-  return getConvFFTSize(op.isCausal(), op.getSeqLen(), op.getKernelLen());
+int64_t mlir::fftconv::getConvFFTSize(ConvOp op, int64_t minSize) {
+  return getConvFFTSize(op.isCausal(), op.getSeqLen(), op.getKernelLen(),
+                        minSize);
 }
 
 int64_t mlir::fftconv::getConvFFTSize(bool causal, int64_t length,
-                                      int64_t kernelLength) {
+                                      int64_t kernelLength, int64_t minSize) {
   // The verifier bounds L by 2^31, but a caller may pass sizes that were
   // never verified: computed in uint64, L + K - 1 cannot wrap (L, K < 2^63),
   // and a power of two above it that does not fit in int64 is reported as 0
@@ -39,13 +40,18 @@ int64_t mlir::fftconv::getConvFFTSize(bool causal, int64_t length,
     return length;
   if (linear > (uint64_t(1) << 62))
     return 0;
-  return std::max<int64_t>(2, llvm::PowerOf2Ceil(linear));
+  int64_t floor = minSize > 2 && minSize <= (int64_t(1) << 32)
+                      ? int64_t(llvm::PowerOf2Ceil(minSize))
+                      : 2;
+  return std::max<int64_t>(floor, llvm::PowerOf2Ceil(linear));
 }
 
 namespace {
 
 struct ConvToFFT : OpRewritePattern<ConvOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ConvToFFT(MLIRContext *context, int64_t minSize)
+      : OpRewritePattern(context), minSize(minSize) {}
+  int64_t minSize;
 
   LogicalResult matchAndRewrite(ConvOp op,
                                 PatternRewriter &rewriter) const override {
@@ -53,7 +59,7 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
     RankedTensorType inputType = op.getInput().getType();
     ArrayRef<int64_t> shape = inputType.getShape();
     int64_t batch = shape[0], channels = shape[1], length = shape[2];
-    int64_t n = getConvFFTSize(op);
+    int64_t n = getConvFFTSize(op, minSize);
     // Circular with n != L: the linear convolution's tail wraps around.
     bool wrap = !op.isCausal() && n != length;
     Type f32 = rewriter.getF32Type();
@@ -169,11 +175,18 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
 
 struct FFTConvConvToFFTPass
     : fftconv::impl::FFTConvConvToFFTBase<FFTConvConvToFFTPass> {
+  using Base::Base;
   void runOnOperation() override {
     // A size the rewrite cannot build is an error on the convolution, not a
     // malformed slice or transform further down.
-    WalkResult sizes = getOperation()->walk([](ConvOp op) {
-      int64_t n = getConvFFTSize(op);
+    if (minSize < 0 || minSize > (int64_t(1) << 32)) {
+      getOperation()->emitError()
+          << "min-size must be 0 (none) or an FFT size of at most 2^32, got "
+          << int64_t(minSize);
+      return signalPassFailure();
+    }
+    WalkResult sizes = getOperation()->walk([&](ConvOp op) {
+      int64_t n = getConvFFTSize(op, minSize);
       if (n > 0 && n <= (int64_t(1) << 32))
         return WalkResult::advance();
       op.emitOpError() << "has no FFT size within 2^32 for L = "
@@ -183,7 +196,7 @@ struct FFTConvConvToFFTPass
     if (sizes.wasInterrupted())
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
-    populateConvToFFTPatterns(patterns);
+    populateConvToFFTPatterns(patterns, minSize);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
@@ -191,6 +204,7 @@ struct FFTConvConvToFFTPass
 
 } // namespace
 
-void mlir::fftconv::populateConvToFFTPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConvToFFT>(patterns.getContext());
+void mlir::fftconv::populateConvToFFTPatterns(RewritePatternSet &patterns,
+                                              int64_t minSize) {
+  patterns.add<ConvToFFT>(patterns.getContext(), minSize);
 }

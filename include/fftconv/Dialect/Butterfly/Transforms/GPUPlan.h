@@ -30,6 +30,11 @@ namespace butterfly {
 /// options and the pipelines refer to it.
 inline constexpr int64_t kDefaultSingleKernelMax = 32768;
 
+/// The smallest FFT size the single-kernel form runs (a complex transform
+/// of 128 points: a tensor-core stage needs 16 rows and 8 columns).
+/// fftconv-to-ptx pads shorter linear convolutions to it.
+inline constexpr int64_t kMinSingleKernelFFTSize = 256;
+
 inline constexpr int64_t kThreadsPerWarp = 32;
 /// The largest factor a stage runs (a tensor-core stage of 32 x 32).
 inline constexpr int64_t kMaxTensorCoreFactor = 32;

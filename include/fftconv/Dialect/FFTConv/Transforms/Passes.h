@@ -24,16 +24,21 @@ namespace fftconv {
 
 /// The FFT size fftconv-conv-to-fft uses for `op`, or 0 when it would not
 /// fit in int64 (impossible for a verified op: L <= 2^31).
-int64_t getConvFFTSize(ConvOp op);
+int64_t getConvFFTSize(ConvOp op, int64_t minSize = 0);
 /// The FFT size of a convolution of sequences of `length` with kernels of
-/// `kernelLength` taps: the forward's and its gradients'.
-int64_t getConvFFTSize(bool causal, int64_t length, int64_t kernelLength);
+/// `kernelLength` taps: the forward's and its gradients'. A linear form
+/// (causal, or circular of a length that is not a power of two) is padded
+/// to at least `minSize` (a power of two), which is exact.
+int64_t getConvFFTSize(bool causal, int64_t length, int64_t kernelLength,
+                       int64_t minSize = 0);
 
-/// Patterns of fftconv-conv-grad-to-fft.
-void populateConvGradToFFTPatterns(RewritePatternSet &patterns);
+/// Patterns of fftconv-conv-grad-to-fft (FFT sizes of at least `minSize`).
+void populateConvGradToFFTPatterns(RewritePatternSet &patterns,
+                                   int64_t minSize = 0);
 
-/// Patterns of fftconv-conv-to-fft.
-void populateConvToFFTPatterns(RewritePatternSet &patterns);
+/// Patterns of fftconv-conv-to-fft (FFT sizes of at least `minSize`).
+void populateConvToFFTPatterns(RewritePatternSet &patterns,
+                               int64_t minSize = 0);
 
 /// Options of the Monarch decomposition: the target and, if set, the order.
 struct MonarchDecomposeOptions {

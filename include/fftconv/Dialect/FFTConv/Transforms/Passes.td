@@ -30,6 +30,12 @@ def FFTConvConvToFFT : Pass<"fftconv-conv-to-fft"> {
     %y = tensor.extract_slice %z[0, 0, 0] [2, 4, 1000] [1, 1, 1] : ...
     ```
   }];
+  let options = [
+    Option<"minSize", "min-size", "int64_t", /*default=*/"0",
+           "the smallest FFT size of a linear convolution (causal, or "
+           "circular in the linear form): zero padding to it is exact; the "
+           "GPU pipeline asks for the kernels' smallest (0: none)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::complex::ComplexDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"
@@ -73,6 +79,12 @@ def FFTConvConvGradToFFT : Pass<"fftconv-conv-grad-to-fft"> {
     %dk = tensor.extract_slice %r[0, 0] [4, 1000] [1, 1] : ...
     ```
   }];
+  let options = [
+    Option<"minSize", "min-size", "int64_t", /*default=*/"0",
+           "the smallest FFT size of a linear convolution (causal, or "
+           "circular in the linear form): zero padding to it is exact; the "
+           "GPU pipeline asks for the kernels' smallest (0: none)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::complex::ComplexDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"
