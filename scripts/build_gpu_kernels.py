@@ -126,6 +126,12 @@ def configurations():
                     out.append(dict(base, single_kernel_max=8192))
                 else:
                     out.append(dict(base, precision="half"))
+    # f32 sequences (Split precision; at N = 4096 the decomposition's
+    # factors for f32 are restaged to the kernels'), with their backward.
+    out.append(dict(N=4096, B=3, H=4, L=2048, K=2048, dtype="f32", mode="causal",
+                    gated=False, skip=False, bench=False, training=True))
+    out.append(dict(N=1024, B=3, H=4, L=1024, K=504, dtype="f32", mode="circular",
+                    gated=True, skip=True, bench=False, training=True))
     # Shorter than the kernels' smallest transform: fftconv-to-ptx pads a
     # causal convolution of L = 24 to N = 256 (N here: L + K, its label).
     for t in TYPES:

@@ -92,6 +92,9 @@ fftconv::PTXPipelineOptions::planOptions() const {
   gpu.batchTile = batchTile;
   gpu.singleKernelMax = singleKernelMax;
   gpu.precision = precision;
+  // An explicit order is the caller's choice of factors: refused, not
+  // replaced, where the kernels cannot run it.
+  gpu.restage = order == "auto";
   return gpu;
 }
 

@@ -143,4 +143,4 @@ def test_compiled_backward_of_configuration(training_config, device):
     for name, got, e in zip(names, outputs, expected):
         assert torch.isfinite(got).all(), f"d{name} has unwritten or non-finite values"
         err = _error(got, e)
-        assert err <= TOLERANCE[dtype], f"d{name}: relative error {err:.3e}"
+        assert err <= config.tolerance, f"d{name}: relative error {err:.3e}"

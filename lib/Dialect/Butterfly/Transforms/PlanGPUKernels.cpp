@@ -53,6 +53,20 @@ int64_t ThreePassPlan::inner() const { return product(innerFactors); }
 //===----------------------------------------------------------------------===//
 
 static int64_t defaultThreads(int64_t complexLength);
+static SmallVector<int64_t> stageFactors(int64_t n);
+
+/// Whether the kernels run stages of `factors` (2 to 32, powers of two; a
+/// tensor-core factor with 1 or a multiple of 8 columns after it).
+static bool kernelsRunFactors(ArrayRef<int64_t> factors) {
+  for (size_t s = 0; s < factors.size(); ++s) {
+    int64_t m = factors[s];
+    int64_t after = product(factors.drop_front(s + 1));
+    if (m > kMaxTensorCoreFactor || !llvm::isPowerOf2_64(m) ||
+        (m >= 16 && after != 1 && after % 8))
+      return false;
+  }
+  return true;
+}
 
 /// Why `plan` cannot become a kernel, or the empty string when it can.
 static std::string checkConvKernelPlan(const ConvKernelPlan &plan,
@@ -451,10 +465,17 @@ struct PlanGPUKernelsPass
     // decomposed for the CPU (factors past 32 included); any Monarch
     // factorization computes the same DFT.
     SmallVector<int64_t> factors = stageFactors(shape.fftSize / 2);
+    // f32 data: Split, as its convolutions.
+    GPUPlanRequest dataRequest = request;
+    bool f32Data = llvm::all_of(region.getInputs(), [](Value input) {
+      return cast<RankedTensorType>(input.getType()).getElementType().isF32();
+    });
+    if (cross && f32Data && !dataRequest.precision)
+      dataRequest.precision = GPUPrecision::Split;
     std::string why;
     GPUPlanAttr plan =
-        cross ? planCrossSpectrum(&getContext(), chip, shape, factors, request,
-                                  target.sharedMemoryPerBlock, why)
+        cross ? planCrossSpectrum(&getContext(), chip, shape, factors,
+                                  dataRequest, target.sharedMemoryPerBlock, why)
               : planChannelInverse(&getContext(), chip, shape, factors, request,
                                    target.sharedMemoryPerBlock, why);
     if (!plan)
@@ -523,8 +544,22 @@ struct PlanGPUKernelsPass
       if (!forward)
         return conv.emitError() << "the GPU plan needs the spectral product "
                                    "to follow a butterfly.monarch";
-      plan = planSingleKernel(&getContext(), chip, shape, forward.getFactors(),
-                              request, target.sharedMemoryPerBlock, why);
+      // The region's factors were chosen for its data type; where the
+      // kernels cannot run them (f32 data: factors past 32), the GPU's own
+      // stages compute the same transform.
+      SmallVector<int64_t> factors(forward.getFactors());
+      if (restage && !kernelsRunFactors(factors))
+        factors = stageFactors(shape.fftSize / 2);
+      // f32 data is held at Split precision (about f32's accuracy) unless
+      // asked otherwise.
+      GPUPlanRequest dataRequest = request;
+      bool f32Data = llvm::all_of(last->getResultTypes(), [](Type type) {
+        return cast<RankedTensorType>(type).getElementType().isF32();
+      });
+      if (f32Data && !dataRequest.precision)
+        dataRequest.precision = GPUPrecision::Split;
+      plan = planSingleKernel(&getContext(), chip, shape, factors, dataRequest,
+                              target.sharedMemoryPerBlock, why);
     }
     if (!plan)
       return conv.emitError() << why;

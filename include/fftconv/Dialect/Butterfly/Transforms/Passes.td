@@ -74,6 +74,11 @@ def ButterflyPlanGPUKernels
            /*default=*/"::mlir::butterfly::kDefaultSingleKernelMax",
            "the largest FFT size the single-kernel form runs; larger fused "
            "regions take the three-pass form (0: whatever fits on chip)">,
+    Option<"restage", "restage", "bool", /*default=*/"false",
+           "where a single kernel's Monarch factors are not ones the kernels "
+           "run (f32 data decomposed with a factor of 64), run its transform "
+           "with the kernels' own stages instead of refusing (fftconv-to-ptx "
+           "sets it when the order is auto)">,
     Option<"precision", "precision", "std::string", /*default=*/"\"auto\"",
            "split (values as two f16, three products a term: about f32 "
            "accuracy), half (one f16, one product: a third of the tensor-core "
