@@ -326,9 +326,25 @@ class Graph:
         if unknown:
             raise ValueError(f"run_cpu: {unknown} are not inputs of graph {self.name!r} "
                              f"(its inputs: {[v.name for v in self.inputs]})")
-        passes = [cpu.butterfly_pipeline(order=order)] if decompose else []
-        module = self.module(cpu.default_context())
-        return cpu.run(module, [arrays[v.name] for v in self.inputs], passes=passes, function=self.name)
+        key = (self.signature(), bool(decompose), str(order))
+        executable = _RUN_CACHE.pop(key, None)
+        if executable is None:
+            passes = [cpu.butterfly_pipeline(order=order)] if decompose else []
+            module = self.module(cpu.default_context())
+            # O0: most graphs run once or a few times (cpu.run's reasoning).
+            executable = cpu.Executable(module, function=self.name, passes=passes, opt_level=0)
+        # Least recently used last out: a graph run again is not recompiled.
+        _RUN_CACHE[key] = executable
+        while len(_RUN_CACHE) > _RUN_CACHE_SIZE:
+            del _RUN_CACHE[next(iter(_RUN_CACHE))]
+        outputs = executable(*[arrays[v.name] for v in self.inputs])
+        return [cpu.as_float(y, element) for y, (_, element) in zip(outputs, executable.results)]
+
+
+# run_cpu's compiled programs, by graph signature and options, least
+# recently used first (each holds a JIT engine: a bounded number).
+_RUN_CACHE = {}
+_RUN_CACHE_SIZE = 32
 
 
 def _raw_bytes(array, element):

@@ -165,3 +165,39 @@ def test_cpu_run_passes_16_bit_patterns():
           func.func @id(%b: tensor<1x4xbf16>, %h: tensor<1x4xf16>) -> tensor<1x4xf16> {
             return %h : tensor<1x4xf16>
           }""", [bits, half[:, :2]])
+
+
+def test_run_cpu_compiles_a_graph_once():
+    """Graph.run_cpu caches its compiled program by the graph's signature:
+    the second call of an equal graph does not compile, and gives the same
+    result; a different graph compiles its own."""
+    import time
+
+    import numpy as np
+
+    from fftconv import graph as graph_module
+    from fftconv.graph import Graph
+
+    def make(taps):
+        g = Graph("cached")
+        u = g.input("u", (1, 2, 64), "f32")
+        k = g.input("k", (2, taps), "f32")
+        g.output(g.conv(u, k))
+        return g
+
+    rng = np.random.default_rng(0)
+    arrays = {"u": rng.standard_normal((1, 2, 64)).astype(np.float32),
+              "k": rng.standard_normal((2, 64)).astype(np.float32)}
+    graph_module._RUN_CACHE.clear()
+    start = time.perf_counter()
+    first = make(64).run_cpu(arrays)
+    compile_and_run = time.perf_counter() - start
+    assert len(graph_module._RUN_CACHE) == 1
+    start = time.perf_counter()
+    second = make(64).run_cpu(arrays)
+    run_only = time.perf_counter() - start
+    assert len(graph_module._RUN_CACHE) == 1
+    np.testing.assert_array_equal(first[0], second[0])
+    assert run_only < compile_and_run
+    make(32).run_cpu({"u": arrays["u"], "k": arrays["k"][:, :32]})
+    assert len(graph_module._RUN_CACHE) == 2
