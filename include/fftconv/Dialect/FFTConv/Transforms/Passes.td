@@ -179,4 +179,31 @@ def FFTConvMonarchDecompose : Pass<"fftconv-monarch-decompose"> {
   ];
 }
 
+def FFTConvCheckGPUShapes : Pass<"fftconv-check-gpu-shapes"> {
+  let summary = "Refuse, naming the nearest supported shape, convolutions the GPU kernels do not run";
+  let description = [{
+    Checks every `fftconv.conv` and `fftconv.conv_grad` against what the
+    GPU kernels run, before anything is expanded, so that a refusal speaks
+    of the convolution the user wrote (its mode and L) and names the
+    nearest shape that runs:
+
+    - L a multiple of 8 (the kernels read and write 8 elements at a time):
+      `L = 1001` is refused with `L = 1008` (the input zero-padded by the
+      caller, the output cropped, for a causal convolution);
+    - circular convolutions of a power-of-two length of at least 256 (the
+      linear form that other lengths take on the CPU folds its tail back,
+      which no kernel does yet): `L = 1000` is refused with `L = 1024`, or
+      the causal form.
+
+    Short causal convolutions are not refused: `fftconv-to-ptx` pads them
+    to the kernels' smallest transform. `fftconv-to-ptx` runs this first.
+
+    ```mlir
+    // error: the GPU kernels run circular convolutions of a power-of-two
+    // length of at least 256, not L = 1000 (nearest: L = 1024)
+    %y = fftconv.conv circular %u, %k : (tensor<2x4x1000xf16>, tensor<4x1000xf32>) -> tensor<2x4x1000xf16>
+    ```
+  }];
+}
+
 #endif // FFTCONV_DIALECT_FFTCONV_TRANSFORMS_PASSES_TD

@@ -1,0 +1,69 @@
+//===- CheckGPUShapes.cpp - what the GPU kernels run ------------*- C++ -*-===//
+//
+// fftconv-check-gpu-shapes: refuses, at the convolution the user wrote and
+// naming the nearest supported shape, the convolutions the GPU kernels do
+// not run. Later stages would refuse them too, but in terms of regions and
+// transforms the user never wrote.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h"
+
+#include "fftconv/Dialect/Butterfly/Transforms/GPUPlan.h"
+
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir {
+namespace fftconv {
+#define GEN_PASS_DEF_FFTCONVCHECKGPUSHAPES
+#include "fftconv/Dialect/FFTConv/Transforms/Passes.h.inc"
+} // namespace fftconv
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::fftconv;
+
+namespace {
+
+/// The GPU kernels' rules for a convolution of `length` in `mode`: success,
+/// or the located refusal on `op`.
+LogicalResult checkShape(Operation *op, bool causal, int64_t length) {
+  constexpr int64_t kVector = 8;
+  int64_t shortest = butterfly::kMinSingleKernelFFTSize;
+  if (length % kVector != 0)
+    return op->emitError()
+           << "the GPU kernels read and write " << kVector
+           << " elements at a time: L = " << length << " is not a multiple of "
+           << kVector << " (nearest: L = " << llvm::alignTo(length, kVector)
+           << (causal ? ", the input zero-padded and the output cropped)"
+                      : ")");
+  if (!causal && (!llvm::isPowerOf2_64(length) || length < shortest)) {
+    int64_t nearest =
+        std::max<int64_t>(shortest, int64_t(llvm::PowerOf2Ceil(length)));
+    return op->emitError()
+           << "the GPU kernels run circular convolutions of a power-of-two "
+              "length of at least "
+           << shortest << ", not L = " << length << " (nearest: L = " << nearest
+           << ", or the causal form)";
+  }
+  return success();
+}
+
+struct FFTConvCheckGPUShapesPass
+    : fftconv::impl::FFTConvCheckGPUShapesBase<FFTConvCheckGPUShapesPass> {
+  void runOnOperation() override {
+    WalkResult result = getOperation()->walk([](Operation *op) {
+      LogicalResult checked = success();
+      if (auto conv = dyn_cast<ConvOp>(op))
+        checked = checkShape(op, conv.isCausal(), conv.getSeqLen());
+      else if (auto grad = dyn_cast<ConvGradOp>(op))
+        checked = checkShape(op, grad.isCausal(),
+                             grad.getInput().getType().getDimSize(2));
+      return failed(checked) ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,38 @@
+// RUN: fftconv-opt %s -split-input-file -fftconv-check-gpu-shapes -verify-diagnostics
+
+// A causal convolution of a length the kernels do not read 8 at a time: the
+// nearest multiple of 8, padded by the caller.
+func.func @odd_causal(%u: tensor<1x2x1001xf16>, %k: tensor<2x1001xf32>) -> tensor<1x2x1001xf16> {
+  // expected-error @+1 {{the GPU kernels read and write 8 elements at a time: L = 1001 is not a multiple of 8 (nearest: L = 1008, the input zero-padded and the output cropped)}}
+  %y = fftconv.conv causal %u, %k : (tensor<1x2x1001xf16>, tensor<2x1001xf32>) -> tensor<1x2x1001xf16>
+  return %y : tensor<1x2x1001xf16>
+}
+
+// -----
+
+// A circular convolution of a length that is not a power of two.
+func.func @circular_1000(%u: tensor<1x2x1000xf16>, %k: tensor<2x1000xf32>) -> tensor<1x2x1000xf16> {
+  // expected-error @+1 {{the GPU kernels run circular convolutions of a power-of-two length of at least 256, not L = 1000 (nearest: L = 1024, or the causal form)}}
+  %y = fftconv.conv circular %u, %k : (tensor<1x2x1000xf16>, tensor<2x1000xf32>) -> tensor<1x2x1000xf16>
+  return %y : tensor<1x2x1000xf16>
+}
+
+// -----
+
+// Too short for a circular one; its gradient is checked the same way.
+func.func @short_circular_grad(%u: tensor<1x2x128xf16>, %k: tensor<2x128xf32>, %dy: tensor<1x2x128xf16>) -> tensor<1x2x128xf16> {
+  // expected-error @+1 {{not L = 128 (nearest: L = 256, or the causal form)}}
+  %du = fftconv.conv_grad circular %u, %k grad %dy wrt [input]
+      : (tensor<1x2x128xf16>, tensor<2x128xf32>, tensor<1x2x128xf16>) -> tensor<1x2x128xf16>
+  return %du : tensor<1x2x128xf16>
+}
+
+// -----
+
+// What runs passes unchanged: a short causal convolution (fftconv-to-ptx
+// pads it) and a circular one of 256.
+func.func @supported(%u: tensor<1x2x24xf16>, %k: tensor<2x24xf32>, %c: tensor<1x2x256xf16>, %kc: tensor<2x256xf32>) -> (tensor<1x2x24xf16>, tensor<1x2x256xf16>) {
+  %y = fftconv.conv causal %u, %k : (tensor<1x2x24xf16>, tensor<2x24xf32>) -> tensor<1x2x24xf16>
+  %z = fftconv.conv circular %c, %kc : (tensor<1x2x256xf16>, tensor<2x256xf32>) -> tensor<1x2x256xf16>
+  return %y, %z : tensor<1x2x24xf16>, tensor<1x2x256xf16>
+}
