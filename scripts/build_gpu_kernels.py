@@ -283,6 +283,9 @@ def build_module_cache(out, chip):
     for dtype in (torch.float16, torch.bfloat16):
         for case in MODULE_CASES + TRAINING_CASES + EXAMPLE_CASES:
             build_module_case(out, chip, dtype, case)
+    # f32 sequences (Split precision): the drop-in's own test cases.
+    for case in MODULE_CASES[:2]:
+        build_module_case(out, chip, torch.float32, case)
 
 
 def main():

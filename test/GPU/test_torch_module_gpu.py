@@ -15,7 +15,7 @@ from fftconv import kernel_configs, reference  # noqa: E402
 from fftconv.torch import FFTConv  # noqa: E402
 
 CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True)]
-TOLERANCE = {torch.float16: 1e-3, torch.bfloat16: 8e-3}
+TOLERANCE = {torch.float16: 1e-3, torch.bfloat16: 8e-3, torch.float32: 1e-5}
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +25,7 @@ def kernel_cache(monkeypatch):
         monkeypatch.setenv("FFTCONV_KERNEL_CACHE", cache)
 
 
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["f16", "bf16"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=["f16", "bf16", "f32"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"seqlen{c[0]}-L{c[3]}-K{c[4]}{'-gated' if c[5] else ''}")
 def test_module_on_gpu(case, dtype):
     if not torch.cuda.is_available():
