@@ -132,10 +132,15 @@ def configurations():
                     gated=False, skip=False, bench=False, training=True))
     out.append(dict(N=1024, B=3, H=4, L=1024, K=504, dtype="f32", mode="circular",
                     gated=True, skip=True, bench=False, training=True))
-    # Shorter than the kernels' smallest transform: fftconv-to-ptx pads a
-    # causal convolution of L = 24 to N = 256 (N here: L + K, its label).
+    # Lengths that are not a multiple of 8: the single kernel masks the
+    # last chunk of each row (gates, skip and the backward included).
     for t in TYPES:
-        out.append(dict(N=48, B=3, H=4, L=24, K=24, dtype=t, mode="causal",
+        out.append(dict(N=2048, B=3, H=4, L=1001, K=1001, dtype=t, mode="causal",
+                        gated=True, skip=True, bench=False, training=True, odd=True))
+    # Shorter than the kernels' smallest transform: fftconv-to-ptx pads a
+    # causal convolution of L = 24 to N = 256.
+    for t in TYPES:
+        out.append(dict(N=256, B=3, H=4, L=24, K=24, dtype=t, mode="causal",
                         gated=True, skip=True, bench=False, training=True))
     # Squash and Smooth on k, in the spectrum kernel (forward) and the
     # kernel gradient's inverse (backward): causal and gated circular with
@@ -154,6 +159,7 @@ def configurations():
                        f"{'-gated' if cfg['gated'] else ''}"
                        f"{'-skip' if cfg['skip'] else ''}"
                        f"{'-regularized' if 'squash' in cfg else ''}"
+                       f"{'-odd' if cfg.get('odd') else ''}"
                        f"{'-threepass' if 'single_kernel_max' in cfg else ''}"
                        f"{'-' + cfg['precision'] if 'precision' in cfg else ''}")
     return out
@@ -216,7 +222,7 @@ MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True),
 # power of two N from 256 to 32K (the single-kernel form), causal and
 # circular, gated and not, K < L, odd B, and a causal L = 24 that the
 # compiler pads to N = 256: (seqlen, B, H, L, K, gated).
-TRAINING_CASES = [(48, 3, 4, 24, 24, True), (256, 3, 4, 128, 128, False), (256, 3, 4, 256, 256, True),
+TRAINING_CASES = [(48, 3, 4, 24, 24, True), (2048, 3, 4, 1001, 1001, True), (256, 3, 4, 128, 128, False), (256, 3, 4, 256, 256, True),
                   (512, 3, 4, 256, 200, True), (1024, 3, 4, 1024, 1024, False),
                   (2048, 1, 2, 1024, 1000, True), (4096, 2, 2, 4096, 4096, True),
                   (8192, 3, 2, 4096, 4096, False), (16384, 3, 2, 16384, 8000, True),

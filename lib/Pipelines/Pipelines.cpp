@@ -102,7 +102,9 @@ void mlir::fftconv::buildPTXPipeline(OpPassManager &pm,
                                      const PTXPipelineOptions &options) {
   // Shapes the kernels do not run are refused first, at the convolution
   // the user wrote.
-  pm.addPass(createFFTConvCheckGPUShapes());
+  FFTConvCheckGPUShapesOptions shapes;
+  shapes.singleKernelMax = options.singleKernelMax;
+  pm.addPass(createFFTConvCheckGPUShapes(shapes));
   // The decomposition targets the chip's shared memory (smem-per-block 0).
   ButterflyPipelineOptions decomposition;
   decomposition.order = options.order;

@@ -35,8 +35,11 @@ def check_manifest_matches_config(program, config):
     if config.skip:
         assert shapes["skip"] == ((config.H,), "f32")
     assert len(manifest.outputs) == 1 and shapes[manifest.outputs[0].name] == (bhl, config.dtype)
-    expected_n = 2 * config.L if config.mode == "causal" else config.L
-    assert config.N == expected_n, f"N={config.N} for {config.mode} L={config.L}"
+    # The compiler's FFT size: causal, the power of two >= L + K - 1 and at
+    # least the kernels' 256 (fftconv-to-ptx pads to it); circular, L.
+    linear = config.L + config.K - 1
+    expected_n = max(256, 1 << (linear - 1).bit_length()) if config.mode == "causal" else config.L
+    assert config.N == expected_n, f"N={config.N} for {config.mode} L={config.L} K={config.K}"
 
 
 def run_poisoned(program, config, inputs, **options):

@@ -321,10 +321,11 @@ ConvKernelPlan channelInversePlanOf(KernelGradientRegion gradient) {
 
 /// v = prologue(u, gates) at [batch, h, t .. t+7], as f32.
 Value loadRegionInput(ConvRegion &region, OpBuilder &b, Location loc,
-                      ValueRange args, Value batch, Value h, Value t) {
+                      ValueRange args, Value batch, Value h, Value t,
+                      Value mask) {
   ArgumentMap prologue;
   ElementwiseEmitter emitter(b, loc, args, prologue, batch, h, t, Value(),
-                             Value());
+                             Value(), mask);
   Value v = emitter.emit(region.pack.getInput());
   auto type = VectorType::get({kVectorWidth}, b.getF32Type());
   if (v.getType() != type)
@@ -336,13 +337,18 @@ Value loadRegionInput(ConvRegion &region, OpBuilder &b, Location loc,
 /// epilogue, stored at [batch, h, t .. t+7] of the last kernel arguments
 /// (one an output, in order).
 void storeRegionOutput(ConvRegion &region, OpBuilder &b, Location loc,
-                       ValueRange args, Value batch, Value h, Value t,
-                       Value y) {
+                       ValueRange args, Value batch, Value h, Value t, Value y,
+                       Value mask) {
   ElementwiseEmitter emitter(b, loc, args, region.epilogue, batch, h, t,
-                             region.unpack.getResult(), y);
+                             region.unpack.getResult(), y, mask);
   ValueRange buffers = args.take_back(region.outputs.size());
   for (auto [output, buffer] : llvm::zip_equal(region.outputs, buffers)) {
     Value out = emitter.emit(output);
+    if (mask) {
+      vector::MaskedStoreOp::create(b, loc, buffer, ValueRange{batch, h, t},
+                                    mask, out);
+      continue;
+    }
     auto store =
         vector::StoreOp::create(b, loc, out, buffer, ValueRange{batch, h, t});
     store.setAlignment(16);
@@ -526,10 +532,13 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
   gpu::GPUFuncOp convKernel = buildConvKernel(
       builder, loc, module, conv.name, typesOf(operands), coefficientArg, plan,
       [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
-          Value t) { return loadRegionInput(region, b, l, args, batch, h, t); },
+          Value t, Value mask) {
+        return loadRegionInput(region, b, l, args, batch, h, t, mask);
+      },
       [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
-          Value t,
-          Value y) { storeRegionOutput(region, b, l, args, batch, h, t, y); });
+          Value t, Value y, Value mask) {
+        storeRegionOutput(region, b, l, args, batch, h, t, y, mask);
+      });
   // The spectrum depends on k alone: a runtime may keep it between calls.
   unsigned spectrumIndex = spectrumArgs[index];
   host.setArgAttr(spectrumIndex, kProducerAttrName,
@@ -563,8 +572,8 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
       builder, loc, module, conv.name + "_spectrum_outer",
       typesOf(spectrumOperands),
       /*workspaceArg=*/1, kernelPlan,
-      [&](OpBuilder &b, Location l, ValueRange args, Value, Value h,
-          Value t) -> Value {
+      [&](OpBuilder &b, Location l, ValueRange args, Value, Value h, Value t,
+          Value) -> Value {
         return loadKernelTaps(b, l, args[0], conv.kernelLength, h, t,
                               chain.filters);
       });
@@ -616,12 +625,12 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   launch(spectrumInner, {plan.outer(), plan.channels, 1}, plan.threads,
          spectrumPlan.inner() * spectrumPlan.valueBytes(), conv.spectrumBuffer);
   auto loadInput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
-                       Value h, Value t) {
-    return loadRegionInput(region, b, l, args, batch, h, t);
+                       Value h, Value t, Value mask) {
+    return loadRegionInput(region, b, l, args, batch, h, t, mask);
   };
   auto storeOutput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
-                         Value h, Value t, Value y) {
-    storeRegionOutput(region, b, l, args, batch, h, t, y);
+                         Value h, Value t, Value y, Value mask) {
+    storeRegionOutput(region, b, l, args, batch, h, t, y, mask);
   };
   // Per chunk of pairs: its outer kernels (built for its first pair), the
   // inner kernel, all over the one workspace.
@@ -665,9 +674,9 @@ void HostBuilder::emitKernelGradient(size_t index,
   auto loadFrom = [&](PackRealOp pack) {
     Value input = pack.getInput();
     return [input](OpBuilder &b, Location l, ValueRange args, Value batch,
-                   Value h, Value t) -> Value {
+                   Value h, Value t, Value mask) -> Value {
       ElementwiseEmitter emitter(b, l, args, ArgumentMap(), batch, h, t,
-                                 Value(), Value());
+                                 Value(), Value(), mask);
       Value v = emitter.emit(input);
       auto type = VectorType::get({kVectorWidth}, b.getF32Type());
       if (v.getType() != type)

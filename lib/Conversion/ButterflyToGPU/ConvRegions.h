@@ -132,12 +132,15 @@ LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
 /// checkElementwise).
 class ElementwiseEmitter {
 public:
+  /// With a `mask` (vector<8xi1>: rows whose length is not a multiple of
+  /// 8), the reads of [B, H, L] arguments take only its lanes (the others
+  /// zero), element-aligned.
   ElementwiseEmitter(OpBuilder &builder, Location loc, ValueRange kernelArgs,
                      const ArgumentMap &arguments, Value batch, Value h,
-                     Value t, Value stop, Value stopValue)
+                     Value t, Value stop, Value stopValue, Value mask = Value())
       : builder(builder), loc(loc), kernelArgs(kernelArgs),
         arguments(arguments), indices{batch, h, t}, stop(stop),
-        stopValue(stopValue) {}
+        stopValue(stopValue), mask(mask) {}
 
   Value emit(Value value);
 
@@ -148,6 +151,7 @@ private:
   const ArgumentMap &arguments;
   SmallVector<Value, 3> indices;
   Value stop, stopValue;
+  Value mask;
 };
 
 /// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length,

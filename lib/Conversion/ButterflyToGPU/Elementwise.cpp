@@ -92,9 +92,15 @@ Value ElementwiseEmitter::emit(Value value) {
   if (auto arg = dyn_cast<BlockArgument>(value)) {
     Value memref = kernelArgs[arguments.index(arg)];
     Type element = cast<MemRefType>(memref.getType()).getElementType();
-    auto load = vector::LoadOp::create(builder, loc,
-                                       VectorType::get({kVectorWidth}, element),
-                                       memref, indices);
+    auto type = VectorType::get({kVectorWidth}, element);
+    if (mask) {
+      Value zeros = arith::ConstantOp::create(
+          builder, loc,
+          DenseElementsAttr::get(type, builder.getFloatAttr(element, 0.0)));
+      return vector::MaskedLoadOp::create(builder, loc, type, memref, indices,
+                                          mask, zeros);
+    }
+    auto load = vector::LoadOp::create(builder, loc, type, memref, indices);
     load.setAlignment(16);
     return load;
   }

@@ -159,8 +159,10 @@ private:
         inside =
             inside ? arith::AndIOp::create(b, loc, inside, inInput) : inInput;
       }
+      // Rows whose length is not a multiple of 8: the lanes below it.
+      Value mask = length % 8 ? lanesBelow(b, loc, t, length) : Value();
       return loadOrZero(inside, eight, [&] {
-        return load(b, loc, args(), index(batch), index(h), index(t));
+        return load(b, loc, args(), index(batch), index(h), index(t), mask);
       });
     };
     auto scatter = [&](Value item, Value v, int64_t firstSeq) {

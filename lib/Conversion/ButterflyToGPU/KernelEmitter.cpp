@@ -185,3 +185,19 @@ gpu::GPUFuncOp KernelScope::finish() {
   gpu::ReturnOp::create(kernelBuilder, kernelLoc);
   return func;
 }
+
+Value mlir::fftconv::detail::lanesBelow(OpBuilder &b, Location loc, Value t,
+                                        int64_t length) {
+  auto lanesType = VectorType::get({8}, b.getI32Type());
+  Value lanes = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(lanesType,
+                             ArrayRef<int32_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  Value positions = arith::AddIOp::create(
+      b, loc, vector::BroadcastOp::create(b, loc, lanesType, t), lanes);
+  Value bound = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(lanesType, b.getI32IntegerAttr(int32_t(length))));
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, positions,
+                               bound);
+}

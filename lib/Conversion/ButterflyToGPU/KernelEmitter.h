@@ -316,6 +316,12 @@ private:
   Value seqBegin, seqEnd; // the sequences of the current unit's group
 };
 
+/// The lanes of t .. t+7 (t an i32) below `length`, as a vector<8xi1>: the
+/// mask of a row's last partial chunk where its length is not a multiple of
+/// 8 (all lanes elsewhere). Plain vector arithmetic, which the NVVM
+/// lowering takes.
+Value lanesBelow(OpBuilder &b, Location loc, Value t, int64_t length);
+
 /// A kernel being built: an empty gpu.func of `threads` threads a block
 /// in `module`, and the builder inside its entry block until the scope
 /// ends; `finish` ends the body.

@@ -169,7 +169,7 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
                                 e.ult(t, e.c(plan.inputLength)));
       return e.loadOrZero(inside, eight, [&] {
         return loadInput(builder, loc, e.args(), e.index(batch), e.index(e.h),
-                         e.index(t));
+                         e.index(t), Value());
       });
     };
     Value first = e.mulc(e.pair, 2);
@@ -373,11 +373,11 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
     e.when(inside, [&] {
       Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
       storeOutput(builder, loc, e.args(), e.index(first), e.index(e.h),
-                  e.index(t), e.loadPart(e.seq, ReHigh, offset, 8));
+                  e.index(t), e.loadPart(e.seq, ReHigh, offset, 8), Value());
       Value second = e.addc(first, 1);
       e.when(e.ult(second, e.c(plan.batch)), [&] {
         storeOutput(builder, loc, e.args(), e.index(second), e.index(e.h),
-                    e.index(t), e.loadPart(e.seq, ImHigh, offset, 8));
+                    e.index(t), e.loadPart(e.seq, ImHigh, offset, 8), Value());
       });
     });
   });

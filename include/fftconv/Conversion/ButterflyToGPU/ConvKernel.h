@@ -26,15 +26,17 @@ using ::mlir::butterfly::GPUPrecision;
 using ::mlir::butterfly::planesOf;
 using ::mlir::butterfly::valueBytesOf;
 
-/// Emits the 8 real inputs v[batch, h, t .. t+7] as a vector<8xf32>.
+/// Emits the 8 real inputs v[batch, h, t .. t+7] as a vector<8xf32>; with
+/// a `mask` (vector<8xi1>, for rows whose length is not a multiple of 8)
+/// only its lanes are read, the others are zero.
 using LoadInputFn =
     llvm::function_ref<Value(OpBuilder &, Location, ValueRange kernelArgs,
-                             Value batch, Value h, Value t)>;
+                             Value batch, Value h, Value t, Value mask)>;
 /// Stores the outputs at [batch, h, t .. t+7], given the 8 convolution
-/// results.
-using StoreOutputFn =
-    llvm::function_ref<void(OpBuilder &, Location, ValueRange kernelArgs,
-                            Value batch, Value h, Value t, Value y)>;
+/// results; with a `mask`, only its lanes.
+using StoreOutputFn = llvm::function_ref<void(
+    OpBuilder &, Location, ValueRange kernelArgs, Value batch, Value h, Value t,
+    Value y, Value mask)>;
 
 /// Builds the convolution kernel in `module`. `argTypes` are the kernel's
 /// memref arguments; `coefficientArg` indexes the kernel-spectrum buffer

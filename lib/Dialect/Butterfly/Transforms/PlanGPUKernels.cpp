@@ -78,9 +78,6 @@ static std::string checkConvKernelPlan(const ConvKernelPlan &plan,
            ", a power of two (fftconv-to-ptx pads causal convolutions to it; "
            "a circular one needs L >= " +
            std::to_string(kMinSingleKernelFFTSize) + ")";
-  if (plan.inputLength % 8 || plan.outputLength % 8)
-    return "the GPU kernels read and write 8 elements at a time: the "
-           "sequence length must be a multiple of 8";
   if (plan.threads % kThreadsPerWarp)
     return "the block size must be a multiple of 32";
   for (size_t s = 0; s < plan.factors.size(); ++s) {

@@ -5,6 +5,7 @@
 
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 #include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
+#include "fftconv/Dialect/Butterfly/Transforms/GPUPlan.h"
 #include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
