@@ -93,7 +93,7 @@ def test_save_writes_ptx_and_manifest(tmp_path):
 
 ODD = """
 func.func @odd(%u: tensor<1x1x100xf16>, %k: tensor<1x100xf32>) -> tensor<1x1x100xf16> {
-  %y = fftconv.conv causal %u, %k : (tensor<1x1x100xf16>, tensor<1x100xf32>) -> tensor<1x1x100xf16>
+  %y = fftconv.conv circular %u, %k : (tensor<1x1x100xf16>, tensor<1x100xf32>) -> tensor<1x1x100xf16>
   return %y : tensor<1x1x100xf16>
 }
 """
@@ -101,7 +101,7 @@ func.func @odd(%u: tensor<1x1x100xf16>, %k: tensor<1x100xf32>) -> tensor<1x1x100
 
 def test_compile_errors_carry_locations():
     # MLIR text: the diagnostics point into it.
-    with pytest.raises(fftconv.MLIRError, match=r"program.mlir\":3:\d+\): error: .*multiple of 8"):
+    with pytest.raises(fftconv.MLIRError, match=r"program.mlir\":3:\d+\): error: .*power-of-two length .* not L = 100"):
         fftconv.compile(ODD)
 
 
@@ -126,8 +126,8 @@ def test_binding_errors_carry_locations():
     u = g.input("u", (1, 1, 100), "f16")
     k = g.input("k", (1, 100), "f32")
     line = sys._getframe().f_lineno + 1
-    g.output(g.conv(u, k))
-    with pytest.raises(fftconv.MLIRError, match=rf"loc\(\"v1\"\(\".*test_gpu_compile.py\":{line}:\d+\)\): error: .*multiple of 8"):
+    g.output(g.conv(u, k, causal=False))
+    with pytest.raises(fftconv.MLIRError, match=rf"loc\(\"v1\"\(\".*test_gpu_compile.py\":{line}:\d+\)\): error: .*power-of-two length .* not L = 100"):
         fftconv.compile(g.module(context))
 
 
