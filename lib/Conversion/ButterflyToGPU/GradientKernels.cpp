@@ -318,7 +318,10 @@ gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
   bool needsKernel = llvm::any_of(
       outputs, [](const LagOutput &o) { return o.squashLambda.has_value(); });
   Value k = needsKernel ? kernel.args().back() : Value();
-  for (auto [index, description] : llvm::enumerate(outputs)) {
+  for (auto [index, entry] : llvm::enumerate(outputs)) {
+    // A reference of its own: lambdas below capture it (captured
+    // structured bindings are C++20).
+    const LagOutput &description = entry;
     Value output = kernel.args()[index + 1];
     auto type = cast<MemRefType>(output.getType());
     if (lagZero && type.getRank() == 1) {
