@@ -198,7 +198,7 @@ struct DecomposeConv : DecomposePattern<IRFFTOp> {
       return failure();
     // As for a standalone rfft: pack_real zero-pads by itself but takes at
     // most 2M = n values, so a longer input (rfft crops it) is cropped here.
-    if (vType.getShape().back() > op.getN())
+    if (uint64_t(vType.getShape().back()) > op.getN())
       v = resizeLastDim(rewriter, loc, v, op.getN());
     auto c32 = ComplexType::get(rewriter.getF32Type());
     SmallVector<int64_t> shape(vType.getShape().drop_back());
