@@ -319,18 +319,25 @@ ConvKernelPlan channelInversePlanOf(KernelGradientRegion gradient) {
   return plan;
 }
 
-/// v = prologue(u, gates) at [batch, h, t .. t+7], as f32.
-Value loadRegionInput(ConvRegion &region, OpBuilder &b, Location loc,
-                      ValueRange args, Value batch, Value h, Value t,
-                      Value mask) {
-  ArgumentMap prologue;
-  ElementwiseEmitter emitter(b, loc, args, prologue, batch, h, t, Value(),
+/// What `pack` packs, at [batch, h, t .. t+7], as f32: the prologue of a
+/// region (v = pregate * u, g = postgate * dy) evaluated from the kernel's
+/// arguments, the region's inputs in order.
+Value loadPacked(PackRealOp pack, OpBuilder &b, Location loc, ValueRange args,
+                 Value batch, Value h, Value t, Value mask) {
+  ElementwiseEmitter emitter(b, loc, args, ArgumentMap(), batch, h, t, Value(),
                              Value(), mask);
-  Value v = emitter.emit(region.pack.getInput());
+  Value v = emitter.emit(pack.getInput());
   auto type = VectorType::get({kVectorWidth}, b.getF32Type());
   if (v.getType() != type)
     v = arith::ExtFOp::create(b, loc, type, v);
   return v;
+}
+
+/// v = prologue(u, gates) of a convolution at [batch, h, t .. t+7].
+Value loadRegionInput(ConvRegion &region, OpBuilder &b, Location loc,
+                      ValueRange args, Value batch, Value h, Value t,
+                      Value mask) {
+  return loadPacked(region.pack, b, loc, args, batch, h, t, mask);
 }
 
 /// The region's outputs from the 8 convolution results y, through its
@@ -671,17 +678,10 @@ void HostBuilder::emitKernelGradient(size_t index,
   for (Value operand : gradient.cross->getOperands())
     crossOperands.push_back(hostArg(operand));
   crossOperands.push_back(workspace);
-  auto loadFrom = [&](PackRealOp pack) {
-    Value input = pack.getInput();
-    return [input](OpBuilder &b, Location l, ValueRange args, Value batch,
-                   Value h, Value t, Value mask) -> Value {
-      ElementwiseEmitter emitter(b, l, args, ArgumentMap(), batch, h, t,
-                                 Value(), Value(), mask);
-      Value v = emitter.emit(input);
-      auto type = VectorType::get({kVectorWidth}, b.getF32Type());
-      if (v.getType() != type)
-        v = arith::ExtFOp::create(b, l, type, v);
-      return v;
+  auto loadFrom = [](PackRealOp pack) {
+    return [pack](OpBuilder &b, Location l, ValueRange args, Value batch,
+                  Value h, Value t, Value mask) {
+      return loadPacked(pack, b, l, args, batch, h, t, mask);
     };
   };
   auto loadV = loadFrom(gradient.packV), loadG = loadFrom(gradient.packG);

@@ -69,10 +69,7 @@ private:
   /// Rows whose length is not a multiple of 8 are read and written through
   /// masks (the last chunk partial, every access element-aligned).
   bool unaligned(int64_t length) const { return length % 8 != 0; }
-  /// The lanes t .. t+7 below `length`.
-  Value laneMask(Value t, int64_t length) {
-    return lanesBelow(b, loc, t, length);
-  }
+
   /// Guards only where the shapes need them: a last block past the batch.
   Value batchGuard(Value batch) {
     bool partialTile = plan.batch % plan.batchTile != 0;
@@ -93,8 +90,9 @@ private:
           inside ? arith::AndIOp::create(b, loc, inside, inInput) : inInput;
     }
     auto eight = VectorType::get({8}, f32);
-    Value mask =
-        unaligned(plan.inputLength) ? laneMask(t, plan.inputLength) : Value();
+    Value mask = unaligned(plan.inputLength)
+                     ? lanesBelow(b, loc, t, plan.inputLength)
+                     : Value();
     return loadOrZero(inside, eight, [&] {
       return loadInput(b, loc, args(), index(batch), index(h), index(t), mask);
     });
@@ -125,8 +123,9 @@ private:
     int64_t chunks = outputChunks();
     Value batch = add(firstBatch, divc(item, chunks));
     Value t = mulc(remc(item, chunks), 8);
-    Value mask =
-        unaligned(plan.outputLength) ? laneMask(t, plan.outputLength) : Value();
+    Value mask = unaligned(plan.outputLength)
+                     ? lanesBelow(b, loc, t, plan.outputLength)
+                     : Value();
     auto store = [&] {
       storeOutput(b, loc, args(), index(batch), index(h), index(t), y, mask);
     };

@@ -52,8 +52,42 @@ int64_t ThreePassPlan::inner() const { return product(innerFactors); }
 // The single-kernel form
 //===----------------------------------------------------------------------===//
 
-static int64_t defaultThreads(int64_t complexLength);
 static SmallVector<int64_t> stageFactors(int64_t n);
+
+/// The threads of a single-kernel block for a transform of M points: the
+/// block sizes the tuning runs measured fastest (bench/NOTES.md), 2 warps
+/// up to M = 512, 4 up to M = 2048, 8 past it.
+static int64_t defaultThreads(int64_t complexLength) {
+  return complexLength <= 512 ? 64 : complexLength <= 2048 ? 128 : 256;
+}
+
+/// The layout of a single kernel over `shape` with `factors`, at
+/// `precision`, before its tile is chosen: the threads as requested or
+/// measured best.
+static ConvKernelPlan kernelPlanOf(const ConvolutionShape &shape,
+                                   ArrayRef<int64_t> factors,
+                                   GPUPrecision precision,
+                                   const GPUPlanRequest &request) {
+  ConvKernelPlan plan;
+  plan.batch = shape.batch;
+  plan.channels = shape.channels;
+  plan.inputLength = shape.inputLength;
+  plan.outputLength = shape.outputLength;
+  plan.complexLength = shape.fftSize / 2;
+  plan.factors.assign(factors.begin(), factors.end());
+  plan.precision = precision;
+  plan.threads = request.threads > 0 ? request.threads
+                                     : defaultThreads(plan.complexLength);
+  return plan;
+}
+
+/// `request`, with f32 data held at Split precision (about f32's accuracy)
+/// unless a precision was asked for.
+static GPUPlanRequest forData(GPUPlanRequest request, bool f32Data) {
+  if (f32Data && !request.precision)
+    request.precision = GPUPrecision::Split;
+  return request;
+}
 
 /// Whether the kernels run stages of `factors` (2 to 32, powers of two; a
 /// tensor-core factor with 1 or a multiple of 8 columns after it).
@@ -120,18 +154,10 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
                                         const GPUPlanRequest &request,
                                         int64_t sharedMemoryPerBlock,
                                         std::string &why) {
-  ConvKernelPlan plan;
-  plan.batch = shape.batch;
-  plan.channels = shape.channels;
-  plan.inputLength = shape.inputLength;
-  plan.outputLength = shape.outputLength;
-  plan.complexLength = shape.fftSize / 2;
-  plan.factors.assign(factors.begin(), factors.end());
   // Half: at most three f16 roundings each way (fp16 relative error about
   // 6e-4, bench/NOTES.md).
-  plan.precision = request.precision.value_or(GPUPrecision::Half);
-  plan.threads = request.threads > 0 ? request.threads
-                                     : defaultThreads(plan.complexLength);
+  ConvKernelPlan plan = kernelPlanOf(
+      shape, factors, request.precision.value_or(GPUPrecision::Half), request);
   int64_t tile = request.batchTile;
   if (tile <= 0) {
     tile = std::clamp<int64_t>(kTargetBlockBytes / plan.sequenceBytes(), 2, 8);
@@ -257,32 +283,17 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
 // The kernel gradient of a backward
 //===----------------------------------------------------------------------===//
 
-/// The threads of a single-kernel block for a transform of M points: the
-/// block sizes the tuning runs measured fastest (bench/NOTES.md), 2 warps
-/// up to M = 512, 4 up to M = 2048, 8 past it.
-static int64_t defaultThreads(int64_t complexLength) {
-  return complexLength <= 512 ? 64 : complexLength <= 2048 ? 128 : 256;
-}
-
 GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
                                          const ConvolutionShape &shape,
                                          ArrayRef<int64_t> factors,
                                          const GPUPlanRequest &request,
                                          int64_t sharedMemoryPerBlock,
                                          std::string &why) {
-  ConvKernelPlan plan;
-  plan.batch = shape.batch;
-  plan.channels = shape.channels;
-  plan.inputLength = shape.inputLength;
-  plan.outputLength = shape.outputLength;
-  plan.complexLength = shape.fftSize / 2;
-  plan.factors.assign(factors.begin(), factors.end());
   // Half, as the convolutions: Split doubles the kernel's time (a third of
   // the backward at N = 4096, measured on an H100) for an error dk does not
   // need (docs/benchmarks.md).
-  plan.precision = request.precision.value_or(GPUPrecision::Half);
-  plan.threads = request.threads > 0 ? request.threads
-                                     : defaultThreads(plan.complexLength);
+  ConvKernelPlan plan = kernelPlanOf(
+      shape, factors, request.precision.value_or(GPUPrecision::Half), request);
   // A block holds v and g of each batch element of its tile.
   int64_t pairBytes = 2 * plan.sequenceBytes();
   int64_t tile = request.batchTile > 0
@@ -304,17 +315,11 @@ GPUPlanAttr butterfly::planChannelInverse(MLIRContext *context, StringRef chip,
                                           const GPUPlanRequest &request,
                                           int64_t sharedMemoryPerBlock,
                                           std::string &why) {
-  ConvKernelPlan plan;
-  plan.batch = 1;
-  plan.channels = shape.channels;
-  plan.inputLength = shape.fftSize;
-  plan.outputLength = llvm::alignTo(shape.outputLength, 8);
-  plan.complexLength = shape.fftSize / 2;
-  plan.factors.assign(factors.begin(), factors.end());
   // One inverse a channel: Split, whatever the request (it is cheap).
-  plan.precision = GPUPrecision::Split;
-  plan.threads = request.threads > 0 ? request.threads
-                                     : defaultThreads(plan.complexLength);
+  ConvolutionShape channel = shape;
+  channel.batch = 1;
+  ConvKernelPlan plan =
+      kernelPlanOf(channel, factors, GPUPrecision::Split, request);
   plan.batchTile = 1;
   why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
   if (!why.empty())
@@ -463,12 +468,12 @@ struct PlanGPUKernelsPass
     // factorization computes the same DFT.
     SmallVector<int64_t> factors = stageFactors(shape.fftSize / 2);
     // f32 data: Split, as its convolutions.
-    GPUPlanRequest dataRequest = request;
-    bool f32Data = llvm::all_of(region.getInputs(), [](Value input) {
-      return cast<RankedTensorType>(input.getType()).getElementType().isF32();
-    });
-    if (cross && f32Data && !dataRequest.precision)
-      dataRequest.precision = GPUPrecision::Split;
+    GPUPlanRequest dataRequest =
+        forData(request, llvm::all_of(region.getInputs(), [](Value input) {
+                  return cast<RankedTensorType>(input.getType())
+                      .getElementType()
+                      .isF32();
+                }));
     std::string why;
     GPUPlanAttr plan =
         cross ? planCrossSpectrum(&getContext(), chip, shape, factors,
@@ -547,14 +552,10 @@ struct PlanGPUKernelsPass
       SmallVector<int64_t> factors(forward.getFactors());
       if (restage && !kernelsRunFactors(factors))
         factors = stageFactors(shape.fftSize / 2);
-      // f32 data is held at Split precision (about f32's accuracy) unless
-      // asked otherwise.
-      GPUPlanRequest dataRequest = request;
-      bool f32Data = llvm::all_of(last->getResultTypes(), [](Type type) {
-        return cast<RankedTensorType>(type).getElementType().isF32();
-      });
-      if (f32Data && !dataRequest.precision)
-        dataRequest.precision = GPUPrecision::Split;
+      GPUPlanRequest dataRequest = forData(
+          request, llvm::all_of(last->getResultTypes(), [](Type type) {
+            return cast<RankedTensorType>(type).getElementType().isF32();
+          }));
       plan = planSingleKernel(&getContext(), chip, shape, factors, dataRequest,
                               target.sharedMemoryPerBlock, why);
     }

@@ -172,8 +172,8 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
       // z = k * v + D * v, recomputed in f32 rather than kept from the
       // forward.
       auto zType = RankedTensorType::get(shape, f32);
-      auto z = ConvOp::create(rewriter, loc, zType, op.getModeAttr(), v,
-                              kernel, /*pregate=*/nullptr,
+      auto z = ConvOp::create(rewriter, loc, zType, op.getModeAttr(), v, kernel,
+                              /*pregate=*/nullptr,
                               /*postgate=*/nullptr, skip);
       // Its data is the forward's: decomposed as the forward is.
       z->setAttr(kElementTypeAttrName, TypeAttr::get(elementType));
@@ -199,12 +199,8 @@ struct FFTConvConvGradToFFTPass
     : fftconv::impl::FFTConvConvGradToFFTBase<FFTConvConvGradToFFTPass> {
   using Base::Base;
   void runOnOperation() override {
-    if (minSize < 0 || minSize > (int64_t(1) << 32)) {
-      getOperation()->emitError()
-          << "min-size must be 0 (none) or an FFT size of at most 2^32, got "
-          << int64_t(minSize);
+    if (failed(checkMinFFTSize(getOperation(), minSize)))
       return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
     populateConvGradToFFTPatterns(patterns, minSize);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

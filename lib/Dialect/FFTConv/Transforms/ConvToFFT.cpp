@@ -46,6 +46,14 @@ int64_t mlir::fftconv::getConvFFTSize(bool causal, int64_t length,
   return std::max<int64_t>(floor, llvm::PowerOf2Ceil(linear));
 }
 
+LogicalResult mlir::fftconv::checkMinFFTSize(Operation *op, int64_t minSize) {
+  if (minSize >= 0 && minSize <= (int64_t(1) << 32))
+    return success();
+  return op->emitError()
+         << "min-size must be 0 (none) or an FFT size of at most 2^32, got "
+         << minSize;
+}
+
 namespace {
 
 struct ConvToFFT : OpRewritePattern<ConvOp> {
@@ -179,12 +187,8 @@ struct FFTConvConvToFFTPass
   void runOnOperation() override {
     // A size the rewrite cannot build is an error on the convolution, not a
     // malformed slice or transform further down.
-    if (minSize < 0 || minSize > (int64_t(1) << 32)) {
-      getOperation()->emitError()
-          << "min-size must be 0 (none) or an FFT size of at most 2^32, got "
-          << int64_t(minSize);
+    if (failed(checkMinFFTSize(getOperation(), minSize)))
       return signalPassFailure();
-    }
     WalkResult sizes = getOperation()->walk([&](ConvOp op) {
       int64_t n = getConvFFTSize(op, minSize);
       if (n > 0 && n <= (int64_t(1) << 32))

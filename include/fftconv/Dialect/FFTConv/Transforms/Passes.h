@@ -33,6 +33,10 @@ int64_t getConvFFTSize(ConvOp op, int64_t minSize = 0);
 int64_t getConvFFTSize(bool causal, int64_t length, int64_t kernelLength,
                        int64_t minSize = 0);
 
+/// Whether `minSize` is an option value the expansions take (0, or an FFT
+/// size of at most 2^32); else a located error on `op`.
+LogicalResult checkMinFFTSize(Operation *op, int64_t minSize);
+
 /// Patterns of fftconv-conv-grad-to-fft (FFT sizes of at least `minSize`).
 void populateConvGradToFFTPatterns(RewritePatternSet &patterns,
                                    int64_t minSize = 0);
