@@ -346,3 +346,44 @@ def test_chained_convolutions():
     conv_reference(conv_reference(ut, kt, True), kt, False).backward(torch.from_numpy(dy).double())
     assert relative_error(torch.from_numpy(du), ut.grad) <= 1e-5
     assert relative_error(torch.from_numpy(dk), kt.grad) <= 1e-5
+
+
+@pytest.mark.parametrize("decompose", [False, True], ids=["direct", "decomposed"])
+def test_min_fft_size_padding_against_numpy_oracle(decompose):
+    """fftconv-to-ptx pads short causal convolutions to the GPU's smallest
+    transform (min-size = 256); on the CPU the padded expansion (and its
+    decomposition) gives the same forward and gradients as the direct sums,
+    in float64."""
+    from fftconv import cpu, reference
+
+    rng = np.random.default_rng(11)
+    length = 24
+    g = Graph("short")
+    u = g.input("u", (3, 2, length), "f32")
+    k = g.input("k", (2, length), "f32")
+    pre = g.input("pregate", (3, 2, length), "f32")
+    post = g.input("postgate", (3, 2, length), "f32")
+    d = g.input("skip", (2,), "f32")
+    dy = g.input("dy", (3, 2, length), "f32")
+    y = g.conv(u, k, causal=True, pregate=pre, postgate=post, skip=d)
+    grads = g.conv_grad(u, k, dy, causal=True, pregate=pre, postgate=post, skip=d,
+                        wrt=("input", "kernel", "pregate", "postgate", "skip"))
+    g.output(y, *grads)
+    arrays = {"u": rng.standard_normal((3, 2, length)), "k": rng.standard_normal((2, length)) / 5,
+              "pregate": rng.standard_normal((3, 2, length)), "postgate": rng.standard_normal((3, 2, length)),
+              "skip": rng.standard_normal(2), "dy": rng.standard_normal((3, 2, length))}
+    arrays = {name: a.astype(np.float32) for name, a in arrays.items()}
+    passes = ["fftconv-conv-grad-to-fft{min-size=256}", "fftconv-conv-to-fft{min-size=256}"]
+    if decompose:
+        passes.append(cpu.butterfly_pipeline())
+    module = g.module(cpu.default_context())
+    assert "n = 256" in cpu.compile_text(str(module), passes[:2])
+    outputs = cpu.run(g.module(cpu.default_context()), [arrays[v.name] for v in g.inputs], passes=passes, function="short")
+    a64 = {name: a.astype(np.float64) for name, a in arrays.items()}
+    expected_y = reference.conv(a64["u"], a64["k"], mode="causal", pregate=a64["pregate"],
+                                postgate=a64["postgate"], skip=a64["skip"])
+    expected = reference.conv_grad(a64["u"], a64["k"], a64["dy"], mode="causal", pregate=a64["pregate"],
+                                   postgate=a64["postgate"], skip=a64["skip"])
+    assert reference.relative_error(outputs[0], expected_y) <= 1e-5
+    for got, name in zip(outputs[1:], ("input", "kernel", "pregate", "postgate", "skip")):
+        assert reference.relative_error(got, expected[name]) <= 1e-5, name
