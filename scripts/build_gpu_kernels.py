@@ -219,14 +219,21 @@ MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True),
 
 
 # The compiled GPU backward's tests (test/GPU/test_training_gpu.py): every
-# power of two N from 256 to 32K (the single-kernel form), causal and
-# circular, gated and not, K < L, odd B, and a causal L = 24 that the
-# compiler pads to N = 256: (seqlen, B, H, L, K, gated).
+# power of two N from 256 to 4M (the single-kernel form to 32K, the
+# three-pass form past it), causal and circular, gated and not, K < L, odd
+# B, and a causal L = 24 that the compiler pads to N = 256:
+# (seqlen, B, H, L, K, gated).
 TRAINING_CASES = [(48, 3, 4, 24, 24, True), (2048, 3, 4, 1001, 1001, True), (256, 3, 4, 128, 128, False), (256, 3, 4, 256, 256, True),
                   (512, 3, 4, 256, 200, True), (1024, 3, 4, 1024, 1024, False),
                   (2048, 1, 2, 1024, 1000, True), (4096, 2, 2, 4096, 4096, True),
                   (8192, 3, 2, 4096, 4096, False), (16384, 3, 2, 16384, 8000, True),
                   (32768, 3, 2, 16384, 16384, True), (32768, 1, 2, 32768, 32768, True)]
+THREE_PASS_TRAINING_CASES = [(1 << 16, 3, 2, 1 << 15, 1 << 15, True), (1 << 16, 2, 2, 1 << 16, 60000, True),
+                             (1 << 17, 5, 1, 1 << 16, 1 << 16, False), (1 << 18, 3, 1, 1 << 17, 100000, True),
+                             (1 << 19, 1, 1, 1 << 19, 1 << 19, True), (1 << 20, 2, 1, 1 << 19, 1 << 19, True),
+                             (1 << 21, 1, 1, 1 << 20, 1 << 20, False), (1 << 22, 1, 1, 1 << 21, 1 << 21, True),
+                             (1 << 22, 1, 1, 1 << 22, 1 << 22, False)]
+TRAINING_CASES += THREE_PASS_TRAINING_CASES
 
 
 # examples/train_hyena.py on a GPU with --length 128: two blocks of a gated

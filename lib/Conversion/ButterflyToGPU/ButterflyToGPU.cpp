@@ -29,6 +29,9 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <cmath>
+#include <tuple>
+
 namespace mlir {
 namespace fftconv {
 #define GEN_PASS_DEF_BUTTERFLYTOGPU
@@ -173,10 +176,6 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
       if (failed(checkElementwise(output, region->unpack.getResult(), batch,
                                   channels, region->last(), region->epilogue)))
         return failure();
-    if (chain->conjugate && region->isChain())
-      return region->op.emitError()
-             << "the GPU lowering runs a correlation (the conjugate kernel "
-                "spectrum of a backward) in the single-kernel form only";
     covered.insert(region->first());
     covered.insert(conv);
     covered.insert(region->last());
@@ -251,10 +250,9 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
   for (KernelGradientRegion &gradient : analysis.gradients) {
     for (FusedOp op : {gradient.cross, gradient.inverse}) {
       GPUPlanAttr plan = op.getGpuPlanAttr();
-      if (!plan || plan.isThreePass())
-        return op.emitError() << "the GPU lowering needs a single-kernel plan "
-                                 "on the region (run "
-                                 "butterfly-plan-gpu-kernels first)";
+      if (!plan)
+        return op.emitError() << "the GPU lowering needs a plan on the region "
+                                 "(run butterfly-plan-gpu-kernels first)";
       if (!analysis.chip.empty() && plan.getChip() != analysis.chip)
         return op.emitError()
                << "the GPU lowering needs one chip a function: this plan is "
@@ -264,6 +262,19 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
     }
     gradient.crossPlan = gradient.cross.getGpuPlanAttr();
     gradient.inversePlan = gradient.inverse.getGpuPlanAttr();
+    // In the three-pass form the inverse's kernels read the sums the cross
+    // spectrum's left in its Monarch order: one form, the same factors.
+    bool threePass = gradient.crossPlan.isThreePass();
+    if (gradient.inversePlan.isThreePass() != threePass ||
+        (threePass &&
+         (gradient.inversePlan.getFactors() !=
+              gradient.crossPlan.getFactors() ||
+          gradient.inversePlan.getOuterFactors() !=
+              gradient.crossPlan.getOuterFactors())))
+      return gradient.inverse.emitError()
+             << "the GPU lowering needs the channel_inverse region planned "
+                "in the form and with the factors of its cross_spectrum "
+                "region";
   }
   return success();
 }
@@ -302,6 +313,40 @@ CrossSpectrumPlan crossSpectrumPlanOf(KernelGradientRegion gradient) {
       plan.sequenceBytes() + plan.accumulatorBytes() + plan.lagZeroBytes() <=
           target->sharedMemoryPerBlock;
   return plan;
+}
+
+/// The layouts of a kernel gradient's kernels in the three-pass form.
+struct ThreePassGradient {
+  ThreePassPlan cross;   // the pairs of v and of g, in chunks
+  ThreePassPlan inverse; // the sums, as the one pair of a batch of one
+  int64_t groups = 1;    // blocks a row of the sums along the pairs
+  int64_t lagLength = 0; // lags the outer inverse keeps (whole 8s)
+};
+
+ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
+  ThreePassGradient layout;
+  ConvolutionShape shape =
+      butterfly::crossSpectrumShape(gradient.packV, gradient.packG);
+  layout.cross = getThreePassPlan(gradient.crossPlan, shape);
+  for (Value lags : gradient.lags) {
+    auto type = cast<RankedTensorType>(lags.getType());
+    layout.lagLength = std::max(
+        layout.lagLength, type.getRank() == 2 ? type.getDimSize(1) : 1);
+  }
+  layout.lagLength = llvm::alignTo(layout.lagLength, kVectorWidth);
+  ConvolutionShape channel = shape;
+  channel.batch = 1;
+  channel.inputLength = shape.fftSize / 2;
+  channel.outputLength = layout.lagLength;
+  layout.inverse = getThreePassPlan(gradient.inversePlan, channel);
+  // As many groups as give the chip a few hundred blocks.
+  constexpr int64_t kTargetBlocks = 256;
+  int64_t rows = layout.cross.outer() * layout.cross.channels;
+  int64_t tiles = llvm::divideCeil(layout.cross.workspacePairs(),
+                                   layout.cross.pairTile);
+  layout.groups =
+      std::clamp<int64_t>(llvm::divideCeil(kTargetBlocks, rows), 1, tiles);
+  return layout;
 }
 
 /// The layout of a kernel gradient's channel-inverse kernel.
@@ -383,6 +428,9 @@ public:
   /// The cross-spectrum and channel-inverse kernels of a backward's kernel
   /// gradient.
   void emitKernelGradient(size_t index, KernelGradientRegion gradient);
+  /// The same in the three-pass form.
+  void emitThreePassKernelGradient(size_t index,
+                                   KernelGradientRegion gradient);
   /// Ends the host function; records each convolution's plan and launches.
   void finish(ArrayRef<ConvRegion> regions);
 
@@ -456,9 +504,24 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   }
   // A kernel gradient's partial cross spectra, one row per group and
   // channel.
+  // In the three-pass form: the spectra of a chunk of v's pairs and of g's,
+  // the sums' rows, and the lags.
   for (const KernelGradientRegion &gradient : gradients) {
-    CrossSpectrumPlan plan = crossSpectrumPlanOf(gradient);
     gradientArgs.push_back(argTypes.size());
+    if (gradient.crossPlan.isThreePass()) {
+      ThreePassGradient layout = threePassGradientOf(gradient);
+      const ThreePassPlan &cross = layout.cross;
+      auto spectra = MemRefType::get(
+          {cross.workspacePairs(), cross.channels, 2 * cross.length}, f32);
+      argTypes.append({spectra, spectra});
+      argTypes.push_back(MemRefType::get(
+          {layout.groups, cross.channels, 2 * cross.length}, f32));
+      argTypes.push_back(
+          MemRefType::get({cross.channels, layout.lagLength}, f32));
+      roles.append(4, "workspace");
+      continue;
+    }
+    CrossSpectrumPlan plan = crossSpectrumPlanOf(gradient);
     argTypes.push_back(MemRefType::get(
         {plan.groups, plan.transform.channels, plan.rowLength()}, f32));
     roles.push_back("workspace");
@@ -585,7 +648,8 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
                               chain.filters);
       });
   gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
-      builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan);
+      builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan,
+      chain.conjugate);
 
   // The kernels' arguments: the region's inputs (a single region's
   // coefficients are the spectrum buffer, which these kernels do not read),
@@ -704,6 +768,93 @@ void HostBuilder::emitKernelGradient(size_t index,
          inversePlan.spectrumSharedBytes(), inverseOperands);
 }
 
+void HostBuilder::emitThreePassKernelGradient(size_t index,
+                                              KernelGradientRegion gradient) {
+  std::string name = (func.getName() + "_kernel_gradient" + Twine(index)).str();
+  ThreePassGradient layout = threePassGradientOf(gradient);
+  const ThreePassPlan &plan = layout.cross;
+  unsigned first = gradientArgs[index];
+  Value spectraV = hostBlock->getArgument(first);
+  Value spectraG = hostBlock->getArgument(first + 1);
+  Value sums = hostBlock->getArgument(first + 2);
+  Value lags = hostBlock->getArgument(first + 3);
+
+  // The outer forward kernels read the region's inputs, evaluating v and g
+  // through the region's prologues.
+  SmallVector<Value> inputs;
+  for (Value operand : gradient.cross->getOperands())
+    inputs.push_back(hostArg(operand));
+  auto loadFrom = [](PackRealOp pack) {
+    return [pack](OpBuilder &b, Location l, ValueRange args, Value batch,
+                  Value h, Value t, Value mask) {
+      return loadPacked(pack, b, l, args, batch, h, t, mask);
+    };
+  };
+  int64_t columnTiles = plan.inner() / plan.columns;
+  std::array<int64_t, 3> outerGrid{columnTiles, plan.channels,
+                                   plan.workspacePairs()};
+  gpu::GPUFuncOp firstChunk, laterChunks;
+  for (int64_t chunk = 0; chunk < plan.chunks(); ++chunk) {
+    std::string suffix = plan.chunks() > 1 ? "_" + std::to_string(chunk) : "";
+    for (auto [pack, spectra, side] :
+         {std::tuple(gradient.packV, spectraV, "_v"),
+          std::tuple(gradient.packG, spectraG, "_g")}) {
+      ThreePassPlan chunkPlan = plan;
+      chunkPlan.firstPair = chunk * plan.workspacePairs();
+      chunkPlan.inputLength =
+          cast<RankedTensorType>(pack.getInput().getType()).getDimSize(2);
+      SmallVector<Value> operands(inputs);
+      operands.push_back(spectra);
+      gpu::GPUFuncOp outer = buildOuterForwardKernel(
+          builder, loc, module,
+          name + "_outer_forward" + side + suffix, typesOf(operands),
+          operands.size() - 1, chunkPlan, loadFrom(pack));
+      launch(outer, outerGrid, plan.threads, plan.outerSharedBytes(),
+             operands);
+    }
+    // The first chunk writes the sums, the others add to them.
+    gpu::GPUFuncOp &cross = chunk == 0 ? firstChunk : laterChunks;
+    if (!cross)
+      cross = buildInnerCrossSpectrumKernel(
+          builder, loc, module,
+          name + (chunk == 0 ? "_cross_spectrum" : "_cross_spectrum_add"),
+          plan, layout.groups, /*accumulate=*/chunk > 0);
+    launch(cross, {plan.outer(), plan.channels, layout.groups}, plan.threads,
+           plan.crossSharedBytes(), ValueRange{spectraV, spectraG, sums});
+  }
+
+  const ThreePassPlan &inversePlan = layout.inverse;
+  gpu::GPUFuncOp innerInverse = buildInnerSumInverseKernel(
+      builder, loc, module, name + "_inner_inverse", inversePlan,
+      layout.groups);
+  launch(innerInverse, {inversePlan.outer(), inversePlan.channels, 1},
+         inversePlan.threads, inversePlan.innerSharedBytes(), sums);
+  gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
+      builder, loc, module, name + "_outer_inverse",
+      typesOf(ValueRange{sums, lags}), /*workspaceArg=*/0, inversePlan,
+      [](OpBuilder &b, Location l, ValueRange args, Value, Value h, Value t,
+         Value lag, Value) {
+        vector::StoreOp::create(b, l, lag, args[1], ValueRange{h, t})
+            .setAlignment(16);
+      });
+  launch(outerInverse, {columnTiles, inversePlan.channels, 1},
+         inversePlan.threads, inversePlan.outerSharedBytes(),
+         ValueRange{sums, lags});
+
+  // The forward transforms were unitary (1/sqrt(N) each way), so the sums
+  // are the cross spectrum / N and the lags the correlation / sqrt(N).
+  SmallVector<Value> outputOperands = {lags};
+  llvm::append_range(outputOperands, outputsOf(gradient.inverse));
+  if (gradient.kernelInput >= 0)
+    outputOperands.push_back(
+        hostArg(gradient.inverse->getOperand(gradient.kernelInput)));
+  constexpr int64_t kLagThreads = 256;
+  gpu::GPUFuncOp outputs = buildLagOutputsKernel(
+      builder, loc, module, name + "_lags", typesOf(outputOperands),
+      std::sqrt(double(plan.length)), gradient.outputs, kLagThreads);
+  launch(outputs, {plan.channels, 1, 1}, kLagThreads, 0, outputOperands);
+}
+
 void HostBuilder::finish(ArrayRef<ConvRegion> regions) {
   builder.setInsertionPointToEnd(hostBlock);
   func::ReturnOp::create(builder, loc);
@@ -755,8 +906,12 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
     else
       host.emitSingleKernel(index, region, analysis.chains[index]);
   }
-  for (auto [index, gradient] : llvm::enumerate(analysis.gradients))
-    host.emitKernelGradient(index, gradient);
+  for (auto [index, gradient] : llvm::enumerate(analysis.gradients)) {
+    if (gradient.crossPlan.isThreePass())
+      host.emitThreePassKernelGradient(index, gradient);
+    else
+      host.emitKernelGradient(index, gradient);
+  }
   host.finish(analysis.regions);
 
   Operation *parent = func->getParentOp();

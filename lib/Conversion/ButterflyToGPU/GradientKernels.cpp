@@ -74,7 +74,7 @@ public:
     if (plan.sharedAccumulator) {
       // After the sequences' planes; zeroed before the first tile's loads
       // (their barrier orders it before any thread adds).
-      accumulator = sharedArray(plan.sequenceBytes(), 2 * bins);
+      accumulator = sharedF32Array(plan.sequenceBytes(), 2 * bins);
       loop(tid, 2 * bins, layout.threads, [&](Value i) {
         memref::StoreOp::create(b, loc, cf(0.0), accumulator, index(i));
       });
@@ -90,7 +90,7 @@ public:
     }
     if (plan.lagZero) {
       // One running sum a thread, each its own.
-      lagSums = sharedArray(
+      lagSums = sharedF32Array(
           plan.sequenceBytes() +
               (plan.sharedAccumulator ? plan.accumulatorBytes() : 0),
           layout.threads);
@@ -128,19 +128,6 @@ public:
   }
 
 private:
-  /// A memref<count x f32> in shared memory, `offset` bytes in.
-  Value sharedArray(int64_t offset, int64_t count) {
-    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
-                                                gpu::AddressSpace::Workgroup);
-    auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                                     MemRefLayoutAttrInterface(), workgroup);
-    Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
-    return memref::ViewOp::create(
-        b, loc,
-        MemRefType::get({count}, f32, MemRefLayoutAttrInterface(), workgroup),
-        bytes, arith::ConstantIndexOp::create(b, loc, offset), ValueRange());
-  }
-
   /// v and g of the tile's T batch elements (zero past their lengths and
   /// past the batch) into sequences 0 .. T-1 and T .. 2T-1, as 4 complex
   /// values an item; with `lagZero` each thread adds up v * g of its items.
@@ -259,6 +246,79 @@ gpu::GPUFuncOp mlir::fftconv::buildCrossSpectrumKernel(
   return kernel.finish();
 }
 
+/// Writes each of `outputs` (the kernel arguments `outputArgs`, then k
+/// when an output needs squash's subgradient) for channel h from the lags:
+/// `lag(s)` is lag s, for s in [0, lags). An output of rank 1 (dD) is lag
+/// 0, or what `lagZero` writes to it where given.
+static void emitLagOutputs(KernelEmitter &e, Value h, ValueRange outputArgs,
+                           ArrayRef<LagOutput> outputs,
+                           llvm::function_ref<Value(Value)> lag,
+                           std::function<void(Value)> lagZero) {
+  OpBuilder &builder = e.b;
+  Location loc = e.loc;
+  bool needsKernel = llvm::any_of(
+      outputs, [](const LagOutput &o) { return o.squashLambda.has_value(); });
+  Value k = needsKernel ? outputArgs[outputs.size()] : Value();
+  for (auto [index, entry] : llvm::enumerate(outputs)) {
+    // A reference of its own: lambdas below capture it (captured
+    // structured bindings are C++20).
+    const LagOutput &description = entry;
+    Value output = outputArgs[index];
+    auto type = cast<MemRefType>(output.getType());
+    if (lagZero && type.getRank() == 1) {
+      Value first = arith::CmpIOp::create(
+          builder, loc, arith::CmpIPredicate::eq, e.tid, e.c(0));
+      e.when(first, [&] { lagZero(output); });
+      continue;
+    }
+    int64_t lags = type.getRank() == 1 ? 1 : type.getDimSize(1);
+    auto inside = [&](Value s) {
+      return arith::AndIOp::create(
+          builder, loc,
+          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sge, s,
+                                e.c(0)),
+          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::slt, s,
+                                e.c(lags)));
+    };
+    // Lag s of the first `lags` (zero outside them, as the regularizers'
+    // zero padding has it).
+    auto lagAt = [&](Value s) -> Value {
+      Value in = inside(s);
+      Value at = arith::SelectOp::create(builder, loc, in, s, e.c(0));
+      return arith::SelectOp::create(builder, loc, in, lag(at), e.cf(0.0));
+    };
+    // The smooths, each its own transpose, innermost first.
+    ArrayRef<int64_t> widths = description.smoothWidths;
+    std::function<Value(size_t, Value)> smoothed = [&](size_t level,
+                                                       Value s) -> Value {
+      if (level == 0)
+        return lagAt(s);
+      int64_t width = widths[level - 1];
+      Value sum = e.cf(0.0);
+      for (int64_t j = -(width / 2); j <= width / 2; ++j)
+        sum = e.fadd(sum, smoothed(level - 1, e.addc(s, j)));
+      return arith::SelectOp::create(builder, loc, inside(s),
+                                     e.fmul(sum, e.cf(1.0 / width)), e.cf(0.0));
+    };
+    e.loop(e.tid, lags, e.layout.threads, [&](Value t) {
+      Value value = smoothed(widths.size(), t);
+      SmallVector<Value> indices = {e.index(h)};
+      if (type.getRank() == 2)
+        indices.push_back(e.index(t));
+      if (description.squashLambda) {
+        // Squash's subgradient: zero where the tap was squashed to zero.
+        Value tap = memref::LoadOp::create(builder, loc, k, indices);
+        Value kept =
+            arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OGT,
+                                  math::AbsFOp::create(builder, loc, tap),
+                                  e.cf(*description.squashLambda));
+        value = arith::SelectOp::create(builder, loc, kept, value, e.cf(0.0));
+      }
+      memref::StoreOp::create(builder, loc, value, output, indices);
+    });
+  }
+}
+
 gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, int64_t groups, bool lagZero,
@@ -315,82 +375,53 @@ gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
   // The stages carry 1/sqrt(M) of the inverse's 1/M, and the partial sums
   // were the cross spectrum / M: sqrt(M) gives the lags.
   Value scale = e.cf(std::sqrt(double(m)));
-  bool needsKernel = llvm::any_of(
-      outputs, [](const LagOutput &o) { return o.squashLambda.has_value(); });
-  Value k = needsKernel ? kernel.args().back() : Value();
-  for (auto [index, entry] : llvm::enumerate(outputs)) {
-    // A reference of its own: lambdas below capture it (captured
-    // structured bindings are C++20).
-    const LagOutput &description = entry;
-    Value output = kernel.args()[index + 1];
-    auto type = cast<MemRefType>(output.getType());
-    if (lagZero && type.getRank() == 1) {
+  std::function<void(Value)> directLagZero;
+  if (lagZero)
+    directLagZero = [&](Value output) {
       // The groups' direct sums of v * g.
-      Value first = arith::CmpIOp::create(
-          builder, loc, arith::CmpIPredicate::eq, e.tid, e.c(0));
-      e.when(first, [&] {
-        Value total = e.cf(0.0);
-        for (int64_t g = 0; g < groups; ++g)
-          total = e.fadd(total, memref::LoadOp::create(
-                                    builder, loc, workspace,
-                                    ValueRange{e.index(e.c(g)), e.index(h),
-                                               e.index(e.c(2 * (m + 1)))}));
-        memref::StoreOp::create(builder, loc, total, output, e.index(h));
-      });
-      continue;
-    }
-    int64_t lags = type.getRank() == 1 ? 1 : type.getDimSize(1);
-    auto inside = [&](Value s) {
-      return arith::AndIOp::create(
-          builder, loc,
-          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sge, s,
-                                e.c(0)),
-          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::slt, s,
-                                e.c(lags)));
+      Value total = e.cf(0.0);
+      for (int64_t g = 0; g < groups; ++g)
+        total = e.fadd(total, memref::LoadOp::create(
+                                  builder, loc, workspace,
+                                  ValueRange{e.index(e.c(g)), e.index(h),
+                                             e.index(e.c(2 * (m + 1)))}));
+      memref::StoreOp::create(builder, loc, total, output, e.index(h));
     };
-    // Lag s of the first `lags` (zero outside them, as the regularizers'
-    // zero padding has it).
-    auto lagAt = [&](Value s) -> Value {
-      Value in = inside(s);
-      Value at = arith::SelectOp::create(builder, loc, in, s, e.c(0));
-      Value offset = e.swizzle(e.divc(at, 2));
-      Value odd = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ne,
-                                        e.remc(at, 2), e.c(0));
-      Value lag = arith::SelectOp::create(builder, loc, odd,
-                                          e.loadPart(seq, ImHigh, offset),
-                                          e.loadPart(seq, ReHigh, offset));
-      return arith::SelectOp::create(builder, loc, in, e.fmul(lag, scale),
-                                     e.cf(0.0));
-    };
-    // The smooths, each its own transpose, innermost first.
-    ArrayRef<int64_t> widths = description.smoothWidths;
-    std::function<Value(size_t, Value)> smoothed = [&](size_t level,
-                                                       Value s) -> Value {
-      if (level == 0)
-        return lagAt(s);
-      int64_t width = widths[level - 1];
-      Value sum = e.cf(0.0);
-      for (int64_t j = -(width / 2); j <= width / 2; ++j)
-        sum = e.fadd(sum, smoothed(level - 1, e.addc(s, j)));
-      return arith::SelectOp::create(builder, loc, inside(s),
-                                     e.fmul(sum, e.cf(1.0 / width)), e.cf(0.0));
-    };
-    e.loop(e.tid, lags, plan.threads, [&](Value t) {
-      Value value = smoothed(widths.size(), t);
-      SmallVector<Value> indices = {e.index(h)};
-      if (type.getRank() == 2)
-        indices.push_back(e.index(t));
-      if (description.squashLambda) {
-        // Squash's subgradient: zero where the tap was squashed to zero.
-        Value tap = memref::LoadOp::create(builder, loc, k, indices);
-        Value kept =
-            arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OGT,
-                                  math::AbsFOp::create(builder, loc, tap),
-                                  e.cf(*description.squashLambda));
-        value = arith::SelectOp::create(builder, loc, kept, value, e.cf(0.0));
-      }
-      memref::StoreOp::create(builder, loc, value, output, indices);
-    });
-  }
+  emitLagOutputs(
+      e, h, kernel.args().drop_front(), outputs,
+      [&](Value s) {
+        Value offset = e.swizzle(e.divc(s, 2));
+        Value odd = arith::CmpIOp::create(
+            builder, loc, arith::CmpIPredicate::ne, e.remc(s, 2), e.c(0));
+        Value lag = arith::SelectOp::create(builder, loc, odd,
+                                            e.loadPart(seq, ImHigh, offset),
+                                            e.loadPart(seq, ReHigh, offset));
+        return e.fmul(lag, scale);
+      },
+      directLagZero);
+  return kernel.finish();
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildLagOutputsKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, double scale,
+    ArrayRef<LagOutput> outputs, int64_t threads) {
+  KernelScope kernel(builder, loc, module, name, argTypes, threads);
+  // No sequences: the emitter's loops and guards only.
+  KernelEmitter e(builder, loc,
+                  SequenceLayout{0, {}, 0, threads, GPUPrecision::Split},
+                  /*tile=*/0);
+  e.begin();
+  Value h = e.blockId(gpu::Dimension::x);
+  Value lags = kernel.args()[0];
+  Value factor = e.cf(scale);
+  emitLagOutputs(
+      e, h, kernel.args().drop_front(), outputs,
+      [&](Value s) {
+        return e.fmul(memref::LoadOp::create(builder, loc, lags,
+                                             ValueRange{e.index(h), e.index(s)}),
+                      factor);
+      },
+      std::function<void(Value)>());
   return kernel.finish();
 }

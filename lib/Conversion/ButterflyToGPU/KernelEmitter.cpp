@@ -39,6 +39,18 @@ void KernelEmitter::begin() {
                                 ValueRange());
 }
 
+Value KernelEmitter::sharedF32Array(int64_t offsetBytes, int64_t count) {
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                   MemRefLayoutAttrInterface(), workgroup);
+  Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
+  return memref::ViewOp::create(
+      b, loc,
+      MemRefType::get({count}, f32, MemRefLayoutAttrInterface(), workgroup),
+      bytes, arith::ConstantIndexOp::create(b, loc, offsetBytes), ValueRange());
+}
+
 //===----------------------------------------------------------------------===//
 // Scalars
 //===----------------------------------------------------------------------===//

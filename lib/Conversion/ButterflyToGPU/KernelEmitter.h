@@ -197,6 +197,9 @@ public:
             llvm::function_ref<void(Value)> body);
   void when(Value cond, llvm::function_ref<void()> body);
   void barrier() { gpu::BarrierOp::create(b, loc); }
+  /// A memref<count x f32> in shared memory, `offsetBytes` in (past the
+  /// sequences' planes: running sums, accumulators).
+  Value sharedF32Array(int64_t offsetBytes, int64_t count);
   /// For every item tid, tid + threads, ... below `total`: `gather(item)`,
   /// then `scatter(item, gathered)`. With a whole number of items a thread,
   /// at most kMaxUnrolledItems, the items are unrolled and every gather comes

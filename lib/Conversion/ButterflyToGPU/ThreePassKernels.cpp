@@ -231,6 +231,35 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
     moveRows(/*toSharedMemory=*/false);
   }
 
+  /// Rows of pairs `firstPair` .. + `count` of `workspace` (memref<P x H x
+  /// 2N x f32>, or a rank-2 one for a single row) into sequences
+  /// `firstSeq` ..; rows of pairs past the workspace's are zero.
+  void loadRows(Value workspace, Value firstPair, int64_t firstSeq,
+                int64_t count) {
+    auto eight = VectorType::get({8}, f32);
+    loop(tid, count * quads(), plan.threads, [&](Value item) {
+      Value seq = divc(item, quads());
+      Value position = mulc(remc(item, quads()), 4);
+      Value pair = add(firstPair, seq);
+      Sequence sequence = sequenceOf(workspace, pair, h);
+      Value inside = pairs % count ? ult(pair, c(pairs)) : Value();
+      Value both = loadOrZero(inside, eight, [&] {
+        auto load = vector::LoadOp::create(b, loc, eight, sequence.memref,
+                                           at(sequence, add(rowStart, position)));
+        load.setAlignment(16);
+        return load.getResult();
+      });
+      Value at = swizzle(position);
+      Value target = addc(seq, firstSeq);
+      storePart(target, ReHigh, at,
+                vector::ShuffleOp::create(b, loc, both, both,
+                                          ArrayRef<int64_t>{0, 2, 4, 6}));
+      storePart(target, ImHigh, at,
+                vector::ShuffleOp::create(b, loc, both, both,
+                                          ArrayRef<int64_t>{1, 3, 5, 7}));
+    });
+  }
+
   Value k1, h, firstPair, rowStart;
 
 private:
@@ -314,7 +343,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
 
 gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
-    llvm::StringRef name, const ThreePassPlan &plan) {
+    llvm::StringRef name, const ThreePassPlan &plan, bool conjugate) {
   InnerKernel e(builder, loc, module, name, {spectrumType(builder, plan)}, plan,
                 /*tile=*/1, /*pairs=*/1);
   e.forwardRows();
@@ -322,13 +351,15 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
   // positions, which the inner kernel reads in place.
   auto spectrum = e.sequenceOf(e.args()[0], e.c(0), e.h);
   auto four = VectorType::get({4}, builder.getF32Type());
-  Value unscale = vector::BroadcastOp::create(
-      builder, loc, four, e.cf(std::sqrt(double(plan.length))));
+  double scale = std::sqrt(double(plan.length));
+  Value unscale = vector::BroadcastOp::create(builder, loc, four, e.cf(scale));
+  Value unscaleIm = vector::BroadcastOp::create(
+      builder, loc, four, e.cf(conjugate ? -scale : scale));
   e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
     Value position = e.mulc(quad, 4);
     Value at = e.swizzle(position);
     Value re = e.fmul(e.loadPart(e.c(0), ReHigh, at, 4), unscale);
-    Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscale);
+    Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscaleIm);
     e.storeComplex(spectrum, e.add(e.rowStart, position), re, im);
   });
   return e.finish();
@@ -381,5 +412,116 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
       });
     });
   });
+  return e.finish();
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, const ThreePassPlan &plan, int64_t groups,
+    bool accumulate) {
+  MemRefType workspace = workspaceType(builder, plan);
+  auto sums = MemRefType::get({groups, plan.channels, 2 * plan.length},
+                              builder.getF32Type());
+  int64_t pairTile = plan.pairTile;
+  InnerKernel e(builder, loc, module, name, {workspace, workspace, sums}, plan,
+                2 * pairTile, plan.workspacePairs());
+  Value group = e.blockId(gpu::Dimension::z);
+  auto row = e.sequenceOf(e.args()[2], group, e.h);
+  auto eight = VectorType::get({8}, builder.getF32Type());
+
+  // The row's running sum, complex f32 interleaved at natural positions:
+  // the chunks before this one's (or zero), then this chunk's pairs.
+  Value sum = e.sharedF32Array(plan.crossSharedBytes() - plan.inner() * 8,
+                               2 * plan.inner());
+  e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
+    Value position = e.mulc(quad, 4);
+    Value value;
+    if (accumulate) {
+      auto load = vector::LoadOp::create(
+          builder, loc, eight, row.memref,
+          e.at(row, e.add(e.rowStart, position)));
+      load.setAlignment(16);
+      value = load;
+    } else {
+      value = arith::ConstantOp::create(builder, loc, eight,
+                                        builder.getZeroAttr(eight));
+    }
+    vector::StoreOp::create(builder, loc, value, sum,
+                            e.index(e.mulc(position, 2)));
+  });
+
+  // Per tile of the group's pairs: the rows of Z (v's pairs) into sequences
+  // 0 .. T-1 and of W (g's) into T .. 2T-1, their forward transforms, and
+  // the sum over the tile of conj(Z) W added to the row. Re of the inverse
+  // of conj(Z) W, Z = V1 + i V2 and W = G1 + i G2, is the correlation of
+  // v1 with g1 plus that of v2 with g2: the imaginary part holds the cross
+  // terms, which the outer inverse kernel drops.
+  int64_t tiles = llvm::divideCeil(plan.workspacePairs(), pairTile);
+  e.loop(group, tiles, groups, [&](Value tile) {
+    Value first = e.mulc(tile, pairTile);
+    e.loadRows(e.args()[0], first, 0, pairTile);
+    e.loadRows(e.args()[1], first, pairTile, pairTile);
+    e.barrier();
+    e.emitForward();
+    e.loop(e.tid, plan.inner(), plan.threads, [&](Value p) {
+      Value offset = e.swizzle(p);
+      KernelEmitter::Complex total{e.cf(0.0), e.cf(0.0)};
+      for (int64_t i = 0; i < pairTile; ++i)
+        total = e.cadd(total, e.cmul(e.conj(e.load(e.c(i), offset)),
+                                     e.load(e.c(pairTile + i), offset)));
+      Value re = e.mulc(p, 2), im = e.addc(re, 1);
+      for (auto [at, part] : {std::pair(re, total.re), std::pair(im, total.im)}) {
+        Value old = memref::LoadOp::create(builder, loc, sum, e.index(at));
+        memref::StoreOp::create(builder, loc, e.fadd(old, part), sum,
+                                e.index(at));
+      }
+    });
+    // The next tile overwrites the rows this one's products read.
+    e.barrier();
+  });
+
+  e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
+    Value position = e.mulc(quad, 4);
+    auto load = vector::LoadOp::create(builder, loc, eight, sum,
+                                       e.index(e.mulc(position, 2)));
+    vector::StoreOp::create(builder, loc, load, row.memref,
+                            e.at(row, e.add(e.rowStart, position)))
+        .setAlignment(16);
+  });
+  return e.finish();
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildInnerSumInverseKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, const ThreePassPlan &plan, int64_t groups) {
+  auto sums = MemRefType::get({groups, plan.channels, 2 * plan.length},
+                              builder.getF32Type());
+  InnerKernel e(builder, loc, module, name, {sums}, plan, /*tile=*/1,
+                /*pairs=*/1);
+  // Row k1 of the groups' sums, added, at natural positions.
+  auto eight = VectorType::get({8}, builder.getF32Type());
+  e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
+    Value position = e.mulc(quad, 4);
+    Value total;
+    for (int64_t g = 0; g < groups; ++g) {
+      auto row = e.sequenceOf(e.args()[0], e.c(g), e.h);
+      auto load = vector::LoadOp::create(
+          builder, loc, eight, row.memref,
+          e.at(row, e.add(e.rowStart, position)));
+      load.setAlignment(16);
+      total = total ? arith::AddFOp::create(builder, loc, total, load)
+                          .getResult()
+                    : load.getResult();
+    }
+    Value at = e.swizzle(position);
+    e.storePart(e.c(0), ReHigh, at,
+                vector::ShuffleOp::create(builder, loc, total, total,
+                                          ArrayRef<int64_t>{0, 2, 4, 6}));
+    e.storePart(e.c(0), ImHigh, at,
+                vector::ShuffleOp::create(builder, loc, total, total,
+                                          ArrayRef<int64_t>{1, 3, 5, 7}));
+  });
+  e.barrier();
+  e.inverseRows();
   return e.finish();
 }

@@ -93,6 +93,18 @@ gpu::GPUFuncOp buildChannelInverseKernel(
     llvm::StringRef name, TypeRange argTypes, int64_t groups, bool lagZero,
     llvm::ArrayRef<LagOutput> outputs, const ConvKernelPlan &plan);
 
+/// The three-pass form's last kernel of a kernel gradient: block h reads
+/// the lags of channel h (memref<H x K' x f32>, as the outer inverse kernel
+/// left them) times `scale`, and writes `outputs` as the channel-inverse
+/// kernel does (dD: lag 0); arguments the lags, the outputs, then k where
+/// an output needs squash's subgradient.
+gpu::GPUFuncOp buildLagOutputsKernel(OpBuilder &builder, Location loc,
+                                     gpu::GPUModuleOp module,
+                                     llvm::StringRef name, TypeRange argTypes,
+                                     double scale,
+                                     llvm::ArrayRef<LagOutput> outputs,
+                                     int64_t threads);
+
 } // namespace fftconv
 } // namespace mlir
 

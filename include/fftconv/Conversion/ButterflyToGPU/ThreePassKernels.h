@@ -55,11 +55,15 @@ gpu::GPUFuncOp buildInnerKernel(OpBuilder &builder, Location loc,
 
 /// The inner kernel of the spectrum, over memref<H x 2N x f32>: the row
 /// transforms of what the outer forward kernel left from k, scaled to
-/// K = DFT_N(k) and stored in the inner kernel's Monarch order.
+/// K = DFT_N(k) and stored in the inner kernel's Monarch order; with
+/// `conjugate`, conj(K) (a backward's correlation with k: k is real, so
+/// conj(K) is the spectrum of k reversed, and the product stays pointwise
+/// for the complex pairs).
 gpu::GPUFuncOp buildInnerSpectrumKernel(OpBuilder &builder, Location loc,
                                         gpu::GPUModuleOp module,
                                         llvm::StringRef name,
-                                        const ThreePassPlan &plan);
+                                        const ThreePassPlan &plan,
+                                        bool conjugate);
 
 /// The outer inverse kernel: reads the workspace at `workspaceArg`, writes
 /// the outputs through `storeOutput`.
@@ -69,6 +73,38 @@ gpu::GPUFuncOp buildOuterInverseKernel(OpBuilder &builder, Location loc,
                                        unsigned workspaceArg,
                                        const ThreePassPlan &plan,
                                        StoreOutputFn storeOutput);
+
+//===----------------------------------------------------------------------===//
+// A backward's kernel gradient past the single-kernel form
+//===----------------------------------------------------------------------===//
+//
+// dk = Re(IDFT_N(sum_p conj(Z_p) W_p))[:K] for the pairs Z_p = V_(2p) +
+// i V_(2p+1) of v's spectra and W_p of g's: the outer forward kernel above
+// fills two workspaces (Z and W) per chunk of pairs; the inner
+// cross-spectrum kernel sums the products of their row transforms into
+// running sums (memref<groups x H x 2N x f32>, a group of blocks summing a
+// share of the pairs, no atomics); the inner sum-inverse kernel adds the
+// groups' rows and runs the inverse row transforms into group 0's; the
+// outer inverse kernel above takes it as the one "pair" of a batch of one,
+// its real parts the lags.
+
+/// The inner cross-spectrum kernel over (Z workspace, W workspace, sums):
+/// block (k1, h, group) owns row k1 of channel h of the group's sums and
+/// adds the group's share of the chunk's pairs to it; with `accumulate`
+/// the row holds the chunks before (else it is written afresh).
+gpu::GPUFuncOp buildInnerCrossSpectrumKernel(OpBuilder &builder, Location loc,
+                                             gpu::GPUModuleOp module,
+                                             llvm::StringRef name,
+                                             const ThreePassPlan &plan,
+                                             int64_t groups, bool accumulate);
+
+/// The inner kernel over the sums: row k1 of channel h summed over the
+/// groups, its inverse row transforms, into group 0's row.
+gpu::GPUFuncOp buildInnerSumInverseKernel(OpBuilder &builder, Location loc,
+                                          gpu::GPUModuleOp module,
+                                          llvm::StringRef name,
+                                          const ThreePassPlan &plan,
+                                          int64_t groups);
 
 } // namespace fftconv
 } // namespace mlir

@@ -309,6 +309,53 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
                           tile);
 }
 
+GPUPlanAttr butterfly::planCrossSpectrumThreePass(
+    MLIRContext *context, StringRef chip, const ConvolutionShape &shape,
+    const GPUPlanRequest &request, int64_t sharedMemoryPerBlock,
+    std::string &why) {
+  // The caller's precision (Split: dD is lag 0 of the same inverse and
+  // carries its error).
+  GPUPlanAttr plan = planThreePass(context, chip, shape, request,
+                                   sharedMemoryPerBlock, why);
+  if (!plan)
+    return {};
+  ThreePassPlan kernels = getThreePassPlan(plan, shape);
+  // An inner block holds the rows of both spectra of its pairs.
+  kernels.pairTile =
+      request.batchTile > 0
+          ? (request.batchTile + 1) / 2
+          : std::clamp<int64_t>(
+                kInnerTileBytes / (2 * kernels.inner() * kernels.valueBytes()),
+                1, 8);
+  kernels.pairTile = std::min(kernels.pairTile, kernels.workspacePairs());
+  if (kernels.crossSharedBytes() > sharedMemoryPerBlock) {
+    why = "the three-pass cross spectrum needs " +
+          std::to_string(kernels.crossSharedBytes()) +
+          " bytes of shared memory a block, more than the " +
+          std::to_string(sharedMemoryPerBlock) + " the chip has";
+    return {};
+  }
+  return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, kernels.precision,
+                          chip, kernels.innerFactors, kernels.outerFactors,
+                          kernels.threads, kernels.pairTile);
+}
+
+ConvolutionShape butterfly::crossSpectrumShape(PackRealOp v, PackRealOp g) {
+  auto vType = cast<RankedTensorType>(v.getInput().getType());
+  auto gType = cast<RankedTensorType>(g.getInput().getType());
+  ConvolutionShape shape;
+  shape.batch = vType.getDimSize(0);
+  shape.channels = vType.getDimSize(1);
+  shape.inputLength = std::max(vType.getDimSize(2), gType.getDimSize(2));
+  shape.outputLength = shape.inputLength;
+  shape.fftSize =
+      2 * cast<RankedTensorType>(v.getResult().getType()).getDimSize(2);
+  // Each of the two workspaces (the spectra of v's pairs, of g's) at most
+  // half the bytes of v and g as f16.
+  shape.resultBytes = vType.getNumElements() + gType.getNumElements();
+  return shape;
+}
+
 GPUPlanAttr butterfly::planChannelInverse(MLIRContext *context, StringRef chip,
                                           const ConvolutionShape &shape,
                                           ArrayRef<int64_t> factors,
@@ -441,13 +488,10 @@ struct PlanGPUKernelsPass
     if (cross) {
       SmallVector<PackRealOp> packs;
       region.walk([&](PackRealOp op) { packs.push_back(op); });
-      auto input = cast<RankedTensorType>(packs.front().getInput().getType());
-      shape.batch = input.getDimSize(0);
-      shape.inputLength = 0;
-      for (PackRealOp op : packs)
-        shape.inputLength = std::max(
-            shape.inputLength,
-            cast<RankedTensorType>(op.getInput().getType()).getDimSize(2));
+      if (packs.size() != 2)
+        return region.emitError() << "the GPU plan needs two pack_real ops "
+                                     "(of v and g) in a cross_spectrum region";
+      shape = crossSpectrumShape(packs[0], packs[1]);
     } else {
       shape.batch = 1;
       for (Value result :
@@ -457,16 +501,6 @@ struct PlanGPUKernelsPass
             shape.outputLength, type.getRank() == 2 ? type.getDimSize(1) : 1);
       }
     }
-    if (singleKernelMax > 0 && shape.fftSize > singleKernelMax)
-      return region.emitError()
-             << "the GPU kernel gradient runs in the single-kernel form, up to "
-                "single-kernel-max = "
-             << int64_t(singleKernelMax)
-             << "; this one has N = " << shape.fftSize;
-    // The stages the kernels run, not the region's: its transforms were
-    // decomposed for the CPU (factors past 32 included); any Monarch
-    // factorization computes the same DFT.
-    SmallVector<int64_t> factors = stageFactors(shape.fftSize / 2);
     // f32 data: Split, as its convolutions.
     GPUPlanRequest dataRequest =
         forData(request, llvm::all_of(region.getInputs(), [](Value input) {
@@ -475,11 +509,40 @@ struct PlanGPUKernelsPass
                       .isF32();
                 }));
     std::string why;
-    GPUPlanAttr plan =
-        cross ? planCrossSpectrum(&getContext(), chip, shape, factors,
-                                  dataRequest, target.sharedMemoryPerBlock, why)
-              : planChannelInverse(&getContext(), chip, shape, factors, request,
+    GPUPlanAttr plan;
+    // Past single-kernel-max (or, with 0, past what one block holds) the
+    // three-pass form, as the convolutions of the backward.
+    bool threePass = singleKernelMax > 0 && shape.fftSize > singleKernelMax;
+    if (!threePass) {
+      // The stages the kernels run, not the region's: its transforms were
+      // decomposed for the CPU (factors past 32 included); any Monarch
+      // factorization computes the same DFT.
+      SmallVector<int64_t> factors = stageFactors(shape.fftSize / 2);
+      plan = cross ? planCrossSpectrum(&getContext(), chip, shape, factors,
+                                       dataRequest, target.sharedMemoryPerBlock,
+                                       why)
+                   : planChannelInverse(&getContext(), chip, shape, factors,
+                                        request, target.sharedMemoryPerBlock,
+                                        why);
+      threePass = !plan && singleKernelMax == 0;
+    }
+    if (threePass) {
+      GPUPlanRequest split = request;
+      split.precision = GPUPrecision::Split;
+      if (!cross) {
+        // One channel's inverse: a "pair" of one sequence, at Split as the
+        // single kernel's, the lags kept rounded up to whole 8-element
+        // stores.
+        shape.inputLength = shape.fftSize / 2;
+        shape.outputLength = llvm::alignTo(shape.outputLength, 8);
+      }
+      plan = cross ? planCrossSpectrumThreePass(&getContext(), chip, shape,
+                                                split,
+                                                target.sharedMemoryPerBlock,
+                                                why)
+                   : planThreePass(&getContext(), chip, shape, split,
                                    target.sharedMemoryPerBlock, why);
+    }
     if (!plan)
       return region.emitError() << why;
     region.setGpuPlanAttr(plan);

@@ -119,6 +119,12 @@ struct ThreePassPlan {
   int64_t innerGridZ() const {
     return (workspacePairs() + pairTile - 1) / pairTile;
   }
+  /// A kernel gradient's inner cross-spectrum kernel: the rows of the two
+  /// spectra (of v and of g) of each pair of its tile, and the row's running
+  /// sum of their products (complex f32).
+  int64_t crossSharedBytes() const {
+    return 2 * innerSharedBytes() + inner() * 8;
+  }
 };
 
 /// What a plan may be asked for; 0 and nullopt mean "the planner chooses".
@@ -153,6 +159,24 @@ GPUPlanAttr planCrossSpectrum(MLIRContext *context, llvm::StringRef chip,
                               llvm::ArrayRef<int64_t> factors,
                               const GPUPlanRequest &request,
                               int64_t sharedMemoryPerBlock, std::string &why);
+
+/// The three-pass plan of a cross_spectrum region past the single-kernel
+/// form: the pairs of v and of g transformed by the outer forward kernel of
+/// the convolutions, and an inner kernel that transforms the rows of a tile
+/// of pairs of both and sums the products of their spectra over the batch.
+GPUPlanAttr planCrossSpectrumThreePass(MLIRContext *context,
+                                       llvm::StringRef chip,
+                                       const ConvolutionShape &shape,
+                                       const GPUPlanRequest &request,
+                                       int64_t sharedMemoryPerBlock,
+                                       std::string &why);
+
+/// The shape of a kernel gradient's cross spectrum of v and g (the inputs
+/// of its two pack_real ops, [B, H, L]): `inputLength` the longer of the
+/// two; `resultBytes` the bound of each of the three-pass form's two
+/// workspaces of their spectra (chunks of pairs): together at most the
+/// bytes of v and g as f16.
+ConvolutionShape crossSpectrumShape(PackRealOp v, PackRealOp g);
 
 /// The plan of a channel_inverse region: the inverse of one channel's
 /// spectrum a block, at Split precision; `shape.outputLength` is the most
