@@ -101,10 +101,9 @@ def compile(program, target="sm_90", order="auto", training=False, **options):
 
     `training=True` (a Graph only) also derives the graph's backward
     (fftconv-derive-backward: du, dk, the gate and skip gradients) and
-    compiles it with the same pipeline and options: a TrainingProgram.
-    The backward's kernel gradient runs in the single-kernel form, so FFT
-    sizes past `single_kernel_max` are refused with the compiler's
-    diagnostic."""
+    compiles it with the same pipeline and options: a TrainingProgram
+    (the single-kernel form up to `single_kernel_max`, the three-pass form
+    past it, as the forward)."""
     if target not in TARGETS:
         raise ValueError(f"compile: target must be one of {TARGETS}, got {target!r}")
     from .cpu import default_context

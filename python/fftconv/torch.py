@@ -12,10 +12,11 @@ forward (fftconv-derive-backward), compiled once per configuration and
 cached like the forward: on the CPU in this process, on CUDA tensors as GPU
 kernels (fftconv.compile(training=True): the correlation for du and dpre,
 the postgate's convolution, the kernel gradient's cross spectrum and
-inverse). The GPU kernel gradient runs in the single-kernel form (FFT sizes
-up to 32K); past it the CUDA backward is INTERIM, torch.fft in float32 on
-the GPU (correct, not fast). `last_backward` says which ran last:
-"compiled", "interim" or "cpu".
+inverse), in the single-kernel form up to N = 32K and the three-pass form
+past it. Should the compiler refuse a configuration's backward that its
+forward runs, the CUDA backward falls back to an INTERIM one, torch.fft in
+float32 on the GPU (correct, not fast). `last_backward` says which ran
+last: "compiled", "interim" or "cpu".
 
 As in FlashFFTConv, `seqlen` is the FFT size: `seqlen >= L + K - 1` gives
 the causal (linear) convolution cropped to L, `seqlen == L` the circular
@@ -95,8 +96,7 @@ class FFTConv(torch.nn.Module):
 
     def _gpu_program(self, device, *config):
         """(forward, backward) runtime programs of a configuration; backward
-        None where the compiler has no GPU backward for it (past the
-        single-kernel form's FFT sizes)."""
+        None where the compiler has no GPU backward for it."""
         key = ("cuda", device.index) + config
         if key not in self._compiled:
             from . import gpu, runtime
@@ -222,8 +222,8 @@ class _FFTConvFunction(torch.autograd.Function):
 
 
 def interim_cuda_backward(seqlen, causal, u, k, pregate, postgate, dy):
-    """INTERIM GPU backward (for FFT sizes past the compiled GPU backward's
-    single-kernel form): the
+    """INTERIM GPU backward (for a configuration whose backward the
+    compiler refuses while it runs the forward): the
     gradients of y = postgate * ((pregate * u) * k) with torch.fft in float32
     on u's device, the spectral form of design.md's "Training: the
     gradients". FFT size: `seqlen` (>= L + K - 1, zero padding, causal) or L

@@ -283,13 +283,26 @@ def test_compile_for_training_saves_one_manifest(tmp_path):
         assert "_cross_spectrum" in f.read()
 
 
+def test_compile_for_training_past_the_single_kernel_form(tmp_path):
+    import fftconv
+
+    # N = 64K: the backward's convolutions and its kernel gradient in the
+    # three-pass form.
+    stem = str(tmp_path / "conv")
+    fftconv.compile(_gated_graph(1 << 15, skip=False), training=True).save(stem)
+    with open(stem + ".backward.ptx") as f:
+        ptx = f.read()
+    for kernel in ("_outer_forward_v", "_outer_forward_g", "_cross_spectrum", "_inner_inverse", "_lags"):
+        assert kernel in ptx
+
+
 def test_compile_for_training_refuses_what_it_cannot_run():
     import fftconv
     from fftconv import MLIRError
 
-    # The kernel gradient runs in the single-kernel form only.
-    with pytest.raises(MLIRError, match="the GPU kernel gradient runs in the single-kernel form"):
-        fftconv.compile(_gated_graph(1 << 15, skip=False), training=True)
+    # The three-pass form reads 8 elements at a time.
+    with pytest.raises(MLIRError, match="nearest"):
+        fftconv.compile(_gated_graph(40001, skip=False), training=True)
     with pytest.raises(TypeError, match="needs a fftconv.Graph"):
         fftconv.compile("func.func @f() { return }", training=True)
 

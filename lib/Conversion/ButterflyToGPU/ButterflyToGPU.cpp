@@ -266,11 +266,10 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
     // spectrum's left in its Monarch order: one form, the same factors.
     bool threePass = gradient.crossPlan.isThreePass();
     if (gradient.inversePlan.isThreePass() != threePass ||
-        (threePass &&
-         (gradient.inversePlan.getFactors() !=
-              gradient.crossPlan.getFactors() ||
-          gradient.inversePlan.getOuterFactors() !=
-              gradient.crossPlan.getOuterFactors())))
+        (threePass && (gradient.inversePlan.getFactors() !=
+                           gradient.crossPlan.getFactors() ||
+                       gradient.inversePlan.getOuterFactors() !=
+                           gradient.crossPlan.getOuterFactors())))
       return gradient.inverse.emitError()
              << "the GPU lowering needs the channel_inverse region planned "
                 "in the form and with the factors of its cross_spectrum "
@@ -330,8 +329,8 @@ ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
   layout.cross = getThreePassPlan(gradient.crossPlan, shape);
   for (Value lags : gradient.lags) {
     auto type = cast<RankedTensorType>(lags.getType());
-    layout.lagLength = std::max(
-        layout.lagLength, type.getRank() == 2 ? type.getDimSize(1) : 1);
+    layout.lagLength = std::max(layout.lagLength,
+                                type.getRank() == 2 ? type.getDimSize(1) : 1);
   }
   layout.lagLength = llvm::alignTo(layout.lagLength, kVectorWidth);
   ConvolutionShape channel = shape;
@@ -342,8 +341,8 @@ ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
   // As many groups as give the chip a few hundred blocks.
   constexpr int64_t kTargetBlocks = 256;
   int64_t rows = layout.cross.outer() * layout.cross.channels;
-  int64_t tiles = llvm::divideCeil(layout.cross.workspacePairs(),
-                                   layout.cross.pairTile);
+  int64_t tiles =
+      llvm::divideCeil(layout.cross.workspacePairs(), layout.cross.pairTile);
   layout.groups =
       std::clamp<int64_t>(llvm::divideCeil(kTargetBlocks, rows), 1, tiles);
   return layout;
@@ -429,8 +428,7 @@ public:
   /// gradient.
   void emitKernelGradient(size_t index, KernelGradientRegion gradient);
   /// The same in the three-pass form.
-  void emitThreePassKernelGradient(size_t index,
-                                   KernelGradientRegion gradient);
+  void emitThreePassKernelGradient(size_t index, KernelGradientRegion gradient);
   /// Ends the host function; records each convolution's plan and launches.
   void finish(ArrayRef<ConvRegion> regions);
 
@@ -806,27 +804,25 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
       SmallVector<Value> operands(inputs);
       operands.push_back(spectra);
       gpu::GPUFuncOp outer = buildOuterForwardKernel(
-          builder, loc, module,
-          name + "_outer_forward" + side + suffix, typesOf(operands),
-          operands.size() - 1, chunkPlan, loadFrom(pack));
-      launch(outer, outerGrid, plan.threads, plan.outerSharedBytes(),
-             operands);
+          builder, loc, module, name + "_outer_forward" + side + suffix,
+          typesOf(operands), operands.size() - 1, chunkPlan, loadFrom(pack));
+      launch(outer, outerGrid, plan.threads, plan.outerSharedBytes(), operands);
     }
     // The first chunk writes the sums, the others add to them.
     gpu::GPUFuncOp &cross = chunk == 0 ? firstChunk : laterChunks;
     if (!cross)
       cross = buildInnerCrossSpectrumKernel(
           builder, loc, module,
-          name + (chunk == 0 ? "_cross_spectrum" : "_cross_spectrum_add"),
-          plan, layout.groups, /*accumulate=*/chunk > 0);
+          name + (chunk == 0 ? "_cross_spectrum" : "_cross_spectrum_add"), plan,
+          layout.groups, /*accumulate=*/chunk > 0);
     launch(cross, {plan.outer(), plan.channels, layout.groups}, plan.threads,
            plan.crossSharedBytes(), ValueRange{spectraV, spectraG, sums});
   }
 
   const ThreePassPlan &inversePlan = layout.inverse;
-  gpu::GPUFuncOp innerInverse = buildInnerSumInverseKernel(
-      builder, loc, module, name + "_inner_inverse", inversePlan,
-      layout.groups);
+  gpu::GPUFuncOp innerInverse =
+      buildInnerSumInverseKernel(builder, loc, module, name + "_inner_inverse",
+                                 inversePlan, layout.groups);
   launch(innerInverse, {inversePlan.outer(), inversePlan.channels, 1},
          inversePlan.threads, inversePlan.innerSharedBytes(), sums);
   gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(

@@ -418,9 +418,10 @@ gpu::GPUFuncOp mlir::fftconv::buildLagOutputsKernel(
   emitLagOutputs(
       e, h, kernel.args().drop_front(), outputs,
       [&](Value s) {
-        return e.fmul(memref::LoadOp::create(builder, loc, lags,
-                                             ValueRange{e.index(h), e.index(s)}),
-                      factor);
+        return e.fmul(
+            memref::LoadOp::create(builder, loc, lags,
+                                   ValueRange{e.index(h), e.index(s)}),
+            factor);
       },
       std::function<void(Value)>());
   return kernel.finish();

@@ -244,8 +244,9 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
       Sequence sequence = sequenceOf(workspace, pair, h);
       Value inside = pairs % count ? ult(pair, c(pairs)) : Value();
       Value both = loadOrZero(inside, eight, [&] {
-        auto load = vector::LoadOp::create(b, loc, eight, sequence.memref,
-                                           at(sequence, add(rowStart, position)));
+        auto load =
+            vector::LoadOp::create(b, loc, eight, sequence.memref,
+                                   at(sequence, add(rowStart, position)));
         load.setAlignment(16);
         return load.getResult();
       });
@@ -437,9 +438,9 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
     Value position = e.mulc(quad, 4);
     Value value;
     if (accumulate) {
-      auto load = vector::LoadOp::create(
-          builder, loc, eight, row.memref,
-          e.at(row, e.add(e.rowStart, position)));
+      auto load =
+          vector::LoadOp::create(builder, loc, eight, row.memref,
+                                 e.at(row, e.add(e.rowStart, position)));
       load.setAlignment(16);
       value = load;
     } else {
@@ -470,7 +471,8 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
         total = e.cadd(total, e.cmul(e.conj(e.load(e.c(i), offset)),
                                      e.load(e.c(pairTile + i), offset)));
       Value re = e.mulc(p, 2), im = e.addc(re, 1);
-      for (auto [at, part] : {std::pair(re, total.re), std::pair(im, total.im)}) {
+      for (auto [at, part] :
+           {std::pair(re, total.re), std::pair(im, total.im)}) {
         Value old = memref::LoadOp::create(builder, loc, sum, e.index(at));
         memref::StoreOp::create(builder, loc, e.fadd(old, part), sum,
                                 e.index(at));
@@ -505,13 +507,13 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSumInverseKernel(
     Value total;
     for (int64_t g = 0; g < groups; ++g) {
       auto row = e.sequenceOf(e.args()[0], e.c(g), e.h);
-      auto load = vector::LoadOp::create(
-          builder, loc, eight, row.memref,
-          e.at(row, e.add(e.rowStart, position)));
+      auto load =
+          vector::LoadOp::create(builder, loc, eight, row.memref,
+                                 e.at(row, e.add(e.rowStart, position)));
       load.setAlignment(16);
-      total = total ? arith::AddFOp::create(builder, loc, total, load)
-                          .getResult()
-                    : load.getResult();
+      total = total
+                  ? arith::AddFOp::create(builder, loc, total, load).getResult()
+                  : load.getResult();
     }
     Value at = e.swizzle(position);
     e.storePart(e.c(0), ReHigh, at,

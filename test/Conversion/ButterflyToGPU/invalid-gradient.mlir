@@ -71,7 +71,7 @@ func.func @not_lags(%v: tensor<1x1x16xf32>, %g: tensor<1x1x16xf32>) -> tensor<1x
 
 // The kernel gradient's regions need their plans.
 func.func @unplanned(%v: tensor<1x1x16xf32>, %g: tensor<1x1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{needs a single-kernel plan on the region (run butterfly-plan-gpu-kernels first)}}
+  // expected-error @+1 {{needs a plan on the region (run butterfly-plan-gpu-kernels first)}}
   %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<1x1x16xf32>, tensor<1x1x16xf32>) onchip_bytes = 0 {
   ^bb0(%a: tensor<1x1x16xf32>, %b: tensor<1x1x16xf32>):
     %za = butterfly.pack_real %a : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
@@ -123,6 +123,33 @@ func.func @not_a_regularizer(%v: tensor<1x1x16xf32>, %g: tensor<1x1x16xf32>, %k:
       linalg.yield %w : f32
     } -> tensor<1x16xf32>
     butterfly.yield %m : tensor<1x16xf32>
+  } -> tensor<1x16xf32>
+  return %r : tensor<1x16xf32>
+}
+
+// -----
+
+// The three-pass inverse reads the sums the cross spectrum's kernels left
+// in their order: both regions in one form, with the same factors.
+func.func @mixed_forms(%v: tensor<2x1x16xf32>, %g: tensor<2x1x16xf32>) -> tensor<1x16xf32> {
+  %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<2x1x16xf32>, tensor<2x1x16xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [2], factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<2x1x16xf32>, %b: tensor<2x1x16xf32>):
+    %za = butterfly.pack_real %a : tensor<2x1x16xf32> -> tensor<2x1x8xcomplex<f32>>
+    %fa = butterfly.monarch %za factors = [8] : tensor<2x1x8xcomplex<f32>>
+    %ra = butterfly.real_spectrum %fa : tensor<2x1x8xcomplex<f32>> -> tensor<2x1x9xcomplex<f32>>
+    %zb = butterfly.pack_real %b : tensor<2x1x16xf32> -> tensor<2x1x8xcomplex<f32>>
+    %fb = butterfly.monarch %zb factors = [8] : tensor<2x1x8xcomplex<f32>>
+    %rb = butterfly.real_spectrum %fb : tensor<2x1x8xcomplex<f32>> -> tensor<2x1x9xcomplex<f32>>
+    %c = fftconv.cross_spectrum %ra, %rb : tensor<2x1x9xcomplex<f32>> -> tensor<1x9xcomplex<f32>>
+    butterfly.yield %c : tensor<1x9xcomplex<f32>>
+  } -> tensor<1x9xcomplex<f32>>
+  // expected-error @+1 {{needs the channel_inverse region planned in the form and with the factors of its cross_spectrum region}}
+  %r = butterfly.fused channel_inverse ins(%s : tensor<1x9xcomplex<f32>>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<1x9xcomplex<f32>>):
+    %z = butterfly.real_spectrum %a inverse : tensor<1x9xcomplex<f32>> -> tensor<1x8xcomplex<f32>>
+    %t = butterfly.monarch %z factors = [8] inverse : tensor<1x8xcomplex<f32>>
+    %x = butterfly.unpack_real %t : tensor<1x8xcomplex<f32>> -> tensor<1x16xf32>
+    butterfly.yield %x : tensor<1x16xf32>
   } -> tensor<1x16xf32>
   return %r : tensor<1x16xf32>
 }

@@ -1,4 +1,5 @@
 // RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels | FileCheck %s
+// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192" | FileCheck %s --check-prefix=TP
 
 // A backward's kernel gradient is planned in the single-kernel form: the
 // cross spectrum at Half precision with a tile of batch elements (two
@@ -12,4 +13,17 @@ func.func @kernel_gradient(%u: tensor<3x4x1024xf16>, %k: tensor<4x1024xf32>, %dy
   %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
       : (tensor<3x4x1024xf16>, tensor<4x1024xf32>, tensor<3x4x1024xf16>) -> tensor<4x1024xf32>
   return %dk : tensor<4x1024xf32>
+}
+
+// Past single-kernel-max the kernel gradient takes the three-pass form, as
+// the backward's convolutions: the transform of N = 16K as 4 rows of 4096
+// for both regions; the cross spectrum's inner block holds the rows of one
+// pair of v and one of g.
+// TP-LABEL: func @kernel_gradient_three_pass
+// TP: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1>
+// TP: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1>
+func.func @kernel_gradient_three_pass(%u: tensor<3x4x8192xf16>, %k: tensor<4x8192xf32>, %dy: tensor<3x4x8192xf16>) -> tensor<4x8192xf32> {
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<3x4x8192xf16>, tensor<4x8192xf32>, tensor<3x4x8192xf16>) -> tensor<4x8192xf32>
+  return %dk : tensor<4x8192xf32>
 }

@@ -1,11 +1,29 @@
-// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192" -verify-diagnostics
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192 batch-tile=12" -verify-diagnostics
 
-// The kernel gradient runs in the single-kernel form only: past
-// single-kernel-max the convolutions of a backward take the three-pass
-// form, its kernel gradient is refused.
-func.func @kernel_gradient_past_one_kernel(%u: tensor<1x1x8192xf16>, %k: tensor<1x8192xf32>, %dy: tensor<1x1x8192xf16>) -> tensor<1x8192xf32> {
-  // expected-error @+1 {{the GPU kernel gradient runs in the single-kernel form, up to single-kernel-max = 8192; this one has N = 16384}}
+// The three-pass cross spectrum's inner block holds the rows of both
+// spectra of each pair of its tile: 6 pairs of rows of 4096 at Split
+// precision (and the row's sum) pass the chip's shared memory.
+func.func @cross_spectrum_tile_past_shared_memory(%u: tensor<64x1x8192xf16>, %k: tensor<1x8192xf32>, %dy: tensor<64x1x8192xf16>) -> tensor<1x8192xf32> {
+  // expected-error @+1 {{the three-pass cross spectrum needs 425984 bytes of shared memory a block, more than the 232448 the chip has}}
   %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
-      : (tensor<1x1x8192xf16>, tensor<1x8192xf32>, tensor<1x1x8192xf16>) -> tensor<1x8192xf32>
+      : (tensor<64x1x8192xf16>, tensor<1x8192xf32>, tensor<64x1x8192xf16>) -> tensor<1x8192xf32>
   return %dk : tensor<1x8192xf32>
+}
+
+// -----
+
+// A cross spectrum is of two sequences, each packed.
+func.func @one_packed_sequence(%v: tensor<1x1x16xf32>) -> tensor<1x9xcomplex<f32>> {
+  // expected-error @+1 {{the GPU plan needs two pack_real ops (of v and g) in a cross_spectrum region}}
+  %s = butterfly.fused cross_spectrum ins(%v : tensor<1x1x16xf32>) onchip_bytes = 0 {
+  ^bb0(%a: tensor<1x1x16xf32>):
+    %za = butterfly.pack_real %a : tensor<1x1x16xf32> -> tensor<1x1x8xcomplex<f32>>
+    %fa = butterfly.monarch %za factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %fb = butterfly.monarch %fa factors = [8] : tensor<1x1x8xcomplex<f32>>
+    %ra = butterfly.real_spectrum %fa : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %rb = butterfly.real_spectrum %fb : tensor<1x1x8xcomplex<f32>> -> tensor<1x1x9xcomplex<f32>>
+    %c = fftconv.cross_spectrum %ra, %rb : tensor<1x1x9xcomplex<f32>> -> tensor<1x9xcomplex<f32>>
+    butterfly.yield %c : tensor<1x9xcomplex<f32>>
+  } -> tensor<1x9xcomplex<f32>>
+  return %s : tensor<1x9xcomplex<f32>>
 }

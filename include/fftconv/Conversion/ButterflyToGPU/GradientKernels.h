@@ -98,12 +98,10 @@ gpu::GPUFuncOp buildChannelInverseKernel(
 /// left them) times `scale`, and writes `outputs` as the channel-inverse
 /// kernel does (dD: lag 0); arguments the lags, the outputs, then k where
 /// an output needs squash's subgradient.
-gpu::GPUFuncOp buildLagOutputsKernel(OpBuilder &builder, Location loc,
-                                     gpu::GPUModuleOp module,
-                                     llvm::StringRef name, TypeRange argTypes,
-                                     double scale,
-                                     llvm::ArrayRef<LagOutput> outputs,
-                                     int64_t threads);
+gpu::GPUFuncOp
+buildLagOutputsKernel(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+                      llvm::StringRef name, TypeRange argTypes, double scale,
+                      llvm::ArrayRef<LagOutput> outputs, int64_t threads);
 
 } // namespace fftconv
 } // namespace mlir

@@ -309,14 +309,16 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
                           tile);
 }
 
-GPUPlanAttr butterfly::planCrossSpectrumThreePass(
-    MLIRContext *context, StringRef chip, const ConvolutionShape &shape,
-    const GPUPlanRequest &request, int64_t sharedMemoryPerBlock,
-    std::string &why) {
+GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
+                                                  StringRef chip,
+                                                  const ConvolutionShape &shape,
+                                                  const GPUPlanRequest &request,
+                                                  int64_t sharedMemoryPerBlock,
+                                                  std::string &why) {
   // The caller's precision (Split: dD is lag 0 of the same inverse and
   // carries its error).
-  GPUPlanAttr plan = planThreePass(context, chip, shape, request,
-                                   sharedMemoryPerBlock, why);
+  GPUPlanAttr plan =
+      planThreePass(context, chip, shape, request, sharedMemoryPerBlock, why);
   if (!plan)
     return {};
   ThreePassPlan kernels = getThreePassPlan(plan, shape);
@@ -518,12 +520,12 @@ struct PlanGPUKernelsPass
       // decomposed for the CPU (factors past 32 included); any Monarch
       // factorization computes the same DFT.
       SmallVector<int64_t> factors = stageFactors(shape.fftSize / 2);
-      plan = cross ? planCrossSpectrum(&getContext(), chip, shape, factors,
-                                       dataRequest, target.sharedMemoryPerBlock,
-                                       why)
-                   : planChannelInverse(&getContext(), chip, shape, factors,
-                                        request, target.sharedMemoryPerBlock,
-                                        why);
+      plan =
+          cross
+              ? planCrossSpectrum(&getContext(), chip, shape, factors,
+                                  dataRequest, target.sharedMemoryPerBlock, why)
+              : planChannelInverse(&getContext(), chip, shape, factors, request,
+                                   target.sharedMemoryPerBlock, why);
       threePass = !plan && singleKernelMax == 0;
     }
     if (threePass) {
@@ -536,12 +538,11 @@ struct PlanGPUKernelsPass
         shape.inputLength = shape.fftSize / 2;
         shape.outputLength = llvm::alignTo(shape.outputLength, 8);
       }
-      plan = cross ? planCrossSpectrumThreePass(&getContext(), chip, shape,
-                                                split,
-                                                target.sharedMemoryPerBlock,
-                                                why)
-                   : planThreePass(&getContext(), chip, shape, split,
-                                   target.sharedMemoryPerBlock, why);
+      plan = cross
+                 ? planCrossSpectrumThreePass(&getContext(), chip, shape, split,
+                                              target.sharedMemoryPerBlock, why)
+                 : planThreePass(&getContext(), chip, shape, split,
+                                 target.sharedMemoryPerBlock, why);
     }
     if (!plan)
       return region.emitError() << why;
