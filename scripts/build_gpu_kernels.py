@@ -69,11 +69,12 @@ def configurations():
             b, h = check_batch(n)
             out.append(dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode="causal",
                             gated=False, skip=False, bench=False))
-            # With its backward (the skip's gradient included) where the
-            # compiled GPU backward runs: the single-kernel form.
+            # With its backward (the skip's gradient included) through the
+            # single-kernel form and the first size of the three-pass form
+            # (the larger ones: test_training_gpu.py's module cases).
             out.append(dict(N=n, B=b, H=h, L=n, K=n // 2 - 8, dtype=t,
                             mode="circular", gated=True, skip=True,
-                            bench=False, training=n <= 32768))
+                            bench=False, training=n <= 65536))
     for n, (b, h) in BENCH_BH.items():
         for t in TYPES:
             out.append(dict(N=n, B=b, H=h, L=n // 2, K=n // 2, dtype=t,
@@ -221,8 +222,9 @@ MODULE_CASES = [(2048, 2, 8, 1024, 1024, False), (4096, 2, 8, 4096, 1000, True),
 # The compiled GPU backward's tests (test/GPU/test_training_gpu.py): every
 # power of two N from 256 to 4M (the single-kernel form to 32K, the
 # three-pass form past it), causal and circular, gated and not, K < L, odd
-# B, and a causal L = 24 that the compiler pads to N = 256:
-# (seqlen, B, H, L, K, gated).
+# B, a causal L = 24 that the compiler pads to N = 256, and lengths that
+# are not a multiple of 8 (masked) in both forms: (seqlen, B, H, L, K,
+# gated).
 TRAINING_CASES = [(48, 3, 4, 24, 24, True), (2048, 3, 4, 1001, 1001, True), (256, 3, 4, 128, 128, False), (256, 3, 4, 256, 256, True),
                   (512, 3, 4, 256, 200, True), (1024, 3, 4, 1024, 1024, False),
                   (2048, 1, 2, 1024, 1000, True), (4096, 2, 2, 4096, 4096, True),
@@ -232,7 +234,7 @@ THREE_PASS_TRAINING_CASES = [(1 << 16, 3, 2, 1 << 15, 1 << 15, True), (1 << 16, 
                              (1 << 17, 5, 1, 1 << 16, 1 << 16, False), (1 << 18, 3, 1, 1 << 17, 100000, True),
                              (1 << 19, 1, 1, 1 << 19, 1 << 19, True), (1 << 20, 2, 1, 1 << 19, 1 << 19, True),
                              (1 << 21, 1, 1, 1 << 20, 1 << 20, False), (1 << 22, 1, 1, 1 << 21, 1 << 21, True),
-                             (1 << 22, 1, 1, 1 << 22, 1 << 22, False)]
+                             (1 << 22, 1, 1, 1 << 22, 1 << 22, False), (1 << 17, 3, 2, 40001, 40001, True)]
 TRAINING_CASES += THREE_PASS_TRAINING_CASES
 
 

@@ -97,8 +97,10 @@ configs = sorted(kernel_configs.find_configs(), key=lambda c: (c.B * c.H * c.L, 
 for c in configs:
     chosen.setdefault((c.dtype, c.mode, c.gated, c.skip), c.name)
 names = list(chosen.values())[: int(sys.argv[1])]
-# And the two smallest with a compiled backward (its kernels sanitized too).
+# And the two smallest with a compiled backward (its kernels sanitized too),
+# and the smallest with the three-pass backward.
 names += [c.name for c in configs if kernel_configs.has_backward(c) and c.N >= 1024][:2]
+names += [c.name for c in configs if kernel_configs.has_backward(c) and c.N > 32768][:1]
 print(" ".join(dict.fromkeys(names)))
 PY
 )

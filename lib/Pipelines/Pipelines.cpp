@@ -102,9 +102,7 @@ void mlir::fftconv::buildPTXPipeline(OpPassManager &pm,
                                      const PTXPipelineOptions &options) {
   // Shapes the kernels do not run are refused first, at the convolution
   // the user wrote.
-  FFTConvCheckGPUShapesOptions shapes;
-  shapes.singleKernelMax = options.singleKernelMax;
-  pm.addPass(createFFTConvCheckGPUShapes(shapes));
+  pm.addPass(createFFTConvCheckGPUShapes());
   // The decomposition targets the chip's shared memory (smem-per-block 0).
   ButterflyPipelineOptions decomposition;
   decomposition.order = options.order;

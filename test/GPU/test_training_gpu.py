@@ -1,7 +1,8 @@
 """The GPU backward of fftconv.torch.FFTConv against float64 autograd on
 the CPU: the compiled backward kernels (fftconv.compile(training=True):
-every power of two N from 256 to 32K, the single-kernel form) and the
-INTERIM torch.fft backward that serves the larger sizes; every gradient,
+every power of two N from 256 to 4M, the single-kernel form to 32K and
+the three-pass form past it, and lengths that are not a multiple of 8) and
+the INTERIM torch.fft fallback; every gradient,
 fp16 and bf16, causal and circular, gated, partial kernels, odd batch; the
 skip's gradient through compiled configurations of
 scripts/build_gpu_kernels.py, with poisoned outputs. Skipped without a CUDA
@@ -35,8 +36,9 @@ CASES = [
 ]
 
 
-def _reference(u, k, pre, post, dy, seqlen, causal):
-    """Float64 autograd on the CPU of y = post * ((pre * u) * k)."""
+def _reference(u, k, pre, post, dy, seqlen, causal, forward=None):
+    """Float64 autograd on the CPU of y = post * ((pre * u) * k): the
+    gradients (and y in `forward`, a list, where given)."""
     leaves = [t.detach().cpu().double().requires_grad_() if t is not None else None for t in (u, k, pre, post)]
     uu, kk, pp, qq = leaves
     length = uu.shape[-1]
@@ -45,6 +47,8 @@ def _reference(u, k, pre, post, dy, seqlen, causal):
     y = torch.fft.irfft(torch.fft.rfft(v, n=n) * torch.fft.rfft(kk, n=n), n=n)[..., :length]
     if qq is not None:
         y = y * qq
+    if forward is not None:
+        forward.append(y.detach())
     y.backward(dy.detach().cpu().double())
     return [t.grad if t is not None else None for t in leaves]
 
@@ -101,7 +105,8 @@ def kernel_cache(monkeypatch):
 @pytest.mark.parametrize("case", TRAINING_CASES, ids=_case_id)
 def test_compiled_backward(case, dtype, device, kernel_cache):
     """loss.backward() through FFTConv on CUDA tensors runs the compiled
-    backward kernels; every gradient lands on the GPU within tolerance."""
+    backward kernels; y and every gradient land on the GPU within
+    tolerance."""
     seqlen, _, _, length, _, gated = case
     u, k, pre, post, dy = _inputs(case, dtype, device)
     leaves = [t.clone().requires_grad_() if t is not None else None for t in (u, k, pre, post)]
@@ -110,7 +115,10 @@ def test_compiled_backward(case, dtype, device, kernel_cache):
     assert y.grad_fn is not None and y.is_cuda
     y.backward(dy)
     assert module.last_backward == "compiled"
-    expected = _reference(u, k, pre, post, dy, seqlen, seqlen != length)
+    forward = []
+    expected = _reference(u, k, pre, post, dy, seqlen, seqlen != length, forward)
+    err = _error(y, forward[0])
+    assert err <= TOLERANCE[dtype], f"y: relative error {err:.3e}"
     for name, leaf, e in zip(("u", "k", "pregate", "postgate"), leaves, expected):
         if leaf is None:
             continue

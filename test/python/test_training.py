@@ -300,9 +300,9 @@ def test_compile_for_training_refuses_what_it_cannot_run():
     import fftconv
     from fftconv import MLIRError
 
-    # The three-pass form reads 8 elements at a time.
-    with pytest.raises(MLIRError, match="nearest"):
-        fftconv.compile(_gated_graph(40001, skip=False), training=True)
+    # A circular convolution of a length that is not a power of two.
+    with pytest.raises(MLIRError, match="nearest: L = 1024"):
+        fftconv.compile(_gated_graph(1000, seqlen_causal=False, skip=False), training=True)
     with pytest.raises(TypeError, match="needs a fftconv.Graph"):
         fftconv.compile("func.func @f() { return }", training=True)
 

@@ -52,11 +52,37 @@ namespace {
 
 /// The convolutions of a function, checked: each region chain with the
 /// preparation of its kernel spectrum, and the chip their plans are for.
+/// A three-pass kernel gradient and the convolutions of the same backward
+/// that transform the same pairs (indices into the regions): the
+/// correlation of g with k (du, dpre) and the convolution of v with k (z,
+/// for dpost). The kernel gradient's kernels run them too: its outer
+/// forward kernels fill the workspaces the convolutions would, its inner
+/// kernel multiplies and inverts their rows, and only their outer inverse
+/// kernels remain.
+struct FusedBackward {
+  std::optional<size_t> correlation, convolution;
+  bool any() const { return correlation || convolution; }
+  /// The region whose spectrum buffer holds K (not conjugated).
+  size_t spectrumOwner() const {
+    return correlation ? *correlation : *convolution;
+  }
+};
+
 struct FunctionAnalysis {
   SmallVector<ConvRegion> regions;
   SmallVector<SpectrumChain> chains;
   SmallVector<KernelGradientRegion> gradients;
+  /// Per gradient, the convolutions fused with it (none where empty).
+  SmallVector<FusedBackward> fused;
   StringRef chip;
+
+  /// The fused kernel gradient a region belongs to, if any.
+  std::optional<size_t> fusedInto(size_t region) const {
+    for (auto [index, group] : llvm::enumerate(fused))
+      if (group.correlation == region || group.convolution == region)
+        return index;
+    return std::nullopt;
+  }
 };
 
 /// Whether every input of `op` is an argument of the function.
@@ -278,6 +304,47 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
   return success();
 }
 
+/// Whether two spectrum chains compute the same K (up to the conjugation):
+/// the same k through the same regularizers.
+static bool sameKernelSpectrum(const SpectrumChain &a, const SpectrumChain &b) {
+  if (a.kernel != b.kernel || a.filters.size() != b.filters.size())
+    return false;
+  for (auto [x, y] : llvm::zip_equal(a.filters, b.filters))
+    if (!OperationEquivalence::isEquivalentTo(
+            x, y, OperationEquivalence::ignoreValueEquivalence, nullptr,
+            OperationEquivalence::IgnoreLocations))
+      return false;
+  return true;
+}
+
+/// Finds, for each three-pass kernel gradient, the three-pass convolutions
+/// of its backward that transform its pairs (the same sequences, the same
+/// K, the same factors) and that its kernels can therefore run.
+void findFusedBackwards(FunctionAnalysis &analysis) {
+  analysis.fused.assign(analysis.gradients.size(), FusedBackward());
+  for (auto [g, gradient] : llvm::enumerate(analysis.gradients)) {
+    if (!gradient.crossPlan.isThreePass())
+      continue;
+    FusedBackward &group = analysis.fused[g];
+    for (auto [r, region] : llvm::enumerate(analysis.regions)) {
+      if (!region.threePass() || analysis.fusedInto(r) ||
+          region.plan.getFactors() != gradient.crossPlan.getFactors() ||
+          region.plan.getOuterFactors() != gradient.crossPlan.getOuterFactors())
+        continue;
+      const SpectrumChain &chain = analysis.chains[r];
+      if (group.any() &&
+          !sameKernelSpectrum(chain, analysis.chains[group.spectrumOwner()]))
+        continue;
+      if (chain.conjugate && !group.correlation &&
+          sameSequence(region.pack, gradient.packG))
+        group.correlation = r;
+      else if (!chain.conjugate && !group.convolution &&
+               sameSequence(region.pack, gradient.packV))
+        group.convolution = r;
+    }
+  }
+}
+
 /// The layout of a kernel gradient's cross-spectrum kernel: its plan and
 /// the shapes of v and g; as many blocks a channel along the batch as give
 /// the chip a few hundred blocks.
@@ -417,8 +484,7 @@ SmallVector<Type> typesOf(ValueRange values) {
 class HostBuilder {
 public:
   HostBuilder(OpBuilder &builder, func::FuncOp func, gpu::GPUModuleOp module,
-              ArrayRef<ConvRegion> regions,
-              ArrayRef<KernelGradientRegion> gradients);
+              const FunctionAnalysis &analysis);
 
   void emitSingleKernel(size_t index, ConvRegion &region,
                         const SpectrumChain &chain);
@@ -427,8 +493,11 @@ public:
   /// The cross-spectrum and channel-inverse kernels of a backward's kernel
   /// gradient.
   void emitKernelGradient(size_t index, KernelGradientRegion gradient);
-  /// The same in the three-pass form.
-  void emitThreePassKernelGradient(size_t index, KernelGradientRegion gradient);
+  /// The same in the three-pass form, running the convolutions `fused`
+  /// names too (regions and their spectrum chains from `analysis`).
+  void emitThreePassKernelGradient(size_t index, KernelGradientRegion gradient,
+                                   const FusedBackward &fused,
+                                   FunctionAnalysis &analysis);
   /// Ends the host function; records each convolution's plan and launches.
   void finish(ArrayRef<ConvRegion> regions);
 
@@ -441,6 +510,22 @@ private:
     int64_t kernelLength;
   };
   Convolution beginConvolution(size_t index, const SpectrumChain &chain);
+  /// K (or conj(K)) into the convolution's spectrum buffer, by the
+  /// three-pass form's outer forward and inner spectrum kernels.
+  void emitThreePassSpectrum(const Convolution &conv,
+                             const SpectrumChain &chain,
+                             const ThreePassPlan &plan, bool conjugate);
+  /// The operands of a three-pass convolution's outer inverse kernel over
+  /// `passBuffer`, and in `passOperand` the place of the workspace.
+  SmallVector<Value> outerInverseOperands(ConvRegion &region,
+                                          Value spectrumBuffer,
+                                          Value passBuffer,
+                                          unsigned &passOperand);
+  /// The outer inverse kernel of `region` for the chunk of pairs from
+  /// `plan.firstPair`, launched.
+  void emitOuterInverse(ConvRegion &region, const std::string &name,
+                        const ThreePassPlan &plan, Value spectrumBuffer,
+                        Value passBuffer);
   Value hostArg(Value operand) {
     return hostBlock->getArgument(cast<BlockArgument>(operand).getArgNumber());
   }
@@ -461,14 +546,19 @@ private:
   unsigned firstOutput = 0;
   SmallVector<unsigned> spectrumArgs, passArgs, gradientArgs;
   int64_t launches = 0;
-  /// The launches [first, end) of each convolution.
-  SmallVector<std::pair<int64_t, int64_t>> convolutionLaunches;
+  /// The launches of each convolution, for the manifest (each launch in
+  /// one at most), and the convolution `launch` records them for.
+  SmallVector<SmallVector<int64_t>> convolutionKernels;
+  std::optional<size_t> recording;
 };
 
 HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
-                         gpu::GPUModuleOp module, ArrayRef<ConvRegion> regions,
-                         ArrayRef<KernelGradientRegion> gradients)
+                         gpu::GPUModuleOp module,
+                         const FunctionAnalysis &analysis)
     : builder(builder), loc(func.getLoc()), func(func), module(module) {
+  ArrayRef<ConvRegion> regions = analysis.regions;
+  ArrayRef<KernelGradientRegion> gradients = analysis.gradients;
+  convolutionKernels.resize(regions.size());
   SmallVector<Type> argTypes;
   SmallVector<StringRef> roles;
   for (Type type : func.getArgumentTypes()) {
@@ -481,8 +571,22 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
     roles.push_back("output");
   }
   Type f32 = builder.getF32Type();
-  for (const ConvRegion &region : regions) {
+  for (auto [index, region] : llvm::enumerate(regions)) {
     spectrumArgs.push_back(argTypes.size());
+    if (std::optional<size_t> group = analysis.fusedInto(index)) {
+      // Run by the kernel gradient's kernels over its workspaces: K once,
+      // in the buffer of the group's first convolution.
+      passArgs.push_back(0);
+      if (analysis.fused[*group].spectrumOwner() != index) {
+        spectrumArgs.back() = 0; // the owner's, set below
+        continue;
+      }
+      ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
+      argTypes.push_back(
+          MemRefType::get({plan.channels, 2 * plan.length}, f32));
+      roles.push_back("workspace");
+      continue;
+    }
     if (region.threePass()) {
       ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
       argTypes.push_back(
@@ -500,6 +604,10 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
     roles.push_back("workspace");
     passArgs.push_back(0);
   }
+  for (const FusedBackward &group : analysis.fused)
+    for (std::optional<size_t> member : {group.correlation, group.convolution})
+      if (member)
+        spectrumArgs[*member] = spectrumArgs[group.spectrumOwner()];
   // A kernel gradient's partial cross spectra, one row per group and
   // channel.
   // In the three-pass form: the spectra of a chunk of v's pairs and of g's,
@@ -539,7 +647,7 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
 
 HostBuilder::Convolution
 HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
-  convolutionLaunches.push_back({launches, launches});
+  recording = index;
   Convolution conv;
   conv.name = (func.getName() + "_conv" + Twine(index)).str();
   conv.spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
@@ -572,6 +680,8 @@ gpu::KernelDim3 HostBuilder::index3(int64_t x, int64_t y, int64_t z) {
 void HostBuilder::launch(gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
                          int64_t threads, int64_t sharedBytes,
                          ValueRange operands) {
+  if (recording)
+    convolutionKernels[*recording].push_back(launches);
   ++launches;
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(hostBlock);
@@ -619,14 +729,13 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
          ValueRange{conv.kernel, conv.spectrumBuffer});
   launch(convKernel, {plan.channels, plan.gridY(), 1}, plan.threads,
          plan.convSharedBytes(), operands);
-  convolutionLaunches.back().second = launches;
+  recording.reset();
 }
 
-void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
-                                const SpectrumChain &chain) {
-  Convolution conv = beginConvolution(index, chain);
-  ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
-  Value passBuffer = hostBlock->getArgument(passArgs[index]);
+void HostBuilder::emitThreePassSpectrum(const Convolution &conv,
+                                        const SpectrumChain &chain,
+                                        const ThreePassPlan &plan,
+                                        bool conjugate) {
   // K from k: the outer forward pass over k (as the only "pair"), then the
   // row transforms in place. K at Split precision whatever the
   // convolution's: it is computed once, and every output carries its error.
@@ -634,6 +743,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   spectrumPlan.precision = GPUPrecision::Split;
   ThreePassPlan kernelPlan = spectrumPlan;
   kernelPlan.batch = 1;
+  kernelPlan.firstPair = 0;
   kernelPlan.inputLength = llvm::alignTo(conv.kernelLength, kVectorWidth);
   SmallVector<Value> spectrumOperands{conv.kernel, conv.spectrumBuffer};
   gpu::GPUFuncOp spectrumOuter = buildOuterForwardKernel(
@@ -647,62 +757,93 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
       });
   gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
       builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan,
-      chain.conjugate);
-
-  // The kernels' arguments: the region's inputs (a single region's
-  // coefficients are the spectrum buffer, which these kernels do not read),
-  // the workspace, and for the outer inverse pass the output.
-  Value coefficients = region.op.getOperand(
-      cast<BlockArgument>(region.product.getCoefficients()).getArgNumber());
-  auto inputOf = [&](Value operand) {
-    return operand == coefficients ? conv.spectrumBuffer : hostArg(operand);
-  };
-  SmallVector<Value> forwardOperands;
-  for (Value operand : region.first()->getOperands())
-    forwardOperands.push_back(inputOf(operand));
-  forwardOperands.push_back(passBuffer);
-  gpu::GPUFuncOp inner =
-      buildInnerKernel(builder, loc, module, conv.name + "_inner", plan);
-  SmallVector<Value> inverseOperands;
-  unsigned passOperand = 0;
-  if (region.isChain()) {
-    for (auto [i, operand] :
-         llvm::enumerate(region.outerInverse->getOperands())) {
-      if (operand.getDefiningOp() == region.op) {
-        passOperand = i;
-        inverseOperands.push_back(passBuffer);
-      } else if (operand.getDefiningOp() == region.outerForward) {
-        // Evaluated again from outer_forward's inputs: never read.
-        inverseOperands.push_back(passBuffer);
-      } else {
-        inverseOperands.push_back(hostArg(operand));
-      }
-    }
-    for (Value operand : region.outerForward->getOperands())
-      inverseOperands.push_back(hostArg(operand));
-  } else {
-    for (Value operand : region.op->getOperands())
-      inverseOperands.push_back(inputOf(operand));
-    passOperand = inverseOperands.size();
-    inverseOperands.push_back(passBuffer);
-  }
-  llvm::append_range(inverseOperands, outputsOf(region.last()));
-
+      conjugate);
   int64_t columnTiles = plan.inner() / plan.columns;
   launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
          kernelPlan.outerSharedBytes(), spectrumOperands);
   launch(spectrumInner, {plan.outer(), plan.channels, 1}, plan.threads,
          spectrumPlan.inner() * spectrumPlan.valueBytes(), conv.spectrumBuffer);
+}
+
+SmallVector<Value> HostBuilder::outerInverseOperands(ConvRegion &region,
+                                                     Value spectrumBuffer,
+                                                     Value passBuffer,
+                                                     unsigned &passOperand) {
+  // The region's inputs (a single region's coefficients are the spectrum
+  // buffer, which the kernel does not read), the workspace, the outputs.
+  Value coefficients = region.op.getOperand(
+      cast<BlockArgument>(region.product.getCoefficients()).getArgNumber());
+  SmallVector<Value> operands;
+  passOperand = 0;
+  if (region.isChain()) {
+    for (auto [i, operand] :
+         llvm::enumerate(region.outerInverse->getOperands())) {
+      if (operand.getDefiningOp() == region.op) {
+        passOperand = i;
+        operands.push_back(passBuffer);
+      } else if (operand.getDefiningOp() == region.outerForward) {
+        // Evaluated again from outer_forward's inputs: never read.
+        operands.push_back(passBuffer);
+      } else {
+        operands.push_back(hostArg(operand));
+      }
+    }
+    for (Value operand : region.outerForward->getOperands())
+      operands.push_back(hostArg(operand));
+  } else {
+    for (Value operand : region.op->getOperands())
+      operands.push_back(operand == coefficients ? spectrumBuffer
+                                                 : hostArg(operand));
+    passOperand = operands.size();
+    operands.push_back(passBuffer);
+  }
+  llvm::append_range(operands, outputsOf(region.last()));
+  return operands;
+}
+
+void HostBuilder::emitOuterInverse(ConvRegion &region, const std::string &name,
+                                   const ThreePassPlan &plan,
+                                   Value spectrumBuffer, Value passBuffer) {
+  unsigned passOperand = 0;
+  SmallVector<Value> operands =
+      outerInverseOperands(region, spectrumBuffer, passBuffer, passOperand);
+  gpu::GPUFuncOp kernel = buildOuterInverseKernel(
+      builder, loc, module, name, typesOf(operands), passOperand, plan,
+      [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
+          Value t, Value y, Value mask) {
+        storeRegionOutput(region, b, l, args, batch, h, t, y, mask);
+      });
+  launch(kernel,
+         {plan.inner() / plan.columns, plan.channels, plan.workspacePairs()},
+         plan.threads, plan.outerSharedBytes(), operands);
+}
+
+void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
+                                const SpectrumChain &chain) {
+  Convolution conv = beginConvolution(index, chain);
+  ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
+  Value passBuffer = hostBlock->getArgument(passArgs[index]);
+  emitThreePassSpectrum(conv, chain, plan, chain.conjugate);
+
+  // The outer forward kernel's arguments: the first region's inputs (a
+  // single region's coefficients are the spectrum buffer, which it does
+  // not read) and the workspace.
+  Value coefficients = region.op.getOperand(
+      cast<BlockArgument>(region.product.getCoefficients()).getArgNumber());
+  SmallVector<Value> forwardOperands;
+  for (Value operand : region.first()->getOperands())
+    forwardOperands.push_back(operand == coefficients ? conv.spectrumBuffer
+                                                      : hostArg(operand));
+  forwardOperands.push_back(passBuffer);
+  gpu::GPUFuncOp inner =
+      buildInnerKernel(builder, loc, module, conv.name + "_inner", plan);
   auto loadInput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
                        Value h, Value t, Value mask) {
     return loadRegionInput(region, b, l, args, batch, h, t, mask);
   };
-  auto storeOutput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
-                         Value h, Value t, Value y, Value mask) {
-    storeRegionOutput(region, b, l, args, batch, h, t, y, mask);
-  };
   // Per chunk of pairs: its outer kernels (built for its first pair), the
   // inner kernel, all over the one workspace.
+  int64_t columnTiles = plan.inner() / plan.columns;
   for (int64_t chunk = 0; chunk < plan.chunks(); ++chunk) {
     ThreePassPlan chunkPlan = plan;
     chunkPlan.firstPair = chunk * plan.workspacePairs();
@@ -711,20 +852,15 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
         builder, loc, module, conv.name + "_outer_forward" + suffix,
         typesOf(forwardOperands), forwardOperands.size() - 1, chunkPlan,
         loadInput);
-    gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
-        builder, loc, module, conv.name + "_outer_inverse" + suffix,
-        typesOf(inverseOperands), passOperand, chunkPlan, storeOutput);
-    std::array<int64_t, 3> outerGrid{columnTiles, plan.channels,
-                                     plan.workspacePairs()};
-    launch(outerForward, outerGrid, plan.threads, plan.outerSharedBytes(),
-           forwardOperands);
+    launch(outerForward, {columnTiles, plan.channels, plan.workspacePairs()},
+           plan.threads, plan.outerSharedBytes(), forwardOperands);
     launch(inner, {plan.outer(), plan.channels, plan.innerGridZ()},
            plan.threads, plan.innerSharedBytes(),
            ValueRange{passBuffer, conv.spectrumBuffer});
-    launch(outerInverse, outerGrid, plan.threads, plan.outerSharedBytes(),
-           inverseOperands);
+    emitOuterInverse(region, conv.name + "_outer_inverse" + suffix, chunkPlan,
+                     conv.spectrumBuffer, passBuffer);
   }
-  convolutionLaunches.back().second = launches;
+  recording.reset();
 }
 
 void HostBuilder::emitKernelGradient(size_t index,
@@ -767,10 +903,47 @@ void HostBuilder::emitKernelGradient(size_t index,
 }
 
 void HostBuilder::emitThreePassKernelGradient(size_t index,
-                                              KernelGradientRegion gradient) {
+                                              KernelGradientRegion gradient,
+                                              const FusedBackward &fused,
+                                              FunctionAnalysis &analysis) {
   std::string name = (func.getName() + "_kernel_gradient" + Twine(index)).str();
   ThreePassGradient layout = threePassGradientOf(gradient);
   const ThreePassPlan &plan = layout.cross;
+  // The fused convolutions' K (never conjugated: the inner kernel
+  // conjugates it for the correlation), in the owner's spectrum buffer.
+  Value spectrum;
+  if (fused.any()) {
+    size_t owner = fused.spectrumOwner();
+    ConvRegion &region = analysis.regions[owner];
+    Convolution conv = beginConvolution(owner, analysis.chains[owner]);
+    emitThreePassSpectrum(conv, analysis.chains[owner],
+                          getThreePassPlan(region.plan, region.shape),
+                          /*conjugate=*/false);
+    spectrum = conv.spectrumBuffer;
+  }
+  // The fused convolution's outer inverse kernel over `workspace` for the
+  // chunk from `firstPair`: the convolution's plan over the kernel
+  // gradient's chunks of pairs.
+  auto convolutionInverse = [&](std::optional<size_t> member, Value workspace,
+                                int64_t chunk, StringRef suffix) {
+    if (!member)
+      return;
+    ConvRegion &region = analysis.regions[*member];
+    ThreePassPlan chunkPlan = getThreePassPlan(region.plan, region.shape);
+    chunkPlan.chunkPairs = plan.workspacePairs();
+    chunkPlan.firstPair = chunk * plan.workspacePairs();
+    std::string regionName = (func.getName() + "_conv" + Twine(*member)).str();
+    // Its launches are the convolution's own in the manifest; the others
+    // (K, the outer forward and inner kernels) the spectrum owner's.
+    std::optional<size_t> owner = recording;
+    recording = *member;
+    emitOuterInverse(region, regionName + "_outer_inverse" + suffix.str(),
+                     chunkPlan, spectrum, workspace);
+    recording = owner;
+  };
+  InnerBackwardProducts products;
+  products.correlation = fused.correlation.has_value();
+  products.convolution = fused.convolution.has_value();
   unsigned first = gradientArgs[index];
   Value spectraV = hostBlock->getArgument(first);
   Value spectraG = hostBlock->getArgument(first + 1);
@@ -814,10 +987,16 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
       cross = buildInnerCrossSpectrumKernel(
           builder, loc, module,
           name + (chunk == 0 ? "_cross_spectrum" : "_cross_spectrum_add"), plan,
-          layout.groups, /*accumulate=*/chunk > 0);
+          layout.groups, /*accumulate=*/chunk > 0, products);
+    SmallVector<Value> crossOperands = {spectraV, spectraG, sums};
+    if (products.any())
+      crossOperands.push_back(spectrum);
     launch(cross, {plan.outer(), plan.channels, layout.groups}, plan.threads,
-           plan.crossSharedBytes(), ValueRange{spectraV, spectraG, sums});
+           plan.crossSharedBytes(), crossOperands);
+    convolutionInverse(fused.correlation, spectraG, chunk, suffix);
+    convolutionInverse(fused.convolution, spectraV, chunk, suffix);
   }
+  recording.reset();
 
   const ThreePassPlan &inversePlan = layout.inverse;
   gpu::GPUFuncOp innerInverse =
@@ -858,9 +1037,7 @@ void HostBuilder::finish(ArrayRef<ConvRegion> regions) {
   // and the launches of its kernels.
   SmallVector<Attribute> convolutions;
   for (auto [index, region] : llvm::enumerate(regions)) {
-    auto [first, end] = convolutionLaunches[index];
-    SmallVector<int64_t> kernels =
-        llvm::to_vector(llvm::seq<int64_t>(first, end));
+    ArrayRef<int64_t> kernels = convolutionKernels[index];
     convolutions.push_back(builder.getDictionaryAttr({
         builder.getNamedAttr(kPlanKey, region.plan),
         builder.getNamedAttr(kFFTSizeKey,
@@ -895,8 +1072,11 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
   auto module = gpu::GPUModuleOp::create(builder, func.getLoc(),
                                          (func.getName() + "_kernels").str(),
                                          ArrayRef<Attribute>{target});
-  HostBuilder host(builder, func, module, analysis.regions, analysis.gradients);
+  findFusedBackwards(analysis);
+  HostBuilder host(builder, func, module, analysis);
   for (auto [index, region] : llvm::enumerate(analysis.regions)) {
+    if (analysis.fusedInto(index))
+      continue; // run by its kernel gradient's kernels
     if (region.threePass())
       host.emitThreePass(index, region, analysis.chains[index]);
     else
@@ -904,7 +1084,8 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
   }
   for (auto [index, gradient] : llvm::enumerate(analysis.gradients)) {
     if (gradient.crossPlan.isThreePass())
-      host.emitThreePassKernelGradient(index, gradient);
+      host.emitThreePassKernelGradient(index, gradient, analysis.fused[index],
+                                       analysis);
     else
       host.emitKernelGradient(index, gradient);
   }

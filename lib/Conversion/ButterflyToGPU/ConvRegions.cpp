@@ -18,6 +18,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
@@ -357,6 +359,35 @@ mlir::fftconv::detail::analyzeKernelGradient(FusedOp cross) {
     gradient.outputs.push_back(output);
   }
   return gradient;
+}
+
+bool mlir::fftconv::detail::sameSequence(PackRealOp a, PackRealOp b) {
+  auto regionA = a->getParentOfType<FusedOp>();
+  auto regionB = b->getParentOfType<FusedOp>();
+  if (!regionA || !regionB || a.getInput().getType() != b.getInput().getType())
+    return false;
+  Block *bodyA = &regionA.getBody().front(),
+        *bodyB = &regionB.getBody().front();
+  llvm::DenseMap<Value, Value> equivalent;
+  std::function<bool(Value, Value)> same = [&](Value x, Value y) {
+    if (Value known = equivalent.lookup(x))
+      return known == y;
+    auto argX = dyn_cast<BlockArgument>(x), argY = dyn_cast<BlockArgument>(y);
+    if (argX && argY)
+      return argX.getOwner() == bodyA && argY.getOwner() == bodyB &&
+             regionA->getOperand(argX.getArgNumber()) ==
+                 regionB->getOperand(argY.getArgNumber());
+    auto resultX = dyn_cast<OpResult>(x), resultY = dyn_cast<OpResult>(y);
+    if (!resultX || !resultY ||
+        resultX.getResultNumber() != resultY.getResultNumber())
+      return false;
+    return OperationEquivalence::isEquivalentTo(
+        resultX.getOwner(), resultY.getOwner(),
+        [&](Value l, Value r) { return success(same(l, r)); },
+        [&](Value l, Value r) { equivalent[l] = r; },
+        OperationEquivalence::IgnoreLocations);
+  };
+  return same(a.getInput(), b.getInput());
 }
 
 MemRefType mlir::fftconv::detail::memrefOf(Type type) {

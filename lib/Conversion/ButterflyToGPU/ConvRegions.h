@@ -107,6 +107,12 @@ struct KernelGradientRegion {
 /// The kernel gradient whose cross spectrum `cross` computes, checked.
 FailureOr<KernelGradientRegion> analyzeKernelGradient(FusedOp cross);
 
+/// Whether the sequences that `a` and `b` pack (each in its fused region)
+/// are computed the same way from the same inputs of their regions' ops:
+/// the regions of a backward compute g and v again each, so that a kernel
+/// of one may stand for another's.
+bool sameSequence(PackRealOp a, PackRealOp b);
+
 /// The chain of regions that starts at `op` (a conv region, or the
 /// outer_forward region of a three-pass chain), with its ops found and
 /// checked.

@@ -163,13 +163,18 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
     Value row = e.divc(item, chunks);
     Value column = e.mulc(e.remc(item, chunks), 8);
     Value t = e.add(e.mulc(row, plan.inner()), e.add(e.firstColumn, column));
+    // Rows whose length is not a multiple of 8: every access through the
+    // mask of the lanes below it (element-aligned), the last chunk partial.
+    Value mask = plan.inputLength % 8
+                     ? lanesBelow(builder, loc, t, plan.inputLength)
+                     : Value();
     auto sample = [&](Value batch) -> Value {
       Value inside =
           arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
                                 e.ult(t, e.c(plan.inputLength)));
       return e.loadOrZero(inside, eight, [&] {
         return loadInput(builder, loc, e.args(), e.index(batch), e.index(e.h),
-                         e.index(t), Value());
+                         e.index(t), mask);
       });
     };
     Value first = e.mulc(e.pair, 2);
@@ -258,6 +263,29 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
       storePart(target, ImHigh, at,
                 vector::ShuffleOp::create(b, loc, both, both,
                                           ArrayRef<int64_t>{1, 3, 5, 7}));
+    });
+  }
+
+  /// Sequences `firstSeq` .. + `count` back to the rows of pairs
+  /// `firstPair` .. of `workspace` (those within it).
+  void storeRows(Value workspace, Value firstPair, int64_t firstSeq,
+                 int64_t count) {
+    loop(tid, count * quads(), plan.threads, [&](Value item) {
+      Value seq = divc(item, quads());
+      Value position = mulc(remc(item, quads()), 4);
+      Value pair = add(firstPair, seq);
+      auto store = [&] {
+        Sequence sequence = sequenceOf(workspace, pair, h);
+        Value at = swizzle(position);
+        Value source = addc(seq, firstSeq);
+        storeComplex(sequence, add(rowStart, position),
+                     loadPart(source, ReHigh, at, 4),
+                     loadPart(source, ImHigh, at, 4));
+      };
+      if (pairs % count)
+        when(ult(pair, c(pairs)), store);
+      else
+        store();
     });
   }
 
@@ -402,14 +430,17 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
     if (plan.firstPair + plan.workspacePairs() > plan.pairs())
       inside = arith::AndIOp::create(builder, loc, inside,
                                      e.ult(first, e.c(plan.batch)));
+    Value mask = plan.outputLength % 8
+                     ? lanesBelow(builder, loc, t, plan.outputLength)
+                     : Value();
     e.when(inside, [&] {
       Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
       storeOutput(builder, loc, e.args(), e.index(first), e.index(e.h),
-                  e.index(t), e.loadPart(e.seq, ReHigh, offset, 8), Value());
+                  e.index(t), e.loadPart(e.seq, ReHigh, offset, 8), mask);
       Value second = e.addc(first, 1);
       e.when(e.ult(second, e.c(plan.batch)), [&] {
         storeOutput(builder, loc, e.args(), e.index(second), e.index(e.h),
-                    e.index(t), e.loadPart(e.seq, ImHigh, offset, 8), Value());
+                    e.index(t), e.loadPart(e.seq, ImHigh, offset, 8), mask);
       });
     });
   });
@@ -419,13 +450,16 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
 gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, const ThreePassPlan &plan, int64_t groups,
-    bool accumulate) {
+    bool accumulate, InnerBackwardProducts products) {
   MemRefType workspace = workspaceType(builder, plan);
   auto sums = MemRefType::get({groups, plan.channels, 2 * plan.length},
                               builder.getF32Type());
+  SmallVector<Type> argTypes = {workspace, workspace, sums};
+  if (products.any())
+    argTypes.push_back(spectrumType(builder, plan));
   int64_t pairTile = plan.pairTile;
-  InnerKernel e(builder, loc, module, name, {workspace, workspace, sums}, plan,
-                2 * pairTile, plan.workspacePairs());
+  InnerKernel e(builder, loc, module, name, argTypes, plan, 2 * pairTile,
+                plan.workspacePairs());
   Value group = e.blockId(gpu::Dimension::z);
   auto row = e.sequenceOf(e.args()[2], group, e.h);
   auto eight = VectorType::get({8}, builder.getF32Type());
@@ -451,25 +485,47 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
                             e.index(e.mulc(position, 2)));
   });
 
-  // Per tile of the group's pairs: the rows of Z (v's pairs) into sequences
-  // 0 .. T-1 and of W (g's) into T .. 2T-1, their forward transforms, and
+  // Per tile of the group's pairs: the rows of W (g's pairs) into sequences
+  // 0 .. T-1 and of Z (v's) into T .. 2T-1, their forward transforms, and
   // the sum over the tile of conj(Z) W added to the row. Re of the inverse
   // of conj(Z) W, Z = V1 + i V2 and W = G1 + i G2, is the correlation of
   // v1 with g1 plus that of v2 with g2: the imaginary part holds the cross
-  // terms, which the outer inverse kernel drops.
+  // terms, which the outer inverse kernel drops. With `products`, the same
+  // rows then become the backward's convolutions: W conj(K) and Z K, their
+  // inverse row transforms, back to the workspaces.
+  auto spectrum = products.any() ? e.sequenceOf(e.args()[3], e.c(0), e.h)
+                                 : ThreePassEmitter::Sequence{};
+  auto pairType = VectorType::get({2}, builder.getF32Type());
   int64_t tiles = llvm::divideCeil(plan.workspacePairs(), pairTile);
   e.loop(group, tiles, groups, [&](Value tile) {
     Value first = e.mulc(tile, pairTile);
-    e.loadRows(e.args()[0], first, 0, pairTile);
-    e.loadRows(e.args()[1], first, pairTile, pairTile);
+    e.loadRows(e.args()[1], first, 0, pairTile);
+    e.loadRows(e.args()[0], first, pairTile, pairTile);
     e.barrier();
     e.emitForward();
     e.loop(e.tid, plan.inner(), plan.threads, [&](Value p) {
       Value offset = e.swizzle(p);
+      KernelEmitter::Complex k;
+      if (products.any()) {
+        auto load =
+            vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
+                                   e.at(spectrum, e.add(e.rowStart, p)));
+        load.setAlignment(8);
+        k = {
+            vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{0}),
+            vector::ExtractOp::create(builder, loc, load,
+                                      ArrayRef<int64_t>{1})};
+      }
       KernelEmitter::Complex total{e.cf(0.0), e.cf(0.0)};
-      for (int64_t i = 0; i < pairTile; ++i)
-        total = e.cadd(total, e.cmul(e.conj(e.load(e.c(i), offset)),
-                                     e.load(e.c(pairTile + i), offset)));
+      for (int64_t i = 0; i < pairTile; ++i) {
+        KernelEmitter::Complex w = e.load(e.c(i), offset);
+        KernelEmitter::Complex z = e.load(e.c(pairTile + i), offset);
+        total = e.cadd(total, e.cmul(e.conj(z), w));
+        if (products.correlation)
+          e.store(e.c(i), offset, e.cmul(w, e.conj(k)));
+        if (products.convolution)
+          e.store(e.c(pairTile + i), offset, e.cmul(z, k));
+      }
       Value re = e.mulc(p, 2), im = e.addc(re, 1);
       for (auto [at, part] :
            {std::pair(re, total.re), std::pair(im, total.im)}) {
@@ -478,6 +534,17 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
                                 e.index(at));
       }
     });
+    if (products.any()) {
+      e.barrier();
+      // Only the W rows where Z's convolution is not wanted.
+      e.tile = products.convolution ? 2 * pairTile : pairTile;
+      e.emitInverse();
+      e.tile = 2 * pairTile;
+      if (products.correlation)
+        e.storeRows(e.args()[1], first, 0, pairTile);
+      if (products.convolution)
+        e.storeRows(e.args()[0], first, pairTile, pairTile);
+    }
     // The next tile overwrites the rows this one's products read.
     e.barrier();
   });

@@ -1,50 +1,71 @@
-// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192" -butterfly-to-gpu | FileCheck %s
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192" -butterfly-to-gpu | FileCheck %s
 
-// The backward of a causal convolution past the single-kernel form (N =
-// 16K, B = 3: two chunks of one pair): du by the three-pass correlation,
-// whose spectrum kernel stores conj(K) (K scaled back by sqrt(N) = 128,
-// its imaginary part negated); dk by the three-pass kernel gradient.
+// The backward of a gated causal convolution past the single-kernel form
+// (N = 16K, B = 3: two chunks of one pair). The kernel gradient's kernels
+// run the correlation (du, dpre) and the postgate's convolution (dpost)
+// too: K once, unconjugated; per chunk the outer forward kernels of v's
+// and g's pairs, one inner kernel (the cross spectrum, W conj(K) and Z K
+// with their inverse rows: K its fourth argument) and the two
+// convolutions' outer inverse kernels over the kernel gradient's
+// workspaces (g's for the correlation, v's for the convolution).
 
-// CHECK-LABEL: gpu.func @backward_conv0_spectrum_inner
+// CHECK-LABEL: gpu.func @gated_conv0_spectrum_inner
+// CHECK-NOT: arith.constant -1.280000e+02 : f32
+// CHECK: gpu.return
+// CHECK-LABEL: gpu.func @gated_kernel_gradient0_cross_spectrum
+// CHECK-SAME: (%{{.*}}: memref<1x4x32768xf32> {llvm.noalias}, %{{.*}}: memref<1x4x32768xf32> {llvm.noalias}, %{{.*}}: memref<1x4x32768xf32> {llvm.noalias}, %{{.*}}: memref<4x32768xf32> {llvm.noalias}) kernel
+// CHECK: nvgpu.mma.sync
+// The lags: dk from them, scaled by sqrt(N).
+// CHECK-LABEL: gpu.func @gated_kernel_gradient0_lags
+// CHECK: arith.constant 1.280000e+02 : f32
+
+// CHECK-LABEL: func.func @gated(
+// CHECK-SAME: %[[U:[a-z0-9]+]]: memref<3x4x8192xf16> {fftconv.role = "input"}, %[[K:[a-z0-9]+]]: memref<4x8192xf32> {fftconv.role = "input"}, %[[PRE:[a-z0-9]+]]: memref<3x4x8192xf16> {fftconv.role = "input"}, %[[POST:[a-z0-9]+]]: memref<3x4x8192xf16> {fftconv.role = "input"}, %[[DY:[a-z0-9]+]]: memref<3x4x8192xf16> {fftconv.role = "input"}
+// CHECK-SAME: %[[SPECTRUM:[a-z0-9]+]]: memref<4x32768xf32> {fftconv.role = "workspace"}, %[[ZS:[a-z0-9]+]]: memref<1x4x32768xf32> {fftconv.role = "workspace"}, %[[WS:[a-z0-9]+]]: memref<1x4x32768xf32> {fftconv.role = "workspace"}, %[[SUMS:[a-z0-9]+]]: memref<1x4x32768xf32> {fftconv.role = "workspace"}, %[[LAGS:[a-z0-9]+]]: memref<4x8192xf32> {fftconv.role = "workspace"})
+// The manifest's record: K, the outer forward and inner kernels under the
+// correlation with its outer inverse kernels, the convolution's own.
+// CHECK-SAME: fftconv.convolutions = [{fft_size = 16384 : i64, kernels = array<i64: 0, 1, 2, 3, 4, 5, 7, 8, 9, 10>
+// CHECK-SAME: {fft_size = 16384 : i64, kernels = array<i64: 6, 11>
+// CHECK: @gated_conv0_spectrum_outer {{.*}} args(%[[K]] : memref<4x8192xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
+// CHECK: @gated_conv0_spectrum_inner
+// CHECK: @gated_kernel_gradient0_outer_forward_v_0 {{.*}}, %[[ZS]] : memref<1x4x32768xf32>)
+// CHECK: @gated_kernel_gradient0_outer_forward_g_0 {{.*}}, %[[WS]] : memref<1x4x32768xf32>)
+// CHECK: @gated_kernel_gradient0_cross_spectrum blocks in (%c4{{.*}}, %c4{{.*}}, %c1{{.*}}) {{.*}} dynamic_shared_memory_size %c98304_i32 args(%[[ZS]] : memref<1x4x32768xf32>, %[[WS]] : memref<1x4x32768xf32>, %[[SUMS]] : memref<1x4x32768xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
+// CHECK: @gated_conv0_outer_inverse_0 {{.*}}%[[WS]] : memref<1x4x32768xf32>
+// CHECK: @gated_conv1_outer_inverse_0 {{.*}}%[[ZS]] : memref<1x4x32768xf32>
+// CHECK: @gated_kernel_gradient0_outer_forward_v_1
+// CHECK: @gated_kernel_gradient0_outer_forward_g_1
+// CHECK: @gated_kernel_gradient0_cross_spectrum_add
+// CHECK: @gated_conv0_outer_inverse_1
+// CHECK: @gated_conv1_outer_inverse_1
+// CHECK: @gated_kernel_gradient0_inner_inverse {{.*}} args(%[[SUMS]] : memref<1x4x32768xf32>)
+// CHECK: @gated_kernel_gradient0_outer_inverse {{.*}} args(%[[SUMS]] : memref<1x4x32768xf32>, %[[LAGS]] : memref<4x8192xf32>)
+// CHECK: @gated_kernel_gradient0_lags blocks in (%c4{{.*}}, %c1{{.*}}, %c1{{.*}})
+// CHECK-NOT: gpu.launch_func
+// CHECK: return
+func.func @gated(%u: tensor<3x4x8192xf16>, %k: tensor<4x8192xf32>, %pre: tensor<3x4x8192xf16>, %post: tensor<3x4x8192xf16>, %dy: tensor<3x4x8192xf16>) -> (tensor<3x4x8192xf16>, tensor<4x8192xf32>, tensor<3x4x8192xf16>, tensor<3x4x8192xf16>) {
+  %du, %dk, %dpre, %dpost = fftconv.conv_grad causal %u, %k pregate %pre postgate %post grad %dy wrt [input, kernel, pregate, postgate]
+      : (tensor<3x4x8192xf16>, tensor<4x8192xf32>, tensor<3x4x8192xf16>, tensor<3x4x8192xf16>, tensor<3x4x8192xf16>) -> (tensor<3x4x8192xf16>, tensor<4x8192xf32>, tensor<3x4x8192xf16>, tensor<3x4x8192xf16>)
+  return %du, %dk, %dpre, %dpost : tensor<3x4x8192xf16>, tensor<4x8192xf32>, tensor<3x4x8192xf16>, tensor<3x4x8192xf16>
+}
+
+// -----
+
+// du alone: no kernel gradient to fuse with; the three-pass correlation,
+// whose spectrum kernel stores conj(K) (K scaled back by sqrt(N) = 128, its
+// imaginary part negated).
+// CHECK-LABEL: gpu.func @input_only_conv0_spectrum_inner
 // CHECK-DAG: arith.constant 1.280000e+02 : f32
 // CHECK-DAG: arith.constant -1.280000e+02 : f32
 // CHECK: gpu.return
-
-// The pairs of v (u) and of g (dy) into two workspaces of one pair's
-// spectra; the inner kernel's rows of both in, the running sums out.
-// CHECK-LABEL: gpu.func @backward_kernel_gradient0_outer_forward_v_0
-// CHECK-SAME: %{{.*}}: memref<1x4x32768xf32> {llvm.noalias}) kernel
-// CHECK-LABEL: gpu.func @backward_kernel_gradient0_cross_spectrum
-// CHECK-SAME: (%{{.*}}: memref<1x4x32768xf32> {llvm.noalias}, %{{.*}}: memref<1x4x32768xf32> {llvm.noalias}, %{{.*}}: memref<1x4x32768xf32> {llvm.noalias}) kernel
-// CHECK: nvgpu.mma.sync
-// CHECK-NOT: gpu.func
-// CHECK: vector.store {{.*}} : memref<1x4x32768xf32>, vector<8xf32>
-// The later chunk's kernel adds to the sums it loads.
-// CHECK-LABEL: gpu.func @backward_kernel_gradient0_cross_spectrum_add
-// CHECK: vector.load {{.*}} : memref<1x4x32768xf32>, vector<8xf32>
-// The lags: dk from them, scaled by sqrt(N).
-// CHECK-LABEL: gpu.func @backward_kernel_gradient0_lags
-// CHECK-SAME: (%{{.*}}: memref<4x8192xf32> {llvm.noalias}, %{{.*}}: memref<4x8192xf32> {llvm.noalias}) kernel
-// CHECK: arith.constant 1.280000e+02 : f32
-
-// CHECK-LABEL: func.func @backward
-// CHECK: @backward_conv0_spectrum_outer
-// CHECK: @backward_conv0_spectrum_inner
-// CHECK: @backward_conv0_outer_forward_0
-// CHECK: @backward_conv0_inner
-// CHECK: @backward_conv0_outer_inverse_0
-// CHECK: @backward_conv0_outer_forward_1
-// CHECK: @backward_kernel_gradient0_outer_forward_v_0
-// CHECK: @backward_kernel_gradient0_outer_forward_g_0
-// CHECK: @backward_kernel_gradient0_cross_spectrum blocks in (%c4{{.*}}, %c4{{.*}}, %c1{{.*}}) {{.*}} dynamic_shared_memory_size %c98304_i32
-// CHECK: @backward_kernel_gradient0_outer_forward_v_1
-// CHECK: @backward_kernel_gradient0_outer_forward_g_1
-// CHECK: @backward_kernel_gradient0_cross_spectrum_add
-// CHECK: @backward_kernel_gradient0_inner_inverse
-// CHECK: @backward_kernel_gradient0_outer_inverse
-// CHECK: @backward_kernel_gradient0_lags blocks in (%c4{{.*}}, %c1{{.*}}, %c1{{.*}})
-func.func @backward(%u: tensor<3x4x8192xf16>, %k: tensor<4x8192xf32>, %dy: tensor<3x4x8192xf16>) -> (tensor<3x4x8192xf16>, tensor<4x8192xf32>) {
-  %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
-      : (tensor<3x4x8192xf16>, tensor<4x8192xf32>, tensor<3x4x8192xf16>) -> (tensor<3x4x8192xf16>, tensor<4x8192xf32>)
-  return %du, %dk : tensor<3x4x8192xf16>, tensor<4x8192xf32>
+// CHECK-LABEL: func.func @input_only(
+// CHECK: @input_only_conv0_spectrum_outer
+// CHECK: @input_only_conv0_spectrum_inner
+// CHECK: @input_only_conv0_outer_forward_0
+// CHECK: @input_only_conv0_inner
+// CHECK: @input_only_conv0_outer_inverse_0
+func.func @input_only(%u: tensor<3x4x8192xf16>, %k: tensor<4x8192xf32>, %dy: tensor<3x4x8192xf16>) -> tensor<3x4x8192xf16> {
+  %du = fftconv.conv_grad causal %u, %k grad %dy wrt [input]
+      : (tensor<3x4x8192xf16>, tensor<4x8192xf32>, tensor<3x4x8192xf16>) -> tensor<3x4x8192xf16>
+  return %du : tensor<3x4x8192xf16>
 }

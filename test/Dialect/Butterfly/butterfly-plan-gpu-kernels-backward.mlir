@@ -27,3 +27,17 @@ func.func @kernel_gradient_three_pass(%u: tensor<3x4x8192xf16>, %k: tensor<4x819
       : (tensor<3x4x8192xf16>, tensor<4x8192xf32>, tensor<3x4x8192xf16>) -> tensor<4x8192xf32>
   return %dk : tensor<4x8192xf32>
 }
+
+// At N = 32K the single-kernel cross spectrum cannot sum its row (16K + 1
+// complex f32) beside its tile in shared memory: the kernel gradient takes
+// the three-pass form below single-kernel-max, and the correlation of its
+// size with it (the kernel gradient's kernels run it).
+// CHECK-LABEL: func @row_past_shared_memory
+// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+// CHECK: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+func.func @row_past_shared_memory(%u: tensor<2x4x16384xf16>, %k: tensor<4x16384xf32>, %dy: tensor<2x4x16384xf16>) -> (tensor<2x4x16384xf16>, tensor<4x16384xf32>) {
+  %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+      : (tensor<2x4x16384xf16>, tensor<4x16384xf32>, tensor<2x4x16384xf16>) -> (tensor<2x4x16384xf16>, tensor<4x16384xf32>)
+  return %du, %dk : tensor<2x4x16384xf16>, tensor<4x16384xf32>
+}

@@ -3,16 +3,6 @@
 // Each diagnostic of butterfly-plan-gpu-kernels at its default options; the
 // option-dependent ones have files of their own.
 
-// The three-pass form reads and writes 8 elements at a time (the single
-// kernel masks a last partial chunk: butterfly-to-gpu-masked.mlir).
-func.func @three_pass_odd_length(%u: tensor<1x1x65532xf16>, %k: tensor<1x65532xf32>) -> tensor<1x1x65532xf16> {
-  // expected-error @+1 {{sequence length must be a multiple of 8}}
-  %y = fftconv.conv causal %u, %k : (tensor<1x1x65532xf16>, tensor<1x65532xf32>) -> tensor<1x1x65532xf16>
-  return %y : tensor<1x1x65532xf16>
-}
-
-// -----
-
 // The stages of the smallest single kernel: M = 128 (one 16-point
 // tensor-core stage and one FMA stage).
 func.func @too_short(%u: tensor<1x1x64xf32>, %k: tensor<1x64xf32>) -> tensor<1x1x64xf32> {

@@ -1,16 +1,5 @@
 // RUN: fftconv-opt %s -split-input-file -fftconv-check-gpu-shapes -verify-diagnostics
 
-// A causal convolution in the three-pass form (N = 131072 past the default
-// single-kernel-max) of a length its kernels do not read 8 at a time: the
-// nearest multiple of 8, padded by the caller.
-func.func @odd_causal(%u: tensor<1x2x40001xf16>, %k: tensor<2x40001xf32>) -> tensor<1x2x40001xf16> {
-  // expected-error @+1 {{the three-pass GPU kernels (N = 131072, past single-kernel-max) read and write 8 elements at a time: L = 40001 is not a multiple of 8 (nearest: L = 40008, the input zero-padded and the output cropped)}}
-  %y = fftconv.conv causal %u, %k : (tensor<1x2x40001xf16>, tensor<2x40001xf32>) -> tensor<1x2x40001xf16>
-  return %y : tensor<1x2x40001xf16>
-}
-
-// -----
-
 // A circular convolution of a length that is not a power of two.
 func.func @circular_1000(%u: tensor<1x2x1000xf16>, %k: tensor<2x1000xf32>) -> tensor<1x2x1000xf16> {
   // expected-error @+1 {{the GPU kernels run circular convolutions of a power-of-two length of at least 256, not L = 1000 (nearest: L = 1024, or the causal form)}}
@@ -31,11 +20,12 @@ func.func @short_circular_grad(%u: tensor<1x2x128xf16>, %k: tensor<2x128xf32>, %
 // -----
 
 // What runs passes unchanged: a short causal convolution (fftconv-to-ptx
-// pads it), one of L = 1001 in the single kernel (its last elements
-// masked) and a circular one of 256.
-func.func @supported(%u: tensor<1x2x24xf16>, %k: tensor<2x24xf32>, %c: tensor<1x2x256xf16>, %kc: tensor<2x256xf32>, %o: tensor<1x2x1001xf16>, %ko: tensor<2x1001xf32>) -> (tensor<1x2x24xf16>, tensor<1x2x256xf16>, tensor<1x2x1001xf16>) {
+// pads it), ones of L = 1001 in the single kernel and L = 40001 in the
+// three-pass form (their last elements masked) and a circular one of 256.
+func.func @supported(%u: tensor<1x2x24xf16>, %k: tensor<2x24xf32>, %c: tensor<1x2x256xf16>, %kc: tensor<2x256xf32>, %o: tensor<1x2x1001xf16>, %ko: tensor<2x1001xf32>, %l: tensor<1x2x40001xf16>, %kl: tensor<2x40001xf32>) -> (tensor<1x2x24xf16>, tensor<1x2x256xf16>, tensor<1x2x1001xf16>, tensor<1x2x40001xf16>) {
   %y = fftconv.conv causal %u, %k : (tensor<1x2x24xf16>, tensor<2x24xf32>) -> tensor<1x2x24xf16>
   %z = fftconv.conv circular %c, %kc : (tensor<1x2x256xf16>, tensor<2x256xf32>) -> tensor<1x2x256xf16>
   %w = fftconv.conv causal %o, %ko : (tensor<1x2x1001xf16>, tensor<2x1001xf32>) -> tensor<1x2x1001xf16>
-  return %y, %z, %w : tensor<1x2x24xf16>, tensor<1x2x256xf16>, tensor<1x2x1001xf16>
+  %x = fftconv.conv causal %l, %kl : (tensor<1x2x40001xf16>, tensor<2x40001xf32>) -> tensor<1x2x40001xf16>
+  return %y, %z, %w, %x : tensor<1x2x24xf16>, tensor<1x2x256xf16>, tensor<1x2x1001xf16>, tensor<1x2x40001xf16>
 }

@@ -88,15 +88,28 @@ gpu::GPUFuncOp buildOuterInverseKernel(OpBuilder &builder, Location loc,
 // outer inverse kernel above takes it as the one "pair" of a batch of one,
 // its real parts the lags.
 
-/// The inner cross-spectrum kernel over (Z workspace, W workspace, sums):
-/// block (k1, h, group) owns row k1 of channel h of the group's sums and
-/// adds the group's share of the chunk's pairs to it; with `accumulate`
-/// the row holds the chunks before (else it is written afresh).
-gpu::GPUFuncOp buildInnerCrossSpectrumKernel(OpBuilder &builder, Location loc,
-                                             gpu::GPUModuleOp module,
-                                             llvm::StringRef name,
-                                             const ThreePassPlan &plan,
-                                             int64_t groups, bool accumulate);
+/// What the inner cross-spectrum kernel also computes for the backward's
+/// convolutions of the same pairs (butterfly-to-gpu fuses them with the
+/// kernel gradient): the correlation of g's pairs with k (W conj(K), for du
+/// and dpre) and the convolution of v's pairs with k (Z K, z for dpost),
+/// each through its inverse row transforms and back to its workspace, for
+/// the convolution's outer inverse kernel.
+struct InnerBackwardProducts {
+  bool correlation = false;
+  bool convolution = false;
+  bool any() const { return correlation || convolution; }
+};
+
+/// The inner cross-spectrum kernel over (Z workspace, W workspace, sums,
+/// and K = DFT_N(k) as the spectrum kernels leave it when `products` asks
+/// for any): block (k1, h, group) owns row k1 of channel h of the group's
+/// sums and adds the group's share of the chunk's pairs to it; with
+/// `accumulate` the row holds the chunks before (else it is written
+/// afresh).
+gpu::GPUFuncOp buildInnerCrossSpectrumKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, const ThreePassPlan &plan, int64_t groups,
+    bool accumulate, InnerBackwardProducts products = {});
 
 /// The inner kernel over the sums: row k1 of channel h summed over the
 /// groups, its inverse row transforms, into group 0's row.

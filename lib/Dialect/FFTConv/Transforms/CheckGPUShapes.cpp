@@ -25,24 +25,10 @@ using namespace mlir::fftconv;
 
 namespace {
 
-/// The GPU kernels' rules for a convolution of `length` with `taps` in
-/// either mode: success, or the located refusal on `op`.
-LogicalResult checkShape(Operation *op, bool causal, int64_t length,
-                         int64_t taps, int64_t singleKernelMax) {
-  constexpr int64_t kVector = 8;
+/// The GPU kernels' rules for a convolution of `length` in either mode:
+/// success, or the located refusal on `op`.
+LogicalResult checkShape(Operation *op, bool causal, int64_t length) {
   int64_t shortest = butterfly::kMinSingleKernelFFTSize;
-  int64_t fftSize = getConvFFTSize(causal, length, taps, shortest);
-  // The single kernel masks a last partial chunk; the three-pass kernels
-  // do not.
-  bool threePass = singleKernelMax > 0 && fftSize > singleKernelMax;
-  if (threePass && length % kVector != 0)
-    return op->emitError()
-           << "the three-pass GPU kernels (N = " << fftSize
-           << ", past single-kernel-max) read and write " << kVector
-           << " elements at a time: L = " << length << " is not a multiple of "
-           << kVector << " (nearest: L = " << llvm::alignTo(length, kVector)
-           << (causal ? ", the input zero-padded and the output cropped)"
-                      : ")");
   if (!causal && (!llvm::isPowerOf2_64(length) || length < shortest)) {
     int64_t nearest =
         std::max<int64_t>(shortest, int64_t(llvm::PowerOf2Ceil(length)));
@@ -62,12 +48,10 @@ struct FFTConvCheckGPUShapesPass
     WalkResult result = getOperation()->walk([&](Operation *op) {
       LogicalResult checked = success();
       if (auto conv = dyn_cast<ConvOp>(op))
-        checked = checkShape(op, conv.isCausal(), conv.getSeqLen(),
-                             conv.getKernelLen(), singleKernelMax);
+        checked = checkShape(op, conv.isCausal(), conv.getSeqLen());
       else if (auto grad = dyn_cast<ConvGradOp>(op))
-        checked = checkShape(
-            op, grad.isCausal(), grad.getInput().getType().getDimSize(2),
-            grad.getKernel().getType().getDimSize(1), singleKernelMax);
+        checked = checkShape(op, grad.isCausal(),
+                             grad.getInput().getType().getDimSize(2));
       return failed(checked) ? WalkResult::interrupt() : WalkResult::advance();
     });
     if (result.wasInterrupted())

@@ -175,7 +175,7 @@ GPUPlanAttr planCrossSpectrumThreePass(MLIRContext *context,
 /// of its two pack_real ops, [B, H, L]): `inputLength` the longer of the
 /// two; `resultBytes` the bound of each of the three-pass form's two
 /// workspaces of their spectra (chunks of pairs): together at most the
-/// bytes of v and g as f16.
+/// bytes of v and g as f32.
 ConvolutionShape crossSpectrumShape(PackRealOp v, PackRealOp g);
 
 /// The plan of a channel_inverse region: the inverse of one channel's

@@ -187,19 +187,15 @@ def FFTConvCheckGPUShapes : Pass<"fftconv-check-gpu-shapes"> {
     of the convolution the user wrote (its mode and L) and names the
     nearest shape that runs:
 
-    - in the three-pass form (an FFT size past `single-kernel-max`), L a
-      multiple of 8 (its kernels read and write 8 elements at a time; the
-      single kernel masks the last ones): `L = 40001` is refused with
-      `L = 40008` (the input zero-padded by the caller, the output cropped,
-      for a causal convolution);
     - circular convolutions of a power-of-two length of at least 256 (the
       linear form that other lengths take on the CPU folds its tail back,
       which no kernel does yet): `L = 1000` is refused with `L = 1024`, or
       the causal form.
 
     Short causal convolutions are not refused: `fftconv-to-ptx` pads them
-    to the kernels' smallest transform. `fftconv-to-ptx` runs this first,
-    with its `single-kernel-max`.
+    to the kernels' smallest transform; nor are lengths that are not a
+    multiple of 8, whose last elements the kernels mask. `fftconv-to-ptx`
+    runs this first.
 
     ```mlir
     // error: the GPU kernels run circular convolutions of a power-of-two
@@ -207,11 +203,6 @@ def FFTConvCheckGPUShapes : Pass<"fftconv-check-gpu-shapes"> {
     %y = fftconv.conv circular %u, %k : (tensor<2x4x1000xf16>, tensor<4x1000xf32>) -> tensor<2x4x1000xf16>
     ```
   }];
-  let options = [
-    Option<"singleKernelMax", "single-kernel-max", "int64_t",
-           /*default=*/"::mlir::butterfly::kDefaultSingleKernelMax",
-           "the largest FFT size the single-kernel form runs (0: any)">
-  ];
 }
 
 #endif // FFTCONV_DIALECT_FFTCONV_TRANSFORMS_PASSES_TD
