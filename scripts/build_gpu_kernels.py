@@ -144,10 +144,11 @@ def configurations():
         out.append(dict(N=256, B=3, H=4, L=24, K=24, dtype=t, mode="causal",
                         gated=True, skip=True, bench=False, training=True))
     # Squash and Smooth on k, in the spectrum kernel (forward) and the
-    # kernel gradient's inverse (backward): causal and gated circular with
-    # skip, with their backward. Lambda half the taps' deviation (k is
-    # N(0, 1/K)): about 40% of the taps are squashed to zero.
-    for n in (1024, 8192):
+    # kernel that writes dk (backward; the three-pass form's at 64K):
+    # causal and gated circular with skip, with their backward. Lambda half
+    # the taps' deviation (k is N(0, 1/K)): about 40% of the taps are
+    # squashed to zero.
+    for n in (1024, 8192, 65536):
         for t in TYPES:
             b, h = check_batch(n)
             for taps, mode, gated, width in ((n // 2 - 8, "causal", False, 3), (n // 2, "circular", True, 5)):
