@@ -921,9 +921,9 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
                           /*conjugate=*/false);
     spectrum = conv.spectrumBuffer;
   }
-  // The fused convolution's outer inverse kernel over `workspace` for the
-  // chunk from `firstPair`: the convolution's plan over the kernel
-  // gradient's chunks of pairs.
+  // A fused convolution's outer inverse kernel over `workspace` for chunk
+  // `chunk`: the convolution's plan over the kernel gradient's chunks of
+  // pairs.
   auto convolutionInverse = [&](std::optional<size_t> member, Value workspace,
                                 int64_t chunk, StringRef suffix) {
     if (!member)

@@ -204,6 +204,30 @@ static int64_t chunkPairsOf(const ConvolutionShape &shape) {
   return std::max<int64_t>(1, shape.resultBytes / pairBytes);
 }
 
+/// Pairs an inner block owns: the request's sequences in pairs, or as many
+/// as fill kInnerTileBytes with `rowsPerPair` rows each (1 to 8); at most
+/// the workspace's.
+static int64_t innerPairTile(const GPUPlanRequest &request,
+                             const ThreePassPlan &plan, int64_t rowsPerPair) {
+  int64_t tile =
+      request.batchTile > 0
+          ? (request.batchTile + 1) / 2
+          : std::clamp<int64_t>(kInnerTileBytes / (rowsPerPair * plan.inner() *
+                                                   plan.valueBytes()),
+                                1, 8);
+  return std::min(tile, plan.workspacePairs());
+}
+
+/// Why a plan cannot run: `needs` ("the ... kernels need") `needed` bytes
+/// of shared memory a block, on a chip with `available`.
+static std::string sharedMemoryRefusal(llvm::StringRef needs, int64_t needed,
+                                       int64_t available) {
+  return (needs + " " + llvm::Twine(needed) +
+          " bytes of shared memory a block, more than the " +
+          llvm::Twine(available) + " the chip has")
+      .str();
+}
+
 /// The plan's shapes before its factors and tiles are chosen.
 static ThreePassPlan threePassShape(const ConvolutionShape &shape) {
   ThreePassPlan plan;
@@ -256,17 +280,11 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   plan.outerFactors = stageFactors(outer);
   plan.columns = outerColumns(outer, inner);
   // A batch tile counts sequences; an inner block owns pairs of them.
-  plan.pairTile =
-      request.batchTile > 0
-          ? (request.batchTile + 1) / 2
-          : std::clamp<int64_t>(kInnerTileBytes / (inner * plan.valueBytes()),
-                                1, 8);
-  plan.pairTile = std::min(plan.pairTile, plan.workspacePairs());
+  plan.pairTile = innerPairTile(request, plan, /*rowsPerPair=*/1);
   int64_t needed = std::max(plan.outerSharedBytes(), plan.innerSharedBytes());
   if (needed > sharedMemoryPerBlock) {
-    why = "the three-pass kernels need " + std::to_string(needed) +
-          " bytes of shared memory a block, more than the " +
-          std::to_string(sharedMemoryPerBlock) + " the chip has";
+    why = sharedMemoryRefusal("the three-pass kernels need", needed,
+                              sharedMemoryPerBlock);
     return {};
   }
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, plan.precision,
@@ -307,9 +325,9 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   int64_t needed =
       plan.convSharedBytes() + 8 * (plan.complexLength + 1) + 4 * plan.threads;
   if (needed > sharedMemoryPerBlock) {
-    why = "the single-kernel cross spectrum needs " + std::to_string(needed) +
-          " bytes of shared memory a block to sum its row, more than the " +
-          std::to_string(sharedMemoryPerBlock) + " the chip has";
+    why = sharedMemoryRefusal(
+        "the single-kernel cross spectrum, summing its row, needs", needed,
+        sharedMemoryPerBlock);
     return {};
   }
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
@@ -331,18 +349,10 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
     return {};
   ThreePassPlan kernels = getThreePassPlan(plan, shape);
   // An inner block holds the rows of both spectra of its pairs.
-  kernels.pairTile =
-      request.batchTile > 0
-          ? (request.batchTile + 1) / 2
-          : std::clamp<int64_t>(
-                kInnerTileBytes / (2 * kernels.inner() * kernels.valueBytes()),
-                1, 8);
-  kernels.pairTile = std::min(kernels.pairTile, kernels.workspacePairs());
+  kernels.pairTile = innerPairTile(request, kernels, /*rowsPerPair=*/2);
   if (kernels.crossSharedBytes() > sharedMemoryPerBlock) {
-    why = "the three-pass cross spectrum needs " +
-          std::to_string(kernels.crossSharedBytes()) +
-          " bytes of shared memory a block, more than the " +
-          std::to_string(sharedMemoryPerBlock) + " the chip has";
+    why = sharedMemoryRefusal("the three-pass cross spectrum needs",
+                              kernels.crossSharedBytes(), sharedMemoryPerBlock);
     return {};
   }
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, kernels.precision,
