@@ -593,8 +593,7 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
           MemRefType::get({plan.channels, 2 * plan.length}, f32));
       roles.push_back("workspace");
       passArgs.push_back(argTypes.size());
-      argTypes.push_back(MemRefType::get(
-          {plan.workspacePairs(), plan.channels, 2 * plan.length}, f32));
+      argTypes.push_back(threePassWorkspaceType(builder, plan));
       roles.push_back("workspace");
       continue;
     }
@@ -617,8 +616,7 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
     if (gradient.crossPlan.isThreePass()) {
       ThreePassGradient layout = threePassGradientOf(gradient);
       const ThreePassPlan &cross = layout.cross;
-      auto spectra = MemRefType::get(
-          {cross.workspacePairs(), cross.channels, 2 * cross.length}, f32);
+      MemRefType spectra = threePassWorkspaceType(builder, cross);
       argTypes.append({spectra, spectra});
       argTypes.push_back(MemRefType::get(
           {layout.groups, cross.channels, 2 * cross.length}, f32));

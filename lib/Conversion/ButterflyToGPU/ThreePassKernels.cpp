@@ -47,12 +47,24 @@ public:
     return indices;
   }
 
+  /// `count` complex values, interleaved, as one f32 vector of 2 count
+  /// (an f16 workspace's widened).
+  Value loadInterleaved(const Sequence &s, Value value, int64_t count) {
+    Type element = cast<MemRefType>(s.memref.getType()).getElementType();
+    auto type = VectorType::get({2 * count}, element);
+    auto load = vector::LoadOp::create(b, loc, type, s.memref, at(s, value));
+    load.setAlignment(
+        std::min<int64_t>(16, 2 * count * element.getIntOrFloatBitWidth() / 8));
+    if (element == f32)
+      return load;
+    return arith::ExtFOp::create(b, loc, VectorType::get({2 * count}, f32),
+                                 load.getResult());
+  }
+
   /// Loads `count` complex values, interleaved, as (re, im) vectors.
   std::pair<Value, Value> loadComplex(const Sequence &s, Value value,
                                       int64_t count) {
-    auto type = VectorType::get({2 * count}, f32);
-    auto load = vector::LoadOp::create(b, loc, type, s.memref, at(s, value));
-    load.setAlignment(16);
+    Value load = loadInterleaved(s, value, count);
     SmallVector<int64_t> even, odd;
     for (int64_t i = 0; i < count; ++i) {
       even.push_back(2 * i);
@@ -69,8 +81,13 @@ public:
       interleave.push_back(count + i);
     }
     Value both = vector::ShuffleOp::create(b, loc, re, im, interleave);
+    Type element = cast<MemRefType>(s.memref.getType()).getElementType();
+    if (element != f32)
+      both = arith::TruncFOp::create(
+          b, loc, VectorType::get({2 * count}, element), both);
     vector::StoreOp::create(b, loc, both, s.memref, at(s, value))
-        .setAlignment(16);
+        .setAlignment(std::min<int64_t>(
+            16, 2 * count * element.getIntOrFloatBitWidth() / 8));
   }
 
   /// Multiplies the vectors (re, im) elementwise by exp(sign 2 pi i e / N)
@@ -249,11 +266,7 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
       Sequence sequence = sequenceOf(workspace, pair, h);
       Value inside = pairs % count ? ult(pair, c(pairs)) : Value();
       Value both = loadOrZero(inside, eight, [&] {
-        auto load =
-            vector::LoadOp::create(b, loc, eight, sequence.memref,
-                                   at(sequence, add(rowStart, position)));
-        load.setAlignment(16);
-        return load.getResult();
+        return loadInterleaved(sequence, add(rowStart, position), 4);
       });
       Value at = swizzle(position);
       Value target = addc(seq, firstSeq);
@@ -333,9 +346,11 @@ private:
 
 } // namespace
 
-static MemRefType workspaceType(OpBuilder &b, const ThreePassPlan &plan) {
+MemRefType mlir::fftconv::threePassWorkspaceType(OpBuilder &b,
+                                                 const ThreePassPlan &plan) {
+  Type element = plan.halfWorkspace ? Type(b.getF16Type()) : b.getF32Type();
   return MemRefType::get(
-      {plan.workspacePairs(), plan.channels, 2 * plan.length}, b.getF32Type());
+      {plan.workspacePairs(), plan.channels, 2 * plan.length}, element);
 }
 static MemRefType spectrumType(OpBuilder &b, const ThreePassPlan &plan) {
   return MemRefType::get({plan.channels, 2 * plan.length}, b.getF32Type());
@@ -345,9 +360,10 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
                                                gpu::GPUModuleOp module,
                                                llvm::StringRef name,
                                                const ThreePassPlan &plan) {
-  InnerKernel e(builder, loc, module, name,
-                {workspaceType(builder, plan), spectrumType(builder, plan)},
-                plan, plan.pairTile, plan.workspacePairs());
+  InnerKernel e(
+      builder, loc, module, name,
+      {threePassWorkspaceType(builder, plan), spectrumType(builder, plan)},
+      plan, plan.pairTile, plan.workspacePairs());
   e.forwardRows();
   // y = x K at every position of the row, for every pair of the block, with
   // the coefficient loaded once.
@@ -451,7 +467,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, const ThreePassPlan &plan, int64_t groups,
     bool accumulate, InnerBackwardProducts products) {
-  MemRefType workspace = workspaceType(builder, plan);
+  MemRefType workspace = threePassWorkspaceType(builder, plan);
   auto sums = MemRefType::get({groups, plan.channels, 2 * plan.length},
                               builder.getF32Type());
   SmallVector<Type> argTypes = {workspace, workspace, sums};

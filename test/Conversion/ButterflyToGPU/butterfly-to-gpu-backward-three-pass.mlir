@@ -7,13 +7,14 @@
 // and g's pairs, one inner kernel (the cross spectrum, W conj(K) and Z K
 // with their inverse rows: K its fourth argument) and the two
 // convolutions' outer inverse kernels over the kernel gradient's
-// workspaces (g's for the correlation, v's for the convolution).
+// workspaces (g's for the correlation, v's for the convolution; f16, as the
+// data, the sums f32).
 
 // CHECK-LABEL: gpu.func @gated_conv0_spectrum_inner
 // CHECK-NOT: arith.constant -1.280000e+02 : f32
 // CHECK: gpu.return
 // CHECK-LABEL: gpu.func @gated_kernel_gradient0_cross_spectrum
-// CHECK-SAME: (%{{.*}}: memref<1x4x32768xf32> {llvm.noalias}, %{{.*}}: memref<1x4x32768xf32> {llvm.noalias}, %{{.*}}: memref<1x4x32768xf32> {llvm.noalias}, %{{.*}}: memref<4x32768xf32> {llvm.noalias}) kernel
+// CHECK-SAME: (%{{.*}}: memref<1x4x32768xf16> {llvm.noalias}, %{{.*}}: memref<1x4x32768xf16> {llvm.noalias}, %{{.*}}: memref<1x4x32768xf32> {llvm.noalias}, %{{.*}}: memref<4x32768xf32> {llvm.noalias}) kernel
 // CHECK: nvgpu.mma.sync
 // The lags: dk from them, scaled by sqrt(N).
 // CHECK-LABEL: gpu.func @gated_kernel_gradient0_lags
@@ -21,18 +22,18 @@
 
 // CHECK-LABEL: func.func @gated(
 // CHECK-SAME: %[[U:[a-z0-9]+]]: memref<3x4x8192xf16> {fftconv.role = "input"}, %[[K:[a-z0-9]+]]: memref<4x8192xf32> {fftconv.role = "input"}, %[[PRE:[a-z0-9]+]]: memref<3x4x8192xf16> {fftconv.role = "input"}, %[[POST:[a-z0-9]+]]: memref<3x4x8192xf16> {fftconv.role = "input"}, %[[DY:[a-z0-9]+]]: memref<3x4x8192xf16> {fftconv.role = "input"}
-// CHECK-SAME: %[[SPECTRUM:[a-z0-9]+]]: memref<4x32768xf32> {fftconv.role = "workspace"}, %[[ZS:[a-z0-9]+]]: memref<1x4x32768xf32> {fftconv.role = "workspace"}, %[[WS:[a-z0-9]+]]: memref<1x4x32768xf32> {fftconv.role = "workspace"}, %[[SUMS:[a-z0-9]+]]: memref<1x4x32768xf32> {fftconv.role = "workspace"}, %[[LAGS:[a-z0-9]+]]: memref<4x8192xf32> {fftconv.role = "workspace"})
+// CHECK-SAME: %[[SPECTRUM:[a-z0-9]+]]: memref<4x32768xf32> {fftconv.role = "workspace"}, %[[ZS:[a-z0-9]+]]: memref<1x4x32768xf16> {fftconv.role = "workspace"}, %[[WS:[a-z0-9]+]]: memref<1x4x32768xf16> {fftconv.role = "workspace"}, %[[SUMS:[a-z0-9]+]]: memref<1x4x32768xf32> {fftconv.role = "workspace"}, %[[LAGS:[a-z0-9]+]]: memref<4x8192xf32> {fftconv.role = "workspace"})
 // The manifest's record: K, the outer forward and inner kernels under the
 // correlation with its outer inverse kernels, the convolution's own.
 // CHECK-SAME: fftconv.convolutions = [{fft_size = 16384 : i64, kernels = array<i64: 0, 1, 2, 3, 4, 5, 7, 8, 9, 10>
 // CHECK-SAME: {fft_size = 16384 : i64, kernels = array<i64: 6, 11>
 // CHECK: @gated_conv0_spectrum_outer {{.*}} args(%[[K]] : memref<4x8192xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
 // CHECK: @gated_conv0_spectrum_inner
-// CHECK: @gated_kernel_gradient0_outer_forward_v_0 {{.*}}, %[[ZS]] : memref<1x4x32768xf32>)
-// CHECK: @gated_kernel_gradient0_outer_forward_g_0 {{.*}}, %[[WS]] : memref<1x4x32768xf32>)
-// CHECK: @gated_kernel_gradient0_cross_spectrum blocks in (%c4{{.*}}, %c4{{.*}}, %c1{{.*}}) {{.*}} dynamic_shared_memory_size %c98304_i32 args(%[[ZS]] : memref<1x4x32768xf32>, %[[WS]] : memref<1x4x32768xf32>, %[[SUMS]] : memref<1x4x32768xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
-// CHECK: @gated_conv0_outer_inverse_0 {{.*}}%[[WS]] : memref<1x4x32768xf32>
-// CHECK: @gated_conv1_outer_inverse_0 {{.*}}%[[ZS]] : memref<1x4x32768xf32>
+// CHECK: @gated_kernel_gradient0_outer_forward_v_0 {{.*}}, %[[ZS]] : memref<1x4x32768xf16>)
+// CHECK: @gated_kernel_gradient0_outer_forward_g_0 {{.*}}, %[[WS]] : memref<1x4x32768xf16>)
+// CHECK: @gated_kernel_gradient0_cross_spectrum blocks in (%c4{{.*}}, %c4{{.*}}, %c1{{.*}}) {{.*}} dynamic_shared_memory_size %c98304_i32 args(%[[ZS]] : memref<1x4x32768xf16>, %[[WS]] : memref<1x4x32768xf16>, %[[SUMS]] : memref<1x4x32768xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
+// CHECK: @gated_conv0_outer_inverse_0 {{.*}}%[[WS]] : memref<1x4x32768xf16>
+// CHECK: @gated_conv1_outer_inverse_0 {{.*}}%[[ZS]] : memref<1x4x32768xf16>
 // CHECK: @gated_kernel_gradient0_outer_forward_v_1
 // CHECK: @gated_kernel_gradient0_outer_forward_g_1
 // CHECK: @gated_kernel_gradient0_cross_spectrum_add

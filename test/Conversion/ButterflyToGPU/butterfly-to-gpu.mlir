@@ -88,21 +88,21 @@ func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128x
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_inner
 // CHECK-SAME: (%{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
 // CHECK-LABEL: gpu.func @long_conv0_inner
-// CHECK-SAME: (%{{.*}}: memref<1x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
+// CHECK-SAME: (%{{.*}}: memref<1x2x131072xf16> {llvm.noalias}, %{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
 // CHECK: nvgpu.mma.sync
 // CHECK: gpu.barrier
 // The outer forward pass of the first chunk reads u and the pregate 8 at a
 // time and writes the workspace 4 complex values (32 bytes) at a time.
 // CHECK-LABEL: gpu.func @long_conv0_outer_forward_0
-// CHECK-SAME: (%{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<1x2x131072xf32> {llvm.noalias}) kernel
+// CHECK-SAME: (%{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<1x2x131072xf16> {llvm.noalias}) kernel
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
 // CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
-// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<1x2x131072xf32>, vector<8xf32>
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<1x2x131072xf16>, vector<8xf16>
 // The outer inverse pass: the workspace (twice: the gated input of the skip
 // term is evaluated again from u and the pregate), D, the postgate, u, the
 // pregate, y.
 // CHECK-LABEL: gpu.func @long_conv0_outer_inverse_0
-// CHECK-SAME: (%{{.*}}: memref<1x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<1x2x131072xf32> {llvm.noalias}, %{{.*}}: memref<2xf32> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}) kernel
+// CHECK-SAME: (%{{.*}}: memref<1x2x131072xf16> {llvm.noalias}, %{{.*}}: memref<1x2x131072xf16> {llvm.noalias}, %{{.*}}: memref<2xf32> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}) kernel
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
 // The second chunk's kernels read batch elements 2 and 3 (3 is past the
 // batch: zeros in, nothing out).
@@ -112,7 +112,7 @@ func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128x
 
 // CHECK-LABEL: func.func @long
 // CHECK-SAME: memref<2x131072xf32> {fftconv.role = "workspace"}
-// CHECK-SAME: memref<1x2x131072xf32> {fftconv.role = "workspace"}
+// CHECK-SAME: memref<1x2x131072xf16> {fftconv.role = "workspace"}
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_outer blocks in (%{{.*}}, %{{.*}}, %{{.*}})
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_0

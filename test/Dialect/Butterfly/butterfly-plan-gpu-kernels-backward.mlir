@@ -18,9 +18,10 @@ func.func @kernel_gradient(%u: tensor<3x4x1024xf16>, %k: tensor<4x1024xf32>, %dy
 // Past single-kernel-max the kernel gradient takes the three-pass form, as
 // the backward's convolutions: the transform of N = 16K as 4 rows of 4096
 // for both regions; the cross spectrum's inner block holds the rows of one
-// pair of v and one of g.
+// pair of v and one of g, from f16 workspaces (f16 data); the inverse's
+// sums stay f32.
 // TP-LABEL: func @kernel_gradient_three_pass
-// TP: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1>
+// TP: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
 // TP: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1>
 func.func @kernel_gradient_three_pass(%u: tensor<3x4x8192xf16>, %k: tensor<4x8192xf32>, %dy: tensor<3x4x8192xf16>) -> tensor<4x8192xf32> {
   %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]

@@ -460,5 +460,16 @@ func.func private @plan_tile() attributes {plan = #butterfly.gpu_plan<single_ker
 
 // -----
 
+// A workspace between passes: the three-pass form's, of f16 or f32.
+// expected-error @+1 {{expects a workspace type (f16 or f32) only for the three_pass form}}
+func.func private @plan_workspace_form() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 8], threads = 64, batch_tile = 1, workspace = f16>}
+
+// -----
+
+// expected-error @+1 {{expects a workspace type (f16 or f32) only for the three_pass form}}
+func.func private @plan_workspace_type() attributes {plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = bf16>}
+
+// -----
+
 // expected-error @+1 {{expects a chip}}
 func.func private @plan_chip() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "", factors = [16, 8], threads = 64, batch_tile = 1>}

@@ -36,6 +36,11 @@ namespace fftconv {
 
 using ::mlir::butterfly::ThreePassPlan;
 
+/// The workspace between the passes of a chunk of pairs:
+/// memref<P x H x 2N x T>, T f16 or f32 as the plan says.
+MemRefType threePassWorkspaceType(OpBuilder &builder,
+                                  const ThreePassPlan &plan);
+
 /// The outer forward kernel. `argTypes` are its memref arguments;
 /// `workspaceArg` indexes the workspace it writes (memref<P x H x 2N x f32>
 /// for P pairs, or memref<H x 2N x f32> when `plan.batch` is 1 and it

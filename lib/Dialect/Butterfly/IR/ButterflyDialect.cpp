@@ -42,7 +42,7 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
                     GPUKernelForm form, GPUPrecision precision,
                     llvm::StringRef chip, llvm::ArrayRef<int64_t> factors,
                     llvm::ArrayRef<int64_t> outerFactors, int64_t threads,
-                    int64_t batchTile) {
+                    int64_t batchTile, Type workspace) {
   if (chip.empty())
     return emitError() << "expects a chip";
   // The stages are DFTs of power-of-two sizes; a plan names at least one.
@@ -59,6 +59,11 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "expects threads a positive multiple of 32";
   if (batchTile < 1)
     return emitError() << "expects batch_tile >= 1";
+  // Only the three-pass form has a workspace between passes.
+  if (workspace && (form != GPUKernelForm::ThreePass ||
+                    !(workspace.isF16() || workspace.isF32())))
+    return emitError() << "expects a workspace type (f16 or f32) only for "
+                          "the three_pass form";
   return success();
 }
 

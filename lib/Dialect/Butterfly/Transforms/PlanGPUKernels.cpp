@@ -170,7 +170,7 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
     return {};
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          plan.batchTile);
+                          plan.batchTile, Type());
 }
 
 //===----------------------------------------------------------------------===//
@@ -196,11 +196,11 @@ static int64_t outerColumns(int64_t outer, int64_t inner) {
 }
 
 /// The pairs the workspace holds: as many as fit in the bytes of the output
-/// (8 bytes per complex value of a pair), at least one; the pairs run
-/// through it in chunks. Peak memory beyond the inputs stays within twice
-/// the output plus K.
-static int64_t chunkPairsOf(const ConvolutionShape &shape) {
-  int64_t pairBytes = shape.channels * 2 * shape.fftSize * 4;
+/// (a complex value of `valueBytes` a position of a pair), at least one;
+/// the pairs run through it in chunks. Peak memory beyond the inputs stays
+/// within twice the output plus K.
+static int64_t chunkPairsOf(const ConvolutionShape &shape, int64_t valueBytes) {
+  int64_t pairBytes = shape.channels * shape.fftSize * valueBytes;
   return std::max<int64_t>(1, shape.resultBytes / pairBytes);
 }
 
@@ -228,21 +228,45 @@ static std::string sharedMemoryRefusal(llvm::StringRef needs, int64_t needed,
       .str();
 }
 
-/// The plan's shapes before its factors and tiles are chosen.
-static ThreePassPlan threePassShape(const ConvolutionShape &shape) {
+/// The plan's shapes before its factors and tiles are chosen; its
+/// workspace f16 or f32.
+static ThreePassPlan threePassShape(const ConvolutionShape &shape,
+                                    bool halfWorkspace) {
   ThreePassPlan plan;
+  plan.halfWorkspace = halfWorkspace;
   plan.batch = shape.batch;
   plan.channels = shape.channels;
   plan.inputLength = shape.inputLength;
   plan.outputLength = shape.outputLength;
   plan.length = shape.fftSize;
-  plan.chunkPairs = chunkPairsOf(shape);
+  plan.chunkPairs = chunkPairsOf(shape, plan.workspaceValueBytes());
   return plan;
+}
+
+/// Whether every real sequence ([B, H, L] tensor of floats) among `types`
+/// is f16 (and one is there).
+static bool isHalfData(TypeRange types) {
+  bool any = false;
+  for (Type type : types) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || tensor.getRank() != 3 ||
+        !isa<FloatType>(tensor.getElementType()))
+      continue;
+    if (!tensor.getElementType().isF16())
+      return false;
+    any = true;
+  }
+  return any;
+}
+
+/// The workspace type a plan records: f16, or none (f32).
+static Type workspaceTypeOf(MLIRContext *context, const ThreePassPlan &plan) {
+  return plan.halfWorkspace ? Float16Type::get(context) : Type();
 }
 
 ThreePassPlan butterfly::getThreePassPlan(GPUPlanAttr plan,
                                           const ConvolutionShape &shape) {
-  ThreePassPlan kernels = threePassShape(shape);
+  ThreePassPlan kernels = threePassShape(shape, plan.hasHalfWorkspace());
   kernels.outerFactors.assign(plan.getOuterFactors().begin(),
                               plan.getOuterFactors().end());
   kernels.innerFactors.assign(plan.getFactors().begin(),
@@ -259,7 +283,9 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
                                      const GPUPlanRequest &request,
                                      int64_t sharedMemoryPerBlock,
                                      std::string &why) {
-  ThreePassPlan plan = threePassShape(shape);
+  // f16 data: an f16 workspace (the passes move half the bytes; at Split
+  // precision the two more f16 roundings keep fp16 within its budget).
+  ThreePassPlan plan = threePassShape(shape, shape.halfData);
   plan.threads = request.threads > 0 ? request.threads : 256;
   // Split: five stages each way would take Half close to 1e-3
   // (bench/NOTES.md).
@@ -289,7 +315,8 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   }
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, plan.precision,
                           chip, plan.innerFactors, plan.outerFactors,
-                          plan.threads, plan.pairTile);
+                          plan.threads, plan.pairTile,
+                          workspaceTypeOf(context, plan));
 }
 
 //===----------------------------------------------------------------------===//
@@ -332,7 +359,7 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   }
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          tile);
+                          tile, Type());
 }
 
 GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
@@ -357,7 +384,8 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
   }
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, kernels.precision,
                           chip, kernels.innerFactors, kernels.outerFactors,
-                          kernels.threads, kernels.pairTile);
+                          kernels.threads, kernels.pairTile,
+                          workspaceTypeOf(context, kernels));
 }
 
 ConvolutionShape butterfly::crossSpectrumShape(PackRealOp v, PackRealOp g) {
@@ -394,7 +422,7 @@ GPUPlanAttr butterfly::planChannelInverse(MLIRContext *context, StringRef chip,
     return {};
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          1);
+                          1, Type());
 }
 
 //===----------------------------------------------------------------------===//
@@ -521,6 +549,7 @@ struct PlanGPUKernelsPass
         return region.emitError() << "the GPU plan needs two pack_real ops "
                                      "(of v and g) in a cross_spectrum region";
       shape = crossSpectrumShape(packs[0], packs[1]);
+      shape.halfData = isHalfData(region->getOperandTypes());
     } else {
       shape.batch = 1;
       for (Value result :
@@ -628,6 +657,8 @@ struct PlanGPUKernelsPass
       shape.resultBytes +=
           result.getNumElements() * result.getElementTypeBitWidth() / 8;
     }
+    shape.halfData = isHalfData(first->getOperandTypes()) &&
+                     isHalfData(last->getResultTypes());
 
     // A chain is three passes already; a single region past
     // `single-kernel-max`, or of the size of a three-pass kernel gradient

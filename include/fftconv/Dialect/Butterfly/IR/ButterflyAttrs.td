@@ -85,7 +85,10 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     - `outer_factors`: the three-pass form's column transform of N1 points,
       most significant first (absent for the single kernel);
     - `threads` a block, and `batch_tile`: the sequences one block owns (the
-      three-pass form: the pairs of sequences one inner block owns).
+      three-pass form: the pairs of sequences one inner block owns);
+    - `workspace` (the three-pass form only, optional): the element type of
+      the workspace between the passes, `f16` (half the memory traffic of
+      the passes, for f16 data) or `f32` (when absent).
 
     Example:
 
@@ -94,7 +97,7 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
                         factors = [16, 8], threads = 64, batch_tile = 8>
     #butterfly.gpu_plan<three_pass, split, chip = "sm_90",
                         outer_factors = [16], factors = [16, 16, 16],
-                        threads = 256, batch_tile = 2>
+                        threads = 256, batch_tile = 2, workspace = f16>
     ```
   }];
   let parameters = (ins
@@ -105,18 +108,25 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     OptionalArrayRefParameter<"int64_t",
         "the three-pass form's outer factors">:$outer_factors,
     "int64_t":$threads,
-    "int64_t":$batch_tile
+    "int64_t":$batch_tile,
+    OptionalParameter<"::mlir::Type",
+        "the three-pass workspace's element type (f32 when absent)">:$workspace
   );
   let assemblyFormat = [{
     `<` $form `,` $precision `,` `chip` `=` $chip `,`
     (`outer_factors` `=` `[` $outer_factors^ `]` `,`)?
     `factors` `=` `[` $factors `]` `,`
-    `threads` `=` $threads `,` `batch_tile` `=` $batch_tile `>`
+    `threads` `=` $threads `,` `batch_tile` `=` $batch_tile
+    (`,` `workspace` `=` $workspace^)? `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     bool isThreePass() const {
       return getForm() == ::mlir::butterfly::GPUKernelForm::ThreePass;
+    }
+    /// Whether the three-pass workspace holds f16.
+    bool hasHalfWorkspace() const {
+      return getWorkspace() && getWorkspace().isF16();
     }
     /// Every factor of the transform, outer first.
     ::llvm::SmallVector<int64_t> getAllFactors() const;

@@ -57,6 +57,7 @@ struct ConvolutionShape {
   int64_t outputLength = 0; // real outputs kept
   int64_t fftSize = 0;      // N, the real FFT size
   int64_t resultBytes = 0;  // bytes of the convolution's result
+  bool halfData = false;    // every sequence read and written is f16
 };
 
 /// What the single-kernel form's kernels compute and how their work is laid
@@ -102,6 +103,8 @@ struct ThreePassPlan {
   int64_t chunkPairs = 0;
   int64_t firstPair = 0;
   GPUPrecision precision = GPUPrecision::Split;
+  /// The workspace between the passes holds f16 (else f32) complex values.
+  bool halfWorkspace = false;
 
   int64_t outer() const;
   int64_t inner() const;
@@ -114,6 +117,8 @@ struct ThreePassPlan {
   }
   /// Bytes of one complex value in shared memory.
   int64_t valueBytes() const { return valueBytesOf(precision); }
+  /// Bytes of one complex value in the workspace.
+  int64_t workspaceValueBytes() const { return halfWorkspace ? 4 : 8; }
   int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
   int64_t innerSharedBytes() const { return pairTile * inner() * valueBytes(); }
   int64_t innerGridZ() const {
