@@ -239,6 +239,11 @@ THREE_PASS_TRAINING_CASES = [(1 << 16, 3, 2, 1 << 15, 1 << 15, True), (1 << 16, 
 TRAINING_CASES += THREE_PASS_TRAINING_CASES
 
 
+# The f32 backward's tests (test_training_gpu.py): the single kernel (its
+# stages restaged) and the three-pass form (an f32 workspace).
+F32_TRAINING_CASES = [(4096, 2, 8, 4096, 1000, True), (1 << 16, 3, 2, 1 << 15, 1 << 15, True)]
+
+
 # examples/train_hyena.py on a GPU with --length 128: two blocks of a gated
 # causal convolution of B = 32, H = 64, L = K = 128 (seqlen 2L).
 EXAMPLE_CASES = [(256, 32, 64, 128, 128, True)]
@@ -299,8 +304,9 @@ def build_module_cache(out, chip):
     for dtype in (torch.float16, torch.bfloat16):
         for case in MODULE_CASES + TRAINING_CASES + EXAMPLE_CASES:
             build_module_case(out, chip, dtype, case)
-    # f32 sequences (Split precision): the drop-in's own test cases.
-    for case in MODULE_CASES[:2]:
+    # f32 sequences (Split precision): the drop-in's own test cases and the
+    # f32 backward's.
+    for case in MODULE_CASES[:2] + F32_TRAINING_CASES:
         build_module_case(out, chip, torch.float32, case)
 
 

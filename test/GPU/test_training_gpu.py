@@ -20,7 +20,7 @@ from fftconv import gpu, kernel_configs  # noqa: E402
 from fftconv.torch import FFTConv, interim_cuda_backward  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
-from build_gpu_kernels import TRAINING_CASES  # noqa: E402
+from build_gpu_kernels import F32_TRAINING_CASES, TRAINING_CASES  # noqa: E402
 
 TOLERANCE = {torch.float16: 1e-3, torch.bfloat16: 8e-3}
 # The interim backward's cases, (seqlen, B, H, L, K, gated): causal
@@ -154,18 +154,27 @@ def test_compiled_backward_of_configuration(training_config, device):
         assert err <= config.tolerance, f"d{name}: relative error {err:.3e}"
 
 
-def test_f32_backward_on_gpu(device, kernel_cache):
+@pytest.mark.parametrize("case", F32_TRAINING_CASES, ids=_case_id)
+def test_f32_backward_on_gpu(case, device, kernel_cache):
     """f32 sequences (Split precision, the kernels' own stages where the
-    decomposition chose a factor they do not run): forward and backward of
-    the drop-in within 1e-5 of float64."""
-    case = (4096, 2, 8, 4096, 1000, True)
-    seqlen = case[0]
+    decomposition chose a factor they do not run; an f32 workspace in the
+    three-pass form): forward and backward of the drop-in within 1e-5 of
+    float64 in the single kernel, 3e-5 in the three-pass form (its longer
+    chain of Split stages and twiddles: y measured at 1.4e-5 at N = 64K on
+    an H100)."""
+    seqlen, _, _, length, _, _ = case
+    tolerance = 1e-5 if seqlen <= 32768 else 3e-5
     u, k, pre, post, dy = _inputs(case, torch.float32, device)
     leaves = [t.clone().requires_grad_() for t in (u, k, pre, post)]
     module = FFTConv(seqlen, torch.float32)
-    module(*leaves).backward(dy)
+    y = module(*leaves)
+    y.backward(dy)
     assert module.last_backward == "compiled"
-    expected = _reference(u, k, pre, post, dy, seqlen, False)
+    forward = []
+    expected = _reference(u, k, pre, post, dy, seqlen, seqlen != length, forward)
+    errors = {"y": _error(y, forward[0])}
     for name, leaf, e in zip(("u", "k", "pregate", "postgate"), leaves, expected):
-        err = _error(leaf.grad, e)
-        assert err <= 1e-5, f"d{name}: relative error {err:.3e}"
+        errors["d" + name] = _error(leaf.grad, e)
+    print(case, errors)
+    for name, err in errors.items():
+        assert err <= tolerance, f"{name}: relative error {err:.3e}"
