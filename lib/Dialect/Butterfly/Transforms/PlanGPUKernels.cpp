@@ -64,10 +64,9 @@ static int64_t defaultThreads(int64_t complexLength) {
 /// The layout of a single kernel over `shape` with `factors`, at
 /// `precision`, before its tile is chosen: the threads as requested or
 /// measured best.
-static ConvKernelPlan kernelPlanOf(const ConvolutionShape &shape,
-                                   ArrayRef<int64_t> factors,
-                                   GPUPrecision precision,
-                                   const GPUPlanRequest &request) {
+/// A single kernel's shapes over `shape` with `factors`.
+static ConvKernelPlan shapedPlan(const ConvolutionShape &shape,
+                                 ArrayRef<int64_t> factors) {
   ConvKernelPlan plan;
   plan.batch = shape.batch;
   plan.channels = shape.channels;
@@ -75,6 +74,14 @@ static ConvKernelPlan kernelPlanOf(const ConvolutionShape &shape,
   plan.outputLength = shape.outputLength;
   plan.complexLength = shape.fftSize / 2;
   plan.factors.assign(factors.begin(), factors.end());
+  return plan;
+}
+
+static ConvKernelPlan kernelPlanOf(const ConvolutionShape &shape,
+                                   ArrayRef<int64_t> factors,
+                                   GPUPrecision precision,
+                                   const GPUPlanRequest &request) {
+  ConvKernelPlan plan = shapedPlan(shape, factors);
   plan.precision = precision;
   plan.threads = request.threads > 0 ? request.threads
                                      : defaultThreads(plan.complexLength);
@@ -135,13 +142,7 @@ static std::string checkConvKernelPlan(const ConvKernelPlan &plan,
 
 ConvKernelPlan butterfly::getSingleKernelPlan(GPUPlanAttr plan,
                                               const ConvolutionShape &shape) {
-  ConvKernelPlan kernel;
-  kernel.batch = shape.batch;
-  kernel.channels = shape.channels;
-  kernel.inputLength = shape.inputLength;
-  kernel.outputLength = shape.outputLength;
-  kernel.complexLength = shape.fftSize / 2;
-  kernel.factors.assign(plan.getFactors().begin(), plan.getFactors().end());
+  ConvKernelPlan kernel = shapedPlan(shape, plan.getFactors());
   kernel.batchTile = plan.getBatchTile();
   kernel.threads = plan.getThreads();
   kernel.precision = plan.getPrecision();
