@@ -74,11 +74,12 @@ MLIR_CAPI_EXPORTED MlirLogicalResult fftconvPrintCostTable(
  * operation. Optional operands are passed as null values (mlirValueIsNull).
  *===----------------------------------------------------------------------===*/
 
-/// fftconv.conv: causal (or circular) convolution with optional gates and
-/// skip term.
+/// fftconv.conv: causal (or circular) convolution with an optional reverse
+/// kernel (the bidirectional form, causal only), gates and skip term; input
+/// B x H x L, or B x G x H x Z x L (multi-head).
 MLIR_CAPI_EXPORTED MlirOperation fftconvConvCreate(
     MlirLocation location, bool causal, MlirValue input, MlirValue kernel,
-    MlirValue pregate, MlirValue postgate, MlirValue skip);
+    MlirValue reverse, MlirValue pregate, MlirValue postgate, MlirValue skip);
 
 /// The gradients fftconv.conv_grad can compute (bits of its `wrt`).
 enum {
@@ -86,17 +87,18 @@ enum {
   FFTConvGradKernel = 2,
   FFTConvGradPregate = 4,
   FFTConvGradPostgate = 8,
-  FFTConvGradSkip = 16
+  FFTConvGradSkip = 16,
+  FFTConvGradReverseKernel = 32
 };
 
 /// fftconv.conv_grad: the gradients named by the bits of `wrt` (a mask of
 /// FFTConvGrad*) of the convolution with these operands, given the result's
 /// gradient `resultGrad`; results in the order input, kernel, pregate,
-/// postgate, skip, each with its operand's type.
-MLIR_CAPI_EXPORTED MlirOperation
-fftconvConvGradCreate(MlirLocation location, bool causal, MlirValue input,
-                      MlirValue kernel, MlirValue pregate, MlirValue postgate,
-                      MlirValue skip, MlirValue resultGrad, uint32_t wrt);
+/// postgate, skip, reverse kernel, each with its operand's type.
+MLIR_CAPI_EXPORTED MlirOperation fftconvConvGradCreate(
+    MlirLocation location, bool causal, MlirValue input, MlirValue kernel,
+    MlirValue reverse, MlirValue pregate, MlirValue postgate, MlirValue skip,
+    MlirValue resultGrad, uint32_t wrt);
 
 /// The FFT ops along the last axis; the result type follows from n.
 typedef enum {

@@ -142,8 +142,8 @@ bool isRankedTensor(MlirLocation location, MlirValue value, const char *op) {
 
 MlirOperation fftconvConvCreate(MlirLocation location, bool causal,
                                 MlirValue input, MlirValue kernel,
-                                MlirValue pregate, MlirValue postgate,
-                                MlirValue skip) {
+                                MlirValue reverse, MlirValue pregate,
+                                MlirValue postgate, MlirValue skip) {
   if (!isRankedTensor(location, input, "fftconv.conv") ||
       !isRankedTensor(location, kernel, "fftconv.conv"))
     return MlirOperation{nullptr};
@@ -152,16 +152,16 @@ MlirOperation fftconvConvCreate(MlirLocation location, bool causal,
       b, unwrap(location), unwrap(input).getType(),
       causal ? mlir::fftconv::ConvMode::Causal
              : mlir::fftconv::ConvMode::Circular,
-      unwrap(input), unwrap(kernel), optional(pregate), optional(postgate),
-      optional(skip));
+      unwrap(input), unwrap(kernel), optional(reverse), optional(pregate),
+      optional(postgate), optional(skip));
   return verified(op);
 }
 
 MlirOperation fftconvConvGradCreate(MlirLocation location, bool causal,
                                     MlirValue input, MlirValue kernel,
-                                    MlirValue pregate, MlirValue postgate,
-                                    MlirValue skip, MlirValue resultGrad,
-                                    uint32_t wrt) {
+                                    MlirValue reverse, MlirValue pregate,
+                                    MlirValue postgate, MlirValue skip,
+                                    MlirValue resultGrad, uint32_t wrt) {
   if (!isRankedTensor(location, input, "fftconv.conv_grad") ||
       !isRankedTensor(location, kernel, "fftconv.conv_grad") ||
       !isRankedTensor(location, resultGrad, "fftconv.conv_grad"))
@@ -181,7 +181,8 @@ MlirOperation fftconvConvGradCreate(MlirLocation location, bool causal,
       {ConvGradients::Kernel, kernel},
       {ConvGradients::Pregate, pregate},
       {ConvGradients::Postgate, postgate},
-      {ConvGradients::Skip, skip}};
+      {ConvGradients::Skip, skip},
+      {ConvGradients::ReverseKernel, reverse}};
   llvm::SmallVector<mlir::Type> types;
   for (auto [kind, operand] : operands)
     if (mlir::fftconv::bitEnumContainsAll(*which, kind))
@@ -192,8 +193,8 @@ MlirOperation fftconvConvGradCreate(MlirLocation location, bool causal,
       b, unwrap(location), types,
       causal ? mlir::fftconv::ConvMode::Causal
              : mlir::fftconv::ConvMode::Circular,
-      unwrap(input), unwrap(kernel), optional(pregate), optional(postgate),
-      optional(skip), unwrap(resultGrad), *which);
+      unwrap(input), unwrap(kernel), optional(reverse), optional(pregate),
+      optional(postgate), optional(skip), unwrap(resultGrad), *which);
   return verified(op);
 }
 

@@ -23,9 +23,10 @@
 using namespace mlir;
 
 void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
-  // Gradients into the ops of the forward (the direct lowering below has
-  // no separate conv_grad algorithm), then both dialects to linalg on
-  // tensors.
+  // Multi-head convolutions as rows of B x H x L, gradients into the ops
+  // of the forward (the direct lowering below has no separate conv_grad
+  // algorithm), then both dialects to linalg on tensors.
+  pm.addPass(createFFTConvFlattenHeads());
   pm.addPass(createFFTConvConvGradToFFT());
   pm.addPass(createFFTConvToLinalg());
   pm.addPass(createButterflyToLinalg());
@@ -66,8 +67,9 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
 
 void mlir::fftconv::buildButterflyPipeline(
     OpPassManager &pm, const ButterflyPipelineOptions &options) {
-  // conv_grad first: it recomputes forward convolutions that conv-to-fft
-  // then expands.
+  // Multi-head convolutions as rows of B x H x L first; then conv_grad: it
+  // recomputes forward convolutions that conv-to-fft then expands.
+  pm.addPass(createFFTConvFlattenHeads());
   FFTConvConvGradToFFTOptions gradToFFT;
   gradToFFT.minSize = options.minFFTSize;
   pm.addPass(createFFTConvConvGradToFFT(gradToFFT));

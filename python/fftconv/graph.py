@@ -128,33 +128,37 @@ class Graph:
         self.nodes.append(_Node(kind, operands, attributes, result, _call_site()))
         return result
 
-    def conv(self, u, k, causal=True, pregate=None, postgate=None, skip=None):
-        """fftconv.conv: u B x H x L (f16/bf16/f32), k H x K (f32, K <= L),
-        gates like u, skip D of shape H (f32)."""
+    def conv(self, u, k, causal=True, pregate=None, postgate=None, skip=None, reverse=None):
+        """fftconv.conv: u B x H x L or, multi-head, B x G x H x Z x L
+        (f16/bf16/f32), k H x K (f32, K <= L), gates like u, skip D of
+        shape H (f32), and `reverse`, the bidirectional form's reverse
+        kernel H x K' (f32, causal only)."""
         self._own(u, "conv")
-        return self._node("conv", [u, k, pregate, postgate, skip], {"causal": bool(causal)}, u.shape, u.element)
+        operands = [u, k, pregate, postgate, skip] + ([reverse] if reverse is not None else [])
+        return self._node("conv", operands, {"causal": bool(causal)}, u.shape, u.element)
 
     # The gradients fftconv.conv_grad can compute, in its results' order,
     # with the bit each one has in its `wrt` (fftconv-c/FFTConv.h).
-    GRADIENTS = ("input", "kernel", "pregate", "postgate", "skip")
+    GRADIENTS = ("input", "kernel", "pregate", "postgate", "skip", "reverse")
 
     def conv_grad(self, u, k, dy, causal=True, pregate=None, postgate=None, skip=None,
-                  wrt=("input", "kernel")):
+                  wrt=("input", "kernel"), reverse=None):
         """fftconv.conv_grad: the gradients of a loss with respect to the
         operands of conv(u, k, causal, pregate, postgate, skip) named in
         `wrt`, given dy, the gradient with respect to its result. Returns a
-        tuple of Values in the order input, kernel, pregate, postgate, skip
-        (only those asked for), each shaped and typed like its operand."""
+        tuple of Values in the order input, kernel, pregate, postgate, skip,
+        reverse (only those asked for), each shaped and typed like its
+        operand."""
         self._own(u, "conv_grad")
         self._own(dy, "conv_grad")
         unknown = sorted(set(wrt) - set(self.GRADIENTS))
         if unknown or not wrt:
             raise ValueError(f"conv_grad: wrt must name some of {self.GRADIENTS}, got {tuple(wrt)}")
-        operands = dict(zip(self.GRADIENTS, (u, k, pregate, postgate, skip)))
+        operands = dict(zip(self.GRADIENTS, (u, k, pregate, postgate, skip, reverse)))
         for name in wrt:
             if operands[name] is None:
                 raise ValueError(f"conv_grad: asks for the gradient of the {name}, which the convolution does not have")
-        for value in (k, pregate, postgate, skip):
+        for value in (k, pregate, postgate, skip, reverse):
             if value is not None:
                 self._own(value, "conv_grad")
         mask = sum(1 << i for i, name in enumerate(self.GRADIENTS) if name in wrt)
@@ -164,7 +168,8 @@ class Graph:
                 self._count += 1
                 operand = operands[name]
                 results.append(Value(self, f"v{self._count}", operand.shape, operand.element))
-        self.nodes.append(_Node("conv_grad", [u, k, pregate, postgate, skip, dy],
+        tail = [reverse] if reverse is not None else []
+        self.nodes.append(_Node("conv_grad", [u, k, pregate, postgate, skip, dy] + tail,
                                 {"causal": bool(causal), "wrt": mask}, tuple(results), _call_site()))
         return tuple(results)
 
@@ -260,13 +265,16 @@ class Graph:
             a = node.attributes
             if node.kind == "conv_grad":
                 loc = located(node.result[0].name, node.site)
-                gradients = function.conv_grad(ops[0], ops[1], a["causal"], *ops[2:5], ops[5], a["wrt"], loc)
+                reverse = ops[6] if len(ops) > 6 else None
+                gradients = function.conv_grad(ops[0], ops[1], a["causal"], *ops[2:5], ops[5], a["wrt"], loc,
+                                               reverse=reverse)
                 for value, gradient in zip(node.result, gradients):
                     values[value.name] = gradient
                 continue
             loc = located(node.result.name, node.site)
             if node.kind == "conv":
-                result = function.conv(*ops[:2], a["causal"], *ops[2:], loc)
+                reverse = ops[5] if len(ops) > 5 else None
+                result = function.conv(*ops[:2], a["causal"], *ops[2:5], loc, reverse=reverse)
             elif node.kind in ("fft", "ifft", "rfft", "irfft"):
                 result = getattr(function, node.kind)(ops[0], a["n"], loc)
             elif node.kind == "squash":

@@ -50,12 +50,36 @@ def relative_error(y, ref):
 # --------------------------------------------------------------------------
 
 
-def conv(u, k, mode="causal", pregate=None, postgate=None, skip=None):
-    """fftconv.conv: u is B x H x L, k is H x K (K <= L), skip D is H.
+def _as_rows(x):
+    """A multi-head B x G x H x Z x L array as rows [B * G * Z, H, L]."""
+    if x is None or np.ndim(x) != 5:
+        return x
+    x = np.asarray(x)
+    return np.moveaxis(x, 2, 3).reshape(-1, x.shape[2], x.shape[-1])
+
+
+def _from_rows(rows, shape):
+    """Rows [B * G * Z, H, L] back as the multi-head array of `shape`."""
+    b, g, h, z, length = shape
+    return np.moveaxis(rows.reshape(b, g, z, h, length), 3, 2)
+
+
+def _ahead(v, kr):
+    """sum_j kr[h, j] v[..., t + j] (zero past the end): the correlation a
+    reverse kernel adds, the causal convolution of the reversed sequence."""
+    return np.flip(conv(np.flip(v, -1), kr, "causal"), -1)
+
+
+def conv(u, k, mode="causal", pregate=None, postgate=None, skip=None, reverse=None):
+    """fftconv.conv: u is B x H x L (or multi-head B x G x H x Z x L), k is
+    H x K (K <= L), skip D is H, reverse kr is H x K' (causal only).
 
     v = pregate * u; z = v (*) k (causal: zero before t = 0; circular: mod L);
-    z += D * v; y = postgate * z.
+    z += sum_j kr[j] v[t + j]; z += D * v; y = postgate * z.
     """
+    if np.ndim(u) == 5:
+        rows = conv(_as_rows(u), k, mode, _as_rows(pregate), _as_rows(postgate), skip, reverse)
+        return _from_rows(rows, np.shape(u))
     u = np.asarray(u, np.float64)
     k = np.asarray(k, np.float64)
     length = u.shape[-1]
@@ -70,6 +94,8 @@ def conv(u, k, mode="causal", pregate=None, postgate=None, skip=None):
         z = np.fft.irfft(np.fft.rfft(v, length) * np.fft.rfft(k, length), length)
     else:
         raise ValueError(f"unknown mode {mode!r}")
+    if reverse is not None:
+        z = z + _ahead(v, np.asarray(reverse, np.float64))
     if skip is not None:
         z = z + np.asarray(skip, np.float64)[:, None] * v
     if postgate is not None:
@@ -77,13 +103,22 @@ def conv(u, k, mode="causal", pregate=None, postgate=None, skip=None):
     return z
 
 
-def conv_grad(u, k, dy, mode="causal", pregate=None, postgate=None, skip=None):
+def conv_grad(u, k, dy, mode="causal", pregate=None, postgate=None, skip=None, reverse=None):
     """fftconv.conv_grad, every gradient, by the direct sums of design.md
     ("Training: the gradients"), not by FFTs: a dict with "input",
     "kernel" and, where the convolution has them, "pregate", "postgate",
-    "skip". g = postgate * dy; dv[t] = sum_s k[s] g[t + s] + D g[t] (causal:
-    terms with t + s >= L vanish; circular: t + s mod L);
-    dk[s] = sum_b sum_t g[t + s] v[t]; dD = sum_b sum_t g v."""
+    "skip", "reverse". g = postgate * dy; dv[t] = sum_s k[s] g[t + s] +
+    sum_s kr[s] g[t - s] + D g[t] (causal: terms outside [0, L) vanish;
+    circular: t + s mod L); dk[s] = sum_b sum_t g[t + s] v[t];
+    dkr[s] = sum_b sum_t g[t] v[t + s]; dD = sum_b sum_t g v. Multi-head
+    arrays sum over every row."""
+    if np.ndim(u) == 5:
+        grads = conv_grad(_as_rows(u), k, _as_rows(dy), mode, _as_rows(pregate), _as_rows(postgate),
+                          skip, reverse)
+        for name in ("input", "pregate", "postgate"):
+            if name in grads:
+                grads[name] = _from_rows(grads[name], np.shape(u))
+        return grads
     u = np.asarray(u, np.float64)
     k = np.asarray(k, np.float64)
     dy = np.asarray(dy, np.float64)
@@ -100,13 +135,18 @@ def conv_grad(u, k, dy, mode="causal", pregate=None, postgate=None, skip=None):
 
     dv = sum(k[:, s, None] * shifted(g, s) for s in range(taps))
     dk = np.stack([np.sum(shifted(g, s) * v, axis=(0, 2)) for s in range(taps)], axis=-1)
-    grads = {"input": dv if skip is None else dv + np.asarray(skip, np.float64)[:, None] * g, "kernel": dk}
+    grads = {}
+    if reverse is not None:
+        kr = np.asarray(reverse, np.float64)
+        dv = dv + conv(g, kr, "causal")
+        grads["reverse"] = np.stack([np.sum(shifted(v, s) * g, axis=(0, 2)) for s in range(kr.shape[-1])], axis=-1)
+    grads.update({"input": dv if skip is None else dv + np.asarray(skip, np.float64)[:, None] * g, "kernel": dk})
     dv = grads["input"]
     if pregate is not None:
         grads["input"] = dv * np.asarray(pregate, np.float64)
         grads["pregate"] = dv * u
     if postgate is not None:
-        grads["postgate"] = dy * conv(u, k, mode, pregate=pregate, skip=skip)
+        grads["postgate"] = dy * conv(u, k, mode, pregate=pregate, skip=skip, reverse=reverse)
     if skip is not None:
         grads["skip"] = np.sum(g * v, axis=(0, 2))
     return grads

@@ -487,14 +487,15 @@ public:
   Value conv(const Value &input, const Value &kernel, bool causal,
              const std::optional<Value> &pregate,
              const std::optional<Value> &postgate,
-             const std::optional<Value> &skip, const Location &location) {
-    prepare({&input, &kernel, optionalPtr(pregate), optionalPtr(postgate),
-             optionalPtr(skip)});
-    return append(fftconvConvCreate(location.get(), causal, input.get(),
-                                    kernel.get(), optionalValue(pregate),
-                                    optionalValue(postgate),
-                                    optionalValue(skip)),
-                  "fftconv.conv");
+             const std::optional<Value> &skip, const Location &location,
+             const std::optional<Value> &reverse) {
+    prepare({&input, &kernel, optionalPtr(reverse), optionalPtr(pregate),
+             optionalPtr(postgate), optionalPtr(skip)});
+    return append(
+        fftconvConvCreate(location.get(), causal, input.get(), kernel.get(),
+                          optionalValue(reverse), optionalValue(pregate),
+                          optionalValue(postgate), optionalValue(skip)),
+        "fftconv.conv");
   }
 
   /// fftconv.conv_grad: one Value per gradient named in `wrt` (bits of
@@ -504,13 +505,14 @@ public:
                               const std::optional<Value> &postgate,
                               const std::optional<Value> &skip,
                               const Value &resultGrad, uint32_t wrt,
-                              const Location &location) {
-    prepare({&input, &kernel, optionalPtr(pregate), optionalPtr(postgate),
-             optionalPtr(skip), &resultGrad});
-    MlirOperation op =
-        fftconvConvGradCreate(location.get(), causal, input.get(), kernel.get(),
-                              optionalValue(pregate), optionalValue(postgate),
-                              optionalValue(skip), resultGrad.get(), wrt);
+                              const Location &location,
+                              const std::optional<Value> &reverse) {
+    prepare({&input, &kernel, optionalPtr(reverse), optionalPtr(pregate),
+             optionalPtr(postgate), optionalPtr(skip), &resultGrad});
+    MlirOperation op = fftconvConvGradCreate(
+        location.get(), causal, input.get(), kernel.get(),
+        optionalValue(reverse), optionalValue(pregate), optionalValue(postgate),
+        optionalValue(skip), resultGrad.get(), wrt);
     if (mlirOperationIsNull(op))
       context->fail("cannot build fftconv.conv_grad");
     mlirBlockAppendOwnedOperation(body, op);
@@ -870,7 +872,9 @@ PYBIND11_MODULE(_fftconv, m) {
       .def_property_readonly("arguments", &Function::getArguments)
       .def("conv", &Function::conv, py::arg("input"), py::arg("kernel"),
            py::arg("causal"), py::arg("pregate"), py::arg("postgate"),
-           py::arg("skip"), py::arg("location"))
+           py::arg("skip"), py::arg("location"),
+           py::arg("reverse") = std::nullopt,
+           "reverse: the bidirectional form's reverse kernel (causal only).")
       .def(
           "fft",
           [](Function &f, const Value &x, int64_t n, const Location &loc) {
@@ -907,9 +911,10 @@ PYBIND11_MODULE(_fftconv, m) {
            py::arg("kernel"), py::arg("causal"), py::arg("pregate"),
            py::arg("postgate"), py::arg("skip"), py::arg("result_grad"),
            py::arg("wrt"), py::arg("location"),
+           py::arg("reverse") = std::nullopt,
            "fftconv.conv_grad: the gradients named by the bits of wrt "
-           "(input 1, kernel 2, pregate 4, postgate 8, skip 16), in that "
-           "order.")
+           "(input 1, kernel 2, pregate 4, postgate 8, skip 16, reverse "
+           "kernel 32), in that order.")
       .def("cross_spectrum", &Function::crossSpectrum, py::arg("lhs"),
            py::arg("rhs"), py::arg("location"))
       .def("monarch", &Function::monarch, py::arg("input"), py::arg("factors"),

@@ -118,7 +118,7 @@ int main(void) {
   MlirValue c = mlirBlockGetArgument(body, 2),
             d = mlirBlockGetArgument(body, 3);
   MlirValue none = {NULL};
-  MlirOperation conv = fftconvConvCreate(loc, true, u, k, u, none, none);
+  MlirOperation conv = fftconvConvCreate(loc, true, u, k, none, u, none, none);
   mlirBlockInsertOwnedOperationBefore(body, ret, conv);
   MlirOperation rfft = fftconvTransformCreate(loc, FFTConvRFFT, k, 128);
   mlirBlockInsertOwnedOperationBefore(body, ret, rfft);
@@ -127,7 +127,7 @@ int main(void) {
       butterflyMonarchCreate(loc, c, factors, 2, false, true);
   mlirBlockInsertOwnedOperationBefore(body, ret, monarch);
   MlirOperation grad =
-      fftconvConvGradCreate(loc, true, u, k, none, none, none, u,
+      fftconvConvGradCreate(loc, true, u, k, none, none, none, none, u,
                             FFTConvGradInput | FFTConvGradKernel);
   mlirBlockInsertOwnedOperationBefore(body, ret, grad);
   // CHECK-LABEL: func.func @build
@@ -144,7 +144,7 @@ int main(void) {
   // CHECK: diagnostic: loc("capi-builder":7:3): 'fftconv.conv' op expects one
   // skip weight per channel (H = 4), got 'tensor<3xf32>' CHECK: bad conv not
   // built
-  if (mlirOperationIsNull(fftconvConvCreate(loc, false, u, k, none, none, d)))
+  if (mlirOperationIsNull(fftconvConvCreate(loc, false, u, k, none, none, none, d)))
     printf("bad conv not built\n");
   // CHECK: diagnostic: loc("capi-builder":7:3): 'butterfly.monarch' op expects
   // the factors to multiply to the last dimension (64), got 32
@@ -156,7 +156,8 @@ int main(void) {
   // CHECK: diagnostic: loc("capi-builder":7:3): 'fftconv.conv_grad' op asks
   // for the gradient of the pregate, which the convolution does not have
   if (mlirOperationIsNull(fftconvConvGradCreate(loc, true, u, k, none, none,
-                                                none, u, FFTConvGradPregate)))
+                                                none, none, u,
+                                                FFTConvGradPregate)))
     printf("bad conv_grad not built\n");
   // CHECK: bad conv_grad not built
   mlirModuleDestroy(built);

@@ -77,3 +77,33 @@ func.func @gated_f16(%u: tensor<1x2x64xf16>, %k: tensor<2x64xf32>, %g1: tensor<1
   %y = fftconv.conv causal %u, %k pregate %g1 postgate %g2 : (tensor<1x2x64xf16>, tensor<2x64xf32>, tensor<1x2x64xf16>, tensor<1x2x64xf16>) -> tensor<1x2x64xf16>
   return %y : tensor<1x2x64xf16>
 }
+
+// -----
+
+// Bidirectional: the reverse kernel's spectrum is conjugated and added to
+// the kernel's, the padding holds the longer of the two (L + K' - 1 = 1100
+// -> N = 2048 with K = 8).
+// CHECK-LABEL: func @bidirectional
+// CHECK-SAME: (%[[U:.*]]: tensor<2x4x1000xf32>, %[[K:.*]]: tensor<4x8xf32>, %[[KR:.*]]: tensor<4x101xf32>)
+// CHECK: %[[KF:.*]] = fftconv.rfft %[[K]] n = 2048 : tensor<4x8xf32> -> tensor<4x1025xcomplex<f32>>
+// CHECK: %[[KRF:.*]] = fftconv.rfft %[[KR]] n = 2048 : tensor<4x101xf32> -> tensor<4x1025xcomplex<f32>>
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[KF]], %[[KRF]] : {{.*}})
+// CHECK: complex.conj
+// CHECK: complex.add
+// CHECK: fftconv.channel_mul %{{.*}}, %[[SUM]]
+func.func @bidirectional(%u: tensor<2x4x1000xf32>, %k: tensor<4x8xf32>, %kr: tensor<4x101xf32>) -> tensor<2x4x1000xf32> {
+  %y = fftconv.conv causal %u, %k reverse %kr : (tensor<2x4x1000xf32>, tensor<4x8xf32>, tensor<4x101xf32>) -> tensor<2x4x1000xf32>
+  return %y : tensor<2x4x1000xf32>
+}
+
+// -----
+
+// A multi-head convolution is expanded as its B x H x L form.
+// CHECK-LABEL: func @multi_head
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2, 3], [4]] : tensor<2x3x4x1x64xf32> into tensor<6x4x64xf32>
+// CHECK: fftconv.rfft %{{.*}} n = 128 : tensor<6x4x64xf32> -> tensor<6x4x65xcomplex<f32>>
+// CHECK: tensor.expand_shape
+func.func @multi_head(%u: tensor<2x3x4x1x64xf32>, %k: tensor<4x64xf32>) -> tensor<2x3x4x1x64xf32> {
+  %y = fftconv.conv causal %u, %k : (tensor<2x3x4x1x64xf32>, tensor<4x64xf32>) -> tensor<2x3x4x1x64xf32>
+  return %y : tensor<2x3x4x1x64xf32>
+}

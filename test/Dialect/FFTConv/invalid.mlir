@@ -2,7 +2,7 @@
 
 // The input is a batch of channels of sequences: B x H x L.
 func.func @conv_input_rank(%u: tensor<4x100xf32>, %k: tensor<4x10xf32>) {
-  // expected-error @+1 {{expects input of rank 3 (B x H x L), got 'tensor<4x100xf32>'}}
+  // expected-error @+1 {{expects input of rank 3 (B x H x L, or B x G x H x Z x L with heads), got 'tensor<4x100xf32>'}}
   %0 = fftconv.conv causal %u, %k : (tensor<4x100xf32>, tensor<4x10xf32>) -> tensor<4x100xf32>
   return
 }
@@ -355,4 +355,61 @@ func.func @cross_spectrum_types(%a: tensor<2x4x33xcomplex<f32>>, %b: tensor<1x4x
   // expected-error @+1 {{all of {lhs, rhs} have same type}}
   %0 = "fftconv.cross_spectrum"(%a, %b) : (tensor<2x4x33xcomplex<f32>>, tensor<1x4x33xcomplex<f32>>) -> tensor<4x33xcomplex<f32>>
   return
+}
+
+// -----
+
+func.func @multi_head_kernel_rows(%u: tensor<2x3x4x1x64xf32>, %k: tensor<3x64xf32>) -> tensor<2x3x4x1x64xf32> {
+  // expected-error @+1 {{expects the kernel to have one row per channel: input has H = 4 but kernel has 3}}
+  %y = fftconv.conv causal %u, %k : (tensor<2x3x4x1x64xf32>, tensor<3x64xf32>) -> tensor<2x3x4x1x64xf32>
+  return %y : tensor<2x3x4x1x64xf32>
+}
+
+// -----
+
+func.func @rank_four(%u: tensor<2x3x4x64xf32>, %k: tensor<4x64xf32>) -> tensor<2x3x4x64xf32> {
+  // expected-error @+1 {{expects input of rank 3 (B x H x L, or B x G x H x Z x L with heads), got 'tensor<2x3x4x64xf32>'}}
+  %y = fftconv.conv causal %u, %k : (tensor<2x3x4x64xf32>, tensor<4x64xf32>) -> tensor<2x3x4x64xf32>
+  return %y : tensor<2x3x4x64xf32>
+}
+
+// -----
+
+func.func @reverse_circular(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>) -> tensor<2x4x64xf32> {
+  // expected-error @+1 {{expects a reverse kernel only in the causal form: a circular convolution's kernel already covers every lag}}
+  %y = fftconv.conv circular %u, %k reverse %k : (tensor<2x4x64xf32>, tensor<4x64xf32>, tensor<4x64xf32>) -> tensor<2x4x64xf32>
+  return %y : tensor<2x4x64xf32>
+}
+
+// -----
+
+func.func @reverse_rows(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>, %kr: tensor<2x64xf32>) -> tensor<2x4x64xf32> {
+  // expected-error @+1 {{expects the reverse kernel to have one row per channel: input has H = 4 but reverse kernel has 2}}
+  %y = fftconv.conv causal %u, %k reverse %kr : (tensor<2x4x64xf32>, tensor<4x64xf32>, tensor<2x64xf32>) -> tensor<2x4x64xf32>
+  return %y : tensor<2x4x64xf32>
+}
+
+// -----
+
+func.func @reverse_length(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>, %kr: tensor<4x65xf32>) -> tensor<2x4x64xf32> {
+  // expected-error @+1 {{expects reverse kernel length K' = 65 to be at most the sequence length L = 64}}
+  %y = fftconv.conv causal %u, %k reverse %kr : (tensor<2x4x64xf32>, tensor<4x64xf32>, tensor<4x65xf32>) -> tensor<2x4x64xf32>
+  return %y : tensor<2x4x64xf32>
+}
+
+// -----
+
+func.func @reverse_rank(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>, %kr: tensor<64xf32>) -> tensor<2x4x64xf32> {
+  // expected-error @+1 {{expects reverse kernel of rank 2 (H x K')}}
+  %y = fftconv.conv causal %u, %k reverse %kr : (tensor<2x4x64xf32>, tensor<4x64xf32>, tensor<64xf32>) -> tensor<2x4x64xf32>
+  return %y : tensor<2x4x64xf32>
+}
+
+// -----
+
+func.func @reverse_gradient_without_reverse(%u: tensor<2x4x64xf32>, %k: tensor<4x64xf32>, %dy: tensor<2x4x64xf32>) -> tensor<4x64xf32> {
+  // expected-error @+1 {{asks for the gradient of the reverse_kernel, which the convolution does not have}}
+  %dkr = fftconv.conv_grad causal %u, %k grad %dy wrt [reverse_kernel]
+      : (tensor<2x4x64xf32>, tensor<4x64xf32>, tensor<2x4x64xf32>) -> tensor<4x64xf32>
+  return %dkr : tensor<4x64xf32>
 }

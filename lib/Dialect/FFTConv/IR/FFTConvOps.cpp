@@ -65,24 +65,30 @@ static LogicalResult verifyStaticShape(Operation *op, StringRef what,
 // ConvOp
 //===----------------------------------------------------------------------===//
 
-/// The rules `fftconv.conv` and `fftconv.conv_grad` share: a B x H x L
-/// input, an H x K kernel with K <= L, gates of the input's type, one skip
-/// weight per channel.
-static LogicalResult verifyConvOperands(Operation *op, Value input,
-                                        Value kernel, Value pregate,
+/// The rules `fftconv.conv` and `fftconv.conv_grad` share: a B x H x L (or
+/// multi-head B x G x H x Z x L) input, an H x K kernel with K <= L, an
+/// H x K' reverse kernel (causal only) with K' <= L, gates of the input's
+/// type, one skip weight per channel.
+static LogicalResult verifyConvOperands(Operation *op, ConvMode mode,
+                                        Value input, Value kernel,
+                                        Value reverse, Value pregate,
                                         Value postgate, Value skip) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto kernelType = cast<RankedTensorType>(kernel.getType());
-  if (failed(verifyStaticShape(op, "input", inputType, 3, "B x H x L")) ||
+  int64_t rank = inputType.getRank() == 5 ? 5 : 3;
+  if (failed(verifyStaticShape(op, "input", inputType, rank,
+                               rank == 5 ? "B x G x H x Z x L"
+                                         : "B x H x L, or B x G x H x Z x L "
+                                           "with heads")) ||
       failed(verifyStaticShape(op, "kernel", kernelType, 2, "H x K")))
     return failure();
-  int64_t channels = inputType.getDimSize(1);
+  int64_t channels = inputType.getDimSize(rank == 5 ? 2 : 1);
   if (kernelType.getDimSize(0) != channels)
     return op->emitOpError()
            << "expects the kernel to have one row per channel: "
            << "input has H = " << channels << " but kernel has "
            << kernelType.getDimSize(0);
-  int64_t length = inputType.getDimSize(2);
+  int64_t length = inputType.getShape().back();
   if (length > kMaxSeqLen)
     return op->emitOpError()
            << "expects a sequence length L of at most 2^31, got " << length
@@ -95,11 +101,30 @@ static LogicalResult verifyConvOperands(Operation *op, Value input,
            << "expects B x H x L of at most 2^54, got " << inputType
            << ": its FFT form holds B x H x N values with N up to 4L, at most "
            << "2^56";
-  if (kernelType.getDimSize(1) > inputType.getDimSize(2))
+  if (kernelType.getDimSize(1) > length)
     return op->emitOpError()
            << "expects kernel length K = " << kernelType.getDimSize(1)
-           << " to be at most the sequence length L = "
-           << inputType.getDimSize(2);
+           << " to be at most the sequence length L = " << length;
+  if (reverse) {
+    if (mode != ConvMode::Causal)
+      return op->emitOpError()
+             << "expects a reverse kernel only in the causal form: a circular "
+             << "convolution's kernel already covers every lag";
+    auto reverseType = cast<RankedTensorType>(reverse.getType());
+    if (failed(
+            verifyStaticShape(op, "reverse kernel", reverseType, 2, "H x K'")))
+      return failure();
+    if (reverseType.getDimSize(0) != channels)
+      return op->emitOpError()
+             << "expects the reverse kernel to have one row per channel: "
+             << "input has H = " << channels << " but reverse kernel has "
+             << reverseType.getDimSize(0);
+    if (reverseType.getDimSize(1) > length)
+      return op->emitOpError()
+             << "expects reverse kernel length K' = "
+             << reverseType.getDimSize(1)
+             << " to be at most the sequence length L = " << length;
+  }
   for (auto [gate, name] : {std::make_pair(pregate, "pregate"),
                             std::make_pair(postgate, "postgate")}) {
     if (gate && gate.getType() != inputType)
@@ -121,8 +146,9 @@ static LogicalResult verifyConvOperands(Operation *op, Value input,
 
 LogicalResult ConvOp::verify() {
   RankedTensorType inputType = getInput().getType();
-  if (failed(verifyConvOperands(*this, getInput(), getKernel(), getPregate(),
-                                getPostgate(), getSkip())))
+  if (failed(verifyConvOperands(*this, getMode(), getInput(), getKernel(),
+                                getReverse(), getPregate(), getPostgate(),
+                                getSkip())))
     return failure();
   if (getResult().getType() != inputType)
     return emitOpError() << "expects the result to have the input's type "
@@ -329,7 +355,8 @@ orderedGradients(ConvGradOp op) {
           {ConvGradients::Kernel, op.getKernel()},
           {ConvGradients::Pregate, op.getPregate()},
           {ConvGradients::Postgate, op.getPostgate()},
-          {ConvGradients::Skip, op.getSkip()}};
+          {ConvGradients::Skip, op.getSkip()},
+          {ConvGradients::ReverseKernel, op.getReverse()}};
 }
 
 /// `[input, kernel]`: the gradients of a conv_grad as a list of keywords,
@@ -360,9 +387,9 @@ static void printGradients(OpAsmPrinter &printer, ConvGradOp,
                            ConvGradientsAttr gradients) {
   // stringify of a bit enum returns a std::string: keep it owned.
   SmallVector<std::string> names;
-  for (ConvGradients bit :
-       {ConvGradients::Input, ConvGradients::Kernel, ConvGradients::Pregate,
-        ConvGradients::Postgate, ConvGradients::Skip})
+  for (ConvGradients bit : {ConvGradients::Input, ConvGradients::Kernel,
+                            ConvGradients::Pregate, ConvGradients::Postgate,
+                            ConvGradients::Skip, ConvGradients::ReverseKernel})
     if (bitEnumContainsAll(gradients.getValue(), bit))
       names.push_back(stringifyConvGradients(bit));
   printer << "[";
@@ -383,8 +410,9 @@ Value ConvGradOp::getGradient(ConvGradients which) {
 }
 
 LogicalResult ConvGradOp::verify() {
-  if (failed(verifyConvOperands(*this, getInput(), getKernel(), getPregate(),
-                                getPostgate(), getSkip())))
+  if (failed(verifyConvOperands(*this, getMode(), getInput(), getKernel(),
+                                getReverse(), getPregate(), getPostgate(),
+                                getSkip())))
     return failure();
   if (getResultGrad().getType() != getInput().getType())
     return emitOpError() << "expects the result gradient to have the input's "

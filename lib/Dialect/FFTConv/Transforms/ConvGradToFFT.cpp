@@ -68,10 +68,16 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     RankedTensorType inputType = op.getInput().getType();
+    if (inputType.getRank() != 3)
+      return rewriter.notifyMatchFailure(op, "run fftconv-flatten-heads first");
     ArrayRef<int64_t> shape = inputType.getShape();
     int64_t batch = shape[0], channels = shape[1], length = shape[2];
     int64_t taps = op.getKernel().getType().getDimSize(1);
-    int64_t n = getConvFFTSize(op.isCausal(), length, taps, minSize);
+    Value reverse = op.getReverse();
+    int64_t reverseTaps =
+        reverse ? cast<RankedTensorType>(reverse.getType()).getDimSize(1) : 0;
+    int64_t n = getConvFFTSize(op.isCausal(), length,
+                               std::max(taps, reverseTaps), minSize);
     // Circular with N != L: correlate with the periodic extension of g.
     bool wrap = !op.isCausal() && n != length;
     Type f32 = rewriter.getF32Type();
@@ -120,8 +126,9 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
     SmallVector<Value> results;
     Value dv;
     if (wantDv) {
-      auto kfType = RankedTensorType::get({channels, bins}, c32);
-      Value kf = RFFTOp::create(rewriter, loc, kfType, kernel, n);
+      // The adjoint of the convolution with k + conj(kr) (spectra) is the
+      // product with its conjugate: correlation with k, convolution with kr.
+      Value kf = buildKernelSpectrum(rewriter, loc, kernel, reverse, n);
       auto product = ChannelMulOp::create(rewriter, loc, gf, kf,
                                           /*band=*/nullptr,
                                           /*conjugate=*/rewriter.getUnitAttr());
@@ -173,7 +180,7 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
       // forward.
       auto zType = RankedTensorType::get(shape, f32);
       auto z = ConvOp::create(rewriter, loc, zType, op.getModeAttr(), v, kernel,
-                              /*pregate=*/nullptr,
+                              reverse, /*pregate=*/nullptr,
                               /*postgate=*/nullptr, skip);
       // Its data is the forward's: decomposed as the forward is.
       z->setAttr(kElementTypeAttrName, TypeAttr::get(elementType));
@@ -189,6 +196,21 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
       results.push_back(tensor::CollapseShapeOp::create(
           rewriter, loc, RankedTensorType::get({channels}, f32), lagZero,
           ArrayRef<ReassociationIndices>{{0, 1}}));
+    }
+    if (op.wants(ConvGradients::ReverseKernel)) {
+      // d kr[s] = sum_t g[t] v[t + s], the same correlation at lag -s:
+      // lags[(n - s) mod n] (no wrap reaches it: n >= L + K' - 1).
+      Value all = correlationLags();
+      results.push_back(buildElementwise(
+          rewriter, loc, ValueRange(), {channels, reverseTaps}, f32,
+          [&](OpBuilder &b, Location l, ValueRange) {
+            SmallVector<Value> index = loopIndices(b, l, 2);
+            Value size = arith::ConstantIndexOp::create(b, l, n);
+            Value negated = arith::RemUIOp::create(
+                b, l, arith::SubIOp::create(b, l, size, index[1]), size);
+            return tensor::ExtractOp::create(b, l, all, {index[0], negated})
+                .getResult();
+          }));
     }
     rewriter.replaceOp(op, results);
     return success();
@@ -213,4 +235,6 @@ struct FFTConvConvGradToFFTPass
 void mlir::fftconv::populateConvGradToFFTPatterns(RewritePatternSet &patterns,
                                                   int64_t minSize) {
   patterns.add<ConvGradToFFT>(patterns.getContext(), minSize);
+  // A multi-head conv_grad is expanded as its B x H x L form.
+  populateFlattenHeadsPatterns(patterns);
 }

@@ -24,8 +24,32 @@ using namespace mlir;
 using namespace mlir::fftconv;
 
 int64_t mlir::fftconv::getConvFFTSize(ConvOp op, int64_t minSize) {
-  return getConvFFTSize(op.isCausal(), op.getSeqLen(), op.getKernelLen(),
-                        minSize);
+  // A reverse kernel reaches as far ahead as the kernel reaches back: the
+  // padding must hold the longer of the two.
+  int64_t taps = op.getKernelLen();
+  if (Value reverse = op.getReverse())
+    taps =
+        std::max(taps, cast<RankedTensorType>(reverse.getType()).getDimSize(1));
+  return getConvFFTSize(op.isCausal(), op.getSeqLen(), taps, minSize);
+}
+
+Value mlir::fftconv::buildKernelSpectrum(OpBuilder &b, Location loc,
+                                         Value kernel, Value reverse,
+                                         int64_t n) {
+  int64_t channels = cast<RankedTensorType>(kernel.getType()).getDimSize(0);
+  auto spectrumType = RankedTensorType::get({channels, n / 2 + 1},
+                                            ComplexType::get(b.getF32Type()));
+  Value spectrum = RFFTOp::create(b, loc, spectrumType, kernel, n);
+  if (!reverse)
+    return spectrum;
+  Value reverseSpectrum = RFFTOp::create(b, loc, spectrumType, reverse, n);
+  return buildElementwise(
+      b, loc, {spectrum, reverseSpectrum}, spectrumType.getShape(),
+      spectrumType.getElementType(),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value conjugate = complex::ConjOp::create(nb, l, args[1]);
+        return complex::AddOp::create(nb, l, args[0], conjugate).getResult();
+      });
 }
 
 int64_t mlir::fftconv::getConvFFTSize(bool causal, int64_t length,
@@ -65,6 +89,8 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType inputType = op.getInput().getType();
+    if (op.isMultiHead())
+      return rewriter.notifyMatchFailure(op, "run fftconv-flatten-heads first");
     ArrayRef<int64_t> shape = inputType.getShape();
     int64_t batch = shape[0], channels = shape[1], length = shape[2];
     int64_t n = getConvFFTSize(op, minSize);
@@ -90,9 +116,9 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
                            });
     }
 
-    // Once per channel: k_f = rfft(k, n).
-    auto kfType = RankedTensorType::get({channels, bins}, c32);
-    Value kf = RFFTOp::create(rewriter, loc, kfType, op.getKernel(), n);
+    // Once per channel: k_f = rfft(k, n) (+ conj(rfft(kr, n))).
+    Value kf =
+        buildKernelSpectrum(rewriter, loc, op.getKernel(), op.getReverse(), n);
     auto vfType = RankedTensorType::get({batch, channels, bins}, c32);
     Value vf = RFFTOp::create(rewriter, loc, vfType, v, n);
     auto product = ChannelMulOp::create(rewriter, loc, vf, kf, /*band=*/nullptr,
@@ -194,7 +220,8 @@ struct FFTConvConvToFFTPass
       if (n > 0 && n <= (int64_t(1) << 32))
         return WalkResult::advance();
       op.emitOpError() << "has no FFT size within 2^32 for L = "
-                       << op.getSeqLen() << " and K = " << op.getKernelLen();
+                       << op.getSeqLen() << " and K = " << op.getKernelLen()
+                       << (op.getReverse() ? " (and its reverse kernel)" : "");
       return WalkResult::interrupt();
     });
     if (sizes.wasInterrupted())
@@ -211,4 +238,6 @@ struct FFTConvConvToFFTPass
 void mlir::fftconv::populateConvToFFTPatterns(RewritePatternSet &patterns,
                                               int64_t minSize) {
   patterns.add<ConvToFFT>(patterns.getContext(), minSize);
+  // A multi-head convolution is expanded as its B x H x L form.
+  populateFlattenHeadsPatterns(patterns);
 }

@@ -177,7 +177,8 @@ LogicalResult deriveBackward(func::FuncOp forward, SymbolTable &symbols,
           {ConvGradients::Kernel, conv.getKernel()},
           {ConvGradients::Pregate, conv.getPregate()},
           {ConvGradients::Postgate, conv.getPostgate()},
-          {ConvGradients::Skip, conv.getSkip()}};
+          {ConvGradients::Skip, conv.getSkip()},
+          {ConvGradients::ReverseKernel, conv.getReverse()}};
       ConvGradients wrt{};
       SmallVector<Type> types;
       SmallVector<Value> targets;
@@ -193,8 +194,9 @@ LogicalResult deriveBackward(func::FuncOp forward, SymbolTable &symbols,
       auto mapped = [&](Value v) { return v ? mapping.lookup(v) : Value(); };
       auto grad = ConvGradOp::create(
           builder, loc, types, conv.getMode(), mapped(conv.getInput()),
-          mapped(conv.getKernel()), mapped(conv.getPregate()),
-          mapped(conv.getPostgate()), mapped(conv.getSkip()), adjoint, wrt);
+          mapped(conv.getKernel()), mapped(conv.getReverse()),
+          mapped(conv.getPregate()), mapped(conv.getPostgate()),
+          mapped(conv.getSkip()), adjoint, wrt);
       for (auto [target, gradient] :
            llvm::zip_equal(targets, grad.getGradients()))
         adjoints.accumulate(loc, target, gradient);

@@ -53,7 +53,8 @@ def FFTConv_ConvGradients : I32BitEnumAttr<"ConvGradients",
      I32BitEnumAttrCaseBit<"Kernel", 1, "kernel">,
      I32BitEnumAttrCaseBit<"Pregate", 2, "pregate">,
      I32BitEnumAttrCaseBit<"Postgate", 3, "postgate">,
-     I32BitEnumAttrCaseBit<"Skip", 4, "skip">]> {
+     I32BitEnumAttrCaseBit<"Skip", 4, "skip">,
+     I32BitEnumAttrCaseBit<"ReverseKernel", 5, "reverse_kernel">]> {
   let cppNamespace = "::mlir::fftconv";
   // Printed and parsed as a list, `[input, kernel]`, by the
   // custom<Gradients> directive of fftconv.conv_grad.
@@ -82,7 +83,13 @@ def FFTConv_ConvOp : FFTConv_Op<"conv", [Pure, AttrSizedOperandSegments]> {
     - `causal`:   `z[b,h,t] = sum_{j=0}^{min(t,K-1)} k[h,j] * v[b,h,t-j]`
     - `circular`: `z[b,h,t] = sum_{j=0}^{K-1} k[h,j] * v[b,h,(t-j) mod L]`
 
-    then `z += D[h] * v[b,h,t]` when the skip `D` is given (H3's and Hyena's
+    With a `reverse` kernel `kr` (`tensor<HxK'xf32>`, K' <= L, causal
+    only) the convolution is bidirectional: it also correlates with `kr`,
+    `z[b,h,t] += sum_{j=0}^{min(L-1-t,K'-1)} kr[h,j] * v[b,h,t+j]`. That is
+    Hyena's bidirectional filter, whose spectrum is
+    `rfft(k) + conj(rfft(kr))` (safari's `k_rev`).
+
+    Then `z += D[h] * v[b,h,t]` when the skip `D` is given (H3's and Hyena's
     `D` term, applied to the convolution's own input), and finally
     `y = postgate * z` when a postgate is given. This is FlashFFTConv's
     `y = postgate * ((pregate * u) * k)` and Hyena's `fftconv(v, k, D)`.
@@ -91,32 +98,49 @@ def FFTConv_ConvOp : FFTConv_Op<"conv", [Pure, AttrSizedOperandSegments]> {
     f16, bf16, f32. `k` is `tensor<HxKxf32>` and `D` is `tensor<Hxf32>`.
     Arithmetic is done in f32 and rounded to T once, at the end.
 
+    The multi-head form has `u` of rank 5, `tensor<BxGxHxZxLxT>` (Hyena's
+    `b ho v z l`: G heads and Z blocks of the sequence), and convolves
+    `u[b, g, h, z, :]` with `k[h, :]`: every head and block shares channel
+    h's kernel and skip weight. `fftconv-flatten-heads` rewrites it into
+    the B x H x L form.
+
     Example:
 
     ```mlir
     %y = fftconv.conv causal %u, %k pregate %x1 postgate %x2 skip %d
         : (tensor<2x4x1024xf16>, tensor<4x1024xf32>, tensor<2x4x1024xf16>,
            tensor<2x4x1024xf16>, tensor<4xf32>) -> tensor<2x4x1024xf16>
+    %m = fftconv.conv causal %v, %k reverse %kr skip %d
+        : (tensor<2x2x4x1x1024xf16>, tensor<4x1024xf32>, tensor<4x1024xf32>,
+           tensor<4xf32>) -> tensor<2x2x4x1x1024xf16>
     ```
   }];
   let arguments = (ins FFTConv_ConvMode:$mode,
                        FFTConv_SequenceTensor:$input,
                        FFTConv_F32Tensor:$kernel,
+                       Optional<FFTConv_F32Tensor>:$reverse,
                        Optional<FFTConv_SequenceTensor>:$pregate,
                        Optional<FFTConv_SequenceTensor>:$postgate,
                        Optional<FFTConv_F32Tensor>:$skip);
   let results = (outs FFTConv_SequenceTensor:$result);
   let assemblyFormat = [{
-    $mode $input `,` $kernel (`pregate` $pregate^)? (`postgate` $postgate^)?
-    (`skip` $skip^)? attr-dict `:` functional-type(operands, results)
+    $mode $input `,` $kernel (`reverse` $reverse^)? (`pregate` $pregate^)?
+    (`postgate` $postgate^)? (`skip` $skip^)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    int64_t getBatchSize() { return getInput().getType().getDimSize(0); }
-    int64_t getNumChannels() { return getInput().getType().getDimSize(1); }
-    int64_t getSeqLen() { return getInput().getType().getDimSize(2); }
+    /// The sequences convolved with each channel's kernel: B, or B x G x Z
+    /// in the multi-head form.
+    int64_t getBatchSize() {
+      return getInput().getType().getNumElements() /
+             (getNumChannels() * getSeqLen());
+    }
+    int64_t getNumChannels() { return getKernel().getType().getDimSize(0); }
+    int64_t getSeqLen() { return getInput().getType().getShape().back(); }
     int64_t getKernelLen() { return getKernel().getType().getDimSize(1); }
     bool isCausal() { return getMode() == ConvMode::Causal; }
+    bool isMultiHead() { return getInput().getType().getRank() == 5; }
   }];
 }
 
@@ -132,8 +156,8 @@ def FFTConv_ConvGradOp : FFTConv_Op<"conv_grad",
     `k`, optional `pregate`, `postgate`, `skip` D) and the gradient `dy` of
     a loss with respect to its result, returns the gradients of the loss
     with respect to the operands named by `wrt`, in the fixed order input,
-    kernel, pregate, postgate, skip (only those named; a gradient is not
-    computed unless it is asked for). With `v = pregate * u`,
+    kernel, pregate, postgate, skip, reverse_kernel (only those named; a
+    gradient is not computed unless it is asked for). With `v = pregate * u`,
     `z = k * v + D * v` and `g_z = postgate * dy`:
 
     - `d postgate = dy * z`;
@@ -141,7 +165,13 @@ def FFTConv_ConvGradOp : FFTConv_Op<"conv_grad",
       `(k (star) g)[t] = sum_s k[s] g[t + s]` (indices mod L for circular);
     - `du = pregate * dv`, `d pregate = u * dv`;
     - `dk[h, s] = sum_b sum_t g_z[b, h, t + s] v[b, h, t]` for `s < K`;
-    - `dD[h] = sum_b sum_t g_z[b, h, t] v[b, h, t]`.
+    - `dD[h] = sum_b sum_t g_z[b, h, t] v[b, h, t]`;
+    - with a `reverse` kernel kr, `dv` also gets `kr * g_z` (the adjoint of
+      the correlation) and
+      `d kr[h, s] = sum_b sum_t g_z[b, h, t] v[b, h, t + s]` for `s < K'`.
+
+    The multi-head form (rank-5 sequences) sums dk, dD and d kr over the
+    batch, the heads and the blocks.
 
     `du`, `d pregate` and `d postgate` have the input's type; `dk` the
     kernel's (f32) and `dD` the skip's (f32). Arithmetic is f32.
@@ -159,6 +189,7 @@ def FFTConv_ConvGradOp : FFTConv_Op<"conv_grad",
   let arguments = (ins FFTConv_ConvMode:$mode,
                        FFTConv_SequenceTensor:$input,
                        FFTConv_F32Tensor:$kernel,
+                       Optional<FFTConv_F32Tensor>:$reverse,
                        Optional<FFTConv_SequenceTensor>:$pregate,
                        Optional<FFTConv_SequenceTensor>:$postgate,
                        Optional<FFTConv_F32Tensor>:$skip,
@@ -166,9 +197,9 @@ def FFTConv_ConvGradOp : FFTConv_Op<"conv_grad",
                        FFTConv_ConvGradients:$wrt);
   let results = (outs Variadic<FFTConv_SequenceTensor>:$gradients);
   let assemblyFormat = [{
-    $mode $input `,` $kernel (`pregate` $pregate^)? (`postgate` $postgate^)?
-    (`skip` $skip^)? `grad` $result_grad `wrt` custom<Gradients>($wrt)
-    attr-dict `:` functional-type(operands, results)
+    $mode $input `,` $kernel (`reverse` $reverse^)? (`pregate` $pregate^)?
+    (`postgate` $postgate^)? (`skip` $skip^)? `grad` $result_grad `wrt`
+    custom<Gradients>($wrt) attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -33,6 +33,12 @@ int64_t getConvFFTSize(ConvOp op, int64_t minSize = 0);
 int64_t getConvFFTSize(bool causal, int64_t length, int64_t kernelLength,
                        int64_t minSize = 0);
 
+/// The spectrum of a convolution's kernels at FFT size `n`: `rfft(k, n)`,
+/// or `rfft(k, n) + conj(rfft(kr, n))` with a reverse kernel `kr` (the
+/// bidirectional form's combined kernel, whose conjugate is the adjoint's).
+Value buildKernelSpectrum(OpBuilder &b, Location loc, Value kernel,
+                          Value reverse, int64_t n);
+
 /// Whether `minSize` is an option value the expansions take (0, or an FFT
 /// size of at most 2^32); else a located error on `op`.
 LogicalResult checkMinFFTSize(Operation *op, int64_t minSize);
@@ -40,6 +46,9 @@ LogicalResult checkMinFFTSize(Operation *op, int64_t minSize);
 /// Patterns of fftconv-conv-grad-to-fft (FFT sizes of at least `minSize`).
 void populateConvGradToFFTPatterns(RewritePatternSet &patterns,
                                    int64_t minSize = 0);
+
+/// Patterns of fftconv-flatten-heads.
+void populateFlattenHeadsPatterns(RewritePatternSet &patterns);
 
 /// Patterns of fftconv-conv-to-fft (FFT sizes of at least `minSize`).
 void populateConvToFFTPatterns(RewritePatternSet &patterns,

@@ -5,6 +5,31 @@
 
 include "mlir/Pass/PassBase.td"
 
+def FFTConvFlattenHeads : Pass<"fftconv-flatten-heads"> {
+  let summary = "Rewrite multi-head convolutions into the B x H x L form";
+  let description = [{
+    A multi-head `fftconv.conv` or `fftconv.conv_grad` (sequences
+    `B x G x H x Z x L`, Hyena's `b ho v z l`) convolves each of its
+    `B * G * Z` sequences of channel h with `k[h]`. This pass rewrites it
+    into the same op on rows `[B * G * Z, H, L]`: with one block (Z = 1) a
+    `tensor.collapse_shape` and `tensor.expand_shape` (free on every
+    target), otherwise a `linalg.transpose` that moves the channel axis next
+    to the sequence axis first. The gradients of k, the reverse kernel and
+    D are sums over every row already.
+
+    ```mlir
+    %y = fftconv.conv causal %u, %k : (tensor<2x3x4x1x64xf32>, tensor<4x64xf32>) -> tensor<2x3x4x1x64xf32>
+    // becomes
+    %rows = tensor.collapse_shape %u [[0, 1], [2, 3], [4]] : tensor<2x3x4x1x64xf32> into tensor<6x4x64xf32>
+    %z = fftconv.conv causal %rows, %k : (tensor<6x4x64xf32>, tensor<4x64xf32>) -> tensor<6x4x64xf32>
+    %y = tensor.expand_shape %z [[0, 1], [2, 3], [4]] output_shape [2, 3, 4, 1, 64] : tensor<6x4x64xf32> into tensor<2x3x4x1x64xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def FFTConvConvToFFT : Pass<"fftconv-conv-to-fft"> {
   let summary = "Expand fftconv.conv into FFTs, a spectral product and an inverse";
   let description = [{
