@@ -188,9 +188,26 @@ class _Leaf(_Value):
         return ("leaf", self.node)
 
 
+def _channel_axis(shape):
+    """The kernel's channel axis of a sequence tensor: 1 of B x H x L, 2 of
+    the multi-head B x G x H x Z x L; None for any other rank."""
+    return {3: 1, 5: 2}.get(len(shape))
+
+
+def _is_channel_weight(weight_shape, sig_shape):
+    """Whether a tensor of `weight_shape` holds one weight per channel of
+    sequences `sig_shape` under broadcasting: its one axis of more than one
+    element (or its only element, H = 1) falls on their channel axis."""
+    axis = _channel_axis(sig_shape)
+    if axis is None or len(weight_shape) > len(sig_shape):
+        return False
+    aligned = (1,) * (len(sig_shape) - len(weight_shape)) + tuple(weight_shape)
+    return all(size == (sig_shape[axis] if i == axis else 1) for i, size in enumerate(aligned))
+
+
 @dataclass(eq=False)
 class _Gated(_Value):
-    """u * pregate, both B x H x L signals."""
+    """u * pregate, both B x H x L (or B x G x H x Z x L) signals."""
 
     u: Any
     gate: Any
@@ -219,6 +236,9 @@ class _Spectrum(_Value):
     onesided: bool
     scale: float
     node: Any
+    lead: tuple = ()  # the spectrum tensor's shape but its last axis (views change it)
+    conjugated: bool = False
+    reverse: Any = None  # a kernel's spectrum plus conj(rfft(reverse)): bidirectional
 
 
 @dataclass(eq=False)
@@ -232,9 +252,11 @@ class _Product(_Value):
 
 @dataclass(eq=False)
 class _ChannelVec(_Value):
-    """D of shape H viewed as H x 1."""
+    """D, one weight per channel, viewed as `shape` (H x 1 of B x H x L,
+    1 x H x 1 x 1 of B x G x H x Z x L, ...)."""
 
     leaf: _Leaf
+    shape: tuple = ()
 
 
 @dataclass(eq=False)
@@ -265,6 +287,7 @@ class _Conv(_Value):
     narrowed: bool = False  # rounded to f16/bf16 by a cast
     skip: Optional[_Leaf] = None
     postgate: Any = None
+    reverse: Optional[_Leaf] = None  # the bidirectional form's reverse kernel
 
     @property
     def shape(self):
@@ -285,6 +308,8 @@ class _Conv(_Value):
         """'causal' or 'circular', or a string saying what is wrong (as
         (None, problem))."""
         length, taps = self.u.shape[-1], self.k.shape[-1]
+        if self.reverse is not None:
+            taps = max(taps, self.reverse.shape[-1])
         if abs(self.scale - 1.0) > 1e-9:
             return None, (
                 f"the convolution is scaled by {self.scale:.6g}: the transforms' normalizations "
@@ -292,8 +317,13 @@ class _Conv(_Value):
             )
         if self.n >= length + taps - 1:
             mode = "causal"
-        elif self.n == length:
+        elif self.n == length and self.reverse is None:
             mode = "circular"
+        elif self.reverse is not None:
+            return None, (
+                f"FFT size n = {self.n} with a reverse kernel (conj of its spectrum): the bidirectional "
+                f"convolution needs n >= L + K' - 1 = {length + taps - 1}, so that its lags do not wrap"
+            )
         else:
             return None, (
                 f"FFT size n = {self.n} gives neither a causal convolution (n >= L + K - 1 = "
@@ -311,7 +341,8 @@ class _Conv(_Value):
         mode, _ = self.mode()
         skip = None if self.skip is None else self.skip.key
         post = None if self.postgate is None else self.postgate.key
-        return ("conv", self.u.key, self.k.key, mode, skip, post, self.dtype)
+        reverse = None if self.reverse is None else self.reverse.key
+        return ("conv", self.u.key, self.k.key, mode, skip, post, self.dtype, reverse)
 
 
 _OPAQUE = object()
@@ -332,14 +363,16 @@ _FUNCTIONS = [
     (builtins.getattr, "getattr"), (torch.real, "real"), (torch.unsqueeze, "reshape"),
     (torch.reshape, "reshape"), (torch.squeeze, "reshape"), (torch.nn.functional.pad, "pad"),
     (torch.constant_pad_nd, "pad_nd"), (torch.clone, "identity"), (torch.view_as_real, "view_as_real"),
-    (torch.select, "select"),
+    (torch.select, "select"), (torch.conj, "conj"), (torch.conj_physical, "conj"),
+    (torch.resolve_conj, "identity"),
 ]
 
 _METHODS = {
     "mul": "mul", "div": "div", "true_divide": "div", "add": "add", "to": "cast", "float": "cast",
     "half": "cast", "bfloat16": "cast", "double": "cast", "type_as": "cast", "contiguous": "identity",
     "clone": "identity", "detach": "identity", "unsqueeze": "reshape", "view": "reshape",
-    "reshape": "reshape", "squeeze": "reshape", "select": "select",
+    "reshape": "reshape", "squeeze": "reshape", "select": "select", "conj": "conj",
+    "conj_physical": "conj", "resolve_conj": "identity",
 }
 
 _ATEN = {
@@ -350,7 +383,9 @@ _ATEN = {
     "aten.lift_fresh_copy.default": "identity", "aten.unsqueeze.default": "reshape",
     "aten.view.default": "reshape", "aten._unsafe_view.default": "reshape", "aten.reshape.default": "reshape",
     "aten.squeeze.dim": "reshape", "aten.squeeze.default": "reshape",
-    "aten.constant_pad_nd.default": "pad_nd", "aten._fft_r2c.default": "r2c",
+    "aten.constant_pad_nd.default": "pad_nd", "aten.conj.default": "conj",
+    "aten._conj.default": "conj", "aten.conj_physical.default": "conj",
+    "aten._conj_physical.default": "conj", "aten.resolve_conj.default": "identity", "aten._fft_r2c.default": "r2c",
     "aten._fft_c2r.default": "c2r", "aten._fft_c2c.default": "c2c",
 }
 
@@ -419,13 +454,14 @@ class Convolution:
 
     mode: str
     n: int
-    shape: tuple  # B, H, L
+    shape: tuple  # B, H, L (B, G, H, Z, L multi-head)
     taps: int  # K
     element: str
     pregate: bool
     postgate: bool
     skip: bool
     nodes: tuple  # names of the fx nodes it replaces, in graph order
+    reverse_taps: Optional[int] = None  # K' of a bidirectional convolution's reverse kernel
 
 
 class IngestResult:
@@ -435,6 +471,12 @@ class IngestResult:
     sources        graph input name -> Source (the placeholder or parameter)
     convolutions   the recognised convolutions, in graph order
     graph_module   the traced torch.fx.GraphModule; tracer: "symbolic_trace" or "make_fx"
+
+    With partial=True: graph is None and
+    graphs           one fftconv.graph.Graph per compiled convolution
+    compiled_module  the module with those convolutions compiled (a
+                     torch.nn.Module; graph_module is its traced graph)
+    skipped          (node name, reason) of convolutions left to PyTorch
     """
 
     def __init__(self, module, graph, sources, convolutions, graph_module, tracer, num_inputs, constants):
@@ -446,6 +488,9 @@ class IngestResult:
         self.tracer = tracer
         self._num_inputs = num_inputs
         self._constants = constants
+        self.graphs = [graph] if graph is not None else []
+        self.compiled_module = None
+        self.skipped = []
 
     def _tensor(self, source, inputs):
         if source.kind == "input":
@@ -460,6 +505,9 @@ class IngestResult:
     def arrays(self, *inputs):
         """The numpy arrays for `graph.run_cpu`, name -> array, from the
         module's inputs (as passed to forward) and its current parameters."""
+        if self.graph is None:
+            raise ValueError("arrays: a partial ingestion has one graph per convolution, fed by PyTorch code; "
+                             "run it as result.compiled_module(*inputs)")
         if len(inputs) != self._num_inputs:
             raise ValueError(f"arrays: expected {self._num_inputs} inputs like the example inputs, got {len(inputs)}")
         arrays = {}
@@ -496,6 +544,9 @@ class IngestResult:
         from .cpu import NUMPY_OF
         from .native import CompiledBackward
 
+        if self.graph is None:
+            raise ValueError("gradients: a partial ingestion is differentiated by autograd through "
+                             "result.compiled_module(*inputs)")
         grads = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
         if len(grads) != len(self.graph.outputs):
             raise ValueError(f"gradients: expected {len(self.graph.outputs)} output gradients, got {len(grads)}")
@@ -515,6 +566,8 @@ class IngestResult:
 
     def __repr__(self):
         convs = ", ".join(f"{c.mode} n={c.n} {c.shape}x{c.taps}" for c in self.convolutions)
+        if self.graph is None:
+            return f"IngestResult(partial: convolutions [{convs}], {len(self.skipped)} left to PyTorch, {self.tracer})"
         return f"IngestResult({self.graph.name}: {len(self.sources)} inputs, convolutions [{convs}], {self.tracer})"
 
 
@@ -629,12 +682,19 @@ def _trace_make_fx(module, example_inputs):
 
 
 class _Interpreter:
-    def __init__(self, gm, meta):
+    def __init__(self, gm, meta, partial=False):
         self.gm = gm
         self.meta = meta
+        self.partial = partial
         self.values = {}
         self.static = set()
         self.used = []  # valid convolutions consumed by unrecognised nodes
+        # Partial ingestion: (node, convolution) for each node whose value a
+        # compiled convolution computes and that PyTorch code reads, and
+        # (node, reason) for the convolutions it leaves to PyTorch.
+        self.roots = []
+        self.skipped = []
+        self.computed = set()  # unrecognised nodes read as inputs of convolutions
 
     # -- helpers ----------------------------------------------------------
 
@@ -738,6 +798,9 @@ class _Interpreter:
                 continue
             value = self.transfer(node)
             if value is None:
+                if self.partial:
+                    self.leave_to_torch(node)
+                    continue
                 # An unrecognised node: the convolutions it reads are used
                 # as they are, so they must be valid.
                 for x in self.flat(self.resolve((node.args, node.kwargs))):
@@ -747,6 +810,36 @@ class _Interpreter:
                             self.used.append(conv)
                 continue
             self.values[node] = value
+
+    def root(self, node, consumer):
+        """Partial ingestion: `node`'s value, read by `consumer` (PyTorch
+        code or the output), is compiled where it is a valid convolution;
+        otherwise PyTorch computes it as written, and why is recorded."""
+        value = self.values.get(node)
+        if not isinstance(value, (_Conv, _Gated)):
+            return
+        try:
+            conv = self.as_value(value, consumer)
+        except ValueError as error:
+            self.skipped.append((node, str(error)))
+            return
+        if conv is None or isinstance(conv, _Leaf):
+            return
+        if conv.complex:
+            self.skipped.append((node, f"{self.where(node)}: a complex result, read by {self.where(consumer)}"))
+            return
+        self.roots.append((node, conv))
+
+    def leave_to_torch(self, node):
+        """Partial ingestion: an unrecognised node stays PyTorch code; the
+        convolutions it reads are compiled, and its real result may be the
+        input of one (a tensor PyTorch computes, like Hyena's filter)."""
+        for arg in node.all_input_nodes:
+            self.root(arg, node)
+        meta = self.tensor_meta(node)
+        if meta is not None and meta.dtype.is_floating_point:
+            self.values[node] = _Leaf(node, meta.shape, meta.dtype)
+            self.computed.add(node)
 
     def transfer(self, node):
         kind = _kind(node)
@@ -791,7 +884,9 @@ class _Interpreter:
             x, factor = (b, a) if _is_number(a) else (a, b)
             return self.scaled(x, float(factor))
         if isinstance(a, _Spectrum) and isinstance(b, _Spectrum):
-            if a.onesided != b.onesided:
+            # A conjugated spectrum is a correlation: a convolution only as
+            # rfft(k) + conj(rfft(k_rev)), the bidirectional filter (op_add).
+            if a.onesided != b.onesided or a.conjugated or b.conjugated:
                 return None
             if a.n != b.n:
                 raise ValueError(
@@ -801,16 +896,17 @@ class _Interpreter:
             return _Product(a, b, a.n, a.onesided, a.scale * b.scale)
         for x, y in ((a, b), (b, a)):
             if isinstance(y, _Leaf) and len(y.shape) == 2 and y.shape[1] == 1:
-                y = _ChannelVec(y)  # D stored as H x 1
+                y = _ChannelVec(y, tuple(y.shape))  # D stored as H x 1
             if isinstance(y, _ChannelVec):
                 sig = self.signal(x, node)
-                if sig is not None and len(sig.shape) == 3 and sig.shape[1] == y.leaf.shape[0]:
+                if sig is not None and _is_channel_weight(y.shape, sig.shape):
                     return _SkipTerm(sig, y.leaf, nodes=y.nodes)
                 return None
         # u * pregate, or conv * postgate: which one is decided by the use
         # (an FFT reads a pregated input; anything else a postgated result).
         sa, sb = self.signal(a, node, gated=False), self.signal(b, node, gated=False)
-        if sa is not None and sb is not None and len(sa.shape) == 3 and tuple(sa.shape) == tuple(sb.shape):
+        if (sa is not None and sb is not None and _channel_axis(sa.shape) is not None
+                and tuple(sa.shape) == tuple(sb.shape)):
             return _Gated(sa, sb)
         return None
 
@@ -828,6 +924,14 @@ class _Interpreter:
         if len(args) != 2 or set(kwargs) - {"alpha"} or kwargs.get("alpha", 1) != 1:
             return None
         a, b = args
+        for k, r in ((a, b), (b, a)):
+            # rfft(k) + conj(rfft(k_rev)): Hyena's bidirectional filter.
+            if (isinstance(k, _Spectrum) and isinstance(r, _Spectrum) and not k.conjugated and r.conjugated
+                    and k.reverse is None and r.reverse is None and k.onesided == r.onesided
+                    and k.n == r.n and k.lead == r.lead and len(k.sig.shape) == 2
+                    and tuple(k.sig.shape[:1]) == tuple(r.sig.shape[:1])
+                    and math.isclose(k.scale, r.scale, rel_tol=1e-9)):
+                return dataclasses.replace(k, reverse=r.sig)
         for c, t in ((a, b), (b, a)):
             if isinstance(c, _Conv) and isinstance(t, _SkipTerm):
                 if c.complex or not c.extensible:
@@ -881,7 +985,7 @@ class _Interpreter:
         if not isinstance(x, _Value) or source is None or out is None:
             return None
         if isinstance(x, _Leaf) and len(source.shape) == 1 and out.shape == (source.shape[0], 1):
-            return _ChannelVec(x)
+            return _ChannelVec(x, tuple(out.shape))
         shape = source.shape
         index = self.expand(index, len(shape))
         if index is None:
@@ -969,8 +1073,22 @@ class _Interpreter:
             return None
         if source.shape == out.shape:
             return x
-        if isinstance(x, _Leaf) and len(source.shape) == 1 and out.shape == (source.shape[0], 1):
-            return _ChannelVec(x)
+        ones = lambda shape: tuple(d for d in shape if d != 1)  # noqa: E731
+        if ones(source.shape) != ones(out.shape):
+            return None  # only axes of one element added or removed: views of the same layout
+        if isinstance(x, (_Leaf, _ChannelVec)) and len(ones(out.shape)) <= 1:
+            # One weight per channel (D), seen with the axes it broadcasts by.
+            leaf = x.leaf if isinstance(x, _ChannelVec) else x
+            return _ChannelVec(leaf, tuple(out.shape))
+        if isinstance(x, _Spectrum) and tuple(out.shape[-1:]) == tuple(source.shape[-1:]):
+            # k_f.unsqueeze(1): a kernel's spectrum set to broadcast over blocks.
+            return dataclasses.replace(x, lead=tuple(out.shape[:-1]))
+        return None
+
+    def op_conj(self, node, args, kwargs):
+        x = args[0] if len(args) == 1 and not kwargs else None
+        if isinstance(x, _Spectrum) and x.reverse is None:
+            return dataclasses.replace(x, conjugated=not x.conjugated)
         return None
 
     def padded(self, x, pad, value, node):
@@ -1013,7 +1131,9 @@ class _Interpreter:
         n = length if n is None else n
         if not isinstance(n, int) or n < 1:
             return None
-        return _Spectrum(sig, n, onesided, scale_of(n), node)
+        out = self.tensor_meta(node)
+        lead = tuple(out.shape[:-1]) if out is not None else tuple(sig.shape[:-1])
+        return _Spectrum(sig, n, onesided, scale_of(n), node, lead)
 
     def inverse(self, node, x, n, dim, complex_out, scale):
         source = self.in_meta(node)
@@ -1026,21 +1146,38 @@ class _Interpreter:
                 f"{self.where(node)}: inverse transform of size n = {n}, the forward transforms "
                 f"have n = {x.n}"
             )
-        u, k = x.a.sig, x.b.sig
-        if len(k.shape) > len(u.shape):
-            u, k = k, u
+        us, ks = x.a, x.b
+        if len(ks.sig.shape) > len(us.sig.shape):
+            us, ks = ks, us
+        u, k = us.sig, ks.sig
         what = f"{self.where(node)}: the convolution of {self.where(x.a.node)} and {self.where(x.b.node)}"
-        if len(u.shape) != 3:
-            raise ValueError(f"{what}: u must be B x H x L, got shape {tuple(u.shape)}")
+        axis = _channel_axis(u.shape)
+        if axis is None:
+            raise ValueError(f"{what}: u must be B x H x L (or multi-head B x G x H x Z x L), "
+                             f"got shape {tuple(u.shape)}")
         if len(k.shape) != 2 or not isinstance(k, _Leaf):
             raise ValueError(f"{what}: k must be an H x K kernel (parameter, buffer or input), got shape {tuple(k.shape)}")
-        if k.shape[0] != u.shape[1]:
-            raise ValueError(f"{what}: k has {k.shape[0]} channels, u has H = {u.shape[1]}")
-        if k.shape[1] > u.shape[2]:
+        channels, length = u.shape[axis], u.shape[-1]
+        if k.shape[0] != channels:
+            raise ValueError(f"{what}: k has {k.shape[0]} channels, u has H = {channels}")
+        # k's spectrum must meet u's channel axis: (H, F) against B x H x L,
+        # (H, 1, F) against B x G x H x Z x L (Hyena's k_f.unsqueeze(1)).
+        expected = (channels,) + (1,) * (len(u.shape) - 1 - axis - 1)
+        if tuple(ks.lead) != expected:
             raise ValueError(
-                f"{what}: kernel length K = {k.shape[1]} exceeds the sequence length L = {u.shape[2]}"
+                f"{what}: k's spectrum has shape {tuple(ks.lead) + ('F',)}, which does not broadcast "
+                f"its {channels} channels onto u's channel axis {axis} of {tuple(u.shape)} (expected "
+                f"{expected + ('F',)}{'; unsqueeze it: k_f.unsqueeze(1)' if len(u.shape) == 5 else ''})"
             )
-        return _Conv(u, k, n, complex_out, x.scale * scale(n), n, node)
+        reverse = ks.reverse
+        if reverse is not None and (not isinstance(reverse, _Leaf) or len(reverse.shape) != 2
+                                    or reverse.shape[0] != channels):
+            raise ValueError(f"{what}: the reverse kernel must be an H x K' kernel with H = {channels}, "
+                             f"got shape {tuple(reverse.shape)}")
+        for kernel, name in ((k, "kernel length K"), (reverse, "reverse kernel length K'")):
+            if kernel is not None and kernel.shape[1] > length:
+                raise ValueError(f"{what}: {name} = {kernel.shape[1]} exceeds the sequence length L = {length}")
+        return _Conv(u, k, n, complex_out, x.scale * scale(n), n, node, reverse=ks.reverse)
 
     def op_rfft(self, node, args, kwargs):
         return self.torch_fft(node, args, kwargs, "rfft")
@@ -1113,11 +1250,15 @@ def _identifier(name):
 
 
 class _Emitter:
-    def __init__(self, graph, origins, order, where):
+    def __init__(self, graph, origins, order, where, boundaries=None):
         self.graph = graph
         self.origins = origins
         self.order = order
         self.where = where
+        # Partial ingestion: a convolution read by another is an input of
+        # the reader's graph (computed by its own), recorded here: one
+        # fftconv.conv a graph, each one a kernel program on the GPU.
+        self.boundaries = boundaries
         self.inputs = {}  # (leaf node, element) -> Value
         self.sources = {}
         self.names = set()
@@ -1160,6 +1301,10 @@ class _Emitter:
     def signal(self, sig, element):
         if isinstance(sig, _Leaf):
             return self.leaf(sig, element)
+        if self.boundaries is not None:
+            self.boundaries.append(sig)
+            self.origins.setdefault(sig.node, ("computed", sig.node.name, None))
+            return self.leaf(_Leaf(sig.node, sig.shape, sig.dtype), element)
         value = self.conv(sig)
         if value.element != element:
             raise ValueError(
@@ -1182,13 +1327,17 @@ class _Emitter:
         else:
             u = self.signal(c.u, element)
         k = self.leaf(c.k, "f32")
+        reverse = None if c.reverse is None else self.leaf(c.reverse, "f32")
         postgate = None if c.postgate is None else self.signal(c.postgate, element)
-        skip = None if c.skip is None else self.leaf(c.skip, "f32", shape=(u.shape[1],))  # H x 1 -> H
-        value = self.graph.conv(u, k, causal=mode == "causal", pregate=pregate, postgate=postgate, skip=skip)
+        channels = k.shape[0]
+        skip = None if c.skip is None else self.leaf(c.skip, "f32", shape=(channels,))  # H x 1 -> H
+        value = self.graph.conv(u, k, causal=mode == "causal", pregate=pregate, postgate=postgate, skip=skip,
+                                reverse=reverse)
         self.convs[key] = value
         nodes = tuple(n.name for n in sorted(c.nodes, key=self.order.__getitem__))
         self.records.append(Convolution(mode, c.n, tuple(u.shape), k.shape[1], element, pregate is not None,
-                                        postgate is not None, skip is not None, nodes))
+                                        postgate is not None, skip is not None, nodes,
+                                        None if reverse is None else reverse.shape[1]))
         return value
 
 
@@ -1197,7 +1346,7 @@ class _Emitter:
 # ---------------------------------------------------------------------------
 
 
-def ingest(module, example_inputs, name="forward", tracer="auto"):
+def ingest(module, example_inputs, name="forward", tracer="auto", partial=False):
     """Traces `module` on `example_inputs` (a tuple of tensors) and returns
     an IngestResult whose graph computes the module's outputs with
     fftconv.conv ops.
@@ -1207,7 +1356,14 @@ def ingest(module, example_inputs, name="forward", tracer="auto"):
 
     Raises UnsupportedPattern (a ValueError) listing every node that is not
     part of a recognised convolution, and ValueError naming the node when a
-    recognised convolution has shapes fftconv.conv does not accept."""
+    recognised convolution has shapes fftconv.conv does not accept.
+
+    partial=True ingests a whole layer (Hyena's operator, with its
+    projections, short filter and implicit filter): every recognised
+    convolution becomes a compiled graph of its own and everything else
+    stays PyTorch code. The result's `compiled_module` runs the layer so,
+    differentiably; `graphs` holds one graph per convolution, `skipped`
+    the convolutions left to PyTorch and why."""
     if tracer not in ("auto", "symbolic_trace", "make_fx"):
         raise ValueError(f"ingest: tracer must be 'auto', 'symbolic_trace' or 'make_fx', got {tracer!r}")
     if isinstance(example_inputs, torch.Tensor):
@@ -1216,13 +1372,23 @@ def ingest(module, example_inputs, name="forward", tracer="auto"):
     for i, x in enumerate(example_inputs):
         if not isinstance(x, torch.Tensor):
             raise ValueError(f"ingest: example input {i} must be a tensor, got {type(x).__name__}")
+    if partial:
+        traced = _trace_make_fx(module, example_inputs) if tracer == "make_fx" else None
+        if traced is None:
+            try:
+                traced = _trace_symbolic(module, example_inputs)
+            except Exception as error:  # noqa: BLE001 - any failure of symbolic tracing falls back
+                if tracer == "symbolic_trace":
+                    raise _symbolic_trace_failed(error) from error
+                traced = _trace_make_fx(module, example_inputs)
+        return _ingest_partial(module, traced, example_inputs, name)
     if tracer == "make_fx":
         return _ingest_traced(module, _trace_make_fx(module, example_inputs), example_inputs, name)
     try:
         traced = _trace_symbolic(module, example_inputs)
     except Exception as error:  # noqa: BLE001 - any failure of symbolic tracing falls back
         if tracer == "symbolic_trace":
-            raise
+            raise _symbolic_trace_failed(error) from error
         try:
             traced = _trace_make_fx(module, example_inputs)
         except Exception as second:
@@ -1241,6 +1407,85 @@ def ingest(module, example_inputs, name="forward", tracer="auto"):
             return _ingest_traced(module, _trace_make_fx(module, example_inputs), example_inputs, name)
         except Exception:  # noqa: BLE001 - the first report names the source's own nodes
             raise unsupported from None
+
+
+def _symbolic_trace_failed(error):
+    """symbolic_trace's own failure (often a TypeError deep in fx), said as
+    what it means for the user."""
+    return ValueError(
+        f"ingest: torch.fx.symbolic_trace cannot trace this module ({type(error).__name__}: {error}); "
+        f"shape-dependent Python (iterating a tensor, len(u.shape), n=2 * u.shape[-1]) needs "
+        f"tracer='make_fx' (or 'auto', which falls back to it)"
+    )
+
+
+class _PartitionedModule(torch.nn.Module):
+    """A module whose recognised convolutions run compiled (each a
+    fftconv.torch.CompiledGraph submodule of `graph_module`) and whose other
+    nodes are its own PyTorch code, traced. It reads the original module's
+    parameters and buffers at every call, so training it trains them."""
+
+    def __init__(self, module, graph_module, tracer):
+        super().__init__()
+        self.graph_module = graph_module
+        self._tracer = tracer
+        object.__setattr__(self, "_source", module)  # not a submodule: its parameters are not ours twice
+
+    def forward(self, *inputs):
+        if self._tracer == "make_fx":
+            state = dict(self._source.named_parameters())
+            state.update(self._source.named_buffers())
+            return self.graph_module(state, *inputs)
+        return self.graph_module(*inputs)
+
+
+def _ingest_partial(module, traced, example_inputs, name):
+    from .torch import CompiledGraph
+
+    gm, origins = traced.gm, dict(traced.origins)
+    order = {node: i for i, node in enumerate(gm.graph.nodes)}
+    interp = _Interpreter(gm, traced.meta, partial=True)
+    interp.run()
+    output = next(n for n in gm.graph.nodes if n.op == "output")
+    for node in output.all_input_nodes:
+        interp.root(node, output)
+    for node in interp.computed:
+        origins[node] = ("computed", node.name, None)
+
+    graphs, convolutions, compiled = [], [], {}
+    roots = list(interp.roots)
+    while roots:
+        root, conv = roots.pop(0)
+        if conv.key not in compiled:
+            graph = Graph(f"{name}_conv{len(graphs)}")
+            boundaries = []
+            emitter = _Emitter(graph, origins, order, interp.where, boundaries)
+            try:
+                graph.output(emitter.conv(conv))
+            except ValueError as error:
+                interp.skipped.append((root, str(error)))
+                continue
+            leaves = {value.name: node for (node, _, _), value in emitter.inputs.items()}
+            graph.inputs.sort(key=lambda v: order[leaves[v.name]])
+            submodule = f"fftconv_{len(graphs)}"
+            gm.add_submodule(submodule, CompiledGraph(graph))
+            compiled[conv.key] = (submodule, tuple(leaves[v.name] for v in graph.inputs))
+            graphs.append(graph)
+            convolutions.extend(emitter.records)
+            roots.extend((inner.node, inner) for inner in boundaries)
+        submodule, args = compiled[conv.key]
+        with gm.graph.inserting_before(root):
+            call = gm.graph.call_module(submodule, args)
+        root.replace_all_uses_with(call)
+    # The nodes each compiled graph replaces are now dead.
+    gm.graph.eliminate_dead_code()
+    gm.graph.lint()
+    gm.recompile()
+    skipped = [(node.name, reason) for node, reason in interp.skipped]
+    result = IngestResult(module, None, {}, convolutions, gm, traced.tracer, len(example_inputs), traced.constants)
+    result.graphs, result.skipped = graphs, skipped
+    result.compiled_module = _PartitionedModule(module, gm, traced.tracer)
+    return result
 
 
 def _ingest_traced(module, traced, example_inputs, name):
@@ -1271,7 +1516,8 @@ def _ingest_traced(module, traced, example_inputs, name):
         listed = ", ".join(_describe(n, gm) for n in unrecognised)
         raise UnsupportedPattern(
             f"unrecognised nodes: {listed} (every node must belong to a recognised FFT convolution: "
-            f"rfft/fft of u and k, their product, irfft/ifft, a crop to L, a skip term u * D.unsqueeze(-1), gates)",
+            f"rfft/fft of u and k, their product, irfft/ifft, a crop to L, a skip term u * D.unsqueeze(-1), gates; "
+            f"ingest(..., partial=True) keeps such nodes as PyTorch code and compiles the convolutions)",
             [(n.name, _target_name(n, gm)) for n in unrecognised],
         )
     bad = [i for i, v in enumerate(emitted) if v is None]

@@ -66,6 +66,32 @@ def kernel_cache_stem(graph, target):
     return os.path.join(cache, f"{target}-{digest}", "kernel")
 
 
+def gpu_programs(graph, device):
+    """(forward, backward) runtime programs of `graph` on CUDA `device`,
+    from the kernel cache or compiled into it (training=True where the
+    compiler has a GPU backward; backward None where it has not)."""
+    from . import gpu, runtime
+
+    major, _ = torch.cuda.get_device_capability(device)
+    target = "sm_90" if major >= 9 else "sm_80"
+    stem = kernel_cache_stem(graph, target)
+    if not os.path.exists(stem + ".json"):
+        try:
+            try:
+                program = gpu.compile(graph, target=target, training=True)
+            except Exception:
+                # No GPU backward for this size: the forward alone.
+                program = gpu.compile(graph, target=target)
+            program.save(stem)
+        except Exception as error:
+            raise RuntimeError(
+                f"no compiled kernel for graph {graph.name!r} in {os.path.dirname(stem)} "
+                f"and compiling one failed (the compiler needs the project's build): {error}"
+            ) from error
+    forward = runtime.Program.load(manifest=stem + ".json", device=device)
+    return forward, gpu.load_backward(stem + ".json", device=device)
+
+
 class FFTConv(torch.nn.Module):
     def __init__(self, seqlen, dtype=torch.float16):
         super().__init__()
@@ -99,28 +125,10 @@ class FFTConv(torch.nn.Module):
         None where the compiler has no GPU backward for it."""
         key = ("cuda", device.index) + config
         if key not in self._compiled:
-            from . import gpu, runtime
-
-            major, _ = torch.cuda.get_device_capability(device)
-            target = "sm_90" if major >= 9 else "sm_80"
-            graph = self._graph(*config)
-            stem = kernel_cache_stem(graph, target)
-            if not os.path.exists(stem + ".json"):
-                try:
-                    try:
-                        program = gpu.compile(graph, target=target, training=True)
-                    except Exception:
-                        # No GPU backward for this size: the forward alone.
-                        program = gpu.compile(graph, target=target)
-                    program.save(stem)
-                except Exception as error:
-                    raise RuntimeError(
-                        f"FFTConv: no compiled kernel for this configuration in {os.path.dirname(stem)} "
-                        f"and compiling one failed (the compiler needs the project's build): {error}"
-                    ) from error
-            forward = runtime.Program.load(manifest=stem + ".json", device=device)
-            backward = gpu.load_backward(stem + ".json", device=device)
-            self._compiled[key] = (forward, backward)
+            try:
+                self._compiled[key] = gpu_programs(self._graph(*config), device)
+            except RuntimeError as error:
+                raise RuntimeError(f"FFTConv: configuration {config}: {error}") from error
         return self._compiled[key]
 
     def forward(self, u, k, pregate=None, postgate=None):
@@ -247,3 +255,104 @@ def interim_cuda_backward(seqlen, causal, u, k, pregate, postgate, dy):
         z = torch.fft.irfft(vf * kf, n=n)[..., :length]
         dpost = (dy.float() * z).to(u.dtype)
     return du, dk, dpre, dpost
+
+
+class CompiledGraph(torch.nn.Module):
+    """A graph of one output (fftconv.graph.Graph) as a differentiable
+    torch module: call it with one tensor per graph input, in order (each
+    reshaped to its input's shape when the element counts agree, D of
+    1 x H x 1 x 1 as H, and converted to its element type: only exact
+    widenings are expected). CPU tensors run the graph compiled in this
+    process; CUDA tensors its GPU kernels (a multi-head graph runs as its
+    rows, Graph.rows(): the same memory). The backward runs the gradient
+    program the compiler derives (fftconv-derive-backward), on the CPU for
+    just the gradients autograd asks for, on the GPU all of them.
+    `fftconv.ingest.ingest(..., partial=True)` builds one per convolution."""
+
+    def __init__(self, graph):
+        super().__init__()
+        if len(graph.outputs) != 1:
+            raise ValueError(f"CompiledGraph: graph {graph.name!r} must have one output, has {len(graph.outputs)}")
+        self.graph = graph
+        self._cpu = {}
+        self._gpu = {}
+
+    def _dtype(self, value):
+        return dtypes.torch_dtypes()[value.element]
+
+    def _inputs(self, tensors):
+        if len(tensors) != len(self.graph.inputs):
+            raise ValueError(f"CompiledGraph {self.graph.name!r}: expected {len(self.graph.inputs)} tensors "
+                             f"({[v.name for v in self.graph.inputs]}), got {len(tensors)}")
+        prepared = []
+        for tensor, value in zip(tensors, self.graph.inputs):
+            if tensor.numel() != int(np.prod(value.shape)):
+                raise ValueError(f"CompiledGraph {self.graph.name!r}: input {value.name!r} has shape "
+                                 f"{tuple(tensor.shape)}, the graph {value.shape}")
+            prepared.append(tensor.to(self._dtype(value)).reshape(value.shape).contiguous())
+        return prepared
+
+    def forward(self, *tensors):
+        return _CompiledGraphFunction.apply(self, *tensors)
+
+    def _gpu_programs(self, device):
+        key = device.index
+        if key not in self._gpu:
+            rows = self.graph.rows()
+            self._gpu[key] = (rows,) + gpu_programs(rows, device)
+        return self._gpu[key]
+
+    def _run(self, inputs):
+        output = self.graph.outputs[0]
+        if inputs[0].is_cuda:
+            rows, program, _ = self._gpu_programs(inputs[0].device)
+            shaped = [t.reshape(v.shape) for t, v in zip(inputs, rows.inputs)]
+            return program.launch(shaped).reshape(output.shape)
+        if "forward" not in self._cpu:
+            self._cpu["forward"] = CompiledFunction(self.graph)
+        return _from_numpy(self._cpu["forward"](*[_to_numpy(t) for t in inputs]), self._dtype(output))
+
+    def _gradients(self, inputs, dy, wanted):
+        """The gradients of the inputs whose indices are in `wanted`."""
+        output = self.graph.outputs[0]
+        dy = dy.to(self._dtype(output)).reshape(output.shape).contiguous()
+        if dy.is_cuda:
+            rows, _, program = self._gpu_programs(dy.device)
+            if program is None:
+                raise RuntimeError(f"CompiledGraph {self.graph.name!r}: the compiler has no GPU backward for "
+                                   f"this graph")
+            shaped = [t.reshape(v.shape) for t, v in zip(inputs, rows.inputs)]
+            grads = program.launch(shaped + [dy.reshape(rows.outputs[0].shape)])
+            grads = grads if isinstance(grads, (list, tuple)) else [grads]
+            return {i: grads[i] for i in wanted}
+        names = tuple(self.graph.inputs[i].name for i in wanted)
+        if names not in self._cpu:
+            self._cpu[names] = CompiledBackward(self.graph, wrt=names)
+        grads = self._cpu[names](*[_to_numpy(t) for t in inputs], _to_numpy(dy))
+        grads = grads if isinstance(grads, (list, tuple)) else [grads]
+        return {i: _from_numpy(g, self._dtype(self.graph.inputs[i])) for i, g in zip(wanted, grads)}
+
+
+class _CompiledGraphFunction(torch.autograd.Function):
+    """CompiledGraph's call: saves only its inputs (the backward recomputes
+    every spectrum)."""
+
+    @staticmethod
+    def forward(ctx, module, *tensors):
+        inputs = module._inputs(tensors)
+        ctx.module = module
+        ctx.shapes = [(t.shape, t.dtype) for t in tensors]
+        ctx.save_for_backward(*inputs)
+        return module._run(inputs)
+
+    @staticmethod
+    def backward(ctx, dy):
+        inputs = ctx.saved_tensors
+        wanted = [i for i, needed in enumerate(ctx.needs_input_grad[1:]) if needed]
+        if not wanted:
+            return (None,) * (1 + len(inputs))
+        grads = ctx.module._gradients(list(inputs), dy, wanted)
+        result = [None]
+        for i, (shape, dtype) in enumerate(ctx.shapes):
+            result.append(grads[i].reshape(shape).to(dtype) if i in grads else None)
+        return tuple(result)

@@ -115,3 +115,30 @@ def test_oracle_matches_finite_differences():
         minus[index] -= step
         numeric = np.sum(dy * (ref.conv(plus, k, "causal", reverse=kr) - ref.conv(minus, k, "causal", reverse=kr)))
         assert abs(numeric / (2 * step) - grads["input"][index]) < 1e-6
+
+
+def test_chained_gated_convolutions_backward():
+    # Hyena of order 3: conv(conv(u, k0) gated, k1) gated, both with skips.
+    # Its backward's regions are outlined out of def-before-use order
+    # unless butterfly-fuse-conv restores it (the compile failed before).
+    rng = np.random.default_rng(9)
+    shape, channels = (2, 4, 64), 4
+    g = Graph("chain")
+    names = ("u", "x0", "x1", "x2")
+    u, x0, x1, x2 = (g.input(n, shape, "f32") for n in names)
+    k0, k1 = g.input("k0", (channels, 64), "f32"), g.input("k1", (channels, 64), "f32")
+    d0, d1 = g.input("d0", (channels,), "f32"), g.input("d1", (channels,), "f32")
+    y0 = g.conv(u, k0, pregate=x2, skip=d0)
+    g.output(g.conv(y0, k1, pregate=x1, postgate=x0, skip=d1))
+    arrays = arrays_for(g, rng)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    inputs = [v.name for v in g.inputs]
+    results = dict(zip(inputs, CompiledBackward(g)(*[arrays[n] for n in inputs], dy)))
+    a = arrays
+    first = ref.conv(a["u"], a["k0"], "causal", pregate=a["x2"], skip=a["d0"])
+    second = ref.conv_grad(first, a["k1"], dy, "causal", pregate=a["x1"], postgate=a["x0"], skip=a["d1"])
+    inner = ref.conv_grad(a["u"], a["k0"], second["input"], "causal", pregate=a["x2"], skip=a["d0"])
+    expected = {"u": inner["input"], "x2": inner["pregate"], "k0": inner["kernel"], "d0": inner["skip"],
+                "k1": second["kernel"], "x1": second["pregate"], "x0": second["postgate"], "d1": second["skip"]}
+    for name, value in expected.items():
+        assert relative_error(results[name], value) < 1e-5, name

@@ -477,7 +477,7 @@ class Generic(torch.nn.Module):
 @pytest.mark.parametrize(
     "module,inputs,message",
     [
-        (Generic(2 * L), ((H, L), (H, L)), r"fft_irfft \(torch\.fft\.irfft\): the convolution of .*: u must be B x H x L, got shape \(4, 64\)"),
+        (Generic(2 * L), ((H, L), (H, L)), r"fft_irfft \(torch\.fft\.irfft\): the convolution of .*: u must be B x H x L \(or multi-head B x G x H x Z x L\), got shape \(4, 64\)"),
         (Generic(2 * L), ((B, H, L), (1, L)), r"k has 1 channels, u has H = 4"),
         (Generic(4 * L), ((B, H, L), (H, 2 * L)), r"kernel length K = 128 exceeds the sequence length L = 64"),
         (Generic(100), ((B, H, L), (H, L)), r"getitem \(operator\.getitem\).*FFT size n = 100 gives neither a causal "

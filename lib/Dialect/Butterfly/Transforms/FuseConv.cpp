@@ -9,6 +9,7 @@
 #include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
 #include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
 
+#include "mlir/Analysis/TopologicalSortUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -227,7 +228,10 @@ llvm::SetVector<Operation *> collectChannelInverse(Value spectrum) {
 }
 
 /// Outlines `ops` (in block order) into a butterfly.fused region placed at
-/// the last of them.
+/// the last of them, then restores def-before-use order in the block: a
+/// value an early op of the region produced for an op outside it (v of a
+/// backward's convolution, read by the kernel gradient of the one before)
+/// is now produced at the region's end, after that reader.
 void outline(ArrayRef<Operation *> ops, FusedKind kind, int64_t onchipBytes) {
   llvm::SmallPtrSet<Operation *, 16> inSet(ops.begin(), ops.end());
   Block *block = ops.front()->getBlock();
@@ -271,6 +275,12 @@ void outline(ArrayRef<Operation *> ops, FusedKind kind, int64_t onchipBytes) {
     result.replaceAllUsesWith(replacement);
   for (Operation *op : llvm::reverse(ops))
     op->erase();
+  // An order exists: a region's ops other than its results feed only the
+  // region (single-use chains and their producers), so no other region
+  // reads them to compute one of its inputs.
+  bool sorted = sortTopologically(block);
+  assert(sorted && "fused regions read each other's results both ways");
+  (void)sorted;
 }
 
 int64_t intAttr(Operation *op, StringRef name) {
