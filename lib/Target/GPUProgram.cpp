@@ -135,7 +135,9 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
 
   llvm::json::Array kernels;
   WalkResult walk = host.walk([&](Operation *op) -> WalkResult {
-    if (isa<func::ReturnOp, arith::ConstantOp>(op) || op == host)
+    // Views of a buffer (a multi-head sequence as rows) are the buffer.
+    if (isa<func::ReturnOp, arith::ConstantOp, memref::CollapseShapeOp>(op) ||
+        op == host)
       return WalkResult::advance();
     auto launch = dyn_cast<gpu::LaunchFuncOp>(op);
     if (!launch) {
@@ -161,6 +163,8 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
       return WalkResult::interrupt();
     }
     for (Value operand : launch.getKernelOperands()) {
+      if (auto view = operand.getDefiningOp<memref::CollapseShapeOp>())
+        operand = view.getSrc();
       auto arg = dyn_cast<BlockArgument>(operand);
       if (!arg || arg.getOwner()->getParentOp() != host) {
         launch.emitError() << "kernel operands must be host arguments";

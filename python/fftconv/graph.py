@@ -316,43 +316,6 @@ class Graph:
         PassManager(context, cpu.pipeline(passes, cpu=False)).run(module)
         return module
 
-    def rows(self):
-        """This graph with every multi-head tensor (B x G x H x Z x L, Z = 1)
-        seen as the rows [B * G, H, L] of the same memory, as
-        fftconv-flatten-heads rewrites its convolutions; the graph itself
-        when it has none. What the GPU kernels run (they refuse Z > 1:
-        moving the channel axis is not a view)."""
-        def flat(shape, what):
-            if len(shape) != 5:
-                return shape
-            if shape[3] != 1:
-                raise ValueError(f"rows: {what} has Z = {shape[3]} blocks, not a view of B x H x L rows")
-            return (shape[0] * shape[1], shape[2], shape[4])
-
-        if all(len(v.shape) != 5 for v in self.inputs):
-            return self
-        rows = Graph(self.name)
-        rows._site, rows._output_site, rows._count = self._site, self._output_site, self._count
-        mapped = {}
-        for v in self.inputs:
-            mapped[v.name] = Value(rows, v.name, flat(v.shape, f"input {v.name!r}"), v.element)
-            rows.inputs.append(mapped[v.name])
-            rows._sites[v.name] = self._sites[v.name]
-
-        def copy(value):
-            if value is None:
-                return None
-            if value.name not in mapped:
-                mapped[value.name] = Value(rows, value.name, flat(value.shape, value.name), value.element)
-            return mapped[value.name]
-
-        for node in self.nodes:
-            operands = [None if v is None else mapped[v.name] for v in node.operands]
-            results = tuple(copy(v) for v in node.result) if isinstance(node.result, tuple) else copy(node.result)
-            rows.nodes.append(_Node(node.kind, operands, dict(node.attributes), results, node.site))
-        rows.outputs = [mapped[v.name] for v in self.outputs]
-        return rows
-
     def mlir(self, named=False):
         """The module of `module()`, printed (needs the compiled bindings)."""
         from . import cpu

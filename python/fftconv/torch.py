@@ -263,8 +263,7 @@ class CompiledGraph(torch.nn.Module):
     reshaped to its input's shape when the element counts agree, D of
     1 x H x 1 x 1 as H, and converted to its element type: only exact
     widenings are expected). CPU tensors run the graph compiled in this
-    process; CUDA tensors its GPU kernels (a multi-head graph runs as its
-    rows, Graph.rows(): the same memory). The backward runs the gradient
+    process; CUDA tensors its GPU kernels. The backward runs the gradient
     program the compiler derives (fftconv-derive-backward), on the CPU for
     just the gradients autograd asks for, on the GPU all of them.
     `fftconv.ingest.ingest(..., partial=True)` builds one per convolution."""
@@ -296,18 +295,15 @@ class CompiledGraph(torch.nn.Module):
         return _CompiledGraphFunction.apply(self, *tensors)
 
     def _gpu_programs(self, device):
-        key = device.index
-        if key not in self._gpu:
-            rows = self.graph.rows()
-            self._gpu[key] = (rows,) + gpu_programs(rows, device)
-        return self._gpu[key]
+        if device.index not in self._gpu:
+            self._gpu[device.index] = gpu_programs(self.graph, device)
+        return self._gpu[device.index]
 
     def _run(self, inputs):
         output = self.graph.outputs[0]
         if inputs[0].is_cuda:
-            rows, program, _ = self._gpu_programs(inputs[0].device)
-            shaped = [t.reshape(v.shape) for t, v in zip(inputs, rows.inputs)]
-            return program.launch(shaped).reshape(output.shape)
+            program, _ = self._gpu_programs(inputs[0].device)
+            return program.launch(inputs)
         if "forward" not in self._cpu:
             self._cpu["forward"] = CompiledFunction(self.graph)
         return _from_numpy(self._cpu["forward"](*[_to_numpy(t) for t in inputs]), self._dtype(output))
@@ -317,12 +313,11 @@ class CompiledGraph(torch.nn.Module):
         output = self.graph.outputs[0]
         dy = dy.to(self._dtype(output)).reshape(output.shape).contiguous()
         if dy.is_cuda:
-            rows, _, program = self._gpu_programs(dy.device)
+            _, program = self._gpu_programs(dy.device)
             if program is None:
                 raise RuntimeError(f"CompiledGraph {self.graph.name!r}: the compiler has no GPU backward for "
                                    f"this graph")
-            shaped = [t.reshape(v.shape) for t, v in zip(inputs, rows.inputs)]
-            grads = program.launch(shaped + [dy.reshape(rows.outputs[0].shape)])
+            grads = program.launch(list(inputs) + [dy])
             grads = grads if isinstance(grads, (list, tuple)) else [grads]
             return {i: grads[i] for i in wanted}
         names = tuple(self.graph.inputs[i].name for i in wanted)

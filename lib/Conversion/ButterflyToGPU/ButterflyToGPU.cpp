@@ -25,6 +25,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/SetVector.h"
@@ -85,22 +86,41 @@ struct FunctionAnalysis {
   }
 };
 
-/// Whether every input of `op` is an argument of the function.
+/// Whether every input of `op` is an argument of the function (or a view
+/// of one as rows).
 LogicalResult checkFunctionInputs(FusedOp op) {
   for (Value operand : op->getOperands())
-    if (!isa<BlockArgument>(operand))
+    if (!viewedArgument(operand))
       return op.emitError() << "the GPU lowering needs every input of a "
                                "fused region to be a function argument";
   return success();
 }
 
-/// Whether every result of `op` is returned and read by nothing else.
+/// The `tensor.expand_shape` that views `result` as a multi-head sequence
+/// for the function's return (fftconv-flatten-heads), if that is its only
+/// use.
+tensor::ExpandShapeOp returnedView(Value result, func::ReturnOp returnOp) {
+  if (!result.hasOneUse())
+    return nullptr;
+  auto expand = dyn_cast<tensor::ExpandShapeOp>(*result.getUsers().begin());
+  if (!expand || !llvm::all_of(expand->getUsers(), [&](Operation *user) {
+        return user == returnOp;
+      }))
+    return nullptr;
+  return expand;
+}
+
+/// Whether every result of `op` is returned (or a view of it as the
+/// multi-head sequence returned) and read by nothing else.
 LogicalResult checkReturned(FusedOp op, func::ReturnOp returnOp) {
-  for (Value result : op->getResults())
+  for (Value result : op->getResults()) {
+    if (returnedView(result, returnOp))
+      continue;
     for (Operation *user : result.getUsers())
       if (user != returnOp)
         return op.emitError() << "the GPU lowering needs the result of a "
                                  "fused region to be returned";
+  }
   return success();
 }
 
@@ -175,7 +195,7 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
     // chain (the three-pass form).
     for (FusedOp part : {region->first(), conv, region->last()})
       for (Value operand : part->getOperands()) {
-        if (isa<BlockArgument>(operand) ||
+        if (viewedArgument(operand) ||
             operand == conv.getOperand(coefficientArg.getArgNumber()))
           continue;
         Operation *def = operand.getDefiningOp();
@@ -208,6 +228,16 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
     covered.insert(chain->ops.begin(), chain->ops.end());
     analysis.regions.push_back(*region);
     analysis.chains.push_back(std::move(*chain));
+  }
+  // The views of multi-head sequences as rows are the arguments' and
+  // outputs' own memory: no kernel computes them.
+  for (Operation &op : entry.without_terminator()) {
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op);
+        collapse && viewedArgument(collapse.getResult()))
+      covered.insert(&op);
+    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op);
+        expand && returnedView(expand.getSrc(), returnOp) == expand)
+      covered.insert(&op);
   }
   for (Operation &op : entry.without_terminator())
     if (!covered.contains(&op))
@@ -526,9 +556,9 @@ private:
   void emitOuterInverse(ConvRegion &region, const std::string &name,
                         const ThreePassPlan &plan, Value spectrumBuffer,
                         Value passBuffer);
-  Value hostArg(Value operand) {
-    return hostBlock->getArgument(cast<BlockArgument>(operand).getArgNumber());
-  }
+  /// The host buffer of function input `operand` (a view of it as rows
+  /// where the function views it so).
+  Value hostArg(Value operand);
   /// The output buffer of function result `result`.
   Value outputOf(Value result);
   /// The output buffers of the function results `last` yields, in order.
@@ -655,13 +685,38 @@ HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
   return conv;
 }
 
+/// `buffer` seen as the rows `reassociation` collapses it to, a view
+/// created in the host function before the launches that follow.
+static Value rowsView(OpBuilder &builder, Location loc, Block *hostBlock,
+                      Value buffer,
+                      ArrayRef<ReassociationIndices> reassociation) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(hostBlock);
+  return memref::CollapseShapeOp::create(builder, loc, buffer, reassociation);
+}
+
+Value HostBuilder::hostArg(Value operand) {
+  Value argument =
+      hostBlock->getArgument(viewedArgument(operand).getArgNumber());
+  if (auto collapse = operand.getDefiningOp<tensor::CollapseShapeOp>())
+    return rowsView(builder, loc, hostBlock, argument,
+                    collapse.getReassociationIndices());
+  return argument;
+}
+
 Value HostBuilder::outputOf(Value result) {
   auto returnOp = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  tensor::ExpandShapeOp view = returnedView(result, returnOp);
+  Value returned = view ? view.getResult() : result;
   unsigned resultIndex = 0;
   for (OpOperand &use : returnOp->getOpOperands())
-    if (use.get() == result)
+    if (use.get() == returned)
       resultIndex = use.getOperandNumber();
-  return hostBlock->getArgument(firstOutput + resultIndex);
+  Value output = hostBlock->getArgument(firstOutput + resultIndex);
+  if (view)
+    return rowsView(builder, loc, hostBlock, output,
+                    view.getReassociationIndices());
+  return output;
 }
 
 SmallVector<Value> HostBuilder::outputsOf(FusedOp last) {

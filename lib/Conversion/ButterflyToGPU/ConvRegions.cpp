@@ -13,6 +13,7 @@
 #include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
 
 #include "mlir/Dialect/Complex/IR/Complex.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -373,10 +374,17 @@ bool mlir::fftconv::detail::sameSequence(PackRealOp a, PackRealOp b) {
     if (Value known = equivalent.lookup(x))
       return known == y;
     auto argX = dyn_cast<BlockArgument>(x), argY = dyn_cast<BlockArgument>(y);
-    if (argX && argY)
-      return argX.getOwner() == bodyA && argY.getOwner() == bodyB &&
-             regionA->getOperand(argX.getArgNumber()) ==
-                 regionB->getOperand(argY.getArgNumber());
+    if (argX && argY) {
+      if (argX.getOwner() != bodyA || argY.getOwner() != bodyB)
+        return false;
+      Value operandX = regionA->getOperand(argX.getArgNumber());
+      Value operandY = regionB->getOperand(argY.getArgNumber());
+      // Two views of one argument as rows are the same sequence.
+      return operandX == operandY ||
+             (operandX.getType() == operandY.getType() &&
+              viewedArgument(operandX) &&
+              viewedArgument(operandX) == viewedArgument(operandY));
+    }
     auto resultX = dyn_cast<OpResult>(x), resultY = dyn_cast<OpResult>(y);
     if (!resultX || !resultY ||
         resultX.getResultNumber() != resultY.getResultNumber())
@@ -388,6 +396,15 @@ bool mlir::fftconv::detail::sameSequence(PackRealOp a, PackRealOp b) {
         OperationEquivalence::IgnoreLocations);
   };
   return same(a.getInput(), b.getInput());
+}
+
+BlockArgument mlir::fftconv::detail::viewedArgument(Value value) {
+  if (auto collapse = value.getDefiningOp<tensor::CollapseShapeOp>())
+    value = collapse.getSrc();
+  auto argument = dyn_cast<BlockArgument>(value);
+  if (!argument || !isa<func::FuncOp>(argument.getOwner()->getParentOp()))
+    return nullptr;
+  return argument;
 }
 
 MemRefType mlir::fftconv::detail::memrefOf(Type type) {

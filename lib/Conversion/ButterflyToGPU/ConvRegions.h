@@ -122,6 +122,12 @@ FailureOr<ConvRegion> analyzeRegion(FusedOp op);
 /// kernel given as a function argument.
 FailureOr<SpectrumChain> analyzeSpectrum(Value coefficients, FusedOp user);
 
+/// The function argument whose memory `value` is: the argument itself, or
+/// a `tensor.collapse_shape` of it (a multi-head sequence seen as
+/// [B * G, H, L] rows by fftconv-flatten-heads: the same bytes). Null for
+/// anything else.
+BlockArgument viewedArgument(Value value);
+
 /// The memref of a static tensor's shape and element type.
 MemRefType memrefOf(Type type);
 /// A static f16, bf16 or f32 tensor.

@@ -11,6 +11,7 @@
 
 #include "mlir/Analysis/TopologicalSortUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
@@ -42,6 +43,20 @@ bool isFusable(Operation *op) {
   return false;
 }
 
+/// Whether `op` views a function argument or result in another shape (a
+/// multi-head sequence as rows, fftconv-flatten-heads): such views stay at
+/// the function's boundary, outside every region, so that a region reads
+/// and writes the argument's and result's own memory.
+bool isBoundaryView(Operation *op) {
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op))
+    return isa<BlockArgument>(collapse.getSrc()) &&
+           isa<func::FuncOp>(collapse->getParentOp());
+  if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+    return !expand->use_empty() &&
+           llvm::all_of(expand->getUsers(), llvm::IsaPred<func::ReturnOp>);
+  return false;
+}
+
 /// The values `op` reads from outside itself: its operands and the values
 /// its regions capture.
 llvm::SetVector<Value> readsOf(Operation *op) {
@@ -57,7 +72,8 @@ llvm::SetVector<Value> readsOf(Operation *op) {
 /// the tail stops before them. Without this stop, a convolution whose result
 /// feeds only a second convolution swallows the second one whole.
 bool joinsTail(Operation *op) {
-  return isFusable(op) && !isa<PackRealOp, HermitianMulOp>(op);
+  return isFusable(op) && !isa<PackRealOp, HermitianMulOp>(op) &&
+         !isBoundaryView(op);
 }
 
 /// Whether `op` may join a convolution as a producer. An unpack_real ends the
@@ -65,7 +81,8 @@ bool joinsTail(Operation *op) {
 /// spectral product is another convolution's own: the growth stops there,
 /// and the region reads the earlier result as an operand.
 bool joinsAsProducer(Operation *op) {
-  return isFusable(op) && !isa<UnpackRealOp, HermitianMulOp>(op);
+  return isFusable(op) && !isa<UnpackRealOp, HermitianMulOp>(op) &&
+         !isBoundaryView(op);
 }
 
 /// Whether `op` is an elementwise (all-parallel) generic: cheap enough to
