@@ -296,6 +296,42 @@ def build_training_case(out, chip, name, dtype, case):
     return None
 
 
+# Hyena operators ingested whole (examples/hyena_operator.py; the GPU test
+# test/GPU/test_ingest_gpu.py): (d_model, l_max, order, num_heads, batch).
+INGEST_CASES = [(8, 64, 2, 2, 2), (8, 64, 3, 2, 2), (64, 4096, 2, 4, 2)]
+
+
+def ingest_case(case, device="cpu"):
+    """The layer and input of one INGEST_CASES entry, seeded: the same on
+    the build machine and the GPU machine, so that the graphs ingested from
+    it (and their kernel cache keys) are too."""
+    import torch
+
+    sys.path.insert(0, os.path.join(REPO, "examples"))
+    from hyena_operator import HyenaOperator
+
+    d_model, l_max, order, heads, batch = case
+    torch.manual_seed(sum(case))
+    layer = HyenaOperator(d_model=d_model, l_max=l_max, order=order, num_heads=heads).to(device)
+    u = torch.randn(batch, l_max, d_model, device=device)
+    return layer, u
+
+
+def build_ingest_cache(out, chip):
+    """Compiles the convolutions of the ingested Hyena operators into the
+    folder FFTCONV_KERNEL_CACHE points the GPU test at."""
+    from fftconv import gpu
+    from fftconv.ingest import ingest
+    from fftconv.torch import kernel_cache_stem
+
+    os.environ["FFTCONV_KERNEL_CACHE"] = os.path.join(out, "module-cache")
+    for case in INGEST_CASES:
+        layer, u = ingest_case(case)
+        result = ingest(layer, (u,), partial=True)
+        for graph in result.graphs:
+            gpu.compile(graph, target=chip, training=True).save(kernel_cache_stem(graph, chip))
+
+
 def build_module_cache(out, chip):
     """Compiles the drop-in module's test configurations into the folder
     FFTCONV_KERNEL_CACHE points the GPU test at."""
@@ -308,6 +344,7 @@ def build_module_cache(out, chip):
     # f32 backward's.
     for case in MODULE_CASES[:2] + F32_TRAINING_CASES:
         build_module_case(out, chip, torch.float32, case)
+    build_ingest_cache(out, chip)
 
 
 def main():

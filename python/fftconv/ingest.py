@@ -647,7 +647,10 @@ def _trace_make_fx(module, example_inputs):
     """make_fx over functional_call, so that parameters and buffers are
     placeholders (the state dict's first, then the forward arguments)."""
     from torch.fx.experimental.proxy_tensor import make_fx
-    from torch.nn.utils import stateless
+    try:
+        from torch.func import functional_call
+    except ImportError:  # torch < 2.0 (Debian's): the same call, its older home
+        from torch.nn.utils.stateless import functional_call
 
     names = _forward_names(module, len(example_inputs))
     state, kinds = {}, {}
@@ -657,7 +660,7 @@ def _trace_make_fx(module, example_inputs):
         state[name], kinds[name] = buffer, "buffer"
 
     def call(state, *args):
-        return stateless.functional_call(module, state, args)
+        return functional_call(module, state, args)
 
     gm = make_fx(call)(state, *example_inputs)
     recorder = _Recorder(gm)
