@@ -297,8 +297,10 @@ def build_training_case(out, chip, name, dtype, case):
 
 
 # Hyena operators ingested whole (examples/hyena_operator.py; the GPU test
-# test/GPU/test_ingest_gpu.py): (d_model, l_max, order, num_heads, batch).
-INGEST_CASES = [(8, 64, 2, 2, 2), (8, 64, 3, 2, 2), (64, 4096, 2, 4, 2)]
+# test/GPU/test_ingest_gpu.py): (d_model, l_max, order, num_heads, batch,
+# bidirectional).
+INGEST_CASES = [(8, 64, 2, 2, 2, False), (8, 64, 3, 2, 2, False), (64, 4096, 2, 4, 2, False),
+                (8, 64, 2, 2, 2, True)]
 
 
 def ingest_case(case, device="cpu"):
@@ -310,26 +312,55 @@ def ingest_case(case, device="cpu"):
     sys.path.insert(0, os.path.join(REPO, "examples"))
     from hyena_operator import HyenaOperator
 
-    d_model, l_max, order, heads, batch = case
+    d_model, l_max, order, heads, batch, bidirectional = case
     torch.manual_seed(sum(case))
-    layer = HyenaOperator(d_model=d_model, l_max=l_max, order=order, num_heads=heads).to(device)
+    layer = HyenaOperator(d_model=d_model, l_max=l_max, order=order, num_heads=heads,
+                          bidirectional=bidirectional).to(device)
     u = torch.randn(batch, l_max, d_model, device=device)
     return layer, u
 
 
+# Bidirectional convolutions (a reverse kernel; test/GPU/test_bidirectional_gpu.py):
+# (dtype, B, H, L, K, K', gated): the single kernel, a partial reverse
+# kernel, the three-pass form, and a masked three-pass length.
+BIDIRECTIONAL_CASES = [
+    ("f16", 2, 4, 1024, 1024, 1024, True), ("bf16", 2, 4, 1000, 300, 700, False),
+    ("f16", 2, 4, 65536, 65536, 65536, True), ("f16", 1, 2, 40001, 100, 40001, False),
+]
+
+
+def bidirectional_graph(case):
+    """The graph of one BIDIRECTIONAL_CASES entry: y = postgate * (k * v +
+    kr (star) v + D v), v = pregate * u, causal."""
+    from fftconv.graph import Graph
+
+    element, b, h, length, taps, reverse_taps, gated = case
+    g = Graph("bidirectional")
+    u = g.input("u", (b, h, length), element)
+    k = g.input("k", (h, taps), "f32")
+    kr = g.input("kr", (h, reverse_taps), "f32")
+    pre = g.input("pregate", (b, h, length), element) if gated else None
+    post = g.input("postgate", (b, h, length), element) if gated else None
+    d = g.input("d", (h,), "f32")
+    g.output(g.conv(u, k, pregate=pre, postgate=post, skip=d, reverse=kr))
+    return g
+
+
 def build_ingest_cache(out, chip):
-    """Compiles the convolutions of the ingested Hyena operators into the
-    folder FFTCONV_KERNEL_CACHE points the GPU test at."""
+    """Compiles the bidirectional graphs and the convolutions of the
+    ingested Hyena operators into the folder FFTCONV_KERNEL_CACHE points the
+    GPU tests at."""
     from fftconv import gpu
     from fftconv.ingest import ingest
     from fftconv.torch import kernel_cache_stem
 
     os.environ["FFTCONV_KERNEL_CACHE"] = os.path.join(out, "module-cache")
+    graphs = [bidirectional_graph(case) for case in BIDIRECTIONAL_CASES]
     for case in INGEST_CASES:
         layer, u = ingest_case(case)
-        result = ingest(layer, (u,), partial=True)
-        for graph in result.graphs:
-            gpu.compile(graph, target=chip, training=True).save(kernel_cache_stem(graph, chip))
+        graphs += ingest(layer, (u,), partial=True).graphs
+    for graph in graphs:
+        gpu.compile(graph, target=chip, training=True).save(kernel_cache_stem(graph, chip))
 
 
 def build_module_cache(out, chip):

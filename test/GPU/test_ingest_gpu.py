@@ -1,9 +1,10 @@
 """A Hyena operator ingested whole (examples/hyena_operator.py,
 `ingest(..., partial=True)`) on CUDA tensors: its long convolutions
-(multi-head b ho v z l, D residual, the gates) run as GPU kernels through
-fftconv.torch.CompiledGraph, the rest as PyTorch. Output and every gradient
-(input, projections, the implicit filter's MLP through dk) against the same
-layer in float64 on the CPU. Kernels come from the module cache that
+(multi-head b ho v z l, D residual, the gates, the bidirectional filter)
+run as GPU kernels through fftconv.torch.CompiledGraph, the rest as
+PyTorch. Output and every gradient (input, projections, the implicit
+filters' MLPs through dk and d k_rev) against the same layer in float64 on
+the CPU. Kernels come from the module cache that
 scripts/build_gpu_kernels.py fills (INGEST_CASES), or are compiled where
 the build exists."""
 
@@ -33,12 +34,14 @@ def relative_error(x, y):
     return float((x.detach().double().cpu() - y.detach()).norm() / y.detach().norm())
 
 
-@pytest.mark.parametrize("case", INGEST_CASES, ids=lambda c: f"d{c[0]}-L{c[1]}-order{c[2]}-heads{c[3]}")
+@pytest.mark.parametrize("case", INGEST_CASES,
+                         ids=lambda c: f"d{c[0]}-L{c[1]}-order{c[2]}-heads{c[3]}{'-bidirectional' if c[5] else ''}")
 def test_hyena_operator_on_gpu(case):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA GPU")
     layer, u = ingest_case(case)
-    reference = type(layer)(d_model=case[0], l_max=case[1], order=case[2], num_heads=case[3]).double()
+    reference = type(layer)(d_model=case[0], l_max=case[1], order=case[2], num_heads=case[3],
+                            bidirectional=case[5]).double()
     reference.load_state_dict({name: t.double() for name, t in layer.state_dict().items()})
     u64 = u.double().requires_grad_()
     y64 = reference(u64)

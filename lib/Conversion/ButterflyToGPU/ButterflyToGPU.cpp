@@ -337,14 +337,18 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
 /// Whether two spectrum chains compute the same K (up to the conjugation):
 /// the same k through the same regularizers.
 static bool sameKernelSpectrum(const SpectrumChain &a, const SpectrumChain &b) {
-  if (a.kernel != b.kernel || a.filters.size() != b.filters.size())
-    return false;
-  for (auto [x, y] : llvm::zip_equal(a.filters, b.filters))
-    if (!OperationEquivalence::isEquivalentTo(
-            x, y, OperationEquivalence::ignoreValueEquivalence, nullptr,
-            OperationEquivalence::IgnoreLocations))
-      return false;
-  return true;
+  auto sameFilters = [](ArrayRef<Operation *> x, ArrayRef<Operation *> y) {
+    return x.size() == y.size() &&
+           llvm::all_of(llvm::zip_equal(x, y), [](auto pair) {
+             return OperationEquivalence::isEquivalentTo(
+                 std::get<0>(pair), std::get<1>(pair),
+                 OperationEquivalence::ignoreValueEquivalence, nullptr,
+                 OperationEquivalence::IgnoreLocations);
+           });
+  };
+  return a.kernel == b.kernel && a.reverse == b.reverse &&
+         sameFilters(a.filters, b.filters) &&
+         sameFilters(a.reverseFilters, b.reverseFilters);
 }
 
 /// Finds, for each three-pass kernel gradient, the three-pass convolutions
@@ -533,11 +537,12 @@ public:
 
 private:
   /// What both forms start convolution `index` with: its kernels' name
-  /// prefix, its spectrum workspace and its kernel k.
+  /// prefix, its spectrum workspace and its kernels: k, and kr for a
+  /// bidirectional convolution (the spectrum kernels' first arguments).
   struct Convolution {
     std::string name;
-    Value spectrumBuffer, kernel;
-    int64_t kernelLength;
+    Value spectrumBuffer;
+    SmallVector<Value, 2> kernels;
   };
   Convolution beginConvolution(size_t index, const SpectrumChain &chain);
   /// K (or conj(K)) into the convolution's spectrum buffer, by the
@@ -679,9 +684,9 @@ HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
   Convolution conv;
   conv.name = (func.getName() + "_conv" + Twine(index)).str();
   conv.spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
-  conv.kernel = hostArg(chain.kernel);
-  conv.kernelLength =
-      cast<RankedTensorType>(chain.kernel.getType()).getDimSize(1);
+  conv.kernels.push_back(hostArg(chain.kernel));
+  if (chain.reverse)
+    conv.kernels.push_back(hostArg(chain.reverse));
   return conv;
 }
 
@@ -749,8 +754,8 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
   Convolution conv = beginConvolution(index, chain);
   ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
   gpu::GPUFuncOp spectrum = buildSpectrumKernel(
-      builder, loc, module, conv.name + "_spectrum", conv.kernelLength, plan,
-      chain.conjugate, chain.filters);
+      builder, loc, module, conv.name + "_spectrum",
+      chain.taps(2 * plan.complexLength), plan, chain.conjugate);
 
   // Kernel arguments: the region's inputs, then its output.
   SmallVector<Value> operands;
@@ -775,11 +780,14 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
   host.setArgAttr(spectrumIndex, kProducerAttrName,
                   builder.getI64IntegerAttr(launches));
   host.setArgAttr(spectrumIndex, kDependsOnAttrName,
-                  builder.getDenseI64ArrayAttr(
-                      {cast<BlockArgument>(conv.kernel).getArgNumber()}));
+                  builder.getDenseI64ArrayAttr(llvm::map_to_vector(
+                      conv.kernels, [](Value kernel) -> int64_t {
+                        return cast<BlockArgument>(kernel).getArgNumber();
+                      })));
+  SmallVector<Value> spectrumOperands(conv.kernels.begin(), conv.kernels.end());
+  spectrumOperands.push_back(conv.spectrumBuffer);
   launch(spectrum, {plan.channels, 1, 1}, plan.threads,
-         plan.spectrumSharedBytes(),
-         ValueRange{conv.kernel, conv.spectrumBuffer});
+         plan.spectrumSharedBytes(), spectrumOperands);
   launch(convKernel, {plan.channels, plan.gridY(), 1}, plan.threads,
          plan.convSharedBytes(), operands);
   recording.reset();
@@ -797,16 +805,17 @@ void HostBuilder::emitThreePassSpectrum(const Convolution &conv,
   ThreePassPlan kernelPlan = spectrumPlan;
   kernelPlan.batch = 1;
   kernelPlan.firstPair = 0;
-  kernelPlan.inputLength = llvm::alignTo(conv.kernelLength, kVectorWidth);
-  SmallVector<Value> spectrumOperands{conv.kernel, conv.spectrumBuffer};
+  KernelTaps taps = chain.taps(plan.length);
+  kernelPlan.inputLength = llvm::alignTo(taps.extent(), kVectorWidth);
+  SmallVector<Value> spectrumOperands(conv.kernels.begin(), conv.kernels.end());
+  spectrumOperands.push_back(conv.spectrumBuffer);
   gpu::GPUFuncOp spectrumOuter = buildOuterForwardKernel(
       builder, loc, module, conv.name + "_spectrum_outer",
       typesOf(spectrumOperands),
-      /*workspaceArg=*/1, kernelPlan,
+      /*workspaceArg=*/taps.count(), kernelPlan,
       [&](OpBuilder &b, Location l, ValueRange args, Value, Value h, Value t,
           Value) -> Value {
-        return loadKernelTaps(b, l, args[0], conv.kernelLength, h, t,
-                              chain.filters);
+        return loadKernelTaps(b, l, args.take_front(taps.count()), taps, h, t);
       });
   gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
       builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan,

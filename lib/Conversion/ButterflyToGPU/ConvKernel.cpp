@@ -157,17 +157,23 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
   return e.finish();
 }
 
-gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
-    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
-    llvm::StringRef name, int64_t kernelLength, const ConvKernelPlan &plan,
-    bool conjugate, ArrayRef<Operation *> filters) {
+gpu::GPUFuncOp
+mlir::fftconv::buildSpectrumKernel(OpBuilder &builder, Location loc,
+                                   gpu::GPUModuleOp module,
+                                   llvm::StringRef name, const KernelTaps &taps,
+                                   const ConvKernelPlan &plan, bool conjugate) {
   Type f32 = builder.getF32Type();
   int64_t m = plan.complexLength;
-  auto kType = MemRefType::get({plan.channels, kernelLength}, f32);
-  auto coefficientType = MemRefType::get({plan.channels, 2, 2 * m}, f32);
-  KernelScope kernel(builder, loc, module, name, {kType, coefficientType},
-                     plan.threads);
-  Value k = kernel.args()[0], coefficients = kernel.args()[1];
+  SmallVector<Type> argTypes = {
+      MemRefType::get({plan.channels, taps.length}, f32)};
+  if (taps.hasReverse())
+    argTypes.push_back(
+        MemRefType::get({plan.channels, taps.reverseLength}, f32));
+  argTypes.push_back(MemRefType::get({plan.channels, 2, 2 * m}, f32));
+  KernelScope kernel(builder, loc, module, name, argTypes, plan.threads);
+  ValueRange kernels = kernel.args().take_front(taps.count());
+  Value k = kernels[0], coefficients = kernel.args()[taps.count()];
+  int64_t kernelLength = taps.length;
 
   // Split precision whatever the convolution's: K is computed once, and an
   // f16 rounding per stage here would add to every output's error.
@@ -180,9 +186,9 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
 
   // z[j] = k[2j] + i k[2j+1], zero past the kernel's length.
   auto tap = [&](Value t) -> Value {
-    if (!filters.empty())
-      return detail::emitFilteredTap(builder, loc, k, kernelLength, filters,
-                                     e.index(h), e.index(t));
+    if (!taps.filters.empty() || taps.hasReverse())
+      return detail::emitKernelTap(builder, loc, kernels, taps, e.index(h),
+                                   e.index(t));
     return e.loadOrZero(e.ult(t, e.c(kernelLength)), f32, [&] {
       return memref::LoadOp::create(builder, loc, k,
                                     ValueRange{e.index(h), e.index(t)});

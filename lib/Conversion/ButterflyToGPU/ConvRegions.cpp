@@ -177,6 +177,70 @@ static bool isConjugate(linalg::GenericOp op) {
          conj.getComplex() == body.getArgument(0);
 }
 
+/// Whether `op` is `a + conj(b)` of its two inputs, elementwise: the
+/// spectrum of a bidirectional convolution's kernels (fftconv-conv-to-fft).
+static bool isReverseSum(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0 ||
+      !llvm::all_of(op.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return false;
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<complex::AddOp>();
+  auto conj = add ? add.getRhs().getDefiningOp<complex::ConjOp>() : nullptr;
+  return body.getOperations().size() == 3 && conj &&
+         add.getLhs() == body.getArgument(0) &&
+         conj.getComplex() == body.getArgument(1);
+}
+
+/// The kernel whose natural-order real spectrum `realSpectrum` is:
+/// real_spectrum . monarch . pack_real of a function argument through
+/// squash and smooth (recorded in `filters`, outermost first). Adds the
+/// ops to `ops`; null where the spectrum is made otherwise.
+static BlockArgument traceKernel(Value realSpectrum,
+                                 SmallVector<Operation *> &filters,
+                                 llvm::SetVector<Operation *> &ops) {
+  RealSpectrumOp real =
+      realSpectrum ? realSpectrum.getDefiningOp<RealSpectrumOp>() : nullptr;
+  MonarchOp monarch =
+      real ? real.getInput().getDefiningOp<MonarchOp>() : nullptr;
+  PackRealOp pack =
+      monarch ? monarch.getInput().getDefiningOp<PackRealOp>() : nullptr;
+  if (!pack || real.getInverse() || monarch.getInverse() ||
+      monarch.getPermuted())
+    return nullptr;
+  // Regularizers of k on the way: applied as the spectrum kernel reads it.
+  Value kernel = pack.getInput();
+  while (isa_and_nonnull<fftconv::SquashOp, fftconv::SmoothOp>(
+      kernel.getDefiningOp())) {
+    Operation *filter = kernel.getDefiningOp();
+    filters.push_back(filter);
+    ops.insert(filter);
+    kernel = filter->getOperand(0);
+  }
+  auto argument = dyn_cast<BlockArgument>(kernel);
+  if (!argument)
+    return nullptr;
+  ops.insert(real);
+  ops.insert(monarch);
+  ops.insert(pack);
+  return argument;
+}
+
+KernelTaps SpectrumChain::taps(int64_t fftSize) const {
+  KernelTaps taps;
+  taps.length = cast<RankedTensorType>(kernel.getType()).getDimSize(1);
+  taps.filters = filters;
+  if (reverse) {
+    taps.reverseLength =
+        cast<RankedTensorType>(reverse.getType()).getDimSize(1);
+    taps.reverseFilters = reverseFilters;
+  }
+  taps.fftSize = fftSize;
+  return taps;
+}
+
 FailureOr<SpectrumChain>
 mlir::fftconv::detail::analyzeSpectrum(Value coefficients, FusedOp user) {
   SpectrumChain chain;
@@ -199,34 +263,25 @@ mlir::fftconv::detail::analyzeSpectrum(Value coefficients, FusedOp user) {
       chain.ops.insert(empty);
     realSpectrum = conjugate.getDpsInputs()[0];
   }
-  RealSpectrumOp real =
-      realSpectrum ? realSpectrum.getDefiningOp<RealSpectrumOp>() : nullptr;
-  MonarchOp monarch =
-      real ? real.getInput().getDefiningOp<MonarchOp>() : nullptr;
-  PackRealOp pack =
-      monarch ? monarch.getInput().getDefiningOp<PackRealOp>() : nullptr;
-  // Regularizers of k on the way: applied as the spectrum kernel reads it.
-  Value kernel = pack ? pack.getInput() : Value();
-  while (kernel && isa_and_nonnull<fftconv::SquashOp, fftconv::SmoothOp>(
-                       kernel.getDefiningOp())) {
-    Operation *filter = kernel.getDefiningOp();
-    chain.filters.push_back(filter);
-    chain.ops.insert(filter);
-    kernel = filter->getOperand(0);
+  // A bidirectional convolution's: rfft(k) + conj(rfft(kr)).
+  if (auto sum = realSpectrum ? realSpectrum.getDefiningOp<linalg::GenericOp>()
+                              : nullptr;
+      sum && isReverseSum(sum)) {
+    chain.ops.insert(sum);
+    if (auto empty = sum.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>())
+      chain.ops.insert(empty);
+    chain.reverse =
+        traceKernel(sum.getDpsInputs()[1], chain.reverseFilters, chain.ops);
+    realSpectrum = chain.reverse ? sum.getDpsInputs()[0] : Value();
   }
-  if (!pack || spectrum.getBand() || real.getInverse() ||
-      monarch.getInverse() || monarch.getPermuted() ||
-      !isa<BlockArgument>(kernel))
+  chain.kernel = traceKernel(realSpectrum, chain.filters, chain.ops);
+  if (!spectrum || spectrum.getBand() || !chain.kernel)
     return user.emitError()
            << "the GPU lowering computes the kernel spectrum on the GPU from "
               "a kernel given as a function argument (through squash and "
               "smooth); these coefficients come from elsewhere (a constant "
               "kernel or a band)";
-  chain.kernel = cast<BlockArgument>(kernel);
   chain.ops.insert(spectrum);
-  chain.ops.insert(real);
-  chain.ops.insert(monarch);
-  chain.ops.insert(pack);
   return chain;
 }
 

@@ -81,12 +81,17 @@ struct ConvRegion {
 /// (k); the conjugate spectrum is a backward's correlation with k.
 struct SpectrumChain {
   BlockArgument kernel; // k, a function argument
+  /// A bidirectional convolution's reverse kernel kr (a function argument),
+  /// whose conjugate spectrum is added to k's; null otherwise.
+  BlockArgument reverse;
   bool conjugate = false;
-  /// The regularizers (fftconv.squash, fftconv.smooth) between k and the
-  /// packing, outermost first: the spectrum kernel applies them as it
-  /// reads k.
-  SmallVector<Operation *> filters;
+  /// The regularizers (fftconv.squash, fftconv.smooth) between k (and kr)
+  /// and the packing, outermost first: the spectrum kernel applies them as
+  /// it reads the taps. Taps of `taps()` keep the FFT size 0 (the plan's).
+  SmallVector<Operation *> filters, reverseFilters;
   llvm::SetVector<Operation *> ops;
+
+  KernelTaps taps(int64_t fftSize) const;
 };
 
 /// A backward's kernel gradient: the cross_spectrum region (the transforms
@@ -166,10 +171,15 @@ private:
   Value mask;
 };
 
-/// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length,
-/// through the regularizers `filters` (outermost first).
-Value loadKernelTaps(OpBuilder &b, Location loc, Value k, int64_t length,
-                     Value h, Value t, ArrayRef<Operation *> filters = {});
+/// kk[h, t .. t+7] as a vector<8xf32> (KernelTaps: k through its
+/// regularizers, plus kr at the negative lags), read from `kernels` (k,
+/// then kr).
+Value loadKernelTaps(OpBuilder &b, Location loc, ValueRange kernels,
+                     const KernelTaps &taps, Value h, Value t);
+
+/// Tap t (an index in [0, N)) of kk for channel h, as f32.
+Value emitKernelTap(OpBuilder &b, Location loc, ValueRange kernels,
+                    const KernelTaps &taps, Value h, Value t);
 
 /// Tap t (an index, possibly outside [0, length)) of channel h of the
 /// kernel k (memref<H x length x f32>) through the regularizers `filters`

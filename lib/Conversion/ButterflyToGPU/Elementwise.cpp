@@ -145,11 +145,36 @@ Value ElementwiseEmitter::emit(Value value) {
   return mapping.lookup(body->getTerminator()->getOperand(0));
 }
 
-/// k[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length.
-Value mlir::fftconv::detail::loadKernelTaps(OpBuilder &b, Location loc, Value k,
-                                            int64_t length, Value h, Value t,
-                                            ArrayRef<Operation *> filters) {
+Value mlir::fftconv::detail::emitKernelTap(OpBuilder &b, Location loc,
+                                           ValueRange kernels,
+                                           const KernelTaps &taps, Value h,
+                                           Value t) {
+  Value tap =
+      emitFilteredTap(b, loc, kernels[0], taps.length, taps.filters, h, t);
+  if (!taps.hasReverse())
+    return tap;
+  // kr at lag -t: (N - t) mod N, tap 0 for t = 0.
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value atZero =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t, zero);
+  Value back = arith::SelectOp::create(
+      b, loc, atZero, zero,
+      arith::SubIOp::create(
+          b, loc, arith::ConstantIndexOp::create(b, loc, taps.fftSize), t));
+  return arith::AddFOp::create(b, loc, tap,
+                               emitFilteredTap(b, loc, kernels[1],
+                                               taps.reverseLength,
+                                               taps.reverseFilters, h, back));
+}
+
+/// kk[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length.
+Value mlir::fftconv::detail::loadKernelTaps(OpBuilder &b, Location loc,
+                                            ValueRange kernels,
+                                            const KernelTaps &kernelTaps,
+                                            Value h, Value t) {
   Type f32 = b.getF32Type();
+  Value k = kernels[0];
+  int64_t length = kernelTaps.length;
   Value taps = arith::ConstantOp::create(
       b, loc,
       DenseElementsAttr::get(VectorType::get({kVectorWidth}, f32),
@@ -157,9 +182,9 @@ Value mlir::fftconv::detail::loadKernelTaps(OpBuilder &b, Location loc, Value k,
   for (int64_t i = 0; i < kVectorWidth; ++i) {
     Value at = arith::AddIOp::create(b, loc, t,
                                      arith::ConstantIndexOp::create(b, loc, i));
-    if (!filters.empty()) {
+    if (!kernelTaps.filters.empty() || kernelTaps.hasReverse()) {
       taps = vector::InsertOp::create(
-          b, loc, emitFilteredTap(b, loc, k, length, filters, h, at), taps,
+          b, loc, emitKernelTap(b, loc, kernels, kernelTaps, h, at), taps,
           ArrayRef<int64_t>{i});
       continue;
     }

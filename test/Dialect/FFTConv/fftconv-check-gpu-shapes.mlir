@@ -39,12 +39,3 @@ func.func @blocks(%u: tensor<1x2x4x2x512xf16>, %k: tensor<4x512xf32>) -> tensor<
   %y = fftconv.conv causal %u, %k : (tensor<1x2x4x2x512xf16>, tensor<4x512xf32>) -> tensor<1x2x4x2x512xf16>
   return %y : tensor<1x2x4x2x512xf16>
 }
-
-// -----
-
-// A bidirectional convolution.
-func.func @bidirectional(%u: tensor<1x2x512xf16>, %k: tensor<2x512xf32>) -> tensor<1x2x512xf16> {
-  // expected-error @+1 {{the GPU kernels do not run bidirectional convolutions (a reverse kernel) yet; they run on the CPU (fftconv-to-cpu)}}
-  %y = fftconv.conv causal %u, %k reverse %k : (tensor<1x2x512xf16>, tensor<2x512xf32>, tensor<2x512xf32>) -> tensor<1x2x512xf16>
-  return %y : tensor<1x2x512xf16>
-}

@@ -79,20 +79,22 @@ func.func @circular_wrap(%u: tensor<1x2x48xf32>, %k: tensor<2x10xf32>, %dy: tens
 // -----
 
 // Bidirectional: dv is the product with the conjugate of the combined
-// spectrum k_f + conj(kr_f); d kr reads the correlation lags at -s,
-// lags[(N - s) mod N].
+// spectrum k_f + conj(kr_f); d kr is the cross spectrum with the roles of v
+// and g swapped (from transforms of its own), cropped to K'.
 // CHECK-LABEL: func @bidirectional
 // CHECK: %[[KF:.*]] = fftconv.rfft %{{.*}} n = 256 : tensor<4x100xf32>
 // CHECK: %[[KRF:.*]] = fftconv.rfft %{{.*}} n = 256 : tensor<4x50xf32>
 // CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[KF]], %[[KRF]]
-// CHECK: fftconv.channel_mul %{{.*}}, %[[SUM]] conjugate
-// CHECK: %[[LAGS:.*]] = fftconv.irfft %{{.*}} n = 256 : tensor<4x129xcomplex<f32>> -> tensor<4x256xf32>
+// CHECK: fftconv.channel_mul %[[GF:.*]], %[[SUM]] conjugate
+// CHECK: %[[VF:.*]] = fftconv.rfft %{{.*}} n = 256 : tensor<2x4x100xf32>
+// CHECK: %[[CROSS:.*]] = fftconv.cross_spectrum %[[VF]], %[[GF]]
+// CHECK: %[[LAGS:.*]] = fftconv.irfft %[[CROSS]] n = 256
 // CHECK: tensor.extract_slice %[[LAGS]][0, 0] [4, 100] [1, 1]
-// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x50xf32>)
-// CHECK: %[[S:.*]] = linalg.index 1 : index
-// CHECK: %[[NEG:.*]] = arith.subi %c256, %[[S]] : index
-// CHECK: %[[LAG:.*]] = arith.remui %[[NEG]], %c256 : index
-// CHECK: tensor.extract %[[LAGS]][%{{.*}}, %[[LAG]]]
+// CHECK: %[[GF2:.*]] = fftconv.rfft %{{.*}} n = 256 : tensor<2x4x100xf32>
+// CHECK: %[[VF2:.*]] = fftconv.rfft %{{.*}} n = 256 : tensor<2x4x100xf32>
+// CHECK: %[[SWAPPED:.*]] = fftconv.cross_spectrum %[[GF2]], %[[VF2]]
+// CHECK: %[[RLAGS:.*]] = fftconv.irfft %[[SWAPPED]] n = 256
+// CHECK: tensor.extract_slice %[[RLAGS]][0, 0] [4, 50] [1, 1]
 func.func @bidirectional(%u: tensor<2x4x100xf32>, %k: tensor<4x100xf32>, %kr: tensor<4x50xf32>, %dy: tensor<2x4x100xf32>) -> (tensor<2x4x100xf32>, tensor<4x100xf32>, tensor<4x50xf32>) {
   %du, %dk, %dkr = fftconv.conv_grad causal %u, %k reverse %kr grad %dy wrt [input, kernel, reverse_kernel]
       : (tensor<2x4x100xf32>, tensor<4x100xf32>, tensor<4x50xf32>, tensor<2x4x100xf32>) -> (tensor<2x4x100xf32>, tensor<4x100xf32>, tensor<4x50xf32>)

@@ -26,6 +26,26 @@ using ::mlir::butterfly::GPUPrecision;
 using ::mlir::butterfly::planesOf;
 using ::mlir::butterfly::valueBytesOf;
 
+/// The taps a spectrum kernel reads for channel h: k[h, t] through its
+/// regularizers and, for a bidirectional convolution, the reverse kernel kr
+/// at the negative lags of the FFT size N: kk[t] = k[t] + kr[(N - t) mod N]
+/// (rfft(k) + conj(rfft(kr)) is the spectrum of kk). The kernels are the
+/// spectrum kernel's first arguments: k, then kr.
+struct KernelTaps {
+  int64_t length = 0;                      // K
+  SmallVector<Operation *> filters;        // on k, outermost first
+  int64_t reverseLength = 0;               // K'; 0 without a reverse kernel
+  SmallVector<Operation *> reverseFilters; // on kr
+  int64_t fftSize = 0;                     // N
+
+  bool hasReverse() const { return reverseLength > 0; }
+  /// The kernels' argument count.
+  unsigned count() const { return hasReverse() ? 2 : 1; }
+  /// The taps a pass over kk reads: [0, K) alone, or the whole row with
+  /// the reverse kernel's at its end.
+  int64_t extent() const { return hasReverse() ? fftSize : length; }
+};
+
 /// Emits the 8 real inputs v[batch, h, t .. t+7] as a vector<8xf32>; with
 /// a `mask` (vector<8xi1>, for rows whose length is not a multiple of 8)
 /// only its lanes are read, the others are zero.
@@ -50,16 +70,15 @@ gpu::GPUFuncOp buildConvKernel(OpBuilder &builder, Location loc,
                                StoreOutputFn storeOutput);
 
 /// Builds the kernel that computes the spectrum buffer from the real
-/// kernels k (memref<H x K x f32>): one block per channel. With `conjugate`
-/// the buffer multiplies by the conjugate spectrum (a correlation with k,
-/// the adjoint of the convolution). `filters` (fftconv.squash and
-/// fftconv.smooth, outermost first) regularize k as it is read.
+/// kernels k (memref<H x K x f32>, and kr, memref<H x K' x f32>, as `taps`
+/// says): one block per channel. With `conjugate` the buffer multiplies by
+/// the conjugate spectrum (a correlation with kk, the adjoint of the
+/// convolution).
 gpu::GPUFuncOp buildSpectrumKernel(OpBuilder &builder, Location loc,
                                    gpu::GPUModuleOp module,
-                                   llvm::StringRef name, int64_t kernelLength,
+                                   llvm::StringRef name, const KernelTaps &taps,
                                    const ConvKernelPlan &plan,
-                                   bool conjugate = false,
-                                   ArrayRef<Operation *> filters = {});
+                                   bool conjugate = false);
 
 } // namespace fftconv
 } // namespace mlir

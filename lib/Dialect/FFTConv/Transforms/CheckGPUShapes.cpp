@@ -26,10 +26,8 @@ using namespace mlir::fftconv;
 namespace {
 
 /// The GPU kernels' rules for a convolution of `input` (its operand's type)
-/// in either mode, with or without a reverse kernel: success, or the
-/// located refusal on `op`.
-LogicalResult checkShape(Operation *op, bool causal, RankedTensorType input,
-                         Value reverse) {
+/// in either mode: success, or the located refusal on `op`.
+LogicalResult checkShape(Operation *op, bool causal, RankedTensorType input) {
   int64_t length = input.getShape().back();
   // The kernels address a channel's sequences as rows of [B, H, L]: the
   // multi-head form reaches them only where its H axis is next to L.
@@ -40,10 +38,6 @@ LogicalResult checkShape(Operation *op, bool causal, RankedTensorType input,
            << input.getDimSize(3)
            << " (nearest: Z = 1 with L = " << input.getDimSize(3) * length
            << "; Z > 1 runs on the CPU, fftconv-to-cpu)";
-  if (reverse)
-    return op->emitError()
-           << "the GPU kernels do not run bidirectional convolutions (a "
-              "reverse kernel) yet; they run on the CPU (fftconv-to-cpu)";
   int64_t shortest = butterfly::kMinSingleKernelFFTSize;
   if (!causal && (!llvm::isPowerOf2_64(length) || length < shortest)) {
     int64_t nearest =
@@ -64,11 +58,9 @@ struct FFTConvCheckGPUShapesPass
     WalkResult result = getOperation()->walk([&](Operation *op) {
       LogicalResult checked = success();
       if (auto conv = dyn_cast<ConvOp>(op))
-        checked = checkShape(op, conv.isCausal(), conv.getInput().getType(),
-                             conv.getReverse());
+        checked = checkShape(op, conv.isCausal(), conv.getInput().getType());
       else if (auto grad = dyn_cast<ConvGradOp>(op))
-        checked = checkShape(op, grad.isCausal(), grad.getInput().getType(),
-                             grad.getReverse());
+        checked = checkShape(op, grad.isCausal(), grad.getInput().getType());
       return failed(checked) ? WalkResult::interrupt() : WalkResult::advance();
     });
     if (result.wasInterrupted())

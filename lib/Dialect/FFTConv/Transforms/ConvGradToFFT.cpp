@@ -159,15 +159,21 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
     }
     // The correlation of g with v at every lag, the inverse of the
     // batch-reduced cross spectrum: dk is its first K lags, dD its lag 0.
-    Value lags;
-    auto correlationLags = [&] {
-      if (lags)
-        return lags;
-      Value vf = RFFTOp::create(rewriter, loc, spectraType, v, n);
+    Value vf, lags;
+    auto spectrumOfV = [&] {
+      if (!vf)
+        vf = RFFTOp::create(rewriter, loc, spectraType, v, n);
+      return vf;
+    };
+    auto crossCorrelation = [&](Value lhs, Value rhs) -> Value {
       auto crossType = RankedTensorType::get({channels, bins}, c32);
-      Value cross = CrossSpectrumOp::create(rewriter, loc, crossType, vf, gf);
+      Value cross = CrossSpectrumOp::create(rewriter, loc, crossType, lhs, rhs);
       auto lagsType = RankedTensorType::get({channels, n}, f32);
-      lags = IRFFTOp::create(rewriter, loc, lagsType, cross, n);
+      return IRFFTOp::create(rewriter, loc, lagsType, cross, n);
+    };
+    auto correlationLags = [&] {
+      if (!lags)
+        lags = crossCorrelation(spectrumOfV(), gf);
       return lags;
     };
     if (op.wants(ConvGradients::Kernel))
@@ -198,19 +204,15 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
           ArrayRef<ReassociationIndices>{{0, 1}}));
     }
     if (op.wants(ConvGradients::ReverseKernel)) {
-      // d kr[s] = sum_t g[t] v[t + s], the same correlation at lag -s:
-      // lags[(n - s) mod n] (no wrap reaches it: n >= L + K' - 1).
-      Value all = correlationLags();
-      results.push_back(buildElementwise(
-          rewriter, loc, ValueRange(), {channels, reverseTaps}, f32,
-          [&](OpBuilder &b, Location l, ValueRange) {
-            SmallVector<Value> index = loopIndices(b, l, 2);
-            Value size = arith::ConstantIndexOp::create(b, l, n);
-            Value negated = arith::RemUIOp::create(
-                b, l, arith::SubIOp::create(b, l, size, index[1]), size);
-            return tensor::ExtractOp::create(b, l, all, {index[0], negated})
-                .getResult();
-          }));
+      // d kr[s] = sum_t g[t] v[t + s]: the correlation of v with g, the
+      // cross spectrum with the roles swapped (the same lags read at -s).
+      // Its own transforms of g and v make it a kernel gradient like dk's,
+      // which the GPU kernels run as they are (a region of its own).
+      Value reversed = crossCorrelation(
+          RFFTOp::create(rewriter, loc, spectraType, extended, n),
+          RFFTOp::create(rewriter, loc, spectraType, v, n));
+      results.push_back(
+          cropFromOrigin(rewriter, loc, reversed, {channels, reverseTaps}));
     }
     rewriter.replaceOp(op, results);
     return success();
