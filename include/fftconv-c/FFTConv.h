@@ -13,6 +13,7 @@
 
 #include "mlir-c/RegisterEverything.h"
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -99,6 +100,19 @@ MLIR_CAPI_EXPORTED MlirOperation fftconvConvGradCreate(
     MlirLocation location, bool causal, MlirValue input, MlirValue kernel,
     MlirValue reverse, MlirValue pregate, MlirValue postgate, MlirValue skip,
     MlirValue resultGrad, uint32_t wrt);
+
+/*===----------------------------------------------------------------------===
+ * The CPU programs' allocator. A program compiled with
+ * `fftconv-to-cpu{pooled-allocator}` allocates through
+ * _mlir_memref_to_llvm_alloc, _mlir_memref_to_llvm_aligned_alloc and
+ * _mlir_memref_to_llvm_free; bind those to these (the Python bindings'
+ * ExecutionEngine does). Large blocks are kept, by size, for later
+ * allocations instead of being returned to the system (thread-safe).
+ *===----------------------------------------------------------------------===*/
+MLIR_CAPI_EXPORTED void *fftconvCPUAllocate(size_t bytes);
+MLIR_CAPI_EXPORTED void *fftconvCPUAllocateAligned(size_t alignment,
+                                                   size_t bytes);
+MLIR_CAPI_EXPORTED void fftconvCPUFree(void *block);
 
 /// The FFT ops along the last axis; the result type follows from n.
 typedef enum {

@@ -22,7 +22,8 @@
 
 using namespace mlir;
 
-void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
+void mlir::fftconv::buildCPUPipeline(OpPassManager &pm,
+                                     const CPUPipelineOptions &options) {
   // Multi-head convolutions as rows of B x H x L, gradients into the ops
   // of the forward (the direct lowering below has no separate conv_grad
   // algorithm), then both dialects to linalg on tensors.
@@ -59,7 +60,9 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm) {
   pm.addPass(createConvertComplexToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  FinalizeMemRefToLLVMConversionPassOptions toLLVM;
+  toLLVM.useGenericFunctions = options.pooledAllocator;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(toLLVM));
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
@@ -153,7 +156,7 @@ void mlir::fftconv::registerPipelines() {
       "fftconv-to-cpu",
       "Lower fftconv and butterfly programs to LLVM for mlir-runner "
       "(the CPU reference path)",
-      [](OpPassManager &pm, const CPUPipelineOptions &) {
-        buildCPUPipeline(pm);
+      [](OpPassManager &pm, const CPUPipelineOptions &options) {
+        buildCPUPipeline(pm, options);
       });
 }

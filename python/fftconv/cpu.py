@@ -63,10 +63,16 @@ def runtime_libraries():
     return [os.path.join(LLVM_ROOT, "lib", "libmlir_c_runner_utils.so")]
 
 
+# fftconv-to-cpu for this process's ExecutionEngine: buffers come from the
+# pool the engine binds the generic allocation functions to (large ones are
+# kept between calls instead of being page-faulted in again by every call).
+CPU_PIPELINE = "fftconv-to-cpu{pooled-allocator=1}"
+
+
 def pipeline(passes=(), cpu=True):
     """The textual pass pipeline of `passes` (pipeline elements, options in
-    braces), then fftconv-to-cpu unless `cpu` is false."""
-    return "builtin.module(" + ",".join(list(passes) + (["fftconv-to-cpu"] if cpu else [])) + ")"
+    braces), then fftconv-to-cpu (CPU_PIPELINE) unless `cpu` is false."""
+    return "builtin.module(" + ",".join(list(passes) + ([CPU_PIPELINE] if cpu else [])) + ")"
 
 
 def _module(program, context, source_name="program.mlir"):

@@ -745,6 +745,16 @@ public:
     if (mlirExecutionEngineIsNull(engine))
       context->fail("cannot JIT-compile the module (it must be in the LLVM "
                     "dialect, e.g. after fftconv-to-cpu)");
+    // What fftconv-to-cpu{pooled-allocator} programs allocate through.
+    mlirExecutionEngineRegisterSymbol(
+        engine, stringRef("_mlir_memref_to_llvm_alloc"),
+        reinterpret_cast<void *>(&fftconvCPUAllocate));
+    mlirExecutionEngineRegisterSymbol(
+        engine, stringRef("_mlir_memref_to_llvm_aligned_alloc"),
+        reinterpret_cast<void *>(&fftconvCPUAllocateAligned));
+    mlirExecutionEngineRegisterSymbol(
+        engine, stringRef("_mlir_memref_to_llvm_free"),
+        reinterpret_cast<void *>(&fftconvCPUFree));
     mlirExecutionEngineInitialize(engine);
   }
   ~ExecutionEngine() { mlirExecutionEngineDestroy(engine); }

@@ -194,6 +194,22 @@ int main(void) {
   mlirModuleDestroy(badChip);
   mlirModuleDestroy(gpuModule);
 
+  /* The CPU programs' allocator: a large block freed is handed out again
+     for the next allocation of its size (the pool), aligned to a page;
+     small blocks come from malloc. */
+  void *large = fftconvCPUAllocate(1 << 20);
+  fftconvCPUFree(large);
+  void *again = fftconvCPUAllocateAligned(64, 1 << 20);
+  printf("pooled block reused: %d, page aligned: %d\n", again == large,
+         ((uintptr_t)again % 4096) == 0);
+  // CHECK: pooled block reused: 1, page aligned: 1
+  void *small = fftconvCPUAllocateAligned(64, 100);
+  printf("small block aligned: %d\n", ((uintptr_t)small % 64) == 0);
+  // CHECK: small block aligned: 1
+  fftconvCPUFree(small);
+  fftconvCPUFree(again);
+  fftconvCPUFree(NULL);
+
   mlirPassManagerDestroy(pm);
   mlirModuleDestroy(module);
   mlirContextDestroy(ctx);

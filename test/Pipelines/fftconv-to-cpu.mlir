@@ -1,4 +1,5 @@
 // RUN: fftconv-opt %s -fftconv-to-cpu | FileCheck %s --check-prefix=LLVM
+// RUN: fftconv-opt %s -fftconv-to-cpu=pooled-allocator=1 | FileCheck %s --check-prefix=POOLED
 // RUN: fftconv-opt %s -fftconv-to-cpu | mlir-runner -e main --entry-point-result=void \
 // RUN:   --shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
 
@@ -8,6 +9,13 @@
 // LLVM-NOT: butterfly.
 // LLVM-NOT: linalg.
 // LLVM-NOT: memref.
+
+// With pooled-allocator, buffers come from the host's generic allocation
+// functions (fftconv's ExecutionEngine binds them to fftconvCPUAllocate).
+// POOLED-LABEL: llvm.func @main
+// POOLED: llvm.call @_mlir_memref_to_llvm_alloc
+// POOLED: llvm.call @_mlir_memref_to_llvm_free
+// POOLED-NOT: llvm.call @malloc
 
 func.func private @printMemrefF32(memref<*xf32>)
 

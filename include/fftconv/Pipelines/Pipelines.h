@@ -80,11 +80,22 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
 
 /// Options of `fftconv-to-cpu`: none, but declared so that an option given
 /// to it is refused with a message (upstream's empty options fail silently).
-struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {};
+struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+  PassOptions::Option<bool> pooledAllocator{
+      *this, "pooled-allocator",
+      llvm::cl::desc("allocate buffers through finalize-memref-to-llvm's "
+                     "generic functions (_mlir_memref_to_llvm_alloc, "
+                     "_aligned_alloc, _free), which the host provides: "
+                     "fftconv's ExecutionEngine binds them to a pool that "
+                     "keeps large buffers between calls (fftconvCPUAllocate); "
+                     "off, malloc and free, for mlir-runner"),
+      llvm::cl::init(false)};
+};
 
 /// Appends `fftconv-to-cpu`: both dialects to linalg, bufferize, loops,
 /// LLVM. Its result runs under mlir-runner or the ExecutionEngine.
-void buildCPUPipeline(OpPassManager &pm);
+void buildCPUPipeline(OpPassManager &pm,
+                      const CPUPipelineOptions &options = {});
 
 /// Appends `fftconv-to-butterfly`: conv-to-fft, monarch-decompose, fusion.
 void buildButterflyPipeline(OpPassManager &pm,
