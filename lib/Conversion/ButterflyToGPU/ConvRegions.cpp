@@ -163,34 +163,37 @@ FailureOr<ConvRegion> mlir::fftconv::detail::analyzeRegion(FusedOp op) {
   return region;
 }
 
-/// Whether `op` is the elementwise complex conjugate of its one input.
-static bool isConjugate(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+/// The value that `op`, an all-parallel generic of `inputs` inputs read
+/// and written at the same index, yields from a body of `bodyOps` ops (its
+/// yield included); null for any other generic.
+static Value elementwiseYield(linalg::GenericOp op, unsigned inputs,
+                              size_t bodyOps) {
+  if (op.getNumDpsInputs() != inputs || op.getNumDpsInits() != 1 ||
       op.getNumReductionLoops() != 0 ||
       !llvm::all_of(op.getIndexingMapsArray(),
                     [](AffineMap map) { return map.isIdentity(); }))
-    return false;
+    return nullptr;
   Block &body = op.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  auto conj = yield.getValues()[0].getDefiningOp<complex::ConjOp>();
-  return body.getOperations().size() == 2 && conj &&
-         conj.getComplex() == body.getArgument(0);
+  if (body.getOperations().size() != bodyOps)
+    return nullptr;
+  return cast<linalg::YieldOp>(body.getTerminator()).getValues()[0];
+}
+
+/// Whether `op` is the elementwise complex conjugate of its one input.
+static bool isConjugate(linalg::GenericOp op) {
+  Value yielded = elementwiseYield(op, 1, 2);
+  auto conj = yielded ? yielded.getDefiningOp<complex::ConjOp>() : nullptr;
+  return conj && conj.getComplex() == op.getRegion().front().getArgument(0);
 }
 
 /// Whether `op` is `a + conj(b)` of its two inputs, elementwise: the
 /// spectrum of a bidirectional convolution's kernels (fftconv-conv-to-fft).
 static bool isReverseSum(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 0 ||
-      !llvm::all_of(op.getIndexingMapsArray(),
-                    [](AffineMap map) { return map.isIdentity(); }))
-    return false;
-  Block &body = op.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  auto add = yield.getValues()[0].getDefiningOp<complex::AddOp>();
+  Value yielded = elementwiseYield(op, 2, 3);
+  auto add = yielded ? yielded.getDefiningOp<complex::AddOp>() : nullptr;
   auto conj = add ? add.getRhs().getDefiningOp<complex::ConjOp>() : nullptr;
-  return body.getOperations().size() == 3 && conj &&
-         add.getLhs() == body.getArgument(0) &&
+  Block &body = op.getRegion().front();
+  return conj && add.getLhs() == body.getArgument(0) &&
          conj.getComplex() == body.getArgument(1);
 }
 

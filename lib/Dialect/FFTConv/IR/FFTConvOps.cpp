@@ -347,18 +347,6 @@ LogicalResult ChannelMulOp::verify() {
 // ConvGradOp
 //===----------------------------------------------------------------------===//
 
-/// The gradients a conv_grad can return, in the order of its results, with
-/// the forward operand each one is the gradient of.
-static SmallVector<std::pair<ConvGradients, Value>>
-orderedGradients(ConvGradOp op) {
-  return {{ConvGradients::Input, op.getInput()},
-          {ConvGradients::Kernel, op.getKernel()},
-          {ConvGradients::Pregate, op.getPregate()},
-          {ConvGradients::Postgate, op.getPostgate()},
-          {ConvGradients::Skip, op.getSkip()},
-          {ConvGradients::ReverseKernel, op.getReverse()}};
-}
-
 /// `[input, kernel]`: the gradients of a conv_grad as a list of keywords,
 /// in the order of its results.
 static ParseResult parseGradients(OpAsmParser &parser,
@@ -383,13 +371,11 @@ static ParseResult parseGradients(OpAsmParser &parser,
   return success();
 }
 
-static void printGradients(OpAsmPrinter &printer, ConvGradOp,
+static void printGradients(OpAsmPrinter &printer, ConvGradOp op,
                            ConvGradientsAttr gradients) {
   // stringify of a bit enum returns a std::string: keep it owned.
   SmallVector<std::string> names;
-  for (ConvGradients bit : {ConvGradients::Input, ConvGradients::Kernel,
-                            ConvGradients::Pregate, ConvGradients::Postgate,
-                            ConvGradients::Skip, ConvGradients::ReverseKernel})
+  for (auto [bit, operand] : getGradientOperands(op))
     if (bitEnumContainsAll(gradients.getValue(), bit))
       names.push_back(stringifyConvGradients(bit));
   printer << "[";
@@ -399,7 +385,7 @@ static void printGradients(OpAsmPrinter &printer, ConvGradOp,
 
 Value ConvGradOp::getGradient(ConvGradients which) {
   unsigned index = 0;
-  for (auto [kind, operand] : orderedGradients(*this)) {
+  for (auto [kind, operand] : getGradientOperands(*this)) {
     if (!wants(kind))
       continue;
     if (kind == which)
@@ -421,7 +407,7 @@ LogicalResult ConvGradOp::verify() {
   if (getWrt() == ConvGradients{})
     return emitOpError() << "expects at least one gradient to compute";
   unsigned index = 0;
-  for (auto [kind, operand] : orderedGradients(*this)) {
+  for (auto [kind, operand] : getGradientOperands(*this)) {
     if (!wants(kind))
       continue;
     if (!operand)

@@ -172,13 +172,7 @@ LogicalResult deriveBackward(func::FuncOp forward, SymbolTable &symbols,
       continue;
     Location loc = op->getLoc();
     if (auto conv = dyn_cast<ConvOp>(op)) {
-      std::pair<ConvGradients, Value> candidates[] = {
-          {ConvGradients::Input, conv.getInput()},
-          {ConvGradients::Kernel, conv.getKernel()},
-          {ConvGradients::Pregate, conv.getPregate()},
-          {ConvGradients::Postgate, conv.getPostgate()},
-          {ConvGradients::Skip, conv.getSkip()},
-          {ConvGradients::ReverseKernel, conv.getReverse()}};
+      auto candidates = getGradientOperands(conv);
       ConvGradients wrt{};
       SmallVector<Type> types;
       SmallVector<Value> targets;

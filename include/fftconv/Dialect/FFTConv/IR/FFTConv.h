@@ -27,6 +27,20 @@ namespace mlir::fftconv {
 /// convolution: the element type of the convolution's data (an integer or
 /// float type), which sizes the fused kernel's buffers.
 constexpr llvm::StringLiteral kElementTypeAttrName = "fftconv.element_type";
+
+/// The operands of a convolution (fftconv.conv or fftconv.conv_grad) that
+/// have gradients, each with its bit of `wrt`, in the order of
+/// fftconv.conv_grad's results; absent optional operands are null.
+template <typename ConvLikeOp>
+SmallVector<std::pair<ConvGradients, Value>, 6>
+getGradientOperands(ConvLikeOp op) {
+  return {{ConvGradients::Input, op.getInput()},
+          {ConvGradients::Kernel, op.getKernel()},
+          {ConvGradients::Pregate, op.getPregate()},
+          {ConvGradients::Postgate, op.getPostgate()},
+          {ConvGradients::Skip, op.getSkip()},
+          {ConvGradients::ReverseKernel, op.getReverse()}};
+}
 } // namespace mlir::fftconv
 
 #endif // FFTCONV_DIALECT_FFTCONV_IR_FFTCONV_H
