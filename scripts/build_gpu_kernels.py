@@ -298,9 +298,31 @@ def build_training_case(out, chip, name, dtype, case):
 
 # Hyena operators ingested whole (examples/hyena_operator.py; the GPU test
 # test/GPU/test_ingest_gpu.py): (d_model, l_max, order, num_heads, batch,
-# bidirectional).
-INGEST_CASES = [(8, 64, 2, 2, 2, False), (8, 64, 3, 2, 2, False), (64, 4096, 2, 4, 2, False),
-                (8, 64, 2, 2, 2, True)]
+# bidirectional, num_blocks).
+INGEST_CASES = [(8, 64, 2, 2, 2, False, 1), (8, 64, 3, 2, 2, False, 1), (64, 4096, 2, 4, 2, False, 1),
+                (8, 64, 2, 2, 2, True, 1), (8, 128, 2, 2, 2, False, 2)]
+
+# Multi-head convolutions (test/GPU/test_multi_head_gpu.py): (dtype, B, G,
+# H, Z, L, gated): Hyena's blocks in the single kernel (masked L) and the
+# three-pass form.
+MULTI_HEAD_CASES = [("f16", 2, 2, 4, 3, 1000, True), ("bf16", 1, 2, 4, 2, 65536, False)]
+
+
+def multi_head_graph(case):
+    """The graph of one MULTI_HEAD_CASES entry: causal, skip D, with gates
+    where `gated`; training compiles every gradient."""
+    from fftconv.graph import Graph
+
+    element, b, g_heads, h, z, length, gated = case
+    shape = (b, g_heads, h, z, length)
+    g = Graph("multi_head")
+    u = g.input("u", shape, element)
+    k = g.input("k", (h, length), "f32")
+    pre = g.input("pregate", shape, element) if gated else None
+    post = g.input("postgate", shape, element) if gated else None
+    d = g.input("d", (h,), "f32")
+    g.output(g.conv(u, k, pregate=pre, postgate=post, skip=d))
+    return g
 
 
 def ingest_case(case, device="cpu"):
@@ -312,10 +334,10 @@ def ingest_case(case, device="cpu"):
     sys.path.insert(0, os.path.join(REPO, "examples"))
     from hyena_operator import HyenaOperator
 
-    d_model, l_max, order, heads, batch, bidirectional = case
+    d_model, l_max, order, heads, batch, bidirectional, blocks = case
     torch.manual_seed(sum(case))
     layer = HyenaOperator(d_model=d_model, l_max=l_max, order=order, num_heads=heads,
-                          bidirectional=bidirectional).to(device)
+                          num_blocks=blocks, bidirectional=bidirectional).to(device)
     u = torch.randn(batch, l_max, d_model, device=device)
     return layer, u
 
@@ -356,6 +378,7 @@ def build_ingest_cache(out, chip):
 
     os.environ["FFTCONV_KERNEL_CACHE"] = os.path.join(out, "module-cache")
     graphs = [bidirectional_graph(case) for case in BIDIRECTIONAL_CASES]
+    graphs += [multi_head_graph(case) for case in MULTI_HEAD_CASES]
     for case in INGEST_CASES:
         layer, u = ingest_case(case)
         graphs += ingest(layer, (u,), partial=True).graphs

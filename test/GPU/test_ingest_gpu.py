@@ -35,13 +35,14 @@ def relative_error(x, y):
 
 
 @pytest.mark.parametrize("case", INGEST_CASES,
-                         ids=lambda c: f"d{c[0]}-L{c[1]}-order{c[2]}-heads{c[3]}{'-bidirectional' if c[5] else ''}")
+                         ids=lambda c: f"d{c[0]}-L{c[1]}-order{c[2]}-heads{c[3]}-blocks{c[6]}"
+                                       f"{'-bidirectional' if c[5] else ''}")
 def test_hyena_operator_on_gpu(case):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA GPU")
     layer, u = ingest_case(case)
     reference = type(layer)(d_model=case[0], l_max=case[1], order=case[2], num_heads=case[3],
-                            bidirectional=case[5]).double()
+                            bidirectional=case[5], num_blocks=case[6]).double()
     reference.load_state_dict({name: t.double() for name, t in layer.state_dict().items()})
     u64 = u.double().requires_grad_()
     y64 = reference(u64)

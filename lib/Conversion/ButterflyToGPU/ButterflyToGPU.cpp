@@ -96,31 +96,13 @@ LogicalResult checkFunctionInputs(FusedOp op) {
   return success();
 }
 
-/// The `tensor.expand_shape` that views `result` as a multi-head sequence
-/// for the function's return (fftconv-flatten-heads), if that is its only
-/// use.
-tensor::ExpandShapeOp returnedView(Value result, func::ReturnOp returnOp) {
-  if (!result.hasOneUse())
-    return nullptr;
-  auto expand = dyn_cast<tensor::ExpandShapeOp>(*result.getUsers().begin());
-  if (!expand || !llvm::all_of(expand->getUsers(), [&](Operation *user) {
-        return user == returnOp;
-      }))
-    return nullptr;
-  return expand;
-}
-
-/// Whether every result of `op` is returned (or a view of it as the
-/// multi-head sequence returned) and read by nothing else.
-LogicalResult checkReturned(FusedOp op, func::ReturnOp returnOp) {
-  for (Value result : op->getResults()) {
-    if (returnedView(result, returnOp))
-      continue;
-    for (Operation *user : result.getUsers())
-      if (user != returnOp)
-        return op.emitError() << "the GPU lowering needs the result of a "
-                                 "fused region to be returned";
-  }
+/// Whether every result of `op` is returned (or viewed as the multi-head
+/// sequence returned) and read by nothing else.
+LogicalResult checkReturned(FusedOp op) {
+  for (Value result : op->getResults())
+    if (!viewOfResult(result))
+      return op.emitError() << "the GPU lowering needs the result of a "
+                               "fused region to be returned";
   return success();
 }
 
@@ -169,7 +151,7 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
                << "the GPU lowering needs every input of a fused region to "
                   "be a function argument";
       if (failed(checkFunctionInputs(op)) ||
-          failed(checkReturned(gradient->inverse, returnOp)) ||
+          failed(checkReturned(gradient->inverse)) ||
           failed(checkKernelGradient(*gradient)))
         return failure();
       covered.insert(op);
@@ -207,7 +189,7 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
           return part.emitError() << "the GPU lowering needs every input of "
                                      "a fused region to be a function argument";
       }
-    if (failed(checkReturned(region->last(), returnOp)))
+    if (failed(checkReturned(region->last())))
       return failure();
     // The kernels evaluate the region's elementwise prologue and epilogue.
     auto inputType = cast<RankedTensorType>(region->pack.getInput().getType());
@@ -229,16 +211,15 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
     analysis.regions.push_back(*region);
     analysis.chains.push_back(std::move(*chain));
   }
-  // The views of multi-head sequences as rows are the arguments' and
-  // outputs' own memory: no kernel computes them.
-  for (Operation &op : entry.without_terminator()) {
-    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op);
-        collapse && viewedArgument(collapse.getResult()))
-      covered.insert(&op);
-    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op);
-        expand && returnedView(expand.getSrc(), returnOp) == expand)
-      covered.insert(&op);
-  }
+  // The views of multi-head sequences are the arguments' and outputs' own
+  // memory: no kernel computes them.
+  for (Operation &op : entry.without_terminator())
+    for (Value value : op.getResults()) {
+      if (std::optional<BoundaryView> view = viewOfArgument(value))
+        covered.insert(view->ops.begin(), view->ops.end());
+      if (std::optional<BoundaryView> view = viewOfResult(value))
+        covered.insert(view->ops.begin(), view->ops.end());
+    }
   for (Operation &op : entry.without_terminator())
     if (!covered.contains(&op))
       return op.emitError()
@@ -496,13 +477,12 @@ void storeRegionOutput(ConvRegion &region, OpBuilder &b, Location loc,
   ValueRange buffers = args.take_back(region.outputs.size());
   for (auto [output, buffer] : llvm::zip_equal(region.outputs, buffers)) {
     Value out = emitter.emit(output);
+    SmallVector<Value> at = sequenceIndices(b, loc, buffer, batch, h, t);
     if (mask) {
-      vector::MaskedStoreOp::create(b, loc, buffer, ValueRange{batch, h, t},
-                                    mask, out);
+      vector::MaskedStoreOp::create(b, loc, buffer, at, mask, out);
       continue;
     }
-    auto store =
-        vector::StoreOp::create(b, loc, out, buffer, ValueRange{batch, h, t});
+    auto store = vector::StoreOp::create(b, loc, out, buffer, at);
     store.setAlignment(16);
   }
 }
@@ -701,27 +681,25 @@ static Value rowsView(OpBuilder &builder, Location loc, Block *hostBlock,
 }
 
 Value HostBuilder::hostArg(Value operand) {
+  BoundaryView view = *viewOfArgument(operand);
   Value argument =
-      hostBlock->getArgument(viewedArgument(operand).getArgNumber());
-  if (auto collapse = operand.getDefiningOp<tensor::CollapseShapeOp>())
-    return rowsView(builder, loc, hostBlock, argument,
-                    collapse.getReassociationIndices());
-  return argument;
+      hostBlock->getArgument(cast<BlockArgument>(view.buffer).getArgNumber());
+  if (view.reassociation.empty())
+    return argument;
+  return rowsView(builder, loc, hostBlock, argument, view.reassociation);
 }
 
 Value HostBuilder::outputOf(Value result) {
   auto returnOp = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-  tensor::ExpandShapeOp view = returnedView(result, returnOp);
-  Value returned = view ? view.getResult() : result;
+  BoundaryView view = *viewOfResult(result);
   unsigned resultIndex = 0;
   for (OpOperand &use : returnOp->getOpOperands())
-    if (use.get() == returned)
+    if (use.get() == view.buffer)
       resultIndex = use.getOperandNumber();
   Value output = hostBlock->getArgument(firstOutput + resultIndex);
-  if (view)
-    return rowsView(builder, loc, hostBlock, output,
-                    view.getReassociationIndices());
-  return output;
+  if (view.reassociation.empty())
+    return output;
+  return rowsView(builder, loc, hostBlock, output, view.reassociation);
 }
 
 SmallVector<Value> HostBuilder::outputsOf(FusedOp last) {

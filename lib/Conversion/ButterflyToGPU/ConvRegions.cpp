@@ -456,13 +456,100 @@ bool mlir::fftconv::detail::sameSequence(PackRealOp a, PackRealOp b) {
   return same(a.getInput(), b.getInput());
 }
 
+/// The transpose of H and Z that fftconv-flatten-heads puts between
+/// [B * G, H, Z, L] and [B * G, Z, H, L].
+static bool swapsChannelsAndBlocks(linalg::TransposeOp transpose) {
+  return transpose &&
+         transpose.getPermutation() == ArrayRef<int64_t>{0, 2, 1, 3};
+}
+
+std::optional<BoundaryView> mlir::fftconv::detail::viewOfArgument(Value value) {
+  BoundaryView view;
+  auto isFunctionArgument = [](Value v) {
+    auto argument = dyn_cast<BlockArgument>(v);
+    return argument && isa<func::FuncOp>(argument.getOwner()->getParentOp());
+  };
+  if (isFunctionArgument(value)) {
+    view.buffer = value;
+    return view;
+  }
+  auto rows = value.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!rows)
+    return std::nullopt;
+  if (isFunctionArgument(rows.getSrc())) {
+    view.buffer = rows.getSrc();
+    view.reassociation = rows.getReassociationIndices();
+    view.ops.push_back(rows);
+    return view;
+  }
+  auto transpose = rows.getSrc().getDefiningOp<linalg::TransposeOp>();
+  auto blocks =
+      swapsChannelsAndBlocks(transpose)
+          ? transpose.getInput().getDefiningOp<tensor::CollapseShapeOp>()
+          : nullptr;
+  if (!blocks || !isFunctionArgument(blocks.getSrc()))
+    return std::nullopt;
+  view.buffer = blocks.getSrc();
+  view.reassociation = blocks.getReassociationIndices();
+  view.ops = {rows, transpose, blocks};
+  if (Operation *init = transpose.getInit().getDefiningOp())
+    view.ops.push_back(init);
+  return view;
+}
+
+std::optional<BoundaryView> mlir::fftconv::detail::viewOfResult(Value result) {
+  auto onlyUser = [](Value v) -> Operation * {
+    return v.hasOneUse() ? *v.getUsers().begin() : nullptr;
+  };
+  auto returnsOnly = [](Value v) {
+    return !v.use_empty() &&
+           llvm::all_of(v.getUsers(), llvm::IsaPred<func::ReturnOp>);
+  };
+  BoundaryView view;
+  if (returnsOnly(result)) {
+    view.buffer = result;
+    return view;
+  }
+  auto rows = dyn_cast_or_null<tensor::ExpandShapeOp>(onlyUser(result));
+  if (!rows)
+    return std::nullopt;
+  if (returnsOnly(rows.getResult())) {
+    view.buffer = rows.getResult();
+    view.reassociation = rows.getReassociationIndices();
+    view.ops.push_back(rows);
+    return view;
+  }
+  auto transpose =
+      dyn_cast_or_null<linalg::TransposeOp>(onlyUser(rows.getResult()));
+  auto blocks =
+      swapsChannelsAndBlocks(transpose) && transpose->getNumResults() == 1
+          ? dyn_cast_or_null<tensor::ExpandShapeOp>(
+                onlyUser(transpose->getResult(0)))
+          : nullptr;
+  if (!blocks || !returnsOnly(blocks.getResult()))
+    return std::nullopt;
+  view.buffer = blocks.getResult();
+  view.reassociation = blocks.getReassociationIndices();
+  view.ops = {rows, transpose, blocks};
+  if (Operation *init = transpose.getInit().getDefiningOp())
+    view.ops.push_back(init);
+  return view;
+}
+
 BlockArgument mlir::fftconv::detail::viewedArgument(Value value) {
-  if (auto collapse = value.getDefiningOp<tensor::CollapseShapeOp>())
-    value = collapse.getSrc();
-  auto argument = dyn_cast<BlockArgument>(value);
-  if (!argument || !isa<func::FuncOp>(argument.getOwner()->getParentOp()))
-    return nullptr;
-  return argument;
+  std::optional<BoundaryView> view = viewOfArgument(value);
+  return view ? cast<BlockArgument>(view->buffer) : nullptr;
+}
+
+SmallVector<Value>
+mlir::fftconv::detail::sequenceIndices(OpBuilder &b, Location loc, Value memref,
+                                       Value batch, Value h, Value t) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getRank() != 4)
+    return {batch, h, t};
+  Value blocks = arith::ConstantIndexOp::create(b, loc, type.getDimSize(2));
+  return {arith::DivUIOp::create(b, loc, batch, blocks), h,
+          arith::RemUIOp::create(b, loc, batch, blocks), t};
 }
 
 MemRefType mlir::fftconv::detail::memrefOf(Type type) {

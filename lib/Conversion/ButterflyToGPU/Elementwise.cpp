@@ -93,14 +93,16 @@ Value ElementwiseEmitter::emit(Value value) {
     Value memref = kernelArgs[arguments.index(arg)];
     Type element = cast<MemRefType>(memref.getType()).getElementType();
     auto type = VectorType::get({kVectorWidth}, element);
+    SmallVector<Value> at = sequenceIndices(builder, loc, memref, indices[0],
+                                            indices[1], indices[2]);
     if (mask) {
       Value zeros = arith::ConstantOp::create(
           builder, loc,
           DenseElementsAttr::get(type, builder.getFloatAttr(element, 0.0)));
-      return vector::MaskedLoadOp::create(builder, loc, type, memref, indices,
-                                          mask, zeros);
+      return vector::MaskedLoadOp::create(builder, loc, type, memref, at, mask,
+                                          zeros);
     }
-    auto load = vector::LoadOp::create(builder, loc, type, memref, indices);
+    auto load = vector::LoadOp::create(builder, loc, type, memref, at);
     load.setAlignment(16);
     return load;
   }

@@ -15,14 +15,17 @@ func.func @one_block(%u: tensor<2x3x4x1x64xf16>, %k: tensor<4x64xf32>, %g: tenso
 
 // -----
 
-// Several blocks: the channel axis moves next to the sequence first, and
-// back after.
+// Several blocks: the heads join the batch (a reshape), the channel axis
+// moves next to the sequence (a transpose, which the GPU kernels read as a
+// map of their rows), and back after.
 // CHECK-LABEL: func.func @blocks
-// CHECK: %[[MOVED:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x3x4x5x64xf32>) outs(%{{.*}} : tensor<2x3x5x4x64xf32>) permutation = [0, 1, 3, 2, 4]
-// CHECK: %[[ROWS:.*]] = tensor.collapse_shape %[[MOVED]] {{\[}}[0, 1, 2], [3], [4]] : tensor<2x3x5x4x64xf32> into tensor<30x4x64xf32>
+// CHECK: %[[BATCH:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2], [3], [4]] : tensor<2x3x4x5x64xf32> into tensor<6x4x5x64xf32>
+// CHECK: %[[MOVED:.*]] = linalg.transpose ins(%[[BATCH]] : tensor<6x4x5x64xf32>) outs(%{{.*}} : tensor<6x5x4x64xf32>) permutation = [0, 2, 1, 3]
+// CHECK: %[[ROWS:.*]] = tensor.collapse_shape %[[MOVED]] {{\[}}[0, 1], [2], [3]] : tensor<6x5x4x64xf32> into tensor<30x4x64xf32>
 // CHECK: %[[Y:.*]] = fftconv.conv causal %[[ROWS]], %{{.*}} reverse %{{.*}} : (tensor<30x4x64xf32>, tensor<4x64xf32>, tensor<4x32xf32>) -> tensor<30x4x64xf32>
-// CHECK: %[[EXPANDED:.*]] = tensor.expand_shape %[[Y]] {{\[}}[0, 1, 2], [3], [4]] output_shape [2, 3, 5, 4, 64]
-// CHECK: linalg.transpose ins(%[[EXPANDED]] : tensor<2x3x5x4x64xf32>) outs(%{{.*}} : tensor<2x3x4x5x64xf32>) permutation = [0, 1, 3, 2, 4]
+// CHECK: %[[EXPANDED:.*]] = tensor.expand_shape %[[Y]] {{\[}}[0, 1], [2], [3]] output_shape [6, 5, 4, 64]
+// CHECK: %[[BACK:.*]] = linalg.transpose ins(%[[EXPANDED]] : tensor<6x5x4x64xf32>) outs(%{{.*}} : tensor<6x4x5x64xf32>) permutation = [0, 2, 1, 3]
+// CHECK: tensor.expand_shape %[[BACK]] {{\[}}[0, 1], [2], [3], [4]] output_shape [2, 3, 4, 5, 64]
 func.func @blocks(%u: tensor<2x3x4x5x64xf32>, %k: tensor<4x64xf32>, %kr: tensor<4x32xf32>) -> tensor<2x3x4x5x64xf32> {
   %y = fftconv.conv causal %u, %k reverse %kr : (tensor<2x3x4x5x64xf32>, tensor<4x64xf32>, tensor<4x32xf32>) -> tensor<2x3x4x5x64xf32>
   return %y : tensor<2x3x4x5x64xf32>

@@ -44,17 +44,36 @@ bool isFusable(Operation *op) {
 }
 
 /// Whether `op` views a function argument or result in another shape (a
-/// multi-head sequence as rows, fftconv-flatten-heads): such views stay at
-/// the function's boundary, outside every region, so that a region reads
-/// and writes the argument's and result's own memory.
+/// multi-head sequence as rows or as blocks, fftconv-flatten-heads: its
+/// reshapes and the transpose between them): such views stay at the
+/// function's boundary, outside every region, so that a region reads and
+/// writes the argument's and result's own memory.
+bool isView(Operation *op) {
+  return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+             linalg::TransposeOp>(op);
+}
+
+/// A view of a function argument: reads it, or a view of it.
+bool viewsArgument(Operation *op) {
+  if (!isView(op))
+    return false;
+  Value source = op->getOperand(0);
+  if (auto argument = dyn_cast<BlockArgument>(source))
+    return isa<func::FuncOp>(argument.getOwner()->getParentOp());
+  Operation *def = source.getDefiningOp();
+  return def && viewsArgument(def);
+}
+
+/// A view of a returned value: read only by the return, through views.
+bool viewsResult(Operation *op) {
+  return isView(op) && !op->use_empty() &&
+         llvm::all_of(op->getUsers(), [](Operation *user) {
+           return isa<func::ReturnOp>(user) || viewsResult(user);
+         });
+}
+
 bool isBoundaryView(Operation *op) {
-  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op))
-    return isa<BlockArgument>(collapse.getSrc()) &&
-           isa<func::FuncOp>(collapse->getParentOp());
-  if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
-    return !expand->use_empty() &&
-           llvm::all_of(expand->getUsers(), llvm::IsaPred<func::ReturnOp>);
-  return false;
+  return viewsArgument(op) || viewsResult(op);
 }
 
 /// The values `op` reads from outside itself: its operands and the values

@@ -29,15 +29,6 @@ namespace {
 /// in either mode: success, or the located refusal on `op`.
 LogicalResult checkShape(Operation *op, bool causal, RankedTensorType input) {
   int64_t length = input.getShape().back();
-  // The kernels address a channel's sequences as rows of [B, H, L]: the
-  // multi-head form reaches them only where its H axis is next to L.
-  if (input.getRank() == 5 && input.getDimSize(3) != 1)
-    return op->emitError()
-           << "the GPU kernels run multi-head convolutions of one block "
-              "(Z = 1, the channel axis next to the sequence), not Z = "
-           << input.getDimSize(3)
-           << " (nearest: Z = 1 with L = " << input.getDimSize(3) * length
-           << "; Z > 1 runs on the CPU, fftconv-to-cpu)";
   int64_t shortest = butterfly::kMinSingleKernelFFTSize;
   if (!causal && (!llvm::isPowerOf2_64(length) || length < shortest)) {
     int64_t nearest =

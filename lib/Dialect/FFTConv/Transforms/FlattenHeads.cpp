@@ -27,9 +27,11 @@ using namespace mlir::fftconv;
 
 namespace {
 
-/// The permutation that swaps the H and Z axes of B x G x H x Z x L (its
-/// own inverse).
-constexpr int64_t kSwapChannelsAndBlocks[] = {0, 1, 3, 2, 4};
+/// The permutation that swaps the H and Z axes of [B * G, H, Z, L] (its own
+/// inverse).
+constexpr int64_t kSwapChannelsAndBlocks[] = {0, 2, 1, 3};
+/// B x G x H x Z x L as [B * G, H, Z, L]: a reshape of the same memory.
+const ReassociationIndices kHeadsAsBatch[] = {{0, 1}, {2}, {3}, {4}};
 
 /// Whether the sequences of `type` (rank 5) need their axes moved before
 /// they are rows of B x H x L.
@@ -56,15 +58,22 @@ Value toRows(OpBuilder &b, Location loc, Value value) {
     return tensor::CollapseShapeOp::create(
         b, loc, rowsType, value,
         ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
+  // [B * G, H, Z, L] (a reshape), then Z before H (a transpose: the GPU
+  // kernels read it in place, as a map of their rows), then the rows.
+  Value batchFirst = tensor::CollapseShapeOp::create(
+      b, loc,
+      RankedTensorType::get({batch * heads, channels, blocks, length},
+                            type.getElementType()),
+      value, kHeadsAsBatch);
   Value init = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{batch, heads, blocks, channels, length},
+      b, loc, ArrayRef<int64_t>{batch * heads, blocks, channels, length},
       type.getElementType());
-  Value moved =
-      linalg::TransposeOp::create(b, loc, value, init, kSwapChannelsAndBlocks)
-          ->getResult(0);
+  Value moved = linalg::TransposeOp::create(b, loc, batchFirst, init,
+                                            kSwapChannelsAndBlocks)
+                    ->getResult(0);
   return tensor::CollapseShapeOp::create(
       b, loc, rowsType, moved,
-      ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}, {4}});
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
 }
 
 /// Rows of [B * G * Z, H, L] back as the multi-head tensor of `type`.
@@ -74,16 +83,19 @@ Value fromRows(OpBuilder &b, Location loc, Value rows, RankedTensorType type) {
         b, loc, type, rows,
         ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
   ArrayRef<int64_t> shape = type.getShape();
-  auto movedType =
-      RankedTensorType::get({shape[0], shape[1], shape[3], shape[2], shape[4]},
-                            type.getElementType());
+  int64_t batchHeads = shape[0] * shape[1];
+  auto movedType = RankedTensorType::get(
+      {batchHeads, shape[3], shape[2], shape[4]}, type.getElementType());
   Value moved = tensor::ExpandShapeOp::create(
       b, loc, movedType, rows,
-      ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}, {4}});
-  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
-  return linalg::TransposeOp::create(b, loc, moved, init,
-                                     kSwapChannelsAndBlocks)
-      ->getResult(0);
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{batchHeads, shape[2], shape[3], shape[4]},
+      type.getElementType());
+  Value batchFirst =
+      linalg::TransposeOp::create(b, loc, moved, init, kSwapChannelsAndBlocks)
+          ->getResult(0);
+  return tensor::ExpandShapeOp::create(b, loc, type, batchFirst, kHeadsAsBatch);
 }
 
 struct FlattenConvHeads : OpRewritePattern<ConvOp> {
