@@ -368,6 +368,30 @@ def bidirectional_graph(case):
     return g
 
 
+# Circular convolutions through fftconv.circulate's taps (lengths that are
+# not powers of two, and one below the kernels' smallest transform;
+# test/GPU/test_circular_gpu.py): (dtype, B, H, L, K, gated). The forward
+# only: their gradients run on the CPU.
+CIRCULAR_CASES = [("f16", 2, 4, 1000, 1000, True), ("bf16", 2, 4, 100, 37, False),
+                  ("f16", 1, 4, 24, 24, False), ("f16", 1, 2, 40000, 40000, True)]
+
+
+def circular_graph(case):
+    """The graph of one CIRCULAR_CASES entry: y = postgate * (k (*) v + D v),
+    v = pregate * u, circular of period L."""
+    from fftconv.graph import Graph
+
+    element, b, h, length, taps, gated = case
+    g = Graph("circular")
+    u = g.input("u", (b, h, length), element)
+    k = g.input("k", (h, taps), "f32")
+    pre = g.input("pregate", (b, h, length), element) if gated else None
+    post = g.input("postgate", (b, h, length), element) if gated else None
+    d = g.input("d", (h,), "f32")
+    g.output(g.conv(u, k, causal=False, pregate=pre, postgate=post, skip=d))
+    return g
+
+
 def build_ingest_cache(out, chip):
     """Compiles the bidirectional graphs and the convolutions of the
     ingested Hyena operators into the folder FFTCONV_KERNEL_CACHE points the
@@ -384,6 +408,9 @@ def build_ingest_cache(out, chip):
         graphs += ingest(layer, (u,), partial=True).graphs
     for graph in graphs:
         gpu.compile(graph, target=chip, training=True).save(kernel_cache_stem(graph, chip))
+    for case in CIRCULAR_CASES:
+        graph = circular_graph(case)
+        gpu.compile(graph, target=chip).save(kernel_cache_stem(graph, chip))
 
 
 def build_module_cache(out, chip):

@@ -215,8 +215,8 @@ static BlockArgument traceKernel(Value realSpectrum,
     return nullptr;
   // Regularizers of k on the way: applied as the spectrum kernel reads it.
   Value kernel = pack.getInput();
-  while (isa_and_nonnull<fftconv::SquashOp, fftconv::SmoothOp>(
-      kernel.getDefiningOp())) {
+  while (isa_and_nonnull<fftconv::SquashOp, fftconv::SmoothOp,
+                         fftconv::CirculateOp>(kernel.getDefiningOp())) {
     Operation *filter = kernel.getDefiningOp();
     filters.push_back(filter);
     ops.insert(filter);
@@ -241,6 +241,9 @@ KernelTaps SpectrumChain::taps(int64_t fftSize) const {
     taps.reverseFilters = reverseFilters;
   }
   taps.fftSize = fftSize;
+  taps.circulant = llvm::any_of(filters, [](Operation *filter) {
+    return isa<fftconv::CirculateOp>(filter);
+  });
   return taps;
 }
 

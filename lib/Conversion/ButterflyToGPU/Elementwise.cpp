@@ -245,6 +245,16 @@ Value mlir::fftconv::detail::emitFilteredTap(OpBuilder &b, Location loc,
     return ifOp.getResult(0);
   }
   ArrayRef<Operation *> inner = filters.drop_front();
+  if (auto circulate = dyn_cast<CirculateOp>(filters.front())) {
+    // k's taps and their copy at N - L (each zero outside [0, K) by the
+    // inner taps' own padding): defined on the whole row.
+    Value shifted = arith::SubIOp::create(
+        b, loc, t,
+        arith::ConstantIndexOp::create(b, loc, circulate.getWrapOffset()));
+    return arith::AddFOp::create(
+        b, loc, emitFilteredTap(b, loc, k, length, inner, h, t),
+        emitFilteredTap(b, loc, k, length, inner, h, shifted));
+  }
   Value value;
   if (auto squash = dyn_cast<SquashOp>(filters.front())) {
     value = emitSquash(b, loc, emitFilteredTap(b, loc, k, length, inner, h, t),

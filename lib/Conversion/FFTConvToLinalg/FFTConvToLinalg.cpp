@@ -337,6 +337,47 @@ struct IRFFTLowering : OpRewritePattern<IRFFTOp> {
 // squash, smooth
 //===----------------------------------------------------------------------===//
 
+/// circulate: kk[h, t] = k[h, t] + k[h, t - (N - L)], each where it exists.
+struct CirculateLowering : OpRewritePattern<CirculateOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(CirculateOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    Type f32 = type.getElementType();
+    Value input = op.getInput();
+    int64_t taps = op.getInput().getType().getDimSize(1);
+    int64_t offset = op.getWrapOffset();
+    Value result = buildElementwise(
+        rewriter, loc, ValueRange(), type.getShape(), f32,
+        [&](OpBuilder &nb, Location nloc, ValueRange) {
+          SmallVector<Value> index = loopIndices(nb, nloc, 2);
+          // k[h, s] where 0 <= s < K, else 0 (s may be "negative": a
+          // wrapped unsigned index fails s < K too).
+          auto tap = [&](Value s) -> Value {
+            Value inside = arith::CmpIOp::create(
+                nb, nloc, arith::CmpIPredicate::ult, s,
+                arith::ConstantIndexOp::create(nb, nloc, taps));
+            Value safe = arith::SelectOp::create(
+                nb, nloc, inside, s,
+                arith::ConstantIndexOp::create(nb, nloc, 0));
+            Value value =
+                tensor::ExtractOp::create(nb, nloc, input, {index[0], safe});
+            return arith::SelectOp::create(nb, nloc, inside, value,
+                                           buildZero(nb, nloc, f32));
+          };
+          Value shifted = arith::SubIOp::create(
+              nb, nloc, index[1],
+              arith::ConstantIndexOp::create(nb, nloc, offset));
+          return arith::AddFOp::create(nb, nloc, tap(index[1]), tap(shifted))
+              .getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct SquashLowering : OpRewritePattern<SquashOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -532,6 +573,7 @@ void mlir::fftconv::populateFFTConvToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<ConvOpLowering, ComplexDFTLowering<FFTOp, false>,
                ComplexDFTLowering<IFFTOp, true>, RFFTLowering, IRFFTLowering,
-               SquashLowering, SmoothLowering, ChannelMulLowering,
-               CrossSpectrumLowering>(patterns.getContext());
+               SquashLowering, SmoothLowering, CirculateLowering,
+               ChannelMulLowering, CrossSpectrumLowering>(
+      patterns.getContext());
 }

@@ -64,11 +64,11 @@ func.func @gated_skip(%u: tensor<2x4x64xf16>, %k: tensor<4x40xf32>, %pre: tensor
 
 // -----
 
-// Circular with L = 48 (not a power of two): N = 64 >= L + K - 1 and g is
-// extended periodically to L + K - 1 = 57 before its transform.
+// Circular with L = 48 (not a power of two): the forward's N = 128 >= 2L,
+// and g is extended periodically to L + K - 1 = 57 before its transform.
 // CHECK-LABEL: func @circular_wrap
 // CHECK: %[[EXT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x57xf32>)
-// CHECK: fftconv.rfft %[[EXT]] n = 64 : tensor<1x2x57xf32> -> tensor<1x2x33xcomplex<f32>>
+// CHECK: fftconv.rfft %[[EXT]] n = 128 : tensor<1x2x57xf32> -> tensor<1x2x65xcomplex<f32>>
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0] [1, 2, 48] [1, 1, 1]
 func.func @circular_wrap(%u: tensor<1x2x48xf32>, %k: tensor<2x10xf32>, %dy: tensor<1x2x48xf32>) -> tensor<1x2x48xf32> {
   %du = fftconv.conv_grad circular %u, %k grad %dy wrt [input]

@@ -13,9 +13,11 @@ func.func @short_causal(%u: tensor<2x4x24xf32>, %k: tensor<4x24xf32>) -> tensor<
 
 // -----
 
-// A circular convolution of a power-of-two length keeps N = L.
+// A circular convolution shorter than the smallest size asked for takes
+// the circulated taps too (N >= 2L, at least that size).
 // CHECK-LABEL: func @short_circular
-// CHECK: fftconv.rfft %{{.*}} n = 32 :
+// CHECK: fftconv.circulate %{{.*}} period = 32 : tensor<4x32xf32> -> tensor<4x256xf32>
+// CHECK: fftconv.rfft %{{.*}} n = 256 :
 func.func @short_circular(%u: tensor<2x4x32xf32>, %k: tensor<4x32xf32>) -> tensor<2x4x32xf32> {
   %y = fftconv.conv circular %u, %k : (tensor<2x4x32xf32>, tensor<4x32xf32>) -> tensor<2x4x32xf32>
   return %y : tensor<2x4x32xf32>

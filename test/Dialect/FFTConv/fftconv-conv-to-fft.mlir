@@ -42,15 +42,15 @@ func.func @circular_pow2(%u: tensor<2x4x512xf32>, %k: tensor<4x100xf32>) -> tens
 
 // -----
 
-// Circular with L = 100: the linear convolution at N = 256 >= L + K - 1,
-// its tail z[t + L] added back onto the head; then the skip term D * v.
+// Circular with L = 100 (not a power of two): N = 256 >= 2L, the kernel's
+// taps circulated (a second copy of k at N - L brings the taps that wrap
+// around), the first L outputs kept; then the skip term D * v.
 // CHECK-LABEL: func @circular_wrap
-// CHECK-SAME: (%[[U:.*]]: tensor<2x3x100xf32>, %{{.*}}: tensor<3x37xf32>, %[[D:.*]]: tensor<3xf32>)
+// CHECK-SAME: (%[[U:.*]]: tensor<2x3x100xf32>, %[[K:.*]]: tensor<3x37xf32>, %[[D:.*]]: tensor<3xf32>)
+// CHECK: %[[KK:.*]] = fftconv.circulate %[[K]] period = 100 : tensor<3x37xf32> -> tensor<3x256xf32>
+// CHECK: fftconv.rfft %[[KK]] n = 256 : tensor<3x256xf32> -> tensor<3x129xcomplex<f32>>
 // CHECK: %[[Z:.*]] = fftconv.irfft %{{.*}} n = 256
-// CHECK: %[[W:.*]] = linalg.generic
-// CHECK: tensor.extract %[[Z]]
-// CHECK: arith.addi %{{.*}}, %c100
-// CHECK: tensor.extract %[[Z]]
+// CHECK: %[[W:.*]] = tensor.extract_slice %[[Z]][0, 0, 0] [2, 3, 100] [1, 1, 1]
 // CHECK: linalg.generic {{.*}} ins(%[[W]], %[[U]], %[[D]] :
 // CHECK: arith.mulf
 // CHECK: arith.addf

@@ -413,3 +413,27 @@ func.func @reverse_gradient_without_reverse(%u: tensor<2x4x64xf32>, %k: tensor<4
       : (tensor<2x4x64xf32>, tensor<4x64xf32>, tensor<2x4x64xf32>) -> tensor<4x64xf32>
   return %dkr : tensor<4x64xf32>
 }
+
+// -----
+
+func.func @circulate_short_transform(%k: tensor<4x100xf32>) -> tensor<4x128xf32> {
+  // expected-error @+1 {{expects a transform length N >= 2L = 200 (the wrapped taps must not reach the outputs kept), got 128}}
+  %kk = fftconv.circulate %k period = 100 : tensor<4x100xf32> -> tensor<4x128xf32>
+  return %kk : tensor<4x128xf32>
+}
+
+// -----
+
+func.func @circulate_long_kernel(%k: tensor<4x100xf32>) -> tensor<4x256xf32> {
+  // expected-error @+1 {{expects kernel length K = 100 to be at most the period L = 64}}
+  %kk = fftconv.circulate %k period = 64 : tensor<4x100xf32> -> tensor<4x256xf32>
+  return %kk : tensor<4x256xf32>
+}
+
+// -----
+
+func.func @circulate_rows(%k: tensor<4x100xf32>) -> tensor<3x256xf32> {
+  // expected-error @+1 {{expects the result to keep the input's 4 rows, got 'tensor<3x256xf32>'}}
+  %kk = fftconv.circulate %k period = 100 : tensor<4x100xf32> -> tensor<3x256xf32>
+  return %kk : tensor<3x256xf32>
+}

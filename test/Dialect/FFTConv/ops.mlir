@@ -82,3 +82,12 @@ func.func @spectral_grad_ops(%x: tensor<2x4x33xcomplex<f32>>, %kf: tensor<4x33xc
   %1 = fftconv.cross_spectrum %x, %0 : tensor<2x4x33xcomplex<f32>> -> tensor<4x33xcomplex<f32>>
   return %0, %1 : tensor<2x4x33xcomplex<f32>>, tensor<4x33xcomplex<f32>>
 }
+
+// -----
+
+// CHECK-LABEL: func @circulate
+// CHECK: fftconv.circulate %{{.*}} period = 1000 : tensor<4x1000xf32> -> tensor<4x2048xf32>
+func.func @circulate(%k: tensor<4x1000xf32>) -> tensor<4x2048xf32> {
+  %kk = fftconv.circulate %k period = 1000 : tensor<4x1000xf32> -> tensor<4x2048xf32>
+  return %kk : tensor<4x2048xf32>
+}

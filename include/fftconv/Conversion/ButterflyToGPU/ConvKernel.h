@@ -37,13 +37,18 @@ struct KernelTaps {
   int64_t reverseLength = 0;               // K'; 0 without a reverse kernel
   SmallVector<Operation *> reverseFilters; // on kr
   int64_t fftSize = 0;                     // N
+  /// Whether k's taps are circulated (fftconv.circulate among the filters):
+  /// a second copy of k ends the row.
+  bool circulant = false;
 
   bool hasReverse() const { return reverseLength > 0; }
   /// The kernels' argument count.
   unsigned count() const { return hasReverse() ? 2 : 1; }
-  /// The taps a pass over kk reads: [0, K) alone, or the whole row with
-  /// the reverse kernel's at its end.
-  int64_t extent() const { return hasReverse() ? fftSize : length; }
+  /// The taps a pass over kk reads: [0, K) alone, or the whole row where
+  /// the reverse kernel's or k's second copy end it.
+  int64_t extent() const {
+    return hasReverse() || circulant ? fftSize : length;
+  }
 };
 
 /// Emits the 8 real inputs v[batch, h, t .. t+7] as a vector<8xf32>; with

@@ -25,19 +25,23 @@ using namespace mlir::fftconv;
 
 namespace {
 
-/// The GPU kernels' rules for a convolution of `input` (its operand's type)
-/// in either mode: success, or the located refusal on `op`.
-LogicalResult checkShape(Operation *op, bool causal, RankedTensorType input) {
+/// The GPU kernels' rules for the gradients of a convolution of `input`
+/// (its operand's type) in either mode: success, or the located refusal on
+/// `op`. Every forward runs (a circular one of another length through
+/// fftconv.circulate's taps).
+LogicalResult checkGradientShape(Operation *op, bool causal,
+                                 RankedTensorType input) {
   int64_t length = input.getShape().back();
   int64_t shortest = butterfly::kMinSingleKernelFFTSize;
   if (!causal && (!llvm::isPowerOf2_64(length) || length < shortest)) {
     int64_t nearest =
         std::max<int64_t>(shortest, int64_t(llvm::PowerOf2Ceil(length)));
     return op->emitError()
-           << "the GPU kernels run circular convolutions of a power-of-two "
-              "length of at least "
+           << "the GPU kernels run the gradients of circular convolutions of "
+              "a power-of-two length of at least "
            << shortest << ", not L = " << length << " (nearest: L = " << nearest
-           << ", or the causal form)";
+           << ", or the causal form; the forward runs on the GPU, the "
+              "gradients on the CPU, fftconv-to-cpu)";
   }
   return success();
 }
@@ -48,10 +52,9 @@ struct FFTConvCheckGPUShapesPass
   void runOnOperation() override {
     WalkResult result = getOperation()->walk([&](Operation *op) {
       LogicalResult checked = success();
-      if (auto conv = dyn_cast<ConvOp>(op))
-        checked = checkShape(op, conv.isCausal(), conv.getInput().getType());
-      else if (auto grad = dyn_cast<ConvGradOp>(op))
-        checked = checkShape(op, grad.isCausal(), grad.getInput().getType());
+      if (auto grad = dyn_cast<ConvGradOp>(op))
+        checked =
+            checkGradientShape(op, grad.isCausal(), grad.getInput().getType());
       return failed(checked) ? WalkResult::interrupt() : WalkResult::advance();
     });
     if (result.wasInterrupted())

@@ -59,14 +59,19 @@ int64_t mlir::fftconv::getConvFFTSize(bool causal, int64_t length,
   // and a power of two above it that does not fit in int64 is reported as 0
   // instead of wrapping to a small, wrong size.
   uint64_t linear = uint64_t(length) + uint64_t(kernelLength) - 1;
-  // The real-input trick needs an even size; 2 is the smallest.
-  if (!causal && length >= 2 && llvm::isPowerOf2_64(length))
-    return length;
-  if (linear > (uint64_t(1) << 62))
-    return 0;
   int64_t floor = minSize > 2 && minSize <= (int64_t(1) << 32)
                       ? int64_t(llvm::PowerOf2Ceil(minSize))
                       : 2;
+  // The real-input trick needs an even size; 2 is the smallest.
+  if (!causal && length >= std::max<int64_t>(floor, 2) &&
+      llvm::isPowerOf2_64(length))
+    return length;
+  // A circular convolution of another length takes its wrapped taps
+  // through a transform of at least 2L (fftconv.circulate).
+  if (!causal)
+    linear = 2 * uint64_t(length);
+  if (linear > (uint64_t(1) << 62))
+    return 0;
   return std::max<int64_t>(floor, llvm::PowerOf2Ceil(linear));
 }
 
@@ -94,7 +99,8 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
     ArrayRef<int64_t> shape = inputType.getShape();
     int64_t batch = shape[0], channels = shape[1], length = shape[2];
     int64_t n = getConvFFTSize(op, minSize);
-    // Circular with n != L: the linear convolution's tail wraps around.
+    // Circular with n != L: the taps that wrap around come in through a
+    // second copy of k (fftconv.circulate), and the outputs are cropped.
     bool wrap = !op.isCausal() && n != length;
     Type f32 = rewriter.getF32Type();
     auto c32 = ComplexType::get(f32);
@@ -117,8 +123,12 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
     }
 
     // Once per channel: k_f = rfft(k, n) (+ conj(rfft(kr, n))).
-    Value kf =
-        buildKernelSpectrum(rewriter, loc, op.getKernel(), op.getReverse(), n);
+    Value kernel = op.getKernel();
+    if (wrap)
+      kernel = CirculateOp::create(rewriter, loc,
+                                   RankedTensorType::get({channels, n}, f32),
+                                   kernel, length);
+    Value kf = buildKernelSpectrum(rewriter, loc, kernel, op.getReverse(), n);
     auto vfType = RankedTensorType::get({batch, channels, bins}, c32);
     Value vf = RFFTOp::create(rewriter, loc, vfType, v, n);
     auto product = ChannelMulOp::create(rewriter, loc, vf, kf, /*band=*/nullptr,
@@ -133,38 +143,14 @@ struct ConvToFFT : OpRewritePattern<ConvOp> {
     auto zType = RankedTensorType::get({batch, channels, n}, f32);
     Value z = IRFFTOp::create(rewriter, loc, zType, product, n);
 
-    // Crop to L (and fold the wrapped tail back for circular).
-    Value cropped;
-    if (!wrap) {
-      SmallVector<OpFoldResult> offsets(3, rewriter.getIndexAttr(0));
-      SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(batch),
-                                         rewriter.getIndexAttr(channels),
-                                         rewriter.getIndexAttr(length)};
-      cropped = tensor::ExtractSliceOp::create(rewriter, loc, z, offsets, sizes,
-                                               strides);
-    } else {
-      cropped = buildElementwise(
-          rewriter, loc, ValueRange(), shape, f32,
-          [&](OpBuilder &b, Location l, ValueRange) {
-            Value bi = linalg::IndexOp::create(b, l, 0);
-            Value hi = linalg::IndexOp::create(b, l, 1);
-            Value ti = linalg::IndexOp::create(b, l, 2);
-            Value head = tensor::ExtractOp::create(b, l, z, {bi, hi, ti});
-            // z[t + L] exists for t < n - L; beyond it the tail is zero.
-            Value shifted = arith::AddIOp::create(
-                b, l, ti, arith::ConstantIndexOp::create(b, l, length));
-            Value inside =
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, shifted,
-                                      arith::ConstantIndexOp::create(b, l, n));
-            Value safe = arith::SelectOp::create(
-                b, l, inside, shifted, arith::ConstantIndexOp::create(b, l, 0));
-            Value tail = tensor::ExtractOp::create(b, l, z, {bi, hi, safe});
-            tail = arith::SelectOp::create(b, l, inside, tail,
-                                           buildZero(b, l, f32));
-            return arith::AddFOp::create(b, l, head, tail).getResult();
-          });
-    }
+    // Crop to L.
+    SmallVector<OpFoldResult> offsets(3, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(batch),
+                                       rewriter.getIndexAttr(channels),
+                                       rewriter.getIndexAttr(length)};
+    Value cropped = tensor::ExtractSliceOp::create(rewriter, loc, z, offsets,
+                                                   sizes, strides);
 
     // Epilogue: + D * v, * postgate, rounding to the input's type.
     Value result = cropped;

@@ -362,6 +362,44 @@ def FFTConv_SmoothOp : FFTConv_Op<"smooth", [Pure, SameOperandsAndResultType]> {
 
 
 //===----------------------------------------------------------------------===//
+// CirculateOp
+//===----------------------------------------------------------------------===//
+
+def FFTConv_CirculateOp : FFTConv_Op<"circulate", [Pure]> {
+  let summary = "the taps of a circular convolution of period L in a transform of size N >= 2L";
+  let description = [{
+    `kk[h, t] = k[h, t] + k[h, t - (N - L)]` for `t < N`, each term where
+    its index lies in `[0, K)`: the kernels `k` (`tensor<H x K x f32>`,
+    `K <= L`) as taps of a transform of size N (the result's length,
+    `N >= 2L`). The circular convolution of period L of a sequence is the
+    first L outputs of its zero-padded transform times that of `kk`: the
+    second copy of k brings the taps that wrap around. `fftconv-conv-to-fft`
+    expands circular convolutions whose length is not a power of two (or is
+    below the smallest FFT size asked for) this way; the GPU spectrum kernels
+    read the taps as they read k.
+
+    Example:
+
+    ```mlir
+    %kk = fftconv.circulate %k period = 1000 : tensor<4x1000xf32> -> tensor<4x2048xf32>
+    ```
+  }];
+  let arguments = (ins FFTConv_F32Tensor:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$period);
+  let results = (outs FFTConv_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `period` `=` $period attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// N - L: where the second copy of k starts.
+    int64_t getWrapOffset() {
+      return getResult().getType().getDimSize(1) - getPeriod();
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // ChannelMulOp
 //===----------------------------------------------------------------------===//
 
