@@ -370,8 +370,8 @@ def bidirectional_graph(case):
 
 # Circular convolutions through fftconv.circulate's taps (lengths that are
 # not powers of two, and one below the kernels' smallest transform;
-# test/GPU/test_circular_gpu.py): (dtype, B, H, L, K, gated). The forward
-# only: their gradients run on the CPU.
+# test/GPU/test_circular_gpu.py): (dtype, B, H, L, K, gated), forward and
+# backward.
 CIRCULAR_CASES = [("f16", 2, 4, 1000, 1000, True), ("bf16", 2, 4, 100, 37, False),
                   ("f16", 1, 4, 24, 24, False), ("f16", 1, 2, 40000, 40000, True)]
 
@@ -403,14 +403,12 @@ def build_ingest_cache(out, chip):
     os.environ["FFTCONV_KERNEL_CACHE"] = os.path.join(out, "module-cache")
     graphs = [bidirectional_graph(case) for case in BIDIRECTIONAL_CASES]
     graphs += [multi_head_graph(case) for case in MULTI_HEAD_CASES]
+    graphs += [circular_graph(case) for case in CIRCULAR_CASES]
     for case in INGEST_CASES:
         layer, u = ingest_case(case)
         graphs += ingest(layer, (u,), partial=True).graphs
     for graph in graphs:
         gpu.compile(graph, target=chip, training=True).save(kernel_cache_stem(graph, chip))
-    for case in CIRCULAR_CASES:
-        graph = circular_graph(case)
-        gpu.compile(graph, target=chip).save(kernel_cache_stem(graph, chip))
 
 
 def build_module_cache(out, chip):

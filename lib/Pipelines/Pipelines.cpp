@@ -105,9 +105,6 @@ fftconv::PTXPipelineOptions::planOptions() const {
 
 void mlir::fftconv::buildPTXPipeline(OpPassManager &pm,
                                      const PTXPipelineOptions &options) {
-  // Shapes the kernels do not run are refused first, at the convolution
-  // the user wrote.
-  pm.addPass(createFFTConvCheckGPUShapes());
   // The decomposition targets the chip's shared memory (smem-per-block 0).
   ButterflyPipelineOptions decomposition;
   decomposition.order = options.order;

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
@@ -91,20 +92,20 @@ def test_save_writes_ptx_and_manifest(tmp_path):
     assert open(tmp_path / "out" / "hyena.ptx").read() == program.ptx
 
 
-# The gradients of a circular convolution of L = 100: refused on the GPU
-# (its forward runs, through fftconv.circulate's taps).
+# A convolution with a constant kernel: refused on the GPU (its spectrum
+# kernel reads k from a function argument).
 ODD = """
-func.func @odd(%u: tensor<1x1x100xf16>, %k: tensor<1x100xf32>, %dy: tensor<1x1x100xf16>) -> tensor<1x100xf32> {
-  %dk = fftconv.conv_grad circular %u, %k grad %dy wrt [kernel]
-      : (tensor<1x1x100xf16>, tensor<1x100xf32>, tensor<1x1x100xf16>) -> tensor<1x100xf32>
-  return %dk : tensor<1x100xf32>
+func.func @odd(%u: tensor<1x1x100xf16>) -> tensor<1x1x100xf16> {
+  %k = arith.constant dense<0.5> : tensor<1x100xf32>
+  %y = fftconv.conv causal %u, %k : (tensor<1x1x100xf16>, tensor<1x100xf32>) -> tensor<1x1x100xf16>
+  return %y : tensor<1x1x100xf16>
 }
 """
 
 
 def test_compile_errors_carry_locations():
     # MLIR text: the diagnostics point into it.
-    with pytest.raises(fftconv.MLIRError, match=r"program.mlir\":3:\d+\): error: .*gradients of circular .* not L = 100"):
+    with pytest.raises(fftconv.MLIRError, match=r"program.mlir\":4:\d+\): error: .*kernel given as a function argument .*a constant kernel"):
         fftconv.compile(ODD)
 
 
@@ -127,11 +128,9 @@ def test_binding_errors_carry_locations():
     context = fftconv.Context()
     g = Graph("odd")
     u = g.input("u", (1, 1, 100), "f16")
-    k = g.input("k", (1, 100), "f32")
-    dy = g.input("dy", (1, 1, 100), "f16")
     line = sys._getframe().f_lineno + 1
-    g.output(*g.conv_grad(u, k, dy, causal=False, wrt=("kernel",)))
-    with pytest.raises(fftconv.MLIRError, match=rf"loc\(\"v1\"\(\".*test_gpu_compile.py\":{line}:\d+\)\): error: .*gradients of circular .* not L = 100"):
+    g.output(g.conv(u, g.constant(np.full((1, 100), 0.5), "f32")))
+    with pytest.raises(fftconv.MLIRError, match=rf"loc\(\"v2\"\(\".*test_gpu_compile.py\":{line}:\d+\)\): error: .*kernel given as a function argument .*a constant kernel"):
         fftconv.compile(g.module(context))
 
 

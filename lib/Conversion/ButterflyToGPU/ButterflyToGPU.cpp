@@ -409,10 +409,11 @@ ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
   ConvolutionShape shape =
       butterfly::crossSpectrumShape(gradient.packV, gradient.packG);
   layout.cross = getThreePassPlan(gradient.crossPlan, shape);
-  for (Value lags : gradient.lags) {
+  for (auto [lags, output] : llvm::zip_equal(gradient.lags, gradient.outputs)) {
     auto type = cast<RankedTensorType>(lags.getType());
     layout.lagLength = std::max(layout.lagLength,
-                                type.getRank() == 2 ? type.getDimSize(1) : 1);
+                                (type.getRank() == 2 ? type.getDimSize(1) : 1) +
+                                    output.circulateOffset);
   }
   layout.lagLength = llvm::alignTo(layout.lagLength, kVectorWidth);
   ConvolutionShape channel = shape;

@@ -403,6 +403,11 @@ mlir::fftconv::detail::analyzeKernelGradient(FusedOp cross) {
                                  smooth.getWidth());
       lags = smooth.getInput();
     }
+    if (auto circulate = lags.getDefiningOp<fftconv::CirculateOp>();
+        circulate && circulate.getTranspose()) {
+      output.circulateOffset = circulate.getWrapOffset();
+      lags = circulate.getInput();
+    }
     if (auto collapse = lags.getDefiningOp<tensor::CollapseShapeOp>()) {
       if (collapse.getSrcType().getRank() != 2 ||
           collapse.getSrcType().getDimSize(1) != 1)

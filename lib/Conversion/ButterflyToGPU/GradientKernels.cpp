@@ -281,11 +281,14 @@ static void emitLagOutputs(KernelEmitter &e, Value h, ValueRange outputArgs,
                                 e.c(lags)));
     };
     // Lag s of the first `lags` (zero outside them, as the regularizers'
-    // zero padding has it).
+    // zero padding has it), with the circulated taps' second copy's.
     auto lagAt = [&](Value s) -> Value {
       Value in = inside(s);
       Value at = arith::SelectOp::create(builder, loc, in, s, e.c(0));
-      return arith::SelectOp::create(builder, loc, in, lag(at), e.cf(0.0));
+      Value value = lag(at);
+      if (description.circulateOffset)
+        value = e.fadd(value, lag(e.addc(at, description.circulateOffset)));
+      return arith::SelectOp::create(builder, loc, in, value, e.cf(0.0));
     };
     // The smooths, each its own transpose, innermost first.
     ArrayRef<int64_t> widths = description.smoothWidths;

@@ -347,8 +347,26 @@ struct CirculateLowering : OpRewritePattern<CirculateOp> {
     RankedTensorType type = op.getType();
     Type f32 = type.getElementType();
     Value input = op.getInput();
-    int64_t taps = op.getInput().getType().getDimSize(1);
     int64_t offset = op.getWrapOffset();
+    if (op.getTranspose()) {
+      // dk[h, j] = x[h, j] + x[h, j + N - L]: both inside x (j + N - L <
+      // K + N - L <= N).
+      Value result = buildElementwise(
+          rewriter, loc, ValueRange(), type.getShape(), f32,
+          [&](OpBuilder &nb, Location nloc, ValueRange) {
+            SmallVector<Value> index = loopIndices(nb, nloc, 2);
+            Value shifted = arith::AddIOp::create(
+                nb, nloc, index[1],
+                arith::ConstantIndexOp::create(nb, nloc, offset));
+            Value head = tensor::ExtractOp::create(nb, nloc, input, index);
+            Value tail =
+                tensor::ExtractOp::create(nb, nloc, input, {index[0], shifted});
+            return arith::AddFOp::create(nb, nloc, head, tail).getResult();
+          });
+      rewriter.replaceOp(op, result);
+      return success();
+    }
+    int64_t taps = op.getInput().getType().getDimSize(1);
     Value result = buildElementwise(
         rewriter, loc, ValueRange(), type.getShape(), f32,
         [&](OpBuilder &nb, Location nloc, ValueRange) {

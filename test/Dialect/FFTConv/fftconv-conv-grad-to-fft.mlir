@@ -64,16 +64,21 @@ func.func @gated_skip(%u: tensor<2x4x64xf16>, %k: tensor<4x40xf32>, %pre: tensor
 
 // -----
 
-// Circular with L = 48 (not a power of two): the forward's N = 128 >= 2L,
-// and g is extended periodically to L + K - 1 = 57 before its transform.
+// Circular with L = 48 (not a power of two): the forward's N = 128 >= 2L
+// and its circulated taps; g zero-padded, and dk the circulated taps'
+// adjoint of the lags (lags[j] + lags[j + N - L]).
 // CHECK-LABEL: func @circular_wrap
-// CHECK: %[[EXT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x57xf32>)
-// CHECK: fftconv.rfft %[[EXT]] n = 128 : tensor<1x2x57xf32> -> tensor<1x2x65xcomplex<f32>>
+// CHECK: %[[GF:.*]] = fftconv.rfft %{{.*}} n = 128 : tensor<1x2x48xf32> -> tensor<1x2x65xcomplex<f32>>
+// CHECK: %[[KK:.*]] = fftconv.circulate %{{.*}} period = 48 : tensor<2x10xf32> -> tensor<2x128xf32>
+// CHECK: fftconv.rfft %[[KK]] n = 128
+// CHECK: fftconv.channel_mul %[[GF]], %{{.*}} conjugate
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0] [1, 2, 48] [1, 1, 1]
-func.func @circular_wrap(%u: tensor<1x2x48xf32>, %k: tensor<2x10xf32>, %dy: tensor<1x2x48xf32>) -> tensor<1x2x48xf32> {
-  %du = fftconv.conv_grad circular %u, %k grad %dy wrt [input]
-      : (tensor<1x2x48xf32>, tensor<2x10xf32>, tensor<1x2x48xf32>) -> tensor<1x2x48xf32>
-  return %du : tensor<1x2x48xf32>
+// CHECK: %[[LAGS:.*]] = fftconv.irfft %{{.*}} n = 128 : tensor<2x65xcomplex<f32>> -> tensor<2x128xf32>
+// CHECK: fftconv.circulate %[[LAGS]] period = 48 transpose : tensor<2x128xf32> -> tensor<2x10xf32>
+func.func @circular_wrap(%u: tensor<1x2x48xf32>, %k: tensor<2x10xf32>, %dy: tensor<1x2x48xf32>) -> (tensor<1x2x48xf32>, tensor<2x10xf32>) {
+  %du, %dk = fftconv.conv_grad circular %u, %k grad %dy wrt [input, kernel]
+      : (tensor<1x2x48xf32>, tensor<2x10xf32>, tensor<1x2x48xf32>) -> (tensor<1x2x48xf32>, tensor<2x10xf32>)
+  return %du, %dk : tensor<1x2x48xf32>, tensor<2x10xf32>
 }
 
 // -----

@@ -80,6 +80,9 @@ gpu::GPUFuncOp buildCrossSpectrumKernel(
 struct LagOutput {
   llvm::SmallVector<int64_t> smoothWidths;
   std::optional<double> squashLambda;
+  /// fftconv.circulate's adjoint first (a circular convolution's circulated
+  /// taps): lag s plus lag s + `circulateOffset` (0: none).
+  int64_t circulateOffset = 0;
 };
 
 /// The channel-inverse kernel: arguments the workspace (memref<groups x H x

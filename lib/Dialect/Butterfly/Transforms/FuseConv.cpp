@@ -225,8 +225,8 @@ collectCrossSpectrum(fftconv::CrossSpectrumOp cross) {
 bool joinsChannelInverse(Operation *op, const llvm::SetVector<Operation *> &set,
                          Value spectrum) {
   if (isa<MonarchOp, RealSpectrumOp, UnpackRealOp, tensor::ExtractSliceOp,
-          tensor::CollapseShapeOp, tensor::ExpandShapeOp, fftconv::SmoothOp>(
-          op))
+          tensor::CollapseShapeOp, tensor::ExpandShapeOp, fftconv::SmoothOp,
+          fftconv::CirculateOp>(op))
     return true;
   if (!isElementwise(op))
     return false;

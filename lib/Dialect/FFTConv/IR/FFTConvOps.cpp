@@ -304,21 +304,25 @@ void SquashOp::getCanonicalizationPatterns(RewritePatternSet &results,
 //===----------------------------------------------------------------------===//
 
 LogicalResult CirculateOp::verify() {
+  bool transpose = getTranspose();
   RankedTensorType input = getInput().getType(), result = getResult().getType();
-  if (failed(verifyStaticShape(*this, "input", input, 2, "H x K")) ||
-      failed(verifyStaticShape(*this, "result", result, 2, "H x N")))
+  if (failed(verifyStaticShape(*this, "input", input, 2,
+                               transpose ? "H x N" : "H x K")) ||
+      failed(verifyStaticShape(*this, "result", result, 2,
+                               transpose ? "H x K" : "H x N")))
     return failure();
   if (input.getDimSize(0) != result.getDimSize(0))
     return emitOpError() << "expects the result to keep the input's "
                          << input.getDimSize(0) << " rows, got " << result;
-  int64_t period = getPeriod(), taps = input.getDimSize(1);
+  int64_t period = getPeriod(), taps = getKernelType().getDimSize(1);
+  int64_t transformLength = getTransformType().getDimSize(1);
   if (taps > period)
     return emitOpError() << "expects kernel length K = " << taps
                          << " to be at most the period L = " << period;
-  if (result.getDimSize(1) < 2 * period)
+  if (transformLength < 2 * period)
     return emitOpError() << "expects a transform length N >= 2L = "
                          << 2 * period << " (the wrapped taps must not reach "
-                         << "the outputs kept), got " << result.getDimSize(1);
+                         << "the outputs kept), got " << transformLength;
   return success();
 }
 

@@ -78,7 +78,8 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
         reverse ? cast<RankedTensorType>(reverse.getType()).getDimSize(1) : 0;
     int64_t n = getConvFFTSize(op.isCausal(), length,
                                std::max(taps, reverseTaps), minSize);
-    // Circular with N != L: correlate with the periodic extension of g.
+    // Circular with N != L: the forward's circulated taps (fftconv.circulate,
+    // N >= 2L); their adjoint folds the lags back into k's.
     bool wrap = !op.isCausal() && n != length;
     Type f32 = rewriter.getF32Type();
     auto c32 = ComplexType::get(f32);
@@ -101,34 +102,20 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
     Value v = buildProduct(rewriter, loc, vFactors, f32);
     Value g = buildProduct(rewriter, loc, gFactors, f32);
 
-    Value extended = g;
-    if (wrap) {
-      int64_t extendedLength = length + taps - 1;
-      extended = buildElementwise(
-          rewriter, loc, ValueRange(), {batch, channels, extendedLength}, f32,
-          [&](OpBuilder &b, Location l, ValueRange) {
-            SmallVector<Value> index = loopIndices(b, l, 3);
-            // t < L + K - 1 <= 2L - 1: one subtraction is t mod L.
-            Value lengthIndex = arith::ConstantIndexOp::create(b, l, length);
-            Value beyond = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::uge, index[2], lengthIndex);
-            Value folded = arith::SelectOp::create(
-                b, l, beyond,
-                arith::SubIOp::create(b, l, index[2], lengthIndex), index[2]);
-            return tensor::ExtractOp::create(b, l, g,
-                                             {index[0], index[1], folded})
-                .getResult();
-          });
-    }
     auto spectraType = RankedTensorType::get({batch, channels, bins}, c32);
-    Value gf = RFFTOp::create(rewriter, loc, spectraType, extended, n);
+    Value gf = RFFTOp::create(rewriter, loc, spectraType, g, n);
+    Value circulant = kernel;
+    if (wrap)
+      circulant = CirculateOp::create(rewriter, loc,
+                                      RankedTensorType::get({channels, n}, f32),
+                                      kernel, length, /*transpose=*/false);
 
     SmallVector<Value> results;
     Value dv;
     if (wantDv) {
       // The adjoint of the convolution with k + conj(kr) (spectra) is the
       // product with its conjugate: correlation with k, convolution with kr.
-      Value kf = buildKernelSpectrum(rewriter, loc, kernel, reverse, n);
+      Value kf = buildKernelSpectrum(rewriter, loc, circulant, reverse, n);
       auto product = ChannelMulOp::create(rewriter, loc, gf, kf,
                                           /*band=*/nullptr,
                                           /*conjugate=*/rewriter.getUnitAttr());
@@ -177,8 +164,14 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
       return lags;
     };
     if (op.wants(ConvGradients::Kernel))
-      results.push_back(
-          cropFromOrigin(rewriter, loc, correlationLags(), {channels, taps}));
+      results.push_back(wrap
+                            ? CirculateOp::create(
+                                  rewriter, loc,
+                                  RankedTensorType::get({channels, taps}, f32),
+                                  correlationLags(), length, /*transpose=*/true)
+                                  .getResult()
+                            : cropFromOrigin(rewriter, loc, correlationLags(),
+                                             {channels, taps}));
     if (wantPregate)
       results.push_back(buildProduct(rewriter, loc, {dv, input}, elementType));
     if (op.wants(ConvGradients::Postgate)) {
@@ -208,9 +201,9 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
       // cross spectrum with the roles swapped (the same lags read at -s).
       // Its own transforms of g and v make it a kernel gradient like dk's,
       // which the GPU kernels run as they are (a region of its own).
-      Value reversed = crossCorrelation(
-          RFFTOp::create(rewriter, loc, spectraType, extended, n),
-          RFFTOp::create(rewriter, loc, spectraType, v, n));
+      Value reversed =
+          crossCorrelation(RFFTOp::create(rewriter, loc, spectraType, g, n),
+                           RFFTOp::create(rewriter, loc, spectraType, v, n));
       results.push_back(
           cropFromOrigin(rewriter, loc, reversed, {channels, reverseTaps}));
     }

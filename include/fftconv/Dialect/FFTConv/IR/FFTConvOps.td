@@ -378,23 +378,38 @@ def FFTConv_CirculateOp : FFTConv_Op<"circulate", [Pure]> {
     below the smallest FFT size asked for) this way; the GPU spectrum kernels
     read the taps as they read k.
 
+    With `transpose`, the adjoint: `dk[h, j] = x[h, j] + x[h, j + N - L]`
+    for `j < K`, from `x` (`tensor<H x N>`) to `dk` (`tensor<H x K>`): the
+    kernel gradient of such a convolution from the lags of its taps'
+    (`fftconv-conv-grad-to-fft`).
+
     Example:
 
     ```mlir
     %kk = fftconv.circulate %k period = 1000 : tensor<4x1000xf32> -> tensor<4x2048xf32>
+    %dk = fftconv.circulate %lags period = 1000 transpose : tensor<4x2048xf32> -> tensor<4x1000xf32>
     ```
   }];
   let arguments = (ins FFTConv_F32Tensor:$input,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$period);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$period,
+                       UnitAttr:$transpose);
   let results = (outs FFTConv_F32Tensor:$result);
   let assemblyFormat = [{
-    $input `period` `=` $period attr-dict `:` type($input) `->` type($result)
+    $input `period` `=` $period (`transpose` $transpose^)? attr-dict `:`
+    type($input) `->` type($result)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
+    /// The taps' side (H x K) and the transform's (H x N).
+    RankedTensorType getKernelType() {
+      return getTranspose() ? getResult().getType() : getInput().getType();
+    }
+    RankedTensorType getTransformType() {
+      return getTranspose() ? getInput().getType() : getResult().getType();
+    }
     /// N - L: where the second copy of k starts.
     int64_t getWrapOffset() {
-      return getResult().getType().getDimSize(1) - getPeriod();
+      return getTransformType().getDimSize(1) - getPeriod();
     }
   }];
 }

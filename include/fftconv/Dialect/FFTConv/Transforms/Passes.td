@@ -37,8 +37,9 @@ def FFTConvConvToFFT : Pass<"fftconv-conv-to-fft"> {
 
     - the FFT size N is a power of two: causal `N >= L + K - 1` (so no
       wrap-around reaches the L outputs kept); circular `N = L` when L is a
-      power of two, otherwise `N >= L + K - 1` and the tail `[L, L+K-1)` of
-      the linear convolution is added back onto its head, which is exact;
+      power of two (and at least `min-size`), otherwise `N >= 2L` with the
+      taps `fftconv.circulate`d (a second copy of k at N - L brings the
+      taps that wrap around) and the first L outputs kept, which is exact;
     - `k_f = rfft(k, N)` once per channel (it folds when `k` is constant);
     - the pregate product and the cast to f32 before the forward FFT,
       `fftconv.channel_mul` between the transforms, and the crop to L, the
@@ -85,8 +86,9 @@ def FFTConvConvGradToFFT : Pass<"fftconv-conv-grad-to-fft"> {
       `fftconv.conv` (that `fftconv-conv-to-fft` expands in turn): the
       forward keeps no activations beyond its inputs.
 
-    Circular convolutions whose N is not L correlate with the periodic
-    extension `g[t mod L]`, `t < L + K - 1`, which is exact.
+    Circular convolutions whose N is not L (N >= 2L) correlate with the
+    forward's circulated taps (`fftconv.circulate`), and dk is their
+    adjoint of the lags, `lags[j] + lags[j + N - L]`: exact.
 
     ```mlir
     %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
@@ -202,32 +204,6 @@ def FFTConvMonarchDecompose : Pass<"fftconv-monarch-decompose"> {
   let dependentDialects = [
     "::mlir::butterfly::ButterflyDialect", "::mlir::tensor::TensorDialect"
   ];
-}
-
-def FFTConvCheckGPUShapes : Pass<"fftconv-check-gpu-shapes"> {
-  let summary = "Refuse, naming the nearest supported shape, convolutions the GPU kernels do not run";
-  let description = [{
-    Checks every `fftconv.conv` and `fftconv.conv_grad` against what the
-    GPU kernels run, before anything is expanded, so that a refusal speaks
-    of the convolution the user wrote (its mode and L) and names the
-    nearest shape that runs:
-
-    - circular convolutions of a power-of-two length of at least 256 (the
-      linear form that other lengths take on the CPU folds its tail back,
-      which no kernel does yet): `L = 1000` is refused with `L = 1024`, or
-      the causal form.
-
-    Short causal convolutions are not refused: `fftconv-to-ptx` pads them
-    to the kernels' smallest transform; nor are lengths that are not a
-    multiple of 8, whose last elements the kernels mask. `fftconv-to-ptx`
-    runs this first.
-
-    ```mlir
-    // error: the GPU kernels run circular convolutions of a power-of-two
-    // length of at least 256, not L = 1000 (nearest: L = 1024)
-    %y = fftconv.conv circular %u, %k : (tensor<2x4x1000xf16>, tensor<4x1000xf32>) -> tensor<2x4x1000xf16>
-    ```
-  }];
 }
 
 #endif // FFTCONV_DIALECT_FFTCONV_TRANSFORMS_PASSES_TD
