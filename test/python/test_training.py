@@ -300,11 +300,24 @@ def test_compile_for_training_refuses_what_it_cannot_run():
     import fftconv
     from fftconv import MLIRError
 
-    # A circular convolution of a length that is not a power of two.
-    with pytest.raises(MLIRError, match="nearest: L = 1024"):
-        fftconv.compile(_gated_graph(1000, seqlen_causal=False, skip=False), training=True)
+    # A constant kernel: the GPU's spectrum kernels read k from an argument.
+    g = Graph("constant_kernel")
+    u = g.input("u", (1, 2, 1024), "f16")
+    g.output(g.conv(u, g.constant(np.full((2, 1024), 0.5), "f32")))
+    with pytest.raises(MLIRError, match="kernel given as a function argument"):
+        fftconv.compile(g, training=True)
     with pytest.raises(TypeError, match="needs a fftconv.Graph"):
         fftconv.compile("func.func @f() { return }", training=True)
+
+
+def test_circular_of_any_length_compiles_for_training():
+    # L = 1000 (not a power of two): the circulated taps forward and back
+    # (their GPU numerics: test/GPU/test_circular_gpu.py).
+    import fftconv
+
+    program = fftconv.compile(_gated_graph(1000, seqlen_causal=False, skip=False), training=True)
+    names = [k["name"] for k in program.manifest["backward"]["kernels"]]
+    assert any("cross_spectrum" in name for name in names), names
 
 
 @pytest.mark.parametrize("mode", ["causal", "circular"])
