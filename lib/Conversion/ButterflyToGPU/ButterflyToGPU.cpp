@@ -129,7 +129,6 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
   if (!func.getBody().hasOneBlock())
     return func.emitError() << "the GPU lowering needs a single-block function";
   Block &entry = func.getBody().front();
-  auto returnOp = cast<func::ReturnOp>(entry.getTerminator());
   llvm::SetVector<Operation *> covered;
   for (FusedOp op : fusedOps) {
     if (covered.contains(op))

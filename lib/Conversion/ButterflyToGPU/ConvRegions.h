@@ -12,6 +12,7 @@
 
 #include "fftconv/Conversion/ButterflyToGPU/GradientKernels.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/BoundaryViews.h"
 #include "fftconv/Dialect/Butterfly/Transforms/GPUPlan.h"
 
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
@@ -128,28 +129,10 @@ FailureOr<ConvRegion> analyzeRegion(FusedOp op);
 /// kernel given as a function argument.
 FailureOr<SpectrumChain> analyzeSpectrum(Value coefficients, FusedOp user);
 
-/// How a region's sequence input or output is a function argument's or
-/// result's memory (fftconv-flatten-heads' views of multi-head sequences):
-/// the kernels read the buffer reshaped by `reassociation` (none: as it
-/// is). A view of rank 3 is [B, H, L] rows; one of rank 4 is Hyena's blocks,
-/// [B * G, H, Z, L], whose row b of channel h the kernels find at
-/// [b / Z, h, b mod Z] (sequenceIndices).
-struct BoundaryView {
-  Value buffer; // the function argument, or the returned value
-  SmallVector<ReassociationIndices> reassociation;
-  /// The ops that view it (reshapes, a transpose and its init), which no
-  /// kernel computes.
-  SmallVector<Operation *> ops;
-};
+using ::mlir::butterfly::BoundaryView;
+using ::mlir::butterfly::viewOfArgument;
+using ::mlir::butterfly::viewOfResult;
 
-/// The function argument whose memory region input `value` is: the
-/// argument, its rows (`tensor.collapse_shape`), or its blocks
-/// (collapse_shape, linalg.transpose of H and Z, collapse_shape).
-std::optional<BoundaryView> viewOfArgument(Value value);
-/// The returned value whose memory region result `result` is: itself, or
-/// the multi-head sequence it is viewed as (the inverse chains), when that
-/// is its only use and the function only returns it.
-std::optional<BoundaryView> viewOfResult(Value result);
 /// viewOfArgument's argument, or null.
 BlockArgument viewedArgument(Value value);
 

@@ -7,11 +7,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
+
+#include "fftconv/Dialect/Butterfly/Transforms/BoundaryViews.h"
 #include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
 
 #include "mlir/Analysis/TopologicalSortUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
@@ -43,37 +44,22 @@ bool isFusable(Operation *op) {
   return false;
 }
 
-/// Whether `op` views a function argument or result in another shape (a
-/// multi-head sequence as rows or as blocks, fftconv-flatten-heads: its
-/// reshapes and the transpose between them): such views stay at the
-/// function's boundary, outside every region, so that a region reads and
-/// writes the argument's and result's own memory.
-bool isView(Operation *op) {
-  return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
-             linalg::TransposeOp>(op);
-}
+/// The ops that view a function argument or result in another shape (a
+/// multi-head sequence as rows or as blocks, fftconv-flatten-heads):
+/// they stay at the function's boundary, outside every region, so that a
+/// region reads and writes the argument's and result's own memory.
+using BoundaryOps = llvm::DenseSet<Operation *>;
 
-/// A view of a function argument: reads it, or a view of it.
-bool viewsArgument(Operation *op) {
-  if (!isView(op))
-    return false;
-  Value source = op->getOperand(0);
-  if (auto argument = dyn_cast<BlockArgument>(source))
-    return isa<func::FuncOp>(argument.getOwner()->getParentOp());
-  Operation *def = source.getDefiningOp();
-  return def && viewsArgument(def);
-}
-
-/// A view of a returned value: read only by the return, through views.
-bool viewsResult(Operation *op) {
-  return isView(op) && !op->use_empty() &&
-         llvm::all_of(op->getUsers(), [](Operation *user) {
-           return isa<func::ReturnOp>(user) || viewsResult(user);
-         });
-}
-
-bool isBoundaryView(Operation *op) {
-  return viewsArgument(op) || viewsResult(op);
+BoundaryOps findBoundaryViews(Operation *root) {
+  BoundaryOps ops;
+  root->walk([&](Operation *op) {
+    for (Value value : op->getResults())
+      for (std::optional<BoundaryView> view :
+           {viewOfArgument(value), viewOfResult(value)})
+        if (view)
+          ops.insert(view->ops.begin(), view->ops.end());
+  });
+  return ops;
 }
 
 /// The values `op` reads from outside itself: its operands and the values
@@ -90,18 +76,18 @@ llvm::SetVector<Value> readsOf(Operation *op) {
 /// another convolution's own: neither is ever part of this one's inverse, so
 /// the tail stops before them. Without this stop, a convolution whose result
 /// feeds only a second convolution swallows the second one whole.
-bool joinsTail(Operation *op) {
+bool joinsTail(Operation *op, const BoundaryOps &boundary) {
   return isFusable(op) && !isa<PackRealOp, HermitianMulOp>(op) &&
-         !isBoundaryView(op);
+         !boundary.contains(op);
 }
 
 /// Whether `op` may join a convolution as a producer. An unpack_real ends the
 /// inverse of an earlier convolution (or a standalone transform) and a
 /// spectral product is another convolution's own: the growth stops there,
 /// and the region reads the earlier result as an operand.
-bool joinsAsProducer(Operation *op) {
+bool joinsAsProducer(Operation *op, const BoundaryOps &boundary) {
   return isFusable(op) && !isa<UnpackRealOp, HermitianMulOp>(op) &&
-         !isBoundaryView(op);
+         !boundary.contains(op);
 }
 
 /// Whether `op` is an elementwise (all-parallel) generic: cheap enough to
@@ -125,7 +111,7 @@ bool isRecomputable(Operation *op) {
 /// instead: each region recomputes it from its inputs rather than reading
 /// it from memory. `skip` is an operand never followed.
 void growProducers(Block *block, llvm::SetVector<Operation *> &set,
-                   OpOperand *skip = nullptr) {
+                   const BoundaryOps &boundary, OpOperand *skip = nullptr) {
   auto usedOnlyInSet = [&](Operation *op) {
     for (Operation *user : op->getUsers()) {
       Operation *ancestor = block->findAncestorOpInBlock(*user);
@@ -146,7 +132,7 @@ void growProducers(Block *block, llvm::SetVector<Operation *> &set,
           continue;
         Operation *def = read.getDefiningOp();
         if (!def || def->getBlock() != block || set.contains(def) ||
-            !joinsAsProducer(def))
+            !joinsAsProducer(def, boundary))
           continue;
         if (!usedOnlyInSet(def)) {
           if (!isRecomputable(def))
@@ -184,14 +170,15 @@ void growProducers(Block *block, llvm::SetVector<Operation *> &set,
 /// coefficients operand of the product is not followed: the per-channel
 /// preparation stays outside. Neither direction crosses into a neighbouring
 /// convolution, so every spectral product lies in its own set alone.
-llvm::SetVector<Operation *> collectConv(HermitianMulOp product) {
+llvm::SetVector<Operation *> collectConv(HermitianMulOp product,
+                                         const BoundaryOps &boundary) {
   Block *block = product->getBlock();
   llvm::SetVector<Operation *> set;
   set.insert(product);
   Operation *tail = product;
   while (tail->getNumResults() == 1 && tail->getResult(0).hasOneUse()) {
     Operation *user = *tail->getResult(0).getUsers().begin();
-    if (user->getBlock() != block || !joinsTail(user))
+    if (user->getBlock() != block || !joinsTail(user, boundary))
       break;
     set.insert(user);
     tail = user;
@@ -203,17 +190,18 @@ llvm::SetVector<Operation *> collectConv(HermitianMulOp product) {
       }))
     for (Operation *user : tail->getResult(0).getUsers())
       set.insert(user);
-  growProducers(block, set, &product->getOpOperand(1));
+  growProducers(block, set, boundary, &product->getOpOperand(1));
   return set;
 }
 
 /// The ops of a backward's kernel gradient up to its cross spectrum: the
 /// two forward transforms and what feeds only them.
 llvm::SetVector<Operation *>
-collectCrossSpectrum(fftconv::CrossSpectrumOp cross) {
+collectCrossSpectrum(fftconv::CrossSpectrumOp cross,
+                     const BoundaryOps &boundary) {
   llvm::SetVector<Operation *> set;
   set.insert(cross);
-  growProducers(cross->getBlock(), set);
+  growProducers(cross->getBlock(), set, boundary);
   return set;
 }
 
@@ -240,7 +228,8 @@ bool joinsChannelInverse(Operation *op, const llvm::SetVector<Operation *> &set,
 
 /// The inverse of the per-channel spectrum `spectrum` and the crops of its
 /// lags: every op reached from it through ops that join.
-llvm::SetVector<Operation *> collectChannelInverse(Value spectrum) {
+llvm::SetVector<Operation *>
+collectChannelInverse(Value spectrum, const BoundaryOps &boundary) {
   Block *block = spectrum.getParentBlock();
   llvm::SetVector<Operation *> set;
   SmallVector<Value> frontier = {spectrum};
@@ -259,7 +248,7 @@ llvm::SetVector<Operation *> collectChannelInverse(Value spectrum) {
     }
   }
   // The constants the transposes' bodies read.
-  growProducers(block, set);
+  growProducers(block, set, boundary);
   return set;
 }
 
@@ -335,6 +324,7 @@ SmallVector<Operation *> inBlockOrder(const llvm::SetVector<Operation *> &set) {
 struct ButterflyFuseConvPass
     : butterfly::impl::ButterflyFuseConvBase<ButterflyFuseConvPass> {
   void runOnOperation() override {
+    boundary = findBoundaryViews(getOperation());
     SmallVector<HermitianMulOp> products;
     SmallVector<fftconv::CrossSpectrumOp> crossSpectra;
     getOperation()->walk([&](Operation *op) {
@@ -361,7 +351,7 @@ struct ButterflyFuseConvPass
   }
 
   void fuseConvolution(HermitianMulOp product) {
-    SmallVector<Operation *> ops = inBlockOrder(collectConv(product));
+    SmallVector<Operation *> ops = inBlockOrder(collectConv(product, boundary));
     int64_t onchip = intAttr(product, kOnchipBytesAttrName);
     int64_t outerOnchip = intAttr(product, kOuterOnchipBytesAttrName);
     // Three-pass form: the tagged outer stages before and after the
@@ -390,8 +380,10 @@ struct ButterflyFuseConvPass
   /// of v and g, the batch-reduced cross spectrum) and a channel_inverse
   /// region (its inverse, dk and dD cropped from the lags).
   void fuseKernelGradient(fftconv::CrossSpectrumOp cross) {
-    llvm::SetVector<Operation *> inverse = collectChannelInverse(cross);
-    SmallVector<Operation *> ops = inBlockOrder(collectCrossSpectrum(cross));
+    llvm::SetVector<Operation *> inverse =
+        collectChannelInverse(cross, boundary);
+    SmallVector<Operation *> ops =
+        inBlockOrder(collectCrossSpectrum(cross, boundary));
     int64_t onchip = 0;
     for (Operation *op : ops)
       if (auto monarch = dyn_cast<MonarchOp>(op))
@@ -402,6 +394,9 @@ struct ButterflyFuseConvPass
     if (!inverse.empty())
       outline(inBlockOrder(inverse), FusedKind::ChannelInverse, 0);
   }
+
+  /// The views at the function's boundary (findBoundaryViews).
+  BoundaryOps boundary;
 };
 
 } // namespace
