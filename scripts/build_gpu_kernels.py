@@ -302,7 +302,7 @@ def build_training_case(out, chip, name, dtype, case):
 INGEST_CASES = [(8, 64, 2, 2, 2, False, 1), (8, 64, 3, 2, 2, False, 1), (64, 4096, 2, 4, 2, False, 1),
                 (8, 64, 2, 2, 2, True, 1), (8, 128, 2, 2, 2, False, 2)]
 
-# Multi-head convolutions (test/GPU/test_multi_head_gpu.py): (dtype, B, G,
+# Multi-head convolutions (test/GPU/test_graph_forms_gpu.py): (dtype, B, G,
 # H, Z, L, gated): Hyena's blocks in the single kernel (masked L) and the
 # three-pass form.
 MULTI_HEAD_CASES = [("f16", 2, 2, 4, 3, 1000, True), ("bf16", 1, 2, 4, 2, 65536, False)]
@@ -342,7 +342,7 @@ def ingest_case(case, device="cpu"):
     return layer, u
 
 
-# Bidirectional convolutions (a reverse kernel; test/GPU/test_bidirectional_gpu.py):
+# Bidirectional convolutions (a reverse kernel; test/GPU/test_graph_forms_gpu.py):
 # (dtype, B, H, L, K, K', gated): the single kernel, a partial reverse
 # kernel, the three-pass form, and a masked three-pass length.
 BIDIRECTIONAL_CASES = [
@@ -370,7 +370,7 @@ def bidirectional_graph(case):
 
 # Circular convolutions through fftconv.circulate's taps (lengths that are
 # not powers of two, and one below the kernels' smallest transform;
-# test/GPU/test_circular_gpu.py): (dtype, B, H, L, K, gated), forward and
+# test/GPU/test_graph_forms_gpu.py): (dtype, B, H, L, K, gated), forward and
 # backward.
 CIRCULAR_CASES = [("f16", 2, 4, 1000, 1000, True), ("bf16", 2, 4, 100, 37, False),
                   ("f16", 1, 4, 24, 24, False), ("f16", 1, 2, 40000, 40000, True)]

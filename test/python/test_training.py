@@ -312,7 +312,7 @@ def test_compile_for_training_refuses_what_it_cannot_run():
 
 def test_circular_of_any_length_compiles_for_training():
     # L = 1000 (not a power of two): the circulated taps forward and back
-    # (their GPU numerics: test/GPU/test_circular_gpu.py).
+    # (their GPU numerics: test/GPU/test_graph_forms_gpu.py).
     import fftconv
 
     program = fftconv.compile(_gated_graph(1000, seqlen_causal=False, skip=False), training=True)
