@@ -309,20 +309,9 @@ MULTI_HEAD_CASES = [("f16", 2, 2, 4, 3, 1000, True), ("bf16", 1, 2, 4, 2, 65536,
 
 
 def multi_head_graph(case):
-    """The graph of one MULTI_HEAD_CASES entry: causal, skip D, with gates
-    where `gated`; training compiles every gradient."""
-    from fftconv.graph import Graph
-
+    """The graph of one MULTI_HEAD_CASES entry (causal, K = L)."""
     element, b, g_heads, h, z, length, gated = case
-    shape = (b, g_heads, h, z, length)
-    g = Graph("multi_head")
-    u = g.input("u", shape, element)
-    k = g.input("k", (h, length), "f32")
-    pre = g.input("pregate", shape, element) if gated else None
-    post = g.input("postgate", shape, element) if gated else None
-    d = g.input("d", (h,), "f32")
-    g.output(g.conv(u, k, pregate=pre, postgate=post, skip=d))
-    return g
+    return form_graph("multi_head", element, (b, g_heads, h, z, length), length, gated)
 
 
 def ingest_case(case, device="cpu"):
@@ -351,21 +340,29 @@ BIDIRECTIONAL_CASES = [
 ]
 
 
-def bidirectional_graph(case):
-    """The graph of one BIDIRECTIONAL_CASES entry: y = postgate * (k * v +
-    kr (star) v + D v), v = pregate * u, causal."""
+def form_graph(name, element, shape, taps, gated, causal=True, reverse_taps=None):
+    """y = postgate * (k (*) v [+ kr (star) v] + D v), v = pregate * u, on
+    sequences of `shape` (B x H x L or B x G x H x Z x L): the graph of one
+    entry of BIDIRECTIONAL_CASES, MULTI_HEAD_CASES or CIRCULAR_CASES (inputs
+    u, k, [kr,] [pregate, postgate,] d)."""
     from fftconv.graph import Graph
 
-    element, b, h, length, taps, reverse_taps, gated = case
-    g = Graph("bidirectional")
-    u = g.input("u", (b, h, length), element)
-    k = g.input("k", (h, taps), "f32")
-    kr = g.input("kr", (h, reverse_taps), "f32")
-    pre = g.input("pregate", (b, h, length), element) if gated else None
-    post = g.input("postgate", (b, h, length), element) if gated else None
-    d = g.input("d", (h,), "f32")
-    g.output(g.conv(u, k, pregate=pre, postgate=post, skip=d, reverse=kr))
+    channels = shape[1] if len(shape) == 3 else shape[2]
+    g = Graph(name)
+    u = g.input("u", shape, element)
+    k = g.input("k", (channels, taps), "f32")
+    kr = g.input("kr", (channels, reverse_taps), "f32") if reverse_taps else None
+    pre = g.input("pregate", shape, element) if gated else None
+    post = g.input("postgate", shape, element) if gated else None
+    d = g.input("d", (channels,), "f32")
+    g.output(g.conv(u, k, causal=causal, pregate=pre, postgate=post, skip=d, reverse=kr))
     return g
+
+
+def bidirectional_graph(case):
+    """The graph of one BIDIRECTIONAL_CASES entry (causal, reverse kernel)."""
+    element, b, h, length, taps, reverse_taps, gated = case
+    return form_graph("bidirectional", element, (b, h, length), taps, gated, reverse_taps=reverse_taps)
 
 
 # Circular convolutions through fftconv.circulate's taps (lengths that are
@@ -377,19 +374,9 @@ CIRCULAR_CASES = [("f16", 2, 4, 1000, 1000, True), ("bf16", 2, 4, 100, 37, False
 
 
 def circular_graph(case):
-    """The graph of one CIRCULAR_CASES entry: y = postgate * (k (*) v + D v),
-    v = pregate * u, circular of period L."""
-    from fftconv.graph import Graph
-
+    """The graph of one CIRCULAR_CASES entry (circular of period L)."""
     element, b, h, length, taps, gated = case
-    g = Graph("circular")
-    u = g.input("u", (b, h, length), element)
-    k = g.input("k", (h, taps), "f32")
-    pre = g.input("pregate", (b, h, length), element) if gated else None
-    post = g.input("postgate", (b, h, length), element) if gated else None
-    d = g.input("d", (h,), "f32")
-    g.output(g.conv(u, k, causal=False, pregate=pre, postgate=post, skip=d))
-    return g
+    return form_graph("circular", element, (b, h, length), taps, gated, causal=False)
 
 
 def build_ingest_cache(out, chip):

@@ -95,3 +95,36 @@ def test_a_convolution_that_cannot_compile_stays_pytorch_and_says_why():
     assert result.convolutions == []
     assert any("neither a causal convolution" in reason for _, reason in result.skipped), result.skipped
     assert torch.allclose(result.compiled_module(u), layer(u))
+
+
+def test_refusals_of_the_new_forms_say_why():
+    # A 5-D u whose kernel spectrum is not set to broadcast over the blocks
+    # (Hyena unsqueezes it), and a reverse kernel whose FFT size lets its
+    # lags wrap: each refused in one line naming the node and the cause.
+    class NoUnsqueeze(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.k = torch.nn.Parameter(torch.randn(4, 64))
+
+        def forward(self, u):
+            n = 128
+            y = torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(self.k, n=n), n=n)
+            return y[..., :64]
+
+    with pytest.raises(ValueError, match=r"fft_irfft.*does not broadcast its 4 channels onto u's channel axis 2 "
+                                         r".*k_f.unsqueeze\(1\)"):
+        ingest(NoUnsqueeze(), (torch.randn(2, 3, 4, 4, 64),))
+
+    class ShortReverse(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.k = torch.nn.Parameter(torch.randn(4, 8))
+            self.kr = torch.nn.Parameter(torch.randn(4, 64))
+
+        def forward(self, u):
+            n = 80  # >= L + K - 1 = 71, but < L + K' - 1 = 127
+            kf = torch.fft.rfft(self.k, n=n) + torch.fft.rfft(self.kr, n=n).conj()
+            return torch.fft.irfft(torch.fft.rfft(u, n=n) * kf, n=n)[..., :64]
+
+    with pytest.raises(ValueError, match=r"FFT size n = 80 with a reverse kernel .* n >= L \+ K' - 1 = 127"):
+        ingest(ShortReverse(), (torch.randn(2, 4, 64),))

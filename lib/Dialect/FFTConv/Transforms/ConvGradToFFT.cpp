@@ -76,8 +76,7 @@ struct ConvGradToFFT : OpRewritePattern<ConvGradOp> {
     Value reverse = op.getReverse();
     int64_t reverseTaps =
         reverse ? cast<RankedTensorType>(reverse.getType()).getDimSize(1) : 0;
-    int64_t n = getConvFFTSize(op.isCausal(), length,
-                               std::max(taps, reverseTaps), minSize);
+    int64_t n = getConvFFTSize(op, minSize);
     // Circular with N != L: the forward's circulated taps (fftconv.circulate,
     // N >= 2L); their adjoint folds the lags back into k's.
     bool wrap = !op.isCausal() && n != length;

@@ -23,14 +23,25 @@ namespace fftconv {
 using namespace mlir;
 using namespace mlir::fftconv;
 
-int64_t mlir::fftconv::getConvFFTSize(ConvOp op, int64_t minSize) {
-  // A reverse kernel reaches as far ahead as the kernel reaches back: the
-  // padding must hold the longer of the two.
-  int64_t taps = op.getKernelLen();
-  if (Value reverse = op.getReverse())
+/// The taps the padding must hold for kernels `kernel` and `reverse`: a
+/// reverse kernel reaches as far ahead as the kernel reaches back.
+static int64_t reachOf(Value kernel, Value reverse) {
+  int64_t taps = cast<RankedTensorType>(kernel.getType()).getDimSize(1);
+  if (reverse)
     taps =
         std::max(taps, cast<RankedTensorType>(reverse.getType()).getDimSize(1));
-  return getConvFFTSize(op.isCausal(), op.getSeqLen(), taps, minSize);
+  return taps;
+}
+
+int64_t mlir::fftconv::getConvFFTSize(ConvOp op, int64_t minSize) {
+  return getConvFFTSize(op.isCausal(), op.getSeqLen(),
+                        reachOf(op.getKernel(), op.getReverse()), minSize);
+}
+
+int64_t mlir::fftconv::getConvFFTSize(ConvGradOp op, int64_t minSize) {
+  return getConvFFTSize(op.isCausal(),
+                        op.getInput().getType().getShape().back(),
+                        reachOf(op.getKernel(), op.getReverse()), minSize);
 }
 
 Value mlir::fftconv::buildKernelSpectrum(OpBuilder &b, Location loc,

@@ -26,6 +26,8 @@ namespace fftconv {
 /// The FFT size fftconv-conv-to-fft uses for `op`, or 0 when it would not
 /// fit in int64 (impossible for a verified op: L <= 2^31).
 int64_t getConvFFTSize(ConvOp op, int64_t minSize = 0);
+/// The same for the convolution whose gradients `op` computes.
+int64_t getConvFFTSize(ConvGradOp op, int64_t minSize = 0);
 /// The FFT size of a convolution of sequences of `length` with kernels of
 /// `kernelLength` taps: the forward's and its gradients'. A linear form
 /// (causal, or circular of a length that is not a power of two) is padded
