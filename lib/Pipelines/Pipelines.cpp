@@ -4,11 +4,13 @@
 
 #include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
 #include "fftconv/Conversion/ButterflyToLinalg/ButterflyToLinalg.h"
+#include "fftconv/Conversion/ButterflyToVector/ButterflyToVector.h"
 #include "fftconv/Conversion/FFTConvToLinalg/FFTConvToLinalg.h"
 #include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Async/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,6 +18,7 @@
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -30,6 +33,11 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createFFTConvFlattenHeads());
   pm.addPass(createFFTConvConvGradToFFT());
   pm.addPass(createFFTConvToLinalg());
+  if (options.vectorWidth > 0) {
+    ButterflyToVectorOptions codelets;
+    codelets.vectorWidth = options.vectorWidth;
+    pm.addPass(createButterflyToVector(codelets));
+  }
   pm.addPass(createButterflyToLinalg());
   pm.addPass(createCanonicalizerPass());
 
@@ -49,12 +57,37 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm,
   // Loops, then LLVM. Complex arithmetic goes through arith first
   // (convert-complex-to-standard) so that only complex.create/re/im reach
   // the LLVM conversion.
+  // The codelets' tasks (scf.forall, each rows of a butterfly-to-vector
+  // transform) as scf.parallel: tasks of the async runtime's workers with
+  // `threads`, a sequential loop otherwise. linalg's loops stay sequential:
+  // the elementwise steps are too short for a task each.
+  pm.addPass(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (options.threads) {
+    AsyncParallelForPassOptions tasks;
+    // Every iteration is a task worth dispatching; the runtime says how
+    // many workers there are.
+    tasks.numWorkerThreads = -1;
+    tasks.minTaskSize = 1;
+    pm.addPass(createAsyncParallelForPass(tasks));
+    pm.addPass(createAsyncToAsyncRuntimePass());
+    pm.addPass(createAsyncRuntimeRefCountingPass());
+    pm.addPass(createAsyncRuntimeRefCountingOptPass());
+  }
+  // The codelets' transfers and transposes, down to loads, stores and
+  // shuffles.
+  pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertComplexToStandardPass());
   pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  // Vector lowerings start from ub.poison.
+  pm.addPass(createUBToLLVMConversionPass());
+  // Before arith's conversion: it creates arith constants.
+  if (options.threads)
+    pm.addPass(createConvertAsyncToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertComplexToLLVMPass());

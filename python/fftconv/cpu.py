@@ -25,6 +25,7 @@ are rounded to bf16 to nearest even), complex<f32> as complex64.
 import ctypes
 import os
 import threading
+import weakref
 
 import numpy as np
 
@@ -63,10 +64,26 @@ def runtime_libraries():
     return [os.path.join(LLVM_ROOT, "lib", "libmlir_c_runner_utils.so")]
 
 
+_async_runtime = None
+
+
+def load_async_runtime():
+    """Loads MLIR's async runtime (the thread pool of
+    fftconv-to-cpu{threads} programs) into the process once, for the JIT to
+    find its symbols there. Not as one of an engine's shared libraries: an
+    engine that goes away destroys the runtime of those it loaded
+    (__mlir_execution_engine_destroy), under every other engine's feet."""
+    global _async_runtime
+    if _async_runtime is None:
+        path = os.path.join(LLVM_ROOT, "lib", "libmlir_async_runtime.so")
+        _async_runtime = ctypes.CDLL(path, mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+    return _async_runtime
+
+
 # fftconv-to-cpu for this process's ExecutionEngine: buffers come from the
 # pool the engine binds the generic allocation functions to (large ones are
 # kept between calls instead of being page-faulted in again by every call).
-CPU_PIPELINE = "fftconv-to-cpu{pooled-allocator=1}"
+CPU_PIPELINE = "fftconv-to-cpu{pooled-allocator=1 vector-width=16 threads=1}"
 
 
 def pipeline(passes=(), cpu=True):
@@ -145,25 +162,45 @@ def as_memref_array(array, shape, element):
     return np.ascontiguousarray(array, dtype=NUMPY_OF[element])
 
 
-_free = ctypes.CDLL(None).free
-_free.argtypes = [ctypes.c_void_p]
-_free.restype = None
+_FREE_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_free_function = None
 
 
-def _take(desc, shape, element):
-    """A copy of the memref `desc` returned (and owned: the deallocation
-    pipeline clones what the function does not own) as a numpy array."""
+def _free(address):
+    """Releases a returned buffer: programs compiled with CPU_PIPELINE
+    allocate through fftconvCPUFree's pool (fftconv-to-cpu{pooled-allocator})."""
+    global _free_function
+    if _free_function is None:
+        from . import _fftconv
+
+        _free_function = _FREE_TYPE(_fftconv.cpu_free_address())
+    _free_function(address)
+
+
+def _take(desc, shape, element, owners):
+    """The memref `desc` returned (and owned: the deallocation pipeline
+    clones what the function does not own) as a numpy array: over the
+    buffer itself, freed when the last array over it goes, where it is
+    contiguous (copying 32 MB of results cost as much as computing them);
+    a copy otherwise. `owners` maps each allocation to the object that
+    frees it (one buffer may be returned twice)."""
     dtype = np.dtype(NUMPY_OF[element])
     sizes = tuple(desc.sizes[i] for i in range(len(shape))) if shape else ()
     if sizes != tuple(shape):
         raise ExecutionError(f"a result of shape {sizes} where the signature says {tuple(shape)}")
     count = int(np.prod(shape, dtype=np.int64))
-    if count == 0:
-        return np.empty(shape, dtype)
     start = desc.aligned + desc.offset * dtype.itemsize
     strides = tuple(desc.strides[i] * dtype.itemsize for i in range(len(shape))) if shape else ()
-    buffer = (ctypes.c_char * (dtype.itemsize * int(_span(shape, strides, dtype.itemsize)))).from_address(start)
+    span = int(_span(shape, strides, dtype.itemsize)) if count else 0
+    buffer = (ctypes.c_char * (dtype.itemsize * span)).from_address(start)
+    if desc.allocated not in owners:
+        owners[desc.allocated] = buffer
+        weakref.finalize(buffer, _free, desc.allocated)
+    if count == 0:
+        return np.empty(shape, dtype)
     view = np.lib.stride_tricks.as_strided(np.frombuffer(buffer, dtype=dtype), shape=shape, strides=strides)
+    if span == count and view.flags.c_contiguous and owners[desc.allocated] is buffer:
+        return view
     return np.array(view)
 
 
@@ -204,6 +241,7 @@ class Executable:
         self.results = [(tuple(t.shape), t.element) for t in results]
         module.emit_c_interface(function)
         PassManager(module.context, pipeline(passes)).run(module)
+        load_async_runtime()
         self._engine = ExecutionEngine(module, opt_level, runtime_libraries())
         address = self._engine.lookup("_mlir_ciface_" + function)
         # The C interface: a pointer to the results first (one descriptor,
@@ -233,13 +271,8 @@ class Executable:
         out = self._result_type()
         self._entry(ctypes.addressof(out), *pointers)
         parts = [out] if len(self.results) == 1 else [getattr(out, f"r{i}") for i in range(len(self.results))]
-        outputs, freed = [], set()
-        for desc, (shape, element) in zip(parts, self.results):
-            outputs.append(_take(desc, shape, element))
-            if desc.allocated not in freed:  # one buffer may be returned twice
-                freed.add(desc.allocated)
-                _free(desc.allocated)
-        return outputs
+        owners = {}
+        return [_take(desc, shape, element, owners) for desc, (shape, element) in zip(parts, self.results)]
 
 
 def as_float(array, element):
@@ -318,6 +351,6 @@ def cost_table(order=0, complex_bytes=8, chip="sm_90", max_log2=22):
     return table
 
 
-def butterfly_pipeline(order="auto", chip="sm_90", smem_per_block=0):
+def butterfly_pipeline(order="auto", chip="cpu", smem_per_block=0):
     """The pass-pipeline element that decomposes and fuses convolutions."""
     return f"fftconv-to-butterfly{{order={order} chip={chip} smem-per-block={smem_per_block}}}"

@@ -1004,4 +1004,9 @@ PYBIND11_MODULE(_fftconv, m) {
            "calls.")
       .def("lookup", &ExecutionEngine::lookup, py::arg("name"),
            "The address of a compiled symbol, e.g. _mlir_ciface_<name>.");
+  m.def(
+      "cpu_free_address",
+      [] { return reinterpret_cast<uintptr_t>(&fftconvCPUFree); },
+      "The address of fftconvCPUFree, which releases a buffer a program "
+      "compiled with fftconv-to-cpu{pooled-allocator} returned.");
 }

@@ -132,3 +132,67 @@ def test_monarch_known_zeros(rng, factors, nonzero, needed):
       }}""", [x], passes=["butterfly-expand-monarch"])
     assert ref.relative_error(spectrum, ref.monarch(x, factors, permuted=True)) <= 1e-5 * np.log2(n)
     assert ref.relative_error(back[:, :needed], x[:, :needed]) <= 1e-5 * np.log2(n)
+
+
+# butterfly-to-vector (fftconv-to-cpu's default lowering of monarch ops)
+# at every vector width, against the float64 reference: lanes along the
+# stride, along the blocks (the last stage), and narrower than a vector.
+@pytest.mark.parametrize("factors", [[2], [4, 2], [8, 8], [32, 16, 8], [4, 32, 32], [2, 2, 2, 2, 2], [16, 4]])
+@pytest.mark.parametrize("width", [1, 4, 16])
+@pytest.mark.parametrize("inverse,permuted", [(False, False), (False, True), (True, False), (True, True)])
+def test_monarch_codelets(rng, factors, width, inverse, permuted):
+    n = int(np.prod(factors))
+    x = random_complex(rng, (3, n))
+    t = tensor(x.shape)
+    attrs = ("inverse " if inverse else "") + ("permuted " if permuted else "")
+    program = f"""
+      func.func @monarch(%x: {t}) -> {t} {{
+        %y = butterfly.monarch %x factors = {factors} {attrs}: {t}
+        return %y : {t}
+      }}"""
+    passes = [f"butterfly-to-vector{{vector-width={width}}}"]
+    assert "butterfly.monarch" not in cpu.compile_text(program, passes)
+    (result,) = cpu.run(program, [x], passes=passes)
+    expected = ref.monarch(x, factors, inverse, permuted)
+    assert ref.relative_error(result, expected) <= 1e-5 * np.log2(2 * n)
+
+
+@pytest.mark.parametrize("shape", [(512,), (2, 3, 512)])
+def test_monarch_codelets_rows(rng, shape):
+    # Rows are every leading dimension; a rank-1 tensor is one row.
+    x = random_complex(rng, shape)
+    t = tensor(shape)
+    (result,) = cpu.run(f"""
+      func.func @monarch(%x: {t}) -> {t} {{
+        %y = butterfly.monarch %x factors = [32, 16] : {t}
+        return %y : {t}
+      }}""", [x])
+    assert ref.relative_error(result, np.fft.fft(x.astype(np.complex128))) <= 1e-5 * 9
+
+
+@pytest.mark.parametrize("factors,nonzero,needed", [([32, 32], 500, 500), ([16, 8, 8], 100, 1000), ([32, 16], 1, 17)])
+def test_monarch_codelets_known_zeros(rng, factors, nonzero, needed):
+    # The codelets never read the first stage's blocks past nonzero_inputs
+    # (garbage there changes nothing) and write only the needed outputs'
+    # blocks.
+    n = int(np.prod(factors))
+    block = n // factors[0]
+    x = random_complex(rng, (2, n))
+    x[:, nonzero : -(-nonzero // block) * block] = 0
+    zeroed = x.copy()
+    zeroed[:, nonzero:] = 0
+    t = tensor(x.shape)
+    # Separate functions: the inverse of the forward would fold away.
+    (spectrum,) = cpu.run(f"""
+      func.func @forward(%x: {t}) -> {t} {{
+        %s = butterfly.monarch %x factors = {factors} permuted nonzero_inputs = {nonzero} : {t}
+        return %s : {t}
+      }}""", [x])
+    expected = ref.monarch(zeroed, factors, permuted=True)
+    assert ref.relative_error(spectrum, expected) <= 1e-5 * np.log2(n)
+    (back,) = cpu.run(f"""
+      func.func @inverse(%s: {t}) -> {t} {{
+        %y = butterfly.monarch %s factors = {factors} inverse permuted needed_outputs = {needed} : {t}
+        return %y : {t}
+      }}""", [expected.astype(np.complex64)])
+    assert ref.relative_error(back[:, :needed], zeroed[:, :needed]) <= 1e-5 * np.log2(n)

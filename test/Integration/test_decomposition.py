@@ -8,6 +8,7 @@ every order and a sample of the larger sizes.
 """
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -48,7 +49,29 @@ def test_sweep(rng, log2n, order):
     length = n // 2
     u = rng.standard_normal((1, 2, length)).astype(np.float32)
     k = rng.standard_normal((2, length)).astype(np.float32)
-    (y,) = cpu.conv_program("f32", "causal", u, k).run(extra_passes=[cpu.butterfly_pipeline(order=order)])
+    passes = [cpu.butterfly_pipeline(order=order, chip="sm_90")]
+    (y,) = cpu.conv_program("f32", "causal", u, k).run(extra_passes=passes)
+    err = ref.relative_error(y, ref.conv(u, k, "causal"))
+    assert err <= 1e-5 * log2n, f"relative error {err:.3e}"
+
+
+@pytest.mark.parametrize("log2n", [4, 5, 9, 12, 13, 16, 18])
+def test_cpu_factors(rng, log2n):
+    # chip=cpu: no outer passes, factors butterfly-to-vector's codelets run
+    # (powers of two up to 32), the fewest of them, the last nearest 8.
+    n = 2**log2n
+    length = n // 2
+    u = rng.standard_normal((1, 2, length)).astype(np.float32)
+    k = rng.standard_normal((2, length)).astype(np.float32)
+    prog = cpu.conv_program("f32", "causal", u, k)
+    passes = [cpu.butterfly_pipeline(chip="cpu")]
+    ir = cpu.compile_text(prog.module(), passes)
+    assert "outer_forward" not in ir
+    factors = [int(f) for f in re.search(r"factors = \[([0-9, ]+)\]", ir).group(1).split(",")]
+    assert int(np.prod(factors)) == length
+    assert all(f <= 32 and f & (f - 1) == 0 for f in factors), factors
+    assert len(factors) == max(1, -(-(log2n - 1) // 5)), factors
+    (y,) = prog.run(extra_passes=passes)
     err = ref.relative_error(y, ref.conv(u, k, "causal"))
     assert err <= 1e-5 * log2n, f"relative error {err:.3e}"
 

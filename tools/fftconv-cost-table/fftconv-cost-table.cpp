@@ -16,7 +16,7 @@ using namespace llvm;
 
 static cl::OptionCategory category("fftconv-cost-table options");
 
-static cl::opt<std::string> chip("chip", cl::desc("sm_80 or sm_90"),
+static cl::opt<std::string> chip("chip", cl::desc("sm_80, sm_90 or cpu"),
                                  cl::init(mlir::butterfly::kDefaultChip.str()),
                                  cl::cat(category));
 static cl::opt<int> minLog2("min-log2", cl::desc("smallest log2 N"),
@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "fftconv cost model table\n");
   auto target = mlir::butterfly::TargetDescription::forChip(chip);
   if (!target) {
-    errs() << "error: unknown chip '" << chip << "' (sm_80 or sm_90)\n";
+    errs() << "error: unknown chip '" << chip << "' (sm_80, sm_90 or cpu)\n";
     return 1;
   }
   if (minLog2 < 1 || maxLog2 > 40 || minLog2 > maxLog2) {

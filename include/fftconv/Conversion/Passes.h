@@ -5,6 +5,7 @@
 
 #include "fftconv/Conversion/ButterflyToGPU/ButterflyToGPU.h"
 #include "fftconv/Conversion/ButterflyToLinalg/ButterflyToLinalg.h"
+#include "fftconv/Conversion/ButterflyToVector/ButterflyToVector.h"
 #include "fftconv/Conversion/FFTConvToLinalg/FFTConvToLinalg.h"
 
 namespace mlir {

@@ -38,6 +38,48 @@ def ButterflyToLinalg : Pass<"butterfly-to-linalg"> {
   ];
 }
 
+def ButterflyToVector : Pass<"butterfly-to-vector"> {
+  let summary = "Lower Monarch DFTs to vectorized CPU codelet loops";
+  let description = [{
+    The fast CPU lowering of `butterfly.monarch`: the rows are split into
+    planes of real and imaginary parts, each stage runs a straight-line
+    DFT codelet (the radix-2 recursion of its factor, unrolled, with
+    constant roots of unity) per column of its `[a, f, c]` view on
+    `vector<W x f32>` lanes along `c` (along `a`, transposed in registers,
+    for the last stage where `c = 1`), the twiddle of a column is built
+    from `w^j` by products, and every row goes through all stages before
+    the next. Known zero inputs (`nonzero_inputs`) are never read and
+    unread outputs (`needed_outputs`) never written. Monarch ops with a
+    factor that is not a power of two or above `max-factor`, or with a
+    `spectral_band`, are left to `butterfly-to-linalg`.
+
+    Example: `--butterfly-to-vector="vector-width=8"` turns
+
+    ```mlir
+    %y = butterfly.monarch %x factors = [16, 16] permuted
+        : tensor<4x256xcomplex<f32>>
+    ```
+
+    into a `linalg.generic` that splits `%x` into two `tensor<4x256xf32>`
+    planes, an `scf.for` over the rows holding the two stages' loops of
+    `vector.transfer_read`/`transfer_write` and arithmetic on
+    `vector<8xf32>`, and a `linalg.generic` joining the planes.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes of the codelets' vectors (a power of two, 1 to 64)">,
+    Option<"maxFactor", "max-factor", "int64_t", /*default=*/"32",
+           "largest factor lowered as a codelet (a power of two, 2 to 64); "
+           "larger ones stay dense">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::complex::ComplexDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def ButterflyToGPU : Pass<"butterfly-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Lower fused convolution regions to gpu + nvgpu kernels";
   let description = [{

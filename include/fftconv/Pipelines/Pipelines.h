@@ -30,7 +30,7 @@ struct ButterflyPipelineOptions
       *this, "order", llvm::cl::desc("Monarch order: auto, 1, 2, 3 or 4"),
       llvm::cl::init(FFTConvMonarchDecomposeOptions().order)};
   Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("sm_80 or sm_90"),
+      *this, "chip", llvm::cl::desc("sm_80, sm_90 or cpu"),
       llvm::cl::init(FFTConvMonarchDecomposeOptions().chip)};
   Option<int64_t> sharedMemoryPerBlock{
       *this, "smem-per-block",
@@ -89,6 +89,20 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "fftconv's ExecutionEngine binds them to a pool that "
                      "keeps large buffers between calls (fftconvCPUAllocate); "
                      "off, malloc and free, for mlir-runner"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes of the Monarch DFTs' codelets "
+                     "(butterfly-to-vector); 0 lowers them as dense stages "
+                     "(butterfly-to-linalg), the reference"),
+      llvm::cl::init(8)};
+  PassOptions::Option<bool> threads{
+      *this, "threads",
+      llvm::cl::desc("run the parallel loops (the codelets' rows, the "
+                     "elementwise steps) as tasks of MLIR's async runtime "
+                     "(async-parallel-for), one worker per core; the host "
+                     "loads libmlir_async_runtime (mlir-runner: "
+                     "-shared-libs); off, one thread"),
       llvm::cl::init(false)};
 };
 

@@ -412,13 +412,8 @@ RealTrickTerms buildRealTrickTerms(OpBuilder &b, Location loc, Value wk) {
 /// tensor<count x complex<f64>>: computed once per op, read by frequency.
 Value buildRealTrickRoots(OpBuilder &b, Location loc, int64_t count,
                           int64_t half) {
-  auto c64 = ComplexType::get(b.getF64Type());
-  return buildElementwise(b, loc, ValueRange(), {count}, c64,
-                          [&](OpBuilder &nb, Location nloc, ValueRange) {
-                            Value k = linalg::IndexOp::create(nb, nloc, 0);
-                            return buildRootOfUnity(nb, nloc, k, 2 * half,
-                                                    false, 1.0, c64);
-                          });
+  return buildRootTable(b, loc, count, 2 * half, /*inverse=*/false,
+                        ComplexType::get(b.getF64Type()));
 }
 
 /// The map from a rank-`rank` iteration to its last index.

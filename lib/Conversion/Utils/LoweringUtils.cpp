@@ -4,10 +4,14 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Complex/IR/Complex.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::fftconv;
@@ -38,6 +42,40 @@ Value mlir::fftconv::buildRootOfUnity(OpBuilder &b, Location loc,
   re = castScalar(b, loc, re, partType);
   im = castScalar(b, loc, im, partType);
   return complex::CreateOp::create(b, loc, complexType, re, im);
+}
+
+Value mlir::fftconv::buildRootTable(OpBuilder &b, Location loc, int64_t count,
+                                    int64_t n, bool inverse,
+                                    ComplexType complexType) {
+  auto c64 = ComplexType::get(b.getF64Type());
+  int64_t fine = int64_t(llvm::PowerOf2Ceil(
+      uint64_t(std::ceil(std::sqrt(double(std::max<int64_t>(count, 1)))))));
+  int64_t coarse = llvm::divideCeil(count, fine);
+  auto roots = [&](int64_t size, int64_t step) {
+    return buildElementwise(
+        b, loc, ValueRange(), {size}, c64,
+        [&](OpBuilder &nb, Location nloc, ValueRange) {
+          Value index = linalg::IndexOp::create(nb, nloc, 0);
+          Value exponent = arith::MulIOp::create(
+              nb, nloc, index, arith::ConstantIndexOp::create(nb, nloc, step));
+          return buildRootOfUnity(nb, nloc, exponent, n, inverse, 1.0, c64);
+        });
+  };
+  Value coarseRoots = roots(coarse, fine), fineRoots = roots(fine, 1);
+  return buildElementwise(
+      b, loc, ValueRange(), {count}, complexType,
+      [&](OpBuilder &nb, Location nloc, ValueRange) {
+        Value k = linalg::IndexOp::create(nb, nloc, 0);
+        Value step = arith::ConstantIndexOp::create(nb, nloc, fine);
+        Value high = tensor::ExtractOp::create(
+            nb, nloc, coarseRoots,
+            ValueRange{arith::DivUIOp::create(nb, nloc, k, step)});
+        Value low = tensor::ExtractOp::create(
+            nb, nloc, fineRoots,
+            ValueRange{arith::RemUIOp::create(nb, nloc, k, step)});
+        Value root = complex::MulOp::create(nb, nloc, high, low);
+        return castScalar(nb, nloc, root, complexType);
+      });
 }
 
 Value mlir::fftconv::buildZero(OpBuilder &b, Location loc, Type type) {

@@ -2,7 +2,7 @@
 
 // The plan needs the chip's shared memory and MMA shapes; the cost model
 // knows sm_80 and sm_90.
-// expected-error @+1 {{unknown chip 'sm_70' (expected sm_80 or sm_90)}}
+// expected-error @+1 {{unknown GPU chip 'sm_70' (expected sm_80 or sm_90)}}
 func.func @unknown_chip(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x128xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<2x4x128xf16>, tensor<4x128xf32>) -> tensor<2x4x128xf16>
   return %y : tensor<2x4x128xf16>

@@ -126,6 +126,16 @@ func.func @monarch_unit_factor(%x: tensor<2x256xcomplex<f32>>) {
 
 // -----
 
+// A stage's dense factor (factor^2 entries) must stay addressable: the
+// fuzzer's mutant once expanded into an invalid butterfly.dft.
+func.func @monarch_huge_factor(%x: tensor<1x1099511627776xcomplex<f32>>) {
+  // expected-error @+1 {{expects every factor to be at most 2^28 (a stage's dense factor has factor^2 entries), got 1099511627776}}
+  %0 = butterfly.monarch %x factors = [1099511627776] permuted : tensor<1x1099511627776xcomplex<f32>>
+  return
+}
+
+// -----
+
 func.func @monarch_dynamic(%x: tensor<2x?xcomplex<f32>>) {
   // expected-error @+1 {{expects input with a static non-empty shape}}
   %0 = butterfly.monarch %x factors = [16, 16] : tensor<2x?xcomplex<f32>>
@@ -395,7 +405,7 @@ func.func @kron_positions(%f: tensor<1x4x8x8xf32>, %x: tensor<2x64xf32>) {
 // Attribute values whose product overflows are refused, not wrapped.
 func.func @monarch_overflow(%x: tensor<2x64xcomplex<f32>>) {
   // expected-error @+1 {{expects the factors to multiply to the last dimension (64), but their product overflows}}
-  %0 = butterfly.monarch %x factors = [4294967296, 4294967296, 4] : tensor<2x64xcomplex<f32>>
+  %0 = butterfly.monarch %x factors = [268435456, 268435456, 268435456] : tensor<2x64xcomplex<f32>>
   return
 }
 
@@ -419,7 +429,7 @@ func.func @twiddle_overflow(%x: tensor<2x64xcomplex<f32>>) {
 
 func.func @hermitian_overflow(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<4x2x32xcomplex<f32>>) {
   // expected-error @+1 {{expects the factors to multiply to M (32), but their product overflows}}
-  %0 = butterfly.hermitian_mul %x, %c factors = [4294967296, 4294967296] : tensor<2x4x32xcomplex<f32>>, tensor<4x2x32xcomplex<f32>>
+  %0 = butterfly.hermitian_mul %x, %c factors = [268435456, 268435456, 268435456] : tensor<2x4x32xcomplex<f32>>, tensor<4x2x32xcomplex<f32>>
   return
 }
 

@@ -8,7 +8,7 @@
 // RUN: not fftconv-opt %s -fftconv-monarch-decompose="mma-k=12" 2>&1 | FileCheck %s --check-prefix=MMAK
 
 // ORDER: error: fftconv-monarch-decompose: order must be auto, 1, 2, 3 or 4, got '5'
-// CHIP: error: fftconv-monarch-decompose: unknown chip 'sm_75' (expected sm_80 or sm_90)
+// CHIP: error: fftconv-monarch-decompose: unknown chip 'sm_75' (expected sm_80, sm_90 or cpu)
 // NEGSMEM: error: fftconv-monarch-decompose: smem-per-block must be 0 (the chip's) or a size in bytes, got -1
 // REGS: error: fftconv-monarch-decompose: regs-per-thread must be 1 to 255, got 0
 // MMAN: error: fftconv-monarch-decompose: mma-n must be a power of two from 1 to 256, got 1000000

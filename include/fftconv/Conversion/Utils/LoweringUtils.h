@@ -24,6 +24,14 @@ namespace fftconv {
 Value buildRootOfUnity(OpBuilder &b, Location loc, Value exponent, int64_t n,
                        bool inverse, double scale, ComplexType complexType);
 
+/// `exp(-2*pi*i*k/n)` (`+` when `inverse`) for k < `count`, as a
+/// tensor<count x complexType>: each the product, in f64, of an entry of a
+/// table of `w^(q*B)` and one of `w^r` (k = q*B + r, B about sqrt(count)),
+/// so a table costs 2 sqrt(count) sines and cosines, not `count` (at 64K
+/// points those took half of a CPU real-input transform).
+Value buildRootTable(OpBuilder &b, Location loc, int64_t count, int64_t n,
+                     bool inverse, ComplexType complexType);
+
 /// The cosine and sine (f64) of `2*pi*(exponent mod n)/n`.
 std::pair<Value, Value> buildCosSin(OpBuilder &b, Location loc, Value exponent,
                                     int64_t n);

@@ -74,10 +74,17 @@ static LogicalResult verifyBlocking(Operation *op, RankedTensorType type,
 /// Checks that `factors` (each at least 2) multiply to `length`.
 static LogicalResult verifyFactors(Operation *op, ArrayRef<int64_t> factors,
                                    int64_t length, StringRef lengthName) {
-  for (int64_t factor : factors)
+  for (int64_t factor : factors) {
     if (factor < 2)
       return op->emitOpError()
              << "expects every factor to be at least 2, got " << factor;
+    // A stage may become a dense factor of factor^2 entries (a
+    // butterfly.dft), which must stay addressable.
+    if (factor > (int64_t(1) << 28))
+      return op->emitOpError()
+             << "expects every factor to be at most 2^28 (a stage's dense "
+             << "factor has factor^2 entries), got " << factor;
+  }
   std::optional<int64_t> product = checkedProduct(factors);
   if (!product)
     return op->emitOpError()

@@ -18,7 +18,9 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Format.h"
 
+#include <cmath>
 #include <functional>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::butterfly;
@@ -31,6 +33,11 @@ TargetDescription::forChip(llvm::StringRef chip) {
     // H100: 227 KiB per block; ~3.35 TB/s over 132 SMs at 1.83 GHz.
     target.sharedMemoryPerBlock = 227 * 1024;
     target.memoryBytesPerCycle = 14;
+    return target;
+  }
+  if (chip == kCPUChip) {
+    // Everything is "on chip": a row goes through all stages in cache.
+    target.sharedMemoryPerBlock = std::numeric_limits<int64_t>::max() / 4;
     return target;
   }
   if (chip == "sm_80") {
@@ -137,10 +144,55 @@ evaluate(int64_t length, llvm::ArrayRef<int64_t> factors, int64_t numOuter,
   return f;
 }
 
+/// The CPU's choice: butterfly-to-vector's codelets cost about the same
+/// per point for every factor up to 32 (O(log f) each), so what counts is
+/// the number of stages, each a pass over the row. Measured on 16 rows
+/// (64K points: 32x32x8x8 7.0 ms, 16x16x16x16 10.3 ms; 4K: 32x16x8 0.19
+/// ms, 16x16x16 0.28 ms), the last stage, whose lanes run along the
+/// blocks through a transpose in registers, is cheapest with 8 values a
+/// block. So: the fewest stages of factors up to 32, then the last factor
+/// nearest 8, then the larger factors first. Lengths that are not a
+/// product of such factors take the GPU's dense factors (up to 256).
+static std::optional<Factorization>
+chooseCPUFactorization(int64_t length, std::optional<int64_t> order) {
+  constexpr int64_t kMaxCodelet = 32, kBestLast = 8;
+  std::optional<Factorization> best;
+  std::tuple<size_t, double> bestKey;
+  int64_t minOrder = order ? *order : 1, maxOrder = order ? *order : 8;
+  for (int64_t maxFactor : {kMaxCodelet, int64_t(256)}) {
+    for (int64_t p = minOrder; p <= maxOrder && !best; ++p) {
+      llvm::SmallVector<int64_t> prefix;
+      enumerateFactorizations(
+          length, p, maxFactor, prefix, [&](llvm::ArrayRef<int64_t> factors) {
+            int64_t last = factors.back();
+            auto key = std::make_tuple(
+                factors.size(),
+                std::abs(std::log2(double(last) / double(kBestLast))));
+            // Enumerated larger-first: the first of equal keys stays.
+            if (best && !(key < bestKey))
+              return;
+            Factorization f;
+            f.length = length;
+            f.factors.assign(factors.begin(), factors.end());
+            f.twiddleFlops = 2.0 * 6.0 * double(length) * double(p - 1);
+            f.bytesMoved = 2 * length * 2;
+            f.cost = double(p);
+            best = f;
+            bestKey = key;
+          });
+    }
+    if (best)
+      break;
+  }
+  return best;
+}
+
 std::optional<Factorization>
 mlir::butterfly::chooseFactorization(int64_t length, int64_t complexBytes,
                                      const TargetDescription &target,
                                      std::optional<int64_t> order) {
+  if (!target.isGPU())
+    return chooseCPUFactorization(length, order);
   std::optional<Factorization> best;
   auto consider = [&](std::optional<Factorization> candidate) {
     if (!candidate)

@@ -466,8 +466,8 @@ struct PlanGPUKernelsPass
     if (!anchor)
       anchor = convs.front();
     std::optional<TargetDescription> target = TargetDescription::forChip(chip);
-    if (!target) {
-      anchor->emitError() << "unknown chip '" << chip
+    if (!target || !target->isGPU()) {
+      anchor->emitError() << "unknown GPU chip '" << chip
                           << "' (expected sm_80 or sm_90)";
       return signalPassFailure();
     }

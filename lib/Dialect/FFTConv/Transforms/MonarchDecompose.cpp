@@ -362,7 +362,7 @@ struct FFTConvMonarchDecomposePass
         butterfly::TargetDescription::forChip(chip);
     if (!target) {
       getOperation()->emitError() << "fftconv-monarch-decompose: unknown chip '"
-                                  << chip << "' (expected sm_80 or sm_90)";
+                                  << chip << "' (expected sm_80, sm_90 or cpu)";
       return signalPassFailure();
     }
     options.target = *target;

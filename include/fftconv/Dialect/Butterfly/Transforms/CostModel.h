@@ -39,8 +39,15 @@ struct TargetDescription {
   /// HBM bytes per clock per SM (bandwidth / SMs / clock).
   double memoryBytesPerCycle = 14;
 
-  /// Defaults for sm_80 (A100) and sm_90 (H100/H200); nullopt otherwise.
+  /// Defaults for sm_80 (A100), sm_90 (H100/H200) and "cpu" (the
+  /// vectorized codelets of butterfly-to-vector); nullopt otherwise.
   static std::optional<TargetDescription> forChip(llvm::StringRef chip);
+
+  /// Whether this is a GPU (the kernels' chips) rather than the CPU.
+  bool isGPU() const { return chip != kCPUChip; }
+
+  /// The CPU's name among the chips.
+  static constexpr llvm::StringLiteral kCPUChip = "cpu";
 };
 
 /// The factorization chosen for one complex DFT of length `length`, and
@@ -78,7 +85,8 @@ struct Factorization {
 
 /// Chooses the factorization of a complex DFT of `length` points whose
 /// values take `complexBytes` bytes each. With `order`, exactly that many
-/// factors (outer ones included); otherwise the cheapest of orders 1 to 4.
+/// factors (outer ones included); otherwise the cheapest of orders 1 to 4
+/// (on the CPU, of any order, with factors the codelets run where it can).
 /// Returns nullopt when no factorization has that order.
 std::optional<Factorization>
 chooseFactorization(int64_t length, int64_t complexBytes,

@@ -184,14 +184,15 @@ def FFTConvMonarchDecompose : Pass<"fftconv-monarch-decompose"> {
     the target) or 1 to 4. Sizes whose data do not fit on chip take the
     three-pass form: the leading factors become explicit outer stages
     (`kron`, `twiddle`) through memory around a `monarch` of the inner
-    factors.
+    factors. `chip=cpu` targets `butterfly-to-vector`'s codelets instead:
+    no outer stages, the fewest factors up to 32 (any order under `auto`).
   }];
   let options = [
     Option<"order", "order", "std::string", /*default=*/"\"auto\"",
            "order p of the decomposition: auto, 1, 2, 3 or 4">,
     Option<"chip", "chip", "std::string",
            /*default=*/"::mlir::butterfly::kDefaultChip.str()",
-           "target chip whose defaults the cost model uses: sm_80 or sm_90">,
+           "target chip whose defaults the cost model uses: sm_80, sm_90 or cpu">,
     Option<"mmaM", "mma-m", "int64_t", /*default=*/"16", "MMA tile m">,
     Option<"mmaN", "mma-n", "int64_t", /*default=*/"8", "MMA tile n">,
     Option<"mmaK", "mma-k", "int64_t", /*default=*/"16", "MMA tile k">,

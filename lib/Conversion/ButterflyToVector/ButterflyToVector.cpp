@@ -1,0 +1,630 @@
+//===- ButterflyToVector.cpp - Monarch DFTs as vectorized CPU stages -----===//
+//
+// butterfly.monarch on the CPU as loops of straight-line DFT codelets on
+// vectors. The complex rows are split into planes of real and imaginary
+// parts (vectors of complex numbers do not exist); each stage runs one
+// codelet per column of its [a, f, c] view, with the vector lanes along the
+// contiguous c or, where c is narrower than a vector (the last stage, c = 1),
+// along the blocks a, transposed in registers; the planes are joined back at
+// the end. A codelet is the radix-2 recursion of F_f unrolled with its
+// roots of unity as constants, so a stage costs O(f log f) per column where
+// the dense factor (butterfly-to-linalg's kron) costs f^2. The twiddle of
+// column j is built from w^j by products, so a stage computes c roots of
+// unity per call, not f*c. Each row goes through all stages before the
+// next starts, so it stays in cache.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Conversion/ButterflyToVector/ButterflyToVector.h"
+
+#include "fftconv/Conversion/Utils/LoweringUtils.h"
+#include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/MonarchStages.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Complex/IR/Complex.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
+
+namespace mlir {
+namespace fftconv {
+#define GEN_PASS_DEF_BUTTERFLYTOVECTOR
+#include "fftconv/Conversion/Passes.h.inc"
+} // namespace fftconv
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::butterfly;
+using namespace mlir::fftconv;
+
+namespace {
+
+/// Points (rows times length) below which a task is not worth its
+/// dispatch on the async runtime (a few microseconds).
+constexpr int64_t kMinPointsPerTask = 16384;
+
+/// A complex vector as its two planes; `known zero` where absent.
+struct Lanes {
+  Value re, im;
+};
+using MaybeLanes = std::optional<Lanes>;
+
+/// Builds the arithmetic of codelets on complex vectors of one type.
+class CodeletBuilder {
+public:
+  CodeletBuilder(OpBuilder &b, Location loc, VectorType type)
+      : b(b), loc(loc), type(type) {}
+
+  Value splat(double value) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
+  }
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value neg(Value x) { return arith::NegFOp::create(b, loc, x); }
+
+  MaybeLanes add(MaybeLanes x, MaybeLanes y) {
+    if (!x || !y)
+      return x ? x : y;
+    return Lanes{add(x->re, y->re), add(x->im, y->im)};
+  }
+  MaybeLanes sub(MaybeLanes x, MaybeLanes y) {
+    if (!y)
+      return x;
+    if (!x)
+      return Lanes{neg(y->re), neg(y->im)};
+    return Lanes{sub(x->re, y->re), sub(x->im, y->im)};
+  }
+  Lanes mul(Lanes x, Lanes y) {
+    return {sub(mul(x.re, y.re), mul(x.im, y.im)),
+            add(mul(x.re, y.im), mul(x.im, y.re))};
+  }
+
+  /// `x * exp(-+2 pi i k / m)` (`+` when `inverse`) with the root a
+  /// constant: multiples of pi/2 are swaps and negations, odd multiples of
+  /// pi/4 two products.
+  MaybeLanes mulRoot(MaybeLanes x, int64_t k, int64_t m, bool inverse) {
+    k %= m;
+    if (!x || k == 0)
+      return x;
+    double angle = (inverse ? 2.0 : -2.0) * M_PI * double(k) / double(m);
+    if ((8 * k) % m == 0) {
+      int64_t eighths = 8 * k / m;
+      if (eighths % 2 == 0) {
+        // exp(i angle) is one of 1, i, -1, -i.
+        int64_t quarter = (inverse ? eighths / 2 : 4 - eighths / 2) % 4;
+        switch (quarter) {
+        case 1:
+          return Lanes{neg(x->im), x->re};
+        case 2:
+          return Lanes{neg(x->re), neg(x->im)};
+        case 3:
+          return Lanes{x->im, neg(x->re)};
+        default:
+          return x;
+        }
+      }
+      double c = std::cos(angle), s = std::sin(angle);
+      Value scale = splat(c);
+      if ((c > 0) == (s > 0))
+        return Lanes{mul(scale, sub(x->re, x->im)),
+                     mul(scale, add(x->re, x->im))};
+      return Lanes{mul(scale, add(x->re, x->im)),
+                   mul(scale, sub(x->im, x->re))};
+    }
+    return mul(*x, Lanes{splat(std::cos(angle)), splat(std::sin(angle))});
+  }
+
+  /// F_m x (F_m^-1 without its 1/m when `inverse`) in natural order, m a
+  /// power of two: the radix-2 recursion on even and odd entries, unrolled.
+  SmallVector<MaybeLanes> dft(ArrayRef<MaybeLanes> x, bool inverse) {
+    int64_t m = x.size();
+    if (m == 1)
+      return SmallVector<MaybeLanes>(x);
+    SmallVector<MaybeLanes> evenIn, oddIn;
+    for (int64_t n = 0; n < m; ++n)
+      (n % 2 ? oddIn : evenIn).push_back(x[n]);
+    SmallVector<MaybeLanes> even = dft(evenIn, inverse);
+    SmallVector<MaybeLanes> odd = dft(oddIn, inverse);
+    SmallVector<MaybeLanes> y(m);
+    for (int64_t k = 0; k < m / 2; ++k) {
+      MaybeLanes rotated = mulRoot(odd[k], k, m, inverse);
+      y[k] = add(even[k], rotated);
+      y[k + m / 2] = sub(even[k], rotated);
+    }
+    return y;
+  }
+
+  /// w^0 .. w^(count-1) given w, as products of earlier powers (w^k =
+  /// w^(k/2) w^(k - k/2)), so each carries about log2(k) roundings.
+  SmallVector<Lanes> powers(Lanes w, int64_t count) {
+    SmallVector<Lanes> result;
+    result.push_back({splat(1.0), splat(0.0)});
+    if (count > 1)
+      result.push_back(w);
+    for (int64_t k = 2; k < count; ++k)
+      result.push_back(mul(result[k / 2], result[k - k / 2]));
+    return result;
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  VectorType type;
+};
+
+Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+/// The planes of a [rows, length] complex tensor, threaded through loops.
+struct Planes {
+  Value re, im;
+};
+
+/// Reads `lanes` values of both planes of row `row` from `offset`.
+Lanes readLanes(OpBuilder &b, Location loc, Planes planes, Value row,
+                Value offset, VectorType type) {
+  Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  SmallVector<bool> inBounds = {true};
+  auto read = [&](Value plane) -> Value {
+    return vector::TransferReadOp::create(
+        b, loc, type, plane, ValueRange{row, offset}, pad, inBounds);
+  };
+  return {read(planes.re), read(planes.im)};
+}
+
+Planes writeLanes(OpBuilder &b, Location loc, Lanes value, Planes planes,
+                  Value row, Value offset) {
+  SmallVector<bool> inBounds = {true};
+  auto write = [&](Value vector, Value plane) -> Value {
+    return vector::TransferWriteOp::create(b, loc, vector, plane,
+                                           ValueRange{row, offset}, inBounds)
+        .getResult();
+  };
+  return {write(value.re, planes.re), write(value.im, planes.im)};
+}
+
+/// One Monarch stage: the stage's view of a row is [a, f, c].
+struct StageShape {
+  int64_t blocks, factor, stride;
+  /// Inputs / outputs of the factor that are read / needed (known zeros
+  /// past `inputExtent`, unread outputs past `outputExtent`).
+  int64_t inputExtent, outputExtent;
+};
+
+/// The stage over one row with the lanes along c: a codelet per (i, j),
+/// `width` consecutive j at a time. `roots` are w^j, j < c, for the
+/// twiddle (null for the last stage, c = 1).
+Planes buildColumnStage(OpBuilder &b, Location loc, Planes planes, Value row,
+                        const StageShape &stage, int64_t width, bool inverse,
+                        std::optional<Planes> roots) {
+  auto type = VectorType::get({width}, b.getF32Type());
+  int64_t f = stage.factor, c = stage.stride;
+  auto blockLoop = scf::ForOp::create(
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, stage.blocks),
+      indexConstant(b, loc, 1), ValueRange{planes.re, planes.im});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(blockLoop.getBody());
+    Value i = blockLoop.getInductionVar();
+    Planes outer{blockLoop.getRegionIterArgs()[0],
+                 blockLoop.getRegionIterArgs()[1]};
+    auto columnLoop = scf::ForOp::create(
+        b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, c),
+        indexConstant(b, loc, width), ValueRange{outer.re, outer.im});
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(columnLoop.getBody());
+      Value j = columnLoop.getInductionVar();
+      Planes current{columnLoop.getRegionIterArgs()[0],
+                     columnLoop.getRegionIterArgs()[1]};
+      CodeletBuilder codelet(b, loc, type);
+      Value base = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(b, loc, i, indexConstant(b, loc, f * c)), j);
+      auto offsetOf = [&](int64_t n) -> Value {
+        return arith::AddIOp::create(b, loc, base,
+                                     indexConstant(b, loc, n * c));
+      };
+      SmallVector<Lanes> twiddle;
+      if (roots) {
+        Planes table = *roots;
+        Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+        SmallVector<bool> inBounds = {true};
+        auto read = [&](Value plane) -> Value {
+          return vector::TransferReadOp::create(b, loc, type, plane,
+                                                ValueRange{j}, pad, inBounds);
+        };
+        twiddle = codelet.powers({read(table.re), read(table.im)}, f);
+      }
+      SmallVector<MaybeLanes> x(f);
+      for (int64_t n = 0; n < stage.inputExtent; ++n) {
+        x[n] = readLanes(b, loc, current, row, offsetOf(n), type);
+        // The inverse twiddles its input (w^-(n j)), the forward its output.
+        if (inverse && roots && n > 0)
+          x[n] = codelet.mul(*x[n], twiddle[n]);
+      }
+      SmallVector<MaybeLanes> y = codelet.dft(x, inverse);
+      for (int64_t k = 0; k < stage.outputExtent; ++k) {
+        Lanes value =
+            y[k] ? *y[k] : Lanes{codelet.splat(0.0), codelet.splat(0.0)};
+        if (!inverse && roots && k > 0)
+          value = codelet.mul(value, twiddle[k]);
+        current = writeLanes(b, loc, value, current, row, offsetOf(k));
+      }
+      scf::YieldOp::create(b, loc, ValueRange{current.re, current.im});
+    }
+    scf::YieldOp::create(b, loc, columnLoop.getResults());
+  }
+  return {blockLoop.getResult(0), blockLoop.getResult(1)};
+}
+
+/// The last stage (c = 1) with the lanes along the blocks: `width` blocks
+/// of f contiguous values are read as rows of a width x f matrix and
+/// transposed in registers, so that lane l holds block i + l.
+Planes buildTransposedStage(OpBuilder &b, Location loc, Planes planes,
+                            Value row, const StageShape &stage, int64_t width,
+                            bool inverse) {
+  int64_t f = stage.factor;
+  Type f32 = b.getF32Type();
+  auto laneType = VectorType::get({width}, f32);
+  auto blockType = VectorType::get({f}, f32);
+  auto matrixType = VectorType::get({width, f}, f32);
+  auto loop = scf::ForOp::create(
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, stage.blocks),
+      indexConstant(b, loc, width), ValueRange{planes.re, planes.im});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value i = loop.getInductionVar();
+  Planes current{loop.getRegionIterArgs()[0], loop.getRegionIterArgs()[1]};
+  CodeletBuilder codelet(b, loc, laneType);
+  auto offsetOf = [&](int64_t lane) -> Value {
+    Value block = arith::AddIOp::create(b, loc, i, indexConstant(b, loc, lane));
+    return arith::MulIOp::create(b, loc, block, indexConstant(b, loc, f));
+  };
+  // Plane -> f vectors of `width` lanes.
+  auto gather = [&](Value plane) {
+    Value matrix = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(matrixType, b.getF32FloatAttr(0.0f)));
+    Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    SmallVector<bool> inBounds = {true};
+    for (int64_t lane = 0; lane < width; ++lane) {
+      Value block = vector::TransferReadOp::create(
+          b, loc, blockType, plane, ValueRange{row, offsetOf(lane)}, pad,
+          inBounds);
+      matrix = vector::InsertOp::create(b, loc, block, matrix,
+                                        ArrayRef<int64_t>{lane});
+    }
+    Value columns =
+        vector::TransposeOp::create(b, loc, matrix, ArrayRef<int64_t>{1, 0});
+    SmallVector<Value> result;
+    for (int64_t n = 0; n < f; ++n)
+      result.push_back(
+          vector::ExtractOp::create(b, loc, columns, ArrayRef<int64_t>{n}));
+    return result;
+  };
+  SmallVector<Value> re = gather(current.re), im = gather(current.im);
+  SmallVector<MaybeLanes> x(f);
+  for (int64_t n = 0; n < stage.inputExtent; ++n)
+    x[n] = Lanes{re[n], im[n]};
+  SmallVector<MaybeLanes> y = codelet.dft(x, inverse);
+  auto scatter = [&](Value plane, bool imaginary) {
+    auto columnsType = VectorType::get({f, width}, f32);
+    Value columns = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(columnsType, b.getF32FloatAttr(0.0f)));
+    for (int64_t k = 0; k < f; ++k)
+      if (y[k])
+        columns =
+            vector::InsertOp::create(b, loc, imaginary ? y[k]->im : y[k]->re,
+                                     columns, ArrayRef<int64_t>{k});
+    Value matrix =
+        vector::TransposeOp::create(b, loc, columns, ArrayRef<int64_t>{1, 0});
+    SmallVector<bool> inBounds = {true};
+    for (int64_t lane = 0; lane < width; ++lane) {
+      Value block =
+          vector::ExtractOp::create(b, loc, matrix, ArrayRef<int64_t>{lane});
+      plane = vector::TransferWriteOp::create(b, loc, block, plane,
+                                              ValueRange{row, offsetOf(lane)},
+                                              inBounds)
+                  .getResult();
+    }
+    return plane;
+  };
+  current = {scatter(current.re, false), scatter(current.im, true)};
+  scf::YieldOp::create(b, loc, ValueRange{current.re, current.im});
+  return {loop.getResult(0), loop.getResult(1)};
+}
+
+/// w^j for j < `count`, w = exp(-+2 pi i / `order`), as two f32 planes.
+Planes buildRoots(OpBuilder &b, Location loc, int64_t count, int64_t order,
+                  bool inverse) {
+  Type f32 = b.getF32Type();
+  Value table =
+      buildRootTable(b, loc, count, order, inverse, ComplexType::get(f32));
+  auto type = RankedTensorType::get({count}, f32);
+  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), f32);
+  AffineMap identity = b.getMultiDimIdentityMap(1);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type, type}, ValueRange{table},
+      ValueRange{empty, empty},
+      ArrayRef<AffineMap>{identity, identity, identity},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nloc,
+            ValueRange{complex::ReOp::create(nb, nloc, args[0]),
+                       complex::ImOp::create(nb, nloc, args[0])});
+      });
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
+struct MonarchToVector : OpRewritePattern<MonarchOp> {
+  MonarchToVector(MLIRContext *context, int64_t vectorWidth, int64_t maxFactor)
+      : OpRewritePattern(context), vectorWidth(vectorWidth),
+        maxFactor(maxFactor) {}
+
+  LogicalResult matchAndRewrite(MonarchOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType type = op.getInput().getType();
+    ArrayRef<int64_t> factors = op.getFactors();
+    if (!type.hasStaticShape() || type.getRank() < 1)
+      return rewriter.notifyMatchFailure(op, "needs a static shape");
+    for (int64_t factor : factors)
+      if (!llvm::isPowerOf2_64(factor) || factor > maxFactor)
+        return rewriter.notifyMatchFailure(
+            op, "codelets are for powers of two up to the maximum factor");
+    // A band leaves spectrum-side values unspecified, which the codelets
+    // would read: the dense stages skip them instead.
+    if (op.getSpectralBand())
+      return rewriter.notifyMatchFailure(op, "frequency band");
+
+    Location loc = op.getLoc();
+    bool inverse = op.getInverse();
+    int64_t length = type.getShape().back();
+    int64_t rows = type.getNumElements() / length;
+    Value value = op.getInput();
+    if (inverse && !op.getPermuted()) {
+      SmallVector<int64_t> reversed(llvm::reverse(factors));
+      value = buildDigitReversal(rewriter, loc, value, reversed);
+    }
+    auto complexType = cast<ComplexType>(type.getElementType());
+    value = toMatrix(rewriter, loc, value, rows);
+
+    // The stages' shapes and their twiddles' roots (once per call).
+    size_t numStages = factors.size();
+    SmallVector<StageShape> stages;
+    SmallVector<std::optional<Planes>> roots;
+    int64_t stride = length;
+    for (size_t s = 0; s < numStages; ++s) {
+      stride /= factors[s];
+      StageShape stage{length / (factors[s] * stride), factors[s], stride,
+                       factors[s], factors[s]};
+      // Known zeros are whole blocks of the leading digit (stride N / N1).
+      if (s == 0 && !inverse)
+        if (std::optional<uint64_t> count = op.getNonzeroInputs())
+          stage.inputExtent = std::min<int64_t>(
+              factors[0], (int64_t(*count) + stride - 1) / stride);
+      if (s == 0 && inverse)
+        if (std::optional<uint64_t> count = op.getNeededOutputs())
+          stage.outputExtent = std::min<int64_t>(
+              factors[0], (int64_t(*count) + stride - 1) / stride);
+      stages.push_back(stage);
+      roots.push_back(
+          stride > 1 ? std::optional<Planes>(buildRoots(
+                           rewriter, loc, stride, factors[s] * stride, inverse))
+                     : std::nullopt);
+    }
+
+    // Row by row: split into planes, all stages (the forward in order, the
+    // inverse reversed), join, so a row is read and written once and stays
+    // in cache in between. Rows are independent: an scf.forall of tasks
+    // (threads where the pipeline has them), each an scf.for over enough
+    // rows to be worth a task, with planes of one row to work in.
+    int64_t rowsPerTask =
+        std::clamp<int64_t>(kMinPointsPerTask / length, 1, rows);
+    int64_t tasks = llvm::divideCeil(rows, rowsPerTask);
+    Value output =
+        tensor::EmptyOp::create(rewriter, loc, {rows, length}, complexType);
+    auto taskLoop = scf::ForallOp::create(
+        rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(tasks)},
+        ValueRange{output}, std::nullopt);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(taskLoop.getBody());
+      Value task = taskLoop.getInductionVars()[0];
+      Value firstRow = arith::MulIOp::create(
+          rewriter, loc, task, indexConstant(rewriter, loc, rowsPerTask));
+      Value endRow = arith::MinUIOp::create(
+          rewriter, loc,
+          arith::AddIOp::create(rewriter, loc, firstRow,
+                                indexConstant(rewriter, loc, rowsPerTask)),
+          indexConstant(rewriter, loc, rows));
+      Value taskRows = arith::SubIOp::create(rewriter, loc, endRow, firstRow);
+      SmallVector<OpFoldResult> taskOffsets = {firstRow,
+                                               rewriter.getIndexAttr(0)};
+      SmallVector<OpFoldResult> taskSizes = {taskRows,
+                                             rewriter.getIndexAttr(length)};
+      SmallVector<OpFoldResult> unit(2, rewriter.getIndexAttr(1));
+      Value taskOutput = tensor::ExtractSliceOp::create(
+          rewriter, loc, taskLoop.getRegionIterArgs()[0], taskOffsets,
+          taskSizes, unit);
+      Type f32 = rewriter.getF32Type();
+      Planes scratch{tensor::EmptyOp::create(rewriter, loc, {1, length}, f32),
+                     tensor::EmptyOp::create(rewriter, loc, {1, length}, f32)};
+      auto rowLoop =
+          scf::ForOp::create(rewriter, loc, indexConstant(rewriter, loc, 0),
+                             taskRows, indexConstant(rewriter, loc, 1),
+                             ValueRange{scratch.re, scratch.im, taskOutput});
+      rewriter.setInsertionPointToStart(rowLoop.getBody());
+      Value row = rowLoop.getInductionVar();
+      Value zero = indexConstant(rewriter, loc, 0);
+      Planes current = splitRow(
+          rewriter, loc, value,
+          arith::AddIOp::create(rewriter, loc, firstRow, row),
+          {rowLoop.getRegionIterArgs()[0], rowLoop.getRegionIterArgs()[1]});
+      for (size_t step = 0; step < numStages; ++step) {
+        size_t s = inverse ? numStages - 1 - step : step;
+        const StageShape &stage = stages[s];
+        if (stage.stride == 1 && stage.blocks > 1)
+          current = buildTransposedStage(rewriter, loc, current, zero, stage,
+                                         std::min(vectorWidth, stage.blocks),
+                                         inverse);
+        else
+          current = buildColumnStage(rewriter, loc, current, zero, stage,
+                                     std::min(vectorWidth, stage.stride),
+                                     inverse, roots[s]);
+      }
+      Value rows =
+          joinRow(rewriter, loc, current, rowLoop.getRegionIterArgs()[2], row,
+                  inverse ? 1.0 / double(length) : 1.0);
+      scf::YieldOp::create(rewriter, loc,
+                           ValueRange{current.re, current.im, rows});
+      rewriter.setInsertionPointToStart(taskLoop.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, rowLoop.getResult(2),
+                                            taskLoop.getRegionIterArgs()[0],
+                                            taskOffsets, taskSizes, unit);
+    }
+    Value result = taskLoop.getResult(0);
+    result = fromMatrix(rewriter, loc, result, type);
+    if (!inverse && !op.getPermuted())
+      result = buildDigitReversal(rewriter, loc, result, factors);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+private:
+  /// The reassociation between a tensor of `rank` and its [rows, N] view.
+  static SmallVector<ReassociationIndices> rowsAndLength(int64_t rank) {
+    if (rank == 1)
+      return {{0, 1}};
+    ReassociationIndices leading;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      leading.push_back(d);
+    return {leading, {rank - 1}};
+  }
+
+  static Value toMatrix(OpBuilder &b, Location loc, Value value, int64_t rows) {
+    auto type = cast<RankedTensorType>(value.getType());
+    auto matrixType = RankedTensorType::get({rows, type.getShape().back()},
+                                            type.getElementType());
+    if (type.getRank() == 2)
+      return value;
+    if (type.getRank() == 1)
+      return tensor::ExpandShapeOp::create(b, loc, matrixType, value,
+                                           rowsAndLength(1));
+    return tensor::CollapseShapeOp::create(b, loc, matrixType, value,
+                                           rowsAndLength(type.getRank()));
+  }
+
+  static Value fromMatrix(OpBuilder &b, Location loc, Value value,
+                          RankedTensorType type) {
+    if (type.getRank() == 2)
+      return value;
+    if (type.getRank() == 1)
+      return tensor::CollapseShapeOp::create(b, loc, type, value,
+                                             rowsAndLength(1));
+    return tensor::ExpandShapeOp::create(b, loc, type, value,
+                                         rowsAndLength(type.getRank()));
+  }
+
+  /// Row `row` of the complex [rows, N] `input` into the planes `into`
+  /// (row 0 of each).
+  static Planes splitRow(OpBuilder &b, Location loc, Value input, Value row,
+                         Planes into) {
+    int64_t length = cast<RankedTensorType>(input.getType()).getShape()[1];
+    auto loop = scf::ForOp::create(
+        b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, length),
+        indexConstant(b, loc, 1), ValueRange{into.re, into.im});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value j = loop.getInductionVar();
+    Value zero = indexConstant(b, loc, 0);
+    Value value = tensor::ExtractOp::create(b, loc, input, ValueRange{row, j});
+    Value re = tensor::InsertOp::create(
+        b, loc, complex::ReOp::create(b, loc, value),
+        loop.getRegionIterArgs()[0], ValueRange{zero, j});
+    Value im = tensor::InsertOp::create(
+        b, loc, complex::ImOp::create(b, loc, value),
+        loop.getRegionIterArgs()[1], ValueRange{zero, j});
+    scf::YieldOp::create(b, loc, ValueRange{re, im});
+    return {loop.getResult(0), loop.getResult(1)};
+  }
+
+  /// The planes (row 0), times `scale` (the inverse's 1/N), as row `row`
+  /// of the complex tensor `into`.
+  static Value joinRow(OpBuilder &b, Location loc, Planes planes, Value into,
+                       Value row, double scale) {
+    auto type = cast<RankedTensorType>(into.getType());
+    int64_t length = type.getShape()[1];
+    auto loop = scf::ForOp::create(b, loc, indexConstant(b, loc, 0),
+                                   indexConstant(b, loc, length),
+                                   indexConstant(b, loc, 1), ValueRange{into});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value j = loop.getInductionVar();
+    Value zero = indexConstant(b, loc, 0);
+    Value re =
+        tensor::ExtractOp::create(b, loc, planes.re, ValueRange{zero, j});
+    Value im =
+        tensor::ExtractOp::create(b, loc, planes.im, ValueRange{zero, j});
+    if (scale != 1.0) {
+      Value factor =
+          arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(scale)));
+      re = arith::MulFOp::create(b, loc, re, factor);
+      im = arith::MulFOp::create(b, loc, im, factor);
+    }
+    Value value =
+        complex::CreateOp::create(b, loc, type.getElementType(), re, im);
+    Value result = tensor::InsertOp::create(
+        b, loc, value, loop.getRegionIterArgs()[0], ValueRange{row, j});
+    scf::YieldOp::create(b, loc, result);
+    return loop.getResult(0);
+  }
+
+  int64_t vectorWidth, maxFactor;
+};
+
+struct ButterflyToVectorPass
+    : fftconv::impl::ButterflyToVectorBase<ButterflyToVectorPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (vectorWidth < 1 || vectorWidth > 64 ||
+        !llvm::isPowerOf2_64(vectorWidth)) {
+      getOperation()->emitError()
+          << "butterfly-to-vector: vector-width must be a power of two from "
+             "1 to 64, got "
+          << int64_t(vectorWidth);
+      return signalPassFailure();
+    }
+    if (maxFactor < 2 || maxFactor > 64 || !llvm::isPowerOf2_64(maxFactor)) {
+      getOperation()->emitError()
+          << "butterfly-to-vector: max-factor must be a power of two from 2 "
+             "to 64, got "
+          << int64_t(maxFactor);
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateButterflyToVectorPatterns(patterns, vectorWidth, maxFactor);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::fftconv::populateButterflyToVectorPatterns(
+    RewritePatternSet &patterns, int64_t vectorWidth, int64_t maxFactor) {
+  patterns.add<MonarchToVector>(patterns.getContext(), vectorWidth, maxFactor);
+}
