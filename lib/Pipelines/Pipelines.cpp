@@ -40,6 +40,8 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm,
   }
   pm.addPass(createButterflyToLinalg());
   pm.addPass(createCanonicalizerPass());
+  if (options.threads)
+    pm.addPass(createFFTConvParallelizeRows());
 
   // Bufferize with identity layouts at function boundaries, so that callers
   // (mlir-runner's and the ExecutionEngine's C interface) see plain memrefs,

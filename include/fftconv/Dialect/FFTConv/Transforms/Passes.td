@@ -30,6 +30,37 @@ def FFTConvFlattenHeads : Pass<"fftconv-flatten-heads"> {
   ];
 }
 
+def FFTConvParallelizeRows : Pass<"fftconv-parallelize-rows"> {
+  let summary = "Tile the CPU lowering's elementwise linalg ops into tasks of rows";
+  let description = [{
+    Every all-parallel `linalg` op (the elementwise steps, gathers and
+    transposes fftconv-to-linalg and butterfly-to-linalg produce) of more
+    than `min-points-per-task` points is tiled along its leading loop
+    with extent above 1 into an `scf.forall` of tasks of at least that
+    many points each (the rows of B x H x L sequences are independent).
+    fftconv-to-cpu{threads} runs them on the async runtime's workers;
+    smaller ops are left alone, as their task's dispatch would cost more
+    than it saves.
+
+    ```mlir
+    %y = linalg.generic {...} ins(%x : tensor<16x65536xf32>) ...
+    // becomes (min-points-per-task = 16384)
+    %y = scf.forall (%i) = (0) to (16) step (1) shared_outs(%o = ...) {
+      ... linalg.generic on tensor<1x65536xf32> slices ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"minPointsPerTask", "min-points-per-task", "int64_t",
+           /*default=*/"16384",
+           "iteration points a task has at least (at least 1)">
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def FFTConvConvToFFT : Pass<"fftconv-conv-to-fft"> {
   let summary = "Expand fftconv.conv into FFTs, a spectral product and an inverse";
   let description = [{
