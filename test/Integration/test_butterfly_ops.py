@@ -196,3 +196,25 @@ def test_monarch_codelets_known_zeros(rng, factors, nonzero, needed):
         return %y : {t}
       }}""", [expected.astype(np.complex64)])
     assert ref.relative_error(back[:, :needed], zeroed[:, :needed]) <= 1e-5 * np.log2(n)
+
+
+@pytest.mark.parametrize("factors", [None, [32, 16], [8, 4, 16]])
+def test_packed_conv_spectrum(rng, factors):
+    # The coefficients of conv_spectrum(real_spectrum(Z)) from Z itself, in
+    # natural order or in the Monarch order of `factors` (in and out).
+    half = 512
+    k = rng.standard_normal((3, 2 * half)).astype(np.float32)
+    z = np.fft.fft(k[:, 0::2] + 1j * k[:, 1::2])
+    expected = ref.conv_spectrum(ref.real_spectrum(z))
+    attr = ""
+    if factors:
+        order = ref.monarch_order(factors)
+        z, expected = z[:, order], expected[..., order]
+        attr = f"factors = {factors} "
+    t, c = tensor((3, half)), tensor((3, 2, half))
+    (result,) = cpu.run(f"""
+      func.func @packed(%z: {t}) -> {c} {{
+        %c = butterfly.packed_conv_spectrum %z {attr}: {t} -> {c}
+        return %c : {c}
+      }}""", [z.astype(np.complex64)])
+    assert ref.relative_error(result, expected) <= 1e-6

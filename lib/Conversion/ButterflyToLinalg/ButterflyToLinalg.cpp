@@ -500,6 +500,40 @@ struct RealSpectrumLowering : OpRewritePattern<RealSpectrumOp> {
   }
 };
 
+/// A[k] (B[k] where `isB`) of butterfly.conv_spectrum from `kf` = Kf[k] and
+/// `kfMirror` = conj(Kf[M-k]), with `t` and `tm` the terms of w^k and
+/// w^(M-k), in complex<f64>.
+Value buildConvCoefficient(OpBuilder &b, Location loc, const RealTrickTerms &t,
+                           const RealTrickTerms &tm, Value kf, Value kfMirror,
+                           Value isB) {
+  Value c1 = halfOnePlusIW(b, loc, t, t.wkInverse, /*plus=*/true);
+  Value c2 = halfOnePlusIW(b, loc, t, t.wkInverse, /*plus=*/false);
+  // A: a_k and conj(b_{M-k}); B: b_k and conj(a_{M-k}).
+  Value first = arith::SelectOp::create(
+      b, loc, isB, halfOnePlusIW(b, loc, t, t.wk, /*plus=*/true),
+      halfOnePlusIW(b, loc, t, t.wk, /*plus=*/false));
+  Value second = arith::SelectOp::create(
+      b, loc, isB, halfOnePlusIW(b, loc, tm, tm.wk, /*plus=*/false),
+      halfOnePlusIW(b, loc, tm, tm.wk, /*plus=*/true));
+  second = complex::ConjOp::create(b, loc, second);
+  return complex::AddOp::create(
+      b, loc,
+      complex::MulOp::create(b, loc, c1,
+                             complex::MulOp::create(b, loc, kf, first)),
+      complex::MulOp::create(b, loc, c2,
+                             complex::MulOp::create(b, loc, kfMirror, second)));
+}
+
+/// `value` (complex<f64>) with its imaginary part dropped where `edge`:
+/// bins 0 and M of a real spectrum count by their real parts only.
+Value realWhere(OpBuilder &b, Location loc, Value edge, Value value) {
+  Type f64 = b.getF64Type();
+  Value real = complex::CreateOp::create(
+      b, loc, value.getType(), complex::ReOp::create(b, loc, f64, value),
+      buildZero(b, loc, f64));
+  return arith::SelectOp::create(b, loc, edge, real, value);
+}
+
 struct ConvSpectrumLowering : OpRewritePattern<ConvSpectrumOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -526,18 +560,13 @@ struct ConvSpectrumLowering : OpRewritePattern<ConvSpectrumOp> {
           // Frequency-sparse: bins at or above the band read as zero.
           // Bins 0 and M count by their real parts only (as in irfft).
           auto readBin = [&](Value f) -> Value {
-            Value value = extractComplex(b, loc, input, {h}, f);
-            Type f64 = b.getF64Type();
             Value edge = arith::OrIOp::create(
                 b, loc,
                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f,
                                       indexConstant(b, loc, 0)),
                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, m));
-            Value real = complex::CreateOp::create(
-                b, loc, value.getType(),
-                complex::ReOp::create(b, loc, f64, value),
-                buildZero(b, loc, f64));
-            value = arith::SelectOp::create(b, loc, edge, real, value);
+            Value value =
+                realWhere(b, loc, edge, extractComplex(b, loc, input, {h}, f));
             std::optional<uint64_t> band = op.getBand();
             if (!band)
               return value;
@@ -549,31 +578,35 @@ struct ConvSpectrumLowering : OpRewritePattern<ConvSpectrumOp> {
           };
           Value kf = readBin(k);
           Value kfMirror = complex::ConjOp::create(b, loc, readBin(mirror));
-          Value c1 = halfOnePlusIW(b, loc, t, t.wkInverse, /*plus=*/true);
-          Value c2 = halfOnePlusIW(b, loc, t, t.wkInverse, /*plus=*/false);
-          // A: a_k and conj(b_{M-k}); B: b_k and conj(a_{M-k}).
           Value isB = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                             row, indexConstant(b, loc, 1));
-          Value first = arith::SelectOp::create(
-              b, loc, isB, halfOnePlusIW(b, loc, t, t.wk, /*plus=*/true),
-              halfOnePlusIW(b, loc, t, t.wk, /*plus=*/false));
-          Value second = arith::SelectOp::create(
-              b, loc, isB, halfOnePlusIW(b, loc, tm, tm.wk, /*plus=*/false),
-              halfOnePlusIW(b, loc, tm, tm.wk, /*plus=*/true));
-          second = complex::ConjOp::create(b, loc, second);
-          Value value = complex::AddOp::create(
-              b, loc,
-              complex::MulOp::create(b, loc, c1,
-                                     complex::MulOp::create(b, loc, kf, first)),
-              complex::MulOp::create(
-                  b, loc, c2,
-                  complex::MulOp::create(b, loc, kfMirror, second)));
+          Value value = buildConvCoefficient(b, loc, t, tm, kf, kfMirror, isB);
           return castScalar(b, loc, value, resultElement);
         });
     rewriter.replaceOp(op, result);
     return success();
   }
 };
+
+/// The frequency that `position` holds in the Monarch order of `factors`
+/// (whose row-major digits weigh 1, N1, N1 N2, ...).
+Value buildFrequencyOfPosition(OpBuilder &b, Location loc, Value position,
+                               int64_t length, ArrayRef<int64_t> factors) {
+  Value frequency = indexConstant(b, loc, 0);
+  Value rest = position;
+  int64_t stride = length, place = 1;
+  for (int64_t factor : factors) {
+    stride /= factor;
+    Value digit =
+        arith::DivUIOp::create(b, loc, rest, indexConstant(b, loc, stride));
+    rest = arith::RemUIOp::create(b, loc, rest, indexConstant(b, loc, stride));
+    frequency = arith::AddIOp::create(
+        b, loc, frequency,
+        arith::MulIOp::create(b, loc, digit, indexConstant(b, loc, place)));
+    place *= factor;
+  }
+  return frequency;
+}
 
 /// The position holding frequency (M - k) mod M when `position` holds k, in
 /// natural order or in the Monarch order of `factors`.
@@ -587,24 +620,11 @@ Value buildMirrorPosition(OpBuilder &b, Location loc, Value position,
   };
   if (!factors)
     return mirror(position);
-  // Frequency of the position: its row-major digits weigh 1, N1, N1 N2, ...
-  Value frequency = indexConstant(b, loc, 0);
-  Value rest = position;
-  int64_t stride = length, place = 1;
-  for (int64_t factor : *factors) {
-    stride /= factor;
-    Value digit =
-        arith::DivUIOp::create(b, loc, rest, indexConstant(b, loc, stride));
-    rest = arith::RemUIOp::create(b, loc, rest, indexConstant(b, loc, stride));
-    frequency = arith::AddIOp::create(
-        b, loc, frequency,
-        arith::MulIOp::create(b, loc, digit, indexConstant(b, loc, place)));
-    place *= factor;
-  }
   // And back: the mirrored frequency's digits, least significant first.
-  Value target = mirror(frequency);
+  Value target =
+      mirror(buildFrequencyOfPosition(b, loc, position, length, *factors));
   Value result = indexConstant(b, loc, 0);
-  stride = length;
+  int64_t stride = length;
   for (int64_t factor : *factors) {
     stride /= factor;
     Value digit =
@@ -617,6 +637,105 @@ Value buildMirrorPosition(OpBuilder &b, Location loc, Value position,
   }
   return result;
 }
+
+/// conv_spectrum's coefficients from the packed transform: with Kf[k] and
+/// conj(Kf[M-k]) written out in Z[k] and conj(Z[M-k]), each coefficient is
+/// `alpha Z[p] + beta conj(Z[s(p)])` with alpha and beta depending on the
+/// position only, so they (and the mirror positions s) are tables computed
+/// once per call, not once per channel. (Bins 0 and M need no real-part
+/// rule: a real kernel's are real by construction.)
+struct PackedConvSpectrumLowering : OpRewritePattern<PackedConvSpectrumOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PackedConvSpectrumOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getResult().getType();
+    int64_t half = type.getDimSize(2);
+    Value input = op.getInput();
+    std::optional<ArrayRef<int64_t>> factors = op.getFactors();
+    auto c64 = ComplexType::get(rewriter.getF64Type());
+    Value roots = buildRealTrickRoots(rewriter, loc, half + 1, half);
+    // alpha (index 0) and beta (1) of rows A and B, by position.
+    Value weights = buildElementwise(
+        rewriter, loc, ValueRange(), {2, 2, half}, c64,
+        [&](OpBuilder &b, Location nloc, ValueRange) {
+          SmallVector<Value> idx = loopIndices(b, nloc, 3);
+          Value row = idx[0], which = idx[1], p = idx[2];
+          Value k = factors
+                        ? buildFrequencyOfPosition(b, nloc, p, half, *factors)
+                        : p;
+          Value mirror =
+              arith::SubIOp::create(b, nloc, indexConstant(b, nloc, half), k);
+          auto root = [&](Value e) {
+            return tensor::ExtractOp::create(b, nloc, roots, e).getResult();
+          };
+          RealTrickTerms t = buildRealTrickTerms(b, nloc, root(k));
+          RealTrickTerms tm = buildRealTrickTerms(b, nloc, root(mirror));
+          Value a = halfOnePlusIW(b, nloc, t, t.wk, /*plus=*/false);
+          Value bk = halfOnePlusIW(b, nloc, t, t.wk, /*plus=*/true);
+          Value aConjMirror = complex::ConjOp::create(
+              b, nloc, halfOnePlusIW(b, nloc, tm, tm.wk, /*plus=*/false));
+          Value bConjMirror = complex::ConjOp::create(
+              b, nloc, halfOnePlusIW(b, nloc, tm, tm.wk, /*plus=*/true));
+          Value c1 = halfOnePlusIW(b, nloc, t, t.wkInverse, /*plus=*/true);
+          Value c2 = halfOnePlusIW(b, nloc, t, t.wkInverse, /*plus=*/false);
+          auto isOne = [&](Value v) {
+            return arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::eq, v,
+                                         indexConstant(b, nloc, 1));
+          };
+          // Row A: P = a_k, Q = conj(b_{M-k}); row B: P = b_k,
+          // Q = conj(a_{M-k}). alpha = c1 P a_k + c2 Q conj(b_{M-k}),
+          // beta = c1 P b_k + c2 Q conj(a_{M-k}).
+          Value isB = isOne(row), isBeta = isOne(which);
+          Value first = arith::SelectOp::create(b, nloc, isB, bk, a);
+          Value second =
+              arith::SelectOp::create(b, nloc, isB, aConjMirror, bConjMirror);
+          Value ofZ = arith::SelectOp::create(b, nloc, isBeta, bk, a);
+          Value ofMirror = arith::SelectOp::create(b, nloc, isBeta, aConjMirror,
+                                                   bConjMirror);
+          return complex::AddOp::create(
+                     b, nloc,
+                     complex::MulOp::create(
+                         b, nloc, complex::MulOp::create(b, nloc, c1, first),
+                         ofZ),
+                     complex::MulOp::create(
+                         b, nloc, complex::MulOp::create(b, nloc, c2, second),
+                         ofMirror))
+              .getResult();
+        });
+    Value mirrors = buildElementwise(
+        rewriter, loc, ValueRange(), {half}, rewriter.getIndexType(),
+        [&](OpBuilder &b, Location nloc, ValueRange) {
+          return buildMirrorPosition(
+              b, nloc, linalg::IndexOp::create(b, nloc, 0), half, factors);
+        });
+    auto resultElement = type.getElementType();
+    Value result = buildElementwise(
+        rewriter, loc, ValueRange(), type.getShape(), resultElement,
+        [&](OpBuilder &b, Location nloc, ValueRange) {
+          SmallVector<Value> idx = loopIndices(b, nloc, 3);
+          Value h = idx[0], row = idx[1], p = idx[2];
+          Value mirror =
+              tensor::ExtractOp::create(b, nloc, mirrors, ValueRange{p});
+          Value z = extractComplex(b, nloc, input, {h}, p);
+          Value zm = complex::ConjOp::create(
+              b, nloc, extractComplex(b, nloc, input, {h}, mirror));
+          auto weight = [&](int64_t which) {
+            return tensor::ExtractOp::create(
+                       b, nloc, weights,
+                       ValueRange{row, indexConstant(b, nloc, which), p})
+                .getResult();
+          };
+          Value value = complex::AddOp::create(
+              b, nloc, complex::MulOp::create(b, nloc, weight(0), z),
+              complex::MulOp::create(b, nloc, weight(1), zm));
+          return castScalar(b, nloc, value, resultElement);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
 
 struct HermitianMulLowering : OpRewritePattern<HermitianMulOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -685,6 +804,7 @@ void mlir::fftconv::populateButterflyToLinalgPatterns(
   butterfly::populateExpandMonarchPatterns(patterns);
   patterns.add<DFTLowering, KronLowering, TwiddleLowering, PermuteLowering,
                PackRealLowering, UnpackRealLowering, RealSpectrumLowering,
-               ConvSpectrumLowering, HermitianMulLowering, FusedInlining,
-               MonarchLinearLowering>(patterns.getContext());
+               ConvSpectrumLowering, PackedConvSpectrumLowering,
+               HermitianMulLowering, FusedInlining, MonarchLinearLowering>(
+      patterns.getContext());
 }

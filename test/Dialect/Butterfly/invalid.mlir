@@ -202,6 +202,22 @@ func.func @conv_spectrum_shape(%kf: tensor<4x33xcomplex<f32>>) {
 
 // -----
 
+func.func @packed_conv_spectrum_shape(%z: tensor<4x32xcomplex<f32>>) {
+  // expected-error @+1 {{expects H x M values and H x 2 x M coefficients}}
+  %0 = butterfly.packed_conv_spectrum %z : tensor<4x32xcomplex<f32>> -> tensor<4x2x33xcomplex<f32>>
+  return
+}
+
+// -----
+
+func.func @packed_conv_spectrum_factors(%z: tensor<4x32xcomplex<f32>>) {
+  // expected-error @+1 {{expects the factors to multiply to M (32), got 16}}
+  %0 = butterfly.packed_conv_spectrum %z factors = [4, 4] : tensor<4x32xcomplex<f32>> -> tensor<4x2x32xcomplex<f32>>
+  return
+}
+
+// -----
+
 // The coefficients are per channel: H x 2 x M for B x H x M values.
 func.func @hermitian_mul_channels(%x: tensor<2x4x32xcomplex<f32>>, %c: tensor<3x2x32xcomplex<f32>>) {
   // expected-error @+1 {{expects B x H x M values and H x 2 x M coefficients}}

@@ -51,6 +51,9 @@ func.func @real_trick(%x: tensor<2x4x1000xf32>, %kf: tensor<4x513xcomplex<f32>>)
   %z = butterfly.pack_real %x : tensor<2x4x1000xf32> -> tensor<2x4x512xcomplex<f32>>
   // CHECK: butterfly.conv_spectrum %{{.*}} : tensor<4x513xcomplex<f32>> -> tensor<4x2x512xcomplex<f32>>
   %c = butterfly.conv_spectrum %kf : tensor<4x513xcomplex<f32>> -> tensor<4x2x512xcomplex<f32>>
+  // CHECK: butterfly.packed_conv_spectrum %{{.*}} factors = [32, 16] : tensor<4x512xcomplex<f32>> -> tensor<4x2x512xcomplex<f32>>
+  %kz = tensor.empty() : tensor<4x512xcomplex<f32>>
+  %c2 = butterfly.packed_conv_spectrum %kz factors = [32, 16] : tensor<4x512xcomplex<f32>> -> tensor<4x2x512xcomplex<f32>>
   %s = butterfly.monarch %z factors = [32, 16] permuted : tensor<2x4x512xcomplex<f32>>
   // CHECK: butterfly.hermitian_mul %{{.*}}, %{{.*}} factors = [32, 16] : tensor<2x4x512xcomplex<f32>>, tensor<4x2x512xcomplex<f32>>
   %p = butterfly.hermitian_mul %s, %c factors = [32, 16] : tensor<2x4x512xcomplex<f32>>, tensor<4x2x512xcomplex<f32>>

@@ -498,6 +498,22 @@ LogicalResult ConvSpectrumOp::verify() {
   return success();
 }
 
+LogicalResult PackedConvSpectrumOp::verify() {
+  RankedTensorType input = getInput().getType(), result = getResult().getType();
+  if (failed(verifyStaticTensor(*this, "input", input)) ||
+      failed(verifyStaticTensor(*this, "result", result)))
+    return failure();
+  if (input.getRank() != 2 || result.getRank() != 3 ||
+      result.getDimSize(0) != input.getDimSize(0) ||
+      result.getDimSize(1) != 2 || result.getDimSize(2) != input.getDimSize(1))
+    return emitOpError() << "expects H x M values and H x 2 x M "
+                         << "coefficients, got " << input << " and " << result;
+  if (std::optional<ArrayRef<int64_t>> factors = getFactors())
+    if (failed(verifyFactors(*this, *factors, input.getDimSize(1), "M")))
+      return failure();
+  return success();
+}
+
 LogicalResult HermitianMulOp::verify() {
   RankedTensorType input = getInput().getType();
   RankedTensorType coefficients = getCoefficients().getType();

@@ -212,15 +212,34 @@ struct DecomposeConv : DecomposePattern<IRFFTOp> {
     Value kf = conv->product.getKernel();
     int64_t channels = cast<RankedTensorType>(kf.getType()).getDimSize(0);
     std::optional<uint64_t> band = conv->product.getBand();
-    auto spectrum = butterfly::ConvSpectrumOp::create(
-        rewriter, loc, RankedTensorType::get({channels, 2, half}, c32), kf,
-        /*band=*/nullptr);
-    if (band)
-      spectrum.setBand(*band);
-    Value coefficients = spectrum;
-    SmallVector<int64_t> reversed(llvm::reverse(all));
-    coefficients =
-        butterfly::buildDigitReversal(rewriter, loc, coefficients, reversed);
+    auto coefficientsType = RankedTensorType::get({channels, 2, half}, c32);
+    Value coefficients;
+    auto kernelTransform = kf.getDefiningOp<RFFTOp>();
+    if (!options.target.isGPU() && !band && kernelTransform &&
+        int64_t(kernelTransform.getN()) == 2 * half &&
+        kernelTransform.getInput().getType().getRank() == 2 &&
+        kernelTransform.getInput().getType().getElementType().isF32()) {
+      // On the CPU, from the kernel's own packed transform in Monarch order:
+      // no real_spectrum pass, no digit reversals.
+      Value k = kernelTransform.getInput();
+      if (kernelTransform.getInput().getType().getShape().back() > 2 * half)
+        k = resizeLastDim(rewriter, loc, k, 2 * half);
+      Value packed = butterfly::PackRealOp::create(
+          rewriter, loc, RankedTensorType::get({channels, half}, c32), k);
+      Value transformed = butterfly::MonarchOp::create(
+          rewriter, loc, packed, all, /*inverse=*/false, /*permuted=*/true);
+      coefficients = butterfly::PackedConvSpectrumOp::create(
+          rewriter, loc, coefficientsType, transformed,
+          rewriter.getDenseI64ArrayAttr(all));
+    } else {
+      auto spectrum = butterfly::ConvSpectrumOp::create(
+          rewriter, loc, coefficientsType, kf, /*band=*/nullptr);
+      if (band)
+        spectrum.setBand(*band);
+      SmallVector<int64_t> reversed(llvm::reverse(all));
+      coefficients =
+          butterfly::buildDigitReversal(rewriter, loc, spectrum, reversed);
+    }
 
     // Frequency-sparse: the coefficients vanish where min(k, M - k) >= band,
     // so the spectrum-side stages skip those blocks (fully fused form).

@@ -440,6 +440,39 @@ def Butterfly_ConvSpectrumOp : Butterfly_Op<"conv_spectrum", [Pure]> {
   let hasFolder = 1;
 }
 
+def Butterfly_PackedConvSpectrumOp : Butterfly_Op<"packed_conv_spectrum",
+    [Pure]> {
+  let summary = "conv_spectrum's coefficients from the kernel's packed transform";
+  let description = [{
+    The coefficients of `butterfly.conv_spectrum` (`tensor<H x 2 x M>`),
+    computed from `Z = DFT_M(pack_real(k))` (`tensor<H x M>`) instead of
+    from `Kf = rfft(k, 2M)`: `Kf[k] = a_k Z[k mod M] + b_k
+    conj(Z[(M-k) mod M])` (see `butterfly.real_spectrum`) is formed on the
+    fly. With `factors`, `Z` is in the Monarch order of those factors (what
+    a forward `monarch ... permuted` produced) and so is the result, ready
+    for `hermitian_mul ... factors`; without, both are in natural order.
+    This takes the kernel's spectrum from its transform to the product in
+    one pass, where `real_spectrum`, `conv_spectrum` and two digit reversals
+    took five: the CPU target's form (`fftconv-monarch-decompose{chip=cpu}`).
+
+    Example:
+
+    ```mlir
+    %Z = butterfly.monarch %z factors = [32, 16] permuted : tensor<4x512xcomplex<f32>>
+    %C = butterfly.packed_conv_spectrum %Z factors = [32, 16]
+        : tensor<4x512xcomplex<f32>> -> tensor<4x2x512xcomplex<f32>>
+    ```
+  }];
+  let arguments = (ins Butterfly_ComplexTensor:$input,
+                       OptionalAttr<DenseI64ArrayAttr>:$factors);
+  let results = (outs Butterfly_ComplexTensor:$result);
+  let assemblyFormat = [{
+    $input (`factors` `=` $factors^)? attr-dict `:` type($input) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Butterfly_HermitianMulOp : Butterfly_Op<"hermitian_mul",
     [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "spectral product of a real convolution in half-size form";
