@@ -638,6 +638,19 @@ Value buildMirrorPosition(OpBuilder &b, Location loc, Value position,
   return result;
 }
 
+/// buildMirrorPosition of every position, once (tensor<length x index>):
+/// the elementwise ops that pair k with M - k read it instead of taking a
+/// position's digits apart for every sequence.
+Value buildMirrorTable(OpBuilder &b, Location loc, int64_t length,
+                       std::optional<ArrayRef<int64_t>> factors) {
+  return buildElementwise(b, loc, ValueRange(), {length}, b.getIndexType(),
+                          [&](OpBuilder &nb, Location nloc, ValueRange) {
+                            return buildMirrorPosition(
+                                nb, nloc, linalg::IndexOp::create(nb, nloc, 0),
+                                length, factors);
+                          });
+}
+
 /// conv_spectrum's coefficients from the packed transform: with Kf[k] and
 /// conj(Kf[M-k]) written out in Z[k] and conj(Z[M-k]), each coefficient is
 /// `alpha Z[p] + beta conj(Z[s(p)])` with alpha and beta depending on the
@@ -656,12 +669,17 @@ struct PackedConvSpectrumLowering : OpRewritePattern<PackedConvSpectrumOp> {
     std::optional<ArrayRef<int64_t>> factors = op.getFactors();
     auto c64 = ComplexType::get(rewriter.getF64Type());
     Value roots = buildRealTrickRoots(rewriter, loc, half + 1, half);
-    // alpha (index 0) and beta (1) of rows A and B, by position.
-    Value weights = buildElementwise(
-        rewriter, loc, ValueRange(), {2, 2, half}, c64,
+    // alpha and beta of rows A and B, by position: one generic, four
+    // results, every term computed once.
+    auto weightType = RankedTensorType::get({half}, c64);
+    Value empty = tensor::EmptyOp::create(rewriter, loc, {half}, c64);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(1);
+    auto weightsOp = linalg::GenericOp::create(
+        rewriter, loc, SmallVector<Type>(4, weightType), ValueRange(),
+        SmallVector<Value>(4, empty), SmallVector<AffineMap>(4, identity),
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
         [&](OpBuilder &b, Location nloc, ValueRange) {
-          SmallVector<Value> idx = loopIndices(b, nloc, 3);
-          Value row = idx[0], which = idx[1], p = idx[2];
+          Value p = linalg::IndexOp::create(b, nloc, 0);
           Value k = factors
                         ? buildFrequencyOfPosition(b, nloc, p, half, *factors)
                         : p;
@@ -680,36 +698,25 @@ struct PackedConvSpectrumLowering : OpRewritePattern<PackedConvSpectrumOp> {
               b, nloc, halfOnePlusIW(b, nloc, tm, tm.wk, /*plus=*/true));
           Value c1 = halfOnePlusIW(b, nloc, t, t.wkInverse, /*plus=*/true);
           Value c2 = halfOnePlusIW(b, nloc, t, t.wkInverse, /*plus=*/false);
-          auto isOne = [&](Value v) {
-            return arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::eq, v,
-                                         indexConstant(b, nloc, 1));
+          auto mul = [&](Value x, Value y) -> Value {
+            return complex::MulOp::create(b, nloc, x, y);
+          };
+          auto add = [&](Value x, Value y) -> Value {
+            return complex::AddOp::create(b, nloc, x, y);
           };
           // Row A: P = a_k, Q = conj(b_{M-k}); row B: P = b_k,
           // Q = conj(a_{M-k}). alpha = c1 P a_k + c2 Q conj(b_{M-k}),
           // beta = c1 P b_k + c2 Q conj(a_{M-k}).
-          Value isB = isOne(row), isBeta = isOne(which);
-          Value first = arith::SelectOp::create(b, nloc, isB, bk, a);
-          Value second =
-              arith::SelectOp::create(b, nloc, isB, aConjMirror, bConjMirror);
-          Value ofZ = arith::SelectOp::create(b, nloc, isBeta, bk, a);
-          Value ofMirror = arith::SelectOp::create(b, nloc, isBeta, aConjMirror,
-                                                   bConjMirror);
-          return complex::AddOp::create(
-                     b, nloc,
-                     complex::MulOp::create(
-                         b, nloc, complex::MulOp::create(b, nloc, c1, first),
-                         ofZ),
-                     complex::MulOp::create(
-                         b, nloc, complex::MulOp::create(b, nloc, c2, second),
-                         ofMirror))
-              .getResult();
+          Value pA = mul(c1, a), qA = mul(c2, bConjMirror);
+          Value pB = mul(c1, bk), qB = mul(c2, aConjMirror);
+          linalg::YieldOp::create(
+              b, nloc,
+              ValueRange{add(mul(pA, a), mul(qA, bConjMirror)),
+                         add(mul(pA, bk), mul(qA, aConjMirror)),
+                         add(mul(pB, a), mul(qB, bConjMirror)),
+                         add(mul(pB, bk), mul(qB, aConjMirror))});
         });
-    Value mirrors = buildElementwise(
-        rewriter, loc, ValueRange(), {half}, rewriter.getIndexType(),
-        [&](OpBuilder &b, Location nloc, ValueRange) {
-          return buildMirrorPosition(
-              b, nloc, linalg::IndexOp::create(b, nloc, 0), half, factors);
-        });
+    Value mirrors = buildMirrorTable(rewriter, loc, half, factors);
     auto resultElement = type.getElementType();
     Value result = buildElementwise(
         rewriter, loc, ValueRange(), type.getShape(), resultElement,
@@ -721,11 +728,15 @@ struct PackedConvSpectrumLowering : OpRewritePattern<PackedConvSpectrumOp> {
           Value z = extractComplex(b, nloc, input, {h}, p);
           Value zm = complex::ConjOp::create(
               b, nloc, extractComplex(b, nloc, input, {h}, mirror));
-          auto weight = [&](int64_t which) {
-            return tensor::ExtractOp::create(
-                       b, nloc, weights,
-                       ValueRange{row, indexConstant(b, nloc, which), p})
-                .getResult();
+          Value isB = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::eq,
+                                            row, indexConstant(b, nloc, 1));
+          auto weight = [&](int64_t which) -> Value {
+            auto read = [&](int64_t index) -> Value {
+              return tensor::ExtractOp::create(
+                  b, nloc, weightsOp.getResult(index), ValueRange{p});
+            };
+            return arith::SelectOp::create(b, nloc, isB, read(2 + which),
+                                           read(which));
           };
           Value value = complex::AddOp::create(
               b, nloc, complex::MulOp::create(b, nloc, weight(0), z),
@@ -745,14 +756,16 @@ struct HermitianMulLowering : OpRewritePattern<HermitianMulOp> {
     RankedTensorType type = op.getResult().getType();
     int64_t length = type.getDimSize(2);
     Value input = op.getInput(), coefficients = op.getCoefficients();
-    std::optional<ArrayRef<int64_t>> factors = op.getFactors();
+    Value mirrors =
+        buildMirrorTable(rewriter, op.getLoc(), length, op.getFactors());
     auto element = type.getElementType();
     Value result = buildElementwise(
         rewriter, op.getLoc(), ValueRange(), type.getShape(), element,
         [&](OpBuilder &b, Location loc, ValueRange) {
           SmallVector<Value> idx = loopIndices(b, loc, 3);
           Value batch = idx[0], h = idx[1], p = idx[2];
-          Value partner = buildMirrorPosition(b, loc, p, length, factors);
+          Value partner =
+              tensor::ExtractOp::create(b, loc, mirrors, ValueRange{p});
           Value x = extractComplex(b, loc, input, {batch, h}, p);
           Value xm = extractComplex(b, loc, input, {batch, h}, partner);
           Value a = extractComplex(b, loc, coefficients,

@@ -19,6 +19,7 @@
 
 #include "fftconv/Conversion/Utils/LoweringUtils.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 #include "fftconv/Dialect/Butterfly/Transforms/MonarchStages.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -47,10 +48,6 @@ using namespace mlir::butterfly;
 using namespace mlir::fftconv;
 
 namespace {
-
-/// Points (rows times length) below which a task is not worth its
-/// dispatch on the async runtime (a few microseconds).
-constexpr int64_t kMinPointsPerTask = 16384;
 
 /// A complex vector as its two planes; `known zero` where absent.
 struct Lanes {
@@ -394,12 +391,21 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     int64_t length = type.getShape().back();
     int64_t rows = type.getNumElements() / length;
     Value value = op.getInput();
+    // The real-input trick's packing and unpacking, where they are this
+    // transform's producer and only user (and no digit reversal is between):
+    // the rows are read from and written to the real sequences directly.
+    PackRealOp pack;
+    if (!inverse || op.getPermuted())
+      pack = value.getDefiningOp<PackRealOp>();
+    UnpackRealOp unpack;
+    if ((inverse || op.getPermuted()) && op->hasOneUse())
+      unpack = dyn_cast<UnpackRealOp>(*op->user_begin());
     if (inverse && !op.getPermuted()) {
       SmallVector<int64_t> reversed(llvm::reverse(factors));
       value = buildDigitReversal(rewriter, loc, value, reversed);
     }
     auto complexType = cast<ComplexType>(type.getElementType());
-    value = toMatrix(rewriter, loc, value, rows);
+    value = toMatrix(rewriter, loc, pack ? pack.getInput() : value, rows);
 
     // The stages' shapes and their twiddles' roots (once per call).
     size_t numStages = factors.size();
@@ -432,10 +438,12 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
     // (threads where the pipeline has them), each an scf.for over enough
     // rows to be worth a task, with planes of one row to work in.
     int64_t rowsPerTask =
-        std::clamp<int64_t>(kMinPointsPerTask / length, 1, rows);
+        std::clamp<int64_t>(kCPUMinPointsPerTask / length, 1, rows);
     int64_t tasks = llvm::divideCeil(rows, rowsPerTask);
-    Value output =
-        tensor::EmptyOp::create(rewriter, loc, {rows, length}, complexType);
+    RankedTensorType resultType = unpack ? unpack.getType() : type;
+    Value output = tensor::EmptyOp::create(rewriter, loc,
+                                           {rows, resultType.getShape().back()},
+                                           resultType.getElementType());
     auto taskLoop = scf::ForallOp::create(
         rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(tasks)},
         ValueRange{output}, std::nullopt);
@@ -453,8 +461,8 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
       Value taskRows = arith::SubIOp::create(rewriter, loc, endRow, firstRow);
       SmallVector<OpFoldResult> taskOffsets = {firstRow,
                                                rewriter.getIndexAttr(0)};
-      SmallVector<OpFoldResult> taskSizes = {taskRows,
-                                             rewriter.getIndexAttr(length)};
+      SmallVector<OpFoldResult> taskSizes = {
+          taskRows, rewriter.getIndexAttr(resultType.getShape().back())};
       SmallVector<OpFoldResult> unit(2, rewriter.getIndexAttr(1));
       Value taskOutput = tensor::ExtractSliceOp::create(
           rewriter, loc, taskLoop.getRegionIterArgs()[0], taskOffsets,
@@ -495,8 +503,12 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
                                             taskLoop.getRegionIterArgs()[0],
                                             taskOffsets, taskSizes, unit);
     }
-    Value result = taskLoop.getResult(0);
-    result = fromMatrix(rewriter, loc, result, type);
+    Value result = fromMatrix(rewriter, loc, taskLoop.getResult(0), resultType);
+    if (unpack) {
+      rewriter.replaceOp(unpack, result);
+      rewriter.eraseOp(op);
+      return success();
+    }
     if (!inverse && !op.getPermuted())
       result = buildDigitReversal(rewriter, loc, result, factors);
     rewriter.replaceOp(op, result);
@@ -538,58 +550,110 @@ private:
                                          rowsAndLength(type.getRank()));
   }
 
-  /// Row `row` of the complex [rows, N] `input` into the planes `into`
-  /// (row 0 of each).
-  static Planes splitRow(OpBuilder &b, Location loc, Value input, Value row,
-                         Planes into) {
-    int64_t length = cast<RankedTensorType>(input.getType()).getShape()[1];
-    auto loop = scf::ForOp::create(
-        b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, length),
-        indexConstant(b, loc, 1), ValueRange{into.re, into.im});
+  /// An scf.for from `lower` to `upper` threading `values`, its body from
+  /// `body(j, values)` (which returns the values to yield).
+  static SmallVector<Value>
+  buildLoop(OpBuilder &b, Location loc, int64_t lower, int64_t upper,
+            ValueRange values,
+            function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    if (lower >= upper)
+      return SmallVector<Value>(values);
+    auto loop = scf::ForOp::create(b, loc, indexConstant(b, loc, lower),
+                                   indexConstant(b, loc, upper),
+                                   indexConstant(b, loc, 1), values);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
-    Value j = loop.getInductionVar();
+    scf::YieldOp::create(
+        b, loc, body(loop.getInductionVar(), loop.getRegionIterArgs()));
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// Row `row` of `input` into the planes `into` (row 0 of each), N values
+  /// long: `input` is complex [rows, N], or real [rows, L] (L <= 2N) read
+  /// as pack_real does (x[2j] + i x[2j+1], zero past L).
+  static Planes splitRow(OpBuilder &b, Location loc, Value input, Value row,
+                         Planes into) {
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t length = cast<RankedTensorType>(into.re.getType()).getShape()[1];
     Value zero = indexConstant(b, loc, 0);
-    Value value = tensor::ExtractOp::create(b, loc, input, ValueRange{row, j});
-    Value re = tensor::InsertOp::create(
-        b, loc, complex::ReOp::create(b, loc, value),
-        loop.getRegionIterArgs()[0], ValueRange{zero, j});
-    Value im = tensor::InsertOp::create(
-        b, loc, complex::ImOp::create(b, loc, value),
-        loop.getRegionIterArgs()[1], ValueRange{zero, j});
-    scf::YieldOp::create(b, loc, ValueRange{re, im});
-    return {loop.getResult(0), loop.getResult(1)};
+    auto insert = [&](Value re, Value im, ValueRange planes, Value j) {
+      return SmallVector<Value>{
+          tensor::InsertOp::create(b, loc, re, planes[0], ValueRange{zero, j}),
+          tensor::InsertOp::create(b, loc, im, planes[1], ValueRange{zero, j})};
+    };
+    auto read = [&](Value t) -> Value {
+      return tensor::ExtractOp::create(b, loc, input, ValueRange{row, t});
+    };
+    SmallVector<Value> planes = {into.re, into.im};
+    if (isa<ComplexType>(inputType.getElementType())) {
+      planes = buildLoop(
+          b, loc, 0, length, planes, [&](Value j, ValueRange current) {
+            Value value = read(j);
+            return insert(complex::ReOp::create(b, loc, value),
+                          complex::ImOp::create(b, loc, value), current, j);
+          });
+      return {planes[0], planes[1]};
+    }
+    int64_t real = inputType.getShape()[1];
+    Value zeroValue = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    planes = buildLoop(
+        b, loc, 0, real / 2, planes, [&](Value j, ValueRange current) {
+          Value even =
+              arith::MulIOp::create(b, loc, j, indexConstant(b, loc, 2));
+          Value odd =
+              arith::AddIOp::create(b, loc, even, indexConstant(b, loc, 1));
+          return insert(read(even), read(odd), current, j);
+        });
+    if (real % 2)
+      planes = insert(read(indexConstant(b, loc, real - 1)), zeroValue, planes,
+                      indexConstant(b, loc, real / 2));
+    planes = buildLoop(b, loc, (real + 1) / 2, length, planes,
+                       [&](Value j, ValueRange current) {
+                         return insert(zeroValue, zeroValue, current, j);
+                       });
+    return {planes[0], planes[1]};
   }
 
   /// The planes (row 0), times `scale` (the inverse's 1/N), as row `row`
-  /// of the complex tensor `into`.
+  /// of `into`: complex [rows, N], or real [rows, L] (L <= 2N) written as
+  /// unpack_real does (Re z[t/2] at even t, Im z[t/2] at odd t).
   static Value joinRow(OpBuilder &b, Location loc, Planes planes, Value into,
                        Value row, double scale) {
     auto type = cast<RankedTensorType>(into.getType());
     int64_t length = type.getShape()[1];
-    auto loop = scf::ForOp::create(b, loc, indexConstant(b, loc, 0),
-                                   indexConstant(b, loc, length),
-                                   indexConstant(b, loc, 1), ValueRange{into});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value j = loop.getInductionVar();
     Value zero = indexConstant(b, loc, 0);
-    Value re =
-        tensor::ExtractOp::create(b, loc, planes.re, ValueRange{zero, j});
-    Value im =
-        tensor::ExtractOp::create(b, loc, planes.im, ValueRange{zero, j});
-    if (scale != 1.0) {
-      Value factor =
-          arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(scale)));
-      re = arith::MulFOp::create(b, loc, re, factor);
-      im = arith::MulFOp::create(b, loc, im, factor);
-    }
-    Value value =
-        complex::CreateOp::create(b, loc, type.getElementType(), re, im);
-    Value result = tensor::InsertOp::create(
-        b, loc, value, loop.getRegionIterArgs()[0], ValueRange{row, j});
-    scf::YieldOp::create(b, loc, result);
-    return loop.getResult(0);
+    Value factor =
+        arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(scale)));
+    auto read = [&](Value plane, Value j) -> Value {
+      Value value =
+          tensor::ExtractOp::create(b, loc, plane, ValueRange{zero, j});
+      return scale != 1.0 ? arith::MulFOp::create(b, loc, value, factor)
+                          : value;
+    };
+    auto write = [&](Value value, Value target, Value t) -> Value {
+      return tensor::InsertOp::create(b, loc, value, target,
+                                      ValueRange{row, t});
+    };
+    if (auto complexType = dyn_cast<ComplexType>(type.getElementType()))
+      return buildLoop(
+          b, loc, 0, length, into, [&](Value j, ValueRange current) {
+            Value value = complex::CreateOp::create(
+                b, loc, complexType, read(planes.re, j), read(planes.im, j));
+            return SmallVector<Value>{write(value, current[0], j)};
+          })[0];
+    Value result = buildLoop(
+        b, loc, 0, length / 2, into, [&](Value j, ValueRange current) {
+          Value even =
+              arith::MulIOp::create(b, loc, j, indexConstant(b, loc, 2));
+          Value odd =
+              arith::AddIOp::create(b, loc, even, indexConstant(b, loc, 1));
+          Value partial = write(read(planes.re, j), current[0], even);
+          return SmallVector<Value>{write(read(planes.im, j), partial, odd)};
+        })[0];
+    if (length % 2)
+      result = write(read(planes.re, indexConstant(b, loc, length / 2)), result,
+                     indexConstant(b, loc, length - 1));
+    return result;
   }
 
   int64_t vectorWidth, maxFactor;

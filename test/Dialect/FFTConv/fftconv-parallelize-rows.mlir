@@ -1,4 +1,5 @@
-// RUN: fftconv-opt %s -fftconv-parallelize-rows -split-input-file | FileCheck %s
+// RUN: fftconv-opt %s -fftconv-parallelize-rows="min-points-per-task=16384" -split-input-file | FileCheck %s
+// RUN: fftconv-opt %s -fftconv-parallelize-rows -split-input-file | FileCheck %s --check-prefix=DEFAULT
 // RUN: fftconv-opt %s -fftconv-parallelize-rows="min-points-per-task=1" -split-input-file | FileCheck %s --check-prefix=ONE
 // RUN: not fftconv-opt %s -fftconv-parallelize-rows="min-points-per-task=0" 2>&1 | FileCheck %s --check-prefix=ZERO
 
@@ -9,6 +10,8 @@
 // CHECK: scf.forall (%[[I:.*]]) = (0) to (16) step (4)
 // CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4x4096xf32>)
 // CHECK: tensor.parallel_insert_slice
+// DEFAULT-LABEL: func.func @rows
+// DEFAULT-NOT: scf.forall
 // ONE-LABEL: func.func @rows
 // ONE: scf.forall (%{{.*}}) in (16)
 func.func @rows(%x: tensor<1x16x4096xf32>) -> tensor<1x16x4096xf32> {

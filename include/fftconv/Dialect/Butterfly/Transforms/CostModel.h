@@ -24,6 +24,12 @@ namespace butterfly {
 /// The chip the passes and tools target unless told otherwise.
 inline constexpr llvm::StringLiteral kDefaultChip = "sm_90";
 
+/// The fewest iteration points of a CPU task (fftconv-to-cpu{threads}):
+/// below them a task costs more to dispatch on the async runtime (its
+/// workers' wake-up, tens of microseconds here) than it saves.
+/// butterfly-to-vector's row tasks and fftconv-parallelize-rows' use it.
+inline constexpr int64_t kCPUMinPointsPerTask = 65536;
+
 /// What the cost model knows of the GPU: the MMA tile, the on-chip budget
 /// and the throughputs that turn work into time (per SM and clock).
 struct TargetDescription {

@@ -52,8 +52,8 @@ def FFTConvParallelizeRows : Pass<"fftconv-parallelize-rows"> {
   }];
   let options = [
     Option<"minPointsPerTask", "min-points-per-task", "int64_t",
-           /*default=*/"16384",
-           "iteration points a task has at least (at least 1)">
+           /*default=*/"::mlir::butterfly::kCPUMinPointsPerTask",
+           "iteration points a task has at least (at least 1; default 65536)">
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
