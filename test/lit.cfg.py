@@ -18,6 +18,8 @@ config.substitutions.append(
     ("%mlir_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_runner_utils.so")))
 config.substitutions.append(
     ("%mlir_c_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so")))
+config.substitutions.append(
+    ("%mlir_async_runtime", os.path.join(config.llvm_lib_dir, "libmlir_async_runtime.so")))
 
 config.substitutions.append(("%fftconv_obj_root", config.fftconv_obj_root))
 config.substitutions.append(("%fftconv_src_root", config.fftconv_src_root))
