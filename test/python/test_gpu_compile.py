@@ -147,3 +147,31 @@ def test_compile_options_come_from_the_pipeline():
     assert len(json.loads(three_pass)["kernels"]) > len(json.loads(single)["kernels"])
     with pytest.raises(fftconv.MLIRError, match="precision"):
         fftconv.Module.parse(ctx, text).compile_to_ptx(precision="quarter")
+
+
+def _mma_count(program, kernel):
+    ptx = program.ptx
+    start = ptx.index(f".entry {kernel}(")
+    end = ptx.find(".entry", start + 1)
+    return ptx[start : end if end > 0 else len(ptx)].count("mma.sync.aligned")
+
+
+def test_causal_skips_known_zero_slabs(tmp_path):
+    # A causal convolution of L = 1024 and a circular one of L = 2048 take
+    # the same transform (M = 1024, factors 32 x 32). The causal one's
+    # input is zero in the upper half of the first stage's digit and its
+    # second half is discarded: that stage skips a 16-digit slab of products
+    # forward and a 16-digit row tile inverse (8 MMAs each at half
+    # precision: 2 tiles x 4 real terms).
+    def conv(length, causal):
+        g = Graph("c")
+        u = g.input("u", (2, 4, length), "f16")
+        k = g.input("k", (4, length), "f32")
+        g.output(g.conv(u, k, causal=causal))
+        return fftconv.compile(g, target="sm_90")
+
+    causal, circular = conv(1024, True), conv(2048, False)
+    for program in (causal, circular):
+        assert program.manifest["convolutions"][0]["factors"] == [32, 32]
+    assert _mma_count(circular, "c_conv0") - _mma_count(causal, "c_conv0") == 16
+    assemble(causal, tmp_path)

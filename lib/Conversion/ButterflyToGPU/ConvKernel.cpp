@@ -24,6 +24,16 @@ static SequenceLayout layoutOf(const ConvKernelPlan &plan) {
           plan.precision};
 }
 
+/// The convolution kernel's layout: its input is zero past the real
+/// samples read and only the real outputs kept are read back (a causal
+/// convolution's padding and discarded half), as complex pairs.
+static SequenceLayout causalLayoutOf(const ConvKernelPlan &plan) {
+  SequenceLayout layout = layoutOf(plan);
+  layout.inputExtent = llvm::divideCeil(plan.inputLength, 2);
+  layout.neededOutputs = llvm::divideCeil(plan.outputLength, 2);
+  return layout;
+}
+
 namespace {
 
 /// The convolution kernel of the single-kernel form: a block owns channel
@@ -35,8 +45,8 @@ public:
                     const ConvKernelPlan &plan, LoadInputFn loadInput,
                     StoreOutputFn storeOutput)
       : KernelScope(builder, loc, module, name, argTypes, plan.threads),
-        KernelEmitter(builder, loc, layoutOf(plan), plan.batchTile), plan(plan),
-        loadInput(loadInput), storeOutput(storeOutput) {
+        KernelEmitter(builder, loc, causalLayoutOf(plan), plan.batchTile),
+        plan(plan), loadInput(loadInput), storeOutput(storeOutput) {
     begin();
     h = blockId(gpu::Dimension::x);
     firstBatch = mulc(blockId(gpu::Dimension::y), plan.batchTile);

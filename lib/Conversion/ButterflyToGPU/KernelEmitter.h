@@ -69,6 +69,14 @@ struct SequenceLayout {
   size_t transformed = 0;             // leading factors the stages transform
   int64_t threads = 128;              // threads of the block
   GPUPrecision precision = GPUPrecision::Split;
+  /// Known zeros and unread outputs (0: none): the natural-order input is
+  /// zero from `inputExtent` complex values on, and the inverse's outputs
+  /// are read only below `neededOutputs` (a causal convolution's padding
+  /// and its discarded half). The first forward stage skips the products
+  /// of the digits that read only zeros, the last inverse stage those that
+  /// write only unread outputs, a 16-digit slab at a time.
+  int64_t inputExtent = 0;
+  int64_t neededOutputs = 0;
 
   bool isSplit() const { return precision == GPUPrecision::Split; }
   int64_t planes() const { return planesOf(precision); }
@@ -282,6 +290,8 @@ private:
   struct WarpTile {
     bool strided;
     int64_t size, stride; // the stage's m and c
+    /// Digits that may read a nonzero value / write a read one.
+    int64_t liveInputs, liveOutputs;
     Value block, firstColumn;
     /// Per 16-digit slab: the row each lane names for ldmatrix.
     SmallVector<Value> rowOffsets;
@@ -302,6 +312,10 @@ private:
   SmallVector<FactorTile> factorTiles(int64_t m, bool inverse);
   WarpTile warpTile(size_t s, bool inverse, Value tileIndex);
   Value tilePosition(const WarpTile &warpTile, Value digit, Value column);
+  /// Digits of stage `s` whose inputs may be nonzero, and whose outputs are
+  /// read (layout.inputExtent and neededOutputs at stage 0, else all).
+  int64_t liveInputDigits(size_t s, bool inverse) const;
+  int64_t liveOutputDigits(size_t s, bool inverse) const;
   void emitTileProducts(const WarpTile &warpTile, ArrayRef<FactorTile> factor,
                         Value seq);
   Value mma(Value a, Value bOperand, Value acc);

@@ -97,6 +97,8 @@ KernelEmitter::WarpTile KernelEmitter::warpTile(size_t s, bool inverse,
   WarpTile tile;
   tile.size = shape.size;
   tile.stride = shape.stride;
+  tile.liveInputs = liveInputDigits(s, inverse);
+  tile.liveOutputs = liveOutputDigits(s, inverse);
   tile.strided = shape.stride >= 8;
   int64_t k16 = shape.size / 16;
   Value rowInSlab = remc(lane, 16);
@@ -137,6 +139,24 @@ KernelEmitter::WarpTile KernelEmitter::warpTile(size_t s, bool inverse,
   return tile;
 }
 
+/// Stage 0 holds the leading digit (stride c = M / m): a natural position
+/// below `extent` has a digit below ceil(extent / c).
+static int64_t leadingDigits(int64_t extent, const StageShape &shape) {
+  return extent > 0 ? std::min<int64_t>(shape.size,
+                                        llvm::divideCeil(extent, shape.stride))
+                    : shape.size;
+}
+
+int64_t KernelEmitter::liveInputDigits(size_t s, bool inverse) const {
+  return s == 0 && !inverse ? leadingDigits(layout.inputExtent, stage(s))
+                            : stage(s).size;
+}
+
+int64_t KernelEmitter::liveOutputDigits(size_t s, bool inverse) const {
+  return s == 0 && inverse ? leadingDigits(layout.neededOutputs, stage(s))
+                           : stage(s).size;
+}
+
 Value KernelEmitter::mma(Value a, Value bOperand, Value acc) {
   return nvgpu::MmaSyncOp::create(b, loc, a, bOperand, acc,
                                   ArrayRef<int64_t>{16, 8, 16});
@@ -165,8 +185,12 @@ void KernelEmitter::emitTileProducts(const WarpTile &tile,
         ValueRange{element(seq, plane, tile.rowOffsets[slab])},
         /*transpose=*/tile.strided, /*numTiles=*/2);
   };
+  // Slabs of 16 digits that read only known zeros are neither loaded nor
+  // multiplied; row tiles that write only unread outputs are not computed.
+  int64_t liveSlabs = int64_t(llvm::divideCeil(tile.liveInputs, 16));
+  int64_t liveRows = int64_t(llvm::divideCeil(tile.liveOutputs, 16));
   SmallVector<Value> reHi, reLo(k16), imHi, imLo(k16);
-  for (int64_t j = 0; j < k16; ++j) {
+  for (int64_t j = 0; j < liveSlabs; ++j) {
     reHi.push_back(loadOperand(ReHigh, j));
     if (layout.isSplit())
       reLo[j] = loadOperand(ReLow, j);
@@ -179,9 +203,9 @@ void KernelEmitter::emitTileProducts(const WarpTile &tile,
   NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
   Value zero = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
-  for (int64_t i = 0; i < k16; ++i) {
+  for (int64_t i = 0; i < liveRows; ++i) {
     Value accRe = zero, accIm = zero;
-    for (int64_t j = 0; j < k16; ++j) {
+    for (int64_t j = 0; j < liveSlabs; ++j) {
       const FactorTile &f = factor[i * k16 + j];
       accRe = mmaTerm(accRe, f.reHi, f.reLo, reHi[j], reLo[j]);
       accRe = mmaTerm(accRe, f.negImHi, f.negImLo, imHi[j], imLo[j]);
