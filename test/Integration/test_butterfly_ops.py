@@ -218,3 +218,28 @@ def test_packed_conv_spectrum(rng, factors):
         return %c : {c}
       }}""", [z.astype(np.complex64)])
     assert ref.relative_error(result, expected) <= 1e-6
+
+
+@pytest.mark.parametrize("length", [63, 64, 40])
+def test_monarch_codelets_real_rows(rng, length):
+    # pack_real and unpack_real fused into the codelets' split and join: an
+    # odd length, a full one, and one with zero padding past it.
+    x = rng.standard_normal((3, length)).astype(np.float32)
+    rt, ct = tensor((3, length), "f32"), tensor((3, 32))
+    (spectrum,) = cpu.run(f"""
+      func.func @forward(%x: {rt}) -> {ct} {{
+        %z = butterfly.pack_real %x : {rt} -> {ct}
+        %s = butterfly.monarch %z factors = [8, 4] : {ct}
+        return %s : {ct}
+      }}""", [x])
+    padded = np.zeros((3, 64))
+    padded[:, :length] = x
+    packed = padded[:, 0::2] + 1j * padded[:, 1::2]
+    assert ref.relative_error(spectrum, np.fft.fft(packed)) <= 1e-6
+    (back,) = cpu.run(f"""
+      func.func @inverse(%s: {ct}) -> {rt} {{
+        %z = butterfly.monarch %s factors = [8, 4] inverse : {ct}
+        %y = butterfly.unpack_real %z : {ct} -> {rt}
+        return %y : {rt}
+      }}""", [np.fft.fft(packed).astype(np.complex64)])
+    assert ref.relative_error(back, x) <= 1e-6

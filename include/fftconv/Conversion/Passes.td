@@ -48,10 +48,13 @@ def ButterflyToVector : Pass<"butterfly-to-vector"> {
     `vector<W x f32>` lanes along `c` (along `a`, transposed in registers,
     for the last stage where `c = 1`), the twiddle of a column is built
     from `w^j` by products, and every row goes through all stages before
-    the next. Known zero inputs (`nonzero_inputs`) are never read and
-    unread outputs (`needed_outputs`) never written. Monarch ops with a
-    factor that is not a power of two or above `max-factor`, or with a
-    `spectral_band`, are left to `butterfly-to-linalg`.
+    the next (rows in an `scf.forall` of tasks). Known zero inputs
+    (`nonzero_inputs`) are never read and unread outputs (`needed_outputs`)
+    never written. A `pack_real` producer and an `unpack_real` only user
+    are fused: the rows are read from and written to the real sequences.
+    Monarch ops with a factor that is not a power of two or above
+    `max-factor`, or with a `spectral_band`, are left to
+    `butterfly-to-linalg`.
 
     Example: `--butterfly-to-vector="vector-width=8"` turns
 
@@ -60,10 +63,12 @@ def ButterflyToVector : Pass<"butterfly-to-vector"> {
         : tensor<4x256xcomplex<f32>>
     ```
 
-    into a `linalg.generic` that splits `%x` into two `tensor<4x256xf32>`
-    planes, an `scf.for` over the rows holding the two stages' loops of
+    into a `linalg.generic` of the twiddle's roots `w^j` (16 of them) and
+    an `scf.forall` of one task whose `scf.for` over the 4 rows splits a row
+    into two `tensor<1x256xf32>` planes, runs the two stages' loops of
     `vector.transfer_read`/`transfer_write` and arithmetic on
-    `vector<8xf32>`, and a `linalg.generic` joining the planes.
+    `vector<8xf32>` (the second through `vector.transpose`), and joins the
+    planes into the row of the result.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",

@@ -10,8 +10,11 @@
 // roots of unity as constants, so a stage costs O(f log f) per column where
 // the dense factor (butterfly-to-linalg's kron) costs f^2. The twiddle of
 // column j is built from w^j by products, so a stage computes c roots of
-// unity per call, not f*c. Each row goes through all stages before the
-// next starts, so it stays in cache.
+// unity per call, not f*c. Each row is split, goes through all stages and
+// is joined before the next starts, so it stays in cache; rows are tasks of
+// an scf.forall (threads under fftconv-to-cpu{threads}). The real-input
+// trick's pack_real and unpack_real around a transform are read and written
+// by the split and the join themselves.
 //
 //===----------------------------------------------------------------------===//
 

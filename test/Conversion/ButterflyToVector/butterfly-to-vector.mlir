@@ -57,3 +57,29 @@ func.func @dense(%x: tensor<2x64xcomplex<f32>>, %z: tensor<2x12xcomplex<f32>>) -
   %c = butterfly.monarch %x factors = [8, 8] permuted spectral_band = 8 : tensor<2x64xcomplex<f32>>
   return %a, %b, %c : tensor<2x64xcomplex<f32>>, tensor<2x12xcomplex<f32>>, tensor<2x64xcomplex<f32>>
 }
+
+// -----
+
+// The real-input trick's packing and unpacking around a transform are
+// fused into the rows' split and join: the rows are read from the real
+// input (odd length: the last value's imaginary partner is zero), and an
+// inverse writes the real result.
+// CHECK-LABEL: func.func @pack_rows
+// CHECK-NOT: butterfly.
+// CHECK: tensor.extract %{{.*}} : tensor<2x63xf32>
+// CHECK-NOT: butterfly.
+func.func @pack_rows(%x: tensor<2x63xf32>) -> tensor<2x32xcomplex<f32>> {
+  %z = butterfly.pack_real %x : tensor<2x63xf32> -> tensor<2x32xcomplex<f32>>
+  %s = butterfly.monarch %z factors = [8, 4] permuted : tensor<2x32xcomplex<f32>>
+  return %s : tensor<2x32xcomplex<f32>>
+}
+
+// CHECK-LABEL: func.func @unpack_rows
+// CHECK-NOT: butterfly.
+// CHECK: scf.forall {{.*}} -> (tensor<2x63xf32>)
+// CHECK-NOT: butterfly.
+func.func @unpack_rows(%s: tensor<2x32xcomplex<f32>>) -> tensor<2x63xf32> {
+  %i = butterfly.monarch %s factors = [8, 4] inverse permuted : tensor<2x32xcomplex<f32>>
+  %y = butterfly.unpack_real %i : tensor<2x32xcomplex<f32>> -> tensor<2x63xf32>
+  return %y : tensor<2x63xf32>
+}
