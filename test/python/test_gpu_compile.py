@@ -162,7 +162,8 @@ def test_causal_skips_known_zero_slabs(tmp_path):
     # input is zero in the upper half of the first stage's digit and its
     # second half is discarded: that stage skips a 16-digit slab of products
     # forward and a 16-digit row tile inverse (8 MMAs each at half
-    # precision: 2 tiles x 4 real terms).
+    # precision: 2 tiles x 4 real terms). The spectrum kernel's k (K = L
+    # taps) skips the same slab forward (24 MMAs at split precision).
     def conv(length, causal):
         g = Graph("c")
         u = g.input("u", (2, 4, length), "f16")
@@ -174,4 +175,5 @@ def test_causal_skips_known_zero_slabs(tmp_path):
     for program in (causal, circular):
         assert program.manifest["convolutions"][0]["factors"] == [32, 32]
     assert _mma_count(circular, "c_conv0") - _mma_count(causal, "c_conv0") == 16
+    assert _mma_count(circular, "c_conv0_spectrum") - _mma_count(causal, "c_conv0_spectrum") == 24
     assemble(causal, tmp_path)

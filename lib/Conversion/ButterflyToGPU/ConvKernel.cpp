@@ -189,6 +189,11 @@ mlir::fftconv::buildSpectrumKernel(OpBuilder &builder, Location loc,
   // f16 rounding per stage here would add to every output's error.
   SequenceLayout layout = layoutOf(plan);
   layout.precision = GPUPrecision::Split;
+  // k's taps (filtered or not) are zero past K, so the first stage skips
+  // the slabs past them; a reverse kernel's and a circulated copy's taps
+  // end the row instead.
+  if (!taps.hasReverse() && !taps.circulant)
+    layout.inputExtent = llvm::divideCeil(taps.length, 2);
   KernelEmitter e(builder, loc, layout, /*tile=*/1);
   e.begin();
   Value h = e.blockId(gpu::Dimension::x);
