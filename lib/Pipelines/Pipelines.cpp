@@ -33,7 +33,9 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createFFTConvFlattenHeads());
   pm.addPass(createFFTConvConvGradToFFT());
   pm.addPass(createFFTConvToLinalg());
-  if (options.vectorWidth > 0) {
+  // 0 keeps the reference's dense stages; any other width goes to the pass,
+  // which refuses what it cannot lower (a negative width included).
+  if (options.vectorWidth != 0) {
     ButterflyToVectorOptions codelets;
     codelets.vectorWidth = options.vectorWidth;
     pm.addPass(createButterflyToVector(codelets));
