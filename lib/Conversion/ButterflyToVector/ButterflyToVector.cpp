@@ -167,12 +167,13 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-/// The planes of a [rows, length] complex tensor, threaded through loops.
+/// The real and imaginary planes of a row ([1, length] f32 tensors),
+/// threaded through the stages' loops.
 struct Planes {
   Value re, im;
 };
 
-/// Reads `lanes` values of both planes of row `row` from `offset`.
+/// A vector of `type` from both planes, at row `row` and `offset`.
 Lanes readLanes(OpBuilder &b, Location loc, Planes planes, Value row,
                 Value offset, VectorType type) {
   Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
