@@ -83,7 +83,7 @@ def load_async_runtime():
 # fftconv-to-cpu for this process's ExecutionEngine: buffers come from the
 # pool the engine binds the generic allocation functions to (large ones are
 # kept between calls instead of being page-faulted in again by every call).
-CPU_PIPELINE = "fftconv-to-cpu{pooled-allocator=1 vector-width=16 threads=1}"
+CPU_PIPELINE = "fftconv-to-cpu{pooled-allocator=1 threads=1}"
 
 
 def pipeline(passes=(), cpu=True):

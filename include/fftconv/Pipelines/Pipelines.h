@@ -10,6 +10,7 @@
 #ifndef FFTCONV_PIPELINES_PIPELINES_H
 #define FFTCONV_PIPELINES_PIPELINES_H
 
+#include "fftconv/Conversion/ButterflyToVector/ButterflyToVector.h"
 #include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
 #include "fftconv/Dialect/FFTConv/Transforms/Passes.h"
 
@@ -93,9 +94,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
       llvm::cl::desc("f32 lanes of the Monarch DFTs' codelets "
-                     "(butterfly-to-vector); 0 lowers them as dense stages "
-                     "(butterfly-to-linalg), the reference"),
-      llvm::cl::init(8)};
+                     "(butterfly-to-vector's, whose default it takes); 0 "
+                     "lowers them as dense stages (butterfly-to-linalg), the "
+                     "reference"),
+      llvm::cl::init(ButterflyToVectorOptions().vectorWidth)};
   PassOptions::Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("run the parallel loops (the codelets' rows, the "

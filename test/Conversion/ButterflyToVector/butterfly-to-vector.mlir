@@ -1,4 +1,5 @@
-// RUN: fftconv-opt %s -butterfly-to-vector -split-input-file | FileCheck %s
+// RUN: fftconv-opt %s -butterfly-to-vector="vector-width=8" -split-input-file | FileCheck %s
+// RUN: fftconv-opt %s -butterfly-to-vector -split-input-file | FileCheck %s --check-prefix=DEFAULT
 // RUN: fftconv-opt %s -butterfly-to-vector="vector-width=4 max-factor=8" -split-input-file | FileCheck %s --check-prefix=NARROW
 
 // The twiddle's roots w^j once per call, then one task of rows: each row is
@@ -19,6 +20,8 @@
 // CHECK: complex.create
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: butterfly.
+// DEFAULT-LABEL: func.func @forward
+// DEFAULT: vector.transfer_read {{.*}} : tensor<16xf32>, vector<16xf32>
 // NARROW-LABEL: func.func @forward
 // NARROW: butterfly.monarch
 func.func @forward(%x: tensor<4x256xcomplex<f32>>) -> tensor<4x256xcomplex<f32>> {
