@@ -302,10 +302,6 @@ struct PermuteLowering : OpRewritePattern<PermuteOp> {
 // tensor.extract, computed in complex<f64> and rounded once.
 //===----------------------------------------------------------------------===//
 
-Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
 Value complexConstant(OpBuilder &b, Location loc, double re, double im,
                       ComplexType type) {
   auto partType = cast<FloatType>(type.getElementType());

@@ -163,19 +163,16 @@ private:
   VectorType type;
 };
 
-Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
 /// The real and imaginary planes of a row ([1, length] f32 tensors),
 /// threaded through the stages' loops.
 struct Planes {
   Value re, im;
 };
 
-/// A vector of `type` from both planes, at row `row` and `offset`.
-Lanes readLanes(OpBuilder &b, Location loc, Planes planes, Value row,
-                Value offset, VectorType type) {
+/// A vector of `type` from both planes, at `offset`.
+Lanes readLanes(OpBuilder &b, Location loc, Planes planes, Value offset,
+                VectorType type) {
+  Value row = indexConstant(b, loc, 0);
   Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
   SmallVector<bool> inBounds = {true};
   auto read = [&](Value plane) -> Value {
@@ -186,7 +183,8 @@ Lanes readLanes(OpBuilder &b, Location loc, Planes planes, Value row,
 }
 
 Planes writeLanes(OpBuilder &b, Location loc, Lanes value, Planes planes,
-                  Value row, Value offset) {
+                  Value offset) {
+  Value row = indexConstant(b, loc, 0);
   SmallVector<bool> inBounds = {true};
   auto write = [&](Value vector, Value plane) -> Value {
     return vector::TransferWriteOp::create(b, loc, vector, plane,
@@ -207,7 +205,7 @@ struct StageShape {
 /// The stage over one row with the lanes along c: a codelet per (i, j),
 /// `width` consecutive j at a time. `roots` are w^j, j < c, for the
 /// twiddle (null for the last stage, c = 1).
-Planes buildColumnStage(OpBuilder &b, Location loc, Planes planes, Value row,
+Planes buildColumnStage(OpBuilder &b, Location loc, Planes planes,
                         const StageShape &stage, int64_t width, bool inverse,
                         std::optional<Planes> roots) {
   auto type = VectorType::get({width}, b.getF32Type());
@@ -251,7 +249,7 @@ Planes buildColumnStage(OpBuilder &b, Location loc, Planes planes, Value row,
       }
       SmallVector<MaybeLanes> x(f);
       for (int64_t n = 0; n < stage.inputExtent; ++n) {
-        x[n] = readLanes(b, loc, current, row, offsetOf(n), type);
+        x[n] = readLanes(b, loc, current, offsetOf(n), type);
         // The inverse twiddles its input (w^-(n j)), the forward its output.
         if (inverse && roots && n > 0)
           x[n] = codelet.mul(*x[n], twiddle[n]);
@@ -262,7 +260,7 @@ Planes buildColumnStage(OpBuilder &b, Location loc, Planes planes, Value row,
             y[k] ? *y[k] : Lanes{codelet.splat(0.0), codelet.splat(0.0)};
         if (!inverse && roots && k > 0)
           value = codelet.mul(value, twiddle[k]);
-        current = writeLanes(b, loc, value, current, row, offsetOf(k));
+        current = writeLanes(b, loc, value, current, offsetOf(k));
       }
       scf::YieldOp::create(b, loc, ValueRange{current.re, current.im});
     }
@@ -275,9 +273,10 @@ Planes buildColumnStage(OpBuilder &b, Location loc, Planes planes, Value row,
 /// of f contiguous values are read as rows of a width x f matrix and
 /// transposed in registers, so that lane l holds block i + l.
 Planes buildTransposedStage(OpBuilder &b, Location loc, Planes planes,
-                            Value row, const StageShape &stage, int64_t width,
+                            const StageShape &stage, int64_t width,
                             bool inverse) {
   int64_t f = stage.factor;
+  Value row = indexConstant(b, loc, 0);
   Type f32 = b.getF32Type();
   auto laneType = VectorType::get({width}, f32);
   auto blockType = VectorType::get({f}, f32);
@@ -408,7 +407,6 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
       SmallVector<int64_t> reversed(llvm::reverse(factors));
       value = buildDigitReversal(rewriter, loc, value, reversed);
     }
-    auto complexType = cast<ComplexType>(type.getElementType());
     value = toMatrix(rewriter, loc, pack ? pack.getInput() : value, rows);
 
     // The stages' shapes and their twiddles' roots (once per call).
@@ -480,7 +478,6 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
                              ValueRange{scratch.re, scratch.im, taskOutput});
       rewriter.setInsertionPointToStart(rowLoop.getBody());
       Value row = rowLoop.getInductionVar();
-      Value zero = indexConstant(rewriter, loc, 0);
       Planes current = splitRow(
           rewriter, loc, value,
           arith::AddIOp::create(rewriter, loc, firstRow, row),
@@ -489,11 +486,11 @@ struct MonarchToVector : OpRewritePattern<MonarchOp> {
         size_t s = inverse ? numStages - 1 - step : step;
         const StageShape &stage = stages[s];
         if (stage.stride == 1 && stage.blocks > 1)
-          current = buildTransposedStage(rewriter, loc, current, zero, stage,
+          current = buildTransposedStage(rewriter, loc, current, stage,
                                          std::min(vectorWidth, stage.blocks),
                                          inverse);
         else
-          current = buildColumnStage(rewriter, loc, current, zero, stage,
+          current = buildColumnStage(rewriter, loc, current, stage,
                                      std::min(vectorWidth, stage.stride),
                                      inverse, roots[s]);
       }

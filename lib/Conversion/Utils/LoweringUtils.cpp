@@ -78,6 +78,10 @@ Value mlir::fftconv::buildRootTable(OpBuilder &b, Location loc, int64_t count,
       });
 }
 
+Value mlir::fftconv::indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
 Value mlir::fftconv::buildZero(OpBuilder &b, Location loc, Type type) {
   if (auto complexType = dyn_cast<ComplexType>(type)) {
     Value zero = buildZero(b, loc, complexType.getElementType());

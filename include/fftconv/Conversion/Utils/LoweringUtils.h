@@ -36,6 +36,9 @@ Value buildRootTable(OpBuilder &b, Location loc, int64_t count, int64_t n,
 std::pair<Value, Value> buildCosSin(OpBuilder &b, Location loc, Value exponent,
                                     int64_t n);
 
+/// An index constant.
+Value indexConstant(OpBuilder &b, Location loc, int64_t value);
+
 /// A tensor of `shape` and `elementType` filled with zero (complex zero for
 /// complex element types).
 Value buildZeroTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
