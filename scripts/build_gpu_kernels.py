@@ -187,7 +187,44 @@ def tuning_configurations():
 
 
 # The configuration keys that are options of fftconv-to-ptx.
-OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile")
+OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile", "ranks", "rank")
+
+
+# The sequence sharded over 2 and 4 GPUs (fftconv.distributed), into
+# <out>/sharded/<name>-rank<r>: correctness from the first three-pass size
+# to L = 2^24 (causal: N = 2^25, 2048 rows of 16384), fp16 and bf16, causal
+# and gated circular; and the scaling benchmark's L = 2^22 .. 2^24. Each
+# also unsharded (ranks 1, the three-pass form): the one-GPU baseline and
+# second reference.
+SHARDED_CHECKS = [  # (N, B, H, dtype, mode)
+    (131072, 3, 2, "f16", "causal"), (131072, 3, 2, "bf16", "circular"),
+    (8388608, 2, 2, "f16", "causal"), (8388608, 2, 2, "bf16", "circular"),
+    (33554432, 2, 1, "f16", "causal"), (16777216, 2, 1, "bf16", "circular"),
+]
+SHARDED_BENCH = [  # (N, B, H, dtype, mode)
+    (8388608, 8, 2, "f16", "causal"), (16777216, 8, 2, "f16", "causal"),
+    (33554432, 8, 2, "f16", "causal"), (33554432, 8, 2, "bf16", "circular"),
+    (33554432, 2, 8, "f16", "causal"),
+]
+
+
+def sharded_configurations():
+    out = []
+    for bench, cases in ((False, SHARDED_CHECKS), (True, SHARDED_BENCH)):
+        for n, b, h, t, mode in cases:
+            l = n // 2 if mode == "causal" else n
+            gated = mode == "circular"
+            base = dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode=mode, gated=gated, skip=False, bench=bench)
+            stem = f"{'bench' if bench else 'check'}-n{n}-{t}-{mode}{'-gated' if gated else ''}-b{b}h{h}"
+            for ranks in (1, 2, 4):
+                for rank in range(ranks):
+                    cfg = dict(base, name=f"{stem}-r{ranks}-rank{rank}", group=f"{stem}-r{ranks}")
+                    if ranks > 1:
+                        cfg.update(ranks=ranks, rank=rank)
+                    else:
+                        cfg["single_kernel_max"] = 8192  # the three-pass form, as sharded
+                    out.append(cfg)
+    return out
 
 
 def build(cfg, out, chip):
@@ -421,6 +458,9 @@ def main():
     parser.add_argument("--tune", action="store_true",
                         help="the block-shape variants instead of the "
                         "test and benchmark configurations")
+    parser.add_argument("--sharded", action="store_true",
+                        help="only the configurations sharded over 2 and 4 "
+                        "GPUs (and their one-GPU baselines), into <out>/sharded")
     parser.add_argument("--training-bench", action="store_true",
                         help="only the forward + backward benchmark's "
                         "configurations (TRAINING_BENCH_CASES), into "
@@ -439,14 +479,18 @@ def main():
         print(f"{len(cases) - len(errors)} of {len(cases)} training-benchmark "
               f"configurations compiled into {cache}")
         return 1 if errors else 0
-    every = tuning_configurations() if args.tune else configurations()
+    if args.sharded:
+        args.out = os.path.join(args.out, "sharded")
+        every = sharded_configurations()
+    else:
+        every = tuning_configurations() if args.tune else configurations()
     cfgs = [c for c in every if args.only in c["name"]]
     # One process per core: each compiles in its own MLIR context.
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         errors = [e for e in pool.map(build, cfgs, repeat(args.out), repeat(args.chip)) if e]
     for e in errors:
         print(e, file=sys.stderr)
-    if not args.only and not args.tune:
+    if not args.only and not args.tune and not args.sharded:
         build_module_cache(args.out, args.chip)
     print(f"{len(cfgs) - len(errors)} of {len(cfgs)} configurations compiled into {args.out}")
     return 1 if errors else 0

@@ -43,6 +43,8 @@ typedef struct {
   int64_t threads;         /* threads per block; 0: chosen from the length */
   int64_t batchTile;       /* sequences per block; 0: from shared memory */
   int64_t singleKernelMax; /* largest FFT size run as one kernel */
+  int64_t ranks;           /* processes a sequence is sharded over; 1: not */
+  int64_t rank;            /* the process whose program to build */
 } FFTConvCompileOptions;
 
 /// The pipeline's defaults (its passes' own); the strings are static.

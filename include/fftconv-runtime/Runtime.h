@@ -162,6 +162,27 @@ fftconvRuntimeManifestGetConvolution(const fftconvRuntimeManifest *manifest,
                                      int index,
                                      fftconvRuntimeConvolution *convolution);
 
+/* A sharded program's exchanges (the manifest's "exchanges",
+ * docs/gpu-manifest.md): their number, and exchange `index`: after the first
+ * `after` kernels, the all-to-all of workspace `send` into workspace `recv`
+ * over `ranks` ranks. Such a program is launched kernels by kernels
+ * (fftconvRuntimeLaunchKernels), the caller running the exchanges between
+ * them; fftconvRuntimeLaunch refuses it. */
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeManifestNumExchanges(const fftconvRuntimeManifest *manifest);
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeManifestGetExchange(const fftconvRuntimeManifest *manifest,
+                                  int index, int *after, int *send, int *recv,
+                                  int64_t *ranks);
+/* A sharded program's place (the manifest's "shard"): its `rank` among
+ * `ranks`, and the `rowLength` of the rows whose rowLength / ranks columns
+ * its sequences hold, row after row. Returns 0, or -1 when the manifest has
+ * no "shard". */
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeManifestGetShard(const fftconvRuntimeManifest *manifest,
+                               int64_t *rank, int64_t *ranks,
+                               int64_t *rowLength);
+
 /* Loads the manifest at `manifestPath` and the PTX at `ptxPath` (NULL: the
  * file the manifest's "ptx" names, relative to the manifest's folder) on CUDA
  * device `device`, in that device's primary context. Returns NULL on failure.
@@ -294,6 +315,17 @@ struct Convolution {
   std::vector<int> kernels;
 };
 
+/// One all-to-all of a sharded program (an entry of the optional
+/// "exchanges"): after the first `after` kernels, chunk j of workspace
+/// `send` goes to chunk r (this rank's) of rank j's workspace `recv`; the
+/// leading dimension of both is the `ranks` chunks.
+struct Exchange {
+  int after = 0;
+  int send = 0;
+  int recv = 0;
+  int64_t ranks = 0;
+};
+
 /// A parsed, validated launch manifest.
 struct FFTCONV_RUNTIME_EXPORT Manifest {
   std::string format;
@@ -304,6 +336,14 @@ struct FFTCONV_RUNTIME_EXPORT Manifest {
   std::vector<Argument> arguments;
   std::vector<Kernel> kernels;
   std::vector<Convolution> convolutions; ///< empty if absent
+  /// A sharded program's exchanges, in order (empty if absent): such a
+  /// program runs only through a caller that performs them between its
+  /// kernels (fftconv.distributed); `launch` refuses it.
+  std::vector<Exchange> exchanges;
+  /// With exchanges, the "shard": this program's rank among `shardRanks`,
+  /// and the rows (of `shardRowLength` samples) whose columns
+  /// [rank, rank + 1) x rowLength / ranks its sequences hold, row after row.
+  int64_t shardRank = 0, shardRanks = 0, shardRowLength = 0;
   /// The file it was read from ("" if parsed from memory): a relative "ptx"
   /// is found next to it.
   std::string path;

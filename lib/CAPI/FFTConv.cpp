@@ -42,6 +42,8 @@ FFTConvCompileOptions fftconvCompileOptionsGetDefault() {
   options.threads = defaults.threads;
   options.batchTile = defaults.batchTile;
   options.singleKernelMax = defaults.singleKernelMax;
+  options.ranks = defaults.ranks;
+  options.rank = defaults.rank;
   return options;
 }
 
@@ -57,6 +59,8 @@ MlirLogicalResult fftconvCompileToPTX(MlirModule module,
   options.threads = compileOptions.threads;
   options.batchTile = compileOptions.batchTile;
   options.singleKernelMax = compileOptions.singleKernelMax;
+  options.ranks = compileOptions.ranks;
+  options.rank = compileOptions.rank;
   mlir::FailureOr<mlir::fftconv::GPUProgram> program =
       mlir::fftconv::compileToGPUProgram(unwrap(module), "kernel.ptx", options);
   if (mlir::failed(program))

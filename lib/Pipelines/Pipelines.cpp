@@ -134,6 +134,8 @@ fftconv::PTXPipelineOptions::planOptions() const {
   gpu.batchTile = batchTile;
   gpu.singleKernelMax = singleKernelMax;
   gpu.precision = precision;
+  gpu.ranks = ranks;
+  gpu.rank = rank;
   // An explicit order is the caller's choice of factors: refused, not
   // replaced, where the kernels cannot run it.
   gpu.restage = order == "auto";

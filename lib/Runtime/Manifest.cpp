@@ -410,6 +410,52 @@ bool validateConvolutions(Validator &v, const Json &convolutions, Manifest &m) {
   return true;
 }
 
+// The optional "exchanges" of a sharded program: each between two launches,
+// between two distinct workspaces of the same dtype and shape whose leading
+// dimension is the ranks.
+bool validateExchanges(Validator &v, const Json &exchanges, Manifest &m) {
+  if (!v.expectArray(exchanges, "exchanges"))
+    return false;
+  int64_t previous = 0;
+  for (size_t i = 0; i < exchanges.size(); ++i) {
+    const Json &entry = exchanges[i];
+    std::string path = Validator::at("exchanges", i);
+    if (!v.expectObject(entry, path))
+      return false;
+    int64_t fields[4];
+    const char *names[4] = {"after", "send", "recv", "ranks"};
+    int64_t highs[4] = {int64_t(m.kernels.size()),
+                        int64_t(m.arguments.size()) - 1,
+                        int64_t(m.arguments.size()) - 1, INT32_MAX};
+    const char *whats[4] = {"a number of kernels launched before it",
+                            "an argument index", "an argument index",
+                            "an integer of at least 2"};
+    for (int f = 0; f < 4; ++f) {
+      const Json *value = v.member(entry, path, names[f], true);
+      if (!value || !v.integer(*value, Validator::join(path, names[f]),
+                               f == 3 ? 2 : 0, highs[f], whats[f], fields[f]))
+        return false;
+    }
+    if (fields[0] < previous)
+      return v.fail(Validator::join(path, "after"),
+                    "exchanges must be listed in launch order");
+    previous = fields[0];
+    const Argument &send = m.arguments[fields[1]];
+    const Argument &recv = m.arguments[fields[2]];
+    if (fields[1] == fields[2] || send.role != Role::Workspace ||
+        recv.role != Role::Workspace)
+      return v.fail(path, "send and recv must be two distinct workspaces");
+    if (send.dtype != recv.dtype || send.shape != recv.shape ||
+        send.shape.empty() || send.shape[0] != fields[3])
+      return v.fail(path, "send and recv must have the same dtype and "
+                          "shape, leading with the " +
+                              std::to_string(fields[3]) + " ranks");
+    m.exchanges.push_back(
+        {int(fields[0]), int(fields[1]), int(fields[2]), fields[3]});
+  }
+  return true;
+}
+
 bool validate(const Json &root, Manifest &m, std::string &error) {
   Validator v(error);
   if (!root.is_object())
@@ -580,6 +626,33 @@ bool validate(const Json &root, Manifest &m, std::string &error) {
     }
   }
 
+  if (const Json *exchanges = v.member(root, "", "exchanges", false))
+    if (!validateExchanges(v, *exchanges, m))
+      return false;
+  const Json *shard = v.member(root, "", "shard", !m.exchanges.empty());
+  if (!m.exchanges.empty() && !shard)
+    return false;
+  if (shard) {
+    if (!v.expectObject(*shard, "shard"))
+      return false;
+    const char *names[3] = {"rank", "ranks", "row_length"};
+    int64_t *fields[3] = {&m.shardRank, &m.shardRanks, &m.shardRowLength};
+    for (int f = 0; f < 3; ++f) {
+      const Json *value = v.member(*shard, "shard", names[f], true);
+      if (!value ||
+          !v.integer(*value, Validator::join("shard", names[f]), f == 0 ? 0 : 2,
+                     INT32_MAX, f == 0 ? "a rank" : "an integer of at least 2",
+                     *fields[f]))
+        return false;
+    }
+    if (m.shardRank >= m.shardRanks || m.shardRowLength % m.shardRanks)
+      return v.fail("shard", "rank must be below ranks, and ranks must "
+                             "divide row_length");
+    for (const Exchange &e : m.exchanges)
+      if (e.ranks != m.shardRanks)
+        return v.fail("exchanges", "every exchange must run over the shard's "
+                                   "ranks");
+  }
   if (const Json *convolutions = v.member(root, "", "convolutions", false))
     return validateConvolutions(v, *convolutions, m);
   return true;

@@ -259,6 +259,14 @@ uint64_t Program::workspace(int argument) const {
 
 int Program::launch(const uint64_t *buffers, size_t numBuffers, void *stream,
                     std::string &error) {
+  if (!manifest_.exchanges.empty()) {
+    error = "the program is sharded over " +
+            std::to_string(manifest_.exchanges.front().ranks) +
+            " ranks: its exchanges run through a communication library "
+            "(fftconv.distributed), its kernels between them "
+            "(fftconvRuntimeLaunchKernels)";
+    return kErrorUnsupported;
+  }
   std::vector<int> all(manifest_.kernels.size());
   for (size_t i = 0; i < all.size(); ++i)
     all[i] = static_cast<int>(i);
@@ -572,6 +580,43 @@ int fftconvRuntimeManifestGetKernel(const fftconvRuntimeManifest *manifest,
   kernel->numArguments = static_cast<int>(k.arguments.size());
   kernel->arguments = k.arguments.data();
   kernel->isProducer = m.isProducer(index) ? 1 : 0;
+  return 0;
+}
+
+int fftconvRuntimeManifestNumExchanges(const fftconvRuntimeManifest *manifest) {
+  if (!manifest)
+    return failWith("fftconvRuntimeManifestNumExchanges: null manifest");
+  return static_cast<int>(unwrap(manifest)->exchanges.size());
+}
+
+int fftconvRuntimeManifestGetExchange(const fftconvRuntimeManifest *manifest,
+                                      int index, int *after, int *send,
+                                      int *recv, int64_t *ranks) {
+  if (!inRange(manifest, after, index,
+               manifest ? unwrap(manifest)->exchanges.size() : 0,
+               "fftconvRuntimeManifestGetExchange", "exchanges") ||
+      !send || !recv || !ranks)
+    return kErrorInvalid;
+  const fftconv::runtime::Exchange &e = unwrap(manifest)->exchanges[index];
+  *after = e.after;
+  *send = e.send;
+  *recv = e.recv;
+  *ranks = e.ranks;
+  return 0;
+}
+
+int fftconvRuntimeManifestGetShard(const fftconvRuntimeManifest *manifest,
+                                   int64_t *rank, int64_t *ranks,
+                                   int64_t *rowLength) {
+  if (!manifest || !rank || !ranks || !rowLength)
+    return failWith("fftconvRuntimeManifestGetShard: null argument");
+  const Manifest &m = *unwrap(manifest);
+  if (m.shardRanks == 0)
+    return failWith("fftconvRuntimeManifestGetShard: the manifest has no "
+                    "shard");
+  *rank = m.shardRank;
+  *ranks = m.shardRanks;
+  *rowLength = m.shardRowLength;
   return 0;
 }
 

@@ -133,15 +133,36 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
     arguments.push_back(std::move(argument));
   }
 
-  llvm::json::Array kernels;
+  llvm::json::Array kernels, exchanges;
+  auto hostArgument = [&](Value buffer) -> std::optional<int64_t> {
+    auto arg = dyn_cast<BlockArgument>(buffer);
+    if (!arg || arg.getOwner()->getParentOp() != host)
+      return std::nullopt;
+    return arg.getArgNumber();
+  };
   WalkResult walk = host.walk([&](Operation *op) -> WalkResult {
     // Views of a buffer (a multi-head sequence as rows) are the buffer.
     if (isa<func::ReturnOp, arith::ConstantOp, memref::CollapseShapeOp>(op) ||
         op == host)
       return WalkResult::advance();
+    // A sharded convolution's exchange: after the launches so far.
+    if (auto exchange = dyn_cast<butterfly::ExchangeOp>(op)) {
+      std::optional<int64_t> send = hostArgument(exchange.getSend());
+      std::optional<int64_t> recv = hostArgument(exchange.getRecv());
+      if (!send || !recv) {
+        exchange.emitError() << "exchanged buffers must be host arguments";
+        return WalkResult::interrupt();
+      }
+      exchanges.push_back(llvm::json::Object{{"after", int64_t(kernels.size())},
+                                             {"send", *send},
+                                             {"recv", *recv},
+                                             {"ranks", exchange.getRanks()}});
+      return WalkResult::advance();
+    }
     auto launch = dyn_cast<gpu::LaunchFuncOp>(op);
     if (!launch) {
-      op->emitError() << "a GPU program's host function holds only launches";
+      op->emitError() << "a GPU program's host function holds only launches "
+                         "and exchanges";
       return WalkResult::interrupt();
     }
     gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
@@ -196,6 +217,12 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
                               {"kernels", std::move(kernels)}};
   if (*convolutions)
     manifest["convolutions"] = std::move(**convolutions);
+  if (!exchanges.empty()) {
+    manifest["exchanges"] = std::move(exchanges);
+    if (auto shard = host->getAttrOfType<DenseI64ArrayAttr>(kShardAttrName))
+      manifest["shard"] = llvm::json::Object{
+          {"rank", shard[0]}, {"ranks", shard[1]}, {"row_length", shard[2]}};
+  }
   GPUProgram program;
   program.ptx = object.getObject().getValue().str();
   llvm::raw_string_ostream os(program.manifest);

@@ -31,6 +31,7 @@ A Program is not thread-safe, and its workspaces are shared by all its
 launches: launch it from one thread, and on one stream at a time.
 """
 
+import collections
 import ctypes
 import json
 import os
@@ -171,6 +172,12 @@ def _declare(lib):
         "fftconvRuntimeManifestGetArgument": (c.c_int, [p, c.c_int, c.POINTER(_ArgumentInfo)]),
         "fftconvRuntimeManifestGetKernel": (c.c_int, [p, c.c_int, c.POINTER(_KernelInfo)]),
         "fftconvRuntimeManifestGetConvolution": (c.c_int, [p, c.c_int, c.POINTER(_ConvolutionInfo)]),
+        "fftconvRuntimeManifestNumExchanges": (c.c_int, [p]),
+        "fftconvRuntimeManifestGetExchange": (
+            c.c_int,
+            [p, c.c_int] + [c.POINTER(c.c_int)] * 3 + [c.POINTER(c.c_int64)],
+        ),
+        "fftconvRuntimeManifestGetShard": (c.c_int, [p] + [c.POINTER(c.c_int64)] * 3),
         "fftconvRuntimeLoadManifest": (p, [p, c.c_char_p, c.c_char_p, c.c_size_t, c.c_int, c.c_uint]),
         "fftconvRuntimeLaunchKernels": (
             c.c_int,
@@ -301,6 +308,18 @@ class Convolution:
         )
 
 
+Exchange = collections.namedtuple("Exchange", "after send recv ranks")
+Exchange.__doc__ = (
+    "A sharded program's all-to-all: after the first `after` kernels, chunk j of workspace `send` "
+    "to chunk `rank` of rank j's workspace `recv` (argument indices), over `ranks` ranks."
+)
+Shard = collections.namedtuple("Shard", "rank ranks row_length")
+Shard.__doc__ = (
+    "A sharded program's place: `rank` among `ranks`; its sequences hold, row after row, "
+    "columns [rank, rank + 1) x row_length / ranks of rows of `row_length` samples."
+)
+
+
 class Manifest:
     """A validated launch manifest (see `parse_manifest`): the library's
     parsed manifest, with its parts copied into Python objects."""
@@ -321,6 +340,22 @@ class Manifest:
         self.arguments = [self._argument(i) for i in range(info.numArguments)]
         self.kernels = [self._kernel(i) for i in range(info.numKernels)]
         self.convolutions = [self._convolution(i) for i in range(info.numConvolutions)]
+        self.exchanges = [self._exchange(i) for i in range(lib.fftconvRuntimeManifestNumExchanges(handle))]
+        self.shard = None
+        if self.exchanges:
+            rank, ranks, row = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
+            if lib.fftconvRuntimeManifestGetShard(handle, ctypes.byref(rank), ctypes.byref(ranks), ctypes.byref(row)):
+                raise _last_error(lib)
+            self.shard = Shard(rank.value, ranks.value, row.value)
+
+    def _exchange(self, index):
+        after, send, recv = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        ranks = ctypes.c_int64()
+        if self._lib.fftconvRuntimeManifestGetExchange(
+            self._handle, index, ctypes.byref(after), ctypes.byref(send), ctypes.byref(recv), ctypes.byref(ranks)
+        ):
+            raise _last_error(self._lib)
+        return Exchange(after.value, send.value, recv.value, ranks.value)
 
     def _argument(self, index):
         a = _ArgumentInfo()

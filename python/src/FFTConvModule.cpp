@@ -351,12 +351,11 @@ public:
 
   /// fftconvCompileToPTX: (PTX text, manifest JSON); rewrites the module.
   /// An option left None takes the pipeline's default.
-  std::pair<std::string, std::string>
-  compileToPTX(std::optional<std::string> chip,
-               std::optional<std::string> order,
-               std::optional<std::string> precision,
-               std::optional<int64_t> threads, std::optional<int64_t> batchTile,
-               std::optional<int64_t> singleKernelMax) {
+  std::pair<std::string, std::string> compileToPTX(
+      std::optional<std::string> chip, std::optional<std::string> order,
+      std::optional<std::string> precision, std::optional<int64_t> threads,
+      std::optional<int64_t> batchTile, std::optional<int64_t> singleKernelMax,
+      std::optional<int64_t> ranks, std::optional<int64_t> rank) {
     FFTConvCompileOptions options = fftconvCompileOptionsGetDefault();
     auto ref = [](const std::string &text) {
       return mlirStringRefCreate(text.data(), text.size());
@@ -370,6 +369,8 @@ public:
     options.threads = threads.value_or(options.threads);
     options.batchTile = batchTile.value_or(options.batchTile);
     options.singleKernelMax = singleKernelMax.value_or(options.singleKernelMax);
+    options.ranks = ranks.value_or(options.ranks);
+    options.rank = rank.value_or(options.rank);
     context->takeDiagnostics();
     std::pair<std::string, std::string> out;
     if (mlirLogicalResultIsFailure(fftconvCompileToPTX(
@@ -829,6 +830,8 @@ PYBIND11_MODULE(_fftconv, m) {
         defaults["threads"] = options.threads;
         defaults["batch_tile"] = options.batchTile;
         defaults["single_kernel_max"] = options.singleKernelMax;
+        defaults["ranks"] = options.ranks;
+        defaults["rank"] = options.rank;
         return defaults;
       },
       "The defaults of Module.compile_to_ptx's options: fftconv-to-ptx's.");
@@ -964,6 +967,7 @@ PYBIND11_MODULE(_fftconv, m) {
            py::arg("precision") = py::none(), py::arg("threads") = py::none(),
            py::arg("batch_tile") = py::none(),
            py::arg("single_kernel_max") = py::none(),
+           py::arg("ranks") = py::none(), py::arg("rank") = py::none(),
            "Compiles through fftconv-to-ptx (the module is rewritten) and "
            "returns (ptx, manifest_json); an option left None takes the "
            "pipeline's default (compile_options_default()). Raises MLIRError "

@@ -75,6 +75,17 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
                      "(f16 between stages, a third of the work)"),
       llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().precision)};
 
+  Option<int64_t> ranks{
+      *this, "ranks",
+      llvm::cl::desc("shard each sequence over this many processes (the "
+                     "three-pass form with exchanges between its passes; 1: "
+                     "not)"),
+      llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().ranks)};
+  Option<int64_t> rank{
+      *this, "rank",
+      llvm::cl::desc("the process whose program to build, 0 .. ranks - 1"),
+      llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().rank)};
+
   /// The options of butterfly-plan-gpu-kernels these select.
   butterfly::ButterflyPlanGPUKernelsOptions planOptions() const;
 };

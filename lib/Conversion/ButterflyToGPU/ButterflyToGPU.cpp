@@ -31,6 +31,7 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <cmath>
+#include <functional>
 #include <tuple>
 
 namespace mlir {
@@ -283,6 +284,26 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
                                       "conv, outer_inverse chain in the "
                                       "three_pass form only";
   }
+  for (auto [index, region] : llvm::enumerate(analysis.regions)) {
+    if (!region.plan.isSharded())
+      continue;
+    // A rank's buffers are its columns of every row: one convolution a
+    // function (its rows fix the layout), its kernel plain taps of whole
+    // rows (a regularizer or a reverse kernel would read other ranks'
+    // columns).
+    int64_t rowLength = getThreePassPlan(region.plan, region.shape).inner();
+    KernelTaps taps = analysis.chains[index].taps(region.shape.fftSize);
+    if (analysis.regions.size() != 1 || !analysis.gradients.empty())
+      return region.op.emitError()
+             << "the GPU lowering shards a function of one convolution only";
+    if (!taps.filters.empty() || taps.hasReverse() || taps.circulant ||
+        taps.length % rowLength)
+      return region.op.emitError()
+             << "a sharded convolution needs a kernel of plain taps (no "
+                "squash, smooth, reverse kernel or circulation) and whole "
+                "rows of "
+             << rowLength << " samples, got " << taps.length;
+  }
   for (KernelGradientRegion &gradient : analysis.gradients) {
     for (FusedOp op : {gradient.cross, gradient.inverse}) {
       GPUPlanAttr plan = op.getGpuPlanAttr();
@@ -523,13 +544,21 @@ private:
     std::string name;
     Value spectrumBuffer;
     SmallVector<Value, 2> kernels;
+    /// Sharded: where the exchange puts K's rows (the inner kernels'), and
+    /// the workspace sets the chunks rotate through: the outer kernels'
+    /// buffer and the inner kernel's rows each.
+    Value spectrumRows;
+    SmallVector<std::pair<Value, Value>> passSets;
   };
   Convolution beginConvolution(size_t index, const SpectrumChain &chain);
   /// K (or conj(K)) into the convolution's spectrum buffer, by the
-  /// three-pass form's outer forward and inner spectrum kernels.
-  void emitThreePassSpectrum(const Convolution &conv,
-                             const SpectrumChain &chain,
-                             const ThreePassPlan &plan, bool conjugate);
+  /// three-pass form's outer forward and inner spectrum kernels. Sharded,
+  /// the exchange follows the outer kernel and the inner kernel is left to
+  /// the returned function (empty otherwise).
+  std::function<void()> emitThreePassSpectrum(const Convolution &conv,
+                                              const SpectrumChain &chain,
+                                              const ThreePassPlan &plan,
+                                              bool conjugate);
   /// The operands of a three-pass convolution's outer inverse kernel over
   /// `passBuffer`, and in `passOperand` the place of the workspace.
   SmallVector<Value> outerInverseOperands(ConvRegion &region,
@@ -560,6 +589,12 @@ private:
   Block *hostBlock = nullptr;
   unsigned firstOutput = 0;
   SmallVector<unsigned> spectrumArgs, passArgs, gradientArgs;
+  /// A sharded convolution's plan, and the buffers its exchanges receive
+  /// into (K's rows, then the pairs' rows; the first of the two).
+  std::optional<ThreePassPlan> shard;
+  SmallVector<unsigned> exchangeArgs;
+  /// An all-to-all from `send` to `recv`, after the launches so far.
+  void exchange(Value send, Value recv);
   int64_t launches = 0;
   /// The launches of each convolution, for the manifest (each launch in
   /// one at most), and the convolution `launch` records them for.
@@ -574,15 +609,28 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   ArrayRef<ConvRegion> regions = analysis.regions;
   ArrayRef<KernelGradientRegion> gradients = analysis.gradients;
   convolutionKernels.resize(regions.size());
+  // A sharded function (one convolution, checked) takes and returns the
+  // rank's shards: its columns of every row, 1 / R of each sequence.
+  for (const ConvRegion &region : regions)
+    if (region.plan.isSharded())
+      shard = getThreePassPlan(region.plan, region.shape);
+  auto hostType = [&](Type type) {
+    MemRefType memref = memrefOf(type);
+    if (!shard || memref.getRank() < 2)
+      return memref;
+    SmallVector<int64_t> shape(memref.getShape());
+    shape.back() /= shard->ranks;
+    return MemRefType::get(shape, memref.getElementType());
+  };
   SmallVector<Type> argTypes;
   SmallVector<StringRef> roles;
   for (Type type : func.getArgumentTypes()) {
-    argTypes.push_back(memrefOf(type));
+    argTypes.push_back(hostType(type));
     roles.push_back("input");
   }
   firstOutput = argTypes.size();
   for (Type type : func.getResultTypes()) {
-    argTypes.push_back(memrefOf(type));
+    argTypes.push_back(hostType(type));
     roles.push_back("output");
   }
   Type f32 = builder.getF32Type();
@@ -604,12 +652,21 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
     }
     if (region.threePass()) {
       ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
-      argTypes.push_back(
-          MemRefType::get({plan.channels, 2 * plan.length}, f32));
+      argTypes.push_back(threePassSpectrumType(builder, plan));
       roles.push_back("workspace");
       passArgs.push_back(argTypes.size());
       argTypes.push_back(threePassWorkspaceType(builder, plan));
       roles.push_back("workspace");
+      if (plan.sharded()) {
+        // What the exchanges receive into, the inner kernels' rows: of K,
+        // then of the pairs of each workspace set; and the sets past the
+        // first (the outer kernels' workspace, then the rows').
+        exchangeArgs.push_back(argTypes.size());
+        argTypes.push_back(threePassSpectrumType(builder, plan));
+        argTypes.append(2 * plan.workspaceSets() - 1,
+                        threePassWorkspaceType(builder, plan));
+        roles.append(2 * plan.workspaceSets(), "workspace");
+      }
       continue;
     }
     ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
@@ -656,6 +713,10 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
         host.setArgAttr(i, kNameAttrName, name);
   }
   hostBlock = host.addEntryBlock();
+  if (shard)
+    host->setAttr(kShardAttrName,
+                  builder.getDenseI64ArrayAttr(
+                      {shard->rank, shard->ranks, shard->inner()}));
 }
 
 HostBuilder::Convolution
@@ -664,6 +725,15 @@ HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
   Convolution conv;
   conv.name = (func.getName() + "_conv" + Twine(index)).str();
   conv.spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
+  if (shard) {
+    unsigned rows = exchangeArgs[index];
+    conv.spectrumRows = hostBlock->getArgument(rows);
+    for (int64_t set = 0; set < shard->workspaceSets(); ++set) {
+      unsigned outer = set ? rows + 2 * set : passArgs[index];
+      conv.passSets.push_back({hostBlock->getArgument(outer),
+                               hostBlock->getArgument(rows + 2 * set + 1)});
+    }
+  }
   conv.kernels.push_back(hostArg(chain.kernel));
   if (chain.reverse)
     conv.kernels.push_back(hostArg(chain.reverse));
@@ -727,6 +797,12 @@ void HostBuilder::launch(gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
       arith::ConstantIntOp::create(builder, loc, sharedBytes, 32), operands);
 }
 
+void HostBuilder::exchange(Value send, Value recv) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(hostBlock);
+  ExchangeOp::create(builder, loc, send, recv);
+}
+
 void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
                                    const SpectrumChain &chain) {
   Convolution conv = beginConvolution(index, chain);
@@ -771,10 +847,10 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
   recording.reset();
 }
 
-void HostBuilder::emitThreePassSpectrum(const Convolution &conv,
-                                        const SpectrumChain &chain,
-                                        const ThreePassPlan &plan,
-                                        bool conjugate) {
+std::function<void()>
+HostBuilder::emitThreePassSpectrum(const Convolution &conv,
+                                   const SpectrumChain &chain,
+                                   const ThreePassPlan &plan, bool conjugate) {
   // K from k: the outer forward pass over k (as the only "pair"), then the
   // row transforms in place. K at Split precision whatever the
   // convolution's: it is computed once, and every output carries its error.
@@ -798,11 +874,23 @@ void HostBuilder::emitThreePassSpectrum(const Convolution &conv,
   gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
       builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan,
       conjugate);
-  int64_t columnTiles = plan.inner() / plan.columns;
+  int64_t columnTiles = plan.localColumns() / plan.columns;
   launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
          kernelPlan.outerSharedBytes(), spectrumOperands);
-  launch(spectrumInner, {plan.outer(), plan.channels, 1}, plan.threads,
-         spectrumPlan.inner() * spectrumPlan.valueBytes(), conv.spectrumBuffer);
+  // Sharded: the rank's columns of every row to the ranks that own the
+  // rows; the inner kernel transforms its rows where they arrive (launched
+  // by the caller: after the first chunk's outer pass, which the exchange
+  // overlaps).
+  auto launchInner = [this, spectrumInner, plan, spectrumPlan](Value rows) {
+    launch(spectrumInner, {plan.localRows(), plan.channels, 1}, plan.threads,
+           spectrumPlan.inner() * spectrumPlan.valueBytes(), rows);
+  };
+  if (!plan.sharded()) {
+    launchInner(conv.spectrumBuffer);
+    return {};
+  }
+  exchange(conv.spectrumBuffer, conv.spectrumRows);
+  return [launchInner, rows = conv.spectrumRows] { launchInner(rows); };
 }
 
 SmallVector<Value> HostBuilder::outerInverseOperands(ConvRegion &region,
@@ -854,7 +942,8 @@ void HostBuilder::emitOuterInverse(ConvRegion &region, const std::string &name,
         storeRegionOutput(region, b, l, args, batch, h, t, y, mask);
       });
   launch(kernel,
-         {plan.inner() / plan.columns, plan.channels, plan.workspacePairs()},
+         {plan.localColumns() / plan.columns, plan.channels,
+          plan.workspacePairs()},
          plan.threads, plan.outerSharedBytes(), operands);
 }
 
@@ -863,7 +952,8 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   Convolution conv = beginConvolution(index, chain);
   ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
   Value passBuffer = hostBlock->getArgument(passArgs[index]);
-  emitThreePassSpectrum(conv, chain, plan, chain.conjugate);
+  std::function<void()> spectrumInner =
+      emitThreePassSpectrum(conv, chain, plan, chain.conjugate);
 
   // The outer forward kernel's arguments: the first region's inputs (a
   // single region's coefficients are the spectrum buffer, which it does
@@ -883,22 +973,63 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   };
   // Per chunk of pairs: its outer kernels (built for its first pair), the
   // inner kernel, all over the one workspace.
-  int64_t columnTiles = plan.inner() / plan.columns;
-  for (int64_t chunk = 0; chunk < plan.chunks(); ++chunk) {
+  int64_t columnTiles = plan.localColumns() / plan.columns;
+  auto chunkPlanOf = [&](int64_t chunk) {
     ThreePassPlan chunkPlan = plan;
     chunkPlan.firstPair = chunk * plan.workspacePairs();
-    std::string suffix = plan.chunks() > 1 ? "_" + std::to_string(chunk) : "";
+    return chunkPlan;
+  };
+  auto suffixOf = [&](int64_t chunk) {
+    return plan.chunks() > 1 ? "_" + std::to_string(chunk) : std::string();
+  };
+  auto launchOuterForward = [&](int64_t chunk, Value workspace) {
+    forwardOperands.back() = workspace;
     gpu::GPUFuncOp outerForward = buildOuterForwardKernel(
-        builder, loc, module, conv.name + "_outer_forward" + suffix,
-        typesOf(forwardOperands), forwardOperands.size() - 1, chunkPlan,
-        loadInput);
+        builder, loc, module, conv.name + "_outer_forward" + suffixOf(chunk),
+        typesOf(forwardOperands), forwardOperands.size() - 1,
+        chunkPlanOf(chunk), loadInput);
     launch(outerForward, {columnTiles, plan.channels, plan.workspacePairs()},
            plan.threads, plan.outerSharedBytes(), forwardOperands);
-    launch(inner, {plan.outer(), plan.channels, plan.innerGridZ()},
-           plan.threads, plan.innerSharedBytes(),
-           ValueRange{passBuffer, conv.spectrumBuffer});
-    emitOuterInverse(region, conv.name + "_outer_inverse" + suffix, chunkPlan,
-                     conv.spectrumBuffer, passBuffer);
+  };
+  auto launchInner = [&](Value rows, Value spectrum) {
+    launch(inner, {plan.localRows(), plan.channels, plan.innerGridZ()},
+           plan.threads, plan.innerSharedBytes(), ValueRange{rows, spectrum});
+  };
+  auto launchOuterInverse = [&](int64_t chunk, Value workspace) {
+    emitOuterInverse(region, conv.name + "_outer_inverse" + suffixOf(chunk),
+                     chunkPlanOf(chunk), conv.spectrumBuffer, workspace);
+  };
+  if (!plan.sharded()) {
+    for (int64_t chunk = 0; chunk < plan.chunks(); ++chunk) {
+      launchOuterForward(chunk, passBuffer);
+      launchInner(passBuffer, conv.spectrumBuffer);
+      launchOuterInverse(chunk, passBuffer);
+    }
+    recording.reset();
+    return;
+  }
+  // Sharded, software-pipelined over the workspace sets: step s issues the
+  // outer forward pass of chunk s and its exchange, the inner pass of chunk
+  // s - 1 and its exchange back, and the outer inverse pass of chunk s - 2,
+  // so that each exchange is issued before kernels that do not wait for
+  // it (K's, before the first chunk's outer pass). A runtime that runs the
+  // exchanges on a stream of their own overlaps them with those kernels.
+  int64_t chunks = plan.chunks(), sets = plan.workspaceSets();
+  for (int64_t step = 0; step < chunks + 2; ++step) {
+    if (step == 1)
+      spectrumInner();
+    if (step < chunks) {
+      auto [outer, rows] = conv.passSets[step % sets];
+      launchOuterForward(step, outer);
+      exchange(outer, rows);
+    }
+    if (int64_t chunk = step - 1; chunk >= 0 && chunk < chunks) {
+      auto [outer, rows] = conv.passSets[chunk % sets];
+      launchInner(rows, conv.spectrumRows);
+      exchange(rows, outer);
+    }
+    if (int64_t chunk = step - 2; chunk >= 0 && chunk < chunks)
+      launchOuterInverse(chunk, conv.passSets[chunk % sets].first);
   }
   recording.reset();
 }

@@ -3,6 +3,10 @@
 // The kernels of the three-pass form (ThreePassKernels.h). The workspace
 // between the passes holds complex f32 values, interleaved, in natural row
 // order: entry (pair, h, k1, n2) at ((pair * H + h) * N + k1 * N2 + n2) * 2.
+// Sharded over R ranks, a rank's workspace is R chunks of N / R values a
+// (pair, h): before the exchange, chunk j holds the rank's columns of the
+// rows rank j's inner kernels own; after it, chunk i holds rank i's columns
+// of this rank's rows.
 // The blocks' base offsets are 64-bit (a workspace passes 2^31 elements at
 // B = 64, N = 64K); offsets within a row are 32-bit like all other index
 // work of the kernels.
@@ -40,6 +44,41 @@ public:
     s.lead.push_back(index(h));
     return s;
   }
+  /// Chunk `chunk` of (pair, h) of a sharded buffer (memref<R x P x H x
+  /// 2N/R>).
+  Sequence chunkOf(Value memref, Value chunk, Value pair, Value h) {
+    return {memref, {index(chunk), index(pair), index(h)}};
+  }
+
+  /// Column `column` of the rank's columns among all N2 (the same
+  /// unsharded).
+  Value globalColumn(Value column) {
+    if (!plan.sharded())
+      return column;
+    return addc(column, plan.rank * plan.localColumns());
+  }
+
+  /// The sequence of (slot, h) of an unsharded workspace, made once before
+  /// a kernel's loops; none sharded (each entry has its chunk).
+  std::optional<Sequence> wholeSequence(Value workspace, Value slot, Value h) {
+    if (plan.sharded())
+      return std::nullopt;
+    return sequenceOf(workspace, slot, h);
+  }
+
+  /// Where the outer kernels keep row k1, column n2 (the rank's) of
+  /// (slot, h) in `workspace`: unsharded at k1 * N2 + n2 of `whole`;
+  /// sharded in the chunk of the rank whose inner kernels own row k1.
+  std::pair<Sequence, Value> outerEntry(const std::optional<Sequence> &whole,
+                                        Value workspace, Value slot, Value h,
+                                        Value k1, Value n2) {
+    if (whole)
+      return {*whole, add(mulc(k1, plan.inner()), n2)};
+    int64_t rows = plan.localRows();
+    return {chunkOf(workspace, divc(k1, rows), slot, h),
+            add(mulc(remc(k1, rows), plan.localColumns()), n2)};
+  }
+
   /// The indices of complex value `value` of a sequence.
   SmallVector<Value> at(const Sequence &s, Value value) {
     SmallVector<Value> indices(s.lead.begin(), s.lead.end());
@@ -179,7 +218,12 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
     Value row = e.divc(item, chunks);
     Value column = e.mulc(e.remc(item, chunks), 8);
-    Value t = e.add(e.mulc(row, plan.inner()), e.add(e.firstColumn, column));
+    Value rowStart = e.mulc(row, plan.inner());
+    Value local = e.add(e.firstColumn, column);
+    Value t = e.add(rowStart, e.globalColumn(local));
+    // A rank's sequences hold its columns of every row.
+    Value at =
+        plan.sharded() ? e.add(e.mulc(row, plan.localColumns()), local) : t;
     // Rows whose length is not a multiple of 8: every access through the
     // mask of the lanes below it (element-aligned), the last chunk partial.
     Value mask = plan.inputLength % 8
@@ -191,7 +235,7 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
                                 e.ult(t, e.c(plan.inputLength)));
       return e.loadOrZero(inside, eight, [&] {
         return loadInput(builder, loc, e.args(), e.index(batch), e.index(e.h),
-                         e.index(t), mask);
+                         e.index(at), mask);
       });
     };
     Value first = e.mulc(e.pair, 2);
@@ -204,7 +248,7 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
 
   // Row k1 of the tile (at its Monarch position) times W_N^(n2 k1), to the
   // workspace in natural row order, 4 values at a time.
-  auto sequence = e.sequenceOf(e.args()[workspaceArg], e.slot, e.h);
+  auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.h);
   int64_t quads = plan.columns / 4;
   e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
     Value position = e.mulc(e.divc(item, quads), plan.columns);
@@ -214,8 +258,10 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
     Value re = e.loadPart(e.seq, ReHigh, offset, 4);
     Value im = e.loadPart(e.seq, ImHigh, offset, 4);
     Value n2 = e.add(e.firstColumn, column);
-    std::tie(re, im) = e.twiddleVector(re, im, n2, k1, -1.0);
-    e.storeComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), re, im);
+    std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, -1.0);
+    auto [sequence, entry] =
+        e.outerEntry(whole, e.args()[workspaceArg], e.slot, e.h, k1, n2);
+    e.storeComplex(sequence, entry, re, im);
   });
   return e.finish();
 }
@@ -237,7 +283,22 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
     k1 = blockId(gpu::Dimension::x);
     h = blockId(gpu::Dimension::y);
     firstPair = mulc(blockId(gpu::Dimension::z), tile);
-    rowStart = mulc(k1, plan.inner());
+    rowStart = mulc(k1, plan.sharded() ? plan.localColumns() : plan.inner());
+  }
+
+  /// Where position `position` of the block's row of (pair, h) is in
+  /// `memref` (a workspace, or the spectrum with `pair` 0): unsharded at
+  /// rowStart + position; sharded in the chunk of the rank whose outer
+  /// kernels own the column.
+  std::pair<Sequence, Value>
+  rowEntry(Value memref, Value pair, Value position,
+           const std::optional<Sequence> &whole = {}) {
+    if (!plan.sharded())
+      return {whole ? *whole : sequenceOf(memref, pair, h),
+              add(rowStart, position)};
+    int64_t columns = plan.localColumns();
+    return {chunkOf(memref, divc(position, columns), pair, h),
+            add(rowStart, remc(position, columns))};
   }
 
   /// The block's rows from the workspace (argument 0) into shared memory,
@@ -263,11 +324,12 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
       Value seq = divc(item, quads());
       Value position = mulc(remc(item, quads()), 4);
       Value pair = add(firstPair, seq);
-      Sequence sequence = sequenceOf(workspace, pair, h);
+      auto [sequence, entry] = rowEntry(workspace, pair, position);
       Value inside = pairs % count ? ult(pair, c(pairs)) : Value();
-      Value both = loadOrZero(inside, eight, [&] {
-        return loadInterleaved(sequence, add(rowStart, position), 4);
-      });
+      Value both =
+          loadOrZero(inside, eight, [&, sequence = sequence, entry = entry] {
+            return loadInterleaved(sequence, entry, 4);
+          });
       Value at = swizzle(position);
       Value target = addc(seq, firstSeq);
       storePart(target, ReHigh, at,
@@ -288,11 +350,10 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
       Value position = mulc(remc(item, quads()), 4);
       Value pair = add(firstPair, seq);
       auto store = [&] {
-        Sequence sequence = sequenceOf(workspace, pair, h);
+        auto [sequence, entry] = rowEntry(workspace, pair, position);
         Value at = swizzle(position);
         Value source = addc(seq, firstSeq);
-        storeComplex(sequence, add(rowStart, position),
-                     loadPart(source, ReHigh, at, 4),
+        storeComplex(sequence, entry, loadPart(source, ReHigh, at, 4),
                      loadPart(source, ImHigh, at, 4));
       };
       if (pairs % count)
@@ -311,8 +372,7 @@ private:
     loop(tid, tile * quads(), plan.threads, [&](Value item) {
       RowQuad quad = rowQuad(item);
       when(ult(quad.pair, c(pairs)), [&] {
-        Sequence sequence = sequenceOf(args()[0], quad.pair, h);
-        Value value = add(rowStart, quad.position);
+        auto [sequence, value] = rowEntry(args()[0], quad.pair, quad.position);
         if (toSharedMemory) {
           auto [re, im] = loadComplex(sequence, value, 4);
           Value at = swizzle(quad.position);
@@ -349,11 +409,22 @@ private:
 MemRefType mlir::fftconv::threePassWorkspaceType(OpBuilder &b,
                                                  const ThreePassPlan &plan) {
   Type element = plan.halfWorkspace ? Type(b.getF16Type()) : b.getF32Type();
+  if (plan.sharded())
+    return MemRefType::get({plan.ranks, plan.workspacePairs(), plan.channels,
+                            2 * plan.chunkLength()},
+                           element);
   return MemRefType::get(
       {plan.workspacePairs(), plan.channels, 2 * plan.length}, element);
 }
-static MemRefType spectrumType(OpBuilder &b, const ThreePassPlan &plan) {
+MemRefType mlir::fftconv::threePassSpectrumType(OpBuilder &b,
+                                                const ThreePassPlan &plan) {
+  if (plan.sharded())
+    return MemRefType::get(
+        {plan.ranks, 1, plan.channels, 2 * plan.chunkLength()}, b.getF32Type());
   return MemRefType::get({plan.channels, 2 * plan.length}, b.getF32Type());
+}
+static MemRefType spectrumType(OpBuilder &b, const ThreePassPlan &plan) {
+  return threePassSpectrumType(b, plan);
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
@@ -367,11 +438,12 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
   e.forwardRows();
   // y = x K at every position of the row, for every pair of the block, with
   // the coefficient loaded once.
-  auto spectrum = e.sequenceOf(e.args()[1], e.c(0), e.h);
+  auto whole = e.wholeSequence(e.args()[1], e.c(0), e.h);
   auto pairType = VectorType::get({2}, builder.getF32Type());
   e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
+    auto [spectrum, entry] = e.rowEntry(e.args()[1], e.c(0), p, whole);
     auto load = vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
-                                       e.at(spectrum, e.add(e.rowStart, p)));
+                                       e.at(spectrum, entry));
     load.setAlignment(8);
     KernelEmitter::Complex k{
         vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{0}),
@@ -394,7 +466,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
   e.forwardRows();
   // The stages left K / sqrt(N) (unitary): store K at the row's Monarch
   // positions, which the inner kernel reads in place.
-  auto spectrum = e.sequenceOf(e.args()[0], e.c(0), e.h);
+  auto whole = e.wholeSequence(e.args()[0], e.c(0), e.h);
   auto four = VectorType::get({4}, builder.getF32Type());
   double scale = std::sqrt(double(plan.length));
   Value unscale = vector::BroadcastOp::create(builder, loc, four, e.cf(scale));
@@ -405,7 +477,8 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
     Value at = e.swizzle(position);
     Value re = e.fmul(e.loadPart(e.c(0), ReHigh, at, 4), unscale);
     Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscaleIm);
-    e.storeComplex(spectrum, e.add(e.rowStart, position), re, im);
+    auto [spectrum, entry] = e.rowEntry(e.args()[0], e.c(0), position, whole);
+    e.storeComplex(spectrum, entry, re, im);
   });
   return e.finish();
 }
@@ -417,15 +490,16 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
   OuterKernel e(builder, loc, module, name, argTypes, plan);
 
   // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.
-  auto sequence = e.sequenceOf(e.args()[workspaceArg], e.slot, e.h);
+  auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.h);
   int64_t quads = plan.columns / 4;
   e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
     Value k1 = e.divc(item, quads);
     Value column = e.mulc(e.remc(item, quads), 4);
     Value n2 = e.add(e.firstColumn, column);
-    auto [re, im] =
-        e.loadComplex(sequence, e.add(e.mulc(k1, plan.inner()), n2), 4);
-    std::tie(re, im) = e.twiddleVector(re, im, n2, k1, 1.0);
+    auto [sequence, entry] =
+        e.outerEntry(whole, e.args()[workspaceArg], e.slot, e.h, k1, n2);
+    auto [re, im] = e.loadComplex(sequence, entry, 4);
+    std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, 1.0);
     Value offset = e.swizzle(e.add(e.positionOf(k1), column));
     e.storePart(e.seq, ReHigh, offset, re);
     e.storePart(e.seq, ImHigh, offset, im);
@@ -439,7 +513,11 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
   e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
     Value row = e.divc(item, chunks);
     Value column = e.mulc(e.remc(item, chunks), 8);
-    Value t = e.add(e.mulc(row, plan.inner()), e.add(e.firstColumn, column));
+    Value rowStart = e.mulc(row, plan.inner());
+    Value local = e.add(e.firstColumn, column);
+    Value t = e.add(rowStart, e.globalColumn(local));
+    Value at =
+        plan.sharded() ? e.add(e.mulc(row, plan.localColumns()), local) : t;
     Value first = e.mulc(e.pair, 2);
     Value inside = e.ult(t, e.c(plan.outputLength));
     // The last chunk may hold pairs past the batch.
@@ -452,11 +530,11 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
     e.when(inside, [&] {
       Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
       storeOutput(builder, loc, e.args(), e.index(first), e.index(e.h),
-                  e.index(t), e.loadPart(e.seq, ReHigh, offset, 8), mask);
+                  e.index(at), e.loadPart(e.seq, ReHigh, offset, 8), mask);
       Value second = e.addc(first, 1);
       e.when(e.ult(second, e.c(plan.batch)), [&] {
         storeOutput(builder, loc, e.args(), e.index(second), e.index(e.h),
-                    e.index(t), e.loadPart(e.seq, ImHigh, offset, 8), mask);
+                    e.index(at), e.loadPart(e.seq, ImHigh, offset, 8), mask);
       });
     });
   });

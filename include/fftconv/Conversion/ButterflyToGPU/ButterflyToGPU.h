@@ -33,6 +33,10 @@ inline constexpr llvm::StringLiteral kDependsOnAttrName = "fftconv.depends_on";
 /// "convolutions" (docs/gpu-manifest.md).
 inline constexpr llvm::StringLiteral kConvolutionsAttrName =
     "fftconv.convolutions";
+/// On the host function of a sharded convolution: [rank, ranks, row
+/// length]; a rank's buffers hold its row length / ranks columns of every
+/// row of that length (the manifest's "shard").
+inline constexpr llvm::StringLiteral kShardAttrName = "fftconv.shard";
 inline constexpr llvm::StringLiteral kPlanKey = "plan";
 inline constexpr llvm::StringLiteral kFFTSizeKey = "fft_size";
 inline constexpr llvm::StringLiteral kKernelsKey = "kernels";

@@ -40,6 +40,10 @@ using ::mlir::butterfly::ThreePassPlan;
 /// memref<P x H x 2N x T>, T f16 or f32 as the plan says.
 MemRefType threePassWorkspaceType(OpBuilder &builder,
                                   const ThreePassPlan &plan);
+/// The buffer of K: memref<H x 2N x f32>; sharded, memref<R x 1 x H x 2N/R
+/// x f32> (the rows of the rank's inner kernels, as its workspace holds
+/// them after the exchange).
+MemRefType threePassSpectrumType(OpBuilder &builder, const ThreePassPlan &plan);
 
 /// The outer forward kernel. `argTypes` are its memref arguments;
 /// `workspaceArg` indexes the workspace it writes (memref<P x H x 2N x f32>

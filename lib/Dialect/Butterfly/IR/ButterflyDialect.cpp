@@ -42,7 +42,8 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
                     GPUKernelForm form, GPUPrecision precision,
                     llvm::StringRef chip, llvm::ArrayRef<int64_t> factors,
                     llvm::ArrayRef<int64_t> outerFactors, int64_t threads,
-                    int64_t batchTile, Type workspace) {
+                    int64_t batchTile, Type workspace, int64_t ranks,
+                    int64_t rank) {
   if (chip.empty())
     return emitError() << "expects a chip";
   // The stages are DFTs of power-of-two sizes; a plan names at least one.
@@ -64,6 +65,15 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
                     !(workspace.isF16() || workspace.isF32())))
     return emitError() << "expects a workspace type (f16 or f32) only for "
                           "the three_pass form";
+  // Sharding splits the three-pass view's rows and columns evenly.
+  if (ranks != 0) {
+    if (form != GPUKernelForm::ThreePass)
+      return emitError() << "expects ranks only for the three_pass form";
+    if (ranks < 2 || !llvm::isPowerOf2_64(ranks))
+      return emitError() << "expects ranks a power of two, at least 2";
+    if (rank < 0 || rank >= ranks)
+      return emitError() << "expects rank in [0, " << ranks << ")";
+  }
   return success();
 }
 

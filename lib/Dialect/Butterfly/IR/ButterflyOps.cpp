@@ -600,5 +600,16 @@ LogicalResult FusedOp::verify() {
   return success();
 }
 
+LogicalResult ExchangeOp::verify() {
+  auto type = cast<MemRefType>(getSend().getType());
+  if (type.getRank() < 2 || type.getDimSize(0) < 2)
+    return emitOpError() << "expects buffers of at least two chunks (the "
+                            "leading dimension, one a rank) and a chunk's "
+                            "dimensions";
+  if (getSend() == getRecv())
+    return emitOpError() << "expects distinct send and receive buffers";
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "fftconv/Dialect/Butterfly/IR/ButterflyOps.cpp.inc"

@@ -35,6 +35,11 @@ static constexpr int64_t kMinInnerLength = 4096;
 /// The most rows one outer block transforms (its shared memory is
 /// rows x columns x 8 bytes).
 static constexpr int64_t kMaxOuterLength = 512;
+/// Past 512 rows of the longest inner rows an inner block holds (128 KiB of
+/// shared memory), the rows grow instead, up to 2048 (an outer block of 8
+/// columns then holds 128 KiB too).
+static constexpr int64_t kMaxInnerBytes = 128 * 1024;
+static constexpr int64_t kMaxOuterRows = 2048;
 /// Values an outer block holds: enough columns for long contiguous rows.
 static constexpr int64_t kOuterTileValues = 4096;
 /// The bytes of an inner block's rows the pair tile aims at.
@@ -171,7 +176,7 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
     return {};
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          plan.batchTile, Type());
+                          plan.batchTile, Type(), /*ranks=*/0, /*rank=*/0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -192,7 +197,8 @@ static SmallVector<int64_t> stageFactors(int64_t n) {
 
 /// The columns an outer block owns: enough for long contiguous rows.
 static int64_t outerColumns(int64_t outer, int64_t inner) {
-  return std::min(std::clamp<int64_t>(kOuterTileValues / outer, 16, 256),
+  int64_t fewest = outer > 1024 ? 8 : 16;
+  return std::min(std::clamp<int64_t>(kOuterTileValues / outer, fewest, 256),
                   inner);
 }
 
@@ -265,6 +271,16 @@ static Type workspaceTypeOf(MLIRContext *context, const ThreePassPlan &plan) {
   return plan.halfWorkspace ? Float16Type::get(context) : Type();
 }
 
+/// Shards `plan` over `ranks` as `rank`: the pairs run through
+/// workspaceSets() sets of workspaces, each a share of what one would hold.
+static void shardPlan(ThreePassPlan &plan, int64_t ranks, int64_t rank) {
+  plan.ranks = ranks;
+  plan.rank = rank;
+  if (ranks > 1)
+    plan.chunkPairs = std::max<int64_t>(
+        1, plan.workspacePairs() / ThreePassPlan::kShardedPipelineDepth);
+}
+
 ThreePassPlan butterfly::getThreePassPlan(GPUPlanAttr plan,
                                           const ConvolutionShape &shape) {
   ThreePassPlan kernels = threePassShape(shape, plan.hasHalfWorkspace());
@@ -272,7 +288,9 @@ ThreePassPlan butterfly::getThreePassPlan(GPUPlanAttr plan,
                               plan.getOuterFactors().end());
   kernels.innerFactors.assign(plan.getFactors().begin(),
                               plan.getFactors().end());
-  kernels.columns = outerColumns(kernels.outer(), kernels.inner());
+  if (plan.isSharded())
+    shardPlan(kernels, plan.getRanks(), plan.getRank());
+  kernels.columns = outerColumns(kernels.outer(), kernels.localColumns());
   kernels.threads = plan.getThreads();
   kernels.pairTile = plan.getBatchTile();
   kernels.precision = plan.getPrecision();
@@ -302,10 +320,34 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
     return {};
   }
   int64_t inner = std::max(kMinInnerLength, n / kMaxOuterLength);
+  int64_t longestInner = kMaxInnerBytes / plan.valueBytes();
+  if (inner > longestInner && n / longestInner <= kMaxOuterRows)
+    inner = longestInner;
   int64_t outer = n / inner;
   plan.innerFactors = stageFactors(inner);
   plan.outerFactors = stageFactors(outer);
-  plan.columns = outerColumns(outer, inner);
+  shardPlan(plan, request.ranks, request.rank);
+  if (plan.sharded()) {
+    // A rank's shard holds its columns of every row: the rows must be
+    // whole, and the rows and columns split evenly.
+    if (outer % plan.ranks || inner / plan.ranks < 16) {
+      why = "a convolution sharded over " + std::to_string(plan.ranks) +
+            " ranks needs a three-pass view of " + std::to_string(outer) +
+            " x " + std::to_string(inner) +
+            " points whose rows and columns split evenly (at least 16 "
+            "columns a rank)";
+      return {};
+    }
+    if (shape.inputLength % inner || shape.outputLength % inner) {
+      why = "a convolution sharded over " + std::to_string(plan.ranks) +
+            " ranks needs sequences of whole rows of its three-pass view (" +
+            std::to_string(inner) + " samples), got " +
+            std::to_string(shape.inputLength) + " in and " +
+            std::to_string(shape.outputLength) + " out";
+      return {};
+    }
+  }
+  plan.columns = outerColumns(outer, plan.localColumns());
   // A batch tile counts sequences; an inner block owns pairs of them.
   plan.pairTile = innerPairTile(request, plan, /*rowsPerPair=*/1);
   int64_t needed = std::max(plan.outerSharedBytes(), plan.innerSharedBytes());
@@ -317,7 +359,8 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, plan.precision,
                           chip, plan.innerFactors, plan.outerFactors,
                           plan.threads, plan.pairTile,
-                          workspaceTypeOf(context, plan));
+                          workspaceTypeOf(context, plan),
+                          plan.sharded() ? plan.ranks : 0, plan.rank);
 }
 
 //===----------------------------------------------------------------------===//
@@ -360,7 +403,7 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   }
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          tile, Type());
+                          tile, Type(), /*ranks=*/0, /*rank=*/0);
 }
 
 GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
@@ -386,7 +429,8 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, kernels.precision,
                           chip, kernels.innerFactors, kernels.outerFactors,
                           kernels.threads, kernels.pairTile,
-                          workspaceTypeOf(context, kernels));
+                          workspaceTypeOf(context, kernels), /*ranks=*/0,
+                          /*rank=*/0);
 }
 
 ConvolutionShape butterfly::crossSpectrumShape(PackRealOp v, PackRealOp g) {
@@ -423,7 +467,7 @@ GPUPlanAttr butterfly::planChannelInverse(MLIRContext *context, StringRef chip,
     return {};
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          1, Type());
+                          1, Type(), /*ranks=*/0, /*rank=*/0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -491,9 +535,22 @@ struct PlanGPUKernelsPass
                           << int64_t(singleKernelMax);
       return signalPassFailure();
     }
+    if (ranks < 1 || !llvm::isPowerOf2_64(ranks) || rank < 0 || rank >= ranks) {
+      anchor->emitError() << "ranks must be a power of two (1: not sharded) "
+                             "and rank one of them, got ranks = "
+                          << int64_t(ranks) << ", rank = " << int64_t(rank);
+      return signalPassFailure();
+    }
+    if (ranks > 1 && !gradients.empty()) {
+      gradients.front().emitError()
+          << "a kernel gradient sharded over ranks is not generated yet";
+      return signalPassFailure();
+    }
     GPUPlanRequest request;
     request.threads = threads;
     request.batchTile = batchTile;
+    request.ranks = ranks;
+    request.rank = rank;
     if (precision != "auto") {
       request.precision = symbolizeGPUPrecision(precision);
       if (!request.precision) {
@@ -664,7 +721,9 @@ struct PlanGPUKernelsPass
     // A chain is three passes already; a single region past
     // `single-kernel-max`, or of the size of a three-pass kernel gradient
     // (whose kernels run it), is run as three passes too.
-    bool threePass = chain ||
+    // A sharded convolution is three passes whatever its size: the
+    // exchanges run between them.
+    bool threePass = chain || request.ranks > 1 ||
                      (singleKernelMax > 0 && shape.fftSize > singleKernelMax) ||
                      threePassGradientSizes.contains(shape.fftSize);
     std::string why;

@@ -88,7 +88,13 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
       three-pass form: the pairs of sequences one inner block owns);
     - `workspace` (the three-pass form only, optional): the element type of
       the workspace between the passes, `f16` (half the memory traffic of
-      the passes, for f16 data) or `f32` (when absent).
+      the passes, for f16 data) or `f32` (when absent);
+    - `ranks` and `rank` (the three-pass form only, optional): the sequence
+      is sharded over `ranks` processes and these kernels are `rank`'s. Its
+      outer passes own the rank's N2 / ranks columns of the N1 x N2 view (a
+      rank's sequences hold, row after row, its columns), its inner pass the
+      rank's N1 / ranks rows, and `butterfly-to-gpu` states the transposes
+      between them as `butterfly.exchange` (all-to-all) ops.
 
     Example:
 
@@ -98,6 +104,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     #butterfly.gpu_plan<three_pass, split, chip = "sm_90",
                         outer_factors = [16], factors = [16, 16, 16],
                         threads = 256, batch_tile = 2, workspace = f16>
+    #butterfly.gpu_plan<three_pass, split, chip = "sm_90",
+                        outer_factors = [16, 32], factors = [16, 16, 16],
+                        threads = 256, batch_tile = 2, ranks = 4, rank = 1>
     ```
   }];
   let parameters = (ins
@@ -110,14 +119,18 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     "int64_t":$threads,
     "int64_t":$batch_tile,
     OptionalParameter<"::mlir::Type",
-        "the three-pass workspace's element type (f32 when absent)">:$workspace
+        "the three-pass workspace's element type (f32 when absent)">:$workspace,
+    OptionalParameter<"int64_t",
+        "the processes the sequence is sharded over (0: not sharded)">:$ranks,
+    OptionalParameter<"int64_t", "this process among them">:$rank
   );
   let assemblyFormat = [{
     `<` $form `,` $precision `,` `chip` `=` $chip `,`
     (`outer_factors` `=` `[` $outer_factors^ `]` `,`)?
     `factors` `=` `[` $factors `]` `,`
     `threads` `=` $threads `,` `batch_tile` `=` $batch_tile
-    (`,` `workspace` `=` $workspace^)? `>`
+    (`,` `workspace` `=` $workspace^)?
+    (`,` `ranks` `=` $ranks^ `,` `rank` `=` $rank)? `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
@@ -128,6 +141,8 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     bool hasHalfWorkspace() const {
       return getWorkspace() && getWorkspace().isF16();
     }
+    /// Whether the convolution is sharded over several processes.
+    bool isSharded() const { return getRanks() > 1; }
     /// Every factor of the transform, outer first.
     ::llvm::SmallVector<int64_t> getAllFactors() const;
   }];

@@ -505,6 +505,45 @@ def Butterfly_HermitianMulOp : Butterfly_Op<"hermitian_mul",
 }
 
 //===----------------------------------------------------------------------===//
+// Sharded convolutions
+//===----------------------------------------------------------------------===//
+
+def Butterfly_ExchangeOp : Butterfly_Op<"exchange", [
+    AllTypesMatch<["send", "recv"]>]> {
+  let summary = "the all-to-all between the passes of a sharded convolution";
+  let description = [{
+    The transpose of the three-pass view across the ranks a convolution is
+    sharded over (`#butterfly.gpu_plan<... ranks = R, rank = r>`), as
+    `butterfly-to-gpu` writes it in the host function between the outer and
+    the inner passes: the leading dimension of `send` and `recv` is R
+    chunks, and chunk j of this rank's `send` becomes chunk r of rank j's
+    `recv`. Every rank runs it at the same point of its program (a
+    collective); a runtime runs it through its communication library (the
+    manifest's `exchanges`; `fftconv.distributed` over torch.distributed).
+    The two buffers are distinct: chunk r of `send` is copied too.
+
+    Example:
+
+    ```mlir
+    butterfly.exchange %outer to %inner : memref<4x2x8x8192xf16>
+    ```
+  }];
+  let arguments = (ins
+    Arg<AnyStaticShapeMemRef, "the chunks this rank sends", [MemRead]>:$send,
+    Arg<AnyStaticShapeMemRef, "the chunks this rank receives",
+        [MemWrite]>:$recv);
+  let assemblyFormat = "$send `to` $recv attr-dict `:` type($send)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The ranks the exchange runs between (the chunks of a buffer).
+    int64_t getRanks() {
+      return ::llvm::cast<::mlir::MemRefType>(getSend().getType())
+          .getDimSize(0);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Fused kernel regions
 //===----------------------------------------------------------------------===//
 

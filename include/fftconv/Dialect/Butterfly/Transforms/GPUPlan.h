@@ -105,9 +105,21 @@ struct ThreePassPlan {
   GPUPrecision precision = GPUPrecision::Split;
   /// The workspace between the passes holds f16 (else f32) complex values.
   bool halfWorkspace = false;
+  /// The sequence sharded over `ranks` processes (1: not), this one being
+  /// `rank`: its outer kernels own the rank's inner() / ranks columns of
+  /// every row, its inner kernels its outer() / ranks rows, and an
+  /// all-to-all exchange of the workspace runs between them. A rank's
+  /// sequences hold, row after row, its columns of the N1 x N2 view.
+  int64_t ranks = 1;
+  int64_t rank = 0;
 
   int64_t outer() const;
   int64_t inner() const;
+  bool sharded() const { return ranks > 1; }
+  /// The columns of the N1 x N2 view this rank's outer kernels own, and the
+  /// rows its inner kernels own.
+  int64_t localColumns() const { return inner() / ranks; }
+  int64_t localRows() const { return outer() / ranks; }
   int64_t pairs() const { return (batch + 1) / 2; }
   int64_t workspacePairs() const {
     return chunkPairs > 0 ? std::min(chunkPairs, pairs()) : pairs();
@@ -121,6 +133,16 @@ struct ThreePassPlan {
   int64_t workspaceValueBytes() const { return halfWorkspace ? 4 : 8; }
   int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
   int64_t innerSharedBytes() const { return pairTile * inner() * valueBytes(); }
+  /// Sharded: the complex values of one (pair, channel) a chunk of a
+  /// workspace holds, the rank's columns of another rank's rows (N / R^2).
+  int64_t chunkLength() const { return length / (ranks * ranks); }
+  /// Sharded: the sets of workspaces the chunks of pairs rotate through, so
+  /// that a chunk's exchanges overlap the kernels of the next
+  /// (butterfly-to-gpu's pipelined order).
+  int64_t workspaceSets() const {
+    return sharded() ? std::min<int64_t>(kShardedPipelineDepth, chunks()) : 1;
+  }
+  static constexpr int64_t kShardedPipelineDepth = 3;
   int64_t innerGridZ() const {
     return (workspacePairs() + pairTile - 1) / pairTile;
   }
@@ -137,6 +159,9 @@ struct GPUPlanRequest {
   int64_t threads = 0;
   int64_t batchTile = 0;
   std::optional<GPUPrecision> precision;
+  /// Shard the three-pass form over `ranks` processes, as `rank` (1: not).
+  int64_t ranks = 1;
+  int64_t rank = 0;
 };
 
 /// The single-kernel plan of a convolution whose complex transform of N/2

@@ -74,6 +74,11 @@ def ButterflyPlanGPUKernels
            /*default=*/"::mlir::butterfly::kDefaultSingleKernelMax",
            "the largest FFT size the single-kernel form runs; larger fused "
            "regions take the three-pass form (0: whatever fits on chip)">,
+    Option<"ranks", "ranks", "int64_t", /*default=*/"1",
+           "shard each convolution's sequence over this many processes "
+           "(the three-pass form, an exchange between its passes; 1: not)">,
+    Option<"rank", "rank", "int64_t", /*default=*/"0",
+           "the process whose kernels to build, 0 .. ranks - 1">,
     Option<"restage", "restage", "bool", /*default=*/"false",
            "where a single kernel's Monarch factors are not ones the kernels "
            "run (f32 data decomposed with a factor of 64), run its transform "

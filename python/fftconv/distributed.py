@@ -1,0 +1,254 @@
+"""One long convolution across several GPUs: the sequence sharded over the
+ranks of a torch.distributed process group (NCCL on GPUs, launched with
+torchrun).
+
+    import torch.distributed as dist
+    from fftconv.distributed import FFTConv, shard, unshard
+    dist.init_process_group("nccl")
+    conv = FFTConv(seqlen=2 * L, dtype=torch.float16)    # the whole sequence's FFT size
+    layout = conv.prepare(B, H, L, gated_pre=True, gated_post=True)  # compiles or loads
+    u_r = shard(u, layout)                                 # this rank's part of u: B x H x L / R
+    k_r = shard(k, layout)                                 # and of k: H x L / R (f32)
+    y_r = conv(u_r, k_r, pregate=shard(x1, ...), postgate=shard(x2, ...))
+
+The compiler (`fftconv-to-ptx{ranks rank}`) builds each rank's program: the
+three-pass form with its outer passes over the rank's columns of the N1 x N2
+view of the sequence and its inner pass over the rank's rows, and, between
+them, the transposes as `butterfly.exchange` ops, listed in the manifest's
+"exchanges". This module runs the program's kernels through fftconv.runtime
+and each exchange as `torch.distributed.all_to_all_single` on the group.
+
+Layout: a rank holds, row after row, its `row_length / R` columns of every
+row of `row_length` samples of the sequence (`Layout`; `shard` and
+`unshard` convert). The elementwise parts of the convolution (gates, skip)
+do not care; a model's other sequence-mixing layers (a short convolution)
+see neighbours across a column block on another rank.
+
+Batch or channel parallelism needs nothing of this module: each rank runs
+fftconv.torch.FFTConv on its batch elements, under DDP (docs/runtime.md).
+"""
+
+import collections
+import hashlib
+import os
+
+import torch
+
+from . import runtime
+from .graph import Graph
+from .torch import _ELEMENT
+
+Layout = collections.namedtuple("Layout", "ranks row_length length")
+Layout.__doc__ = (
+    "How a sequence of `length` samples is sharded over `ranks` ranks: as rows of `row_length` "
+    "samples, rank r holding columns [r, r + 1) x row_length / ranks of every row, row after row."
+)
+
+
+def shard(x, layout, rank=None):
+    """Rank `rank`'s part (default: this process's rank) of the full
+    sequences `x` (the last dimension, of layout.length samples)."""
+    if rank is None:
+        rank = torch.distributed.get_rank()
+    ranks, row, length = layout
+    if x.shape[-1] != length:
+        raise ValueError(f"shard: expected sequences of {length} samples, got {x.shape[-1]}")
+    lead = x.shape[:-1]
+    columns = x.reshape(*lead, length // row, ranks, row // ranks)
+    return columns[..., rank, :].reshape(*lead, length // ranks).contiguous()
+
+
+def unshard(parts, layout):
+    """The full sequences from every rank's part, in rank order."""
+    ranks, row, length = layout
+    if len(parts) != ranks:
+        raise ValueError(f"unshard: expected {ranks} parts, got {len(parts)}")
+    lead = parts[0].shape[:-1]
+    rows = [p.reshape(*lead, length // row, row // ranks) for p in parts]
+    return torch.stack(rows, dim=-2).reshape(*lead, length)
+
+
+def all_to_all(group=None):
+    """The exchange of a sharded program over `group`: chunk j of `send` to
+    rank j, chunk i of `recv` from rank i (leading dimension)."""
+
+    def exchange(send, recv):
+        torch.distributed.all_to_all_single(recv, send, group=group)
+
+    return exchange
+
+
+def schedule(manifest):
+    """A sharded manifest's program in order: ("kernels", range of kernel
+    indices) and ("exchange", fftconv.runtime.Exchange) steps."""
+    exchanges = manifest.exchanges
+    if not exchanges:
+        raise ValueError("the program is not sharded (its manifest has no exchanges)")
+    steps, start = [], 0
+    for step in exchanges + [None]:
+        end = len(manifest.kernels) if step is None else step.after
+        if end > start:
+            steps.append(("kernels", range(start, end)))
+        start = end
+        if step is not None:
+            steps.append(("exchange", step))
+    return steps
+
+
+def run(program, inputs, exchange, outputs=None):
+    """Runs a sharded fftconv.runtime.Program: its kernels on the current
+    stream and its manifest's exchanges, `exchange(send, recv)` on the
+    workspace tensors, on a stream of their own, each step waiting only for
+    the last step of the other stream that used one of its buffers: an
+    exchange overlaps the kernels the compiler issued after it that do not
+    wait for it (butterfly-to-gpu's pipelined order). Returns the outputs,
+    as Program.launch does; the current stream waits for everything."""
+    steps = schedule(program.manifest)
+    buffers, output_tensors, _, by_index = program._prepare(inputs, outputs, [], False)
+    compute = torch.cuda.current_stream(program.device)
+    comm = getattr(program, "_exchange_stream", None)
+    if comm is None:
+        comm = program._exchange_stream = torch.cuda.Stream(program.device)
+    last_use = {}  # argument index -> (stream, event after its last use)
+    for kind, step in steps:
+        if kind == "kernels":
+            stream = compute
+            touched = {a for k in step for a in program.manifest.kernels[k].arguments}
+        else:
+            stream = comm
+            touched = {step.send, step.recv}
+        for index in touched:
+            used = last_use.get(index)
+            if used is not None and used[0] is not stream:
+                stream.wait_event(used[1])
+        if kind == "kernels":
+            program._launch(buffers, runtime._kernel_array(step), compute.cuda_stream)
+        else:
+            with torch.cuda.stream(comm):
+                exchange(by_index[step.send], by_index[step.recv])
+        event = torch.cuda.Event()
+        event.record(stream)
+        for index in touched:
+            last_use[index] = (stream, event)
+    compute.wait_stream(comm)
+    return output_tensors[0] if len(output_tensors) == 1 else tuple(output_tensors)
+
+
+def run_lockstep(programs, inputs, outputs=None):
+    """Runs the programs of every rank of one sharded convolution (rank
+    order) in this process, on their devices, each exchange a copy of the
+    chunks (chunk j of rank r's send to chunk r of rank j's recv): the
+    sharded program checked, or debugged, on one GPU. `inputs` (and
+    `outputs`, else allocated) per rank as for Program.launch; returns the
+    outputs per rank."""
+    steps = [schedule(p.manifest) for p in programs]
+    if len({len(s) for s in steps}) != 1 or len(programs) != programs[0].manifest.shard.ranks:
+        raise ValueError("run_lockstep: expected one program per rank of the same sharded convolution")
+    outputs = outputs or [None] * len(programs)
+    prepared = [p._prepare(i, o, [], False) for p, i, o in zip(programs, inputs, outputs)]
+    for index, (kind, step) in enumerate(steps[0]):
+        if kind == "kernels":
+            for program, (buffers, _, _, _), own in zip(programs, prepared, steps):
+                program._launch(buffers, runtime._kernel_array(own[index][1]), program._current_stream(None))
+            continue
+        for r, (_, _, _, by_index) in enumerate(prepared):
+            send = by_index[step.send]
+            for j, (_, _, _, other) in enumerate(prepared):
+                other[step.recv][r].copy_(send[j])
+    return [outs[0] if len(outs) == 1 else tuple(outs) for _, outs, _, _ in prepared]
+
+
+def _kernel_cache_stem(graph, target, rank, ranks):
+    key = f"{target}-rank{rank}of{ranks}{graph.signature()}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    cache = os.environ.get("FFTCONV_KERNEL_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "fftconv-mlir"))
+    return os.path.join(cache, f"{target}-r{rank}of{ranks}-{digest}", "kernel")
+
+
+def sharded_graph(batch, channels, length, taps, causal, element, gated_pre=False, gated_post=False):
+    """The graph of the whole convolution every rank compiles its share of."""
+    g = Graph("fftconv_sharded")
+    u = g.input("u", (batch, channels, length), element)
+    k = g.input("k", (channels, taps), "f32")
+    pre = g.input("pregate", (batch, channels, length), element) if gated_pre else None
+    post = g.input("postgate", (batch, channels, length), element) if gated_post else None
+    g.output(g.conv(u, k, causal=causal, pregate=pre, postgate=post))
+    return g
+
+
+def compile_rank(graph, rank, ranks, target="sm_90", **options):
+    """Rank `rank`'s program of `graph` sharded over `ranks`
+    (fftconv.gpu.compile with ranks and rank)."""
+    from . import gpu
+
+    return gpu.compile(graph, target=target, ranks=ranks, rank=rank, **options)
+
+
+def program_for(graph, rank, ranks, device, target=None):
+    """Rank `rank`'s runtime program of `graph` on `device`, from the kernel
+    cache (FFTCONV_KERNEL_CACHE) or compiled into it."""
+    if target is None:
+        major, _ = torch.cuda.get_device_capability(device)
+        target = "sm_90" if major >= 9 else "sm_80"
+    stem = _kernel_cache_stem(graph, target, rank, ranks)
+    if not os.path.exists(stem + ".json"):
+        try:
+            compile_rank(graph, rank, ranks, target).save(stem)
+        except Exception as error:
+            raise RuntimeError(
+                f"no compiled kernel for rank {rank} of {ranks} of graph {graph.name!r} in "
+                f"{os.path.dirname(stem)} and compiling one failed (the compiler needs the project's build): {error}"
+            ) from error
+    return runtime.Program.load(manifest=stem + ".json", device=device)
+
+
+class FFTConv(torch.nn.Module):
+    """fftconv.torch.FFTConv's arguments (`seqlen` the FFT size of the whole
+    sequence: 2 L causal, L circular), plus the process group whose ranks
+    share the sequence. forward(u, k, pregate=None, postgate=None) takes
+    and returns this rank's parts (`shard`), [B, H, L / R] and k [H, K / R]
+    (f32, K = L). Forward only: a sharded backward is not compiled yet."""
+
+    def __init__(self, seqlen, dtype=torch.float16, group=None):
+        super().__init__()
+        if dtype not in _ELEMENT:
+            raise ValueError(f"FFTConv: dtype must be float32, float16 or bfloat16, got {dtype}")
+        self.seqlen = int(seqlen)
+        self.dtype = dtype
+        self.group = group
+        self.ranks = torch.distributed.get_world_size(group)
+        self.rank = torch.distributed.get_rank(group)
+        self._programs = {}
+
+    def prepare(self, batch, channels, length, gated_pre=False, gated_post=False, device=None):
+        """Compiles (or loads) this rank's program for u of [batch, channels,
+        length] (the whole sequence's length; k of `length` taps) and returns
+        its `Layout`, for `shard` and `unshard`."""
+        if device is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        causal = self.seqlen >= 2 * length - 1
+        if not causal and self.seqlen != length:
+            raise ValueError(f"FFTConv: seqlen {self.seqlen} is neither >= 2L - 1 (causal) nor L (circular), "
+                             f"L = {length}")
+        key = (batch, channels, length, causal, bool(gated_pre), bool(gated_post), torch.device(device))
+        if key not in self._programs:
+            graph = sharded_graph(batch, channels, length, length, causal, _ELEMENT[self.dtype], gated_pre,
+                                  gated_post)
+            self._programs[key] = program_for(graph, self.rank, self.ranks, device)
+        shard_info = self._programs[key].manifest.shard
+        return Layout(shard_info.ranks, shard_info.row_length, length)
+
+    def forward(self, u, k, pregate=None, postgate=None):
+        if u.dtype != self.dtype:
+            raise ValueError(f"FFTConv: u is {u.dtype}, the module was made for {self.dtype}")
+        batch, channels, local = u.shape
+        length = local * self.ranks
+        if k.shape[-1] * self.ranks != length:
+            raise ValueError(f"FFTConv: k must be this rank's part of {length} taps (the sequence's length), "
+                             f"got {k.shape[-1]} of {local}")
+        self.prepare(batch, channels, length, pregate is not None, postgate is not None, u.device)
+        key = (batch, channels, length, self.seqlen >= 2 * length - 1, pregate is not None,
+               postgate is not None, u.device)
+        inputs = [u.contiguous(), k.float().contiguous()]
+        inputs += [g.contiguous() for g in (pregate, postgate) if g is not None]
+        return run(self._programs[key], inputs, all_to_all(self.group))

@@ -1,0 +1,57 @@
+"""The sharded convolution's kernels (fftconv.distributed) on one GPU: the
+programs of every rank of each check configuration in
+<FFTCONV_GPU_KERNELS>/sharded (scripts/build_gpu_kernels.py --sharded) run
+in lockstep in this process, each exchange a copy of the chunks, against
+float64. Over NCCL on several GPUs: bench/bench_distributed.py (torchrun)."""
+
+import collections
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+
+torch = pytest.importorskip("torch")
+if not torch.cuda.is_available():
+    pytest.skip("no CUDA device", allow_module_level=True)
+
+from fftconv import distributed, kernel_configs, runtime  # noqa: E402
+
+ROOT = os.path.join(kernel_configs.kernel_dir(), "sharded")
+
+
+def check_groups():
+    groups = collections.defaultdict(dict)
+    if os.path.isdir(ROOT):
+        for name in sorted(os.listdir(ROOT)):
+            path = os.path.join(ROOT, name)
+            raw = json.load(open(os.path.join(path, "config.json")))
+            if not raw["bench"] and raw.get("ranks", 1) > 1:
+                groups[raw["group"]][raw["rank"]] = kernel_configs.load_config(path)
+    return dict(groups)
+
+
+GROUPS = check_groups()
+
+
+@pytest.mark.skipif(not GROUPS, reason="no sharded kernels (scripts/build_gpu_kernels.py --sharded)")
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_sharded_lockstep_matches_float64(group):
+    configs = GROUPS[group]
+    config = configs[0]
+    programs = [runtime.Program.load(manifest=configs[r].manifest_path) for r in range(len(configs))]
+    shard = programs[0].manifest.shard
+    assert shard.ranks == len(configs)
+    layout = distributed.Layout(shard.ranks, shard.row_length, config.L)
+    inputs = kernel_configs.make_inputs(config, seed=3)
+    local = [[distributed.shard(inputs[n], layout, r) for n in config.input_names] for r in range(shard.ranks)]
+    dtype = kernel_configs.torch_dtype(config.dtype)
+    outputs = [torch.full(tuple(p.manifest.outputs[0].shape), float("nan"), dtype=dtype, device="cuda")
+               for p in programs]
+    parts = distributed.run_lockstep(programs, local, outputs)
+    y = distributed.unshard(parts, layout)
+    assert not torch.isnan(y).any(), "an output element was not written"
+    error = kernel_configs.relative_error(config, inputs, y)
+    assert error < config.tolerance, f"{group}: relative error {error:.2e}"
