@@ -252,6 +252,29 @@ def c_abi():
     assert lib.fftconvRuntimeLaunch(program, buffers, 3, STREAM) == 0
     assert [line.split()[0] for line in log_lines()] == ["launch", "synchronize", "launch", "synchronize"], log_lines()
     lib.fftconvRuntimeDestroy(program)
+    del os.environ["FFTCONV_RUNTIME_SYNC"]
+
+    # A sharded program: its exchanges run between its kernels, so a launch
+    # of every kernel is refused; its kernels alone launch.
+    sharded = json.load(open(MANIFEST))
+    for name in ("outer", "rows"):
+        sharded["arguments"].append({"name": name, "role": "workspace", "dtype": "f32", "shape": [2, 8]})
+    count = len(sharded["arguments"])
+    sharded["exchanges"] = [{"after": 1, "send": count - 2, "recv": count - 1, "ranks": 2}]
+    sharded["shard"] = {"rank": 0, "ranks": 2, "row_length": 16}
+    sharded["ptx"] = PTX
+    path = os.path.join(os.path.dirname(os.environ["FFTCONV_STUB_LOG"]), "sharded.json")
+    with open(path, "w") as f:
+        json.dump(sharded, f)
+    program = lib.fftconvRuntimeLoad(path.encode(), None, 0)
+    assert program, lib.fftconvRuntimeLastError()
+    clear_log()
+    assert lib.fftconvRuntimeLaunch(program, buffers, 3, STREAM) == -2
+    assert b"the program is sharded over 2 ranks" in lib.fftconvRuntimeLastError(), lib.fftconvRuntimeLastError()
+    assert launches() == []
+    assert lib.fftconvRuntimeLaunchKernels(program, buffers, 3, STREAM, only, 1) == 0
+    assert [name for name, _ in launches()] == ["add_b"]
+    lib.fftconvRuntimeDestroy(program)
 
 
 SCENARIOS = {"binding_launches": binding_launches, "binding_load_errors": binding_load_errors, "c_abi": c_abi}

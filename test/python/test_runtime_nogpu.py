@@ -333,6 +333,73 @@ INVALID += [
     ),
 ]
 
+
+
+def _sharded(exchanges=None, shard=None):
+    """A sharded program's manifest: two more workspaces of 2 chunks (the
+    ranks) exchanged after the first kernel, and its "shard"."""
+
+    def mutate(m):
+        for name in ("workspace1", "workspace2"):
+            m["arguments"].append({"name": name, "role": "workspace", "dtype": "f16", "shape": [2, 1, 8, 512]})
+        m["exchanges"] = exchanges if exchanges is not None else [{"after": 1, "send": 4, "recv": 5, "ranks": 2}]
+        m["shard"] = shard if shard is not None else {"rank": 1, "ranks": 2, "row_length": 512}
+        return m
+
+    return mutate
+
+
+def _without_shard(m):
+    m = _sharded()(m)
+    del m["shard"]
+    return m
+
+
+INVALID += [
+    ("exchanges-object", _sharded(exchanges={}), "invalid manifest: exchanges: expected an array, got an object"),
+    (
+        "exchange-after-range",
+        _sharded(exchanges=[{"after": 3, "send": 4, "recv": 5, "ranks": 2}]),
+        "invalid manifest: exchanges[0].after: expected a number of kernels launched before it, got 3",
+    ),
+    (
+        "exchange-ranks-one",
+        _sharded(exchanges=[{"after": 1, "send": 4, "recv": 5, "ranks": 1}]),
+        "invalid manifest: exchanges[0].ranks: expected an integer of at least 2, got 1",
+    ),
+    (
+        "exchange-in-place",
+        _sharded(exchanges=[{"after": 1, "send": 4, "recv": 4, "ranks": 2}]),
+        "invalid manifest: exchanges[0]: send and recv must be two distinct workspaces",
+    ),
+    (
+        "exchange-input",
+        _sharded(exchanges=[{"after": 1, "send": 0, "recv": 5, "ranks": 2}]),
+        "invalid manifest: exchanges[0]: send and recv must be two distinct workspaces",
+    ),
+    (
+        "exchange-shapes",
+        _sharded(exchanges=[{"after": 1, "send": 3, "recv": 5, "ranks": 2}]),
+        "invalid manifest: exchanges[0]: send and recv must have the same dtype and shape, leading with the 2 ranks",
+    ),
+    (
+        "exchange-order",
+        _sharded(exchanges=[{"after": 2, "send": 4, "recv": 5, "ranks": 2}, {"after": 1, "send": 5, "recv": 4, "ranks": 2}]),
+        "invalid manifest: exchanges[1].after: exchanges must be listed in launch order",
+    ),
+    ("shard-missing", _without_shard, "invalid manifest: shard: required field is missing"),
+    (
+        "shard-rank",
+        _sharded(shard={"rank": 2, "ranks": 2, "row_length": 512}),
+        "invalid manifest: shard: rank must be below ranks, and ranks must divide row_length",
+    ),
+    (
+        "shard-other-ranks",
+        _sharded(shard={"rank": 0, "ranks": 4, "row_length": 512}),
+        "invalid manifest: exchanges: every exchange must run over the shard's ranks",
+    ),
+]
+
 # Text that is not JSON: (id, text, what the message says after "not valid
 # JSON: ").
 NOT_JSON = [
@@ -354,6 +421,7 @@ VALID = [
     ("scalar-shape", _set(["arguments", 1, "shape"], [])),
     ("convolution", _convolutions({})),
     ("convolutions-empty", _set(["convolutions"], [])),
+    ("sharded", _sharded()),
     (
         "convolutions-two",
         _convolutions({"kernels": [0]}, {"form": "three-pass", "precision": "split", "factors": [2, 4, 8], "kernels": [1]}),
@@ -449,6 +517,14 @@ def test_convolutions_are_exposed():
         (16, 16, 32, 256),
         (0,),
     )
+
+
+def test_exchanges_are_exposed():
+    plain = runtime.parse_manifest(json.dumps(base_manifest()))
+    assert plain.exchanges == [] and plain.shard is None
+    manifest = runtime.parse_manifest(_mutated(_sharded()))
+    assert manifest.exchanges == [runtime.Exchange(after=1, send=4, recv=5, ranks=2)]
+    assert manifest.shard == runtime.Shard(rank=1, ranks=2, row_length=512)
 
 
 def test_manifest_from_file_names_the_file(tmp_path):

@@ -499,3 +499,36 @@ func.func private @plan_workspace_type() attributes {plan = #butterfly.gpu_plan<
 
 // expected-error @+1 {{expects a chip}}
 func.func private @plan_chip() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "", factors = [16, 8], threads = 64, batch_tile = 1>}
+
+// -----
+
+// Sharding splits the three-pass view's rows and columns evenly.
+// expected-error @+1 {{expects ranks a power of two, at least 2}}
+func.func private @plan_ranks() attributes {plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 3, rank = 0, outer_factors = [16], factors = [16, 16], threads = 256, batch_tile = 1>}
+
+// -----
+
+// expected-error @+1 {{expects rank in [0, 4)}}
+func.func private @plan_rank() attributes {plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4, rank = 4, outer_factors = [16], factors = [16, 16], threads = 256, batch_tile = 1>}
+
+// -----
+
+// The single kernel has no passes to exchange between.
+// expected-error @+1 {{expects ranks only for the three_pass form}}
+func.func private @plan_ranks_single() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", ranks = 2, rank = 0, factors = [16, 8], threads = 64, batch_tile = 1>}
+
+// -----
+
+func.func @exchange_one_chunk(%send: memref<1x8xf16>, %recv: memref<1x8xf16>) {
+  // expected-error @+1 {{expects buffers of at least two chunks (the leading dimension, one a rank) and a chunk's dimensions}}
+  butterfly.exchange %send to %recv : memref<1x8xf16>
+  return
+}
+
+// -----
+
+func.func @exchange_in_place(%buffer: memref<2x8xf16>) {
+  // expected-error @+1 {{expects distinct send and receive buffers}}
+  butterfly.exchange %buffer to %buffer : memref<2x8xf16>
+  return
+}

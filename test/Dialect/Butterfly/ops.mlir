@@ -114,3 +114,22 @@ func.func @planned_half_workspace(%x: tensor<4xf32>) -> tensor<4xf32> {
   } -> tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// A sharded three-pass plan: rank 1 of 4.
+// CHECK-LABEL: func @planned_sharded
+func.func @planned_sharded(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16, 32], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16> {
+  %y = butterfly.fused conv ins(%x : tensor<4xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16, 32], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16> {
+  ^bb0(%a: tensor<4xf32>):
+    butterfly.yield %a : tensor<4xf32>
+  } -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// The all-to-all of a sharded convolution's workspace.
+// CHECK-LABEL: func @exchange
+// CHECK: butterfly.exchange %{{.*}} to %{{.*}} : memref<4x2x8x8192xf16>
+func.func @exchange(%send: memref<4x2x8x8192xf16>, %recv: memref<4x2x8x8192xf16>) {
+  butterfly.exchange %send to %recv : memref<4x2x8x8192xf16>
+  return
+}

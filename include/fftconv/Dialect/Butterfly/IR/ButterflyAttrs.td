@@ -104,9 +104,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     #butterfly.gpu_plan<three_pass, split, chip = "sm_90",
                         outer_factors = [16], factors = [16, 16, 16],
                         threads = 256, batch_tile = 2, workspace = f16>
-    #butterfly.gpu_plan<three_pass, split, chip = "sm_90",
-                        outer_factors = [16, 32], factors = [16, 16, 16],
-                        threads = 256, batch_tile = 2, ranks = 4, rank = 1>
+    #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4,
+                        rank = 1, outer_factors = [16, 32],
+                        factors = [16, 16, 16], threads = 256, batch_tile = 2>
     ```
   }];
   let parameters = (ins
@@ -126,11 +126,11 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
   );
   let assemblyFormat = [{
     `<` $form `,` $precision `,` `chip` `=` $chip `,`
+    (`ranks` `=` $ranks^ `,` `rank` `=` $rank `,`)?
     (`outer_factors` `=` `[` $outer_factors^ `]` `,`)?
     `factors` `=` `[` $factors `]` `,`
     `threads` `=` $threads `,` `batch_tile` `=` $batch_tile
-    (`,` `workspace` `=` $workspace^)?
-    (`,` `ranks` `=` $ranks^ `,` `rank` `=` $rank)? `>`
+    (`,` `workspace` `=` $workspace^)? `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{

@@ -1,0 +1,29 @@
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="ranks=2 rank=0" -butterfly-to-gpu -verify-diagnostics
+
+// A rank's buffers are its columns of every row: a regularizer on k would
+// read neighbouring taps on the other rank.
+func.func @regularized(%u: tensor<2x1x32768xf16>, %k: tensor<1x32768xf32>) -> tensor<2x1x32768xf16> {
+  %s = fftconv.squash %k lambda = 0.1 : tensor<1x32768xf32>
+  // expected-error @+1 {{a sharded convolution needs a kernel of plain taps (no squash, smooth, reverse kernel or circulation) and whole rows of 4096 samples, got 32768}}
+  %y = fftconv.conv causal %u, %s : (tensor<2x1x32768xf16>, tensor<1x32768xf32>) -> tensor<2x1x32768xf16>
+  return %y : tensor<2x1x32768xf16>
+}
+
+// -----
+
+// A partial kernel of part of a row.
+func.func @partial_kernel(%u: tensor<2x1x32768xf16>, %k: tensor<1x1000xf32>) -> tensor<2x1x32768xf16> {
+  // expected-error @+1 {{a sharded convolution needs a kernel of plain taps (no squash, smooth, reverse kernel or circulation) and whole rows of 4096 samples, got 1000}}
+  %y = fftconv.conv causal %u, %k : (tensor<2x1x32768xf16>, tensor<1x1000xf32>) -> tensor<2x1x32768xf16>
+  return %y : tensor<2x1x32768xf16>
+}
+
+// -----
+
+// The rows fix a function's layout: one sharded convolution a function.
+func.func @two(%u: tensor<2x1x32768xf16>, %k: tensor<1x32768xf32>) -> (tensor<2x1x32768xf16>, tensor<2x1x32768xf16>) {
+  // expected-error @+1 {{the GPU lowering shards a function of one convolution only}}
+  %y = fftconv.conv causal %u, %k : (tensor<2x1x32768xf16>, tensor<1x32768xf32>) -> tensor<2x1x32768xf16>
+  %z = fftconv.conv circular %u, %k : (tensor<2x1x32768xf16>, tensor<1x32768xf32>) -> tensor<2x1x32768xf16>
+  return %y, %z : tensor<2x1x32768xf16>, tensor<2x1x32768xf16>
+}

@@ -1,0 +1,25 @@
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="ranks=4 rank=1" | FileCheck %s
+
+// Sharded over 4 ranks, a convolution takes the three-pass form whatever
+// its size (the exchanges run between its passes): 65536 points as 16 rows
+// of 4096, each rank's outer passes owning 1024 columns, its inner pass 4
+// rows.
+// CHECK-LABEL: func @sharded
+// CHECK: butterfly.fused conv
+// CHECK-SAME: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
+func.func @sharded(%u: tensor<4x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<4x2x32768xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<4x2x32768xf16>, tensor<2x32768xf32>) -> tensor<4x2x32768xf16>
+  return %y : tensor<4x2x32768xf16>
+}
+
+// -----
+
+// Past 8M points the rows grow instead (an inner block holds at most 128
+// KiB): 2^25 points as 2048 rows of 16384, an outer block 8 columns.
+// CHECK-LABEL: func @longest
+// CHECK: butterfly.fused conv
+// CHECK-SAME: ranks = 4, rank = 1, outer_factors = [16, 16, 8], factors = [32, 32, 16]
+func.func @longest(%u: tensor<2x1x16777216xf16>, %k: tensor<1x16777216xf32>) -> tensor<2x1x16777216xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>) -> tensor<2x1x16777216xf16>
+  return %y : tensor<2x1x16777216xf16>
+}

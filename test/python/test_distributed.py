@@ -1,0 +1,242 @@
+"""The sharded convolution's algorithm on the CPU, over torch.distributed's
+gloo backend (no GPU here): P processes each compile their rank's program
+(fftconv-to-ptx{ranks rank}) and run its manifest's schedule, its exchanges
+as real all-to-alls between the processes (fftconv.distributed.all_to_all)
+and its kernels as float64 numpy stand-ins of what each kernel computes on
+the layouts docs/gpu-manifest.md gives (a rank's columns of every row; a
+workspace's chunks, one a rank). The result, gathered, is checked against
+float64 numpy. The kernels themselves are checked on GPUs
+(test/GPU/test_distributed_gpu.py, bench/bench_distributed.py)."""
+
+import os
+import socket
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+
+torch = pytest.importorskip("torch")
+dist = pytest.importorskip("torch.distributed")
+if not dist.is_available() or not dist.is_gloo_available():
+    pytest.skip("torch.distributed without gloo", allow_module_level=True)
+
+
+def test_shard_and_unshard_are_inverse():
+    from fftconv import distributed
+
+    layout = distributed.Layout(ranks=4, row_length=16, length=64)
+    x = torch.arange(2 * 64).reshape(2, 64)
+    parts = [distributed.shard(x, layout, r) for r in range(4)]
+    # Rank 1 holds columns 4..7 of each of the 4 rows of 16.
+    assert parts[1][0].tolist() == [4, 5, 6, 7, 20, 21, 22, 23, 36, 37, 38, 39, 52, 53, 54, 55]
+    assert torch.equal(distributed.unshard(parts, layout), x)
+    with pytest.raises(ValueError, match="expected sequences of 64 samples"):
+        distributed.shard(x[:, :32], layout, 0)
+
+
+def _complex(buffer):
+    """A workspace (complex values interleaved in its last dimension) as complex128."""
+    return buffer[..., 0::2].astype(np.float64) + 1j * buffer[..., 1::2]
+
+
+def _store(buffer, values):
+    buffer[..., 0::2] = values.real
+    buffer[..., 1::2] = values.imag
+
+
+class StandIns:
+    """What each kernel of a sharded program computes, in float64 numpy, on
+    the rank's buffers (numpy views of the torch tensors the exchanges
+    use)."""
+
+    def __init__(self, manifest, buffers, config):
+        self.manifest, self.buffers, self.config = manifest, buffers, config
+        shard = manifest.shard
+        self.rank, self.ranks, self.n2 = shard.rank, shard.ranks, shard.row_length
+        self.n = manifest.convolutions[0].fft_size
+        self.n1 = self.n // self.n2
+        self.rows = self.n1 // self.ranks  # an inner pass's rows
+        self.columns = self.n2 // self.ranks  # an outer pass's columns
+        self.by_name = {a.name: a.index for a in manifest.arguments}
+
+    def arg(self, name):
+        return self.buffers[self.by_name[name]]
+
+    def workspace_of(self, kernel):
+        roles = [a for a in kernel.arguments if self.manifest.arguments[a].role == "workspace"]
+        return self.buffers[roles[-1]]
+
+    def run(self, kernel):
+        name = kernel.name.split("_conv0_")[1]
+        chunk = int(name.rsplit("_", 1)[1]) if name[-1].isdigit() else 0
+        if name == "spectrum_outer":
+            k = self.arg("k")[:, None, :].astype(np.float64)  # one "pair": k
+            self.outer_forward(k.astype(np.complex128), self.workspace_of(kernel), 0)
+        elif name.startswith("outer_forward"):
+            self.outer_forward(self.pairs(chunk, self.workspace_of(kernel)), self.workspace_of(kernel), chunk)
+        elif name == "spectrum_inner":
+            self.inner(kernel, spectrum=True)
+        elif name == "inner":
+            self.inner(kernel, spectrum=False)
+        elif name.startswith("outer_inverse"):
+            self.outer_inverse(self.workspace_of(kernel), chunk)
+        else:
+            raise AssertionError(f"no stand-in for kernel {kernel.name}")
+
+    def pairs(self, chunk, workspace):
+        """v[2p] + i v[2p+1] of the chunk's pairs, [H, pairs, L / R]."""
+        count = workspace.shape[1]
+        v = self.arg("u").astype(np.float64)
+        if self.config["gated"]:
+            v = v * self.arg("pregate")
+        batch = v.shape[0]
+        out = np.zeros((v.shape[1], count, v.shape[2]), np.complex128)
+        for slot in range(count):
+            first = 2 * (chunk * count + slot)
+            if first < batch:
+                out[:, slot] = v[first]
+            if first + 1 < batch:
+                out[:, slot] += 1j * v[first + 1]
+        return out
+
+    def outer_forward(self, z, workspace, chunk):
+        # z [H, pairs, rows in x columns]: the DFT down the N1 rows of the
+        # rank's columns, the twiddle at the global column, row k1 to the
+        # chunk of the rank that owns it.
+        channels, count, local = z.shape
+        grid = np.zeros((channels, count, self.n1, self.columns), np.complex128)
+        grid[:, :, : local // self.columns] = z.reshape(channels, count, -1, self.columns)
+        spectrum = np.fft.fft(grid, axis=2)
+        k1 = np.arange(self.n1)[:, None]
+        n2 = self.rank * self.columns + np.arange(self.columns)[None, :]
+        spectrum *= np.exp(-2j * np.pi * k1 * n2 / self.n)
+        values = _complex(workspace)
+        for row in range(self.n1):
+            owner, at = divmod(row, self.rows)
+            values[owner, :count, :, at * self.columns : (at + 1) * self.columns] = np.moveaxis(
+                spectrum[:, :, row], 0, 1
+            )
+        _store(workspace, values)
+
+    def row_view(self, values):
+        """[chunks, pairs, H, rows x columns] -> [pairs, H, rows, N2]."""
+        chunks, count, channels, _ = values.shape
+        rows = values.reshape(chunks, count, channels, self.rows, self.columns)
+        return np.moveaxis(rows, 0, 3).reshape(count, channels, self.rows, self.n2)
+
+    def from_row_view(self, rows):
+        count, channels = rows.shape[:2]
+        chunks = rows.reshape(count, channels, self.rows, self.ranks, self.columns)
+        return np.moveaxis(chunks, 3, 0).reshape(self.ranks, count, channels, self.rows * self.columns)
+
+    def inner(self, kernel, spectrum):
+        buffers = [self.buffers[a] for a in kernel.arguments]
+        rows = self.row_view(_complex(buffers[0]))
+        if spectrum:
+            _store(buffers[0], self.from_row_view(np.fft.fft(rows, axis=3)))
+            return
+        k = self.row_view(_complex(buffers[1]))
+        _store(buffers[0], self.from_row_view(np.fft.ifft(np.fft.fft(rows, axis=3) * k, axis=3)))
+
+    def outer_inverse(self, workspace, chunk):
+        values = _complex(workspace)
+        count = values.shape[1]
+        grid = np.zeros((count, values.shape[2], self.n1, self.columns), np.complex128)
+        for row in range(self.n1):
+            owner, at = divmod(row, self.rows)
+            grid[:, :, row] = values[owner, :, :, at * self.columns : (at + 1) * self.columns]
+        k1 = np.arange(self.n1)[:, None]
+        n2 = self.rank * self.columns + np.arange(self.columns)[None, :]
+        z = np.fft.ifft(grid * np.exp(2j * np.pi * k1 * n2 / self.n), axis=2)
+        y = self.arg("result0")
+        rows_out = y.shape[2] // self.columns
+        z = z[:, :, :rows_out].reshape(count, values.shape[2], -1)
+        post = self.arg("postgate") if self.config["gated"] else None
+        for slot in range(count):
+            for part, index in ((z[slot].real, 2 * (chunk * count + slot)), (z[slot].imag, 2 * (chunk * count + slot) + 1)):
+                if index < y.shape[0]:
+                    y[index] = part * (post[index] if post is not None else 1.0)
+
+
+def _rank_main(rank, ranks, port, config, failures):
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    dist.init_process_group("gloo", rank=rank, world_size=ranks)
+    try:
+        from fftconv import distributed, runtime
+
+        b, h, length, causal = config["B"], config["H"], config["L"], config["causal"]
+        graph = distributed.sharded_graph(b, h, length, length, causal, "f32", config["gated"], config["gated"])
+        compiled = distributed.compile_rank(graph, rank, ranks)
+        manifest = runtime.parse_manifest(compiled.manifest)
+        assert manifest.shard.rank == rank and manifest.shard.ranks == ranks
+        layout = distributed.Layout(ranks, manifest.shard.row_length, length)
+
+        rng = np.random.default_rng(11)  # the same inputs on every rank
+        full = {"u": rng.standard_normal((b, h, length)), "k": rng.standard_normal((h, length)) / np.sqrt(length)}
+        if config["gated"]:
+            full["pregate"] = rng.standard_normal((b, h, length))
+            full["postgate"] = rng.standard_normal((b, h, length))
+        tensors = {}
+        for argument in manifest.arguments:
+            shape = tuple(argument.shape)
+            if argument.name in full:
+                tensors[argument.index] = distributed.shard(torch.from_numpy(full[argument.name]).float(), layout, rank)
+            else:
+                tensors[argument.index] = torch.full(shape, float("nan"))
+            assert tuple(tensors[argument.index].shape) == shape, (argument.name, shape)
+        buffers = {index: t.numpy() for index, t in tensors.items()}
+        stand_ins = StandIns(manifest, buffers, config)
+        exchange = distributed.all_to_all()
+        for kind, step in distributed.schedule(manifest):
+            if kind == "exchange":
+                exchange(tensors[step.send], tensors[step.recv])
+            else:
+                for k in step:
+                    stand_ins.run(manifest.kernels[k])
+
+        y_local = tensors[stand_ins.by_name["result0"]]
+        parts = [torch.empty_like(y_local) for _ in range(ranks)]
+        dist.all_gather(parts, y_local)
+        y = distributed.unshard(parts, layout).double().numpy()
+        v = full["u"] * full["pregate"] if config["gated"] else full["u"]
+        n = 2 * length if causal else length
+        ref = np.fft.irfft(np.fft.rfft(v, n) * np.fft.rfft(full["k"], n), n)[..., :length]
+        if config["gated"]:
+            ref = ref * full["postgate"]
+        error = np.linalg.norm(y - ref) / np.linalg.norm(ref)
+        assert error < 1e-5, f"rank {rank}: relative error {error:.2e}"
+    except BaseException as error:  # reported by the parent
+        failures.put(f"rank {rank}: {type(error).__name__}: {error}")
+        raise
+    finally:
+        dist.destroy_process_group()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CASES = [
+    (2, dict(B=3, H=2, L=8192, causal=True, gated=False)),
+    (4, dict(B=3, H=2, L=8192, causal=True, gated=False)),
+    (2, dict(B=5, H=1, L=16384, causal=False, gated=True)),
+]
+
+
+@pytest.mark.parametrize("ranks,config", CASES, ids=[f"{r}ranks-{'causal' if c['causal'] else 'gated-circular'}" for r, c in CASES])
+def test_sharded_schedule_over_gloo(ranks, config):
+    import torch.multiprocessing as mp
+
+    context = mp.get_context("spawn")
+    failures = context.SimpleQueue()
+    try:
+        mp.spawn(_rank_main, args=(ranks, _free_port(), config, failures), nprocs=ranks)
+    except Exception:
+        messages = []
+        while not failures.empty():
+            messages.append(failures.get())
+        pytest.fail("; ".join(messages) or "a rank failed")
