@@ -61,6 +61,14 @@ static llvm::cl::opt<int64_t> singleKernelMax(
 static llvm::cl::opt<std::string>
     precision("precision", llvm::cl::desc(defaults.precision.HelpStr),
               llvm::cl::init(defaults.precision), llvm::cl::cat(category));
+static llvm::cl::opt<int64_t> ranks("ranks",
+                                    llvm::cl::desc(defaults.ranks.HelpStr),
+                                    llvm::cl::init(defaults.ranks),
+                                    llvm::cl::cat(category));
+static llvm::cl::opt<int64_t> rank("rank",
+                                   llvm::cl::desc(defaults.rank.HelpStr),
+                                   llvm::cl::init(defaults.rank),
+                                   llvm::cl::cat(category));
 
 static bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
   std::string error;
@@ -108,6 +116,8 @@ int main(int argc, char **argv) {
   options.batchTile = batchTile;
   options.singleKernelMax = singleKernelMax;
   options.precision = precision;
+  options.ranks = ranks;
+  options.rank = rank;
   FailureOr<fftconv::GPUProgram> program =
       fftconv::compileToGPUProgram(*module, ptxName, options);
   if (failed(program))

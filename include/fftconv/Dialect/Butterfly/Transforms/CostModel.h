@@ -44,6 +44,14 @@ struct TargetDescription {
   double sharedBytesPerCycle = 128;
   /// HBM bytes per clock per SM (bandwidth / SMs / clock).
   double memoryBytesPerCycle = 14;
+  /// The three-pass form's throughput on one GPU, in points x stages per
+  /// second (a transform of N points has log2 N stages), measured; and what
+  /// one GPU's all-to-all sends a second to the others of its host
+  /// (NVLink), measured: the sharding model's inputs.
+  double threePassPointStagesPerSecond = 8.5e11;
+  double exchangeBytesPerSecond = 3.0e11;
+  /// Device memory, in bytes.
+  int64_t deviceMemoryBytes = int64_t(80) << 30;
 
   /// Defaults for sm_80 (A100), sm_90 (H100/H200) and "cpu" (the
   /// vectorized codelets of butterfly-to-vector); nullopt otherwise.
@@ -94,6 +102,49 @@ struct Factorization {
 /// factors (outer ones included); otherwise the cheapest of orders 1 to 4
 /// (on the CPU, of any order, with factors the codelets run where it can).
 /// Returns nullopt when no factorization has that order.
+/// A sharded three-pass convolution over `ranks` GPUs of one host, per
+/// rank (ShardingModel.cpp): the kernels' time (one GPU's over the
+/// ranks), the exchanges' (their bytes over `exchangeBytesPerSecond`), the
+/// whole call (the chunks pipelined: the larger of the two, plus one
+/// chunk's exchanges that nothing overlaps), and the memory a rank needs.
+struct ShardingEstimate {
+  int64_t ranks = 1;
+  double kernelSeconds = 0;
+  double exchangeSeconds = 0;
+  double seconds = 0;
+  int64_t memoryBytes = 0;
+  bool fits = true;
+};
+
+/// The shapes the sharding model reads: `sequences` of `fftSize` points
+/// (the pairs' complex sequences: half the batch, times the channels) and
+/// the channels (K's sequences), `chunks` of pairs, bytes of a workspace's
+/// complex value, and of the data a rank reads and writes unsharded.
+struct ShardedShape {
+  int64_t fftSize = 0;
+  int64_t sequences = 0;
+  int64_t channels = 0;
+  int64_t chunks = 1;
+  int64_t workspaceValueBytes = 4;
+  int64_t dataBytes = 0;
+};
+
+ShardingEstimate estimateSharding(const ShardedShape &shape,
+                                  const TargetDescription &target,
+                                  int64_t ranks);
+
+/// The ranks (a power of two up to `available`) the model finds fastest
+/// among those whose shards fit in device memory; 0 when none fits.
+int64_t chooseRanks(const ShardedShape &shape, const TargetDescription &target,
+                    int64_t available);
+
+/// The sharding model's table: per FFT size 2^minLog2 ... 2^maxLog2 and
+/// ranks 1, 2, ... `maxRanks`, the estimates for a batch of `batch` and
+/// `channels` f16 sequences, and the ranks chosen.
+void printShardingTable(llvm::raw_ostream &os, const TargetDescription &target,
+                        int64_t batch, int64_t channels, int minLog2,
+                        int maxLog2, int64_t maxRanks);
+
 std::optional<Factorization>
 chooseFactorization(int64_t length, int64_t complexBytes,
                     const TargetDescription &target,

@@ -1,0 +1,104 @@
+//===- ShardingModel.cpp - when a convolution should span GPUs --*- C++ -*-===//
+//
+// The sharding model of the cost model (CostModel.h): what a three-pass
+// convolution costs per rank when its sequence is sharded over R GPUs of one
+// host. The kernels split evenly (each rank transforms its columns, then its
+// rows, of every sequence), so they take one GPU's time over R; one GPU's
+// time is the transforms' points x stages over the throughput measured on
+// an H100 and an H200 (bench/results/distributed-*: 8.5e11 a second at 2^23
+// to 2^25 points). The exchanges send, per rank, (R - 1) / R of its share
+// of K's rows (f32) and, twice, of the pairs' (the workspace's type) over
+// the all-to-all bandwidth measured in the same runs (about 300 GB/s a
+// rank). butterfly-to-gpu pipelines the chunks of pairs, so the exchanges
+// overlap the kernels but for one chunk's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+
+using namespace mlir::butterfly;
+
+ShardingEstimate mlir::butterfly::estimateSharding(
+    const ShardedShape &shape, const TargetDescription &target, int64_t ranks) {
+  ShardingEstimate estimate;
+  estimate.ranks = ranks;
+  double stages = llvm::Log2_64(shape.fftSize);
+  // The pairs' forward and inverse transforms, K's forward one.
+  double pointStages =
+      double(shape.fftSize) * stages * (2.0 * shape.sequences + shape.channels);
+  estimate.kernelSeconds =
+      pointStages / target.threePassPointStagesPerSecond / ranks;
+  // A rank's share of each buffer, of which (R - 1) / R goes to the others.
+  double share = double(shape.fftSize) / ranks * (ranks - 1) / ranks;
+  double spectrumBytes = share * shape.channels * 8;
+  double pairBytes = 2 * share * shape.sequences * shape.workspaceValueBytes;
+  estimate.exchangeSeconds =
+      (spectrumBytes + pairBytes) / target.exchangeBytesPerSecond;
+  estimate.seconds =
+      std::max(estimate.kernelSeconds, estimate.exchangeSeconds) +
+      (ranks > 1 ? estimate.exchangeSeconds / shape.chunks : 0.0);
+  // The rank's data, K's buffers (two when sharded: sent and received) and
+  // the workspace sets the chunks rotate through (two buffers each).
+  int64_t chunkPairs = std::max<int64_t>(1, shape.sequences / shape.chunks);
+  int64_t perRank = shape.fftSize / ranks;
+  int64_t sets = ranks > 1 ? std::min<int64_t>(3, shape.chunks) : 1;
+  int64_t buffers = ranks > 1 ? 2 : 1;
+  estimate.memoryBytes =
+      shape.dataBytes / ranks + buffers * perRank * shape.channels * 8 +
+      sets * buffers * perRank * chunkPairs * shape.workspaceValueBytes;
+  estimate.fits = estimate.memoryBytes <= target.deviceMemoryBytes;
+  return estimate;
+}
+
+int64_t mlir::butterfly::chooseRanks(const ShardedShape &shape,
+                                     const TargetDescription &target,
+                                     int64_t available) {
+  int64_t best = 0;
+  double bestSeconds = 0;
+  for (int64_t ranks = 1; ranks <= available; ranks *= 2) {
+    ShardingEstimate estimate = estimateSharding(shape, target, ranks);
+    if (estimate.fits && (!best || estimate.seconds < bestSeconds)) {
+      best = ranks;
+      bestSeconds = estimate.seconds;
+    }
+  }
+  return best;
+}
+
+void mlir::butterfly::printShardingTable(llvm::raw_ostream &os,
+                                         const TargetDescription &target,
+                                         int64_t batch, int64_t channels,
+                                         int minLog2, int maxLog2,
+                                         int64_t maxRanks) {
+  os << "| FFT size N | B x H | GPUs | kernels ms | exchanges ms | call ms | "
+        "speedup | GiB a GPU | chosen |\n";
+  os << "|---|---|---|---|---|---|---|---|---|\n";
+  for (int log2 = minLog2; log2 <= maxLog2; ++log2) {
+    ShardedShape shape;
+    shape.fftSize = int64_t(1) << log2;
+    shape.sequences = (batch + 1) / 2 * channels;
+    shape.channels = channels;
+    shape.chunks = (batch + 1) / 2;
+    shape.workspaceValueBytes = 4;
+    // f16 u and y of a causal convolution (L = N / 2), f32 k.
+    shape.dataBytes = shape.fftSize / 2 * (2 * 2 * batch + 4) * channels;
+    int64_t chosen = chooseRanks(shape, target, maxRanks);
+    double one = estimateSharding(shape, target, 1).seconds;
+    for (int64_t ranks = 1; ranks <= maxRanks; ranks *= 2) {
+      ShardingEstimate e = estimateSharding(shape, target, ranks);
+      os << "| " << shape.fftSize << " | " << batch << "x" << channels << " | "
+         << ranks << " | " << llvm::format("%.2f", e.kernelSeconds * 1e3)
+         << " | " << llvm::format("%.2f", e.exchangeSeconds * 1e3) << " | "
+         << llvm::format("%.2f", e.seconds * 1e3) << " | "
+         << llvm::format("%.2f", one / e.seconds) << " | "
+         << llvm::format("%.1f", e.memoryBytes / double(int64_t(1) << 30))
+         << (e.fits ? "" : " (does not fit)") << " | "
+         << (ranks == chosen ? "yes" : "") << " |\n";
+    }
+  }
+}
