@@ -191,10 +191,13 @@ def write(results, out):
     lines += ["", "## Scaling (ms, k's spectrum computed in the call)", "",
               "| N | L | dtype | mode | BxH | GPUs | ms | speedup over 1 GPU | exchanges alone ms | all-to-all GB/s a rank |",
               "|---|---|---|---|---|---|---|---|---|---|"]
-    one = {(r["N"], r["dtype"], r["mode"]): r["ms"] for r in results if r["bench"] and r["ranks"] == 1}
+    def same(r):
+        return (r["N"], r["dtype"], r["mode"], r["B"], r["H"])
+
+    one = {same(r): r["ms"] for r in results if r["bench"] and r["ranks"] == 1}
     for r in results:
         if r["bench"]:
-            base = one.get((r["N"], r["dtype"], r["mode"]))
+            base = one.get(same(r))
             speedup = f"{base / r['ms']:.2f}" if base else ""
             lines.append(f"| {r['N']} | {r['L']} | {r['dtype']} | {r['mode']} | {r['B']}x{r['H']} | {r['ranks']} | "
                          f"{r['ms']:.2f} | {speedup} | {r.get('exchange_ms', 0):.2f} | {r.get('exchange_GBps', 0):.0f} |")
