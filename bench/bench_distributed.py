@@ -36,7 +36,7 @@ import torch.distributed as dist
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "python"))
 
-from fftconv import distributed, kernel_configs, runtime  # noqa: E402
+from fftconv import distributed, gpu, kernel_configs, runtime  # noqa: E402
 
 
 def groups_in(root):
@@ -104,12 +104,85 @@ def timed(fn, repeats, group):
     return float(ms)
 
 
+def check_backward(row, config, backward, inputs, layout, group, ranks, me, device, baseline, key):
+    """The backward program's gradients (du, dk, the gates'), gathered,
+    against float64 autograd and the one-GPU backward's."""
+    dtype = kernel_configs.torch_dtype(config.dtype)
+    generator = torch.Generator(device=device).manual_seed(11)
+    dy = torch.randn(config.B, config.H, config.L, generator=generator, device=device).to(dtype)
+    names = config.input_names
+    local = local_inputs(config, inputs, layout, me) + [dy if layout is None else distributed.shard(dy, layout, me)]
+    outputs = [torch.full(tuple(a.shape), float("nan"), dtype=kernel_configs.torch_dtype(a.dtype), device=device)
+               for a in backward.manifest.outputs]
+    if layout is None:
+        grads = backward.launch(local, outputs=outputs)
+    else:
+        grads = distributed.run(backward, local, distributed.all_to_all(group), outputs=outputs)
+    grads = [gathered(g, layout, group, ranks) for g in grads]
+    if me != 0:
+        return
+    expected = kernel_configs.reference_gradients(config, inputs, dy)
+    errors, versus = {}, {}
+    for name, got, want in zip(names, grads, expected):
+        errors[name] = float((got.double() - want).norm() / want.norm())
+        assert torch.isfinite(got).all(), f"d{name}: unwritten or non-finite values"
+        if ranks == 1:
+            baseline[key + ("d" + name,)] = got.float().cpu()
+        elif key + ("d" + name,) in baseline:
+            one = baseline[key + ("d" + name,)].to(device)
+            versus[name] = float((got.float() - one).norm() / one.norm())
+    row["grad_errors"] = errors
+    row["grad_vs_one_gpu"] = versus
+
+
+# The drop-in module's case (scripts/build_gpu_kernels.py --sharded fills
+# its kernel cache for 2 and 4 ranks): B, H, L, causal, gated.
+MODULE_CASE = (2, 2, 32768, True, True)
+
+
+def check_module(subgroups, me, device, world):
+    """fftconv.distributed.FFTConv forward and backward through autograd on
+    2 and 4 GPUs against float64: y, du, dk, dpregate, dpostgate."""
+    b, h, length, causal, gated = MODULE_CASE
+    rows = []
+    for ranks in (2, 4):
+        if ranks > world:
+            continue
+        row = dict(ranks=ranks, B=b, H=h, L=length)
+        if me < ranks:
+            group = subgroups[ranks]
+            conv = distributed.FFTConv(seqlen=2 * length, dtype=torch.float16, group=group)
+            layout = conv.prepare(b, h, length, gated, gated, device)
+            config = kernel_configs.Config("module", dict(N=2 * length, B=b, H=h, L=length, K=length, dtype="f16",
+                                                          mode="causal", gated=gated, skip=False))
+            inputs = full_inputs(config, device)
+            leaves = [distributed.shard(inputs[n], layout, me).requires_grad_() for n in config.input_names]
+            y = conv(*leaves)
+            generator = torch.Generator(device=device).manual_seed(5)
+            dy = torch.randn(b, h, length, generator=generator, device=device).to(torch.float16)
+            y.backward(distributed.shard(dy, layout, me))
+            got = [gathered(y.detach(), layout, group, ranks)]
+            got += [gathered(leaf.grad, layout, group, ranks) for leaf in leaves]
+            if me == 0:
+                want = [kernel_configs.reference(config, inputs)]
+                want += kernel_configs.reference_gradients(config, inputs, dy)
+                names = ["y"] + ["d" + n for n in config.input_names]
+                row["errors"] = {n: float((g.double() - w).norm() / w.norm()) for n, g, w in zip(names, got, want)}
+        dist.barrier()
+        if me == 0:
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernels", default=os.path.join(REPO, "build", "gpu-kernels", "sharded"))
     parser.add_argument("--out", required=True)
     parser.add_argument("--only", default="")
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--module-cache", default="",
+                        help="FFTCONV_KERNEL_CACHE of the drop-in module's case (its check is skipped without it)")
     args = parser.parse_args()
 
     dist.init_process_group("nccl")
@@ -149,6 +222,9 @@ def main():
                         ref = baseline[key].to(device)
                         row["vs_one_gpu"] = float((y.float() - ref).norm() / ref.norm())
                 del y
+                backward = gpu.load_backward(configs[me].manifest_path, device=device)
+                if backward is not None:
+                    check_backward(row, config, backward, inputs, layout, group, ranks, me, device, baseline, key)
             else:
                 row["ms"] = timed(lambda: call(program, config, local, group, out), args.repeats, group)
                 if layout is not None:
@@ -169,25 +245,35 @@ def main():
         if me == 0:
             results.append(row)
             print(json.dumps(row), flush=True)
+    module_rows = []
+    if args.module_cache:
+        os.environ["FFTCONV_KERNEL_CACHE"] = os.path.abspath(args.module_cache)
+        module_rows = check_module(subgroups, me, device, world)
     if me == 0:
-        write(results, args.out)
+        write(results, args.out, module_rows)
     dist.barrier()
     dist.destroy_process_group()
 
 
-def write(results, out):
+def write(results, out, module_rows=()):
     os.makedirs(os.path.dirname(os.path.abspath(out)) or ".", exist_ok=True)
     with open(out + ".json", "w") as f:
         json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-                   "nccl": ".".join(map(str, torch.cuda.nccl.version())), "rows": results}, f, indent=1)
+                   "nccl": ".".join(map(str, torch.cuda.nccl.version())), "rows": results,
+                   "module": list(module_rows)}, f, indent=1)
     lines = [f"# Sharded convolution, {torch.cuda.get_device_name()} ({time.strftime('%Y-%m-%d %H:%M')})", ""]
     lines += ["## Correctness", "",
-              "| N | dtype | mode | BxH | GPUs | rel. error vs float64 | vs one GPU | NaN |", "|---|---|---|---|---|---|---|---|"]
+              "| N | dtype | mode | BxH | GPUs | rel. error vs float64 | vs one GPU | NaN | gradients vs float64 | "
+              "gradients vs one GPU |", "|---|---|---|---|---|---|---|---|---|---|"]
+
+    def listed(errors):
+        return ", ".join(f"d{name} {e:.1e}" for name, e in (errors or {}).items())
+
     for r in results:
         if not r["bench"]:
             lines.append(f"| {r['N']} | {r['dtype']} | {r['mode']} | {r['B']}x{r['H']} | {r['ranks']} | "
                          f"{r.get('rel_error', float('nan')):.1e} | {r.get('vs_one_gpu', float('nan')):.1e} | "
-                         f"{r.get('nan')} |")
+                         f"{r.get('nan')} | {listed(r.get('grad_errors'))} | {listed(r.get('grad_vs_one_gpu'))} |")
     lines += ["", "## Scaling (ms, k's spectrum computed in the call)", "",
               "| N | L | dtype | mode | BxH | GPUs | ms | speedup over 1 GPU | exchanges alone ms | all-to-all GB/s a rank |",
               "|---|---|---|---|---|---|---|---|---|---|"]
@@ -201,6 +287,14 @@ def write(results, out):
             speedup = f"{base / r['ms']:.2f}" if base else ""
             lines.append(f"| {r['N']} | {r['L']} | {r['dtype']} | {r['mode']} | {r['B']}x{r['H']} | {r['ranks']} | "
                          f"{r['ms']:.2f} | {speedup} | {r.get('exchange_ms', 0):.2f} | {r.get('exchange_GBps', 0):.0f} |")
+    if module_rows:
+        lines += ["", "## fftconv.distributed.FFTConv through autograd (relative errors vs float64)", "",
+                  "| GPUs | B x H x L | y | du | dk | dpregate | dpostgate |", "|---|---|---|---|---|---|---|"]
+        for r in module_rows:
+            e = r.get("errors", {})
+            lines.append(f"| {r['ranks']} | {r['B']}x{r['H']}x{r['L']} | "
+                         + " | ".join(f"{e.get(n, float('nan')):.1e}" for n in ("y", "du", "dk", "dpregate", "dpostgate"))
+                         + " |")
     with open(out + ".md", "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

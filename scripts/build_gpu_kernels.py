@@ -193,11 +193,15 @@ OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile", "ranks", "
 # The sequence sharded over 2 and 4 GPUs (fftconv.distributed), into
 # <out>/sharded/<name>-rank<r>: correctness from the first three-pass size
 # to L = 2^24 (causal: N = 2^25, 2048 rows of 16384), fp16 and bf16, causal
-# and gated circular; and the scaling benchmark's L = 2^22 .. 2^24. Each
+# and gated circular, with their backward up to 2^22 points (past it the
+# kernel gradient's inner block, two rows of 16384 and their sum, passes
+# shared memory, sharded or not); and the scaling benchmark's
+# L = 2^22 .. 2^24. Each
 # also unsharded (ranks 1, the three-pass form): the one-GPU baseline and
 # second reference.
 SHARDED_CHECKS = [  # (N, B, H, dtype, mode)
     (131072, 3, 2, "f16", "causal"), (131072, 3, 2, "bf16", "circular"),
+    (4194304, 3, 2, "f16", "causal"), (4194304, 3, 2, "bf16", "circular"),
     (8388608, 2, 2, "f16", "causal"), (8388608, 2, 2, "bf16", "circular"),
     (33554432, 2, 1, "f16", "causal"), (16777216, 2, 1, "bf16", "circular"),
 ]
@@ -208,13 +212,35 @@ SHARDED_BENCH = [  # (N, B, H, dtype, mode)
 ]
 
 
+def build_sharded_module_cache(out, chip):
+    """The kernel cache of bench_distributed.py's MODULE_CASE: every rank's
+    programs (forward and backward) for 2 and 4 ranks, as
+    fftconv.distributed.FFTConv looks them up."""
+    os.environ["FFTCONV_KERNEL_CACHE"] = os.path.abspath(out)
+    from fftconv import MLIRError, distributed
+
+    b, h, length, causal, gated = 2, 2, 32768, True, True
+    graph = distributed.sharded_graph(b, h, length, length, causal, "f16", gated, gated)
+    errors = []
+    for ranks in (2, 4):
+        for rank in range(ranks):
+            try:
+                program = distributed.compile_rank(graph, rank, ranks, chip, training=True)
+            except MLIRError as error:
+                errors.append(f"module case, rank {rank} of {ranks}: {error}")
+                continue
+            program.save(distributed._kernel_cache_stem(graph, chip, rank, ranks))
+    return errors
+
+
 def sharded_configurations():
     out = []
     for bench, cases in ((False, SHARDED_CHECKS), (True, SHARDED_BENCH)):
         for n, b, h, t, mode in cases:
             l = n // 2 if mode == "causal" else n
             gated = mode == "circular"
-            base = dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode=mode, gated=gated, skip=False, bench=bench)
+            base = dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode=mode, gated=gated, skip=False, bench=bench,
+                        training=not bench and n <= 4194304)
             stem = f"{'bench' if bench else 'check'}-n{n}-{t}-{mode}{'-gated' if gated else ''}-b{b}h{h}"
             for ranks in (1, 2, 4):
                 for rank in range(ranks):
@@ -480,6 +506,9 @@ def main():
               f"configurations compiled into {cache}")
         return 1 if errors else 0
     if args.sharded:
+        errors = build_sharded_module_cache(os.path.join(args.out, "sharded-module-cache"), args.chip)
+        for e in errors:
+            print(e, file=sys.stderr)
         args.out = os.path.join(args.out, "sharded")
         every = sharded_configurations()
     else:

@@ -176,30 +176,68 @@ def sharded_graph(batch, channels, length, taps, causal, element, gated_pre=Fals
     return g
 
 
-def compile_rank(graph, rank, ranks, target="sm_90", **options):
+def compile_rank(graph, rank, ranks, target="sm_90", training=False, **options):
     """Rank `rank`'s program of `graph` sharded over `ranks`
-    (fftconv.gpu.compile with ranks and rank)."""
+    (fftconv.gpu.compile with ranks and rank; with `training`, its backward
+    too, sharded alike)."""
     from . import gpu
 
-    return gpu.compile(graph, target=target, ranks=ranks, rank=rank, **options)
+    return gpu.compile(graph, target=target, training=training, ranks=ranks, rank=rank, **options)
 
 
-def program_for(graph, rank, ranks, device, target=None):
-    """Rank `rank`'s runtime program of `graph` on `device`, from the kernel
-    cache (FFTCONV_KERNEL_CACHE) or compiled into it."""
+def programs_for(graph, rank, ranks, device, target=None):
+    """Rank `rank`'s runtime programs of `graph` on `device`, (forward,
+    backward), from the kernel cache (FFTCONV_KERNEL_CACHE) or compiled
+    into it (with the backward, where the compiler shards it)."""
+    from . import gpu
+
     if target is None:
         major, _ = torch.cuda.get_device_capability(device)
         target = "sm_90" if major >= 9 else "sm_80"
     stem = _kernel_cache_stem(graph, target, rank, ranks)
     if not os.path.exists(stem + ".json"):
         try:
-            compile_rank(graph, rank, ranks, target).save(stem)
+            try:
+                program = compile_rank(graph, rank, ranks, target, training=True)
+            except Exception:
+                program = compile_rank(graph, rank, ranks, target)  # no sharded backward for it
+            program.save(stem)
         except Exception as error:
             raise RuntimeError(
                 f"no compiled kernel for rank {rank} of {ranks} of graph {graph.name!r} in "
                 f"{os.path.dirname(stem)} and compiling one failed (the compiler needs the project's build): {error}"
             ) from error
-    return runtime.Program.load(manifest=stem + ".json", device=device)
+    forward = runtime.Program.load(manifest=stem + ".json", device=device)
+    return forward, gpu.load_backward(stem + ".json", device=device)
+
+
+class _ShardedConvolution(torch.autograd.Function):
+    """The sharded convolution as an autograd function: the forward keeps
+    u, k and the gates (no spectra); the backward runs the compiled sharded
+    backward (du, dk, dpregate, dpostgate, this rank's parts)."""
+
+    @staticmethod
+    def forward(ctx, module, key, u, k, pregate, postgate):
+        forward, _ = module._programs[key]
+        inputs = [u, k] + [g for g in (pregate, postgate) if g is not None]
+        ctx.module, ctx.key, ctx.gated = module, key, (pregate is not None, postgate is not None)
+        ctx.save_for_backward(*inputs)
+        return run(forward, inputs, all_to_all(module.group))
+
+    @staticmethod
+    def backward(ctx, dy):
+        _, backward = ctx.module._programs[ctx.key]
+        if backward is None:
+            raise RuntimeError("fftconv.distributed.FFTConv: this configuration's backward is not compiled "
+                               "(the compiler does not shard it)")
+        inputs = list(ctx.saved_tensors)
+        grads = run(backward, inputs + [dy.contiguous()], all_to_all(ctx.module.group))
+        grads = list(grads) if isinstance(grads, tuple) else [grads]
+        du, dk = grads[0], grads[1]
+        rest = iter(grads[2:])
+        dpre = next(rest) if ctx.gated[0] else None
+        dpost = next(rest) if ctx.gated[1] else None
+        return None, None, du, dk, dpre, dpost
 
 
 class FFTConv(torch.nn.Module):
@@ -207,7 +245,8 @@ class FFTConv(torch.nn.Module):
     sequence: 2 L causal, L circular), plus the process group whose ranks
     share the sequence. forward(u, k, pregate=None, postgate=None) takes
     and returns this rank's parts (`shard`), [B, H, L / R] and k [H, K / R]
-    (f32, K = L). Forward only: a sharded backward is not compiled yet."""
+    (f32, K = L). Differentiable: the backward is compiled sharded alike
+    (du, dk, the gates' gradients; this rank's parts)."""
 
     def __init__(self, seqlen, dtype=torch.float16, group=None):
         super().__init__()
@@ -234,8 +273,8 @@ class FFTConv(torch.nn.Module):
         if key not in self._programs:
             graph = sharded_graph(batch, channels, length, length, causal, _ELEMENT[self.dtype], gated_pre,
                                   gated_post)
-            self._programs[key] = program_for(graph, self.rank, self.ranks, device)
-        shard_info = self._programs[key].manifest.shard
+            self._programs[key] = programs_for(graph, self.rank, self.ranks, device)
+        shard_info = self._programs[key][0].manifest.shard
         return Layout(shard_info.ranks, shard_info.row_length, length)
 
     def forward(self, u, k, pregate=None, postgate=None):
@@ -249,6 +288,5 @@ class FFTConv(torch.nn.Module):
         self.prepare(batch, channels, length, pregate is not None, postgate is not None, u.device)
         key = (batch, channels, length, self.seqlen >= 2 * length - 1, pregate is not None,
                postgate is not None, u.device)
-        inputs = [u.contiguous(), k.float().contiguous()]
-        inputs += [g.contiguous() for g in (pregate, postgate) if g is not None]
-        return run(self._programs[key], inputs, all_to_all(self.group))
+        gates = [None if g is None else g.contiguous() for g in (pregate, postgate)]
+        return _ShardedConvolution.apply(self, key, u.contiguous(), k.float().contiguous(), *gates)

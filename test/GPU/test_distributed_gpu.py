@@ -55,3 +55,35 @@ def test_sharded_lockstep_matches_float64(group):
     assert not torch.isnan(y).any(), "an output element was not written"
     error = kernel_configs.relative_error(config, inputs, y)
     assert error < config.tolerance, f"{group}: relative error {error:.2e}"
+
+
+BACKWARD_GROUPS = {name: configs for name, configs in GROUPS.items() if configs[0].raw.get("training")}
+
+
+@pytest.mark.skipif(not BACKWARD_GROUPS, reason="no sharded backward kernels")
+@pytest.mark.parametrize("group", sorted(BACKWARD_GROUPS))
+def test_sharded_backward_lockstep_matches_float64(group):
+    """The backward, sharded alike: du, dk and the gates' gradients of every
+    rank, gathered, against float64 autograd."""
+    from fftconv import gpu
+
+    configs = BACKWARD_GROUPS[group]
+    config = configs[0]
+    programs = [gpu.load_backward(configs[r].manifest_path) for r in range(len(configs))]
+    shard = programs[0].manifest.shard
+    layout = distributed.Layout(shard.ranks, shard.row_length, config.L)
+    inputs = kernel_configs.make_inputs(config, seed=4)
+    dtype = kernel_configs.torch_dtype(config.dtype)
+    generator = torch.Generator(device="cuda").manual_seed(9)
+    dy = torch.randn(config.B, config.H, config.L, generator=generator, device="cuda").to(dtype)
+    local = [[distributed.shard(inputs[n], layout, r) for n in config.input_names] + [distributed.shard(dy, layout, r)]
+             for r in range(shard.ranks)]
+    outputs = [[torch.full(tuple(a.shape), float("nan"), dtype=kernel_configs.torch_dtype(a.dtype), device="cuda")
+                for a in p.manifest.outputs] for p in programs]
+    parts = distributed.run_lockstep(programs, local, outputs)
+    expected = kernel_configs.reference_gradients(config, inputs, dy)
+    for index, (name, want) in enumerate(zip(config.input_names, expected)):
+        got = distributed.unshard([p[index] for p in parts], layout)
+        assert torch.isfinite(got).all(), f"d{name}: unwritten or non-finite values"
+        error = float((got.double() - want).norm() / want.norm())
+        assert error < config.tolerance, f"{group}: d{name} relative error {error:.2e}"

@@ -284,26 +284,10 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
                                       "conv, outer_inverse chain in the "
                                       "three_pass form only";
   }
-  for (auto [index, region] : llvm::enumerate(analysis.regions)) {
-    if (!region.plan.isSharded())
-      continue;
-    // A rank's buffers are its columns of every row: one convolution a
-    // function (its rows fix the layout), its kernel plain taps of whole
-    // rows (a regularizer or a reverse kernel would read other ranks'
-    // columns).
-    int64_t rowLength = getThreePassPlan(region.plan, region.shape).inner();
-    KernelTaps taps = analysis.chains[index].taps(region.shape.fftSize);
-    if (analysis.regions.size() != 1 || !analysis.gradients.empty())
-      return region.op.emitError()
-             << "the GPU lowering shards a function of one convolution only";
-    if (!taps.filters.empty() || taps.hasReverse() || taps.circulant ||
-        taps.length % rowLength)
-      return region.op.emitError()
-             << "a sharded convolution needs a kernel of plain taps (no "
-                "squash, smooth, reverse kernel or circulation) and whole "
-                "rows of "
-             << rowLength << " samples, got " << taps.length;
-  }
+  return success();
+}
+
+LogicalResult readGradientPlans(FunctionAnalysis &analysis) {
   for (KernelGradientRegion &gradient : analysis.gradients) {
     for (FusedOp op : {gradient.cross, gradient.inverse}) {
       GPUPlanAttr plan = op.getGpuPlanAttr();
@@ -451,6 +435,65 @@ ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
   return layout;
 }
 
+/// A sharded function's regions, checked: one layout (the same ranks, rank
+/// and rows) for every buffer, and nothing that reads another rank's
+/// columns or needs a lag another rank holds.
+LogicalResult checkSharding(FunctionAnalysis &analysis) {
+  std::optional<ThreePassPlan> first;
+  auto sameLayout = [&](const ThreePassPlan &plan,
+                        Operation *op) -> LogicalResult {
+    if (!first)
+      first = plan;
+    if (plan.ranks != first->ranks || plan.rank != first->rank ||
+        plan.inner() != first->inner() || (first->sharded() && !plan.sharded()))
+      return op->emitError()
+             << "the GPU lowering shards every convolution of a function "
+                "alike (the same ranks and rows of "
+             << first->inner() << " samples)";
+    return success();
+  };
+  for (auto [index, region] : llvm::enumerate(analysis.regions)) {
+    if (!region.threePass())
+      continue;
+    ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
+    if (failed(sameLayout(plan, region.op)))
+      return failure();
+    // A rank's buffers are its columns of every row: a regularizer or a
+    // reverse kernel would read other ranks' columns.
+    KernelTaps taps = analysis.chains[index].taps(region.shape.fftSize);
+    if (plan.sharded() && (!taps.filters.empty() || taps.hasReverse() ||
+                           taps.circulant || taps.length % plan.inner()))
+      return region.op.emitError()
+             << "a sharded convolution needs a kernel of plain taps (no "
+                "squash, smooth, reverse kernel or circulation) and whole "
+                "rows of "
+             << plan.inner() << " samples, got " << taps.length;
+  }
+  for (KernelGradientRegion &gradient : analysis.gradients) {
+    if (!gradient.crossPlan.isThreePass())
+      continue;
+    ThreePassPlan plan = threePassGradientOf(gradient).cross;
+    if (failed(sameLayout(plan, gradient.cross)))
+      return failure();
+    // Lag 0 (dD) is on rank 0 alone.
+    if (plan.sharded() && llvm::any_of(gradient.lags, [](Value lags) {
+          return cast<RankedTensorType>(lags.getType()).getRank() != 2;
+        }))
+      return gradient.inverse.emitError()
+             << "a sharded kernel gradient writes whole lags: the skip "
+                "term's gradient (lag 0, on one rank) is not generated yet";
+  }
+  if (!first || !first->sharded())
+    return success();
+  for (ConvRegion &region : analysis.regions)
+    if (!region.threePass())
+      return region.op.emitError()
+             << "the GPU lowering shards every convolution of a function "
+                "alike (the same ranks and rows of "
+             << first->inner() << " samples)";
+  return success();
+}
+
 /// The layout of a kernel gradient's channel-inverse kernel.
 ConvKernelPlan channelInversePlanOf(KernelGradientRegion gradient) {
   auto packed = cast<RankedTensorType>(gradient.packV.getResult().getType());
@@ -589,8 +632,9 @@ private:
   Block *hostBlock = nullptr;
   unsigned firstOutput = 0;
   SmallVector<unsigned> spectrumArgs, passArgs, gradientArgs;
-  /// A sharded convolution's plan, and the buffers its exchanges receive
-  /// into (K's rows, then the pairs' rows; the first of the two).
+  /// A sharded function's plan (its layout), and per convolution the
+  /// buffers its exchanges receive into: K's rows, then (for a convolution
+  /// of its own) its workspace sets but the first (0: not sharded).
   std::optional<ThreePassPlan> shard;
   SmallVector<unsigned> exchangeArgs;
   /// An all-to-all from `send` to `recv`, after the launches so far.
@@ -609,11 +653,15 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   ArrayRef<ConvRegion> regions = analysis.regions;
   ArrayRef<KernelGradientRegion> gradients = analysis.gradients;
   convolutionKernels.resize(regions.size());
+  exchangeArgs.assign(regions.size(), 0);
   // A sharded function (one convolution, checked) takes and returns the
   // rank's shards: its columns of every row, 1 / R of each sequence.
   for (const ConvRegion &region : regions)
     if (region.plan.isSharded())
       shard = getThreePassPlan(region.plan, region.shape);
+  for (const KernelGradientRegion &gradient : gradients)
+    if (gradient.crossPlan.isSharded())
+      shard = threePassGradientOf(gradient).cross;
   auto hostType = [&](Type type) {
     MemRefType memref = memrefOf(type);
     if (!shard || memref.getRank() < 2)
@@ -645,9 +693,13 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
         continue;
       }
       ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
-      argTypes.push_back(
-          MemRefType::get({plan.channels, 2 * plan.length}, f32));
+      argTypes.push_back(threePassSpectrumType(builder, plan));
       roles.push_back("workspace");
+      if (plan.sharded()) {
+        exchangeArgs[index] = argTypes.size(); // K's rows
+        argTypes.push_back(threePassSpectrumType(builder, plan));
+        roles.push_back("workspace");
+      }
       continue;
     }
     if (region.threePass()) {
@@ -661,7 +713,7 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
         // What the exchanges receive into, the inner kernels' rows: of K,
         // then of the pairs of each workspace set; and the sets past the
         // first (the outer kernels' workspace, then the rows').
-        exchangeArgs.push_back(argTypes.size());
+        exchangeArgs[index] = argTypes.size();
         argTypes.push_back(threePassSpectrumType(builder, plan));
         argTypes.append(2 * plan.workspaceSets() - 1,
                         threePassWorkspaceType(builder, plan));
@@ -689,12 +741,17 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
       ThreePassGradient layout = threePassGradientOf(gradient);
       const ThreePassPlan &cross = layout.cross;
       MemRefType spectra = threePassWorkspaceType(builder, cross);
-      argTypes.append({spectra, spectra});
+      MemRefType sums = threePassSumsType(builder, cross, layout.groups);
+      argTypes.append({spectra, spectra, sums});
       argTypes.push_back(MemRefType::get(
-          {layout.groups, cross.channels, 2 * cross.length}, f32));
-      argTypes.push_back(
-          MemRefType::get({cross.channels, layout.lagLength}, f32));
+          {cross.channels, layout.lagLength / cross.ranks}, f32));
       roles.append(4, "workspace");
+      if (cross.sharded()) {
+        // Where the exchanges put the rows of v's and g's pairs, and the
+        // sums' columns for the outer inverse.
+        argTypes.append({spectra, spectra, sums});
+        roles.append(3, "workspace");
+      }
       continue;
     }
     CrossSpectrumPlan plan = crossSpectrumPlanOf(gradient);
@@ -725,10 +782,12 @@ HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
   Convolution conv;
   conv.name = (func.getName() + "_conv" + Twine(index)).str();
   conv.spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
-  if (shard) {
-    unsigned rows = exchangeArgs[index];
+  if (unsigned rows = exchangeArgs[index]) {
     conv.spectrumRows = hostBlock->getArgument(rows);
-    for (int64_t set = 0; set < shard->workspaceSets(); ++set) {
+    // A convolution of its own (not one a kernel gradient's kernels run):
+    // its workspace sets follow.
+    for (int64_t set = 0; passArgs[index] && set < shard->workspaceSets();
+         ++set) {
       unsigned outer = set ? rows + 2 * set : passArgs[index];
       conv.passSets.push_back({hostBlock->getArgument(outer),
                                hostBlock->getArgument(rows + 2 * set + 1)});
@@ -1081,16 +1140,22 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
   ThreePassGradient layout = threePassGradientOf(gradient);
   const ThreePassPlan &plan = layout.cross;
   // The fused convolutions' K (never conjugated: the inner kernel
-  // conjugates it for the correlation), in the owner's spectrum buffer.
-  Value spectrum;
+  // conjugates it for the correlation), in the owner's spectrum buffer
+  // (sharded: its rows, where the exchange put them, for the inner kernel).
+  Value spectrum, spectrumRows;
   if (fused.any()) {
     size_t owner = fused.spectrumOwner();
     ConvRegion &region = analysis.regions[owner];
     Convolution conv = beginConvolution(owner, analysis.chains[owner]);
-    emitThreePassSpectrum(conv, analysis.chains[owner],
-                          getThreePassPlan(region.plan, region.shape),
-                          /*conjugate=*/false);
+    std::function<void()> spectrumInner =
+        emitThreePassSpectrum(conv, analysis.chains[owner],
+                              getThreePassPlan(region.plan, region.shape),
+                              /*conjugate=*/false);
     spectrum = conv.spectrumBuffer;
+    if (spectrumInner) {
+      spectrumInner();
+      spectrumRows = conv.spectrumRows;
+    }
   }
   // A fused convolution's outer inverse kernel over `workspace` for chunk
   // `chunk`: the convolution's plan over the kernel gradient's chunks of
@@ -1120,6 +1185,16 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
   Value spectraG = hostBlock->getArgument(first + 1);
   Value sums = hostBlock->getArgument(first + 2);
   Value lags = hostBlock->getArgument(first + 3);
+  // Sharded: the pairs' rows (the inner kernel's) and the sums' columns
+  // (the outer inverse's) where the exchanges put them.
+  Value rowsV = spectraV, rowsG = spectraG, sumColumns = sums;
+  if (plan.sharded()) {
+    rowsV = hostBlock->getArgument(first + 4);
+    rowsG = hostBlock->getArgument(first + 5);
+    sumColumns = hostBlock->getArgument(first + 6);
+  }
+  if (!spectrumRows)
+    spectrumRows = spectrum;
 
   // The outer forward kernels read the region's inputs, evaluating v and g
   // through the region's prologues.
@@ -1132,7 +1207,7 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
       return loadPacked(pack, b, l, args, batch, h, t, mask);
     };
   };
-  int64_t columnTiles = plan.inner() / plan.columns;
+  int64_t columnTiles = plan.localColumns() / plan.columns;
   std::array<int64_t, 3> outerGrid{columnTiles, plan.channels,
                                    plan.workspacePairs()};
   gpu::GPUFuncOp firstChunk, laterChunks;
@@ -1159,11 +1234,19 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
           builder, loc, module,
           name + (chunk == 0 ? "_cross_spectrum" : "_cross_spectrum_add"), plan,
           layout.groups, /*accumulate=*/chunk > 0, products);
-    SmallVector<Value> crossOperands = {spectraV, spectraG, sums};
+    if (plan.sharded()) {
+      exchange(spectraV, rowsV);
+      exchange(spectraG, rowsG);
+    }
+    SmallVector<Value> crossOperands = {rowsV, rowsG, sums};
     if (products.any())
-      crossOperands.push_back(spectrum);
-    launch(cross, {plan.outer(), plan.channels, layout.groups}, plan.threads,
-           plan.crossSharedBytes(), crossOperands);
+      crossOperands.push_back(spectrumRows);
+    launch(cross, {plan.localRows(), plan.channels, layout.groups},
+           plan.threads, plan.crossSharedBytes(), crossOperands);
+    if (plan.sharded() && fused.correlation)
+      exchange(rowsG, spectraG);
+    if (plan.sharded() && fused.convolution)
+      exchange(rowsV, spectraV);
     convolutionInverse(fused.correlation, spectraG, chunk, suffix);
     convolutionInverse(fused.convolution, spectraV, chunk, suffix);
   }
@@ -1173,19 +1256,23 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
   gpu::GPUFuncOp innerInverse =
       buildInnerSumInverseKernel(builder, loc, module, name + "_inner_inverse",
                                  inversePlan, layout.groups);
-  launch(innerInverse, {inversePlan.outer(), inversePlan.channels, 1},
+  launch(innerInverse, {inversePlan.localRows(), inversePlan.channels, 1},
          inversePlan.threads, inversePlan.innerSharedBytes(), sums);
+  if (plan.sharded())
+    exchange(sums, sumColumns);
   gpu::GPUFuncOp outerInverse = buildOuterInverseKernel(
       builder, loc, module, name + "_outer_inverse",
-      typesOf(ValueRange{sums, lags}), /*workspaceArg=*/0, inversePlan,
+      typesOf(ValueRange{sumColumns, lags}), /*workspaceArg=*/0, inversePlan,
       [](OpBuilder &b, Location l, ValueRange args, Value, Value h, Value t,
          Value lag, Value) {
         vector::StoreOp::create(b, l, lag, args[1], ValueRange{h, t})
             .setAlignment(16);
       });
-  launch(outerInverse, {columnTiles, inversePlan.channels, 1},
+  launch(outerInverse,
+         {inversePlan.localColumns() / inversePlan.columns,
+          inversePlan.channels, 1},
          inversePlan.threads, inversePlan.outerSharedBytes(),
-         ValueRange{sums, lags});
+         ValueRange{sumColumns, lags});
 
   // The forward transforms were unitary (1/sqrt(N) each way), so the sums
   // are the cross spectrum / N and the lags the correlation / sqrt(N).
@@ -1230,7 +1317,8 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
     return success();
   FunctionAnalysis analysis;
   if (failed(analyzeConvolutions(func, fusedOps, analysis)) ||
-      failed(readPlans(analysis)))
+      failed(readPlans(analysis)) || failed(readGradientPlans(analysis)) ||
+      failed(checkSharding(analysis)))
     return failure();
 
   // The kernels go into a gpu.module for the plans' chip, before the host

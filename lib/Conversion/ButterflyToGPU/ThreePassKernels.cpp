@@ -423,6 +423,16 @@ MemRefType mlir::fftconv::threePassSpectrumType(OpBuilder &b,
         {plan.ranks, 1, plan.channels, 2 * plan.chunkLength()}, b.getF32Type());
   return MemRefType::get({plan.channels, 2 * plan.length}, b.getF32Type());
 }
+MemRefType mlir::fftconv::threePassSumsType(OpBuilder &b,
+                                            const ThreePassPlan &plan,
+                                            int64_t groups) {
+  if (plan.sharded())
+    return MemRefType::get(
+        {plan.ranks, groups, plan.channels, 2 * plan.chunkLength()},
+        b.getF32Type());
+  return MemRefType::get({groups, plan.channels, 2 * plan.length},
+                         b.getF32Type());
+}
 static MemRefType spectrumType(OpBuilder &b, const ThreePassPlan &plan) {
   return threePassSpectrumType(b, plan);
 }
@@ -546,8 +556,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
     llvm::StringRef name, const ThreePassPlan &plan, int64_t groups,
     bool accumulate, InnerBackwardProducts products) {
   MemRefType workspace = threePassWorkspaceType(builder, plan);
-  auto sums = MemRefType::get({groups, plan.channels, 2 * plan.length},
-                              builder.getF32Type());
+  MemRefType sums = threePassSumsType(builder, plan, groups);
   SmallVector<Type> argTypes = {workspace, workspace, sums};
   if (products.any())
     argTypes.push_back(spectrumType(builder, plan));
@@ -555,7 +564,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
   InnerKernel e(builder, loc, module, name, argTypes, plan, 2 * pairTile,
                 plan.workspacePairs());
   Value group = e.blockId(gpu::Dimension::z);
-  auto row = e.sequenceOf(e.args()[2], group, e.h);
+  auto row = e.wholeSequence(e.args()[2], group, e.h);
   auto eight = VectorType::get({8}, builder.getF32Type());
 
   // The row's running sum, complex f32 interleaved at natural positions:
@@ -566,9 +575,9 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
     Value position = e.mulc(quad, 4);
     Value value;
     if (accumulate) {
-      auto load =
-          vector::LoadOp::create(builder, loc, eight, row.memref,
-                                 e.at(row, e.add(e.rowStart, position)));
+      auto [sequence, entry] = e.rowEntry(e.args()[2], group, position, row);
+      auto load = vector::LoadOp::create(builder, loc, eight, sequence.memref,
+                                         e.at(sequence, entry));
       load.setAlignment(16);
       value = load;
     } else {
@@ -587,8 +596,8 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
   // terms, which the outer inverse kernel drops. With `products`, the same
   // rows then become the backward's convolutions: W conj(K) and Z K, their
   // inverse row transforms, back to the workspaces.
-  auto spectrum = products.any() ? e.sequenceOf(e.args()[3], e.c(0), e.h)
-                                 : ThreePassEmitter::Sequence{};
+  auto spectrum =
+      products.any() ? e.wholeSequence(e.args()[3], e.c(0), e.h) : std::nullopt;
   auto pairType = VectorType::get({2}, builder.getF32Type());
   int64_t tiles = llvm::divideCeil(plan.workspacePairs(), pairTile);
   e.loop(group, tiles, groups, [&](Value tile) {
@@ -601,9 +610,9 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
       Value offset = e.swizzle(p);
       KernelEmitter::Complex k;
       if (products.any()) {
-        auto load =
-            vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
-                                   e.at(spectrum, e.add(e.rowStart, p)));
+        auto [sequence, entry] = e.rowEntry(e.args()[3], e.c(0), p, spectrum);
+        auto load = vector::LoadOp::create(
+            builder, loc, pairType, sequence.memref, e.at(sequence, entry));
         load.setAlignment(8);
         k = {
             vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{0}),
@@ -647,8 +656,9 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
     Value position = e.mulc(quad, 4);
     auto load = vector::LoadOp::create(builder, loc, eight, sum,
                                        e.index(e.mulc(position, 2)));
-    vector::StoreOp::create(builder, loc, load, row.memref,
-                            e.at(row, e.add(e.rowStart, position)))
+    auto [sequence, entry] = e.rowEntry(e.args()[2], group, position, row);
+    vector::StoreOp::create(builder, loc, load, sequence.memref,
+                            e.at(sequence, entry))
         .setAlignment(16);
   });
   return e.finish();
@@ -657,8 +667,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
 gpu::GPUFuncOp mlir::fftconv::buildInnerSumInverseKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, const ThreePassPlan &plan, int64_t groups) {
-  auto sums = MemRefType::get({groups, plan.channels, 2 * plan.length},
-                              builder.getF32Type());
+  MemRefType sums = threePassSumsType(builder, plan, groups);
   InnerKernel e(builder, loc, module, name, {sums}, plan, /*tile=*/1,
                 /*pairs=*/1);
   // Row k1 of the groups' sums, added, at natural positions.
@@ -667,10 +676,9 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSumInverseKernel(
     Value position = e.mulc(quad, 4);
     Value total;
     for (int64_t g = 0; g < groups; ++g) {
-      auto row = e.sequenceOf(e.args()[0], e.c(g), e.h);
-      auto load =
-          vector::LoadOp::create(builder, loc, eight, row.memref,
-                                 e.at(row, e.add(e.rowStart, position)));
+      auto [row, entry] = e.rowEntry(e.args()[0], e.c(g), position);
+      auto load = vector::LoadOp::create(builder, loc, eight, row.memref,
+                                         e.at(row, entry));
       load.setAlignment(16);
       total = total
                   ? arith::AddFOp::create(builder, loc, total, load).getResult()

@@ -20,10 +20,19 @@ func.func @partial_kernel(%u: tensor<2x1x32768xf16>, %k: tensor<1x1000xf32>) -> 
 
 // -----
 
-// The rows fix a function's layout: one sharded convolution a function.
-func.func @two(%u: tensor<2x1x32768xf16>, %k: tensor<1x32768xf32>) -> (tensor<2x1x32768xf16>, tensor<2x1x32768xf16>) {
-  // expected-error @+1 {{the GPU lowering shards a function of one convolution only}}
+// The rows fix a function's layout: every convolution sharded alike.
+func.func @two(%u: tensor<2x1x32768xf16>, %v: tensor<2x1x4194304xf16>, %k: tensor<1x32768xf32>, %kv: tensor<1x4194304xf32>) -> (tensor<2x1x32768xf16>, tensor<2x1x4194304xf16>) {
   %y = fftconv.conv causal %u, %k : (tensor<2x1x32768xf16>, tensor<1x32768xf32>) -> tensor<2x1x32768xf16>
-  %z = fftconv.conv circular %u, %k : (tensor<2x1x32768xf16>, tensor<1x32768xf32>) -> tensor<2x1x32768xf16>
-  return %y, %z : tensor<2x1x32768xf16>, tensor<2x1x32768xf16>
+  // expected-error @+1 {{the GPU lowering shards every convolution of a function alike (the same ranks and rows of 4096 samples)}}
+  %z = fftconv.conv circular %v, %kv : (tensor<2x1x4194304xf16>, tensor<1x4194304xf32>) -> tensor<2x1x4194304xf16>
+  return %y, %z : tensor<2x1x32768xf16>, tensor<2x1x4194304xf16>
+}
+
+// -----
+
+// dD is lag 0 of the kernel gradient's inverse: on rank 0 alone.
+func.func @skip_gradient(%u: tensor<2x1x32768xf16>, %k: tensor<1x32768xf32>, %d: tensor<1xf32>, %dy: tensor<2x1x32768xf16>) -> (tensor<1x32768xf32>, tensor<1xf32>) {
+  // expected-error @+1 {{a sharded kernel gradient writes whole lags: the skip term's gradient (lag 0, on one rank) is not generated yet}}
+  %dk, %dd = fftconv.conv_grad causal %u, %k skip %d grad %dy wrt [kernel, skip] : (tensor<2x1x32768xf16>, tensor<1x32768xf32>, tensor<1xf32>, tensor<2x1x32768xf16>) -> (tensor<1x32768xf32>, tensor<1xf32>)
+  return %dk, %dd : tensor<1x32768xf32>, tensor<1xf32>
 }

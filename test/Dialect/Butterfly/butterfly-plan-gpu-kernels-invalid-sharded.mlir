@@ -22,12 +22,3 @@ func.func @too_few_rows(%u: tensor<2x1x4096xf16>, %k: tensor<1x4096xf32>) -> ten
   %y = fftconv.conv causal %u, %k : (tensor<2x1x4096xf16>, tensor<1x4096xf32>) -> tensor<2x1x4096xf16>
   return %y : tensor<2x1x4096xf16>
 }
-
-// -----
-
-// No sharded backward yet: the kernel gradient is refused.
-func.func @gradient(%u: tensor<2x1x32768xf32>, %k: tensor<1x32768xf32>, %dy: tensor<2x1x32768xf32>) -> tensor<1x32768xf32> {
-  // expected-error @+1 {{a kernel gradient sharded over ranks is not generated yet}}
-  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel] : (tensor<2x1x32768xf32>, tensor<1x32768xf32>, tensor<2x1x32768xf32>) -> tensor<1x32768xf32>
-  return %dk : tensor<1x32768xf32>
-}

@@ -44,6 +44,11 @@ MemRefType threePassWorkspaceType(OpBuilder &builder,
 /// x f32> (the rows of the rank's inner kernels, as its workspace holds
 /// them after the exchange).
 MemRefType threePassSpectrumType(OpBuilder &builder, const ThreePassPlan &plan);
+/// A kernel gradient's row sums: memref<groups x H x 2N x f32>; sharded,
+/// memref<R x groups x H x 2N/R^2 x f32> (the rank's rows, chunked as the
+/// workspace).
+MemRefType threePassSumsType(OpBuilder &builder, const ThreePassPlan &plan,
+                             int64_t groups);
 
 /// The outer forward kernel. `argTypes` are its memref arguments;
 /// `workspaceArg` indexes the workspace it writes (memref<P x H x 2N x f32>

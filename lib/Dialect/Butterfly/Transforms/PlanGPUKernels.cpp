@@ -429,8 +429,8 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, kernels.precision,
                           chip, kernels.innerFactors, kernels.outerFactors,
                           kernels.threads, kernels.pairTile,
-                          workspaceTypeOf(context, kernels), /*ranks=*/0,
-                          /*rank=*/0);
+                          workspaceTypeOf(context, kernels),
+                          kernels.sharded() ? kernels.ranks : 0, kernels.rank);
 }
 
 ConvolutionShape butterfly::crossSpectrumShape(PackRealOp v, PackRealOp g) {
@@ -541,11 +541,6 @@ struct PlanGPUKernelsPass
                           << int64_t(ranks) << ", rank = " << int64_t(rank);
       return signalPassFailure();
     }
-    if (ranks > 1 && !gradients.empty()) {
-      gradients.front().emitError()
-          << "a kernel gradient sharded over ranks is not generated yet";
-      return signalPassFailure();
-    }
     GPUPlanRequest request;
     request.threads = threads;
     request.batchTile = batchTile;
@@ -629,7 +624,8 @@ struct PlanGPUKernelsPass
     // Past single-kernel-max the three-pass form, as the convolutions; a
     // cross spectrum also where the single kernel cannot sum its row in
     // shared memory; an inverse in its cross spectrum's form.
-    bool threePass = singleKernelMax > 0 && shape.fftSize > singleKernelMax;
+    bool threePass = request.ranks > 1 ||
+                     (singleKernelMax > 0 && shape.fftSize > singleKernelMax);
     auto producer =
         cross ? FusedOp() : region.getInputs()[0].getDefiningOp<FusedOp>();
     if (producer && producer.getGpuPlanAttr())
