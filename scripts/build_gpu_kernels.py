@@ -218,6 +218,7 @@ def build_sharded_module_cache(out, chip):
     fftconv.distributed.FFTConv looks them up."""
     os.environ["FFTCONV_KERNEL_CACHE"] = os.path.abspath(out)
     from fftconv import MLIRError, distributed
+    from fftconv.torch import kernel_cache_stem
 
     b, h, length, causal, gated = 2, 2, 32768, True, True
     graph = distributed.sharded_graph(b, h, length, length, causal, "f16", gated, gated)
@@ -229,7 +230,7 @@ def build_sharded_module_cache(out, chip):
             except MLIRError as error:
                 errors.append(f"module case, rank {rank} of {ranks}: {error}")
                 continue
-            program.save(distributed._kernel_cache_stem(graph, chip, rank, ranks))
+            program.save(kernel_cache_stem(graph, chip, ranks=ranks, rank=rank))
     return errors
 
 

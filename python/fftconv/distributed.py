@@ -29,8 +29,6 @@ fftconv.torch.FFTConv on its batch elements, under DDP (docs/runtime.md).
 """
 
 import collections
-import hashlib
-import os
 
 import torch
 
@@ -158,13 +156,6 @@ def run_lockstep(programs, inputs, outputs=None):
     return [outs[0] if len(outs) == 1 else tuple(outs) for _, outs, _, _ in prepared]
 
 
-def _kernel_cache_stem(graph, target, rank, ranks):
-    key = f"{target}-rank{rank}of{ranks}{graph.signature()}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    cache = os.environ.get("FFTCONV_KERNEL_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "fftconv-mlir"))
-    return os.path.join(cache, f"{target}-r{rank}of{ranks}-{digest}", "kernel")
-
-
 def sharded_graph(batch, channels, length, taps, causal, element, gated_pre=False, gated_post=False):
     """The graph of the whole convolution every rank compiles its share of."""
     g = Graph("fftconv_sharded")
@@ -185,30 +176,13 @@ def compile_rank(graph, rank, ranks, target="sm_90", training=False, **options):
     return gpu.compile(graph, target=target, training=training, ranks=ranks, rank=rank, **options)
 
 
-def programs_for(graph, rank, ranks, device, target=None):
+def programs_for(graph, rank, ranks, device):
     """Rank `rank`'s runtime programs of `graph` on `device`, (forward,
     backward), from the kernel cache (FFTCONV_KERNEL_CACHE) or compiled
-    into it (with the backward, where the compiler shards it)."""
-    from . import gpu
+    into it (fftconv.torch.gpu_programs with ranks and rank)."""
+    from .torch import gpu_programs
 
-    if target is None:
-        major, _ = torch.cuda.get_device_capability(device)
-        target = "sm_90" if major >= 9 else "sm_80"
-    stem = _kernel_cache_stem(graph, target, rank, ranks)
-    if not os.path.exists(stem + ".json"):
-        try:
-            try:
-                program = compile_rank(graph, rank, ranks, target, training=True)
-            except Exception:
-                program = compile_rank(graph, rank, ranks, target)  # no sharded backward for it
-            program.save(stem)
-        except Exception as error:
-            raise RuntimeError(
-                f"no compiled kernel for rank {rank} of {ranks} of graph {graph.name!r} in "
-                f"{os.path.dirname(stem)} and compiling one failed (the compiler needs the project's build): {error}"
-            ) from error
-    forward = runtime.Program.load(manifest=stem + ".json", device=device)
-    return forward, gpu.load_backward(stem + ".json", device=device)
+    return gpu_programs(graph, device, ranks=ranks, rank=rank)
 
 
 class _ShardedConvolution(torch.autograd.Function):

@@ -55,33 +55,39 @@ def _from_numpy(array, dtype):
     return torch.from_numpy(array)
 
 
-def kernel_cache_stem(graph, target):
+def kernel_cache_stem(graph, target, **options):
     """Where the PTX and manifest of a graph are cached (without suffix),
-    keyed by the graph's signature (no MLIR needed: a GPU machine finds
-    kernels compiled elsewhere)."""
+    keyed by the graph's signature and the compile options that change the
+    program (a sharded rank's `ranks` and `rank`) (no MLIR needed: a GPU
+    machine finds kernels compiled elsewhere)."""
     key = graph.signature() if hasattr(graph, "signature") else str(graph)
+    folder = target
+    if options:
+        key += repr(sorted(options.items()))
+        folder += "-" + "-".join(f"{name}{value}" for name, value in sorted(options.items()))
     digest = hashlib.sha256((target + key).encode()).hexdigest()[:16]
     cache = os.environ.get("FFTCONV_KERNEL_CACHE",
                            os.path.join(os.path.expanduser("~"), ".cache", "fftconv-mlir"))
-    return os.path.join(cache, f"{target}-{digest}", "kernel")
+    return os.path.join(cache, f"{folder}-{digest}", "kernel")
 
 
-def gpu_programs(graph, device):
+def gpu_programs(graph, device, **options):
     """(forward, backward) runtime programs of `graph` on CUDA `device`,
-    from the kernel cache or compiled into it (training=True where the
-    compiler has a GPU backward; backward None where it has not)."""
+    from the kernel cache or compiled into it with `options` (those of
+    fftconv.compile; training=True where the compiler has a GPU backward;
+    backward None where it has not)."""
     from . import gpu, runtime
 
     major, _ = torch.cuda.get_device_capability(device)
     target = "sm_90" if major >= 9 else "sm_80"
-    stem = kernel_cache_stem(graph, target)
+    stem = kernel_cache_stem(graph, target, **options)
     if not os.path.exists(stem + ".json"):
         try:
             try:
-                program = gpu.compile(graph, target=target, training=True)
+                program = gpu.compile(graph, target=target, training=True, **options)
             except Exception:
                 # No GPU backward for this size: the forward alone.
-                program = gpu.compile(graph, target=target)
+                program = gpu.compile(graph, target=target, **options)
             program.save(stem)
         except Exception as error:
             raise RuntimeError(
