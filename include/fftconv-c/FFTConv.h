@@ -66,6 +66,16 @@ fftconvCompileToPTX(MlirModule module, FFTConvCompileOptions options,
 /// the model's choice), as the markdown table fftconv-cost-table prints,
 /// through `callback`. Fails (calling nothing) on an unknown chip or a bad
 /// range.
+/// The sharding model (docs/passes.md, "The cost model") for a causal
+/// convolution of FFT size `fftSize` over `batch` x `channels` f16
+/// sequences on `chip`: the ranks (a power of two up to `available`) it
+/// finds fastest among those that fit in device memory (0: none fits), and
+/// in `seconds` its estimate of the call on that many GPUs and in
+/// `oneGPUSeconds` on one. Fails on an unknown chip or a bad shape.
+MLIR_CAPI_EXPORTED MlirLogicalResult fftconvChooseRanks(
+    MlirStringRef chip, int64_t fftSize, int64_t batch, int64_t channels,
+    int64_t available, int64_t *ranks, double *seconds, double *oneGPUSeconds);
+
 MLIR_CAPI_EXPORTED MlirLogicalResult fftconvPrintCostTable(
     MlirStringRef chip, int complexBytes, int minLog2, int maxLog2, int order,
     MlirStringCallback callback, void *userData);

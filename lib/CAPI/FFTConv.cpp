@@ -93,6 +93,24 @@ MlirLogicalResult fftconvPrintCostTable(MlirStringRef chip, int complexBytes,
   return mlirLogicalResultSuccess();
 }
 
+MlirLogicalResult fftconvChooseRanks(MlirStringRef chip, int64_t fftSize,
+                                     int64_t batch, int64_t channels,
+                                     int64_t available, int64_t *ranks,
+                                     double *seconds, double *oneGPUSeconds) {
+  auto target = mlir::butterfly::TargetDescription::forChip(unwrap(chip));
+  if (!target || !target->isGPU() || fftSize < 2 || batch < 1 || channels < 1 ||
+      available < 1 || !ranks || !seconds || !oneGPUSeconds)
+    return mlirLogicalResultFailure();
+  mlir::butterfly::ShardedShape shape =
+      mlir::butterfly::causalShardedShape(fftSize, batch, channels);
+  *ranks = mlir::butterfly::chooseRanks(shape, *target, available);
+  *oneGPUSeconds = mlir::butterfly::estimateSharding(shape, *target, 1).seconds;
+  *seconds =
+      *ranks ? mlir::butterfly::estimateSharding(shape, *target, *ranks).seconds
+             : 0.0;
+  return mlirLogicalResultSuccess();
+}
+
 void fftconvRegisterAllPasses() {
   // Once per process (it guards itself), with the upstream passes our
   // pipelines name.

@@ -43,6 +43,21 @@ Layout.__doc__ = (
 )
 
 
+def choose_ranks(seqlen, batch, channels, available=None, chip="sm_90"):
+    """How many of `available` GPUs (default: the process group's) the
+    cost model's sharding model (docs/passes.md) would shard a causal f16
+    convolution of FFT size `seqlen` over `batch` x `channels` sequences
+    on: (ranks, estimated ms on them, estimated ms on one GPU); ranks is 1
+    where splitting does not beat one GPU, 0 where no split fits in device
+    memory. Needs the compiler's bindings, not a GPU."""
+    from . import _fftconv
+
+    if available is None:
+        available = torch.distributed.get_world_size()
+    ranks, seconds, one = _fftconv.choose_ranks(seqlen, batch, channels, available, chip)
+    return ranks, seconds * 1e3, one * 1e3
+
+
 def shard(x, layout, rank=None):
     """Rank `rank`'s part (default: this process's rank) of the full
     sequences `x` (the last dimension, of layout.length samples)."""

@@ -999,6 +999,24 @@ PYBIND11_MODULE(_fftconv, m) {
       py::arg("min_log2") = 4, py::arg("max_log2") = 22, py::arg("order") = 0,
       "The cost model's choices as fftconv-cost-table's markdown table.");
 
+  m.def(
+      "choose_ranks",
+      [](int64_t fftSize, int64_t batch, int64_t channels, int64_t available,
+         const std::string &chip) {
+        int64_t ranks = 0;
+        double seconds = 0, one = 0;
+        if (mlirLogicalResultIsFailure(
+                fftconvChooseRanks(stringRef(chip), fftSize, batch, channels,
+                                   available, &ranks, &seconds, &one)))
+          throw MLIRError("choose_ranks: unknown GPU chip '" + chip +
+                          "' or a bad shape");
+        return py::make_tuple(ranks, seconds, one);
+      },
+      py::arg("fft_size"), py::arg("batch"), py::arg("channels"),
+      py::arg("available"), py::arg("chip") = "sm_90",
+      "The sharding model's choice for a causal f16 convolution: (ranks, "
+      "estimated seconds on them, on one GPU); ranks 0 when none fits.");
+
   py::class_<ExecutionEngine>(m, "ExecutionEngine")
       .def(py::init<Module &, int, const std::vector<std::string> &>(),
            py::arg("module"), py::arg("opt_level") = 2,

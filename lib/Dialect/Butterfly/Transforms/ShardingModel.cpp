@@ -23,6 +23,19 @@
 
 using namespace mlir::butterfly;
 
+ShardedShape mlir::butterfly::causalShardedShape(int64_t fftSize, int64_t batch,
+                                                 int64_t channels) {
+  ShardedShape shape;
+  shape.fftSize = fftSize;
+  shape.sequences = (batch + 1) / 2 * channels;
+  shape.channels = channels;
+  shape.chunks = (batch + 1) / 2;
+  shape.workspaceValueBytes = 4;
+  // f16 u and y (L = N / 2), f32 k.
+  shape.dataBytes = fftSize / 2 * (2 * 2 * batch + 4) * channels;
+  return shape;
+}
+
 ShardingEstimate mlir::butterfly::estimateSharding(
     const ShardedShape &shape, const TargetDescription &target, int64_t ranks) {
   ShardingEstimate estimate;
@@ -79,14 +92,8 @@ void mlir::butterfly::printShardingTable(llvm::raw_ostream &os,
         "speedup | GiB a GPU | chosen |\n";
   os << "|---|---|---|---|---|---|---|---|---|\n";
   for (int log2 = minLog2; log2 <= maxLog2; ++log2) {
-    ShardedShape shape;
-    shape.fftSize = int64_t(1) << log2;
-    shape.sequences = (batch + 1) / 2 * channels;
-    shape.channels = channels;
-    shape.chunks = (batch + 1) / 2;
-    shape.workspaceValueBytes = 4;
-    // f16 u and y of a causal convolution (L = N / 2), f32 k.
-    shape.dataBytes = shape.fftSize / 2 * (2 * 2 * batch + 4) * channels;
+    ShardedShape shape =
+        causalShardedShape(int64_t(1) << log2, batch, channels);
     int64_t chosen = chooseRanks(shape, target, maxRanks);
     double one = estimateSharding(shape, target, 1).seconds;
     for (int64_t ranks = 1; ranks <= maxRanks; ranks *= 2) {

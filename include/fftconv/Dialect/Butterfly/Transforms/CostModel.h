@@ -129,6 +129,12 @@ struct ShardedShape {
   int64_t dataBytes = 0;
 };
 
+/// The shape of a causal convolution of FFT size `fftSize` over `batch` x
+/// `channels` f16 sequences (L = N / 2), its pairs one a chunk, as the
+/// three-pass form runs it.
+ShardedShape causalShardedShape(int64_t fftSize, int64_t batch,
+                                int64_t channels);
+
 ShardingEstimate estimateSharding(const ShardedShape &shape,
                                   const TargetDescription &target,
                                   int64_t ranks);
