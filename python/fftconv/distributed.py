@@ -252,19 +252,25 @@ class FFTConv(torch.nn.Module):
         """Compiles (or loads) this rank's program for u of [batch, channels,
         length] (the whole sequence's length; k of `length` taps) and returns
         its `Layout`, for `shard` and `unshard`."""
+        key = self._key(batch, channels, length, gated_pre, gated_post, device)
+        if key not in self._programs:
+            causal = key[3]
+            graph = sharded_graph(batch, channels, length, length, causal, _ELEMENT[self.dtype], gated_pre,
+                                  gated_post)
+            self._programs[key] = programs_for(graph, self.rank, self.ranks, key[-1])
+        shard_info = self._programs[key][0].manifest.shard
+        return Layout(shard_info.ranks, shard_info.row_length, length)
+
+    def _key(self, batch, channels, length, gated_pre, gated_post, device):
+        """A compiled configuration's key: the shapes, causal or circular
+        (as FlashFFTConv reads `seqlen`), the gates, the device."""
         if device is None:
             device = torch.device("cuda", torch.cuda.current_device())
         causal = self.seqlen >= 2 * length - 1
         if not causal and self.seqlen != length:
             raise ValueError(f"FFTConv: seqlen {self.seqlen} is neither >= 2L - 1 (causal) nor L (circular), "
                              f"L = {length}")
-        key = (batch, channels, length, causal, bool(gated_pre), bool(gated_post), torch.device(device))
-        if key not in self._programs:
-            graph = sharded_graph(batch, channels, length, length, causal, _ELEMENT[self.dtype], gated_pre,
-                                  gated_post)
-            self._programs[key] = programs_for(graph, self.rank, self.ranks, device)
-        shard_info = self._programs[key][0].manifest.shard
-        return Layout(shard_info.ranks, shard_info.row_length, length)
+        return (batch, channels, length, causal, bool(gated_pre), bool(gated_post), torch.device(device))
 
     def forward(self, u, k, pregate=None, postgate=None):
         if u.dtype != self.dtype:
@@ -274,8 +280,8 @@ class FFTConv(torch.nn.Module):
         if k.shape[-1] * self.ranks != length:
             raise ValueError(f"FFTConv: k must be this rank's part of {length} taps (the sequence's length), "
                              f"got {k.shape[-1]} of {local}")
-        self.prepare(batch, channels, length, pregate is not None, postgate is not None, u.device)
-        key = (batch, channels, length, self.seqlen >= 2 * length - 1, pregate is not None,
-               postgate is not None, u.device)
+        gated = (pregate is not None, postgate is not None)
+        self.prepare(batch, channels, length, *gated, u.device)
+        key = self._key(batch, channels, length, *gated, u.device)
         gates = [None if g is None else g.contiguous() for g in (pregate, postgate)]
         return _ShardedConvolution.apply(self, key, u.contiguous(), k.float().contiguous(), *gates)
