@@ -50,6 +50,29 @@ def test_choose_ranks_is_the_sharding_model():
         distributed.choose_ranks(1 << 25, 8, 2, available=4, chip="cpu")
 
 
+def test_module_checks_its_arguments():
+    # In a process group of one (gloo): seqlen read as FlashFFTConv reads it,
+    # k the rank's part of the sequence's taps, u of the module's dtype;
+    # each refused with a message before anything is compiled.
+    from fftconv import distributed
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{_free_port()}", rank=0, world_size=1)
+    try:
+        conv = distributed.FFTConv(seqlen=4096, dtype=torch.float16)
+        assert (conv.ranks, conv.rank) == (1, 0)
+        assert conv._key(2, 4, 2048, True, False, "cpu")[3] is True  # causal: 4096 >= 2L - 1
+        assert conv._key(2, 4, 4096, False, False, "cpu")[3] is False  # circular: seqlen == L
+        with pytest.raises(ValueError, match="seqlen 4096 is neither >= 2L - 1 .causal. nor L .circular., L = 3000"):
+            conv._key(2, 4, 3000, False, False, "cpu")
+        u = torch.zeros(2, 4, 2048, dtype=torch.float16)
+        with pytest.raises(ValueError, match="k must be this rank's part of 2048 taps"):
+            conv(u, torch.zeros(4, 1000))
+        with pytest.raises(ValueError, match="u is torch.float32, the module was made for torch.float16"):
+            conv(u.float(), torch.zeros(4, 2048))
+    finally:
+        dist.destroy_process_group()
+
+
 def _complex(buffer):
     """A workspace (complex values interleaved in its last dimension) as complex128."""
     return buffer[..., 0::2].astype(np.float64) + 1j * buffer[..., 1::2]
