@@ -33,8 +33,7 @@ import collections
 import torch
 
 from . import runtime
-from .graph import Graph
-from .torch import _ELEMENT
+from .torch import _ELEMENT, conv_graph
 
 Layout = collections.namedtuple("Layout", "ranks row_length length")
 Layout.__doc__ = (
@@ -173,13 +172,7 @@ def run_lockstep(programs, inputs, outputs=None):
 
 def sharded_graph(batch, channels, length, taps, causal, element, gated_pre=False, gated_post=False):
     """The graph of the whole convolution every rank compiles its share of."""
-    g = Graph("fftconv_sharded")
-    u = g.input("u", (batch, channels, length), element)
-    k = g.input("k", (channels, taps), "f32")
-    pre = g.input("pregate", (batch, channels, length), element) if gated_pre else None
-    post = g.input("postgate", (batch, channels, length), element) if gated_post else None
-    g.output(g.conv(u, k, causal=causal, pregate=pre, postgate=post))
-    return g
+    return conv_graph("fftconv_sharded", element, batch, channels, length, taps, causal, gated_pre, gated_post)
 
 
 def compile_rank(graph, rank, ranks, target="sm_90", training=False, **options):

@@ -55,6 +55,18 @@ def _from_numpy(array, dtype):
     return torch.from_numpy(array)
 
 
+def conv_graph(name, element, batch, channels, length, taps, causal, gated_pre=False, gated_post=False):
+    """The graph of FFTConv's call (and fftconv.distributed's): u [B, H, L]
+    of `element`, k [H, taps] f32, the gates when given; y."""
+    g = Graph(name)
+    u = g.input("u", (batch, channels, length), element)
+    k = g.input("k", (channels, taps), "f32")
+    pre = g.input("pregate", (batch, channels, length), element) if gated_pre else None
+    post = g.input("postgate", (batch, channels, length), element) if gated_post else None
+    g.output(g.conv(u, k, causal=causal, pregate=pre, postgate=post))
+    return g
+
+
 def kernel_cache_stem(graph, target, **options):
     """Where the PTX and manifest of a graph are cached (without suffix),
     keyed by the graph's signature and the compile options that change the
@@ -117,14 +129,8 @@ class FFTConv(torch.nn.Module):
         return self._compiled[key]
 
     def _graph(self, batch, channels, length, taps, causal, gated_pre, gated_post):
-        element = _ELEMENT[self.dtype]
-        g = Graph("fftconv_module")
-        u = g.input("u", (batch, channels, length), element)
-        k = g.input("k", (channels, taps), "f32")
-        pre = g.input("pregate", (batch, channels, length), element) if gated_pre else None
-        post = g.input("postgate", (batch, channels, length), element) if gated_post else None
-        g.output(g.conv(u, k, causal=causal, pregate=pre, postgate=post))
-        return g
+        return conv_graph("fftconv_module", _ELEMENT[self.dtype], batch, channels, length, taps, causal,
+                          gated_pre, gated_post)
 
     def _gpu_program(self, device, *config):
         """(forward, backward) runtime programs of a configuration; backward
