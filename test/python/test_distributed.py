@@ -105,40 +105,53 @@ class StandIns:
         roles = [a for a in kernel.arguments if self.manifest.arguments[a].role == "workspace"]
         return self.buffers[roles[-1]]
 
+    def chunk_of(self, name, workspace):
+        """Chunk c of a kernel's name: its pairs' chunk c / C and its
+        channels' chunk c mod C, C the chunks of the channels (a workspace
+        holds one); (first pair, first channel, channels)."""
+        chunk = int(name.rsplit("_", 1)[1]) if name[-1].isdigit() else 0
+        held = workspace.shape[2]
+        chunks = self.arg("k").shape[0] // held
+        return chunk // chunks * workspace.shape[1], chunk % chunks * held, held
+
     def run(self, kernel):
         name = kernel.name.split("_conv0_")[1]
-        chunk = int(name.rsplit("_", 1)[1]) if name[-1].isdigit() else 0
+        workspace = self.workspace_of(kernel)
         if name == "spectrum_outer":
             k = self.arg("k")[:, None, :].astype(np.float64)  # one "pair": k
-            self.outer_forward(k.astype(np.complex128), self.workspace_of(kernel), 0)
+            self.outer_forward(k.astype(np.complex128), workspace)
         elif name.startswith("outer_forward"):
-            self.outer_forward(self.pairs(chunk, self.workspace_of(kernel)), self.workspace_of(kernel), chunk)
+            first_pair, first, held = self.chunk_of(name, workspace)
+            pairs = self.pairs(first_pair, workspace.shape[1])[first : first + held]
+            self.outer_forward(pairs, workspace)
         elif name == "spectrum_inner":
             self.inner(kernel, spectrum=True)
-        elif name == "inner":
-            self.inner(kernel, spectrum=False)
+        elif name.startswith("inner"):
+            # inner, or inner_c<j> of channel chunk j
+            chunk = int(name.split("_c")[1]) if "_c" in name else 0
+            self.inner(kernel, spectrum=False, first_channel=chunk * self.buffers[kernel.arguments[0]].shape[2])
         elif name.startswith("outer_inverse"):
-            self.outer_inverse(self.workspace_of(kernel), chunk)
+            first_pair, first, held = self.chunk_of(name, workspace)
+            self.outer_inverse(workspace, first_pair, first)
         else:
             raise AssertionError(f"no stand-in for kernel {kernel.name}")
 
-    def pairs(self, chunk, workspace):
-        """v[2p] + i v[2p+1] of the chunk's pairs, [H, pairs, L / R]."""
-        count = workspace.shape[1]
+    def pairs(self, first_pair, count):
+        """v[2p] + i v[2p+1] of `count` pairs from `first_pair`, [H, pairs, L / R]."""
         v = self.arg("u").astype(np.float64)
         if self.config["gated"]:
             v = v * self.arg("pregate")
         batch = v.shape[0]
         out = np.zeros((v.shape[1], count, v.shape[2]), np.complex128)
         for slot in range(count):
-            first = 2 * (chunk * count + slot)
+            first = 2 * (first_pair + slot)
             if first < batch:
                 out[:, slot] = v[first]
             if first + 1 < batch:
                 out[:, slot] += 1j * v[first + 1]
         return out
 
-    def outer_forward(self, z, workspace, chunk):
+    def outer_forward(self, z, workspace):
         # z [H, pairs, rows in x columns]: the DFT down the N1 rows of the
         # rank's columns, the twiddle at the global column, row k1 to the
         # chunk of the rank that owns it.
@@ -168,16 +181,17 @@ class StandIns:
         chunks = rows.reshape(count, channels, self.rows, self.ranks, self.columns)
         return np.moveaxis(chunks, 3, 0).reshape(self.ranks, count, channels, self.rows * self.columns)
 
-    def inner(self, kernel, spectrum):
+    def inner(self, kernel, spectrum, first_channel=0):
         buffers = [self.buffers[a] for a in kernel.arguments]
         rows = self.row_view(_complex(buffers[0]))
         if spectrum:
             _store(buffers[0], self.from_row_view(np.fft.fft(rows, axis=3)))
             return
-        k = self.row_view(_complex(buffers[1]))
+        held = rows.shape[1]
+        k = self.row_view(_complex(buffers[1]))[:, first_channel : first_channel + held]
         _store(buffers[0], self.from_row_view(np.fft.ifft(np.fft.fft(rows, axis=3) * k, axis=3)))
 
-    def outer_inverse(self, workspace, chunk):
+    def outer_inverse(self, workspace, first_pair, first_channel):
         values = _complex(workspace)
         count = values.shape[1]
         grid = np.zeros((count, values.shape[2], self.n1, self.columns), np.complex128)
@@ -191,10 +205,11 @@ class StandIns:
         rows_out = y.shape[2] // self.columns
         z = z[:, :, :rows_out].reshape(count, values.shape[2], -1)
         post = self.arg("postgate") if self.config["gated"] else None
+        channels = slice(first_channel, first_channel + values.shape[2])
         for slot in range(count):
-            for part, index in ((z[slot].real, 2 * (chunk * count + slot)), (z[slot].imag, 2 * (chunk * count + slot) + 1)):
+            for part, index in ((z[slot].real, 2 * (first_pair + slot)), (z[slot].imag, 2 * (first_pair + slot) + 1)):
                 if index < y.shape[0]:
-                    y[index] = part * (post[index] if post is not None else 1.0)
+                    y[index, channels] = part * (post[index, channels] if post is not None else 1.0)
 
 
 def _rank_main(rank, ranks, port, config, failures):

@@ -408,6 +408,14 @@ struct ThreePassGradient {
   int64_t lagLength = 0; // lags the outer inverse keeps (whole 8s)
 };
 
+/// The three-pass plan a convolution of its own runs: sharded, with its
+/// channels in chunks where its pairs alone give too few to pipeline.
+ThreePassPlan convolutionPlanOf(const ConvRegion &region) {
+  ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
+  plan.chunkChannels = plan.pipelineChunkChannels();
+  return plan;
+}
+
 ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
   ThreePassGradient layout;
   ConvolutionShape shape =
@@ -637,6 +645,7 @@ private:
   /// of its own) its workspace sets but the first (0: not sharded).
   std::optional<ThreePassPlan> shard;
   SmallVector<unsigned> exchangeArgs;
+  SmallVector<int64_t> passSetCounts;
   /// An all-to-all from `send` to `recv`, after the launches so far.
   void exchange(Value send, Value recv);
   int64_t launches = 0;
@@ -654,6 +663,7 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   ArrayRef<KernelGradientRegion> gradients = analysis.gradients;
   convolutionKernels.resize(regions.size());
   exchangeArgs.assign(regions.size(), 0);
+  passSetCounts.assign(regions.size(), 0);
   // A sharded function (one convolution, checked) takes and returns the
   // rank's shards: its columns of every row, 1 / R of each sequence.
   for (const ConvRegion &region : regions)
@@ -703,7 +713,7 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
       continue;
     }
     if (region.threePass()) {
-      ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
+      ThreePassPlan plan = convolutionPlanOf(region);
       argTypes.push_back(threePassSpectrumType(builder, plan));
       roles.push_back("workspace");
       passArgs.push_back(argTypes.size());
@@ -715,6 +725,7 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
         // first (the outer kernels' workspace, then the rows').
         exchangeArgs[index] = argTypes.size();
         argTypes.push_back(threePassSpectrumType(builder, plan));
+        passSetCounts[index] = plan.workspaceSets();
         argTypes.append(2 * plan.workspaceSets() - 1,
                         threePassWorkspaceType(builder, plan));
         roles.append(2 * plan.workspaceSets(), "workspace");
@@ -786,8 +797,7 @@ HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
     conv.spectrumRows = hostBlock->getArgument(rows);
     // A convolution of its own (not one a kernel gradient's kernels run):
     // its workspace sets follow.
-    for (int64_t set = 0; passArgs[index] && set < shard->workspaceSets();
-         ++set) {
+    for (int64_t set = 0; set < passSetCounts[index]; ++set) {
       unsigned outer = set ? rows + 2 * set : passArgs[index];
       conv.passSets.push_back({hostBlock->getArgument(outer),
                                hostBlock->getArgument(rows + 2 * set + 1)});
@@ -1001,7 +1011,7 @@ void HostBuilder::emitOuterInverse(ConvRegion &region, const std::string &name,
         storeRegionOutput(region, b, l, args, batch, h, t, y, mask);
       });
   launch(kernel,
-         {plan.localColumns() / plan.columns, plan.channels,
+         {plan.localColumns() / plan.columns, plan.workspaceChannels(),
           plan.workspacePairs()},
          plan.threads, plan.outerSharedBytes(), operands);
 }
@@ -1009,7 +1019,7 @@ void HostBuilder::emitOuterInverse(ConvRegion &region, const std::string &name,
 void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
                                 const SpectrumChain &chain) {
   Convolution conv = beginConvolution(index, chain);
-  ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
+  ThreePassPlan plan = convolutionPlanOf(region);
   Value passBuffer = hostBlock->getArgument(passArgs[index]);
   std::function<void()> spectrumInner =
       emitThreePassSpectrum(conv, chain, plan, chain.conjugate);
@@ -1024,8 +1034,19 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
     forwardOperands.push_back(operand == coefficients ? conv.spectrumBuffer
                                                       : hostArg(operand));
   forwardOperands.push_back(passBuffer);
-  gpu::GPUFuncOp inner =
-      buildInnerKernel(builder, loc, module, conv.name + "_inner", plan);
+  // The inner kernel: one, or one a chunk of the channels (each reads its
+  // channels of K).
+  SmallVector<gpu::GPUFuncOp> inners(plan.channelChunks());
+  auto innerOf = [&](const ThreePassPlan &chunkPlan) {
+    int64_t chunk = chunkPlan.firstChannel / plan.workspaceChannels();
+    if (!inners[chunk])
+      inners[chunk] = buildInnerKernel(
+          builder, loc, module,
+          conv.name + "_inner" +
+              (plan.channelChunks() > 1 ? "_c" + std::to_string(chunk) : ""),
+          chunkPlan);
+    return inners[chunk];
+  };
   auto loadInput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
                        Value h, Value t, Value mask) {
     return loadRegionInput(region, b, l, args, batch, h, t, mask);
@@ -1033,13 +1054,18 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   // Per chunk of pairs: its outer kernels (built for its first pair), the
   // inner kernel, all over the one workspace.
   int64_t columnTiles = plan.localColumns() / plan.columns;
+  // Chunk c: the pairs of chunk c / C and the channels of chunk c mod C,
+  // C the channel chunks (1 unless the workspace holds a chunk of them).
+  int64_t chunks = plan.chunks() * plan.channelChunks();
   auto chunkPlanOf = [&](int64_t chunk) {
     ThreePassPlan chunkPlan = plan;
-    chunkPlan.firstPair = chunk * plan.workspacePairs();
+    chunkPlan.firstPair = chunk / plan.channelChunks() * plan.workspacePairs();
+    chunkPlan.firstChannel =
+        chunk % plan.channelChunks() * plan.workspaceChannels();
     return chunkPlan;
   };
   auto suffixOf = [&](int64_t chunk) {
-    return plan.chunks() > 1 ? "_" + std::to_string(chunk) : std::string();
+    return chunks > 1 ? "_" + std::to_string(chunk) : std::string();
   };
   auto launchOuterForward = [&](int64_t chunk, Value workspace) {
     forwardOperands.back() = workspace;
@@ -1047,21 +1073,26 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
         builder, loc, module, conv.name + "_outer_forward" + suffixOf(chunk),
         typesOf(forwardOperands), forwardOperands.size() - 1,
         chunkPlanOf(chunk), loadInput);
-    launch(outerForward, {columnTiles, plan.channels, plan.workspacePairs()},
+    launch(outerForward,
+           {columnTiles, plan.workspaceChannels(), plan.workspacePairs()},
            plan.threads, plan.outerSharedBytes(), forwardOperands);
   };
-  auto launchInner = [&](Value rows, Value spectrum) {
-    launch(inner, {plan.localRows(), plan.channels, plan.innerGridZ()},
+  auto launchInner = [&](int64_t chunk, Value rows, Value spectrum) {
+    launch(innerOf(chunkPlanOf(chunk)),
+           {plan.localRows(), plan.workspaceChannels(), plan.innerGridZ()},
            plan.threads, plan.innerSharedBytes(), ValueRange{rows, spectrum});
   };
   auto launchOuterInverse = [&](int64_t chunk, Value workspace) {
     emitOuterInverse(region, conv.name + "_outer_inverse" + suffixOf(chunk),
                      chunkPlanOf(chunk), conv.spectrumBuffer, workspace);
   };
+  // The first inner kernel before the chunks' outer kernels (the
+  // module's order, as the chunks have always been emitted).
+  innerOf(chunkPlanOf(0));
   if (!plan.sharded()) {
-    for (int64_t chunk = 0; chunk < plan.chunks(); ++chunk) {
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       launchOuterForward(chunk, passBuffer);
-      launchInner(passBuffer, conv.spectrumBuffer);
+      launchInner(chunk, passBuffer, conv.spectrumBuffer);
       launchOuterInverse(chunk, passBuffer);
     }
     recording.reset();
@@ -1073,7 +1104,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   // so that each exchange is issued before kernels that do not wait for
   // it (K's, before the first chunk's outer pass). A runtime that runs the
   // exchanges on a stream of their own overlaps them with those kernels.
-  int64_t chunks = plan.chunks(), sets = plan.workspaceSets();
+  int64_t sets = plan.workspaceSets();
   for (int64_t step = 0; step < chunks + 2; ++step) {
     if (step == 1)
       spectrumInner();
@@ -1084,7 +1115,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
     }
     if (int64_t chunk = step - 1; chunk >= 0 && chunk < chunks) {
       auto [outer, rows] = conv.passSets[chunk % sets];
-      launchInner(rows, conv.spectrumRows);
+      launchInner(chunk, rows, conv.spectrumRows);
       exchange(rows, outer);
     }
     if (int64_t chunk = step - 2; chunk >= 0 && chunk < chunks)

@@ -153,12 +153,14 @@ public:
   /// channel, its pair's workspace row (`slot`) and the pair itself (the
   /// chunk's first pair on).
   struct OuterBlock {
-    Value firstColumn, h, slot, pair;
+    Value firstColumn, h, workspaceH, slot, pair;
   };
   OuterBlock outerBlock() {
     OuterBlock block;
     block.firstColumn = mulc(blockId(gpu::Dimension::x), plan.columns);
-    block.h = blockId(gpu::Dimension::y);
+    block.workspaceH = block.h = blockId(gpu::Dimension::y);
+    if (plan.firstChannel)
+      block.h = addc(block.workspaceH, plan.firstChannel);
     block.slot = blockId(gpu::Dimension::z);
     block.pair = addc(block.slot, plan.firstPair);
     return block;
@@ -192,13 +194,15 @@ struct OuterKernel : KernelScope, ThreePassEmitter {
     OuterBlock block = outerBlock();
     firstColumn = block.firstColumn;
     h = block.h;
+    workspaceH = block.workspaceH;
     slot = block.slot;
     pair = block.pair;
     seq = c(0);
   }
 
-  /// The block's first column, channel, workspace row and pair.
-  Value firstColumn, h, slot, pair;
+  /// The block's first column, channel (and its row in a workspace that
+  /// holds a chunk of the channels), workspace row and pair.
+  Value firstColumn, h, workspaceH, slot, pair;
   /// The tile's one sequence in shared memory.
   Value seq;
 };
@@ -248,7 +252,7 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
 
   // Row k1 of the tile (at its Monarch position) times W_N^(n2 k1), to the
   // workspace in natural row order, 4 values at a time.
-  auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.h);
+  auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.workspaceH);
   int64_t quads = plan.columns / 4;
   e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
     Value position = e.mulc(e.divc(item, quads), plan.columns);
@@ -259,8 +263,8 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
     Value im = e.loadPart(e.seq, ImHigh, offset, 4);
     Value n2 = e.add(e.firstColumn, column);
     std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, -1.0);
-    auto [sequence, entry] =
-        e.outerEntry(whole, e.args()[workspaceArg], e.slot, e.h, k1, n2);
+    auto [sequence, entry] = e.outerEntry(whole, e.args()[workspaceArg], e.slot,
+                                          e.workspaceH, k1, n2);
     e.storeComplex(sequence, entry, re, im);
   });
   return e.finish();
@@ -281,7 +285,9 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
         pairs(pairs) {
     begin();
     k1 = blockId(gpu::Dimension::x);
-    h = blockId(gpu::Dimension::y);
+    spectrumH = h = blockId(gpu::Dimension::y);
+    if (plan.firstChannel)
+      spectrumH = addc(h, plan.firstChannel);
     firstPair = mulc(blockId(gpu::Dimension::z), tile);
     rowStart = mulc(k1, plan.sharded() ? plan.localColumns() : plan.inner());
   }
@@ -290,14 +296,16 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
   /// `memref` (a workspace, or the spectrum with `pair` 0): unsharded at
   /// rowStart + position; sharded in the chunk of the rank whose outer
   /// kernels own the column.
-  std::pair<Sequence, Value>
-  rowEntry(Value memref, Value pair, Value position,
-           const std::optional<Sequence> &whole = {}) {
+  std::pair<Sequence, Value> rowEntry(Value memref, Value pair, Value position,
+                                      const std::optional<Sequence> &whole = {},
+                                      Value channel = {}) {
+    if (!channel)
+      channel = h;
     if (!plan.sharded())
-      return {whole ? *whole : sequenceOf(memref, pair, h),
+      return {whole ? *whole : sequenceOf(memref, pair, channel),
               add(rowStart, position)};
     int64_t columns = plan.localColumns();
-    return {chunkOf(memref, divc(position, columns), pair, h),
+    return {chunkOf(memref, divc(position, columns), pair, channel),
             add(rowStart, remc(position, columns))};
   }
 
@@ -363,7 +371,9 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
     });
   }
 
-  Value k1, h, firstPair, rowStart;
+  /// The block's row; its channel in the workspace (`h`) and in K (the
+  /// same but where the workspace holds a chunk of the channels).
+  Value k1, h, spectrumH, firstPair, rowStart;
 
 private:
   /// Moves the block's rows between the workspace (argument 0) and shared
@@ -410,11 +420,12 @@ MemRefType mlir::fftconv::threePassWorkspaceType(OpBuilder &b,
                                                  const ThreePassPlan &plan) {
   Type element = plan.halfWorkspace ? Type(b.getF16Type()) : b.getF32Type();
   if (plan.sharded())
-    return MemRefType::get({plan.ranks, plan.workspacePairs(), plan.channels,
-                            2 * plan.chunkLength()},
+    return MemRefType::get({plan.ranks, plan.workspacePairs(),
+                            plan.workspaceChannels(), 2 * plan.chunkLength()},
                            element);
   return MemRefType::get(
-      {plan.workspacePairs(), plan.channels, 2 * plan.length}, element);
+      {plan.workspacePairs(), plan.workspaceChannels(), 2 * plan.length},
+      element);
 }
 MemRefType mlir::fftconv::threePassSpectrumType(OpBuilder &b,
                                                 const ThreePassPlan &plan) {
@@ -448,10 +459,11 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
   e.forwardRows();
   // y = x K at every position of the row, for every pair of the block, with
   // the coefficient loaded once.
-  auto whole = e.wholeSequence(e.args()[1], e.c(0), e.h);
+  auto whole = e.wholeSequence(e.args()[1], e.c(0), e.spectrumH);
   auto pairType = VectorType::get({2}, builder.getF32Type());
   e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
-    auto [spectrum, entry] = e.rowEntry(e.args()[1], e.c(0), p, whole);
+    auto [spectrum, entry] =
+        e.rowEntry(e.args()[1], e.c(0), p, whole, e.spectrumH);
     auto load = vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
                                        e.at(spectrum, entry));
     load.setAlignment(8);
@@ -500,14 +512,14 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
   OuterKernel e(builder, loc, module, name, argTypes, plan);
 
   // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.
-  auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.h);
+  auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.workspaceH);
   int64_t quads = plan.columns / 4;
   e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
     Value k1 = e.divc(item, quads);
     Value column = e.mulc(e.remc(item, quads), 4);
     Value n2 = e.add(e.firstColumn, column);
-    auto [sequence, entry] =
-        e.outerEntry(whole, e.args()[workspaceArg], e.slot, e.h, k1, n2);
+    auto [sequence, entry] = e.outerEntry(whole, e.args()[workspaceArg], e.slot,
+                                          e.workspaceH, k1, n2);
     auto [re, im] = e.loadComplex(sequence, entry, 4);
     std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, 1.0);
     Value offset = e.swizzle(e.add(e.positionOf(k1), column));

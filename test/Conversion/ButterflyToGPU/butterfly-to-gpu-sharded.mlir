@@ -4,9 +4,11 @@
 // the host function takes and returns the rank's shards (2048 columns of
 // the 8 rows of each input), its workspaces hold 2 chunks of N / 4 values
 // a (pair, channel), one per rank, and the transposes between the passes
-// are exchanges. The pairs (2: B = 4) run in two chunks through two sets of
-// workspaces, software-pipelined: K's exchange is issued before the first
-// chunk's outer pass, each chunk's before the next chunk's.
+// are exchanges. Two pairs (B = 4) are too few chunks to pipeline, so the
+// channels are split too: 4 chunks (pair, channel) through three
+// workspace sets, software-pipelined: K's exchange is issued before the
+// first chunk's outer pass, each chunk's before the next chunk's, and an
+// inner kernel a chunk of channels reads its channels of K.
 
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_outer
 // CHECK-SAME: (%{{.*}}: memref<2x16384xf32> {llvm.noalias}, %{{.*}}: memref<2x1x2x32768xf32> {llvm.noalias}) kernel
@@ -15,9 +17,10 @@
 
 // CHECK-LABEL: func.func @long
 // CHECK-SAME: (%[[U:.*]]: memref<4x2x16384xf16> {fftconv.role = "input"}, %[[K:.*]]: memref<2x16384xf32> {fftconv.role = "input"}, %[[Y:.*]]: memref<4x2x16384xf16> {fftconv.role = "output"},
-// CHECK-SAME: %[[KS:[^:]*]]: memref<2x1x2x32768xf32> {fftconv.role = "workspace"}, %[[A0:[^:]*]]: memref<2x1x2x32768xf16> {fftconv.role = "workspace"},
-// CHECK-SAME: %[[KR:[^:]*]]: memref<2x1x2x32768xf32> {fftconv.role = "workspace"}, %[[B0:[^:]*]]: memref<2x1x2x32768xf16> {fftconv.role = "workspace"},
-// CHECK-SAME: %[[A1:[^:]*]]: memref<2x1x2x32768xf16> {fftconv.role = "workspace"}, %[[B1:[^:]*]]: memref<2x1x2x32768xf16> {fftconv.role = "workspace"})
+// CHECK-SAME: %[[KS:[^:]*]]: memref<2x1x2x32768xf32> {fftconv.role = "workspace"}, %[[A0:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"},
+// CHECK-SAME: %[[KR:[^:]*]]: memref<2x1x2x32768xf32> {fftconv.role = "workspace"}, %[[B0:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"},
+// CHECK-SAME: %[[A1:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"}, %[[B1:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"},
+// CHECK-SAME: %[[A2:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"}, %[[B2:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"})
 // CHECK-SAME: attributes {fftconv.convolutions = {{.*}}, fftconv.shard = array<i64: 1, 2, 4096>}
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_outer {{.*}} args(%[[K]] : {{.*}}, %[[KS]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[KS]] to %[[KR]] : memref<2x1x2x32768xf32>
@@ -26,12 +29,16 @@
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner {{.*}} args(%[[KR]] : {{.*}})
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_1 {{.*}} args(%[[U]] : {{.*}}, %[[A1]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[A1]] to %[[B1]]
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner {{.*}} args(%[[B0]] : {{.*}}, %[[KR]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} args(%[[B0]] : {{.*}}, %[[KR]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[B0]] to %[[A0]]
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner {{.*}} args(%[[B1]] : {{.*}}, %[[KR]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_2 {{.*}} args(%[[U]] : {{.*}}, %[[A2]] : {{.*}})
+// CHECK-NEXT: butterfly.exchange %[[A2]] to %[[B2]]
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c1 {{.*}} args(%[[B1]] : {{.*}}, %[[KR]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[B1]] to %[[A1]]
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_0 {{.*}} args(%[[A0]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_1 {{.*}} args(%[[A1]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
+// The fourth chunk takes the first set again, after its outer inverse.
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_3 {{.*}} args(%[[U]] : {{.*}}, %[[A0]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_3 {{.*}} args(%[[A0]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
 func.func @long(%u: tensor<4x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<4x2x32768xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<4x2x32768xf16>, tensor<2x32768xf32>) -> tensor<4x2x32768xf16>
   return %y : tensor<4x2x32768xf16>

@@ -112,6 +112,10 @@ struct ThreePassPlan {
   /// sequences hold, row after row, its columns of the N1 x N2 view.
   int64_t ranks = 1;
   int64_t rank = 0;
+  /// The channels a workspace holds (0: all of them); the outer and inner
+  /// kernels of one are built for the channels from `firstChannel` on.
+  int64_t chunkChannels = 0;
+  int64_t firstChannel = 0;
 
   int64_t outer() const;
   int64_t inner() const;
@@ -133,6 +137,10 @@ struct ThreePassPlan {
   int64_t workspaceValueBytes() const { return halfWorkspace ? 4 : 8; }
   int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
   int64_t innerSharedBytes() const { return pairTile * inner() * valueBytes(); }
+  int64_t workspaceChannels() const {
+    return chunkChannels > 0 ? chunkChannels : channels;
+  }
+  int64_t channelChunks() const { return channels / workspaceChannels(); }
   /// Sharded: the complex values of one (pair, channel) a chunk of a
   /// workspace holds, the rank's columns of another rank's rows (N / R^2).
   int64_t chunkLength() const { return length / (ranks * ranks); }
@@ -140,9 +148,24 @@ struct ThreePassPlan {
   /// that a chunk's exchanges overlap the kernels of the next
   /// (butterfly-to-gpu's pipelined order).
   int64_t workspaceSets() const {
-    return sharded() ? std::min<int64_t>(kShardedPipelineDepth, chunks()) : 1;
+    return sharded() ? std::min<int64_t>(kShardedPipelineDepth,
+                                         chunks() * channelChunks())
+                     : 1;
   }
   static constexpr int64_t kShardedPipelineDepth = 3;
+  /// Sharded: the channels a workspace holds so that a convolution runs in
+  /// at least kShardedPipelineDepth + 1 chunks where its pairs alone give
+  /// fewer (one pair: nothing for an exchange to overlap), a power of two
+  /// dividing the channels; 0 (all of them) otherwise.
+  int64_t pipelineChunkChannels() const {
+    int64_t wanted = kShardedPipelineDepth + 1;
+    if (!sharded() || chunks() >= wanted)
+      return 0;
+    int64_t split = 1;
+    while (split * chunks() < wanted && channels % (2 * split) == 0)
+      split *= 2;
+    return split > 1 ? channels / split : 0;
+  }
   int64_t innerGridZ() const {
     return (workspacePairs() + pairTile - 1) / pairTile;
   }
