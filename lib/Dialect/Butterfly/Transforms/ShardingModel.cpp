@@ -29,7 +29,8 @@ ShardedShape mlir::butterfly::causalShardedShape(int64_t fftSize, int64_t batch,
   shape.fftSize = fftSize;
   shape.sequences = (batch + 1) / 2 * channels;
   shape.channels = channels;
-  shape.chunks = (batch + 1) / 2;
+  int64_t pairs = (batch + 1) / 2;
+  shape.chunks = pairs * shardedChannelSplit(pairs, channels);
   shape.workspaceValueBytes = 4;
   // f16 u and y (L = N / 2), f32 k.
   shape.dataBytes = fftSize / 2 * (2 * 2 * batch + 4) * channels;

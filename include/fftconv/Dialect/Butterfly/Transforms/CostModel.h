@@ -30,6 +30,20 @@ inline constexpr llvm::StringLiteral kDefaultChip = "sm_90";
 /// butterfly-to-vector's row tasks and fftconv-parallelize-rows' use it.
 inline constexpr int64_t kCPUMinPointsPerTask = 65536;
 
+/// A sharded convolution's chunks: at least this many, so that each
+/// chunk's exchanges overlap the next chunks' kernels (butterfly-to-gpu's
+/// pipelined order); where its pairs give fewer, its channels are split
+/// too, into `shardedChannelSplit` chunks: a power of two dividing the
+/// channels (1 where the pairs suffice).
+inline constexpr int64_t kShardedPipelineChunks = 4;
+inline int64_t shardedChannelSplit(int64_t pairChunks, int64_t channels) {
+  int64_t split = 1;
+  while (split * pairChunks < kShardedPipelineChunks &&
+         channels % (2 * split) == 0)
+    split *= 2;
+  return split;
+}
+
 /// What the cost model knows of the GPU: the MMA tile, the on-chip budget
 /// and the throughputs that turn work into time (per SM and clock).
 struct TargetDescription {

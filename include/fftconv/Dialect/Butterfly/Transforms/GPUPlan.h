@@ -13,6 +13,7 @@
 #define FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_GPUPLAN_H
 
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 
 #include "llvm/ADT/SmallVector.h"
 
@@ -153,17 +154,11 @@ struct ThreePassPlan {
                      : 1;
   }
   static constexpr int64_t kShardedPipelineDepth = 3;
-  /// Sharded: the channels a workspace holds so that a convolution runs in
-  /// at least kShardedPipelineDepth + 1 chunks where its pairs alone give
-  /// fewer (one pair: nothing for an exchange to overlap), a power of two
-  /// dividing the channels; 0 (all of them) otherwise.
+  /// Sharded: the channels a workspace holds where its pairs alone give
+  /// too few chunks to pipeline (shardedChannelSplit, CostModel.h); 0 (all
+  /// of them) otherwise.
   int64_t pipelineChunkChannels() const {
-    int64_t wanted = kShardedPipelineDepth + 1;
-    if (!sharded() || chunks() >= wanted)
-      return 0;
-    int64_t split = 1;
-    while (split * chunks() < wanted && channels % (2 * split) == 0)
-      split *= 2;
+    int64_t split = sharded() ? shardedChannelSplit(chunks(), channels) : 1;
     return split > 1 ? channels / split : 0;
   }
   int64_t innerGridZ() const {
