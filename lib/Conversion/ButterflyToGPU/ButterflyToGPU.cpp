@@ -287,6 +287,8 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
   return success();
 }
 
+/// Reads each kernel gradient's plans, and checks that its channel inverse
+/// follows its cross spectrum's form.
 LogicalResult readGradientPlans(FunctionAnalysis &analysis) {
   for (KernelGradientRegion &gradient : analysis.gradients) {
     for (FusedOp op : {gradient.cross, gradient.inverse}) {
@@ -664,8 +666,9 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   convolutionKernels.resize(regions.size());
   exchangeArgs.assign(regions.size(), 0);
   passSetCounts.assign(regions.size(), 0);
-  // A sharded function (one convolution, checked) takes and returns the
-  // rank's shards: its columns of every row, 1 / R of each sequence.
+  // A sharded function (its convolutions sharded alike, checked) takes and
+  // returns the rank's shards: its columns of every row, 1 / R of each
+  // sequence.
   for (const ConvRegion &region : regions)
     if (region.plan.isSharded())
       shard = getThreePassPlan(region.plan, region.shape);
