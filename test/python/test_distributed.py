@@ -212,6 +212,175 @@ class StandIns:
                     y[index, channels] = part * (post[index, channels] if post is not None else 1.0)
 
 
+class BackwardStandIns(StandIns):
+    """The backward program's kernels (docs/architecture.md, "Training"):
+    K, the outer passes of v's and g's pairs, the cross spectrum summed over
+    the pairs (and the correlation's and the postgate's convolution's
+    products), the sums' inverse, and the outer inverse passes writing du,
+    dpregate, dpostgate and dk. Inputs u, k, [pregate, postgate], dy."""
+
+    def __init__(self, manifest, buffers, config):
+        super().__init__(manifest, buffers, config)
+        names = ["u", "k"] + (["pregate", "postgate"] if config["gated"] else []) + ["dy"]
+        self.by_name.update({name: i for i, name in enumerate(names)})
+
+    def sequences(self, side):
+        if side == "v":
+            u = self.arg("u").astype(np.float64)
+            return u * self.arg("pregate") if self.config["gated"] else u
+        dy = self.arg("dy").astype(np.float64)
+        return dy * self.arg("postgate") if self.config["gated"] else dy
+
+    def run(self, kernel):
+        name = kernel.name[len(self.manifest.entry) + 1 :]
+        args = [self.buffers[a] for a in kernel.arguments]
+        if name in ("conv0_spectrum_outer", "conv0_spectrum_inner"):
+            return StandIns.run(self, kernel)
+        if name.startswith("kernel_gradient0_outer_forward_"):
+            side, chunk = name.rsplit("_", 2)[1:]
+            workspace = self.workspace_of(kernel)
+            count = workspace.shape[1]
+            self.arg_override = self.sequences(side)
+            self.outer_forward(self.pairs_of(self.arg_override, int(chunk) * count, count), workspace)
+        elif name.startswith("kernel_gradient0_cross_spectrum"):
+            z, w = self.row_view(_complex(args[0])), self.row_view(_complex(args[1]))
+            z, w = np.fft.fft(z, axis=3), np.fft.fft(w, axis=3)
+            total = (np.conj(z) * w).sum(axis=0)
+            sums = self.row_view(_complex(args[2]))
+            if name.endswith("_add"):
+                sums[0] += total
+            else:
+                sums[:] = 0
+                sums[0] = total
+            _store(args[2], self.from_row_view(sums))
+            if len(args) > 3:
+                k = self.row_view(_complex(args[3]))
+                _store(args[1], self.from_row_view(np.fft.ifft(w * np.conj(k), axis=3)))
+                _store(args[0], self.from_row_view(np.fft.ifft(z * k, axis=3)))
+        elif name == "kernel_gradient0_inner_inverse":
+            sums = self.row_view(_complex(args[0]))
+            total = sums.sum(axis=0)
+            sums[:] = 0
+            sums[0] = np.fft.ifft(total, axis=2)
+            _store(args[0], self.from_row_view(sums))
+        elif name == "kernel_gradient0_outer_inverse":
+            lags = args[1]
+            z = self.columns_inverse(args[0])[0]  # group 0: [H, N1 * C]
+            lags[:] = z.real[:, : lags.shape[1]]
+        elif name == "kernel_gradient0_lags":
+            args[1][:] = args[0]  # dk: the lags (no regularizers)
+        elif "_outer_inverse_" in name:
+            chunk = int(name.rsplit("_", 1)[1])
+            workspace = self.workspace_of(kernel)
+            count = workspace.shape[1]
+            z = self.columns_inverse(workspace)
+            outputs = [a for a in kernel.arguments if self.manifest.arguments[a].role == "output"]
+            u = self.arg("u").astype(np.float64)
+            dy = self.arg("dy").astype(np.float64)
+            gated = self.config["gated"]
+            for slot in range(count):
+                for part, index in ((z[slot].real, 2 * (chunk * count + slot)), (z[slot].imag, 2 * (chunk * count + slot) + 1)):
+                    if index >= u.shape[0]:
+                        continue
+                    part = part[:, : u.shape[2]]
+                    for out in outputs:
+                        which = self.manifest.arguments[out].name
+                        if which == "result0":  # du = pregate * dv
+                            value = part * self.arg("pregate")[index] if gated else part
+                        elif which == "result2":  # dpregate = u * dv
+                            value = part * u[index]
+                        elif which == "result3":  # dpostgate = dy * z
+                            value = part * dy[index]
+                        else:
+                            raise AssertionError(f"{kernel.name} writes {which}")
+                        self.buffers[out][index] = value
+        else:
+            raise AssertionError(f"no stand-in for kernel {kernel.name}")
+
+    def pairs_of(self, v, first_pair, count):
+        out = np.zeros((v.shape[1], count, v.shape[2]), np.complex128)
+        for slot in range(count):
+            first = 2 * (first_pair + slot)
+            if first < v.shape[0]:
+                out[:, slot] = v[first]
+            if first + 1 < v.shape[0]:
+                out[:, slot] += 1j * v[first + 1]
+        return out
+
+    def columns_inverse(self, workspace):
+        """[slots, H, rank's columns of every row]: the conjugate twiddle and
+        the inverse DFT down the N1 rows of a workspace's chunks."""
+        values = _complex(workspace)
+        count = values.shape[1]
+        grid = np.zeros((count, values.shape[2], self.n1, self.columns), np.complex128)
+        for row in range(self.n1):
+            owner, at = divmod(row, self.rows)
+            grid[:, :, row] = values[owner, :, :, at * self.columns : (at + 1) * self.columns]
+        k1 = np.arange(self.n1)[:, None]
+        n2 = self.rank * self.columns + np.arange(self.columns)[None, :]
+        z = np.fft.ifft(grid * np.exp(2j * np.pi * k1 * n2 / self.n), axis=2)
+        return z.reshape(count, values.shape[2], -1)
+
+
+def _backward_main(rank, ranks, port, config, failures):
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    dist.init_process_group("gloo", rank=rank, world_size=ranks)
+    try:
+        from fftconv import distributed, runtime
+
+        b, h, length, gated = config["B"], config["H"], config["L"], config["gated"]
+        graph = distributed.sharded_graph(b, h, length, length, True, "f32", gated, gated)
+        manifest = runtime.parse_manifest(distributed.compile_rank(graph, rank, ranks, training=True).backward.manifest)
+        layout = distributed.Layout(ranks, manifest.shard.row_length, length)
+        rng = np.random.default_rng(12)
+        full = {"u": rng.standard_normal((b, h, length)), "k": rng.standard_normal((h, length)) / np.sqrt(length)}
+        if gated:
+            full["pregate"] = rng.standard_normal((b, h, length))
+            full["postgate"] = rng.standard_normal((b, h, length))
+        full["dy"] = rng.standard_normal((b, h, length))
+        names = ["u", "k"] + (["pregate", "postgate"] if gated else []) + ["dy"]
+        tensors = {}
+        for argument in manifest.arguments:
+            if argument.role == "input":
+                name = names[argument.index]
+                tensors[argument.index] = distributed.shard(torch.from_numpy(full[name]).float(), layout, rank)
+            else:
+                tensors[argument.index] = torch.full(tuple(argument.shape), float("nan"))
+        stand_ins = BackwardStandIns(manifest, {i: t.numpy() for i, t in tensors.items()}, config)
+        exchange = distributed.all_to_all()
+        for kind, step in distributed.schedule(manifest):
+            if kind == "exchange":
+                exchange(tensors[step.send], tensors[step.recv])
+            else:
+                for k in step:
+                    stand_ins.run(manifest.kernels[k])
+
+        n = 2 * length
+        u, k, dy = full["u"], full["k"], full["dy"]
+        v = u * full["pregate"] if gated else u
+        g = dy * full["postgate"] if gated else dy
+        K, V, G = np.fft.rfft(k, n), np.fft.rfft(v, n), np.fft.rfft(g, n)
+        dv = np.fft.irfft(np.conj(K) * G, n)[..., :length]
+        expected = {"result0": dv * full["pregate"] if gated else dv,
+                    "result1": np.fft.irfft((np.conj(V) * G).sum(axis=0), n)[..., :length]}
+        if gated:
+            expected["result2"] = dv * u
+            expected["result3"] = dy * np.fft.irfft(K * V, n)[..., :length]
+        for argument in manifest.outputs:
+            local = tensors[argument.index]
+            parts = [torch.empty_like(local) for _ in range(ranks)]
+            dist.all_gather(parts, local)
+            got = distributed.unshard(parts, layout).double().numpy()
+            want = expected[argument.name]
+            error = np.linalg.norm(got - want) / np.linalg.norm(want)
+            assert error < 1e-5, f"rank {rank}: {argument.name} relative error {error:.2e}"
+    except BaseException as error:  # reported by the parent
+        failures.put(f"rank {rank}: {type(error).__name__}: {error}")
+        raise
+    finally:
+        dist.destroy_process_group()
+
+
 def _rank_main(rank, ranks, port, config, failures):
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
     dist.init_process_group("gloo", rank=rank, world_size=ranks)
@@ -287,6 +456,27 @@ def test_sharded_schedule_over_gloo(ranks, config):
     failures = context.SimpleQueue()
     try:
         mp.spawn(_rank_main, args=(ranks, _free_port(), config, failures), nprocs=ranks)
+    except Exception:
+        messages = []
+        while not failures.empty():
+            messages.append(failures.get())
+        pytest.fail("; ".join(messages) or "a rank failed")
+
+
+BACKWARD_CASES = [(2, dict(B=3, H=2, L=8192, gated=True)), (4, dict(B=3, H=1, L=8192, gated=False))]
+
+
+@pytest.mark.parametrize("ranks,config", BACKWARD_CASES,
+                         ids=[f"{r}ranks-{'gated' if c['gated'] else 'plain'}" for r, c in BACKWARD_CASES])
+def test_sharded_backward_schedule_over_gloo(ranks, config):
+    """The sharded backward (du, dk, dpregate, dpostgate): its schedule,
+    exchanges over gloo, numpy stand-ins of its kernels, against float64."""
+    import torch.multiprocessing as mp
+
+    context = mp.get_context("spawn")
+    failures = context.SimpleQueue()
+    try:
+        mp.spawn(_backward_main, args=(ranks, _free_port(), config, failures), nprocs=ranks)
     except Exception:
         messages = []
         while not failures.empty():
