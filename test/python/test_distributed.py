@@ -5,8 +5,11 @@ as real all-to-alls between the processes (fftconv.distributed.all_to_all)
 and its kernels as float64 numpy stand-ins of what each kernel computes on
 the layouts docs/gpu-manifest.md gives (a rank's columns of every row; a
 workspace's chunks, one a rank). The result, gathered, is checked against
-float64 numpy. The kernels themselves are checked on GPUs
-(test/GPU/test_distributed_gpu.py, bench/bench_distributed.py)."""
+float64 numpy; the backward program the same way (K, v's and g's outer
+passes, the cross spectrum and the products of the correlation and the
+postgate's convolution, the sums' inverse, the outer inverse passes). The
+kernels themselves are checked on GPUs (test/GPU/test_distributed_gpu.py,
+bench/bench_distributed.py)."""
 
 import os
 import socket
