@@ -532,3 +532,12 @@ func.func @exchange_in_place(%buffer: memref<2x8xf16>) {
   butterfly.exchange %buffer to %buffer : memref<2x8xf16>
   return
 }
+
+// -----
+
+// The chunks go to buffers of the same layout on every rank.
+func.func @exchange_types(%send: memref<2x8xf16>, %recv: memref<2x8xf32>) {
+  // expected-error @+1 {{failed to verify that all of {send, recv} have same type}}
+  "butterfly.exchange"(%send, %recv) : (memref<2x8xf16>, memref<2x8xf32>) -> ()
+  return
+}
