@@ -135,15 +135,10 @@ def check_backward(row, config, backward, inputs, layout, group, ranks, me, devi
     row["grad_vs_one_gpu"] = versus
 
 
-# The drop-in module's case (scripts/build_gpu_kernels.py --sharded fills
-# its kernel cache for 2 and 4 ranks): B, H, L, causal, gated.
-MODULE_CASE = (2, 2, 32768, True, True)
-
-
 def check_module(subgroups, me, device, world):
     """fftconv.distributed.FFTConv forward and backward through autograd on
     2 and 4 GPUs against float64: y, du, dk, dpregate, dpostgate."""
-    b, h, length, causal, gated = MODULE_CASE
+    b, h, length, causal, gated = kernel_configs.SHARDED_MODULE_CASE
     rows = []
     for ranks in (2, 4):
         if ranks > world:

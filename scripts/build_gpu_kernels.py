@@ -213,14 +213,15 @@ SHARDED_BENCH = [  # (N, B, H, dtype, mode)
 
 
 def build_sharded_module_cache(out, chip):
-    """The kernel cache of bench_distributed.py's MODULE_CASE: every rank's
+    """The kernel cache of kernel_configs.SHARDED_MODULE_CASE: every rank's
     programs (forward and backward) for 2 and 4 ranks, as
     fftconv.distributed.FFTConv looks them up."""
     os.environ["FFTCONV_KERNEL_CACHE"] = os.path.abspath(out)
     from fftconv import MLIRError, distributed
+    from fftconv.kernel_configs import SHARDED_MODULE_CASE
     from fftconv.torch import kernel_cache_stem
 
-    b, h, length, causal, gated = 2, 2, 32768, True, True
+    b, h, length, causal, gated = SHARDED_MODULE_CASE
     graph = distributed.sharded_graph(b, h, length, length, causal, "f16", gated, gated)
     errors = []
     for ranks in (2, 4):

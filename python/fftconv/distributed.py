@@ -33,7 +33,7 @@ import collections
 import torch
 
 from . import runtime
-from .torch import _ELEMENT, conv_graph
+from .torch import _ELEMENT, conv_graph, conv_mode
 
 Layout = collections.namedtuple("Layout", "ranks row_length length")
 Layout.__doc__ = (
@@ -115,26 +115,28 @@ def run(program, inputs, exchange, outputs=None):
     exchange overlaps the kernels the compiler issued after it that do not
     wait for it (butterfly-to-gpu's pipelined order). Returns the outputs,
     as Program.launch does; the current stream waits for everything."""
-    steps = schedule(program.manifest)
+    if getattr(program, "_sharded_steps", None) is None:
+        # Once a program: its steps (a kernels step as the runtime's kernel
+        # array) and the buffers each touches.
+        manifest = program.manifest
+        program._sharded_steps = [
+            (kind, runtime._kernel_array(step), {a for k in step for a in manifest.kernels[k].arguments})
+            if kind == "kernels" else (kind, step, {step.send, step.recv})
+            for kind, step in schedule(manifest)
+        ]
+        program._exchange_stream = torch.cuda.Stream(program.device)
     buffers, output_tensors, _, by_index = program._prepare(inputs, outputs, [], False)
     compute = torch.cuda.current_stream(program.device)
-    comm = getattr(program, "_exchange_stream", None)
-    if comm is None:
-        comm = program._exchange_stream = torch.cuda.Stream(program.device)
+    comm = program._exchange_stream
     last_use = {}  # argument index -> (stream, event after its last use)
-    for kind, step in steps:
-        if kind == "kernels":
-            stream = compute
-            touched = {a for k in step for a in program.manifest.kernels[k].arguments}
-        else:
-            stream = comm
-            touched = {step.send, step.recv}
+    for kind, step, touched in program._sharded_steps:
+        stream = compute if kind == "kernels" else comm
         for index in touched:
             used = last_use.get(index)
             if used is not None and used[0] is not stream:
                 stream.wait_event(used[1])
         if kind == "kernels":
-            program._launch(buffers, runtime._kernel_array(step), compute.cuda_stream)
+            program._launch(buffers, step, compute.cuda_stream)
         else:
             with torch.cuda.stream(comm):
                 exchange(by_index[step.send], by_index[step.recv])
@@ -259,8 +261,8 @@ class FFTConv(torch.nn.Module):
         (as FlashFFTConv reads `seqlen`), the gates, the device."""
         if device is None:
             device = torch.device("cuda", torch.cuda.current_device())
-        causal = self.seqlen >= 2 * length - 1
-        if not causal and self.seqlen != length:
+        causal = conv_mode(self.seqlen, length, length)
+        if causal is None:
             raise ValueError(f"FFTConv: seqlen {self.seqlen} is neither >= 2L - 1 (causal) nor L (circular), "
                              f"L = {length}")
         return (batch, channels, length, causal, bool(gated_pre), bool(gated_post), torch.device(device))

@@ -31,6 +31,11 @@ from . import dtypes
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_KERNEL_DIR = os.path.join(ROOT, "build", "gpu-kernels")
 
+# fftconv.distributed.FFTConv's case in the sharded benchmark
+# (bench/bench_distributed.py), whose kernel cache scripts/build_gpu_kernels.py
+# --sharded fills for 2 and 4 ranks: B, H, L, causal, gated (f16).
+SHARDED_MODULE_CASE = (2, 2, 32768, True, True)
+
 # Relative error ||y - ref|| / ||ref|| allowed per dtype.
 TOLERANCE = {"f16": 1e-3, "bf16": 8e-3, "f32": 1e-5}
 

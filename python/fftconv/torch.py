@@ -55,6 +55,17 @@ def _from_numpy(array, dtype):
     return torch.from_numpy(array)
 
 
+def conv_mode(seqlen, length, taps):
+    """How FlashFFTConv reads `seqlen`, the FFT size, for L = `length` and
+    K = `taps`: True (causal: seqlen >= L + K - 1), False (circular:
+    seqlen == L), None (neither)."""
+    if seqlen >= length + taps - 1:
+        return True
+    if seqlen == length:
+        return False
+    return None
+
+
 def conv_graph(name, element, batch, channels, length, taps, causal, gated_pre=False, gated_post=False):
     """The graph of FFTConv's call (and fftconv.distributed's): u [B, H, L]
     of `element`, k [H, taps] f32, the gates when given; y."""
@@ -188,11 +199,8 @@ class FFTConv(torch.nn.Module):
         taps = k.shape[1]
         if taps > length:
             raise ValueError(f"FFTConv: kernel length K = {taps} exceeds the sequence length L = {length}")
-        if self.seqlen >= length + taps - 1:
-            causal = True
-        elif self.seqlen == length:
-            causal = False
-        else:
+        causal = conv_mode(self.seqlen, length, taps)
+        if causal is None:
             raise ValueError(
                 f"FFTConv(seqlen={self.seqlen}): with L = {length} and K = {taps} the FFT size must be "
                 f">= L + K - 1 = {length + taps - 1} (causal) or == L (circular)"

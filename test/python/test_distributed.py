@@ -144,13 +144,15 @@ class StandIns:
         v = self.arg("u").astype(np.float64)
         if self.config["gated"]:
             v = v * self.arg("pregate")
-        batch = v.shape[0]
+        return self.pairs_of(v, first_pair, count)
+
+    def pairs_of(self, v, first_pair, count):
         out = np.zeros((v.shape[1], count, v.shape[2]), np.complex128)
         for slot in range(count):
             first = 2 * (first_pair + slot)
-            if first < batch:
+            if first < v.shape[0]:
                 out[:, slot] = v[first]
-            if first + 1 < batch:
+            if first + 1 < v.shape[0]:
                 out[:, slot] += 1j * v[first + 1]
         return out
 
@@ -195,6 +197,20 @@ class StandIns:
         _store(buffers[0], self.from_row_view(np.fft.ifft(np.fft.fft(rows, axis=3) * k, axis=3)))
 
     def outer_inverse(self, workspace, first_pair, first_channel):
+        z = self.columns_inverse(workspace)
+        count, channels_held = z.shape[:2]
+        y = self.arg("result0")
+        z = z[:, :, : y.shape[2]]
+        post = self.arg("postgate") if self.config["gated"] else None
+        channels = slice(first_channel, first_channel + channels_held)
+        for slot in range(count):
+            for part, index in ((z[slot].real, 2 * (first_pair + slot)), (z[slot].imag, 2 * (first_pair + slot) + 1)):
+                if index < y.shape[0]:
+                    y[index, channels] = part * (post[index, channels] if post is not None else 1.0)
+
+    def columns_inverse(self, workspace):
+        """[slots, H, rank's columns of every row]: the conjugate twiddle and
+        the inverse DFT down the N1 rows of a workspace's chunks."""
         values = _complex(workspace)
         count = values.shape[1]
         grid = np.zeros((count, values.shape[2], self.n1, self.columns), np.complex128)
@@ -204,15 +220,7 @@ class StandIns:
         k1 = np.arange(self.n1)[:, None]
         n2 = self.rank * self.columns + np.arange(self.columns)[None, :]
         z = np.fft.ifft(grid * np.exp(2j * np.pi * k1 * n2 / self.n), axis=2)
-        y = self.arg("result0")
-        rows_out = y.shape[2] // self.columns
-        z = z[:, :, :rows_out].reshape(count, values.shape[2], -1)
-        post = self.arg("postgate") if self.config["gated"] else None
-        channels = slice(first_channel, first_channel + values.shape[2])
-        for slot in range(count):
-            for part, index in ((z[slot].real, 2 * (first_pair + slot)), (z[slot].imag, 2 * (first_pair + slot) + 1)):
-                if index < y.shape[0]:
-                    y[index, channels] = part * (post[index, channels] if post is not None else 1.0)
+        return z.reshape(count, values.shape[2], -1)
 
 
 class BackwardStandIns(StandIns):
@@ -243,8 +251,7 @@ class BackwardStandIns(StandIns):
             side, chunk = name.rsplit("_", 2)[1:]
             workspace = self.workspace_of(kernel)
             count = workspace.shape[1]
-            self.arg_override = self.sequences(side)
-            self.outer_forward(self.pairs_of(self.arg_override, int(chunk) * count, count), workspace)
+            self.outer_forward(self.pairs_of(self.sequences(side), int(chunk) * count, count), workspace)
         elif name.startswith("kernel_gradient0_cross_spectrum"):
             z, w = self.row_view(_complex(args[0])), self.row_view(_complex(args[1]))
             z, w = np.fft.fft(z, axis=3), np.fft.fft(w, axis=3)
@@ -300,30 +307,6 @@ class BackwardStandIns(StandIns):
         else:
             raise AssertionError(f"no stand-in for kernel {kernel.name}")
 
-    def pairs_of(self, v, first_pair, count):
-        out = np.zeros((v.shape[1], count, v.shape[2]), np.complex128)
-        for slot in range(count):
-            first = 2 * (first_pair + slot)
-            if first < v.shape[0]:
-                out[:, slot] = v[first]
-            if first + 1 < v.shape[0]:
-                out[:, slot] += 1j * v[first + 1]
-        return out
-
-    def columns_inverse(self, workspace):
-        """[slots, H, rank's columns of every row]: the conjugate twiddle and
-        the inverse DFT down the N1 rows of a workspace's chunks."""
-        values = _complex(workspace)
-        count = values.shape[1]
-        grid = np.zeros((count, values.shape[2], self.n1, self.columns), np.complex128)
-        for row in range(self.n1):
-            owner, at = divmod(row, self.rows)
-            grid[:, :, row] = values[owner, :, :, at * self.columns : (at + 1) * self.columns]
-        k1 = np.arange(self.n1)[:, None]
-        n2 = self.rank * self.columns + np.arange(self.columns)[None, :]
-        z = np.fft.ifft(grid * np.exp(2j * np.pi * k1 * n2 / self.n), axis=2)
-        return z.reshape(count, values.shape[2], -1)
-
 
 def _backward_main(rank, ranks, port, config, failures):
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
@@ -350,13 +333,7 @@ def _backward_main(rank, ranks, port, config, failures):
             else:
                 tensors[argument.index] = torch.full(tuple(argument.shape), float("nan"))
         stand_ins = BackwardStandIns(manifest, {i: t.numpy() for i, t in tensors.items()}, config)
-        exchange = distributed.all_to_all()
-        for kind, step in distributed.schedule(manifest):
-            if kind == "exchange":
-                exchange(tensors[step.send], tensors[step.recv])
-            else:
-                for k in step:
-                    stand_ins.run(manifest.kernels[k])
+        _run_schedule(manifest, tensors, stand_ins)
 
         n = 2 * length
         u, k, dy = full["u"], full["k"], full["dy"]
@@ -412,13 +389,7 @@ def _rank_main(rank, ranks, port, config, failures):
             assert tuple(tensors[argument.index].shape) == shape, (argument.name, shape)
         buffers = {index: t.numpy() for index, t in tensors.items()}
         stand_ins = StandIns(manifest, buffers, config)
-        exchange = distributed.all_to_all()
-        for kind, step in distributed.schedule(manifest):
-            if kind == "exchange":
-                exchange(tensors[step.send], tensors[step.recv])
-            else:
-                for k in step:
-                    stand_ins.run(manifest.kernels[k])
+        _run_schedule(manifest, tensors, stand_ins)
 
         y_local = tensors[stand_ins.by_name["result0"]]
         parts = [torch.empty_like(y_local) for _ in range(ranks)]
@@ -438,6 +409,36 @@ def _rank_main(rank, ranks, port, config, failures):
         dist.destroy_process_group()
 
 
+def _spawn(main, ranks, config):
+    """main(rank, ranks, port, config, failures) in `ranks` processes; a
+    failure names each rank's error."""
+    import torch.multiprocessing as mp
+
+    context = mp.get_context("spawn")
+    failures = context.SimpleQueue()
+    try:
+        mp.spawn(main, args=(ranks, _free_port(), config, failures), nprocs=ranks)
+    except Exception:
+        messages = []
+        while not failures.empty():
+            messages.append(failures.get())
+        pytest.fail("; ".join(messages) or "a rank failed")
+
+
+def _run_schedule(manifest, tensors, stand_ins):
+    """The manifest's schedule: its kernels by their stand-ins, its
+    exchanges as gloo all-to-alls of the tensors."""
+    from fftconv import distributed
+
+    exchange = distributed.all_to_all()
+    for kind, step in distributed.schedule(manifest):
+        if kind == "exchange":
+            exchange(tensors[step.send], tensors[step.recv])
+        else:
+            for k in step:
+                stand_ins.run(manifest.kernels[k])
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -453,17 +454,7 @@ CASES = [
 
 @pytest.mark.parametrize("ranks,config", CASES, ids=[f"{r}ranks-{'causal' if c['causal'] else 'gated-circular'}" for r, c in CASES])
 def test_sharded_schedule_over_gloo(ranks, config):
-    import torch.multiprocessing as mp
-
-    context = mp.get_context("spawn")
-    failures = context.SimpleQueue()
-    try:
-        mp.spawn(_rank_main, args=(ranks, _free_port(), config, failures), nprocs=ranks)
-    except Exception:
-        messages = []
-        while not failures.empty():
-            messages.append(failures.get())
-        pytest.fail("; ".join(messages) or "a rank failed")
+    _spawn(_rank_main, ranks, config)
 
 
 BACKWARD_CASES = [(2, dict(B=3, H=2, L=8192, gated=True)), (4, dict(B=3, H=1, L=8192, gated=False))]
@@ -474,14 +465,4 @@ BACKWARD_CASES = [(2, dict(B=3, H=2, L=8192, gated=True)), (4, dict(B=3, H=1, L=
 def test_sharded_backward_schedule_over_gloo(ranks, config):
     """The sharded backward (du, dk, dpregate, dpostgate): its schedule,
     exchanges over gloo, numpy stand-ins of its kernels, against float64."""
-    import torch.multiprocessing as mp
-
-    context = mp.get_context("spawn")
-    failures = context.SimpleQueue()
-    try:
-        mp.spawn(_backward_main, args=(ranks, _free_port(), config, failures), nprocs=ranks)
-    except Exception:
-        messages = []
-        while not failures.empty():
-            messages.append(failures.get())
-        pytest.fail("; ".join(messages) or "a rank failed")
+    _spawn(_backward_main, ranks, config)
