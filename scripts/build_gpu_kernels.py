@@ -46,6 +46,11 @@ def graph(cfg):
     g = Graph("conv")
     u = g.input("u", (b, h, l), t)
     kernel = g.input("k", (h, k), "f32")
+    if cfg.get("band") is not None:
+        # Frequency-sparse, in FFT form (f32, circular of period N = L).
+        n = cfg["N"]
+        g.output(g.irfft(g.channel_mul(g.rfft(u, n), g.rfft(kernel, n), band=cfg["band"]), n))
+        return g
     extra = {}
     if cfg["gated"]:
         extra["pregate"] = g.input("pregate", (b, h, l), t)
@@ -133,6 +138,21 @@ def configurations():
                     gated=False, skip=False, bench=False, training=True))
     out.append(dict(N=1024, B=3, H=4, L=1024, K=504, dtype="f32", mode="circular",
                     gated=True, skip=True, bench=False, training=True))
+    # Frequency-sparse convolutions (f32, circular of period N): a band
+    # that frees a tile of the last factor of 32 (a quarter of the bins, and
+    # 100 of 1024, rounded up to whole 8-digit groups), one that frees none,
+    # the factors reordered to end in 32 (16K), and the three-pass form
+    # (64K), which zeroes K only; the benchmark's rows without a band, with
+    # half and with a quarter of the bins.
+    for n, band in ((2048, 256), (2048, 100), (2048, 600), (16384, 2048), (65536, 8192)):
+        out.append(dict(N=n, B=3, H=4, L=n, K=n, dtype="f32", mode="circular",
+                        gated=False, skip=False, bench=False, band=band))
+    for n in (1024, 16384):
+        b, h = BENCH_BH[n]
+        for band in (None, n // 4, n // 8):
+            row = dict(N=n, B=b, H=h, L=n, K=n, dtype="f32", mode="circular",
+                       gated=False, skip=False, bench=True)
+            out.append(dict(row, band=band) if band else row)
     # Lengths that are not a multiple of 8: the single kernel masks the
     # last chunk of each row (gates, skip and the backward included).
     for t in TYPES:
@@ -162,6 +182,7 @@ def configurations():
                        f"{'-skip' if cfg['skip'] else ''}"
                        f"{'-regularized' if 'squash' in cfg else ''}"
                        f"{'-odd' if cfg.get('odd') else ''}"
+                       f"{'-band' + str(cfg['band']) if cfg.get('band') else ''}"
                        f"{'-threepass' if 'single_kernel_max' in cfg else ''}"
                        f"{'-' + cfg['precision'] if 'precision' in cfg else ''}")
     return out

@@ -189,6 +189,19 @@ class Graph:
     def irfft(self, x, n):
         return self._transform("irfft", x, n, "f32", n)
 
+    def channel_mul(self, x, kf, band=None, conjugate=False):
+        """fftconv.channel_mul: x's spectra (B x H x F, complex<f32>) times
+        the channels' kernel spectra kf (H x F), or their conjugates. With
+        `band` (a frequency-sparse convolution), kf is taken as zero at the
+        bins f >= band: irfft(channel_mul(rfft(u, n), rfft(k, n), band), n)
+        is the form the compiler skips the zero blocks of."""
+        self._own(x, "channel_mul")
+        self._own(kf, "channel_mul")
+        if band is not None and int(band) < 1:
+            raise ValueError(f"channel_mul: band must be at least 1, got {band}")
+        attributes = {"band": int(band) if band is not None else 0, "conjugate": bool(conjugate)}
+        return self._node("channel_mul", [x, kf], attributes, x.shape, x.element)
+
     def squash(self, k, lam):
         """fftconv.squash with threshold `lam` (an f32; finite and >= 0)."""
         self._own(k, "squash")
@@ -277,6 +290,8 @@ class Graph:
                 result = function.conv(*ops[:2], a["causal"], *ops[2:5], loc, reverse=reverse)
             elif node.kind in ("fft", "ifft", "rfft", "irfft"):
                 result = getattr(function, node.kind)(ops[0], a["n"], loc)
+            elif node.kind == "channel_mul":
+                result = function.channel_mul(ops[0], ops[1], a["band"], loc, conjugate=a["conjugate"])
             elif node.kind == "squash":
                 result = function.squash(ops[0], a["lambda"], loc)
             elif node.kind == "smooth":

@@ -81,12 +81,23 @@ class Config:
         # and Smooth's width (absent: none).
         self.squash = raw.get("squash")
         self.smooth = raw.get("smooth")
+        # A frequency-sparse convolution: k's spectrum is taken as zero at
+        # the bins >= band (absent: none). Its graph is the FFT form
+        # (rfft, channel_mul band, irfft), which a Graph builds for f32
+        # circular convolutions of period N.
+        self.band = raw.get("band")
         if self.dtype not in ("f16", "bf16", "f32"):
             raise ValueError(f"{self.config_path}: unknown dtype {self.dtype!r}")
         if self.mode not in ("causal", "circular"):
             raise ValueError(f"{self.config_path}: unknown mode {self.mode!r}")
         if not 1 <= self.K <= self.L:
             raise ValueError(f"{self.config_path}: need 1 <= K <= L, got K={self.K}, L={self.L}")
+        if self.band is not None and (
+                not isinstance(self.band, int) or isinstance(self.band, bool) or self.band < 1
+                or self.mode != "circular" or self.dtype != "f32" or self.L != self.N or self.gated or self.skip
+                or self.squash is not None or self.smooth is not None):
+            raise ValueError(f"{self.config_path}: a band (got {self.band!r}) needs a positive integer and a plain "
+                             "f32 circular convolution of period N (no gates, skip or regularizers)")
 
     @property
     def config_path(self):
@@ -101,6 +112,7 @@ class Config:
         """'causal', 'gated, circular', 'causal, skip', ..."""
         parts = (["gated"] if self.gated else []) + [self.mode] + (["skip"] if self.skip else [])
         parts += ["squash, smooth"] if self.squash is not None else []
+        parts += [f"band {self.band}"] if self.band is not None else []
         return ", ".join(parts)
 
     @property
@@ -208,6 +220,16 @@ def regularized_kernel(config, k):
     return k
 
 
+def kernel_spectrum(config, k, n):
+    """rfft(k, n), zero at the bins >= the configuration's band."""
+    import torch
+
+    spectrum = torch.fft.rfft(k, n=n)
+    if config.band is not None:
+        spectrum[..., config.band:] = 0
+    return spectrum
+
+
 def reference(config, inputs, rows=None):
     """The exact result in float64 for batch rows `rows` (a slice; default
     all), from the given (already rounded) inputs, on their device."""
@@ -222,7 +244,7 @@ def reference(config, inputs, rows=None):
         n = _fft_size(length + config.K)  # no wrap-around reaches t < L
         z = torch.fft.irfft(torch.fft.rfft(v, n=n) * torch.fft.rfft(k, n=n), n=n)[..., :length]
     else:
-        z = torch.fft.irfft(torch.fft.rfft(v, n=length) * torch.fft.rfft(k, n=length), n=length)
+        z = torch.fft.irfft(torch.fft.rfft(v, n=length) * kernel_spectrum(config, k, length), n=length)
     if config.skip:
         z = z + inputs["skip"].double()[:, None] * v
     if config.gated:

@@ -178,3 +178,28 @@ def test_causal_skips_known_zero_slabs(tmp_path):
     assert _mma_count(circular, "c_conv0") - _mma_count(causal, "c_conv0") == 16
     assert _mma_count(circular, "c_conv0_spectrum") - _mma_count(causal, "c_conv0_spectrum") == 24
     assemble(causal, tmp_path)
+
+
+def band_graph(n, band, batch=2, channels=4):
+    """irfft(channel_mul(rfft(u, n), rfft(k, n), band), n): a circular
+    frequency-sparse convolution of period n, f32 (band None: none)."""
+    g = Graph("band")
+    u = g.input("u", (batch, channels, n), "f32")
+    k = g.input("k", (channels, n), "f32")
+    g.output(g.irfft(g.channel_mul(g.rfft(u, n), g.rfft(k, n), band=band), n))
+    return g
+
+
+def test_band_skips_the_spectrum_side_tiles(tmp_path):
+    # N = 2048 (M = 1024 = 32 x 32) at Split precision: band 256 keeps the
+    # last digits 0-7 and 24-31, one 16-digit tile of two. The last forward
+    # stage computes one row tile of two, the first inverse stage reads one
+    # slab of two: 2 x 24 of the 192 MMAs. A band of half the bins (512)
+    # touches every packed frequency (k and M - k share one), so nothing is
+    # skipped; the spectrum kernel is the same in all three.
+    full, quarter, half = (fftconv.compile(band_graph(2048, band), target="sm_90") for band in (None, 256, 512))
+    assert _mma_count(full, "band_conv0") == 192
+    assert _mma_count(full, "band_conv0") - _mma_count(quarter, "band_conv0") == 48
+    assert _mma_count(half, "band_conv0") == 192
+    assert _mma_count(quarter, "band_conv0_spectrum") == _mma_count(full, "band_conv0_spectrum")
+    assemble(quarter, tmp_path)

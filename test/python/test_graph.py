@@ -59,6 +59,26 @@ def test_every_op(rng):
     assert ref.relative_error(crop, ref.ifft(ref.fft(arrays["c"], 64), 32)) <= 1e-5
 
 
+@pytest.mark.parametrize("decompose", [False, True])
+def test_frequency_sparse_form(rng, decompose):
+    # irfft(channel_mul(rfft(u), rfft(k), band)) against float64 numpy: k's
+    # spectrum is zero at bins >= band.
+    n, band = 1024, 100
+    g = Graph("band")
+    u = g.input("u", (2, 3, n), "f32")
+    k = g.input("k", (3, n), "f32")
+    g.output(g.irfft(g.channel_mul(g.rfft(u, n), g.rfft(k, n), band=band), n))
+    arrays = {"u": rng.standard_normal((2, 3, n)).astype(np.float32),
+              "k": (rng.standard_normal((3, n)) / 32).astype(np.float32)}
+    (y,) = g.run_cpu(arrays, decompose=decompose)
+    kf = np.fft.rfft(arrays["k"].astype(np.float64), n)
+    kf[..., band:] = 0
+    expected = np.fft.irfft(np.fft.rfft(arrays["u"].astype(np.float64), n) * kf, n)
+    assert ref.relative_error(y, expected) <= 1e-5
+    with pytest.raises(ValueError, match="band must be at least 1"):
+        g.channel_mul(g.rfft(u, n), g.rfft(k, n), band=0)
+
+
 def test_module_through_bindings():
     context = fftconv.Context()
     module = hyena_graph().module(context)

@@ -38,3 +38,35 @@ def test_kernels_from_manifest(tmp_path):
 
 def test_kernels_unrecorded(tmp_path):
     assert write(tmp_path / "c", {"kernels": []}).kernels == "unrecorded"
+
+
+BAND = {"N": 1024, "B": 2, "H": 3, "L": 1024, "K": 1024, "dtype": "f32", "mode": "circular",
+        "gated": False, "skip": False, "band": 100}
+
+
+def test_band_reference_against_numpy(tmp_path):
+    # The float64 reference of a frequency-sparse configuration: k's
+    # spectrum zero at the bins >= band.
+    import numpy as np
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    config = kernel_configs.Config(str(tmp_path), BAND)
+    assert config.label == "circular, band 100"
+    inputs = kernel_configs.make_inputs(config, 3, "cpu")
+    ours = kernel_configs.reference(config, inputs).numpy()
+    u, k = (inputs[name].double().numpy() for name in ("u", "k"))
+    kf = np.fft.rfft(k, 1024)
+    kf[..., 100:] = 0
+    expected = np.fft.irfft(np.fft.rfft(u, 1024) * kf, 1024)
+    assert np.linalg.norm(ours - expected) / np.linalg.norm(expected) < 1e-12
+    assert torch.is_tensor(kernel_configs.kernel_spectrum(config, inputs["k"], 1024))
+
+
+def test_band_needs_a_plain_f32_circular_configuration(tmp_path):
+    import pytest
+
+    for change in ({"band": 0}, {"band": True}, {"mode": "causal", "L": 512, "K": 512}, {"dtype": "f16"},
+                   {"gated": True}, {"skip": True}, {"squash": 0.1}):
+        with pytest.raises(ValueError, match="a band"):
+            kernel_configs.Config(str(tmp_path), dict(BAND, **change))

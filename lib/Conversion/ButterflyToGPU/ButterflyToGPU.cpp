@@ -333,7 +333,7 @@ static bool sameKernelSpectrum(const SpectrumChain &a, const SpectrumChain &b) {
                  OperationEquivalence::IgnoreLocations);
            });
   };
-  return a.kernel == b.kernel && a.reverse == b.reverse &&
+  return a.kernel == b.kernel && a.reverse == b.reverse && a.band == b.band &&
          sameFilters(a.filters, b.filters) &&
          sameFilters(a.reverseFilters, b.reverseFilters);
 }
@@ -478,6 +478,11 @@ LogicalResult checkSharding(FunctionAnalysis &analysis) {
                 "squash, smooth, reverse kernel or circulation) and whole "
                 "rows of "
              << plan.inner() << " samples, got " << taps.length;
+    // Its inner kernels know their rows' frequencies only locally.
+    if (plan.sharded() && analysis.chains[index].band)
+      return region.op.emitError()
+             << "a sharded convolution cannot be frequency-sparse (band = "
+             << analysis.chains[index].band << ")";
   }
   for (KernelGradientRegion &gradient : analysis.gradients) {
     if (!gradient.crossPlan.isThreePass())
@@ -879,9 +884,10 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
                                    const SpectrumChain &chain) {
   Convolution conv = beginConvolution(index, chain);
   ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
+  plan.spectralBand = int64_t(region.forward.getSpectralBand().value_or(0));
   gpu::GPUFuncOp spectrum = buildSpectrumKernel(
       builder, loc, module, conv.name + "_spectrum",
-      chain.taps(2 * plan.complexLength), plan, chain.conjugate);
+      chain.taps(2 * plan.complexLength), plan, chain.conjugate, chain.band);
 
   // Kernel arguments: the region's inputs, then its output.
   SmallVector<Value> operands;
@@ -945,7 +951,7 @@ HostBuilder::emitThreePassSpectrum(const Convolution &conv,
       });
   gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
       builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan,
-      conjugate);
+      conjugate, chain.band);
   int64_t columnTiles = plan.localColumns() / plan.columns;
   launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
          kernelPlan.outerSharedBytes(), spectrumOperands);

@@ -26,11 +26,14 @@ static SequenceLayout layoutOf(const ConvKernelPlan &plan) {
 
 /// The convolution kernel's layout: its input is zero past the real
 /// samples read and only the real outputs kept are read back (a causal
-/// convolution's padding and discarded half), as complex pairs.
-static SequenceLayout causalLayoutOf(const ConvKernelPlan &plan) {
+/// convolution's padding and discarded half), as complex pairs; a band
+/// leaves most of the spectrum zero.
+static SequenceLayout convLayoutOf(const ConvKernelPlan &plan) {
   SequenceLayout layout = layoutOf(plan);
   layout.inputExtent = llvm::divideCeil(plan.inputLength, 2);
   layout.neededOutputs = llvm::divideCeil(plan.outputLength, 2);
+  layout.bandDigits = butterfly::bandDigitsOf(
+      plan.spectralBand, plan.factors.back(), plan.complexLength);
   return layout;
 }
 
@@ -45,7 +48,7 @@ public:
                     const ConvKernelPlan &plan, LoadInputFn loadInput,
                     StoreOutputFn storeOutput)
       : KernelScope(builder, loc, module, name, argTypes, plan.threads),
-        KernelEmitter(builder, loc, causalLayoutOf(plan), plan.batchTile),
+        KernelEmitter(builder, loc, convLayoutOf(plan), plan.batchTile),
         plan(plan), loadInput(loadInput), storeOutput(storeOutput) {
     begin();
     h = blockId(gpu::Dimension::x);
@@ -167,11 +170,10 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
   return e.finish();
 }
 
-gpu::GPUFuncOp
-mlir::fftconv::buildSpectrumKernel(OpBuilder &builder, Location loc,
-                                   gpu::GPUModuleOp module,
-                                   llvm::StringRef name, const KernelTaps &taps,
-                                   const ConvKernelPlan &plan, bool conjugate) {
+gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, const KernelTaps &taps, const ConvKernelPlan &plan,
+    bool conjugate, int64_t band) {
   Type f32 = builder.getF32Type();
   int64_t m = plan.complexLength;
   SmallVector<Type> argTypes = {
@@ -241,6 +243,17 @@ mlir::fftconv::buildSpectrumKernel(OpBuilder &builder, Location loc,
     Complex c1{oneMinus, csHalf}, c2{onePlus, negCsHalf};
     Complex kf = e.cadd(e.cmul(af, zf), e.cmul(bf, e.conj(zm)));
     Complex km = e.cadd(e.cmul(am, zm), e.cmul(bm, e.conj(zf)));
+    // kf and km are kk's spectrum at bins f and M - f.
+    if (band) {
+      Value zero = e.cf(0.0);
+      auto keepBelowBand = [&](Complex x, Value bin) -> Complex {
+        Value inside = e.ult(bin, e.c(band));
+        return {arith::SelectOp::create(builder, loc, inside, x.re, zero),
+                arith::SelectOp::create(builder, loc, inside, x.im, zero)};
+      };
+      kf = keepBelowBand(kf, f);
+      km = keepBelowBand(km, e.sub(e.c(m), f));
+    }
     // A correlation multiplies by the conjugate spectrum.
     if (conjugate) {
       kf = e.conj(kf);

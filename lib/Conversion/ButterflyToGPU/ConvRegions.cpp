@@ -93,13 +93,6 @@ FailureOr<ConvRegion> analyzeThreePass(FusedOp outerForward) {
   region.outerInverse = outerInverse;
   if (failed(findRealTrick(region)))
     return failure();
-  WalkResult banded = conv.walk([](MonarchOp monarch) {
-    return monarch.getSpectralBand() ? WalkResult::interrupt()
-                                     : WalkResult::advance();
-  });
-  if (banded.wasInterrupted())
-    return conv.emitError()
-           << "the GPU lowering does not run frequency-sparse convolutions yet";
   auto coefficients = dyn_cast<BlockArgument>(region.product.getCoefficients());
   if (!coefficients || coefficients.getArgNumber() == 0)
     return conv.emitError() << "the GPU lowering needs the coefficients of "
@@ -152,9 +145,10 @@ FailureOr<ConvRegion> mlir::fftconv::detail::analyzeRegion(FusedOp op) {
            << "the GPU lowering needs the chain pack_real, monarch permuted, "
               "hermitian_mul, monarch inverse permuted, unpack_real (the "
               "same factors throughout)";
-  if (region.forward.getSpectralBand() || region.inverse.getSpectralBand())
-    return op.emitError()
-           << "the GPU lowering does not run frequency-sparse convolutions yet";
+  if (region.forward.getSpectralBand() != region.inverse.getSpectralBand())
+    return op.emitError() << "the GPU lowering needs the forward and the "
+                             "inverse transform of a frequency-sparse "
+                             "convolution to skip the same band";
   if (!isa<BlockArgument>(region.product.getCoefficients()))
     return op.emitError() << "the GPU lowering needs the coefficients of the "
                              "spectral product as a region input";
@@ -281,12 +275,13 @@ mlir::fftconv::detail::analyzeSpectrum(Value coefficients, FusedOp user) {
     realSpectrum = chain.reverse ? sum.getDpsInputs()[0] : Value();
   }
   chain.kernel = traceKernel(realSpectrum, chain.filters, chain.ops);
-  if (!spectrum || spectrum.getBand() || !chain.kernel)
+  if (!spectrum || !chain.kernel)
     return user.emitError()
            << "the GPU lowering computes the kernel spectrum on the GPU from "
               "a kernel given as a function argument (through squash and "
               "smooth); these coefficients come from elsewhere (a constant "
-              "kernel or a band)";
+              "kernel)";
+  chain.band = int64_t(spectrum.getBand().value_or(0));
   chain.ops.insert(spectrum);
   return chain;
 }

@@ -87,6 +87,9 @@ struct SpectrumChain {
   /// whose conjugate spectrum is added to k's; null otherwise.
   BlockArgument reverse;
   bool conjugate = false;
+  /// butterfly.conv_spectrum's band (0: none): kk's spectrum is taken as
+  /// zero at the bins f >= band (a frequency-sparse convolution).
+  int64_t band = 0;
   /// The regularizers (fftconv.squash, fftconv.smooth) between k (and kr)
   /// and the packing, outermost first: the spectrum kernel applies them as
   /// it reads the taps. Taps of `taps()` keep the FFT size 0 (the plan's).

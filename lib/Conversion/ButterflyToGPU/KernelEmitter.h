@@ -77,6 +77,15 @@ struct SequenceLayout {
   /// write only unread outputs, a 16-digit slab at a time.
   int64_t inputExtent = 0;
   int64_t neededOutputs = 0;
+  /// Frequency-sparse (0: none): every factor is transformed, the last is
+  /// m, and on the spectrum side only the values whose last digit d has
+  /// d < bandDigits or d >= m - bandDigits (a multiple of 8 below m / 2)
+  /// matter; the others are zero (the inverse's inputs) or never read (the
+  /// forward's outputs). The last forward stage computes, and the first
+  /// inverse stage reads, only those digits, taken cyclically from
+  /// m - bandDigits so that they fill whole 16-digit tiles; the spectral
+  /// product skips the other positions.
+  int64_t bandDigits = 0;
 
   bool isSplit() const { return precision == GPUPrecision::Split; }
   int64_t planes() const { return planesOf(precision); }
@@ -91,6 +100,14 @@ enum Plane : int64_t { ReHigh = 0, ReLow = 1, ImHigh = 2, ImLow = 3 };
 struct StageShape {
   int64_t size;   // m
   int64_t stride; // c: product of the factors after the stage
+};
+
+/// The digits of a stage that may read a nonzero value (its inputs) or
+/// write a value that is read (its outputs): `count` of them, from digit
+/// `first` on, cyclically (digit (first + i) mod m for i < count).
+struct LiveDigits {
+  int64_t count;
+  int64_t first = 0;
 };
 
 /// Emits the body of one kernel: index arithmetic, the shared-memory
@@ -290,8 +307,9 @@ private:
   struct WarpTile {
     bool strided;
     int64_t size, stride; // the stage's m and c
-    /// Digits that may read a nonzero value / write a read one.
-    int64_t liveInputs, liveOutputs;
+    /// Digits that may read a nonzero value / write a read one; the
+    /// tile's slabs and row tiles take them in that order.
+    LiveDigits liveInputs, liveOutputs;
     Value block, firstColumn;
     /// Per 16-digit slab: the row each lane names for ldmatrix.
     SmallVector<Value> rowOffsets;
@@ -306,16 +324,23 @@ private:
   };
   /// A factor of 16 or 32 on the tensor cores.
   void emitTensorCoreStage(size_t s, bool inverse);
+  /// The factor's rows are the output digits from `firstRow` on and its
+  /// columns the input digits from `firstColumn` on (LiveDigits' order).
   std::pair<Value, Value> factorFragment(int64_t m, int64_t rowTile,
                                          int64_t colTile, bool imaginary,
-                                         bool inverse);
-  SmallVector<FactorTile> factorTiles(int64_t m, bool inverse);
+                                         bool inverse, int64_t firstRow,
+                                         int64_t firstColumn);
+  SmallVector<FactorTile> factorTiles(int64_t m, bool inverse, int64_t firstRow,
+                                      int64_t firstColumn);
   WarpTile warpTile(size_t s, bool inverse, Value tileIndex);
   Value tilePosition(const WarpTile &warpTile, Value digit, Value column);
   /// Digits of stage `s` whose inputs may be nonzero, and whose outputs are
-  /// read (layout.inputExtent and neededOutputs at stage 0, else all).
-  int64_t liveInputDigits(size_t s, bool inverse) const;
-  int64_t liveOutputDigits(size_t s, bool inverse) const;
+  /// read: layout.inputExtent and neededOutputs at stage 0, the band at
+  /// the last stage, else all.
+  LiveDigits liveInputDigits(size_t s, bool inverse) const;
+  LiveDigits liveOutputDigits(size_t s, bool inverse) const;
+  /// The band's digits where stage `s` is the spectrum side's.
+  std::optional<LiveDigits> bandDigitsOf(size_t s) const;
   void emitTileProducts(const WarpTile &warpTile, ArrayRef<FactorTile> factor,
                         Value seq);
   Value mma(Value a, Value bOperand, Value acc);

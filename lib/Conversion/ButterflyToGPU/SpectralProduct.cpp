@@ -37,11 +37,32 @@ void KernelEmitter::storeCoefficient(Value coefficients, Value h, int64_t which,
 
 /// Each pair {p, s(p)} is handled by the thread that meets its smaller
 /// position, for every sequence of the tile with the same coefficients.
+/// Frequency-sparse, only the band's positions are met (the first inverse
+/// stage reads no other); a pair with one of them outside, which the band's
+/// zero coefficients make zero, is handled by the thread that meets the
+/// other.
 void KernelEmitter::emitSpectralProduct(Value coefficients, Value h) {
-  distribute(tid, layout.threads, layout.length, [&](Value p) {
+  std::optional<LiveDigits> band = bandDigitsOf(layout.factors.size() - 1);
+  int64_t m = layout.factors.back();
+  int64_t positions = band ? layout.length / m * band->count : layout.length;
+  distribute(tid, layout.threads, positions, [&](Value live) {
+    // The last digit has stride 1: live position i is digit
+    // (first + i mod count) mod m of block i / count.
+    Value p = live;
+    if (band)
+      p = add(mulc(divc(live, band->count), m),
+              remc(addc(remc(live, band->count), band->first), m));
     Value q = mirror(frequency(p));
     Value notAfter =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, p, q);
+    if (band) {
+      Value mirrorLive =
+          ult(remc(addc(remc(q, m), m - band->first), m), c(band->count));
+      notAfter = arith::OrIOp::create(
+          b, loc, notAfter,
+          arith::XOrIOp::create(b, loc, mirrorLive,
+                                arith::ConstantIntOp::create(b, loc, 1, 1)));
+    }
     when(notAfter, [&] {
       MirrorPair pair;
       pair.offsetP = swizzle(p);

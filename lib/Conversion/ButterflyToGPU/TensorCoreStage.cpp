@@ -25,7 +25,8 @@ using namespace mlir::fftconv::detail;
 /// Half precision).
 std::pair<Value, Value>
 KernelEmitter::factorFragment(int64_t m, int64_t rowTile, int64_t colTile,
-                              bool imaginary, bool inverse) {
+                              bool imaginary, bool inverse, int64_t firstRow,
+                              int64_t firstColumn) {
   auto pairType = VectorType::get({2}, f16);
   auto fragType = VectorType::get({4, 2}, f16);
   Value group = divc(lane, 4), inGroup = mulc(remc(lane, 4), 2);
@@ -34,10 +35,12 @@ KernelEmitter::factorFragment(int64_t m, int64_t rowTile, int64_t colTile,
   Value lo = hi;
   for (int64_t reg = 0; reg < 4; ++reg) {
     // Registers: (row g, col 2t), (g + 8, 2t), (g, 2t + 8), (g + 8, 2t + 8).
-    Value row = addc(group, 16 * rowTile + (reg % 2) * 8);
+    // Digits past m need no reduction: the root takes the product mod m.
+    Value row = addc(group, firstRow + 16 * rowTile + (reg % 2) * 8);
     SmallVector<Value> his, los;
     for (int64_t next = 0; next < 2; ++next) {
-      Value col = addc(inGroup, 16 * colTile + (reg / 2) * 8 + next);
+      Value col =
+          addc(inGroup, firstColumn + 16 * colTile + (reg / 2) * 8 + next);
       Complex w = root(remc(mul(row, col), m), m, inverse ? 1.0 : -1.0);
       // The stage's 1/sqrt(m) rides on the factor.
       Value entry =
@@ -64,14 +67,17 @@ KernelEmitter::factorFragment(int64_t m, int64_t rowTile, int64_t colTile,
 /// The factor's fragments, loop-invariant for the stage: tile (i, j) of
 /// the m/16 x m/16 tiles at [i * m/16 + j].
 SmallVector<KernelEmitter::FactorTile>
-KernelEmitter::factorTiles(int64_t m, bool inverse) {
+KernelEmitter::factorTiles(int64_t m, bool inverse, int64_t firstRow,
+                           int64_t firstColumn) {
   int64_t k16 = m / 16;
   SmallVector<FactorTile> tiles(k16 * k16);
   for (int64_t i = 0; i < k16; ++i)
     for (int64_t j = 0; j < k16; ++j) {
       FactorTile &f = tiles[i * k16 + j];
-      std::tie(f.reHi, f.reLo) = factorFragment(m, i, j, false, inverse);
-      std::tie(f.imHi, f.imLo) = factorFragment(m, i, j, true, inverse);
+      std::tie(f.reHi, f.reLo) =
+          factorFragment(m, i, j, false, inverse, firstRow, firstColumn);
+      std::tie(f.imHi, f.imLo) =
+          factorFragment(m, i, j, true, inverse, firstRow, firstColumn);
       f.negImHi = arith::NegFOp::create(b, loc, f.imHi);
       if (layout.isSplit())
         f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
@@ -101,6 +107,10 @@ KernelEmitter::WarpTile KernelEmitter::warpTile(size_t s, bool inverse,
   tile.liveOutputs = liveOutputDigits(s, inverse);
   tile.strided = shape.stride >= 8;
   int64_t k16 = shape.size / 16;
+  // Slab or row tile digit `digit` holds digit (first + digit) mod m.
+  auto live = [&](Value digit, const LiveDigits &digits) {
+    return digits.first ? remc(addc(digit, digits.first), shape.size) : digit;
+  };
   Value rowInSlab = remc(lane, 16);
   if (tile.strided) {
     Value column = mulc(tileIndex, 8);
@@ -112,11 +122,14 @@ KernelEmitter::WarpTile KernelEmitter::warpTile(size_t s, bool inverse,
   for (int64_t slab = 0; slab < k16; ++slab) {
     Value row;
     if (tile.strided) {
-      row = tilePosition(tile, addc(rowInSlab, 16 * slab), c(0));
+      row = tilePosition(
+          tile, live(addc(rowInSlab, 16 * slab), tile.liveInputs), c(0));
     } else {
       // Lanes 0-7 name the 8 blocks' digits 16j..16j+7, lanes 8-15 the
-      // digits 16j+8..16j+15.
-      Value digit = addc(mulc(divc(rowInSlab, 8), 8), 16 * slab);
+      // digits 16j+8..16j+15 (a live window starts at a multiple of 8, so
+      // each lane's 8 digits stay consecutive).
+      Value digit =
+          live(addc(mulc(divc(rowInSlab, 8), 8), 16 * slab), tile.liveInputs);
       row = tilePosition(tile, digit, remc(lane, 8));
     }
     tile.rowOffsets.push_back(swizzle(row));
@@ -125,7 +138,7 @@ KernelEmitter::WarpTile KernelEmitter::warpTile(size_t s, bool inverse,
   // With a strided digit, q = 0, 1 are neighbours and are stored as pairs.
   for (int64_t i = 0; i < k16; ++i)
     for (int64_t r = 0; r < 2; ++r) {
-      Value digit = addc(divc(lane, 4), 16 * i + 8 * r);
+      Value digit = live(addc(divc(lane, 4), 16 * i + 8 * r), tile.liveOutputs);
       WarpTile::Output out;
       Value first = tilePosition(tile, digit, mulc(remc(lane, 4), 2));
       Value second = tilePosition(tile, digit, addc(mulc(remc(lane, 4), 2), 1));
@@ -147,14 +160,30 @@ static int64_t leadingDigits(int64_t extent, const StageShape &shape) {
                     : shape.size;
 }
 
-int64_t KernelEmitter::liveInputDigits(size_t s, bool inverse) const {
-  return s == 0 && !inverse ? leadingDigits(layout.inputExtent, stage(s))
-                            : stage(s).size;
+std::optional<LiveDigits> KernelEmitter::bandDigitsOf(size_t s) const {
+  if (!layout.bandDigits || s + 1 != layout.factors.size() ||
+      layout.transformed != layout.factors.size())
+    return std::nullopt;
+  int64_t m = stage(s).size;
+  return LiveDigits{2 * layout.bandDigits, m - layout.bandDigits};
 }
 
-int64_t KernelEmitter::liveOutputDigits(size_t s, bool inverse) const {
-  return s == 0 && inverse ? leadingDigits(layout.neededOutputs, stage(s))
-                           : stage(s).size;
+LiveDigits KernelEmitter::liveInputDigits(size_t s, bool inverse) const {
+  if (s == 0 && !inverse)
+    return {leadingDigits(layout.inputExtent, stage(s))};
+  if (inverse)
+    if (std::optional<LiveDigits> band = bandDigitsOf(s))
+      return *band;
+  return {stage(s).size};
+}
+
+LiveDigits KernelEmitter::liveOutputDigits(size_t s, bool inverse) const {
+  if (s == 0 && inverse)
+    return {leadingDigits(layout.neededOutputs, stage(s))};
+  if (!inverse)
+    if (std::optional<LiveDigits> band = bandDigitsOf(s))
+      return *band;
+  return {stage(s).size};
 }
 
 Value KernelEmitter::mma(Value a, Value bOperand, Value acc) {
@@ -187,8 +216,8 @@ void KernelEmitter::emitTileProducts(const WarpTile &tile,
   };
   // Slabs of 16 digits that read only known zeros are neither loaded nor
   // multiplied; row tiles that write only unread outputs are not computed.
-  int64_t liveSlabs = int64_t(llvm::divideCeil(tile.liveInputs, 16));
-  int64_t liveRows = int64_t(llvm::divideCeil(tile.liveOutputs, 16));
+  int64_t liveSlabs = int64_t(llvm::divideCeil(tile.liveInputs.count, 16));
+  int64_t liveRows = int64_t(llvm::divideCeil(tile.liveOutputs.count, 16));
   SmallVector<Value> reHi, reLo(k16), imHi, imLo(k16);
   for (int64_t j = 0; j < liveSlabs; ++j) {
     reHi.push_back(loadOperand(ReHigh, j));
@@ -243,7 +272,9 @@ void KernelEmitter::emitTensorCoreStage(size_t s, bool inverse) {
   StageShape shape = stage(s);
   int64_t tiles = layout.length / shape.size / 8;
   int64_t warps = layout.threads / kThreadsPerWarp;
-  SmallVector<FactorTile> factor = factorTiles(shape.size, inverse);
+  SmallVector<FactorTile> factor =
+      factorTiles(shape.size, inverse, liveOutputDigits(s, inverse).first,
+                  liveInputDigits(s, inverse).first);
   distribute(warp, warps, tiles, [&](Value tileIndex) {
     WarpTile tile = warpTile(s, inverse, tileIndex);
     forEachSequence([&](Value seq) { emitTileProducts(tile, factor, seq); });

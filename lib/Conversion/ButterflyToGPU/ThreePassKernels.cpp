@@ -482,7 +482,8 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
 
 gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
-    llvm::StringRef name, const ThreePassPlan &plan, bool conjugate) {
+    llvm::StringRef name, const ThreePassPlan &plan, bool conjugate,
+    int64_t band) {
   InnerKernel e(builder, loc, module, name, {spectrumType(builder, plan)}, plan,
                 /*tile=*/1, /*pairs=*/1);
   e.forwardRows();
@@ -499,6 +500,23 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
     Value at = e.swizzle(position);
     Value re = e.fmul(e.loadPart(e.c(0), ReHigh, at, 4), unscale);
     Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscaleIm);
+    if (band) {
+      // Position p of row k1 holds frequency k1 + N1 k2, k2 = frequency(p).
+      SmallVector<Value> inside;
+      for (int64_t q = 0; q < 4; ++q) {
+        Value f =
+            e.add(e.k1, e.mulc(e.frequency(e.addc(position, q)), plan.outer()));
+        inside.push_back(
+            arith::OrIOp::create(builder, loc, e.ult(f, e.c(band)),
+                                 e.ult(e.sub(e.c(plan.length), f), e.c(band))));
+      }
+      Value mask = vector::FromElementsOp::create(
+          builder, loc, VectorType::get({4}, builder.getI1Type()), inside);
+      Value zero = arith::ConstantOp::create(
+          builder, loc, DenseElementsAttr::get(cast<ShapedType>(four), 0.0f));
+      re = arith::SelectOp::create(builder, loc, mask, re, zero);
+      im = arith::SelectOp::create(builder, loc, mask, im, zero);
+    }
     auto [spectrum, entry] = e.rowEntry(e.args()[0], e.c(0), position, whole);
     e.storeComplex(spectrum, entry, re, im);
   });

@@ -36,3 +36,16 @@ func.func @skip_gradient(%u: tensor<2x1x32768xf16>, %k: tensor<1x32768xf32>, %d:
   %dk, %dd = fftconv.conv_grad causal %u, %k skip %d grad %dy wrt [kernel, skip] : (tensor<2x1x32768xf16>, tensor<1x32768xf32>, tensor<1xf32>, tensor<2x1x32768xf16>) -> (tensor<1x32768xf32>, tensor<1xf32>)
   return %dk, %dd : tensor<1x32768xf32>, tensor<1xf32>
 }
+
+// -----
+
+// A band's frequencies are global; a rank's inner kernels know their rows
+// only locally.
+func.func @band(%u: tensor<2x1x32768xf32>, %k: tensor<1x32768xf32>) -> tensor<2x1x32768xf32> {
+  %kf = fftconv.rfft %k n = 32768 : tensor<1x32768xf32> -> tensor<1x16385xcomplex<f32>>
+  %uf = fftconv.rfft %u n = 32768 : tensor<2x1x32768xf32> -> tensor<2x1x16385xcomplex<f32>>
+  %p = fftconv.channel_mul %uf, %kf band = 4096 : tensor<2x1x16385xcomplex<f32>>, tensor<1x16385xcomplex<f32>>
+  // expected-error @+1 {{a sharded convolution cannot be frequency-sparse (band = 4096)}}
+  %y = fftconv.irfft %p n = 32768 : tensor<2x1x16385xcomplex<f32>> -> tensor<2x1x32768xf32>
+  return %y : tensor<2x1x32768xf32>
+}

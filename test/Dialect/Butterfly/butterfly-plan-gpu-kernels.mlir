@@ -47,3 +47,21 @@ func.func @long(%u: tensor<2x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<2x
   %y = fftconv.conv causal %u, %k : (tensor<2x2x32768xf16>, tensor<2x32768xf32>) -> tensor<2x2x32768xf16>
   return %y : tensor<2x2x32768xf16>
 }
+
+// -----
+
+// Frequency-sparse (band = 1024 of N = 16384, f32): the decomposition's
+// [32, 16, 16] runs as [16, 16, 32], the 32 last, where the band frees a
+// tile of the spectrum-side stage; without the band the order stays.
+// CHECK-LABEL: func @band
+// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [16, 16, 32],
+// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [32, 16, 16],
+func.func @band(%u: tensor<1x2x16384xf32>, %k: tensor<2x16384xf32>) -> (tensor<1x2x16384xf32>, tensor<1x2x16384xf32>) {
+  %kf = fftconv.rfft %k n = 16384 : tensor<2x16384xf32> -> tensor<2x8193xcomplex<f32>>
+  %uf = fftconv.rfft %u n = 16384 : tensor<1x2x16384xf32> -> tensor<1x2x8193xcomplex<f32>>
+  %p = fftconv.channel_mul %uf, %kf band = 1024 : tensor<1x2x8193xcomplex<f32>>, tensor<2x8193xcomplex<f32>>
+  %y = fftconv.irfft %p n = 16384 : tensor<1x2x8193xcomplex<f32>> -> tensor<1x2x16384xf32>
+  %q = fftconv.channel_mul %uf, %kf : tensor<1x2x8193xcomplex<f32>>, tensor<2x8193xcomplex<f32>>
+  %z = fftconv.irfft %q n = 16384 : tensor<1x2x8193xcomplex<f32>> -> tensor<1x2x16384xf32>
+  return %y, %z : tensor<1x2x16384xf32>, tensor<1x2x16384xf32>
+}

@@ -78,12 +78,13 @@ gpu::GPUFuncOp buildConvKernel(OpBuilder &builder, Location loc,
 /// kernels k (memref<H x K x f32>, and kr, memref<H x K' x f32>, as `taps`
 /// says): one block per channel. With `conjugate` the buffer multiplies by
 /// the conjugate spectrum (a correlation with kk, the adjoint of the
-/// convolution).
+/// convolution). With a `band` (butterfly.conv_spectrum's; 0: none), kk's
+/// spectrum is taken as zero at the bins f >= band.
 gpu::GPUFuncOp buildSpectrumKernel(OpBuilder &builder, Location loc,
                                    gpu::GPUModuleOp module,
                                    llvm::StringRef name, const KernelTaps &taps,
                                    const ConvKernelPlan &plan,
-                                   bool conjugate = false);
+                                   bool conjugate = false, int64_t band = 0);
 
 } // namespace fftconv
 } // namespace mlir

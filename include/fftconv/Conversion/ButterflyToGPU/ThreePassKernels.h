@@ -72,12 +72,14 @@ gpu::GPUFuncOp buildInnerKernel(OpBuilder &builder, Location loc,
 /// K = DFT_N(k) and stored in the inner kernel's Monarch order; with
 /// `conjugate`, conj(K) (a backward's correlation with k: k is real, so
 /// conj(K) is the spectrum of k reversed, and the product stays pointwise
-/// for the complex pairs).
+/// for the complex pairs). With a `band` (butterfly.conv_spectrum's; 0:
+/// none), K is zero at the frequencies f with min(f, N - f) >= band (k's
+/// real spectrum is zero at bins >= band).
 gpu::GPUFuncOp buildInnerSpectrumKernel(OpBuilder &builder, Location loc,
                                         gpu::GPUModuleOp module,
                                         llvm::StringRef name,
                                         const ThreePassPlan &plan,
-                                        bool conjugate);
+                                        bool conjugate, int64_t band = 0);
 
 /// The outer inverse kernel: reads the workspace at `workspaceArg`, writes
 /// the outputs through `storeOutput`.

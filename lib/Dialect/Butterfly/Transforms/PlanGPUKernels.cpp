@@ -195,6 +195,23 @@ static SmallVector<int64_t> stageFactors(int64_t n) {
   return factors;
 }
 
+/// `factors` with a 32 last where that frees a tile of a frequency-sparse
+/// convolution's spectrum-side stage (bandDigitsOf) and the kernels run
+/// that order; else `factors`.
+static SmallVector<int64_t> bandFactorOrder(ArrayRef<int64_t> factors,
+                                            int64_t band) {
+  SmallVector<int64_t> reordered(factors);
+  auto largest = llvm::find(reordered, kMaxTensorCoreFactor);
+  if (largest == reordered.end())
+    return reordered;
+  reordered.erase(largest);
+  reordered.push_back(kMaxTensorCoreFactor);
+  if (!bandDigitsOf(band, kMaxTensorCoreFactor, product(factors)) ||
+      !kernelsRunFactors(reordered))
+    return SmallVector<int64_t>(factors);
+  return reordered;
+}
+
 /// The columns an outer block owns: enough for long contiguous rows.
 static int64_t outerColumns(int64_t outer, int64_t inner) {
   int64_t fewest = outer > 1024 ? 8 : 16;
@@ -739,6 +756,8 @@ struct PlanGPUKernelsPass
       SmallVector<int64_t> factors(forward.getFactors());
       if (restage && !kernelsRunFactors(factors))
         factors = stageFactors(shape.fftSize / 2);
+      if (std::optional<uint64_t> band = forward.getSpectralBand())
+        factors = bandFactorOrder(factors, int64_t(*band));
       GPUPlanRequest dataRequest = forData(
           request, llvm::all_of(last->getResultTypes(), [](Type type) {
             return cast<RankedTensorType>(type).getElementType().isF32();

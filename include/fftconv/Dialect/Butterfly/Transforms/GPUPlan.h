@@ -16,6 +16,7 @@
 #include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -46,6 +47,22 @@ inline int64_t planesOf(GPUPrecision precision) {
   return precision == GPUPrecision::Split ? 4 : 2;
 }
 /// Shared-memory bytes of one complex value.
+/// The last digits a frequency band keeps at each end of the spectrum-side
+/// stage, or 0 where that frees no 16-digit tile of it. A band of the
+/// frequencies min(f, M - f) < `band` of a transform of M = `complexLength`
+/// points keeps the last digits d (the frequency's most significant) with
+/// min(d, m - d) < ceil(band m / M), m = `lastFactor`; they are taken in
+/// whole 8-digit groups (a tensor-core operand row), so only a last factor
+/// of 32 with a band of at most M / 4 frees a tile.
+inline int64_t bandDigitsOf(int64_t band, int64_t lastFactor,
+                            int64_t complexLength) {
+  if (band <= 0 || lastFactor < 16)
+    return 0;
+  int64_t digits = llvm::alignTo(
+      llvm::divideCeil(band * lastFactor, complexLength), int64_t(8));
+  return 2 * digits < lastFactor ? digits : 0;
+}
+
 inline int64_t valueBytesOf(GPUPrecision precision) {
   return planesOf(precision) * 2;
 }
@@ -73,6 +90,10 @@ struct ConvKernelPlan {
   int64_t batchTile = 1;              // sequences one thread block owns
   int64_t threads = 128;              // threads of one block
   GPUPrecision precision = GPUPrecision::Split;
+  /// Frequency-sparse (0: not): the spectrum side is zero but at the
+  /// frequencies f with min(f, M - f) < spectralBand (butterfly.monarch's
+  /// spectral_band).
+  int64_t spectralBand = 0;
 
   /// Shared memory of one sequence.
   int64_t sequenceBytes() const {
