@@ -32,6 +32,7 @@ static SequenceLayout convLayoutOf(const ConvKernelPlan &plan) {
   SequenceLayout layout = layoutOf(plan);
   layout.inputExtent = llvm::divideCeil(plan.inputLength, 2);
   layout.neededOutputs = llvm::divideCeil(plan.outputLength, 2);
+  layout.productUnscales = true;
   layout.bandDigits = butterfly::bandDigitsOf(
       plan.spectralBand, plan.factors.back(), plan.complexLength);
   return layout;

@@ -32,8 +32,9 @@
 // the data the B operand (nvgpu.ldmatrix, transposed when the digit has a
 // stride). At Split precision each term takes three products (Fhi xhi +
 // Fhi xlo + Flo xhi), so the f16 operands lose nothing an f32 result would
-// keep; at Half precision one. Smaller factors (2, 4, 8) run on the FMA
-// units, in f32.
+// keep; at Half precision one, of a factor rounded from s F (factorScale:
+// nearer F than F's own f16 rounding) and scaled back by 1/s in f32. Smaller
+// factors (2, 4, 8) run on the FMA units, in f32.
 //
 // Shared memory is swizzled in 16-byte chunks: the low three bits of a
 // chunk index are XORed with a fold of the higher bits, so the 8 rows one
@@ -86,6 +87,15 @@ struct SequenceLayout {
   /// m - bandDigits so that they fill whole 16-digit tiles; the spectral
   /// product skips the other positions.
   int64_t bandDigits = 0;
+  /// At Half precision the tensor-core factors are scaled (factorScale) and
+  /// each stage scales its products back, with its twiddle where it has one.
+  /// With `productUnscales`, the last forward stage and every inverse stage
+  /// leave theirs scaled and the spectral product, between them, takes all
+  /// of them back with the coefficients (productScale): a multiply a pair
+  /// instead of one a value. The forward's other stages still scale back
+  /// (with their twiddles): deferred, their scales would grow the spectrum
+  /// past the f16 range sooner.
+  bool productUnscales = false;
 
   bool isSplit() const { return precision == GPUPrecision::Split; }
   int64_t planes() const { return planesOf(precision); }
@@ -183,6 +193,8 @@ public:
   Value approx(llvm::StringRef op, Value angle);
   /// exp(sign * 2 pi i e / period) for an integer e in [0, period).
   Complex root(Value e, int64_t period, double sign);
+  /// Whether stage `s` applies a twiddle to its outputs.
+  bool hasTwiddle(size_t s, bool inverse) const;
   /// The twiddle stage `s` applies at output position `position`, if any.
   std::optional<Complex> twiddle(size_t s, bool inverse, Value position);
 
@@ -321,7 +333,21 @@ private:
     };
     SmallVector<Output> outputs;
     SmallVector<Value> secondOffsets;
+    /// 1/s for a factor scaled by s (factorScale), for the outputs without
+    /// a twiddle (null where s = 1 or the spectral product takes it); the
+    /// twiddles above carry it already.
+    Value unscale;
   };
+  /// At Half precision, the scale s a tensor-core factor of m is rounded
+  /// to f16 from (s F; its products are multiplied by 1/s); 1 at Split
+  /// precision and for the FMA stages.
+  double factorScale(int64_t m) const;
+  /// Whether stage `s` scales its products back itself (else the spectral
+  /// product does: SequenceLayout::productUnscales).
+  bool stageUnscales(size_t s, bool inverse) const;
+  /// What the spectral product multiplies the coefficients by: the inverse
+  /// of the scales of the stages that do not scale back themselves.
+  double productScale() const;
   /// A factor of 16 or 32 on the tensor cores.
   void emitTensorCoreStage(size_t s, bool inverse);
   /// The factor's rows are the output digits from `firstRow` on and its

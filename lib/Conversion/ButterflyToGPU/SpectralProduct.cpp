@@ -71,6 +71,11 @@ void KernelEmitter::emitSpectralProduct(Value coefficients, Value h) {
       pair.bp = loadCoefficient(coefficients, h, 1, p);
       pair.aq = loadCoefficient(coefficients, h, 0, q);
       pair.bq = loadCoefficient(coefficients, h, 1, q);
+      if (double scale = productScale(); scale != 1.0) {
+        Value s = cf(scale);
+        for (Complex *coefficient : {&pair.ap, &pair.bp, &pair.aq, &pair.bq})
+          *coefficient = cscale(*coefficient, s);
+      }
       pair.distinct = ult(p, q);
       forEachSequence([&](Value seq) { emitMirrorPair(seq, pair); });
     });

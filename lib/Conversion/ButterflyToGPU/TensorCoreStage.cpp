@@ -5,7 +5,9 @@
 // the factor is the A operand (kept in registers for the stage), the data
 // the B operand (nvgpu.ldmatrix, transposed when the digit has a stride),
 // f32 accumulation (nvgpu.mma.sync m16n8k16). At Split precision each term
-// takes three products (Fhi xhi + Fhi xlo + Flo xhi), at Half one.
+// takes three products (Fhi xhi + Fhi xlo + Flo xhi), at Half one, of a
+// factor rounded from s F (halfFactorScale) whose outputs are scaled back
+// by 1/s in f32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,12 +15,73 @@
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "llvm/ADT/APFloat.h"
 
 #include <cmath>
 
 using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
+
+/// x rounded to f16 (round to nearest, ties to even, as cvt.rn.f16.f32).
+static double roundToHalf(double x) {
+  llvm::APFloat value(x);
+  bool losesInfo;
+  value.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+                &losesInfo);
+  value.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
+                &losesInfo);
+  return value.convertToDouble();
+}
+
+/// The scale s in [1, 2) whose multiple s F of the m-point DFT factor
+/// (entries cos and sin of 2 pi k / m over sqrt(m)) rounds to f16 with the
+/// smallest largest error relative to s, searched in steps of 2^-12 over
+/// the factor's distinct magnitudes. F's f16 entries carry about 4x less
+/// error at m = 16 (s = 1.8604: 3.2e-5 -> 7.1e-6 at most) and 4.7x less at
+/// m = 32 (s = 1.5771: 4.0e-5 -> 8.5e-6). A model of a Half convolution's
+/// roundings (bench/half_rounding_model.py) puts the factors' share of its
+/// error at about a third; the rest is the f16 data between the stages.
+static double searchHalfFactorScale(int64_t m) {
+  SmallVector<double> magnitudes;
+  for (int64_t k = 0; k <= m / 4; ++k)
+    magnitudes.push_back(std::cos(2 * M_PI * double(k) / double(m)) /
+                         std::sqrt(double(m)));
+  constexpr int64_t kSteps = 4096;
+  double best = 1.0, bestError = INFINITY;
+  for (int64_t step = 0; step < kSteps; ++step) {
+    double scale = 1.0 + double(step) / kSteps, error = 0;
+    for (double x : magnitudes)
+      error = std::max(error, std::abs(roundToHalf(scale * x) / scale - x));
+    if (error < bestError) {
+      bestError = error;
+      best = scale;
+    }
+  }
+  return best;
+}
+
+double KernelEmitter::factorScale(int64_t m) const {
+  if (layout.isSplit())
+    return 1.0;
+  // Computed once per process (thread-safe statics): m is 16 or 32.
+  static const double scale16 = searchHalfFactorScale(16);
+  static const double scale32 = searchHalfFactorScale(32);
+  return m == 16 ? scale16 : m == 32 ? scale32 : 1.0;
+}
+
+bool KernelEmitter::stageUnscales(size_t s, bool inverse) const {
+  return !layout.productUnscales || (!inverse && hasTwiddle(s, inverse));
+}
+
+double KernelEmitter::productScale() const {
+  double scale = 1.0;
+  for (size_t s = 0; s < layout.transformed; ++s)
+    for (bool inverse : {false, true})
+      if (!stageUnscales(s, inverse))
+        scale /= factorScale(layout.factors[s]);
+  return scale;
+}
 
 /// The A operand fragment of a 16x16 tile of the real or imaginary part of
 /// F (sign-adjusted), split into high and low halves (the low half null at
@@ -43,8 +106,8 @@ KernelEmitter::factorFragment(int64_t m, int64_t rowTile, int64_t colTile,
           addc(inGroup, firstColumn + 16 * colTile + (reg / 2) * 8 + next);
       Complex w = root(remc(mul(row, col), m), m, inverse ? 1.0 : -1.0);
       // The stage's 1/sqrt(m) rides on the factor.
-      Value entry =
-          fmul(imaginary ? w.im : w.re, cf(1.0 / std::sqrt(double(m))));
+      Value entry = fmul(imaginary ? w.im : w.re,
+                         cf(factorScale(m) / std::sqrt(double(m))));
       if (!layout.isSplit()) {
         his.push_back(arith::TruncFOp::create(b, loc, f16, entry));
         continue;
@@ -134,6 +197,18 @@ KernelEmitter::WarpTile KernelEmitter::warpTile(size_t s, bool inverse,
     }
     tile.rowOffsets.push_back(swizzle(row));
   }
+  // The products of a scaled factor (factorScale) are scaled back with the
+  // twiddle where the output has one, by themselves where not (or by the
+  // spectral product: productScale).
+  double scale = stageUnscales(s, inverse) ? factorScale(shape.size) : 1.0;
+  Value unscale = scale != 1.0 ? cf(1.0 / scale) : Value();
+  auto unscaled = [&](std::optional<Complex> w) -> std::optional<Complex> {
+    if (!w || !unscale)
+      return w;
+    return cscale(*w, unscale);
+  };
+  if (!hasTwiddle(s, inverse))
+    tile.unscale = unscale;
   // Accumulator (r, q) of row tile i is digit 16i + g + 8r, column 2t + q.
   // With a strided digit, q = 0, 1 are neighbours and are stored as pairs.
   for (int64_t i = 0; i < k16; ++i)
@@ -143,8 +218,8 @@ KernelEmitter::WarpTile KernelEmitter::warpTile(size_t s, bool inverse,
       Value first = tilePosition(tile, digit, mulc(remc(lane, 4), 2));
       Value second = tilePosition(tile, digit, addc(mulc(remc(lane, 4), 2), 1));
       out.offset = swizzle(first);
-      out.twiddle[0] = twiddle(s, inverse, first);
-      out.twiddle[1] = twiddle(s, inverse, second);
+      out.twiddle[0] = unscaled(twiddle(s, inverse, first));
+      out.twiddle[1] = unscaled(twiddle(s, inverse, second));
       tile.outputs.push_back(out);
       if (!tile.strided)
         tile.secondOffsets.push_back(swizzle(second));
@@ -250,6 +325,8 @@ void KernelEmitter::emitTileProducts(const WarpTile &tile,
             vector::ExtractOp::create(b, loc, accIm, ArrayRef<int64_t>{r, q})};
         if (out.twiddle[q])
           y[q] = cmul(y[q], *out.twiddle[q]);
+        else if (tile.unscale)
+          y[q] = cscale(y[q], tile.unscale);
       }
       if (tile.strided) {
         auto pair = VectorType::get({2}, f32);

@@ -48,11 +48,15 @@ KernelEmitter::Complex KernelEmitter::root(Value e, int64_t period,
 /// Forward stage s applies T_s (all but the last); inverse stage s applies
 /// conj(T_{s-1}) (all but the first), the twiddle the next inverse stage
 /// needs first.
+bool KernelEmitter::hasTwiddle(size_t s, bool inverse) const {
+  return inverse ? s != 0 : s + 1 != layout.transformed;
+}
+
 std::optional<KernelEmitter::Complex>
 KernelEmitter::twiddle(size_t s, bool inverse, Value position) {
-  size_t p = layout.transformed;
-  if ((!inverse && s + 1 == p) || (inverse && s == 0))
+  if (!hasTwiddle(s, inverse))
     return std::nullopt;
+  size_t p = layout.transformed;
   StageShape level = stage(inverse ? s - 1 : s);
   // The column within the transformed digits: the untransformed trailing
   // digits are independent transforms and take no part in the twiddle.

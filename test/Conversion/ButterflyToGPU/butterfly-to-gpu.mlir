@@ -1,6 +1,7 @@
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels -butterfly-to-gpu | FileCheck %s
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="chip=sm_80 threads=64 batch-tile=2" -butterfly-to-gpu | FileCheck %s --check-prefix=OPTS
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="batch-tile=2 precision=split" -butterfly-to-gpu | FileCheck %s --check-prefix=SPLIT
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels -butterfly-to-gpu | FileCheck %s --check-prefix=SCALE
 
 // A gated causal convolution with skip, f16, N = 256: M = 128 = 16 x 8, one
 // tensor-core stage and one FMA stage each way.
@@ -56,8 +57,19 @@
 // OPTS: %[[SMEM:.*]] = arith.constant 1024 : i32
 // OPTS: gpu.launch_func @hyena_kernels::@hyena_conv0 blocks in ({{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %[[SMEM]]
 
+// At half precision the 16-point factor is rounded to f16 from s F with
+// s = 1.8604 (entries s / 4 at most), whose f16 values are nearer F's; its
+// products are scaled back by 1/s = 0.5375 in f32. Split precision needs
+// no scale.
+// SCALE-LABEL: gpu.func @hyena_conv0(
+// SCALE: arith.constant 0.465087891 : f32
+// SCALE: arith.constant 0.537532806 : f32
+// SCALE: nvgpu.mma.sync
+// SCALE: gpu.return
+
 // At split precision: three products a term, four planes, 2 x 1 KiB.
 // SPLIT-LABEL: gpu.func @hyena_conv0(
+// SPLIT-NOT: arith.constant 0.465087891 : f32
 // SPLIT-COUNT-24: nvgpu.mma.sync
 // SPLIT-NOT: nvgpu.mma.sync
 // SPLIT: gpu.return

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""A numpy model of the Half-precision convolution kernel's roundings (the
+single-kernel form, docs/passes.md): every tensor-core factor (16 and 32)
+rounded to f16, every stage's output rounded to f16 (what the next stage's
+f16 MMA operands and the shared-memory planes hold), the spectral product
+in f32 and rounded, the inverse stages likewise; FMA stages (2, 4, 8) and
+twiddles exact (f32). It compares, against the same transform in float64:
+
+- plain: the factors rounded from F;
+- scaled: each factor rounded from s F and scaled back by 1/s (s from
+  `best_scale`, the search KernelEmitter::factorScale does);
+- scaled, exact data: the same with no rounding between stages (what the
+  Split form's data would give), to show what bounds the Half form.
+
+    /usr/bin/python3 bench/half_rounding_model.py
+
+It is a model of complex sequences with random coefficients, not of the
+kernels themselves (no real-input packing, gating or skip); its errors sit
+within 1e-4 of the measured ones (bench/NOTES.md)."""
+
+import numpy as np
+
+
+def round16(x):
+    """Real and imaginary parts rounded to f16."""
+    return x.real.astype(np.float16).astype(np.float64) + 1j * x.imag.astype(np.float16).astype(np.float64)
+
+
+def dft(m, inverse):
+    j = np.arange(m)
+    return np.exp((1 if inverse else -1) * 2j * np.pi * np.outer(j, j) / m) / np.sqrt(m)
+
+
+def best_scale(m, steps=4096):
+    """The s in [1, 2), in steps of 1/steps, whose s F rounds to f16 with the
+    smallest largest error relative to s."""
+    exact = dft(m, False)
+    errors = [np.abs(round16(exact * (1 + t / steps)) / (1 + t / steps) - exact).max() for t in range(steps)]
+    return 1 + int(np.argmin(errors)) / steps
+
+
+def stage(x, factors, s, factor, inverse):
+    """Stage s of the Monarch transform over [a, m, c] views (twiddles on
+    the outputs forward, on the inputs inverse)."""
+    batch, length = x.shape
+    m, a, c = factors[s], int(np.prod(factors[:s])), int(np.prod(factors[s + 1:]))
+    twiddle = np.exp((1 if inverse else -1) * 2j * np.pi * np.arange(m)[:, None] * np.arange(c)[None, :] / (m * c))
+    x = x.reshape(batch, a, m, c)
+    if inverse:
+        return np.einsum("ij,bajc->baic", factor, x * twiddle).reshape(batch, length)
+    return (np.einsum("ij,bajc->baic", factor, x) * twiddle).reshape(batch, length)
+
+
+def convolve(z, spectrum, factors, round_factors, scaled, round_data):
+    scales = {m: best_scale(m) for m in set(factors) if m >= 16}
+
+    def factor(m, inverse):
+        exact = dft(m, inverse)
+        if not round_factors or m < 16:
+            return exact
+        s = scales[m] if scaled else 1.0
+        return round16(exact * s) / s
+
+    keep = round16 if round_data else (lambda v: v)
+    x = z
+    for s in range(len(factors)):
+        x = keep(stage(x, factors, s, factor(factors[s], False), False))
+    x = keep(x * spectrum)
+    for s in reversed(range(len(factors))):
+        x = keep(stage(x, factors, s, factor(factors[s], True), True))
+    return x
+
+
+def main():
+    rng = np.random.default_rng(1)
+    print("| factors | plain | scaled | scaled, exact data |")
+    print("|---|---|---|---|")
+    for factors in ([16, 8], [32, 32], [16, 16, 8], [16, 16, 16], [32, 16, 16], [32, 32, 16]):
+        length = int(np.prod(factors))
+        batch = max(2, 32768 // length)
+        z = round16(rng.standard_normal((batch, length)) + 1j * rng.standard_normal((batch, length)))
+        spectrum = np.exp(2j * np.pi * rng.random(length)) * (0.5 + rng.random(length))
+        exact = convolve(z, spectrum, factors, False, False, False)
+        errors = [np.linalg.norm(convolve(z, spectrum, factors, True, scaled, data) - exact) / np.linalg.norm(exact)
+                  for scaled, data in ((False, True), (True, True), (True, False))]
+        print(f"| {factors} | " + " | ".join(f"{e:.2e}" for e in errors) + " |")
+
+
+if __name__ == "__main__":
+    main()
