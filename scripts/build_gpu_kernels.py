@@ -219,7 +219,7 @@ OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile", "ranks", "
 
 # The sequence sharded over 2 and 4 GPUs (fftconv.distributed), into
 # <out>/sharded/<name>-rank<r>: correctness from the first three-pass size
-# to L = 2^24 (causal: N = 2^25, 2048 rows of 16384), fp16 and bf16, causal
+# to L = 2^26 (causal: N = 2^27, 4096 rows of 32768 at Half), fp16 and bf16, causal
 # and gated circular, with their backward up to 2^22 points (past it the
 # kernel gradient's inner block, two rows of 16384 and their sum, passes
 # shared memory, sharded or not); and the scaling benchmark's
@@ -231,11 +231,15 @@ SHARDED_CHECKS = [  # (N, B, H, dtype, mode)
     (4194304, 3, 2, "f16", "causal"), (4194304, 3, 2, "bf16", "circular"),
     (8388608, 2, 2, "f16", "causal"), (8388608, 2, 2, "bf16", "circular"),
     (33554432, 2, 1, "f16", "causal"), (16777216, 2, 1, "bf16", "circular"),
+    # Past Split's 2^25 points: Half's rows of 32768 and outer blocks of 4096
+    # rows (L = 2^26 causal, 4x the longest the three-pass form held at
+    # Split).
+    (134217728, 1, 1, "f16", "causal"), (67108864, 1, 1, "bf16", "circular"),
 ]
 SHARDED_BENCH = [  # (N, B, H, dtype, mode)
     (8388608, 8, 2, "f16", "causal"), (16777216, 8, 2, "f16", "causal"),
     (33554432, 8, 2, "f16", "causal"), (33554432, 8, 2, "bf16", "circular"),
-    (33554432, 2, 8, "f16", "causal"),
+    (33554432, 2, 8, "f16", "causal"), (134217728, 2, 2, "f16", "causal"),
 ]
 
 

@@ -930,10 +930,10 @@ HostBuilder::emitThreePassSpectrum(const Convolution &conv,
                                    const SpectrumChain &chain,
                                    const ThreePassPlan &plan, bool conjugate) {
   // K from k: the outer forward pass over k (as the only "pair"), then the
-  // row transforms in place. K at Split precision whatever the
-  // convolution's: it is computed once, and every output carries its error.
+  // row transforms in place, at Split precision where its blocks hold the
+  // rows (ThreePassPlan::spectrumPrecision).
   ThreePassPlan spectrumPlan = plan;
-  spectrumPlan.precision = GPUPrecision::Split;
+  spectrumPlan.precision = plan.spectrumPrecision();
   ThreePassPlan kernelPlan = spectrumPlan;
   kernelPlan.batch = 1;
   kernelPlan.firstPair = 0;

@@ -36,10 +36,19 @@ static constexpr int64_t kMinInnerLength = 4096;
 /// rows x columns x 8 bytes).
 static constexpr int64_t kMaxOuterLength = 512;
 /// Past 512 rows of the longest inner rows an inner block holds (128 KiB of
-/// shared memory), the rows grow instead, up to 2048 (an outer block of 8
-/// columns then holds 128 KiB too).
-static constexpr int64_t kMaxInnerBytes = 128 * 1024;
-static constexpr int64_t kMaxOuterRows = 2048;
+/// shared memory), the rows grow instead, until an outer block of 8 columns
+/// holds 128 KiB too: 2048 rows at Split precision (N up to 2^25), 4096 at
+/// Half (inner rows of 32768, N up to 2^27).
+static constexpr int64_t kMaxInnerBytes = kMaxThreePassBlockBytes;
+static constexpr int64_t kFewestOuterColumns = 8;
+
+/// The longest transform the three-pass kernels run at `precision`.
+static int64_t longestThreePass(GPUPrecision precision) {
+  int64_t longestInner = kMaxInnerBytes / valueBytesOf(precision);
+  int64_t mostRows =
+      kMaxInnerBytes / (kFewestOuterColumns * valueBytesOf(precision));
+  return longestInner * mostRows;
+}
 /// Values an outer block holds: enough columns for long contiguous rows.
 static constexpr int64_t kOuterTileValues = 4096;
 /// The bytes of an inner block's rows the pair tile aims at.
@@ -214,7 +223,7 @@ static SmallVector<int64_t> bandFactorOrder(ArrayRef<int64_t> factors,
 
 /// The columns an outer block owns: enough for long contiguous rows.
 static int64_t outerColumns(int64_t outer, int64_t inner) {
-  int64_t fewest = outer > 1024 ? 8 : 16;
+  int64_t fewest = outer > 1024 ? kFewestOuterColumns : 16;
   return std::min(std::clamp<int64_t>(kOuterTileValues / outer, fewest, 256),
                   inner);
 }
@@ -324,9 +333,12 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   ThreePassPlan plan = threePassShape(shape, shape.halfData);
   plan.threads = request.threads > 0 ? request.threads : 256;
   // Split: five stages each way would take Half close to 1e-3
-  // (bench/NOTES.md).
-  plan.precision = request.precision.value_or(GPUPrecision::Split);
+  // (bench/NOTES.md); Half past what Split's blocks hold (2^25 points),
+  // where only its rows of 32768 fit.
   int64_t n = plan.length;
+  plan.precision = request.precision.value_or(
+      n > longestThreePass(GPUPrecision::Split) ? GPUPrecision::Half
+                                                : GPUPrecision::Split);
   if (!llvm::isPowerOf2_64(n) || n < 2 * kMinInnerLength) {
     why = "the three-pass GPU kernels need a transform of at least " +
           std::to_string(2 * kMinInnerLength) + " points, a power of two";
@@ -336,9 +348,18 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
     why = "the block size must be a multiple of 32";
     return {};
   }
+  if (n > longestThreePass(plan.precision)) {
+    why = "a transform of " + std::to_string(n) +
+          " points is past the three-pass GPU kernels at " +
+          stringifyGPUPrecision(plan.precision).str() + " precision (up to " +
+          std::to_string(longestThreePass(GPUPrecision::Split)) +
+          " points at split, " +
+          std::to_string(longestThreePass(GPUPrecision::Half)) + " at half)";
+    return {};
+  }
   int64_t inner = std::max(kMinInnerLength, n / kMaxOuterLength);
   int64_t longestInner = kMaxInnerBytes / plan.valueBytes();
-  if (inner > longestInner && n / longestInner <= kMaxOuterRows)
+  if (inner > longestInner)
     inner = longestInner;
   int64_t outer = n / inner;
   plan.innerFactors = stageFactors(inner);

@@ -6,11 +6,11 @@
 // rows, of every sequence), so they take one GPU's time over R; one GPU's
 // time is the transforms' points x stages over the throughput measured on
 // an H100 and an H200 (bench/results/distributed-*: 8.5e11 a second at 2^23
-// to 2^25 points). The exchanges send, per rank, (R - 1) / R of its share
-// of K's rows (f32) and, twice, of the pairs' (the workspace's type) over
-// the all-to-all bandwidth measured in the same runs (about 300 GB/s a
-// rank). butterfly-to-gpu pipelines the chunks of pairs, so the exchanges
-// overlap the kernels but for one chunk's.
+// to 2^25 points, Split; Half past 2^25 is not modelled apart). The exchanges
+// send, per rank, (R - 1) / R of its share of K's rows (f32) and, twice, of the
+// pairs' (the workspace's type) over the all-to-all bandwidth measured in the
+// same runs (about 300 GB/s a rank). butterfly-to-gpu pipelines the chunks of
+// pairs, so the exchanges overlap the kernels but for one chunk's.
 //
 //===----------------------------------------------------------------------===//
 

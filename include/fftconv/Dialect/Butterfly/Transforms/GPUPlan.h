@@ -40,6 +40,8 @@ inline constexpr int64_t kMinSingleKernelFFTSize = 256;
 inline constexpr int64_t kThreadsPerWarp = 32;
 /// The largest factor a stage runs (a tensor-core stage of 32 x 32).
 inline constexpr int64_t kMaxTensorCoreFactor = 32;
+/// The shared memory a three-pass block's rows or tile take at most.
+inline constexpr int64_t kMaxThreePassBlockBytes = 128 * 1024;
 
 /// f16 planes of a sequence in shared memory: Re and Im, each as a high and
 /// a low half at Split precision.
@@ -155,6 +157,16 @@ struct ThreePassPlan {
   }
   /// Bytes of one complex value in shared memory.
   int64_t valueBytes() const { return valueBytesOf(precision); }
+  /// The precision K's kernels run at: Split, as it is computed once and
+  /// every output carries its error, where Split's blocks hold the plan's
+  /// rows and outer tiles (the plan's own, Half, where they do not: rows of
+  /// 32768, past 2^25 points).
+  GPUPrecision spectrumPrecision() const {
+    int64_t splitBytes = valueBytesOf(GPUPrecision::Split);
+    bool fits = std::max(inner(), outer() * columns) * splitBytes <=
+                kMaxThreePassBlockBytes;
+    return fits ? GPUPrecision::Split : precision;
+  }
   /// Bytes of one complex value in the workspace.
   int64_t workspaceValueBytes() const { return halfWorkspace ? 4 : 8; }
   int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
