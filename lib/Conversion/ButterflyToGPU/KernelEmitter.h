@@ -366,7 +366,7 @@ private:
   LiveDigits liveInputDigits(size_t s, bool inverse) const;
   LiveDigits liveOutputDigits(size_t s, bool inverse) const;
   /// The band's digits where stage `s` is the spectrum side's.
-  std::optional<LiveDigits> bandDigitsOf(size_t s) const;
+  std::optional<LiveDigits> bandWindow(size_t s) const;
   void emitTileProducts(const WarpTile &warpTile, ArrayRef<FactorTile> factor,
                         Value seq);
   Value mma(Value a, Value bOperand, Value acc);

@@ -42,7 +42,7 @@ void KernelEmitter::storeCoefficient(Value coefficients, Value h, int64_t which,
 /// zero coefficients make zero, is handled by the thread that meets the
 /// other.
 void KernelEmitter::emitSpectralProduct(Value coefficients, Value h) {
-  std::optional<LiveDigits> band = bandDigitsOf(layout.factors.size() - 1);
+  std::optional<LiveDigits> band = bandWindow(layout.factors.size() - 1);
   int64_t m = layout.factors.back();
   int64_t positions = band ? layout.length / m * band->count : layout.length;
   distribute(tid, layout.threads, positions, [&](Value live) {
@@ -56,12 +56,10 @@ void KernelEmitter::emitSpectralProduct(Value coefficients, Value h) {
     Value notAfter =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, p, q);
     if (band) {
-      Value mirrorLive =
-          ult(remc(addc(remc(q, m), m - band->first), m), c(band->count));
-      notAfter = arith::OrIOp::create(
-          b, loc, notAfter,
-          arith::XOrIOp::create(b, loc, mirrorLive,
-                                arith::ConstantIntOp::create(b, loc, 1, 1)));
+      Value mirrorOutside = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::uge,
+          remc(addc(remc(q, m), m - band->first), m), c(band->count));
+      notAfter = arith::OrIOp::create(b, loc, notAfter, mirrorOutside);
     }
     when(notAfter, [&] {
       MirrorPair pair;

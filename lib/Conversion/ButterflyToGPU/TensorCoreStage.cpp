@@ -6,7 +6,7 @@
 // the B operand (nvgpu.ldmatrix, transposed when the digit has a stride),
 // f32 accumulation (nvgpu.mma.sync m16n8k16). At Split precision each term
 // takes three products (Fhi xhi + Fhi xlo + Flo xhi), at Half one, of a
-// factor rounded from s F (halfFactorScale) whose outputs are scaled back
+// factor rounded from s F (factorScale) whose outputs are scaled back
 // by 1/s in f32.
 //
 //===----------------------------------------------------------------------===//
@@ -235,7 +235,7 @@ static int64_t leadingDigits(int64_t extent, const StageShape &shape) {
                     : shape.size;
 }
 
-std::optional<LiveDigits> KernelEmitter::bandDigitsOf(size_t s) const {
+std::optional<LiveDigits> KernelEmitter::bandWindow(size_t s) const {
   if (!layout.bandDigits || s + 1 != layout.factors.size() ||
       layout.transformed != layout.factors.size())
     return std::nullopt;
@@ -247,7 +247,7 @@ LiveDigits KernelEmitter::liveInputDigits(size_t s, bool inverse) const {
   if (s == 0 && !inverse)
     return {leadingDigits(layout.inputExtent, stage(s))};
   if (inverse)
-    if (std::optional<LiveDigits> band = bandDigitsOf(s))
+    if (std::optional<LiveDigits> band = bandWindow(s))
       return *band;
   return {stage(s).size};
 }
@@ -256,7 +256,7 @@ LiveDigits KernelEmitter::liveOutputDigits(size_t s, bool inverse) const {
   if (s == 0 && inverse)
     return {leadingDigits(layout.neededOutputs, stage(s))};
   if (!inverse)
-    if (std::optional<LiveDigits> band = bandDigitsOf(s))
+    if (std::optional<LiveDigits> band = bandWindow(s))
       return *band;
   return {stage(s).size};
 }

@@ -49,6 +49,10 @@ inline int64_t planesOf(GPUPrecision precision) {
   return precision == GPUPrecision::Split ? 4 : 2;
 }
 /// Shared-memory bytes of one complex value.
+inline int64_t valueBytesOf(GPUPrecision precision) {
+  return planesOf(precision) * 2;
+}
+
 /// The last digits a frequency band keeps at each end of the spectrum-side
 /// stage, or 0 where that frees no 16-digit tile of it. A band of the
 /// frequencies min(f, M - f) < `band` of a transform of M = `complexLength`
@@ -63,10 +67,6 @@ inline int64_t bandDigitsOf(int64_t band, int64_t lastFactor,
   int64_t digits = llvm::alignTo(
       llvm::divideCeil(band * lastFactor, complexLength), int64_t(8));
   return 2 * digits < lastFactor ? digits : 0;
-}
-
-inline int64_t valueBytesOf(GPUPrecision precision) {
-  return planesOf(precision) * 2;
 }
 
 /// The shapes of one convolution, read off its regions.
