@@ -79,6 +79,22 @@ def test_frequency_sparse_form(rng, decompose):
         g.channel_mul(g.rfft(u, n), g.rfft(k, n), band=0)
 
 
+def test_channel_mul_conjugate(rng):
+    # The correlation with k: channel_mul by conj(rfft(k)), band and all.
+    n, band = 256, 40
+    g = Graph("correlation")
+    u = g.input("u", (2, 3, n), "f32")
+    k = g.input("k", (3, n), "f32")
+    g.output(g.irfft(g.channel_mul(g.rfft(u, n), g.rfft(k, n), band=band, conjugate=True), n))
+    arrays = {"u": rng.standard_normal((2, 3, n)).astype(np.float32),
+              "k": (rng.standard_normal((3, n)) / 16).astype(np.float32)}
+    (y,) = g.run_cpu(arrays, decompose=False)
+    kf = np.conj(np.fft.rfft(arrays["k"].astype(np.float64), n))
+    kf[..., band:] = 0
+    expected = np.fft.irfft(np.fft.rfft(arrays["u"].astype(np.float64), n) * kf, n)
+    assert ref.relative_error(y, expected) <= 1e-5
+
+
 def test_module_through_bindings():
     context = fftconv.Context()
     module = hyena_graph().module(context)
