@@ -40,15 +40,6 @@ static constexpr int64_t kMaxOuterLength = 512;
 /// holds 128 KiB too: 2048 rows at Split precision (N up to 2^25), 4096 at
 /// Half (inner rows of 32768, N up to 2^27).
 static constexpr int64_t kMaxInnerBytes = kMaxThreePassBlockBytes;
-static constexpr int64_t kFewestOuterColumns = 8;
-
-/// The longest transform the three-pass kernels run at `precision`.
-static int64_t longestThreePass(GPUPrecision precision) {
-  int64_t longestInner = kMaxInnerBytes / valueBytesOf(precision);
-  int64_t mostRows =
-      kMaxInnerBytes / (kFewestOuterColumns * valueBytesOf(precision));
-  return longestInner * mostRows;
-}
 /// Values an outer block holds: enough columns for long contiguous rows.
 static constexpr int64_t kOuterTileValues = 4096;
 /// The bytes of an inner block's rows the pair tile aims at.
@@ -336,9 +327,7 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   // (bench/NOTES.md); Half past what Split's blocks hold (2^25 points),
   // where only its rows of 32768 fit.
   int64_t n = plan.length;
-  plan.precision = request.precision.value_or(
-      n > longestThreePass(GPUPrecision::Split) ? GPUPrecision::Half
-                                                : GPUPrecision::Split);
+  plan.precision = request.precision.value_or(defaultThreePassPrecision(n));
   if (!llvm::isPowerOf2_64(n) || n < 2 * kMinInnerLength) {
     why = "the three-pass GPU kernels need a transform of at least " +
           std::to_string(2 * kMinInnerLength) + " points, a power of two";

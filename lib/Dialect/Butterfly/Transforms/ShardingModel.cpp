@@ -6,7 +6,8 @@
 // rows, of every sequence), so they take one GPU's time over R; one GPU's
 // time is the transforms' points x stages over the throughput measured on
 // an H100 and an H200 (bench/results/distributed-*: 8.5e11 a second at 2^23
-// to 2^25 points, Split; Half past 2^25 is not modelled apart). The exchanges
+// to 2^25 points at Split; 1.39e12 at 2^27, Half, which the plan takes past
+// 2^25). The exchanges
 // send, per rank, (R - 1) / R of its share of K's rows (f32) and, twice, of the
 // pairs' (the workspace's type) over the all-to-all bandwidth measured in the
 // same runs (about 300 GB/s a rank). butterfly-to-gpu pipelines the chunks of
@@ -15,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
+#include "fftconv/Dialect/Butterfly/Transforms/GPUPlan.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MathExtras.h"
@@ -34,6 +36,7 @@ ShardedShape mlir::butterfly::causalShardedShape(int64_t fftSize, int64_t batch,
   shape.workspaceValueBytes = 4;
   // f16 u and y (L = N / 2), f32 k.
   shape.dataBytes = fftSize / 2 * (2 * 2 * batch + 4) * channels;
+  shape.outputBytes = fftSize / 2 * 2 * batch * channels;
   return shape;
 }
 
@@ -45,8 +48,12 @@ ShardingEstimate mlir::butterfly::estimateSharding(
   // The pairs' forward and inverse transforms, K's forward one.
   double pointStages =
       double(shape.fftSize) * stages * (2.0 * shape.sequences + shape.channels);
-  estimate.kernelSeconds =
-      pointStages / target.threePassPointStagesPerSecond / ranks;
+  // At the precision the plan takes: Half past 2^25 points.
+  double throughput =
+      defaultThreePassPrecision(shape.fftSize) == GPUPrecision::Half
+          ? target.threePassHalfPointStagesPerSecond
+          : target.threePassPointStagesPerSecond;
+  estimate.kernelSeconds = pointStages / throughput / ranks;
   // A rank's share of each buffer, of which (R - 1) / R goes to the others.
   double share = double(shape.fftSize) / ranks * (ranks - 1) / ranks;
   double spectrumBytes = share * shape.channels * 8;
@@ -57,8 +64,15 @@ ShardingEstimate mlir::butterfly::estimateSharding(
       std::max(estimate.kernelSeconds, estimate.exchangeSeconds) +
       (ranks > 1 ? estimate.exchangeSeconds / shape.chunks : 0.0);
   // The rank's data, K's buffers (two when sharded: sent and received) and
-  // the workspace sets the chunks rotate through (two buffers each).
+  // the workspace sets the chunks rotate through (two buffers each); on one
+  // GPU a workspace of whole pairs of every channel, as many as the output's
+  // bytes hold.
   int64_t chunkPairs = std::max<int64_t>(1, shape.sequences / shape.chunks);
+  if (ranks == 1)
+    chunkPairs = shape.channels *
+                 std::max<int64_t>(1, shape.outputBytes /
+                                          (shape.channels * shape.fftSize *
+                                           shape.workspaceValueBytes));
   int64_t perRank = shape.fftSize / ranks;
   int64_t sets = ranks > 1 ? std::min<int64_t>(3, shape.chunks) : 1;
   int64_t buffers = ranks > 1 ? 2 : 1;

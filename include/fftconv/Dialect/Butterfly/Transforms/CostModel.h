@@ -59,10 +59,13 @@ struct TargetDescription {
   /// HBM bytes per clock per SM (bandwidth / SMs / clock).
   double memoryBytesPerCycle = 14;
   /// The three-pass form's throughput on one GPU, in points x stages per
-  /// second (a transform of N points has log2 N stages), measured; and what
-  /// one GPU's all-to-all sends a second to the others of its host
-  /// (NVLink), measured: the sharding model's inputs.
+  /// second (a transform of N points has log2 N stages), measured at Split
+  /// precision and at Half (what it takes past 2^25 points: 1.39e12 at
+  /// L = 2^26 causal, B x H = 2 x 2, 15.64 ms on one H200); and what one
+  /// GPU's all-to-all sends a second to the others of its host (NVLink),
+  /// measured: the sharding model's inputs.
   double threePassPointStagesPerSecond = 8.5e11;
+  double threePassHalfPointStagesPerSecond = 1.39e12;
   double exchangeBytesPerSecond = 3.0e11;
   /// Device memory, in bytes.
   int64_t deviceMemoryBytes = int64_t(80) << 30;
@@ -140,7 +143,8 @@ struct ShardedShape {
   int64_t channels = 0;
   int64_t chunks = 1;
   int64_t workspaceValueBytes = 4;
-  int64_t dataBytes = 0;
+  int64_t dataBytes = 0;   // u, y and k
+  int64_t outputBytes = 0; // y
 };
 
 /// The shape of a causal convolution of FFT size `fftSize` over `batch` x

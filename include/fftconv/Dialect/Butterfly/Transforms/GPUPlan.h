@@ -40,8 +40,10 @@ inline constexpr int64_t kMinSingleKernelFFTSize = 256;
 inline constexpr int64_t kThreadsPerWarp = 32;
 /// The largest factor a stage runs (a tensor-core stage of 32 x 32).
 inline constexpr int64_t kMaxTensorCoreFactor = 32;
-/// The shared memory a three-pass block's rows or tile take at most.
+/// The shared memory a three-pass block's rows or tile take at most, and
+/// the fewest columns an outer block owns.
 inline constexpr int64_t kMaxThreePassBlockBytes = 128 * 1024;
+inline constexpr int64_t kFewestOuterColumns = 8;
 
 /// f16 planes of a sequence in shared memory: Re and Im, each as a high and
 /// a low half at Split precision.
@@ -51,6 +53,23 @@ inline int64_t planesOf(GPUPrecision precision) {
 /// Shared-memory bytes of one complex value.
 inline int64_t valueBytesOf(GPUPrecision precision) {
   return planesOf(precision) * 2;
+}
+
+/// The longest transform the three-pass kernels run at `precision`: rows
+/// and outer tiles of 8 columns within a block's budget (2^25 points at
+/// Split, 2^27 at Half).
+inline int64_t longestThreePass(GPUPrecision precision) {
+  int64_t longestInner = kMaxThreePassBlockBytes / valueBytesOf(precision);
+  int64_t mostRows =
+      kMaxThreePassBlockBytes / (kFewestOuterColumns * valueBytesOf(precision));
+  return longestInner * mostRows;
+}
+
+/// The precision the three-pass form takes when none is asked for: Split,
+/// or Half past what Split's blocks hold.
+inline GPUPrecision defaultThreePassPrecision(int64_t fftSize) {
+  return fftSize > longestThreePass(GPUPrecision::Split) ? GPUPrecision::Half
+                                                         : GPUPrecision::Split;
 }
 
 /// The last digits a frequency band keeps at each end of the spectrum-side
