@@ -308,6 +308,25 @@ class BackwardStandIns(StandIns):
             raise AssertionError(f"no stand-in for kernel {kernel.name}")
 
 
+def _random_inputs(rng, b, h, length, gated):
+    """u, k (scaled by its length) and, gated, both gates, float64; the same
+    on every rank for the same generator."""
+    full = {"u": rng.standard_normal((b, h, length)), "k": rng.standard_normal((h, length)) / np.sqrt(length)}
+    if gated:
+        full["pregate"] = rng.standard_normal((b, h, length))
+        full["postgate"] = rng.standard_normal((b, h, length))
+    return full
+
+
+def _gathered(local, layout, ranks):
+    """Every rank's shard of a buffer, gathered and unsharded, float64."""
+    from fftconv import distributed
+
+    parts = [torch.empty_like(local) for _ in range(ranks)]
+    dist.all_gather(parts, local)
+    return distributed.unshard(parts, layout).double().numpy()
+
+
 def _backward_main(rank, ranks, port, config, failures):
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
     dist.init_process_group("gloo", rank=rank, world_size=ranks)
@@ -319,10 +338,7 @@ def _backward_main(rank, ranks, port, config, failures):
         manifest = runtime.parse_manifest(distributed.compile_rank(graph, rank, ranks, training=True).backward.manifest)
         layout = distributed.Layout(ranks, manifest.shard.row_length, length)
         rng = np.random.default_rng(12)
-        full = {"u": rng.standard_normal((b, h, length)), "k": rng.standard_normal((h, length)) / np.sqrt(length)}
-        if gated:
-            full["pregate"] = rng.standard_normal((b, h, length))
-            full["postgate"] = rng.standard_normal((b, h, length))
+        full = _random_inputs(rng, b, h, length, gated)
         full["dy"] = rng.standard_normal((b, h, length))
         names = ["u", "k"] + (["pregate", "postgate"] if gated else []) + ["dy"]
         tensors = {}
@@ -347,10 +363,7 @@ def _backward_main(rank, ranks, port, config, failures):
             expected["result2"] = dv * u
             expected["result3"] = dy * np.fft.irfft(K * V, n)[..., :length]
         for argument in manifest.outputs:
-            local = tensors[argument.index]
-            parts = [torch.empty_like(local) for _ in range(ranks)]
-            dist.all_gather(parts, local)
-            got = distributed.unshard(parts, layout).double().numpy()
+            got = _gathered(tensors[argument.index], layout, ranks)
             want = expected[argument.name]
             error = np.linalg.norm(got - want) / np.linalg.norm(want)
             assert error < 1e-5, f"rank {rank}: {argument.name} relative error {error:.2e}"
@@ -375,10 +388,7 @@ def _rank_main(rank, ranks, port, config, failures):
         layout = distributed.Layout(ranks, manifest.shard.row_length, length)
 
         rng = np.random.default_rng(11)  # the same inputs on every rank
-        full = {"u": rng.standard_normal((b, h, length)), "k": rng.standard_normal((h, length)) / np.sqrt(length)}
-        if config["gated"]:
-            full["pregate"] = rng.standard_normal((b, h, length))
-            full["postgate"] = rng.standard_normal((b, h, length))
+        full = _random_inputs(rng, b, h, length, config["gated"])
         tensors = {}
         for argument in manifest.arguments:
             shape = tuple(argument.shape)
@@ -391,10 +401,7 @@ def _rank_main(rank, ranks, port, config, failures):
         stand_ins = StandIns(manifest, buffers, config)
         _run_schedule(manifest, tensors, stand_ins)
 
-        y_local = tensors[stand_ins.by_name["result0"]]
-        parts = [torch.empty_like(y_local) for _ in range(ranks)]
-        dist.all_gather(parts, y_local)
-        y = distributed.unshard(parts, layout).double().numpy()
+        y = _gathered(tensors[stand_ins.by_name["result0"]], layout, ranks)
         v = full["u"] * full["pregate"] if config["gated"] else full["u"]
         n = 2 * length if causal else length
         ref = np.fft.irfft(np.fft.rfft(v, n) * np.fft.rfft(full["k"], n), n)[..., :length]

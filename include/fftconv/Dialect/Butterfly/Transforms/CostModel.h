@@ -114,11 +114,6 @@ struct Factorization {
   void print(llvm::raw_ostream &os) const;
 };
 
-/// Chooses the factorization of a complex DFT of `length` points whose
-/// values take `complexBytes` bytes each. With `order`, exactly that many
-/// factors (outer ones included); otherwise the cheapest of orders 1 to 4
-/// (on the CPU, of any order, with factors the codelets run where it can).
-/// Returns nullopt when no factorization has that order.
 /// A sharded three-pass convolution over `ranks` GPUs of one host, per
 /// rank (ShardingModel.cpp): the kernels' time (one GPU's over the
 /// ranks), the exchanges' (their bytes over `exchangeBytesPerSecond`), the
@@ -169,6 +164,11 @@ void printShardingTable(llvm::raw_ostream &os, const TargetDescription &target,
                         int64_t batch, int64_t channels, int minLog2,
                         int maxLog2, int64_t maxRanks);
 
+/// Chooses the factorization of a complex DFT of `length` points whose
+/// values take `complexBytes` bytes each. With `order`, exactly that many
+/// factors (outer ones included); otherwise the cheapest of orders 1 to 4
+/// (on the CPU, of any order, with factors the codelets run where it can).
+/// Returns nullopt when no factorization has that order.
 std::optional<Factorization>
 chooseFactorization(int64_t length, int64_t complexBytes,
                     const TargetDescription &target,
