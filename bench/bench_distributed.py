@@ -17,8 +17,11 @@ its own GPU with its shard of the same inputs (fftconv.distributed.shard).
   exchanges, k's spectrum computed in the call), the slowest rank's; the
   exchanges alone (all_to_all_single of the same buffers); and the
   all-to-all's bandwidth, bytes each rank sends to the others over that
-  time. Strong scaling: one N on 1, 2, 4 GPUs; weak: N doubling with the
-  GPUs.
+  time; and the peak memory of a rank (its inputs, output, workspaces and
+  an in-place exchange's pieces). Strong scaling: one N on 1, 2, 4 GPUs;
+  weak: N doubling with the GPUs.
+- memory groups: L on one GPU and 4 L on 4 (inputs made on each rank, no
+  whole sequence anywhere): the peak memory a rank needs, the time, NaN.
 
 Writes <out>.md (tables) and <out>.json.
 """
@@ -85,6 +88,65 @@ def gathered(y_local, layout, group, ranks):
     parts = [torch.empty_like(y_local) for _ in range(ranks)]
     dist.all_gather(parts, y_local, group=group)
     return distributed.unshard(parts, layout)
+
+
+def random_local_inputs(program, config, device):
+    """Random inputs of a program's shapes (a rank's shards), made on the
+    GPU, u ~ N(0, 1) and k ~ N(0, 1) / sqrt(K) as make_inputs makes them:
+    no whole sequence is ever held."""
+    dtypes = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
+    shard = program.manifest.shard
+    generator = torch.Generator(device=device).manual_seed(7 + (shard.rank if shard else 0))
+    u, k = (torch.randn(tuple(a.shape), generator=generator, device=device, dtype=dtypes[a.dtype])
+            for a in program.manifest.inputs)
+    return [u, k.div_(config.K**0.5)]
+
+
+def peak_bytes(fn, group):
+    """The most device memory any rank of `group` holds while `fn` runs
+    (what it holds before included)."""
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    torch.cuda.synchronize()
+    peak = torch.tensor([torch.cuda.max_memory_allocated()], device="cuda", dtype=torch.float64)
+    dist.all_reduce(peak, op=dist.ReduceOp.MAX, group=group)
+    return int(peak)
+
+
+def memory_row(row, program, config, device, group, repeats):
+    """A memory group's row: peak GiB a rank, ms, NaN."""
+    local = random_local_inputs(program, config, device)
+    out = torch.full(list(program.manifest.outputs[0].shape), float("nan"), dtype=torch.float16, device=device)
+    run = lambda: call(program, None, local, group, out)  # noqa: E731
+    run()
+    row["peak_GiB"] = peak_bytes(run, group) / 2**30
+    row["ms"] = timed(run, repeats, group)
+    nan = torch.tensor([float(torch.isnan(out).any())], device="cuda")
+    dist.all_reduce(nan, op=dist.ReduceOp.MAX, group=group)
+    row["nan"] = bool(nan)
+    return local, out
+
+
+def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
+    """A bench group's row: the call's median ms and a rank's peak memory;
+    sharded, the exchanges alone and the all-to-all's bandwidth."""
+    run = lambda: call(program, config, local, group, out)  # noqa: E731
+    row["ms"] = timed(run, repeats, group)
+    row["peak_GiB"] = peak_bytes(run, group) / 2**30
+    if layout is None:
+        return
+    steps = [s for kind, s in distributed.schedule(program.manifest) if kind == "exchange"]
+    _, _, _, by_index = program._prepare(local, out, [], False)
+    exchange = distributed.all_to_all(group)
+
+    def exchanges_only():
+        for s in steps:
+            exchange(by_index[s.send], by_index[s.recv])
+
+    row["exchange_ms"] = timed(exchanges_only, repeats, group)
+    sent = sum(by_index[s.send].numel() * by_index[s.send].element_size() for s in steps)
+    row["exchange_GBps"] = sent * (ranks - 1) / ranks / (row["exchange_ms"] * 1e-3) / 1e9
 
 
 def timed(fn, repeats, group):
@@ -195,7 +257,16 @@ def main():
         config = configs[0]
         row = dict(group=name, N=config.N, B=config.B, H=config.H, L=config.L, dtype=config.dtype,
                    mode=config.label, ranks=ranks, bench=config.bench)
-        if me < ranks:
+        if me < ranks and config.memory:
+            group = subgroups[ranks]
+            # Nothing of the groups before (checked: what a rank holds).
+            row["held_before_GiB"] = torch.cuda.memory_allocated() / 2**30
+            program = runtime.Program.load(manifest=configs[me].manifest_path, device=device)
+            row["memory"] = True
+            local, out = memory_row(row, program, config, device, group, min(args.repeats, 3))
+            del program, local, out
+            torch.cuda.empty_cache()
+        elif me < ranks:
             group = subgroups[ranks]
             program = runtime.Program.load(manifest=configs[me].manifest_path, device=device)
             layout = layout_of(program, config)
@@ -216,25 +287,16 @@ def main():
                     elif key in baseline:
                         ref = baseline[key].to(device)
                         row["vs_one_gpu"] = float((y.float() - ref).norm() / ref.norm())
-                del y
+                y = ref = None
                 backward = gpu.load_backward(configs[me].manifest_path, device=device)
                 if backward is not None:
                     check_backward(row, config, backward, inputs, layout, group, ranks, me, device, baseline, key)
+                backward = None
             else:
-                row["ms"] = timed(lambda: call(program, config, local, group, out), args.repeats, group)
-                if layout is not None:
-                    steps = [s for kind, s in distributed.schedule(program.manifest) if kind == "exchange"]
-                    _, _, _, by_index = program._prepare(local, out, [], False)
-                    exchange = distributed.all_to_all(group)
-
-                    def exchanges_only():
-                        for s in steps:
-                            exchange(by_index[s.send], by_index[s.recv])
-
-                    row["exchange_ms"] = timed(exchanges_only, args.repeats, group)
-                    sent = sum(by_index[s.send].numel() * by_index[s.send].element_size() for s in steps)
-                    row["exchange_GBps"] = sent * (ranks - 1) / ranks / (row["exchange_ms"] * 1e-3) / 1e9
-            del program, inputs, local, out, y_local
+                del inputs  # a rank holds only its shards
+                bench_row(row, program, config, local, out, layout, group, ranks, args.repeats)
+            del program, local, out, y_local
+            inputs = None
             torch.cuda.empty_cache()
         dist.barrier()
         if me == 0:
@@ -270,18 +332,28 @@ def write(results, out, module_rows=()):
                          f"{r.get('rel_error', float('nan')):.1e} | {r.get('vs_one_gpu', float('nan')):.1e} | "
                          f"{r.get('nan')} | {listed(r.get('grad_errors'))} | {listed(r.get('grad_vs_one_gpu'))} |")
     lines += ["", "## Scaling (ms, k's spectrum computed in the call)", "",
-              "| N | L | dtype | mode | BxH | GPUs | ms | speedup over 1 GPU | exchanges alone ms | all-to-all GB/s a rank |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| N | L | dtype | mode | BxH | GPUs | ms | speedup over 1 GPU | exchanges alone ms | all-to-all GB/s a rank "
+              "| peak GiB a rank |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     def same(r):
         return (r["N"], r["dtype"], r["mode"], r["B"], r["H"])
 
     one = {same(r): r["ms"] for r in results if r["bench"] and r["ranks"] == 1}
     for r in results:
-        if r["bench"]:
+        if r["bench"] and not r.get("memory"):
             base = one.get(same(r))
             speedup = f"{base / r['ms']:.2f}" if base else ""
             lines.append(f"| {r['N']} | {r['L']} | {r['dtype']} | {r['mode']} | {r['B']}x{r['H']} | {r['ranks']} | "
-                         f"{r['ms']:.2f} | {speedup} | {r.get('exchange_ms', 0):.2f} | {r.get('exchange_GBps', 0):.0f} |")
+                         f"{r['ms']:.2f} | {speedup} | {r.get('exchange_ms', 0):.2f} | {r.get('exchange_GBps', 0):.0f} | "
+                         f"{r.get('peak_GiB', float('nan')):.2f} |")
+    memory = [r for r in results if r.get("memory")]
+    if memory:
+        lines += ["", "## Length at equal memory (causal f16, inputs made on each rank)", "",
+                  "| L | BxH | GPUs | peak GiB a rank | held before GiB | ms | NaN |", "|---|---|---|---|---|---|---|"]
+        for r in memory:
+            lines.append(f"| {r['L']} | {r['B']}x{r['H']} | {r['ranks']} | {r.get('peak_GiB', float('nan')):.2f} | "
+                         f"{r.get('held_before_GiB', float('nan')):.2f} | {r.get('ms', float('nan')):.1f} | "
+                         f"{r.get('nan')} |")
     if module_rows:
         lines += ["", "## fftconv.distributed.FFTConv through autograd (relative errors vs float64)", "",
                   "| GPUs | B x H x L | y | du | dk | dpregate | dpostgate |", "|---|---|---|---|---|---|---|"]

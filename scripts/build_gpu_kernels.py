@@ -235,11 +235,21 @@ SHARDED_CHECKS = [  # (N, B, H, dtype, mode)
     # rows (L = 2^26 causal, 4x the longest the three-pass form held at
     # Split).
     (134217728, 1, 1, "f16", "causal"), (67108864, 1, 1, "bf16", "circular"),
+    # Memory-bound (one GPU's workspace bounds a rank's): K's exchange in
+    # place and the channels chunked.
+    (16777216, 8, 32, "f16", "causal"),
 ]
 SHARDED_BENCH = [  # (N, B, H, dtype, mode)
     (8388608, 8, 2, "f16", "causal"), (16777216, 8, 2, "f16", "causal"),
     (33554432, 8, 2, "f16", "causal"), (33554432, 8, 2, "bf16", "circular"),
     (33554432, 2, 8, "f16", "causal"), (134217728, 2, 2, "f16", "causal"),
+]
+# Sequences 4x longer on 4 GPUs than on one in the same memory: L = 2^24 on
+# one GPU and 2^26 on 4 (causal f16), at batches x channels where the
+# output holds the workspace sets (8 x 16: 17 GiB; 8 x 64: 68 GiB, what an
+# 80 GB H100 holds at 2^24 and not at 2^25).
+SHARDED_MEMORY = [  # (N, B, H, ranks)
+    (33554432, 8, 16, 1), (134217728, 8, 16, 4), (33554432, 8, 64, 1), (134217728, 8, 64, 4),
 ]
 
 
@@ -268,6 +278,17 @@ def build_sharded_module_cache(out, chip):
 
 def sharded_configurations():
     out = []
+    for n, b, h, ranks in SHARDED_MEMORY:
+        base = dict(N=n, B=b, H=h, L=n // 2, K=n // 2, dtype="f16", mode="causal", gated=False, skip=False,
+                    bench=True, memory=True, training=False)
+        stem = f"memory-n{n}-f16-causal-b{b}h{h}-r{ranks}"
+        for rank in range(ranks):
+            cfg = dict(base, name=f"{stem}-rank{rank}", group=stem)
+            if ranks > 1:
+                cfg.update(ranks=ranks, rank=rank)
+            else:
+                cfg["single_kernel_max"] = 8192
+            out.append(cfg)
     for bench, cases in ((False, SHARDED_CHECKS), (True, SHARDED_BENCH)):
         for n, b, h, t, mode in cases:
             l = n // 2 if mode == "causal" else n

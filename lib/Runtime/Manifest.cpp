@@ -411,8 +411,8 @@ bool validateConvolutions(Validator &v, const Json &convolutions, Manifest &m) {
 }
 
 // The optional "exchanges" of a sharded program: each between two launches,
-// between two distinct workspaces of the same dtype and shape whose leading
-// dimension is the ranks.
+// between two workspaces of the same dtype and shape whose leading dimension
+// is the ranks (one workspace: an exchange in place).
 bool validateExchanges(Validator &v, const Json &exchanges, Manifest &m) {
   if (!v.expectArray(exchanges, "exchanges"))
     return false;
@@ -442,9 +442,8 @@ bool validateExchanges(Validator &v, const Json &exchanges, Manifest &m) {
     previous = fields[0];
     const Argument &send = m.arguments[fields[1]];
     const Argument &recv = m.arguments[fields[2]];
-    if (fields[1] == fields[2] || send.role != Role::Workspace ||
-        recv.role != Role::Workspace)
-      return v.fail(path, "send and recv must be two distinct workspaces");
+    if (send.role != Role::Workspace || recv.role != Role::Workspace)
+      return v.fail(path, "send and recv must be workspaces");
     if (send.dtype != recv.dtype || send.shape != recv.shape ||
         send.shape.empty() || send.shape[0] != fields[3])
       return v.fail(path, "send and recv must have the same dtype and "

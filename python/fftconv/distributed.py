@@ -80,14 +80,51 @@ def unshard(parts, layout):
     return torch.stack(rows, dim=-2).reshape(*lead, length)
 
 
+# An exchange in place receives the other ranks' chunks in pieces, at most
+# this many bytes at once: what it needs beyond the program's workspaces.
+IN_PLACE_PIECE_BYTES = 128 << 20
+
+
 def all_to_all(group=None):
     """The exchange of a sharded program over `group`: chunk j of `send` to
-    rank j, chunk i of `recv` from rank i (leading dimension)."""
+    rank j, chunk i of `recv` from rank i (leading dimension); in place
+    where `send` is `recv` (`exchange_in_place`)."""
 
     def exchange(send, recv):
-        torch.distributed.all_to_all_single(recv, send, group=group)
+        if send.data_ptr() == recv.data_ptr():
+            exchange_in_place(send, group)
+        else:
+            torch.distributed.all_to_all_single(recv, send, group=group)
 
     return exchange
+
+
+def exchange_in_place(buffer, group=None, piece_bytes=IN_PLACE_PIECE_BYTES):
+    """The all-to-all of `buffer`'s chunks (its leading dimension, one a
+    rank) into `buffer` itself, a piece of every chunk at a time, each
+    piece received into a buffer of `piece_bytes` (at most) and copied into
+    place: no second `buffer`. Over NCCL the pieces are sent from `buffer`
+    itself (torch.distributed.all_to_all of the chunks' pieces); a backend
+    without it (gloo) sends a copy (all_to_all_single)."""
+    ranks = buffer.shape[0]
+    chunks = buffer.view(ranks, -1)
+    length = chunks.shape[1]
+    step = min(length, max(1, piece_bytes // (ranks * buffer.element_size())))
+    received = torch.empty(ranks, step, dtype=buffer.dtype, device=buffer.device)
+    listed = torch.distributed.get_backend(group) == "nccl"
+    sent = None if listed else torch.empty_like(received)
+    for start in range(0, length, step):
+        count = min(step, length - start)
+        pieces = chunks[:, start : start + count]
+        if listed:
+            arrived = list(received[:, :count])
+            torch.distributed.all_to_all(arrived, list(pieces), group=group)
+            pieces.copy_(received[:, :count])
+        else:
+            out, back = sent.view(-1)[: ranks * count].view(ranks, count), received.view(-1)[: ranks * count].view(ranks, count)
+            out.copy_(pieces)
+            torch.distributed.all_to_all_single(back, out, group=group)
+            pieces.copy_(back)
 
 
 def schedule(manifest):
@@ -165,8 +202,10 @@ def run_lockstep(programs, inputs, outputs=None):
             for program, (buffers, _, _, _), own in zip(programs, prepared, steps):
                 program._launch(buffers, runtime._kernel_array(own[index][1]), program._current_stream(None))
             continue
-        for r, (_, _, _, by_index) in enumerate(prepared):
-            send = by_index[step.send]
+        # In place (send is recv): every rank's chunks read before any is
+        # written.
+        sends = [by[step.send].clone() if step.send == step.recv else by[step.send] for _, _, _, by in prepared]
+        for r, send in enumerate(sends):
             for j, (_, _, _, other) in enumerate(prepared):
                 other[step.recv][r].copy_(send[j])
     return [outs[0] if len(outs) == 1 else tuple(outs) for _, outs, _, _ in prepared]

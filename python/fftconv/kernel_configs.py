@@ -77,6 +77,9 @@ class Config:
         self.dtype, self.mode = raw["dtype"], raw["mode"]
         self.gated, self.skip = raw["gated"], raw["skip"]
         self.bench = bool(raw.get("bench", False))
+        # A sharded benchmark's memory case: run on inputs made on each rank
+        # (no whole sequence anywhere), for its peak memory and time.
+        self.memory = bool(raw.get("memory", False))
         # k's regularizers, applied before the convolution: Squash's lambda
         # and Smooth's width (absent: none).
         self.squash = raw.get("squash")

@@ -53,6 +53,34 @@ def test_choose_ranks_is_the_sharding_model():
         distributed.choose_ranks(1 << 25, 8, 2, available=4, chip="cpu")
 
 
+def _buffer_bytes(compiled):
+    """The bytes of every buffer a program's manifest names (what the
+    runtime allocates or is given: inputs, outputs, workspaces)."""
+    from fftconv import runtime
+
+    size = {"f16": 2, "bf16": 2, "f32": 4}
+    return sum(int(np.prod(a.shape)) * size[a.dtype] for a in runtime.parse_manifest(compiled.manifest).arguments)
+
+
+def test_four_ranks_hold_four_times_the_length():
+    # A rank of 4 at 4 L needs no more memory than one GPU at L (K exchanged
+    # in place; the workspace sets within one GPU's workspace of the rank's
+    # share) where one GPU's workspace is what bounds the rank's: it holds
+    # six chunks of 128 MiB (kShardedMinChunkBytes; here 1 GiB). Where it
+    # does not, the chunks keep that size and K two buffers (faster), and
+    # the rank needs more. Rank 1's program; every rank's buffers have the
+    # same shapes.
+    from fftconv import distributed, gpu
+
+    def one_and_rank(b, h, length):
+        one = _buffer_bytes(gpu.compile(distributed.sharded_graph(b, h, length, length, True, "f16")))
+        longer = distributed.sharded_graph(b, h, 4 * length, 4 * length, True, "f16")
+        return one, _buffer_bytes(distributed.compile_rank(longer, 1, 4))
+
+    assert one_and_rank(8, 64, 1 << 20) == (4352 << 20, 4096 << 20)
+    assert one_and_rank(8, 32, 1 << 20) == (2176 << 20, 2944 << 20)
+
+
 def test_module_checks_its_arguments():
     # In a process group of one (gloo): seqlen read as FlashFFTConv reads it,
     # k the rank's part of the sequence's taps, u of the module's dtype;
@@ -473,3 +501,48 @@ def test_sharded_backward_schedule_over_gloo(ranks, config):
     """The sharded backward (du, dk, dpregate, dpostgate): its schedule,
     exchanges over gloo, numpy stand-ins of its kernels, against float64."""
     _spawn(_backward_main, ranks, config)
+
+
+def _in_place_main(rank, ranks, port, config, failures):
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    dist.init_process_group("gloo", rank=rank, world_size=ranks)
+    try:
+        from fftconv import distributed
+
+        shape = (ranks, 5, 7)
+        buffer = torch.arange(np.prod(shape), dtype=torch.float32).reshape(shape) + 1000 * rank
+        expected = torch.empty_like(buffer)
+        dist.all_to_all_single(expected, buffer.clone())
+        # Pieces of a few values a chunk (6 at 2 ranks, 4 at 3), the last
+        # shorter.
+        distributed.exchange_in_place(buffer, piece_bytes=3 * ranks * 4)
+        assert torch.equal(buffer, expected), f"rank {rank}: in pieces"
+        # One piece (the default), through the exchange a schedule runs.
+        again = buffer.clone()
+        dist.all_to_all_single(expected, again.clone())
+        distributed.all_to_all()(again, again)
+        assert torch.equal(again, expected), f"rank {rank}: in one piece"
+        # Within a group of the last two ranks (their group ranks are not
+        # their global ones).
+        pair = dist.new_group([ranks - 2, ranks - 1])
+        if rank >= ranks - 2:
+            mine = torch.arange(8.0).reshape(2, 4) + 100 * rank
+            theirs = torch.arange(8.0).reshape(2, 4) + 100 * (2 * ranks - 3 - rank)
+            distributed.exchange_in_place(mine, group=pair, piece_bytes=4)
+            me = rank - (ranks - 2)
+            want = torch.empty_like(mine)
+            want[me] = torch.arange(8.0).reshape(2, 4)[me] + 100 * rank
+            want[1 - me] = theirs[me]
+            assert torch.equal(mine, want), f"rank {rank}: in a group"
+    except BaseException as error:  # reported by the parent
+        failures.put(f"rank {rank}: {type(error).__name__}: {error}")
+        raise
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_exchange_in_place_is_the_all_to_all(ranks):
+    """An exchange in place (K's) moves the chunks as all_to_all_single
+    does between two buffers, in pieces of any size."""
+    _spawn(_in_place_main, ranks, {})

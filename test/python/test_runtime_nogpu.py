@@ -368,14 +368,14 @@ INVALID += [
         "invalid manifest: exchanges[0].ranks: expected an integer of at least 2, got 1",
     ),
     (
-        "exchange-in-place",
-        _sharded(exchanges=[{"after": 1, "send": 4, "recv": 4, "ranks": 2}]),
-        "invalid manifest: exchanges[0]: send and recv must be two distinct workspaces",
-    ),
-    (
         "exchange-input",
         _sharded(exchanges=[{"after": 1, "send": 0, "recv": 5, "ranks": 2}]),
-        "invalid manifest: exchanges[0]: send and recv must be two distinct workspaces",
+        "invalid manifest: exchanges[0]: send and recv must be workspaces",
+    ),
+    (
+        "exchange-in-place-input",
+        _sharded(exchanges=[{"after": 1, "send": 0, "recv": 0, "ranks": 2}]),
+        "invalid manifest: exchanges[0]: send and recv must be workspaces",
     ),
     (
         "exchange-shapes",
@@ -525,6 +525,9 @@ def test_exchanges_are_exposed():
     manifest = runtime.parse_manifest(_mutated(_sharded()))
     assert manifest.exchanges == [runtime.Exchange(after=1, send=4, recv=5, ranks=2)]
     assert manifest.shard == runtime.Shard(rank=1, ranks=2, row_length=512)
+    # In place: one workspace sends and receives.
+    in_place = runtime.parse_manifest(_mutated(_sharded(exchanges=[{"after": 1, "send": 4, "recv": 4, "ranks": 2}])))
+    assert in_place.exchanges == [runtime.Exchange(after=1, send=4, recv=4, ranks=2)]
 
 
 def test_manifest_from_file_names_the_file(tmp_path):

@@ -602,9 +602,10 @@ private:
     std::string name;
     Value spectrumBuffer;
     SmallVector<Value, 2> kernels;
-    /// Sharded: where the exchange puts K's rows (the inner kernels'), and
-    /// the workspace sets the chunks rotate through: the outer kernels'
-    /// buffer and the inner kernel's rows each.
+    /// Sharded: where the exchange puts K's rows (the inner kernels'; the
+    /// spectrum buffer where the exchange is in place), and the workspace
+    /// sets the chunks rotate through: the outer kernels' buffer and the
+    /// inner kernel's rows each.
     Value spectrumRows;
     SmallVector<std::pair<Value, Value>> passSets;
   };
@@ -647,11 +648,13 @@ private:
   Block *hostBlock = nullptr;
   unsigned firstOutput = 0;
   SmallVector<unsigned> spectrumArgs, passArgs, gradientArgs;
-  /// A sharded function's plan (its layout), and per convolution the
-  /// buffers its exchanges receive into: K's rows, then (for a convolution
-  /// of its own) its workspace sets but the first (0: not sharded).
+  /// A sharded function's plan (its layout); per convolution the buffer
+  /// K's exchange receives into (0: in place, or not sharded), and for a
+  /// sharded convolution of its own the first of its workspaces past the
+  /// first set's outer buffer (that set's rows, then the other sets' two
+  /// buffers each) and its sets.
   std::optional<ThreePassPlan> shard;
-  SmallVector<unsigned> exchangeArgs;
+  SmallVector<unsigned> spectrumRowArgs, setArgs;
   SmallVector<int64_t> passSetCounts;
   /// An all-to-all from `send` to `recv`, after the launches so far.
   void exchange(Value send, Value recv);
@@ -669,7 +672,8 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   ArrayRef<ConvRegion> regions = analysis.regions;
   ArrayRef<KernelGradientRegion> gradients = analysis.gradients;
   convolutionKernels.resize(regions.size());
-  exchangeArgs.assign(regions.size(), 0);
+  spectrumRowArgs.assign(regions.size(), 0);
+  setArgs.assign(regions.size(), 0);
   passSetCounts.assign(regions.size(), 0);
   // A sharded function (its convolutions sharded alike, checked) takes and
   // returns the rank's shards: its columns of every row, 1 / R of each
@@ -713,8 +717,8 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
       ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
       argTypes.push_back(threePassSpectrumType(builder, plan));
       roles.push_back("workspace");
-      if (plan.sharded()) {
-        exchangeArgs[index] = argTypes.size(); // K's rows
+      if (plan.sharded() && !plan.spectrumExchangeInPlace()) {
+        spectrumRowArgs[index] = argTypes.size(); // K's rows
         argTypes.push_back(threePassSpectrumType(builder, plan));
         roles.push_back("workspace");
       }
@@ -728,15 +732,20 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
       argTypes.push_back(threePassWorkspaceType(builder, plan));
       roles.push_back("workspace");
       if (plan.sharded()) {
-        // What the exchanges receive into, the inner kernels' rows: of K,
-        // then of the pairs of each workspace set; and the sets past the
-        // first (the outer kernels' workspace, then the rows').
-        exchangeArgs[index] = argTypes.size();
-        argTypes.push_back(threePassSpectrumType(builder, plan));
+        // What the exchanges receive into, the inner kernels' rows: of K
+        // (unless its exchange is in place), then of the pairs of each
+        // workspace set; and the sets past the first (the outer kernels'
+        // workspace, then the rows').
+        if (!plan.spectrumExchangeInPlace()) {
+          spectrumRowArgs[index] = argTypes.size();
+          argTypes.push_back(threePassSpectrumType(builder, plan));
+          roles.push_back("workspace");
+        }
+        setArgs[index] = argTypes.size();
         passSetCounts[index] = plan.workspaceSets();
         argTypes.append(2 * plan.workspaceSets() - 1,
                         threePassWorkspaceType(builder, plan));
-        roles.append(2 * plan.workspaceSets(), "workspace");
+        roles.append(2 * plan.workspaceSets() - 1, "workspace");
       }
       continue;
     }
@@ -801,15 +810,16 @@ HostBuilder::beginConvolution(size_t index, const SpectrumChain &chain) {
   Convolution conv;
   conv.name = (func.getName() + "_conv" + Twine(index)).str();
   conv.spectrumBuffer = hostBlock->getArgument(spectrumArgs[index]);
-  if (unsigned rows = exchangeArgs[index]) {
-    conv.spectrumRows = hostBlock->getArgument(rows);
-    // A convolution of its own (not one a kernel gradient's kernels run):
-    // its workspace sets follow.
-    for (int64_t set = 0; set < passSetCounts[index]; ++set) {
-      unsigned outer = set ? rows + 2 * set : passArgs[index];
-      conv.passSets.push_back({hostBlock->getArgument(outer),
-                               hostBlock->getArgument(rows + 2 * set + 1)});
-    }
+  conv.spectrumRows = spectrumRowArgs[index]
+                          ? hostBlock->getArgument(spectrumRowArgs[index])
+                          : conv.spectrumBuffer;
+  // A sharded convolution of its own (not one a kernel gradient's kernels
+  // run): its workspace sets.
+  for (int64_t set = 0; set < passSetCounts[index]; ++set) {
+    unsigned rows = setArgs[index] + 2 * set;
+    unsigned outer = set ? rows - 1 : passArgs[index];
+    conv.passSets.push_back(
+        {hostBlock->getArgument(outer), hostBlock->getArgument(rows)});
   }
   conv.kernels.push_back(hostArg(chain.kernel));
   if (chain.reverse)
@@ -956,8 +966,9 @@ HostBuilder::emitThreePassSpectrum(const Convolution &conv,
   launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
          kernelPlan.outerSharedBytes(), spectrumOperands);
   // Sharded: the rank's columns of every row to the ranks that own the
-  // rows; the inner kernel transforms its rows where they arrive (launched
-  // by the caller: after the first chunk's outer pass, which the exchange
+  // rows (in place where the plan says: the columns are not read again);
+  // the inner kernel transforms its rows where they arrive (launched by the
+  // caller: after the first chunk's outer pass, which the exchange
   // overlaps).
   auto launchInner = [this, spectrumInner, plan, spectrumPlan](Value rows) {
     launch(spectrumInner, {plan.localRows(), plan.channels, 1}, plan.threads,

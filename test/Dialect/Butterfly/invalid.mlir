@@ -527,14 +527,6 @@ func.func @exchange_one_chunk(%send: memref<1x8xf16>, %recv: memref<1x8xf16>) {
 
 // -----
 
-func.func @exchange_in_place(%buffer: memref<2x8xf16>) {
-  // expected-error @+1 {{expects distinct send and receive buffers}}
-  butterfly.exchange %buffer to %buffer : memref<2x8xf16>
-  return
-}
-
-// -----
-
 // The chunks go to buffers of the same layout on every rank.
 func.func @exchange_types(%send: memref<2x8xf16>, %recv: memref<2x8xf32>) {
   // expected-error @+1 {{failed to verify that all of {send, recv} have same type}}

@@ -126,10 +126,13 @@ func.func @planned_sharded(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %y : tensor<4xf32>
 }
 
-// The all-to-all of a sharded convolution's workspace.
+// The all-to-all of a sharded convolution's workspace, and one in place.
 // CHECK-LABEL: func @exchange
-// CHECK: butterfly.exchange %{{.*}} to %{{.*}} : memref<4x2x8x8192xf16>
+// CHECK-SAME: (%[[SEND:[^:]+]]: {{.*}}, %[[RECV:[^:]+]]:
+// CHECK: butterfly.exchange %[[SEND]] to %[[RECV]] : memref<4x2x8x8192xf16>
+// CHECK: butterfly.exchange %[[SEND]] to %[[SEND]] : memref<4x2x8x8192xf16>
 func.func @exchange(%send: memref<4x2x8x8192xf16>, %recv: memref<4x2x8x8192xf16>) {
   butterfly.exchange %send to %recv : memref<4x2x8x8192xf16>
+  butterfly.exchange %send to %send : memref<4x2x8x8192xf16>
   return
 }

@@ -289,13 +289,15 @@ static Type workspaceTypeOf(MLIRContext *context, const ThreePassPlan &plan) {
 }
 
 /// Shards `plan` over `ranks` as `rank`: the pairs run through
-/// workspaceSets() sets of workspaces, each a share of what one would hold.
+/// workspaceSets() sets of workspaces that together hold what one GPU's
+/// workspace would hold of the rank's share (shardedChunking).
 static void shardPlan(ThreePassPlan &plan, int64_t ranks, int64_t rank) {
   plan.ranks = ranks;
   plan.rank = rank;
-  if (ranks > 1)
-    plan.chunkPairs = std::max<int64_t>(
-        1, plan.workspacePairs() / ThreePassPlan::kShardedPipelineDepth);
+  if (ranks == 1)
+    return;
+  plan.onePairs = plan.workspacePairs();
+  plan.chunkPairs = plan.chunking().pairs;
 }
 
 ThreePassPlan butterfly::getThreePassPlan(GPUPlanAttr plan,

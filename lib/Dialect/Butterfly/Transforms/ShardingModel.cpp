@@ -32,11 +32,14 @@ ShardedShape mlir::butterfly::causalShardedShape(int64_t fftSize, int64_t batch,
   shape.sequences = (batch + 1) / 2 * channels;
   shape.channels = channels;
   int64_t pairs = (batch + 1) / 2;
-  shape.chunks = pairs * shardedChannelSplit(pairs, channels);
   shape.workspaceValueBytes = 4;
   // f16 u and y (L = N / 2), f32 k.
   shape.dataBytes = fftSize / 2 * (2 * 2 * batch + 4) * channels;
   shape.outputBytes = fftSize / 2 * 2 * batch * channels;
+  // As the plan counts them (chunkPairsOf).
+  shape.onePairs = std::clamp<int64_t>(
+      shape.outputBytes / (channels * fftSize * shape.workspaceValueBytes), 1,
+      pairs);
   return shape;
 }
 
@@ -44,6 +47,16 @@ ShardingEstimate mlir::butterfly::estimateSharding(
     const ShardedShape &shape, const TargetDescription &target, int64_t ranks) {
   ShardingEstimate estimate;
   estimate.ranks = ranks;
+  // The chunks and the (pair, channel) sequences of each, as the plan
+  // chunks them sharded (shardPlan); one GPU's workspace holds whole pairs
+  // of every channel.
+  int64_t perRank = shape.fftSize / ranks;
+  int64_t pairs = shape.sequences / shape.channels;
+  ShardedChunking chunking =
+      shardedChunking(pairs, shape.channels, shape.onePairs,
+                      perRank * shape.workspaceValueBytes);
+  int64_t chunks =
+      (pairs + chunking.pairs - 1) / chunking.pairs * chunking.channelSplit;
   double stages = llvm::Log2_64(shape.fftSize);
   // The pairs' forward and inverse transforms, K's forward one.
   double pointStages =
@@ -62,23 +75,23 @@ ShardingEstimate mlir::butterfly::estimateSharding(
       (spectrumBytes + pairBytes) / target.exchangeBytesPerSecond;
   estimate.seconds =
       std::max(estimate.kernelSeconds, estimate.exchangeSeconds) +
-      (ranks > 1 ? estimate.exchangeSeconds / shape.chunks : 0.0);
-  // The rank's data, K's buffers (two when sharded: sent and received) and
-  // the workspace sets the chunks rotate through (two buffers each); on one
-  // GPU a workspace of whole pairs of every channel, as many as the output's
-  // bytes hold.
-  int64_t chunkPairs = std::max<int64_t>(1, shape.sequences / shape.chunks);
-  if (ranks == 1)
-    chunkPairs = shape.channels *
-                 std::max<int64_t>(1, shape.outputBytes /
-                                          (shape.channels * shape.fftSize *
-                                           shape.workspaceValueBytes));
-  int64_t perRank = shape.fftSize / ranks;
-  int64_t sets = ranks > 1 ? std::min<int64_t>(3, shape.chunks) : 1;
-  int64_t buffers = ranks > 1 ? 2 : 1;
+      (ranks > 1 ? estimate.exchangeSeconds / chunks : 0.0);
+  // The rank's data, K's buffers (sharded, two unless its exchange is in
+  // place) and the workspace sets the chunks rotate through (two buffers
+  // each); on one GPU a workspace of whole pairs of every channel, as many
+  // as the output's bytes hold.
+  int64_t chunkSequences =
+      chunking.pairs * shape.channels / chunking.channelSplit;
+  int64_t sets = std::min(kShardedPipelineDepth, chunks);
+  int64_t buffers = 2;
+  int64_t spectra = chunking.memoryBound ? 1 : 2;
+  if (ranks == 1) {
+    chunkSequences = shape.onePairs * shape.channels;
+    sets = buffers = spectra = 1;
+  }
   estimate.memoryBytes =
-      shape.dataBytes / ranks + buffers * perRank * shape.channels * 8 +
-      sets * buffers * perRank * chunkPairs * shape.workspaceValueBytes;
+      shape.dataBytes / ranks + spectra * perRank * shape.channels * 8 +
+      sets * buffers * perRank * chunkSequences * shape.workspaceValueBytes;
   estimate.fits = estimate.memoryBytes <= target.deviceMemoryBytes;
   return estimate;
 }

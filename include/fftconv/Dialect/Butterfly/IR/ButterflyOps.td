@@ -520,18 +520,22 @@ def Butterfly_ExchangeOp : Butterfly_Op<"exchange", [
     `recv`. Every rank runs it at the same point of its program (a
     collective); a runtime runs it through its communication library (the
     manifest's `exchanges`; `fftconv.distributed` over torch.distributed).
-    The two buffers are distinct: chunk r of `send` is copied too.
+    Chunk r of `send` is copied too. `send` and `recv` may be one buffer:
+    the exchange is then in place, and saves a buffer where the chunks sent
+    are not read again (a runtime swaps them through a buffer of its own,
+    a few pieces of a chunk at a time).
 
     Example:
 
     ```mlir
     butterfly.exchange %outer to %inner : memref<4x2x8x8192xf16>
+    butterfly.exchange %spectrum to %spectrum : memref<4x1x8x8192xf32>
     ```
   }];
   let arguments = (ins
     Arg<AnyStaticShapeMemRef, "the chunks this rank sends", [MemRead]>:$send,
-    Arg<AnyStaticShapeMemRef, "the chunks this rank receives",
-        [MemWrite]>:$recv);
+    Arg<AnyStaticShapeMemRef, "the chunks this rank receives (`send` for an "
+        "in-place exchange)", [MemWrite]>:$recv);
   let assemblyFormat = "$send `to` $recv attr-dict `:` type($send)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{

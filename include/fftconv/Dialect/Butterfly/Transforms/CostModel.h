@@ -14,6 +14,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,16 +33,63 @@ inline constexpr int64_t kCPUMinPointsPerTask = 65536;
 
 /// A sharded convolution's chunks: at least this many, so that each
 /// chunk's exchanges overlap the next chunks' kernels (butterfly-to-gpu's
-/// pipelined order); where its pairs give fewer, its channels are split
-/// too, into `shardedChannelSplit` chunks: a power of two dividing the
-/// channels (1 where the pairs suffice).
+/// pipelined order), through this many sets of workspaces (two buffers
+/// each: the outer kernels' and the inner kernel's rows).
 inline constexpr int64_t kShardedPipelineChunks = 4;
-inline int64_t shardedChannelSplit(int64_t pairChunks, int64_t channels) {
-  int64_t split = 1;
-  while (split * pairChunks < kShardedPipelineChunks &&
-         channels % (2 * split) == 0)
-    split *= 2;
-  return split;
+inline constexpr int64_t kShardedPipelineDepth = 3;
+/// A chunk's buffer holds at least this many bytes where one GPU's
+/// workspace would allow no more (or one (pair, channel)): shorter
+/// all-to-alls lose bandwidth (4 H200s, bench/results/distributed-*: 150-190
+/// GB/s a rank at buffers of 32 MiB, 220-240 at 64 MiB, 250-270 at 128 MiB).
+inline constexpr int64_t kShardedMinChunkBytes = int64_t(128) << 20;
+
+/// How a sharded convolution's sequences run through its workspace sets:
+/// chunks of `pairs` pairs of the channels' `channelSplit`-th part. Where
+/// one GPU's workspace bounds the sets (`memoryBound`: memory is what
+/// limits the length), K's exchange is in place too, so that one buffer
+/// holds K; elsewhere it keeps a second buffer, as the in-place exchange
+/// is slower (fftconv.distributed.exchange_in_place: 1.99 ms against 1.38
+/// for 512 MiB on 4 H200s).
+struct ShardedChunking {
+  int64_t pairs = 1;
+  int64_t channelSplit = 1; // a power of two dividing the channels
+  bool memoryBound = false;
+};
+
+/// The chunks of `pairs` pairs of `channels` channels, sharded, where one
+/// GPU's workspace would hold `onePairs` pairs of every channel (as many as
+/// the output's bytes hold, at least one) and a rank's (pair, channel)
+/// sequence takes `sequenceBytes`. The sets' buffers together hold at most
+/// as many sequences, or kShardedMinChunkBytes (at least one sequence) a
+/// buffer where that is more: a rank then needs no more memory at R times
+/// the length than one GPU where that memory is what limits the length.
+/// Whole channels where they fit, else the channels halved (while they
+/// divide) until they do; and at least kShardedPipelineChunks chunks where
+/// the pairs and channels give them (fewer pairs a chunk first).
+inline ShardedChunking shardedChunking(int64_t pairs, int64_t channels,
+                                       int64_t onePairs,
+                                       int64_t sequenceBytes) {
+  int64_t buffers = 2 * kShardedPipelineDepth;
+  int64_t fewest = std::max<int64_t>(1, kShardedMinChunkBytes / sequenceBytes);
+  int64_t budget = std::max(onePairs * channels, buffers * fewest);
+  ShardedChunking chunking;
+  chunking.memoryBound = onePairs * channels >= buffers * fewest;
+  chunking.pairs = std::clamp<int64_t>(budget / (buffers * channels), 1, pairs);
+  auto canSplit = [&] { return channels % (2 * chunking.channelSplit) == 0; };
+  while (canSplit() &&
+         buffers * chunking.pairs * (channels / chunking.channelSplit) > budget)
+    chunking.channelSplit *= 2;
+  auto chunks = [&] {
+    return (pairs + chunking.pairs - 1) / chunking.pairs *
+           chunking.channelSplit;
+  };
+  while (chunks() < kShardedPipelineChunks &&
+         (chunking.pairs > 1 || canSplit()))
+    if (chunking.pairs > 1)
+      chunking.pairs = (chunking.pairs + 1) / 2;
+    else
+      chunking.channelSplit *= 2;
+  return chunking;
 }
 
 /// What the cost model knows of the GPU: the MMA tile, the on-chip budget
@@ -130,13 +178,14 @@ struct ShardingEstimate {
 
 /// The shapes the sharding model reads: `sequences` of `fftSize` points
 /// (the pairs' complex sequences: half the batch, times the channels) and
-/// the channels (K's sequences), `chunks` of pairs, bytes of a workspace's
-/// complex value, and of the data a rank reads and writes unsharded.
+/// the channels (K's sequences), the pairs one GPU's workspace holds, bytes
+/// of a workspace's complex value, and of the data a rank reads and writes
+/// unsharded.
 struct ShardedShape {
   int64_t fftSize = 0;
   int64_t sequences = 0;
   int64_t channels = 0;
-  int64_t chunks = 1;
+  int64_t onePairs = 1;
   int64_t workspaceValueBytes = 4;
   int64_t dataBytes = 0;   // u, y and k
   int64_t outputBytes = 0; // y

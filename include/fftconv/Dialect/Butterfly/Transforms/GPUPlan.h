@@ -159,6 +159,9 @@ struct ThreePassPlan {
   /// kernels of one are built for the channels from `firstChannel` on.
   int64_t chunkChannels = 0;
   int64_t firstChannel = 0;
+  /// Sharded: the pairs one GPU's workspace would hold (shardedChunking's
+  /// budget, CostModel.h).
+  int64_t onePairs = 0;
 
   int64_t outer() const;
   int64_t inner() const;
@@ -197,6 +200,10 @@ struct ThreePassPlan {
   /// Sharded: the complex values of one (pair, channel) a chunk of a
   /// workspace holds, the rank's columns of another rank's rows (N / R^2).
   int64_t chunkLength() const { return length / (ranks * ranks); }
+  /// The bytes of one (pair, channel) in a rank's workspace buffer.
+  int64_t rankSequenceBytes() const {
+    return length / ranks * workspaceValueBytes();
+  }
   /// Sharded: the sets of workspaces the chunks of pairs rotate through, so
   /// that a chunk's exchanges overlap the kernels of the next
   /// (butterfly-to-gpu's pipelined order).
@@ -205,13 +212,20 @@ struct ThreePassPlan {
                                          chunks() * channelChunks())
                      : 1;
   }
-  static constexpr int64_t kShardedPipelineDepth = 3;
-  /// Sharded: the channels a workspace holds where its pairs alone give
-  /// too few chunks to pipeline (shardedChannelSplit, CostModel.h); 0 (all
-  /// of them) otherwise.
+  /// Sharded: the channels a workspace holds where whole channels would
+  /// not fit the budget or give too few chunks to pipeline
+  /// (shardedChunking, CostModel.h); 0 (all of them) otherwise.
   int64_t pipelineChunkChannels() const {
-    int64_t split = sharded() ? shardedChannelSplit(chunks(), channels) : 1;
+    int64_t split = sharded() ? chunking().channelSplit : 1;
     return split > 1 ? channels / split : 0;
+  }
+  /// Sharded: whether K's exchange is in place, one buffer holding K
+  /// (ShardedChunking::memoryBound).
+  bool spectrumExchangeInPlace() const {
+    return sharded() && chunking().memoryBound;
+  }
+  ShardedChunking chunking() const {
+    return shardedChunking(pairs(), channels, onePairs, rankSequenceBytes());
   }
   int64_t innerGridZ() const {
     return (workspacePairs() + pairTile - 1) / pairTile;
