@@ -220,9 +220,9 @@ OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile", "ranks", "
 # The sequence sharded over 2 and 4 GPUs (fftconv.distributed), into
 # <out>/sharded/<name>-rank<r>: correctness from the first three-pass size
 # to L = 2^26 (causal: N = 2^27, 4096 rows of 32768 at Half), fp16 and bf16, causal
-# and gated circular, with their backward up to 2^22 points (past it the
-# kernel gradient's inner block, two rows of 16384 and their sum, passes
-# shared memory, sharded or not); and the scaling benchmark's
+# and gated circular, with their backward up to 2^24 points (a kernel
+# gradient's rows hold 8192 points, Split's outer blocks 2048 of them);
+# and the scaling benchmark's
 # L = 2^22 .. 2^24. Each
 # also unsharded (ranks 1, the three-pass form): the one-GPU baseline and
 # second reference.
@@ -294,7 +294,7 @@ def sharded_configurations():
             l = n // 2 if mode == "causal" else n
             gated = mode == "circular"
             base = dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode=mode, gated=gated, skip=False, bench=bench,
-                        training=not bench and n <= 4194304)
+                        training=not bench and n <= 16777216 and b * h <= 6)
             stem = f"{'bench' if bench else 'check'}-n{n}-{t}-{mode}{'-gated' if gated else ''}-b{b}h{h}"
             for ranks in (1, 2, 4):
                 for rank in range(ranks):

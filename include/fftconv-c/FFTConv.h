@@ -45,6 +45,7 @@ typedef struct {
   int64_t singleKernelMax; /* largest FFT size run as one kernel */
   int64_t ranks;           /* processes a sequence is sharded over; 1: not */
   int64_t rank;            /* the process whose program to build */
+  int64_t maxRowLength;    /* three-pass rows, at most; 0: what fits */
 } FFTConvCompileOptions;
 
 /// The pipeline's defaults (its passes' own); the strings are static.

@@ -44,6 +44,7 @@ FFTConvCompileOptions fftconvCompileOptionsGetDefault() {
   options.singleKernelMax = defaults.singleKernelMax;
   options.ranks = defaults.ranks;
   options.rank = defaults.rank;
+  options.maxRowLength = defaults.maxRowLength;
   return options;
 }
 
@@ -61,6 +62,7 @@ MlirLogicalResult fftconvCompileToPTX(MlirModule module,
   options.singleKernelMax = compileOptions.singleKernelMax;
   options.ranks = compileOptions.ranks;
   options.rank = compileOptions.rank;
+  options.maxRowLength = compileOptions.maxRowLength;
   mlir::FailureOr<mlir::fftconv::GPUProgram> program =
       mlir::fftconv::compileToGPUProgram(unwrap(module), "kernel.ptx", options);
   if (mlir::failed(program))

@@ -136,6 +136,7 @@ fftconv::PTXPipelineOptions::planOptions() const {
   gpu.precision = precision;
   gpu.ranks = ranks;
   gpu.rank = rank;
+  gpu.maxRowLength = maxRowLength;
   // An explicit order is the caller's choice of factors: refused, not
   // replaced, where the kernels cannot run it.
   gpu.restage = order == "auto";

@@ -103,7 +103,9 @@ def compile(program, target="sm_90", order="auto", training=False, **options):
     (fftconv-derive-backward: du, dk, the gate and skip gradients) and
     compiles it with the same pipeline and options: a TrainingProgram
     (the single-kernel form up to `single_kernel_max`, the three-pass form
-    past it, as the forward)."""
+    past it, as the forward). Sharded (`ranks`), the forward takes the
+    backward's rows (`max_row_length`) where the backward's kernel gradient
+    takes shorter ones (past 2^22 points), so that both read one layout."""
     if target not in TARGETS:
         raise ValueError(f"compile: target must be one of {TARGETS}, got {target!r}")
     from .cpu import default_context
@@ -112,10 +114,14 @@ def compile(program, target="sm_90", order="auto", training=False, **options):
         if not hasattr(program, "backward_module"):
             raise TypeError("compile(training=True) needs a fftconv.Graph: its backward is derived from "
                             f"the graph, got {type(program).__name__}")
-        forward = compile(program, target, order, **options)
         module = program.backward_module(default_context(), keep_forward=False)
         ptx, manifest = module.compile_to_ptx(chip=target, order=order, **options)
-        return TrainingProgram(forward, GPUProgram(ptx, json.loads(manifest)))
+        backward = GPUProgram(ptx, json.loads(manifest))
+        shard = backward.manifest.get("shard")
+        if shard and not options.get("max_row_length"):
+            options = dict(options, max_row_length=shard["row_length"])
+        forward = compile(program, target, order, **options)
+        return TrainingProgram(forward, backward)
     if isinstance(program, str):
         from . import Module
 

@@ -355,7 +355,8 @@ public:
       std::optional<std::string> chip, std::optional<std::string> order,
       std::optional<std::string> precision, std::optional<int64_t> threads,
       std::optional<int64_t> batchTile, std::optional<int64_t> singleKernelMax,
-      std::optional<int64_t> ranks, std::optional<int64_t> rank) {
+      std::optional<int64_t> ranks, std::optional<int64_t> rank,
+      std::optional<int64_t> maxRowLength) {
     FFTConvCompileOptions options = fftconvCompileOptionsGetDefault();
     auto ref = [](const std::string &text) {
       return mlirStringRefCreate(text.data(), text.size());
@@ -371,6 +372,7 @@ public:
     options.singleKernelMax = singleKernelMax.value_or(options.singleKernelMax);
     options.ranks = ranks.value_or(options.ranks);
     options.rank = rank.value_or(options.rank);
+    options.maxRowLength = maxRowLength.value_or(options.maxRowLength);
     context->takeDiagnostics();
     std::pair<std::string, std::string> out;
     if (mlirLogicalResultIsFailure(fftconvCompileToPTX(
@@ -832,6 +834,7 @@ PYBIND11_MODULE(_fftconv, m) {
         defaults["single_kernel_max"] = options.singleKernelMax;
         defaults["ranks"] = options.ranks;
         defaults["rank"] = options.rank;
+        defaults["max_row_length"] = options.maxRowLength;
         return defaults;
       },
       "The defaults of Module.compile_to_ptx's options: fftconv-to-ptx's.");
@@ -968,6 +971,7 @@ PYBIND11_MODULE(_fftconv, m) {
            py::arg("batch_tile") = py::none(),
            py::arg("single_kernel_max") = py::none(),
            py::arg("ranks") = py::none(), py::arg("rank") = py::none(),
+           py::arg("max_row_length") = py::none(),
            "Compiles through fftconv-to-ptx (the module is rewritten) and "
            "returns (ptx, manifest_json); an option left None takes the "
            "pipeline's default (compile_options_default()). Raises MLIRError "

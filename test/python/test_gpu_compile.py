@@ -138,8 +138,9 @@ def test_compile_options_come_from_the_pipeline():
     # The defaults are fftconv-to-ptx's own, read through the C API; an option
     # passed to compile_to_ptx reaches butterfly-to-gpu.
     defaults = fftconv.compile_options_default()
-    assert set(defaults) == {"chip", "order", "precision", "threads", "batch_tile", "single_kernel_max", "ranks", "rank"}
-    assert (defaults["ranks"], defaults["rank"]) == (1, 0)
+    assert set(defaults) == {"chip", "order", "precision", "threads", "batch_tile", "single_kernel_max", "ranks", "rank",
+                             "max_row_length"}
+    assert (defaults["ranks"], defaults["rank"], defaults["max_row_length"]) == (1, 0, 0)
     assert defaults["chip"] in ("sm_80", "sm_90") and defaults["precision"] == "auto"
     ctx = fftconv.Context()
     text = hyena(8192, "f16").mlir(named=True)

@@ -85,6 +85,12 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
       *this, "rank",
       llvm::cl::desc("the process whose program to build, 0 .. ranks - 1"),
       llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().rank)};
+  Option<int64_t> maxRowLength{
+      *this, "max-row-length",
+      llvm::cl::desc("the three-pass form's rows, at most (0: what a block "
+                     "holds); a sharded training program's forward takes its "
+                     "backward's"),
+      llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().maxRowLength)};
 
   /// The options of butterfly-plan-gpu-kernels these select.
   butterfly::ButterflyPlanGPUKernelsOptions planOptions() const;

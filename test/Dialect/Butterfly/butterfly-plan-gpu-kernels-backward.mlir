@@ -42,3 +42,18 @@ func.func @row_past_shared_memory(%u: tensor<2x4x16384xf16>, %k: tensor<4x16384x
       : (tensor<2x4x16384xf16>, tensor<4x16384xf32>, tensor<2x4x16384xf16>) -> (tensor<2x4x16384xf16>, tensor<4x16384xf32>)
   return %du, %dk : tensor<2x4x16384xf16>, tensor<4x16384xf32>
 }
+
+// Past 2^22 points every three-pass plan of a backward with a three-pass
+// kernel gradient takes the rows the cross spectrum's inner block holds
+// (two rows of a pair and their f32 sum: 8192 at Split): 2048 of them for
+// N = 2^24 (L = 2^23); the correlation (du), the cross spectrum and the
+// sums' inverse alike.
+// TP-LABEL: func @long_gradient_split
+// TP: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 8], factors = [32, 16, 16],
+// TP: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 8], factors = [32, 16, 16],
+// TP: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 8], factors = [32, 16, 16],
+func.func @long_gradient_split(%u: tensor<2x1x8388608xf16>, %k: tensor<1x8388608xf32>, %dy: tensor<2x1x8388608xf16>) -> (tensor<2x1x8388608xf16>, tensor<1x8388608xf32>) {
+  %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+      : (tensor<2x1x8388608xf16>, tensor<1x8388608xf32>, tensor<2x1x8388608xf16>) -> (tensor<2x1x8388608xf16>, tensor<1x8388608xf32>)
+  return %du, %dk : tensor<2x1x8388608xf16>, tensor<1x8388608xf32>
+}

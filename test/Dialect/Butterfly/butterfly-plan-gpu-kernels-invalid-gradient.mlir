@@ -27,3 +27,16 @@ func.func @one_packed_sequence(%v: tensor<1x1x16xf32>) -> tensor<1x9xcomplex<f32
   } -> tensor<1x9xcomplex<f32>>
   return %s : tensor<1x9xcomplex<f32>>
 }
+
+// -----
+
+// A three-pass kernel gradient's rows hold at most 8192 points (its cross
+// spectrum's inner block holds two rows of a pair and their f32 sum), and
+// Split's outer blocks 2048 of them: a causal L = 2^24 (N = 2^25) is past
+// it (Half would hold it, past fp16's error budget).
+func.func @gradient_past_its_rows(%u: tensor<2x1x16777216xf16>, %k: tensor<1x16777216xf32>, %dy: tensor<2x1x16777216xf16>) -> tensor<1x16777216xf32> {
+  // expected-error @+1 {{a kernel gradient of 33554432 points is past the three-pass GPU kernels: its cross spectrum holds rows of 8192 at split precision, up to 16777216 points}}
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>, tensor<2x1x16777216xf16>) -> tensor<1x16777216xf32>
+  return %dk : tensor<1x16777216xf32>
+}

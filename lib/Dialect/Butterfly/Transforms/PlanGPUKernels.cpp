@@ -36,10 +36,9 @@ static constexpr int64_t kMinInnerLength = 4096;
 /// rows x columns x 8 bytes).
 static constexpr int64_t kMaxOuterLength = 512;
 /// Past 512 rows of the longest inner rows an inner block holds (128 KiB of
-/// shared memory), the rows grow instead, until an outer block of 8 columns
-/// holds 128 KiB too: 2048 rows at Split precision (N up to 2^25), 4096 at
-/// Half (inner rows of 32768, N up to 2^27).
-static constexpr int64_t kMaxInnerBytes = kMaxThreePassBlockBytes;
+/// shared memory, longestThreePassInner), the rows grow instead, until an
+/// outer block of 8 columns holds 128 KiB too: 2048 rows at Split precision
+/// (N up to 2^25), 4096 at Half (inner rows of 32768, N up to 2^27).
 /// Values an outer block holds: enough columns for long contiguous rows.
 static constexpr int64_t kOuterTileValues = 4096;
 /// The bytes of an inner block's rows the pair tile aims at.
@@ -329,7 +328,8 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   // (bench/NOTES.md); Half past what Split's blocks hold (2^25 points),
   // where only its rows of 32768 fit.
   int64_t n = plan.length;
-  plan.precision = request.precision.value_or(defaultThreePassPrecision(n));
+  plan.precision = request.precision.value_or(
+      defaultThreePassPrecision(n, request.longestInner));
   if (!llvm::isPowerOf2_64(n) || n < 2 * kMinInnerLength) {
     why = "the three-pass GPU kernels need a transform of at least " +
           std::to_string(2 * kMinInnerLength) + " points, a power of two";
@@ -339,17 +339,26 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
     why = "the block size must be a multiple of 32";
     return {};
   }
-  if (n > longestThreePass(plan.precision)) {
+  int64_t longestInner =
+      longestThreePassInner(plan.precision, request.longestInner);
+  if (n > longestThreePass(plan.precision, request.longestInner)) {
     why = "a transform of " + std::to_string(n) +
           " points is past the three-pass GPU kernels at " +
           stringifyGPUPrecision(plan.precision).str() + " precision (up to " +
-          std::to_string(longestThreePass(GPUPrecision::Split)) +
+          std::to_string(
+              longestThreePass(GPUPrecision::Split, request.longestInner)) +
           " points at split, " +
-          std::to_string(longestThreePass(GPUPrecision::Half)) + " at half)";
+          std::to_string(
+              longestThreePass(GPUPrecision::Half, request.longestInner)) +
+          " at half" +
+          (request.longestInner
+               ? ", with the rows of " + std::to_string(longestInner) +
+                     " a kernel gradient's cross spectrum holds"
+               : std::string()) +
+          ")";
     return {};
   }
   int64_t inner = std::max(kMinInnerLength, n / kMaxOuterLength);
-  int64_t longestInner = kMaxInnerBytes / plan.valueBytes();
   if (inner > longestInner)
     inner = longestInner;
   int64_t outer = n / inner;
@@ -441,8 +450,8 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
                                                   const GPUPlanRequest &request,
                                                   int64_t sharedMemoryPerBlock,
                                                   std::string &why) {
-  // The caller's precision (Split: dD is lag 0 of the same inverse and
-  // carries its error).
+  // The caller's precision (Split where its rows hold the transform: dD is
+  // lag 0 of the same inverse and carries its error).
   GPUPlanAttr plan =
       planThreePass(context, chip, shape, request, sharedMemoryPerBlock, why);
   if (!plan)
@@ -570,11 +579,21 @@ struct PlanGPUKernelsPass
                           << int64_t(ranks) << ", rank = " << int64_t(rank);
       return signalPassFailure();
     }
+    if (maxRowLength < 0 ||
+        (maxRowLength > 0 && (!llvm::isPowerOf2_64(maxRowLength) ||
+                              maxRowLength < kMinInnerLength))) {
+      anchor->emitError() << "max-row-length must be 0 (what a block holds) "
+                             "or a power of two of at least "
+                          << kMinInnerLength << ", got "
+                          << int64_t(maxRowLength);
+      return signalPassFailure();
+    }
     GPUPlanRequest request;
     request.threads = threads;
     request.batchTile = batchTile;
     request.ranks = ranks;
     request.rank = rank;
+    request.longestInner = maxRowLength;
     if (precision != "auto") {
       request.precision = symbolizeGPUPrecision(precision);
       if (!request.precision) {
@@ -597,8 +616,24 @@ struct PlanGPUKernelsPass
         return signalPassFailure();
   }
 
-  /// The FFT sizes of the kernel gradients planned in the three-pass form.
+  /// The FFT sizes of the kernel gradients planned in the three-pass form:
+  /// every three-pass plan of such a size takes their rows (the fused
+  /// convolutions' kernels and the sums' inverse run on their workspaces).
   llvm::SmallDenseSet<int64_t> threePassGradientSizes;
+
+  /// The longest rows of a three-pass kernel gradient: its cross spectrum's
+  /// inner block holds the rows of a pair of v and of g (at Split, the
+  /// precision it takes where they fit) and their running sum (complex f32):
+  /// 8192 on sm_80 and sm_90.
+  static int64_t gradientLongestInner(const TargetDescription &target) {
+    int64_t bytesPerPosition = 2 * valueBytesOf(GPUPrecision::Split) + 8;
+    return int64_t(llvm::bit_floor(
+        uint64_t(target.sharedMemoryPerBlock / bytesPerPosition)));
+  }
+  /// The shorter of two bounds on the rows (0: none).
+  static int64_t shorterRows(int64_t a, int64_t b) {
+    return a > 0 && b > 0 ? std::min(a, b) : std::max(a, b);
+  }
 
   /// The kernel gradient's regions run in the single-kernel form: the
   /// cross spectrum's block transforms v and g of its batch elements; the
@@ -673,8 +708,22 @@ struct PlanGPUKernelsPass
       threePass = !plan && cross && shape.fftSize >= 2 * kMinInnerLength;
     }
     if (threePass) {
+      // Split, with the rows the cross spectrum holds: Half, which would
+      // reach further, takes fp16's gradients past their error budget
+      // (1.0e-3 at 2^25 points, bench/NOTES.md).
       GPUPlanRequest split = request;
       split.precision = GPUPrecision::Split;
+      split.longestInner =
+          shorterRows(request.longestInner, gradientLongestInner(target));
+      int64_t longest =
+          longestThreePass(GPUPrecision::Split, split.longestInner);
+      if (shape.fftSize > longest)
+        return region.emitError()
+               << "a kernel gradient of " << shape.fftSize
+               << " points is past the three-pass GPU kernels: its cross "
+                  "spectrum holds rows of "
+               << longestThreePassInner(GPUPrecision::Split, split.longestInner)
+               << " at split precision, up to " << longest << " points";
       if (!cross) {
         // One channel's inverse: a "pair" of one sequence, at Split as the
         // single kernel's, the lags kept rounded up to whole 8-element
@@ -754,7 +803,11 @@ struct PlanGPUKernelsPass
     std::string why;
     GPUPlanAttr plan;
     if (threePass) {
-      plan = planThreePass(&getContext(), chip, shape, request,
+      GPUPlanRequest rows = request;
+      if (threePassGradientSizes.contains(shape.fftSize))
+        rows.longestInner =
+            shorterRows(request.longestInner, gradientLongestInner(target));
+      plan = planThreePass(&getContext(), chip, shape, rows,
                            target.sharedMemoryPerBlock, why);
     } else {
       // The single kernel runs the stages the decomposition chose.

@@ -48,8 +48,8 @@ inline constexpr int64_t kShardedMinChunkBytes = int64_t(128) << 20;
 /// one GPU's workspace bounds the sets (`memoryBound`: memory is what
 /// limits the length), K's exchange is in place too, so that one buffer
 /// holds K; elsewhere it keeps a second buffer, as the in-place exchange
-/// is slower (fftconv.distributed.exchange_in_place: 1.99 ms against 1.38
-/// for 512 MiB on 4 H200s).
+/// is slower (fftconv.distributed.exchange_in_place: 2.03 ms against 1.52
+/// for 512 MiB a rank on 4 H200s, bench/results/exchange-2026-11-27-*).
 struct ShardedChunking {
   int64_t pairs = 1;
   int64_t channelSplit = 1; // a power of two dividing the channels

@@ -55,21 +55,33 @@ inline int64_t valueBytesOf(GPUPrecision precision) {
   return planesOf(precision) * 2;
 }
 
+/// The longest rows a three-pass plan takes at `precision`: what a block's
+/// budget holds, or `longestInner` where that is fewer (0: no such bound).
+inline int64_t longestThreePassInner(GPUPrecision precision,
+                                     int64_t longestInner = 0) {
+  int64_t held = kMaxThreePassBlockBytes / valueBytesOf(precision);
+  return longestInner > 0 ? std::min(held, longestInner) : held;
+}
+
 /// The longest transform the three-pass kernels run at `precision`: rows
-/// and outer tiles of 8 columns within a block's budget (2^25 points at
-/// Split, 2^27 at Half).
-inline int64_t longestThreePass(GPUPrecision precision) {
-  int64_t longestInner = kMaxThreePassBlockBytes / valueBytesOf(precision);
+/// (longestThreePassInner) and outer tiles of 8 columns within a block's
+/// budget (2^25 points at Split, 2^27 at Half; with rows of at most 8192,
+/// a kernel gradient's, 2^24 and 2^25).
+inline int64_t longestThreePass(GPUPrecision precision,
+                                int64_t longestInner = 0) {
   int64_t mostRows =
       kMaxThreePassBlockBytes / (kFewestOuterColumns * valueBytesOf(precision));
-  return longestInner * mostRows;
+  return longestThreePassInner(precision, longestInner) * mostRows;
 }
 
 /// The precision the three-pass form takes when none is asked for: Split,
-/// or Half past what Split's blocks hold.
-inline GPUPrecision defaultThreePassPrecision(int64_t fftSize) {
-  return fftSize > longestThreePass(GPUPrecision::Split) ? GPUPrecision::Half
-                                                         : GPUPrecision::Split;
+/// or Half past what Split's blocks hold (with rows of at most
+/// `longestInner`).
+inline GPUPrecision defaultThreePassPrecision(int64_t fftSize,
+                                              int64_t longestInner = 0) {
+  return fftSize > longestThreePass(GPUPrecision::Split, longestInner)
+             ? GPUPrecision::Half
+             : GPUPrecision::Split;
 }
 
 /// The last digits a frequency band keeps at each end of the spectrum-side
@@ -246,6 +258,8 @@ struct GPUPlanRequest {
   /// Shard the three-pass form over `ranks` processes, as `rank` (1: not).
   int64_t ranks = 1;
   int64_t rank = 0;
+  /// The three-pass form's rows, at most (0: what a block's budget holds).
+  int64_t longestInner = 0;
 };
 
 /// The single-kernel plan of a convolution whose complex transform of N/2

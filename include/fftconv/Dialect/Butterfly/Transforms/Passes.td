@@ -79,6 +79,10 @@ def ButterflyPlanGPUKernels
            "(the three-pass form, an exchange between its passes; 1: not)">,
     Option<"rank", "rank", "int64_t", /*default=*/"0",
            "the process whose kernels to build, 0 .. ranks - 1">,
+    Option<"maxRowLength", "max-row-length", "int64_t", /*default=*/"0",
+           "the three-pass form's rows (N2), at most (0: what a block holds); "
+           "a sharded training program's forward takes its backward's rows "
+           "so that both read one layout">,
     Option<"restage", "restage", "bool", /*default=*/"false",
            "where a single kernel's Monarch factors are not ones the kernels "
            "run (f32 data decomposed with a factor of 64), run its transform "
