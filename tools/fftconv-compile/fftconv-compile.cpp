@@ -69,6 +69,9 @@ static llvm::cl::opt<int64_t> rank("rank",
                                    llvm::cl::desc(defaults.rank.HelpStr),
                                    llvm::cl::init(defaults.rank),
                                    llvm::cl::cat(category));
+static llvm::cl::opt<int64_t> maxRowLength(
+    "max-row-length", llvm::cl::desc(defaults.maxRowLength.HelpStr),
+    llvm::cl::init(defaults.maxRowLength), llvm::cl::cat(category));
 
 static bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
   std::string error;
@@ -118,6 +121,7 @@ int main(int argc, char **argv) {
   options.precision = precision;
   options.ranks = ranks;
   options.rank = rank;
+  options.maxRowLength = maxRowLength;
   FailureOr<fftconv::GPUProgram> program =
       fftconv::compileToGPUProgram(*module, ptxName, options);
   if (failed(program))
