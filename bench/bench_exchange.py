@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The sharded program's exchanges alone, out of place and in place, over
-NCCL on every GPU of the host (what the compiler's choice of K's exchange
-weighs, ShardedChunking in CostModel.h).
+"""The sharded program's exchanges alone, out of place and in place.
+
+Over NCCL on every GPU of the host: what the compiler's choice of K's
+exchange weighs (ShardedChunking in CostModel.h).
 
     torchrun --nproc_per_node=4 bench/bench_exchange.py [--mib 64 512]
 
@@ -19,27 +20,12 @@ import sys
 import torch
 import torch.distributed as dist
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(BENCH), "python"))
+sys.path.insert(0, BENCH)
 
+from bench_distributed import timed  # noqa: E402
 from fftconv import distributed  # noqa: E402
-
-
-def timed(fn, repeats=8):
-    fn()
-    times = []
-    for _ in range(repeats):
-        dist.barrier()
-        torch.cuda.synchronize()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
-    times.sort()
-    ms = torch.tensor([times[len(times) // 2]], device="cuda")
-    dist.all_reduce(ms, op=dist.ReduceOp.MAX)
-    return float(ms)
 
 
 def main():
@@ -64,7 +50,7 @@ def main():
                           lambda piece=piece: distributed.exchange_in_place(buffer, piece_bytes=piece << 20)))
         cases.append(("all_to_all_single, then a copy back", copied_back))
         for name, fn in cases:
-            ms = timed(fn)
+            ms = timed(fn, repeats=8, group=None)
             rows.append((mib, name, ms, mib * 2**20 * (ranks - 1) / ranks / (ms * 1e-3) / 1e9))
     if rank == 0:
         print(f"# Exchanges alone, {ranks} x {torch.cuda.get_device_name()}\n")
