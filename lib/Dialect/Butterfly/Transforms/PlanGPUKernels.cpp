@@ -288,8 +288,9 @@ static Type workspaceTypeOf(MLIRContext *context, const ThreePassPlan &plan) {
 }
 
 /// Shards `plan` over `ranks` as `rank`: the pairs run through
-/// workspaceSets() sets of workspaces that together hold what one GPU's
-/// workspace would hold of the rank's share (shardedChunking).
+/// workspaceSets() sets of workspaces cut by shardedChunking (CostModel.h):
+/// together what one GPU's workspace would hold of the rank's share, where
+/// that bounds them.
 static void shardPlan(ThreePassPlan &plan, int64_t ranks, int64_t rank) {
   plan.ranks = ranks;
   plan.rank = rank;
@@ -352,8 +353,7 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
               longestThreePass(GPUPrecision::Half, request.longestInner)) +
           " at half" +
           (request.longestInner
-               ? ", with the rows of " + std::to_string(longestInner) +
-                     " a kernel gradient's cross spectrum holds"
+               ? ", with rows of at most " + std::to_string(longestInner)
                : std::string()) +
           ")";
     return {};
