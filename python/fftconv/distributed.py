@@ -16,7 +16,9 @@ three-pass form with its outer passes over the rank's columns of the N1 x N2
 view of the sequence and its inner pass over the rank's rows, and, between
 them, the transposes as `butterfly.exchange` ops, listed in the manifest's
 "exchanges". This module runs the program's kernels through fftconv.runtime
-and each exchange as `torch.distributed.all_to_all_single` on the group.
+and each exchange as `torch.distributed.all_to_all_single` on the group (an
+exchange in place, K's where memory bounds the program, a piece of every
+chunk at a time: `exchange_in_place`).
 
 Layout: a rank holds, row after row, its `row_length / R` columns of every
 row of `row_length` samples of the sequence (`Layout`; `shard` and
