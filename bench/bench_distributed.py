@@ -94,10 +94,10 @@ def random_local_inputs(program, config, device):
     """Random inputs of a program's shapes (a rank's shards), made on the
     GPU, u ~ N(0, 1) and k ~ N(0, 1) / sqrt(K) as make_inputs makes them:
     no whole sequence is ever held."""
-    dtypes = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
     shard = program.manifest.shard
     generator = torch.Generator(device=device).manual_seed(7 + (shard.rank if shard else 0))
-    u, k = (torch.randn(tuple(a.shape), generator=generator, device=device, dtype=dtypes[a.dtype])
+    u, k = (torch.randn(tuple(a.shape), generator=generator, device=device,
+                        dtype=kernel_configs.torch_dtype(a.dtype))
             for a in program.manifest.inputs)
     return [u, k.div_(config.K**0.5)]
 
@@ -117,7 +117,8 @@ def peak_bytes(fn, group):
 def memory_row(row, program, config, device, group, repeats):
     """A memory group's row: peak GiB a rank, ms, NaN."""
     local = random_local_inputs(program, config, device)
-    out = torch.full(list(program.manifest.outputs[0].shape), float("nan"), dtype=torch.float16, device=device)
+    result = program.manifest.outputs[0]
+    out = torch.full(list(result.shape), float("nan"), dtype=kernel_configs.torch_dtype(result.dtype), device=device)
     run = lambda: call(program, None, local, group, out)  # noqa: E731
     run()
     row["peak_GiB"] = peak_bytes(run, group) / 2**30

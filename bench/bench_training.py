@@ -66,7 +66,7 @@ import torch  # noqa: E402
 import bench  # noqa: E402
 from bench import MIB, Timer, copy_bandwidth, device_description, input_sets, peak_bytes  # noqa: E402
 from build_gpu_kernels import TRAINING_BENCH_CASES  # noqa: E402
-from fftconv import kernel_configs, runtime  # noqa: E402
+from fftconv import dtypes, kernel_configs, runtime  # noqa: E402
 import fftconv.torch as fftconv_torch  # noqa: E402
 
 # design.md, "Forward + backward" (FlashFFTConv on an H100): (N, dtype,
@@ -189,7 +189,7 @@ def _conv64(config, u, k, pre=None, post=None):
 
 def floor_bytes(config):
     """Bytes a forward + backward must move (see the module docstring)."""
-    element = {"f16": 2, "bf16": 2, "f32": 4}[config.dtype]
+    element = dtypes.element_bytes(config.dtype)
     gates = 2 if config.gated else 0
     forward = 2 + gates  # read u and the gates, write y
     backward = 3 + 2 * gates  # read dy, u and the gates; write du and the gate gradients

@@ -4,6 +4,14 @@ manifest's dtypes) to torch dtypes and back. PyTorch is imported only when a
 function here is called."""
 
 ELEMENT_TYPES = ("f16", "bf16", "f32")
+_ELEMENT_BYTES = {"f16": 2, "bf16": 2, "f32": 4}
+
+
+def element_bytes(element):
+    """The bytes of one value of an element type name."""
+    if element not in _ELEMENT_BYTES:
+        raise ValueError(f"element type must be one of {ELEMENT_TYPES}, got {element!r}")
+    return _ELEMENT_BYTES[element]
 
 
 def torch_dtypes():

@@ -290,7 +290,7 @@ def relative_error(config, inputs, y, max_elements=1 << 25):
 def data_bytes(config):
     """Bytes a convolution must move at least: read u (and both gates), write
     y, read D; k_f is counted by the caller (its layout is the compiler's)."""
-    element = {"f16": 2, "bf16": 2, "f32": 4}[config.dtype]
+    element = dtypes.element_bytes(config.dtype)
     elements = config.B * config.H * config.L
     streams = 2 + (2 if config.gated else 0)
     return streams * elements * element + (4 * config.H if config.skip else 0)

@@ -56,10 +56,10 @@ def test_choose_ranks_is_the_sharding_model():
 def _buffer_bytes(compiled):
     """The bytes of every buffer a program's manifest names (what the
     runtime allocates or is given: inputs, outputs, workspaces)."""
-    from fftconv import runtime
+    from fftconv import dtypes, runtime
 
-    size = {"f16": 2, "bf16": 2, "f32": 4}
-    return sum(int(np.prod(a.shape)) * size[a.dtype] for a in runtime.parse_manifest(compiled.manifest).arguments)
+    arguments = runtime.parse_manifest(compiled.manifest).arguments
+    return sum(int(np.prod(a.shape)) * dtypes.element_bytes(a.dtype) for a in arguments)
 
 
 def test_four_ranks_hold_four_times_the_length():

@@ -55,8 +55,7 @@ ShardingEstimate mlir::butterfly::estimateSharding(
   ShardedChunking chunking =
       shardedChunking(pairs, shape.channels, shape.onePairs,
                       perRank * shape.workspaceValueBytes);
-  int64_t chunks =
-      (pairs + chunking.pairs - 1) / chunking.pairs * chunking.channelSplit;
+  int64_t chunks = chunking.chunks(pairs);
   double stages = llvm::Log2_64(shape.fftSize);
   // The pairs' forward and inverse transforms, K's forward one.
   double pointStages =
@@ -80,8 +79,7 @@ ShardingEstimate mlir::butterfly::estimateSharding(
   // place) and the workspace sets the chunks rotate through (two buffers
   // each); on one GPU a workspace of whole pairs of every channel, as many
   // as the output's bytes hold.
-  int64_t chunkSequences =
-      chunking.pairs * shape.channels / chunking.channelSplit;
+  int64_t chunkSequences = chunking.sequences(shape.channels);
   int64_t sets = std::min(kShardedPipelineDepth, chunks);
   int64_t buffers = 2;
   int64_t spectra = chunking.memoryBound ? 1 : 2;

@@ -54,6 +54,15 @@ struct ShardedChunking {
   int64_t pairs = 1;
   int64_t channelSplit = 1; // a power of two dividing the channels
   bool memoryBound = false;
+
+  /// The chunks of `allPairs` pairs, and the (pair, channel) sequences of
+  /// one, of `channels` channels.
+  int64_t chunks(int64_t allPairs) const {
+    return (allPairs + pairs - 1) / pairs * channelSplit;
+  }
+  int64_t sequences(int64_t channels) const {
+    return pairs * channels / channelSplit;
+  }
 };
 
 /// The chunks of `pairs` pairs of `channels` channels, sharded, where one
@@ -79,11 +88,7 @@ inline ShardedChunking shardedChunking(int64_t pairs, int64_t channels,
   while (canSplit() &&
          buffers * chunking.pairs * (channels / chunking.channelSplit) > budget)
     chunking.channelSplit *= 2;
-  auto chunks = [&] {
-    return (pairs + chunking.pairs - 1) / chunking.pairs *
-           chunking.channelSplit;
-  };
-  while (chunks() < kShardedPipelineChunks &&
+  while (chunking.chunks(pairs) < kShardedPipelineChunks &&
          (chunking.pairs > 1 || canSplit()))
     if (chunking.pairs > 1)
       chunking.pairs = (chunking.pairs + 1) / 2;
