@@ -360,11 +360,10 @@ private:
   /// A factor of 16 or 32 on the tensor cores.
   void emitTensorCoreStage(size_t s, bool inverse);
   /// The factor's rows are the output digits from `firstRow` on and its
-  /// columns the input digits from `firstColumn` on (LiveDigits' order).
-  std::pair<Value, Value> factorFragment(int64_t m, int64_t rowTile,
-                                         int64_t colTile, bool imaginary,
-                                         bool inverse, int64_t firstRow,
-                                         int64_t firstColumn);
+  /// columns the input digits from `firstColumn` on (LiveDigits' order):
+  /// its fragments as a constant table of the kernel's module.
+  Value factorTable(int64_t m, bool inverse, int64_t firstRow,
+                    int64_t firstColumn);
   SmallVector<FactorTile> factorTiles(int64_t m, bool inverse, int64_t firstRow,
                                       int64_t firstColumn);
   WarpTile warpTile(size_t s, bool inverse, Value tileIndex);

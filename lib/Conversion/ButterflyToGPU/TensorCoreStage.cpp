@@ -14,8 +14,11 @@
 #include "KernelEmitter.h"
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 
@@ -83,48 +86,65 @@ double KernelEmitter::productScale() const {
   return scale;
 }
 
-/// The A operand fragment of a 16x16 tile of the real or imaginary part of
-/// F (sign-adjusted), split into high and low halves (the low half null at
-/// Half precision).
-std::pair<Value, Value>
-KernelEmitter::factorFragment(int64_t m, int64_t rowTile, int64_t colTile,
-                              bool imaginary, bool inverse, int64_t firstRow,
-                              int64_t firstColumn) {
-  auto pairType = VectorType::get({2}, f16);
-  auto fragType = VectorType::get({4, 2}, f16);
-  Value group = divc(lane, 4), inGroup = mulc(remc(lane, 4), 2);
-  Value hi = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(fragType, b.getF16FloatAttr(0.0)));
-  Value lo = hi;
-  for (int64_t reg = 0; reg < 4; ++reg) {
-    // Registers: (row g, col 2t), (g + 8, 2t), (g, 2t + 8), (g + 8, 2t + 8).
-    // Digits past m need no reduction: the root takes the product mod m.
-    Value row = addc(group, firstRow + 16 * rowTile + (reg % 2) * 8);
-    SmallVector<Value> his, los;
-    for (int64_t next = 0; next < 2; ++next) {
-      Value col =
-          addc(inGroup, firstColumn + 16 * colTile + (reg / 2) * 8 + next);
-      Complex w = root(remc(mul(row, col), m), m, inverse ? 1.0 : -1.0);
-      // The stage's 1/sqrt(m) rides on the factor.
-      Value entry = fmul(imaginary ? w.im : w.re,
-                         cf(factorScale(m) / std::sqrt(double(m))));
-      if (!layout.isSplit()) {
-        his.push_back(arith::TruncFOp::create(b, loc, f16, entry));
-        continue;
-      }
-      auto [high, low] = split(entry);
-      his.push_back(high);
-      los.push_back(low);
-    }
-    hi = vector::InsertOp::create(
-        b, loc, vector::FromElementsOp::create(b, loc, pairType, his), hi,
-        ArrayRef<int64_t>{reg});
-    if (layout.isSplit())
-      lo = vector::InsertOp::create(
-          b, loc, vector::FromElementsOp::create(b, loc, pairType, los), lo,
-          ArrayRef<int64_t>{reg});
+/// The factor's A operand fragments, computed here in double precision and
+/// rounded to f16 once, as a constant table in the kernel's module (global
+/// memory, read through L1): [tile (i, j)][part][lane][register][2], the
+/// parts Re high, Im high and, at Split precision, Re low, Im low. A lane
+/// loads its 8 values of a part with one 16-byte load. Computed in the
+/// kernel, each value took a root (sin.approx or cos.approx and its range
+/// reduction): about 240 instructions a lane for every stage of 16 and 960
+/// for every stage of 32.
+Value KernelEmitter::factorTable(int64_t m, bool inverse, int64_t firstRow,
+                                 int64_t firstColumn) {
+  int64_t k16 = m / 16, parts = layout.isSplit() ? 4 : 2;
+  int64_t size = k16 * k16 * parts * kThreadsPerWarp * 8;
+  auto type = MemRefType::get(
+      {size}, f16, MemRefLayoutAttrInterface(),
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Global));
+  std::string name = llvm::formatv(
+      "factor_{0}_{1}_{2}_row{3}_column{4}", m, inverse ? "inverse" : "forward",
+      layout.isSplit() ? "split" : "half", firstRow, firstColumn);
+  auto module =
+      b.getBlock()->getParentOp()->getParentOfType<gpu::GPUModuleOp>();
+  if (!SymbolTable::lookupSymbolIn(module, name)) {
+    double sign = inverse ? 1.0 : -1.0;
+    // The stage's 1/sqrt(m) rides on the factor (and at Half precision the
+    // scale s of factorScale).
+    double scale = factorScale(m) / std::sqrt(double(m));
+    SmallVector<llvm::APFloat> values;
+    auto toHalf = [](double x) {
+      llvm::APFloat value(x);
+      bool losesInfo;
+      value.convert(llvm::APFloat::IEEEhalf(),
+                    llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+      return value;
+    };
+    for (int64_t i = 0; i < k16; ++i)
+      for (int64_t j = 0; j < k16; ++j)
+        for (int64_t part = 0; part < parts; ++part)
+          for (int64_t lane = 0; lane < kThreadsPerWarp; ++lane)
+            for (int64_t reg = 0; reg < 4; ++reg)
+              for (int64_t next = 0; next < 2; ++next) {
+                // Registers: (row g, col 2t), (g + 8, 2t), (g, 2t + 8),
+                // (g + 8, 2t + 8), for g = lane / 4, t = lane % 4.
+                int64_t row = lane / 4 + firstRow + 16 * i + (reg % 2) * 8;
+                int64_t col = 2 * (lane % 4) + firstColumn + 16 * j +
+                              (reg / 2) * 8 + next;
+                double angle =
+                    sign * 2.0 * M_PI * double((row * col) % m) / double(m);
+                double entry =
+                    (part % 2 ? std::sin(angle) : std::cos(angle)) * scale;
+                double high = roundToHalf(entry);
+                values.push_back(toHalf(part < 2 ? high : entry - high));
+              }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(
+        b, loc, name, b.getStringAttr("private"), type,
+        DenseElementsAttr::get(RankedTensorType::get({size}, f16), values),
+        /*constant=*/true, b.getI64IntegerAttr(16));
   }
-  return {hi, layout.isSplit() ? lo : Value()};
+  return memref::GetGlobalOp::create(b, loc, type, name);
 }
 
 /// The factor's fragments, loop-invariant for the stage: tile (i, j) of
@@ -132,19 +152,44 @@ KernelEmitter::factorFragment(int64_t m, int64_t rowTile, int64_t colTile,
 SmallVector<KernelEmitter::FactorTile>
 KernelEmitter::factorTiles(int64_t m, bool inverse, int64_t firstRow,
                            int64_t firstColumn) {
-  int64_t k16 = m / 16;
-  SmallVector<FactorTile> tiles(k16 * k16);
-  for (int64_t i = 0; i < k16; ++i)
-    for (int64_t j = 0; j < k16; ++j) {
-      FactorTile &f = tiles[i * k16 + j];
-      std::tie(f.reHi, f.reLo) =
-          factorFragment(m, i, j, false, inverse, firstRow, firstColumn);
-      std::tie(f.imHi, f.imLo) =
-          factorFragment(m, i, j, true, inverse, firstRow, firstColumn);
-      f.negImHi = arith::NegFOp::create(b, loc, f.imHi);
-      if (layout.isSplit())
-        f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
+  int64_t k16 = m / 16, parts = layout.isSplit() ? 4 : 2;
+  Value table = factorTable(m, inverse, firstRow, firstColumn);
+  auto loadedType = VectorType::get({8}, f16);
+  auto fragType = VectorType::get({4, 2}, f16);
+  Value laneOffset = mulc(lane, 8);
+  auto fragment = [&](int64_t tile, int64_t part) -> Value {
+    int64_t offset = (tile * parts + part) * kThreadsPerWarp * 8;
+    auto load = vector::LoadOp::create(
+        b, loc, loadedType, table, ValueRange{index(addc(laneOffset, offset))});
+    load.setAlignment(16);
+    // vector<8xf16> -> vector<4x2xf16> by elements (the NVVM lowering takes
+    // no shape_cast); LLVM keeps them in the loaded registers.
+    auto pairType = VectorType::get({2}, f16);
+    Value fragmentValue = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(fragType, b.getF16FloatAttr(0.0)));
+    for (int64_t reg = 0; reg < 4; ++reg) {
+      SmallVector<Value> pair;
+      for (int64_t next = 0; next < 2; ++next)
+        pair.push_back(vector::ExtractOp::create(
+            b, loc, load, ArrayRef<int64_t>{2 * reg + next}));
+      fragmentValue = vector::InsertOp::create(
+          b, loc, vector::FromElementsOp::create(b, loc, pairType, pair),
+          fragmentValue, ArrayRef<int64_t>{reg});
     }
+    return fragmentValue;
+  };
+  SmallVector<FactorTile> tiles(k16 * k16);
+  for (int64_t tile = 0; tile < k16 * k16; ++tile) {
+    FactorTile &f = tiles[tile];
+    f.reHi = fragment(tile, 0);
+    f.imHi = fragment(tile, 1);
+    f.negImHi = arith::NegFOp::create(b, loc, f.imHi);
+    if (layout.isSplit()) {
+      f.reLo = fragment(tile, 2);
+      f.imLo = fragment(tile, 3);
+      f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
+    }
+  }
   return tiles;
 }
 

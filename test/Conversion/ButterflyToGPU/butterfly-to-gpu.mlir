@@ -58,18 +58,21 @@
 // OPTS: gpu.launch_func @hyena_kernels::@hyena_conv0 blocks in ({{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %[[SMEM]]
 
 // At half precision the 16-point factor is rounded to f16 from s F with
-// s = 1.8604 (entries s / 4 at most), whose f16 values are nearer F's; its
-// products are scaled back by 1/s = 0.5375 in f32. Split precision needs
-// no scale.
+// s = 1.8604 (entries s / 4 at most: f16 0x3771), whose f16 values are
+// nearer F's; its products are scaled back by 1/s = 0.5375 in f32. The
+// fragments are a constant table of the module, in the lanes' order. Split
+// precision needs no scale (entries 1/4: f16 0x3400).
+// SCALE: memref.global "private" constant @factor_16_forward_half_row0_column0 : memref<512xf16, #gpu.address_space<global>> = dense<"0x71377137
 // SCALE-LABEL: gpu.func @hyena_conv0(
-// SCALE: arith.constant 0.465087891 : f32
+// SCALE: memref.get_global @factor_16_forward_half_row0_column0
 // SCALE: arith.constant 0.537532806 : f32
 // SCALE: nvgpu.mma.sync
 // SCALE: gpu.return
 
 // At split precision: three products a term, four planes, 2 x 1 KiB.
+// SPLIT: memref.global "private" constant @factor_16_forward_split_row0_column0 : memref<1024xf16, #gpu.address_space<global>> = dense<"0x00340034
 // SPLIT-LABEL: gpu.func @hyena_conv0(
-// SPLIT-NOT: arith.constant 0.465087891 : f32
+// SPLIT-NOT: arith.constant 0.537532806 : f32
 // SPLIT-COUNT-24: nvgpu.mma.sync
 // SPLIT-NOT: nvgpu.mma.sync
 // SPLIT: gpu.return
