@@ -78,7 +78,8 @@ def test_compile_and_assemble(n_fft, dtype, target, tmp_path):
         spectrum, conv = manifest["kernels"]
         assert spectrum["name"] == "hyena_conv0_spectrum" and spectrum["arguments"] == [1, 6]
         assert conv["name"] == "hyena_conv0" and conv["arguments"][-1] == 5
-        assert conv["grid"][0] == 4 and conv["shared_bytes"] > 0
+        # A one-dimensional grid, the batch groups of a channel consecutive.
+        assert conv["grid"][0] % 4 == 0 and conv["grid"][1:] == [1, 1] and conv["shared_bytes"] > 0
     assert f".target {target}" in program.ptx
     assert "mma.sync.aligned.m16n8k16" in program.ptx and "ldmatrix" in program.ptx
     assemble(program, tmp_path)

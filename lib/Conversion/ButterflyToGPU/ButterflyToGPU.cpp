@@ -930,7 +930,7 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
   spectrumOperands.push_back(conv.spectrumBuffer);
   launch(spectrum, {plan.channels, 1, 1}, plan.threads,
          plan.spectrumSharedBytes(), spectrumOperands);
-  launch(convKernel, {plan.channels, plan.gridY(), 1}, plan.threads,
+  launch(convKernel, {plan.channels * plan.gridY(), 1, 1}, plan.threads,
          plan.convSharedBytes(), operands);
   recording.reset();
 }
