@@ -28,13 +28,14 @@
 //
 // Tensor cores. A stage of size m = 16 or 32 is a real product
 // [Re y; Im y] = [[Fr, -Fi], [Fi, Fr]] [Re x; Im x] over tiles of 8
-// columns: the factor is the A operand (kept in registers for the stage),
+// columns: the factor is the A operand (loaded into registers for the stage
+// from a constant table of the module, computed at compile time),
 // the data the B operand (nvgpu.ldmatrix, transposed when the digit has a
 // stride). At Split precision each term takes three products (Fhi xhi +
 // Fhi xlo + Flo xhi), so the f16 operands lose nothing an f32 result would
 // keep; at Half precision one, of a factor rounded from s F (factorScale:
 // nearer F than F's own f16 rounding) and scaled back by 1/s in f32. Smaller
-// factors (2, 4, 8) run on the FMA units, in f32.
+// factors (2, 4, 8) run on the FMA units, in f32, as radix-2 FFTs.
 //
 // Shared memory is swizzled in 16-byte chunks: the low three bits of a
 // chunk index are XORed with a fold of the higher bits, so the 8 rows one

@@ -2,7 +2,8 @@
 //
 // A stage of size m = 16 or 32 is a real product
 // [Re y; Im y] = [[Fr, -Fi], [Fi, Fr]] [Re x; Im x] over tiles of 8 columns:
-// the factor is the A operand (kept in registers for the stage), the data
+// the factor is the A operand (loaded into registers for the stage from a
+// constant table of the module: factorTable), the data
 // the B operand (nvgpu.ldmatrix, transposed when the digit has a stride),
 // f32 accumulation (nvgpu.mma.sync m16n8k16). At Split precision each term
 // takes three products (Fhi xhi + Fhi xlo + Flo xhi), at Half one, of a
