@@ -1,0 +1,46 @@
+"""bench/profile.py's summary: ncu's `--csv --page details` rows, one a
+metric, become one table row a kernel, named from launches.json in launch
+order, durations in microseconds whatever unit ncu chose."""
+
+import importlib.util
+import json
+import os
+
+SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "profile.py")
+spec = importlib.util.spec_from_file_location("bench_profile", SCRIPT)
+profile = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(profile)
+
+HEADER = (
+    '"ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size",'
+    '"Grid Size","Device","CC","Section Name","Metric Name","Metric Unit","Metric Value"\n'
+)
+
+
+def metric(kernel_id, name, section, metric_name, unit, value):
+    return (
+        f'"{kernel_id}","1","python3","host","{name}","1","7","(128, 1, 1)","(8, 1, 1)","0","9.0",'
+        f'"{section}","{metric_name}","{unit}","{value}"\n'
+    )
+
+
+def test_one_row_a_kernel_in_launch_order(tmp_path):
+    csv_path = tmp_path / "ncu.csv"
+    csv_path.write_text(
+        "==PROF== Connected to process 1\n"
+        + HEADER
+        + metric(0, "conv_conv0_spectrum", "GPU Speed Of Light Throughput", "Duration", "ns", "7,232")
+        + metric(0, "conv_conv0_spectrum", "GPU Speed Of Light Throughput", "DRAM Throughput", "%", "6.61")
+        + metric(1, "conv_conv0", "GPU Speed Of Light Throughput", "Duration", "ms", "1.36")
+        + metric(1, "conv_conv0", "Launch Statistics", "Registers Per Thread", "register/thread", "105")
+    )
+    launches = [{"config": "bench-a", "kernel": "conv_conv0_spectrum"}, {"config": "bench-a", "kernel": "conv_conv0"}]
+    (tmp_path / "launches.json").write_text(json.dumps(launches))
+    table = profile.summarize(str(csv_path), str(tmp_path / "launches.json")).splitlines()
+    assert table[0].startswith("| kernel | time us | SM % | DRAM %")
+    assert len(table) == 4
+    spectrum = [cell.strip() for cell in table[2].split("|")[1:-1]]
+    conv = [cell.strip() for cell in table[3].split("|")[1:-1]]
+    assert spectrum[:2] == ["bench-a:conv_conv0_spectrum", "7.2"] and spectrum[3] == "6.61"
+    # 1.36 ms in microseconds; a metric ncu did not report stays empty.
+    assert conv[:3] == ["bench-a:conv_conv0", "1360.0", ""] and conv[-1] == "105"
