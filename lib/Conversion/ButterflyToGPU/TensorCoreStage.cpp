@@ -28,11 +28,18 @@ using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
 /// x rounded to f16 (round to nearest, ties to even, as cvt.rn.f16.f32).
-static double roundToHalf(double x) {
+static llvm::APFloat toHalf(double x) {
   llvm::APFloat value(x);
   bool losesInfo;
   value.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
                 &losesInfo);
+  return value;
+}
+
+/// The same, as a double.
+static double roundToHalf(double x) {
+  llvm::APFloat value = toHalf(x);
+  bool losesInfo;
   value.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
                 &losesInfo);
   return value.convertToDouble();
@@ -113,13 +120,6 @@ Value KernelEmitter::factorTable(int64_t m, bool inverse, int64_t firstRow,
     // scale s of factorScale).
     double scale = factorScale(m) / std::sqrt(double(m));
     SmallVector<llvm::APFloat> values;
-    auto toHalf = [](double x) {
-      llvm::APFloat value(x);
-      bool losesInfo;
-      value.convert(llvm::APFloat::IEEEhalf(),
-                    llvm::APFloat::rmNearestTiesToEven, &losesInfo);
-      return value;
-    };
     for (int64_t i = 0; i < k16; ++i)
       for (int64_t j = 0; j < k16; ++j)
         for (int64_t part = 0; part < parts; ++part)
