@@ -20,9 +20,10 @@ func.func @small(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x1
 
 // N = 16K: one kernel up to single-kernel-max, three passes past it (split
 // precision; rows of 4096 = 16 x 16 x 16, columns of 4; f16 data, so an f16
-// workspace between the passes).
+// workspace between the passes). One kernel: 16 warps a block past
+// M = 4096, as many of its 2 sequences as 128 KiB holds.
 // CHECK-LABEL: func @mid
-// CHECK: plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [{{.*}}], threads = 256, batch_tile = 2>
+// CHECK: plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [{{.*}}], threads = 512, batch_tile = 2>
 // SKM-LABEL: func @mid
 // SKM: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
 func.func @mid(%u: tensor<2x2x8192xf16>, %k: tensor<2x8192xf32>) -> tensor<2x2x8192xf16> {

@@ -29,6 +29,10 @@ using namespace mlir::butterfly;
 /// Shared memory a single-kernel block aims at: at least two sequences where
 /// two fit (one sequence a block leaves its warps idle at every barrier).
 static constexpr int64_t kTargetBlockBytes = 32 * 1024;
+/// The same for blocks of 16 warps (M >= 8192): 128 KiB, one block an SM
+/// (bench/NOTES.md: 16K f16 causal 1.30 -> 1.18 ms at 4 sequences of 512
+/// threads, 32K 2.48 -> 1.59 at 2).
+static constexpr int64_t kTargetLargeBlockBytes = 128 * 1024;
 /// The rows (N2) a three-pass transform of N points is split into at least:
 /// the inner kernel then runs the 4K transform of the single-kernel form.
 static constexpr int64_t kMinInnerLength = 4096;
@@ -60,9 +64,14 @@ static SmallVector<int64_t> stageFactors(int64_t n);
 
 /// The threads of a single-kernel block for a transform of M points: the
 /// block sizes the tuning runs measured fastest (bench/NOTES.md), 2 warps
-/// up to M = 512, 4 up to M = 2048, 8 past it.
+/// up to M = 512, 4 up to M = 2048, 8 up to M = 4096, 16 past it (where 8
+/// warps, one block an SM, left the 32K kernel latency-bound at 12.5%
+/// occupancy).
 static int64_t defaultThreads(int64_t complexLength) {
-  return complexLength <= 512 ? 64 : complexLength <= 2048 ? 128 : 256;
+  return complexLength <= 512    ? 64
+         : complexLength <= 2048 ? 128
+         : complexLength <= 4096 ? 256
+                                 : 512;
 }
 
 /// The layout of a single kernel over `shape` with `factors`, at
@@ -165,7 +174,9 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
       shape, factors, request.precision.value_or(GPUPrecision::Half), request);
   int64_t tile = request.batchTile;
   if (tile <= 0) {
-    tile = std::clamp<int64_t>(kTargetBlockBytes / plan.sequenceBytes(), 2, 8);
+    int64_t target =
+        plan.threads >= 512 ? kTargetLargeBlockBytes : kTargetBlockBytes;
+    tile = std::clamp<int64_t>(target / plan.sequenceBytes(), 2, 8);
     while (tile > 1 && tile * plan.sequenceBytes() > sharedMemoryPerBlock)
       --tile;
   }
