@@ -14,9 +14,14 @@ twiddles exact (f32). It compares, against the same transform in float64:
 
     /usr/bin/python3 bench/half_rounding_model.py
 
+With --exact-points, how far holding the data of one or two rounding
+points split (the best ones) takes the scaled form.
+
 It is a model of complex sequences with random coefficients, not of the
 kernels themselves (no real-input packing, gating or skip); its errors sit
 within 1e-4 of the measured ones (bench/NOTES.md)."""
+
+import sys
 
 import numpy as np
 
@@ -51,7 +56,11 @@ def stage(x, factors, s, factor, inverse):
     return (np.einsum("ij,bajc->baic", factor, x) * twiddle).reshape(batch, length)
 
 
-def convolve(z, spectrum, factors, round_factors, scaled, round_data):
+def convolve(z, spectrum, factors, round_factors, scaled, round_data, exact_points=()):
+    """The model's convolution. `exact_points` lists roundings of the data
+    left out (0 .. T-1 the forward stages' outputs, T the spectral product's,
+    T+1 .. 2T the inverse stages', the last being the output): what holding
+    those values split (hi + lo) would give."""
     scales = {m: best_scale(m) for m in set(factors) if m >= 16}
 
     def factor(m, inverse):
@@ -61,7 +70,11 @@ def convolve(z, spectrum, factors, round_factors, scaled, round_data):
         s = scales[m] if scaled else 1.0
         return round16(exact * s) / s
 
-    keep = round16 if round_data else (lambda v: v)
+    point = iter(range(2 * len(factors) + 1))
+
+    def keep(v):
+        return round16(v) if round_data and next(point) not in exact_points else v
+
     x = z
     for s in range(len(factors)):
         x = keep(stage(x, factors, s, factor(factors[s], False), False))
@@ -71,8 +84,36 @@ def convolve(z, spectrum, factors, round_factors, scaled, round_data):
     return x
 
 
+def fewest_exact_points(rng):
+    """Per factorization, the error with no rounding left out and with the
+    best one and the best two left out (of the 2T before the output)."""
+    import itertools
+
+    print("| factors | all rounded | best one exact | best two exact |")
+    print("|---|---|---|---|")
+    for factors in ([16, 8], [32, 16], [16, 16, 8], [16, 16, 16], [32, 16, 16], [32, 32, 16]):
+        length = int(np.prod(factors))
+        batch = max(2, 32768 // length)
+        z = round16(rng.standard_normal((batch, length)) + 1j * rng.standard_normal((batch, length)))
+        spectrum = np.exp(2j * np.pi * rng.random(length)) * (0.5 + rng.random(length))
+        exact = convolve(z, spectrum, factors, False, False, False)
+
+        def error(points):
+            y = convolve(z, spectrum, factors, True, True, True, points)
+            return np.linalg.norm(y - exact) / np.linalg.norm(exact)
+
+        cells = [f"{error(()):.2e}"]
+        for count in (1, 2):
+            best = min((error(points), points) for points in itertools.combinations(range(2 * len(factors)), count))
+            cells.append(f"{best[0]:.2e} at {list(best[1])}")
+        print(f"| {factors} | " + " | ".join(cells) + " |")
+
+
 def main():
     rng = np.random.default_rng(1)
+    if "--exact-points" in sys.argv[1:]:
+        fewest_exact_points(rng)
+        return
     print("| factors | plain | scaled | scaled, exact data |")
     print("|---|---|---|---|")
     for factors in ([16, 8], [32, 32], [16, 16, 8], [16, 16, 16], [32, 16, 16], [32, 32, 16]):
