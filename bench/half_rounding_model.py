@@ -84,6 +84,15 @@ def convolve(z, spectrum, factors, round_factors, scaled, round_data, exact_poin
     return x
 
 
+def random_case(rng, factors):
+    """f16 inputs, a random spectrum, and their convolution in float64."""
+    length = int(np.prod(factors))
+    batch = max(2, 32768 // length)
+    z = round16(rng.standard_normal((batch, length)) + 1j * rng.standard_normal((batch, length)))
+    spectrum = np.exp(2j * np.pi * rng.random(length)) * (0.5 + rng.random(length))
+    return z, spectrum, convolve(z, spectrum, factors, False, False, False)
+
+
 def fewest_exact_points(rng):
     """Per factorization, the error with no rounding left out and with the
     best one and the best two left out (of the 2T before the output)."""
@@ -92,11 +101,7 @@ def fewest_exact_points(rng):
     print("| factors | all rounded | best one exact | best two exact |")
     print("|---|---|---|---|")
     for factors in ([16, 8], [32, 16], [16, 16, 8], [16, 16, 16], [32, 16, 16], [32, 32, 16]):
-        length = int(np.prod(factors))
-        batch = max(2, 32768 // length)
-        z = round16(rng.standard_normal((batch, length)) + 1j * rng.standard_normal((batch, length)))
-        spectrum = np.exp(2j * np.pi * rng.random(length)) * (0.5 + rng.random(length))
-        exact = convolve(z, spectrum, factors, False, False, False)
+        z, spectrum, exact = random_case(rng, factors)
 
         def error(points):
             y = convolve(z, spectrum, factors, True, True, True, points)
@@ -117,11 +122,7 @@ def main():
     print("| factors | plain | scaled | scaled, exact data |")
     print("|---|---|---|---|")
     for factors in ([16, 8], [32, 32], [16, 16, 8], [16, 16, 16], [32, 16, 16], [32, 32, 16]):
-        length = int(np.prod(factors))
-        batch = max(2, 32768 // length)
-        z = round16(rng.standard_normal((batch, length)) + 1j * rng.standard_normal((batch, length)))
-        spectrum = np.exp(2j * np.pi * rng.random(length)) * (0.5 + rng.random(length))
-        exact = convolve(z, spectrum, factors, False, False, False)
+        z, spectrum, exact = random_case(rng, factors)
         errors = [np.linalg.norm(convolve(z, spectrum, factors, True, scaled, data) - exact) / np.linalg.norm(exact)
                   for scaled, data in ((False, True), (True, True), (True, False))]
         print(f"| {factors} | " + " | ".join(f"{e:.2e}" for e in errors) + " |")
