@@ -53,17 +53,21 @@ def run(args):
         json.dump(launches, f, indent=1)
 
 
-# The ncu metrics the summary keeps, by (section's) name as the CSV spells it.
+# The summary's columns: (heading, ncu metric name as the CSV spells it).
 SUMMARY = [
-    ("time us", "Duration", 1.0),
-    ("SM %", "Compute (SM) Throughput", 1.0),
-    ("DRAM %", "DRAM Throughput", 1.0),
-    ("L1/smem %", "L1/TEX Cache Throughput", 1.0),
-    ("issue %", "Issue Slots Busy", 1.0),
-    ("IPC", "Executed Ipc Active", 1.0),
-    ("occupancy %", "Achieved Occupancy", 1.0),
-    ("regs", "Registers Per Thread", 1.0),
+    ("time us", "Duration"),
+    ("SM %", "Compute (SM) Throughput"),
+    ("DRAM %", "DRAM Throughput"),
+    ("L1/smem %", "L1/TEX Cache Throughput"),
+    ("issue %", "Issue Slots Busy"),
+    ("IPC", "Executed Ipc Active"),
+    ("occupancy %", "Achieved Occupancy"),
+    ("regs", "Registers Per Thread"),
 ]
+
+
+# ncu picks the duration's unit per kernel.
+MICROSECONDS_PER = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
 
 
 def summarize(csv_path, launches_path):
@@ -80,17 +84,15 @@ def summarize(csv_path, launches_path):
             rows[key] = {}
             order.append(key)
         rows[key][record["Metric Name"]] = (record["Metric Value"], record["Metric Unit"])
-    out = ["| kernel | " + " | ".join(name for name, _, _ in SUMMARY) + " |",
+    out = ["| kernel | " + " | ".join(name for name, _ in SUMMARY) + " |",
            "|---" * (len(SUMMARY) + 1) + "|"]
     for i, key in enumerate(order):
         name = f"{launches[i]['config']}:{launches[i]['kernel']}" if i < len(launches) else key
         cells = []
-        for _, metric, _ in SUMMARY:
+        for _, metric in SUMMARY:
             value, unit = rows[key].get(metric, ("", ""))
-            if metric == "Duration" and unit == "ms":
-                value = f"{float(value.replace(',', '')) * 1000:.1f}"
-            elif metric == "Duration" and unit == "ns":
-                value = f"{float(value.replace(',', '')) / 1000:.1f}"
+            if metric == "Duration" and unit in MICROSECONDS_PER:
+                value = f"{float(value.replace(',', '')) * MICROSECONDS_PER[unit]:.1f}"
             cells.append(value)
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(out)

@@ -18,6 +18,9 @@ using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
+/// The stage's 1/sqrt(m) (the transforms are unitary: KernelEmitter.h).
+static double normalization(int64_t m) { return 1.0 / std::sqrt(double(m)); }
+
 void KernelEmitter::emitFMAStage(size_t s, bool inverse) {
   StageShape shape = stage(s);
   int64_t m = shape.size, stride = shape.stride;
@@ -35,7 +38,7 @@ void KernelEmitter::emitFMAStage(size_t s, bool inverse) {
       // The stage's 1/sqrt(m) on the twiddle, once for the group.
       std::optional<Complex> w = twiddle(s, inverse, position);
       twiddles.push_back(
-          w ? std::optional<Complex>(cscale(*w, cf(1.0 / std::sqrt(double(m)))))
+          w ? std::optional<Complex>(cscale(*w, cf(normalization(m))))
             : std::nullopt);
     }
     forEachSequence([&](Value seq) {
@@ -129,7 +132,7 @@ void KernelEmitter::emitFMAColumn(Value seq, StageShape shape, bool inverse,
   SmallVector<Complex> y = radix2DFT(*this, x, inverse ? 1.0 : -1.0);
   // The stage's 1/sqrt(m): with the twiddle (scaled in emitFMAStage) or by
   // itself.
-  Value scale = cf(1.0 / std::sqrt(double(m)));
+  Value scale = cf(normalization(m));
   for (int64_t k = 0; k < m; ++k)
     y[k] = twiddles[k] ? cmul(y[k], *twiddles[k]) : cscale(y[k], scale);
   if (!contiguous) {
