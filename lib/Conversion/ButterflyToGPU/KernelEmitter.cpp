@@ -8,6 +8,8 @@
 
 #include "KernelEmitter.h"
 
+#include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
+
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -16,11 +18,6 @@
 using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
-
-/// Registers a thread: LLVM unrolls the loop over a tile's sequences and
-/// interleaves them, which without a cap took 248 registers (one block of
-/// 128 threads per SM at N = 1024).
-static constexpr int32_t kMaxRegisters = 128;
 
 void KernelEmitter::begin() {
   tid = fromIndex(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
@@ -37,6 +34,34 @@ void KernelEmitter::begin() {
   smem = memref::ViewOp::create(b, loc, planesType, bytes,
                                 arith::ConstantIndexOp::create(b, loc, 0),
                                 ValueRange());
+  auto func = b.getBlock()->getParentOp()->getParentOfType<gpu::GPUFuncOp>();
+  if (!func)
+    func = dyn_cast<gpu::GPUFuncOp>(b.getBlock()->getParentOp());
+  int64_t floor = registerFloor();
+  if (auto current = func->getAttrOfType<IntegerAttr>(kRegisterFloorAttrName))
+    floor = std::max(floor, current.getInt());
+  func->setAttr(kRegisterFloorAttrName, b.getI64IntegerAttr(floor));
+}
+
+int64_t KernelEmitter::registerFloor() const {
+  // Measured with ptxas: a working set of about 48 registers besides the
+  // fragments (1K gated, [32, 16] at Half: 96 without spills, 72 spilled).
+  constexpr int64_t kWorkingRegisters = 48;
+  int64_t fragments = layout.isSplit() ? 6 : 3, held = 0;
+  std::optional<size_t> pair = fusedPair();
+  for (size_t s = 0; s < layout.transformed; ++s) {
+    if (!onTensorCores(s))
+      continue;
+    int64_t m = layout.factors[s], tiles = (m / 16) * (m / 16);
+    int64_t registers = tiles * fragments * 4;
+    if (pair && s == *pair) {
+      // With the second factor's fragments, both held through the pair.
+      int64_t mb = layout.factors[s + 1];
+      registers += std::max<int64_t>(1, mb / 16) * (mb / 8) * fragments * 4;
+    }
+    held = std::max(held, registers);
+  }
+  return llvm::alignTo(held + kWorkingRegisters, 8);
 }
 
 Value KernelEmitter::sharedF32Array(int64_t offsetBytes, int64_t count) {
@@ -160,7 +185,8 @@ void KernelEmitter::forEachSequence(llvm::function_ref<void(Value)> body) {
 //===----------------------------------------------------------------------===//
 
 /// An empty kernel of `threads` threads a block, with at most
-/// kMaxRegisters registers a thread.
+/// kMaxRegisterBudget registers a thread (lowered by its launches to the
+/// occupancy its shared memory allows: TargetDescription::registerBudget).
 static gpu::GPUFuncOp createKernelFunc(OpBuilder &builder, Location loc,
                                        gpu::GPUModuleOp module,
                                        llvm::StringRef name, TypeRange argTypes,
@@ -180,7 +206,7 @@ static gpu::GPUFuncOp createKernelFunc(OpBuilder &builder, Location loc,
     func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
                     builder.getUnitAttr());
   func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
-                builder.getI32IntegerAttr(kMaxRegisters));
+                builder.getI32IntegerAttr(butterfly::kMaxRegisterBudget));
   return func;
 }
 

@@ -7,7 +7,8 @@
 // its parts live in one file each: KernelEmitter.cpp (scalars, control
 // flow, the kernel function), SharedMemory.cpp (the planes), Twiddles.cpp,
 // Stages.cpp (their order and the Monarch positions), FMAStage.cpp,
-// TensorCoreStage.cpp and SpectralProduct.cpp.
+// TensorCoreStage.cpp, TensorCorePair.cpp (the last two stages in
+// registers), Fragments.cpp (constant MMA operands) and SpectralProduct.cpp.
 //
 // Layout. A sequence of `SequenceLayout::length` complex values lives in
 // shared memory as f16 planes: at Split precision four, Re high, Re low,
@@ -121,6 +122,18 @@ struct LiveDigits {
   int64_t first = 0;
 };
 
+/// The MMA operand fragments a lane holds (mma.m16n8k16 and m16n8k8, f16
+/// operands, f32 accumulators): A tiles of 16 x 16 and 16 x 8, B tiles
+/// (k x n) of 16 x 8 and 8 x 8, accumulator tiles of 16 x 8.
+enum class Fragment { A16x16, A16x8, B16x8, B8x8, C16x8 };
+/// The values a lane holds of a fragment.
+int64_t fragmentValues(Fragment kind);
+/// Row and column (k and n for a B tile) of value `value` of lane `lane`.
+std::pair<int64_t, int64_t> fragmentElement(Fragment kind, int64_t lane,
+                                            int64_t value);
+/// x rounded to the nearest f16, as a double.
+double roundToHalf(double x);
+
 /// Emits the body of one kernel: index arithmetic, the shared-memory
 /// planes, and the stages.
 class KernelEmitter {
@@ -132,8 +145,13 @@ public:
     f32 = b.getF32Type();
   }
 
-  /// Thread ids and the shared-memory view; call first.
+  /// Thread ids and the shared-memory view, and the kernel's register
+  /// floor (registerFloor); call first.
   void begin();
+  /// The registers the stages hold their factors' fragments in through a
+  /// stage, and a tile's working set: at Split precision a stage of 32
+  /// holds 4 tiles of 6 fragments of 4 registers.
+  int64_t registerFloor() const;
 
   //===--------------------------------------------------------------------===//
   // Scalars
@@ -276,6 +294,11 @@ public:
   //===--------------------------------------------------------------------===//
 
   StageShape stage(size_t s) const;
+  /// The first of the last two stages where they run together in
+  /// registers (TensorCorePair.cpp).
+  std::optional<size_t> fusedPair() const;
+  /// Whether stage `s` runs on the tensor cores (alone or in the pair).
+  bool onTensorCores(size_t s) const;
   void emitForward();
   void emitInverse();
 
@@ -297,6 +320,33 @@ public:
                         Value position, Complex x);
   /// y[p] = A[p] x[p] + B[p] conj(x[s(p)]) for every sequence of the block.
   void emitSpectralProduct(Value coefficients, Value h);
+
+  //===--------------------------------------------------------------------===//
+  // MMA operands (Fragments.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// A constant table `name` of the kernel's module holding, for each of
+  /// `fragments` fragments, each lane's `perLane` values of `type` (f16 or
+  /// f32): value(fragment, lane, v), computed in double precision and
+  /// rounded once; [fragment][lane][v].
+  Value
+  fragmentTable(llvm::StringRef name, Type type, int64_t fragments,
+                int64_t perLane,
+                llvm::function_ref<double(int64_t, int64_t, int64_t)> value);
+  /// This lane's values of fragment `fragment`: vector<perLane x type>.
+  Value loadFragment(Value table, int64_t perLane, int64_t fragment);
+  /// vector<2n x f16> as an MMA operand of n register pairs,
+  /// vector<n x 2 x f16>.
+  Value operandOf(Value loaded);
+  /// Register pairs (vector<2xf16> each) as an MMA operand.
+  Value registerPairs(ArrayRef<Value> pairs);
+  /// acc + a b on the tensor cores: m16n8k16, or m16n8k8 for an A operand
+  /// of two register pairs.
+  Value mma(Value a, Value bOperand, Value acc);
+  /// acc + a x over split operands: ahi xhi, plus ahi xlo and alo xhi
+  /// where the low halves are given (at Split precision both, three
+  /// products; at Half neither, or only the data's).
+  Value mmaTerm(Value acc, Value aHi, Value aLo, Value xHi, Value xLo);
 
   OpBuilder &b;
   Location loc;
@@ -367,6 +417,28 @@ private:
                     int64_t firstColumn);
   SmallVector<FactorTile> factorTiles(int64_t m, bool inverse, int64_t firstRow,
                                       int64_t firstColumn);
+  /// Part `part` (Re high, Im high, Re low, Im low) of entry (row, column)
+  /// of the m-point DFT factor with the stage's scale.
+  double factorPart(int64_t m, bool inverse, int64_t part, int64_t row,
+                    int64_t column) const;
+  /// A factor tile from its parts' fragments.
+  FactorTile factorTile(llvm::function_ref<Value(int64_t part)> fragment);
+  /// The last two stages in registers (TensorCorePair.cpp): stage `s` and
+  /// s + 1, forward or inverse.
+  void emitTensorCorePair(size_t s, bool inverse);
+  void emitForwardPairTile(size_t s, ArrayRef<FactorTile> first,
+                           ArrayRef<FactorTile> second, Value base, Value seq);
+  void emitInversePairTile(size_t s, ArrayRef<FactorTile> first,
+                           ArrayRef<FactorTile> second, Value base, Value seq);
+  /// The twiddles between the pair's stages, as accumulator fragments.
+  Value pairTwiddleTable(size_t s, bool inverse);
+  /// The forward's second factor as B operand tiles, and the inverse's
+  /// first as A operand tiles.
+  SmallVector<FactorTile> pairSecondFactor(int64_t m);
+  SmallVector<FactorTile> pairFirstInverseFactor(int64_t m);
+  /// The inverse pair's outputs at `first` and first + 1, twiddled and
+  /// scaled as stage `s` does.
+  Complex pairOutputScaled(size_t s, Complex y, Value first);
   WarpTile warpTile(size_t s, bool inverse, Value tileIndex);
   Value tilePosition(const WarpTile &warpTile, Value digit, Value column);
   /// Digits of stage `s` whose inputs may be nonzero, and whose outputs are
@@ -378,8 +450,6 @@ private:
   std::optional<LiveDigits> bandWindow(size_t s) const;
   void emitTileProducts(const WarpTile &warpTile, ArrayRef<FactorTile> factor,
                         Value seq);
-  Value mma(Value a, Value bOperand, Value acc);
-  Value mmaTerm(Value acc, Value aHi, Value aLo, Value xHi, Value xLo);
 
   /// Positions p <= q = s(p) of a mirrored pair of frequencies, and their
   /// coefficients.

@@ -31,13 +31,29 @@ void KernelEmitter::emitStage(size_t s, bool inverse) {
 }
 
 void KernelEmitter::emitForward() {
-  for (size_t s = 0; s < layout.transformed; ++s)
+  std::optional<size_t> pair = fusedPair();
+  for (size_t s = 0; s < layout.transformed; ++s) {
+    if (pair && s == *pair) {
+      emitTensorCorePair(s, /*inverse=*/false);
+      barrier();
+      ++s;
+      continue;
+    }
     emitStage(s, /*inverse=*/false);
+  }
 }
 
 void KernelEmitter::emitInverse() {
-  for (size_t s = layout.transformed; s-- > 0;)
+  std::optional<size_t> pair = fusedPair();
+  for (size_t s = layout.transformed; s-- > 0;) {
+    if (pair && s == *pair + 1) {
+      emitTensorCorePair(*pair, /*inverse=*/true);
+      barrier();
+      --s;
+      continue;
+    }
     emitStage(s, /*inverse=*/true);
+  }
 }
 
 Value KernelEmitter::frequency(Value position) {

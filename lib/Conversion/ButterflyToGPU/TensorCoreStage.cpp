@@ -27,24 +27,6 @@ using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
-/// x rounded to f16 (round to nearest, ties to even, as cvt.rn.f16.f32).
-static llvm::APFloat toHalf(double x) {
-  llvm::APFloat value(x);
-  bool losesInfo;
-  value.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
-                &losesInfo);
-  return value;
-}
-
-/// The same, as a double.
-static double roundToHalf(double x) {
-  llvm::APFloat value = toHalf(x);
-  bool losesInfo;
-  value.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
-                &losesInfo);
-  return value.convertToDouble();
-}
-
 /// The scale s in [1, 2) whose multiple s F of the m-point DFT factor
 /// (entries cos and sin of 2 pi k / m over sqrt(m)) rounds to f16 with the
 /// smallest largest error relative to s, searched in steps of 2^-12 over
@@ -75,10 +57,12 @@ static double searchHalfFactorScale(int64_t m) {
 double KernelEmitter::factorScale(int64_t m) const {
   if (layout.isSplit())
     return 1.0;
-  // Computed once per process (thread-safe statics): m is 16 or 32.
+  // Computed once per process (thread-safe statics): m is 8 (the last
+  // factor of a pair of stages in registers), 16 or 32.
+  static const double scale8 = searchHalfFactorScale(8);
   static const double scale16 = searchHalfFactorScale(16);
   static const double scale32 = searchHalfFactorScale(32);
-  return m == 16 ? scale16 : m == 32 ? scale32 : 1.0;
+  return m == 8 ? scale8 : m == 16 ? scale16 : m == 32 ? scale32 : 1.0;
 }
 
 bool KernelEmitter::stageUnscales(size_t s, bool inverse) const {
@@ -90,108 +74,9 @@ double KernelEmitter::productScale() const {
   for (size_t s = 0; s < layout.transformed; ++s)
     for (bool inverse : {false, true})
       if (!stageUnscales(s, inverse))
-        scale /= factorScale(layout.factors[s]);
+        if (onTensorCores(s))
+          scale /= factorScale(layout.factors[s]);
   return scale;
-}
-
-/// The factor's A operand fragments, computed here in double precision and
-/// rounded to f16 once, as a constant table in the kernel's module (global
-/// memory, read through L1): [tile (i, j)][part][lane][register][2], the
-/// parts Re high, Im high and, at Split precision, Re low, Im low. A lane
-/// loads its 8 values of a part with one 16-byte load. Computed in the
-/// kernel, each value took a root (sin.approx or cos.approx and its range
-/// reduction): about 240 instructions a lane for every stage of 16 and 960
-/// for every stage of 32.
-Value KernelEmitter::factorTable(int64_t m, bool inverse, int64_t firstRow,
-                                 int64_t firstColumn) {
-  int64_t k16 = m / 16, parts = layout.isSplit() ? 4 : 2;
-  int64_t size = k16 * k16 * parts * kThreadsPerWarp * 8;
-  auto type = MemRefType::get(
-      {size}, f16, MemRefLayoutAttrInterface(),
-      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Global));
-  std::string name = llvm::formatv(
-      "factor_{0}_{1}_{2}_row{3}_column{4}", m, inverse ? "inverse" : "forward",
-      layout.isSplit() ? "split" : "half", firstRow, firstColumn);
-  auto module =
-      b.getBlock()->getParentOp()->getParentOfType<gpu::GPUModuleOp>();
-  if (!SymbolTable::lookupSymbolIn(module, name)) {
-    double sign = inverse ? 1.0 : -1.0;
-    // The stage's 1/sqrt(m) rides on the factor (and at Half precision the
-    // scale s of factorScale).
-    double scale = factorScale(m) / std::sqrt(double(m));
-    SmallVector<llvm::APFloat> values;
-    for (int64_t i = 0; i < k16; ++i)
-      for (int64_t j = 0; j < k16; ++j)
-        for (int64_t part = 0; part < parts; ++part)
-          for (int64_t lane = 0; lane < kThreadsPerWarp; ++lane)
-            for (int64_t reg = 0; reg < 4; ++reg)
-              for (int64_t next = 0; next < 2; ++next) {
-                // Registers: (row g, col 2t), (g + 8, 2t), (g, 2t + 8),
-                // (g + 8, 2t + 8), for g = lane / 4, t = lane % 4.
-                int64_t row = lane / 4 + firstRow + 16 * i + (reg % 2) * 8;
-                int64_t col = 2 * (lane % 4) + firstColumn + 16 * j +
-                              (reg / 2) * 8 + next;
-                double angle =
-                    sign * 2.0 * M_PI * double((row * col) % m) / double(m);
-                double entry =
-                    (part % 2 ? std::sin(angle) : std::cos(angle)) * scale;
-                double high = roundToHalf(entry);
-                values.push_back(toHalf(part < 2 ? high : entry - high));
-              }
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    memref::GlobalOp::create(
-        b, loc, name, b.getStringAttr("private"), type,
-        DenseElementsAttr::get(RankedTensorType::get({size}, f16), values),
-        /*constant=*/true, b.getI64IntegerAttr(16));
-  }
-  return memref::GetGlobalOp::create(b, loc, type, name);
-}
-
-/// The factor's fragments, loop-invariant for the stage: tile (i, j) of
-/// the m/16 x m/16 tiles at [i * m/16 + j].
-SmallVector<KernelEmitter::FactorTile>
-KernelEmitter::factorTiles(int64_t m, bool inverse, int64_t firstRow,
-                           int64_t firstColumn) {
-  int64_t k16 = m / 16, parts = layout.isSplit() ? 4 : 2;
-  Value table = factorTable(m, inverse, firstRow, firstColumn);
-  auto loadedType = VectorType::get({8}, f16);
-  auto fragType = VectorType::get({4, 2}, f16);
-  Value laneOffset = mulc(lane, 8);
-  auto fragment = [&](int64_t tile, int64_t part) -> Value {
-    int64_t offset = (tile * parts + part) * kThreadsPerWarp * 8;
-    auto load = vector::LoadOp::create(
-        b, loc, loadedType, table, ValueRange{index(addc(laneOffset, offset))});
-    load.setAlignment(16);
-    // vector<8xf16> -> vector<4x2xf16> by elements (the NVVM lowering takes
-    // no shape_cast); LLVM keeps them in the loaded registers.
-    auto pairType = VectorType::get({2}, f16);
-    Value fragmentValue = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(fragType, b.getF16FloatAttr(0.0)));
-    for (int64_t reg = 0; reg < 4; ++reg) {
-      SmallVector<Value> pair;
-      for (int64_t next = 0; next < 2; ++next)
-        pair.push_back(vector::ExtractOp::create(
-            b, loc, load, ArrayRef<int64_t>{2 * reg + next}));
-      fragmentValue = vector::InsertOp::create(
-          b, loc, vector::FromElementsOp::create(b, loc, pairType, pair),
-          fragmentValue, ArrayRef<int64_t>{reg});
-    }
-    return fragmentValue;
-  };
-  SmallVector<FactorTile> tiles(k16 * k16);
-  for (int64_t tile = 0; tile < k16 * k16; ++tile) {
-    FactorTile &f = tiles[tile];
-    f.reHi = fragment(tile, 0);
-    f.imHi = fragment(tile, 1);
-    f.negImHi = arith::NegFOp::create(b, loc, f.imHi);
-    if (layout.isSplit()) {
-      f.reLo = fragment(tile, 2);
-      f.imLo = fragment(tile, 3);
-      f.negImLo = arith::NegFOp::create(b, loc, f.imLo);
-    }
-  }
-  return tiles;
 }
 
 /// The position of `digit` in column `column` of the warp's tile.
@@ -308,19 +193,19 @@ LiveDigits KernelEmitter::liveOutputDigits(size_t s, bool inverse) const {
 }
 
 Value KernelEmitter::mma(Value a, Value bOperand, Value acc) {
+  int64_t k = cast<VectorType>(a.getType()).getDimSize(0) == 4 ? 16 : 8;
   return nvgpu::MmaSyncOp::create(b, loc, a, bOperand, acc,
-                                  ArrayRef<int64_t>{16, 8, 16});
+                                  ArrayRef<int64_t>{16, 8, k});
 }
 
-/// acc + F x: at Split precision three products (Fhi xhi + Fhi xlo +
-/// Flo xhi), at Half precision F x alone.
 Value KernelEmitter::mmaTerm(Value acc, Value aHi, Value aLo, Value xHi,
                              Value xLo) {
   acc = mma(aHi, xHi, acc);
-  if (!layout.isSplit())
-    return acc;
-  acc = mma(aHi, xLo, acc);
-  return mma(aLo, xHi, acc);
+  if (xLo)
+    acc = mma(aHi, xLo, acc);
+  if (aLo)
+    acc = mma(aLo, xHi, acc);
+  return acc;
 }
 
 /// The stage on the warp's tile of sequence `seq`, written back in place.

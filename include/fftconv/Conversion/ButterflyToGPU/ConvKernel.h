@@ -21,6 +21,12 @@
 namespace mlir {
 namespace fftconv {
 
+/// The least registers a kernel's stages hold their factors and a tile in
+/// without spilling (an i64 on its gpu.func while its launches are built;
+/// the launches lower the register cap towards the occupancy their shared
+/// memory allows, never below it, and the attribute is then dropped).
+constexpr llvm::StringLiteral kRegisterFloorAttrName = "fftconv.register_floor";
+
 using ::mlir::butterfly::ConvKernelPlan;
 using ::mlir::butterfly::GPUPrecision;
 using ::mlir::butterfly::planesOf;

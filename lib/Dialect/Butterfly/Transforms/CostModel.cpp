@@ -18,6 +18,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Format.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -43,11 +44,23 @@ TargetDescription::forChip(llvm::StringRef chip) {
   if (chip == "sm_80") {
     // A100: 163 KiB per block; ~2.0 TB/s over 108 SMs at 1.41 GHz.
     target.sharedMemoryPerBlock = 163 * 1024;
+    target.sharedMemoryPerSM = 164 * 1024;
     target.tensorFlopsPerCycle = 2048;
     target.memoryBytesPerCycle = 13;
     return target;
   }
   return std::nullopt;
+}
+
+int64_t TargetDescription::registerBudget(int64_t threads,
+                                          int64_t sharedBytes) const {
+  constexpr int64_t kReservedSharedPerBlock = 1024;
+  int64_t blocks = std::min(blocksPerSM, threadsPerSM / threads);
+  blocks = std::min(blocks, sharedMemoryPerSM /
+                                (sharedBytes + kReservedSharedPerBlock));
+  int64_t registers = registersPerSM / (threads * std::max<int64_t>(blocks, 1));
+  return std::clamp<int64_t>(registers / 8 * 8, kMinRegisterBudget,
+                             kMaxRegisterBudget);
 }
 
 llvm::SmallVector<int64_t> Factorization::allFactors() const {

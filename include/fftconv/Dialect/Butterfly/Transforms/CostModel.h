@@ -97,6 +97,14 @@ inline ShardedChunking shardedChunking(int64_t pairs, int64_t channels,
   return chunking;
 }
 
+/// The least and most registers a kernel's thread is given
+/// (TargetDescription::registerBudget). Below 64 the stages' fragments
+/// spill; above 128 LLVM unrolls the loop over a block's sequences and
+/// interleaves them (248 registers, one block of 128 threads an SM, at
+/// N = 1024).
+constexpr int64_t kMinRegisterBudget = 64;
+constexpr int64_t kMaxRegisterBudget = 128;
+
 /// What the cost model knows of the GPU: the MMA tile, the on-chip budget
 /// and the throughputs that turn work into time (per SM and clock).
 struct TargetDescription {
@@ -122,6 +130,19 @@ struct TargetDescription {
   double exchangeBytesPerSecond = 3.0e11;
   /// Device memory, in bytes.
   int64_t deviceMemoryBytes = int64_t(80) << 30;
+  /// What one SM holds of its resident blocks: shared memory (each block's
+  /// dynamic shared memory and the 1 KiB the driver reserves a block),
+  /// 32-bit registers, threads and blocks.
+  int64_t sharedMemoryPerSM = 228 * 1024;
+  int64_t registersPerSM = 65536;
+  int64_t threadsPerSM = 2048;
+  int64_t blocksPerSM = 32;
+
+  /// The registers a thread of a kernel of `threads` threads a block and
+  /// `sharedBytes` of shared memory may take without making registers what
+  /// limits the blocks an SM (shared memory and threads do), in steps of 8,
+  /// between kMinRegisterBudget and kMaxRegisterBudget.
+  int64_t registerBudget(int64_t threads, int64_t sharedBytes) const;
 
   /// Defaults for sm_80 (A100), sm_90 (H100/H200) and "cpu" (the
   /// vectorized codelets of butterfly-to-vector); nullopt otherwise.

@@ -1,0 +1,46 @@
+// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels -butterfly-to-gpu | FileCheck %s
+// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels="threads=512" -butterfly-to-gpu | FileCheck %s --check-prefix=PAIR
+
+// A causal convolution, f16, N = 256: M = 128 = 16 x 8.
+
+// Each launch caps its kernel's registers at what leaves the blocks an SM
+// to shared memory and threads (here 64 threads a block: 32 blocks, 32
+// registers), but not below what the stages hold: 48 working registers and
+// the 16-point factor's fragments (Split: 6 of 4 registers; Half: 3).
+// CHECK-NOT: fftconv.register_floor
+// CHECK-LABEL: gpu.func @causal_conv0_spectrum
+// CHECK-SAME: nvvm.maxnreg = 72 : i32
+// CHECK-LABEL: gpu.func @causal_conv0(
+// CHECK-SAME: nvvm.maxnreg = 64 : i32
+// Stage by stage: the 8-point stage runs on the FMA units.
+// CHECK-NOT: mmaShape = [16, 8, 8]
+// CHECK: gpu.return
+
+// Blocks of 16 warps run the last two stages together in registers: the
+// 16-point stage's products (the factor as A operand), the twiddles between
+// the stages from a constant table, and the 8-point stage's (its
+// accumulators as A operand, m16n8k8). The causal padding leaves one
+// 16-digit slab of input and one row tile of output.
+// PAIR-DAG: memref.global "private" constant @pair_twiddle_16x8_forward_half_unscaled : memref<256xf32
+// PAIR-DAG: memref.global "private" constant @factor_8_forward_half_operand_b : memref<128xf16
+// PAIR-DAG: memref.global "private" constant @factor_8_inverse_half_operand_a : memref<256xf16
+// PAIR-LABEL: gpu.func @causal_conv0(
+// PAIR-SAME: known_block_size = array<i32: 512, 1, 1>, nvvm.maxnreg = 72 : i32
+// PAIR: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
+// PAIR: memref.get_global @pair_twiddle_16x8_forward_half_unscaled
+// PAIR-COUNT-4: mmaShape = [16, 8, 16]
+// PAIR-COUNT-4: mmaShape = [16, 8, 8]
+// PAIR: gpu.barrier
+// The inverse: the 8-point factor (rows 8-15 zero) over the data read
+// untransposed, then the 16-point factor over the first products'
+// accumulators as B operand.
+// PAIR: nvgpu.ldmatrix %{{.*}} {numTiles = 1 : i32, transpose = false}
+// PAIR: memref.get_global @pair_twiddle_16x8_inverse_half
+// PAIR-COUNT-8: mmaShape = [16, 8, 8]
+// PAIR-COUNT-4: mmaShape = [16, 8, 16]
+// PAIR-NOT: nvgpu.mma.sync
+// PAIR: gpu.return
+func.func @causal(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x128xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<2x4x128xf16>, tensor<4x128xf32>) -> tensor<2x4x128xf16>
+  return %y : tensor<2x4x128xf16>
+}
