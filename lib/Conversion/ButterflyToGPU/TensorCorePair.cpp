@@ -80,20 +80,16 @@ struct ComplexTile {
 };
 } // namespace
 
-/// Whether the values between the pair's stages are held as high and low
-/// f16 halves at Half precision too: the MMAs of the second stage then
-/// take two products a term instead of one, and the f16 rounding between
-/// the stages goes (shared memory still holds one plane).
-static constexpr bool kSplitBetweenPairStages = false;
-
 /// The f16 operand registers of accumulator rows `rows` (vector<2xf32>
-/// each): high halves, and low halves where the values are held split.
+/// each): high halves, and at Split precision the low halves. (Held split
+/// at Half precision too, the rounding between the stages goes: measured
+/// 16K causal 5.5e-4 -> 4.7e-4, but 1.08 -> 1.25 ms; bench/NOTES.md.)
 static std::pair<SmallVector<Value>, SmallVector<Value>>
 operandHalves(KernelEmitter &e, ArrayRef<Value> rows) {
   SmallVector<Value> high, low;
   auto pairType = VectorType::get({2}, e.f16);
   for (Value row : rows) {
-    if (e.layout.isSplit() || kSplitBetweenPairStages) {
+    if (e.layout.isSplit()) {
       auto [hi, lo] = e.split(row);
       high.push_back(hi);
       low.push_back(lo);
