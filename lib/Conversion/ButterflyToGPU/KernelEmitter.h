@@ -348,6 +348,13 @@ public:
   /// products; at Half neither, or only the data's).
   Value mmaTerm(Value acc, Value aHi, Value aLo, Value xHi, Value xLo);
 
+  /// The fragments of one tile of a factor (an A or B operand): its real
+  /// and imaginary parts (and the negated imaginary part), each as high and
+  /// low halves (the low halves null at Half precision).
+  struct FactorTile {
+    Value reHi, reLo, imHi, imLo, negImHi, negImLo;
+  };
+
   OpBuilder &b;
   Location loc;
   SequenceLayout layout;
@@ -368,12 +375,6 @@ private:
                      ArrayRef<Value> offsets,
                      ArrayRef<std::optional<Complex>> twiddles);
 
-  /// The A operand fragments of one 16 x 16 tile of a factor: its real and
-  /// imaginary parts (and the negated imaginary part), each as high and low
-  /// halves (the low halves null at Half precision).
-  struct FactorTile {
-    Value reHi, reLo, imHi, imLo, negImHi, negImLo;
-  };
   /// Where a warp's tile of 8 columns lives, and the outputs each lane
   /// holds after the products.
   struct WarpTile {

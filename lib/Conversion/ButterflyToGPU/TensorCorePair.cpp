@@ -177,34 +177,93 @@ KernelEmitter::pairFirstInverseFactor(int64_t m) {
       [&](int64_t part) { return operandOf(loadFragment(table, 4, part)); })};
 }
 
-/// acc + x y over complex operands: the real products of
-/// (x.re + i x.im)(y.re + i y.im), with `negIm` the negated imaginary part
-/// of whichever operand is constant.
+/// Row r (0 or 1) of a vector<2x2xf32> accumulator.
+static Value accumulatorRow(KernelEmitter &e, Value acc, int64_t r) {
+  return vector::ExtractOp::create(e.b, e.loc, acc, ArrayRef<int64_t>{r});
+}
+
+/// A complex MMA operand: Re high, Re low, Im high, Im low (the low
+/// halves null where not held).
+using SplitOperand = std::array<Value, 4>;
+
+/// acc + x y over complex operands, (x.re + i x.im)(y.re + i y.im), with
+/// `negIm` (high, low) the negated imaginary part of the constant operand:
+/// x's with `negateX`, else y's.
 static ComplexTile complexProduct(KernelEmitter &e, ComplexTile acc,
-                                  std::function<Value(bool re, bool lo)> x,
-                                  std::function<Value(bool re, bool lo)> y,
-                                  std::function<Value(bool lo)> negIm,
-                                  bool negateX) {
-  auto term = [&](Value a, Value aLo, Value bv, Value bLo, Value c) {
-    return e.mmaTerm(c, a, aLo, bv, bLo);
+                                  const SplitOperand &x, const SplitOperand &y,
+                                  std::pair<Value, Value> negIm, bool negateX) {
+  auto term = [&](Value aHi, Value aLo, Value bHi, Value bLo, Value c) {
+    return e.mmaTerm(c, aHi, aLo, bHi, bLo);
   };
   // re += x.re y.re - x.im y.im; im += x.im y.re + x.re y.im.
-  if (negateX) {
-    acc.re = term(x(true, false), x(true, true), y(true, false), y(true, true),
-                  acc.re);
-    acc.re = term(negIm(false), negIm(true), y(false, false), y(false, true),
-                  acc.re);
-  } else {
-    acc.re = term(x(true, false), x(true, true), y(true, false), y(true, true),
-                  acc.re);
-    acc.re = term(x(false, false), x(false, true), negIm(false), negIm(true),
-                  acc.re);
-  }
-  acc.im = term(x(false, false), x(false, true), y(true, false), y(true, true),
-                acc.im);
-  acc.im = term(x(true, false), x(true, true), y(false, false), y(false, true),
-                acc.im);
+  acc.re = term(x[0], x[1], y[0], y[1], acc.re);
+  if (negateX)
+    acc.re = term(negIm.first, negIm.second, y[2], y[3], acc.re);
+  else
+    acc.re = term(x[2], x[3], negIm.first, negIm.second, acc.re);
+  acc.im = term(x[2], x[3], y[0], y[1], acc.im);
+  acc.im = term(x[0], x[1], y[2], y[3], acc.im);
   return acc;
+}
+
+/// acc + F x for a factor tile F (the A operand) and data x.
+static ComplexTile factorTimes(KernelEmitter &e, ComplexTile acc,
+                               const KernelEmitter::FactorTile &f,
+                               const SplitOperand &x) {
+  return complexProduct(e, acc, {f.reHi, f.reLo, f.imHi, f.imLo}, x,
+                        {f.negImHi, f.negImLo}, /*negateX=*/true);
+}
+
+/// acc + x F for data x (the A operand) and a factor tile F.
+static ComplexTile timesFactor(KernelEmitter &e, ComplexTile acc,
+                               const SplitOperand &x,
+                               const KernelEmitter::FactorTile &f) {
+  return complexProduct(e, acc, x, {f.reHi, f.reLo, f.imHi, f.imLo},
+                        {f.negImHi, f.negImLo}, /*negateX=*/false);
+}
+
+static ComplexTile zeroTile(KernelEmitter &e) {
+  auto zero = [&]() -> Value {
+    return arith::ConstantOp::create(
+        e.b, e.loc,
+        DenseElementsAttr::get(VectorType::get({2, 2}, e.f32),
+                               e.b.getF32FloatAttr(0.0)));
+  };
+  Value re = zero();
+  return {re, zero()};
+}
+
+/// The data operand of sequence `seq` whose ldmatrix rows start at the
+/// swizzled position `row` (each lane names one row), one per plane.
+static SplitOperand loadData(KernelEmitter &e, Value seq, Value row,
+                             bool transpose, int64_t numTiles) {
+  auto type = VectorType::get({numTiles, 2}, e.f16);
+  auto plane = [&](Plane p) -> Value {
+    return nvgpu::LdMatrixOp::create(e.b, e.loc, type, e.smem,
+                                     ValueRange{e.element(seq, p, row)},
+                                     transpose, numTiles);
+  };
+  if (!e.layout.isSplit())
+    return {plane(ReHigh), Value(), plane(ImHigh), Value()};
+  Value reHi = plane(ReHigh), reLo = plane(ReLow), imHi = plane(ImHigh);
+  return {reHi, reLo, imHi, plane(ImLow)};
+}
+
+/// Accumulator rows as an MMA operand: row `r` of each tile in order, as
+/// the operand's register pairs.
+static SplitOperand
+accumulatorOperand(KernelEmitter &e,
+                   ArrayRef<std::pair<const ComplexTile *, int64_t>> rows) {
+  SplitOperand operand;
+  for (bool re : {true, false}) {
+    SmallVector<Value> values;
+    for (auto [tile, r] : rows)
+      values.push_back(accumulatorRow(e, re ? tile->re : tile->im, r));
+    auto [high, low] = operandHalves(e, values);
+    operand[re ? 0 : 2] = e.registerPairs(high);
+    operand[re ? 1 : 3] = low.empty() ? Value() : e.registerPairs(low);
+  }
+  return operand;
 }
 
 void KernelEmitter::emitTensorCorePair(size_t s, bool inverse) {
@@ -237,11 +296,6 @@ static std::pair<Value, Value> twiddleFragment(KernelEmitter &e, Value table,
                                                int64_t tile) {
   return {e.loadFragment(table, 4, 2 * tile),
           e.loadFragment(table, 4, 2 * tile + 1)};
-}
-
-/// Row r (0 or 1) of a vector<2x2xf32> accumulator.
-static Value accumulatorRow(KernelEmitter &e, Value acc, int64_t r) {
-  return vector::ExtractOp::create(e.b, e.loc, acc, ArrayRef<int64_t>{r});
 }
 
 /// acc .* w for a complex accumulator tile and its twiddles (r, q order).
@@ -277,91 +331,47 @@ void KernelEmitter::emitForwardPairTile(size_t s, ArrayRef<FactorTile> first,
   // convolution's padding, when the pair is the whole transform) are
   // neither loaded nor multiplied.
   int64_t slabs = llvm::divideCeil(liveInputDigits(s, false).count, 16);
-  auto operandType = VectorType::get({2, 2}, f16);
   // X[a][b], k = a (stride mb), n = b: transposed ldmatrix, lanes 0-15
   // naming the rows of a 16-digit slab.
-  SmallVector<SmallVector<Value>> x(slabs * columnTiles);
+  SmallVector<SplitOperand> x;
   for (int64_t slab = 0; slab < slabs; ++slab)
     for (int64_t j = 0; j < columnTiles; ++j) {
       Value digit = addc(remc(lane, 16), 16 * slab);
       Value row = swizzle(add(base, addc(mulc(digit, mb), 8 * j)));
-      for (int64_t plane = 0; plane < layout.planes(); ++plane) {
-        Plane p = layout.isSplit() ? Plane(plane) : Plane(2 * plane);
-        x[slab * columnTiles + j].push_back(nvgpu::LdMatrixOp::create(
-            b, loc, operandType, smem, ValueRange{element(seq, p, row)},
-            /*transpose=*/true, /*numTiles=*/2));
-      }
+      x.push_back(loadData(*this, seq, row, /*transpose=*/true, 2));
     }
   // The tile is written back in place, by other lanes than read it.
   NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
-  auto xPart = [&](int64_t tile, bool re, bool lo) -> Value {
-    ArrayRef<Value> planes = x[tile];
-    if (layout.isSplit())
-      return planes[(re ? 0 : 2) + (lo ? 1 : 0)];
-    return lo ? Value() : planes[re ? 0 : 1];
-  };
-  auto zeroAcc = [&] {
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(VectorType::get({2, 2}, f32),
-                               b.getF32FloatAttr(0.0)));
-  };
   // Z = F_a X, twiddled.
   Value twiddles = pairTwiddleTable(s, false);
-  SmallVector<ComplexTile> z(rowTiles * columnTiles);
+  SmallVector<ComplexTile> z;
   for (int64_t i = 0; i < rowTiles; ++i)
     for (int64_t j = 0; j < columnTiles; ++j) {
-      ComplexTile acc{zeroAcc(), zeroAcc()};
-      for (int64_t slab = 0; slab < slabs; ++slab) {
-        const FactorTile &f = first[i * rowTiles + slab];
-        int64_t t = slab * columnTiles + j;
-        acc = complexProduct(
-            *this, acc,
-            [&](bool re, bool lo) {
-              return re ? (lo ? f.reLo : f.reHi) : (lo ? f.imLo : f.imHi);
-            },
-            [&](bool re, bool lo) { return xPart(t, re, lo); },
-            [&](bool lo) { return lo ? f.negImLo : f.negImHi; },
-            /*negateX=*/true);
-      }
-      z[i * columnTiles + j] = twiddled(
-          *this, acc, twiddleFragment(*this, twiddles, i * columnTiles + j));
+      ComplexTile acc = zeroTile(*this);
+      for (int64_t slab = 0; slab < slabs; ++slab)
+        acc = factorTimes(*this, acc, first[i * rowTiles + slab],
+                          x[slab * columnTiles + j]);
+      z.push_back(twiddled(
+          *this, acc, twiddleFragment(*this, twiddles, i * columnTiles + j)));
     }
-  // W = Z F_b: Z's rows (a') are the A operand over k = b.
+  // W = Z F_b: Z's rows (a') are the A operand over k = b, two column tiles
+  // a k-slab (one for a factor of 8).
   int64_t kSlabs = llvm::divideCeil(mb, 16);
   auto scale =
       stageUnscales(s + 1, false) ? cf(1.0 / factorScale(mb)) : Value();
   for (int64_t i = 0; i < rowTiles; ++i) {
-    // A operand (re, im) x (high, low) of k-slab kb.
-    SmallVector<std::array<Value, 4>> a(kSlabs);
-    for (int64_t kb = 0; kb < kSlabs; ++kb)
-      for (bool re : {true, false}) {
-        SmallVector<Value> rows;
-        for (int64_t half = 0; half < std::min<int64_t>(2, columnTiles);
-             ++half) {
-          const ComplexTile &t = z[i * columnTiles + 2 * kb + half];
-          for (int64_t r = 0; r < 2; ++r)
-            rows.push_back(accumulatorRow(*this, re ? t.re : t.im, r));
-        }
-        auto [high, low] = operandHalves(*this, rows);
-        a[kb][re ? 0 : 2] = registerPairs(high);
-        a[kb][re ? 1 : 3] = low.empty() ? Value() : registerPairs(low);
-      }
+    SmallVector<SplitOperand> a;
+    for (int64_t kb = 0; kb < kSlabs; ++kb) {
+      SmallVector<std::pair<const ComplexTile *, int64_t>> rows;
+      for (int64_t half = 0; half < std::min<int64_t>(2, columnTiles); ++half)
+        for (int64_t r = 0; r < 2; ++r)
+          rows.push_back({&z[i * columnTiles + 2 * kb + half], r});
+      a.push_back(accumulatorOperand(*this, rows));
+    }
     for (int64_t jn = 0; jn < columnTiles; ++jn) {
-      ComplexTile acc{zeroAcc(), zeroAcc()};
-      for (int64_t kb = 0; kb < kSlabs; ++kb) {
-        const FactorTile &f = second[kb * columnTiles + jn];
-        acc = complexProduct(
-            *this, acc,
-            [&](bool re, bool lo) {
-              return a[kb][(re ? 0 : 2) + (lo ? 1 : 0)];
-            },
-            [&](bool re, bool lo) {
-              return re ? (lo ? f.reLo : f.reHi) : (lo ? f.imLo : f.imHi);
-            },
-            [&](bool lo) { return lo ? f.negImLo : f.negImHi; },
-            /*negateX=*/false);
-      }
+      ComplexTile acc = zeroTile(*this);
+      for (int64_t kb = 0; kb < kSlabs; ++kb)
+        acc = timesFactor(*this, acc, a[kb], second[kb * columnTiles + jn]);
       // W[a'][b'] for a' = 16 i + g + 8 r, b' = 8 jn + 2t + q.
       for (int64_t r = 0; r < 2; ++r) {
         Value digit = addc(divc(lane, 4), 16 * i + 8 * r);
@@ -388,8 +398,7 @@ void KernelEmitter::emitInversePairTile(size_t s, ArrayRef<FactorTile> first,
   // Z'[b][a'] = G_b X'[b'][a']: k = b' (contiguous), n = a'.
   int64_t kSlabs = llvm::divideCeil(mb, 16), bTiles = llvm::divideCeil(mb, 16);
   int64_t aTiles = ma / 8;
-  auto operandType = VectorType::get({k8 ? 1 : 2, 2}, f16);
-  SmallVector<SmallVector<Value>> x(kSlabs * aTiles);
+  SmallVector<SplitOperand> x;
   for (int64_t kb = 0; kb < kSlabs; ++kb)
     for (int64_t jn = 0; jn < aTiles; ++jn) {
       // Lanes 0-7 name rows a' = 8 jn + lane of digits b' 16 kb .. + 7,
@@ -398,45 +407,19 @@ void KernelEmitter::emitInversePairTile(size_t s, ArrayRef<FactorTile> first,
       Value digitB =
           k8 ? c(0) : addc(mulc(divc(remc(lane, 16), 8), 8), 16 * kb);
       Value row = swizzle(add(base, add(mulc(digitA, mb), digitB)));
-      for (int64_t plane = 0; plane < layout.planes(); ++plane) {
-        Plane p = layout.isSplit() ? Plane(plane) : Plane(2 * plane);
-        x[kb * aTiles + jn].push_back(nvgpu::LdMatrixOp::create(
-            b, loc, operandType, smem, ValueRange{element(seq, p, row)},
-            /*transpose=*/false, /*numTiles=*/k8 ? 1 : 2));
-      }
+      x.push_back(loadData(*this, seq, row, /*transpose=*/false, k8 ? 1 : 2));
     }
   NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
-  auto xPart = [&](int64_t tile, bool re, bool lo) -> Value {
-    ArrayRef<Value> planes = x[tile];
-    if (layout.isSplit())
-      return planes[(re ? 0 : 2) + (lo ? 1 : 0)];
-    return lo ? Value() : planes[re ? 0 : 1];
-  };
-  auto zeroAcc = [&] {
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(VectorType::get({2, 2}, f32),
-                               b.getF32FloatAttr(0.0)));
-  };
   Value twiddles = pairTwiddleTable(s, true);
-  SmallVector<ComplexTile> z(bTiles * aTiles);
+  SmallVector<ComplexTile> z;
   for (int64_t ib = 0; ib < bTiles; ++ib)
     for (int64_t jn = 0; jn < aTiles; ++jn) {
-      ComplexTile acc{zeroAcc(), zeroAcc()};
-      for (int64_t kb = 0; kb < kSlabs; ++kb) {
-        const FactorTile &f = first[ib * kSlabs + kb];
-        int64_t t = kb * aTiles + jn;
-        acc = complexProduct(
-            *this, acc,
-            [&](bool re, bool lo) {
-              return re ? (lo ? f.reLo : f.reHi) : (lo ? f.imLo : f.imHi);
-            },
-            [&](bool re, bool lo) { return xPart(t, re, lo); },
-            [&](bool lo) { return lo ? f.negImLo : f.negImHi; },
-            /*negateX=*/true);
-      }
-      z[ib * aTiles + jn] = twiddled(
-          *this, acc, twiddleFragment(*this, twiddles, ib * aTiles + jn));
+      ComplexTile acc = zeroTile(*this);
+      for (int64_t kb = 0; kb < kSlabs; ++kb)
+        acc = factorTimes(*this, acc, first[ib * kSlabs + kb],
+                          x[kb * aTiles + jn]);
+      z.push_back(twiddled(*this, acc,
+                           twiddleFragment(*this, twiddles, ib * aTiles + jn)));
     }
   // W[a][b] = G_a Z'^T: the B operand of k-slab ka, column tile nb (b =
   // 8 nb + g) is row r = nb % 2 of Z' tiles (nb / 2, 2 ka) and (nb / 2,
@@ -444,33 +427,16 @@ void KernelEmitter::emitInversePairTile(size_t s, ArrayRef<FactorTile> first,
   int64_t liveRows = llvm::divideCeil(liveOutputDigits(s, true).count, 16);
   int64_t aSlabs = ma / 16, bColumns = mb / 8;
   for (int64_t nb = 0; nb < bColumns; ++nb) {
-    SmallVector<std::array<Value, 4>> operand(aSlabs);
-    for (int64_t ka = 0; ka < aSlabs; ++ka)
-      for (bool re : {true, false}) {
-        SmallVector<Value> rows;
-        for (int64_t half = 0; half < 2; ++half) {
-          const ComplexTile &t = z[(nb / 2) * aTiles + 2 * ka + half];
-          rows.push_back(accumulatorRow(*this, re ? t.re : t.im, nb % 2));
-        }
-        auto [high, low] = operandHalves(*this, rows);
-        operand[ka][re ? 0 : 2] = registerPairs(high);
-        operand[ka][re ? 1 : 3] = low.empty() ? Value() : registerPairs(low);
-      }
+    SmallVector<SplitOperand> operand;
+    for (int64_t ka = 0; ka < aSlabs; ++ka) {
+      const ComplexTile *tiles = &z[(nb / 2) * aTiles + 2 * ka];
+      operand.push_back(accumulatorOperand(
+          *this, {{&tiles[0], nb % 2}, {&tiles[1], nb % 2}}));
+    }
     for (int64_t i = 0; i < liveRows; ++i) {
-      ComplexTile acc{zeroAcc(), zeroAcc()};
-      for (int64_t ka = 0; ka < aSlabs; ++ka) {
-        const FactorTile &f = second[i * aSlabs + ka];
-        acc = complexProduct(
-            *this, acc,
-            [&](bool re, bool lo) {
-              return re ? (lo ? f.reLo : f.reHi) : (lo ? f.imLo : f.imHi);
-            },
-            [&](bool re, bool lo) {
-              return operand[ka][(re ? 0 : 2) + (lo ? 1 : 0)];
-            },
-            [&](bool lo) { return lo ? f.negImLo : f.negImHi; },
-            /*negateX=*/true);
-      }
+      ComplexTile acc = zeroTile(*this);
+      for (int64_t ka = 0; ka < aSlabs; ++ka)
+        acc = factorTimes(*this, acc, second[i * aSlabs + ka], operand[ka]);
       // W[a][b] for a = 16 i + g + 8 r, b = 8 nb + 2t + q.
       for (int64_t r = 0; r < 2; ++r) {
         Value digit = addc(divc(lane, 4), 16 * i + 8 * r);
