@@ -1,5 +1,6 @@
-// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels -butterfly-to-gpu | FileCheck %s
-// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels="threads=512" -butterfly-to-gpu | FileCheck %s --check-prefix=PAIR
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels -butterfly-to-gpu | FileCheck %s
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="threads=512" -butterfly-to-gpu | FileCheck %s --check-prefix=PAIR
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="chip=sm_80" -butterfly-to-gpu | FileCheck %s --check-prefix=A100
 
 // A causal convolution, f16, N = 256: M = 128 = 16 x 8.
 
@@ -43,4 +44,18 @@
 func.func @causal(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x128xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<2x4x128xf16>, tensor<4x128xf32>) -> tensor<2x4x128xf16>
   return %y : tensor<2x4x128xf16>
+}
+
+// -----
+
+// N = 4096: blocks of 128 threads with 32 KiB of sequences. An H100's
+// 228 KiB an SM holds 6 of them, so 80 registers a thread; an A100's 164
+// KiB holds 4, which leaves every thread the most, 128.
+// CHECK-LABEL: gpu.func @long_conv0(
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.maxnreg = 80 : i32
+// A100-LABEL: gpu.func @long_conv0(
+// A100-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.maxnreg = 128 : i32
+func.func @long(%u: tensor<64x8x2048xf16>, %k: tensor<8x2048xf32>) -> tensor<64x8x2048xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<64x8x2048xf16>, tensor<8x2048xf32>) -> tensor<64x8x2048xf16>
+  return %y : tensor<64x8x2048xf16>
 }
