@@ -880,14 +880,16 @@ void HostBuilder::launch(gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
   if (recording)
     convolutionKernels[*recording].push_back(launches);
   ++launches;
-  // Registers a thread up to what the block's shared memory leaves room
-  // for: past it they would limit the blocks an SM (measured on an H200:
+  // Registers a thread up to what the block's shared memory and the grid
+  // leave room for: past it they would limit the blocks an SM (measured on
+  // an H200:
   // 8K gated 1.58 -> 1.24 ms at 64 registers instead of 128, 64K
   // three-pass Split 4.19 -> 3.76 at 80), but not below what its stages
   // hold (kRegisterFloorAttrName), where they would spill. A kernel
   // launched twice takes the smaller budget.
   StringRef maxnreg = NVVM::NVVMDialect::getMaxnregAttrName();
-  int64_t budget = target.registerBudget(threads, sharedBytes);
+  int64_t budget =
+      target.registerBudget(threads, sharedBytes, grid[0] * grid[1] * grid[2]);
   if (auto floor = kernel->getAttrOfType<IntegerAttr>(kRegisterFloorAttrName))
     budget = std::max(budget, floor.getInt());
   if (auto current = kernel->getAttrOfType<IntegerAttr>(maxnreg))

@@ -5,12 +5,15 @@
 // A causal convolution, f16, N = 256: M = 128 = 16 x 8.
 
 // Each launch caps its kernel's registers at what leaves the blocks an SM
-// to shared memory and threads (here 64 threads a block: 32 blocks, 32
-// registers), but not below what the stages hold: 48 working registers and
-// the 16-point factor's fragments (Split: 6 of 4 registers; Half: 3).
+// to shared memory, threads and the grid, but not below what the stages
+// hold: 48 working registers and the 16-point factor's fragments (Half: 3
+// of 4 registers). The spectrum kernel's grid (a block a channel: 768)
+// fills 6 blocks of an SM, which leaves every thread the most, 128; the
+// convolution's (64 threads, 8 blocks a channel) fills 32, so 32
+// registers, floored at 64.
 // CHECK-NOT: fftconv.register_floor
 // CHECK-LABEL: gpu.func @causal_conv0_spectrum
-// CHECK-SAME: nvvm.maxnreg = 72 : i32
+// CHECK-SAME: nvvm.maxnreg = 128 : i32
 // CHECK-LABEL: gpu.func @causal_conv0(
 // CHECK-SAME: nvvm.maxnreg = 64 : i32
 // Stage by stage: the 8-point stage runs on the FMA units.
@@ -41,9 +44,9 @@
 // PAIR-COUNT-4: mmaShape = [16, 8, 16]
 // PAIR-NOT: nvgpu.mma.sync
 // PAIR: gpu.return
-func.func @causal(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x128xf16> {
-  %y = fftconv.conv causal %u, %k : (tensor<2x4x128xf16>, tensor<4x128xf32>) -> tensor<2x4x128xf16>
-  return %y : tensor<2x4x128xf16>
+func.func @causal(%u: tensor<64x768x128xf16>, %k: tensor<768x128xf32>) -> tensor<64x768x128xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<64x768x128xf16>, tensor<768x128xf32>) -> tensor<64x768x128xf16>
+  return %y : tensor<64x768x128xf16>
 }
 
 // -----
@@ -55,7 +58,7 @@ func.func @causal(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.maxnreg = 80 : i32
 // A100-LABEL: gpu.func @long_conv0(
 // A100-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.maxnreg = 128 : i32
-func.func @long(%u: tensor<64x8x2048xf16>, %k: tensor<8x2048xf32>) -> tensor<64x8x2048xf16> {
-  %y = fftconv.conv causal %u, %k : (tensor<64x8x2048xf16>, tensor<8x2048xf32>) -> tensor<64x8x2048xf16>
-  return %y : tensor<64x8x2048xf16>
+func.func @long(%u: tensor<64x768x2048xf16>, %k: tensor<768x2048xf32>) -> tensor<64x768x2048xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<64x768x2048xf16>, tensor<768x2048xf32>) -> tensor<64x768x2048xf16>
+  return %y : tensor<64x768x2048xf16>
 }

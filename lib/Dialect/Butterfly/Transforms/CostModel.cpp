@@ -17,6 +17,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 #include <cmath>
@@ -45,6 +46,7 @@ TargetDescription::forChip(llvm::StringRef chip) {
     // A100: 163 KiB per block; ~2.0 TB/s over 108 SMs at 1.41 GHz.
     target.sharedMemoryPerBlock = 163 * 1024;
     target.sharedMemoryPerSM = 164 * 1024;
+    target.multiprocessors = 108;
     target.tensorFlopsPerCycle = 2048;
     target.memoryBytesPerCycle = 13;
     return target;
@@ -52,10 +54,13 @@ TargetDescription::forChip(llvm::StringRef chip) {
   return std::nullopt;
 }
 
-int64_t TargetDescription::registerBudget(int64_t threads,
-                                          int64_t sharedBytes) const {
+int64_t TargetDescription::registerBudget(int64_t threads, int64_t sharedBytes,
+                                          int64_t gridBlocks) const {
   constexpr int64_t kReservedSharedPerBlock = 1024;
-  int64_t blocks = std::min(blocksPerSM, threadsPerSM / threads);
+  // A grid of a few blocks an SM gains nothing from room for more.
+  int64_t blocks =
+      std::min({blocksPerSM, threadsPerSM / threads,
+                int64_t(llvm::divideCeil(gridBlocks, multiprocessors))});
   blocks = std::min(blocks, sharedMemoryPerSM /
                                 (sharedBytes + kReservedSharedPerBlock));
   int64_t registers = registersPerSM / (threads * std::max<int64_t>(blocks, 1));

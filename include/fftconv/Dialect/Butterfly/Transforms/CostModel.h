@@ -133,16 +133,19 @@ struct TargetDescription {
   /// What one SM holds of its resident blocks: shared memory (each block's
   /// dynamic shared memory and the 1 KiB the driver reserves a block),
   /// 32-bit registers, threads and blocks.
+  int64_t multiprocessors = 132;
   int64_t sharedMemoryPerSM = 228 * 1024;
   int64_t registersPerSM = 65536;
   int64_t threadsPerSM = 2048;
   int64_t blocksPerSM = 32;
 
   /// The registers a thread of a kernel of `threads` threads a block and
-  /// `sharedBytes` of shared memory may take without making registers what
-  /// limits the blocks an SM (shared memory and threads do), in steps of 8,
-  /// between kMinRegisterBudget and kMaxRegisterBudget.
-  int64_t registerBudget(int64_t threads, int64_t sharedBytes) const;
+  /// `sharedBytes` of shared memory, launched on `gridBlocks` blocks, may
+  /// take without making registers what limits the blocks an SM (shared
+  /// memory, threads and the grid do), in steps of 8, between
+  /// kMinRegisterBudget and kMaxRegisterBudget.
+  int64_t registerBudget(int64_t threads, int64_t sharedBytes,
+                         int64_t gridBlocks) const;
 
   /// Defaults for sm_80 (A100), sm_90 (H100/H200) and "cpu" (the
   /// vectorized codelets of butterfly-to-vector); nullopt otherwise.
