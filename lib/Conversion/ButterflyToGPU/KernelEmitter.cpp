@@ -34,9 +34,12 @@ void KernelEmitter::begin() {
   smem = memref::ViewOp::create(b, loc, planesType, bytes,
                                 arith::ConstantIndexOp::create(b, loc, 0),
                                 ValueRange());
-  auto func = b.getBlock()->getParentOp()->getParentOfType<gpu::GPUFuncOp>();
-  if (!func)
-    func = dyn_cast<gpu::GPUFuncOp>(b.getBlock()->getParentOp());
+  // The kernel's register floor, for its launches (kRegisterFloorAttrName).
+  Operation *parent = b.getBlock()->getParentOp();
+  auto func = isa<gpu::GPUFuncOp>(parent)
+                  ? cast<gpu::GPUFuncOp>(parent)
+                  : parent->getParentOfType<gpu::GPUFuncOp>();
+  assert(func && "kernels are emitted inside a gpu.func");
   int64_t floor = registerFloor();
   if (auto current = func->getAttrOfType<IntegerAttr>(kRegisterFloorAttrName))
     floor = std::max(floor, current.getInt());
