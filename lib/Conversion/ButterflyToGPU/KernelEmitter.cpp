@@ -60,7 +60,7 @@ int64_t KernelEmitter::registerFloor() const {
     if (pair && s == *pair) {
       // With the second factor's fragments, both held through the pair.
       int64_t mb = layout.factors[s + 1];
-      registers += std::max<int64_t>(1, mb / 16) * (mb / 8) * fragments * 4;
+      registers += llvm::divideCeil(mb, 16) * (mb / 8) * fragments * 4;
     }
     held = std::max(held, registers);
   }

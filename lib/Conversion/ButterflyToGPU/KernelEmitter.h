@@ -437,9 +437,9 @@ private:
   /// first as A operand tiles.
   SmallVector<FactorTile> pairSecondFactor(int64_t m);
   SmallVector<FactorTile> pairFirstInverseFactor(int64_t m);
-  /// The inverse pair's outputs at `first` and first + 1, twiddled and
-  /// scaled as stage `s` does.
-  Complex pairOutputScaled(size_t s, Complex y, Value first);
+  /// A pair's outputs at `first` and first + 1, twiddled and scaled as its
+  /// last stage `s` (forward or inverse) does.
+  Complex pairOutputScaled(size_t s, bool inverse, Complex y, Value first);
   WarpTile warpTile(size_t s, bool inverse, Value tileIndex);
   Value tilePosition(const WarpTile &warpTile, Value digit, Value column);
   /// Digits of stage `s` whose inputs may be nonzero, and whose outputs are

@@ -322,6 +322,42 @@ static ComplexTile twiddled(KernelEmitter &e, ComplexTile acc,
   return out;
 }
 
+/// The pair's first products, twiddled: accumulator tile (i, j) of
+/// `rowTiles` x `columnTiles` is the sum over the first `slabs` k-slabs of
+/// factor tile (i, k) (of a factor of `factorSlabs` k-slabs) times data
+/// operand (k, j), times the twiddle table's tile (i, j).
+static SmallVector<ComplexTile>
+twiddledProducts(KernelEmitter &e, ArrayRef<KernelEmitter::FactorTile> factor,
+                 int64_t factorSlabs, ArrayRef<SplitOperand> data,
+                 int64_t slabs, int64_t rowTiles, int64_t columnTiles,
+                 Value twiddles) {
+  SmallVector<ComplexTile> z;
+  for (int64_t i = 0; i < rowTiles; ++i)
+    for (int64_t j = 0; j < columnTiles; ++j) {
+      ComplexTile acc = zeroTile(e);
+      for (int64_t k = 0; k < slabs; ++k)
+        acc = factorTimes(e, acc, factor[i * factorSlabs + k],
+                          data[k * columnTiles + j]);
+      z.push_back(
+          twiddled(e, acc, twiddleFragment(e, twiddles, i * columnTiles + j)));
+    }
+  return z;
+}
+
+/// Row r of output tile (i, column tile `columnTile`) of a pair's tile at
+/// `base` (rows of `mb`): its two values (columns 2t, 2t + 1) and the
+/// position of the first.
+static std::pair<KernelEmitter::Complex, Value>
+pairOutput(KernelEmitter &e, ComplexTile acc, Value base, int64_t mb, int64_t i,
+           int64_t r, int64_t columnTile) {
+  Value digit = e.addc(e.divc(e.lane, 4), 16 * i + 8 * r);
+  Value row = e.mulc(digit, mb);
+  Value column = e.addc(e.mulc(e.remc(e.lane, 4), 2), 8 * columnTile);
+  Value position = e.add(base, e.add(row, column));
+  return {{accumulatorRow(e, acc.re, r), accumulatorRow(e, acc.im, r)},
+          position};
+}
+
 void KernelEmitter::emitForwardPairTile(size_t s, ArrayRef<FactorTile> first,
                                         ArrayRef<FactorTile> second, Value base,
                                         Value seq) {
@@ -343,22 +379,12 @@ void KernelEmitter::emitForwardPairTile(size_t s, ArrayRef<FactorTile> first,
   // The tile is written back in place, by other lanes than read it.
   NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
   // Z = F_a X, twiddled.
-  Value twiddles = pairTwiddleTable(s, false);
-  SmallVector<ComplexTile> z;
-  for (int64_t i = 0; i < rowTiles; ++i)
-    for (int64_t j = 0; j < columnTiles; ++j) {
-      ComplexTile acc = zeroTile(*this);
-      for (int64_t slab = 0; slab < slabs; ++slab)
-        acc = factorTimes(*this, acc, first[i * rowTiles + slab],
-                          x[slab * columnTiles + j]);
-      z.push_back(twiddled(
-          *this, acc, twiddleFragment(*this, twiddles, i * columnTiles + j)));
-    }
+  SmallVector<ComplexTile> z =
+      twiddledProducts(*this, first, rowTiles, x, slabs, rowTiles, columnTiles,
+                       pairTwiddleTable(s, false));
   // W = Z F_b: Z's rows (a') are the A operand over k = b, two column tiles
   // a k-slab (one for a factor of 8).
   int64_t kSlabs = llvm::divideCeil(mb, 16);
-  auto scale =
-      stageUnscales(s + 1, false) ? cf(1.0 / factorScale(mb)) : Value();
   for (int64_t i = 0; i < rowTiles; ++i) {
     SmallVector<SplitOperand> a;
     for (int64_t kb = 0; kb < kSlabs; ++kb) {
@@ -374,17 +400,9 @@ void KernelEmitter::emitForwardPairTile(size_t s, ArrayRef<FactorTile> first,
         acc = timesFactor(*this, acc, a[kb], second[kb * columnTiles + jn]);
       // W[a'][b'] for a' = 16 i + g + 8 r, b' = 8 jn + 2t + q.
       for (int64_t r = 0; r < 2; ++r) {
-        Value digit = addc(divc(lane, 4), 16 * i + 8 * r);
-        Value position = add(
-            base, add(mulc(digit, mb), addc(mulc(remc(lane, 4), 2), 8 * jn)));
-        Complex y{accumulatorRow(*this, acc.re, r),
-                  accumulatorRow(*this, acc.im, r)};
-        if (scale) {
-          Value pair = vector::BroadcastOp::create(
-              b, loc, VectorType::get({2}, f32), scale);
-          y = cscale(y, pair);
-        }
-        store(seq, swizzle(position), y);
+        auto [y, first] = pairOutput(*this, acc, base, mb, i, r, jn);
+        Complex out = pairOutputScaled(s + 1, false, y, first);
+        store(seq, swizzle(first), out);
       }
     }
   }
@@ -410,17 +428,9 @@ void KernelEmitter::emitInversePairTile(size_t s, ArrayRef<FactorTile> first,
       x.push_back(loadData(*this, seq, row, /*transpose=*/false, k8 ? 1 : 2));
     }
   NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
-  Value twiddles = pairTwiddleTable(s, true);
-  SmallVector<ComplexTile> z;
-  for (int64_t ib = 0; ib < bTiles; ++ib)
-    for (int64_t jn = 0; jn < aTiles; ++jn) {
-      ComplexTile acc = zeroTile(*this);
-      for (int64_t kb = 0; kb < kSlabs; ++kb)
-        acc = factorTimes(*this, acc, first[ib * kSlabs + kb],
-                          x[kb * aTiles + jn]);
-      z.push_back(twiddled(*this, acc,
-                           twiddleFragment(*this, twiddles, ib * aTiles + jn)));
-    }
+  SmallVector<ComplexTile> z =
+      twiddledProducts(*this, first, kSlabs, x, kSlabs, bTiles, aTiles,
+                       pairTwiddleTable(s, true));
   // W[a][b] = G_a Z'^T: the B operand of k-slab ka, column tile nb (b =
   // 8 nb + g) is row r = nb % 2 of Z' tiles (nb / 2, 2 ka) and (nb / 2,
   // 2 ka + 1).
@@ -439,29 +449,26 @@ void KernelEmitter::emitInversePairTile(size_t s, ArrayRef<FactorTile> first,
         acc = factorTimes(*this, acc, second[i * aSlabs + ka], operand[ka]);
       // W[a][b] for a = 16 i + g + 8 r, b = 8 nb + 2t + q.
       for (int64_t r = 0; r < 2; ++r) {
-        Value digit = addc(divc(lane, 4), 16 * i + 8 * r);
-        Value first = add(
-            base, add(mulc(digit, mb), addc(mulc(remc(lane, 4), 2), 8 * nb)));
-        Complex y{accumulatorRow(*this, acc.re, r),
-                  accumulatorRow(*this, acc.im, r)};
-        y = pairOutputScaled(s, y, first);
-        store(seq, swizzle(first), y);
+        auto [y, first] = pairOutput(*this, acc, base, mb, i, r, nb);
+        Complex out = pairOutputScaled(s, true, y, first);
+        store(seq, swizzle(first), out);
       }
     }
   }
 }
 
-/// The inverse's second stage's outputs (a pair of consecutive positions
-/// from `first`): twiddled by conj(T_{s-1}) where the stage has one, with its
-/// unscaling, else unscaled alone where it scales back itself.
-KernelEmitter::Complex KernelEmitter::pairOutputScaled(size_t s, Complex y,
-                                                       Value first) {
+/// A pair's outputs at `first` and first + 1 as the pair's last stage
+/// `s` leaves them: twiddled (conj(T_{s-1}) in the inverse) where the stage
+/// has a twiddle, with its unscaling, else unscaled alone where it scales
+/// back itself.
+KernelEmitter::Complex KernelEmitter::pairOutputScaled(size_t s, bool inverse,
+                                                       Complex y, Value first) {
   double scale =
-      stageUnscales(s, true) ? 1.0 / factorScale(layout.factors[s]) : 1.0;
+      stageUnscales(s, inverse) ? 1.0 / factorScale(layout.factors[s]) : 1.0;
   auto pairType = VectorType::get({2}, f32);
-  if (hasTwiddle(s, true)) {
-    Complex w0 = *twiddle(s, true, first),
-            w1 = *twiddle(s, true, addc(first, 1));
+  if (hasTwiddle(s, inverse)) {
+    Complex w0 = *twiddle(s, inverse, first),
+            w1 = *twiddle(s, inverse, addc(first, 1));
     if (scale != 1.0) {
       w0 = cscale(w0, cf(scale));
       w1 = cscale(w1, cf(scale));
