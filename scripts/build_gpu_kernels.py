@@ -220,9 +220,9 @@ OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile", "ranks", "
 # The sequence sharded over 2 and 4 GPUs (fftconv.distributed), into
 # <out>/sharded/<name>-rank<r>: correctness from the first three-pass size
 # to L = 2^26 (causal: N = 2^27, 4096 rows of 32768 at Half), fp16 and bf16, causal
-# and gated circular, with their backward up to 2^24 points (a kernel
-# gradient's rows hold 8192 points, Split's outer blocks 2048 of them);
-# and the scaling benchmark's
+# and gated circular, with their backward up to 2^25 points (a kernel
+# gradient's rows hold 8192 points at Split, outer blocks of 8 columns 4096
+# of them at Half); and the scaling benchmark's
 # L = 2^22 .. 2^24. Each
 # also unsharded (ranks 1, the three-pass form): the one-GPU baseline and
 # second reference.
@@ -231,6 +231,7 @@ SHARDED_CHECKS = [  # (N, B, H, dtype, mode)
     (4194304, 3, 2, "f16", "causal"), (4194304, 3, 2, "bf16", "circular"),
     (8388608, 2, 2, "f16", "causal"), (8388608, 2, 2, "bf16", "circular"),
     (33554432, 2, 1, "f16", "causal"), (16777216, 2, 1, "bf16", "circular"),
+    (33554432, 2, 1, "bf16", "circular"),
     # Past Split's 2^25 points: Half's rows of 32768 and outer blocks of 4096
     # rows (L = 2^26 causal, 4x the longest the three-pass form held at
     # Split).
@@ -238,6 +239,10 @@ SHARDED_CHECKS = [  # (N, B, H, dtype, mode)
     # Memory-bound (one GPU's workspace bounds a rank's): K's exchange in
     # place and the channels chunked.
     (16777216, 8, 32, "f16", "causal"),
+    # A skip term: its gradient dD, lag 0, is rank 0's, sent to every rank.
+    (4194304, 3, 2, "f16", "causal", "skip"),
+    # k squashed (tap by tap: each rank its own taps), and its subgradient.
+    (4194304, 3, 2, "f16", "causal", "squash"),
 ]
 SHARDED_BENCH = [  # (N, B, H, dtype, mode)
     (8388608, 8, 2, "f16", "causal"), (16777216, 8, 2, "f16", "causal"),
@@ -290,12 +295,16 @@ def sharded_configurations():
                 cfg["single_kernel_max"] = 8192
             out.append(cfg)
     for bench, cases in ((False, SHARDED_CHECKS), (True, SHARDED_BENCH)):
-        for n, b, h, t, mode in cases:
+        for n, b, h, t, mode, *extra in cases:
             l = n // 2 if mode == "causal" else n
             gated = mode == "circular"
-            base = dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode=mode, gated=gated, skip=False, bench=bench,
-                        training=not bench and n <= 16777216 and b * h <= 6)
-            stem = f"{'bench' if bench else 'check'}-n{n}-{t}-{mode}{'-gated' if gated else ''}-b{b}h{h}"
+            skip = "skip" in extra
+            base = dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode=mode, gated=gated, skip=skip, bench=bench,
+                        training=not bench and n <= 33554432 and b * h <= 6)
+            if "squash" in extra:
+                base["squash"] = round(0.5 / l ** 0.5, 9)  # about 40% of k's taps to zero
+            stem = (f"{'bench' if bench else 'check'}-n{n}-{t}-{mode}{'-gated' if gated else ''}"
+                    f"{'-skip' if skip else ''}{'-squash' if 'squash' in extra else ''}-b{b}h{h}")
             for ranks in (1, 2, 4):
                 for rank in range(ranks):
                     cfg = dict(base, name=f"{stem}-r{ranks}-rank{rank}", group=f"{stem}-r{ranks}")

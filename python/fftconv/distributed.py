@@ -72,6 +72,14 @@ def shard(x, layout, rank=None):
     return columns[..., rank, :].reshape(*lead, length // ranks).contiguous()
 
 
+def shard_input(x, layout, rank=None):
+    """A sharded program's input for rank `rank`: `shard` of a sequence (a
+    tensor of two or more dimensions, the last of layout.length samples);
+    a per-channel parameter (a skip term's D, [H]) whole, as every rank
+    holds it (its gradient too comes whole on every rank)."""
+    return x if x.dim() == 1 else shard(x, layout, rank)
+
+
 def unshard(parts, layout):
     """The full sequences from every rank's part, in rank order."""
     ranks, row, length = layout

@@ -114,7 +114,8 @@ class Config:
     def label(self):
         """'causal', 'gated, circular', 'causal, skip', ..."""
         parts = (["gated"] if self.gated else []) + [self.mode] + (["skip"] if self.skip else [])
-        parts += ["squash, smooth"] if self.squash is not None else []
+        parts += ["squash"] if self.squash is not None else []
+        parts += ["smooth"] if self.smooth is not None else []
         parts += [f"band {self.band}"] if self.band is not None else []
         return ", ".join(parts)
 

@@ -149,7 +149,7 @@ class StandIns:
         name = kernel.name.split("_conv0_")[1]
         workspace = self.workspace_of(kernel)
         if name == "spectrum_outer":
-            k = self.arg("k")[:, None, :].astype(np.float64)  # one "pair": k
+            k = _squashed(self.arg("k")[:, None, :].astype(np.float64), self.config)  # one "pair": k
             self.outer_forward(k.astype(np.complex128), workspace)
         elif name.startswith("outer_forward"):
             first_pair, first, held = self.chunk_of(name, workspace)
@@ -260,7 +260,8 @@ class BackwardStandIns(StandIns):
 
     def __init__(self, manifest, buffers, config):
         super().__init__(manifest, buffers, config)
-        names = ["u", "k"] + (["pregate", "postgate"] if config["gated"] else []) + ["dy"]
+        names = ["u", "k"] + (["pregate", "postgate"] if config["gated"] else [])
+        names += (["d"] if config.get("skip") else []) + ["dy"]
         self.by_name.update({name: i for i, name in enumerate(names)})
 
     def sequences(self, side):
@@ -306,7 +307,14 @@ class BackwardStandIns(StandIns):
             z = self.columns_inverse(args[0])[0]  # group 0: [H, N1 * C]
             lags[:] = z.real[:, : lags.shape[1]]
         elif name == "kernel_gradient0_lags":
-            args[1][:] = args[0]  # dk: the lags (no regularizers)
+            args[1][:] = args[0]  # dk: the lags
+            if self.config.get("squash") is not None:  # Squash's subgradient, at k's own taps
+                args[1][:] *= np.abs(args[2]) > self.config["squash"]
+        elif name == "kernel_gradient0_skip_send":
+            args[1][:] = args[0][:, 0]  # this rank's first lag, to every rank
+        elif name == "kernel_gradient0_skip_gradient":
+            for out in args[1:]:
+                out[:] = args[0][0]  # rank 0's: lag 0
         elif "_outer_inverse_" in name:
             chunk = int(name.rsplit("_", 1)[1])
             workspace = self.workspace_of(kernel)
@@ -325,6 +333,8 @@ class BackwardStandIns(StandIns):
                         which = self.manifest.arguments[out].name
                         if which == "result0":  # du = pregate * dv
                             value = part * self.arg("pregate")[index] if gated else part
+                            if self.config.get("skip"):  # + D dy (not gated)
+                                value = value + self.arg("d")[:, None] * dy[index]
                         elif which == "result2":  # dpregate = u * dv
                             value = part * u[index]
                         elif which == "result3":  # dpostgate = dy * z
@@ -334,6 +344,34 @@ class BackwardStandIns(StandIns):
                         self.buffers[out][index] = value
         else:
             raise AssertionError(f"no stand-in for kernel {kernel.name}")
+
+
+def _graph(config, causal):
+    """The graph every rank compiles: fftconv.distributed's, or with k
+    squashed (config "squash": lambda) or a skip term (config "skip"), whose
+    inputs come in the order u, k, pregate, postgate, d."""
+    from fftconv import distributed
+    from fftconv.graph import Graph
+
+    b, h, length, gated = config["B"], config["H"], config["L"], config["gated"]
+    squash, skip = config.get("squash"), config.get("skip", False)
+    if squash is None and not skip:
+        return distributed.sharded_graph(b, h, length, length, causal, "f32", gated, gated)
+    g = Graph("fftconv_sharded")
+    u, k = g.input("u", (b, h, length), "f32"), g.input("k", (h, length), "f32")
+    pre = g.input("pregate", (b, h, length), "f32") if gated else None
+    post = g.input("postgate", (b, h, length), "f32") if gated else None
+    d = g.input("d", (h,), "f32") if skip else None
+    if squash is not None:
+        k = g.squash(k, squash)
+    g.output(g.conv(u, k, causal=causal, pregate=pre, postgate=post, skip=d))
+    return g
+
+
+def _squashed(k, config):
+    """k through Squash where the configuration has it: sign(k) max(|k| - lambda, 0)."""
+    squash = config.get("squash")
+    return k if squash is None else np.sign(k) * np.maximum(np.abs(k) - squash, 0)
 
 
 def _random_inputs(rng, b, h, length, gated):
@@ -362,18 +400,22 @@ def _backward_main(rank, ranks, port, config, failures):
         from fftconv import distributed, runtime
 
         b, h, length, gated = config["B"], config["H"], config["L"], config["gated"]
-        graph = distributed.sharded_graph(b, h, length, length, True, "f32", gated, gated)
+        skip = config.get("skip", False)
+        graph = _graph(config, causal=True)
         manifest = runtime.parse_manifest(distributed.compile_rank(graph, rank, ranks, training=True).backward.manifest)
         layout = distributed.Layout(ranks, manifest.shard.row_length, length)
         rng = np.random.default_rng(12)
         full = _random_inputs(rng, b, h, length, gated)
+        full["d"] = rng.standard_normal(h)
         full["dy"] = rng.standard_normal((b, h, length))
-        names = ["u", "k"] + (["pregate", "postgate"] if gated else []) + ["dy"]
+        names = ["u", "k"] + (["pregate", "postgate"] if gated else []) + (["d"] if skip else []) + ["dy"]
         tensors = {}
         for argument in manifest.arguments:
             if argument.role == "input":
                 name = names[argument.index]
-                tensors[argument.index] = distributed.shard(torch.from_numpy(full[name]).float(), layout, rank)
+                value = torch.from_numpy(full[name]).float()
+                # D is every rank's whole; the sequences are sharded.
+                tensors[argument.index] = value if name == "d" else distributed.shard(value, layout, rank)
             else:
                 tensors[argument.index] = torch.full(tuple(argument.shape), float("nan"))
         stand_ins = BackwardStandIns(manifest, {i: t.numpy() for i, t in tensors.items()}, config)
@@ -383,15 +425,22 @@ def _backward_main(rank, ranks, port, config, failures):
         u, k, dy = full["u"], full["k"], full["dy"]
         v = u * full["pregate"] if gated else u
         g = dy * full["postgate"] if gated else dy
-        K, V, G = np.fft.rfft(k, n), np.fft.rfft(v, n), np.fft.rfft(g, n)
+        K, V, G = np.fft.rfft(_squashed(k, config), n), np.fft.rfft(v, n), np.fft.rfft(g, n)
         dv = np.fft.irfft(np.conj(K) * G, n)[..., :length]
+        if skip:
+            dv = dv + full["d"][:, None] * g
         expected = {"result0": dv * full["pregate"] if gated else dv,
                     "result1": np.fft.irfft((np.conj(V) * G).sum(axis=0), n)[..., :length]}
+        if config.get("squash") is not None:  # Squash's subgradient
+            expected["result1"] = expected["result1"] * (np.abs(k) > config["squash"])
         if gated:
             expected["result2"] = dv * u
             expected["result3"] = dy * np.fft.irfft(K * V, n)[..., :length]
+        if skip:
+            expected["result2"] = (v * g).sum(axis=(0, 2))  # dD: lag 0, whole on every rank
         for argument in manifest.outputs:
-            got = _gathered(tensors[argument.index], layout, ranks)
+            local = tensors[argument.index]
+            got = local.double().numpy() if local.dim() == 1 else _gathered(local, layout, ranks)
             want = expected[argument.name]
             error = np.linalg.norm(got - want) / np.linalg.norm(want)
             assert error < 1e-5, f"rank {rank}: {argument.name} relative error {error:.2e}"
@@ -409,7 +458,7 @@ def _rank_main(rank, ranks, port, config, failures):
         from fftconv import distributed, runtime
 
         b, h, length, causal = config["B"], config["H"], config["L"], config["causal"]
-        graph = distributed.sharded_graph(b, h, length, length, causal, "f32", config["gated"], config["gated"])
+        graph = _graph(config, causal)
         compiled = distributed.compile_rank(graph, rank, ranks)
         manifest = runtime.parse_manifest(compiled.manifest)
         assert manifest.shard.rank == rank and manifest.shard.ranks == ranks
@@ -432,7 +481,7 @@ def _rank_main(rank, ranks, port, config, failures):
         y = _gathered(tensors[stand_ins.by_name["result0"]], layout, ranks)
         v = full["u"] * full["pregate"] if config["gated"] else full["u"]
         n = 2 * length if causal else length
-        ref = np.fft.irfft(np.fft.rfft(v, n) * np.fft.rfft(full["k"], n), n)[..., :length]
+        ref = np.fft.irfft(np.fft.rfft(v, n) * np.fft.rfft(_squashed(full["k"], config), n), n)[..., :length]
         if config["gated"]:
             ref = ref * full["postgate"]
         error = np.linalg.norm(y - ref) / np.linalg.norm(ref)
@@ -484,21 +533,26 @@ CASES = [
     (2, dict(B=3, H=2, L=8192, causal=True, gated=False)),
     (4, dict(B=3, H=2, L=8192, causal=True, gated=False)),
     (2, dict(B=5, H=1, L=16384, causal=False, gated=True)),
+    (4, dict(B=3, H=2, L=8192, causal=True, gated=False, squash=0.005)),
 ]
 
 
-@pytest.mark.parametrize("ranks,config", CASES, ids=[f"{r}ranks-{'causal' if c['causal'] else 'gated-circular'}" for r, c in CASES])
+@pytest.mark.parametrize("ranks,config", CASES, ids=[f"{r}ranks-{'causal' if c['causal'] else 'gated-circular'}"
+                                                     f"{'-squash' if 'squash' in c else ''}" for r, c in CASES])
 def test_sharded_schedule_over_gloo(ranks, config):
     _spawn(_rank_main, ranks, config)
 
 
-BACKWARD_CASES = [(2, dict(B=3, H=2, L=8192, gated=True)), (4, dict(B=3, H=1, L=8192, gated=False))]
+BACKWARD_CASES = [(2, dict(B=3, H=2, L=8192, gated=True)), (4, dict(B=3, H=1, L=8192, gated=False)),
+                  (4, dict(B=3, H=2, L=8192, gated=False, skip=True)),
+                  (2, dict(B=3, H=2, L=8192, gated=False, squash=0.005))]
 
 
 @pytest.mark.parametrize("ranks,config", BACKWARD_CASES,
-                         ids=[f"{r}ranks-{'gated' if c['gated'] else 'plain'}" for r, c in BACKWARD_CASES])
+                         ids=[f"{r}ranks-{'gated' if c['gated'] else 'skip' if c.get('skip') else 'squash' if 'squash' in c else 'plain'}"
+                              for r, c in BACKWARD_CASES])
 def test_sharded_backward_schedule_over_gloo(ranks, config):
-    """The sharded backward (du, dk, dpregate, dpostgate): its schedule,
+    """The sharded backward (du, dk, dpregate, dpostgate, dD): its schedule,
     exchanges over gloo, numpy stand-ins of its kernels, against float64."""
     _spawn(_backward_main, ranks, config)
 

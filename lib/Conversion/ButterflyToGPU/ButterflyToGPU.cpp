@@ -17,6 +17,7 @@
 #include "fftconv/Conversion/ButterflyToGPU/ThreePassKernels.h"
 #include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
 #include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
+#include "fftconv/Dialect/FFTConv/IR/FFTConv.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -321,6 +322,16 @@ LogicalResult readGradientPlans(FunctionAnalysis &analysis) {
   return success();
 }
 
+/// Whether a kernel gradient's yielded lags are the skip term's gradient
+/// (dD, lag 0: memref<H>) rather than K lags (memref<H x K>).
+static bool isSkipGradient(Value lags) {
+  return cast<RankedTensorType>(lags.getType()).getRank() == 1;
+}
+
+static bool hasSkipGradient(const KernelGradientRegion &gradient) {
+  return llvm::any_of(gradient.lags, isSkipGradient);
+}
+
 /// Whether two spectrum chains compute the same K (up to the conjugation):
 /// the same k through the same regularizers.
 static bool sameKernelSpectrum(const SpectrumChain &a, const SpectrumChain &b) {
@@ -392,9 +403,7 @@ CrossSpectrumPlan crossSpectrumPlanOf(KernelGradientRegion gradient) {
   // (and their latency, which the tile's products wait on).
   std::optional<butterfly::TargetDescription> target =
       butterfly::TargetDescription::forChip(attr.getChip());
-  plan.lagZero = llvm::any_of(gradient.lags, [](Value lags) {
-    return cast<RankedTensorType>(lags.getType()).getRank() == 1;
-  });
+  plan.lagZero = hasSkipGradient(gradient);
   plan.sharedAccumulator =
       target &&
       plan.sequenceBytes() + plan.accumulatorBytes() + plan.lagZeroBytes() <=
@@ -429,7 +438,11 @@ ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
                                 (type.getRank() == 2 ? type.getDimSize(1) : 1) +
                                     output.circulateOffset);
   }
-  layout.lagLength = llvm::alignTo(layout.lagLength, kVectorWidth);
+  // Sharded, the outer inverse writes whole rows of lags (its ranks'
+  // columns of each): dD alone still takes the first row.
+  layout.lagLength = llvm::alignTo(layout.lagLength, layout.cross.sharded()
+                                                         ? layout.cross.inner()
+                                                         : kVectorWidth);
   ConvolutionShape channel = shape;
   channel.batch = 1;
   channel.inputLength = shape.fftSize / 2;
@@ -468,15 +481,18 @@ LogicalResult checkSharding(FunctionAnalysis &analysis) {
     ThreePassPlan plan = getThreePassPlan(region.plan, region.shape);
     if (failed(sameLayout(plan, region.op)))
       return failure();
-    // A rank's buffers are its columns of every row: a regularizer or a
-    // reverse kernel would read other ranks' columns.
+    // A rank's buffers are its columns of every row: Smooth, a reverse
+    // kernel or circulated taps would read other ranks' columns (Squash,
+    // tap by tap, and its subgradient read only the rank's own).
     KernelTaps taps = analysis.chains[index].taps(region.shape.fftSize);
-    if (plan.sharded() && (!taps.filters.empty() || taps.hasReverse() ||
-                           taps.circulant || taps.length % plan.inner()))
+    bool tapByTap = llvm::all_of(
+        taps.filters, [](Operation *filter) { return isa<SquashOp>(filter); });
+    if (plan.sharded() && (!tapByTap || taps.hasReverse() || taps.circulant ||
+                           taps.length % plan.inner()))
       return region.op.emitError()
-             << "a sharded convolution needs a kernel of plain taps (no "
-                "squash, smooth, reverse kernel or circulation) and whole "
-                "rows of "
+             << "a sharded convolution needs a kernel of taps read one by "
+                "one (squash at most: no smooth, reverse kernel or "
+                "circulation) and whole rows of "
              << plan.inner() << " samples, got " << taps.length;
     // Its inner kernels know their rows' frequencies only locally.
     if (plan.sharded() && analysis.chains[index].band)
@@ -490,13 +506,6 @@ LogicalResult checkSharding(FunctionAnalysis &analysis) {
     ThreePassPlan plan = threePassGradientOf(gradient).cross;
     if (failed(sameLayout(plan, gradient.cross)))
       return failure();
-    // Lag 0 (dD) is on rank 0 alone.
-    if (plan.sharded() && llvm::any_of(gradient.lags, [](Value lags) {
-          return cast<RankedTensorType>(lags.getType()).getRank() != 2;
-        }))
-      return gradient.inverse.emitError()
-             << "a sharded kernel gradient writes whole lags: the skip "
-                "term's gradient (lag 0, on one rank) is not generated yet";
   }
   if (!first || !first->sharded())
     return success();
@@ -783,6 +792,13 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
         // sums' columns for the outer inverse.
         argTypes.append({spectra, spectra, sums});
         roles.append(3, "workspace");
+        // dD's exchange: every rank's lag 0 of each channel, sent and
+        // received.
+        if (hasSkipGradient(gradient)) {
+          auto skip = MemRefType::get({cross.ranks, cross.channels}, f32);
+          argTypes.append({skip, skip});
+          roles.append(2, "workspace");
+        }
       }
       continue;
     }
@@ -1346,16 +1362,44 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
 
   // The forward transforms were unitary (1/sqrt(N) each way), so the sums
   // are the cross spectrum / N and the lags the correlation / sqrt(N).
-  SmallVector<Value> outputOperands = {lags};
-  llvm::append_range(outputOperands, outputsOf(gradient.inverse));
+  // Sharded, a rank's lags are its columns of every row, and lag 0 (dD) is
+  // rank 0's alone: the skip outputs take it through an exchange instead.
+  double scale = std::sqrt(double(plan.length));
+  SmallVector<Value> outputOperands = {lags}, skipOperands;
+  SmallVector<LagOutput> lagOutputs;
+  for (auto [output, yielded, description] : llvm::zip_equal(
+           outputsOf(gradient.inverse), gradient.lags, gradient.outputs)) {
+    if (plan.sharded() && isSkipGradient(yielded)) {
+      skipOperands.push_back(output);
+      continue;
+    }
+    outputOperands.push_back(output);
+    lagOutputs.push_back(description);
+  }
   if (gradient.kernelInput >= 0)
     outputOperands.push_back(
         hostArg(gradient.inverse->getOperand(gradient.kernelInput)));
   constexpr int64_t kLagThreads = 256;
-  gpu::GPUFuncOp outputs = buildLagOutputsKernel(
-      builder, loc, module, name + "_lags", typesOf(outputOperands),
-      std::sqrt(double(plan.length)), gradient.outputs, kLagThreads);
-  launch(outputs, {plan.channels, 1, 1}, kLagThreads, 0, outputOperands);
+  if (!lagOutputs.empty()) {
+    gpu::GPUFuncOp outputs = buildLagOutputsKernel(
+        builder, loc, module, name + "_lags", typesOf(outputOperands), scale,
+        lagOutputs, kLagThreads);
+    launch(outputs, {plan.channels, 1, 1}, kLagThreads, 0, outputOperands);
+  }
+  if (skipOperands.empty())
+    return;
+  Value send = hostBlock->getArgument(first + 7);
+  Value received = hostBlock->getArgument(first + 8);
+  gpu::GPUFuncOp skipSend = buildSkipGradientSendKernel(
+      builder, loc, module, name + "_skip_send",
+      typesOf(ValueRange{lags, send}), scale, kLagThreads);
+  launch(skipSend, {1, 1, 1}, kLagThreads, 0, ValueRange{lags, send});
+  exchange(send, received);
+  skipOperands.insert(skipOperands.begin(), received);
+  gpu::GPUFuncOp skip =
+      buildSkipGradientKernel(builder, loc, module, name + "_skip_gradient",
+                              typesOf(skipOperands), kLagThreads);
+  launch(skip, {1, 1, 1}, kLagThreads, 0, skipOperands);
 }
 
 void HostBuilder::finish(ArrayRef<ConvRegion> regions) {

@@ -429,3 +429,44 @@ gpu::GPUFuncOp mlir::fftconv::buildLagOutputsKernel(
       std::function<void(Value)>());
   return kernel.finish();
 }
+
+gpu::GPUFuncOp mlir::fftconv::buildSkipGradientSendKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, double scale, int64_t threads) {
+  KernelScope kernel(builder, loc, module, name, argTypes, threads);
+  KernelEmitter e(builder, loc,
+                  SequenceLayout{0, {}, 0, threads, GPUPrecision::Split},
+                  /*tile=*/0);
+  e.begin();
+  Value lags = kernel.args()[0], send = kernel.args()[1];
+  auto sendType = cast<MemRefType>(send.getType());
+  int64_t ranks = sendType.getDimSize(0), channels = sendType.getDimSize(1);
+  e.loop(e.tid, ranks * channels, threads, [&](Value item) {
+    Value chunk = e.divc(item, channels), h = e.remc(item, channels);
+    Value lag = memref::LoadOp::create(builder, loc, lags,
+                                       ValueRange{e.index(h), e.index(e.c(0))});
+    memref::StoreOp::create(builder, loc, e.fmul(lag, e.cf(scale)), send,
+                            ValueRange{e.index(chunk), e.index(h)});
+  });
+  return kernel.finish();
+}
+
+gpu::GPUFuncOp mlir::fftconv::buildSkipGradientKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, int64_t threads) {
+  KernelScope kernel(builder, loc, module, name, argTypes, threads);
+  KernelEmitter e(builder, loc,
+                  SequenceLayout{0, {}, 0, threads, GPUPrecision::Split},
+                  /*tile=*/0);
+  e.begin();
+  Value received = kernel.args()[0];
+  int64_t channels = cast<MemRefType>(received.getType()).getDimSize(1);
+  e.loop(e.tid, channels, threads, [&](Value h) {
+    Value lagZero = memref::LoadOp::create(
+        builder, loc, received, ValueRange{e.index(e.c(0)), e.index(h)});
+    for (Value output : kernel.args().drop_front())
+      memref::StoreOp::create(builder, loc, lagZero, output,
+                              ValueRange{e.index(h)});
+  });
+  return kernel.finish();
+}

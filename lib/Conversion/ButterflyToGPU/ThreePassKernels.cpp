@@ -174,7 +174,7 @@ SequenceLayout outerLayout(const ThreePassPlan &plan) {
   SmallVector<int64_t> factors(plan.outerFactors);
   factors.push_back(plan.columns);
   return {plan.outer() * plan.columns, factors, plan.outerFactors.size(),
-          plan.threads, plan.precision};
+          plan.threads, plan.outerPrecision()};
 }
 
 SequenceLayout innerLayout(const ThreePassPlan &plan) {

@@ -19,3 +19,25 @@ func.func @longest(%u: tensor<1x2x67108864xf16>, %k: tensor<2x67108864xf32>) -> 
   %y = fftconv.conv causal %u, %k : (tensor<1x2x67108864xf16>, tensor<2x67108864xf32>) -> tensor<1x2x67108864xf16>
   return %y : tensor<1x2x67108864xf16>
 }
+
+// The longest kernel gradient, N = 2^25 (L = 2^24): rows of 8192 at Split
+// (the cross spectrum's block holds two rows and their f32 sum, 192 KiB)
+// and outer blocks of 4096 rows x 8 columns at Half (128 KiB; Split's would
+// take 256: ThreePassPlan::outerPrecision). du's correlation runs on the
+// gradient's workspaces.
+// CHECK-LABEL: func.func @longest_gradient
+// CHECK: %[[G0:.*]] = arith.constant 131072 : i32
+// CHECK: gpu.launch_func @longest_gradient_kernels::@longest_gradient_conv0_spectrum_outer {{.*}} dynamic_shared_memory_size %[[G0]]
+// CHECK: %[[G1:.*]] = arith.constant 65536 : i32
+// CHECK: gpu.launch_func @longest_gradient_kernels::@longest_gradient_conv0_spectrum_inner {{.*}} dynamic_shared_memory_size %[[G1]]
+// CHECK: %[[G2:.*]] = arith.constant 131072 : i32
+// CHECK: gpu.launch_func @longest_gradient_kernels::@longest_gradient_kernel_gradient0_outer_forward_v {{.*}} dynamic_shared_memory_size %[[G2]]
+// CHECK: %[[G3:.*]] = arith.constant 196608 : i32
+// CHECK: gpu.launch_func @longest_gradient_kernels::@longest_gradient_kernel_gradient0_cross_spectrum {{.*}} dynamic_shared_memory_size %[[G3]]
+// CHECK: %[[G4:.*]] = arith.constant 131072 : i32
+// CHECK: gpu.launch_func @longest_gradient_kernels::@longest_gradient_conv0_outer_inverse {{.*}} dynamic_shared_memory_size %[[G4]]
+func.func @longest_gradient(%u: tensor<2x1x16777216xf16>, %k: tensor<1x16777216xf32>, %dy: tensor<2x1x16777216xf16>) -> (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>) {
+  %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+      : (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>, tensor<2x1x16777216xf16>) -> (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>)
+  return %du, %dk : tensor<2x1x16777216xf16>, tensor<1x16777216xf32>
+}

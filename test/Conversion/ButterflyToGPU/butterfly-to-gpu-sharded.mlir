@@ -43,3 +43,24 @@ func.func @long(%u: tensor<4x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<4x
   %y = fftconv.conv causal %u, %k : (tensor<4x2x32768xf16>, tensor<2x32768xf32>) -> tensor<4x2x32768xf16>
   return %y : tensor<4x2x32768xf16>
 }
+
+// The skip term's gradient, dD, is lag 0 of the kernel gradient's inverse:
+// rank 0's alone. Every rank sends its first lag of each channel to every
+// rank (an all-gather through the exchange) and keeps rank 0's. Alone (no
+// dk), the lags are one row of 4096 (this rank's 2048 columns of it).
+// CHECK-LABEL: gpu.func @skip_gradient_kernel_gradient0_skip_send
+// CHECK: memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<3x2048xf32>
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : memref<2x3xf32>
+// CHECK-LABEL: gpu.func @skip_gradient_kernel_gradient0_skip_gradient
+// CHECK: memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<2x3xf32>
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<3xf32>
+// CHECK-LABEL: func.func @skip_gradient
+// CHECK: gpu.launch_func @skip_gradient_kernels::@skip_gradient_kernel_gradient0_outer_inverse {{.*}}args({{.*}}, %[[LAGS:[a-z0-9]+]] : memref<3x2048xf32>)
+// CHECK-NOT: _lags
+// CHECK: gpu.launch_func @skip_gradient_kernels::@skip_gradient_kernel_gradient0_skip_send {{.*}}args(%[[LAGS]] : memref<3x2048xf32>, %[[SEND:[a-z0-9]+]] : memref<2x3xf32>)
+// CHECK-NEXT: butterfly.exchange %[[SEND]] to %[[RECV:[a-z0-9]+]] : memref<2x3xf32>
+// CHECK: gpu.launch_func @skip_gradient_kernels::@skip_gradient_kernel_gradient0_skip_gradient {{.*}}args(%[[RECV]] : memref<2x3xf32>, %{{.*}} : memref<3xf32>)
+func.func @skip_gradient(%u: tensor<2x3x32768xf16>, %k: tensor<3x32768xf32>, %d: tensor<3xf32>, %dy: tensor<2x3x32768xf16>) -> tensor<3xf32> {
+  %dd = fftconv.conv_grad causal %u, %k skip %d grad %dy wrt [skip] : (tensor<2x3x32768xf16>, tensor<3x32768xf32>, tensor<3xf32>, tensor<2x3x32768xf16>) -> tensor<3xf32>
+  return %dd : tensor<3xf32>
+}

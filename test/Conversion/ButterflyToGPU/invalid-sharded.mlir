@@ -1,10 +1,11 @@
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="ranks=2 rank=0" -butterfly-to-gpu -verify-diagnostics
 
-// A rank's buffers are its columns of every row: a regularizer on k would
-// read neighbouring taps on the other rank.
-func.func @regularized(%u: tensor<2x1x32768xf16>, %k: tensor<1x32768xf32>) -> tensor<2x1x32768xf16> {
-  %s = fftconv.squash %k lambda = 0.1 : tensor<1x32768xf32>
-  // expected-error @+1 {{a sharded convolution needs a kernel of plain taps (no squash, smooth, reverse kernel or circulation) and whole rows of 4096 samples, got 32768}}
+// A rank's buffers are its columns of every row: Smooth on k would read
+// neighbouring taps on the other rank (Squash, tap by tap, would not).
+func.func @smoothed(%u: tensor<2x1x32768xf16>, %k: tensor<1x32768xf32>) -> tensor<2x1x32768xf16> {
+  %q = fftconv.squash %k lambda = 0.1 : tensor<1x32768xf32>
+  %s = fftconv.smooth %q width = 3 : tensor<1x32768xf32>
+  // expected-error @+1 {{a sharded convolution needs a kernel of taps read one by one (squash at most: no smooth, reverse kernel or circulation) and whole rows of 4096 samples, got 32768}}
   %y = fftconv.conv causal %u, %s : (tensor<2x1x32768xf16>, tensor<1x32768xf32>) -> tensor<2x1x32768xf16>
   return %y : tensor<2x1x32768xf16>
 }
@@ -13,7 +14,7 @@ func.func @regularized(%u: tensor<2x1x32768xf16>, %k: tensor<1x32768xf32>) -> te
 
 // A partial kernel of part of a row.
 func.func @partial_kernel(%u: tensor<2x1x32768xf16>, %k: tensor<1x1000xf32>) -> tensor<2x1x32768xf16> {
-  // expected-error @+1 {{a sharded convolution needs a kernel of plain taps (no squash, smooth, reverse kernel or circulation) and whole rows of 4096 samples, got 1000}}
+  // expected-error @+1 {{a sharded convolution needs a kernel of taps read one by one (squash at most: no smooth, reverse kernel or circulation) and whole rows of 4096 samples, got 1000}}
   %y = fftconv.conv causal %u, %k : (tensor<2x1x32768xf16>, tensor<1x1000xf32>) -> tensor<2x1x32768xf16>
   return %y : tensor<2x1x32768xf16>
 }
@@ -26,15 +27,6 @@ func.func @two(%u: tensor<2x1x32768xf16>, %v: tensor<2x1x4194304xf16>, %k: tenso
   // expected-error @+1 {{the GPU lowering shards every convolution of a function alike (the same ranks and rows of 4096 samples)}}
   %z = fftconv.conv circular %v, %kv : (tensor<2x1x4194304xf16>, tensor<1x4194304xf32>) -> tensor<2x1x4194304xf16>
   return %y, %z : tensor<2x1x32768xf16>, tensor<2x1x4194304xf16>
-}
-
-// -----
-
-// dD is lag 0 of the kernel gradient's inverse: on rank 0 alone.
-func.func @skip_gradient(%u: tensor<2x1x32768xf16>, %k: tensor<1x32768xf32>, %d: tensor<1xf32>, %dy: tensor<2x1x32768xf16>) -> (tensor<1x32768xf32>, tensor<1xf32>) {
-  // expected-error @+1 {{a sharded kernel gradient writes whole lags: the skip term's gradient (lag 0, on one rank) is not generated yet}}
-  %dk, %dd = fftconv.conv_grad causal %u, %k skip %d grad %dy wrt [kernel, skip] : (tensor<2x1x32768xf16>, tensor<1x32768xf32>, tensor<1xf32>, tensor<2x1x32768xf16>) -> (tensor<1x32768xf32>, tensor<1xf32>)
-  return %dk, %dd : tensor<1x32768xf32>, tensor<1xf32>
 }
 
 // -----

@@ -57,3 +57,16 @@ func.func @long_gradient_split(%u: tensor<2x1x8388608xf16>, %k: tensor<1x8388608
       : (tensor<2x1x8388608xf16>, tensor<1x8388608xf32>, tensor<2x1x8388608xf16>) -> (tensor<2x1x8388608xf16>, tensor<1x8388608xf32>)
   return %du, %dk : tensor<2x1x8388608xf16>, tensor<1x8388608xf32>
 }
+
+// Past 2^24 points the gradient's rows stay at 8192 and Split, and its
+// outer kernels run 4096 rows at Half (ThreePassPlan::outerPrecision; not
+// in the attribute): N = 2^25 (L = 2^24), the longest kernel gradient.
+// TP-LABEL: func @longest_gradient
+// TP: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 16], factors = [32, 16, 16],
+// TP: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 16], factors = [32, 16, 16],
+// TP: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 16], factors = [32, 16, 16],
+func.func @longest_gradient(%u: tensor<2x1x16777216xf16>, %k: tensor<1x16777216xf32>, %dy: tensor<2x1x16777216xf16>) -> (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>) {
+  %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+      : (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>, tensor<2x1x16777216xf16>) -> (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>)
+  return %du, %dk : tensor<2x1x16777216xf16>, tensor<1x16777216xf32>
+}

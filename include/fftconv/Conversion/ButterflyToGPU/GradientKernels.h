@@ -106,6 +106,23 @@ buildLagOutputsKernel(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
                       llvm::StringRef name, TypeRange argTypes, double scale,
                       llvm::ArrayRef<LagOutput> outputs, int64_t threads);
 
+/// A sharded kernel gradient's skip term (dD, lag 0: on rank 0 alone), in
+/// two kernels around an exchange. The first writes this rank's first lag
+/// of each channel (memref<H x K' x f32>) times `scale` into every chunk of
+/// the exchange's send buffer (memref<R x H x f32>): the all-to-all then
+/// hands every rank each rank's, an all-gather. The second writes chunk 0
+/// of the received buffer, rank 0's lag 0, to each dD output (memref<H x
+/// f32>, the arguments after it).
+gpu::GPUFuncOp buildSkipGradientSendKernel(OpBuilder &builder, Location loc,
+                                           gpu::GPUModuleOp module,
+                                           llvm::StringRef name,
+                                           TypeRange argTypes, double scale,
+                                           int64_t threads);
+gpu::GPUFuncOp buildSkipGradientKernel(OpBuilder &builder, Location loc,
+                                       gpu::GPUModuleOp module,
+                                       llvm::StringRef name, TypeRange argTypes,
+                                       int64_t threads);
+
 } // namespace fftconv
 } // namespace mlir
 

@@ -42,7 +42,9 @@ static constexpr int64_t kMaxOuterLength = 512;
 /// Past 512 rows of the longest inner rows an inner block holds (128 KiB of
 /// shared memory, longestThreePassInner), the rows grow instead, until an
 /// outer block of 8 columns holds 128 KiB too: 2048 rows at Split precision
-/// (N up to 2^25), 4096 at Half (inner rows of 32768, N up to 2^27).
+/// (N up to 2^25), 4096 at Half (inner rows of 32768, N up to 2^27); an
+/// explicit Split goes on to 4096 rows with its outer kernels at Half
+/// (N up to 2^26).
 /// Values an outer block holds: enough columns for long contiguous rows.
 static constexpr int64_t kOuterTileValues = 4096;
 /// The bytes of an inner block's rows the pair tile aims at.
@@ -222,6 +224,12 @@ static SmallVector<int64_t> bandFactorOrder(ArrayRef<int64_t> factors,
   return reordered;
 }
 
+/// The rows (N2) of a three-pass transform of `n` points whose rows hold at
+/// most `longestInner` points.
+static int64_t threePassRows(int64_t n, int64_t longestInner) {
+  return std::min(std::max(kMinInnerLength, n / kMaxOuterLength), longestInner);
+}
+
 /// The columns an outer block owns: enough for long contiguous rows.
 static int64_t outerColumns(int64_t outer, int64_t inner) {
   int64_t fewest = outer > 1024 ? kFewestOuterColumns : 16;
@@ -337,8 +345,8 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   ThreePassPlan plan = threePassShape(shape, shape.halfData);
   plan.threads = request.threads > 0 ? request.threads : 256;
   // Split: five stages each way would take Half close to 1e-3
-  // (bench/NOTES.md); Half past what Split's blocks hold (2^25 points),
-  // where only its rows of 32768 fit.
+  // (bench/NOTES.md); its outer kernels at Half past 2048 rows; Half past
+  // what Split's rows hold (2^26 points), where only its rows of 32768 fit.
   int64_t n = plan.length;
   plan.precision = request.precision.value_or(
       defaultThreePassPrecision(n, request.longestInner));
@@ -369,9 +377,7 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
           ")";
     return {};
   }
-  int64_t inner = std::max(kMinInnerLength, n / kMaxOuterLength);
-  if (inner > longestInner)
-    inner = longestInner;
+  int64_t inner = threePassRows(n, longestInner);
   int64_t outer = n / inner;
   plan.innerFactors = stageFactors(inner);
   plan.outerFactors = stageFactors(outer);
@@ -719,9 +725,10 @@ struct PlanGPUKernelsPass
       threePass = !plan && cross && shape.fftSize >= 2 * kMinInnerLength;
     }
     if (threePass) {
-      // Split, with the rows the cross spectrum holds: Half, which would
-      // reach further, takes fp16's gradients past their error budget
-      // (1.0e-3 at 2^25 points, bench/NOTES.md).
+      // Split rows, as many as the cross spectrum holds (8192), its outer
+      // passes at Half past 2048 rows (ThreePassPlan::outerPrecision): up
+      // to 2^25 points. Half rows took fp16's gradients past their error
+      // budget (1.0e-3 at 2^25 points, bench/NOTES.md).
       GPUPlanRequest split = request;
       split.precision = GPUPrecision::Split;
       split.longestInner =
@@ -738,9 +745,16 @@ struct PlanGPUKernelsPass
       if (!cross) {
         // One channel's inverse: a "pair" of one sequence, at Split as the
         // single kernel's, the lags kept rounded up to whole 8-element
-        // stores.
+        // stores; sharded, to whole rows (a rank's columns of each: dD
+        // alone, lag 0, takes the first row).
         shape.inputLength = shape.fftSize / 2;
-        shape.outputLength = llvm::alignTo(shape.outputLength, 8);
+        shape.outputLength = llvm::alignTo(
+            shape.outputLength,
+            request.ranks > 1
+                ? threePassRows(shape.fftSize,
+                                longestThreePassInner(GPUPrecision::Split,
+                                                      split.longestInner))
+                : 8);
       }
       plan = cross
                  ? planCrossSpectrumThreePass(&getContext(), chip, shape, split,

@@ -7,7 +7,7 @@
 // time is the transforms' points x stages over the throughput measured on
 // an H100 and an H200 (bench/results/distributed-*: 8.5e11 a second at 2^23
 // to 2^25 points at Split; 1.39e12 at 2^27, Half, which the plan takes past
-// 2^25). The exchanges
+// 2^26). The exchanges
 // send, per rank, (R - 1) / R of its share of K's rows (f32) and, twice, of the
 // pairs' (the workspace's type) over the all-to-all bandwidth measured in the
 // same runs (about 300 GB/s a rank). butterfly-to-gpu pipelines the chunks of
@@ -60,7 +60,8 @@ ShardingEstimate mlir::butterfly::estimateSharding(
   // The pairs' forward and inverse transforms, K's forward one.
   double pointStages =
       double(shape.fftSize) * stages * (2.0 * shape.sequences + shape.channels);
-  // At the precision the plan takes: Half past 2^25 points.
+  // At the precision the plan takes: Half past 2^26 points (Split's rows,
+  // its outer passes at Half past 2^25, at Split's rate).
   double throughput =
       defaultThreePassPrecision(shape.fftSize) == GPUPrecision::Half
           ? target.threePassHalfPointStagesPerSecond

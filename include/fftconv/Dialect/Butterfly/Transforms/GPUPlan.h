@@ -63,20 +63,28 @@ inline int64_t longestThreePassInner(GPUPrecision precision,
   return longestInner > 0 ? std::min(held, longestInner) : held;
 }
 
-/// The longest transform the three-pass kernels run at `precision`: rows
-/// (longestThreePassInner) and outer tiles of 8 columns within a block's
-/// budget (2^25 points at Split, 2^27 at Half; with rows of at most 8192,
-/// a kernel gradient's, 2^24 and 2^25).
-inline int64_t longestThreePass(GPUPrecision precision,
-                                int64_t longestInner = 0) {
-  int64_t mostRows =
-      kMaxThreePassBlockBytes / (kFewestOuterColumns * valueBytesOf(precision));
-  return longestThreePassInner(precision, longestInner) * mostRows;
+/// The most rows an outer block of 8 columns holds at `precision` within a
+/// block's budget: 2048 at Split, 4096 at Half.
+inline int64_t mostOuterRows(GPUPrecision precision) {
+  return kMaxThreePassBlockBytes /
+         (kFewestOuterColumns * valueBytesOf(precision));
 }
 
-/// The precision the three-pass form takes when none is asked for: Split,
-/// or Half past what Split's blocks hold (with rows of at most
-/// `longestInner`).
+/// The longest transform the three-pass kernels run at `precision`: rows
+/// (longestThreePassInner) and outer tiles of 8 columns within a block's
+/// budget, the outer kernels at Half where Split's tiles would not hold
+/// their rows (ThreePassPlan::outerPrecision): 2^26 points at Split, 2^27
+/// at Half; with rows of at most 8192, a kernel gradient's, 2^25 at either.
+inline int64_t longestThreePass(GPUPrecision precision,
+                                int64_t longestInner = 0) {
+  return longestThreePassInner(precision, longestInner) *
+         mostOuterRows(GPUPrecision::Half);
+}
+
+/// The precision the three-pass form takes when none is asked for: Split
+/// while Split's rows hold the transform (with rows of at most
+/// `longestInner`), its outer kernels at Half past 2048 rows (2^25 points),
+/// else Half (past 2^26 points; with rows of 8192, past 2^25).
 inline GPUPrecision defaultThreePassPrecision(int64_t fftSize,
                                               int64_t longestInner = 0) {
   return fftSize > longestThreePass(GPUPrecision::Split, longestInner)
@@ -189,8 +197,18 @@ struct ThreePassPlan {
   int64_t chunks() const {
     return (pairs() + workspacePairs() - 1) / workspacePairs();
   }
-  /// Bytes of one complex value in shared memory.
+  /// Bytes of one complex value in the inner kernels' shared memory.
   int64_t valueBytes() const { return valueBytesOf(precision); }
+  /// The precision the outer kernels run at: the plan's, or Half where a
+  /// Split tile of the plan's rows would not fit a block (4096 rows of 8
+  /// columns: a kernel gradient's transforms past 2^24 points keep their
+  /// rows of 8192 at Split, the inner passes holding the error budget).
+  GPUPrecision outerPrecision() const {
+    return outer() * columns * valueBytesOf(precision) <=
+                   kMaxThreePassBlockBytes
+               ? precision
+               : GPUPrecision::Half;
+  }
   /// The precision K's kernels run at: Split, as it is computed once and
   /// every output carries its error, where Split's blocks hold the plan's
   /// rows and outer tiles (the plan's own, Half, where they do not: rows of
@@ -203,7 +221,9 @@ struct ThreePassPlan {
   }
   /// Bytes of one complex value in the workspace.
   int64_t workspaceValueBytes() const { return halfWorkspace ? 4 : 8; }
-  int64_t outerSharedBytes() const { return outer() * columns * valueBytes(); }
+  int64_t outerSharedBytes() const {
+    return outer() * columns * valueBytesOf(outerPrecision());
+  }
   int64_t innerSharedBytes() const { return pairTile * inner() * valueBytes(); }
   int64_t workspaceChannels() const {
     return chunkChannels > 0 ? chunkChannels : channels;
