@@ -90,9 +90,11 @@ typedef struct {
   int rank;
   const int64_t *shape;
   uint64_t numBytes;
-  int producer; /* workspaces: the kernel that writes it, or -1 */
+  int producer; /* workspaces: the first kernel that writes it, or -1 */
   int numDependsOn;
   const int *dependsOn; /* workspaces: the inputs it is computed from */
+  int numProducers; /* the kernels producer .. producer + numProducers - 1
+                       write it (0 without a producer) */
 } fftconvRuntimeArgument;
 
 /* One kernel launch of the manifest. */
@@ -287,10 +289,17 @@ struct FFTCONV_RUNTIME_EXPORT Argument {
   Role role = Role::Input;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  /// Workspaces only: the input indices it is computed from, and the kernel
-  /// that writes it (-1 if the manifest does not say).
+  /// Workspaces only: the input indices it is computed from, and the
+  /// kernels that write it, `producerCount` of them from `producer` on (-1
+  /// if the manifest does not say; the three-pass form's K takes two).
   std::vector<int> dependsOn;
   int producer = -1;
+  int producerCount = 1;
+
+  bool isWrittenBy(int kernel) const {
+    return producer >= 0 && kernel >= producer &&
+           kernel < producer + producerCount;
+  }
 
   uint64_t numElements() const;
   uint64_t numBytes() const { return numElements() * dtypeSize(dtype); }

@@ -70,7 +70,7 @@ uint64_t Argument::numElements() const {
 
 bool Manifest::isProducer(int kernel) const {
   for (const Argument &argument : arguments)
-    if (argument.producer == kernel)
+    if (argument.isWrittenBy(kernel))
       return true;
   return false;
 }
@@ -567,6 +567,21 @@ bool validate(const Json &root, Manifest &m, std::string &error) {
                           std::to_string(numKernels) + " kernels)");
       a.producer = static_cast<int>(index);
     }
+    if (const Json *count = v.member(entry, path, "producer_count", false)) {
+      std::string countPath = Validator::join(path, "producer_count");
+      if (a.producer < 0)
+        return v.fail(countPath, "needs a producer");
+      int64_t value;
+      if (!v.integer(*count, countPath, 1, INT32_MAX, "a kernel count", value))
+        return false;
+      if (static_cast<size_t>(a.producer + value) > numKernels)
+        return v.fail(countPath, "kernels " + std::to_string(a.producer) +
+                                     " to " +
+                                     std::to_string(a.producer + value - 1) +
+                                     " are not all kernel indices (" +
+                                     std::to_string(numKernels) + " kernels)");
+      a.producerCount = static_cast<int>(value);
+    }
   }
 
   for (size_t i = 0; i < numKernels; ++i) {
@@ -604,14 +619,14 @@ bool validate(const Json &root, Manifest &m, std::string &error) {
   for (size_t i = 0; i < numArguments; ++i) {
     const Argument &a = m.arguments[i];
     std::string path = Validator::at("arguments", i);
-    if (a.producer >= 0) {
-      const Kernel &k = m.kernels[a.producer];
+    for (int kernel = a.producer; a.isWrittenBy(kernel); ++kernel) {
+      const Kernel &k = m.kernels[kernel];
       bool takes = false;
       for (int index : k.arguments)
         takes |= static_cast<size_t>(index) == i;
       if (!takes)
         return v.fail(Validator::join(path, "producer"),
-                      "kernel " + std::to_string(a.producer) + " (" + k.name +
+                      "kernel " + std::to_string(kernel) + " (" + k.name +
                           ") does not take this workspace");
     }
     if (a.role == Role::Output) {

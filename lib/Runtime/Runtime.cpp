@@ -560,6 +560,7 @@ int fftconvRuntimeManifestGetArgument(const fftconvRuntimeManifest *manifest,
   argument->producer = a.producer;
   argument->numDependsOn = static_cast<int>(a.dependsOn.size());
   argument->dependsOn = a.dependsOn.data();
+  argument->numProducers = a.producer >= 0 ? a.producerCount : 0;
   return 0;
 }
 

@@ -123,6 +123,9 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
     if (auto producer =
             host.getArgAttrOfType<IntegerAttr>(i, kProducerAttrName))
       argument["producer"] = producer.getInt();
+    if (auto count =
+            host.getArgAttrOfType<IntegerAttr>(i, kProducerCountAttrName))
+      argument["producer_count"] = count.getInt();
     if (auto inputs =
             host.getArgAttrOfType<DenseI64ArrayAttr>(i, kDependsOnAttrName)) {
       llvm::json::Array dependsOn;

@@ -87,6 +87,7 @@ class _ArgumentInfo(ctypes.Structure):
         ("producer", ctypes.c_int),
         ("numDependsOn", ctypes.c_int),
         ("dependsOn", ctypes.POINTER(ctypes.c_int)),
+        ("numProducers", ctypes.c_int),
     ]
 
 
@@ -238,9 +239,9 @@ class Argument:
     """One buffer of the host function: an entry of the manifest's
     "arguments"."""
 
-    __slots__ = ("index", "name", "role", "dtype", "shape", "nbytes", "depends_on", "producer")
+    __slots__ = ("index", "name", "role", "dtype", "shape", "nbytes", "depends_on", "producers")
 
-    def __init__(self, index, name, role, dtype, shape, nbytes, depends_on=(), producer=None):
+    def __init__(self, index, name, role, dtype, shape, nbytes, depends_on=(), producers=()):
         self.index = index
         self.name = name
         self.role = role
@@ -248,7 +249,13 @@ class Argument:
         self.shape = tuple(shape)
         self.nbytes = nbytes
         self.depends_on = tuple(depends_on)
-        self.producer = producer
+        self.producers = tuple(producers)
+
+    @property
+    def producer(self):
+        """The first kernel that writes this workspace, or None (the
+        three-pass form's K has two: `producers`)."""
+        return self.producers[0] if self.producers else None
 
     @property
     def numel(self):
@@ -261,8 +268,8 @@ class Argument:
         extra = ""
         if self.depends_on:
             extra += f", depends_on={list(self.depends_on)}"
-        if self.producer is not None:
-            extra += f", producer={self.producer}"
+        if self.producers:
+            extra += f", producers={list(self.producers)}"
         return f"Argument({self.index}, {self.name!r}, {self.role}, {self.dtype}, {list(self.shape)}{extra})"
 
 
@@ -369,7 +376,7 @@ class Manifest:
             a.shape[: a.rank],
             a.numBytes,
             a.dependsOn[: a.numDependsOn],
-            a.producer if a.producer >= 0 else None,
+            range(a.producer, a.producer + a.numProducers),
         )
 
     def _kernel(self, index):
@@ -408,7 +415,7 @@ class Manifest:
 
     @property
     def producer_kernels(self):
-        """Indices of the kernels that write a workspace (its "producer")."""
+        """Indices of the kernels that write a workspace (its "producers")."""
         return [k.index for k in self.kernels if k.is_producer]
 
     @property
@@ -709,8 +716,8 @@ class Program:
             skipped = set()
             if skip_producers:
                 for k in manifest.producer_kernels:
-                    made = [a for a in manifest.workspaces if a.producer == k]
-                    if all(
+                    made = [a for a in manifest.workspaces if k in a.producers]
+                    if made and all(
                         self._same_signature(self._produced.get(a.index), [by_index[i] for i in a.depends_on])
                         for a in made
                     ):
@@ -723,7 +730,11 @@ class Program:
     def _record_producers(self, order, by_index):
         ran = set(order)
         for workspace in self.manifest.workspaces:
-            if workspace.producer is None or workspace.producer not in ran:
+            ran_here = ran.intersection(workspace.producers)
+            if not ran_here:
+                continue
+            if len(ran_here) < len(workspace.producers):  # written in part: unknown
+                self._produced.pop(workspace.index, None)
                 continue
             if workspace.depends_on:
                 self._produced[workspace.index] = self._signature([by_index[i] for i in workspace.depends_on])

@@ -201,6 +201,28 @@ INVALID = [
         _set(["kernels", 0, "arguments"], [1]),
         "invalid manifest: arguments[3].producer: kernel 0 (hyena_conv0_spectrum) does not take this workspace",
     ),
+    (
+        "producer-count-without-producer",
+        _set(["arguments", 2, "producer_count"], 2),
+        "invalid manifest: arguments[2].producer_count: needs a producer",
+    ),
+    (
+        "producer-count-zero",
+        _set(["arguments", 3, "producer_count"], 0),
+        "invalid manifest: arguments[3].producer_count: expected a kernel count, got 0",
+    ),
+    (
+        "producer-count-range",
+        _set(["arguments", 3, "producer_count"], 3),
+        "invalid manifest: arguments[3].producer_count: kernels 0 to 2 are not all kernel indices (2 kernels)",
+    ),
+    (
+        # Both kernels take the workspace; the second does not write it, but
+        # the manifest cannot tell: it is the compiler's word.
+        "producer-count-second-not-taking",
+        lambda m: _set(["arguments", 3, "producer_count"], 2)(_set(["kernels", 1, "arguments"], [0, 2])(m)),
+        "invalid manifest: arguments[3].producer: kernel 1 (hyena_conv0) does not take this workspace",
+    ),
     ("kernel-name-missing", _delete(["kernels", 0, "name"]), "invalid manifest: kernels[0].name: required field is missing"),
     ("grid-empty", _set(["kernels", 0, "grid"], []), "invalid manifest: kernels[0].grid: expected 1 to 3 entries, got 0"),
     (
@@ -474,6 +496,15 @@ def test_valid_manifests(case):
     assert lib.fftconvRuntimeCheckManifest(text, len(text)) == 0, lib.fftconvRuntimeLastError()
 
 
+def test_manifest_producers():
+    # The three-pass form's K: written by two consecutive kernels, both
+    # producers, both skipped with it.
+    manifest = runtime.parse_manifest(json.dumps(_mutated(
+        lambda m: _set(["arguments", 3, "producer_count"], 2)(_set(["kernels", 1, "arguments"], [0, 3, 2])(m)))))
+    assert manifest.workspaces[0].producers == (0, 1) and manifest.workspaces[0].producer == 0
+    assert manifest.producer_kernels == [0, 1] and manifest.consumer_kernels == []
+
+
 def test_manifest_model():
     manifest = runtime.parse_manifest(json.dumps(base_manifest()))
     assert (manifest.format, manifest.version, manifest.chip, manifest.ptx, manifest.entry) == (
@@ -485,7 +516,7 @@ def test_manifest_model():
     )
     assert manifest.path is None and manifest.convolutions == []
     workspace = manifest.workspaces[0]
-    assert workspace.depends_on == (1,) and workspace.producer == 0
+    assert workspace.depends_on == (1,) and workspace.producer == 0 and workspace.producers == (0,)
     assert workspace.nbytes == 8 * 2 * 2048 * 4 and workspace.numel == 8 * 2 * 2048
     assert [a.role for a in manifest.arguments] == ["input", "input", "output", "workspace"]
     assert [a.dtype for a in manifest.arguments] == ["f16", "f32", "f16", "f32"]

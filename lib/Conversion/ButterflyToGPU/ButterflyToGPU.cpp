@@ -667,6 +667,10 @@ private:
   std::optional<ThreePassPlan> shard;
   SmallVector<unsigned> spectrumRowArgs, setArgs;
   SmallVector<int64_t> passSetCounts;
+  /// Marks convolution `index`'s spectrum buffer as written by the `count`
+  /// launches from `first` on, from its kernels alone.
+  void markSpectrumProducers(size_t index, const Convolution &conv,
+                             int64_t first, int64_t count);
   /// An all-to-all from `send` to `recv`, after the launches so far.
   void exchange(Value send, Value recv);
   int64_t launches = 0;
@@ -925,6 +929,22 @@ void HostBuilder::exchange(Value send, Value recv) {
   ExchangeOp::create(builder, loc, send, recv);
 }
 
+void HostBuilder::markSpectrumProducers(size_t index, const Convolution &conv,
+                                        int64_t first, int64_t count) {
+  // The spectrum depends on k alone: a runtime may keep it between calls.
+  unsigned spectrumIndex = spectrumArgs[index];
+  host.setArgAttr(spectrumIndex, kProducerAttrName,
+                  builder.getI64IntegerAttr(first));
+  if (count > 1)
+    host.setArgAttr(spectrumIndex, kProducerCountAttrName,
+                    builder.getI64IntegerAttr(count));
+  host.setArgAttr(spectrumIndex, kDependsOnAttrName,
+                  builder.getDenseI64ArrayAttr(llvm::map_to_vector(
+                      conv.kernels, [](Value kernel) -> int64_t {
+                        return cast<BlockArgument>(kernel).getArgNumber();
+                      })));
+}
+
 void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
                                    const SpectrumChain &chain) {
   Convolution conv = beginConvolution(index, chain);
@@ -952,15 +972,7 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
           Value t, Value y, Value mask) {
         storeRegionOutput(region, b, l, args, batch, h, t, y, mask);
       });
-  // The spectrum depends on k alone: a runtime may keep it between calls.
-  unsigned spectrumIndex = spectrumArgs[index];
-  host.setArgAttr(spectrumIndex, kProducerAttrName,
-                  builder.getI64IntegerAttr(launches));
-  host.setArgAttr(spectrumIndex, kDependsOnAttrName,
-                  builder.getDenseI64ArrayAttr(llvm::map_to_vector(
-                      conv.kernels, [](Value kernel) -> int64_t {
-                        return cast<BlockArgument>(kernel).getArgNumber();
-                      })));
+  markSpectrumProducers(index, conv, launches, /*count=*/1);
   SmallVector<Value> spectrumOperands(conv.kernels.begin(), conv.kernels.end());
   spectrumOperands.push_back(conv.spectrumBuffer);
   launch(spectrum, {plan.channels, 1, 1}, plan.threads,
@@ -1076,8 +1088,13 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   Convolution conv = beginConvolution(index, chain);
   ThreePassPlan plan = convolutionPlanOf(region);
   Value passBuffer = hostBlock->getArgument(passArgs[index]);
+  int64_t firstSpectrumLaunch = launches;
   std::function<void()> spectrumInner =
       emitThreePassSpectrum(conv, chain, plan, chain.conjugate);
+  // Sharded, an exchange runs between K's two kernels (and K's rows are in
+  // another buffer): a runtime runs the whole program.
+  if (!plan.sharded())
+    markSpectrumProducers(index, conv, firstSpectrumLaunch, /*count=*/2);
 
   // The outer forward kernel's arguments: the first region's inputs (a
   // single region's coefficients are the spectrum buffer, which it does

@@ -21,11 +21,15 @@ namespace fftconv {
 inline constexpr llvm::StringLiteral kRoleAttrName = "fftconv.role";
 /// The argument attribute naming an argument in the launch manifest.
 inline constexpr llvm::StringLiteral kNameAttrName = "fftconv.name";
-/// On a workspace that one kernel computes from inputs alone (the kernel
-/// spectrum of the single-kernel form): the index of the launch that writes
-/// it, and the argument indices of those inputs. A runtime may skip that
-/// launch while the inputs do not change (docs/gpu-manifest.md).
+/// On a workspace that kernels compute from inputs alone (the kernel
+/// spectrum K): the index of the first launch that writes it, how many
+/// launches from it on do (`producer_count`, where more than one: the
+/// three-pass form's outer and inner kernels), and the argument indices of
+/// those inputs. A runtime may skip those launches while the inputs do not
+/// change (docs/gpu-manifest.md).
 inline constexpr llvm::StringLiteral kProducerAttrName = "fftconv.producer";
+inline constexpr llvm::StringLiteral kProducerCountAttrName =
+    "fftconv.producer_count";
 inline constexpr llvm::StringLiteral kDependsOnAttrName = "fftconv.depends_on";
 /// On the host function: one dictionary a convolution, with its
 /// #butterfly.gpu_plan (`plan`), its FFT size (`fft_size`) and the indices
