@@ -494,11 +494,6 @@ LogicalResult checkSharding(FunctionAnalysis &analysis) {
                 "one (squash at most: no smooth, reverse kernel or "
                 "circulation) and whole rows of "
              << plan.inner() << " samples, got " << taps.length;
-    // Its inner kernels know their rows' frequencies only locally.
-    if (plan.sharded() && analysis.chains[index].band)
-      return region.op.emitError()
-             << "a sharded convolution cannot be frequency-sparse (band = "
-             << analysis.chains[index].band << ")";
   }
   for (KernelGradientRegion &gradient : analysis.gradients) {
     if (!gradient.crossPlan.isThreePass())

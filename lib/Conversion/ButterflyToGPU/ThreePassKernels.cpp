@@ -501,11 +501,13 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
     Value re = e.fmul(e.loadPart(e.c(0), ReHigh, at, 4), unscale);
     Value im = e.fmul(e.loadPart(e.c(0), ImHigh, at, 4), unscaleIm);
     if (band) {
-      // Position p of row k1 holds frequency k1 + N1 k2, k2 = frequency(p).
+      // Position p of row k1 holds frequency k1 + N1 k2, k2 = frequency(p);
+      // sharded, the block's row is the rank's k1-th.
+      Value row = e.addc(e.k1, plan.rank * plan.localRows());
       SmallVector<Value> inside;
       for (int64_t q = 0; q < 4; ++q) {
         Value f =
-            e.add(e.k1, e.mulc(e.frequency(e.addc(position, q)), plan.outer()));
+            e.add(row, e.mulc(e.frequency(e.addc(position, q)), plan.outer()));
         inside.push_back(
             arith::OrIOp::create(builder, loc, e.ult(f, e.c(band)),
                                  e.ult(e.sub(e.c(plan.length), f), e.c(band))));

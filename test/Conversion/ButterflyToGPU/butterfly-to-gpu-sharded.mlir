@@ -64,3 +64,18 @@ func.func @skip_gradient(%u: tensor<2x3x32768xf16>, %k: tensor<3x32768xf32>, %d:
   %dd = fftconv.conv_grad causal %u, %k skip %d grad %dy wrt [skip] : (tensor<2x3x32768xf16>, tensor<3x32768xf32>, tensor<3xf32>, tensor<2x3x32768xf16>) -> tensor<3xf32>
   return %dd : tensor<3xf32>
 }
+
+// A frequency-sparse convolution: K's inner kernel zeroes the frequencies
+// outside the band, k1 + N1 k2 for the block's row k1 among all N1 = 8:
+// rank 1 of 2 owns rows 4 to 7.
+// CHECK-LABEL: gpu.func @band_conv0_spectrum_inner
+// CHECK: %[[ROW:.*]] = arith.index_castui %block_id_x : index to i32
+// CHECK: %[[GLOBAL:.*]] = arith.addi %[[ROW]], %c4_i32 : i32
+// CHECK: arith.cmpi ult, %{{.*}}, %c4096_i32
+func.func @band(%u: tensor<2x1x32768xf32>, %k: tensor<1x32768xf32>) -> tensor<2x1x32768xf32> {
+  %kf = fftconv.rfft %k n = 32768 : tensor<1x32768xf32> -> tensor<1x16385xcomplex<f32>>
+  %uf = fftconv.rfft %u n = 32768 : tensor<2x1x32768xf32> -> tensor<2x1x16385xcomplex<f32>>
+  %p = fftconv.channel_mul %uf, %kf band = 4096 : tensor<2x1x16385xcomplex<f32>>, tensor<1x16385xcomplex<f32>>
+  %y = fftconv.irfft %p n = 32768 : tensor<2x1x16385xcomplex<f32>> -> tensor<2x1x32768xf32>
+  return %y : tensor<2x1x32768xf32>
+}

@@ -28,16 +28,3 @@ func.func @two(%u: tensor<2x1x32768xf16>, %v: tensor<2x1x4194304xf16>, %k: tenso
   %z = fftconv.conv circular %v, %kv : (tensor<2x1x4194304xf16>, tensor<1x4194304xf32>) -> tensor<2x1x4194304xf16>
   return %y, %z : tensor<2x1x32768xf16>, tensor<2x1x4194304xf16>
 }
-
-// -----
-
-// A band's frequencies are global; a rank's inner kernels know their rows
-// only locally.
-func.func @band(%u: tensor<2x1x32768xf32>, %k: tensor<1x32768xf32>) -> tensor<2x1x32768xf32> {
-  %kf = fftconv.rfft %k n = 32768 : tensor<1x32768xf32> -> tensor<1x16385xcomplex<f32>>
-  %uf = fftconv.rfft %u n = 32768 : tensor<2x1x32768xf32> -> tensor<2x1x16385xcomplex<f32>>
-  %p = fftconv.channel_mul %uf, %kf band = 4096 : tensor<2x1x16385xcomplex<f32>>, tensor<1x16385xcomplex<f32>>
-  // expected-error @+1 {{a sharded convolution cannot be frequency-sparse (band = 4096)}}
-  %y = fftconv.irfft %p n = 32768 : tensor<2x1x16385xcomplex<f32>> -> tensor<2x1x32768xf32>
-  return %y : tensor<2x1x32768xf32>
-}
