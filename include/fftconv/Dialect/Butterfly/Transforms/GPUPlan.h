@@ -211,8 +211,9 @@ struct ThreePassPlan {
   }
   /// The precision K's kernels run at: Split, as it is computed once and
   /// every output carries its error, where Split's blocks hold the plan's
-  /// rows and outer tiles (the plan's own, Half, where they do not: rows of
-  /// 32768, past 2^25 points).
+  /// rows and outer tiles; the plan's own where they do not (Half's rows of
+  /// 32768 past 2^26 points; a Split plan's outer kernels at Half past 2048
+  /// rows, outerPrecision).
   GPUPrecision spectrumPrecision() const {
     int64_t splitBytes = valueBytesOf(GPUPrecision::Split);
     bool fits = std::max(inner(), outer() * columns) * splitBytes <=
