@@ -1400,6 +1400,8 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
   }
   if (skipOperands.empty())
     return;
+  // dD's exchange buffers follow the sharded ones (the constructor's
+  // arguments).
   Value send = hostBlock->getArgument(first + 7);
   Value received = hostBlock->getArgument(first + 8);
   gpu::GPUFuncOp skipSend = buildSkipGradientSendKernel(
