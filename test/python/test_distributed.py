@@ -218,7 +218,15 @@ class StandIns:
         buffers = [self.buffers[a] for a in kernel.arguments]
         rows = self.row_view(_complex(buffers[0]))
         if spectrum:
-            _store(buffers[0], self.from_row_view(np.fft.fft(rows, axis=3)))
+            spectrum = np.fft.fft(rows, axis=3)
+            band = self.config.get("band")
+            if band is not None:
+                # Row k1 (the rank's first row on), position k2: frequency
+                # k1 + N1 k2; zero outside the band (and its mirror).
+                k1 = self.rank * self.rows + np.arange(self.rows)[:, None]
+                f = k1 + self.n1 * np.arange(self.n2)[None, :]
+                spectrum = spectrum * ((f < band) | (self.n - f < band))
+            _store(buffers[0], self.from_row_view(spectrum))
             return
         held = rows.shape[1]
         k = self.row_view(_complex(buffers[1]))[:, first_channel : first_channel + held]
@@ -349,12 +357,18 @@ class BackwardStandIns(StandIns):
 def _graph(config, causal):
     """The graph every rank compiles: fftconv.distributed's, or with k
     squashed (config "squash": lambda) or a skip term (config "skip"), whose
-    inputs come in the order u, k, pregate, postgate, d."""
+    inputs come in the order u, k, pregate, postgate, d; or frequency-sparse
+    (config "band": circular, FFT form)."""
     from fftconv import distributed
     from fftconv.graph import Graph
 
     b, h, length, gated = config["B"], config["H"], config["L"], config["gated"]
-    squash, skip = config.get("squash"), config.get("skip", False)
+    squash, skip, band = config.get("squash"), config.get("skip", False), config.get("band")
+    if band is not None:
+        g = Graph("fftconv_sharded")
+        u, k = g.input("u", (b, h, length), "f32"), g.input("k", (h, length), "f32")
+        g.output(g.irfft(g.channel_mul(g.rfft(u, length), g.rfft(k, length), band=band), length))
+        return g
     if squash is None and not skip:
         return distributed.sharded_graph(b, h, length, length, causal, "f32", gated, gated)
     g = Graph("fftconv_sharded")
@@ -481,7 +495,10 @@ def _rank_main(rank, ranks, port, config, failures):
         y = _gathered(tensors[stand_ins.by_name["result0"]], layout, ranks)
         v = full["u"] * full["pregate"] if config["gated"] else full["u"]
         n = 2 * length if causal else length
-        ref = np.fft.irfft(np.fft.rfft(v, n) * np.fft.rfft(_squashed(full["k"], config), n), n)[..., :length]
+        kf = np.fft.rfft(_squashed(full["k"], config), n)
+        if config.get("band") is not None:
+            kf[..., config["band"]:] = 0
+        ref = np.fft.irfft(np.fft.rfft(v, n) * kf, n)[..., :length]
         if config["gated"]:
             ref = ref * full["postgate"]
         error = np.linalg.norm(y - ref) / np.linalg.norm(ref)
@@ -534,11 +551,14 @@ CASES = [
     (4, dict(B=3, H=2, L=8192, causal=True, gated=False)),
     (2, dict(B=5, H=1, L=16384, causal=False, gated=True)),
     (4, dict(B=3, H=2, L=8192, causal=True, gated=False, squash=0.005)),
+    (4, dict(B=3, H=2, L=32768, causal=False, gated=False, band=4096)),
 ]
 
 
-@pytest.mark.parametrize("ranks,config", CASES, ids=[f"{r}ranks-{'causal' if c['causal'] else 'gated-circular'}"
-                                                     f"{'-squash' if 'squash' in c else ''}" for r, c in CASES])
+@pytest.mark.parametrize("ranks,config", CASES, ids=[f"{r}ranks-{'causal' if c['causal'] else 'circular'}"
+                                                     f"{'-gated' if c['gated'] else ''}"
+                                                     f"{'-squash' if 'squash' in c else ''}"
+                                                     f"{'-band' if 'band' in c else ''}" for r, c in CASES])
 def test_sharded_schedule_over_gloo(ranks, config):
     _spawn(_rank_main, ranks, config)
 
