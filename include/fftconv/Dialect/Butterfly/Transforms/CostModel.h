@@ -121,7 +121,7 @@ struct TargetDescription {
   double memoryBytesPerCycle = 14;
   /// The three-pass form's throughput on one GPU, in points x stages per
   /// second (a transform of N points has log2 N stages), measured at Split
-  /// precision and at Half (what it takes past 2^25 points: 1.39e12 at
+  /// precision and at Half (what it takes past 2^26 points: 1.39e12 at
   /// L = 2^26 causal, B x H = 2 x 2, 15.64 ms on one H200); and what one
   /// GPU's all-to-all sends a second to the others of its host (NVLink),
   /// measured: the sharding model's inputs.
