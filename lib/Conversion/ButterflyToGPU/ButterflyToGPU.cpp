@@ -438,11 +438,8 @@ ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
                                 (type.getRank() == 2 ? type.getDimSize(1) : 1) +
                                     output.circulateOffset);
   }
-  // Sharded, the outer inverse writes whole rows of lags (its ranks'
-  // columns of each): dD alone still takes the first row.
-  layout.lagLength = llvm::alignTo(layout.lagLength, layout.cross.sharded()
-                                                         ? layout.cross.inner()
-                                                         : kVectorWidth);
+  layout.lagLength = butterfly::keptLagLength(
+      layout.lagLength, layout.cross.ranks, layout.cross.inner());
   ConvolutionShape channel = shape;
   channel.batch = 1;
   channel.inputLength = shape.fftSize / 2;

@@ -744,17 +744,13 @@ struct PlanGPUKernelsPass
                << " at split precision, up to " << longest << " points";
       if (!cross) {
         // One channel's inverse: a "pair" of one sequence, at Split as the
-        // single kernel's, the lags kept rounded up to whole 8-element
-        // stores; sharded, to whole rows (a rank's columns of each: dD
-        // alone, lag 0, takes the first row).
+        // single kernel's, the lags kept as keptLagLength says.
         shape.inputLength = shape.fftSize / 2;
-        shape.outputLength = llvm::alignTo(
-            shape.outputLength,
-            request.ranks > 1
-                ? threePassRows(shape.fftSize,
-                                longestThreePassInner(GPUPrecision::Split,
-                                                      split.longestInner))
-                : 8);
+        shape.outputLength = keptLagLength(
+            shape.outputLength, request.ranks,
+            threePassRows(shape.fftSize,
+                          longestThreePassInner(GPUPrecision::Split,
+                                                split.longestInner)));
       }
       plan = cross
                  ? planCrossSpectrumThreePass(&getContext(), chip, shape, split,

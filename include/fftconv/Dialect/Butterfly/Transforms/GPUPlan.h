@@ -81,6 +81,13 @@ inline int64_t longestThreePass(GPUPrecision precision,
          mostOuterRows(GPUPrecision::Half);
 }
 
+/// The lags a three-pass kernel gradient's outer inverse keeps of `lags`:
+/// whole 8-element stores, or sharded over `ranks` whole rows of `rows`
+/// (a rank's columns of each; dD alone, lag 0, takes the first row).
+inline int64_t keptLagLength(int64_t lags, int64_t ranks, int64_t rows) {
+  return llvm::alignTo(lags, ranks > 1 ? rows : 8);
+}
+
 /// The precision the three-pass form takes when none is asked for: Split
 /// while Split's rows hold the transform (with rows of at most
 /// `longestInner`), its outer kernels at Half past 2048 rows (2^25 points),
