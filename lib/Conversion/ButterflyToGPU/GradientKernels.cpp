@@ -162,23 +162,35 @@ private:
       storePart(seq, ReHigh, position, re);
       storePart(seq, ImHigh, position, im);
     };
-    gatherScatter(
-        batchTile * chunks,
-        [&](Value item) -> SmallVector<Value> {
-          return {gather(item, plan.lengthV, loadV),
-                  gather(item, plan.lengthG, loadG)};
-        },
-        [&](Value item, ArrayRef<Value> values) {
-          scatter(item, values[0], 0);
-          scatter(item, values[1], batchTile);
-          if (!plan.lagZero)
-            return;
-          Value products = arith::MulFOp::create(b, loc, values[0], values[1]);
-          Value dot = vector::ReductionOp::create(
-              b, loc, vector::CombiningKind::ADD, products);
-          Value sum = memref::LoadOp::create(b, loc, lagSums, index(tid));
-          memref::StoreOp::create(b, loc, fadd(sum, dot), lagSums, index(tid));
-        });
+    auto gatherBoth = [&](Value item) -> SmallVector<Value> {
+      return {gather(item, plan.lengthV, loadV),
+              gather(item, plan.lengthG, loadG)};
+    };
+    auto scatterBoth = [&](Value item, ArrayRef<Value> values,
+                           ArrayRef<RangeScale> scales) {
+      scatter(item, scaled(values[0], scales[0].scale), 0);
+      scatter(item, scaled(values[1], scales[1].scale), batchTile);
+      if (!plan.lagZero)
+        return;
+      Value products = arith::MulFOp::create(b, loc, values[0], values[1]);
+      Value dot = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, products);
+      Value sum = memref::LoadOp::create(b, loc, lagSums, index(tid));
+      memref::StoreOp::create(b, loc, fadd(sum, dot), lagSums, index(tid));
+    };
+    // v and g each scaled by its own power of two: a gradient g is often
+    // far smaller than v.
+    if (plan.transform.scalesRange) {
+      SmallVector<RangeScale> scales =
+          gatherScatterInRange(batchTile * chunks, 2, gatherBoth, scatterBoth);
+      rangeV = scales[0];
+      rangeG = scales[1];
+      return;
+    }
+    gatherScatter(batchTile * chunks, gatherBoth,
+                  [&](Value item, ArrayRef<Value> values) {
+                    scatterBoth(item, values, {RangeScale(), RangeScale()});
+                  });
   }
 
   /// For every position p (frequency f): sum over the tile of
@@ -201,6 +213,11 @@ private:
         sum = cadd(sum, cmul(conj(v.low), g.low));
         nyquist = cadd(nyquist, cmul(conj(v.high), g.high));
       }
+      // The tile's terms of v and g scaled, scaled back.
+      Value unscale =
+          rangeV.unscale ? fmul(rangeV.unscale, rangeG.unscale) : Value();
+      sum = {scaled(sum.re, unscale), scaled(sum.im, unscale)};
+      nyquist = {scaled(nyquist.re, unscale), scaled(nyquist.im, unscale)};
       addPartial(workspace, f, sum);
       Value zeroFrequency =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, c(0));
@@ -231,8 +248,9 @@ private:
 
   const CrossSpectrumPlan &plan;
   Value h, group;
-  Value accumulator; // memref<2(M+1) x f32> in shared memory, or null
-  Value lagSums;     // memref<threads x f32> in shared memory, or null
+  RangeScale rangeV, rangeG; // the tile's, null where v and g are f16
+  Value accumulator;         // memref<2(M+1) x f32> in shared memory, or null
+  Value lagSums;             // memref<threads x f32> in shared memory, or null
 };
 
 } // namespace
@@ -361,7 +379,8 @@ gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
   // Z[f] = E + i O, E = (S[f] + conj(S[M-f])) / 2 the even lags' spectrum,
   // O = (S[f] - conj(S[M-f])) W_N^-f / 2 the odd ones', at Monarch
   // positions for the inverse stages.
-  e.loop(e.tid, m, plan.threads, [&](Value f) {
+  auto pairType = VectorType::get({2}, e.f32);
+  auto gather = [&](Value f) -> SmallVector<Value> {
     Complex sf = spectrum(f), sm = spectrum(e.sub(e.c(m), f));
     Value half = e.cf(0.5);
     Complex even{e.fmul(e.fadd(sf.re, sm.re), half),
@@ -369,15 +388,26 @@ gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
     Complex difference{e.fmul(e.fsub(sf.re, sm.re), half),
                        e.fmul(e.fadd(sf.im, sm.im), half)};
     Complex odd = e.cmul(difference, e.root(f, 2 * m, 1.0));
-    Complex z{e.fsub(even.re, odd.im), e.fadd(even.im, odd.re)};
-    e.store(seq, e.swizzle(e.positionOf(f)), z);
+    return {vector::FromElementsOp::create(
+        builder, loc, pairType,
+        ValueRange{e.fsub(even.re, odd.im), e.fadd(even.im, odd.re)})};
+  };
+  // The sums are f32, and as small as the gradients they came from.
+  KernelEmitter::RangeScale range = e.blockRangeScales(m, 1, gather).front();
+  e.loop(e.tid, m, plan.threads, [&](Value f) {
+    Value z = e.scaled(gather(f).front(), range.scale);
+    auto part = [&](int64_t i) -> Value {
+      return vector::ExtractOp::create(builder, loc, z, ArrayRef<int64_t>{i});
+    };
+    e.store(seq, e.swizzle(e.positionOf(f)), {part(0), part(1)});
   });
   e.barrier();
   e.emitInverse();
 
   // The stages carry 1/sqrt(M) of the inverse's 1/M, and the partial sums
-  // were the cross spectrum / M: sqrt(M) gives the lags.
-  Value scale = e.cf(std::sqrt(double(m)));
+  // were the cross spectrum / M: sqrt(M) gives the lags (of the sums
+  // scaled).
+  Value scale = e.fmul(e.cf(std::sqrt(double(m))), range.unscale);
   std::function<void(Value)> directLagZero;
   if (lagZero)
     directLagZero = [&](Value output) {

@@ -275,6 +275,44 @@ public:
   gatherScatter(int64_t total,
                 llvm::function_ref<SmallVector<Value>(Value item)> gather,
                 llvm::function_ref<void(Value item, ArrayRef<Value>)> scatter);
+  /// Powers of two that bring a block's sequences into f16's range: the
+  /// planes hold f16, which an f32 or bf16 input, a gradient or k can fall
+  /// below (f16's smallest normal is 2^-14, its subnormals stop at 2^-24) or
+  /// rise past (65504).
+  struct RangeScale {
+    Value scale;   // multiplies the values stored to the planes
+    Value unscale; // multiplies the results read back: 1 / scale
+  };
+  /// `count` RangeScales over the f32 values (or vectors) that `gather`
+  /// returns for each of the block's `total` items, value j counting
+  /// towards scale j % count: scale i puts the largest magnitude of its
+  /// values in [4, 8), where the kernels are
+  /// checked on N(0, 1) inputs (whose blocks' maxima are about 4); 1 for
+  /// values all zero. It reads every item once more than the load that
+  /// follows (from L1 or L2), and takes two barriers, between which the
+  /// first words of the planes hold the warps' maxima: they must be free.
+  SmallVector<RangeScale>
+  blockRangeScales(int64_t total, int64_t count,
+                   llvm::function_ref<SmallVector<Value>(Value item)> gather);
+  /// gatherScatter with the range scales of blockRangeScales, which
+  /// `scatter` applies: where a thread holds all its items' values (a few
+  /// items of `heldPerItem` vectors each, RangeScale.cpp's
+  /// kMaxHeldVectors), their maxima are taken from them, with no second
+  /// read. Returns the scales.
+  SmallVector<RangeScale> gatherScatterInRange(
+      int64_t total, int64_t count,
+      llvm::function_ref<SmallVector<Value>(Value item)> gather,
+      llvm::function_ref<void(Value item, ArrayRef<Value>,
+                              ArrayRef<RangeScale>)>
+          scatter,
+      int64_t heldPerItem = 1);
+  /// The block's range scales from each thread's maxima (as the bits of
+  /// non-negative floats): redux.sync, then the warps' through the first
+  /// words of the planes between two barriers.
+  SmallVector<RangeScale> rangeScalesOf(ValueRange threadMaxima);
+  /// x (a float or a vector of them) times the scalar `s`; x where `s` is
+  /// null.
+  Value scaled(Value x, Value s);
   /// `load()` where `cond` holds, else zeros of `type` (a float or a vector
   /// of floats): reads past an input's end become its zero padding. A null
   /// `cond` is always true.

@@ -205,6 +205,8 @@ struct OuterKernel : KernelScope, ThreePassEmitter {
   Value firstColumn, h, workspaceH, slot, pair;
   /// The tile's one sequence in shared memory.
   Value seq;
+  /// The tile's range scale, null where the plan's inputs are f16.
+  RangeScale range;
 };
 
 } // namespace
@@ -219,7 +221,7 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   // z[n] = v[2 pair][n] + i v[2 pair + 1][n], zero past the input or the
   // batch; row n1 of the tile at shared position n1 * C + column.
   int64_t chunks = plan.columns / 8;
-  e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
+  auto gather = [&](Value item) -> SmallVector<Value> {
     Value row = e.divc(item, chunks);
     Value column = e.mulc(e.remc(item, chunks), 8);
     Value rowStart = e.mulc(row, plan.inner());
@@ -243,10 +245,24 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
       });
     };
     Value first = e.mulc(e.pair, 2);
+    return {sample(first), sample(e.addc(first, 1))};
+  };
+  auto scatter = [&](Value item, ArrayRef<Value> z,
+                     ArrayRef<KernelEmitter::RangeScale> scales) {
+    Value row = e.divc(item, chunks);
+    Value column = e.mulc(e.remc(item, chunks), 8);
     Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
-    e.storePart(e.seq, ReHigh, offset, sample(first));
-    e.storePart(e.seq, ImHigh, offset, sample(e.addc(first, 1)));
-  });
+    e.storePart(e.seq, ReHigh, offset, e.scaled(z[0], scales[0].scale));
+    e.storePart(e.seq, ImHigh, offset, e.scaled(z[1], scales[0].scale));
+  };
+  int64_t items = plan.outer() * chunks;
+  if (plan.scalesRange)
+    e.range = e.gatherScatterInRange(items, 1, gather, scatter,
+                                     /*heldPerItem=*/2)
+                  .front();
+  else
+    e.loop(e.tid, items, plan.threads,
+           [&](Value item) { scatter(item, gather(item), {e.range}); });
   e.barrier();
   e.emitForward();
 
@@ -259,8 +275,8 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
     Value column = e.mulc(e.remc(item, quads), 4);
     Value k1 = e.frequency(position);
     Value offset = e.swizzle(e.add(position, column));
-    Value re = e.loadPart(e.seq, ReHigh, offset, 4);
-    Value im = e.loadPart(e.seq, ImHigh, offset, 4);
+    Value re = e.scaled(e.loadPart(e.seq, ReHigh, offset, 4), e.range.unscale);
+    Value im = e.scaled(e.loadPart(e.seq, ImHigh, offset, 4), e.range.unscale);
     Value n2 = e.add(e.firstColumn, column);
     std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, -1.0);
     auto [sequence, entry] = e.outerEntry(whole, e.args()[workspaceArg], e.slot,
@@ -312,47 +328,74 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
   /// The block's rows from the workspace (argument 0) into shared memory,
   /// and their forward transforms.
   void forwardRows() {
-    moveRows(/*toSharedMemory=*/true);
+    range = loadRows({{args()[0], 0}}, firstPair, tile).front();
     barrier();
     emitForward();
   }
   /// The inverse transforms, and the rows back to the workspace.
   void inverseRows() {
     emitInverse();
-    moveRows(/*toSharedMemory=*/false);
+    storeRows(args()[0], firstPair, 0, tile, range.unscale);
   }
 
-  /// Rows of pairs `firstPair` .. + `count` of `workspace` (memref<P x H x
-  /// 2N x f32>, or a rank-2 one for a single row) into sequences
-  /// `firstSeq` ..; rows of pairs past the workspace's are zero.
-  void loadRows(Value workspace, Value firstPair, int64_t firstSeq,
-                int64_t count) {
+  /// Where loadRows puts the rows of a workspace: memref<P x H x 2N x f32>,
+  /// or a rank-2 one for a single row, into sequences `firstSeq` ...
+  struct RowSource {
+    Value workspace;
+    int64_t firstSeq;
+  };
+  /// Rows of pairs `firstPair` .. + `count` of each source into its
+  /// sequences; rows of pairs past the workspace's are zero. With
+  /// `scalesRange`, each source's rows scaled by a range scale of their
+  /// own, which it returns (all null otherwise).
+  SmallVector<RangeScale> loadRows(ArrayRef<RowSource> sources, Value firstPair,
+                                   int64_t count) {
     auto eight = VectorType::get({8}, f32);
-    loop(tid, count * quads(), plan.threads, [&](Value item) {
+    auto gather = [&](Value item) -> SmallVector<Value> {
       Value seq = divc(item, quads());
       Value position = mulc(remc(item, quads()), 4);
       Value pair = add(firstPair, seq);
-      auto [sequence, entry] = rowEntry(workspace, pair, position);
       Value inside = pairs % count ? ult(pair, c(pairs)) : Value();
-      Value both =
-          loadOrZero(inside, eight, [&, sequence = sequence, entry = entry] {
-            return loadInterleaved(sequence, entry, 4);
-          });
-      Value at = swizzle(position);
-      Value target = addc(seq, firstSeq);
-      storePart(target, ReHigh, at,
-                vector::ShuffleOp::create(b, loc, both, both,
-                                          ArrayRef<int64_t>{0, 2, 4, 6}));
-      storePart(target, ImHigh, at,
-                vector::ShuffleOp::create(b, loc, both, both,
-                                          ArrayRef<int64_t>{1, 3, 5, 7}));
-    });
+      SmallVector<Value> rows;
+      for (const RowSource &source : sources) {
+        auto [sequence, entry] = rowEntry(source.workspace, pair, position);
+        rows.push_back(
+            loadOrZero(inside, eight, [&, sequence = sequence, entry = entry] {
+              return loadInterleaved(sequence, entry, 4);
+            }));
+      }
+      return rows;
+    };
+    auto scatter = [&](Value item, ArrayRef<Value> rows,
+                       ArrayRef<RangeScale> scales) {
+      Value at = swizzle(mulc(remc(item, quads()), 4));
+      for (auto [source, both, scale] :
+           llvm::zip_equal(sources, rows, scales)) {
+        Value values = scaled(both, scale.scale);
+        Value target = addc(divc(item, quads()), source.firstSeq);
+        storePart(target, ReHigh, at,
+                  vector::ShuffleOp::create(b, loc, values, values,
+                                            ArrayRef<int64_t>{0, 2, 4, 6}));
+        storePart(target, ImHigh, at,
+                  vector::ShuffleOp::create(b, loc, values, values,
+                                            ArrayRef<int64_t>{1, 3, 5, 7}));
+      }
+    };
+    int64_t items = count * quads();
+    if (plan.scalesRange)
+      return gatherScatterInRange(items, sources.size(), gather, scatter,
+                                  /*heldPerItem=*/sources.size());
+    SmallVector<RangeScale> none(sources.size());
+    loop(tid, items, plan.threads,
+         [&](Value item) { scatter(item, gather(item), none); });
+    return none;
   }
 
   /// Sequences `firstSeq` .. + `count` back to the rows of pairs
-  /// `firstPair` .. of `workspace` (those within it).
+  /// `firstPair` .. of `workspace` (those within it), times `unscale`
+  /// where it is not null.
   void storeRows(Value workspace, Value firstPair, int64_t firstSeq,
-                 int64_t count) {
+                 int64_t count, Value unscale) {
     loop(tid, count * quads(), plan.threads, [&](Value item) {
       Value seq = divc(item, quads());
       Value position = mulc(remc(item, quads()), 4);
@@ -361,8 +404,9 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
         auto [sequence, entry] = rowEntry(workspace, pair, position);
         Value at = swizzle(position);
         Value source = addc(seq, firstSeq);
-        storeComplex(sequence, entry, loadPart(source, ReHigh, at, 4),
-                     loadPart(source, ImHigh, at, 4));
+        storeComplex(sequence, entry,
+                     scaled(loadPart(source, ReHigh, at, 4), unscale),
+                     scaled(loadPart(source, ImHigh, at, 4), unscale));
       };
       if (pairs % count)
         when(ult(pair, c(pairs)), store);
@@ -375,41 +419,12 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
   /// same but where the workspace holds a chunk of the channels).
   Value k1, h, spectrumH, firstPair, rowStart;
 
-private:
-  /// Moves the block's rows between the workspace (argument 0) and shared
-  /// memory, 4 values at a time.
-  void moveRows(bool toSharedMemory) {
-    loop(tid, tile * quads(), plan.threads, [&](Value item) {
-      RowQuad quad = rowQuad(item);
-      when(ult(quad.pair, c(pairs)), [&] {
-        auto [sequence, value] = rowEntry(args()[0], quad.pair, quad.position);
-        if (toSharedMemory) {
-          auto [re, im] = loadComplex(sequence, value, 4);
-          Value at = swizzle(quad.position);
-          storePart(quad.seq, ReHigh, at, re);
-          storePart(quad.seq, ImHigh, at, im);
-          return;
-        }
-        Value at = swizzle(quad.position);
-        storeComplex(sequence, value, loadPart(quad.seq, ReHigh, at, 4),
-                     loadPart(quad.seq, ImHigh, at, 4));
-      });
-    });
-  }
+  /// The block's range scale (forwardRows), null where the plan's inputs
+  /// are f16.
+  RangeScale range;
 
-  /// 4 values of a row: the sequence of the tile, the position in the row
-  /// and the pair.
-  struct RowQuad {
-    Value seq, position, pair;
-  };
+private:
   int64_t quads() const { return plan.inner() / 4; }
-  RowQuad rowQuad(Value item) {
-    RowQuad quad;
-    quad.seq = divc(item, quads());
-    quad.position = mulc(remc(item, quads()), 4);
-    quad.pair = add(firstPair, quad.seq);
-    return quad;
-  }
 
   int64_t pairs; // pairs in the workspace (1: the spectrum)
 };
@@ -492,9 +507,12 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
   auto whole = e.wholeSequence(e.args()[0], e.c(0), e.h);
   auto four = VectorType::get({4}, builder.getF32Type());
   double scale = std::sqrt(double(plan.length));
-  Value unscale = vector::BroadcastOp::create(builder, loc, four, e.cf(scale));
+  Value rowScale = e.scaled(e.cf(scale), e.range.unscale);
+  Value unscale = vector::BroadcastOp::create(builder, loc, four, rowScale);
   Value unscaleIm = vector::BroadcastOp::create(
-      builder, loc, four, e.cf(conjugate ? -scale : scale));
+      builder, loc, four,
+      conjugate ? arith::NegFOp::create(builder, loc, rowScale).getResult()
+                : rowScale);
   e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
     Value position = e.mulc(quad, 4);
     Value at = e.swizzle(position);
@@ -534,18 +552,35 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
   // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.
   auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.workspaceH);
   int64_t quads = plan.columns / 4;
-  e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
+  auto gather = [&](Value item) -> SmallVector<Value> {
     Value k1 = e.divc(item, quads);
     Value column = e.mulc(e.remc(item, quads), 4);
     Value n2 = e.add(e.firstColumn, column);
     auto [sequence, entry] = e.outerEntry(whole, e.args()[workspaceArg], e.slot,
                                           e.workspaceH, k1, n2);
-    auto [re, im] = e.loadComplex(sequence, entry, 4);
+    return {e.loadInterleaved(sequence, entry, 4)};
+  };
+  auto scatter = [&](Value item, ArrayRef<Value> loaded,
+                     ArrayRef<KernelEmitter::RangeScale> scales) {
+    Value k1 = e.divc(item, quads);
+    Value column = e.mulc(e.remc(item, quads), 4);
+    Value n2 = e.add(e.firstColumn, column);
+    Value both = e.scaled(loaded.front(), scales[0].scale);
+    Value re = vector::ShuffleOp::create(builder, loc, both, both,
+                                         ArrayRef<int64_t>{0, 2, 4, 6});
+    Value im = vector::ShuffleOp::create(builder, loc, both, both,
+                                         ArrayRef<int64_t>{1, 3, 5, 7});
     std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, 1.0);
     Value offset = e.swizzle(e.add(e.positionOf(k1), column));
     e.storePart(e.seq, ReHigh, offset, re);
     e.storePart(e.seq, ImHigh, offset, im);
-  });
+  };
+  int64_t items = plan.outer() * quads;
+  if (plan.scalesRange)
+    e.range = e.gatherScatterInRange(items, 1, gather, scatter).front();
+  else
+    e.loop(e.tid, items, plan.threads,
+           [&](Value item) { scatter(item, gather(item), {e.range}); });
   e.barrier();
   e.emitInverse();
 
@@ -571,12 +606,15 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
                      : Value();
     e.when(inside, [&] {
       Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
+      auto part = [&](Plane plane) {
+        return e.scaled(e.loadPart(e.seq, plane, offset, 8), e.range.unscale);
+      };
       storeOutput(builder, loc, e.args(), e.index(first), e.index(e.h),
-                  e.index(at), e.loadPart(e.seq, ReHigh, offset, 8), mask);
+                  e.index(at), part(ReHigh), mask);
       Value second = e.addc(first, 1);
       e.when(e.ult(second, e.c(plan.batch)), [&] {
         storeOutput(builder, loc, e.args(), e.index(second), e.index(e.h),
-                    e.index(at), e.loadPart(e.seq, ImHigh, offset, 8), mask);
+                    e.index(at), part(ImHigh), mask);
       });
     });
   });
@@ -634,8 +672,12 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
   int64_t tiles = llvm::divideCeil(plan.workspacePairs(), pairTile);
   e.loop(group, tiles, groups, [&](Value tile) {
     Value first = e.mulc(tile, pairTile);
-    e.loadRows(e.args()[1], first, 0, pairTile);
-    e.loadRows(e.args()[0], first, pairTile, pairTile);
+    SmallVector<KernelEmitter::RangeScale> scales = e.loadRows(
+        {{e.args()[1], 0}, {e.args()[0], pairTile}}, first, pairTile);
+    KernelEmitter::RangeScale rangeW = scales[0], rangeZ = scales[1];
+    // conj(Z) W of Z and W scaled, scaled back.
+    Value unscale =
+        rangeW.unscale ? e.fmul(rangeW.unscale, rangeZ.unscale) : Value();
     e.barrier();
     e.emitForward();
     e.loop(e.tid, plan.inner(), plan.threads, [&](Value p) {
@@ -661,6 +703,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
         if (products.convolution)
           e.store(e.c(pairTile + i), offset, e.cmul(z, k));
       }
+      total = {e.scaled(total.re, unscale), e.scaled(total.im, unscale)};
       Value re = e.mulc(p, 2), im = e.addc(re, 1);
       for (auto [at, part] :
            {std::pair(re, total.re), std::pair(im, total.im)}) {
@@ -676,9 +719,9 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
       e.emitInverse();
       e.tile = 2 * pairTile;
       if (products.correlation)
-        e.storeRows(e.args()[1], first, 0, pairTile);
+        e.storeRows(e.args()[1], first, 0, pairTile, rangeW.unscale);
       if (products.convolution)
-        e.storeRows(e.args()[0], first, pairTile, pairTile);
+        e.storeRows(e.args()[0], first, pairTile, pairTile, rangeZ.unscale);
     }
     // The next tile overwrites the rows this one's products read.
     e.barrier();
@@ -704,7 +747,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSumInverseKernel(
                 /*pairs=*/1);
   // Row k1 of the groups' sums, added, at natural positions.
   auto eight = VectorType::get({8}, builder.getF32Type());
-  e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
+  auto gather = [&](Value quad) -> SmallVector<Value> {
     Value position = e.mulc(quad, 4);
     Value total;
     for (int64_t g = 0; g < groups; ++g) {
@@ -716,6 +759,13 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSumInverseKernel(
                   ? arith::AddFOp::create(builder, loc, total, load).getResult()
                   : load.getResult();
     }
+    return {total};
+  };
+  // The sums are f32, and as small as the gradients they came from.
+  auto scatter = [&](Value quad, ArrayRef<Value> sums,
+                     ArrayRef<KernelEmitter::RangeScale> scales) {
+    Value position = e.mulc(quad, 4);
+    Value total = e.scaled(sums.front(), scales[0].scale);
     Value at = e.swizzle(position);
     e.storePart(e.c(0), ReHigh, at,
                 vector::ShuffleOp::create(builder, loc, total, total,
@@ -723,7 +773,13 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSumInverseKernel(
     e.storePart(e.c(0), ImHigh, at,
                 vector::ShuffleOp::create(builder, loc, total, total,
                                           ArrayRef<int64_t>{1, 3, 5, 7}));
-  });
+  };
+  if (plan.scalesRange)
+    e.range =
+        e.gatherScatterInRange(plan.inner() / 4, 1, gather, scatter).front();
+  else
+    e.loop(e.tid, plan.inner() / 4, plan.threads,
+           [&](Value quad) { scatter(quad, gather(quad), {e.range}); });
   e.barrier();
   e.inverseRows();
   return e.finish();

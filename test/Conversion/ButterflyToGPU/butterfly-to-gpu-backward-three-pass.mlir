@@ -53,11 +53,13 @@ func.func @gated(%u: tensor<3x4x8192xf16>, %k: tensor<4x8192xf32>, %pre: tensor<
 // -----
 
 // du alone: no kernel gradient to fuse with; the three-pass correlation,
-// whose spectrum kernel stores conj(K) (K scaled back by sqrt(N) = 128, its
-// imaginary part negated).
+// whose spectrum kernel stores conj(K) (K scaled back by sqrt(N) = 128 and
+// by k's range scale, its imaginary part negated).
 // CHECK-LABEL: gpu.func @input_only_conv0_spectrum_inner
-// CHECK-DAG: arith.constant 1.280000e+02 : f32
-// CHECK-DAG: arith.constant -1.280000e+02 : f32
+// CHECK: nvvm.redux.sync umax
+// CHECK: %[[SQRT_N:.*]] = arith.constant 1.280000e+02 : f32
+// CHECK: %[[SCALE:.*]] = arith.mulf %[[SQRT_N]], %{{.*}} : f32
+// CHECK: arith.negf %[[SCALE]] : f32
 // CHECK: gpu.return
 // CHECK-LABEL: func.func @input_only(
 // CHECK: @input_only_conv0_spectrum_outer

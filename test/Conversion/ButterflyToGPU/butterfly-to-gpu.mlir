@@ -13,9 +13,12 @@
 // The spectrum kernel reads k and writes the coefficients.
 // K is prepared at split precision: the 16-point stage takes 3 products for
 // each of its 4 real terms.
+// k is f32: the block's largest tap (a warp's by redux.sync) picks the
+// power of two that scales it into f16's range.
 // CHECK-LABEL: gpu.func @hyena_conv0_spectrum
 // CHECK-SAME: (%{{.*}}: memref<4x128xf32> {llvm.noalias}, %{{.*}}: memref<4x2x256xf32> {llvm.noalias}) kernel
 // CHECK: gpu.dynamic_shared_memory
+// CHECK: nvvm.redux.sync umax
 // CHECK-COUNT-12: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: gpu.return
@@ -143,4 +146,47 @@ func.func @long(%u: tensor<3x2x32768xf16> {fftconv.name = "u"}, %k: tensor<2x327
   %y = fftconv.conv causal %u, %k pregate %g1 postgate %g2 skip %d
       : (tensor<3x2x32768xf16>, tensor<2x32768xf32>, tensor<3x2x32768xf16>, tensor<3x2x32768xf16>, tensor<2xf32>) -> tensor<3x2x32768xf16>
   return %y : tensor<3x2x32768xf16>
+}
+
+// -----
+
+// bf16 data (a gradient, say) can fall below f16's normals or rise past its
+// largest value: each block scales its sequences by a power of two from
+// their largest magnitude (the warps' by redux.sync, the block's through
+// shared memory between two barriers) and scales the outputs back. A
+// thread holds its items' values, so u is read once.
+// CHECK-LABEL: gpu.func @wide_conv0(
+// CHECK: vector.load %{{.*}} : memref<2x4x128xbf16>, vector<8xbf16>
+// CHECK: vector.reduction <maxui>, %{{.*}} : vector<8xi32> into i32
+// CHECK: nvvm.redux.sync umax
+// CHECK: gpu.barrier
+// CHECK: gpu.barrier
+// CHECK: %[[EXPONENT:.*]] = arith.shrui %{{.*}}, %c23_i32
+// CHECK: %[[UP:.*]] = arith.bitcast %{{.*}} : i32 to f32
+// CHECK: %[[DOWN:.*]] = arith.bitcast %{{.*}} : i32 to f32
+// CHECK-NOT: memref<2x4x128xbf16>, vector<8xbf16>
+// CHECK: %[[UPS:.*]] = vector.broadcast %[[UP]] : f32 to vector<8xf32>
+// CHECK: arith.mulf %{{.*}}, %[[UPS]] : vector<8xf32>
+// CHECK: nvgpu.mma.sync
+// CHECK: %[[DOWNS:.*]] = vector.broadcast %[[DOWN]] : f32 to vector<8xf32>
+// CHECK: arith.mulf %{{.*}}, %[[DOWNS]] : vector<8xf32>
+// CHECK: vector.store %{{.*}} : memref<2x4x128xbf16>, vector<8xbf16>
+// CHECK: gpu.return
+func.func @wide(%u: tensor<2x4x128xbf16>, %k: tensor<4x128xf32>) -> tensor<2x4x128xbf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<2x4x128xbf16>, tensor<4x128xf32>) -> tensor<2x4x128xbf16>
+  return %y : tensor<2x4x128xbf16>
+}
+
+// -----
+
+// f16 data is in f16's range: the convolution kernel takes no range scale
+// (K's spectrum kernel, which reads k in f32, does).
+// CHECK-LABEL: gpu.func @narrow_conv0_spectrum(
+// CHECK: nvvm.redux.sync umax
+// CHECK-LABEL: gpu.func @narrow_conv0(
+// CHECK-NOT: nvvm.redux.sync
+// CHECK: gpu.return
+func.func @narrow(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x128xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<2x4x128xf16>, tensor<4x128xf32>) -> tensor<2x4x128xf16>
+  return %y : tensor<2x4x128xf16>
 }

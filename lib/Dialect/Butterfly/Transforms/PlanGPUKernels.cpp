@@ -89,6 +89,7 @@ static ConvKernelPlan shapedPlan(const ConvolutionShape &shape,
   plan.outputLength = shape.outputLength;
   plan.complexLength = shape.fftSize / 2;
   plan.factors.assign(factors.begin(), factors.end());
+  plan.scalesRange = !shape.halfData;
   return plan;
 }
 
@@ -281,13 +282,12 @@ static ThreePassPlan threePassShape(const ConvolutionShape &shape,
   plan.inputLength = shape.inputLength;
   plan.outputLength = shape.outputLength;
   plan.length = shape.fftSize;
+  plan.scalesRange = !shape.halfData;
   plan.chunkPairs = chunkPairsOf(shape, plan.workspaceValueBytes());
   return plan;
 }
 
-/// Whether every real sequence ([B, H, L] tensor of floats) among `types`
-/// is f16 (and one is there).
-static bool isHalfData(TypeRange types) {
+bool butterfly::isHalfData(TypeRange types) {
   bool any = false;
   for (Type type : types) {
     auto tensor = dyn_cast<RankedTensorType>(type);

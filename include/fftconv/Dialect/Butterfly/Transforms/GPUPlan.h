@@ -115,6 +115,10 @@ inline int64_t bandDigitsOf(int64_t band, int64_t lastFactor,
   return 2 * digits < lastFactor ? digits : 0;
 }
 
+/// Whether every real sequence ([B, H, L] tensor of floats) among `types`
+/// is f16 (and one is there).
+bool isHalfData(TypeRange types);
+
 /// The shapes of one convolution, read off its regions.
 struct ConvolutionShape {
   int64_t batch = 0;        // B
@@ -138,6 +142,9 @@ struct ConvKernelPlan {
   int64_t batchTile = 1;              // sequences one thread block owns
   int64_t threads = 128;              // threads of one block
   GPUPrecision precision = GPUPrecision::Split;
+  /// The inputs are wider than f16 (bf16 or f32): each block scales its
+  /// sequences by a power of two into f16's range (blockRangeScales).
+  bool scalesRange = false;
   /// Frequency-sparse (0: not): the spectrum side is zero but at the
   /// frequencies f with min(f, M - f) < spectralBand (butterfly.monarch's
   /// spectral_band).
@@ -175,6 +182,10 @@ struct ThreePassPlan {
   GPUPrecision precision = GPUPrecision::Split;
   /// The workspace between the passes holds f16 (else f32) complex values.
   bool halfWorkspace = false;
+  /// The inputs are wider than f16 (bf16 or f32 data, or an f32
+  /// workspace): each block scales its sequences by a power of two into
+  /// f16's range (blockRangeScales).
+  bool scalesRange = false;
   /// The sequence sharded over `ranks` processes (1: not), this one being
   /// `rank`: its outer kernels own the rank's inner() / ranks columns of
   /// every row, its inner kernels its outer() / ranks rows, and an
