@@ -147,12 +147,8 @@ def configurations():
     # that frees a tile of the last factor of 32 (a quarter of the bins, and
     # 100 of 1024, rounded up to whole 8-digit groups), one that frees none,
     # the factors reordered to end in 32 (16K), and the three-pass form
-    # (8K past single_kernel_max), which zeroes K only (at 16K the f32
-    # split form's error, which grows as ||k|| / sqrt(N) falls, reaches 1.1e-5
-    # for the in-place test's k / 2: its low f16 halves turn subnormal,
-    # bench/NOTES.md);
-    # the benchmark's rows without a band, with half and with a quarter of
-    # the bins.
+    # (8K past single_kernel_max), which zeroes K only; the benchmark's rows
+    # without a band, with half and with a quarter of the bins.
     for n, band in ((2048, 256), (2048, 100), (2048, 600), (16384, 2048)):
         out.append(dict(N=n, B=3, H=4, L=n, K=n, dtype="f32", mode="circular",
                         gated=False, skip=False, bench=False, band=band))

@@ -128,6 +128,26 @@ def test_compiled_backward(case, dtype, device, kernel_cache):
         assert err <= TOLERANCE[dtype], f"d{name}: relative error {err:.3e}"
 
 
+def _compiled_step_errors(case, dtype, u, k, pre, post, dy):
+    """One step of FFTConv in `dtype` on the GPU through the compiled
+    backward: the relative errors of y and of every gradient against
+    float64 autograd, each gradient checked finite."""
+    seqlen, _, _, length, _, _ = case
+    leaves = [t.clone().requires_grad_() if t is not None else None for t in (u, k, pre, post)]
+    module = FFTConv(seqlen, dtype)
+    y = module(*leaves)
+    y.backward(dy)
+    assert module.last_backward == "compiled"
+    forward = []
+    expected = _reference(u, k, pre, post, dy, seqlen, seqlen != length, forward)
+    errors = {"y": _error(y, forward[0])}
+    for name, leaf, e in zip(("u", "k", "pregate", "postgate"), leaves, expected):
+        if leaf is not None:
+            assert torch.isfinite(leaf.grad).all(), f"d{name} has non-finite values"
+            errors["d" + name] = _error(leaf.grad, e)
+    return errors
+
+
 # A gradient's scale (2^-30: below f16's smallest subnormal, 2^-24, where
 # bf16 and f32 gradients of a mean loss often are) and inputs past f16's
 # largest value (2^20 x N(0, 1)).
@@ -140,23 +160,11 @@ def test_compiled_backward_holds_any_range(case, scale, device, kernel_cache):
     """bf16 holds values f16 does not, and the kernels compute in f16: they
     scale each block's sequences into f16's range and back, so a bf16 step
     with dy (or u) far from N(0, 1) gives the gradients of test_compiled_backward."""
-    seqlen, _, _, length, _, _ = case
     u_factor, dy_factor = RANGE_SCALES[scale]
     u, k, pre, post, dy = _inputs(case, torch.bfloat16, device)
     u = (u.double() * u_factor).to(torch.bfloat16)
     dy = (dy.double() * dy_factor).to(torch.bfloat16)
-    leaves = [t.clone().requires_grad_() if t is not None else None for t in (u, k, pre, post)]
-    module = FFTConv(seqlen, torch.bfloat16)
-    y = module(*leaves)
-    y.backward(dy)
-    assert module.last_backward == "compiled"
-    forward = []
-    expected = _reference(u, k, pre, post, dy, seqlen, seqlen != length, forward)
-    errors = {"y": _error(y, forward[0])}
-    for name, leaf, e in zip(("u", "k", "pregate", "postgate"), leaves, expected):
-        if leaf is not None:
-            assert torch.isfinite(leaf.grad).all(), f"d{name} has non-finite values"
-            errors["d" + name] = _error(leaf.grad, e)
+    errors = _compiled_step_errors(case, torch.bfloat16, u, k, pre, post, dy)
     print(case, scale, errors)
     for name, err in errors.items():
         assert err <= TOLERANCE[torch.bfloat16], f"{name}: relative error {err:.3e}"
@@ -197,22 +205,11 @@ def test_f32_backward_on_gpu(case, dy_scale, device, kernel_cache):
     float64, with dy at 2^-30 as well. (Before each block was scaled into
     f16's range, the three-pass form measured 1.4e-5 at N = 64K, its low
     f16 halves subnormal for K's small values.)"""
-    seqlen, _, _, length, _, _ = case
     tolerance = 1e-5
     u, k, pre, post, dy = _inputs(case, torch.float32, device)
     # tiny-dy: a mean loss's gradient, far below f16's range (the kernels
     # scale each block into it).
-    dy = dy * dy_scale
-    leaves = [t.clone().requires_grad_() for t in (u, k, pre, post)]
-    module = FFTConv(seqlen, torch.float32)
-    y = module(*leaves)
-    y.backward(dy)
-    assert module.last_backward == "compiled"
-    forward = []
-    expected = _reference(u, k, pre, post, dy, seqlen, seqlen != length, forward)
-    errors = {"y": _error(y, forward[0])}
-    for name, leaf, e in zip(("u", "k", "pregate", "postgate"), leaves, expected):
-        errors["d" + name] = _error(leaf.grad, e)
+    errors = _compiled_step_errors(case, torch.float32, u, k, pre, post, dy * dy_scale)
     print(case, errors)
     for name, err in errors.items():
         assert err <= tolerance, f"{name}: relative error {err:.3e}"

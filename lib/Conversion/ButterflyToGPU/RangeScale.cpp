@@ -1,4 +1,4 @@
-//===- RangeScale.cpp - sequences scaled into f16's range ------*- C++ -*-===//
+//===- RangeScale.cpp - sequences scaled into f16's range -------*- C++ -*-===//
 //
 // The planes hold f16 (KernelEmitter.h). An input wider than f16 (bf16 or
 // f32 data, a gradient, k, f32 sums) can fall below f16's normals or rise

@@ -190,3 +190,22 @@ func.func @narrow(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x
   %y = fftconv.conv causal %u, %k : (tensor<2x4x128xf16>, tensor<4x128xf32>) -> tensor<2x4x128xf16>
   return %y : tensor<2x4x128xf16>
 }
+
+// -----
+
+// The three-pass form scales each kernel's blocks alike: bf16 u in the
+// outer passes, the f32 workspace's rows in the inner kernel, k in K's.
+// CHECK-LABEL: gpu.func @wide_long_conv0_spectrum_outer(
+// CHECK: nvvm.redux.sync umax
+// CHECK-LABEL: gpu.func @wide_long_conv0_spectrum_inner(
+// CHECK: nvvm.redux.sync umax
+// CHECK-LABEL: gpu.func @wide_long_conv0_inner(
+// CHECK: nvvm.redux.sync umax
+// CHECK-LABEL: gpu.func @wide_long_conv0_outer_forward_0(
+// CHECK: nvvm.redux.sync umax
+// CHECK-LABEL: gpu.func @wide_long_conv0_outer_inverse_0(
+// CHECK: nvvm.redux.sync umax
+func.func @wide_long(%u: tensor<3x2x32768xbf16>, %k: tensor<2x32768xf32>) -> tensor<3x2x32768xbf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<3x2x32768xbf16>, tensor<2x32768xf32>) -> tensor<3x2x32768xbf16>
+  return %y : tensor<3x2x32768xbf16>
+}
