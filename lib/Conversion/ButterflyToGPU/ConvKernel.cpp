@@ -235,22 +235,15 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
                                     ValueRange{e.index(h), e.index(t)});
     });
   };
-  auto pairType = VectorType::get({2}, f32);
-  auto gather = [&](Value j) -> SmallVector<Value> {
-    Value t = e.mulc(j, 2);
-    return {vector::FromElementsOp::create(
-        builder, loc, pairType, ValueRange{tap(t), tap(e.addc(t, 1))})};
-  };
   // k is f32, and its taps fall as the kernel grows (N(0, 1/K) in the
   // tests: about 5e-4 at 4M taps, where f16's low halves are subnormal).
-  KernelEmitter::RangeScale range = e.blockRangeScales(m, 1, gather).front();
-  e.loop(e.tid, m, plan.threads, [&](Value j) {
-    Value z = e.scaled(gather(j).front(), range.scale);
-    auto part = [&](int64_t i) -> Value {
-      return vector::ExtractOp::create(builder, loc, z, ArrayRef<int64_t>{i});
-    };
-    e.store(seq, e.swizzle(j), {part(0), part(1)});
-  });
+  KernelEmitter::RangeScale range = e.storeInRange(
+      seq, m,
+      [&](Value j) -> KernelEmitter::Complex {
+        Value t = e.mulc(j, 2);
+        return {tap(t), tap(e.addc(t, 1))};
+      },
+      [&](Value j) { return e.swizzle(j); });
   e.barrier();
   e.emitForward();
 

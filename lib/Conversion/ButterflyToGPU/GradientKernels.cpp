@@ -379,28 +379,20 @@ gpu::GPUFuncOp mlir::fftconv::buildChannelInverseKernel(
   // Z[f] = E + i O, E = (S[f] + conj(S[M-f])) / 2 the even lags' spectrum,
   // O = (S[f] - conj(S[M-f])) W_N^-f / 2 the odd ones', at Monarch
   // positions for the inverse stages.
-  auto pairType = VectorType::get({2}, e.f32);
-  auto gather = [&](Value f) -> SmallVector<Value> {
-    Complex sf = spectrum(f), sm = spectrum(e.sub(e.c(m), f));
-    Value half = e.cf(0.5);
-    Complex even{e.fmul(e.fadd(sf.re, sm.re), half),
-                 e.fmul(e.fsub(sf.im, sm.im), half)};
-    Complex difference{e.fmul(e.fsub(sf.re, sm.re), half),
-                       e.fmul(e.fadd(sf.im, sm.im), half)};
-    Complex odd = e.cmul(difference, e.root(f, 2 * m, 1.0));
-    return {vector::FromElementsOp::create(
-        builder, loc, pairType,
-        ValueRange{e.fsub(even.re, odd.im), e.fadd(even.im, odd.re)})};
-  };
   // The sums are f32, and as small as the gradients they came from.
-  KernelEmitter::RangeScale range = e.blockRangeScales(m, 1, gather).front();
-  e.loop(e.tid, m, plan.threads, [&](Value f) {
-    Value z = e.scaled(gather(f).front(), range.scale);
-    auto part = [&](int64_t i) -> Value {
-      return vector::ExtractOp::create(builder, loc, z, ArrayRef<int64_t>{i});
-    };
-    e.store(seq, e.swizzle(e.positionOf(f)), {part(0), part(1)});
-  });
+  KernelEmitter::RangeScale range = e.storeInRange(
+      seq, m,
+      [&](Value f) -> Complex {
+        Complex sf = spectrum(f), sm = spectrum(e.sub(e.c(m), f));
+        Value half = e.cf(0.5);
+        Complex even{e.fmul(e.fadd(sf.re, sm.re), half),
+                     e.fmul(e.fsub(sf.im, sm.im), half)};
+        Complex difference{e.fmul(e.fsub(sf.re, sm.re), half),
+                           e.fmul(e.fadd(sf.im, sm.im), half)};
+        Complex odd = e.cmul(difference, e.root(f, 2 * m, 1.0));
+        return {e.fsub(even.re, odd.im), e.fadd(even.im, odd.re)};
+      },
+      [&](Value f) { return e.swizzle(e.positionOf(f)); });
   e.barrier();
   e.emitInverse();
 

@@ -310,6 +310,13 @@ public:
   /// non-negative floats): redux.sync, then the warps' through the first
   /// words of the planes between two barriers.
   SmallVector<RangeScale> rangeScalesOf(ValueRange threadMaxima);
+  /// For every j < `count` (a thread's every `threads`-th), `value(j)`
+  /// into sequence `seq` at `offset(j)`, all of them scaled by one range
+  /// scale, which it returns: the loads of a kernel whose one input is
+  /// wider than f16 (k, f32 sums).
+  RangeScale storeInRange(Value seq, int64_t count,
+                          llvm::function_ref<Complex(Value j)> value,
+                          llvm::function_ref<Value(Value j)> offset);
   /// x (a float or a vector of them) times the scalar `s`; x where `s` is
   /// null.
   Value scaled(Value x, Value s);

@@ -93,6 +93,27 @@ SmallVector<KernelEmitter::RangeScale> KernelEmitter::blockRangeScales(
   return rangeScalesOf(forOp.getResults());
 }
 
+KernelEmitter::RangeScale
+KernelEmitter::storeInRange(Value seq, int64_t count,
+                            llvm::function_ref<Complex(Value j)> value,
+                            llvm::function_ref<Value(Value j)> offset) {
+  auto pairType = VectorType::get({2}, f32);
+  auto gather = [&](Value j) -> SmallVector<Value> {
+    Complex z = value(j);
+    return {vector::FromElementsOp::create(b, loc, pairType,
+                                           ValueRange{z.re, z.im})};
+  };
+  RangeScale range = blockRangeScales(count, 1, gather).front();
+  loop(tid, count, layout.threads, [&](Value j) {
+    Value z = scaled(gather(j).front(), range.scale);
+    auto part = [&](int64_t i) -> Value {
+      return vector::ExtractOp::create(b, loc, z, ArrayRef<int64_t>{i});
+    };
+    store(seq, offset(j), {part(0), part(1)});
+  });
+  return range;
+}
+
 SmallVector<KernelEmitter::RangeScale> KernelEmitter::gatherScatterInRange(
     int64_t total, int64_t count,
     llvm::function_ref<SmallVector<Value>(Value item)> gather,
