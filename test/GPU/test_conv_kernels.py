@@ -74,8 +74,18 @@ def test_conv_matches_reference(config, seed):
 
 
 # Inputs far from N(0, 1): a gradient's scale (2^-30: below f16's smallest
-# subnormal, 2^-24), and values past f16's largest (2^20 x N(0, 1)).
-RANGE_SCALES = {"tiny": 2.0 ** -30, "huge": 2.0 ** 20}
+# subnormal, 2^-24), and values past f16's largest (2^20 x N(0, 1)). A block
+# that stores its values before it knows its scale (storeThenScale) scales
+# them in place where its maximum lies within [2^-3, 65504] and reads them
+# again elsewhere: 2^-5 and 2^14 put blocks' maxima on both sides of those
+# bounds, 2^10 within them.
+RANGE_SCALES = {
+    "tiny": 2.0 ** -30,
+    "low-edge": 2.0 ** -5,
+    "large": 2.0 ** 10,
+    "high-edge": 2.0 ** 14,
+    "huge": 2.0 ** 20,
+}
 
 
 @pytest.mark.parametrize("scale", RANGE_SCALES, ids=str)

@@ -74,7 +74,7 @@ public:
     if (plan.scalesRange)
       range =
           gatherScatterInRange(
-              items, 1, gather,
+              items, {{0, plan.batchTile}}, gather,
               [&](Value item, ArrayRef<Value> v, ArrayRef<RangeScale> scales) {
                 scatterInput(item, scaled(v[0], scales[0].scale));
               })

@@ -170,19 +170,23 @@ private:
                            ArrayRef<RangeScale> scales) {
       scatter(item, scaled(values[0], scales[0].scale), 0);
       scatter(item, scaled(values[1], scales[1].scale), batchTile);
-      if (!plan.lagZero)
-        return;
+    };
+    // Lag 0 from v and g as loaded, once an item.
+    auto addLagZero = [&](Value item, ArrayRef<Value> values) {
       Value products = arith::MulFOp::create(b, loc, values[0], values[1]);
       Value dot = vector::ReductionOp::create(
           b, loc, vector::CombiningKind::ADD, products);
       Value sum = memref::LoadOp::create(b, loc, lagSums, index(tid));
       memref::StoreOp::create(b, loc, fadd(sum, dot), lagSums, index(tid));
     };
+    using ConsumeFn = llvm::function_ref<void(Value, ArrayRef<Value>)>;
+    ConsumeFn consume = plan.lagZero ? ConsumeFn(addLagZero) : ConsumeFn();
     // v and g each scaled by its own power of two: a gradient g is often
     // far smaller than v.
     if (plan.transform.scalesRange) {
-      SmallVector<RangeScale> scales =
-          gatherScatterInRange(batchTile * chunks, 2, gatherBoth, scatterBoth);
+      SmallVector<RangeScale> scales = gatherScatterInRange(
+          batchTile * chunks, {{0, batchTile}, {batchTile, batchTile}},
+          gatherBoth, scatterBoth, /*heldPerItem=*/2, consume);
       rangeV = scales[0];
       rangeG = scales[1];
       return;
@@ -190,6 +194,8 @@ private:
     gatherScatter(batchTile * chunks, gatherBoth,
                   [&](Value item, ArrayRef<Value> values) {
                     scatterBoth(item, values, {RangeScale(), RangeScale()});
+                    if (consume)
+                      consume(item, values);
                   });
   }
 

@@ -294,22 +294,56 @@ public:
   SmallVector<RangeScale>
   blockRangeScales(int64_t total, int64_t count,
                    llvm::function_ref<SmallVector<Value>(Value item)> gather);
+  /// The sequences [first, first + count) of the block: where the values
+  /// of one range scale are stored.
+  struct SequenceSpan {
+    int64_t first = 0;
+    int64_t count = 1;
+  };
   /// gatherScatter with the range scales of blockRangeScales, which
-  /// `scatter` applies: where a thread holds all its items' values (a few
-  /// items of `heldPerItem` vectors each, RangeScale.cpp's
-  /// kMaxHeldVectors), their maxima are taken from them, with no second
-  /// read. Returns the scales.
+  /// `scatter` applies; value j of an item counts towards scale j % n and
+  /// is stored within spans[j % n] (n = spans.size()). Where a thread holds
+  /// all its items' values (a few items of `heldPerItem` vectors each,
+  /// RangeScale.cpp's kMaxHeldVectors), their maxima are taken from them;
+  /// elsewhere storeThenScale's. `consume`, if given, sees every item's
+  /// values once, as gathered. Returns the scales.
   SmallVector<RangeScale> gatherScatterInRange(
-      int64_t total, int64_t count,
+      int64_t total, ArrayRef<SequenceSpan> spans,
       llvm::function_ref<SmallVector<Value>(Value item)> gather,
       llvm::function_ref<void(Value item, ArrayRef<Value>,
                               ArrayRef<RangeScale>)>
           scatter,
-      int64_t heldPerItem = 1);
+      int64_t heldPerItem = 1,
+      llvm::function_ref<void(Value item, ArrayRef<Value>)> consume = {});
+  /// gatherScatterInRange's items stored as loaded (`scatter` with null
+  /// scales), the maxima counted on the way; then, where the block's maxima
+  /// allow it, the scales applied to the spans in place (exact), else every
+  /// item read and stored again with them. One read of the items for data
+  /// within f16's range, at the price of a pass over the block's shared
+  /// memory where a scale is not 1.
+  SmallVector<RangeScale>
+  storeThenScale(int64_t total, ArrayRef<SequenceSpan> spans,
+                 llvm::function_ref<SmallVector<Value>(Value item)> gather,
+                 llvm::function_ref<void(Value item, ArrayRef<Value>,
+                                         ArrayRef<RangeScale>)>
+                     scatter,
+                 int64_t heldPerItem,
+                 llvm::function_ref<void(Value item, ArrayRef<Value>)> consume);
   /// The block's range scales from each thread's maxima (as the bits of
-  /// non-negative floats): redux.sync, then the warps' through the first
-  /// words of the planes between two barriers.
+  /// non-negative floats).
   SmallVector<RangeScale> rangeScalesOf(ValueRange threadMaxima);
+  /// The block's maxima from each thread's: redux.sync, then the warps'
+  /// through the first words of the planes between two barriers. With
+  /// `saved` (where the planes hold values), every thread first keeps its
+  /// vector of 8 halves (thread t's the t-th), and the slots are the first
+  /// words of some of them.
+  SmallVector<Value> blockMaxima(ValueRange threadMaxima, Value *saved);
+  /// The vectors of 8 halves [first, last) of the planes times `factor`
+  /// (a power of two within f16's range) where it is not 1; with `saved`,
+  /// the thread's vector `first + tid` is `saved`, not what the planes hold.
+  void scaleVectors(int64_t first, int64_t last, Value factor, Value saved);
+  /// The scale that puts `blockMax` (bits) in [4, 8), and its inverse.
+  RangeScale rangeScaleOf(Value blockMax);
   /// For every j < `count` (a thread's every `threads`-th), `value(j)`
   /// into sequence `seq` at `offset(j)`, all of them scaled by one range
   /// scale, which it returns: the loads of a kernel whose one input is

@@ -25,16 +25,26 @@ static constexpr int64_t kTargetExponent = 2;
 static constexpr int64_t kMaxUnrolledMaxima = 64;
 /// Vectors (of 8 or fewer f32) a thread holds from the gathers to the
 /// scatters while the block's maxima are taken (gatherScatterInRange); past
-/// the bound the items are read again instead. Blocks of 256 threads or
-/// more have an SM's registers to few blocks and hold 16; smaller ones run
-/// many blocks an SM under a lower register budget. Measured on an H200
-/// against reading again (bf16): 16K and 32K gated (512 threads, 16
-/// vectors) 1.42x -> 1.14x and 1.33x -> 1.12x the time without the scale;
-/// but 4K gated (128 threads, 16 vectors of u x pregate, under an
-/// 80-register cap) spilled 792 bytes and took 2.07x instead of 1.26x.
+/// the bound the block stores first and scales after (storeThenScale).
+/// Measured on an H200 (bf16, the time over the kernels without a range
+/// scale): holding 16 vectors in blocks of 256 threads or more spilled at
+/// 8K to 32K gated (212, 152 and 172 bytes) and took 1.12x to 1.20x, where
+/// storing first takes 1.07x; holding 4 or fewer costs the three-pass
+/// kernels nothing, where storing first, with its pass over shared memory,
+/// took up to 5% more (65K and 1M causal).
 static constexpr int64_t kMaxHeldVectors = 4;
-static constexpr int64_t kMaxHeldVectorsLargeBlocks = 16;
-static constexpr int64_t kLargeBlockThreads = 256;
+/// Vectors storeThenScale loads before it stores them (its loads in
+/// flight together).
+static constexpr int64_t kMaxLoadsInFlight = 8;
+/// The f16 values of a 16-byte shared-memory access.
+static constexpr int64_t kHalvesPerVector = 8;
+/// The block maxima (as f32 bits) within which values stored at scale 1
+/// take their scale in place: 2^-3, below which what fell under f16's
+/// normals would matter, and 2^15, so that a scatter's rotation (a
+/// three-pass twiddle takes a part to at most sqrt(2) times the largest)
+/// stays below 65504.
+static constexpr int64_t kInPlaceLeastBits = 0x3e000000;
+static constexpr int64_t kInPlaceMostBits = 0x47000000;
 
 Value KernelEmitter::scaled(Value x, Value s) {
   if (!s)
@@ -115,20 +125,16 @@ KernelEmitter::storeInRange(Value seq, int64_t count,
 }
 
 SmallVector<KernelEmitter::RangeScale> KernelEmitter::gatherScatterInRange(
-    int64_t total, int64_t count,
+    int64_t total, ArrayRef<SequenceSpan> spans,
     llvm::function_ref<SmallVector<Value>(Value item)> gather,
     llvm::function_ref<void(Value item, ArrayRef<Value>, ArrayRef<RangeScale>)>
         scatter,
-    int64_t heldPerItem) {
+    int64_t heldPerItem,
+    llvm::function_ref<void(Value item, ArrayRef<Value>)> consume) {
   int64_t threads = layout.threads;
-  int64_t maxHeld = threads >= kLargeBlockThreads ? kMaxHeldVectorsLargeBlocks
-                                                  : kMaxHeldVectors;
-  if (total % threads || total / threads * heldPerItem > maxHeld) {
-    SmallVector<RangeScale> scales = blockRangeScales(total, count, gather);
-    loop(tid, total, threads,
-         [&](Value item) { scatter(item, gather(item), scales); });
-    return scales;
-  }
+  int64_t count = spans.size();
+  if (total % threads || total / threads * heldPerItem > kMaxHeldVectors)
+    return storeThenScale(total, spans, gather, scatter, heldPerItem, consume);
   // Every item's values held (as gatherScatter holds them): their maxima
   // need no second read.
   SmallVector<Value> items, maxima(count, c(0));
@@ -141,40 +147,238 @@ SmallVector<KernelEmitter::RangeScale> KernelEmitter::gatherScatterInRange(
           b, loc, maxima[i % count], largestMagnitudeBits(*this, value));
   }
   SmallVector<RangeScale> scales = rangeScalesOf(maxima);
-  for (auto [item, values] : llvm::zip_equal(items, gathered))
+  for (auto [item, values] : llvm::zip_equal(items, gathered)) {
     scatter(item, values, scales);
+    if (consume)
+      consume(item, values);
+  }
   return scales;
+}
+
+SmallVector<KernelEmitter::RangeScale> KernelEmitter::storeThenScale(
+    int64_t total, ArrayRef<SequenceSpan> spans,
+    llvm::function_ref<SmallVector<Value>(Value item)> gather,
+    llvm::function_ref<void(Value item, ArrayRef<Value>, ArrayRef<RangeScale>)>
+        scatter,
+    int64_t heldPerItem,
+    llvm::function_ref<void(Value item, ArrayRef<Value>)> consume) {
+  int64_t threads = layout.threads;
+  int64_t count = spans.size();
+  int64_t spanVectors = layout.planes() * layout.length / kHalvesPerVector;
+  // Thread t's slot is in vector t of the planes, which must lie in the
+  // first scale's sequences; else the items are read twice.
+  if (spans.front().first != 0 || spans.front().count * spanVectors < threads) {
+    SmallVector<RangeScale> scales = blockRangeScales(total, count, gather);
+    loop(tid, total, threads, [&](Value item) {
+      SmallVector<Value> values = gather(item);
+      scatter(item, values, scales);
+      if (consume)
+        consume(item, values);
+    });
+    return scales;
+  }
+
+  // The values stored as loaded (scale 1), each thread's maxima counted on
+  // the way.
+  SmallVector<RangeScale> unscaled(count);
+  SmallVector<Value> maxima(count, c(0));
+  auto storeItem = [&](Value item, ArrayRef<Value> values) {
+    for (auto [j, value] : llvm::enumerate(values))
+      maxima[j % count] = arith::MaxUIOp::create(
+          b, loc, maxima[j % count], largestMagnitudeBits(*this, value));
+    scatter(item, values, unscaled);
+    if (consume)
+      consume(item, values);
+  };
+  if (total % threads == 0 && total / threads <= kMaxUnrolledItems) {
+    // Unrolled, a batch's loads in flight together.
+    int64_t batch = std::max<int64_t>(1, kMaxLoadsInFlight / heldPerItem);
+    for (int64_t first = 0; first < total / threads; first += batch) {
+      SmallVector<Value> items;
+      SmallVector<SmallVector<Value>> gathered;
+      for (int64_t j = first; j < std::min(first + batch, total / threads);
+           ++j) {
+        items.push_back(addc(tid, j * threads));
+        gathered.push_back(gather(items.back()));
+      }
+      for (auto [item, values] : llvm::zip_equal(items, gathered))
+        storeItem(item, values);
+    }
+  } else {
+    auto forOp = scf::ForOp::create(b, loc, tid, c(total), c(threads), maxima);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    maxima.assign(forOp.getRegionIterArgs().begin(),
+                  forOp.getRegionIterArgs().end());
+    Value item = forOp.getInductionVar();
+    storeItem(item, gather(item));
+    scf::YieldOp::create(b, loc, maxima);
+    b.setInsertionPointAfter(forOp);
+    maxima.assign(forOp.getResults().begin(), forOp.getResults().end());
+  }
+  barrier();
+  Value saved;
+  SmallVector<Value> blockMax = blockMaxima(maxima, &saved);
+  SmallVector<RangeScale> scales;
+  for (Value max : blockMax)
+    scales.push_back(rangeScaleOf(max));
+
+  // Stored at scale 1, a block whose maxima are all within the bounds
+  // (none overflowed; what fell below f16's normals is below 2^-25 of
+  // them, where the scale would keep 2^-27) takes its scales in place: a
+  // power of two times an f16 is exact where it stays normal. A block of
+  // zeros keeps them. Any other reads its items again: data far from 1, as
+  // the gradients of a mean loss.
+  Value inPlace, one = cf(1.0);
+  SmallVector<Value> factors;
+  for (auto [max, range] : llvm::zip_equal(blockMax, scales)) {
+    Value zero =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, max, c(0));
+    Value inWindow = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, max,
+                              c(kInPlaceLeastBits)),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, max,
+                              c(kInPlaceMostBits)));
+    Value holds = arith::OrIOp::create(b, loc, zero, inWindow);
+    inPlace = inPlace ? arith::AndIOp::create(b, loc, inPlace, holds) : holds;
+    factors.push_back(
+        arith::SelectOp::create(b, loc, inWindow, range.scale, one));
+  }
+  auto ifOp = scf::IfOp::create(b, loc, inPlace, /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t first = spans[i].first * spanVectors;
+      int64_t last = (spans[i].first + spans[i].count) * spanVectors;
+      scaleVectors(first, last, factors[i], i == 0 ? saved : Value());
+    }
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    loop(tid, total, threads,
+         [&](Value item) { scatter(item, gather(item), scales); });
+  }
+  return scales;
+}
+
+void KernelEmitter::scaleVectors(int64_t first, int64_t last, Value factor,
+                                 Value saved) {
+  int64_t threads = layout.threads;
+  auto halfType = VectorType::get({kHalvesPerVector}, f16);
+  Value one = cf(1.0);
+  Value scales =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, factor, one);
+  auto at = [&](Value vector) {
+    return index(mulc(addc(vector, first), kHalvesPerVector));
+  };
+  auto store = [&](Value vector, Value x) {
+    vector::StoreOp::create(b, loc, x, smem, at(vector)).setAlignment(16);
+  };
+  // Thread t's vector t, which its slot overwrote, back as kept.
+  if (saved) {
+    Value notScaled =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, factor, one);
+    when(notScaled, [&] { store(tid, saved); });
+  }
+  when(scales, [&] {
+    Value half = vector::BroadcastOp::create(
+        b, loc, halfType, arith::TruncFOp::create(b, loc, f16, factor));
+    auto scaledAt = [&](Value vector) -> Value {
+      auto load = vector::LoadOp::create(b, loc, halfType, smem, at(vector));
+      load.setAlignment(16);
+      return arith::MulFOp::create(b, loc, load, half);
+    };
+    int64_t vectors = last - first;
+    if (vectors % threads == 0 && vectors / threads <= kMaxUnrolledItems) {
+      // Unrolled, a batch's loads first (as gatherScatter).
+      int64_t perThread = vectors / threads;
+      for (int64_t first = 0; first < perThread; first += kMaxLoadsInFlight) {
+        SmallVector<Value> items, values;
+        for (int64_t j = first;
+             j < std::min(first + kMaxLoadsInFlight, perThread); ++j) {
+          items.push_back(addc(tid, j * threads));
+          values.push_back(j == 0 && saved
+                               ? arith::MulFOp::create(b, loc, saved, half)
+                               : scaledAt(items.back()));
+        }
+        for (auto [item, x] : llvm::zip_equal(items, values))
+          store(item, x);
+      }
+      return;
+    }
+    Value start = tid;
+    if (saved) {
+      store(tid, arith::MulFOp::create(b, loc, saved, half));
+      start = addc(tid, threads);
+    }
+    loop(start, vectors, threads,
+         [&](Value vector) { store(vector, scaledAt(vector)); });
+  });
 }
 
 SmallVector<KernelEmitter::RangeScale>
 KernelEmitter::rangeScalesOf(ValueRange threadMaxima) {
+  SmallVector<RangeScale> scales;
+  for (Value max : blockMaxima(threadMaxima, /*saved=*/nullptr))
+    scales.push_back(rangeScaleOf(max));
+  return scales;
+}
+
+SmallVector<Value> KernelEmitter::blockMaxima(ValueRange threadMaxima,
+                                              Value *saved) {
   int64_t count = threadMaxima.size();
   // The warps' maxima (redux.sync), then the block's, through the first
-  // words of the planes.
+  // words of the planes: slot i * warps + w holds warp w's maximum i; with
+  // `saved`, the first word of the vector of lane i of warp w, which every
+  // thread first keeps.
   int64_t warps = layout.threads / kThreadsPerWarp;
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                                    MemRefLayoutAttrInterface(), workgroup);
+  int64_t words = saved ? layout.threads * kHalvesPerVector / 2 : count * warps;
   Value slots = memref::ViewOp::create(
       b, loc,
-      MemRefType::get({count * warps}, b.getI32Type(),
-                      MemRefLayoutAttrInterface(), workgroup),
+      MemRefType::get({words}, b.getI32Type(), MemRefLayoutAttrInterface(),
+                      workgroup),
       gpu::DynamicSharedMemoryOp::create(b, loc, bytesType),
       arith::ConstantIndexOp::create(b, loc, 0), ValueRange());
+  auto slot = [&](int64_t i, Value w) -> Value {
+    if (!saved)
+      return addc(w, i * warps);
+    return mulc(addc(mulc(w, kThreadsPerWarp), i), kHalvesPerVector / 2);
+  };
+  if (saved) {
+    auto load =
+        vector::LoadOp::create(b, loc, VectorType::get({kHalvesPerVector}, f16),
+                               smem, index(mulc(tid, kHalvesPerVector)));
+    load.setAlignment(16);
+    *saved = load;
+  }
   Value allLanes = c(-1);
   SmallVector<Value> warpMaxima;
   for (Value bits : threadMaxima) {
     warpMaxima.push_back(NVVM::ReduxOp::create(
         b, loc, b.getI32Type(), bits, NVVM::ReduxKind::UMAX, allLanes));
   }
-  Value firstLane =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, c(0));
-  when(firstLane, [&] {
-    for (auto [i, warpMax] : llvm::enumerate(warpMaxima))
-      memref::StoreOp::create(b, loc, warpMax, slots,
-                              index(addc(warp, int64_t(i) * warps)));
-  });
+  if (saved) {
+    // Lane i writes maximum i, into the vector it kept.
+    for (int64_t i = 0; i < count; ++i) {
+      Value own =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, c(i));
+      when(own, [&] {
+        memref::StoreOp::create(b, loc, warpMaxima[i], slots,
+                                index(slot(i, warp)));
+      });
+    }
+  } else {
+    Value firstLane =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, c(0));
+    when(firstLane, [&] {
+      for (auto [i, warpMax] : llvm::enumerate(warpMaxima))
+        memref::StoreOp::create(b, loc, warpMax, slots, index(slot(i, warp)));
+    });
+  }
   barrier();
   SmallVector<Value> blockMaxima;
   for (int64_t i = 0; i < count; ++i) {
@@ -182,27 +386,26 @@ KernelEmitter::rangeScalesOf(ValueRange threadMaxima) {
     for (int64_t w = 0; w < warps; ++w)
       blockMax = arith::MaxUIOp::create(
           b, loc, blockMax,
-          memref::LoadOp::create(b, loc, slots, index(c(i * warps + w))));
+          memref::LoadOp::create(b, loc, slots, index(slot(i, c(w)))));
     blockMaxima.push_back(blockMax);
   }
-  // The loads that follow overwrite the slots.
+  // The stores that follow overwrite the slots.
   barrier();
+  return blockMaxima;
+}
 
+KernelEmitter::RangeScale KernelEmitter::rangeScaleOf(Value blockMax) {
   // The maximum's biased exponent e (clamped so that both powers are normal
   // f32: 0 for zeros takes the largest scale); the scale is
   // 2^(kTargetExponent - (e - bias)), the unscale its inverse.
-  SmallVector<RangeScale> scales;
-  for (Value blockMax : blockMaxima) {
-    Value exponent = arith::ShRUIOp::create(b, loc, blockMax, c(23));
-    exponent = arith::MaxUIOp::create(b, loc, exponent, c(kTargetExponent + 1));
-    exponent = arith::MinUIOp::create(b, loc, exponent, c(2 * kExponentBias));
-    auto power = [&](Value biased) {
-      return arith::BitcastOp::create(
-          b, loc, f32, arith::ShLIOp::create(b, loc, biased, c(23)));
-    };
-    Value scale = power(sub(c(2 * kExponentBias + kTargetExponent), exponent));
-    Value unscale = power(sub(exponent, c(kTargetExponent)));
-    scales.push_back({scale, unscale});
-  }
-  return scales;
+  Value exponent = arith::ShRUIOp::create(b, loc, blockMax, c(23));
+  exponent = arith::MaxUIOp::create(b, loc, exponent, c(kTargetExponent + 1));
+  exponent = arith::MinUIOp::create(b, loc, exponent, c(2 * kExponentBias));
+  auto power = [&](Value biased) {
+    return arith::BitcastOp::create(
+        b, loc, f32, arith::ShLIOp::create(b, loc, biased, c(23)));
+  };
+  Value scale = power(sub(c(2 * kExponentBias + kTargetExponent), exponent));
+  Value unscale = power(sub(exponent, c(kTargetExponent)));
+  return {scale, unscale};
 }

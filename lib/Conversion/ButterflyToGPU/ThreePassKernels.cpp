@@ -257,7 +257,7 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   };
   int64_t items = plan.outer() * chunks;
   if (plan.scalesRange)
-    e.range = e.gatherScatterInRange(items, 1, gather, scatter,
+    e.range = e.gatherScatterInRange(items, {{0, 1}}, gather, scatter,
                                      /*heldPerItem=*/2)
                   .front();
   else
@@ -382,9 +382,13 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
       }
     };
     int64_t items = count * quads();
-    if (plan.scalesRange)
-      return gatherScatterInRange(items, sources.size(), gather, scatter,
+    if (plan.scalesRange) {
+      SmallVector<SequenceSpan> spans;
+      for (const RowSource &source : sources)
+        spans.push_back({source.firstSeq, count});
+      return gatherScatterInRange(items, spans, gather, scatter,
                                   /*heldPerItem=*/sources.size());
+    }
     SmallVector<RangeScale> none(sources.size());
     loop(tid, items, plan.threads,
          [&](Value item) { scatter(item, gather(item), none); });
@@ -577,7 +581,7 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
   };
   int64_t items = plan.outer() * quads;
   if (plan.scalesRange)
-    e.range = e.gatherScatterInRange(items, 1, gather, scatter).front();
+    e.range = e.gatherScatterInRange(items, {{0, 1}}, gather, scatter).front();
   else
     e.loop(e.tid, items, plan.threads,
            [&](Value item) { scatter(item, gather(item), {e.range}); });
@@ -776,7 +780,8 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSumInverseKernel(
   };
   if (plan.scalesRange)
     e.range =
-        e.gatherScatterInRange(plan.inner() / 4, 1, gather, scatter).front();
+        e.gatherScatterInRange(plan.inner() / 4, {{0, 1}}, gather, scatter)
+            .front();
   else
     e.loop(e.tid, plan.inner() / 4, plan.threads,
            [&](Value quad) { scatter(quad, gather(quad), {e.range}); });

@@ -179,6 +179,36 @@ func.func @wide(%u: tensor<2x4x128xbf16>, %k: tensor<4x128xf32>) -> tensor<2x4x1
 
 // -----
 
+// A block whose threads cannot hold their items' values (1K gated: 16
+// vectors of u x pregate a thread) stores them as loaded, counting their
+// maxima on the way; every thread keeps the vector its slot overwrites. A
+// block whose maximum lies within [2^-3, 65504] then scales its f16 planes
+// in place (the kept vector among them); any other reads u and the gate
+// again.
+// CHECK-LABEL: gpu.func @store_then_scale_conv0(
+// CHECK-COUNT-16: vector.load %arg0{{.*}} : memref<32x64x1024xbf16>, vector<8xbf16>
+// CHECK-NOT: nvvm.redux.sync
+// CHECK: gpu.barrier
+// CHECK: %[[KEPT:.*]] = vector.load {{.*}} : memref<16384xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: nvvm.redux.sync umax
+// CHECK: gpu.barrier
+// CHECK: gpu.barrier
+// CHECK: %[[INPLACE:.*]] = arith.ori
+// CHECK: scf.if %[[INPLACE]] {
+// CHECK: vector.store %[[KEPT]]
+// CHECK: arith.mulf %[[KEPT]], %{{.*}} : vector<8xf16>
+// CHECK-COUNT-15: arith.mulf %{{.*}} : vector<8xf16>
+// CHECK: } else {
+// CHECK: scf.for
+// CHECK: vector.load %arg0{{.*}} : memref<32x64x1024xbf16>, vector<8xbf16>
+// CHECK: nvgpu.mma.sync
+func.func @store_then_scale(%u: tensor<32x64x1024xbf16>, %k: tensor<64x1024xf32>, %pre: tensor<32x64x1024xbf16>) -> tensor<32x64x1024xbf16> {
+  %y = fftconv.conv causal %u, %k pregate %pre : (tensor<32x64x1024xbf16>, tensor<64x1024xf32>, tensor<32x64x1024xbf16>) -> tensor<32x64x1024xbf16>
+  return %y : tensor<32x64x1024xbf16>
+}
+
+// -----
+
 // f16 data is in f16's range: the convolution kernel takes no range scale
 // (K's spectrum kernel, which reads k in f32, does).
 // CHECK-LABEL: gpu.func @narrow_conv0_spectrum(
