@@ -73,6 +73,16 @@ static Value largestMagnitudeBits(KernelEmitter &e, Value x) {
   return bits;
 }
 
+/// Each value j of `values` counted towards maxima[j % maxima.size()].
+static void countMaxima(KernelEmitter &e, MutableArrayRef<Value> maxima,
+                        ArrayRef<Value> values) {
+  for (auto [j, value] : llvm::enumerate(values)) {
+    Value &max = maxima[j % maxima.size()];
+    max =
+        arith::MaxUIOp::create(e.b, e.loc, max, largestMagnitudeBits(e, value));
+  }
+}
+
 SmallVector<KernelEmitter::RangeScale> KernelEmitter::blockRangeScales(
     int64_t total, int64_t count,
     llvm::function_ref<SmallVector<Value>(Value item)> gather) {
@@ -81,9 +91,7 @@ SmallVector<KernelEmitter::RangeScale> KernelEmitter::blockRangeScales(
   // each item's values dead once counted), else in a loop.
   SmallVector<Value> maxima(count, c(0));
   auto countItem = [&](Value item) {
-    for (auto [j, value] : llvm::enumerate(gather(item)))
-      maxima[j % count] = arith::MaxUIOp::create(
-          b, loc, maxima[j % count], largestMagnitudeBits(*this, value));
+    countMaxima(*this, maxima, gather(item));
   };
   int64_t threads = layout.threads;
   if (total % threads == 0 && total / threads <= kMaxUnrolledMaxima) {
@@ -142,9 +150,7 @@ SmallVector<KernelEmitter::RangeScale> KernelEmitter::gatherScatterInRange(
   for (int64_t j = 0; j < total / threads; ++j) {
     items.push_back(addc(tid, j * threads));
     gathered.push_back(gather(items.back()));
-    for (auto [i, value] : llvm::enumerate(gathered.back()))
-      maxima[i % count] = arith::MaxUIOp::create(
-          b, loc, maxima[i % count], largestMagnitudeBits(*this, value));
+    countMaxima(*this, maxima, gathered.back());
   }
   SmallVector<RangeScale> scales = rangeScalesOf(maxima);
   for (auto [item, values] : llvm::zip_equal(items, gathered)) {
@@ -183,9 +189,7 @@ SmallVector<KernelEmitter::RangeScale> KernelEmitter::storeThenScale(
   SmallVector<RangeScale> unscaled(count);
   SmallVector<Value> maxima(count, c(0));
   auto storeItem = [&](Value item, ArrayRef<Value> values) {
-    for (auto [j, value] : llvm::enumerate(values))
-      maxima[j % count] = arith::MaxUIOp::create(
-          b, loc, maxima[j % count], largestMagnitudeBits(*this, value));
+    countMaxima(*this, maxima, values);
     scatter(item, values, unscaled);
     if (consume)
       consume(item, values);
