@@ -327,7 +327,6 @@ public:
                  llvm::function_ref<void(Value item, ArrayRef<Value>,
                                          ArrayRef<RangeScale>)>
                      scatter,
-                 int64_t heldPerItem,
                  llvm::function_ref<void(Value item, ArrayRef<Value>)> consume);
   /// The block's range scales from each thread's maxima (as the bits of
   /// non-negative floats).

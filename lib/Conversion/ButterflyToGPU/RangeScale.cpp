@@ -142,7 +142,7 @@ SmallVector<KernelEmitter::RangeScale> KernelEmitter::gatherScatterInRange(
   int64_t threads = layout.threads;
   int64_t count = spans.size();
   if (total % threads || total / threads * heldPerItem > kMaxHeldVectors)
-    return storeThenScale(total, spans, gather, scatter, heldPerItem, consume);
+    return storeThenScale(total, spans, gather, scatter, consume);
   // Every item's values held (as gatherScatter holds them): their maxima
   // need no second read.
   SmallVector<Value> items, maxima(count, c(0));
@@ -166,7 +166,6 @@ SmallVector<KernelEmitter::RangeScale> KernelEmitter::storeThenScale(
     llvm::function_ref<SmallVector<Value>(Value item)> gather,
     llvm::function_ref<void(Value item, ArrayRef<Value>, ArrayRef<RangeScale>)>
         scatter,
-    int64_t heldPerItem,
     llvm::function_ref<void(Value item, ArrayRef<Value>)> consume) {
   int64_t threads = layout.threads;
   int64_t count = spans.size();
@@ -195,19 +194,25 @@ SmallVector<KernelEmitter::RangeScale> KernelEmitter::storeThenScale(
       consume(item, values);
   };
   if (total % threads == 0 && total / threads <= kMaxUnrolledItems) {
-    // Unrolled, a batch's loads in flight together.
-    int64_t batch = std::max<int64_t>(1, kMaxLoadsInFlight / heldPerItem);
-    for (int64_t first = 0; first < total / threads; first += batch) {
-      SmallVector<Value> items;
-      SmallVector<SmallVector<Value>> gathered;
-      for (int64_t j = first; j < std::min(first + batch, total / threads);
-           ++j) {
-        items.push_back(addc(tid, j * threads));
-        gathered.push_back(gather(items.back()));
-      }
+    // Unrolled, up to kMaxLoadsInFlight vectors' loads in flight together.
+    SmallVector<Value> items;
+    SmallVector<SmallVector<Value>> gathered;
+    int64_t inFlight = 0;
+    auto storeGathered = [&] {
       for (auto [item, values] : llvm::zip_equal(items, gathered))
         storeItem(item, values);
+      items.clear();
+      gathered.clear();
+      inFlight = 0;
+    };
+    for (int64_t j = 0; j < total / threads; ++j) {
+      items.push_back(addc(tid, j * threads));
+      gathered.push_back(gather(items.back()));
+      inFlight += gathered.back().size();
+      if (inFlight >= kMaxLoadsInFlight)
+        storeGathered();
     }
+    storeGathered();
   } else {
     auto forOp = scf::ForOp::create(b, loc, tid, c(total), c(threads), maxima);
     OpBuilder::InsertionGuard guard(b);
