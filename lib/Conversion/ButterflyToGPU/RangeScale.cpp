@@ -275,7 +275,7 @@ void KernelEmitter::scaleVectors(int64_t first, int64_t last, Value factor,
   int64_t threads = layout.threads;
   auto halfType = VectorType::get({kHalvesPerVector}, f16);
   Value one = cf(1.0);
-  Value scales =
+  Value needsPass =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, factor, one);
   auto at = [&](Value vector) {
     return index(mulc(addc(vector, first), kHalvesPerVector));
@@ -289,7 +289,7 @@ void KernelEmitter::scaleVectors(int64_t first, int64_t last, Value factor,
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, factor, one);
     when(notScaled, [&] { store(tid, saved); });
   }
-  when(scales, [&] {
+  when(needsPass, [&] {
     Value half = vector::BroadcastOp::create(
         b, loc, halfType, arith::TruncFOp::create(b, loc, f16, factor));
     auto scaledAt = [&](Value vector) -> Value {
@@ -301,10 +301,10 @@ void KernelEmitter::scaleVectors(int64_t first, int64_t last, Value factor,
     if (vectors % threads == 0 && vectors / threads <= kMaxUnrolledItems) {
       // Unrolled, a batch's loads first (as gatherScatter).
       int64_t perThread = vectors / threads;
-      for (int64_t first = 0; first < perThread; first += kMaxLoadsInFlight) {
+      for (int64_t batch = 0; batch < perThread; batch += kMaxLoadsInFlight) {
         SmallVector<Value> items, values;
-        for (int64_t j = first;
-             j < std::min(first + kMaxLoadsInFlight, perThread); ++j) {
+        for (int64_t j = batch;
+             j < std::min(batch + kMaxLoadsInFlight, perThread); ++j) {
           items.push_back(addc(tid, j * threads));
           values.push_back(j == 0 && saved
                                ? arith::MulFOp::create(b, loc, saved, half)
