@@ -179,8 +179,7 @@ private:
       Value sum = memref::LoadOp::create(b, loc, lagSums, index(tid));
       memref::StoreOp::create(b, loc, fadd(sum, dot), lagSums, index(tid));
     };
-    using ConsumeFn = llvm::function_ref<void(Value, ArrayRef<Value>)>;
-    ConsumeFn consume = plan.lagZero ? ConsumeFn(addLagZero) : ConsumeFn();
+    ItemFn consume = plan.lagZero ? ItemFn(addLagZero) : ItemFn();
     // v and g each scaled by its own power of two: a gradient g is often
     // far smaller than v. An item's two vectors count as one towards what a
     // thread holds: holding v and g of 4 items measured 2% to 3% faster

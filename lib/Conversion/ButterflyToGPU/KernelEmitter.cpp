@@ -126,9 +126,8 @@ void KernelEmitter::when(Value cond, llvm::function_ref<void()> body) {
   body();
 }
 
-void KernelEmitter::gatherScatter(
-    int64_t total, llvm::function_ref<SmallVector<Value>(Value item)> gather,
-    llvm::function_ref<void(Value item, ArrayRef<Value>)> scatter) {
+void KernelEmitter::gatherScatter(int64_t total, GatherFn gather,
+                                  ItemFn scatter) {
   int64_t threads = layout.threads;
   if (total % threads || total / threads > kMaxUnrolledItems) {
     loop(tid, total, threads, [&](Value item) { scatter(item, gather(item)); });

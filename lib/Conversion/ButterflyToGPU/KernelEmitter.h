@@ -265,16 +265,6 @@ public:
   /// A memref<count x f32> in shared memory, `offsetBytes` in (past the
   /// sequences' planes: running sums, accumulators).
   Value sharedF32Array(int64_t offsetBytes, int64_t count);
-  /// For every item tid, tid + threads, ... below `total`: `gather(item)`,
-  /// then `scatter(item, gathered)`. With a whole number of items a thread,
-  /// at most kMaxUnrolledItems, the items are unrolled and every gather comes
-  /// first, so that a thread's global loads are in flight together instead
-  /// of one item's at a time.
-  static constexpr int64_t kMaxUnrolledItems = 16;
-  void
-  gatherScatter(int64_t total,
-                llvm::function_ref<SmallVector<Value>(Value item)> gather,
-                llvm::function_ref<void(Value item, ArrayRef<Value>)> scatter);
   /// Powers of two that bring a block's sequences into f16's range: the
   /// planes hold f16, which an f32 or bf16 input, a gradient or k can fall
   /// below (f16's smallest normal is 2^-14, its subnormals stop at 2^-24) or
@@ -283,6 +273,20 @@ public:
     Value scale;   // multiplies the values stored to the planes
     Value unscale; // multiplies the results read back: 1 / scale
   };
+  /// An item's values, as loaded.
+  using GatherFn = llvm::function_ref<SmallVector<Value>(Value item)>;
+  /// What is done with an item's values (stored, counted).
+  using ItemFn = llvm::function_ref<void(Value item, ArrayRef<Value>)>;
+  /// An item's values stored, times the block's range scales.
+  using ScatterInRangeFn = llvm::function_ref<void(Value item, ArrayRef<Value>,
+                                                   ArrayRef<RangeScale>)>;
+  /// For every item tid, tid + threads, ... below `total`: `gather(item)`,
+  /// then `scatter(item, gathered)`. With a whole number of items a thread,
+  /// at most kMaxUnrolledItems, the items are unrolled and every gather comes
+  /// first, so that a thread's global loads are in flight together instead
+  /// of one item's at a time.
+  static constexpr int64_t kMaxUnrolledItems = 16;
+  void gatherScatter(int64_t total, GatherFn gather, ItemFn scatter);
   /// `count` RangeScales over the f32 values (or vectors) that `gather`
   /// returns for each of the block's `total` items, value j counting
   /// towards scale j % count: scale i puts the largest magnitude of its
@@ -291,9 +295,8 @@ public:
   /// values all zero. It reads every item once more than the load that
   /// follows (from L1 or L2), and takes two barriers, between which the
   /// first words of the planes hold the warps' maxima: they must be free.
-  SmallVector<RangeScale>
-  blockRangeScales(int64_t total, int64_t count,
-                   llvm::function_ref<SmallVector<Value>(Value item)> gather);
+  SmallVector<RangeScale> blockRangeScales(int64_t total, int64_t count,
+                                           GatherFn gather);
   /// The sequences [first, first + count) of the block: where the values
   /// of one range scale are stored.
   struct SequenceSpan {
@@ -307,14 +310,10 @@ public:
   /// RangeScale.cpp's kMaxHeldVectors), their maxima are taken from them;
   /// elsewhere storeThenScale's. `consume`, if given, sees every item's
   /// values once, as gathered. Returns the scales.
-  SmallVector<RangeScale> gatherScatterInRange(
-      int64_t total, ArrayRef<SequenceSpan> spans,
-      llvm::function_ref<SmallVector<Value>(Value item)> gather,
-      llvm::function_ref<void(Value item, ArrayRef<Value>,
-                              ArrayRef<RangeScale>)>
-          scatter,
-      int64_t heldPerItem = 1,
-      llvm::function_ref<void(Value item, ArrayRef<Value>)> consume = {});
+  SmallVector<RangeScale>
+  gatherScatterInRange(int64_t total, ArrayRef<SequenceSpan> spans,
+                       GatherFn gather, ScatterInRangeFn scatter,
+                       int64_t heldPerItem = 1, ItemFn consume = {});
   /// gatherScatterInRange's items stored as loaded (`scatter` with null
   /// scales), the maxima counted on the way; then, where the block's maxima
   /// allow it, the scales applied to the spans in place (exact), else every
@@ -322,12 +321,8 @@ public:
   /// within f16's range, at the price of a pass over the block's shared
   /// memory where a scale is not 1.
   SmallVector<RangeScale>
-  storeThenScale(int64_t total, ArrayRef<SequenceSpan> spans,
-                 llvm::function_ref<SmallVector<Value>(Value item)> gather,
-                 llvm::function_ref<void(Value item, ArrayRef<Value>,
-                                         ArrayRef<RangeScale>)>
-                     scatter,
-                 llvm::function_ref<void(Value item, ArrayRef<Value>)> consume);
+  storeThenScale(int64_t total, ArrayRef<SequenceSpan> spans, GatherFn gather,
+                 ScatterInRangeFn scatter, ItemFn consume);
   /// The block's range scales from each thread's maxima (as the bits of
   /// non-negative floats).
   SmallVector<RangeScale> rangeScalesOf(ValueRange threadMaxima);

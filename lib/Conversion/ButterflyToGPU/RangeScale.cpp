@@ -83,9 +83,8 @@ static void countMaxima(KernelEmitter &e, MutableArrayRef<Value> maxima,
   }
 }
 
-SmallVector<KernelEmitter::RangeScale> KernelEmitter::blockRangeScales(
-    int64_t total, int64_t count,
-    llvm::function_ref<SmallVector<Value>(Value item)> gather) {
+SmallVector<KernelEmitter::RangeScale>
+KernelEmitter::blockRangeScales(int64_t total, int64_t count, GatherFn gather) {
   // Each thread's maxima over its items, as bits: unrolled where each
   // thread has a whole number of items (their loads in flight together,
   // each item's values dead once counted), else in a loop.
@@ -132,13 +131,10 @@ KernelEmitter::storeInRange(Value seq, int64_t count,
   return range;
 }
 
-SmallVector<KernelEmitter::RangeScale> KernelEmitter::gatherScatterInRange(
-    int64_t total, ArrayRef<SequenceSpan> spans,
-    llvm::function_ref<SmallVector<Value>(Value item)> gather,
-    llvm::function_ref<void(Value item, ArrayRef<Value>, ArrayRef<RangeScale>)>
-        scatter,
-    int64_t heldPerItem,
-    llvm::function_ref<void(Value item, ArrayRef<Value>)> consume) {
+SmallVector<KernelEmitter::RangeScale>
+KernelEmitter::gatherScatterInRange(int64_t total, ArrayRef<SequenceSpan> spans,
+                                    GatherFn gather, ScatterInRangeFn scatter,
+                                    int64_t heldPerItem, ItemFn consume) {
   int64_t threads = layout.threads;
   int64_t count = spans.size();
   if (total % threads || total / threads * heldPerItem > kMaxHeldVectors)
@@ -161,12 +157,10 @@ SmallVector<KernelEmitter::RangeScale> KernelEmitter::gatherScatterInRange(
   return scales;
 }
 
-SmallVector<KernelEmitter::RangeScale> KernelEmitter::storeThenScale(
-    int64_t total, ArrayRef<SequenceSpan> spans,
-    llvm::function_ref<SmallVector<Value>(Value item)> gather,
-    llvm::function_ref<void(Value item, ArrayRef<Value>, ArrayRef<RangeScale>)>
-        scatter,
-    llvm::function_ref<void(Value item, ArrayRef<Value>)> consume) {
+SmallVector<KernelEmitter::RangeScale>
+KernelEmitter::storeThenScale(int64_t total, ArrayRef<SequenceSpan> spans,
+                              GatherFn gather, ScatterInRangeFn scatter,
+                              ItemFn consume) {
   int64_t threads = layout.threads;
   int64_t count = spans.size();
   int64_t spanVectors = layout.planes() * layout.length / kHalvesPerVector;
