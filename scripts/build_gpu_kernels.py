@@ -160,6 +160,22 @@ def configurations():
             row = dict(N=n, B=b, H=h, L=n, K=n, dtype="f32", mode="circular",
                        gated=False, skip=False, bench=True)
             out.append(dict(row, band=band) if band else row)
+    # sm_90a: the single kernel's last stage of 64 on the warpgroup MMA
+    # (M = 1024 and 2048), causal and gated circular with skip and their
+    # backward; and the benchmark's 4K rows, beside sm_90's.
+    for n in (2048, 4096):
+        for t in TYPES:
+            b, h = check_batch(n)
+            out.append(dict(N=n, B=b, H=h, L=n // 2, K=n // 2, dtype=t, mode="causal",
+                            gated=False, skip=False, bench=False, chip="sm_90a"))
+            out.append(dict(N=n, B=b, H=h, L=n, K=n // 2 - 8, dtype=t, mode="circular",
+                            gated=True, skip=True, bench=False, training=True, chip="sm_90a"))
+    for t in TYPES:
+        b, h = BENCH_BH[4096]
+        out.append(dict(N=4096, B=b, H=h, L=2048, K=2048, dtype=t, mode="causal",
+                        gated=False, skip=False, bench=True, chip="sm_90a"))
+        out.append(dict(N=4096, B=b, H=h, L=4096, K=4096, dtype=t, mode="circular",
+                        gated=True, skip=False, bench=True, chip="sm_90a"))
     # Lengths that are not a multiple of 8: the single kernel masks the
     # last chunk of each row (gates, skip and the backward included).
     for t in TYPES:
@@ -191,7 +207,8 @@ def configurations():
                        f"{'-odd' if cfg.get('odd') else ''}"
                        f"{'-band' + str(cfg['band']) if cfg.get('band') else ''}"
                        f"{'-threepass' if 'single_kernel_max' in cfg else ''}"
-                       f"{'-' + cfg['precision'] if 'precision' in cfg else ''}")
+                       f"{'-' + cfg['precision'] if 'precision' in cfg else ''}"
+                       f"{'-' + cfg['chip'] if 'chip' in cfg else ''}")
     return out
 
 
@@ -341,7 +358,7 @@ def build(cfg, out, chip):
         f.write(g.mlir(named=True))
     options = {key: cfg[key] for key in OPTIONS if key in cfg}
     try:
-        compiled = gpu.compile(g, target=chip, training=cfg.get("training", False), **options)
+        compiled = gpu.compile(g, target=cfg.get("chip", chip), training=cfg.get("training", False), **options)
     except MLIRError as error:
         return f"{cfg['name']}: {error}"
     stem = os.path.join(folder, "kernel")

@@ -37,7 +37,7 @@ MLIR_CAPI_EXPORTED void fftconvRegisterAllPasses(void);
 /// (docs/passes.md). Take fftconvCompileOptionsGetDefault() and change what
 /// you need; the strings are borrowed for the duration of the call.
 typedef struct {
-  MlirStringRef chip;      /* "sm_80" or "sm_90" */
+  MlirStringRef chip;      /* "sm_80", "sm_90" or "sm_90a" */
   MlirStringRef order;     /* Monarch order: "auto", "1" ... "4" */
   MlirStringRef precision; /* "auto", "split" or "half" */
   int64_t threads;         /* threads per block; 0: chosen from the length */

@@ -168,6 +168,9 @@ void mlir::fftconv::buildPTXPipeline(OpPassManager &pm,
   // The runtime passes one device pointer per buffer.
   toNVVM.useBarePtrCallConv = true;
   kernels.addPass(createConvertGpuOpsToNVVMOps(toNVVM));
+  // NVVM ops without an LLVM intrinsic (wgmma.mma_async) become the PTX
+  // they stand for.
+  kernels.addPass(createConvertNVVMToLLVMPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());

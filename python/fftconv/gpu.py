@@ -16,7 +16,7 @@ with a GPU and no MLIR.
 import json
 import os
 
-TARGETS = ("sm_80", "sm_90")
+TARGETS = ("sm_80", "sm_90", "sm_90a")
 
 
 class GPUProgram:
@@ -90,8 +90,9 @@ def load_backward(manifest_path, device=None):
 
 def compile(program, target="sm_90", order="auto", training=False, **options):
     """Compiles a Graph, a fftconv.Module (rewritten in place) or the MLIR
-    text of one function of fftconv ops to PTX for `target` (sm_80 or
-    sm_90), in this process through the bindings (the C API's
+    text of one function of fftconv ops to PTX for `target` (sm_80,
+    sm_90, or sm_90a: the warpgroup MMA for the single kernel's last stage
+    at 2K and 4K points, more accurate and, measured, slower), in this process through the bindings (the C API's
     fftconvCompileToPTX). Errors raise fftconv.MLIRError with the
     compiler's located diagnostics: at the graph node that made the op for
     a Graph, at "program.mlir":line:column for text. `options` are the

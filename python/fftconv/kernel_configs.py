@@ -130,7 +130,9 @@ class Config:
         if not convolutions:
             return "unrecorded"
         return ", ".join(
-            f"{'three-pass' if c['form'] == 'three-pass' else 'single'}, {c['precision']}" for c in convolutions
+            f"{'three-pass' if c['form'] == 'three-pass' else 'single'}, {c['precision']}"
+            + (", wgmma" if c.get("factors", [0])[-1] == 64 else "")
+            for c in convolutions
         )
 
     @property

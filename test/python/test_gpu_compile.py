@@ -85,6 +85,29 @@ def test_compile_and_assemble(n_fft, dtype, target, tmp_path):
     assemble(program, tmp_path)
 
 
+@pytest.mark.parametrize("n_fft,factors", [(2048, [16, 64]), (4096, [32, 64]), (8192, None)])
+def test_sm90a_ends_in_a_warpgroup_stage(n_fft, factors, tmp_path):
+    # sm_90a: a Half single kernel of M = 1024 or 2048 ends in a stage of 64
+    # on the warpgroup MMA (wgmma, operands in shared memory); elsewhere the
+    # kernels are sm_90's.
+    program = fftconv.compile(hyena(n_fft, "f16"), target="sm_90a")
+    (convolution,) = program.manifest["convolutions"]
+    assert program.manifest["chip"] == "sm_90a" and ".target sm_90a" in program.ptx
+    if factors:
+        assert convolution["factors"] == factors
+        # Two 64-row tiles for each of 8 k-steps, forward and inverse.
+        assert program.ptx.count(f"wgmma.mma_async.sync.aligned.m64n{n_fft // 128}k16.f32.f16.f16") == 32
+        assert "fence.proxy.async.shared::cta" in program.ptx
+        conv = program.manifest["kernels"][1]
+        # The sequences (4 bytes a complex value at Half) and the factor's
+        # image (16 KiB).
+        sequences = conv["shared_bytes"] - 16384
+        assert sequences > 0 and sequences % (n_fft // 2 * 4) == 0
+    else:
+        assert 64 not in convolution["factors"] and "wgmma" not in program.ptx
+    assemble(program, tmp_path)
+
+
 def test_save_writes_ptx_and_manifest(tmp_path):
     program = fftconv.compile(hyena(256, "f16", gated=False))
     manifest_path = program.save(str(tmp_path / "out" / "hyena"))

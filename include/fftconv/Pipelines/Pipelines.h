@@ -53,7 +53,7 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
       *this, "order", llvm::cl::desc("Monarch order: auto, 1, 2, 3 or 4"),
       llvm::cl::init(FFTConvMonarchDecomposeOptions().order)};
   Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("sm_80 or sm_90"),
+      *this, "chip", llvm::cl::desc("sm_80, sm_90 or sm_90a"),
       llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().chip)};
   Option<int64_t> threads{
       *this, "threads",

@@ -212,9 +212,16 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
   int64_t kernelLength = taps.length;
 
   // Split precision whatever the convolution's: K is computed once, and an
-  // f16 rounding per stage here would add to every output's error.
+  // f16 rounding per stage here would add to every output's error. A
+  // warpgroup stage of 64 (Half precision only) runs here as two of 8, and
+  // the coefficients go where the convolution's stages leave each frequency.
   SequenceLayout layout = layoutOf(plan);
   layout.precision = GPUPrecision::Split;
+  if (butterfly::hasWarpgroupStage(plan.factors)) {
+    layout.factors.pop_back();
+    layout.factors.append({8, 8});
+    layout.transformed = layout.factors.size();
+  }
   // k's taps (filtered or not) are zero past K, so the first stage skips
   // the slabs past them; a reverse kernel's and a circulated copy's taps
   // end the row instead.
@@ -299,8 +306,10 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
                        e.cmul(e.cmul(c2, mirrored), e.conj(bm)));
     Complex bcoef = e.cadd(e.cmul(e.cmul(c1, kf), bf),
                            e.cmul(e.cmul(c2, mirrored), e.conj(am)));
-    e.storeCoefficient(coefficients, h, 0, p, a);
-    e.storeCoefficient(coefficients, h, 1, p, bcoef);
+    Value at =
+        layout.factors == plan.factors ? p : e.positionIn(plan.factors, f);
+    e.storeCoefficient(coefficients, h, 0, at, a);
+    e.storeCoefficient(coefficients, h, 1, at, bcoef);
   });
   return kernel.finish();
 }

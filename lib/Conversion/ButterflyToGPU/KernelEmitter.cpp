@@ -44,6 +44,8 @@ void KernelEmitter::begin() {
   if (auto current = func->getAttrOfType<IntegerAttr>(kRegisterFloorAttrName))
     floor = std::max(floor, current.getInt());
   func->setAttr(kRegisterFloorAttrName, b.getI64IntegerAttr(floor));
+  if (layout.warpgroupStage())
+    loadWarpgroupFactor();
 }
 
 int64_t KernelEmitter::registerFloor() const {
@@ -53,6 +55,11 @@ int64_t KernelEmitter::registerFloor() const {
   int64_t fragments = layout.isSplit() ? 6 : 3, held = 0;
   std::optional<size_t> pair = fusedPair();
   for (size_t s = 0; s < layout.transformed; ++s) {
+    if (onWarpgroup(s)) {
+      // No fragments: the accumulators of two 64-row tiles, M / 64 columns.
+      held = std::max(held, layout.length / butterfly::kWarpgroupFactor);
+      continue;
+    }
     if (!onTensorCores(s))
       continue;
     int64_t m = layout.factors[s], tiles = (m / 16) * (m / 16);

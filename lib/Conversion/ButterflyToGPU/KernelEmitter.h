@@ -8,7 +8,8 @@
 // flow, the kernel function), SharedMemory.cpp (the planes), Twiddles.cpp,
 // Stages.cpp (their order and the Monarch positions), FMAStage.cpp,
 // TensorCoreStage.cpp, TensorCorePair.cpp (the last two stages in
-// registers), Fragments.cpp (constant MMA operands) and SpectralProduct.cpp.
+// registers), WarpgroupStage.cpp (a last stage of 64 on sm_90a's wgmma),
+// Fragments.cpp (constant MMA operands) and SpectralProduct.cpp.
 //
 // Layout. A sequence of `SequenceLayout::length` complex values lives in
 // shared memory as f16 planes: at Split precision four, Re high, Re low,
@@ -101,6 +102,12 @@ struct SequenceLayout {
 
   bool isSplit() const { return precision == GPUPrecision::Split; }
   int64_t planes() const { return planesOf(precision); }
+  /// Whether the last stage runs on the warpgroup MMA (a transformed last
+  /// factor of 64; an outer pass's 64 columns are not a stage).
+  bool warpgroupStage() const {
+    return transformed == factors.size() &&
+           butterfly::hasWarpgroupStage(factors);
+  }
 };
 
 using ::mlir::butterfly::kThreadsPerWarp;
@@ -372,12 +379,21 @@ public:
   std::optional<size_t> fusedPair() const;
   /// Whether stage `s` runs on the tensor cores (alone or in the pair).
   bool onTensorCores(size_t s) const;
+  /// Whether stage `s` runs on the warpgroup MMA (WarpgroupStage.cpp).
+  bool onWarpgroup(size_t s) const {
+    return layout.warpgroupStage() && s + 1 == layout.factors.size();
+  }
   void emitForward();
   void emitInverse();
 
   /// Monarch position -> frequency, and back.
   Value frequency(Value position);
   Value positionOf(Value f);
+  /// The position of frequency `f` in the Monarch order of `factors` (all
+  /// transformed): where a kernel whose stages differ from the
+  /// convolution's (the spectrum kernel of a warpgroup stage) writes what
+  /// the convolution kernel reads.
+  Value positionIn(ArrayRef<int64_t> factors, Value f);
   /// The position holding frequency (M - f) mod M.
   Value mirror(Value f);
 
@@ -442,6 +458,21 @@ private:
   void storePlane(Value seq, Plane plane, Value offset, Value narrow);
 
   void emitStage(size_t s, bool inverse);
+  /// The last stage, a factor of 64, on the warpgroup MMA (sm_90a): the
+  /// factor's image is copied into shared memory past the sequences once,
+  /// at the kernel's start (`begin`).
+  void emitWarpgroupStage(size_t s, bool inverse);
+  void loadWarpgroupFactor();
+  /// The byte offset of the factor's image in shared memory.
+  int64_t warpgroupFactorOffset() const {
+    return tile * layout.planes() * layout.length * 2;
+  }
+  /// The shared-memory address (i64) `offsetBytes` into the block's
+  /// dynamic shared memory, plus `offset` (an i32, or null).
+  Value sharedAddress(int64_t offsetBytes, Value offset = Value());
+  /// The wgmma descriptor of a K-major operand with the 128-byte swizzle
+  /// whose first row starts at shared address `address` (i64).
+  Value warpgroupDescriptor(Value address);
   /// A factor of 2, 4 or 8 on the FMA units.
   void emitFMAStage(size_t s, bool inverse);
   void emitFMAColumn(Value seq, StageShape shape, bool inverse,

@@ -18,6 +18,14 @@ Value KernelEmitter::swizzle(Value e) {
   if (lines <= 1)
     return e;
   Value high = arith::ShRUIOp::create(b, loc, e, c(6));
+  // The warpgroup MMA reads its operands through the hardware's 128-byte
+  // swizzle: a chunk XORed with its line's low three bits, the planes'
+  // lines 1024-byte aligned. Its stage reads lines (digit stride 1), the
+  // stage before it digits 64 elements apart: a line each, so ldmatrix
+  // stays free of conflicts there too.
+  if (layout.warpgroupStage())
+    return arith::XOrIOp::create(
+        b, loc, e, arith::ShLIOp::create(b, loc, remc(high, 8), c(3)));
   Value fold = high;
   for (int64_t shift = 3; (lines >> shift) > 0; shift += 3)
     fold = arith::XOrIOp::create(

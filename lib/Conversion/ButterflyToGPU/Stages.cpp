@@ -23,7 +23,9 @@ StageShape KernelEmitter::stage(size_t s) const {
 }
 
 void KernelEmitter::emitStage(size_t s, bool inverse) {
-  if (layout.factors[s] >= 16)
+  if (onWarpgroup(s))
+    emitWarpgroupStage(s, inverse);
+  else if (layout.factors[s] >= 16)
     emitTensorCoreStage(s, inverse);
   else
     emitFMAStage(s, inverse);
@@ -76,6 +78,20 @@ Value KernelEmitter::positionOf(Value f) {
     Value digit = remc(divc(f, weight), shape.size);
     position = add(position, mulc(digit, shape.stride));
     weight *= shape.size;
+  }
+  return position;
+}
+
+Value KernelEmitter::positionIn(ArrayRef<int64_t> factors, Value f) {
+  Value position = c(0);
+  int64_t weight = 1;
+  for (size_t s = 0; s < factors.size(); ++s) {
+    ArrayRef<int64_t> after = factors.drop_front(s + 1);
+    int64_t stride = std::accumulate(after.begin(), after.end(), int64_t(1),
+                                     std::multiplies<int64_t>());
+    Value digit = remc(divc(f, weight), factors[s]);
+    position = add(position, mulc(digit, stride));
+    weight *= factors[s];
   }
   return position;
 }

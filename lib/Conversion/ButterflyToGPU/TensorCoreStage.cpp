@@ -58,11 +58,17 @@ double KernelEmitter::factorScale(int64_t m) const {
   if (layout.isSplit())
     return 1.0;
   // Computed once per process (thread-safe statics): m is 8 (the last
-  // factor of a pair of stages in registers), 16 or 32.
+  // factor of a pair of stages in registers), 16, 32 or 64 (a warpgroup
+  // stage).
   static const double scale8 = searchHalfFactorScale(8);
   static const double scale16 = searchHalfFactorScale(16);
   static const double scale32 = searchHalfFactorScale(32);
-  return m == 8 ? scale8 : m == 16 ? scale16 : m == 32 ? scale32 : 1.0;
+  static const double scale64 = searchHalfFactorScale(64);
+  return m == 8    ? scale8
+         : m == 16 ? scale16
+         : m == 32 ? scale32
+         : m == 64 ? scale64
+                   : 1.0;
 }
 
 bool KernelEmitter::stageUnscales(size_t s, bool inverse) const {

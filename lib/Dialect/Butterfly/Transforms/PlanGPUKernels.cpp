@@ -140,6 +140,15 @@ static std::string checkConvKernelPlan(const ConvKernelPlan &plan,
   for (size_t s = 0; s < plan.factors.size(); ++s) {
     int64_t m = plan.factors[s];
     int64_t after = product(ArrayRef<int64_t>(plan.factors).drop_front(s + 1));
+    if (m == kWarpgroupFactor && after == 1) {
+      int64_t columns = plan.complexLength / m;
+      if (plan.precision != GPUPrecision::Half ||
+          plan.threads % (4 * kThreadsPerWarp) || columns % 8 || columns > 256)
+        return "a stage of 64 (the warpgroup MMA) needs Half precision, "
+               "blocks of whole warpgroups (128 threads) and 8 to 256 "
+               "columns (M / 64, a multiple of 8)";
+      continue;
+    }
     if (m > kMaxTensorCoreFactor || !llvm::isPowerOf2_64(m))
       return "factor " + std::to_string(m) +
              " is not one the GPU kernels run (2, 4, 8, 16 or 32)";
@@ -185,6 +194,9 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
   }
   plan.batchTile = std::min(tile, plan.batch);
   why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
+  if (why.empty() && hasWarpgroupStage(plan.factors) && chip != kWarpgroupChip)
+    why = "a stage of 64 runs on the warpgroup MMA, which needs chip " +
+          kWarpgroupChip.str();
   if (!why.empty())
     return {};
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
@@ -206,6 +218,24 @@ static SmallVector<int64_t> stageFactors(int64_t n) {
   for (int64_t i = 0; i < count; ++i)
     factors.push_back(int64_t(1) << (bits / count + (i < bits % count)));
   return factors;
+}
+
+/// On sm_90a, a Half single kernel whose blocks are one or more warpgroups
+/// and whose transform is M = 16 x 64 or 32 x 64 ends in a stage of 64 on
+/// the warpgroup MMA (WarpgroupStage.cpp): two stages instead of three at
+/// M = 2048, one twiddle and one f16 rounding fewer each way. Else
+/// `factors`.
+static SmallVector<int64_t> warpgroupOrder(StringRef chip,
+                                           ArrayRef<int64_t> factors,
+                                           const GPUPlanRequest &request) {
+  int64_t m = product(factors);
+  int64_t threads = request.threads > 0 ? request.threads : defaultThreads(m);
+  GPUPrecision precision = request.precision.value_or(GPUPrecision::Half);
+  int64_t first = m / kWarpgroupFactor;
+  if (chip != kWarpgroupChip || precision != GPUPrecision::Half ||
+      threads % (4 * kThreadsPerWarp) || (first != 16 && first != 32))
+    return SmallVector<int64_t>(factors);
+  return {first, kWarpgroupFactor};
 }
 
 /// `factors` with a 32 last where that frees a tile of a frequency-sparse
@@ -567,7 +597,7 @@ struct PlanGPUKernelsPass
     std::optional<TargetDescription> target = TargetDescription::forChip(chip);
     if (!target || !target->isGPU()) {
       anchor->emitError() << "unknown GPU chip '" << chip
-                          << "' (expected sm_80 or sm_90)";
+                          << "' (expected sm_80, sm_90 or sm_90a)";
       return signalPassFailure();
     }
     // CUDA launches at most 1024 threads a block (whole warps are checked
@@ -842,12 +872,15 @@ struct PlanGPUKernelsPass
       SmallVector<int64_t> factors(forward.getFactors());
       if (restage && !kernelsRunFactors(factors))
         factors = stageFactors(shape.fftSize / 2);
-      if (std::optional<uint64_t> band = forward.getSpectralBand())
+      std::optional<uint64_t> band = forward.getSpectralBand();
+      if (band)
         factors = bandFactorOrder(factors, int64_t(*band));
       GPUPlanRequest dataRequest = forData(
           request, llvm::all_of(last->getResultTypes(), [](Type type) {
             return cast<RankedTensorType>(type).getElementType().isF32();
           }));
+      if (restage && !band)
+        factors = warpgroupOrder(chip, factors, dataRequest);
       plan = planSingleKernel(&getContext(), chip, shape, factors, dataRequest,
                               target.sharedMemoryPerBlock, why);
     }

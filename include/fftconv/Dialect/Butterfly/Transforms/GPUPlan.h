@@ -40,6 +40,19 @@ inline constexpr int64_t kMinSingleKernelFFTSize = 256;
 inline constexpr int64_t kThreadsPerWarp = 32;
 /// The largest factor a stage runs (a tensor-core stage of 32 x 32).
 inline constexpr int64_t kMaxTensorCoreFactor = 32;
+/// On sm_90a the last stage may be a factor of 64 on the warpgroup MMA
+/// (wgmma): its real and imaginary parts are an operand in shared memory,
+/// not registers, taking kWarpgroupFactorBytes of the block's shared
+/// memory past the sequences.
+inline constexpr int64_t kWarpgroupFactor = 64;
+/// The chip whose kernels may run it (wgmma is an sm_90a instruction).
+inline constexpr llvm::StringLiteral kWarpgroupChip = "sm_90a";
+inline constexpr int64_t kWarpgroupFactorBytes =
+    2 * kWarpgroupFactor * kWarpgroupFactor * 2;
+/// Whether `factors` end in a stage on the warpgroup MMA.
+inline bool hasWarpgroupStage(llvm::ArrayRef<int64_t> factors) {
+  return !factors.empty() && factors.back() == kWarpgroupFactor;
+}
 /// The shared memory a three-pass block's rows or tile take at most, and
 /// the fewest columns an outer block owns.
 inline constexpr int64_t kMaxThreePassBlockBytes = 128 * 1024;
@@ -154,7 +167,10 @@ struct ConvKernelPlan {
   int64_t sequenceBytes() const {
     return complexLength * valueBytesOf(precision);
   }
-  int64_t convSharedBytes() const { return batchTile * sequenceBytes(); }
+  int64_t convSharedBytes() const {
+    return batchTile * sequenceBytes() +
+           (hasWarpgroupStage(factors) ? kWarpgroupFactorBytes : 0);
+  }
   /// The spectrum kernel's one sequence, always at Split precision.
   int64_t spectrumSharedBytes() const {
     return complexLength * valueBytesOf(GPUPrecision::Split);

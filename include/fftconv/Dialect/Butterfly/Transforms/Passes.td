@@ -65,7 +65,7 @@ def ButterflyPlanGPUKernels
   let options = [
     Option<"chip", "chip", "std::string",
            /*default=*/"::mlir::butterfly::kDefaultChip.str()",
-           "the target chip: sm_80 or sm_90">,
+           "the target chip: sm_80, sm_90 or sm_90a (a last stage of 64 on the warpgroup MMA)">,
     Option<"threads", "threads", "int64_t", /*default=*/"0",
            "threads per block (0: chosen from the transform length)">,
     Option<"batchTile", "batch-tile", "int64_t", /*default=*/"0",
