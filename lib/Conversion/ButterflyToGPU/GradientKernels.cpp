@@ -74,7 +74,7 @@ public:
     if (plan.sharedAccumulator) {
       // After the sequences' planes; zeroed before the first tile's loads
       // (their barrier orders it before any thread adds).
-      accumulator = sharedF32Array(plan.sequenceBytes(), 2 * bins);
+      accumulator = sharedArray(f32, plan.sequenceBytes(), 2 * bins);
       loop(tid, 2 * bins, layout.threads, [&](Value i) {
         memref::StoreOp::create(b, loc, cf(0.0), accumulator, index(i));
       });
@@ -90,7 +90,8 @@ public:
     }
     if (plan.lagZero) {
       // One running sum a thread, each its own.
-      lagSums = sharedF32Array(
+      lagSums = sharedArray(
+          f32,
           plan.sequenceBytes() +
               (plan.sharedAccumulator ? plan.accumulatorBytes() : 0),
           layout.threads);

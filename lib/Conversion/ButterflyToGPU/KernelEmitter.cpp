@@ -23,17 +23,7 @@ void KernelEmitter::begin() {
   tid = fromIndex(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
   lane = remc(tid, kThreadsPerWarp);
   warp = divc(tid, kThreadsPerWarp);
-  auto workgroup =
-      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                                   MemRefLayoutAttrInterface(), workgroup);
-  Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
-  auto planesType =
-      MemRefType::get({tile * layout.planes() * layout.length}, f16,
-                      MemRefLayoutAttrInterface(), workgroup);
-  smem = memref::ViewOp::create(b, loc, planesType, bytes,
-                                arith::ConstantIndexOp::create(b, loc, 0),
-                                ValueRange());
+  smem = sharedArray(f16, 0, tile * layout.planes() * layout.length);
   // The kernel's register floor, for its launches (kRegisterFloorAttrName).
   Operation *parent = b.getBlock()->getParentOp();
   auto func = isa<gpu::GPUFuncOp>(parent)
@@ -74,15 +64,22 @@ int64_t KernelEmitter::registerFloor() const {
   return llvm::alignTo(held + kWorkingRegisters, 8);
 }
 
-Value KernelEmitter::sharedF32Array(int64_t offsetBytes, int64_t count) {
+Value KernelEmitter::sharedBytes() {
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                                    MemRefLayoutAttrInterface(), workgroup);
-  Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
+  return gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
+}
+
+Value KernelEmitter::sharedArray(Type element, int64_t offsetBytes,
+                                 int64_t count) {
+  Value bytes = sharedBytes();
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   return memref::ViewOp::create(
       b, loc,
-      MemRefType::get({count}, f32, MemRefLayoutAttrInterface(), workgroup),
+      MemRefType::get({count}, element, MemRefLayoutAttrInterface(), workgroup),
       bytes, arith::ConstantIndexOp::create(b, loc, offsetBytes), ValueRange());
 }
 

@@ -269,9 +269,11 @@ public:
             llvm::function_ref<void(Value)> body);
   void when(Value cond, llvm::function_ref<void()> body);
   void barrier() { gpu::BarrierOp::create(b, loc); }
-  /// A memref<count x f32> in shared memory, `offsetBytes` in (past the
-  /// sequences' planes: running sums, accumulators).
-  Value sharedF32Array(int64_t offsetBytes, int64_t count);
+  /// The block's dynamic shared memory, as bytes.
+  Value sharedBytes();
+  /// A memref<count x element> view of shared memory from `offsetBytes` on
+  /// (the planes; past them running sums, accumulators, a factor's image).
+  Value sharedArray(Type element, int64_t offsetBytes, int64_t count);
   /// Powers of two that bring a block's sequences into f16's range: the
   /// planes hold f16, which an f32 or bf16 input, a gradient or k can fall
   /// below (f16's smallest normal is 2^-14, its subnormals stop at 2^-24) or

@@ -335,17 +335,8 @@ SmallVector<Value> KernelEmitter::blockMaxima(ValueRange threadMaxima,
   // `saved`, the first word of the vector of lane i of warp w, which every
   // thread first keeps.
   int64_t warps = layout.threads / kThreadsPerWarp;
-  auto workgroup =
-      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                                   MemRefLayoutAttrInterface(), workgroup);
   int64_t words = saved ? layout.threads * kHalvesPerVector / 2 : count * warps;
-  Value slots = memref::ViewOp::create(
-      b, loc,
-      MemRefType::get({words}, b.getI32Type(), MemRefLayoutAttrInterface(),
-                      workgroup),
-      gpu::DynamicSharedMemoryOp::create(b, loc, bytesType),
-      arith::ConstantIndexOp::create(b, loc, 0), ValueRange());
+  Value slots = sharedArray(b.getI32Type(), 0, words);
   auto slot = [&](int64_t i, Value w) -> Value {
     if (!saved)
       return addc(w, i * warps);

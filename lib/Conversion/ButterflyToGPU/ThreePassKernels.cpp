@@ -643,8 +643,8 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
 
   // The row's running sum, complex f32 interleaved at natural positions:
   // the chunks before this one's (or zero), then this chunk's pairs.
-  Value sum = e.sharedF32Array(plan.crossSharedBytes() - plan.inner() * 8,
-                               2 * plan.inner());
+  Value sum = e.sharedArray(e.f32, plan.crossSharedBytes() - plan.inner() * 8,
+                            2 * plan.inner());
   e.loop(e.tid, plan.inner() / 4, plan.threads, [&](Value quad) {
     Value position = e.mulc(quad, 4);
     Value value;

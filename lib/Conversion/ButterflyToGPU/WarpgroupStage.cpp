@@ -50,14 +50,9 @@ constexpr int64_t kStepDigits = 16;
 } // namespace
 
 Value KernelEmitter::sharedAddress(int64_t offsetBytes, Value offset) {
-  auto workgroup =
-      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                                   MemRefLayoutAttrInterface(), workgroup);
-  Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
   Value base = arith::IndexCastUIOp::create(
       b, loc, b.getI64Type(),
-      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bytes));
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, sharedBytes()));
   Value address = arith::AddIOp::create(
       b, loc, base, arith::ConstantIntOp::create(b, loc, offsetBytes, 64));
   if (offset)
@@ -100,16 +95,7 @@ void KernelEmitter::loadWarpgroupFactor() {
       [&](int64_t fragment, int64_t lane, int64_t v) {
         return imageValue((fragment * kThreadsPerWarp + lane) * perVector + v);
       });
-  auto workgroup =
-      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                                   MemRefLayoutAttrInterface(), workgroup);
-  Value bytes = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
-  Value image = memref::ViewOp::create(
-      b, loc,
-      MemRefType::get({halves}, f16, MemRefLayoutAttrInterface(), workgroup),
-      bytes, arith::ConstantIndexOp::create(b, loc, warpgroupFactorOffset()),
-      ValueRange());
+  Value image = sharedArray(f16, warpgroupFactorOffset(), halves);
   auto vectorType = VectorType::get({perVector}, f16);
   loop(tid, vectors, layout.threads, [&](Value v) {
     Value at = index(mulc(v, perVector));
