@@ -15,7 +15,8 @@ its own GPU with its shard of the same inputs (fftconv.distributed.shard).
   same inputs, NaN-poisoned outputs;
 - bench groups: CUDA-event medians of the whole call (kernels and
   exchanges, k's spectrum computed in the call), the slowest rank's; the
-  exchanges alone (all_to_all_single of the same buffers); and the
+  exchanges alone (all_to_all_single of the same buffers); the kernels
+  alone (in order on one stream, no exchange); and the
   all-to-all's bandwidth, bytes each rank sends to the others over that
   time; and the peak memory of a rank (its inputs, output, workspaces and
   an in-place exchange's pieces). Strong scaling: one N on 1, 2, 4 GPUs;
@@ -150,6 +151,11 @@ def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
     row["exchange_ms"] = timed(exchanges_only, repeats, group)
     sent = sum(by_index[s.send].numel() * by_index[s.send].element_size() for s in steps)
     row["exchange_GBps"] = sent * (ranks - 1) / ranks / (row["exchange_ms"] * 1e-3) / 1e9
+    # The kernels alone, every one in order on one stream and no exchange
+    # (its results meaningless): what the call would take were the
+    # exchanges hidden and free.
+    kernels = range(len(program.manifest.kernels))
+    row["kernels_ms"] = timed(lambda: program.launch(local, outputs=out, kernels=kernels), repeats, group)
 
 
 def timed(fn, repeats, group):
@@ -335,9 +341,9 @@ def write(results, out, module_rows=()):
                          f"{r.get('rel_error', float('nan')):.1e} | {r.get('vs_one_gpu', float('nan')):.1e} | "
                          f"{r.get('nan')} | {listed(r.get('grad_errors'))} | {listed(r.get('grad_vs_one_gpu'))} |")
     lines += ["", "## Scaling (ms, k's spectrum computed in the call)", "",
-              "| N | L | dtype | mode | BxH | GPUs | ms | speedup over 1 GPU | exchanges alone ms | all-to-all GB/s a rank "
-              "| peak GiB a rank |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| N | L | dtype | mode | BxH | GPUs | ms | speedup over 1 GPU | kernels alone ms | exchanges alone ms "
+              "| all-to-all GB/s a rank | peak GiB a rank |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     def same(r):
         return (r["N"], r["dtype"], r["mode"], r["B"], r["H"])
 
@@ -347,7 +353,8 @@ def write(results, out, module_rows=()):
             base = one.get(same(r))
             speedup = f"{base / r['ms']:.2f}" if base else ""
             lines.append(f"| {r['N']} | {r['L']} | {r['dtype']} | {r['mode']} | {r['B']}x{r['H']} | {r['ranks']} | "
-                         f"{r['ms']:.2f} | {speedup} | {r.get('exchange_ms', 0):.2f} | {r.get('exchange_GBps', 0):.0f} | "
+                         f"{r['ms']:.2f} | {speedup} | {r.get('kernels_ms', r['ms']):.2f} | "
+                         f"{r.get('exchange_ms', 0):.2f} | {r.get('exchange_GBps', 0):.0f} | "
                          f"{r.get('peak_GiB', float('nan')):.2f} |")
     memory = [r for r in results if r.get("memory")]
     if memory:
