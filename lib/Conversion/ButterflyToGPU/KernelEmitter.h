@@ -391,11 +391,13 @@ public:
   /// Monarch position -> frequency, and back.
   Value frequency(Value position);
   Value positionOf(Value f);
-  /// The position of frequency `f` in the Monarch order of `factors` (all
-  /// transformed): where a kernel whose stages differ from the
-  /// convolution's (the spectrum kernel of a warpgroup stage) writes what
-  /// the convolution kernel reads.
-  Value positionIn(ArrayRef<int64_t> factors, Value f);
+  /// The position of frequency `f` in the Monarch order of `factors`, the
+  /// first `transformed` of them stages (all by default; the others
+  /// trailing columns): positionOf for this layout, and where a kernel
+  /// whose stages differ from the convolution's (the spectrum kernel of a
+  /// warpgroup stage) writes what the convolution kernel reads.
+  Value positionIn(ArrayRef<int64_t> factors, Value f,
+                   std::optional<size_t> transformed = std::nullopt);
   /// The position holding frequency (M - f) mod M.
   Value mirror(Value f);
 

@@ -71,21 +71,14 @@ Value KernelEmitter::frequency(Value position) {
 }
 
 Value KernelEmitter::positionOf(Value f) {
-  Value position = c(0);
-  int64_t weight = 1;
-  for (size_t s = 0; s < layout.transformed; ++s) {
-    StageShape shape = stage(s);
-    Value digit = remc(divc(f, weight), shape.size);
-    position = add(position, mulc(digit, shape.stride));
-    weight *= shape.size;
-  }
-  return position;
+  return positionIn(layout.factors, f, layout.transformed);
 }
 
-Value KernelEmitter::positionIn(ArrayRef<int64_t> factors, Value f) {
+Value KernelEmitter::positionIn(ArrayRef<int64_t> factors, Value f,
+                                std::optional<size_t> transformed) {
   Value position = c(0);
   int64_t weight = 1;
-  for (size_t s = 0; s < factors.size(); ++s) {
+  for (size_t s = 0; s < transformed.value_or(factors.size()); ++s) {
     ArrayRef<int64_t> after = factors.drop_front(s + 1);
     int64_t stride = std::accumulate(after.begin(), after.end(), int64_t(1),
                                      std::multiplies<int64_t>());

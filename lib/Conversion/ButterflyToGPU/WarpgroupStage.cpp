@@ -39,9 +39,9 @@ using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
 namespace {
-/// wgmma's m: the rows of an accumulator tile, and the threads that issue it.
+/// wgmma's m: the rows of an accumulator tile.
 constexpr int64_t kTileRows = 64;
-constexpr int64_t kWarpgroupThreads = 128;
+using butterfly::kWarpgroupThreads;
 /// The 128-byte swizzle's lines (one row of 64 halves) and atoms (8 lines).
 constexpr int64_t kLineBytes = 128;
 constexpr int64_t kAtomBytes = 8 * kLineBytes;

@@ -143,7 +143,7 @@ static std::string checkConvKernelPlan(const ConvKernelPlan &plan,
     if (m == kWarpgroupFactor && after == 1) {
       int64_t columns = plan.complexLength / m;
       if (plan.precision != GPUPrecision::Half ||
-          plan.threads % (4 * kThreadsPerWarp) || columns % 8 || columns > 256)
+          plan.threads % kWarpgroupThreads || columns % 8 || columns > 256)
         return "a stage of 64 (the warpgroup MMA) needs Half precision, "
                "blocks of whole warpgroups (128 threads) and 8 to 256 "
                "columns (M / 64, a multiple of 8)";
@@ -233,7 +233,7 @@ static SmallVector<int64_t> warpgroupOrder(StringRef chip,
   GPUPrecision precision = request.precision.value_or(GPUPrecision::Half);
   int64_t first = m / kWarpgroupFactor;
   if (chip != kWarpgroupChip || precision != GPUPrecision::Half ||
-      threads % (4 * kThreadsPerWarp) || (first != 16 && first != 32))
+      threads % kWarpgroupThreads || (first != 16 && first != 32))
     return SmallVector<int64_t>(factors);
   return {first, kWarpgroupFactor};
 }

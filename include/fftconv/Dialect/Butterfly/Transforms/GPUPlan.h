@@ -45,8 +45,10 @@ inline constexpr int64_t kMaxTensorCoreFactor = 32;
 /// not registers, taking kWarpgroupFactorBytes of the block's shared
 /// memory past the sequences.
 inline constexpr int64_t kWarpgroupFactor = 64;
-/// The chip whose kernels may run it (wgmma is an sm_90a instruction).
+/// The chip whose kernels may run it (wgmma is an sm_90a instruction), and
+/// the threads that issue it together (4 warps).
 inline constexpr llvm::StringLiteral kWarpgroupChip = "sm_90a";
+inline constexpr int64_t kWarpgroupThreads = 4 * kThreadsPerWarp;
 inline constexpr int64_t kWarpgroupFactorBytes =
     2 * kWarpgroupFactor * kWarpgroupFactor * 2;
 /// Whether `factors` end in a stage on the warpgroup MMA.
