@@ -238,8 +238,8 @@ OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile", "ranks", "
 # The sequence sharded over 2 and 4 GPUs (fftconv.distributed), into
 # <out>/sharded/<name>-rank<r>: correctness from the first three-pass size
 # to L = 2^26 (causal: N = 2^27, 4096 rows of 32768 at Half), fp16 and bf16, causal
-# and gated circular, with their backward up to 2^25 points (a kernel
-# gradient's rows hold 8192 points at Split, outer blocks of 8 columns 4096
+# and gated circular, with their backward up to 2^26 points (a kernel
+# gradient's rows hold 8192 points at Split, outer blocks of 4 columns 8192
 # of them at Half); and the scaling benchmark's
 # L = 2^22 .. 2^24. Each
 # also unsharded (ranks 1, the three-pass form): the one-GPU baseline and
@@ -254,6 +254,10 @@ SHARDED_CHECKS = [  # (N, B, H, dtype, mode)
     # rows (L = 2^26 causal, 4x the longest the three-pass form held at
     # Split).
     (134217728, 1, 1, "f16", "causal"), (67108864, 1, 1, "bf16", "circular"),
+    # The backward at 2^26 points (causal L = 2^25): rows of 8192 at Split,
+    # outer blocks of 8192 rows on 4 columns, their last stage of 8 on the
+    # FMA units.
+    (67108864, 2, 1, "f16", "causal"),
     # Memory-bound (one GPU's workspace bounds a rank's): K's exchange in
     # place and the channels chunked.
     (16777216, 8, 32, "f16", "causal"),
@@ -325,7 +329,7 @@ def sharded_configurations():
             gated = mode == "circular" and not band
             skip = "skip" in extra
             base = dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode=mode, gated=gated, skip=skip, bench=bench,
-                        training=not bench and not band and n <= 33554432 and b * h <= 6)
+                        training=not bench and not band and n <= 67108864 and b * h <= 6)
             if band:
                 base["band"] = n // 8
             if "squash" in extra:

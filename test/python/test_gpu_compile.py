@@ -108,6 +108,26 @@ def test_sm90a_ends_in_a_warpgroup_stage(n_fft, factors, tmp_path):
     assemble(program, tmp_path)
 
 
+def test_backward_at_2p26_on_narrow_outer_tiles(tmp_path):
+    # A causal L = 2^25 (N = 2^26) trains: the backward's rows of 8192 (what
+    # its cross spectrum's block holds at Split) leave 8192 outer rows,
+    # whose blocks own 4 columns (8192 x 4 x 4 bytes at Half) and end in a
+    # stage of 8 on the FMA units; a block of 8 columns would not fit.
+    g = Graph("long")
+    length = 1 << 25
+    u = g.input("u", (2, 1, length), "f16")
+    k = g.input("k", (1, length), "f32")
+    g.output(g.conv(u, k))
+    program = fftconv.compile(g, training=True)
+    (convolution,) = program.backward.manifest["convolutions"]
+    assert convolution["factors"] == [32, 32, 8, 32, 16, 16] and convolution["precision"] == "split"
+    kernels = {k["name"]: k for k in program.backward.manifest["kernels"]}
+    outer = kernels["long_backward_kernel_gradient0_outer_forward_v"]
+    assert outer["grid"][0] == 8192 // 4 and outer["shared_bytes"] == 8192 * 4 * 4
+    assert kernels["long_backward_kernel_gradient0_cross_spectrum"]["grid"][0] == 8192
+    assemble(program.backward, tmp_path)
+
+
 def test_save_writes_ptx_and_manifest(tmp_path):
     program = fftconv.compile(hyena(256, "f16", gated=False))
     manifest_path = program.save(str(tmp_path / "out" / "hyena"))

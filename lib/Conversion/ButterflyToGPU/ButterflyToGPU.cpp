@@ -33,6 +33,7 @@
 
 #include <cmath>
 #include <functional>
+#include <numeric>
 #include <tuple>
 
 namespace mlir {
@@ -239,6 +240,23 @@ LogicalResult analyzeConvolutions(func::FuncOp func, ArrayRef<FusedOp> fusedOps,
   return success();
 }
 
+/// Checks that a three-pass plan's outer stages fit its outer blocks: past
+/// 4096 rows a block owns 4 columns (narrowOuterTiles), fewer than a
+/// tensor-core stage's tile of 8, so the last outer stage must run on the
+/// FMA units.
+static LogicalResult checkOuterFactors(Operation *op, GPUPlanAttr plan) {
+  ArrayRef<int64_t> outer = plan.getOuterFactors();
+  int64_t rows = std::accumulate(outer.begin(), outer.end(), int64_t(1),
+                                 std::multiplies<int64_t>());
+  if (!narrowOuterTiles(rows) || outer.back() <= kNarrowOuterLastFactor)
+    return success();
+  return op->emitError() << "the GPU plan's outer blocks of " << rows
+                         << " rows own " << kNarrowOuterColumns
+                         << " columns, fewer than a tensor-core stage's "
+                            "tile: its last outer factor must be at most "
+                         << kNarrowOuterLastFactor << ", got " << outer.back();
+}
+
 /// Reads each convolution's plan and the shapes it is for, and checks that
 /// the plan fits the region.
 LogicalResult readPlans(FunctionAnalysis &analysis) {
@@ -282,6 +300,8 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
       return region.op.emitError()
              << "the GPU plan's factors multiply to " << points
              << ", but the transform has " << expected << " points";
+    if (region.threePass() && failed(checkOuterFactors(region.op, region.plan)))
+      return failure();
     if (region.isChain() && !region.threePass())
       return region.op.emitError() << "the GPU lowering runs an outer_forward, "
                                       "conv, outer_inverse chain in the "
@@ -308,6 +328,9 @@ LogicalResult readGradientPlans(FunctionAnalysis &analysis) {
     }
     gradient.crossPlan = gradient.cross.getGpuPlanAttr();
     gradient.inversePlan = gradient.inverse.getGpuPlanAttr();
+    if (gradient.crossPlan.isThreePass() &&
+        failed(checkOuterFactors(gradient.cross, gradient.crossPlan)))
+      return failure();
     // In the three-pass form the inverse's kernels read the sums the cross
     // spectrum's left in its Monarch order: one form, the same factors.
     bool threePass = gradient.crossPlan.isThreePass();
@@ -1012,8 +1035,9 @@ HostBuilder::emitThreePassSpectrum(const Convolution &conv,
       typesOf(spectrumOperands),
       /*workspaceArg=*/taps.count(), kernelPlan,
       [&](OpBuilder &b, Location l, ValueRange args, Value, Value h, Value t,
-          Value) -> Value {
-        return loadKernelTaps(b, l, args.take_front(taps.count()), taps, h, t);
+          Value mask) -> Value {
+        return loadKernelTaps(b, l, args.take_front(taps.count()), taps, h, t,
+                              mask);
       });
   gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
       builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan,
@@ -1376,7 +1400,13 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
       builder, loc, module, name + "_outer_inverse",
       typesOf(ValueRange{sumColumns, lags}), /*workspaceArg=*/0, inversePlan,
       [](OpBuilder &b, Location l, ValueRange args, Value, Value h, Value t,
-         Value lag, Value) {
+         Value lag, Value mask) {
+        // A narrow outer tile's 4 lanes alone (rowAccessMask).
+        if (mask) {
+          vector::MaskedStoreOp::create(b, l, args[1], ValueRange{h, t}, mask,
+                                        lag);
+          return;
+        }
         vector::StoreOp::create(b, l, lag, args[1], ValueRange{h, t})
             .setAlignment(16);
       });

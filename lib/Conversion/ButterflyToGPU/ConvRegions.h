@@ -32,9 +32,6 @@ using ::mlir::butterfly::MonarchOp;
 using ::mlir::butterfly::PackRealOp;
 using ::mlir::butterfly::UnpackRealOp;
 
-/// Elements a kernel reads or writes at a time (16 bytes of f16).
-inline constexpr int64_t kVectorWidth = 8;
-
 /// Where a kernel finds the inputs of the regions it evaluates: the block of
 /// a region whose first argument is kernel argument `offsets[block]` (0 when
 /// absent), and the inputs of the three-pass form's outer_inverse region
@@ -185,9 +182,11 @@ private:
 
 /// kk[h, t .. t+7] as a vector<8xf32> (KernelTaps: k through its
 /// regularizers, plus kr at the negative lags), read from `kernels` (k,
-/// then kr).
+/// then kr); with a `mask` (LoadInputFn's), the lanes outside it zero and
+/// unread.
 Value loadKernelTaps(OpBuilder &b, Location loc, ValueRange kernels,
-                     const KernelTaps &taps, Value h, Value t);
+                     const KernelTaps &taps, Value h, Value t,
+                     Value mask = Value());
 
 /// Tap t (an index in [0, N)) of kk for channel h, as f32.
 Value emitKernelTap(OpBuilder &b, Location loc, ValueRange kernels,

@@ -169,11 +169,12 @@ Value mlir::fftconv::detail::emitKernelTap(OpBuilder &b, Location loc,
                                                taps.reverseFilters, h, back));
 }
 
-/// kk[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length.
+/// kk[h, t .. t+7] as a vector<8xf32>, zero past the kernel's length and
+/// outside `mask`.
 Value mlir::fftconv::detail::loadKernelTaps(OpBuilder &b, Location loc,
                                             ValueRange kernels,
                                             const KernelTaps &kernelTaps,
-                                            Value h, Value t) {
+                                            Value h, Value t, Value mask) {
   Type f32 = b.getF32Type();
   Value k = kernels[0];
   int64_t length = kernelTaps.length;
@@ -181,31 +182,42 @@ Value mlir::fftconv::detail::loadKernelTaps(OpBuilder &b, Location loc,
       b, loc,
       DenseElementsAttr::get(VectorType::get({kVectorWidth}, f32),
                              b.getF32FloatAttr(0.0)));
+  bool filtered = !kernelTaps.filters.empty() || kernelTaps.hasReverse();
   for (int64_t i = 0; i < kVectorWidth; ++i) {
     Value at = arith::AddIOp::create(b, loc, t,
                                      arith::ConstantIndexOp::create(b, loc, i));
-    if (!kernelTaps.filters.empty() || kernelTaps.hasReverse()) {
-      taps = vector::InsertOp::create(
-          b, loc, emitKernelTap(b, loc, kernels, kernelTaps, h, at), taps,
-          ArrayRef<int64_t>{i});
-      continue;
+    // A filtered tap bounds its own reads; a plain one is read below the
+    // kernel's length. Either only in the mask's lanes: past them may lie
+    // the end of a rank's shard.
+    Value read = filtered ? Value()
+                          : arith::CmpIOp::create(
+                                b, loc, arith::CmpIPredicate::ult, at,
+                                arith::ConstantIndexOp::create(b, loc, length));
+    if (mask) {
+      Value lane =
+          vector::ExtractOp::create(b, loc, mask, ArrayRef<int64_t>{i});
+      read = read ? arith::AndIOp::create(b, loc, read, lane) : lane;
     }
-    Value inside =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, at,
-                              arith::ConstantIndexOp::create(b, loc, length));
-    auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32}, inside,
-                                  /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    scf::YieldOp::create(
-        b, loc, ValueRange{memref::LoadOp::create(b, loc, k, {h, at})});
-    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-    scf::YieldOp::create(
-        b, loc,
-        ValueRange{arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0))});
-    b.setInsertionPointAfter(ifOp);
-    taps = vector::InsertOp::create(b, loc, ifOp.getResult(0), taps,
-                                    ArrayRef<int64_t>{i});
+    auto tapAt = [&]() -> Value {
+      return filtered ? emitKernelTap(b, loc, kernels, kernelTaps, h, at)
+                      : memref::LoadOp::create(b, loc, k, {h, at});
+    };
+    Value tap;
+    if (!read) {
+      tap = tapAt();
+    } else {
+      auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32}, read,
+                                    /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      scf::YieldOp::create(b, loc, ValueRange{tapAt()});
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      scf::YieldOp::create(b, loc,
+                           ValueRange{arith::ConstantOp::create(
+                               b, loc, b.getF32FloatAttr(0.0))});
+      tap = ifOp.getResult(0);
+    }
+    taps = vector::InsertOp::create(b, loc, tap, taps, ArrayRef<int64_t>{i});
   }
   return taps;
 }

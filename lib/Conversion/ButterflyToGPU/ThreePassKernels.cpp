@@ -21,6 +21,56 @@ using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
+/// The samples of a row an outer block's thread reads or writes at once:
+/// the 8 of LoadInputFn and StoreOutputFn, or the block's 4 columns
+/// (narrowOuterTiles).
+static int64_t rowAccessWidth(const ThreePassPlan &plan) {
+  return std::min<int64_t>(plan.columns, kVectorWidth);
+}
+
+/// The lanes of the 8-sample access at `t` that are read or written: below
+/// `length` (rows whose length is not a multiple of 8: element-aligned, the
+/// last access partial) and the first `width` (a narrow tile's); null for
+/// all of them.
+static Value rowAccessMask(OpBuilder &b, Location loc, Value t, int64_t length,
+                           int64_t width) {
+  Value mask = length % kVectorWidth ? lanesBelow(b, loc, t, length) : Value();
+  if (width == kVectorWidth)
+    return mask;
+  SmallVector<bool> leading(kVectorWidth, false);
+  std::fill_n(leading.begin(), width, true);
+  Value first = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({kVectorWidth}, b.getI1Type()),
+                             ArrayRef<bool>(leading)));
+  return mask ? arith::AndIOp::create(b, loc, mask, first) : first;
+}
+
+/// The first `width` lanes of an 8-lane access's values.
+static Value leadingLanes(OpBuilder &b, Location loc, Value values,
+                          int64_t width) {
+  if (width == kVectorWidth)
+    return values;
+  SmallVector<int64_t> lanes(width);
+  std::iota(lanes.begin(), lanes.end(), 0);
+  return vector::ShuffleOp::create(b, loc, values, values, lanes);
+}
+
+/// `values` (`width` lanes) as an 8-lane access's, the lanes past them
+/// zero (rowAccessMask leaves them unwritten).
+static Value widenedLanes(OpBuilder &b, Location loc, Value values) {
+  auto type = cast<VectorType>(values.getType());
+  int64_t width = type.getNumElements();
+  if (width == kVectorWidth)
+    return values;
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(0.0f)));
+  SmallVector<int64_t> lanes(kVectorWidth);
+  std::iota(lanes.begin(), lanes.end(), 0);
+  std::fill(lanes.begin() + width, lanes.end(), width);
+  return vector::ShuffleOp::create(b, loc, values, zeros, lanes);
+}
+
 namespace {
 
 /// What the three kernels share: the sequences of the workspaces and
@@ -220,21 +270,18 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
 
   // z[n] = v[2 pair][n] + i v[2 pair + 1][n], zero past the input or the
   // batch; row n1 of the tile at shared position n1 * C + column.
-  int64_t chunks = plan.columns / 8;
+  int64_t width = rowAccessWidth(plan);
+  int64_t chunks = plan.columns / width;
   auto gather = [&](Value item) -> SmallVector<Value> {
     Value row = e.divc(item, chunks);
-    Value column = e.mulc(e.remc(item, chunks), 8);
+    Value column = e.mulc(e.remc(item, chunks), width);
     Value rowStart = e.mulc(row, plan.inner());
     Value local = e.add(e.firstColumn, column);
     Value t = e.add(rowStart, e.globalColumn(local));
     // A rank's sequences hold its columns of every row.
     Value at =
         plan.sharded() ? e.add(e.mulc(row, plan.localColumns()), local) : t;
-    // Rows whose length is not a multiple of 8: every access through the
-    // mask of the lanes below it (element-aligned), the last chunk partial.
-    Value mask = plan.inputLength % 8
-                     ? lanesBelow(builder, loc, t, plan.inputLength)
-                     : Value();
+    Value mask = rowAccessMask(builder, loc, t, plan.inputLength, width);
     auto sample = [&](Value batch) -> Value {
       Value inside =
           arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
@@ -250,10 +297,13 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   auto scatter = [&](Value item, ArrayRef<Value> z,
                      ArrayRef<KernelEmitter::RangeScale> scales) {
     Value row = e.divc(item, chunks);
-    Value column = e.mulc(e.remc(item, chunks), 8);
+    Value column = e.mulc(e.remc(item, chunks), width);
     Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
-    e.storePart(e.seq, ReHigh, offset, e.scaled(z[0], scales[0].scale));
-    e.storePart(e.seq, ImHigh, offset, e.scaled(z[1], scales[0].scale));
+    auto lanes = [&](Value x) {
+      return leadingLanes(builder, loc, e.scaled(x, scales[0].scale), width);
+    };
+    e.storePart(e.seq, ReHigh, offset, lanes(z[0]));
+    e.storePart(e.seq, ImHigh, offset, lanes(z[1]));
   };
   int64_t items = plan.outer() * chunks;
   if (plan.scalesRange)
@@ -590,10 +640,11 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
 
   // Real parts to the pair's first batch element, imaginary parts to its
   // second, the L outputs kept only.
-  int64_t chunks = plan.columns / 8;
+  int64_t width = rowAccessWidth(plan);
+  int64_t chunks = plan.columns / width;
   e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
     Value row = e.divc(item, chunks);
-    Value column = e.mulc(e.remc(item, chunks), 8);
+    Value column = e.mulc(e.remc(item, chunks), width);
     Value rowStart = e.mulc(row, plan.inner());
     Value local = e.add(e.firstColumn, column);
     Value t = e.add(rowStart, e.globalColumn(local));
@@ -605,13 +656,13 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
     if (plan.firstPair + plan.workspacePairs() > plan.pairs())
       inside = arith::AndIOp::create(builder, loc, inside,
                                      e.ult(first, e.c(plan.batch)));
-    Value mask = plan.outputLength % 8
-                     ? lanesBelow(builder, loc, t, plan.outputLength)
-                     : Value();
+    Value mask = rowAccessMask(builder, loc, t, plan.outputLength, width);
     e.when(inside, [&] {
       Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
       auto part = [&](Plane plane) {
-        return e.scaled(e.loadPart(e.seq, plane, offset, 8), e.range.unscale);
+        return widenedLanes(
+            builder, loc,
+            e.scaled(e.loadPart(e.seq, plane, offset, width), e.range.unscale));
       };
       storeOutput(builder, loc, e.args(), e.index(first), e.index(e.h),
                   e.index(at), part(ReHigh), mask);

@@ -121,3 +121,66 @@ func.func @two_chips(%arg0: tensor<1x1x128xf32>, %arg1: tensor<1x128xf32>, %arg2
   } -> tensor<1x1x128xf32>
   return %5, %11 : tensor<1x1x128xf32>, tensor<1x1x128xf32>
 }
+
+// -----
+
+// Past 4096 rows an outer block owns 4 columns, and a tensor-core stage's
+// tile is 8: the last outer stage must be a factor of 8 or less (the FMA
+// units), as the planner's [32, 32, 8] is.
+#map = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @narrow_outer_last_on_tensor_cores(%arg0: tensor<1x1x16777216xf16>, %arg1: tensor<1x16777216xf32>) -> tensor<1x1x16777216xf16> {
+  %0 = butterfly.pack_real %arg1 : tensor<1x16777216xf32> -> tensor<1x16777216xcomplex<f32>>
+  %1 = butterfly.monarch %0 factors = [64, 64, 64, 64] nonzero_inputs = 8388608 : tensor<1x16777216xcomplex<f32>>
+  %2 = butterfly.real_spectrum %1 : tensor<1x16777216xcomplex<f32>> -> tensor<1x16777217xcomplex<f32>>
+  %3 = butterfly.conv_spectrum %2 : tensor<1x16777217xcomplex<f32>> -> tensor<1x2x16777216xcomplex<f32>>
+  %4 = butterfly.permute %3 rows = 64, cols = 64 : tensor<1x2x16777216xcomplex<f32>>
+  %5 = butterfly.permute %4 rows = 64, cols = 4096 : tensor<1x2x16777216xcomplex<f32>>
+  %6 = butterfly.permute %5 rows = 64, cols = 262144 : tensor<1x2x16777216xcomplex<f32>>
+  %7 = butterfly.fused outer_forward ins(%arg0 : tensor<1x1x16777216xf16>) onchip_bytes = 49152 {
+  ^bb0(%arg2: tensor<1x1x16777216xf16>):
+    %10 = tensor.empty() : tensor<1x1x16777216xf32>
+    %11 = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg2 : tensor<1x1x16777216xf16>) outs(%10 : tensor<1x1x16777216xf32>) {
+    ^bb0(%in: f16, %out: f32):
+      %19 = arith.extf %in : f16 to f32
+      linalg.yield %19 : f32
+    } -> tensor<1x1x16777216xf32>
+    %12 = butterfly.pack_real %11 {butterfly.outer_pass} : tensor<1x1x16777216xf32> -> tensor<1x1x16777216xcomplex<f32>>
+    %13 = butterfly.dft {butterfly.outer_pass} : tensor<64x64xcomplex<f32>>
+    %14 = butterfly.kron %13, %12 stride = 262144 input_extent = 32 {butterfly.outer_pass} : tensor<64x64xcomplex<f32>>, tensor<1x1x16777216xcomplex<f32>>
+    %15 = butterfly.twiddle %14 rows = 64, cols = 262144 {butterfly.outer_pass} : tensor<1x1x16777216xcomplex<f32>>
+    %16 = butterfly.dft {butterfly.outer_pass} : tensor<64x64xcomplex<f32>>
+    %17 = butterfly.kron %16, %15 stride = 4096 {butterfly.outer_pass} : tensor<64x64xcomplex<f32>>, tensor<1x1x16777216xcomplex<f32>>
+    %18 = butterfly.twiddle %17 rows = 64, cols = 4096 {butterfly.outer_pass} : tensor<1x1x16777216xcomplex<f32>>
+    butterfly.yield %18 : tensor<1x1x16777216xcomplex<f32>>
+  } -> tensor<1x1x16777216xcomplex<f32>>
+  // expected-error @+1 {{the GPU plan's outer blocks of 8192 rows own 4 columns, fewer than a tensor-core stage's tile: its last outer factor must be at most 8, got 16}}
+  %8 = butterfly.fused conv ins(%7, %6 : tensor<1x1x16777216xcomplex<f32>>, tensor<1x2x16777216xcomplex<f32>>) onchip_bytes = 114688 plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [32, 16, 16], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16> {
+  ^bb0(%arg2: tensor<1x1x16777216xcomplex<f32>>, %arg3: tensor<1x2x16777216xcomplex<f32>>):
+    %expanded = tensor.expand_shape %arg2 [[0], [1], [2, 3]] output_shape [1, 1, 4096, 4096] : tensor<1x1x16777216xcomplex<f32>> into tensor<1x1x4096x4096xcomplex<f32>>
+    %10 = butterfly.monarch %expanded factors = [64, 64] permuted : tensor<1x1x4096x4096xcomplex<f32>>
+    %collapsed = tensor.collapse_shape %10 [[0], [1], [2, 3]] : tensor<1x1x4096x4096xcomplex<f32>> into tensor<1x1x16777216xcomplex<f32>>
+    %11 = butterfly.hermitian_mul %collapsed, %arg3 factors = [64, 64, 64, 64] {butterfly.onchip_bytes = 114688 : i64, butterfly.outer_onchip_bytes = 49152 : i64} : tensor<1x1x16777216xcomplex<f32>>, tensor<1x2x16777216xcomplex<f32>>
+    %expanded_0 = tensor.expand_shape %11 [[0], [1], [2, 3]] output_shape [1, 1, 4096, 4096] : tensor<1x1x16777216xcomplex<f32>> into tensor<1x1x4096x4096xcomplex<f32>>
+    %12 = butterfly.monarch %expanded_0 factors = [64, 64] inverse permuted : tensor<1x1x4096x4096xcomplex<f32>>
+    %collapsed_1 = tensor.collapse_shape %12 [[0], [1], [2, 3]] : tensor<1x1x4096x4096xcomplex<f32>> into tensor<1x1x16777216xcomplex<f32>>
+    butterfly.yield %collapsed_1 : tensor<1x1x16777216xcomplex<f32>>
+  } -> tensor<1x1x16777216xcomplex<f32>>
+  %9 = butterfly.fused outer_inverse ins(%8 : tensor<1x1x16777216xcomplex<f32>>) onchip_bytes = 49152 {
+  ^bb0(%arg2: tensor<1x1x16777216xcomplex<f32>>):
+    %10 = butterfly.dft inverse {butterfly.outer_pass} : tensor<64x64xcomplex<f32>>
+    %11 = butterfly.twiddle %arg2 rows = 64, cols = 4096 inverse {butterfly.outer_pass} : tensor<1x1x16777216xcomplex<f32>>
+    %12 = butterfly.kron %10, %11 stride = 4096 {butterfly.outer_pass} : tensor<64x64xcomplex<f32>>, tensor<1x1x16777216xcomplex<f32>>
+    %13 = butterfly.dft inverse {butterfly.outer_pass} : tensor<64x64xcomplex<f32>>
+    %14 = butterfly.twiddle %12 rows = 64, cols = 262144 inverse {butterfly.outer_pass} : tensor<1x1x16777216xcomplex<f32>>
+    %15 = butterfly.kron %13, %14 stride = 262144 output_extent = 32 {butterfly.outer_pass} : tensor<64x64xcomplex<f32>>, tensor<1x1x16777216xcomplex<f32>>
+    %16 = butterfly.unpack_real %15 {butterfly.outer_pass} : tensor<1x1x16777216xcomplex<f32>> -> tensor<1x1x16777216xf32>
+    %17 = tensor.empty() : tensor<1x1x16777216xf16>
+    %18 = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%16 : tensor<1x1x16777216xf32>) outs(%17 : tensor<1x1x16777216xf16>) {
+    ^bb0(%in: f32, %out: f16):
+      %19 = arith.truncf %in : f32 to f16
+      linalg.yield %19 : f16
+    } -> tensor<1x1x16777216xf16>
+    butterfly.yield %18 : tensor<1x1x16777216xf16>
+  } -> tensor<1x1x16777216xf16>
+  return %9 : tensor<1x1x16777216xf16>
+}

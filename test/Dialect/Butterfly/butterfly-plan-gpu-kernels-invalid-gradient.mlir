@@ -32,11 +32,11 @@ func.func @one_packed_sequence(%v: tensor<1x1x16xf32>) -> tensor<1x9xcomplex<f32
 
 // A three-pass kernel gradient's rows hold at most 8192 points (its cross
 // spectrum's inner block holds two rows of a pair and their f32 sum), and
-// its outer blocks of 8 columns 4096 of them (at Half past Split's 2048): a
-// causal L = 2^25 (N = 2^26) is past it.
-func.func @gradient_past_its_rows(%u: tensor<2x1x33554432xf16>, %k: tensor<1x33554432xf32>, %dy: tensor<2x1x33554432xf16>) -> tensor<1x33554432xf32> {
-  // expected-error @+1 {{a kernel gradient of 67108864 points is past the three-pass GPU kernels: its cross spectrum holds rows of 8192 at split precision, up to 33554432 points}}
+// its outer blocks 8192 of them (at Half past Split's 2048, on 4 columns
+// past 4096): a causal L = 2^26 (N = 2^27) is past it.
+func.func @gradient_past_its_rows(%u: tensor<2x1x67108864xf16>, %k: tensor<1x67108864xf32>, %dy: tensor<2x1x67108864xf16>) -> tensor<1x67108864xf32> {
+  // expected-error @+1 {{a kernel gradient of 134217728 points is past the three-pass GPU kernels: its cross spectrum holds rows of 8192 at split precision, up to 67108864 points}}
   %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
-      : (tensor<2x1x33554432xf16>, tensor<1x33554432xf32>, tensor<2x1x33554432xf16>) -> tensor<1x33554432xf32>
-  return %dk : tensor<1x33554432xf32>
+      : (tensor<2x1x67108864xf16>, tensor<1x67108864xf32>, tensor<2x1x67108864xf16>) -> tensor<1x67108864xf32>
+  return %dk : tensor<1x67108864xf32>
 }

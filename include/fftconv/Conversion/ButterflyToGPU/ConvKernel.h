@@ -57,6 +57,10 @@ struct KernelTaps {
   }
 };
 
+/// Elements a kernel reads or writes at a time (16 bytes of f16): the lanes
+/// of LoadInputFn and StoreOutputFn.
+inline constexpr int64_t kVectorWidth = 8;
+
 /// Emits the 8 real inputs v[batch, h, t .. t+7] as a vector<8xf32>; with
 /// a `mask` (vector<8xi1>, for rows whose length is not a multiple of 8)
 /// only its lanes are read, the others are zero.

@@ -220,6 +220,17 @@ static SmallVector<int64_t> stageFactors(int64_t n) {
   return factors;
 }
 
+/// The outer passes' stages over `outer` rows: as stageFactors, ending in
+/// a factor of 8 on the FMA units where the blocks own 4 columns
+/// (narrowOuterTiles).
+static SmallVector<int64_t> outerStageFactors(int64_t outer) {
+  if (!narrowOuterTiles(outer))
+    return stageFactors(outer);
+  SmallVector<int64_t> factors = stageFactors(outer / kNarrowOuterLastFactor);
+  factors.push_back(kNarrowOuterLastFactor);
+  return factors;
+}
+
 /// On sm_90a, a Half single kernel whose blocks are one or more warpgroups
 /// and whose transform is M = 16 x 64 or 32 x 64 ends in a stage of 64 on
 /// the warpgroup MMA (WarpgroupStage.cpp): two stages instead of three at
@@ -263,7 +274,9 @@ static int64_t threePassRows(int64_t n, int64_t longestInner) {
 
 /// The columns an outer block owns: enough for long contiguous rows.
 static int64_t outerColumns(int64_t outer, int64_t inner) {
-  int64_t fewest = outer > 1024 ? kFewestOuterColumns : 16;
+  int64_t fewest = narrowOuterTiles(outer) ? kNarrowOuterColumns
+                   : outer > 1024          ? kFewestOuterColumns
+                                           : 16;
   return std::min(std::clamp<int64_t>(kOuterTileValues / outer, fewest, 256),
                   inner);
 }
@@ -410,7 +423,7 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   int64_t inner = threePassRows(n, longestInner);
   int64_t outer = n / inner;
   plan.innerFactors = stageFactors(inner);
-  plan.outerFactors = stageFactors(outer);
+  plan.outerFactors = outerStageFactors(outer);
   shardPlan(plan, request.ranks, request.rank);
   if (plan.sharded()) {
     // A rank's shard holds its columns of every row: the rows must be

@@ -56,9 +56,15 @@ inline bool hasWarpgroupStage(llvm::ArrayRef<int64_t> factors) {
   return !factors.empty() && factors.back() == kWarpgroupFactor;
 }
 /// The shared memory a three-pass block's rows or tile take at most, and
-/// the fewest columns an outer block owns.
+/// the fewest columns an outer block owns: a tensor-core stage's tile.
 inline constexpr int64_t kMaxThreePassBlockBytes = 128 * 1024;
 inline constexpr int64_t kFewestOuterColumns = 8;
+/// Past the rows 8 columns hold at Half, an outer block owns 4 columns and
+/// its last outer stage is a factor of 8 on the FMA units (a tensor-core
+/// stage's tiles are 8 columns of its digit's stride; the FMA stage's
+/// columns are a thread's each).
+inline constexpr int64_t kNarrowOuterColumns = 4;
+inline constexpr int64_t kNarrowOuterLastFactor = 8;
 
 /// f16 planes of a sequence in shared memory: Re and Im, each as a high and
 /// a low half at Split precision.
@@ -85,15 +91,27 @@ inline int64_t mostOuterRows(GPUPrecision precision) {
          (kFewestOuterColumns * valueBytesOf(precision));
 }
 
+/// Whether an outer block of `outer` rows owns kNarrowOuterColumns: 8
+/// would not fit its block's budget even at Half.
+inline bool narrowOuterTiles(int64_t outer) {
+  return outer > mostOuterRows(GPUPrecision::Half);
+}
+
+/// The most rows an outer block holds: 4 columns at Half (8192).
+inline int64_t mostNarrowOuterRows() {
+  return kMaxThreePassBlockBytes /
+         (kNarrowOuterColumns * valueBytesOf(GPUPrecision::Half));
+}
+
 /// The longest transform the three-pass kernels run at `precision`: rows
-/// (longestThreePassInner) and outer tiles of 8 columns within a block's
-/// budget, the outer kernels at Half where Split's tiles would not hold
-/// their rows (ThreePassPlan::outerPrecision): 2^26 points at Split, 2^27
-/// at Half; with rows of at most 8192, a kernel gradient's, 2^25 at either.
+/// (longestThreePassInner) and outer tiles within a block's budget, the
+/// outer kernels at Half where Split's tiles would not hold their rows
+/// (ThreePassPlan::outerPrecision) and on 4 columns past 4096 rows
+/// (narrowOuterTiles): 2^27 points at Split, 2^28 at Half; with rows of at
+/// most 8192, a kernel gradient's, 2^26 at either.
 inline int64_t longestThreePass(GPUPrecision precision,
                                 int64_t longestInner = 0) {
-  return longestThreePassInner(precision, longestInner) *
-         mostOuterRows(GPUPrecision::Half);
+  return longestThreePassInner(precision, longestInner) * mostNarrowOuterRows();
 }
 
 /// The lags a three-pass kernel gradient's outer inverse keeps of `lags`:
@@ -104,12 +122,18 @@ inline int64_t keptLagLength(int64_t lags, int64_t ranks, int64_t rows) {
 }
 
 /// The precision the three-pass form takes when none is asked for: Split
-/// while Split's rows hold the transform (with rows of at most
-/// `longestInner`), its outer kernels at Half past 2048 rows (2^25 points),
-/// else Half (past 2^26 points; with rows of 8192, past 2^25).
+/// while Split's rows hold the transform in outer tiles of 8 columns (with
+/// rows of at most `longestInner`), its outer kernels at Half past 2048
+/// rows (2^25 points), and where Half's rows would be no longer (rows of at
+/// most 8192, a kernel gradient's: 2^26 points, outer tiles of 4 columns
+/// past 2^25); else Half (past 2^26 points).
 inline GPUPrecision defaultThreePassPrecision(int64_t fftSize,
                                               int64_t longestInner = 0) {
-  return fftSize > longestThreePass(GPUPrecision::Split, longestInner)
+  int64_t splitRows = longestThreePassInner(GPUPrecision::Split, longestInner);
+  bool halfRowsLonger =
+      longestThreePassInner(GPUPrecision::Half, longestInner) > splitRows;
+  return fftSize > splitRows * mostOuterRows(GPUPrecision::Half) &&
+                 halfRowsLonger
              ? GPUPrecision::Half
              : GPUPrecision::Split;
 }
