@@ -39,6 +39,15 @@ static SequenceLayout convLayoutOf(const ConvKernelPlan &plan) {
   return layout;
 }
 
+/// Whether the convolution kernel runs its last stages and the spectral
+/// product together (KernelEmitter::fusesSpectralProduct): its spectrum
+/// kernel then stores the coefficients in the order that pass reads.
+static bool fusesSpectralProduct(OpBuilder &builder, Location loc,
+                                 const ConvKernelPlan &plan) {
+  return KernelEmitter(builder, loc, convLayoutOf(plan), plan.batchTile)
+      .fusesSpectralProduct();
+}
+
 namespace {
 
 /// The convolution kernel of the single-kernel form: a block owns channel
@@ -187,9 +196,13 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
   ConvKernelBuilder e(builder, loc, module, name, argTypes, plan, loadInput,
                       storeOutput);
   e.loadInputs();
-  e.emitForward();
-  e.emitSpectralProduct(e.args()[coefficientArg], e.h);
-  e.emitInverse();
+  bool fused = fusesSpectralProduct(builder, loc, plan);
+  e.emitForward(/*skipLast=*/fused);
+  if (fused)
+    e.emitFusedSpectralProduct(e.args()[coefficientArg], e.h);
+  else
+    e.emitSpectralProduct(e.args()[coefficientArg], e.h);
+  e.emitInverse(/*skipLast=*/fused);
   e.storeOutputs();
   return e.finish();
 }
@@ -228,6 +241,7 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
   if (!taps.hasReverse() && !taps.circulant)
     layout.inputExtent = llvm::divideCeil(taps.length, 2);
   KernelEmitter e(builder, loc, layout, /*tile=*/1);
+  bool fused = fusesSpectralProduct(builder, loc, plan);
   e.begin();
   Value h = e.blockId(gpu::Dimension::x);
   Value seq = e.c(0);
@@ -308,6 +322,10 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
                            e.cmul(e.cmul(c2, mirrored), e.conj(am)));
     Value at =
         layout.factors == plan.factors ? p : e.positionIn(plan.factors, f);
+    // In the order of the units of the fused product, where the
+    // convolution kernel runs one (its stages, then, are these).
+    if (fused)
+      at = e.fusedCoefficientSlot(at);
     e.storeCoefficient(coefficients, h, 0, at, a);
     e.storeCoefficient(coefficients, h, 1, at, bcoef);
   });

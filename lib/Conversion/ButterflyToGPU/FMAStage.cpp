@@ -36,10 +36,7 @@ void KernelEmitter::emitFMAStage(size_t s, bool inverse) {
       Value position = addc(base, n * stride);
       offsets.push_back(swizzle(position));
       // The stage's 1/sqrt(m) on the twiddle, once for the group.
-      std::optional<Complex> w = twiddle(s, inverse, position);
-      twiddles.push_back(
-          w ? std::optional<Complex>(cscale(*w, cf(normalization(m))))
-            : std::nullopt);
+      twiddles.push_back(fmaTwiddle(s, inverse, position));
     }
     forEachSequence([&](Value seq) {
       emitFMAColumn(seq, shape, inverse, offsets, twiddles);
@@ -106,6 +103,77 @@ radix2DFT(KernelEmitter &emitter, ArrayRef<KernelEmitter::Complex> x,
   return y;
 }
 
+SmallVector<KernelEmitter::Complex>
+KernelEmitter::loadDigits(Value seq, Value offset, int64_t m) {
+  auto part = [&](Value values, int64_t n) -> Value {
+    return vector::ExtractOp::create(b, loc, values, ArrayRef<int64_t>{n});
+  };
+  Complex values = {loadPart(seq, ReHigh, offset, m),
+                    loadPart(seq, ImHigh, offset, m)};
+  SmallVector<Complex> x;
+  for (int64_t n = 0; n < m; ++n)
+    x.push_back({part(values.re, n), part(values.im, n)});
+  return x;
+}
+
+void KernelEmitter::storeDigits(Value seq, Value offset, ArrayRef<Complex> y) {
+  auto vectorType = VectorType::get({int64_t(y.size())}, f32);
+  SmallVector<Value> re, im;
+  for (const Complex &value : y) {
+    re.push_back(value.re);
+    im.push_back(value.im);
+  }
+  store(seq, offset,
+        {vector::FromElementsOp::create(b, loc, vectorType, re),
+         vector::FromElementsOp::create(b, loc, vectorType, im)});
+}
+
+SmallVector<KernelEmitter::Complex>
+KernelEmitter::fmaTransform(ArrayRef<Complex> x, bool inverse,
+                            ArrayRef<std::optional<Complex>> twiddles,
+                            double extraScale) {
+  int64_t m = x.size();
+  SmallVector<Complex> y = radix2DFT(*this, x, inverse ? 1.0 : -1.0);
+  // The stage's 1/sqrt(m): with the twiddle (scaled in emitFMAStage) or by
+  // itself.
+  Value scale = cf(normalization(m) * extraScale);
+  for (int64_t k = 0; k < m; ++k)
+    y[k] = twiddles[k] ? cmul(y[k], *twiddles[k]) : cscale(y[k], scale);
+  return y;
+}
+
+std::optional<KernelEmitter::Complex>
+KernelEmitter::fmaTwiddle(size_t s, bool inverse, Value position) {
+  std::optional<Complex> w = twiddle(s, inverse, position);
+  if (!w)
+    return std::nullopt;
+  return cscale(*w, cf(normalization(layout.factors[s])));
+}
+
+SmallVector<std::optional<KernelEmitter::Complex>>
+KernelEmitter::lastStageTwiddles(bool inverse, Value start, double extraScale) {
+  size_t last = layout.factors.size() - 1;
+  int64_t m = layout.factors[last];
+  SmallVector<std::optional<Complex>> twiddles(m);
+  if (!hasTwiddle(last, inverse))
+    return twiddles;
+  assert(inverse && layout.transformed == layout.factors.size() &&
+         "only the first inverse stage's twiddle follows the last digit");
+  // Twiddles.cpp: the exponent is the previous stage's digit times the
+  // column, here the last digit d: the twiddle is r^d.
+  StageShape level = stage(last - 1);
+  Value digit = remc(divc(start, level.stride), level.size);
+  Complex r = root(digit, level.size * level.stride, 1.0);
+  Value scale = cf(normalization(m) * extraScale);
+  Complex power = r;
+  for (int64_t d = 1; d < m; ++d) {
+    twiddles[d] = cscale(power, scale);
+    if (d + 1 < m)
+      power = cmul(power, r);
+  }
+  return twiddles;
+}
+
 void KernelEmitter::emitFMAColumn(Value seq, StageShape shape, bool inverse,
                                   ArrayRef<Value> offsets,
                                   ArrayRef<std::optional<Complex>> twiddles) {
@@ -116,37 +184,18 @@ void KernelEmitter::emitFMAColumn(Value seq, StageShape shape, bool inverse,
   // scalars, a column a thread 16 bytes apart, conflicted 3-way in 4K's
   // last stage).
   bool contiguous = shape.stride == 1;
-  auto part = [&](Value values, int64_t n) -> Value {
-    return vector::ExtractOp::create(b, loc, values, ArrayRef<int64_t>{n});
-  };
   SmallVector<Complex> x;
   if (contiguous) {
-    Complex values = {loadPart(seq, ReHigh, offsets[0], m),
-                      loadPart(seq, ImHigh, offsets[0], m)};
-    for (int64_t n = 0; n < m; ++n)
-      x.push_back({part(values.re, n), part(values.im, n)});
+    x = loadDigits(seq, offsets[0], m);
   } else {
     for (int64_t n = 0; n < m; ++n)
       x.push_back(load(seq, offsets[n]));
   }
-  SmallVector<Complex> y = radix2DFT(*this, x, inverse ? 1.0 : -1.0);
-  // The stage's 1/sqrt(m): with the twiddle (scaled in emitFMAStage) or by
-  // itself.
-  Value scale = cf(normalization(m));
-  for (int64_t k = 0; k < m; ++k)
-    y[k] = twiddles[k] ? cmul(y[k], *twiddles[k]) : cscale(y[k], scale);
+  SmallVector<Complex> y = fmaTransform(x, inverse, twiddles);
   if (!contiguous) {
     for (int64_t k = 0; k < m; ++k)
       store(seq, offsets[k], y[k]);
     return;
   }
-  auto vectorType = VectorType::get({m}, f32);
-  SmallVector<Value> re, im;
-  for (const Complex &value : y) {
-    re.push_back(value.re);
-    im.push_back(value.im);
-  }
-  store(seq, offsets[0],
-        {vector::FromElementsOp::create(b, loc, vectorType, re),
-         vector::FromElementsOp::create(b, loc, vectorType, im)});
+  storeDigits(seq, offsets[0], y);
 }

@@ -385,8 +385,10 @@ public:
   bool onWarpgroup(size_t s) const {
     return layout.warpgroupStage() && s + 1 == layout.factors.size();
   }
-  void emitForward();
-  void emitInverse();
+  /// The stages in order, forward and inverse; with `skipLast`, all but
+  /// the last factor's (emitFusedSpectralProduct runs it).
+  void emitForward(bool skipLast = false);
+  void emitInverse(bool skipLast = false);
 
   /// Monarch position -> frequency, and back.
   Value frequency(Value position);
@@ -413,6 +415,17 @@ public:
                         Value position, Complex x);
   /// y[p] = A[p] x[p] + B[p] conj(x[s(p)]) for every sequence of the block.
   void emitSpectralProduct(Value coefficients, Value h);
+  /// Whether the last forward stage, the spectral product and the first
+  /// inverse stage can run together in registers: a last factor on the FMA
+  /// units (its digit has stride 1, its frequency weight M / m), every
+  /// digit transformed, no band.
+  bool fusesSpectralProduct() const;
+  /// The three of them in one pass, each thread two groups of m
+  /// consecutive positions whose frequencies mirror each other's, in f32:
+  /// two shared-memory round trips and two f16 roundings fewer.
+  void emitFusedSpectralProduct(Value coefficients, Value h);
+  /// Where the spectrum kernel stores position p's coefficients for it.
+  Value fusedCoefficientSlot(Value position);
 
   //===--------------------------------------------------------------------===//
   // MMA operands (Fragments.cpp)
@@ -482,6 +495,24 @@ private:
   void emitFMAColumn(Value seq, StageShape shape, bool inverse,
                      ArrayRef<Value> offsets,
                      ArrayRef<std::optional<Complex>> twiddles);
+  /// The DFT of a column of m <= 8 values in f32, its twiddles (fmaTwiddle)
+  /// or its 1/sqrt(m) on the outputs.
+  /// `extraScale` multiplies the outputs too, with the 1/sqrt(m).
+  SmallVector<Complex> fmaTransform(ArrayRef<Complex> x, bool inverse,
+                                    ArrayRef<std::optional<Complex>> twiddles,
+                                    double extraScale = 1.0);
+  /// Stage s's output twiddle at `position` times the stage's 1/sqrt(m),
+  /// or none.
+  std::optional<Complex> fmaTwiddle(size_t s, bool inverse, Value position);
+  /// fmaTwiddle of the last stage at the m positions of a group from
+  /// `start`, as powers of one root (its digit has stride 1; digit 0's
+  /// twiddle is 1, left to the stage's 1/sqrt(m)).
+  SmallVector<std::optional<Complex>>
+  lastStageTwiddles(bool inverse, Value start, double extraScale = 1.0);
+  /// The m consecutive values of a last digit from `offset` (swizzled, in
+  /// one 16-byte chunk), as one vector access a plane.
+  SmallVector<Complex> loadDigits(Value seq, Value offset, int64_t m);
+  void storeDigits(Value seq, Value offset, ArrayRef<Complex> y);
 
   /// Where a warp's tile of 8 columns lives, and the outputs each lane
   /// holds after the products.

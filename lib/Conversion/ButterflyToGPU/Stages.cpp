@@ -32,9 +32,9 @@ void KernelEmitter::emitStage(size_t s, bool inverse) {
   barrier();
 }
 
-void KernelEmitter::emitForward() {
+void KernelEmitter::emitForward(bool skipLast) {
   std::optional<size_t> pair = fusedPair();
-  for (size_t s = 0; s < layout.transformed; ++s) {
+  for (size_t s = 0; s < layout.transformed - (skipLast ? 1 : 0); ++s) {
     if (pair && s == *pair) {
       emitTensorCorePair(s, /*inverse=*/false);
       barrier();
@@ -45,9 +45,9 @@ void KernelEmitter::emitForward() {
   }
 }
 
-void KernelEmitter::emitInverse() {
+void KernelEmitter::emitInverse(bool skipLast) {
   std::optional<size_t> pair = fusedPair();
-  for (size_t s = layout.transformed; s-- > 0;) {
+  for (size_t s = layout.transformed - (skipLast ? 1 : 0); s-- > 0;) {
     if (pair && s == *pair + 1) {
       emitTensorCorePair(*pair, /*inverse=*/true);
       barrier();

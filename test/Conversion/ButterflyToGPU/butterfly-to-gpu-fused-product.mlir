@@ -1,0 +1,33 @@
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=split" -butterfly-to-gpu | FileCheck %s
+
+// A causal 4K at Split precision, [16, 16, 8]: the last forward stage (8
+// on the FMA units), the spectral product and the first inverse stage run
+// as one pass in registers, each thread the two groups of 8 positions
+// whose frequencies mirror each other's: two barriers fewer than the
+// separate passes (below). Its spectrum kernel stores each coefficient at
+// the slot of the unit that reads it, found through the lower of the
+// group and its partner.
+// CHECK-LABEL: gpu.func @causal_split_conv0_spectrum
+// CHECK: arith.minui
+// CHECK: vector.store {{.*}}, %arg1[{{.*}}] {alignment = 8 : i64} : memref<2x2x4096xf32>, vector<2xf32>
+// CHECK-LABEL: gpu.func @causal_split_conv0(
+// CHECK-COUNT-6: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: func.func @causal_split
+func.func @causal_split(%u: tensor<4x2x2048xf16>, %k: tensor<2x2048xf32>) -> tensor<4x2x2048xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<4x2x2048xf16>, tensor<2x2048xf32>) -> tensor<4x2x2048xf16>
+  return %y : tensor<4x2x2048xf16>
+}
+
+// -----
+
+// Circular, the same transform keeps the separate passes (measured slower
+// fused: KernelEmitter::fusesSpectralProduct).
+// CHECK-LABEL: gpu.func @circular_split_conv0(
+// CHECK-COUNT-8: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: func.func @circular_split
+func.func @circular_split(%u: tensor<4x2x4096xf16>, %k: tensor<2x4096xf32>) -> tensor<4x2x4096xf16> {
+  %y = fftconv.conv circular %u, %k : (tensor<4x2x4096xf16>, tensor<2x4096xf32>) -> tensor<4x2x4096xf16>
+  return %y : tensor<4x2x4096xf16>
+}
