@@ -130,13 +130,30 @@ bool KernelEmitter::fusesSpectralProduct() const {
 /// groups 1 .. R / 2 - 1 and R .. (m0 + 1) R / 2 - 1. The coefficients lie
 /// in the units' order (fusedCoefficientSlot): neighbouring threads load
 /// neighbouring coefficients.
+namespace {
+/// The units of the fused product (emitFusedSpectralProduct) and where
+/// their coefficients lie (fusedCoefficientSlot).
+struct FusedUnits {
+  explicit FusedUnits(const SequenceLayout &layout)
+      : m(layout.factors.back()), w(layout.length / m),
+        groupsPerDigit(w / layout.factors.front()),
+        zeroRowPairs(std::max<int64_t>(groupsPerDigit / 2 - 1, 0)),
+        units(w / 2) {}
+  /// The groups between the runs of first groups: unit v > zeroRowPairs
+  /// takes group v + skipped().
+  int64_t skipped() const { return groupsPerDigit - 1 - zeroRowPairs; }
+
+  int64_t m;              // the last factor
+  int64_t w;              // the last digit's frequency weight, M / m
+  int64_t groupsPerDigit; // R: the groups of each first-stage digit
+  int64_t zeroRowPairs;   // the pairs among the groups of d0 = 0
+  int64_t units;          // w / 2
+};
+} // namespace
+
 void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
-  size_t last = layout.factors.size() - 1;
-  int64_t m = layout.factors[last];
-  int64_t w = layout.length / m;
-  int64_t groupsPerDigit = w / layout.factors.front();
-  int64_t zeroRowPairs = std::max<int64_t>(groupsPerDigit / 2 - 1, 0);
-  int64_t units = w / 2;
+  FusedUnits shape(layout);
+  int64_t m = shape.m, w = shape.w, units = shape.units;
   double scale = productScale();
   loop(tid, units * tile, layout.threads, [&](Value item) {
     Value unit = remc(item, units);
@@ -179,9 +196,9 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
     }
     b.setInsertionPointToStart(&ifOp.getElseRegion().front());
     Value inZeroRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                            unit, c(zeroRowPairs));
-    Value group = arith::SelectOp::create(
-        b, loc, inZeroRow, unit, addc(unit, groupsPerDigit - 1 - zeroRowPairs));
+                                            unit, c(shape.zeroRowPairs));
+    Value group = arith::SelectOp::create(b, loc, inZeroRow, unit,
+                                          addc(unit, shape.skipped()));
     Value start[2];
     start[0] = mulc(group, m);
     start[1] = positionOf(sub(c(w), frequency(start[0])));
@@ -207,12 +224,8 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
 /// position in its pair; for unit 0, the group of frequency 0), 1 for the
 /// other.
 Value KernelEmitter::fusedCoefficientSlot(Value position) {
-  size_t last = layout.factors.size() - 1;
-  int64_t m = layout.factors[last];
-  int64_t w = layout.length / m;
-  int64_t groupsPerDigit = w / layout.factors.front();
-  int64_t zeroRowPairs = std::max<int64_t>(groupsPerDigit / 2 - 1, 0);
-  int64_t units = w / 2;
+  FusedUnits shape(layout);
+  int64_t m = shape.m, w = shape.w;
   Value digit = remc(position, m);
   Value group = divc(position, m);
   Value f = frequency(mulc(group, m));
@@ -225,13 +238,13 @@ Value KernelEmitter::fusedCoefficientSlot(Value position) {
   Value unit = arith::SelectOp::create(
       b, loc,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, first,
-                            c(zeroRowPairs)),
-      first, sub(first, c(groupsPerDigit - 1 - zeroRowPairs)));
+                            c(shape.zeroRowPairs)),
+      first, sub(first, c(shape.skipped())));
   Value side = arith::SelectOp::create(b, loc, eq(group, first), c(0), c(1));
   // Unit 0: frequency 0's group on side 0, w / 2's on side 1.
   unit = arith::SelectOp::create(b, loc, selfMirrored, c(0), unit);
   side = arith::SelectOp::create(
       b, loc, selfMirrored,
       arith::SelectOp::create(b, loc, eq(f, c(0)), c(0), c(1)), side);
-  return add(mulc(add(mulc(digit, 2), side), units), unit);
+  return add(mulc(add(mulc(digit, 2), side), shape.units), unit);
 }
