@@ -17,6 +17,9 @@
 
 #include "KernelEmitter.h"
 
+#include <algorithm>
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
