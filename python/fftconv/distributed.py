@@ -154,36 +154,57 @@ def schedule(manifest):
     return steps
 
 
-def run(program, inputs, exchange, outputs=None):
-    """Runs a sharded fftconv.runtime.Program: its kernels on the current
-    stream and its manifest's exchanges, `exchange(send, recv)` on the
-    workspace tensors, on a stream of their own, each step waiting only for
-    the last step of the other stream that used one of its buffers: an
-    exchange overlaps the kernels the compiler issued after it that do not
-    wait for it (butterfly-to-gpu's pipelined order). Returns the outputs,
-    as Program.launch does; the current stream waits for everything."""
+def run(program, inputs, exchange, outputs=None, compute_streams=2):
+    """Runs a sharded fftconv.runtime.Program: its kernels and its
+    manifest's exchanges, `exchange(send, recv)` on the workspace tensors,
+    the exchanges on a stream of their own, each step waiting only for the
+    last step of another stream that used one of its buffers: an exchange
+    overlaps the kernels the compiler issued after it that do not wait for
+    it (butterfly-to-gpu's pipelined order). With `compute_streams` 2 (the
+    default) the kernels take turns on the current stream and a second
+    one, a kernel a step, so that one waiting for its exchange does not
+    hold back the next chunk's: 2^25 points on 2 H200s 9.92-10.00 -> 9.68-
+    9.74 ms, 2^24 4.96-5.00 -> 4.88-4.97 (bench/results/distributed-2026-11-27-h200x2-streams.md);
+    1, all on the current stream. Returns the outputs, as Program.launch
+    does; the current stream waits for everything."""
+    if compute_streams not in (1, 2):
+        raise ValueError(f"run: compute_streams must be 1 or 2, got {compute_streams!r}")
     if getattr(program, "_sharded_steps", None) is None:
-        # Once a program: its steps (a kernels step as the runtime's kernel
-        # array) and the buffers each touches.
         manifest = program.manifest
-        program._sharded_steps = [
-            (kind, runtime._kernel_array(step), {a for k in step for a in manifest.kernels[k].arguments})
-            if kind == "kernels" else (kind, step, {step.send, step.recv})
-            for kind, step in schedule(manifest)
-        ]
+        # Once a program, for one stream of kernels (a kernels step as the
+        # runtime's kernel array) and for two (a step a kernel).
+        program._sharded_steps = {1: [], 2: []}
+        for kind, step in schedule(manifest):
+            if kind == "exchange":
+                for steps in program._sharded_steps.values():
+                    steps.append((kind, step, {step.send, step.recv}))
+                continue
+            touched = [set(manifest.kernels[k].arguments) for k in step]
+            program._sharded_steps[1].append((kind, runtime._kernel_array(step), set().union(*touched)))
+            program._sharded_steps[2] += [(kind, runtime._kernel_array([k]), t) for k, t in zip(step, touched)]
         program._exchange_stream = torch.cuda.Stream(program.device)
+        program._second_compute_stream = torch.cuda.Stream(program.device)
     buffers, output_tensors, _, by_index = program._prepare(inputs, outputs, [], False)
-    compute = torch.cuda.current_stream(program.device)
+    current = torch.cuda.current_stream(program.device)
+    computes = [current, program._second_compute_stream][:compute_streams]
+    steps = program._sharded_steps[compute_streams]
     comm = program._exchange_stream
+    for other in computes[1:]:
+        other.wait_stream(current)
     last_use = {}  # argument index -> (stream, event after its last use)
-    for kind, step, touched in program._sharded_steps:
-        stream = compute if kind == "kernels" else comm
+    launched = 0
+    for kind, step, touched in steps:
+        if kind == "kernels":
+            stream = computes[launched % len(computes)]
+            launched += 1
+        else:
+            stream = comm
         for index in touched:
             used = last_use.get(index)
             if used is not None and used[0] is not stream:
                 stream.wait_event(used[1])
         if kind == "kernels":
-            program._launch(buffers, step, compute.cuda_stream)
+            program._launch(buffers, step, stream.cuda_stream)
         else:
             with torch.cuda.stream(comm):
                 exchange(by_index[step.send], by_index[step.recv])
@@ -191,7 +212,8 @@ def run(program, inputs, exchange, outputs=None):
         event.record(stream)
         for index in touched:
             last_use[index] = (stream, event)
-    compute.wait_stream(comm)
+    for other in computes[1:] + [comm]:
+        current.wait_stream(other)
     return output_tensors[0] if len(output_tensors) == 1 else tuple(output_tensors)
 
 
