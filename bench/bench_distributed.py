@@ -77,10 +77,14 @@ def local_inputs(config, inputs, layout, rank):
     return [distributed.shard_input(inputs[n], layout, rank) for n in names]
 
 
+COMPUTE_STREAMS = 2  # --compute-streams
+
+
 def call(program, config, local, group, out):
     if program.manifest.shard is None:
         return program.launch(local, outputs=out)
-    return distributed.run(program, local, distributed.all_to_all(group), outputs=out)
+    return distributed.run(program, local, distributed.all_to_all(group), outputs=out,
+                           compute_streams=COMPUTE_STREAMS)
 
 
 def gathered(y_local, layout, group, ranks):
@@ -249,7 +253,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--module-cache", default="",
                         help="FFTCONV_KERNEL_CACHE of the drop-in module's case (its check is skipped without it)")
+    parser.add_argument("--compute-streams", type=int, default=2, choices=(1, 2),
+                        help="fftconv.distributed.run's streams of kernels (default %(default)s)")
     args = parser.parse_args()
+    global COMPUTE_STREAMS
+    COMPUTE_STREAMS = args.compute_streams
 
     dist.init_process_group("nccl")
     world, me = dist.get_world_size(), dist.get_rank()
