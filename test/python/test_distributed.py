@@ -81,6 +81,14 @@ def test_four_ranks_hold_four_times_the_length():
     assert one_and_rank(8, 32, 1 << 20) == (2176 << 20, 2944 << 20)
 
 
+def test_run_checks_its_streams():
+    # One stream of kernels or two; anything else refused before a launch.
+    from fftconv import distributed
+
+    with pytest.raises(ValueError, match="compute_streams must be 1 or 2, got 3"):
+        distributed.run(None, [], None, compute_streams=3)
+
+
 def test_module_checks_its_arguments():
     # In a process group of one (gloo): seqlen read as FlashFFTConv reads it,
     # k the rank's part of the sequence's taps, u of the module's dtype;
