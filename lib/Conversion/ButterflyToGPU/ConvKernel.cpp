@@ -324,10 +324,13 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
         layout.factors == plan.factors ? p : e.positionIn(plan.factors, f);
     // In the order of the units of the fused product, where the
     // convolution kernel runs one (its stages, then, are these).
-    if (fused)
-      at = e.fusedCoefficientSlot(at);
-    e.storeCoefficient(coefficients, h, 0, at, a);
-    e.storeCoefficient(coefficients, h, 1, at, bcoef);
+    if (fused) {
+      e.storeCoefficientPair(coefficients, h, e.fusedCoefficientSlot(at), a,
+                             bcoef);
+    } else {
+      e.storeCoefficient(coefficients, h, 0, at, a);
+      e.storeCoefficient(coefficients, h, 1, at, bcoef);
+    }
   });
   return kernel.finish();
 }

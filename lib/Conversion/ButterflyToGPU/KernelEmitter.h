@@ -426,6 +426,11 @@ public:
   void emitFusedSpectralProduct(Value coefficients, Value h);
   /// Where the spectrum kernel stores position p's coefficients for it.
   Value fusedCoefficientSlot(Value position);
+  /// A and B of a slot of the fused order, together.
+  std::pair<Complex, Complex> loadCoefficientPair(Value coefficients, Value h,
+                                                  Value slot);
+  void storeCoefficientPair(Value coefficients, Value h, Value slot, Complex a,
+                            Complex bc);
 
   //===--------------------------------------------------------------------===//
   // MMA operands (Fragments.cpp)

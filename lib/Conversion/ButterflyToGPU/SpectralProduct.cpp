@@ -26,6 +26,36 @@ KernelEmitter::Complex KernelEmitter::loadCoefficient(Value coefficients,
           vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{1})};
 }
 
+/// Slot s of the fused product's order holds A and B together: floats
+/// 4 s .. 4 s + 3 of the channel's 4M, one 16-byte access.
+static SmallVector<Value, 3> pairIndices(KernelEmitter &e, Value coefficients,
+                                         Value h, Value slot) {
+  int64_t row = cast<MemRefType>(coefficients.getType()).getDimSize(2);
+  Value flat = e.mulc(slot, 4);
+  return {e.index(h), e.index(e.divc(flat, row)), e.index(e.remc(flat, row))};
+}
+
+std::pair<KernelEmitter::Complex, KernelEmitter::Complex>
+KernelEmitter::loadCoefficientPair(Value coefficients, Value h, Value slot) {
+  auto load =
+      vector::LoadOp::create(b, loc, VectorType::get({4}, f32), coefficients,
+                             pairIndices(*this, coefficients, h, slot));
+  load.setAlignment(16);
+  auto lane = [&](int64_t i) -> Value {
+    return vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{i});
+  };
+  return {{lane(0), lane(1)}, {lane(2), lane(3)}};
+}
+
+void KernelEmitter::storeCoefficientPair(Value coefficients, Value h,
+                                         Value slot, Complex a, Complex bc) {
+  Value pair = vector::FromElementsOp::create(
+      b, loc, VectorType::get({4}, f32), ValueRange{a.re, a.im, bc.re, bc.im});
+  auto store = vector::StoreOp::create(
+      b, loc, pair, coefficients, pairIndices(*this, coefficients, h, slot));
+  store.setAlignment(16);
+}
+
 void KernelEmitter::storeCoefficient(Value coefficients, Value h, int64_t which,
                                      Value position, Complex x) {
   auto pairType = VectorType::get({2}, f32);
@@ -102,15 +132,16 @@ bool KernelEmitter::fusesSpectralProduct() const {
   bool fusible = (stages == 2 || stages == 3) && layout.transformed == stages &&
                  !layout.bandDigits && !onTensorCores(stages - 1) &&
                  !onWarpgroup(stages - 1);
-  // Where it was measured faster (bench/NOTES.md, tenth session; H200, 4K):
-  // at Split precision on a causal convolution's known zeros, 0.92 -> 0.85
-  // ms at f16 and 0.96 -> 0.91 at bf16. Gated circular Split took 1.01 ->
-  // 1.02 and 1.06 -> 1.09, and at Half, where it is more accurate (causal
-  // 5.5e-4 -> 4.6e-4, gated 6.2e-4 -> 5.5e-4), causal 0.45 -> 0.50 and
-  // gated 0.58 -> 0.71: a unit's twiddles and coefficients, shared by the
-  // block's sequences in the separate passes, are taken per sequence.
+  // Where it was measured no slower (bench/NOTES.md, tenth session; H200):
+  // on a causal convolution's known zeros, at Split precision (4K 0.92 ->
+  // 0.84 ms at f16, 0.96 -> 0.90 at bf16), and at Half with two stages
+  // (256: 0.035 ms either way, the error 4.6e-4 -> 3.6e-4). Elsewhere the
+  // separate passes were faster: 4K causal Half 0.45 -> 0.49 (though 5.5e-4
+  // -> 4.6e-4), gated circular 0.58 -> 0.71 at Half: they share a unit's
+  // twiddles and coefficients among the block's sequences, the fused pass,
+  // one sequence a thread at a time, does not.
   bool causal = layout.inputExtent > 0 && layout.inputExtent < layout.length;
-  return fusible && layout.isSplit() && causal;
+  return fusible && causal && (layout.isSplit() || stages == 2);
 }
 
 /// The last digit d (stride 1) of position g m + d weighs w = M / m in the
@@ -167,8 +198,7 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
     // of the unit (fusedCoefficientSlot).
     auto product = [&](int64_t d, int64_t side, Complex x, Complex mirrored) {
       Value slot = addc(unit, (d * 2 + side) * units);
-      Complex a = loadCoefficient(coefficients, h, 0, slot);
-      Complex bc = loadCoefficient(coefficients, h, 1, slot);
+      auto [a, bc] = loadCoefficientPair(coefficients, h, slot);
       return cadd(cmul(a, x), cmul(bc, conj(mirrored)));
     };
     // The stages' scales the product takes back (productScale) ride on

@@ -6,10 +6,10 @@
 // whose frequencies mirror each other's: two barriers fewer than the
 // separate passes (below). Its spectrum kernel stores each coefficient at
 // the slot of the unit that reads it, found through the lower of the
-// group and its partner.
+// group and its partner, A and B of a slot in one 16-byte store.
 // CHECK-LABEL: gpu.func @causal_split_conv0_spectrum
 // CHECK: arith.minui
-// CHECK: vector.store {{.*}}, %arg1[{{.*}}] {alignment = 8 : i64} : memref<2x2x4096xf32>, vector<2xf32>
+// CHECK: vector.store {{.*}}, %arg1[{{.*}}] {alignment = 16 : i64} : memref<2x2x4096xf32>, vector<4xf32>
 // CHECK-LABEL: gpu.func @causal_split_conv0(
 // CHECK-COUNT-6: gpu.barrier
 // CHECK-NOT: gpu.barrier
