@@ -134,9 +134,9 @@ bool KernelEmitter::fusesSpectralProduct() const {
                  !onWarpgroup(stages - 1);
   // Where it was measured no slower (bench/NOTES.md, tenth session; H200):
   // on a causal convolution's known zeros, at Split precision (4K 0.92 ->
-  // 0.84 ms at f16, 0.96 -> 0.90 at bf16), and at Half with two stages
+  // 0.81 ms at f16, 0.96 -> 0.88 at bf16), and at Half with two stages
   // (256: 0.035 ms either way, the error 4.6e-4 -> 3.6e-4). Elsewhere the
-  // separate passes were faster: 4K causal Half 0.45 -> 0.49 (though 5.5e-4
+  // separate passes were faster: 4K causal Half 0.45 -> 0.47 (though 5.5e-4
   // -> 4.6e-4), gated circular 0.58 -> 0.71 at Half: they share a unit's
   // twiddles and coefficients among the block's sequences, the fused pass,
   // one sequence a thread at a time, does not.
@@ -186,9 +186,15 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
   FusedUnits shape(layout);
   int64_t m = shape.m, w = shape.w, units = shape.units;
   double scale = productScale();
+  // Unit 0 (two self-mirrored groups, a branch of its own) falls to a
+  // different warp for each sequence of the tile, so that no warp takes
+  // its divergence every time; neighbouring threads keep neighbouring
+  // units.
+  int64_t rotation = std::max<int64_t>(1, units / tile);
   loop(tid, units * tile, layout.threads, [&](Value item) {
-    Value unit = remc(item, units);
     Value seq = tile == 1 ? c(0) : divc(item, units);
+    Value unit = tile == 1 ? remc(item, units)
+                           : remc(add(item, mulc(seq, rotation)), units);
     auto forwardAt = [&](Value start) {
       return fmaTransform(loadDigits(seq, swizzle(start), m),
                           /*inverse=*/false,
