@@ -132,16 +132,17 @@ bool KernelEmitter::fusesSpectralProduct() const {
   bool fusible = (stages == 2 || stages == 3) && layout.transformed == stages &&
                  !layout.bandDigits && !onTensorCores(stages - 1) &&
                  !onWarpgroup(stages - 1);
-  // Where it was measured no slower (bench/NOTES.md, tenth session; H200):
-  // on a causal convolution's known zeros, at Split precision (4K 0.92 ->
-  // 0.81 ms at f16, 0.96 -> 0.88 at bf16), and at Half with two stages
-  // (256: 0.035 ms either way, the error 4.6e-4 -> 3.6e-4). Elsewhere the
-  // separate passes were faster: 4K causal Half 0.45 -> 0.47 (though 5.5e-4
-  // -> 4.6e-4), gated circular 0.58 -> 0.71 at Half: they share a unit's
-  // twiddles and coefficients among the block's sequences, the fused pass,
-  // one sequence a thread at a time, does not.
+  // Where it was measured faster or no slower (bench/NOTES.md, tenth and
+  // eleventh sessions; H200): at Split precision, causal (4K 0.81 -> 0.79
+  // ms at f16, 0.88 -> 0.85 at bf16) or circular (4K gated 1.01 -> 0.94,
+  // 1.06 -> 1.03), and at Half on a causal convolution of two stages (256:
+  // 0.035 ms either way, the error 4.6e-4 -> 3.6e-4). Elsewhere at Half the
+  // separate passes are faster (4K causal 0.448 against 0.467, though
+  // 5.5e-4 against 4.6e-4; gated circular 0.58 against 0.68, 256 gated
+  // 0.040 against 0.050): they compute a position's twiddles once for the
+  // block's sequences, the fused pass once a sequence.
   bool causal = layout.inputExtent > 0 && layout.inputExtent < layout.length;
-  return fusible && causal && (layout.isSplit() || stages == 2);
+  return fusible && (layout.isSplit() || (causal && stages == 2));
 }
 
 /// The last digit d (stride 1) of position g m + d weighs w = M / m in the
@@ -162,6 +163,9 @@ bool KernelEmitter::fusesSpectralProduct() const {
 /// in the units' order (fusedCoefficientSlot): neighbouring threads load
 /// neighbouring coefficients.
 namespace {
+/// Consecutive units a quarter warp takes in the fused product.
+constexpr int64_t kFusedUnitRun = 8;
+
 /// The units of the fused product (emitFusedSpectralProduct) and where
 /// their coefficients lie (fusedCoefficientSlot).
 struct FusedUnits {
@@ -186,15 +190,18 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
   FusedUnits shape(layout);
   int64_t m = shape.m, w = shape.w, units = shape.units;
   double scale = productScale();
-  // Unit 0 (two self-mirrored groups, a branch of its own) falls to a
-  // different warp for each sequence of the tile, so that no warp takes
-  // its divergence every time; neighbouring threads keep neighbouring
-  // units.
-  int64_t rotation = std::max<int64_t>(1, units / tile);
+  // Items go in runs of `run` consecutive units of one sequence (a quarter
+  // warp's 16-byte loads of 8 neighbouring groups cover the banks once),
+  // the tile's sequences in consecutive runs: lanes that share a unit load
+  // its coefficients from one address, one L2 request for the whole tile,
+  // and unit 0's branch (two self-mirrored groups) diverges in one warp a
+  // tile rather than once a sequence.
+  int64_t run = std::min<int64_t>(kFusedUnitRun, units);
   loop(tid, units * tile, layout.threads, [&](Value item) {
-    Value seq = tile == 1 ? c(0) : divc(item, units);
-    Value unit = tile == 1 ? remc(item, units)
-                           : remc(add(item, mulc(seq, rotation)), units);
+    Value runs = divc(item, run * tile);
+    Value inRuns = remc(item, run * tile);
+    Value seq = tile == 1 ? c(0) : divc(inRuns, run);
+    Value unit = add(mulc(runs, run), remc(inRuns, run));
     auto forwardAt = [&](Value start) {
       return fmaTransform(loadDigits(seq, swizzle(start), m),
                           /*inverse=*/false,

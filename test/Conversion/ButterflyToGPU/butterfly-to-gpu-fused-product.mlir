@@ -1,4 +1,5 @@
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=split" -butterfly-to-gpu | FileCheck %s
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=half" -butterfly-to-gpu | FileCheck %s --check-prefix=HALF
 
 // A causal 4K at Split precision, [16, 16, 8]: the last forward stage (8
 // on the FMA units), the spectral product and the first inverse stage run
@@ -21,13 +22,41 @@ func.func @causal_split(%u: tensor<4x2x2048xf16>, %k: tensor<2x2048xf32>) -> ten
 
 // -----
 
-// Circular, the same transform keeps the separate passes (measured slower
-// fused: KernelEmitter::fusesSpectralProduct).
-// CHECK-LABEL: gpu.func @circular_split_conv0(
-// CHECK-COUNT-8: gpu.barrier
+// Circular at Split fuses too. At Half, three stages keep the separate
+// passes, which compute a position's twiddles once for the block's
+// sequences (measured faster: KernelEmitter::fusesSpectralProduct).
+// CHECK-LABEL: gpu.func @circular_4k_conv0(
+// CHECK-COUNT-6: gpu.barrier
 // CHECK-NOT: gpu.barrier
-// CHECK: func.func @circular_split
-func.func @circular_split(%u: tensor<4x2x4096xf16>, %k: tensor<2x4096xf32>) -> tensor<4x2x4096xf16> {
+// CHECK: func.func @circular_4k
+// HALF-LABEL: gpu.func @circular_4k_conv0(
+// HALF-COUNT-8: gpu.barrier
+// HALF-NOT: gpu.barrier
+// HALF: func.func @circular_4k
+func.func @circular_4k(%u: tensor<4x2x4096xf16>, %k: tensor<2x4096xf32>) -> tensor<4x2x4096xf16> {
   %y = fftconv.conv circular %u, %k : (tensor<4x2x4096xf16>, tensor<2x4096xf32>) -> tensor<4x2x4096xf16>
   return %y : tensor<4x2x4096xf16>
+}
+
+// -----
+
+// Two stages, [16, 8]: at Half only a causal convolution fuses.
+// HALF-LABEL: gpu.func @causal_256_conv0(
+// HALF-COUNT-4: gpu.barrier
+// HALF-NOT: gpu.barrier
+// HALF: func.func @causal_256
+func.func @causal_256(%u: tensor<4x2x128xf16>, %k: tensor<2x128xf32>) -> tensor<4x2x128xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<4x2x128xf16>, tensor<2x128xf32>) -> tensor<4x2x128xf16>
+  return %y : tensor<4x2x128xf16>
+}
+
+// -----
+
+// HALF-LABEL: gpu.func @circular_256_conv0(
+// HALF-COUNT-6: gpu.barrier
+// HALF-NOT: gpu.barrier
+// HALF: func.func @circular_256
+func.func @circular_256(%u: tensor<4x2x256xf16>, %k: tensor<2x256xf32>) -> tensor<4x2x256xf16> {
+  %y = fftconv.conv circular %u, %k : (tensor<4x2x256xf16>, tensor<2x256xf32>) -> tensor<4x2x256xf16>
+  return %y : tensor<4x2x256xf16>
 }
