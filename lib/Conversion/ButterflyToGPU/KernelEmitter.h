@@ -426,6 +426,21 @@ public:
   void emitFusedSpectralProduct(Value coefficients, Value h);
   /// Where the spectrum kernel stores position p's coefficients for it.
   Value fusedCoefficientSlot(Value position);
+  /// Whether a pointwise product (the three-pass inner kernel's: complex
+  /// rows, no mirrored positions) runs with the last forward and the first
+  /// inverse stage in one pass: at Split precision (measured faster:
+  /// bench/NOTES.md), with a last factor on the FMA units and every digit
+  /// transformed.
+  bool fusesPointwiseProduct() const;
+  /// The three of them in one pass, each thread a group of m consecutive
+  /// positions, in f32: y[p] = x[p] K[p] with the group's m coefficients
+  /// from `coefficientsAt(start)`, start its first position.
+  void emitFusedPointwiseProduct(
+      llvm::function_ref<SmallVector<Complex>(Value start)> coefficientsAt);
+  /// Item `item` of a fused pass over `units` units a sequence: (sequence,
+  /// unit), in runs of a few units of one sequence, the tile's sequences
+  /// in consecutive runs.
+  std::pair<Value, Value> fusedItem(Value item, int64_t units);
   /// A and B of a slot of the fused order, together.
   std::pair<Complex, Complex> loadCoefficientPair(Value coefficients, Value h,
                                                   Value slot);

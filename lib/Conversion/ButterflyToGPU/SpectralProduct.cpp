@@ -190,18 +190,11 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
   FusedUnits shape(layout);
   int64_t m = shape.m, w = shape.w, units = shape.units;
   double scale = productScale();
-  // Items go in runs of `run` consecutive units of one sequence (a quarter
-  // warp's 16-byte loads of 8 neighbouring groups cover the banks once),
-  // the tile's sequences in consecutive runs: lanes that share a unit load
-  // its coefficients from one address, one L2 request for the whole tile,
-  // and unit 0's branch (two self-mirrored groups) diverges in one warp a
-  // tile rather than once a sequence.
-  int64_t run = std::min<int64_t>(kFusedUnitRun, units);
+  // Unit 0's branch (two self-mirrored groups) diverges in one warp a
+  // tile (fusedItem).
   loop(tid, units * tile, layout.threads, [&](Value item) {
-    Value runs = divc(item, run * tile);
-    Value inRuns = remc(item, run * tile);
-    Value seq = tile == 1 ? c(0) : divc(inRuns, run);
-    Value unit = add(mulc(runs, run), remc(inRuns, run));
+    Value seq, unit;
+    std::tie(seq, unit) = fusedItem(item, units);
     auto forwardAt = [&](Value start) {
       return fmaTransform(loadDigits(seq, swizzle(start), m),
                           /*inverse=*/false,
@@ -257,6 +250,52 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
     }
     inverseAt(start[0], y[0]);
     inverseAt(start[1], y[1]);
+  });
+  barrier();
+}
+
+std::pair<Value, Value> KernelEmitter::fusedItem(Value item, int64_t units) {
+  // Runs of `run` consecutive units of one sequence (a quarter warp's
+  // 16-byte loads of 8 neighbouring groups cover the banks once), the
+  // tile's sequences in consecutive runs: lanes that share a unit load its
+  // coefficients from one address, one L2 request for the whole tile.
+  int64_t run = std::min<int64_t>(kFusedUnitRun, units);
+  Value runs = divc(item, run * tile);
+  Value inRuns = remc(item, run * tile);
+  Value seq = tile == 1 ? c(0) : divc(inRuns, run);
+  return {seq, add(mulc(runs, run), remc(inRuns, run))};
+}
+
+bool KernelEmitter::fusesPointwiseProduct() const {
+  size_t stages = layout.factors.size();
+  // Measured at Split (bench/NOTES.md, eleventh session; H200): the
+  // three-pass rows on inner stages [16, 16, 2, 8] with the fused pass
+  // against [16, 16, 16] with the separate one, 1% to 3% faster at f16
+  // (64K causal 3.26 -> 3.17 ms), 1% to 7% at bf16 (4.20 -> 3.93). At
+  // Half the separate passes share a position's twiddles across the
+  // block's sequences (emitFusedSpectralProduct's measurements).
+  return layout.isSplit() && layout.transformed == stages &&
+         !onTensorCores(stages - 1) && !onWarpgroup(stages - 1);
+}
+
+void KernelEmitter::emitFusedPointwiseProduct(
+    function_ref<SmallVector<Complex>(Value start)> coefficientsAt) {
+  int64_t m = layout.factors.back();
+  int64_t groups = layout.length / m;
+  loop(tid, groups * tile, layout.threads, [&](Value item) {
+    Value seq, group;
+    std::tie(seq, group) = fusedItem(item, groups);
+    Value start = mulc(group, m);
+    Value offset = swizzle(start);
+    SmallVector<Complex> x =
+        fmaTransform(loadDigits(seq, offset, m), /*inverse=*/false,
+                     lastStageTwiddles(/*inverse=*/false, start));
+    SmallVector<Complex> k = coefficientsAt(start);
+    for (int64_t d = 0; d < m; ++d)
+      x[d] = cmul(x[d], k[d]);
+    storeDigits(seq, offset,
+                fmaTransform(x, /*inverse=*/true,
+                             lastStageTwiddles(/*inverse=*/true, start)));
   });
   barrier();
 }

@@ -380,14 +380,14 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
 
   /// The block's rows from the workspace (argument 0) into shared memory,
   /// and their forward transforms.
-  void forwardRows() {
+  void forwardRows(bool skipLast = false) {
     range = loadRows({{args()[0], 0}}, firstPair, tile).front();
     barrier();
-    emitForward();
+    emitForward(skipLast);
   }
   /// The inverse transforms, and the rows back to the workspace.
-  void inverseRows() {
-    emitInverse();
+  void inverseRows(bool skipLast = false) {
+    emitInverse(skipLast);
     storeRows(args()[0], firstPair, 0, tile, range.unscale);
   }
 
@@ -528,10 +528,31 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
       builder, loc, module, name,
       {threePassWorkspaceType(builder, plan), spectrumType(builder, plan)},
       plan, plan.pairTile, plan.workspacePairs());
-  e.forwardRows();
+  bool fused = e.fusesPointwiseProduct();
+  e.forwardRows(/*skipLast=*/fused);
+  auto whole = e.wholeSequence(e.args()[1], e.c(0), e.spectrumH);
+  if (fused) {
+    // The last forward stage, y = x K and the first inverse stage in
+    // registers, a group of m consecutive positions at a time (K's m
+    // coefficients lie together).
+    e.emitFusedPointwiseProduct([&](Value start) {
+      int64_t m = e.layout.factors.back();
+      auto [spectrum, entry] =
+          e.rowEntry(e.args()[1], e.c(0), start, whole, e.spectrumH);
+      auto [re, im] = e.loadComplex(spectrum, entry, m);
+      SmallVector<KernelEmitter::Complex> k;
+      for (int64_t d = 0; d < m; ++d)
+        k.push_back(
+            {vector::ExtractOp::create(builder, loc, re, ArrayRef<int64_t>{d}),
+             vector::ExtractOp::create(builder, loc, im,
+                                       ArrayRef<int64_t>{d})});
+      return k;
+    });
+    e.inverseRows(/*skipLast=*/true);
+    return e.finish();
+  }
   // y = x K at every position of the row, for every pair of the block, with
   // the coefficient loaded once.
-  auto whole = e.wholeSequence(e.args()[1], e.c(0), e.spectrumH);
   auto pairType = VectorType::get({2}, builder.getF32Type());
   e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
     auto [spectrum, entry] =

@@ -1,5 +1,5 @@
-// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=split" -butterfly-to-gpu | FileCheck %s
-// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=half" -butterfly-to-gpu | FileCheck %s --check-prefix=HALF
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=split single-kernel-max=4096" -butterfly-to-gpu | FileCheck %s
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=half single-kernel-max=4096" -butterfly-to-gpu | FileCheck %s --check-prefix=HALF
 
 // A causal 4K at Split precision, [16, 16, 8]: the last forward stage (8
 // on the FMA units), the spectral product and the first inverse stage run
@@ -59,4 +59,21 @@ func.func @causal_256(%u: tensor<4x2x128xf16>, %k: tensor<2x128xf32>) -> tensor<
 func.func @circular_256(%u: tensor<4x2x256xf16>, %k: tensor<2x256xf32>) -> tensor<4x2x256xf16> {
   %y = fftconv.conv circular %u, %k : (tensor<4x2x256xf16>, tensor<2x256xf32>) -> tensor<4x2x256xf16>
   return %y : tensor<4x2x256xf16>
+}
+
+// -----
+
+// The three-pass inner kernel at Split: rows on [16, 16, 2, 8], its last
+// stage, y = x K and the first inverse stage in one pass, each thread a
+// group of 8 positions and their 8 coefficients in one load. At Half the
+// rows keep [16, 16, 16] and the separate product, a coefficient a load.
+// CHECK-LABEL: gpu.func @three_pass_conv0_inner(
+// CHECK: vector.load %arg1{{.*}} : memref<2x32768xf32>, vector<16xf32>
+// CHECK: func.func @three_pass
+// HALF-LABEL: gpu.func @three_pass_conv0_inner(
+// HALF: vector.load %arg1{{.*}} : memref<2x32768xf32>, vector<2xf32>
+// HALF: func.func @three_pass
+func.func @three_pass(%u: tensor<2x2x8192xf16>, %k: tensor<2x8192xf32>) -> tensor<2x2x8192xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<2x2x8192xf16>, tensor<2x8192xf32>) -> tensor<2x2x8192xf16>
+  return %y : tensor<2x2x8192xf16>
 }

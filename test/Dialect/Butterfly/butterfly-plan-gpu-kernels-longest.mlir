@@ -17,7 +17,7 @@ func.func @longest(%u: tensor<1x2x67108864xf16>, %k: tensor<2x67108864xf32>) -> 
 // of 4096 rows x 8 columns would take 256 KiB: ThreePassPlan::outerPrecision,
 // which the plan does not record).
 // CHECK-LABEL: func @split_rows
-// CHECK: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 16], factors = [32, 32, 16], threads = 256, batch_tile = 1, workspace = f16>
+// CHECK: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 16], factors = [16, 16, 8, 8], threads = 256, batch_tile = 1, workspace = f16>
 func.func @split_rows(%u: tensor<1x2x33554432xf16>, %k: tensor<2x33554432xf32>) -> tensor<1x2x33554432xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<1x2x33554432xf16>, tensor<2x33554432xf32>) -> tensor<1x2x33554432xf16>
   return %y : tensor<1x2x33554432xf16>

@@ -7,7 +7,7 @@
 // rows.
 // CHECK-LABEL: func @sharded
 // CHECK: butterfly.fused conv
-// CHECK-SAME: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
+// CHECK-SAME: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16], factors = [16, 16, 2, 8], threads = 256, batch_tile = 1, workspace = f16>
 func.func @sharded(%u: tensor<4x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<4x2x32768xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<4x2x32768xf16>, tensor<2x32768xf32>) -> tensor<4x2x32768xf16>
   return %y : tensor<4x2x32768xf16>
@@ -19,13 +19,13 @@ func.func @sharded(%u: tensor<4x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor
 // KiB): 2^25 points as 2048 rows of 16384, an outer block 8 columns.
 // CHECK-LABEL: func @longest
 // CHECK: butterfly.fused conv
-// CHECK-SAME: ranks = 4, rank = 1, outer_factors = [16, 16, 8], factors = [32, 32, 16]
+// CHECK-SAME: ranks = 4, rank = 1, outer_factors = [16, 16, 8], factors = [16, 16, 8, 8]
 // With rows of at most 8192 (max-row-length: a sharded training program's
 // forward takes its backward's rows), 4096 of them, at Split (its outer
 // kernels at Half: Split's outer blocks hold 2048).
 // ROWS-LABEL: func @longest
 // ROWS: butterfly.fused conv
-// ROWS-SAME: three_pass, split, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16, 16, 16], factors = [32, 16, 16]
+// ROWS-SAME: three_pass, split, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16, 16, 16], factors = [16, 16, 4, 8]
 func.func @longest(%u: tensor<2x1x16777216xf16>, %k: tensor<1x16777216xf32>) -> tensor<2x1x16777216xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>) -> tensor<2x1x16777216xf16>
   return %y : tensor<2x1x16777216xf16>

@@ -25,7 +25,7 @@ func.func @small(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x1
 // CHECK-LABEL: func @mid
 // CHECK: plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [{{.*}}], threads = 512, batch_tile = 2>
 // SKM-LABEL: func @mid
-// SKM: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
+// SKM: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 2, 8], threads = 256, batch_tile = 1, workspace = f16>
 func.func @mid(%u: tensor<2x2x8192xf16>, %k: tensor<2x8192xf32>) -> tensor<2x2x8192xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<2x2x8192xf16>, tensor<2x8192xf32>) -> tensor<2x2x8192xf16>
   return %y : tensor<2x2x8192xf16>
@@ -38,12 +38,12 @@ func.func @mid(%u: tensor<2x2x8192xf16>, %k: tensor<2x8192xf32>) -> tensor<2x2x8
 // CHECK-LABEL: func @long
 // CHECK: butterfly.fused outer_forward
 // CHECK-NOT: plan =
-// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
+// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16, 2, 8], threads = 256, batch_tile = 1, workspace = f16>
 // CHECK: butterfly.fused outer_inverse
 // CHECK-NOT: plan =
 // CHECK: return
 // OPTS-LABEL: func @long
-// OPTS: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [16], factors = [16, 16, 16], threads = 128, batch_tile = 1, workspace = f16>
+// OPTS: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [16], factors = [16, 16, 2, 8], threads = 128, batch_tile = 1, workspace = f16>
 func.func @long(%u: tensor<2x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<2x2x32768xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<2x2x32768xf16>, tensor<2x32768xf32>) -> tensor<2x2x32768xf16>
   return %y : tensor<2x2x32768xf16>

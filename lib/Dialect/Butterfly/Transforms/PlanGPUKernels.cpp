@@ -231,6 +231,27 @@ static SmallVector<int64_t> outerStageFactors(int64_t outer) {
   return factors;
 }
 
+/// The inner passes' stages over rows of `inner` points: as stageFactors,
+/// but at Split precision factors of 16 on the tensor cores (a Split stage
+/// of 32 holds its factor's high and low fragments: with the fused pass the
+/// inner kernel spilled at 128 registers), what is left, and a last 8 on
+/// the FMA units, which the inner kernel runs with its product and the
+/// first inverse stage in one pass (KernelEmitter::fusesPointwiseProduct):
+/// [16, 16, 2, 8] for rows of 4096.
+static SmallVector<int64_t> innerStageFactors(int64_t inner,
+                                              GPUPrecision precision) {
+  if (precision != GPUPrecision::Split)
+    return stageFactors(inner);
+  SmallVector<int64_t> factors;
+  int64_t rest = inner / kFusedInnerLastFactor;
+  for (; rest >= kSplitInnerFactor; rest /= kSplitInnerFactor)
+    factors.push_back(kSplitInnerFactor);
+  if (rest > 1)
+    factors.push_back(rest);
+  factors.push_back(kFusedInnerLastFactor);
+  return factors;
+}
+
 /// On sm_90a, a Half single kernel whose blocks are one or more warpgroups
 /// and whose transform is M = 16 x 64 or 32 x 64 ends in a stage of 64 on
 /// the warpgroup MMA (WarpgroupStage.cpp): two stages instead of three at
@@ -422,7 +443,9 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   }
   int64_t inner = threePassRows(n, longestInner);
   int64_t outer = n / inner;
-  plan.innerFactors = stageFactors(inner);
+  plan.innerFactors = request.fusedInnerStages
+                          ? innerStageFactors(inner, plan.precision)
+                          : stageFactors(inner);
   plan.outerFactors = outerStageFactors(outer);
   shardPlan(plan, request.ranks, request.rank);
   if (plan.sharded()) {
@@ -774,6 +797,7 @@ struct PlanGPUKernelsPass
       // budget (1.0e-3 at 2^25 points, bench/NOTES.md).
       GPUPlanRequest split = request;
       split.precision = GPUPrecision::Split;
+      split.fusedInnerStages = false;
       split.longestInner =
           shorterRows(request.longestInner, gradientLongestInner(target));
       int64_t longest =
@@ -868,9 +892,11 @@ struct PlanGPUKernelsPass
     GPUPlanAttr plan;
     if (threePass) {
       GPUPlanRequest rows = request;
-      if (threePassGradientSizes.contains(shape.fftSize))
+      if (threePassGradientSizes.contains(shape.fftSize)) {
         rows.longestInner =
             shorterRows(request.longestInner, gradientLongestInner(target));
+        rows.fusedInnerStages = false;
+      }
       plan = planThreePass(&getContext(), chip, shape, rows,
                            target.sharedMemoryPerBlock, why);
     } else {

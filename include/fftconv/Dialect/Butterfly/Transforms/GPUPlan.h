@@ -65,6 +65,11 @@ inline constexpr int64_t kFewestOuterColumns = 8;
 /// columns are a thread's each).
 inline constexpr int64_t kNarrowOuterColumns = 4;
 inline constexpr int64_t kNarrowOuterLastFactor = 8;
+/// At Split precision the inner rows' stages: factors of 16 on the tensor
+/// cores, then a last stage of 8 on the FMA units, run with the product and
+/// the first inverse stage in one pass.
+inline constexpr int64_t kSplitInnerFactor = 16;
+inline constexpr int64_t kFusedInnerLastFactor = 8;
 
 /// f16 planes of a sequence in shared memory: Re and Im, each as a high and
 /// a low half at Split precision.
@@ -341,6 +346,12 @@ struct GPUPlanRequest {
   int64_t rank = 0;
   /// The three-pass form's rows, at most (0: what a block's budget holds).
   int64_t longestInner = 0;
+  /// At Split, the inner rows end in a stage of 8 that the inner kernel
+  /// runs with its product (innerStageFactors). Off for a kernel
+  /// gradient's plans and the convolutions that share its inner kernel:
+  /// those kernels keep their products apart, and the extra stage measured
+  /// slower there (bench/NOTES.md, eleventh session).
+  bool fusedInnerStages = true;
 };
 
 /// The single-kernel plan of a convolution whose complex transform of N/2
