@@ -43,4 +43,29 @@ def test_one_row_a_kernel_in_launch_order(tmp_path):
     conv = [cell.strip() for cell in table[3].split("|")[1:-1]]
     assert spectrum[:2] == ["bench-a:conv_conv0_spectrum", "7.2"] and spectrum[3] == "6.61"
     # 1.36 ms in microseconds; a metric ncu did not report stays empty.
-    assert conv[:3] == ["bench-a:conv_conv0", "1360.0", ""] and conv[-1] == "105"
+    assert conv[:3] == ["bench-a:conv_conv0", "1360.0", ""] and conv[len(profile.SUMMARY)] == "105"
+
+
+def test_bounds_in_absolute_terms(tmp_path):
+    # 40% of the HMMA pipe's peak and 2% of the GMMA's, of 989 TFLOP/s;
+    # 1e6 shared wavefronts of 128 bytes in 100 us; DRAM at 1.5 TB/s.
+    csv_path = tmp_path / "ncu.csv"
+    section = "Command line profiler metrics"
+    csv_path.write_text(
+        HEADER
+        + metric(0, "conv_conv0", "GPU Speed Of Light Throughput", "Duration", "us", "100")
+        + metric(0, "conv_conv0", section, profile.TENSOR_PIPES[0], "%", "40")
+        + metric(0, "conv_conv0", section, profile.TENSOR_PIPES[1], "%", "2")
+        + metric(0, "conv_conv0", section, profile.SHARED_WAVEFRONTS, "", "1,000,000")
+        + metric(0, "conv_conv0", section, profile.DRAM_RATE, "Tbyte/second", "1.5")
+        + metric(1, "conv_conv1", "GPU Speed Of Light Throughput", "Duration", "nsecond", "5000")
+    )
+    launches = [{"config": "bench-a", "kernel": "conv_conv0"}, {"config": "bench-a", "kernel": "conv_conv1"}]
+    (tmp_path / "launches.json").write_text(json.dumps(launches))
+    table = profile.summarize(str(csv_path), str(tmp_path / "launches.json")).splitlines()
+    assert table[0].endswith("| tensor TFLOP/s | smem GB/s | HBM GB/s |")
+    conv = [cell.strip() for cell in table[2].split("|")[1:-1]]
+    assert conv[-3:] == ["415", "1280", "1500"]
+    # A kernel without those metrics leaves them empty; base units read.
+    other = [cell.strip() for cell in table[3].split("|")[1:-1]]
+    assert other[1] == "5.0" and other[-3:] == ["", "", ""]
