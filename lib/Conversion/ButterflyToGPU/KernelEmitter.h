@@ -428,9 +428,8 @@ public:
   Value fusedCoefficientSlot(Value position);
   /// Whether a pointwise product (the three-pass inner kernel's: complex
   /// rows, no mirrored positions) runs with the last forward and the first
-  /// inverse stage in one pass: at Split precision (measured faster:
-  /// bench/NOTES.md), with a last factor on the FMA units and every digit
-  /// transformed.
+  /// inverse stage in one pass: with a last factor on the FMA units and
+  /// every digit transformed.
   bool fusesPointwiseProduct() const;
   /// The three of them in one pass, each thread a group of m consecutive
   /// positions, in f32: y[p] = x[p] K[p] with the group's m coefficients

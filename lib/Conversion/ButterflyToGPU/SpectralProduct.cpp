@@ -267,15 +267,12 @@ std::pair<Value, Value> KernelEmitter::fusedItem(Value item, int64_t units) {
 }
 
 bool KernelEmitter::fusesPointwiseProduct() const {
+  // Whenever the stages allow: the planner gives the rows a last stage on
+  // the FMA units only where the fused pass was measured faster, at Split
+  // (butterfly-plan-gpu-kernels' innerStageFactors).
   size_t stages = layout.factors.size();
-  // Measured at Split (bench/NOTES.md, eleventh session; H200): the
-  // three-pass rows on inner stages [16, 16, 2, 8] with the fused pass
-  // against [16, 16, 16] with the separate one, 1% to 3% faster at f16
-  // (64K causal 3.26 -> 3.17 ms), 1% to 7% at bf16 (4.20 -> 3.93). At
-  // Half the separate passes share a position's twiddles across the
-  // block's sequences (emitFusedSpectralProduct's measurements).
-  return layout.isSplit() && layout.transformed == stages &&
-         !onTensorCores(stages - 1) && !onWarpgroup(stages - 1);
+  return layout.transformed == stages && !onTensorCores(stages - 1) &&
+         !onWarpgroup(stages - 1);
 }
 
 void KernelEmitter::emitFusedPointwiseProduct(
