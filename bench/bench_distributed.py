@@ -78,13 +78,14 @@ def local_inputs(config, inputs, layout, rank):
 
 
 COMPUTE_STREAMS = 2  # --compute-streams
+TRACE = False  # --trace
 
 
-def call(program, config, local, group, out):
+def call(program, config, local, group, out, trace=None):
     if program.manifest.shard is None:
         return program.launch(local, outputs=out)
     return distributed.run(program, local, distributed.all_to_all(group), outputs=out,
-                           compute_streams=COMPUTE_STREAMS)
+                           compute_streams=COMPUTE_STREAMS, trace=trace)
 
 
 def gathered(y_local, layout, group, ranks):
@@ -160,6 +161,15 @@ def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
     # exchanges hidden and free.
     kernels = range(len(program.manifest.kernels))
     row["kernels_ms"] = timed(lambda: program.launch(local, outputs=out, kernels=kernels), repeats, group)
+    if TRACE:
+        # One call's steps on this rank (rank 0's row is the one written):
+        # when each began and ended, and the time no kernel ran.
+        dist.barrier(group=group)
+        torch.cuda.synchronize()
+        trace = []
+        call(program, config, local, group, out, trace)
+        torch.cuda.synchronize()
+        row["trace"], row["no_kernel_ms"] = distributed.timeline(trace)
 
 
 def timed(fn, repeats, group):
@@ -253,11 +263,14 @@ def main():
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--module-cache", default="",
                         help="FFTCONV_KERNEL_CACHE of the drop-in module's case (its check is skipped without it)")
+    parser.add_argument("--trace", action="store_true",
+                        help="time each step of one sharded call (fftconv.distributed.timeline) into the results")
     parser.add_argument("--compute-streams", type=int, default=2,
                         help="fftconv.distributed.run's streams of kernels, 1 or 2 (default %(default)s; run checks it)")
     args = parser.parse_args()
-    global COMPUTE_STREAMS
+    global COMPUTE_STREAMS, TRACE
     COMPUTE_STREAMS = args.compute_streams
+    TRACE = args.trace
 
     dist.init_process_group("nccl")
     world, me = dist.get_world_size(), dist.get_rank()
@@ -364,6 +377,13 @@ def write(results, out, module_rows=()):
                          f"{r['ms']:.2f} | {speedup} | {r.get('kernels_ms', r['ms']):.2f} | "
                          f"{r.get('exchange_ms', 0):.2f} | {r.get('exchange_GBps', 0):.0f} | "
                          f"{r.get('peak_GiB', float('nan')):.2f} |")
+    for r in results:
+        if r.get("trace"):
+            lines += ["", f"## One call's steps, rank 0 of {r['ranks']}: N = {r['N']}, {r['dtype']} {r['mode']}, "
+                      f"{r['B']}x{r['H']} ({r['no_kernel_ms']:.3f} ms of {r['trace'][-1]['end_ms']:.3f} with no kernel running)",
+                      "", "| step | stream | begin ms | end ms |", "|---|---|---|---|"]
+            lines += [f"| {t['kind']} {t['name']} | {t['stream']} | {t['begin_ms']:.3f} | {t['end_ms']:.3f} |"
+                      for t in r["trace"]]
     memory = [r for r in results if r.get("memory")]
     if memory:
         lines += ["", "## Length at equal memory (causal f16, inputs made on each rank)", "",

@@ -95,7 +95,12 @@ DENSE_F16_TFLOPS = 989.0
 
 
 def number(value):
-    return float(value.replace(",", ""))
+    """ncu's number, or None where it reports none ("n/a": a metric the
+    kernel or the chip does not have, as GMMA's pipe without wgmma)."""
+    try:
+        return float(value.replace(",", ""))
+    except ValueError:
+        return None
 
 
 def bounds(metrics, peak_tflops):
@@ -103,6 +108,7 @@ def bounds(metrics, peak_tflops):
     unit)}; empty where ncu did not report what a cell needs."""
     cells = []
     pipes = [number(metrics[name][0]) for name in TENSOR_PIPES if name in metrics]
+    pipes = [p for p in pipes if p is not None]
     cells.append(f"{sum(pipes) / 100 * peak_tflops:.0f}" if pipes else "")
     value, unit = metrics.get("Duration", ("", ""))
     if SHARED_WAVEFRONTS in metrics and unit in MICROSECONDS_PER:
@@ -116,8 +122,10 @@ def bounds(metrics, peak_tflops):
     return cells
 
 
-def summarize(csv_path, launches_path, peak_tflops=DENSE_F16_TFLOPS):
-    """A markdown table of one row a kernel from ncu's `--csv --page details`."""
+def read_kernels(csv_path, launches_path):
+    """ncu's `--csv --page details` rows, one a metric, as one (launch,
+    {metric: (value, unit)}) a kernel in launch order; launch is
+    launches.json's entry (None past its end)."""
     with open(launches_path) as f:
         launches = json.load(f)
     rows = {}
@@ -130,18 +138,68 @@ def summarize(csv_path, launches_path, peak_tflops=DENSE_F16_TFLOPS):
             rows[key] = {}
             order.append(key)
         rows[key][record["Metric Name"]] = (record["Metric Value"], record["Metric Unit"])
+    return [(launches[i] if i < len(launches) else {"config": "", "kernel": key}, rows[key])
+            for i, key in enumerate(order)]
+
+
+def microseconds(metrics):
+    value, unit = metrics.get("Duration", ("", ""))
+    return number(value) * MICROSECONDS_PER[unit] if unit in MICROSECONDS_PER else None
+
+
+def summarize(csv_path, launches_path, peak_tflops=DENSE_F16_TFLOPS):
+    """A markdown table of one row a kernel from ncu's `--csv --page details`."""
     headings = [name for name, _ in SUMMARY] + BOUNDS
     out = ["| kernel | " + " | ".join(headings) + " |", "|---" * (len(headings) + 1) + "|"]
-    for i, key in enumerate(order):
-        name = f"{launches[i]['config']}:{launches[i]['kernel']}" if i < len(launches) else key
+    for launch, metrics in read_kernels(csv_path, launches_path):
+        name = f"{launch['config']}:{launch['kernel']}" if launch["config"] else launch["kernel"]
         cells = []
         for _, metric in SUMMARY:
-            value, unit = rows[key].get(metric, ("", ""))
-            if metric == "Duration" and unit in MICROSECONDS_PER:
-                value = f"{number(value) * MICROSECONDS_PER[unit]:.1f}"
+            value, _ = metrics.get(metric, ("", ""))
+            if metric == "Duration" and microseconds(metrics) is not None:
+                value = f"{microseconds(metrics):.1f}"
             cells.append(value)
-        cells += bounds(rows[key], peak_tflops)
+        cells += bounds(metrics, peak_tflops)
         out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+# The per-configuration table's columns, each a time-weighted mean over
+# the configuration's convolution kernels (what bench.py's "ours" times).
+ROW_COLUMNS = [("issue %", "Issue Slots Busy"), ("occupancy %", "Achieved Occupancy"),
+               ("DRAM %", "DRAM Throughput"), ("L1/smem %", "L1/TEX Cache Throughput")]
+
+
+def summarize_rows(csv_path, launches_path, peak_tflops=DENSE_F16_TFLOPS):
+    """One row a configuration: its convolution kernels' summed time (the
+    spectrum kernels, which bench.py's "ours" leaves out, apart), and their
+    time-weighted issue, occupancy, DRAM and L1 shares and bounds."""
+    configs = {}
+    for launch, metrics in read_kernels(csv_path, launches_path):
+        time = microseconds(metrics)
+        if time is None:
+            continue
+        spectrum = "spectrum" in launch["kernel"]
+        configs.setdefault(launch["config"], []).append((spectrum, time, metrics))
+    headings = ["ours us", "spectrum us"] + [name for name, _ in ROW_COLUMNS] + BOUNDS
+    out = ["| configuration | " + " | ".join(headings) + " |", "|---" * (len(headings) + 1) + "|"]
+    for config, kernels in configs.items():
+        ours = [(time, metrics) for spectrum, time, metrics in kernels if not spectrum]
+        total = sum(time for time, _ in ours)
+        cells = [f"{total:.1f}", f"{sum(time for spectrum, time, _ in kernels if spectrum):.1f}"]
+
+        def mean(values):
+            pairs = [(time, v) for time, v in values if v is not None]
+            weight = sum(time for time, _ in pairs)
+            return sum(time * v for time, v in pairs) / weight if weight else None
+
+        for _, metric in ROW_COLUMNS:
+            value = mean([(time, number(metrics.get(metric, ("n/a", ""))[0])) for time, metrics in ours])
+            cells.append(f"{value:.0f}" if value is not None else "")
+        for column in range(len(BOUNDS)):
+            value = mean([(time, number(bounds(metrics, peak_tflops)[column] or "n/a")) for time, metrics in ours])
+            cells.append(f"{value:.0f}" if value is not None else "")
+        out.append(f"| {config} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
@@ -151,6 +209,8 @@ def main():
     parser.add_argument("--configs", nargs="*", default=[], help="configurations whose name contains one of these")
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "profile"))
     parser.add_argument("--summarize", metavar="NCU_CSV", help="print the table of an ncu CSV and --out/launches.json")
+    parser.add_argument("--rows", action="store_true",
+                        help="with --summarize: one row a configuration instead of one a kernel")
     parser.add_argument("--peak-tflops", type=float, default=DENSE_F16_TFLOPS,
                         help="the chip's dense f16 tensor peak (f32 accumulation), for tensor TFLOP/s")
     parser.add_argument("--metrics", action="store_true",
@@ -160,7 +220,8 @@ def main():
         print(",".join(METRICS))
         return
     if args.summarize:
-        print(summarize(args.summarize, os.path.join(args.out, "launches.json"), args.peak_tflops))
+        table = summarize_rows if args.rows else summarize
+        print(table(args.summarize, os.path.join(args.out, "launches.json"), args.peak_tflops))
         return
     if args.kernels is None:
         from fftconv import kernel_configs

@@ -154,7 +154,7 @@ def schedule(manifest):
     return steps
 
 
-def run(program, inputs, exchange, outputs=None, compute_streams=2):
+def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
     """Runs a sharded fftconv.runtime.Program: its kernels and its
     manifest's exchanges, `exchange(send, recv)` on the workspace tensors,
     the exchanges on a stream of their own, each step waiting only for the
@@ -166,7 +166,13 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2):
     hold back the next chunk's: 2^25 points on 2 H200s 9.92-10.00 -> 9.68-
     9.74 ms, 2^24 4.96-5.00 -> 4.88-4.97 (bench/results/distributed-2026-11-27-h200x2-streams.md);
     1, all on the current stream. Returns the outputs, as Program.launch
-    does; the current stream waits for everything."""
+    does; the current stream waits for everything.
+
+    With `trace` a list, each step appends (kind, name, stream, begin,
+    end): "kernels" with the kernels' names or "exchange" with its send
+    buffer's, its stream (0 and 1 the kernels', "exchange"), and timing
+    events around it; `timeline(trace)` turns them into milliseconds once
+    the call has finished."""
     if compute_streams not in (1, 2):
         raise ValueError(f"run: compute_streams must be 1 or 2, got {compute_streams!r}")
     if getattr(program, "_sharded_steps", None) is None:
@@ -193,6 +199,10 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2):
         other.wait_stream(current)
     last_use = {}  # argument index -> (stream, event after its last use)
     launched = 0
+    if trace is not None:
+        origin = torch.cuda.Event(enable_timing=True)
+        origin.record(current)
+        trace.append(("start", "", "", origin, origin))
     for kind, step, touched in steps:
         if kind == "kernels":
             stream = computes[launched % len(computes)]
@@ -203,18 +213,47 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2):
             used = last_use.get(index)
             if used is not None and used[0] is not stream:
                 stream.wait_event(used[1])
+        if trace is not None:
+            begin = torch.cuda.Event(enable_timing=True)
+            begin.record(stream)
         if kind == "kernels":
             program._launch(buffers, step, stream.cuda_stream)
         else:
             with torch.cuda.stream(comm):
                 exchange(by_index[step.send], by_index[step.recv])
-        event = torch.cuda.Event()
+        event = torch.cuda.Event(enable_timing=trace is not None)
         event.record(stream)
+        if trace is not None:
+            if kind == "kernels":
+                name = ",".join(program.manifest.kernels[k].name for k in step)
+                label = (launched - 1) % len(computes)
+            else:
+                name, label = program.manifest.arguments[step.send].name, "exchange"
+            trace.append((kind, name, label, begin, event))
         for index in touched:
             last_use[index] = (stream, event)
     for other in computes[1:] + [comm]:
         current.wait_stream(other)
     return output_tensors[0] if len(output_tensors) == 1 else tuple(output_tensors)
+
+
+def timeline(trace):
+    """`run`'s trace, after the call has finished (synchronized), as rows
+    {kind, name, stream, begin_ms, end_ms} from the call's start, and the
+    milliseconds no kernel ran in (the call's span less the union of its
+    kernels' spans: what the exchanges and the waits for them added)."""
+    origin = trace[0][3]
+    rows = [dict(kind=kind, name=name, stream=stream, begin_ms=origin.elapsed_time(begin),
+                 end_ms=origin.elapsed_time(end)) for kind, name, stream, begin, end in trace[1:]]
+    spans = sorted((r["begin_ms"], r["end_ms"]) for r in rows if r["kind"] == "kernels")
+    busy, reach = 0.0, 0.0
+    for begin, end in spans:
+        begin = max(begin, reach)
+        if end > begin:
+            busy += end - begin
+            reach = end
+    span = max((r["end_ms"] for r in rows), default=0.0)
+    return rows, span - busy
 
 
 def run_lockstep(programs, inputs, outputs=None):

@@ -628,3 +628,32 @@ def test_exchange_in_place_is_the_all_to_all(ranks):
     """An exchange in place (K's) moves the chunks as all_to_all_single
     does between two buffers, in pieces of any size."""
     _spawn(_in_place_main, ranks, {})
+
+
+class _Event:
+    """A recorded timing event at a known time (ms), as
+    torch.cuda.Event.elapsed_time reads it."""
+
+    def __init__(self, ms):
+        self.ms = ms
+
+    def elapsed_time(self, other):
+        return other.ms - self.ms
+
+
+def test_timeline_counts_the_time_no_kernel_ran():
+    from fftconv import distributed
+
+    # Kernels on two streams overlapping (0-2 and 1-3), an exchange 3-5,
+    # then a kernel 5-6: kernels cover 0-3 and 5-6, so 2 of the 6 ms ran
+    # none (the overlap counted once).
+    origin = _Event(0.0)
+    trace = [("start", "", "", origin, origin),
+             ("kernels", "outer_forward_0", 0, _Event(0.0), _Event(2.0)),
+             ("kernels", "spectrum_outer", 1, _Event(1.0), _Event(3.0)),
+             ("exchange", "workspace4", "exchange", _Event(3.0), _Event(5.0)),
+             ("kernels", "inner", 0, _Event(5.0), _Event(6.0))]
+    rows, idle = distributed.timeline(trace)
+    assert [r["name"] for r in rows] == ["outer_forward_0", "spectrum_outer", "workspace4", "inner"]
+    assert rows[2] == dict(kind="exchange", name="workspace4", stream="exchange", begin_ms=3.0, end_ms=5.0)
+    assert idle == 2.0
