@@ -5,14 +5,19 @@
 // host. The kernels split evenly (each rank transforms its columns, then its
 // rows, of every sequence), so they take one GPU's time over R; one GPU's
 // time is the transforms' points x stages over the throughput measured on
-// an H100 and an H200 (bench/results/distributed-*: 8.5e11 a second at 2^23
-// to 2^25 points at Split; 1.39e12 at 2^27, Half, which the plan takes past
-// 2^26). The exchanges
-// send, per rank, (R - 1) / R of its share of K's rows (f32) and, twice, of the
-// pairs' (the workspace's type) over the all-to-all bandwidth measured in the
-// same runs (about 300 GB/s a rank). butterfly-to-gpu pipelines the chunks of
-// pairs, so the exchanges overlap the kernels but for one chunk's.
-//
+// an H200 (CostModel.h). The exchanges send, per rank, (R - 1) / R of its
+// share of K's rows (f32) and, twice, of the pairs' (the workspace's type).
+// butterfly-to-gpu pipelines the chunks of pairs, so the exchanges run
+// beside the kernels, but there at about a quarter of the all-to-all's rate
+// alone (measured: at 2^24 points on 2 H200s the exchanges take 1.4 ms
+// alone and 3.4 ms within a 3.8 ms call, whose kernels take 3.1 ms
+// alone): the call is the kernels' time, plus the bytes the exchanges have
+// not sent by then at the full rate. Against the 2 and 4 x H200 runs
+// (bench/results/distributed-2026-11-28-*), B x H = 8 x 2: within 3% of one
+// GPU's time at 2^24 and 2^25 points (7% to 14% over at 2^23), and of the
+// sharded calls from 7% under to 3% over at 2^24 and 2^25 (the sharded
+// kernels' 3% to 9% over a share of one GPU's is not modelled); at 2^23 on
+// 4 GPUs 25% under (a call's fixed costs: 23 launches, 9 all-to-alls).
 //===----------------------------------------------------------------------===//
 
 #include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
@@ -71,11 +76,13 @@ ShardingEstimate mlir::butterfly::estimateSharding(
   double share = double(shape.fftSize) / ranks * (ranks - 1) / ranks;
   double spectrumBytes = share * shape.channels * 8;
   double pairBytes = 2 * share * shape.sequences * shape.workspaceValueBytes;
-  estimate.exchangeSeconds =
-      (spectrumBytes + pairBytes) / target.exchangeBytesPerSecond;
+  double exchangeBytes = spectrumBytes + pairBytes;
+  estimate.exchangeSeconds = exchangeBytes / target.exchangeBytesPerSecond;
+  double sentBeside = target.exchangeBesideKernelsShare *
+                      target.exchangeBytesPerSecond * estimate.kernelSeconds;
   estimate.seconds =
-      std::max(estimate.kernelSeconds, estimate.exchangeSeconds) +
-      (ranks > 1 ? estimate.exchangeSeconds / chunks : 0.0);
+      estimate.kernelSeconds +
+      std::max(0.0, exchangeBytes - sentBeside) / target.exchangeBytesPerSecond;
   // The rank's data, K's buffers (sharded, two unless its exchange is in
   // place) and the workspace sets the chunks rotate through (two buffers
   // each); on one GPU a workspace of whole pairs of every channel, as many

@@ -121,13 +121,18 @@ struct TargetDescription {
   double memoryBytesPerCycle = 14;
   /// The three-pass form's throughput on one GPU, in points x stages per
   /// second (a transform of N points has log2 N stages), measured at Split
-  /// precision and at Half (what it takes past 2^26 points: 1.39e12 at
-  /// L = 2^26 causal, B x H = 2 x 2, 15.64 ms on one H200); and what one
-  /// GPU's all-to-all sends a second to the others of its host (NVLink),
-  /// measured: the sharding model's inputs.
-  double threePassPointStagesPerSecond = 8.5e11;
+  /// precision (1.2e12: 2^23 to 2^25 points, B x H = 8 x 2, 2.6 to 12.3 ms
+  /// on one H200, bench/results/distributed-2026-11-28-h200x4-nccl.md) and
+  /// at Half (what it takes past 2^26 points: 1.39e12 at L = 2^26 causal,
+  /// B x H = 2 x 2, 15.64 ms on one H200); what one GPU's all-to-all sends
+  /// a second to the others of its host (NVLink) alone (2.2e11 to 2.6e11 on
+  /// 2 and 4 H200s), and the share of that rate it keeps while the kernels
+  /// run beside it (about 6.3e10 a second, fitted to the same runs' calls:
+  /// NCCL's blocks and traffic beside ours): the sharding model's inputs.
+  double threePassPointStagesPerSecond = 1.2e12;
   double threePassHalfPointStagesPerSecond = 1.39e12;
-  double exchangeBytesPerSecond = 3.0e11;
+  double exchangeBytesPerSecond = 2.4e11;
+  double exchangeBesideKernelsShare = 0.26;
   /// Device memory, in bytes.
   int64_t deviceMemoryBytes = int64_t(80) << 30;
   /// What one SM holds of its resident blocks: shared memory (each block's
@@ -193,9 +198,11 @@ struct Factorization {
 
 /// A sharded three-pass convolution over `ranks` GPUs of one host, per
 /// rank (ShardingModel.cpp): the kernels' time (one GPU's over the
-/// ranks), the exchanges' (their bytes over `exchangeBytesPerSecond`), the
-/// whole call (the chunks pipelined: the larger of the two, plus one
-/// chunk's exchanges that nothing overlaps), and the memory a rank needs.
+/// ranks), the exchanges' alone (their bytes over
+/// `exchangeBytesPerSecond`), the whole call (the chunks pipelined: the
+/// kernels, with the exchanges at their share of that rate beside them,
+/// and what is left of the exchanges at the full rate), and the memory a
+/// rank needs.
 struct ShardingEstimate {
   int64_t ranks = 1;
   double kernelSeconds = 0;
