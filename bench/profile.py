@@ -125,7 +125,8 @@ def bounds(metrics, peak_tflops):
 def read_kernels(csv_path, launches_path):
     """ncu's `--csv --page details` rows, one a metric, as one (launch,
     {metric: (value, unit)}) a kernel in launch order; launch is
-    launches.json's entry (None past its end)."""
+    launches.json's entry, or past its end one naming ncu's ID as the
+    kernel and no configuration."""
     with open(launches_path) as f:
         launches = json.load(f)
     rows = {}

@@ -24,6 +24,16 @@ def metric(kernel_id, name, section, metric_name, unit, value):
     )
 
 
+def summarized(tmp_path, metrics, launches, table=None):
+    """The header line and the cells of each row of `table` (default
+    profile.summarize) over an ncu CSV of `metrics` lines and launches."""
+    csv_path = tmp_path / "ncu.csv"
+    csv_path.write_text(HEADER + "".join(metrics))
+    (tmp_path / "launches.json").write_text(json.dumps(launches))
+    lines = (table or profile.summarize)(str(csv_path), str(tmp_path / "launches.json")).splitlines()
+    return lines[0], [[cell.strip() for cell in line.split("|")[1:-1]] for line in lines[2:]]
+
+
 def test_one_row_a_kernel_in_launch_order(tmp_path):
     csv_path = tmp_path / "ncu.csv"
     csv_path.write_text(
@@ -74,43 +84,32 @@ def test_bounds_in_absolute_terms(tmp_path):
 def test_a_metric_ncu_reports_as_na_is_left_out(tmp_path):
     # H200 and ncu report the GMMA pipe as "n/a" for every kernel: the
     # tensor cell is the HMMA pipe's alone.
-    csv_path = tmp_path / "ncu.csv"
     section = "Command line profiler metrics"
-    csv_path.write_text(
-        HEADER
-        + metric(0, "conv_conv0", "GPU Speed Of Light Throughput", "Duration", "us", "100")
-        + metric(0, "conv_conv0", section, profile.TENSOR_PIPES[0], "%", "10")
-        + metric(0, "conv_conv0", section, profile.TENSOR_PIPES[1], "", "n/a")
-    )
-    (tmp_path / "launches.json").write_text(json.dumps([{"config": "bench-a", "kernel": "conv_conv0"}]))
-    table = profile.summarize(str(csv_path), str(tmp_path / "launches.json")).splitlines()
-    conv = [cell.strip() for cell in table[2].split("|")[1:-1]]
-    assert conv[-3] == "99"
+    _, rows = summarized(tmp_path, [
+        metric(0, "conv_conv0", "GPU Speed Of Light Throughput", "Duration", "us", "100"),
+        metric(0, "conv_conv0", section, profile.TENSOR_PIPES[0], "%", "10"),
+        metric(0, "conv_conv0", section, profile.TENSOR_PIPES[1], "", "n/a"),
+    ], [{"config": "bench-a", "kernel": "conv_conv0"}])
+    assert rows[0][-3] == "99"
 
 
 def test_one_row_a_configuration_time_weighted(tmp_path):
     # Two convolution kernels (300 us at 80% issue, 100 us at 40%) and a
     # spectrum kernel: 400 us ours, issue (300 * 80 + 100 * 40) / 400 = 70.
-    csv_path = tmp_path / "ncu.csv"
     sol = "GPU Speed Of Light Throughput"
     cwa = "Compute Workload Analysis"
-    csv_path.write_text(
-        HEADER
-        + metric(0, "conv_conv0_spectrum", sol, "Duration", "us", "50")
-        + metric(0, "conv_conv0_spectrum", cwa, "Issue Slots Busy", "%", "10")
-        + metric(1, "conv_conv0_outer", sol, "Duration", "us", "300")
-        + metric(1, "conv_conv0_outer", cwa, "Issue Slots Busy", "%", "80")
-        + metric(2, "conv_conv0_inner", sol, "Duration", "ms", "0.1")
-        + metric(2, "conv_conv0_inner", cwa, "Issue Slots Busy", "%", "40")
-        + metric(3, "conv_conv0", sol, "Duration", "us", "20")
-    )
-    launches = [{"config": "bench-a", "kernel": "conv_conv0_spectrum"}, {"config": "bench-a", "kernel": "conv_conv0_outer"},
-                {"config": "bench-a", "kernel": "conv_conv0_inner"}, {"config": "bench-b", "kernel": "conv_conv0"}]
-    (tmp_path / "launches.json").write_text(json.dumps(launches))
-    table = profile.summarize_rows(str(csv_path), str(tmp_path / "launches.json")).splitlines()
-    assert table[0].startswith("| configuration | ours us | spectrum us | issue %")
-    a = [cell.strip() for cell in table[2].split("|")[1:-1]]
-    b = [cell.strip() for cell in table[3].split("|")[1:-1]]
-    assert a[:4] == ["bench-a", "400.0", "50.0", "70"]
+    header, rows = summarized(tmp_path, [
+        metric(0, "conv_conv0_spectrum", sol, "Duration", "us", "50"),
+        metric(0, "conv_conv0_spectrum", cwa, "Issue Slots Busy", "%", "10"),
+        metric(1, "conv_conv0_outer", sol, "Duration", "us", "300"),
+        metric(1, "conv_conv0_outer", cwa, "Issue Slots Busy", "%", "80"),
+        metric(2, "conv_conv0_inner", sol, "Duration", "ms", "0.1"),
+        metric(2, "conv_conv0_inner", cwa, "Issue Slots Busy", "%", "40"),
+        metric(3, "conv_conv0", sol, "Duration", "us", "20"),
+    ], [{"config": "bench-a", "kernel": "conv_conv0_spectrum"}, {"config": "bench-a", "kernel": "conv_conv0_outer"},
+        {"config": "bench-a", "kernel": "conv_conv0_inner"}, {"config": "bench-b", "kernel": "conv_conv0"}],
+        profile.summarize_rows)
+    assert header.startswith("| configuration | ours us | spectrum us | issue %")
+    assert rows[0][:4] == ["bench-a", "400.0", "50.0", "70"]
     # A configuration whose kernels lack a metric leaves its cell empty.
-    assert b[:4] == ["bench-b", "20.0", "0.0", ""]
+    assert rows[1][:4] == ["bench-b", "20.0", "0.0", ""]
