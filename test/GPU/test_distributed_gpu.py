@@ -2,7 +2,9 @@
 programs of every rank of each check configuration in
 <FFTCONV_GPU_KERNELS>/sharded (scripts/build_gpu_kernels.py --sharded) run
 in lockstep in this process, each exchange a copy of the chunks, against
-float64. Over NCCL on several GPUs: bench/bench_distributed.py (torchrun)."""
+float64; with 2 GPUs, fftconv.distributed.run over NCCL (torchrun,
+distributed_run_worker.py) against the lockstep run. The scaling over NCCL:
+bench/bench_distributed.py (torchrun)."""
 
 import collections
 import json
@@ -92,3 +94,50 @@ def test_sharded_backward_lockstep_matches_float64(group):
         assert torch.isfinite(got).all(), f"d{name}: unwritten or non-finite values"
         error = float((got.double() - want).norm() / want.norm())
         assert error < config.tolerance, f"{group}: d{name} relative error {error:.2e}"
+
+
+# The smallest f16 check group of 2 ranks.
+NCCL_GROUP = min((name for name, configs in GROUPS.items() if len(configs) == 2 and configs[0].dtype == "f16"),
+                 key=lambda name: GROUPS[name][0].N * GROUPS[name][0].B * GROUPS[name][0].H, default=None)
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2 or NCCL_GROUP is None,
+                    reason="needs 2 GPUs and sharded kernels of 2 ranks")
+def test_run_over_nccl_is_lockstep_and_traces_every_step(tmp_path):
+    """fftconv.distributed.run over NCCL on 2 GPUs (torchrun, the smallest
+    f16 check group of 2 ranks): the gathered output bit for bit what run_lockstep
+    gives on one GPU, and its trace one row a step of the schedule, each
+    ending after it began, on the stream run gave it."""
+    import shutil
+    import subprocess
+
+    configs = GROUPS[NCCL_GROUP]
+    torchrun = shutil.which("torchrun")
+    if torchrun is None:
+        pytest.skip("no torchrun")
+    worker = os.path.join(os.path.dirname(__file__), "distributed_run_worker.py")
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+    done = subprocess.run([torchrun, "--nproc_per_node=2", worker, str(tmp_path), configs[0].path, configs[1].path],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+
+    config = configs[0]
+    programs = [runtime.Program.load(manifest=configs[r].manifest_path) for r in range(2)]
+    shard = programs[0].manifest.shard
+    layout = distributed.Layout(shard.ranks, shard.row_length, config.L)
+    inputs = kernel_configs.make_inputs(config, seed=3)
+    local = [[distributed.shard_input(inputs[n], layout, r) for n in config.input_names] for r in range(2)]
+    dtype = kernel_configs.torch_dtype(config.dtype)
+    outputs = [torch.empty(tuple(p.manifest.outputs[0].shape), dtype=dtype, device="cuda") for p in programs]
+    expected = distributed.run_lockstep(programs, local, outputs)
+    for r in range(2):
+        got = torch.load(tmp_path / f"y{r}.pt")
+        assert torch.equal(got, expected[r].cpu()), f"rank {r}'s output differs from the lockstep run"
+        trace = json.load(open(tmp_path / f"trace{r}.json"))
+        # run's two streams of kernels take the kernels a step one by one.
+        kinds = [row["kind"] for row in trace["rows"]]
+        assert kinds == [kind for kind, count in trace["steps"] for _ in range(count)]
+        for row in trace["rows"]:
+            assert 0 <= row["begin_ms"] <= row["end_ms"]
+            assert row["stream"] == "exchange" if row["kind"] == "exchange" else row["stream"] in (0, 1)
+        assert 0 <= trace["no_kernel_ms"] <= max(row["end_ms"] for row in trace["rows"])

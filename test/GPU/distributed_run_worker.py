@@ -1,0 +1,47 @@
+"""One rank of test_distributed_gpu.py's NCCL test, under torchrun: the
+rank's program of a check group run by fftconv.distributed.run over NCCL
+with a step trace; saves its output part and the trace's timeline.
+
+    torchrun --nproc_per_node=R distributed_run_worker.py OUT_DIR RANK0_DIR ... RANK{R-1}_DIR
+"""
+
+import json
+import os
+import sys
+
+import torch
+import torch.distributed as dist
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+
+from fftconv import distributed, kernel_configs, runtime  # noqa: E402
+
+
+def main(out_dir, rank_dirs):
+    dist.init_process_group("nccl")
+    rank = dist.get_rank()
+    torch.cuda.set_device(rank)
+    config = kernel_configs.load_config(rank_dirs[rank])
+    program = runtime.Program.load(manifest=config.manifest_path)
+    shard = program.manifest.shard
+    layout = distributed.Layout(shard.ranks, shard.row_length, config.L)
+    # Every rank makes the same whole inputs (one seed) and keeps its part.
+    inputs = kernel_configs.make_inputs(config, seed=3)
+    local = [distributed.shard_input(inputs[n], layout, rank) for n in config.input_names]
+    out = torch.full(tuple(program.manifest.outputs[0].shape), float("nan"),
+                     dtype=kernel_configs.torch_dtype(config.dtype), device="cuda")
+    trace = []
+    distributed.run(program, local, distributed.all_to_all(), outputs=out, trace=trace)
+    torch.cuda.synchronize()
+    rows, idle = distributed.timeline(trace)
+    torch.save(out.cpu(), os.path.join(out_dir, f"y{rank}.pt"))
+    with open(os.path.join(out_dir, f"trace{rank}.json"), "w") as f:
+        json.dump({"rows": rows, "no_kernel_ms": idle,
+                   "steps": [[kind, len(step) if kind == "kernels" else 1]
+                             for kind, step in distributed.schedule(program.manifest)]}, f)
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
