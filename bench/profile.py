@@ -103,23 +103,25 @@ def number(value):
         return None
 
 
-def bounds(metrics, peak_tflops):
-    """The BOUNDS cells of one kernel from its metrics {name: (value,
-    unit)}; empty where ncu did not report what a cell needs."""
-    cells = []
+def bound_values(metrics, peak_tflops):
+    """The BOUNDS of one kernel from its metrics {name: (value, unit)}, as
+    numbers: None where ncu did not report what one needs."""
     pipes = [number(metrics[name][0]) for name in TENSOR_PIPES if name in metrics]
     pipes = [p for p in pipes if p is not None]
-    cells.append(f"{sum(pipes) / 100 * peak_tflops:.0f}" if pipes else "")
-    value, unit = metrics.get("Duration", ("", ""))
-    if SHARED_WAVEFRONTS in metrics and unit in MICROSECONDS_PER:
-        seconds = number(value) * MICROSECONDS_PER[unit] * 1e-6
-        cells.append(f"{number(metrics[SHARED_WAVEFRONTS][0]) * 128 / seconds / 1e9:.0f}")
-    else:
-        cells.append("")
+    tensor = sum(pipes) / 100 * peak_tflops if pipes else None
+    seconds = microseconds(metrics)
+    wavefronts = number(metrics[SHARED_WAVEFRONTS][0]) if SHARED_WAVEFRONTS in metrics else None
+    shared = wavefronts * 128 / (seconds * 1e-6) / 1e9 if wavefronts is not None and seconds else None
     value, unit = metrics.get(DRAM_RATE, ("", ""))
     prefix = unit.split("/")[0]
-    cells.append(f"{number(value) * BYTES_PER[prefix] / 1e9:.0f}" if prefix in BYTES_PER else "")
-    return cells
+    dram = number(value) * BYTES_PER[prefix] / 1e9 if prefix in BYTES_PER else None
+    return [tensor, shared, dram]
+
+
+def bounds(metrics, peak_tflops):
+    """The BOUNDS cells of one kernel; empty where ncu did not report what
+    a cell needs."""
+    return [f"{v:.0f}" if v is not None else "" for v in bound_values(metrics, peak_tflops)]
 
 
 def read_kernels(csv_path, launches_path):
@@ -197,8 +199,9 @@ def summarize_rows(csv_path, launches_path, peak_tflops=DENSE_F16_TFLOPS):
         for _, metric in ROW_COLUMNS:
             value = mean([(time, number(metrics.get(metric, ("n/a", ""))[0])) for time, metrics in ours])
             cells.append(f"{value:.0f}" if value is not None else "")
+        values = [(time, bound_values(metrics, peak_tflops)) for time, metrics in ours]
         for column in range(len(BOUNDS)):
-            value = mean([(time, number(bounds(metrics, peak_tflops)[column] or "n/a")) for time, metrics in ours])
+            value = mean([(time, kernel[column]) for time, kernel in values])
             cells.append(f"{value:.0f}" if value is not None else "")
         out.append(f"| {config} | " + " | ".join(cells) + " |")
     return "\n".join(out)

@@ -38,21 +38,27 @@ def check_groups():
 GROUPS = check_groups()
 
 
-@pytest.mark.skipif(not GROUPS, reason="no sharded kernels (scripts/build_gpu_kernels.py --sharded)")
-@pytest.mark.parametrize("group", sorted(GROUPS))
-def test_sharded_lockstep_matches_float64(group):
-    configs = GROUPS[group]
+def lockstep_forward(configs, seed):
+    """Every rank's forward program of a group run in lockstep on inputs of
+    `seed`, into NaN-poisoned outputs: (inputs, layout, the ranks' parts)."""
     config = configs[0]
     programs = [runtime.Program.load(manifest=configs[r].manifest_path) for r in range(len(configs))]
     shard = programs[0].manifest.shard
     assert shard.ranks == len(configs)
     layout = distributed.Layout(shard.ranks, shard.row_length, config.L)
-    inputs = kernel_configs.make_inputs(config, seed=3)
+    inputs = kernel_configs.make_inputs(config, seed=seed)
     local = [[distributed.shard_input(inputs[n], layout, r) for n in config.input_names] for r in range(shard.ranks)]
     dtype = kernel_configs.torch_dtype(config.dtype)
     outputs = [torch.full(tuple(p.manifest.outputs[0].shape), float("nan"), dtype=dtype, device="cuda")
                for p in programs]
-    parts = distributed.run_lockstep(programs, local, outputs)
+    return inputs, layout, distributed.run_lockstep(programs, local, outputs)
+
+
+@pytest.mark.skipif(not GROUPS, reason="no sharded kernels (scripts/build_gpu_kernels.py --sharded)")
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_sharded_lockstep_matches_float64(group):
+    config = GROUPS[group][0]
+    inputs, layout, parts = lockstep_forward(GROUPS[group], seed=3)
     y = distributed.unshard(parts, layout)
     assert not torch.isnan(y).any(), "an output element was not written"
     error = kernel_configs.relative_error(config, inputs, y)
@@ -121,15 +127,8 @@ def test_run_over_nccl_is_lockstep_and_traces_every_step(tmp_path):
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
 
-    config = configs[0]
-    programs = [runtime.Program.load(manifest=configs[r].manifest_path) for r in range(2)]
-    shard = programs[0].manifest.shard
-    layout = distributed.Layout(shard.ranks, shard.row_length, config.L)
-    inputs = kernel_configs.make_inputs(config, seed=3)
-    local = [[distributed.shard_input(inputs[n], layout, r) for n in config.input_names] for r in range(2)]
-    dtype = kernel_configs.torch_dtype(config.dtype)
-    outputs = [torch.empty(tuple(p.manifest.outputs[0].shape), dtype=dtype, device="cuda") for p in programs]
-    expected = distributed.run_lockstep(programs, local, outputs)
+    # The worker's inputs are these (seed 3, made whole on each rank).
+    _, _, expected = lockstep_forward(configs, seed=3)
     for r in range(2):
         got = torch.load(tmp_path / f"y{r}.pt")
         assert torch.equal(got, expected[r].cpu()), f"rank {r}'s output differs from the lockstep run"
