@@ -15,7 +15,8 @@ its own GPU with its shard of the same inputs (fftconv.distributed.shard).
   same inputs, NaN-poisoned outputs;
 - bench groups: CUDA-event medians of the whole call (kernels and
   exchanges, k's spectrum computed in the call), the slowest rank's; the
-  exchanges alone (all_to_all_single of the same buffers); the kernels
+  exchanges alone (the same exchanges of the same buffers, by --transport:
+  NCCL's all_to_all_single or the copy engines); the kernels
   alone (in order on one stream, no exchange); and the
   all-to-all's bandwidth, bytes each rank sends to the others over that
   time; and the peak memory of a rank (its inputs, output, workspaces and
@@ -81,10 +82,21 @@ COMPUTE_STREAMS = 2  # --compute-streams
 TRACE = False  # --trace
 
 
+_EXCHANGES = {}
+
+
+def exchange_of(group):
+    """The row's exchange over `group` by --transport, one a group (a
+    copy-engine exchange keeps the send buffers it has mapped)."""
+    if group not in _EXCHANGES:
+        _EXCHANGES[group] = distributed.exchange_over(group, TRANSPORT, **TRANSPORT_OPTIONS)
+    return _EXCHANGES[group]
+
+
 def call(program, config, local, group, out, trace=None):
     if program.manifest.shard is None:
         return program.launch(local, outputs=out)
-    return distributed.run(program, local, distributed.all_to_all(group), outputs=out,
+    return distributed.run(program, local, exchange_of(group), outputs=out,
                            compute_streams=COMPUTE_STREAMS, trace=trace)
 
 
@@ -143,11 +155,16 @@ def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
     run = lambda: call(program, config, local, group, out)  # noqa: E731
     row["ms"] = timed(run, repeats, group)
     row["peak_GiB"] = peak_bytes(run, group) / 2**30
+    # A copy-engine exchange's buffers are mapped outside PyTorch's caching
+    # allocator, where max_memory_allocated does not see them.
+    mapped = getattr(program, "_symmetric", None)
+    if mapped is not None:
+        row["peak_GiB"] += sum(program._workspaces[i].nbytes for i in mapped[2]) / 2**30
     if layout is None:
         return
     steps = [s for kind, s in distributed.schedule(program.manifest) if kind == "exchange"]
     _, _, _, by_index = program._prepare(local, out, [], False)
-    exchange = distributed.all_to_all(group)
+    exchange = exchange_of(group)
 
     def exchanges_only():
         for s in steps:
@@ -202,7 +219,7 @@ def check_backward(row, config, backward, inputs, layout, group, ranks, me, devi
     if layout is None:
         grads = backward.launch(local, outputs=outputs)
     else:
-        grads = distributed.run(backward, local, distributed.all_to_all(group), outputs=outputs)
+        grads = distributed.run(backward, local, exchange_of(group), outputs=outputs)
     grads = [gathered(g, layout, group, ranks) for g in grads]
     if me != 0:
         return
@@ -267,16 +284,27 @@ def main():
                         help="time each step of one sharded call (fftconv.distributed.timeline) into the results")
     parser.add_argument("--compute-streams", type=int, default=2,
                         help="fftconv.distributed.run's streams of kernels, 1 or 2 (default %(default)s; run checks it)")
+    parser.add_argument("--ranks", default="1,2,4",
+                        help="the groups' sizes to run, comma-separated (default %(default)s); a copy-engine run "
+                             "takes one size besides 1 at a time (see CopyEngineExchange)")
+    parser.add_argument("--transport", default="nccl", choices=sorted(distributed.TRANSPORTS),
+                        help="what moves the exchanges' bytes (fftconv.distributed.FFTConv's transport)")
+    parser.add_argument("--pull", action="store_true",
+                        help="copy-engine: each rank reads its chunks from the peers (default: writes them)")
     args = parser.parse_args()
-    global COMPUTE_STREAMS, TRACE
+    global COMPUTE_STREAMS, TRACE, TRANSPORT, TRANSPORT_OPTIONS
     COMPUTE_STREAMS = args.compute_streams
     TRACE = args.trace
+    TRANSPORT = args.transport
+    TRANSPORT_OPTIONS = dict(push=not args.pull) if TRANSPORT == "copy-engine" else {}
 
     dist.init_process_group("nccl")
     world, me = dist.get_world_size(), dist.get_rank()
     torch.cuda.set_device(me % torch.cuda.device_count())
     device = torch.device("cuda", torch.cuda.current_device())
-    groups = {name: configs for name, configs in groups_in(args.kernels).items() if args.only in name}
+    sizes = {int(r) for r in args.ranks.split(",")}
+    groups = {name: configs for name, configs in groups_in(args.kernels).items()
+              if args.only in name and ranks_of(configs) in sizes}
     subgroups = {r: dist.new_group(list(range(r))) for r in (1, 2, 4) if r <= world}
     results, baseline = [], {}
     for name in sorted(groups, key=lambda n: (groups[n][0].bench, groups[n][0].N, ranks_of(groups[n]))):
@@ -346,9 +374,11 @@ def write(results, out, module_rows=()):
     os.makedirs(os.path.dirname(os.path.abspath(out)) or ".", exist_ok=True)
     with open(out + ".json", "w") as f:
         json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-                   "nccl": ".".join(map(str, torch.cuda.nccl.version())), "rows": results,
+                   "nccl": ".".join(map(str, torch.cuda.nccl.version())), "transport": TRANSPORT,
+                   "transport_options": TRANSPORT_OPTIONS, "rows": results,
                    "module": list(module_rows)}, f, indent=1)
-    lines = [f"# Sharded convolution, {torch.cuda.get_device_name()} ({time.strftime('%Y-%m-%d %H:%M')})", ""]
+    lines = [f"# Sharded convolution, {torch.cuda.get_device_name()} ({time.strftime('%Y-%m-%d %H:%M')})", "",
+             f"Exchanges by {TRANSPORT} {TRANSPORT_OPTIONS or ''} (--transport).", ""]
     lines += ["## Correctness", "",
               "| N | dtype | mode | BxH | GPUs | rel. error vs float64 | vs one GPU | NaN | gradients vs float64 | "
               "gradients vs one GPU |", "|---|---|---|---|---|---|---|---|---|---|"]

@@ -109,6 +109,96 @@ def all_to_all(group=None):
     return exchange
 
 
+class CopyEngineExchange:
+    """The exchange of a sharded program over `group` by the GPUs' copy
+    engines instead of NCCL's kernels, which take SMs from the program's.
+    Measured on pairs of H200s (bench/results/distributed-2026-11-28-h200x2-copy-engine.md):
+    6% faster than NCCL on one machine, as fast or slower on two others;
+    beside the kernels the copies slow down as NCCL's do. `bind(program)` (fftconv.distributed.run calls
+    it) allocates every workspace an exchange sends from or receives into
+    in PyTorch's symmetric memory, mapped into every rank of the group (a
+    collective: every rank binds the same program). An exchange then copies
+    between two barriers of the group, the first that every rank's send
+    buffer is written and its receive buffer free, the second that every
+    copy is done: each rank writes its chunks into the peers' receive
+    buffers (`push`, the default) or reads its chunks out of the peers'
+    send buffers, on the exchange's stream. An exchange in place, or of a
+    buffer not bound, goes
+    over NCCL (`all_to_all`). PyTorch numbers the rendezvous per process,
+    not per group: in one job, the processes that bind must be those of the
+    group every time (binding programs of 2 ranks, then of 4, in a job of 4
+    hangs the second)."""
+
+    def __init__(self, group=None, push=True):
+        self.group = group
+        self.push = push
+        self._nccl = all_to_all(group)
+        self._handles = {}  # a bound buffer's data_ptr -> its symmetric memory handle
+
+    def bind(self, program):
+        from torch.distributed import _symmetric_memory as symm_mem
+
+        group_name = (self.group or torch.distributed.group.WORLD).group_name
+        bound = getattr(program, "_symmetric", None)
+        if bound is None:
+            manifest = program.manifest
+            workspaces = {a.index: a for a in manifest.workspaces}
+            # The buffers the peers copy into (push) or out of (pull).
+            ends = {e.recv if self.push else e.send for e in manifest.exchanges if e.send != e.recv}
+            ends &= set(workspaces)
+            bound = program._symmetric = (group_name, self.push, {})
+            for index in sorted(ends):
+                argument = workspaces[index]
+                tensor = symm_mem.empty(tuple(argument.shape), dtype=program._dtypes[argument.dtype],
+                                        device=program.device)
+                bound[2][index] = symm_mem.rendezvous(tensor, group_name)
+                program._workspaces[index] = tensor
+        if bound[:2] != (group_name, self.push):
+            raise ValueError(f"CopyEngineExchange: the program's workspaces are mapped for group {bound[0]!r} "
+                             f"to {'push' if bound[1] else 'pull'}, not for {group_name!r} to "
+                             f"{'push' if self.push else 'pull'}")
+        self._handles.update({program._workspaces[i].data_ptr(): h for i, h in bound[2].items()})
+
+    def __call__(self, send, recv):
+        handle = self._handles.get((recv if self.push else send).data_ptr())
+        if handle is None or send.data_ptr() == recv.data_ptr():
+            self._nccl(send, recv)
+            return
+        rank, ranks = handle.rank, handle.world_size
+        sent, arrived = send.view(ranks, -1), recv.view(ranks, -1)
+        chunk = sent.shape[1]
+        copies = [(arrived[rank], sent[rank])]
+        for step in range(1, ranks):
+            peer = (rank + step) % ranks
+            if self.push:  # chunk `peer` into the peer's receive buffer, at this rank's chunk
+                copies.append((handle.get_buffer(peer, (chunk,), send.dtype, rank * chunk), sent[peer]))
+            else:  # this rank's chunk of the peer's send buffer into chunk `peer`
+                copies.append((arrived[peer], handle.get_buffer(peer, (chunk,), send.dtype, rank * chunk)))
+        handle.barrier(channel=0)
+        for into, out in copies:
+            into.copy_(out)
+        handle.barrier(channel=0)
+
+
+def copy_engine_all_to_all(group=None, **options):
+    """The exchange of a sharded program over `group` by copy engines
+    (`CopyEngineExchange`, its options); needs CUDA and peer-mapped memory
+    (NVLink)."""
+    return CopyEngineExchange(group, **options)
+
+
+# fftconv.distributed.FFTConv's `transport`: what moves an exchange's bytes.
+TRANSPORTS = {"nccl": all_to_all, "copy-engine": copy_engine_all_to_all}
+
+
+def exchange_over(group=None, transport="nccl", **options):
+    """The exchange of a sharded program over `group` by `transport`, one of
+    TRANSPORTS (with its options)."""
+    if transport not in TRANSPORTS:
+        raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, got {transport!r}")
+    return TRANSPORTS[transport](group, **options)
+
+
 def exchange_in_place(buffer, group=None, piece_bytes=IN_PLACE_PIECE_BYTES):
     """The all-to-all of `buffer`'s chunks (its leading dimension, one a
     rank) into `buffer` itself, a piece of every chunk at a time, each
@@ -156,7 +246,8 @@ def schedule(manifest):
 
 def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
     """Runs a sharded fftconv.runtime.Program: its kernels and its
-    manifest's exchanges, `exchange(send, recv)` on the workspace tensors,
+    manifest's exchanges, `exchange(send, recv)` on the workspace tensors
+    (one with a `bind(program)`, CopyEngineExchange, bound first),
     the exchanges on a stream of their own, each step waiting only for the
     last step of another stream that used one of its buffers: an exchange
     overlaps the kernels the compiler issued after it that do not wait for
@@ -190,6 +281,9 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
             program._sharded_steps[2] += [(kind, runtime._kernel_array([k]), t) for k, t in zip(step, touched)]
         program._exchange_stream = torch.cuda.Stream(program.device)
         program._second_compute_stream = torch.cuda.Stream(program.device)
+    bind = getattr(exchange, "bind", None)
+    if bind is not None:
+        bind(program)
     buffers, output_tensors, _, by_index = program._prepare(inputs, outputs, [], False)
     current = torch.cuda.current_stream(program.device)
     computes = [current, program._second_compute_stream][:compute_streams]
@@ -316,7 +410,7 @@ class _ShardedConvolution(torch.autograd.Function):
         inputs = [u, k] + [g for g in (pregate, postgate) if g is not None]
         ctx.module, ctx.key, ctx.gated = module, key, (pregate is not None, postgate is not None)
         ctx.save_for_backward(*inputs)
-        return run(forward, inputs, all_to_all(module.group))
+        return run(forward, inputs, module._exchange)
 
     @staticmethod
     def backward(ctx, dy):
@@ -325,7 +419,7 @@ class _ShardedConvolution(torch.autograd.Function):
             raise RuntimeError("fftconv.distributed.FFTConv: this configuration's backward is not compiled "
                                "(the compiler does not shard it)")
         inputs = list(ctx.saved_tensors)
-        grads = run(backward, inputs + [dy.contiguous()], all_to_all(ctx.module.group))
+        grads = run(backward, inputs + [dy.contiguous()], ctx.module._exchange)
         grads = list(grads) if isinstance(grads, tuple) else [grads]
         du, dk = grads[0], grads[1]
         rest = iter(grads[2:])
@@ -340,15 +434,18 @@ class FFTConv(torch.nn.Module):
     share the sequence. forward(u, k, pregate=None, postgate=None) takes
     and returns this rank's parts (`shard`), [B, H, L / R] and k [H, K / R]
     (f32, K = L). Differentiable: the backward is compiled sharded alike
-    (du, dk, the gates' gradients; this rank's parts)."""
+    (du, dk, the gates' gradients; this rank's parts). `transport` moves
+    the exchanges' bytes: "nccl" (all_to_all) or "copy-engine"
+    (CopyEngineExchange: the GPUs' copy engines over peer-mapped memory)."""
 
-    def __init__(self, seqlen, dtype=torch.float16, group=None):
+    def __init__(self, seqlen, dtype=torch.float16, group=None, transport="nccl"):
         super().__init__()
         if dtype not in _ELEMENT:
             raise ValueError(f"FFTConv: dtype must be float32, float16 or bfloat16, got {dtype}")
         self.seqlen = int(seqlen)
         self.dtype = dtype
         self.group = group
+        self._exchange = exchange_over(group, transport)
         self.ranks = torch.distributed.get_world_size(group)
         self.rank = torch.distributed.get_rank(group)
         self._programs = {}

@@ -1,8 +1,10 @@
 """One rank of test_distributed_gpu.py's NCCL test, under torchrun: the
-rank's program of a check group run by fftconv.distributed.run over NCCL
-with a step trace; saves its output part and the trace's timeline.
+rank's program of a check group run twice by fftconv.distributed.run, its
+exchanges by TRANSPORT (fftconv.distributed.TRANSPORTS, or copy-engine-pull:
+the copy engines, each rank reading its chunks), the second call
+with a step trace; saves both calls' output parts and the trace's timeline.
 
-    torchrun --nproc_per_node=R distributed_run_worker.py OUT_DIR RANK0_DIR ... RANK{R-1}_DIR
+    torchrun --nproc_per_node=R distributed_run_worker.py OUT_DIR TRANSPORT RANK0_DIR ... RANK{R-1}_DIR
 """
 
 import json
@@ -17,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python")
 from fftconv import distributed, kernel_configs, runtime  # noqa: E402
 
 
-def main(out_dir, rank_dirs):
+def main(out_dir, transport, rank_dirs):
     dist.init_process_group("nccl")
     rank = dist.get_rank()
     torch.cuda.set_device(rank)
@@ -30,13 +32,19 @@ def main(out_dir, rank_dirs):
     local = [distributed.shard_input(inputs[n], layout, rank) for n in config.input_names]
     out = torch.full(tuple(program.manifest.outputs[0].shape), float("nan"),
                      dtype=kernel_configs.torch_dtype(config.dtype), device="cuda")
+    # "copy-engine-pull": the copy engines, each rank reading its chunks.
+    options = dict(push=False) if transport == "copy-engine-pull" else {}
+    exchange = distributed.exchange_over(None, transport.removesuffix("-pull"), **options)
+    first = distributed.run(program, local, exchange).clone()
     trace = []
-    distributed.run(program, local, distributed.all_to_all(), outputs=out, trace=trace)
+    distributed.run(program, local, exchange, outputs=out, trace=trace)
     torch.cuda.synchronize()
     rows, idle = distributed.timeline(trace)
+    torch.save(first.cpu(), os.path.join(out_dir, f"first{rank}.pt"))
     torch.save(out.cpu(), os.path.join(out_dir, f"y{rank}.pt"))
     with open(os.path.join(out_dir, f"trace{rank}.json"), "w") as f:
         json.dump({"rows": rows, "no_kernel_ms": idle,
+                   "mapped_buffers": len(getattr(program, "_symmetric", ("", True, {}))[2]),
                    "steps": [[kind, len(step) if kind == "kernels" else 1]
                              for kind, step in distributed.schedule(program.manifest)]}, f)
     dist.barrier()
@@ -44,4 +52,4 @@ def main(out_dir, rank_dirs):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2:])
+    main(sys.argv[1], sys.argv[2], sys.argv[3:])

@@ -109,11 +109,15 @@ NCCL_GROUP = min((name for name, configs in GROUPS.items() if len(configs) == 2 
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2 or NCCL_GROUP is None,
                     reason="needs 2 GPUs and sharded kernels of 2 ranks")
-def test_run_over_nccl_is_lockstep_and_traces_every_step(tmp_path):
-    """fftconv.distributed.run over NCCL on 2 GPUs (torchrun, the smallest
-    f16 check group of 2 ranks): the gathered output bit for bit what run_lockstep
-    gives on one GPU, and its trace one row a step of the schedule, each
-    ending after it began, on the stream run gave it."""
+@pytest.mark.parametrize("transport", ["nccl", "copy-engine", "copy-engine-pull"])
+def test_run_on_two_gpus_is_lockstep_and_traces_every_step(tmp_path, transport):
+    """fftconv.distributed.run on 2 GPUs (torchrun, the smallest f16 check
+    group of 2 ranks), its exchanges by NCCL or by the copy engines (each
+    rank writing its chunks into the peers or reading them out): both
+    calls' outputs bit for bit what run_lockstep gives on one GPU (the
+    second call's exchanges into buffers the first left), and its trace
+    one row a step of the schedule, each ending after it began, on the
+    stream run gave it."""
     import shutil
     import subprocess
 
@@ -123,16 +127,20 @@ def test_run_over_nccl_is_lockstep_and_traces_every_step(tmp_path):
         pytest.skip("no torchrun")
     worker = os.path.join(os.path.dirname(__file__), "distributed_run_worker.py")
     env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), "..", "..", "python"))
-    done = subprocess.run([torchrun, "--nproc_per_node=2", worker, str(tmp_path), configs[0].path, configs[1].path],
+    done = subprocess.run([torchrun, "--nproc_per_node=2", worker, str(tmp_path), transport, configs[0].path,
+                           configs[1].path],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
 
     # The worker's inputs are these (seed 3, made whole on each rank).
     _, _, expected = lockstep_forward(configs, seed=3)
     for r in range(2):
-        got = torch.load(tmp_path / f"y{r}.pt")
-        assert torch.equal(got, expected[r].cpu()), f"rank {r}'s output differs from the lockstep run"
+        for name in ("first", "y"):
+            got = torch.load(tmp_path / f"{name}{r}.pt")
+            assert torch.equal(got, expected[r].cpu()), f"rank {r}'s output ({name}) differs from the lockstep run"
         trace = json.load(open(tmp_path / f"trace{r}.json"))
+        if transport != "nccl":  # its exchanges by the copy engines, not NCCL's fallback
+            assert trace["mapped_buffers"] > 0
         # run's two streams of kernels take the kernels a step one by one.
         kinds = [row["kind"] for row in trace["rows"]]
         assert kinds == [kind for kind, count in trace["steps"] for _ in range(count)]

@@ -108,6 +108,15 @@ def test_module_checks_its_arguments():
             conv(u, torch.zeros(4, 1000))
         with pytest.raises(ValueError, match="u is torch.float32, the module was made for torch.float16"):
             conv(u.float(), torch.zeros(4, 2048))
+        with pytest.raises(ValueError, match="transport must be one of nccl, copy-engine, got 'shm'"):
+            distributed.FFTConv(seqlen=4096, transport="shm")
+        # A copy-engine exchange of buffers it has not mapped goes over the
+        # group's own all-to-all (here gloo's): chunk j to rank j.
+        exchange = distributed.FFTConv(seqlen=4096, transport="copy-engine")._exchange
+        assert isinstance(exchange, distributed.CopyEngineExchange)
+        send, recv = torch.arange(6.0), torch.zeros(6)
+        exchange(send, recv)
+        assert torch.equal(recv, send)
     finally:
         dist.destroy_process_group()
 
