@@ -87,7 +87,7 @@ _EXCHANGES = {}
 
 def exchange_of(group):
     """The row's exchange over `group` by --transport, one a group (a
-    copy-engine exchange keeps the send buffers it has mapped)."""
+    copy-engine exchange keeps the buffers it has mapped)."""
     if group not in _EXCHANGES:
         _EXCHANGES[group] = distributed.exchange_over(group, TRANSPORT, **TRANSPORT_OPTIONS)
     return _EXCHANGES[group]

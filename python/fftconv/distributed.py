@@ -111,23 +111,24 @@ def all_to_all(group=None):
 
 class CopyEngineExchange:
     """The exchange of a sharded program over `group` by the GPUs' copy
-    engines instead of NCCL's kernels, which take SMs from the program's.
+    engines instead of NCCL's kernels, which take SMs from the program's
+    (FFTConv's transport "copy-engine"). `bind(program)` (`run` calls it)
+    allocates the buffers the peers copy into (push, the default) or out of
+    (pull) in PyTorch's symmetric memory, mapped into every rank of the
+    group: a collective, every rank binding the same program. An exchange
+    then copies between two barriers of the group, the first that every
+    rank's send buffer is written and its receive buffer free, the second
+    that every copy is done: each rank writes its chunks into the peers'
+    receive buffers, or reads its chunks out of the peers' send buffers, on
+    the exchange's stream. An exchange in place, or of a buffer not bound,
+    goes over NCCL (`all_to_all`). PyTorch numbers the rendezvous per
+    process, not per group: in one job, the processes that bind must be
+    those of the group every time (binding programs of 2 ranks, then of 4,
+    in a job of 4 hangs the second).
+
     Measured on pairs of H200s (bench/results/distributed-2026-11-28-h200x2-copy-engine.md):
     6% faster than NCCL on one machine, as fast or slower on two others;
-    beside the kernels the copies slow down as NCCL's do. `bind(program)` (fftconv.distributed.run calls
-    it) allocates every workspace an exchange sends from or receives into
-    in PyTorch's symmetric memory, mapped into every rank of the group (a
-    collective: every rank binds the same program). An exchange then copies
-    between two barriers of the group, the first that every rank's send
-    buffer is written and its receive buffer free, the second that every
-    copy is done: each rank writes its chunks into the peers' receive
-    buffers (`push`, the default) or reads its chunks out of the peers'
-    send buffers, on the exchange's stream. An exchange in place, or of a
-    buffer not bound, goes
-    over NCCL (`all_to_all`). PyTorch numbers the rendezvous per process,
-    not per group: in one job, the processes that bind must be those of the
-    group every time (binding programs of 2 ranks, then of 4, in a job of 4
-    hangs the second)."""
+    beside the kernels the copies slow down as NCCL's do."""
 
     def __init__(self, group=None, push=True):
         self.group = group
@@ -180,15 +181,8 @@ class CopyEngineExchange:
         handle.barrier(channel=0)
 
 
-def copy_engine_all_to_all(group=None, **options):
-    """The exchange of a sharded program over `group` by copy engines
-    (`CopyEngineExchange`, its options); needs CUDA and peer-mapped memory
-    (NVLink)."""
-    return CopyEngineExchange(group, **options)
-
-
 # fftconv.distributed.FFTConv's `transport`: what moves an exchange's bytes.
-TRANSPORTS = {"nccl": all_to_all, "copy-engine": copy_engine_all_to_all}
+TRANSPORTS = {"nccl": all_to_all, "copy-engine": CopyEngineExchange}
 
 
 def exchange_over(group=None, transport="nccl", **options):

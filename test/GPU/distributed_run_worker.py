@@ -1,4 +1,4 @@
-"""One rank of test_distributed_gpu.py's NCCL test, under torchrun: the
+"""One rank of test_distributed_gpu.py's two-GPU test, under torchrun: the
 rank's program of a check group run twice by fftconv.distributed.run, its
 exchanges by TRANSPORT (fftconv.distributed.TRANSPORTS, or copy-engine-pull:
 the copy engines, each rank reading its chunks), the second call
