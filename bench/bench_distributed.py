@@ -80,17 +80,45 @@ def local_inputs(config, inputs, layout, rank):
 
 COMPUTE_STREAMS = 2  # --compute-streams
 TRACE = False  # --trace
+F16_SPECTRUM = False  # --f16-spectrum-exchange
 
 
 _EXCHANGES = {}
 
 
-def exchange_of(group):
+def exchange_of(group, forward=True):
     """The row's exchange over `group` by --transport, one a group (a
-    copy-engine exchange keeps the buffers it has mapped)."""
+    copy-engine exchange keeps the buffers it has mapped); a forward's
+    with --f16-spectrum-exchange."""
     if group not in _EXCHANGES:
-        _EXCHANGES[group] = distributed.exchange_over(group, TRANSPORT, **TRANSPORT_OPTIONS)
-    return _EXCHANGES[group]
+        exchange = distributed.exchange_over(group, TRANSPORT, **TRANSPORT_OPTIONS)
+        _EXCHANGES[group] = (F16SpectrumExchange(exchange), exchange) if F16_SPECTRUM else (exchange, exchange)
+    return _EXCHANGES[group][0 if forward else 1]
+
+
+class F16SpectrumExchange:
+    """--f16-spectrum-exchange, an experiment: what K's exchange in f16
+    would give, before the compiler states it. An exchange of f32 (a
+    forward's only f32 workspace is K's outer pass) is converted to f16,
+    exchanged and converted back, the conversions timed with it; the
+    others as `exchange` does them. NCCL only (the f16 buffers are not
+    mapped)."""
+
+    def __init__(self, exchange):
+        self.exchange = exchange
+        self.halves = {}
+
+    def __call__(self, send, recv):
+        if send.dtype != torch.float32 or send.data_ptr() == recv.data_ptr():
+            self.exchange(send, recv)
+            return
+        key = (tuple(send.shape), send.device)
+        if key not in self.halves:
+            self.halves[key] = [torch.empty(send.shape, dtype=torch.float16, device=send.device) for _ in range(2)]
+        out, back = self.halves[key]
+        out.copy_(send)
+        self.exchange(out, back)
+        recv.copy_(back)
 
 
 def call(program, config, local, group, out, trace=None):
@@ -219,7 +247,7 @@ def check_backward(row, config, backward, inputs, layout, group, ranks, me, devi
     if layout is None:
         grads = backward.launch(local, outputs=outputs)
     else:
-        grads = distributed.run(backward, local, exchange_of(group), outputs=outputs)
+        grads = distributed.run(backward, local, exchange_of(group, forward=False), outputs=outputs)
     grads = [gathered(g, layout, group, ranks) for g in grads]
     if me != 0:
         return
@@ -291,11 +319,16 @@ def main():
                         help="what moves the exchanges' bytes (fftconv.distributed.FFTConv's transport)")
     parser.add_argument("--pull", action="store_true",
                         help="copy-engine: each rank reads its chunks from the peers (default: writes them)")
+    parser.add_argument("--f16-spectrum-exchange", action="store_true",
+                        help="experiment: K's exchange converted to f16 and back (F16SpectrumExchange; nccl only)")
     args = parser.parse_args()
-    global COMPUTE_STREAMS, TRACE, TRANSPORT, TRANSPORT_OPTIONS
+    if args.f16_spectrum_exchange and args.transport != "nccl":
+        parser.error("--f16-spectrum-exchange takes --transport nccl")
+    global COMPUTE_STREAMS, TRACE, TRANSPORT, TRANSPORT_OPTIONS, F16_SPECTRUM
     COMPUTE_STREAMS = args.compute_streams
     TRACE = args.trace
     TRANSPORT = args.transport
+    F16_SPECTRUM = args.f16_spectrum_exchange
     TRANSPORT_OPTIONS = dict(push=not args.pull) if TRANSPORT == "copy-engine" else {}
 
     dist.init_process_group("nccl")
@@ -375,10 +408,12 @@ def write(results, out, module_rows=()):
     with open(out + ".json", "w") as f:
         json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
                    "nccl": ".".join(map(str, torch.cuda.nccl.version())), "transport": TRANSPORT,
-                   "transport_options": TRANSPORT_OPTIONS, "rows": results,
+                   "transport_options": TRANSPORT_OPTIONS,
+                   "f16_spectrum_exchange": F16_SPECTRUM, "rows": results,
                    "module": list(module_rows)}, f, indent=1)
     lines = [f"# Sharded convolution, {torch.cuda.get_device_name()} ({time.strftime('%Y-%m-%d %H:%M')})", "",
-             f"Exchanges by {TRANSPORT} {TRANSPORT_OPTIONS or ''} (--transport).", ""]
+             f"Exchanges by {TRANSPORT} {TRANSPORT_OPTIONS or ''} (--transport)"
+             + (", K's converted to f16 and back (--f16-spectrum-exchange)." if F16_SPECTRUM else "."), ""]
     lines += ["## Correctness", "",
               "| N | dtype | mode | BxH | GPUs | rel. error vs float64 | vs one GPU | NaN | gradients vs float64 | "
               "gradients vs one GPU |", "|---|---|---|---|---|---|---|---|---|---|"]

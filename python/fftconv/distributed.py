@@ -126,9 +126,10 @@ class CopyEngineExchange:
     those of the group every time (binding programs of 2 ranks, then of 4,
     in a job of 4 hangs the second).
 
-    Measured on pairs of H200s (bench/results/distributed-2026-11-28-h200x2-copy-engine.md):
-    6% faster than NCCL on one machine, as fast or slower on two others;
-    beside the kernels the copies slow down as NCCL's do."""
+    Measured (bench/results/distributed-2026-11-28-copy-engine.md): on pairs
+    of H200s 6% faster than NCCL on one machine, as fast or slower on two
+    others, on 4 H100s slower; beside the kernels the copies slow down as
+    NCCL's do."""
 
     def __init__(self, group=None, push=True):
         self.group = group
