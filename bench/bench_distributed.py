@@ -185,9 +185,7 @@ def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
     row["peak_GiB"] = peak_bytes(run, group) / 2**30
     # A copy-engine exchange's buffers are mapped outside PyTorch's caching
     # allocator, where max_memory_allocated does not see them.
-    mapped = getattr(program, "_symmetric", None)
-    if mapped is not None:
-        row["peak_GiB"] += sum(program._workspaces[i].nbytes for i in mapped[2]) / 2**30
+    row["peak_GiB"] += sum(t.nbytes for t in distributed.CopyEngineExchange.mapped(program).values()) / 2**30
     if layout is None:
         return
     steps = [s for kind, s in distributed.schedule(program.manifest) if kind == "exchange"]

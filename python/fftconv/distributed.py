@@ -161,6 +161,13 @@ class CopyEngineExchange:
                              f"{'push' if self.push else 'pull'}")
         self._handles.update({program._workspaces[i].data_ptr(): h for i, h in bound[2].items()})
 
+    @staticmethod
+    def mapped(program):
+        """The program's workspaces a bind mapped, by argument index (none
+        before one)."""
+        bound = getattr(program, "_symmetric", None)
+        return {} if bound is None else {i: program._workspaces[i] for i in bound[2]}
+
     def __call__(self, send, recv):
         handle = self._handles.get((recv if self.push else send).data_ptr())
         if handle is None or send.data_ptr() == recv.data_ptr():

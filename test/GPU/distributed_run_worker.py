@@ -44,7 +44,7 @@ def main(out_dir, transport, rank_dirs):
     torch.save(out.cpu(), os.path.join(out_dir, f"y{rank}.pt"))
     with open(os.path.join(out_dir, f"trace{rank}.json"), "w") as f:
         json.dump({"rows": rows, "no_kernel_ms": idle,
-                   "mapped_buffers": len(getattr(program, "_symmetric", ("", True, {}))[2]),
+                   "mapped_buffers": len(distributed.CopyEngineExchange.mapped(program)),
                    "steps": [[kind, len(step) if kind == "kernels" else 1]
                              for kind, step in distributed.schedule(program.manifest)]}, f)
     dist.barrier()

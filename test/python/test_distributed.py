@@ -114,6 +114,7 @@ def test_module_checks_its_arguments():
         # group's own all-to-all (here gloo's): chunk j to rank j.
         exchange = distributed.FFTConv(seqlen=4096, transport="copy-engine")._exchange
         assert isinstance(exchange, distributed.CopyEngineExchange)
+        assert distributed.CopyEngineExchange.mapped(object()) == {}  # nothing bound yet
         send, recv = torch.arange(6.0), torch.zeros(6)
         exchange(send, recv)
         assert torch.equal(recv, send)
