@@ -1205,25 +1205,31 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   }
   // Sharded, software-pipelined over the workspace sets: step s issues the
   // outer forward pass of chunk s and its exchange, the inner pass of chunk
-  // s - 1 and its exchange back, and the outer inverse pass of chunk s - 2,
-  // so that each exchange is issued before kernels that do not wait for
-  // it (K's, before the first chunk's outer pass). A runtime that runs the
-  // exchanges on a stream of their own overlaps them with those kernels.
+  // s - d and its exchange back, and the outer inverse pass of chunk
+  // s - d - 1, so that each exchange is issued before kernels that do not
+  // wait for it (K's, before the first chunk's outer pass). A runtime that
+  // runs the exchanges on a stream of their own (in this order) overlaps
+  // them with those kernels. The lead d is what the sets allow (a chunk's
+  // outer pass reuses the set of the chunk `sets` before, whose outer
+  // inverse step s - 1 issued): 1 with three sets; with four, 2, so that
+  // the outer passes and their exchanges run on while the first inner
+  // pass waits for K's exchange.
   int64_t sets = plan.workspaceSets();
-  for (int64_t step = 0; step < chunks + 2; ++step) {
-    if (step == 1)
+  int64_t lead = std::max<int64_t>(1, sets - 2);
+  for (int64_t step = 0; step < chunks + lead + 1; ++step) {
+    if (step == lead)
       spectrumInner();
     if (step < chunks) {
       auto [outer, rows] = conv.passSets[step % sets];
       launchOuterForward(step, outer);
       exchange(outer, rows);
     }
-    if (int64_t chunk = step - 1; chunk >= 0 && chunk < chunks) {
+    if (int64_t chunk = step - lead; chunk >= 0 && chunk < chunks) {
       auto [outer, rows] = conv.passSets[chunk % sets];
       launchInner(chunk, rows, conv.spectrumRows);
       exchange(rows, outer);
     }
-    if (int64_t chunk = step - 2; chunk >= 0 && chunk < chunks)
+    if (int64_t chunk = step - lead - 1; chunk >= 0 && chunk < chunks)
       launchOuterInverse(chunk, conv.passSets[chunk % sets].first);
   }
   recording.reset();

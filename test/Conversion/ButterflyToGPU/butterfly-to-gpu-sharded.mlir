@@ -5,10 +5,11 @@
 // the 8 rows of each input), its workspaces hold 2 chunks of N / 4 values
 // a (pair, channel), one per rank, and the transposes between the passes
 // are exchanges. Two pairs (B = 4) are too few chunks to pipeline, so the
-// channels are split too: 4 chunks (pair, channel) through three
-// workspace sets, software-pipelined: K's exchange is issued before the
-// first chunk's outer pass, each chunk's before the next chunk's, and an
-// inner kernel a chunk of channels reads its channels of K.
+// channels are split too: 4 chunks (pair, channel), software-pipelined
+// through four workspace sets (memory does not bound them): K's exchange
+// is issued before the first chunk's outer pass, each chunk's before the
+// next chunk's, the outer passes run two chunks ahead of the inner ones,
+// and an inner kernel a chunk of channels reads its channels of K.
 
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_outer
 // CHECK-SAME: (%{{.*}}: memref<2x16384xf32> {llvm.noalias}, %{{.*}}: memref<2x1x2x32768xf32> {llvm.noalias}) kernel
@@ -20,25 +21,34 @@
 // CHECK-SAME: %[[KS:[^:]*]]: memref<2x1x2x32768xf32> {fftconv.role = "workspace"}, %[[A0:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"},
 // CHECK-SAME: %[[KR:[^:]*]]: memref<2x1x2x32768xf32> {fftconv.role = "workspace"}, %[[B0:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"},
 // CHECK-SAME: %[[A1:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"}, %[[B1:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"},
-// CHECK-SAME: %[[A2:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"}, %[[B2:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"})
+// CHECK-SAME: %[[A2:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"}, %[[B2:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"},
+// CHECK-SAME: %[[A3:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"}, %[[B3:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"})
 // CHECK-SAME: attributes {fftconv.convolutions = {{.*}}, fftconv.shard = array<i64: 1, 2, 4096>}
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_outer {{.*}} args(%[[K]] : {{.*}}, %[[KS]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[KS]] to %[[KR]] : memref<2x1x2x32768xf32>
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_0 {{.*}} args(%[[U]] : {{.*}}, %[[A0]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[A0]] to %[[B0]]
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner {{.*}} args(%[[KR]] : {{.*}})
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_1 {{.*}} args(%[[U]] : {{.*}}, %[[A1]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[A1]] to %[[B1]]
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} args(%[[B0]] : {{.*}}, %[[KR]] : {{.*}})
-// CHECK-NEXT: butterfly.exchange %[[B0]] to %[[A0]]
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner {{.*}} args(%[[KR]] : {{.*}})
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_2 {{.*}} args(%[[U]] : {{.*}}, %[[A2]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[A2]] to %[[B2]]
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} args(%[[B0]] : {{.*}}, %[[KR]] : {{.*}})
+// CHECK-NEXT: butterfly.exchange %[[B0]] to %[[A0]]
+// The fourth chunk takes a set of its own: its outer pass is issued
+// before the first chunk's outer inverse.
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_3 {{.*}} args(%[[U]] : {{.*}}, %[[A3]] : {{.*}})
+// CHECK-NEXT: butterfly.exchange %[[A3]] to %[[B3]]
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c1 {{.*}} args(%[[B1]] : {{.*}}, %[[KR]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[B1]] to %[[A1]]
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_0 {{.*}} args(%[[A0]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
-// The fourth chunk takes the first set again, after its outer inverse.
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_3 {{.*}} args(%[[U]] : {{.*}}, %[[A0]] : {{.*}})
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_3 {{.*}} args(%[[A0]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} args(%[[B2]] : {{.*}}, %[[KR]] : {{.*}})
+// CHECK-NEXT: butterfly.exchange %[[B2]] to %[[A2]]
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_1 {{.*}} args(%[[A1]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c1 {{.*}} args(%[[B3]] : {{.*}}, %[[KR]] : {{.*}})
+// CHECK-NEXT: butterfly.exchange %[[B3]] to %[[A3]]
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_2 {{.*}} args(%[[A2]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_3 {{.*}} args(%[[A3]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
 func.func @long(%u: tensor<4x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<4x2x32768xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<4x2x32768xf16>, tensor<2x32768xf32>) -> tensor<4x2x32768xf16>
   return %y : tensor<4x2x32768xf16>

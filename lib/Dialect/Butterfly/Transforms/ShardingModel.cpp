@@ -60,7 +60,6 @@ ShardingEstimate mlir::butterfly::estimateSharding(
   ShardedChunking chunking =
       shardedChunking(pairs, shape.channels, shape.onePairs,
                       perRank * shape.workspaceValueBytes);
-  int64_t chunks = chunking.chunks(pairs);
   double stages = llvm::Log2_64(shape.fftSize);
   // The pairs' forward and inverse transforms, K's forward one.
   double pointStages =
@@ -88,7 +87,7 @@ ShardingEstimate mlir::butterfly::estimateSharding(
   // each); on one GPU a workspace of whole pairs of every channel, as many
   // as the output's bytes hold.
   int64_t chunkSequences = chunking.sequences(shape.channels);
-  int64_t sets = std::min(kShardedPipelineDepth, chunks);
+  int64_t sets = chunking.sets(pairs);
   int64_t buffers = 2;
   int64_t spectra = chunking.memoryBound ? 1 : 2;
   if (ranks == 1) {

@@ -33,10 +33,16 @@ inline constexpr int64_t kCPUMinPointsPerTask = 65536;
 
 /// A sharded convolution's chunks: at least this many, so that each
 /// chunk's exchanges overlap the next chunks' kernels (butterfly-to-gpu's
-/// pipelined order), through this many sets of workspaces (two buffers
-/// each: the outer kernels' and the inner kernel's rows).
+/// pipelined order), through at least this many sets of workspaces (two
+/// buffers each: the outer kernels' and the inner kernel's rows), which
+/// size the chunks; and at most kShardedMaxPipelineSets sets where the
+/// budget holds them. A set more lets the outer forward passes and their
+/// exchanges run a chunk further ahead of the inner passes: the first
+/// inner pass waits for K's exchange, and with three sets the fourth
+/// chunk's outer pass waited for the first chunk's outer inverse.
 inline constexpr int64_t kShardedPipelineChunks = 4;
 inline constexpr int64_t kShardedPipelineDepth = 3;
+inline constexpr int64_t kShardedMaxPipelineSets = 4;
 /// A chunk's buffer holds at least this many bytes where one GPU's
 /// workspace would allow no more (or one (pair, channel)): shorter
 /// all-to-alls lose bandwidth (4 H200s, bench/results/distributed-*: 150-190
@@ -54,6 +60,9 @@ struct ShardedChunking {
   int64_t pairs = 1;
   int64_t channelSplit = 1; // a power of two dividing the channels
   bool memoryBound = false;
+  /// The workspace sets the budget holds, kShardedPipelineDepth to
+  /// kShardedMaxPipelineSets (`sets` caps them at the chunks).
+  int64_t budgetSets = kShardedPipelineDepth;
 
   /// The chunks of `allPairs` pairs, and the (pair, channel) sequences of
   /// one, of `channels` channels.
@@ -62,6 +71,10 @@ struct ShardedChunking {
   }
   int64_t sequences(int64_t channels) const {
     return pairs * channels / channelSplit;
+  }
+  /// The workspace sets the chunks of `allPairs` pairs rotate through.
+  int64_t sets(int64_t allPairs) const {
+    return std::min(budgetSets, chunks(allPairs));
   }
 };
 
@@ -73,8 +86,10 @@ struct ShardedChunking {
 /// buffer where that is more: a rank then needs no more memory at R times
 /// the length than one GPU where that memory is what limits the length.
 /// Whole channels where they fit, else the channels halved (while they
-/// divide) until they do; and at least kShardedPipelineChunks chunks where
-/// the pairs and channels give them (fewer pairs a chunk first).
+/// divide) until they do; at least kShardedPipelineChunks chunks where
+/// the pairs and channels give them (fewer pairs a chunk first); and,
+/// unless memory bounds the sets, as many of them, up to
+/// kShardedMaxPipelineSets, as the budget then holds.
 inline ShardedChunking shardedChunking(int64_t pairs, int64_t channels,
                                        int64_t onePairs,
                                        int64_t sequenceBytes) {
@@ -94,6 +109,11 @@ inline ShardedChunking shardedChunking(int64_t pairs, int64_t channels,
       chunking.pairs = (chunking.pairs + 1) / 2;
     else
       chunking.channelSplit *= 2;
+  // Where memory limits the length, it is not spent on a set more.
+  if (!chunking.memoryBound)
+    chunking.budgetSets =
+        std::clamp<int64_t>(budget / (2 * chunking.sequences(channels)),
+                            kShardedPipelineDepth, kShardedMaxPipelineSets);
   return chunking;
 }
 
