@@ -35,11 +35,11 @@ inline constexpr int64_t kCPUMinPointsPerTask = 65536;
 /// chunk's exchanges overlap the next chunks' kernels (butterfly-to-gpu's
 /// pipelined order), through at least this many sets of workspaces (two
 /// buffers each: the outer kernels' and the inner kernel's rows), which
-/// size the chunks; and at most kShardedMaxPipelineSets sets where the
-/// budget holds them. A set more lets the outer forward passes and their
-/// exchanges run a chunk further ahead of the inner passes: the first
-/// inner pass waits for K's exchange, and with three sets the fourth
-/// chunk's outer pass waited for the first chunk's outer inverse.
+/// size the chunks; and kShardedMaxPipelineSets sets where memory does
+/// not bound them (ShardedChunking::memoryBound). A set more lets the outer
+/// forward passes and their exchanges run a chunk further ahead of the inner
+/// passes: the first inner pass waits for K's exchange, and with three sets the
+/// fourth chunk's outer pass waited for the first chunk's outer inverse.
 inline constexpr int64_t kShardedPipelineChunks = 4;
 inline constexpr int64_t kShardedPipelineDepth = 3;
 inline constexpr int64_t kShardedMaxPipelineSets = 4;
@@ -60,9 +60,9 @@ struct ShardedChunking {
   int64_t pairs = 1;
   int64_t channelSplit = 1; // a power of two dividing the channels
   bool memoryBound = false;
-  /// The workspace sets the budget holds, kShardedPipelineDepth to
-  /// kShardedMaxPipelineSets (`sets` caps them at the chunks).
-  int64_t budgetSets = kShardedPipelineDepth;
+  /// The workspace sets: kShardedPipelineDepth where memory bounds them,
+  /// else kShardedMaxPipelineSets (`sets` caps them at the chunks).
+  int64_t maxSets = kShardedPipelineDepth;
 
   /// The chunks of `allPairs` pairs, and the (pair, channel) sequences of
   /// one, of `channels` channels.
@@ -74,7 +74,7 @@ struct ShardedChunking {
   }
   /// The workspace sets the chunks of `allPairs` pairs rotate through.
   int64_t sets(int64_t allPairs) const {
-    return std::min(budgetSets, chunks(allPairs));
+    return std::min(maxSets, chunks(allPairs));
   }
 };
 
@@ -88,8 +88,8 @@ struct ShardedChunking {
 /// Whole channels where they fit, else the channels halved (while they
 /// divide) until they do; at least kShardedPipelineChunks chunks where
 /// the pairs and channels give them (fewer pairs a chunk first); and,
-/// unless memory bounds the sets, as many of them, up to
-/// kShardedMaxPipelineSets, as the budget then holds.
+/// unless memory bounds the sets, a fourth set beyond the budget (it buys
+/// the pipeline's lead, not bandwidth).
 inline ShardedChunking shardedChunking(int64_t pairs, int64_t channels,
                                        int64_t onePairs,
                                        int64_t sequenceBytes) {
@@ -111,9 +111,7 @@ inline ShardedChunking shardedChunking(int64_t pairs, int64_t channels,
       chunking.channelSplit *= 2;
   // Where memory limits the length, it is not spent on a set more.
   if (!chunking.memoryBound)
-    chunking.budgetSets =
-        std::clamp<int64_t>(budget / (2 * chunking.sequences(channels)),
-                            kShardedPipelineDepth, kShardedMaxPipelineSets);
+    chunking.maxSets = kShardedMaxPipelineSets;
   return chunking;
 }
 
