@@ -14,7 +14,11 @@ its own GPU with its shard of the same inputs (fftconv.distributed.shard).
   (torch.fft on the GPU) and against the one-GPU program's result on the
   same inputs, NaN-poisoned outputs;
 - bench groups: CUDA-event medians of the whole call (kernels and
-  exchanges, k's spectrum computed in the call), the slowest rank's; the
+  exchanges, k's spectrum computed in the call), the slowest rank's, each
+  call enqueued while the GPU sleeps so that the host's launch overhead
+  does not count (bench.py's method), and beside it the same call timed
+  from before the host enqueues it (`ms with host`) and the host's time
+  to enqueue a call (`host ms`); the
   exchanges alone (the same exchanges of the same buffers, by --transport:
   NCCL's all_to_all_single or the copy engines); the kernels
   alone (in order on one stream, no exchange); and the
@@ -182,6 +186,8 @@ def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
     sharded, the exchanges alone and the all-to-all's bandwidth."""
     run = lambda: call(program, config, local, group, out)  # noqa: E731
     row["ms"] = timed(run, repeats, group)
+    row["ms_with_host"] = timed(run, repeats, group, behind_sleep=False)
+    row["host_ms"] = host_ms(run, group)
     row["peak_GiB"] = peak_bytes(run, group) / 2**30
     # A copy-engine exchange's buffers are mapped outside PyTorch's caching
     # allocator, where max_memory_allocated does not see them.
@@ -215,12 +221,55 @@ def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
         row["trace"], row["no_kernel_ms"] = distributed.timeline(trace)
 
 
-def timed(fn, repeats, group):
+def host_ms(fn, group, calls=3):
+    """The host's milliseconds to enqueue one call of `fn` (the mean of
+    `calls`, the GPU idle before each), the slowest rank's."""
+    total = 0.0
+    for _ in range(calls):
+        dist.barrier(group=group)
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        total += time.perf_counter() - start
+        torch.cuda.synchronize()
+    ms = torch.tensor([total * 1e3 / calls], device="cuda")
+    dist.all_reduce(ms, op=dist.ReduceOp.MAX, group=group)
+    return float(ms)
+
+
+_CYCLES_PER_MS = None
+
+
+def gpu_sleep(ms):
+    """Keeps the current stream busy for about `ms` milliseconds
+    (torch.cuda._sleep, calibrated once)."""
+    global _CYCLES_PER_MS
+    if _CYCLES_PER_MS is None:
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        cycles = 10_000_000
+        torch.cuda._sleep(1000)
+        start.record()
+        torch.cuda._sleep(cycles)
+        end.record()
+        end.synchronize()
+        _CYCLES_PER_MS = cycles / max(start.elapsed_time(end), 1e-3)
+    torch.cuda._sleep(int(_CYCLES_PER_MS * ms))
+
+
+def timed(fn, repeats, group, behind_sleep=True):
+    """The slowest rank's median milliseconds of a call of `fn` over
+    `repeats`, each after a barrier: from an event recorded behind a GPU
+    sleep longer than the host takes to enqueue the call (`behind_sleep`,
+    bench.py's method: the host's launch overhead does not count), else
+    from an event recorded before the host enqueues it."""
+    sleep_ms = 2 * host_ms(fn, group) + 0.05 if behind_sleep else 0.0
     times = []
     for _ in range(repeats):
         dist.barrier(group=group)
         torch.cuda.synchronize()
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        if behind_sleep:
+            gpu_sleep(sleep_ms)
         start.record()
         fn()
         end.record()
@@ -424,22 +473,26 @@ def write(results, out, module_rows=()):
             lines.append(f"| {r['N']} | {r['dtype']} | {r['mode']} | {r['B']}x{r['H']} | {r['ranks']} | "
                          f"{r.get('rel_error', float('nan')):.1e} | {r.get('vs_one_gpu', float('nan')):.1e} | "
                          f"{r.get('nan')} | {listed(r.get('grad_errors'))} | {listed(r.get('grad_vs_one_gpu'))} |")
-    lines += ["", "## Scaling (ms, k's spectrum computed in the call)", "",
+    lines += ["", "## Scaling (ms, k's spectrum computed in the call; ms: enqueued behind a GPU sleep, the host's "
+              "overhead out; ms with host: timed from before the host enqueues the call)", "",
               "| N | L | dtype | mode | BxH | GPUs | ms | speedup over 1 GPU | kernels alone ms | exchanges alone ms "
-              "| all-to-all GB/s a rank | peak GiB a rank |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| all-to-all GB/s a rank | peak GiB a rank | ms with host | speedup with host | host ms a call |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     def same(r):
         return (r["N"], r["dtype"], r["mode"], r["B"], r["H"])
 
-    one = {same(r): r["ms"] for r in results if r["bench"] and r["ranks"] == 1}
+    one = {same(r): r for r in results if r["bench"] and r["ranks"] == 1}
     for r in results:
         if r["bench"] and not r.get("memory"):
             base = one.get(same(r))
-            speedup = f"{base / r['ms']:.2f}" if base else ""
+            speedup = f"{base['ms'] / r['ms']:.2f}" if base else ""
+            with_host = r.get("ms_with_host", float("nan"))
+            speedup_with_host = f"{base['ms_with_host'] / with_host:.2f}" if base and "ms_with_host" in base else ""
             lines.append(f"| {r['N']} | {r['L']} | {r['dtype']} | {r['mode']} | {r['B']}x{r['H']} | {r['ranks']} | "
                          f"{r['ms']:.2f} | {speedup} | {r.get('kernels_ms', r['ms']):.2f} | "
                          f"{r.get('exchange_ms', 0):.2f} | {r.get('exchange_GBps', 0):.0f} | "
-                         f"{r.get('peak_GiB', float('nan')):.2f} |")
+                         f"{r.get('peak_GiB', float('nan')):.2f} | {with_host:.2f} | {speedup_with_host} | "
+                         f"{r.get('host_ms', float('nan')):.2f} |")
     for r in results:
         if r.get("trace"):
             lines += ["", f"## One call's steps, rank 0 of {r['ranks']}: N = {r['N']}, {r['dtype']} {r['mode']}, "
