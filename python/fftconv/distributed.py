@@ -258,8 +258,10 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
     one, a kernel a step, so that one waiting for its exchange does not
     hold back the next chunk's: 2^25 points on 2 H200s 9.92-10.00 -> 9.68-
     9.74 ms, 2^24 4.96-5.00 -> 4.88-4.97 (bench/results/distributed-2026-11-27-h200x2-streams.md);
-    1, all on the current stream. Returns the outputs, as Program.launch
-    does; the current stream waits for everything.
+    1, all on the current stream. The waits are worked out once a program
+    and number of streams (`_sharded_plan`), so that a call only enqueues.
+    Returns the outputs, as Program.launch does; the current stream waits
+    for everything.
 
     With `trace` a list, each step appends (kind, name, stream, begin,
     end): "kernels" with the kernels' names or "exchange" with its send
@@ -268,47 +270,25 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
     the call has finished."""
     if compute_streams not in (1, 2):
         raise ValueError(f"run: compute_streams must be 1 or 2, got {compute_streams!r}")
-    if getattr(program, "_sharded_steps", None) is None:
-        manifest = program.manifest
-        # Once a program, for one stream of kernels (a kernels step as the
-        # runtime's kernel array) and for two (a step a kernel).
-        program._sharded_steps = {1: [], 2: []}
-        for kind, step in schedule(manifest):
-            if kind == "exchange":
-                for steps in program._sharded_steps.values():
-                    steps.append((kind, step, {step.send, step.recv}))
-                continue
-            touched = [set(manifest.kernels[k].arguments) for k in step]
-            program._sharded_steps[1].append((kind, runtime._kernel_array(step), set().union(*touched)))
-            program._sharded_steps[2] += [(kind, runtime._kernel_array([k]), t) for k, t in zip(step, touched)]
-        program._exchange_stream = torch.cuda.Stream(program.device)
-        program._second_compute_stream = torch.cuda.Stream(program.device)
+    plan = _sharded_plan(program, compute_streams)
     bind = getattr(exchange, "bind", None)
     if bind is not None:
         bind(program)
     buffers, output_tensors, _, by_index = program._prepare(inputs, outputs, [], False)
     current = torch.cuda.current_stream(program.device)
-    computes = [current, program._second_compute_stream][:compute_streams]
-    steps = program._sharded_steps[compute_streams]
-    comm = program._exchange_stream
-    for other in computes[1:]:
+    streams = [current, program._second_compute_stream][:compute_streams] + [program._exchange_stream]
+    comm = streams[-1]
+    for other in streams[1:-1]:
         other.wait_stream(current)
-    last_use = {}  # argument index -> (stream, event after its last use)
-    launched = 0
     if trace is not None:
         origin = torch.cuda.Event(enable_timing=True)
         origin.record(current)
         trace.append(("start", "", "", origin, origin))
-    for kind, step, touched in steps:
-        if kind == "kernels":
-            stream = computes[launched % len(computes)]
-            launched += 1
-        else:
-            stream = comm
-        for index in touched:
-            used = last_use.get(index)
-            if used is not None and used[0] is not stream:
-                stream.wait_event(used[1])
+    events = plan.events
+    for index, (kind, step, slot, waits) in enumerate(plan.steps):
+        stream = streams[slot]
+        for earlier in waits:
+            stream.wait_event(events[earlier])
         if trace is not None:
             begin = torch.cuda.Event(enable_timing=True)
             begin.record(stream)
@@ -317,20 +297,59 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
         else:
             with torch.cuda.stream(comm):
                 exchange(by_index[step.send], by_index[step.recv])
-        event = torch.cuda.Event(enable_timing=trace is not None)
-        event.record(stream)
+        events[index].record(stream)
         if trace is not None:
+            end = torch.cuda.Event(enable_timing=True)
+            end.record(stream)
             if kind == "kernels":
                 name = ",".join(program.manifest.kernels[k].name for k in step)
-                label = (launched - 1) % len(computes)
+                label = slot
             else:
                 name, label = program.manifest.arguments[step.send].name, "exchange"
-            trace.append((kind, name, label, begin, event))
-        for index in touched:
-            last_use[index] = (stream, event)
-    for other in computes[1:] + [comm]:
+            trace.append((kind, name, label, begin, end))
+    for other in streams[1:]:
         current.wait_stream(other)
     return output_tensors[0] if len(output_tensors) == 1 else tuple(output_tensors)
+
+
+_ShardedPlan = collections.namedtuple("_ShardedPlan", "steps events")
+
+
+def _sharded_plan(program, compute_streams):
+    """`run`'s plan of a program for `compute_streams` streams of kernels,
+    made on its first call: per step (kind, the runtime's kernel array or
+    the Exchange, its stream: 0 .. compute_streams - 1 the kernels', one
+    step a kernel taking turns with two, compute_streams the exchanges';
+    the earlier steps it waits for: the last step on another stream that
+    used one of its buffers), and an event a step, recorded after it each
+    call (a step waits only for earlier steps of the same call)."""
+    plans = getattr(program, "_sharded_plans", None)
+    if plans is None:
+        plans = program._sharded_plans = {}
+        program._exchange_stream = torch.cuda.Stream(program.device)
+        program._second_compute_stream = torch.cuda.Stream(program.device)
+    if compute_streams in plans:
+        return plans[compute_streams]
+    manifest = program.manifest
+    steps, last_use, launched = [], {}, 0
+    for kind, step in schedule(manifest):
+        if kind == "exchange":
+            parts = [(step, {step.send, step.recv}, compute_streams)]
+        else:
+            kernels = [[k] for k in step] if compute_streams == 2 else [list(step)]
+            parts = []
+            for group in kernels:
+                touched = set().union(*(manifest.kernels[k].arguments for k in group))
+                parts.append((runtime._kernel_array(group), touched, launched % compute_streams))
+                launched += 1
+        for payload, touched, slot in parts:
+            waits = sorted({last_use[i][1] for i in touched if i in last_use and last_use[i][0] != slot})
+            position = len(steps)
+            steps.append((kind, payload, slot, tuple(waits)))
+            for i in touched:
+                last_use[i] = (slot, position)
+    plan = plans[compute_streams] = _ShardedPlan(steps, [torch.cuda.Event() for _ in steps])
+    return plan
 
 
 def timeline(trace):
