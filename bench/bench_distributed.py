@@ -46,6 +46,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "python"))
 
 from fftconv import distributed, gpu, kernel_configs, runtime  # noqa: E402
+from bench import Timer  # noqa: E402
 
 
 def groups_in(root):
@@ -237,23 +238,16 @@ def host_ms(fn, group, calls=3):
     return float(ms)
 
 
-_CYCLES_PER_MS = None
+_TIMER = None
 
 
 def gpu_sleep(ms):
     """Keeps the current stream busy for about `ms` milliseconds
-    (torch.cuda._sleep, calibrated once)."""
-    global _CYCLES_PER_MS
-    if _CYCLES_PER_MS is None:
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        cycles = 10_000_000
-        torch.cuda._sleep(1000)
-        start.record()
-        torch.cuda._sleep(cycles)
-        end.record()
-        end.synchronize()
-        _CYCLES_PER_MS = cycles / max(start.elapsed_time(end), 1e-3)
-    torch.cuda._sleep(int(_CYCLES_PER_MS * ms))
+    (torch.cuda._sleep, as calibrated by bench.py's Timer once)."""
+    global _TIMER
+    if _TIMER is None:
+        _TIMER = Timer()
+    torch.cuda._sleep(int(_TIMER.cycles_per_ms * ms))
 
 
 def timed(fn, repeats, group, behind_sleep=True):
