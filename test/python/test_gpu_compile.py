@@ -225,6 +225,33 @@ def test_causal_skips_known_zero_slabs(tmp_path):
     assemble(causal, tmp_path)
 
 
+def test_three_pass_causal_skips_known_zero_rows(tmp_path):
+    # The three-pass form of N = 131072 (N1 = 32 rows of N2 = 4096, outer
+    # factor [32]) for a causal convolution of L = 65536 and a circular one
+    # of L = 131072. Sample t = n1 N2 + n2: the causal input is zero in the
+    # rows n1 >= 16, the upper half of the outer stage's digit, and its
+    # outputs there are discarded. Its outer forward kernel (and K's, of
+    # L taps) skips that 16-digit slab of products, its outer inverse the
+    # row tile that writes only those rows: half of their MMAs at Split.
+    # The inner kernels (the rows) are the same.
+    def conv(length, causal):
+        g = Graph("c")
+        u = g.input("u", (2, 4, length), "f16")
+        k = g.input("k", (4, length), "f32")
+        g.output(g.conv(u, k, causal=causal))
+        return fftconv.compile(g, target="sm_90")
+
+    causal, circular = conv(65536, True), conv(131072, False)
+    for program in (causal, circular):
+        convolution = program.manifest["convolutions"][0]
+        assert convolution["form"] == "three-pass" and convolution["factors"][0] == 32
+    for kernel in ("c_conv0_outer_forward", "c_conv0_outer_inverse", "c_conv0_spectrum_outer"):
+        assert 2 * _mma_count(causal, kernel) == _mma_count(circular, kernel) > 0, kernel
+    for kernel in ("c_conv0_inner", "c_conv0_spectrum_inner"):
+        assert _mma_count(causal, kernel) == _mma_count(circular, kernel) > 0, kernel
+    assemble(causal, tmp_path)
+
+
 def band_graph(n, band, batch=2, channels=4):
     """irfft(channel_mul(rfft(u, n), rfft(k, n), band), n): a circular
     frequency-sparse convolution of period n, f32 (band None: none)."""

@@ -222,12 +222,30 @@ public:
   const ThreePassPlan &plan;
 };
 
+/// The rows of N2 samples that hold any of the first `samples` (0: every
+/// row, none known zero or unread), as natural positions of the outer
+/// layout's C columns.
+int64_t leadingRows(const ThreePassPlan &plan, int64_t samples) {
+  if (samples <= 0 || samples >= plan.length)
+    return 0;
+  return llvm::divideCeil(samples, plan.inner()) * plan.columns;
+}
+
 /// The outer kernels' layout: N1 rows of C columns, the rows transformed.
+/// Sample t = n1 N2 + n2 is row n1's, so a causal convolution's zero
+/// padding is the last rows of every column (its first forward stage skips
+/// the slabs of 16 leading digits that read only those) and its discarded
+/// half the last rows of the inverse's outputs (its last stage skips the
+/// tiles that write only those), as the single kernel does.
 SequenceLayout outerLayout(const ThreePassPlan &plan) {
   SmallVector<int64_t> factors(plan.outerFactors);
   factors.push_back(plan.columns);
-  return {plan.outer() * plan.columns, factors, plan.outerFactors.size(),
-          plan.threads, plan.outerPrecision()};
+  SequenceLayout layout{plan.outer() * plan.columns, factors,
+                        plan.outerFactors.size(), plan.threads,
+                        plan.outerPrecision()};
+  layout.inputExtent = leadingRows(plan, plan.inputLength);
+  layout.neededOutputs = leadingRows(plan, plan.outputLength);
+  return layout;
 }
 
 SequenceLayout innerLayout(const ThreePassPlan &plan) {
