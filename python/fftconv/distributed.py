@@ -259,7 +259,7 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
     hold back the next chunk's: 2^25 points on 2 H200s 9.92-10.00 -> 9.68-
     9.74 ms, 2^24 4.96-5.00 -> 4.88-4.97 (bench/results/distributed-2026-11-27-h200x2-streams.md);
     1, all on the current stream. The waits are worked out once a program
-    and number of streams (`_sharded_plan`), so that a call only enqueues.
+    and number of streams (`step_plan`), so that a call only enqueues.
     Returns the outputs, as Program.launch does; the current stream waits
     for everything.
 
@@ -312,44 +312,52 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
     return output_tensors[0] if len(output_tensors) == 1 else tuple(output_tensors)
 
 
+def step_plan(manifest, compute_streams=2):
+    """`run`'s order of a sharded manifest's program on `compute_streams`
+    streams of kernels (1 or 2) and one of exchanges: per step (kind, the
+    kernel indices it launches or the Exchange, its stream: 0 ..
+    compute_streams - 1 the kernels', one step a kernel taking turns with
+    two, compute_streams the exchanges'; the earlier steps it waits for: of
+    each buffer it uses, the last step on another stream that used it). A
+    step is thus ordered after every earlier step that used one of its
+    buffers: on its own stream, or through a wait."""
+    steps, last_use, launched = [], {}, 0
+    for kind, step in schedule(manifest):
+        if kind == "exchange":
+            parts = [(step, {step.send, step.recv}, compute_streams)]
+        else:
+            groups = [[k] for k in step] if compute_streams == 2 else [list(step)]
+            parts = []
+            for group in groups:
+                touched = set().union(*(manifest.kernels[k].arguments for k in group))
+                parts.append((group, touched, launched % compute_streams))
+                launched += 1
+        for payload, touched, slot in parts:
+            waits = {last_use[i][1] for i in touched if i in last_use and last_use[i][0] != slot}
+            for i in touched:
+                last_use[i] = (slot, len(steps))
+            steps.append((kind, payload, slot, tuple(sorted(waits))))
+    return steps
+
+
 _ShardedPlan = collections.namedtuple("_ShardedPlan", "steps events")
 
 
 def _sharded_plan(program, compute_streams):
     """`run`'s plan of a program for `compute_streams` streams of kernels,
-    made on its first call: per step (kind, the runtime's kernel array or
-    the Exchange, its stream: 0 .. compute_streams - 1 the kernels', one
-    step a kernel taking turns with two, compute_streams the exchanges';
-    the earlier steps it waits for: the last step on another stream that
-    used one of its buffers), and an event a step, recorded after it each
+    made on its first call: `step_plan` with each kernels step as the
+    runtime's kernel array, and an event a step, recorded after it each
     call (a step waits only for earlier steps of the same call)."""
     plans = getattr(program, "_sharded_plans", None)
     if plans is None:
         plans = program._sharded_plans = {}
         program._exchange_stream = torch.cuda.Stream(program.device)
         program._second_compute_stream = torch.cuda.Stream(program.device)
-    if compute_streams in plans:
-        return plans[compute_streams]
-    manifest = program.manifest
-    steps, last_use, launched = [], {}, 0
-    for kind, step in schedule(manifest):
-        if kind == "exchange":
-            parts = [(step, {step.send, step.recv}, compute_streams)]
-        else:
-            kernels = [[k] for k in step] if compute_streams == 2 else [list(step)]
-            parts = []
-            for group in kernels:
-                touched = set().union(*(manifest.kernels[k].arguments for k in group))
-                parts.append((runtime._kernel_array(group), touched, launched % compute_streams))
-                launched += 1
-        for payload, touched, slot in parts:
-            waits = sorted({last_use[i][1] for i in touched if i in last_use and last_use[i][0] != slot})
-            position = len(steps)
-            steps.append((kind, payload, slot, tuple(waits)))
-            for i in touched:
-                last_use[i] = (slot, position)
-    plan = plans[compute_streams] = _ShardedPlan(steps, [torch.cuda.Event() for _ in steps])
-    return plan
+    if compute_streams not in plans:
+        steps = [(kind, runtime._kernel_array(payload) if kind == "kernels" else payload, slot, waits)
+                 for kind, payload, slot, waits in step_plan(program.manifest, compute_streams)]
+        plans[compute_streams] = _ShardedPlan(steps, [torch.cuda.Event() for _ in steps])
+    return plans[compute_streams]
 
 
 def timeline(trace):

@@ -89,6 +89,41 @@ def test_run_checks_its_streams():
         distributed.run(None, [], None, compute_streams=3)
 
 
+@pytest.mark.parametrize("compute_streams", [1, 2])
+def test_step_plan_orders_every_shared_buffer(compute_streams):
+    # run's plan of a sharded program (rank 1 of 2, four chunks through four
+    # workspace sets): every kernel once, in order; the exchanges on their
+    # own stream, the kernels taking turns on `compute_streams`; and every
+    # step ordered after each earlier step that used one of its buffers,
+    # on its stream or through its waits (transitively).
+    from fftconv import distributed, runtime
+
+    graph = distributed.sharded_graph(3, 2, 8192, 8192, True, "f16")
+    manifest = runtime.parse_manifest(distributed.compile_rank(graph, 1, 2).manifest)
+    steps = distributed.step_plan(manifest, compute_streams)
+    kernels = [k for kind, payload, _, _ in steps if kind == "kernels" for k in payload]
+    assert kernels == list(range(len(manifest.kernels)))
+    slots = [slot for kind, _, slot, _ in steps if kind == "kernels"]
+    assert slots == [i % compute_streams for i in range(len(slots))]
+    assert all(slot == compute_streams for kind, _, slot, _ in steps if kind == "exchange")
+
+    def used(kind, payload):
+        if kind == "exchange":
+            return {payload.send, payload.recv}
+        return set().union(*(manifest.kernels[k].arguments for k in payload))
+
+    after, last_on = [], {}
+    for index, (kind, payload, slot, waits) in enumerate(steps):
+        assert all(w < index and steps[w][2] != slot for w in waits)
+        earlier = set(waits) | ({last_on[slot]} if slot in last_on else set())
+        after.append(set().union(earlier, *(after[e] for e in earlier)))
+        last_on[slot] = index
+        for other in range(index):
+            if used(kind, payload) & used(*steps[other][:2]):
+                assert other in after[index], f"step {index} is not ordered after step {other}"
+    assert any(waits for _, _, _, waits in steps)
+
+
 def test_module_checks_its_arguments():
     # In a process group of one (gloo): seqlen read as FlashFFTConv reads it,
     # k the rank's part of the sequence's taps, u of the module's dtype;

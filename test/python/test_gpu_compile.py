@@ -202,6 +202,16 @@ def _mma_count(program, kernel):
     return ptx[start : end if end > 0 else len(ptx)].count("mma.sync.aligned")
 
 
+def plain_conv(length, causal):
+    """One f16 convolution of 2 x 4 sequences of `length` samples (f32 k of
+    as many taps), causal or circular, compiled for sm_90."""
+    g = Graph("c")
+    u = g.input("u", (2, 4, length), "f16")
+    k = g.input("k", (4, length), "f32")
+    g.output(g.conv(u, k, causal=causal))
+    return fftconv.compile(g, target="sm_90")
+
+
 def test_causal_skips_known_zero_slabs(tmp_path):
     # A causal convolution of L = 1024 and a circular one of L = 2048 take
     # the same transform (M = 1024, factors 32 x 32). The causal one's
@@ -210,14 +220,7 @@ def test_causal_skips_known_zero_slabs(tmp_path):
     # forward and a 16-digit row tile inverse (8 MMAs each at half
     # precision: 2 tiles x 4 real terms). The spectrum kernel's k (K = L
     # taps) skips the same slab forward (24 MMAs at split precision).
-    def conv(length, causal):
-        g = Graph("c")
-        u = g.input("u", (2, 4, length), "f16")
-        k = g.input("k", (4, length), "f32")
-        g.output(g.conv(u, k, causal=causal))
-        return fftconv.compile(g, target="sm_90")
-
-    causal, circular = conv(1024, True), conv(2048, False)
+    causal, circular = plain_conv(1024, True), plain_conv(2048, False)
     for program in (causal, circular):
         assert program.manifest["convolutions"][0]["factors"] == [32, 32]
     assert _mma_count(circular, "c_conv0") - _mma_count(causal, "c_conv0") == 16
@@ -234,14 +237,7 @@ def test_three_pass_causal_skips_known_zero_rows(tmp_path):
     # L taps) skips that 16-digit slab of products, its outer inverse the
     # row tile that writes only those rows: half of their MMAs at Split.
     # The inner kernels (the rows) are the same.
-    def conv(length, causal):
-        g = Graph("c")
-        u = g.input("u", (2, 4, length), "f16")
-        k = g.input("k", (4, length), "f32")
-        g.output(g.conv(u, k, causal=causal))
-        return fftconv.compile(g, target="sm_90")
-
-    causal, circular = conv(65536, True), conv(131072, False)
+    causal, circular = plain_conv(65536, True), plain_conv(131072, False)
     for program in (causal, circular):
         convolution = program.manifest["convolutions"][0]
         assert convolution["form"] == "three-pass" and convolution["factors"][0] == 32
