@@ -77,6 +77,11 @@ class Timer:
         end.synchronize()
         return cycles / max(start.elapsed_time(end), 1e-3)
 
+    def sleep_cycles(self, host_ms):
+        """A GPU sleep (torch.cuda._sleep cycles) that outlasts the host's
+        `host_ms` of enqueueing a call: twice that and 50 us, at most 50 ms."""
+        return int(self.cycles_per_ms * min(50.0, 2 * host_ms + 0.05))
+
     def median_ms(self, calls, iterations, warmup):
         """Median over `iterations` timed calls, round-robin over `calls`
         (one per input set), after `warmup` untimed ones."""
@@ -88,7 +93,7 @@ class Timer:
             calls[i % len(calls)]()
         host_ms = (time.perf_counter() - t0) * 1e3 / 3
         torch.cuda.synchronize()
-        sleep_cycles = int(self.cycles_per_ms * min(50.0, 2 * host_ms + 0.05))
+        sleep_cycles = self.sleep_cycles(host_ms)
         events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(iterations)]
         for i, (start, end) in enumerate(events):
             torch.cuda._sleep(sleep_cycles)

@@ -186,9 +186,9 @@ def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
     """A bench group's row: the call's median ms and a rank's peak memory;
     sharded, the exchanges alone and the all-to-all's bandwidth."""
     run = lambda: call(program, config, local, group, out)  # noqa: E731
-    row["ms"] = timed(run, repeats, group)
-    row["ms_with_host"] = timed(run, repeats, group, behind_sleep=False)
     row["host_ms"] = host_ms(run, group)
+    row["ms"] = timed(run, repeats, group, host=row["host_ms"])
+    row["ms_with_host"] = timed(run, repeats, group, behind_sleep=False)
     row["peak_GiB"] = peak_bytes(run, group) / 2**30
     # A copy-engine exchange's buffers are mapped outside PyTorch's caching
     # allocator, where max_memory_allocated does not see them.
@@ -241,29 +241,25 @@ def host_ms(fn, group, calls=3):
 _TIMER = None
 
 
-def gpu_sleep(ms):
-    """Keeps the current stream busy for about `ms` milliseconds
-    (torch.cuda._sleep, as calibrated by bench.py's Timer once)."""
-    global _TIMER
-    if _TIMER is None:
-        _TIMER = Timer()
-    torch.cuda._sleep(int(_TIMER.cycles_per_ms * ms))
-
-
-def timed(fn, repeats, group, behind_sleep=True):
+def timed(fn, repeats, group, behind_sleep=True, host=None):
     """The slowest rank's median milliseconds of a call of `fn` over
     `repeats`, each after a barrier: from an event recorded behind a GPU
     sleep longer than the host takes to enqueue the call (`behind_sleep`,
-    bench.py's method: the host's launch overhead does not count), else
-    from an event recorded before the host enqueues it."""
-    sleep_ms = 2 * host_ms(fn, group) + 0.05 if behind_sleep else 0.0
+    bench.py's method: the host's launch overhead does not count; `host`,
+    that time where the caller measured it with `host_ms`), else from an
+    event recorded before the host enqueues it."""
+    global _TIMER
+    sleep_cycles = 0
+    if behind_sleep:
+        _TIMER = _TIMER or Timer()
+        sleep_cycles = _TIMER.sleep_cycles(host_ms(fn, group) if host is None else host)
     times = []
     for _ in range(repeats):
         dist.barrier(group=group)
         torch.cuda.synchronize()
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        if behind_sleep:
-            gpu_sleep(sleep_ms)
+        if sleep_cycles:
+            torch.cuda._sleep(sleep_cycles)
         start.record()
         fn()
         end.record()

@@ -306,8 +306,7 @@ struct ThreePassPlan {
   /// that a chunk's exchanges overlap the kernels of the next
   /// (butterfly-to-gpu's pipelined order).
   int64_t workspaceSets() const {
-    return sharded() ? std::min(chunking().maxSets, chunks() * channelChunks())
-                     : 1;
+    return sharded() ? chunking().sets(pairs()) : 1;
   }
   /// Sharded: the channels a workspace holds where whole channels would
   /// not fit the budget or give too few chunks to pipeline
