@@ -20,7 +20,8 @@ its own GPU with its shard of the same inputs (fftconv.distributed.shard).
   from before the host enqueues it (`ms with host`) and the host's time
   to enqueue a call (`host ms`); the
   exchanges alone (the same exchanges of the same buffers, by --transport:
-  NCCL's all_to_all_single or the copy engines); the kernels
+  NCCL's all_to_all_single or the copy engines; with "mapped", whose
+  exchanges are the kernels' own stores, NCCL's); the kernels
   alone (in order on one stream, no exchange); and the
   all-to-all's bandwidth, bytes each rank sends to the others over that
   time; and the peak memory of a rank (its inputs, output, workspaces and
@@ -190,9 +191,13 @@ def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
     row["ms"] = timed(run, repeats, group, host=row["host_ms"])
     row["ms_with_host"] = timed(run, repeats, group, behind_sleep=False)
     row["peak_GiB"] = peak_bytes(run, group) / 2**30
-    # A copy-engine exchange's buffers are mapped outside PyTorch's caching
-    # allocator, where max_memory_allocated does not see them.
+    # A copy-engine or mapped exchange's buffers are mapped outside
+    # PyTorch's caching allocator, where max_memory_allocated does not see
+    # them.
     row["peak_GiB"] += sum(t.nbytes for t in distributed.CopyEngineExchange.mapped(program).values()) / 2**30
+    mapping = distributed.MappedExchange.mapping(program)
+    if mapping is not None:
+        row["peak_GiB"] += mapping.memory.nbytes / 2**30
     if layout is None:
         return
     steps = [s for kind, s in distributed.schedule(program.manifest) if kind == "exchange"]

@@ -93,8 +93,8 @@ typedef struct {
   int producer; /* workspaces: the first kernel that writes it, or -1 */
   int numDependsOn;
   const int *dependsOn; /* workspaces: the inputs it is computed from */
-  int numProducers; /* the kernels producer .. producer + numProducers - 1
-                       write it (0 without a producer) */
+  int numProducers;     /* the kernels producer .. producer + numProducers - 1
+                           write it (0 without a producer) */
 } fftconvRuntimeArgument;
 
 /* One kernel launch of the manifest. */
@@ -163,6 +163,15 @@ FFTCONV_RUNTIME_EXPORT int
 fftconvRuntimeManifestGetConvolution(const fftconvRuntimeManifest *manifest,
                                      int index,
                                      fftconvRuntimeConvolution *convolution);
+
+/* The operands kernel `index` only stores to (its optional "writes"):
+ * positions in its arguments, which a caller may bind elsewhere than their
+ * arguments' buffers (fftconvRuntimeLaunchKernelOperands). Writes up to
+ * `capacity` of them to `positions` and returns how many there are, or a
+ * negative error. */
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeManifestGetKernelWrites(const fftconvRuntimeManifest *manifest,
+                                      int index, int *positions, int capacity);
 
 /* A sharded program's exchanges (the manifest's "exchanges",
  * docs/gpu-manifest.md): their number, and exchange `index`: after the first
@@ -250,6 +259,17 @@ fftconvRuntimeLaunchKernels(fftconvRuntime *program, const uint64_t *buffers,
                             size_t numBuffers, void *stream, const int *kernels,
                             size_t numKernels);
 
+/* Launches kernel `kernel` (an index into the manifest's kernels) with
+ * `operands`, one device pointer per entry of its "arguments" in that
+ * order, instead of its arguments' buffers: for a caller that binds an
+ * operand to other memory than its argument's (fftconv.distributed's mapped
+ * exchanges: a kernel stores an exchange's send buffer through a view of
+ * the peers' receive buffers). Each pointer non-null and 16-byte aligned. */
+FFTCONV_RUNTIME_EXPORT int
+fftconvRuntimeLaunchKernelOperands(fftconvRuntime *program, int kernel,
+                                   const uint64_t *operands, size_t numOperands,
+                                   void *stream);
+
 /* Frees the workspaces, unloads the module and releases the context. */
 FFTCONV_RUNTIME_EXPORT void fftconvRuntimeDestroy(fftconvRuntime *program);
 
@@ -312,6 +332,9 @@ struct Kernel {
   unsigned block[3] = {1, 1, 1};
   unsigned sharedBytes = 0;
   std::vector<int> arguments;
+  /// Positions in `arguments` of the operands the kernel only stores to
+  /// (the optional "writes").
+  std::vector<int> writes;
 };
 
 /// One fused convolution (an entry of the optional "convolutions"): how the
@@ -414,6 +437,10 @@ public:
              std::string &error);
   int launchKernels(const uint64_t *buffers, size_t numBuffers, void *stream,
                     const int *kernels, size_t numKernels, std::string &error);
+  /// See fftconvRuntimeLaunchKernelOperands.
+  int launchKernelOperands(int kernel, const uint64_t *operands,
+                           size_t numOperands, void *stream,
+                           std::string &error);
 
 private:
   Program() = default;

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -612,6 +613,25 @@ bool validate(const Json &root, Manifest &m, std::string &error) {
                           " is not an argument index (" +
                           std::to_string(numArguments) + " arguments)");
       k.arguments.push_back(static_cast<int>(indices[j]));
+    }
+    if (const Json *writes = v.member(entry, path, "writes", false)) {
+      std::vector<int64_t> positions;
+      std::string writesPath = Validator::join(path, "writes");
+      if (!v.integers(*writes, writesPath, 0, INT32_MAX, "an operand position",
+                      0, 4096, positions))
+        return false;
+      for (size_t j = 0; j < positions.size(); ++j) {
+        std::string at = Validator::at(writesPath, j);
+        int position = static_cast<int>(positions[j]);
+        if (static_cast<size_t>(position) >= k.arguments.size())
+          return v.fail(
+              at, std::to_string(position) + " is not an operand position (" +
+                      std::to_string(k.arguments.size()) + " arguments)");
+        if (std::find(k.writes.begin(), k.writes.end(), position) !=
+            k.writes.end())
+          return v.fail(at, std::to_string(position) + " is listed twice");
+        k.writes.push_back(position);
+      }
     }
   }
 

@@ -394,6 +394,71 @@ int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
   return 0;
 }
 
+int Program::launchKernelOperands(int kernel, const uint64_t *operands,
+                                  size_t numOperands, void *stream,
+                                  std::string &error) {
+  std::string dummy;
+  const Driver *d = getDriver(dummy);
+  if (!d || !module_) {
+    error = "the program is not loaded";
+    return kErrorInvalid;
+  }
+  if (kernel < 0 || static_cast<size_t>(kernel) >= manifest_.kernels.size()) {
+    error = "kernel index " + std::to_string(kernel) + " out of range (" +
+            std::to_string(manifest_.kernels.size()) + " kernels)";
+    return kErrorInvalid;
+  }
+  const Kernel &info = manifest_.kernels[kernel];
+  if (numOperands != info.arguments.size()) {
+    error = "expected " + std::to_string(info.arguments.size()) +
+            " operands for " + kernelLabel(manifest_, kernel) + ", got " +
+            std::to_string(numOperands);
+    return kErrorInvalid;
+  }
+  if (numOperands && !operands) {
+    error = "the operand array is null";
+    return kErrorInvalid;
+  }
+  for (size_t p = 0; p < numOperands; ++p) {
+    // As launchKernels: the kernels move 16-byte vectors.
+    if (!operands[p] || operands[p] % 16 != 0) {
+      error = "operand " + std::to_string(p) + " of " +
+              kernelLabel(manifest_, kernel) +
+              " is null or not 16-byte aligned";
+      return kErrorInvalid;
+    }
+  }
+  ScopedContext scope(*d, static_cast<CUcontext>(context_));
+  if (scope.status() != CUDA_SUCCESS) {
+    error = describe(*d, scope.status(), "cuCtxPushCurrent");
+    return scope.status();
+  }
+  std::vector<uint64_t> values(operands, operands + numOperands);
+  params_.resize(numOperands);
+  for (size_t p = 0; p < numOperands; ++p)
+    params_[p] = &values[p];
+  auto cuStream = static_cast<CUstream>(stream);
+  CUresult result = d->cuLaunchKernel(
+      static_cast<CUfunction>(functions_[kernel]), info.grid[0], info.grid[1],
+      info.grid[2], info.block[0], info.block[1], info.block[2],
+      info.sharedBytes, cuStream, params_.empty() ? nullptr : params_.data(),
+      nullptr);
+  if (result != CUDA_SUCCESS) {
+    error = describe(*d, result, "cuLaunchKernel") + " launching " +
+            kernelLabel(manifest_, kernel);
+    return result;
+  }
+  if (syncEachKernel_) {
+    result = d->cuStreamSynchronize(cuStream);
+    if (result != CUDA_SUCCESS) {
+      error = describe(*d, result, "cuStreamSynchronize") + " after " +
+              kernelLabel(manifest_, kernel);
+      return result;
+    }
+  }
+  return 0;
+}
+
 void Program::release() {
   std::string dummy;
   const Driver *d = getDriver(dummy);
@@ -584,6 +649,19 @@ int fftconvRuntimeManifestGetKernel(const fftconvRuntimeManifest *manifest,
   return 0;
 }
 
+int fftconvRuntimeManifestGetKernelWrites(
+    const fftconvRuntimeManifest *manifest, int index, int *positions,
+    int capacity) {
+  if (!inRange(manifest, positions, index,
+               manifest ? unwrap(manifest)->kernels.size() : 0,
+               "fftconvRuntimeManifestGetKernelWrites", "kernels"))
+    return kErrorInvalid;
+  const std::vector<int> &writes = unwrap(manifest)->kernels[index].writes;
+  for (int i = 0; i < capacity && i < static_cast<int>(writes.size()); ++i)
+    positions[i] = writes[i];
+  return static_cast<int>(writes.size());
+}
+
 int fftconvRuntimeManifestNumExchanges(const fftconvRuntimeManifest *manifest) {
   if (!manifest)
     return failWith("fftconvRuntimeManifestNumExchanges: null manifest");
@@ -755,6 +833,17 @@ int fftconvRuntimeLaunchKernels(fftconvRuntime *program,
   std::string error;
   int result = unwrap(program)->launchKernels(buffers, numBuffers, stream,
                                               kernels, numKernels, error);
+  return result ? failWith(error, result) : 0;
+}
+
+int fftconvRuntimeLaunchKernelOperands(fftconvRuntime *program, int kernel,
+                                       const uint64_t *operands,
+                                       size_t numOperands, void *stream) {
+  if (!program)
+    return failWith("fftconvRuntimeLaunchKernelOperands: null program");
+  std::string error;
+  int result = unwrap(program)->launchKernelOperands(
+      kernel, operands, numOperands, stream, error);
   return result ? failWith(error, result) : 0;
 }
 

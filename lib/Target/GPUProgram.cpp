@@ -196,12 +196,20 @@ FailureOr<GPUProgram> mlir::fftconv::extractGPUProgram(ModuleOp module,
       }
       args.push_back(int64_t(arg.getArgNumber()));
     }
-    kernels.push_back(
-        llvm::json::Object{{"name", launch.getKernelName().getValue()},
-                           {"grid", std::move(gridSize)},
-                           {"block", std::move(blockSize)},
-                           {"shared_bytes", shared},
-                           {"arguments", std::move(args)}});
+    llvm::json::Object kernel{{"name", launch.getKernelName().getValue()},
+                              {"grid", std::move(gridSize)},
+                              {"block", std::move(blockSize)},
+                              {"shared_bytes", shared},
+                              {"arguments", std::move(args)}};
+    // The operands the kernel only stores to (butterfly-to-gpu's list).
+    if (auto writeOnly = launch->getAttrOfType<DenseI64ArrayAttr>(
+            kWriteOnlyOperandsAttrName)) {
+      llvm::json::Array writes;
+      for (int64_t position : writeOnly.asArrayRef())
+        writes.push_back(position);
+      kernel["writes"] = std::move(writes);
+    }
+    kernels.push_back(std::move(kernel));
     return WalkResult::advance();
   });
   if (walk.wasInterrupted())

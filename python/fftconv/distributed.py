@@ -18,7 +18,9 @@ them, the transposes as `butterfly.exchange` ops, listed in the manifest's
 "exchanges". This module runs the program's kernels through fftconv.runtime
 and each exchange as `torch.distributed.all_to_all_single` on the group (an
 exchange in place, K's where memory bounds the program, a piece of every
-chunk at a time: `exchange_in_place`).
+chunk at a time: `exchange_in_place`), by the copy engines
+(`CopyEngineExchange`), or by the stores of the kernels that write it into
+the peers' buffers (`MappedExchange`, fftconv.peer_memory).
 
 Layout: a rank holds, row after row, its `row_length / R` columns of every
 row of `row_length` samples of the sequence (`Layout`; `shard` and
@@ -189,8 +191,130 @@ class CopyEngineExchange:
         handle.barrier(channel=0)
 
 
+class MappedExchange:
+    """The exchange of a sharded program over `group` done by the kernels
+    that write its send buffer (FFTConv's transport "mapped"): bound to a
+    program (`bind`, a collective), each kernel the manifest states writes
+    the send buffer without reading it (`mapped_producers`) stores through
+    a view whose chunk j is rank j's receive buffer
+    (fftconv.peer_memory.PeerMemory.scattered_view, over NVLink), so that
+    no bytes move after it: the exchange is two barriers, one before the
+    kernel (every rank done with its receive buffer's previous contents)
+    and one after it (every rank's stores arrived). Its own chunk the
+    kernel stores in place. An exchange with no such kernel, or whose
+    chunks are not a multiple of the mapping's granularity (2 MiB), goes
+    over NCCL (`all_to_all`)."""
+
+    def __init__(self, group=None):
+        self.group = group
+        self._nccl = all_to_all(group)
+
+    def bind(self, program):
+        from .peer_memory import PeerMemory
+
+        group_name = (self.group or torch.distributed.group.WORLD).group_name
+        bound = getattr(program, "_mapped", None)
+        if bound is not None:
+            if bound.group_name != group_name:
+                raise ValueError(f"MappedExchange: the program is mapped for group {bound.group_name!r}, "
+                                 f"not {group_name!r}")
+            return
+        if getattr(program, "_symmetric", None) is not None:
+            raise ValueError("MappedExchange: the program's workspaces are bound to the copy engines")
+        manifest = program.manifest
+        memory = PeerMemory(self.group, program.device)
+        workspaces = {a.index: a for a in manifest.workspaces}
+        ranks = manifest.shard.ranks
+
+        def nbytes(index):
+            argument = workspaces[index]
+            count = 1
+            for size in argument.shape:
+                count *= size
+            return count * torch.empty((), dtype=program._dtypes[argument.dtype]).element_size()
+
+        producers = {e: launches for e, launches in mapped_producers(manifest).items()
+                     if manifest.exchanges[e].recv in workspaces
+                     and nbytes(manifest.exchanges[e].recv) % (ranks * memory.granularity) == 0}
+        receivers = sorted({manifest.exchanges[e].recv for e in producers})
+        shared = dict(zip(receivers, memory.allocate([nbytes(i) for i in receivers], pieces=ranks)))
+        views = {}
+        for index, allocation in shared.items():
+            argument = workspaces[index]
+            program._workspaces[index] = memory.tensor(allocation, argument.shape, program._dtypes[argument.dtype])
+            views[index] = memory.scattered_view(allocation)
+        memory.barrier_slots(2 * len(manifest.exchanges))
+        program._mapped = _Mapping(group_name, memory, producers, views)
+
+    @staticmethod
+    def mapping(program):
+        """The program's `_Mapping` (None before a bind)."""
+        return getattr(program, "_mapped", None)
+
+    def __call__(self, send, recv):
+        self._nccl(send, recv)
+
+
+class _Mapping:
+    """A program bound to MappedExchange: its PeerMemory, the mapped
+    exchanges' producers ({exchange index: [(kernel, operand position)]}),
+    the view of each mapped receive buffer (by argument index), and the
+    calls so far (the barriers' count)."""
+
+    def __init__(self, group_name, memory, producers, views):
+        self.group_name, self.memory, self.producers, self.views = group_name, memory, producers, views
+        self.calls = 0
+        self.operands = {}  # kernel -> {operand position: exchange index}
+        for e, launches in producers.items():
+            for kernel, position in launches:
+                self.operands.setdefault(kernel, {})[position] = e
+
+    def launch(self, program, buffers, kernel, stream):
+        """Kernel `kernel` with its mapped operands through their views."""
+        manifest = program.manifest
+        positions = self.operands[kernel]
+        operands = [buffers[a] for a in manifest.kernels[kernel].arguments]
+        for position, e in positions.items():
+            operands[position] = self.views[manifest.exchanges[e].recv]
+        program._launch_operands(kernel, operands, stream)
+
+    def release(self, e, stream):
+        self.memory.barrier(2 * e, self.calls, stream)
+
+    def arrive(self, e, stream):
+        self.memory.barrier(2 * e + 1, self.calls, stream)
+
+
+def mapped_producers(manifest):
+    """The exchanges a program's kernels can do by their stores: {index
+    into manifest.exchanges: [(kernel, operand position)]}, for each
+    exchange whose send buffer the last launches that use it before the
+    exchange (since its previous exchange) all write without reading it at
+    those operands (the manifest's kernel `writes`). The compiler keeps the
+    invariant this rests on: a send buffer's contents for its exchange are
+    written by those launches alone."""
+    found = {}
+    previous = {}  # buffer -> kernel count at its last exchange
+    for e, exchange in enumerate(manifest.exchanges):
+        send = exchange.send
+        launches = []
+        for kernel in range(exchange.after - 1, previous.get(send, 0) - 1, -1):
+            info = manifest.kernels[kernel]
+            if send not in info.arguments:
+                continue
+            written = [p for p in info.writes if info.arguments[p] == send]
+            if not written:
+                break
+            launches[:0] = [(kernel, p) for p in written]
+        if launches:
+            found[e] = launches
+        previous[send] = previous[exchange.recv] = exchange.after
+    return found
+
+
 # fftconv.distributed.FFTConv's `transport`: what moves an exchange's bytes.
-TRANSPORTS = {"nccl": all_to_all, "copy-engine": CopyEngineExchange}
+TRANSPORTS = {"nccl": all_to_all, "copy-engine": CopyEngineExchange,
+              "mapped": MappedExchange}
 
 
 def exchange_over(group=None, transport="nccl", **options):
@@ -249,7 +373,9 @@ def schedule(manifest):
 def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
     """Runs a sharded fftconv.runtime.Program: its kernels and its
     manifest's exchanges, `exchange(send, recv)` on the workspace tensors
-    (one with a `bind(program)`, CopyEngineExchange, bound first),
+    (one with a `bind(program)`, CopyEngineExchange or MappedExchange,
+    bound first; MappedExchange's exchanges done by the kernels' stores,
+    with a barrier before them and one after on the exchanges' stream),
     the exchanges on a stream of their own, each step waiting only for the
     last step of another stream that used one of its buffers: an exchange
     overlaps the kernels the compiler issued after it that do not wait for
@@ -270,16 +396,22 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
     the call has finished."""
     if compute_streams not in (1, 2):
         raise ValueError(f"run: compute_streams must be 1 or 2, got {compute_streams!r}")
-    plan = _sharded_plan(program, compute_streams)
     bind = getattr(exchange, "bind", None)
     if bind is not None:
         bind(program)
+    mapping = getattr(exchange, "mapping", lambda _: None)(program)
+    plan = _sharded_plan(program, compute_streams, mapping)
     buffers, output_tensors, _, by_index = program._prepare(inputs, outputs, [], False)
     current = torch.cuda.current_stream(program.device)
-    streams = [current, program._second_compute_stream][:compute_streams] + [program._exchange_stream]
-    comm = streams[-1]
-    for other in streams[1:-1]:
+    streams = [current, program._second_compute_stream][:compute_streams] + [program._exchange_stream,
+                                                                            program._release_stream]
+    comm = streams[compute_streams]
+    # The other streams too: a mapped exchange's release lets the peers
+    # store into a buffer the previous call may still read.
+    for other in streams[1:]:
         other.wait_stream(current)
+    if mapping is not None:
+        mapping.calls += 1
     if trace is not None:
         origin = torch.cuda.Event(enable_timing=True)
         origin.record(current)
@@ -293,71 +425,122 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
             begin = torch.cuda.Event(enable_timing=True)
             begin.record(stream)
         if kind == "kernels":
-            program._launch(buffers, step, stream.cuda_stream)
+            if isinstance(step, int):  # a mapped exchange's producer
+                mapping.launch(program, buffers, step, stream.cuda_stream)
+            else:
+                program._launch(buffers, step, stream.cuda_stream)
+        elif kind == "release":
+            mapping.release(step, stream.cuda_stream)
+        elif kind == "arrive":
+            mapping.arrive(step, comm.cuda_stream)
         else:
             with torch.cuda.stream(comm):
                 exchange(by_index[step.send], by_index[step.recv])
         events[index].record(stream)
-        if trace is not None:
+        if trace is not None and kind != "release":
             end = torch.cuda.Event(enable_timing=True)
             end.record(stream)
             if kind == "kernels":
-                name = ",".join(program.manifest.kernels[k].name for k in step)
+                name = ",".join(program.manifest.kernels[k].name for k in ([step] if isinstance(step, int) else step))
                 label = slot
-            else:
-                name, label = program.manifest.arguments[step.send].name, "exchange"
-            trace.append((kind, name, label, begin, end))
+            else:  # an exchange, or a mapped one's arrival
+                exchanged = program.manifest.exchanges[step] if kind == "arrive" else step
+                name, label = program.manifest.arguments[exchanged.send].name, "exchange"
+            trace.append(("exchange" if kind == "arrive" else kind, name, label, begin, end))
     for other in streams[1:]:
         current.wait_stream(other)
     return output_tensors[0] if len(output_tensors) == 1 else tuple(output_tensors)
 
 
-def step_plan(manifest, compute_streams=2):
+def step_plan(manifest, compute_streams=2, mapped=None):
     """`run`'s order of a sharded manifest's program on `compute_streams`
     streams of kernels (1 or 2) and one of exchanges: per step (kind, the
-    kernel indices it launches or the Exchange, its stream: 0 ..
-    compute_streams - 1 the kernels', one step a kernel taking turns with
-    two, compute_streams the exchanges'; the earlier steps it waits for: of
-    each buffer it uses, the last step on another stream that used it). A
-    step is thus ordered after every earlier step that used one of its
-    buffers: on its own stream, or through a wait."""
+    kernel indices it launches or the Exchange, or for a "release" the
+    mapped exchange's index, its stream: 0 .. compute_streams - 1 the
+    kernels', one step a kernel taking turns with two, compute_streams the
+    exchanges'; the earlier steps it waits for: of each buffer it uses, the
+    last step on another stream that used it). A step is thus ordered after
+    every earlier step that used one of its buffers: on its own stream, or
+    through a wait.
+
+    `mapped` ({exchange index: [(kernel, operand position)]}, as
+    `mapped_producers` gives) are exchanges done by their producers' stores
+    into the receive buffer (MappedExchange): each producer launches in a
+    step of its own that uses the receive buffer too, after a "release" of
+    it on a stream of its own (compute_streams + 1: the barrier before the
+    stores, which waits for nothing on the exchanges' stream), and the
+    exchange is an "arrive" (the barrier after them; its payload the
+    exchange's index, as a release's)."""
+    mapped = mapped or {}
+    producer = {kernel: manifest.exchanges[e].recv for e, launches in mapped.items() for kernel, _ in launches}
+    releases = {}  # the first producer of each mapped exchange -> its index
+    for e, launches in mapped.items():
+        releases.setdefault(min(kernel for kernel, _ in launches), []).append(e)
     steps, last_use, launched = [], {}, 0
+
+    def add(kind, payload, touched, slot):
+        waits = {last_use[i][1] for i in touched if i in last_use and last_use[i][0] != slot}
+        for i in touched:
+            last_use[i] = (slot, len(steps))
+        steps.append((kind, payload, slot, tuple(sorted(waits))))
+
+    index_of = {id(x): e for e, x in enumerate(manifest.exchanges)}
     for kind, step in schedule(manifest):
         if kind == "exchange":
-            parts = [(step, {step.send, step.recv}, compute_streams)]
-        else:
-            groups = [[k] for k in step] if compute_streams == 2 else [list(step)]
-            parts = []
-            for group in groups:
-                touched = set().union(*(manifest.kernels[k].arguments for k in group))
-                parts.append((group, touched, launched % compute_streams))
-                launched += 1
-        for payload, touched, slot in parts:
-            waits = {last_use[i][1] for i in touched if i in last_use and last_use[i][0] != slot}
-            for i in touched:
-                last_use[i] = (slot, len(steps))
-            steps.append((kind, payload, slot, tuple(sorted(waits))))
+            e = index_of[id(step)]
+            if e in mapped:  # the barrier after the stores
+                add("arrive", e, {step.send, step.recv}, compute_streams)
+            else:
+                add(kind, step, {step.send, step.recv}, compute_streams)
+            continue
+        groups = []
+        for k in step:
+            if compute_streams == 2 or not groups or k in producer or groups[-1][-1] in producer:
+                groups.append([k])
+            else:
+                groups[-1].append(k)
+        for group in groups:
+            for e in releases.get(group[0], ()):
+                add("release", e, {manifest.exchanges[e].recv}, compute_streams + 1)
+            touched = set().union(*(manifest.kernels[k].arguments for k in group))
+            touched |= {producer[k] for k in group if k in producer}
+            add(kind, group, touched, launched % compute_streams)
+            launched += 1
     return steps
 
 
 _ShardedPlan = collections.namedtuple("_ShardedPlan", "steps events")
 
 
-def _sharded_plan(program, compute_streams):
-    """`run`'s plan of a program for `compute_streams` streams of kernels,
-    made on its first call: `step_plan` with each kernels step as the
-    runtime's kernel array, and an event a step, recorded after it each
-    call (a step waits only for earlier steps of the same call)."""
+def _sharded_plan(program, compute_streams, mapping=None):
+    """`run`'s plan of a program for `compute_streams` streams of kernels
+    (and a MappedExchange's `mapping`), made on its first call: `step_plan`
+    with each kernels step as the runtime's kernel array (or, a mapped
+    exchange's producer, its kernel index), and an event a step, recorded
+    after it each call (a step waits only for earlier steps of the same
+    call)."""
     plans = getattr(program, "_sharded_plans", None)
     if plans is None:
         plans = program._sharded_plans = {}
         program._exchange_stream = torch.cuda.Stream(program.device)
+        program._release_stream = torch.cuda.Stream(program.device)
         program._second_compute_stream = torch.cuda.Stream(program.device)
-    if compute_streams not in plans:
-        steps = [(kind, runtime._kernel_array(payload) if kind == "kernels" else payload, slot, waits)
-                 for kind, payload, slot, waits in step_plan(program.manifest, compute_streams)]
-        plans[compute_streams] = _ShardedPlan(steps, [torch.cuda.Event() for _ in steps])
-    return plans[compute_streams]
+    key = (compute_streams, mapping is not None)
+    if key not in plans:
+        mapped = mapping.producers if mapping is not None else None
+        operands = mapping.operands if mapping is not None else {}
+
+        def payload_of(kind, payload):
+            if kind != "kernels":
+                return payload
+            if len(payload) == 1 and payload[0] in operands:
+                return payload[0]
+            return runtime._kernel_array(payload)
+
+        steps = [(kind, payload_of(kind, payload), slot, waits)
+                 for kind, payload, slot, waits in step_plan(program.manifest, compute_streams, mapped)]
+        plans[key] = _ShardedPlan(steps, [torch.cuda.Event() for _ in steps])
+    return plans[key]
 
 
 def timeline(trace):
@@ -464,8 +647,10 @@ class FFTConv(torch.nn.Module):
     and returns this rank's parts (`shard`), [B, H, L / R] and k [H, K / R]
     (f32, K = L). Differentiable: the backward is compiled sharded alike
     (du, dk, the gates' gradients; this rank's parts). `transport` moves
-    the exchanges' bytes: "nccl" (all_to_all) or "copy-engine"
-    (CopyEngineExchange: the GPUs' copy engines over peer-mapped memory)."""
+    the exchanges' bytes: "nccl" (all_to_all), "copy-engine"
+    (CopyEngineExchange: the GPUs' copy engines over peer-mapped memory) or
+    "mapped" (MappedExchange: the kernels that write an exchange's data
+    store it into the peers' buffers)."""
 
     def __init__(self, seqlen, dtype=torch.float16, group=None, transport="nccl"):
         super().__init__()

@@ -173,6 +173,7 @@ def _declare(lib):
         "fftconvRuntimeManifestGetArgument": (c.c_int, [p, c.c_int, c.POINTER(_ArgumentInfo)]),
         "fftconvRuntimeManifestGetKernel": (c.c_int, [p, c.c_int, c.POINTER(_KernelInfo)]),
         "fftconvRuntimeManifestGetConvolution": (c.c_int, [p, c.c_int, c.POINTER(_ConvolutionInfo)]),
+        "fftconvRuntimeManifestGetKernelWrites": (c.c_int, [p, c.c_int, c.POINTER(c.c_int), c.c_int]),
         "fftconvRuntimeManifestNumExchanges": (c.c_int, [p]),
         "fftconvRuntimeManifestGetExchange": (
             c.c_int,
@@ -184,6 +185,7 @@ def _declare(lib):
             c.c_int,
             [p, c.POINTER(c.c_uint64), c.c_size_t, p, c.POINTER(c.c_int), c.c_size_t],
         ),
+        "fftconvRuntimeLaunchKernelOperands": (c.c_int, [p, c.c_int, c.POINTER(c.c_uint64), c.c_size_t, p]),
         "fftconvRuntimeDestroy": (None, [p]),
         "fftconvRuntimeLastError": (c.c_char_p, []),
         "fftconvRuntimeLastErrorCode": (c.c_int, []),
@@ -276,9 +278,9 @@ class Argument:
 class Kernel:
     """One launch: an entry of the manifest's "kernels"."""
 
-    __slots__ = ("index", "name", "grid", "block", "shared_bytes", "arguments", "is_producer")
+    __slots__ = ("index", "name", "grid", "block", "shared_bytes", "arguments", "is_producer", "writes")
 
-    def __init__(self, index, name, grid, block, shared_bytes, arguments, is_producer=False):
+    def __init__(self, index, name, grid, block, shared_bytes, arguments, is_producer=False, writes=()):
         self.index = index
         self.name = name
         self.grid = tuple(grid)
@@ -286,11 +288,14 @@ class Kernel:
         self.shared_bytes = shared_bytes
         self.arguments = tuple(arguments)
         self.is_producer = is_producer
+        # Positions in `arguments` of the operands the kernel only stores to.
+        self.writes = tuple(writes)
 
     def __repr__(self):
         return (
             f"Kernel({self.index}, {self.name!r}, grid={list(self.grid)}, block={list(self.block)}, "
-            f"shared_bytes={self.shared_bytes}, arguments={list(self.arguments)})"
+            f"shared_bytes={self.shared_bytes}, arguments={list(self.arguments)}"
+            + (f", writes={list(self.writes)})" if self.writes else ")")
         )
 
 
@@ -383,6 +388,10 @@ class Manifest:
         k = _KernelInfo()
         if self._lib.fftconvRuntimeManifestGetKernel(self._handle, index, ctypes.byref(k)):
             raise _last_error(self._lib)
+        positions = (ctypes.c_int * k.numArguments)()
+        count = self._lib.fftconvRuntimeManifestGetKernelWrites(self._handle, index, positions, k.numArguments)
+        if count < 0:
+            raise _last_error(self._lib)
         return Kernel(
             index,
             _text(k.name),
@@ -391,6 +400,7 @@ class Manifest:
             k.sharedBytes,
             k.arguments[: k.numArguments],
             bool(k.isProducer),
+            positions[:count],
         )
 
     def _convolution(self, index):
@@ -748,6 +758,15 @@ class Program:
             self._handle, buffers, len(buffers), stream, kernels, len(kernels)
         )
         if result:
+            raise _last_error(self._lib)
+
+    def _launch_operands(self, kernel, operands, stream):
+        """Kernel `kernel` with `operands`, one device pointer per entry of
+        its arguments (fftconvRuntimeLaunchKernelOperands)."""
+        if not self._handle:
+            raise ValueError("the program is closed")
+        values = (ctypes.c_uint64 * len(operands))(*operands)
+        if self._lib.fftconvRuntimeLaunchKernelOperands(self._handle, kernel, values, len(operands), stream):
             raise _last_error(self._lib)
 
     def _current_stream(self, stream):

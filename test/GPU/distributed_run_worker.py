@@ -1,8 +1,10 @@
 """One rank of test_distributed_gpu.py's two-GPU test, under torchrun: the
 rank's program of a check group run twice by fftconv.distributed.run, its
-exchanges by TRANSPORT (fftconv.distributed.TRANSPORTS, or copy-engine-pull:
-the copy engines, each rank reading its chunks), the second call
-with a step trace; saves both calls' output parts and the trace's timeline.
+exchanges by TRANSPORT (fftconv.distributed.TRANSPORTS: nccl, copy-engine,
+mapped; or copy-engine-pull: the copy engines, each rank reading its
+chunks), the second call
+with a step trace; saves both calls' output parts and the trace's timeline;
+where the group has a backward, its gradients' parts by the same transport.
 
     torchrun --nproc_per_node=R distributed_run_worker.py OUT_DIR TRANSPORT RANK0_DIR ... RANK{R-1}_DIR
 """
@@ -17,6 +19,15 @@ import torch.distributed as dist
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 
 from fftconv import distributed, kernel_configs, runtime  # noqa: E402
+
+
+def mapped_buffers(program, exchange):
+    """The workspaces the transport mapped: the copy engines' symmetric
+    buffers, or the receive buffers of the exchanges done by stores."""
+    if isinstance(exchange, distributed.MappedExchange):
+        mapping = distributed.MappedExchange.mapping(program)
+        return len({program.manifest.exchanges[e].recv for e in mapping.producers})
+    return len(distributed.CopyEngineExchange.mapped(program))
 
 
 def main(out_dir, transport, rank_dirs):
@@ -44,9 +55,23 @@ def main(out_dir, transport, rank_dirs):
     torch.save(out.cpu(), os.path.join(out_dir, f"y{rank}.pt"))
     with open(os.path.join(out_dir, f"trace{rank}.json"), "w") as f:
         json.dump({"rows": rows, "no_kernel_ms": idle,
-                   "mapped_buffers": len(distributed.CopyEngineExchange.mapped(program)),
+                   "mapped_buffers": mapped_buffers(program, exchange),
                    "steps": [[kind, len(step) if kind == "kernels" else 1]
                              for kind, step in distributed.schedule(program.manifest)]}, f)
+    if config.raw.get("training"):
+        # The backward by the same transport, on test_distributed_gpu's
+        # backward inputs (seeds 4 and 9): its gradients' parts.
+        from fftconv import gpu
+
+        backward = gpu.load_backward(config.manifest_path)
+        inputs = kernel_configs.make_inputs(config, seed=4)
+        generator = torch.Generator(device="cuda").manual_seed(9)
+        dy = torch.randn(config.B, config.H, config.L, generator=generator, device="cuda")
+        dy = dy.to(kernel_configs.torch_dtype(config.dtype))
+        local = [distributed.shard_input(inputs[n], layout, rank) for n in config.input_names]
+        grads = distributed.run(backward, local + [distributed.shard(dy, layout, rank)], exchange)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        torch.save([g.cpu() for g in grads], os.path.join(out_dir, f"grads{rank}.pt"))
     dist.barrier()
     dist.destroy_process_group()
 

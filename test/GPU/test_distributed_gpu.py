@@ -68,14 +68,12 @@ def test_sharded_lockstep_matches_float64(group):
 BACKWARD_GROUPS = {name: configs for name, configs in GROUPS.items() if configs[0].raw.get("training")}
 
 
-@pytest.mark.skipif(not BACKWARD_GROUPS, reason="no sharded backward kernels")
-@pytest.mark.parametrize("group", sorted(BACKWARD_GROUPS))
-def test_sharded_backward_lockstep_matches_float64(group):
-    """The backward, sharded alike: du, dk and the gates' gradients of every
-    rank, gathered, against float64 autograd."""
+def lockstep_backward(configs):
+    """Every rank's backward program of a group run in lockstep on inputs of
+    seed 4 and dy of seed 9, into NaN-poisoned outputs: (inputs, dy, layout,
+    the ranks' gradients' parts)."""
     from fftconv import gpu
 
-    configs = BACKWARD_GROUPS[group]
     config = configs[0]
     programs = [gpu.load_backward(configs[r].manifest_path) for r in range(len(configs))]
     shard = programs[0].manifest.shard
@@ -88,7 +86,17 @@ def test_sharded_backward_lockstep_matches_float64(group):
              + [distributed.shard(dy, layout, r)] for r in range(shard.ranks)]
     outputs = [[torch.full(tuple(a.shape), float("nan"), dtype=kernel_configs.torch_dtype(a.dtype), device="cuda")
                 for a in p.manifest.outputs] for p in programs]
-    parts = distributed.run_lockstep(programs, local, outputs)
+    return inputs, dy, layout, distributed.run_lockstep(programs, local, outputs)
+
+
+@pytest.mark.skipif(not BACKWARD_GROUPS, reason="no sharded backward kernels")
+@pytest.mark.parametrize("group", sorted(BACKWARD_GROUPS))
+def test_sharded_backward_lockstep_matches_float64(group):
+    """The backward, sharded alike: du, dk and the gates' gradients of every
+    rank, gathered, against float64 autograd."""
+    configs = BACKWARD_GROUPS[group]
+    config = configs[0]
+    inputs, dy, layout, parts = lockstep_backward(configs)
     expected = kernel_configs.reference_gradients(config, inputs, dy)
     for index, (name, want) in enumerate(zip(config.input_names, expected)):
         ranks = [p[index] for p in parts]
@@ -107,21 +115,32 @@ NCCL_GROUP = min((name for name, configs in GROUPS.items() if len(configs) == 2 
                  key=lambda name: GROUPS[name][0].N * GROUPS[name][0].B * GROUPS[name][0].H, default=None)
 
 
+# The smallest f16 check group of 2 ranks whose exchanges' chunks are whole
+# pages of the mapping (2 MiB: 2^22 points and up), for MappedExchange.
+MAPPED_GROUP = min((name for name, configs in GROUPS.items()
+                    if len(configs) == 2 and configs[0].dtype == "f16" and configs[0].N >= 2**22),
+                   key=lambda name: GROUPS[name][0].N * GROUPS[name][0].B * GROUPS[name][0].H, default=None)
+
+
 @pytest.mark.skipif(torch.cuda.device_count() < 2 or NCCL_GROUP is None,
                     reason="needs 2 GPUs and sharded kernels of 2 ranks")
-@pytest.mark.parametrize("transport", ["nccl", "copy-engine", "copy-engine-pull"])
+@pytest.mark.parametrize("transport", ["nccl", "copy-engine", "copy-engine-pull", "mapped"])
 def test_run_on_two_gpus_is_lockstep_and_traces_every_step(tmp_path, transport):
     """fftconv.distributed.run on 2 GPUs (torchrun, the smallest f16 check
-    group of 2 ranks), its exchanges by NCCL or by the copy engines (each
-    rank writing its chunks into the peers or reading them out): both
-    calls' outputs bit for bit what run_lockstep gives on one GPU (the
-    second call's exchanges into buffers the first left), and its trace
-    one row a step of the schedule, each ending after it began, on the
-    stream run gave it."""
+    group of 2 ranks; mapped, the smallest whose chunks map), its exchanges
+    by NCCL, by the copy engines (each rank writing its chunks into the
+    peers or reading them out) or by the producer kernels' stores into the
+    peers (mapped): both calls' outputs bit for bit what run_lockstep
+    gives on one GPU (the second call's exchanges into buffers the first
+    left), and its trace one row a step of the schedule, each ending after
+    it began, on the stream run gave it; where the group has a backward,
+    its gradients by the same transport bit for bit the lockstep run's."""
     import shutil
     import subprocess
 
-    configs = GROUPS[NCCL_GROUP]
+    if transport == "mapped" and MAPPED_GROUP is None:
+        pytest.skip("no 2-rank f16 check group of 2^22 points or more")
+    configs = GROUPS[MAPPED_GROUP if transport == "mapped" else NCCL_GROUP]
     torchrun = shutil.which("torchrun")
     if torchrun is None:
         pytest.skip("no torchrun")
@@ -139,7 +158,7 @@ def test_run_on_two_gpus_is_lockstep_and_traces_every_step(tmp_path, transport):
             got = torch.load(tmp_path / f"{name}{r}.pt")
             assert torch.equal(got, expected[r].cpu()), f"rank {r}'s output ({name}) differs from the lockstep run"
         trace = json.load(open(tmp_path / f"trace{r}.json"))
-        if transport != "nccl":  # its exchanges by the copy engines, not NCCL's fallback
+        if transport != "nccl":  # its exchanges by the copy engines or the stores, not NCCL's fallback
             assert trace["mapped_buffers"] > 0
         # run's two streams of kernels take the kernels a step one by one.
         kinds = [row["kind"] for row in trace["rows"]]
@@ -148,3 +167,11 @@ def test_run_on_two_gpus_is_lockstep_and_traces_every_step(tmp_path, transport):
             assert 0 <= row["begin_ms"] <= row["end_ms"]
             assert row["stream"] == "exchange" if row["kind"] == "exchange" else row["stream"] in (0, 1)
         assert 0 <= trace["no_kernel_ms"] <= max(row["end_ms"] for row in trace["rows"])
+    if configs[0].raw.get("training"):  # the backward by the same transport, bit for bit too
+        _, _, _, parts = lockstep_backward(configs)
+        for r in range(2):
+            got = torch.load(tmp_path / f"grads{r}.pt")
+            want = parts[r] if isinstance(parts[r], tuple) else (parts[r],)
+            assert len(got) == len(want)
+            for g, w in zip(got, want):
+                assert torch.equal(g, w.cpu()), f"rank {r}'s gradients differ from the lockstep run"

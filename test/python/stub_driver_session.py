@@ -163,6 +163,18 @@ def binding_launches():
     assert bound() is y
     assert launches() == [("add_b", [W, B, Y])]
 
+    # One kernel with operands of the caller's (a mapped exchange's view):
+    # exactly those pointers; refused when their count or alignment is wrong.
+    view = 0x7F0000000000
+    program._launch_operands(1, [W, B, view], STREAM)
+    assert launches() == [("add_b", [W, B, view])]
+    expect_error(ValueError, "expected 3 operands for kernel 1 (add_b), got 2",
+                 lambda: program._launch_operands(1, [W, B], STREAM))
+    expect_error(ValueError, "operand 2 of kernel 1 (add_b) is null or not 16-byte aligned",
+                 lambda: program._launch_operands(1, [W, B, view + 8], STREAM))
+    expect_error(ValueError, "kernel index 2 out of range (2 kernels)",
+                 lambda: program._launch_operands(2, [W, B, Y], STREAM))
+
     # The library's refusals, as ValueErrors, and nothing launched.
     expect_error(ValueError, 'output "y" shares memory with input "b"', lambda: program.launch([a, b], outputs=b))
     odd = torch.Tensor((4096,), torch.float32, program.device, address=A + 4)

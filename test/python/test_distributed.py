@@ -12,6 +12,7 @@ kernels themselves are checked on GPUs (test/GPU/test_distributed_gpu.py,
 bench/bench_distributed.py)."""
 
 import os
+import re
 import socket
 import sys
 
@@ -89,28 +90,79 @@ def test_run_checks_its_streams():
         distributed.run(None, [], None, compute_streams=3)
 
 
-@pytest.mark.parametrize("compute_streams", [1, 2])
-def test_step_plan_orders_every_shared_buffer(compute_streams):
-    # run's plan of a sharded program (rank 1 of 2, four chunks through four
-    # workspace sets): every kernel once, in order; the exchanges on their
-    # own stream, the kernels taking turns on `compute_streams`; and every
-    # step ordered after each earlier step that used one of its buffers,
-    # on its stream or through its waits (transitively).
+@pytest.fixture(scope="module")
+def sharded_manifest():
+    # A sharded program: rank 1 of 2, four chunks through four workspace sets.
     from fftconv import distributed, runtime
 
     graph = distributed.sharded_graph(3, 2, 8192, 8192, True, "f16")
-    manifest = runtime.parse_manifest(distributed.compile_rank(graph, 1, 2).manifest)
-    steps = distributed.step_plan(manifest, compute_streams)
+    return runtime.parse_manifest(distributed.compile_rank(graph, 1, 2).manifest)
+
+
+def test_mapped_producers_are_the_kernels_that_write_each_send_buffer(sharded_manifest):
+    # MappedExchange's producers: K's exchange is the spectrum's outer
+    # kernel's stores, each chunk's exchange its outer forward kernel's and
+    # each exchange back its inner kernel's (the operand it writes, not the
+    # one it reads); the outer inverse kernels write none.
+    from fftconv import distributed
+
+    manifest = sharded_manifest
+    producers = distributed.mapped_producers(manifest)
+    assert sorted(producers) == list(range(len(manifest.exchanges)))
+    names = []
+    for e, launches in sorted(producers.items()):
+        exchange = manifest.exchanges[e]
+        assert len(launches) == 1
+        kernel, position = launches[0]
+        info = manifest.kernels[kernel]
+        assert kernel < exchange.after and info.arguments[position] == exchange.send
+        assert position in info.writes
+        names.append(re.sub(r"(_c?\d+)+$", "", re.sub(r"^.*_conv\d+_", "", info.name)))
+    assert names[0] == "spectrum_outer"
+    assert names.count("outer_forward") == names.count("inner") == (len(names) - 1) // 2
+    inner = next(k for k in manifest.kernels if re.search(r"_conv\d+_inner(_c\d+)?$", k.name))
+    assert inner.writes == (1,) and inner.arguments[0] == inner.arguments[1]
+    assert all(not k.writes for k in manifest.kernels if "outer_inverse" in k.name)
+
+
+@pytest.mark.parametrize("mapped", [False, True], ids=["exchanged", "mapped"])
+@pytest.mark.parametrize("compute_streams", [1, 2])
+def test_step_plan_orders_every_shared_buffer(sharded_manifest, compute_streams, mapped):
+    # run's plan: every kernel once, in order; the exchanges on their own
+    # stream, the kernels taking turns on `compute_streams`; and every step
+    # ordered after each earlier step that used one of its buffers, on its
+    # stream or through its waits (transitively). Mapped (MappedExchange),
+    # a producer stores into the receive buffer: it is ordered after that
+    # buffer's release, and its exchange's arrival after it.
+    from fftconv import distributed
+
+    manifest = sharded_manifest
+    producers = distributed.mapped_producers(manifest) if mapped else None
+    steps = distributed.step_plan(manifest, compute_streams, producers)
     kernels = [k for kind, payload, _, _ in steps if kind == "kernels" for k in payload]
     assert kernels == list(range(len(manifest.kernels)))
     slots = [slot for kind, _, slot, _ in steps if kind == "kernels"]
     assert slots == [i % compute_streams for i in range(len(slots))]
-    assert all(slot == compute_streams for kind, _, slot, _ in steps if kind == "exchange")
+    assert all(slot == compute_streams for kind, _, slot, _ in steps if kind in ("exchange", "arrive"))
+    assert all(slot == compute_streams + 1 for kind, _, slot, _ in steps if kind == "release")
+    kinds = {kind for kind, _, _, _ in steps}
+    assert kinds == ({"kernels", "release", "arrive"} if mapped else {"kernels", "exchange"})
+    receiver = {k: manifest.exchanges[e].recv for e, launches in (producers or {}).items() for k, _ in launches}
 
     def used(kind, payload):
         if kind == "exchange":
             return {payload.send, payload.recv}
-        return set().union(*(manifest.kernels[k].arguments for k in payload))
+        if kind == "arrive":
+            return {manifest.exchanges[payload].send, manifest.exchanges[payload].recv}
+        if kind == "release":
+            return {manifest.exchanges[payload].recv}
+        return set().union(*(manifest.kernels[k].arguments for k in payload), {receiver.get(k) for k in payload}) - {None}
+
+    if mapped:  # a release, on a stream of its own, right before each producer's own step
+        for index, (kind, payload, _, _) in enumerate(steps):
+            if kind == "kernels" and payload[0] in receiver:
+                assert payload == [payload[0]]
+                assert steps[index - 1][0] == "release"
 
     after, last_on = [], {}
     for index, (kind, payload, slot, waits) in enumerate(steps):
@@ -143,7 +195,7 @@ def test_module_checks_its_arguments():
             conv(u, torch.zeros(4, 1000))
         with pytest.raises(ValueError, match="u is torch.float32, the module was made for torch.float16"):
             conv(u.float(), torch.zeros(4, 2048))
-        with pytest.raises(ValueError, match="transport must be one of nccl, copy-engine, got 'shm'"):
+        with pytest.raises(ValueError, match="transport must be one of nccl, copy-engine, mapped, got 'shm'"):
             distributed.FFTConv(seqlen=4096, transport="shm")
         # A copy-engine exchange of buffers it has not mapped goes over the
         # group's own all-to-all (here gloo's): chunk j to rank j.
@@ -281,9 +333,11 @@ class StandIns:
                 spectrum = spectrum * ((f < band) | (self.n - f < band))
             _store(buffers[0], self.from_row_view(spectrum))
             return
+        # (rows, rows out, K): the rows stored to the operand it only writes.
         held = rows.shape[1]
-        k = self.row_view(_complex(buffers[1]))[:, first_channel : first_channel + held]
-        _store(buffers[0], self.from_row_view(np.fft.ifft(np.fft.fft(rows, axis=3) * k, axis=3)))
+        k = self.row_view(_complex(buffers[-1]))[:, first_channel : first_channel + held]
+        (written,) = kernel.writes
+        _store(buffers[written], self.from_row_view(np.fft.ifft(np.fft.fft(rows, axis=3) * k, axis=3)))
 
     def outer_inverse(self, workspace, first_pair, first_channel):
         z = self.columns_inverse(workspace)

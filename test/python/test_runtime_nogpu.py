@@ -256,6 +256,21 @@ INVALID = [
         "invalid manifest: kernels[1].arguments[1]: 9 is not an argument index (4 arguments)",
     ),
     (
+        "kernel-writes-range",
+        _set(["kernels", 1, "writes"], [3]),
+        "invalid manifest: kernels[1].writes[0]: 3 is not an operand position (3 arguments)",
+    ),
+    (
+        "kernel-writes-twice",
+        _set(["kernels", 1, "writes"], [2, 2]),
+        "invalid manifest: kernels[1].writes[1]: 2 is listed twice",
+    ),
+    (
+        "kernel-writes-negative",
+        _set(["kernels", 1, "writes"], [-1]),
+        "invalid manifest: kernels[1].writes[0]: expected an operand position, got -1",
+    ),
+    (
         "output-unwritten",
         _set(["kernels", 1, "arguments"], [0, 3]),
         'invalid manifest: arguments[2]: output "result0" is not passed to any kernel',
@@ -523,6 +538,9 @@ def test_manifest_model():
     assert manifest.inputs[0].producer is None and manifest.inputs[0].depends_on == ()
     assert manifest.kernels[1].grid == (8, 1, 1) and manifest.kernels[1].shared_bytes == 16384
     assert manifest.kernels[1].arguments == (0, 3, 2) and manifest.kernels[0].is_producer
+    assert manifest.kernels[1].writes == ()
+    written = runtime.parse_manifest(_mutated(_set(["kernels", 1, "writes"], [2, 0])))
+    assert written.kernels[1].writes == (2, 0) and written.kernels[0].writes == ()
     short = runtime.parse_manifest(_mutated(_set(["kernels", 0, "grid"], [8])))
     assert short.kernels[0].grid == (8, 1, 1) and short.kernels[0].block == (128, 1, 1)
     scalar = runtime.parse_manifest(_mutated(_set(["arguments", 1, "shape"], [])))

@@ -947,10 +947,17 @@ void HostBuilder::launch(gpu::GPUFuncOp kernel, std::array<int64_t, 3> grid,
   kernel->setAttr(maxnreg, builder.getI32IntegerAttr(budget));
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(hostBlock);
-  gpu::LaunchFuncOp::create(
+  auto launchOp = gpu::LaunchFuncOp::create(
       builder, loc, kernel, index3(grid[0], grid[1], grid[2]),
       index3(threads, 1, 1),
       arith::ConstantIntOp::create(builder, loc, sharedBytes, 32), operands);
+  SmallVector<int64_t> writeOnly;
+  for (unsigned i = 0, e = kernel.getNumArguments(); i < e; ++i)
+    if (kernel.getArgAttr(i, kWriteOnlyAttrName))
+      writeOnly.push_back(i);
+  if (!writeOnly.empty())
+    launchOp->setAttr(kWriteOnlyOperandsAttrName,
+                      builder.getDenseI64ArrayAttr(writeOnly));
 }
 
 void HostBuilder::exchange(Value send, Value recv) {
@@ -1183,9 +1190,13 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
            plan.threads, plan.outerSharedBytes(), forwardOperands);
   };
   auto launchInner = [&](int64_t chunk, Value rows, Value spectrum) {
+    SmallVector<Value, 3> operands = {rows};
+    if (plan.sharded()) // the rows out: in place here
+      operands.push_back(rows);
+    operands.push_back(spectrum);
     launch(innerOf(chunkPlanOf(chunk)),
            {plan.localRows(), plan.workspaceChannels(), plan.innerGridZ()},
-           plan.threads, plan.innerSharedBytes(), ValueRange{rows, spectrum});
+           plan.threads, plan.innerSharedBytes(), operands);
   };
   auto launchOuterInverse = [&](int64_t chunk, Value workspace) {
     emitOuterInverse(region, conv.name + "_outer_inverse" + suffixOf(chunk),
@@ -1469,9 +1480,13 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
 void HostBuilder::finish(ArrayRef<ConvRegion> regions) {
   builder.setInsertionPointToEnd(hostBlock);
   func::ReturnOp::create(builder, loc);
-  // The launches have set the register caps.
-  for (auto kernel : module.getOps<gpu::GPUFuncOp>())
+  // The launches have set the register caps and listed the write-only
+  // operands.
+  for (auto kernel : module.getOps<gpu::GPUFuncOp>()) {
     kernel->removeAttr(kRegisterFloorAttrName);
+    for (unsigned i = 0, e = kernel.getNumArguments(); i < e; ++i)
+      kernel.removeArgAttr(i, kWriteOnlyAttrName);
+  }
   // What each convolution became, for the manifest: its plan, its FFT size
   // and the launches of its kernels.
   SmallVector<Attribute> convolutions;

@@ -17,6 +17,8 @@
 
 #include "KernelEmitter.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
 #include <algorithm>
 #include <numeric>
 
@@ -354,7 +356,9 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
                                           e.workspaceH, k1, n2);
     e.storeComplex(sequence, entry, re, im);
   });
-  return e.finish();
+  gpu::GPUFuncOp kernel = e.finish();
+  kernel.setArgAttr(workspaceArg, kWriteOnlyAttrName, builder.getUnitAttr());
+  return kernel;
 }
 
 namespace {
@@ -403,10 +407,11 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
     barrier();
     emitForward(skipLast);
   }
-  /// The inverse transforms, and the rows back to the workspace.
+  /// The inverse transforms, and the rows back to the workspace (argument
+  /// `rowsOut`).
   void inverseRows(bool skipLast = false) {
     emitInverse(skipLast);
-    storeRows(args()[0], firstPair, 0, tile, range.unscale);
+    storeRows(args()[rowsOut], firstPair, 0, tile, range.unscale);
   }
 
   /// Where loadRows puts the rows of a workspace: memref<P x H x 2N x f32>,
@@ -497,6 +502,10 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
   /// The block's range scale (forwardRows), null where the plan's inputs
   /// are f16.
   RangeScale range;
+  /// The argument inverseRows stores the rows to: 0, where forwardRows
+  /// loads them, or another (the sharded inner kernel's, whose rows go to
+  /// an exchange a runtime may do by these stores).
+  unsigned rowsOut = 0;
 
 private:
   int64_t quads() const { return plan.inner() / 4; }
@@ -542,13 +551,32 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
                                                gpu::GPUModuleOp module,
                                                llvm::StringRef name,
                                                const ThreePassPlan &plan) {
-  InnerKernel e(
-      builder, loc, module, name,
-      {threePassWorkspaceType(builder, plan), spectrumType(builder, plan)},
-      plan, plan.pairTile, plan.workspacePairs());
+  // Sharded, the rows are stored to an argument of their own (the exchange
+  // back's send buffer), which the kernel never loads from.
+  MemRefType rows = threePassWorkspaceType(builder, plan);
+  SmallVector<Type, 3> argTypes = {rows};
+  if (plan.sharded())
+    argTypes.push_back(rows);
+  argTypes.push_back(spectrumType(builder, plan));
+  InnerKernel e(builder, loc, module, name, argTypes, plan, plan.pairTile,
+                plan.workspacePairs());
+  unsigned spectrumArg = argTypes.size() - 1;
+  e.rowsOut = plan.sharded() ? 1 : 0;
+  auto finish = [&] {
+    gpu::GPUFuncOp kernel = e.finish();
+    if (plan.sharded()) {
+      kernel.setArgAttr(e.rowsOut, kWriteOnlyAttrName, builder.getUnitAttr());
+      // The two are one buffer unless a runtime binds the rows out to the
+      // peers': not noalias (each block reads its rows before it stores
+      // them, and no other block's).
+      for (unsigned arg : {0u, e.rowsOut})
+        kernel.removeArgAttr(arg, LLVM::LLVMDialect::getNoAliasAttrName());
+    }
+    return kernel;
+  };
   bool fused = e.fusesPointwiseProduct();
   e.forwardRows(/*skipLast=*/fused);
-  auto whole = e.wholeSequence(e.args()[1], e.c(0), e.spectrumH);
+  auto whole = e.wholeSequence(e.args()[spectrumArg], e.c(0), e.spectrumH);
   if (fused) {
     // The last forward stage, y = x K and the first inverse stage in
     // registers, a group of m consecutive positions at a time (K's m
@@ -556,7 +584,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
     e.emitFusedPointwiseProduct([&](Value start) {
       int64_t m = e.layout.factors.back();
       auto [spectrum, entry] =
-          e.rowEntry(e.args()[1], e.c(0), start, whole, e.spectrumH);
+          e.rowEntry(e.args()[spectrumArg], e.c(0), start, whole, e.spectrumH);
       auto [re, im] = e.loadComplex(spectrum, entry, m);
       SmallVector<KernelEmitter::Complex> k;
       for (int64_t d = 0; d < m; ++d)
@@ -567,14 +595,14 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
       return k;
     });
     e.inverseRows(/*skipLast=*/true);
-    return e.finish();
+    return finish();
   }
   // y = x K at every position of the row, for every pair of the block, with
   // the coefficient loaded once.
   auto pairType = VectorType::get({2}, builder.getF32Type());
   e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
     auto [spectrum, entry] =
-        e.rowEntry(e.args()[1], e.c(0), p, whole, e.spectrumH);
+        e.rowEntry(e.args()[spectrumArg], e.c(0), p, whole, e.spectrumH);
     auto load = vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
                                        e.at(spectrum, entry));
     load.setAlignment(8);
@@ -588,7 +616,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
   });
   e.barrier();
   e.inverseRows();
-  return e.finish();
+  return finish();
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(

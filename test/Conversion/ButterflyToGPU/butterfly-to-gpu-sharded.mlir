@@ -9,12 +9,18 @@
 // through four workspace sets (memory does not bound them): K's exchange
 // is issued before the first chunk's outer pass, each chunk's before the
 // next chunk's, the outer passes run two chunks ahead of the inner ones,
-// and an inner kernel a chunk of channels reads its channels of K.
+// and an inner kernel a chunk of channels reads its channels of K. The
+// inner kernel stores its rows to an operand of its own (the host passes
+// the rows buffer twice), and each launch lists the operands its kernel
+// only writes: each exchange's send buffer (a runtime may bind it to the
+// peers' receive buffers).
 
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_outer
 // CHECK-SAME: (%{{.*}}: memref<2x16384xf32> {llvm.noalias}, %{{.*}}: memref<2x1x2x32768xf32> {llvm.noalias}) kernel
 // The rank's columns start at 2048: the twiddles take the global column.
 // CHECK: arith.constant 2048 : i32
+// CHECK-LABEL: gpu.func @long_conv0_inner_c0
+// CHECK-SAME: (%{{.*}}: memref<2x1x1x32768xf16>, %{{.*}}: memref<2x1x1x32768xf16>, %{{.*}}: memref<2x1x2x32768xf32> {llvm.noalias}) kernel
 
 // CHECK-LABEL: func.func @long
 // CHECK-SAME: (%[[U:.*]]: memref<4x2x16384xf16> {fftconv.role = "input"}, %[[K:.*]]: memref<2x16384xf32> {fftconv.role = "input"}, %[[Y:.*]]: memref<4x2x16384xf16> {fftconv.role = "output"},
@@ -24,28 +30,28 @@
 // CHECK-SAME: %[[A2:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"}, %[[B2:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"},
 // CHECK-SAME: %[[A3:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"}, %[[B3:[^:]*]]: memref<2x1x1x32768xf16> {fftconv.role = "workspace"})
 // CHECK-SAME: attributes {fftconv.convolutions = {{.*}}, fftconv.shard = array<i64: 1, 2, 4096>}
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_outer {{.*}} args(%[[K]] : {{.*}}, %[[KS]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_outer {{.*}} args(%[[K]] : {{.*}}, %[[KS]] : {{.*}}) {fftconv.write_only_operands = array<i64: 1>}
 // CHECK-NEXT: butterfly.exchange %[[KS]] to %[[KR]] : memref<2x1x2x32768xf32>
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_0 {{.*}} args(%[[U]] : {{.*}}, %[[A0]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_0 {{.*}} args(%[[U]] : {{.*}}, %[[A0]] : {{.*}}) {fftconv.write_only_operands = array<i64: 1>}
 // CHECK-NEXT: butterfly.exchange %[[A0]] to %[[B0]]
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_1 {{.*}} args(%[[U]] : {{.*}}, %[[A1]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[A1]] to %[[B1]]
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner {{.*}} args(%[[KR]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner {{.*}} args(%[[KR]] : {{.*}}){{$}}
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_2 {{.*}} args(%[[U]] : {{.*}}, %[[A2]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[A2]] to %[[B2]]
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} args(%[[B0]] : {{.*}}, %[[KR]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} args(%[[B0]] : {{.*}}, %[[B0]] : {{.*}}, %[[KR]] : {{.*}}) {fftconv.write_only_operands = array<i64: 1>}
 // CHECK-NEXT: butterfly.exchange %[[B0]] to %[[A0]]
 // The fourth chunk takes a set of its own: its outer pass is issued
 // before the first chunk's outer inverse.
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_3 {{.*}} args(%[[U]] : {{.*}}, %[[A3]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[A3]] to %[[B3]]
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c1 {{.*}} args(%[[B1]] : {{.*}}, %[[KR]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c1 {{.*}} args(%[[B1]] : {{.*}}, %[[B1]] : {{.*}}, %[[KR]] : {{.*}}) {fftconv.write_only_operands = array<i64: 1>}
 // CHECK-NEXT: butterfly.exchange %[[B1]] to %[[A1]]
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_0 {{.*}} args(%[[A0]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} args(%[[B2]] : {{.*}}, %[[KR]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_0 {{.*}} args(%[[A0]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}}){{$}}
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} args(%[[B2]] : {{.*}}, %[[B2]] : {{.*}}, %[[KR]] : {{.*}}) {fftconv.write_only_operands = array<i64: 1>}
 // CHECK-NEXT: butterfly.exchange %[[B2]] to %[[A2]]
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_1 {{.*}} args(%[[A1]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c1 {{.*}} args(%[[B3]] : {{.*}}, %[[KR]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c1 {{.*}} args(%[[B3]] : {{.*}}, %[[B3]] : {{.*}}, %[[KR]] : {{.*}}) {fftconv.write_only_operands = array<i64: 1>}
 // CHECK-NEXT: butterfly.exchange %[[B3]] to %[[A3]]
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_2 {{.*}} args(%[[A2]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_3 {{.*}} args(%[[A3]] : {{.*}}, %[[U]] : {{.*}}, %[[Y]] : {{.*}})

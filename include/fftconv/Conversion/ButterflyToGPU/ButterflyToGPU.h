@@ -41,6 +41,12 @@ inline constexpr llvm::StringLiteral kConvolutionsAttrName =
 /// length]; a rank's buffers hold its row length / ranks columns of every
 /// row of that length (the manifest's "shard").
 inline constexpr llvm::StringLiteral kShardAttrName = "fftconv.shard";
+/// On a gpu.launch_func: the positions of the operands its kernel stores to
+/// and never loads from (the manifest's kernel "writes"), which a runtime
+/// may bind elsewhere than the argument's buffer: an exchange's send buffer
+/// stored straight into the peers' receive buffers.
+inline constexpr llvm::StringLiteral kWriteOnlyOperandsAttrName =
+    "fftconv.write_only_operands";
 inline constexpr llvm::StringLiteral kPlanKey = "plan";
 inline constexpr llvm::StringLiteral kFFTSizeKey = "fft_size";
 inline constexpr llvm::StringLiteral kKernelsKey = "kernels";

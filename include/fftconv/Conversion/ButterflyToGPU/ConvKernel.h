@@ -26,6 +26,10 @@ namespace fftconv {
 /// the launches lower the register cap towards the occupancy their shared
 /// memory allows, never below it, and the attribute is then dropped).
 constexpr llvm::StringLiteral kRegisterFloorAttrName = "fftconv.register_floor";
+/// A kernel argument the kernel stores to and never loads from (a unit
+/// attribute on the gpu.func's argument while its launches are built, then
+/// dropped): its launches list those operands (kWriteOnlyOperandsAttrName).
+constexpr llvm::StringLiteral kWriteOnlyAttrName = "fftconv.write_only";
 
 using ::mlir::butterfly::ConvKernelPlan;
 using ::mlir::butterfly::GPUPrecision;

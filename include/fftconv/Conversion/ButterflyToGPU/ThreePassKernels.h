@@ -62,7 +62,10 @@ gpu::GPUFuncOp buildOuterForwardKernel(OpBuilder &builder, Location loc,
                                        LoadInputFn loadInput);
 
 /// The inner kernel over (workspace, spectrum): the row transforms, the
-/// product with K and the inverse row transforms, in place.
+/// product with K and the inverse row transforms, in place. Sharded, over
+/// (rows, rows out, spectrum): the rows stored to their own argument, the
+/// exchange back's send buffer, which it only writes (kWriteOnlyAttrName;
+/// the host passes the rows buffer for both).
 gpu::GPUFuncOp buildInnerKernel(OpBuilder &builder, Location loc,
                                 gpu::GPUModuleOp module, llvm::StringRef name,
                                 const ThreePassPlan &plan);
