@@ -445,6 +445,9 @@ public:
 private:
   Program() = default;
   int initialize(const std::string &ptx, int device, std::string &error);
+  /// Launches kernel `index` with params_ (one pointer a parameter), and,
+  /// with FFTCONV_RUNTIME_SYNC set, waits for it and checks.
+  int launchOne(size_t index, void *stream, std::string &error);
   void release();
 
   Manifest manifest_;

@@ -363,7 +363,6 @@ int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
     error = describe(*d, scope.status(), "cuCtxPushCurrent");
     return scope.status();
   }
-  auto cuStream = static_cast<CUstream>(stream);
   for (size_t j = 0; j < numKernels; ++j) {
     size_t index = static_cast<size_t>(kernels[j]);
     const Kernel &kernel = manifest_.kernels[index];
@@ -372,23 +371,33 @@ int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
     params_.resize(kernel.arguments.size());
     for (size_t p = 0; p < kernel.arguments.size(); ++p)
       params_[p] = &addresses_[kernel.arguments[p]];
-    CUresult result = d->cuLaunchKernel(
-        static_cast<CUfunction>(functions_[index]), kernel.grid[0],
-        kernel.grid[1], kernel.grid[2], kernel.block[0], kernel.block[1],
-        kernel.block[2], kernel.sharedBytes, cuStream,
-        params_.empty() ? nullptr : params_.data(), nullptr);
+    if (int result = launchOne(index, stream, error))
+      return result;
+  }
+  return 0;
+}
+
+int Program::launchOne(size_t index, void *stream, std::string &error) {
+  std::string dummy;
+  const Driver &d = *getDriver(dummy); // the callers checked it
+  const Kernel &kernel = manifest_.kernels[index];
+  auto cuStream = static_cast<CUstream>(stream);
+  CUresult result = d.cuLaunchKernel(
+      static_cast<CUfunction>(functions_[index]), kernel.grid[0],
+      kernel.grid[1], kernel.grid[2], kernel.block[0], kernel.block[1],
+      kernel.block[2], kernel.sharedBytes, cuStream,
+      params_.empty() ? nullptr : params_.data(), nullptr);
+  if (result != CUDA_SUCCESS) {
+    error = describe(d, result, "cuLaunchKernel") + " launching " +
+            kernelLabel(manifest_, index);
+    return result;
+  }
+  if (syncEachKernel_) {
+    result = d.cuStreamSynchronize(cuStream);
     if (result != CUDA_SUCCESS) {
-      error = describe(*d, result, "cuLaunchKernel") + " launching " +
+      error = describe(d, result, "cuStreamSynchronize") + " after " +
               kernelLabel(manifest_, index);
       return result;
-    }
-    if (syncEachKernel_) {
-      result = d->cuStreamSynchronize(cuStream);
-      if (result != CUDA_SUCCESS) {
-        error = describe(*d, result, "cuStreamSynchronize") + " after " +
-                kernelLabel(manifest_, index);
-        return result;
-      }
     }
   }
   return 0;
@@ -437,26 +446,7 @@ int Program::launchKernelOperands(int kernel, const uint64_t *operands,
   params_.resize(numOperands);
   for (size_t p = 0; p < numOperands; ++p)
     params_[p] = &values[p];
-  auto cuStream = static_cast<CUstream>(stream);
-  CUresult result = d->cuLaunchKernel(
-      static_cast<CUfunction>(functions_[kernel]), info.grid[0], info.grid[1],
-      info.grid[2], info.block[0], info.block[1], info.block[2],
-      info.sharedBytes, cuStream, params_.empty() ? nullptr : params_.data(),
-      nullptr);
-  if (result != CUDA_SUCCESS) {
-    error = describe(*d, result, "cuLaunchKernel") + " launching " +
-            kernelLabel(manifest_, kernel);
-    return result;
-  }
-  if (syncEachKernel_) {
-    result = d->cuStreamSynchronize(cuStream);
-    if (result != CUDA_SUCCESS) {
-      error = describe(*d, result, "cuStreamSynchronize") + " after " +
-              kernelLabel(manifest_, kernel);
-      return result;
-    }
-  }
-  return 0;
+  return launchOne(static_cast<size_t>(kernel), stream, error);
 }
 
 void Program::release() {

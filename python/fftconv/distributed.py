@@ -472,7 +472,10 @@ def step_plan(manifest, compute_streams=2, mapped=None):
     exchange is an "arrive" (the barrier after them; its payload the
     exchange's index, as a release's)."""
     mapped = mapped or {}
-    producer = {kernel: manifest.exchanges[e].recv for e, launches in mapped.items() for kernel, _ in launches}
+    producer = collections.defaultdict(set)  # kernel -> the receive buffers it stores into
+    for e, launches in mapped.items():
+        for kernel, _ in launches:
+            producer[kernel].add(manifest.exchanges[e].recv)
     releases = {}  # the first producer of each mapped exchange -> its index
     for e, launches in mapped.items():
         releases.setdefault(min(kernel for kernel, _ in launches), []).append(e)
@@ -503,7 +506,7 @@ def step_plan(manifest, compute_streams=2, mapped=None):
             for e in releases.get(group[0], ()):
                 add("release", e, {manifest.exchanges[e].recv}, compute_streams + 1)
             touched = set().union(*(manifest.kernels[k].arguments for k in group))
-            touched |= {producer[k] for k in group if k in producer}
+            touched = touched.union(*(producer.get(k, ()) for k in group))
             add(kind, group, touched, launched % compute_streams)
             launched += 1
     return steps

@@ -74,7 +74,8 @@ class Shared:
 
 class PeerMemory:
     """The mapped allocations of this rank in `group`, on `device` (the
-    current CUDA device of each rank). `close()` unmaps and frees them."""
+    current CUDA device of each rank). They live as long as the process: a
+    peer may still store into them while this rank's work is done."""
 
     def __init__(self, group, device):
         import torch.distributed as dist
@@ -96,8 +97,6 @@ class PeerMemory:
         access.location.type = driver.CUmemLocationType.CU_MEM_LOCATION_TYPE_DEVICE
         access.location.id = index
         access.flags = driver.CUmemAccess_flags.CU_MEM_ACCESS_FLAGS_PROT_READWRITE
-        self._ranges = []  # (pointer, nbytes) reserved and mapped here
-        self._handles = []  # every handle created or imported here
         self._flags = None
         self.nbytes = 0  # device memory of this rank's own allocations
         torch.cuda.current_stream(self.device)  # the primary context current on this thread
@@ -116,7 +115,6 @@ class PeerMemory:
         own, pointers = [], []
         for nbytes in sizes:
             own.append([_call(driver, "cuMemCreate", nbytes // pieces, self._prop, 0) for _ in range(pieces)])
-            self._handles.extend(own[-1])
             self.nbytes += nbytes
             pointers.append(self._map([(h, nbytes // pieces) for h in own[-1]]))
             _call(driver, "cuMemsetD8", pointers[-1], 0, nbytes)
@@ -138,7 +136,6 @@ class PeerMemory:
                 handle = _call(driver, "cuMemImportFromShareableHandle", fd,
                                driver.CUmemAllocationHandleType.CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
                 os.close(fd)
-                self._handles.append(handle)
                 imported[j].append(handle)
         shared = []
         for i, nbytes in enumerate(sizes):
@@ -174,7 +171,6 @@ class PeerMemory:
         driver = self._driver
         total = sum(nbytes for _, nbytes in pieces)
         pointer = _call(driver, "cuMemAddressReserve", total, self.granularity, 0, 0)
-        self._ranges.append((pointer, total))
         at = int(pointer)
         for handle, nbytes in pieces:
             _call(driver, "cuMemMap", at, nbytes, 0, handle, 0)
@@ -253,12 +249,3 @@ class PeerMemory:
             if peer != self.rank:
                 _call(driver, "cuStreamWaitValue32", handle, own + 4 * (slot * self.ranks + peer), value,
                       driver.CUstreamWaitValue_flags.CU_STREAM_WAIT_VALUE_GEQ)
-
-    def close(self):
-        driver = self._driver
-        for pointer, nbytes in reversed(self._ranges):
-            driver.cuMemUnmap(pointer, nbytes)
-            driver.cuMemAddressFree(pointer, nbytes)
-        for handle in self._handles:
-            driver.cuMemRelease(handle)
-        self._ranges, self._handles, self._flags = [], [], None
