@@ -406,16 +406,16 @@ def run(program, inputs, exchange, outputs=None, compute_streams=2, trace=None):
     streams = [current, program._second_compute_stream][:compute_streams] + [program._exchange_stream,
                                                                             program._release_stream]
     comm = streams[compute_streams]
-    # The other streams too: a mapped exchange's release lets the peers
+    if trace is not None:  # before the other streams wait for it: no step begins before it
+        origin = torch.cuda.Event(enable_timing=True)
+        origin.record(current)
+        trace.append(("start", "", "", origin, origin))
+    # Every other stream too: a mapped exchange's release lets the peers
     # store into a buffer the previous call may still read.
     for other in streams[1:]:
         other.wait_stream(current)
     if mapping is not None:
         mapping.calls += 1
-    if trace is not None:
-        origin = torch.cuda.Event(enable_timing=True)
-        origin.record(current)
-        trace.append(("start", "", "", origin, origin))
     events = plan.events
     for index, (kind, step, slot, waits) in enumerate(plan.steps):
         stream = streams[slot]
