@@ -167,8 +167,8 @@ fftconvRuntimeManifestGetConvolution(const fftconvRuntimeManifest *manifest,
 /* The operands kernel `index` only stores to (its optional "writes"):
  * positions in its arguments, which a caller may bind elsewhere than their
  * arguments' buffers (fftconvRuntimeLaunchKernelOperands). Writes up to
- * `capacity` of them to `positions` and returns how many there are, or a
- * negative error. */
+ * `capacity` of them to `positions` (which may be NULL when `capacity` is 0)
+ * and returns how many there are, or a negative error. */
 FFTCONV_RUNTIME_EXPORT int
 fftconvRuntimeManifestGetKernelWrites(const fftconvRuntimeManifest *manifest,
                                       int index, int *positions, int capacity);

@@ -642,7 +642,10 @@ int fftconvRuntimeManifestGetKernel(const fftconvRuntimeManifest *manifest,
 int fftconvRuntimeManifestGetKernelWrites(
     const fftconvRuntimeManifest *manifest, int index, int *positions,
     int capacity) {
-  if (!inRange(manifest, positions, index,
+  // positions may be null with no capacity: a query of the count alone.
+  const void *out = capacity > 0 ? static_cast<const void *>(positions)
+                                 : static_cast<const void *>(manifest);
+  if (!inRange(manifest, out, index,
                manifest ? unwrap(manifest)->kernels.size() : 0,
                "fftconvRuntimeManifestGetKernelWrites", "kernels"))
     return kErrorInvalid;

@@ -541,6 +541,8 @@ def test_manifest_model():
     assert manifest.kernels[1].writes == ()
     written = runtime.parse_manifest(_mutated(_set(["kernels", 1, "writes"], [2, 0])))
     assert written.kernels[1].writes == (2, 0) and written.kernels[0].writes == ()
+    # The C function's count alone: no array, no capacity.
+    assert written._lib.fftconvRuntimeManifestGetKernelWrites(written._handle, 1, None, 0) == 2
     short = runtime.parse_manifest(_mutated(_set(["kernels", 0, "grid"], [8])))
     assert short.kernels[0].grid == (8, 1, 1) and short.kernels[0].block == (128, 1, 1)
     scalar = runtime.parse_manifest(_mutated(_set(["arguments", 1, "shape"], [])))
