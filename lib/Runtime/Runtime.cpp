@@ -50,6 +50,18 @@ int parseChip(const std::string &chip, bool &exact) {
   return value;
 }
 
+/// The driver, or null with `error` set where `module` (a program's) is
+/// not loaded.
+const Driver *loadedDriver(const void *module, std::string &error) {
+  std::string dummy;
+  const Driver *d = getDriver(dummy);
+  if (!d || !module) {
+    error = "the program is not loaded";
+    return nullptr;
+  }
+  return d;
+}
+
 std::string kernelLabel(const Manifest &manifest, size_t index) {
   return "kernel " + std::to_string(index) + " (" +
          manifest.kernels[index].name + ")";
@@ -277,12 +289,9 @@ int Program::launch(const uint64_t *buffers, size_t numBuffers, void *stream,
 int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
                            void *stream, const int *kernels, size_t numKernels,
                            std::string &error) {
-  std::string dummy;
-  const Driver *d = getDriver(dummy);
-  if (!d || !module_) {
-    error = "the program is not loaded";
+  const Driver *d = loadedDriver(module_, error);
+  if (!d)
     return kErrorInvalid;
-  }
   const size_t numArguments = manifest_.arguments.size();
   bool perArgument = numBuffers == numArguments;
   if (numBuffers != bufferArguments_.size() && !perArgument) {
@@ -379,7 +388,7 @@ int Program::launchKernels(const uint64_t *buffers, size_t numBuffers,
 
 int Program::launchOne(size_t index, void *stream, std::string &error) {
   std::string dummy;
-  const Driver &d = *getDriver(dummy); // the callers checked it
+  const Driver &d = *getDriver(dummy); // loadedDriver: the callers checked it
   const Kernel &kernel = manifest_.kernels[index];
   auto cuStream = static_cast<CUstream>(stream);
   CUresult result = d.cuLaunchKernel(
@@ -406,12 +415,9 @@ int Program::launchOne(size_t index, void *stream, std::string &error) {
 int Program::launchKernelOperands(int kernel, const uint64_t *operands,
                                   size_t numOperands, void *stream,
                                   std::string &error) {
-  std::string dummy;
-  const Driver *d = getDriver(dummy);
-  if (!d || !module_) {
-    error = "the program is not loaded";
+  const Driver *d = loadedDriver(module_, error);
+  if (!d)
     return kErrorInvalid;
-  }
   if (kernel < 0 || static_cast<size_t>(kernel) >= manifest_.kernels.size()) {
     error = "kernel index " + std::to_string(kernel) + " out of range (" +
             std::to_string(manifest_.kernels.size()) + " kernels)";

@@ -225,24 +225,15 @@ class MappedExchange:
         memory = PeerMemory(self.group, program.device)
         workspaces = {a.index: a for a in manifest.workspaces}
         ranks = manifest.shard.ranks
-
-        def nbytes(index):
-            argument = workspaces[index]
-            count = 1
-            for size in argument.shape:
-                count *= size
-            return count * torch.empty((), dtype=program._dtypes[argument.dtype]).element_size()
-
         producers = {e: launches for e, launches in mapped_producers(manifest).items()
                      if manifest.exchanges[e].recv in workspaces
-                     and nbytes(manifest.exchanges[e].recv) % (ranks * memory.granularity) == 0}
-        receivers = sorted({manifest.exchanges[e].recv for e in producers})
-        shared = dict(zip(receivers, memory.allocate([nbytes(i) for i in receivers], pieces=ranks)))
+                     and workspaces[manifest.exchanges[e].recv].nbytes % (ranks * memory.granularity) == 0}
+        receivers = [workspaces[i] for i in sorted({manifest.exchanges[e].recv for e in producers})]
         views = {}
-        for index, allocation in shared.items():
-            argument = workspaces[index]
-            program._workspaces[index] = memory.tensor(allocation, argument.shape, program._dtypes[argument.dtype])
-            views[index] = memory.scattered_view(allocation)
+        for argument, allocation in zip(receivers, memory.allocate([a.nbytes for a in receivers], pieces=ranks)):
+            program._workspaces[argument.index] = memory.tensor(allocation, argument.shape,
+                                                                program._dtypes[argument.dtype])
+            views[argument.index] = memory.scattered_view(allocation)
         memory.barrier_slots(2 * len(manifest.exchanges))
         program._mapped = _Mapping(group_name, memory, producers, views)
 

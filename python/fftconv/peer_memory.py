@@ -22,6 +22,7 @@ to each other. Every call that says collective must be made by every rank of
 the group in the same order.
 """
 
+import math
 import os
 import socket
 import struct
@@ -147,12 +148,8 @@ class PeerMemory:
     def tensor(self, shared, shape, dtype):
         """This rank's allocation of `shared` as a tensor of `shape` and
         `dtype` (its first bytes)."""
-        count = 1
-        for size in shape:
-            count *= size
-        nbytes = count * torch.empty((), dtype=dtype).element_size()
         raw = torch.as_tensor(_DeviceBytes(shared.pointer, shared.nbytes), device=self.device)
-        return raw[:nbytes].view(dtype).view(tuple(shape))
+        return raw.view(dtype)[: math.prod(shape)].view(tuple(shape))
 
     def scattered_view(self, shared):
         """An address range of `shared`'s size, of `ranks` chunks (its
