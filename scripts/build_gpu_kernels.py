@@ -88,13 +88,14 @@ def configurations():
             out.append(dict(N=n, B=b, H=h, L=n, K=n, dtype=t, mode="circular",
                             gated=True, skip=False, bench=True))
     # The precision auto does not choose: split in the single-kernel form,
-    # half in the three-pass form; and the three-pass form at 16K (chains of
-    # outer_forward, conv, outer_inverse take it at any size).
+    # in the three-pass form half for f16 and split for bf16; and the
+    # three-pass form at 16K (chains of outer_forward, conv, outer_inverse
+    # take it at any size).
     for n in (1024, 4096, 65536):
         for t in TYPES:
             l = n // 2
             b, h = check_batch(n)
-            precision = "split" if n <= 8192 else "half"
+            precision = "half" if n > 8192 and t == "f16" else "split"
             out.append(dict(N=n, B=b, H=h, L=l, K=l, dtype=t, mode="causal",
                             gated=False, skip=False, bench=False,
                             precision=precision))
@@ -117,9 +118,10 @@ def configurations():
             out.append(dict(N=n, B=64, H=768, L=n, K=n, dtype=t,
                             mode="circular", gated=True, skip=False,
                             bench=True, precision="split"))
-    # Where the forms meet: 16K and 32K in the three-pass form as well
-    # (split precision; by default they run as one kernel at half), and the
-    # three-pass form at half precision (by default split).
+    # Where the forms meet: 16K and 32K in the three-pass form as well (by
+    # default they run as one kernel at half), and the three-pass form at
+    # the precision it does not take by default (half for f16, split for
+    # bf16).
     for n in (16384, 32768, 65536):
         b, h = BENCH_BH[n]
         for t in TYPES:
@@ -131,7 +133,7 @@ def configurations():
                 if n <= 32768:
                     out.append(dict(base, single_kernel_max=8192))
                 else:
-                    out.append(dict(base, precision="half"))
+                    out.append(dict(base, precision="half" if t == "f16" else "split"))
     # f32 sequences (Split precision; at N = 4096 the decomposition's
     # factors for f32 are restaged to the kernels'), with their backward.
     out.append(dict(N=4096, B=3, H=4, L=2048, K=2048, dtype="f32", mode="causal",

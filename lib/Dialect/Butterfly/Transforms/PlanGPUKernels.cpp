@@ -355,18 +355,28 @@ static ThreePassPlan threePassShape(const ConvolutionShape &shape,
   return plan;
 }
 
-bool butterfly::isHalfData(TypeRange types) {
+/// Whether every real sequence ([B, H, L] tensor of floats) among `types`
+/// has element type `element` (and one is there).
+static bool allSequencesOf(TypeRange types, function_ref<bool(Type)> element) {
   bool any = false;
   for (Type type : types) {
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor || tensor.getRank() != 3 ||
         !isa<FloatType>(tensor.getElementType()))
       continue;
-    if (!tensor.getElementType().isF16())
+    if (!element(tensor.getElementType()))
       return false;
     any = true;
   }
   return any;
+}
+
+bool butterfly::isHalfData(TypeRange types) {
+  return allSequencesOf(types, [](Type t) { return t.isF16(); });
+}
+
+bool butterfly::isBF16Data(TypeRange types) {
+  return allSequencesOf(types, [](Type t) { return t.isBF16(); });
 }
 
 /// The workspace type a plan records: f16, or none (f32).
@@ -412,12 +422,13 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   // precision the two more f16 roundings keep fp16 within its budget).
   ThreePassPlan plan = threePassShape(shape, shape.halfData);
   plan.threads = request.threads > 0 ? request.threads : 256;
-  // Split: five stages each way would take Half close to 1e-3
-  // (bench/NOTES.md); its outer kernels at Half past 2048 rows; Half past
-  // what Split's rows hold (2^26 points), where only its rows of 32768 fit.
+  // f16 and f32 data at Split: five stages each way would take Half close
+  // to 1e-3 (bench/NOTES.md); its outer kernels at Half past 2048 rows;
+  // Half past what Split's rows hold (2^26 points), where only its rows of
+  // 32768 fit. bf16 data at Half (defaultThreePassPrecision).
   int64_t n = plan.length;
   plan.precision = request.precision.value_or(
-      defaultThreePassPrecision(n, request.longestInner));
+      defaultThreePassPrecision(n, request.longestInner, shape.bf16Data));
   if (!llvm::isPowerOf2_64(n) || n < 2 * kMinInnerLength) {
     why = "the three-pass GPU kernels need a transform of at least " +
           std::to_string(2 * kMinInnerLength) + " points, a power of two";
@@ -883,6 +894,8 @@ struct PlanGPUKernelsPass
     }
     shape.halfData = isHalfData(first->getOperandTypes()) &&
                      isHalfData(last->getResultTypes());
+    shape.bf16Data = isBF16Data(first->getOperandTypes()) &&
+                     isBF16Data(last->getResultTypes());
 
     // A chain is three passes already; a single region past
     // `single-kernel-max`, or of the size of a three-pass kernel gradient

@@ -126,14 +126,20 @@ inline int64_t keptLagLength(int64_t lags, int64_t ranks, int64_t rows) {
   return llvm::alignTo(lags, ranks > 1 ? rows : 8);
 }
 
-/// The precision the three-pass form takes when none is asked for: Split
-/// while Split's rows hold the transform in outer tiles of 8 columns (with
-/// rows of at most `longestInner`), its outer kernels at Half past 2048
-/// rows (2^25 points), and where Half's rows would be no longer (rows of at
-/// most 8192, a kernel gradient's: 2^26 points, outer tiles of 4 columns
-/// past 2^25); else Half (past 2^26 points).
+/// The precision the three-pass form takes when none is asked for. For
+/// bf16 data, Half: bf16's own roundings of u and y (1.7e-3) are most of
+/// its error budget (2e-3) and Half's stages add little to them (64K:
+/// 1.7e-3 -> 1.8e-3, bench/NOTES.md). Else Split while Split's rows hold
+/// the transform in outer tiles of 8 columns (with rows of at most
+/// `longestInner`), its outer kernels at Half past 2048 rows (2^25 points),
+/// and where Half's rows would be no longer (rows of at most 8192, a kernel
+/// gradient's: 2^26 points, outer tiles of 4 columns past 2^25); else Half
+/// (past 2^26 points).
 inline GPUPrecision defaultThreePassPrecision(int64_t fftSize,
-                                              int64_t longestInner = 0) {
+                                              int64_t longestInner = 0,
+                                              bool bf16Data = false) {
+  if (bf16Data)
+    return GPUPrecision::Half;
   int64_t splitRows = longestThreePassInner(GPUPrecision::Split, longestInner);
   bool halfRowsLonger =
       longestThreePassInner(GPUPrecision::Half, longestInner) > splitRows;
@@ -162,6 +168,8 @@ inline int64_t bandDigitsOf(int64_t band, int64_t lastFactor,
 /// Whether every real sequence ([B, H, L] tensor of floats) among `types`
 /// is f16 (and one is there).
 bool isHalfData(TypeRange types);
+/// Whether every real sequence among `types` is bf16 (and one is there).
+bool isBF16Data(TypeRange types);
 
 /// The shapes of one convolution, read off its regions.
 struct ConvolutionShape {
@@ -172,6 +180,7 @@ struct ConvolutionShape {
   int64_t fftSize = 0;      // N, the real FFT size
   int64_t resultBytes = 0;  // bytes of the convolution's result
   bool halfData = false;    // every sequence read and written is f16
+  bool bf16Data = false;    // every sequence read and written is bf16
 };
 
 /// What the single-kernel form's kernels compute and how their work is laid
