@@ -43,6 +43,19 @@ func.func @row_past_shared_memory(%u: tensor<2x4x16384xf16>, %k: tensor<4x16384x
   return %du, %dk : tensor<2x4x16384xf16>, tensor<4x16384xf32>
 }
 
+// bf16 data: the three-pass cross spectrum and the correlation at Half
+// (bf16's own roundings are most of its budget), on the same rows; the
+// sums' inverse (dk, f32) stays at Split.
+// CHECK-LABEL: func @row_past_shared_memory_bf16
+// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+// CHECK: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+func.func @row_past_shared_memory_bf16(%u: tensor<2x4x16384xbf16>, %k: tensor<4x16384xf32>, %dy: tensor<2x4x16384xbf16>) -> (tensor<2x4x16384xbf16>, tensor<4x16384xf32>) {
+  %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+      : (tensor<2x4x16384xbf16>, tensor<4x16384xf32>, tensor<2x4x16384xbf16>) -> (tensor<2x4x16384xbf16>, tensor<4x16384xf32>)
+  return %du, %dk : tensor<2x4x16384xbf16>, tensor<4x16384xf32>
+}
+
 // Past 2^22 points every three-pass plan of a backward with a three-pass
 // kernel gradient takes the rows the cross spectrum's inner block holds
 // (two rows of a pair and their f32 sum: 8192 at Split): 2048 of them for

@@ -765,6 +765,7 @@ struct PlanGPUKernelsPass
                                      "(of v and g) in a cross_spectrum region";
       shape = crossSpectrumShape(packs[0], packs[1]);
       shape.halfData = isHalfData(region->getOperandTypes());
+      shape.bf16Data = isBF16Data(region->getOperandTypes());
     } else {
       shape.batch = 1;
       for (Value result :
@@ -809,9 +810,12 @@ struct PlanGPUKernelsPass
       // Split rows, as many as the cross spectrum holds (8192), its outer
       // passes at Half past 2048 rows (ThreePassPlan::outerPrecision): up
       // to 2^25 points. Half rows took fp16's gradients past their error
-      // budget (1.0e-3 at 2^25 points, bench/NOTES.md).
+      // budget (1.0e-3 at 2^25 points, bench/NOTES.md); bf16's cross
+      // spectrum takes them, as its convolutions (bf16's own roundings are
+      // most of its budget).
       GPUPlanRequest split = request;
-      split.precision = GPUPrecision::Split;
+      split.precision =
+          cross && shape.bf16Data ? GPUPrecision::Half : GPUPrecision::Split;
       split.fusedInnerStages = false;
       split.longestInner =
           shorterRows(request.longestInner, gradientLongestInner(target));
