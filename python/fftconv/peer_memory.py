@@ -50,6 +50,51 @@ def _call(driver, name, *args):
     return results[0] if len(results) == 1 else tuple(results)
 
 
+def _local_facts():
+    """This rank's part of `can_map_peers`: (host, its device's UUID,
+    whether the driver maps memory as PeerMemory does), or None where it
+    cannot (no CUDA device, no cuda-python)."""
+    if not torch.cuda.is_available():
+        return None
+    try:
+        driver = _driver()
+    except ImportError:
+        return None
+    attributes = driver.CUdevice_attribute
+    device = torch.cuda.current_device()
+    supported = all(
+        _call(driver, "cuDeviceGetAttribute", attribute, device) == 1
+        for attribute in (attributes.CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED,
+                          attributes.CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED))
+    return socket.gethostname(), str(torch.cuda.get_device_properties(device).uuid), supported
+
+
+def can_map_peers(group=None):
+    """Collective: whether the ranks of `group` can map each other's memory
+    as PeerMemory does: an NCCL group (CUDA tensors), one host (its Unix
+    sockets), every device's driver with virtual memory management and
+    file-descriptor handles, and peer access from every rank's device to
+    every other's. Every rank gathers every rank's facts, so all reach the
+    same answer."""
+    import torch.distributed as dist
+
+    ranks = dist.get_world_size(group)
+    facts = _local_facts() if dist.get_backend(group) == "nccl" else None
+    everyone = [None] * ranks
+    dist.all_gather_object(everyone, facts, group=group)
+    usable = all(f is not None and f[2] for f in everyone) and len({f[0] for f in everyone}) == 1
+    reaches = False
+    if usable:
+        # A peer's device by its UUID among the devices this rank sees.
+        local = {str(torch.cuda.get_device_properties(d).uuid): d for d in range(torch.cuda.device_count())}
+        own = torch.cuda.current_device()
+        peers = [local.get(f[1]) for f in everyone if f[1] != facts[1]]
+        reaches = all(d is not None and torch.cuda.can_device_access_peer(own, d) for d in peers)
+    answers = [None] * ranks
+    dist.all_gather_object(answers, reaches, group=group)
+    return all(answers)
+
+
 class _DeviceBytes:
     """`nbytes` bytes of device memory at `pointer`, for torch.as_tensor
     (the CUDA array interface)."""

@@ -24,9 +24,9 @@ from fftconv import distributed, kernel_configs, runtime  # noqa: E402
 def mapped_buffers(program, exchange):
     """The workspaces the transport mapped: the copy engines' symmetric
     buffers, or the receive buffers of the exchanges done by stores."""
-    if isinstance(exchange, distributed.MappedExchange):
-        mapping = distributed.MappedExchange.mapping(program)
-        return len({program.manifest.exchanges[e].recv for e in mapping.producers})
+    if isinstance(exchange, (distributed.MappedExchange, distributed.AutoExchange)):
+        mapping = exchange.mapping(program)
+        return len({program.manifest.exchanges[e].recv for e in mapping.producers}) if mapping else 0
     return len(distributed.CopyEngineExchange.mapped(program))
 
 

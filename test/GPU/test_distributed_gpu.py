@@ -124,13 +124,14 @@ MAPPED_GROUP = min((name for name, configs in GROUPS.items()
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2 or NCCL_GROUP is None,
                     reason="needs 2 GPUs and sharded kernels of 2 ranks")
-@pytest.mark.parametrize("transport", ["nccl", "copy-engine", "copy-engine-pull", "mapped"])
+@pytest.mark.parametrize("transport", ["nccl", "copy-engine", "copy-engine-pull", "mapped", "auto"])
 def test_run_on_two_gpus_is_lockstep_and_traces_every_step(tmp_path, transport):
     """fftconv.distributed.run on 2 GPUs (torchrun, the smallest f16 check
     group of 2 ranks; mapped, the smallest whose chunks map), its exchanges
     by NCCL, by the copy engines (each rank writing its chunks into the
     peers or reading them out) or by the producer kernels' stores into the
-    peers (mapped): both calls' outputs bit for bit what run_lockstep
+    peers (mapped; auto, the default, maps them on two GPUs of one host):
+    both calls' outputs bit for bit what run_lockstep
     gives on one GPU (the second call's exchanges into buffers the first
     left), and its trace one row a step of the schedule, each ending after
     it began, on the stream run gave it; where the group has a backward,
@@ -138,9 +139,10 @@ def test_run_on_two_gpus_is_lockstep_and_traces_every_step(tmp_path, transport):
     import shutil
     import subprocess
 
-    if transport == "mapped" and MAPPED_GROUP is None:
+    mapped = transport in ("mapped", "auto")
+    if mapped and MAPPED_GROUP is None:
         pytest.skip("no 2-rank f16 check group of 2^22 points or more")
-    configs = GROUPS[MAPPED_GROUP if transport == "mapped" else NCCL_GROUP]
+    configs = GROUPS[MAPPED_GROUP if mapped else NCCL_GROUP]
     torchrun = shutil.which("torchrun")
     if torchrun is None:
         pytest.skip("no torchrun")

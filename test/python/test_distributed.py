@@ -195,8 +195,21 @@ def test_module_checks_its_arguments():
             conv(u, torch.zeros(4, 1000))
         with pytest.raises(ValueError, match="u is torch.float32, the module was made for torch.float16"):
             conv(u.float(), torch.zeros(4, 2048))
-        with pytest.raises(ValueError, match="transport must be one of nccl, copy-engine, mapped, got 'shm'"):
+        with pytest.raises(ValueError, match="transport must be one of auto, nccl, copy-engine, mapped, got 'shm'"):
             distributed.FFTConv(seqlen=4096, transport="shm")
+        # The default, "auto", decides at its first bind, collectively: a
+        # gloo group cannot map (no CUDA tensors), so its exchanges go over
+        # the group's all-to-all and no program is mapped.
+        from fftconv.peer_memory import can_map_peers
+
+        assert can_map_peers() is False
+        exchange = conv._exchange
+        assert isinstance(exchange, distributed.AutoExchange) and exchange.maps is None
+        exchange.bind(object())
+        assert exchange.maps is False and exchange.mapping(object()) is None
+        send, recv = torch.arange(6.0), torch.zeros(6)
+        exchange(send, recv)
+        assert torch.equal(recv, send)
         # A copy-engine exchange of buffers it has not mapped goes over the
         # group's own all-to-all (here gloo's): chunk j to rank j.
         exchange = distributed.FFTConv(seqlen=4096, transport="copy-engine")._exchange
