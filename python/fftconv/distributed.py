@@ -250,9 +250,10 @@ class AutoExchange:
     """FFTConv's transport "auto" (its default): MappedExchange where the
     group's ranks can map each other's memory
     (fftconv.peer_memory.can_map_peers, decided once, collectively, at the
-    first bind), NCCL's all_to_all otherwise. On 2 H200s at 2^24 points the
-    mapped exchanges take the call from 1.58x to 1.87x one GPU's
-    (docs/benchmarks.md); where they do not map, nothing changes."""
+    first bind), NCCL's all_to_all otherwise. On 2 H200s at 2^24 points f16
+    causal it took the call from NCCL's 1.54x one GPU's to 1.84x
+    (docs/benchmarks.md, sixteenth session); where the ranks cannot map,
+    the exchanges are NCCL's."""
 
     def __init__(self, group=None):
         self.group = group

@@ -813,36 +813,38 @@ struct PlanGPUKernelsPass
       // budget (1.0e-3 at 2^25 points, bench/NOTES.md); bf16's cross
       // spectrum takes them, as its convolutions (bf16's own roundings are
       // most of its budget).
-      GPUPlanRequest split = request;
-      split.precision =
+      GPUPrecision precision =
           cross && shape.bf16Data ? GPUPrecision::Half : GPUPrecision::Split;
-      split.fusedInnerStages = false;
-      split.longestInner =
+      GPUPlanRequest gradient = request;
+      gradient.precision = precision;
+      gradient.fusedInnerStages = false;
+      gradient.longestInner =
           shorterRows(request.longestInner, gradientLongestInner(target));
-      int64_t longest =
-          longestThreePass(GPUPrecision::Split, split.longestInner);
+      int64_t longest = longestThreePass(precision, gradient.longestInner);
       if (shape.fftSize > longest)
         return region.emitError()
                << "a kernel gradient of " << shape.fftSize
                << " points is past the three-pass GPU kernels: its cross "
                   "spectrum holds rows of "
-               << longestThreePassInner(GPUPrecision::Split, split.longestInner)
-               << " at split precision, up to " << longest << " points";
+               << longestThreePassInner(precision, gradient.longestInner)
+               << " at " << stringifyGPUPrecision(precision)
+               << " precision, up to " << longest << " points";
       if (!cross) {
         // One channel's inverse: a "pair" of one sequence, at Split as the
         // single kernel's, the lags kept as keptLagLength says.
         shape.inputLength = shape.fftSize / 2;
-        shape.outputLength = keptLagLength(
-            shape.outputLength, request.ranks,
-            threePassRows(shape.fftSize,
-                          longestThreePassInner(GPUPrecision::Split,
-                                                split.longestInner)));
+        shape.outputLength =
+            keptLagLength(shape.outputLength, request.ranks,
+                          threePassRows(shape.fftSize,
+                                        longestThreePassInner(
+                                            precision, gradient.longestInner)));
       }
-      plan = cross
-                 ? planCrossSpectrumThreePass(&getContext(), chip, shape, split,
-                                              target.sharedMemoryPerBlock, why)
-                 : planThreePass(&getContext(), chip, shape, split,
-                                 target.sharedMemoryPerBlock, why);
+      plan =
+          cross
+              ? planCrossSpectrumThreePass(&getContext(), chip, shape, gradient,
+                                           target.sharedMemoryPerBlock, why)
+              : planThreePass(&getContext(), chip, shape, gradient,
+                              target.sharedMemoryPerBlock, why);
     }
     if (!plan)
       return region.emitError() << why;
