@@ -116,6 +116,7 @@ func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128x
 // CHECK-SAME: (%{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<1x2x131072xf16> {llvm.noalias}) kernel
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
 // CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
+// CHECK-COUNT-12: nvgpu.mma.sync
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<1x2x131072xf16>, vector<8xf16>
 // The outer inverse pass: the workspace (twice: the gated input of the skip
 // term is evaluated again from u and the pregate), D, the postgate, u, the
@@ -148,6 +149,24 @@ func.func @long(%u: tensor<3x2x32768xf16> {fftconv.name = "u"}, %k: tensor<2x327
                 %d: tensor<2xf32>) -> tensor<3x2x32768xf16> {
   %y = fftconv.conv causal %u, %k pregate %g1 postgate %g2 skip %d
       : (tensor<3x2x32768xf16>, tensor<2x32768xf32>, tensor<3x2x32768xf16>, tensor<3x2x32768xf16>, tensor<2xf32>) -> tensor<3x2x32768xf16>
+  return %y : tensor<3x2x32768xf16>
+}
+
+// -----
+
+// f16 u alone (no pregate) through an outer forward of one stage: that
+// kernel runs at Half, one product a term (four for the 16-point complex
+// factor's tile), where the gated @long's and the outer inverse run the
+// plan's Split, three.
+// CHECK-LABEL: gpu.func @plain_long_conv0_outer_forward_0
+// CHECK-COUNT-4: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK-LABEL: gpu.func @plain_long_conv0_outer_inverse_0
+// CHECK-COUNT-12: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK-LABEL: gpu.func @plain_long_conv0_outer_forward_1
+func.func @plain_long(%u: tensor<3x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<3x2x32768xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<3x2x32768xf16>, tensor<2x32768xf32>) -> tensor<3x2x32768xf16>
   return %y : tensor<3x2x32768xf16>
 }
 
