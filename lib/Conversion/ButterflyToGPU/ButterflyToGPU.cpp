@@ -1179,15 +1179,9 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   auto suffixOf = [&](int64_t chunk) {
     return chunks > 1 ? "_" + std::to_string(chunk) : std::string();
   };
-  // f16 u alone through an outer forward of one stage: at Half it reaches
-  // the tensor cores exactly (u is f16 already; the factor's rounding is
-  // 7e-6 at most) and its stage's f16 planes add one rounding before the
-  // workspace's, which fp16's budget holds (64K causal 3.6e-4 -> 4.1e-4,
-  // against 5e-4; 6% faster, bench/NOTES.md). A pregate's product (a
-  // rounding more) or a second stage (two) keep it at the plan's.
-  bool halfOuterForward =
-      plan.halfWorkspace && !plan.scalesRange &&
-      plan.outerFactors.size() == 1 &&
+  // Whether the outer forward reads u alone (no pregate): its precision
+  // may then differ from the plan's (ThreePassPlan::outerForwardPrecision).
+  bool uAlone =
       llvm::count_if(region.first()->getOperands(), [&](Value operand) {
         auto tensor = dyn_cast<RankedTensorType>(operand.getType());
         return operand != coefficients && tensor && tensor.getRank() == 3;
@@ -1195,8 +1189,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
   auto launchOuterForward = [&](int64_t chunk, Value workspace) {
     forwardOperands.back() = workspace;
     ThreePassPlan forwardPlan = chunkPlanOf(chunk);
-    if (halfOuterForward)
-      forwardPlan.precision = GPUPrecision::Half;
+    forwardPlan.precision = plan.outerForwardPrecision(uAlone);
     gpu::GPUFuncOp outerForward = buildOuterForwardKernel(
         builder, loc, module, conv.name + "_outer_forward" + suffixOf(chunk),
         typesOf(forwardOperands), forwardOperands.size() - 1, forwardPlan,

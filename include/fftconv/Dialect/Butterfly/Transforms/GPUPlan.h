@@ -283,6 +283,17 @@ struct ThreePassPlan {
                ? precision
                : GPUPrecision::Half;
   }
+  /// The precision an outer forward kernel runs at: Half where it reads
+  /// f16 u alone (`uAlone`: no pregate's product to round) through one
+  /// outer stage, since u reaches the tensor cores exactly and the stage's
+  /// f16 planes add one rounding before the workspace's (64K causal
+  /// 3.6e-4 -> 4.1e-4, within fp16's 5e-4; 6% faster, bench/NOTES.md);
+  /// else outerPrecision().
+  GPUPrecision outerForwardPrecision(bool uAlone) const {
+    if (uAlone && halfWorkspace && !scalesRange && outerFactors.size() == 1)
+      return GPUPrecision::Half;
+    return outerPrecision();
+  }
   /// The precision K's kernels run at: Split, as it is computed once and
   /// every output carries its error, where Split's blocks hold the plan's
   /// rows and outer tiles; the plan's own where they do not (Half's rows of
