@@ -40,3 +40,15 @@ func.func @gradient_past_its_rows(%u: tensor<2x1x67108864xf16>, %k: tensor<1x671
       : (tensor<2x1x67108864xf16>, tensor<1x67108864xf32>, tensor<2x1x67108864xf16>) -> tensor<1x67108864xf32>
   return %dk : tensor<1x67108864xf32>
 }
+
+// -----
+
+// bf16 data: the cross spectrum at Half holds the same rows (their bound is
+// the sum beside them), so the same length is past it; the refusal names
+// the precision it planned.
+func.func @gradient_past_its_rows_bf16(%u: tensor<2x1x67108864xbf16>, %k: tensor<1x67108864xf32>, %dy: tensor<2x1x67108864xbf16>) -> tensor<1x67108864xf32> {
+  // expected-error @+1 {{a kernel gradient of 134217728 points is past the three-pass GPU kernels: its cross spectrum holds rows of 8192 at half precision, up to 67108864 points}}
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<2x1x67108864xbf16>, tensor<1x67108864xf32>, tensor<2x1x67108864xbf16>) -> tensor<1x67108864xf32>
+  return %dk : tensor<1x67108864xf32>
+}
