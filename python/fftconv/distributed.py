@@ -246,40 +246,26 @@ class MappedExchange:
         self._nccl(send, recv)
 
 
-class AutoExchange:
+class AutoExchange(MappedExchange):
     """FFTConv's transport "auto" (its default): MappedExchange where the
     group's ranks can map each other's memory
     (fftconv.peer_memory.can_map_peers, decided once, collectively, at the
-    first bind), NCCL's all_to_all otherwise. On 2 H200s at 2^24 points f16
-    causal it took the call from NCCL's 1.54x one GPU's to 1.84x
-    (docs/benchmarks.md, sixteenth session); where the ranks cannot map,
-    the exchanges are NCCL's."""
+    first bind: `maps`), NCCL's all_to_all otherwise (no program is then
+    mapped, so `mapping` finds none). On 2 H200s at 2^24 points f16 causal
+    it took the call from NCCL's 1.54x one GPU's to 1.84x
+    (docs/benchmarks.md, sixteenth session)."""
 
     def __init__(self, group=None):
-        self.group = group
-        self._nccl = all_to_all(group)
-        self._mapped = None
-        self._decided = False
+        super().__init__(group)
+        self.maps = None  # decided at the first bind
 
     def bind(self, program):
-        if not self._decided:
+        if self.maps is None:
             from .peer_memory import can_map_peers
 
-            self._mapped = MappedExchange(self.group) if can_map_peers(self.group) else None
-            self._decided = True
-        if self._mapped is not None:
-            self._mapped.bind(program)
-
-    @property
-    def maps(self):
-        """Whether the exchanges are mapped (None before the first bind)."""
-        return self._mapped is not None if self._decided else None
-
-    def mapping(self, program):
-        return MappedExchange.mapping(program) if self._mapped is not None else None
-
-    def __call__(self, send, recv):
-        self._nccl(send, recv)
+            self.maps = can_map_peers(self.group)
+        if self.maps:
+            super().bind(program)
 
 
 class _Mapping:

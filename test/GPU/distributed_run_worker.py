@@ -24,7 +24,7 @@ from fftconv import distributed, kernel_configs, runtime  # noqa: E402
 def mapped_buffers(program, exchange):
     """The workspaces the transport mapped: the copy engines' symmetric
     buffers, or the receive buffers of the exchanges done by stores."""
-    if isinstance(exchange, (distributed.MappedExchange, distributed.AutoExchange)):
+    if isinstance(exchange, distributed.MappedExchange):  # AutoExchange too
         mapping = exchange.mapping(program)
         return len({program.manifest.exchanges[e].recv for e in mapping.producers}) if mapping else 0
     return len(distributed.CopyEngineExchange.mapped(program))
