@@ -1180,7 +1180,8 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
     return chunks > 1 ? "_" + std::to_string(chunk) : std::string();
   };
   // Whether the outer forward reads u alone (no pregate): its precision
-  // may then differ from the plan's (ThreePassPlan::outerForwardPrecision).
+  // may then differ from the plan's (ThreePassPlan::outerForwardPrecision;
+  // the outer inverse's, outerInversePrecision).
   bool uAlone =
       llvm::count_if(region.first()->getOperands(), [&](Value operand) {
         auto tensor = dyn_cast<RankedTensorType>(operand.getType());
@@ -1208,8 +1209,10 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
            plan.threads, plan.innerSharedBytes(), operands);
   };
   auto launchOuterInverse = [&](int64_t chunk, Value workspace) {
+    ThreePassPlan inversePlan = chunkPlanOf(chunk);
+    inversePlan.precision = plan.outerInversePrecision();
     emitOuterInverse(region, conv.name + "_outer_inverse" + suffixOf(chunk),
-                     chunkPlanOf(chunk), conv.spectrumBuffer, workspace);
+                     inversePlan, conv.spectrumBuffer, workspace);
   };
   // The first inner kernel before the chunks' outer kernels (the
   // module's order, as the chunks have always been emitted).

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 #include <algorithm>
+#include <array>
 #include <numeric>
 
 using namespace mlir;
@@ -185,7 +186,8 @@ public:
   }
 
   /// Multiplies the vectors (re, im) elementwise by exp(sign 2 pi i e / N)
-  /// for e = column(q) * row, q the lane of the vector.
+  /// for e = column(q) * row, q the lane of the vector: the outer kernels'
+  /// twiddle, where it is theirs (ThreePassPlan::twiddlesInInner).
   std::pair<Value, Value> twiddleVector(Value re, Value im, Value firstColumn,
                                         Value row, double sign) {
     int64_t count = cast<VectorType>(re.getType()).getNumElements();
@@ -339,8 +341,9 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   e.barrier();
   e.emitForward();
 
-  // Row k1 of the tile (at its Monarch position) times W_N^(n2 k1), to the
-  // workspace in natural row order, 4 values at a time.
+  // Row k1 of the tile (at its Monarch position) to the workspace in
+  // natural row order, 4 values at a time, times W_N^(n2 k1) unless the
+  // inner kernels apply it (ThreePassPlan::twiddlesInInner).
   auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.workspaceH);
   int64_t quads = plan.columns / 4;
   e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
@@ -351,7 +354,8 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
     Value re = e.scaled(e.loadPart(e.seq, ReHigh, offset, 4), e.range.unscale);
     Value im = e.scaled(e.loadPart(e.seq, ImHigh, offset, 4), e.range.unscale);
     Value n2 = e.add(e.firstColumn, column);
-    std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, -1.0);
+    if (!plan.twiddlesInInner())
+      std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, -1.0);
     auto [sequence, entry] = e.outerEntry(whole, e.args()[workspaceArg], e.slot,
                                           e.workspaceH, k1, n2);
     e.storeComplex(sequence, entry, re, im);
@@ -400,6 +404,48 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
             add(rowStart, remc(position, columns))};
   }
 
+  /// The block's row among all N1 (sharded, the rank's rows are a range of
+  /// them).
+  Value globalRow() {
+    return plan.sharded() ? addc(k1, plan.rank * plan.localRows()) : k1;
+  }
+
+  /// The three-pass twiddle W_N^(sign n2 k1) of the block's row k1, where
+  /// it is the inner kernels' (ThreePassPlan::twiddlesInInner): applied in
+  /// f32 as they load a row (sign -1) and as they store it (+1). Its powers
+  /// for the lanes of a quad, once a kernel: a quad's twiddles are one root
+  /// and three products.
+  struct RowTwiddle {
+    Value row;
+    std::array<Complex, 3> steps;
+    double sign;
+  };
+  RowTwiddle rowTwiddle(double sign) {
+    RowTwiddle t{globalRow(), {}, sign};
+    // q k1 < 4 N1 <= N: within the root's period.
+    for (int64_t q = 1; q <= 3; ++q)
+      t.steps[q - 1] = root(mulc(t.row, q), plan.length, sign);
+    return t;
+  }
+  /// (re, im), the four values of the row from `position` on, times their
+  /// twiddles.
+  std::pair<Value, Value> twiddleRow(Value re, Value im, Value position,
+                                     const RowTwiddle &t) {
+    // n2 < N2 and k1 < N1, so the product stays below N.
+    Complex base = root(mul(position, t.row), plan.length, t.sign);
+    SmallVector<Value, 4> outRe, outIm;
+    for (int64_t q = 0; q < 4; ++q) {
+      Complex x{vector::ExtractOp::create(b, loc, re, ArrayRef<int64_t>{q}),
+                vector::ExtractOp::create(b, loc, im, ArrayRef<int64_t>{q})};
+      Complex y = cmul(x, q ? cmul(base, t.steps[q - 1]) : base);
+      outRe.push_back(y.re);
+      outIm.push_back(y.im);
+    }
+    auto type = VectorType::get({4}, f32);
+    return {vector::FromElementsOp::create(b, loc, type, outRe),
+            vector::FromElementsOp::create(b, loc, type, outIm)};
+  }
+
   /// The block's rows from the workspace (argument 0) into shared memory,
   /// and their forward transforms.
   void forwardRows(bool skipLast = false) {
@@ -427,6 +473,9 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
   SmallVector<RangeScale> loadRows(ArrayRef<RowSource> sources, Value firstPair,
                                    int64_t count) {
     auto eight = VectorType::get({8}, f32);
+    std::optional<RowTwiddle> twiddle;
+    if (plan.twiddlesInInner())
+      twiddle = rowTwiddle(-1.0);
     auto gather = [&](Value item) -> SmallVector<Value> {
       Value seq = divc(item, quads());
       Value position = mulc(remc(item, quads()), 4);
@@ -435,10 +484,23 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
       SmallVector<Value> rows;
       for (const RowSource &source : sources) {
         auto [sequence, entry] = rowEntry(source.workspace, pair, position);
-        rows.push_back(
+        Value both =
             loadOrZero(inside, eight, [&, sequence = sequence, entry = entry] {
               return loadInterleaved(sequence, entry, 4);
-            }));
+            });
+        if (!plan.twiddlesInInner()) {
+          rows.push_back(both);
+          continue;
+        }
+        // Twiddled before the range scale measures them.
+        auto [re, im] =
+            twiddleRow(vector::ShuffleOp::create(b, loc, both, both,
+                                                 ArrayRef<int64_t>{0, 2, 4, 6}),
+                       vector::ShuffleOp::create(b, loc, both, both,
+                                                 ArrayRef<int64_t>{1, 3, 5, 7}),
+                       position, *twiddle);
+        rows.push_back(vector::ShuffleOp::create(
+            b, loc, re, im, ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7}));
       }
       return rows;
     };
@@ -473,9 +535,13 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
 
   /// Sequences `firstSeq` .. + `count` back to the rows of pairs
   /// `firstPair` .. of `workspace` (those within it), times `unscale`
-  /// where it is not null.
+  /// where it is not null (and the row's inverse twiddle where it is the
+  /// inner kernels').
   void storeRows(Value workspace, Value firstPair, int64_t firstSeq,
                  int64_t count, Value unscale) {
+    std::optional<RowTwiddle> twiddle;
+    if (plan.twiddlesInInner())
+      twiddle = rowTwiddle(1.0);
     loop(tid, count * quads(), plan.threads, [&](Value item) {
       Value seq = divc(item, quads());
       Value position = mulc(remc(item, quads()), 4);
@@ -484,9 +550,11 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
         auto [sequence, entry] = rowEntry(workspace, pair, position);
         Value at = swizzle(position);
         Value source = addc(seq, firstSeq);
-        storeComplex(sequence, entry,
-                     scaled(loadPart(source, ReHigh, at, 4), unscale),
-                     scaled(loadPart(source, ImHigh, at, 4), unscale));
+        Value re = scaled(loadPart(source, ReHigh, at, 4), unscale);
+        Value im = scaled(loadPart(source, ImHigh, at, 4), unscale);
+        if (twiddle)
+          std::tie(re, im) = twiddleRow(re, im, position, *twiddle);
+        storeComplex(sequence, entry, re, im);
       };
       if (pairs % count)
         when(ult(pair, c(pairs)), store);
@@ -645,7 +713,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerSpectrumKernel(
     if (band) {
       // Position p of row k1 holds frequency k1 + N1 k2, k2 = frequency(p);
       // sharded, the block's row is the rank's k1-th.
-      Value row = e.addc(e.k1, plan.rank * plan.localRows());
+      Value row = e.globalRow();
       SmallVector<Value> inside;
       for (int64_t q = 0; q < 4; ++q) {
         Value f =
@@ -673,7 +741,8 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
     const ThreePassPlan &plan, StoreOutputFn storeOutput) {
   OuterKernel e(builder, loc, module, name, argTypes, plan);
 
-  // Row k1 from the workspace times W_N^(-n2 k1), to its Monarch position.
+  // Row k1 from the workspace times W_N^(-n2 k1) (unless the inner kernel
+  // that stored it applied it) to its Monarch position.
   auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.workspaceH);
   int64_t quads = plan.columns / 4;
   auto gather = [&](Value item) -> SmallVector<Value> {
@@ -688,13 +757,15 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
                      ArrayRef<KernelEmitter::RangeScale> scales) {
     Value k1 = e.divc(item, quads);
     Value column = e.mulc(e.remc(item, quads), 4);
-    Value n2 = e.add(e.firstColumn, column);
     Value both = e.scaled(loaded.front(), scales[0].scale);
     Value re = vector::ShuffleOp::create(builder, loc, both, both,
                                          ArrayRef<int64_t>{0, 2, 4, 6});
     Value im = vector::ShuffleOp::create(builder, loc, both, both,
                                          ArrayRef<int64_t>{1, 3, 5, 7});
-    std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, 1.0);
+    if (!plan.twiddlesInInner()) {
+      Value n2 = e.add(e.firstColumn, column);
+      std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, 1.0);
+    }
     Value offset = e.swizzle(e.add(e.positionOf(k1), column));
     e.storePart(e.seq, ReHigh, offset, re);
     e.storePart(e.seq, ImHigh, offset, im);

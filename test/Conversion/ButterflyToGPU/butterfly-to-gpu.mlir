@@ -98,13 +98,17 @@ func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128x
 // row of 4096. The workspace holds one pair (a pair's 1 MiB exceeds y's
 // 384 KiB), so the pairs run in two chunks, each with its own outer kernels.
 
-// K = DFT_N(k): the outer pass over k, then the rows in place.
+// K = DFT_N(k): the outer pass over k, then the rows in place. The outer
+// kernels' one stage of 16 computes no root: the twiddle W_N^(n2 k1)
+// between the passes is the inner kernels', as they load a row.
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_outer
 // CHECK-SAME: (%{{.*}}: memref<2x32768xf32> {llvm.noalias}, %{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
 // CHECK: nvgpu.mma.sync
-// CHECK: sin.approx.f32
+// CHECK-NOT: sin.approx.f32
 // CHECK-LABEL: gpu.func @long_conv0_spectrum_inner
 // CHECK-SAME: (%{{.*}}: memref<2x131072xf32> {llvm.noalias}) kernel
+// CHECK: sin.approx.f32
+// CHECK: nvgpu.mma.sync
 // The inner kernel, not sharded, reads and stores its rows in one argument.
 // CHECK-LABEL: gpu.func @long_conv0_inner
 // CHECK-SAME: (%{{[^:]*}}: memref<1x2x131072xf16> {llvm.noalias}, %{{[^:]*}}: memref<2x131072xf32> {llvm.noalias}) kernel
@@ -123,6 +127,8 @@ func.func @hyena(%u: tensor<2x4x128xf16> {fftconv.name = "u"}, %k: tensor<4x128x
 // pregate, y.
 // CHECK-LABEL: gpu.func @long_conv0_outer_inverse_0
 // CHECK-SAME: (%{{.*}}: memref<1x2x131072xf16> {llvm.noalias}, %{{.*}}: memref<1x2x131072xf16> {llvm.noalias}, %{{.*}}: memref<2xf32> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}, %{{.*}}: memref<3x2x32768xf16> {llvm.noalias}) kernel
+// CHECK-COUNT-4: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<3x2x32768xf16>, vector<8xf16>
 // The second chunk's kernels read batch elements 2 and 3 (3 is past the
 // batch: zeros in, nothing out).
@@ -154,15 +160,17 @@ func.func @long(%u: tensor<3x2x32768xf16> {fftconv.name = "u"}, %k: tensor<2x327
 
 // -----
 
-// f16 u alone (no pregate) through an outer forward of one stage: that
-// kernel runs at Half, one product a term (four for the 16-point complex
-// factor's tile), where the gated @long's and the outer inverse run the
-// plan's Split, three.
+// f16 u alone (no pregate): with an f16 workspace, whose twiddle is the
+// inner kernels', the outer forward runs at Half, one product a term (four
+// for the 16-point complex factor's tile), where the gated @long's runs the
+// plan's Split, three; both outer inverses run at Half.
 // CHECK-LABEL: gpu.func @plain_long_conv0_outer_forward_0
 // CHECK-COUNT-4: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
+// CHECK-NOT: sin.approx.f32
 // CHECK-LABEL: gpu.func @plain_long_conv0_outer_inverse_0
-// CHECK-COUNT-12: nvgpu.mma.sync
+// CHECK-NOT: sin.approx.f32
+// CHECK-COUNT-4: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK-LABEL: gpu.func @plain_long_conv0_outer_forward_1
 func.func @plain_long(%u: tensor<3x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<3x2x32768xf16> {

@@ -283,14 +283,36 @@ struct ThreePassPlan {
                ? precision
                : GPUPrecision::Half;
   }
-  /// The precision an outer forward kernel runs at: Half where it reads
-  /// f16 u alone (`uAlone`: no pregate's product to round) through one
-  /// outer stage, since u reaches the tensor cores exactly and the stage's
-  /// f16 planes add one rounding before the workspace's (64K causal
-  /// 3.6e-4 -> 4.1e-4, within fp16's 5e-4; 6% faster, bench/NOTES.md);
-  /// else outerPrecision().
+  /// Where the twiddle W_N^(n2 k1) between the passes is applied: with an
+  /// f16 workspace, by the inner kernels in f32 as they load a row and (its
+  /// conjugate) as they store it, so that the workspace holds the outer
+  /// column transforms as they are and an outer kernel at Half rounds no
+  /// twiddled value of its own (its planes hold what the workspace holds);
+  /// else by the outer kernels, as they store and load the workspace (bf16's
+  /// Half inner kernels, bound by instruction issue, took 2% to 8% longer
+  /// with it, and their outer kernels' extra rounding is within bf16's
+  /// budget; bench/NOTES.md). Every kernel of a workspace agrees, since its
+  /// element type is the workspace's.
+  bool twiddlesInInner() const { return halfWorkspace; }
+  /// The precision an outer forward kernel runs at: Half where it reads f16
+  /// u alone (`uAlone`: no pregate's product to round) and the twiddle is
+  /// the inner kernels', since u then reaches the tensor cores exactly and
+  /// the stages' f16 planes hold the workspace's values (64K causal
+  /// 3.6e-4 as at Split, 1M causal 4.1e-4 -> 4.6e-4 with the outer inverse
+  /// at Half too, within fp16's 5e-4); else outerPrecision(). A gated
+  /// forward's pregate product is one more rounding (1M gated 5.5e-4).
   GPUPrecision outerForwardPrecision(bool uAlone) const {
-    if (uAlone && halfWorkspace && !scalesRange && outerFactors.size() == 1)
+    if (uAlone && twiddlesInInner() && !scalesRange)
+      return GPUPrecision::Half;
+    return outerPrecision();
+  }
+  /// The precision an outer inverse kernel runs at: Half where the twiddle
+  /// is the inner kernels' (the kernel reads the f16 workspace into its
+  /// planes exactly; its stages' planes add a rounding before the outputs':
+  /// 64K gated 3.6e-4 -> 4.2e-4, 1M gated 4.6e-4; 4% to 8% faster,
+  /// bench/NOTES.md); else outerPrecision().
+  GPUPrecision outerInversePrecision() const {
+    if (twiddlesInInner() && !scalesRange)
       return GPUPrecision::Half;
     return outerPrecision();
   }
