@@ -427,23 +427,59 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
       t.steps[q - 1] = root(mulc(t.row, q), plan.length, sign);
     return t;
   }
-  /// (re, im), the four values of the row from `position` on, times their
-  /// twiddles.
-  std::pair<Value, Value> twiddleRow(Value re, Value im, Value position,
-                                     const RowTwiddle &t) {
+  /// The twiddles of the four values of the row from `position` on.
+  using QuadTwiddles = std::array<Complex, 4>;
+  QuadTwiddles quadTwiddles(Value position, const RowTwiddle &t) {
     // n2 < N2 and k1 < N1, so the product stays below N.
     Complex base = root(mul(position, t.row), plan.length, t.sign);
+    return {base, cmul(base, t.steps[0]), cmul(base, t.steps[1]),
+            cmul(base, t.steps[2])};
+  }
+  /// (re, im), four values, times `w`.
+  std::pair<Value, Value> twiddled(Value re, Value im, const QuadTwiddles &w) {
     SmallVector<Value, 4> outRe, outIm;
     for (int64_t q = 0; q < 4; ++q) {
       Complex x{vector::ExtractOp::create(b, loc, re, ArrayRef<int64_t>{q}),
                 vector::ExtractOp::create(b, loc, im, ArrayRef<int64_t>{q})};
-      Complex y = cmul(x, q ? cmul(base, t.steps[q - 1]) : base);
+      Complex y = cmul(x, w[q]);
       outRe.push_back(y.re);
       outIm.push_back(y.im);
     }
     auto type = VectorType::get({4}, f32);
     return {vector::FromElementsOp::create(b, loc, type, outRe),
             vector::FromElementsOp::create(b, loc, type, outIm)};
+  }
+  /// The same of four interleaved values.
+  Value twiddledInterleaved(Value both, const QuadTwiddles &w) {
+    auto [re, im] =
+        twiddled(vector::ShuffleOp::create(b, loc, both, both,
+                                           ArrayRef<int64_t>{0, 2, 4, 6}),
+                 vector::ShuffleOp::create(b, loc, both, both,
+                                           ArrayRef<int64_t>{1, 3, 5, 7}),
+                 w);
+    return vector::ShuffleOp::create(b, loc, re, im,
+                                     ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7});
+  }
+  /// Runs `body(seq, position, twiddles)` for the `count` sequences and the
+  /// quads of a row: sequence-major, as the rows lie; but, where the row's
+  /// twiddles are the inner kernels', a thread's quad for every sequence in
+  /// turn, so that a quad's twiddles are computed once for them all.
+  void forEachQuad(
+      int64_t count, std::optional<RowTwiddle> twiddle,
+      function_ref<void(Value, Value, const std::optional<QuadTwiddles> &)>
+          body) {
+    if (!twiddle) {
+      loop(tid, count * quads(), plan.threads, [&](Value item) {
+        body(divc(item, quads()), mulc(remc(item, quads()), 4), std::nullopt);
+      });
+      return;
+    }
+    loop(tid, quads(), plan.threads, [&](Value quad) {
+      Value position = mulc(quad, 4);
+      std::optional<QuadTwiddles> w = quadTwiddles(position, *twiddle);
+      for (int64_t seq = 0; seq < count; ++seq)
+        body(c(seq), position, w);
+    });
   }
 
   /// The block's rows from the workspace (argument 0) into shared memory,
@@ -476,9 +512,10 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
     std::optional<RowTwiddle> twiddle;
     if (plan.twiddlesInInner())
       twiddle = rowTwiddle(-1.0);
-    auto gather = [&](Value item) -> SmallVector<Value> {
-      Value seq = divc(item, quads());
-      Value position = mulc(remc(item, quads()), 4);
+    // Each source's row of sequence `seq` at `position`, twiddled (before a
+    // range scale measures them) where the twiddle is the kernel's.
+    auto gatherAt = [&](Value seq, Value position,
+                        const std::optional<QuadTwiddles> &w) {
       Value pair = add(firstPair, seq);
       Value inside = pairs % count ? ult(pair, c(pairs)) : Value();
       SmallVector<Value> rows;
@@ -488,29 +525,17 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
             loadOrZero(inside, eight, [&, sequence = sequence, entry = entry] {
               return loadInterleaved(sequence, entry, 4);
             });
-        if (!plan.twiddlesInInner()) {
-          rows.push_back(both);
-          continue;
-        }
-        // Twiddled before the range scale measures them.
-        auto [re, im] =
-            twiddleRow(vector::ShuffleOp::create(b, loc, both, both,
-                                                 ArrayRef<int64_t>{0, 2, 4, 6}),
-                       vector::ShuffleOp::create(b, loc, both, both,
-                                                 ArrayRef<int64_t>{1, 3, 5, 7}),
-                       position, *twiddle);
-        rows.push_back(vector::ShuffleOp::create(
-            b, loc, re, im, ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7}));
+        rows.push_back(w ? twiddledInterleaved(both, *w) : both);
       }
       return rows;
     };
-    auto scatter = [&](Value item, ArrayRef<Value> rows,
-                       ArrayRef<RangeScale> scales) {
-      Value at = swizzle(mulc(remc(item, quads()), 4));
+    auto scatterAt = [&](Value seq, Value position, ArrayRef<Value> rows,
+                         ArrayRef<RangeScale> scales) {
+      Value at = swizzle(position);
       for (auto [source, both, scale] :
            llvm::zip_equal(sources, rows, scales)) {
         Value values = scaled(both, scale.scale);
-        Value target = addc(divc(item, quads()), source.firstSeq);
+        Value target = addc(seq, source.firstSeq);
         storePart(target, ReHigh, at,
                   vector::ShuffleOp::create(b, loc, values, values,
                                             ArrayRef<int64_t>{0, 2, 4, 6}));
@@ -519,17 +544,37 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
                                             ArrayRef<int64_t>{1, 3, 5, 7}));
       }
     };
-    int64_t items = count * quads();
     if (plan.scalesRange) {
+      // Item by item: a thread holds an item's values until the scale is
+      // known.
+      auto seqOf = [&](Value item) { return divc(item, quads()); };
+      auto positionOf = [&](Value item) {
+        return mulc(remc(item, quads()), 4);
+      };
+      auto gather = [&](Value item) -> SmallVector<Value> {
+        Value seq = seqOf(item);
+        Value position = positionOf(item);
+        std::optional<QuadTwiddles> w;
+        if (twiddle)
+          w = quadTwiddles(position, *twiddle);
+        return gatherAt(seq, position, w);
+      };
+      auto scatter = [&](Value item, ArrayRef<Value> rows,
+                         ArrayRef<RangeScale> scales) {
+        scatterAt(seqOf(item), positionOf(item), rows, scales);
+      };
       SmallVector<SequenceSpan> spans;
       for (const RowSource &source : sources)
         spans.push_back({source.firstSeq, count});
-      return gatherScatterInRange(items, spans, gather, scatter,
+      return gatherScatterInRange(count * quads(), spans, gather, scatter,
                                   /*heldPerItem=*/sources.size());
     }
     SmallVector<RangeScale> none(sources.size());
-    loop(tid, items, plan.threads,
-         [&](Value item) { scatter(item, gather(item), none); });
+    forEachQuad(
+        count, twiddle,
+        [&](Value seq, Value position, const std::optional<QuadTwiddles> &w) {
+          scatterAt(seq, position, gatherAt(seq, position, w), none);
+        });
     return none;
   }
 
@@ -542,25 +587,25 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
     std::optional<RowTwiddle> twiddle;
     if (plan.twiddlesInInner())
       twiddle = rowTwiddle(1.0);
-    loop(tid, count * quads(), plan.threads, [&](Value item) {
-      Value seq = divc(item, quads());
-      Value position = mulc(remc(item, quads()), 4);
-      Value pair = add(firstPair, seq);
-      auto store = [&] {
-        auto [sequence, entry] = rowEntry(workspace, pair, position);
-        Value at = swizzle(position);
-        Value source = addc(seq, firstSeq);
-        Value re = scaled(loadPart(source, ReHigh, at, 4), unscale);
-        Value im = scaled(loadPart(source, ImHigh, at, 4), unscale);
-        if (twiddle)
-          std::tie(re, im) = twiddleRow(re, im, position, *twiddle);
-        storeComplex(sequence, entry, re, im);
-      };
-      if (pairs % count)
-        when(ult(pair, c(pairs)), store);
-      else
-        store();
-    });
+    forEachQuad(
+        count, twiddle,
+        [&](Value seq, Value position, const std::optional<QuadTwiddles> &w) {
+          Value pair = add(firstPair, seq);
+          auto store = [&] {
+            auto [sequence, entry] = rowEntry(workspace, pair, position);
+            Value at = swizzle(position);
+            Value source = addc(seq, firstSeq);
+            Value re = scaled(loadPart(source, ReHigh, at, 4), unscale);
+            Value im = scaled(loadPart(source, ImHigh, at, 4), unscale);
+            if (w)
+              std::tie(re, im) = twiddled(re, im, *w);
+            storeComplex(sequence, entry, re, im);
+          };
+          if (pairs % count)
+            when(ult(pair, c(pairs)), store);
+          else
+            store();
+        });
   }
 
   /// The block's row; its channel in the workspace (`h`) and in K (the
