@@ -1333,6 +1333,7 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
     ThreePassPlan chunkPlan = getThreePassPlan(region.plan, region.shape);
     chunkPlan.chunkPairs = plan.workspacePairs();
     chunkPlan.firstPair = chunk * plan.workspacePairs();
+    chunkPlan.precision = chunkPlan.outerInversePrecision();
     std::string regionName = (func.getName() + "_conv" + Twine(*member)).str();
     // Its launches are the convolution's own in the manifest; the others
     // (K, the outer forward and inner kernels) the spectrum owner's.

@@ -8,7 +8,9 @@
 // with their inverse rows: K its fourth argument) and the two
 // convolutions' outer inverse kernels over the kernel gradient's
 // workspaces (g's for the correlation, v's for the convolution; f16, as the
-// data, the sums f32).
+// data, the sums f32). With f16 workspaces the twiddle between the passes
+// is the inner kernels', and the convolutions' outer inverse kernels run at
+// Half: one f16 plane a value, half the Split outer forward's 8192 bytes.
 
 // CHECK-LABEL: gpu.func @gated_conv0_spectrum_inner
 // CHECK-NOT: arith.constant -1.280000e+02 : f32
@@ -29,11 +31,11 @@
 // CHECK-SAME: {fft_size = 16384 : i64, kernels = array<i64: 6, 11>
 // CHECK: @gated_conv0_spectrum_outer {{.*}} args(%[[K]] : memref<4x8192xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
 // CHECK: @gated_conv0_spectrum_inner
-// CHECK: @gated_kernel_gradient0_outer_forward_v_0 {{.*}}, %[[ZS]] : memref<1x4x32768xf16>)
+// CHECK: @gated_kernel_gradient0_outer_forward_v_0 {{.*}} dynamic_shared_memory_size %c8192_i32{{[_0-9]*}} args({{.*}}, %[[ZS]] : memref<1x4x32768xf16>)
 // CHECK: @gated_kernel_gradient0_outer_forward_g_0 {{.*}}, %[[WS]] : memref<1x4x32768xf16>)
 // CHECK: @gated_kernel_gradient0_cross_spectrum blocks in (%c4{{.*}}, %c4{{.*}}, %c1{{.*}}) {{.*}} dynamic_shared_memory_size %c98304_i32 args(%[[ZS]] : memref<1x4x32768xf16>, %[[WS]] : memref<1x4x32768xf16>, %[[SUMS]] : memref<1x4x32768xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
-// CHECK: @gated_conv0_outer_inverse_0 {{.*}}%[[WS]] : memref<1x4x32768xf16>
-// CHECK: @gated_conv1_outer_inverse_0 {{.*}}%[[ZS]] : memref<1x4x32768xf16>
+// CHECK: @gated_conv0_outer_inverse_0 {{.*}} dynamic_shared_memory_size %c4096_i32{{[_0-9]*}} args({{.*}}%[[WS]] : memref<1x4x32768xf16>
+// CHECK: @gated_conv1_outer_inverse_0 {{.*}} dynamic_shared_memory_size %c4096_i32{{[_0-9]*}} args({{.*}}%[[ZS]] : memref<1x4x32768xf16>
 // CHECK: @gated_kernel_gradient0_outer_forward_v_1
 // CHECK: @gated_kernel_gradient0_outer_forward_g_1
 // CHECK: @gated_kernel_gradient0_cross_spectrum_add
