@@ -138,19 +138,23 @@ struct TargetDescription {
   /// HBM bytes per clock per SM (bandwidth / SMs / clock).
   double memoryBytesPerCycle = 14;
   /// The three-pass form's throughput on one GPU, in points x stages per
-  /// second (a transform of N points has log2 N stages), measured at Split
-  /// precision (1.2e12: 2^23 to 2^25 points, B x H = 8 x 2, 2.6 to 12.3 ms
-  /// on one H200, bench/results/distributed-2026-11-28-h200x4-nccl.md) and
-  /// at Half (what it takes past 2^26 points: 1.39e12 at L = 2^26 causal,
-  /// B x H = 2 x 2, 15.64 ms on one H200); what one GPU's all-to-all sends
-  /// a second to the others of its host (NVLink) alone (2.2e11 to 2.6e11 on
-  /// 2 and 4 H200s), and the share of that rate it keeps while the kernels
-  /// run beside it (about 6.3e10 a second, fitted to the same runs' calls:
-  /// NCCL's blocks and traffic beside ours): the sharding model's inputs.
-  double threePassPointStagesPerSecond = 1.2e12;
+  /// second (a transform of N points has log2 N stages), measured with f16
+  /// data at Split precision (its inner kernels at Split, its outer kernels
+  /// at Half: 1.64e12 at 2^24 points causal, B x H = 8 x 2, 4.43 ms on one
+  /// H200, bench/results/three-pass-inner-twiddle-2026-11-28-h200.md; 1.2e12
+  /// before the outer kernels ran at Half) and at Half (what it takes past
+  /// 2^26 points: 1.39e12 at L = 2^26 causal, B x H = 2 x 2, 15.64 ms on
+  /// one H200, before the twiddle moved to the inner kernels); what one
+  /// GPU's all-to-all sends a second to the others of its host (NVLink)
+  /// alone (2.2e11 to 2.6e11 on 2 and 4 H200s), and the share of that rate
+  /// it keeps while the kernels run beside it (0.50, fitted to the default
+  /// transport's call at 2^24 on 2 H200s: the producers' stores into mapped
+  /// peer memory, 2.63 ms against 2.33 of kernels alone; NCCL's blocks and
+  /// traffic beside ours kept 0.26): the sharding model's inputs.
+  double threePassPointStagesPerSecond = 1.64e12;
   double threePassHalfPointStagesPerSecond = 1.39e12;
   double exchangeBytesPerSecond = 2.4e11;
-  double exchangeBesideKernelsShare = 0.26;
+  double exchangeBesideKernelsShare = 0.50;
   /// Device memory, in bytes.
   int64_t deviceMemoryBytes = int64_t(80) << 30;
   /// What one SM holds of its resident blocks: shared memory (each block's
