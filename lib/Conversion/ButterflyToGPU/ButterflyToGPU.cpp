@@ -1180,8 +1180,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
     return chunks > 1 ? "_" + std::to_string(chunk) : std::string();
   };
   // Whether the outer forward reads u alone (no pregate): its precision
-  // may then differ from the plan's (ThreePassPlan::outerForwardPrecision;
-  // the outer inverse's, outerInversePrecision).
+  // may then differ from the plan's (ThreePassPlan::outerForwardPrecision).
   bool uAlone =
       llvm::count_if(region.first()->getOperands(), [&](Value operand) {
         auto tensor = dyn_cast<RankedTensorType>(operand.getType());
@@ -1209,6 +1208,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
            plan.threads, plan.innerSharedBytes(), operands);
   };
   auto launchOuterInverse = [&](int64_t chunk, Value workspace) {
+    // Its precision may differ from the plan's too (f16 data: Half).
     ThreePassPlan inversePlan = chunkPlanOf(chunk);
     inversePlan.precision = plan.outerInversePrecision();
     emitOuterInverse(region, conv.name + "_outer_inverse" + suffixOf(chunk),
