@@ -255,6 +255,9 @@ func.func @narrow(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x
 
 // The three-pass form scales each kernel's blocks alike: bf16 u in the
 // outer passes, the f32 workspace's rows in the inner kernel, k in K's.
+// With an f32 workspace the twiddle between the passes stays the outer
+// kernels' (their one stage of 16 has none of its own): the inner
+// kernels, bound by instruction issue, would take longer with it.
 // CHECK-LABEL: gpu.func @wide_long_conv0_spectrum_outer(
 // CHECK: nvvm.redux.sync umax
 // CHECK-LABEL: gpu.func @wide_long_conv0_spectrum_inner(
@@ -263,8 +266,12 @@ func.func @narrow(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x
 // CHECK: nvvm.redux.sync umax
 // CHECK-LABEL: gpu.func @wide_long_conv0_outer_forward_0(
 // CHECK: nvvm.redux.sync umax
+// CHECK: nvgpu.mma.sync
+// CHECK: sin.approx.f32
 // CHECK-LABEL: gpu.func @wide_long_conv0_outer_inverse_0(
 // CHECK: nvvm.redux.sync umax
+// CHECK: sin.approx.f32
+// CHECK: nvgpu.mma.sync
 func.func @wide_long(%u: tensor<3x2x32768xbf16>, %k: tensor<2x32768xf32>) -> tensor<3x2x32768xbf16> {
   %y = fftconv.conv causal %u, %k : (tensor<3x2x32768xbf16>, tensor<2x32768xf32>) -> tensor<3x2x32768xbf16>
   return %y : tensor<3x2x32768xbf16>
