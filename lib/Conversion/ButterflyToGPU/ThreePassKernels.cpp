@@ -275,6 +275,26 @@ struct OuterKernel : KernelScope, ThreePassEmitter {
     seq = c(0);
   }
 
+  /// Where item `item` of a pass over the tile's rows, `width` columns an
+  /// item, lies: its row and first column in the tile, its sample of the
+  /// whole sequence and its index in the data (a rank's sequences hold its
+  /// columns of every row).
+  struct RowChunk {
+    Value row, column, sample, at;
+  };
+  RowChunk rowChunk(Value item, int64_t width) {
+    int64_t chunks = plan.columns / width;
+    RowChunk chunk;
+    chunk.row = divc(item, chunks);
+    chunk.column = mulc(remc(item, chunks), width);
+    Value rowStart = mulc(chunk.row, plan.inner());
+    Value local = add(firstColumn, chunk.column);
+    chunk.sample = add(rowStart, globalColumn(local));
+    chunk.at = plan.sharded() ? add(mulc(chunk.row, plan.localColumns()), local)
+                              : chunk.sample;
+    return chunk;
+  }
+
   /// The block's first column, channel (and its row in a workspace that
   /// holds a chunk of the channels), workspace row and pair.
   Value firstColumn, h, workspaceH, slot, pair;
@@ -298,14 +318,8 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   int64_t width = rowAccessWidth(plan);
   int64_t chunks = plan.columns / width;
   auto gather = [&](Value item) -> SmallVector<Value> {
-    Value row = e.divc(item, chunks);
-    Value column = e.mulc(e.remc(item, chunks), width);
-    Value rowStart = e.mulc(row, plan.inner());
-    Value local = e.add(e.firstColumn, column);
-    Value t = e.add(rowStart, e.globalColumn(local));
-    // A rank's sequences hold its columns of every row.
-    Value at =
-        plan.sharded() ? e.add(e.mulc(row, plan.localColumns()), local) : t;
+    OuterKernel::RowChunk chunk = e.rowChunk(item, width);
+    Value t = chunk.sample, at = chunk.at;
     Value mask = rowAccessMask(builder, loc, t, plan.inputLength, width);
     auto sample = [&](Value batch) -> Value {
       Value inside =
@@ -829,13 +843,9 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
   int64_t width = rowAccessWidth(plan);
   int64_t chunks = plan.columns / width;
   e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
-    Value row = e.divc(item, chunks);
-    Value column = e.mulc(e.remc(item, chunks), width);
-    Value rowStart = e.mulc(row, plan.inner());
-    Value local = e.add(e.firstColumn, column);
-    Value t = e.add(rowStart, e.globalColumn(local));
-    Value at =
-        plan.sharded() ? e.add(e.mulc(row, plan.localColumns()), local) : t;
+    OuterKernel::RowChunk chunk = e.rowChunk(item, width);
+    Value row = chunk.row, column = chunk.column, t = chunk.sample,
+          at = chunk.at;
     Value first = e.mulc(e.pair, 2);
     Value inside = e.ult(t, e.c(plan.outputLength));
     // The last chunk may hold pairs past the batch.
