@@ -294,6 +294,11 @@ struct ThreePassPlan {
   /// budget; bench/NOTES.md). Every kernel of a workspace agrees, since its
   /// element type is the workspace's.
   bool twiddlesInInner() const { return halfWorkspace; }
+  /// Whether an outer kernel's f16 planes can hold the workspace's values as
+  /// they are: the twiddle the inner kernels', no range scale between.
+  bool outerPlanesHoldWorkspace() const {
+    return twiddlesInInner() && !scalesRange;
+  }
   /// The precision an outer forward kernel runs at: Half where it reads f16
   /// u alone (`uAlone`: no pregate's product to round) and the twiddle is
   /// the inner kernels', since u then reaches the tensor cores exactly and
@@ -302,7 +307,7 @@ struct ThreePassPlan {
   /// at Half too, within fp16's 5e-4); else outerPrecision(). A gated
   /// forward's pregate product is one more rounding (1M gated 5.5e-4).
   GPUPrecision outerForwardPrecision(bool uAlone) const {
-    if (uAlone && twiddlesInInner() && !scalesRange)
+    if (uAlone && outerPlanesHoldWorkspace())
       return GPUPrecision::Half;
     return outerPrecision();
   }
@@ -312,7 +317,7 @@ struct ThreePassPlan {
   /// 64K gated 3.6e-4 -> 4.2e-4, 1M gated 4.6e-4; 4% to 8% faster,
   /// bench/NOTES.md); else outerPrecision().
   GPUPrecision outerInversePrecision() const {
-    if (twiddlesInInner() && !scalesRange)
+    if (outerPlanesHoldWorkspace())
       return GPUPrecision::Half;
     return outerPrecision();
   }
