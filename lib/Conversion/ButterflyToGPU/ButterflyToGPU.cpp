@@ -1047,8 +1047,8 @@ HostBuilder::emitThreePassSpectrum(const Convolution &conv,
                               mask);
       });
   gpu::GPUFuncOp spectrumInner = buildInnerSpectrumKernel(
-      builder, loc, module, conv.name + "_spectrum_inner", spectrumPlan,
-      conjugate, chain.band);
+      builder, loc, module, conv.name + "_spectrum_inner",
+      spectrumPlan.innerKernelPlan(), conjugate, chain.band);
   int64_t columnTiles = plan.localColumns() / plan.columns;
   launch(spectrumOuter, {columnTiles, plan.channels, 1}, plan.threads,
          kernelPlan.outerSharedBytes(), spectrumOperands);
@@ -1058,7 +1058,8 @@ HostBuilder::emitThreePassSpectrum(const Convolution &conv,
   // caller: after the first chunk's outer pass, which the exchange
   // overlaps).
   auto launchInner = [this, spectrumInner, plan, spectrumPlan](Value rows) {
-    launch(spectrumInner, {plan.localRows(), plan.channels, 1}, plan.threads,
+    launch(spectrumInner, {plan.localRows(), plan.channels, 1},
+           spectrumPlan.innerBlockThreads(),
            spectrumPlan.inner() * spectrumPlan.valueBytes(), rows);
   };
   if (!plan.sharded()) {
@@ -1156,7 +1157,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
           builder, loc, module,
           conv.name + "_inner" +
               (plan.channelChunks() > 1 ? "_c" + std::to_string(chunk) : ""),
-          chunkPlan);
+          chunkPlan.innerKernelPlan());
     return inners[chunk];
   };
   auto loadInput = [&](OpBuilder &b, Location l, ValueRange args, Value batch,
@@ -1205,7 +1206,7 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
     operands.push_back(spectrum);
     launch(innerOf(chunkPlanOf(chunk)),
            {plan.localRows(), plan.workspaceChannels(), plan.innerGridZ()},
-           plan.threads, plan.innerSharedBytes(), operands);
+           plan.innerBlockThreads(), plan.innerSharedBytes(), operands);
   };
   auto launchOuterInverse = [&](int64_t chunk, Value workspace) {
     // Its precision may differ from the plan's too (f16 data: Half).

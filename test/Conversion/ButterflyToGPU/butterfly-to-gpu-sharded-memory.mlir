@@ -8,7 +8,8 @@
 // 128), the 4 pairs x 4 channel chunks run as 16 chunks, and K's exchange
 // is in place, so that one buffer holds K (butterfly-to-gpu-sharded.mlir
 // has a rank that memory does not bound: K's rows in a buffer of their
-// own).
+// own). Its inner blocks (rows of 16384 at Split, one block an SM) run 512
+// threads, its outer blocks 256.
 
 // CHECK-LABEL: func.func @long
 // CHECK-SAME: %[[K:[^:]*]]: memref<4x1x64x1048576xf32> {fftconv.role = "workspace"}, %[[A0:[^:]*]]: memref<4x1x16x1048576xf16> {fftconv.role = "workspace"},
@@ -18,10 +19,10 @@
 // CHECK-SAME: attributes
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_outer {{.*}} args({{.*}}, %[[K]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[K]] to %[[K]] : memref<4x1x64x1048576xf32>
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_0 {{.*}} args({{.*}}, %[[A0]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_forward_0 {{.*}} threads in (%c256{{[_0-9]*}}, {{.*}} args({{.*}}, %[[A0]] : {{.*}})
 // CHECK-NEXT: butterfly.exchange %[[A0]] to %[[B0]]
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner {{.*}} args(%[[K]] : {{.*}})
-// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} args(%[[B0]] : {{.*}}, %[[K]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_spectrum_inner {{.*}} threads in (%c512{{[_0-9]*}}, {{.*}} args(%[[K]] : {{.*}})
+// CHECK: gpu.launch_func @long_kernels::@long_conv0_inner_c0 {{.*}} threads in (%c512{{[_0-9]*}}, {{.*}} args(%[[B0]] : {{.*}}, %[[K]] : {{.*}})
 // CHECK: gpu.launch_func @long_kernels::@long_conv0_outer_inverse_15
 func.func @long(%u: tensor<8x64x4194304xf16>, %k: tensor<64x4194304xf32>) -> tensor<8x64x4194304xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<8x64x4194304xf16>, tensor<64x4194304xf32>) -> tensor<8x64x4194304xf16>

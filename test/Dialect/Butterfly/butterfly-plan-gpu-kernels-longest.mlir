@@ -2,9 +2,9 @@
 
 // A causal L = 2^26 (N = 2^27): past what Split's rows hold (2^26), auto
 // takes Half, whose rows of 32768 and outer blocks of 4096 rows x 8 columns
-// hold 128 KiB each.
+// hold 128 KiB each. An inner block, one an SM, runs 512 threads.
 // CHECK-LABEL: func @longest
-// CHECK: plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [16, 16, 16], factors = [32, 32, 32], threads = 256, batch_tile = 1, workspace = f16>
+// CHECK: plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [16, 16, 16], factors = [32, 32, 32], inner_threads = 512, threads = 256, batch_tile = 1, workspace = f16>
 func.func @longest(%u: tensor<1x2x67108864xf16>, %k: tensor<2x67108864xf32>) -> tensor<1x2x67108864xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<1x2x67108864xf16>, tensor<2x67108864xf32>) -> tensor<1x2x67108864xf16>
   return %y : tensor<1x2x67108864xf16>
@@ -17,7 +17,7 @@ func.func @longest(%u: tensor<1x2x67108864xf16>, %k: tensor<2x67108864xf32>) -> 
 // of 4096 rows x 8 columns would take 256 KiB: ThreePassPlan::outerPrecision,
 // which the plan does not record).
 // CHECK-LABEL: func @split_rows
-// CHECK: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 16], factors = [16, 16, 8, 8], threads = 256, batch_tile = 1, workspace = f16>
+// CHECK: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16, 16, 16], factors = [16, 16, 8, 8], inner_threads = 512, threads = 256, batch_tile = 1, workspace = f16>
 func.func @split_rows(%u: tensor<1x2x33554432xf16>, %k: tensor<2x33554432xf32>) -> tensor<1x2x33554432xf16> {
   %y = fftconv.conv causal %u, %k : (tensor<1x2x33554432xf16>, tensor<2x33554432xf32>) -> tensor<1x2x33554432xf16>
   return %y : tensor<1x2x33554432xf16>
@@ -30,7 +30,7 @@ func.func @split_rows(%u: tensor<1x2x33554432xf16>, %k: tensor<2x33554432xf32>) 
 // rows, past what 8 columns hold at Half: the outer blocks own 4 and the
 // last outer stage is a factor of 8 on the FMA units. The forward of the
 // same size takes the gradient's rows (and so Split: Half's rows would be
-// no longer).
+// no longer). Rows of 8192 at Split take 64 KiB: no inner_threads.
 // CHECK-LABEL: func @longest_gradient
 // CHECK: fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [32, 32, 8], factors = [32, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
 // CHECK: fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [32, 32, 8], factors = [32, 16, 16], threads = 256, batch_tile = 1, workspace = f16>

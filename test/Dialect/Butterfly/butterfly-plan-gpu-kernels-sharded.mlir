@@ -16,10 +16,11 @@ func.func @sharded(%u: tensor<4x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor
 // -----
 
 // Past 8M points the rows grow instead (an inner block holds at most 128
-// KiB): 2^25 points as 2048 rows of 16384, an outer block 8 columns.
+// KiB): 2^25 points as 2048 rows of 16384, an outer block 8 columns. An
+// inner block, one an SM, runs 512 threads.
 // CHECK-LABEL: func @longest
 // CHECK: butterfly.fused conv
-// CHECK-SAME: ranks = 4, rank = 1, outer_factors = [16, 16, 8], factors = [16, 16, 8, 8]
+// CHECK-SAME: ranks = 4, rank = 1, outer_factors = [16, 16, 8], factors = [16, 16, 8, 8], inner_threads = 512, threads = 256
 // With rows of at most 8192 (max-row-length: a sharded training program's
 // forward takes its backward's rows), 4096 of them, at Split (its outer
 // kernels at Half: Split's outer blocks hold 2048).

@@ -513,6 +513,17 @@ func.func private @plan_rank() attributes {plan = #butterfly.gpu_plan<three_pass
 
 // -----
 
+// The single kernel has no inner blocks of its own.
+// expected-error @+1 {{expects inner_threads only for the three_pass form}}
+func.func private @plan_inner_threads_single() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 8], inner_threads = 128, threads = 64, batch_tile = 1>}
+
+// -----
+
+// expected-error @+1 {{expects inner_threads a positive multiple of 32, at most 1024}}
+func.func private @plan_inner_threads() attributes {plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16], inner_threads = 500, threads = 256, batch_tile = 1>}
+
+// -----
+
 // The single kernel has no passes to exchange between.
 // expected-error @+1 {{expects ranks only for the three_pass form}}
 func.func private @plan_ranks_single() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", ranks = 2, rank = 0, factors = [16, 8], threads = 64, batch_tile = 1>}

@@ -43,7 +43,7 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
                     llvm::StringRef chip, llvm::ArrayRef<int64_t> factors,
                     llvm::ArrayRef<int64_t> outerFactors, int64_t threads,
                     int64_t batchTile, Type workspace, int64_t ranks,
-                    int64_t rank) {
+                    int64_t rank, int64_t innerThreads) {
   if (chip.empty())
     return emitError() << "expects a chip";
   // The stages are DFTs of power-of-two sizes; a plan names at least one.
@@ -60,6 +60,15 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "expects threads a positive multiple of 32";
   if (batchTile < 1)
     return emitError() << "expects batch_tile >= 1";
+  // Only the three-pass form has inner blocks of their own.
+  if (innerThreads != 0) {
+    if (form != GPUKernelForm::ThreePass)
+      return emitError() << "expects inner_threads only for the three_pass "
+                            "form";
+    if (innerThreads < 0 || innerThreads % 32 || innerThreads > 1024)
+      return emitError() << "expects inner_threads a positive multiple of 32, "
+                            "at most 1024";
+  }
   // Only the three-pass form has a workspace between passes.
   if (workspace && (form != GPUKernelForm::ThreePass ||
                     !(workspace.isF16() || workspace.isF32())))

@@ -201,7 +201,8 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
     return {};
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          plan.batchTile, Type(), /*ranks=*/0, /*rank=*/0);
+                          plan.batchTile, Type(), /*ranks=*/0, /*rank=*/0,
+                          /*inner_threads=*/0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -306,6 +307,22 @@ static int64_t outerColumns(int64_t outer, int64_t inner) {
                   inner);
 }
 
+/// The threads of an inner block where they differ from the plan's (0
+/// otherwise): twice them where one block's rows take more than half its
+/// budget (rows of 16384 at Split, 32768 at Half: 2^23 points and more), so
+/// that the one block an SM its shared memory leaves runs 16 warps, not 8.
+/// At 8 warps the inner kernel was latency-bound (2^24 f16 causal, 8 x 2:
+/// 47% of issue slots busy, 4.2 cycles an instruction). Measured on 2 x
+/// H200 (bench/results/three-pass-inner-threads-2026-11-28-h200x2.md): one
+/// GPU 2^23 to 2^25 f16 causal 0.87x to 0.89x the time, bf16 gated 2^25
+/// 0.81x; sharded over 2, 0.87x to 0.92x. The outer blocks keep 256: at 512
+/// K's outer pass took 0.60 ms against 0.53.
+static int64_t innerThreadsOf(const ThreePassPlan &plan) {
+  return 2 * plan.innerSharedBytes() > kMaxThreePassBlockBytes
+             ? 2 * plan.threads
+             : 0;
+}
+
 /// The pairs the workspace holds: as many as fit in the bytes of the output
 /// (a complex value of `valueBytes` a position of a pair), at least one;
 /// the pairs run through it in chunks. Peak memory beyond the inputs stays
@@ -408,6 +425,7 @@ ThreePassPlan butterfly::getThreePassPlan(GPUPlanAttr plan,
     shardPlan(kernels, plan.getRanks(), plan.getRank());
   kernels.columns = outerColumns(kernels.outer(), kernels.localColumns());
   kernels.threads = plan.getThreads();
+  kernels.innerThreads = plan.getInnerThreads();
   kernels.pairTile = plan.getBatchTile();
   kernels.precision = plan.getPrecision();
   return kernels;
@@ -492,11 +510,12 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
                               sharedMemoryPerBlock);
     return {};
   }
-  return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, plan.precision,
-                          chip, plan.innerFactors, plan.outerFactors,
-                          plan.threads, plan.pairTile,
-                          workspaceTypeOf(context, plan),
-                          plan.sharded() ? plan.ranks : 0, plan.rank);
+  plan.innerThreads = request.threads > 0 ? 0 : innerThreadsOf(plan);
+  return GPUPlanAttr::get(
+      context, GPUKernelForm::ThreePass, plan.precision, chip,
+      plan.innerFactors, plan.outerFactors, plan.threads, plan.pairTile,
+      workspaceTypeOf(context, plan), plan.sharded() ? plan.ranks : 0,
+      plan.rank, plan.innerThreads);
 }
 
 //===----------------------------------------------------------------------===//
@@ -539,7 +558,8 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   }
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          tile, Type(), /*ranks=*/0, /*rank=*/0);
+                          tile, Type(), /*ranks=*/0, /*rank=*/0,
+                          /*inner_threads=*/0);
 }
 
 GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
@@ -562,11 +582,15 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
                               kernels.crossSharedBytes(), sharedMemoryPerBlock);
     return {};
   }
+  // Its inner kernels (the cross spectrum's, the sums') keep the outer
+  // blocks' threads: twice them is measured for the convolution's rows
+  // alone (innerThreadsOf).
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, kernels.precision,
                           chip, kernels.innerFactors, kernels.outerFactors,
                           kernels.threads, kernels.pairTile,
                           workspaceTypeOf(context, kernels),
-                          kernels.sharded() ? kernels.ranks : 0, kernels.rank);
+                          kernels.sharded() ? kernels.ranks : 0, kernels.rank,
+                          /*inner_threads=*/0);
 }
 
 ConvolutionShape butterfly::crossSpectrumShape(PackRealOp v, PackRealOp g) {
@@ -603,7 +627,8 @@ GPUPlanAttr butterfly::planChannelInverse(MLIRContext *context, StringRef chip,
     return {};
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          1, Type(), /*ranks=*/0, /*rank=*/0);
+                          1, Type(), /*ranks=*/0, /*rank=*/0,
+                          /*inner_threads=*/0);
 }
 
 //===----------------------------------------------------------------------===//

@@ -86,6 +86,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
       most significant first (absent for the single kernel);
     - `threads` a block, and `batch_tile`: the sequences one block owns (the
       three-pass form: the pairs of sequences one inner block owns);
+    - `inner_threads` (the three-pass form only, optional): the threads of
+      an inner block where they differ from `threads` (an inner block whose
+      rows fill an SM's shared memory takes twice the outer blocks');
     - `workspace` (the three-pass form only, optional): the element type of
       the workspace between the passes, `f16` (half the memory traffic of
       the passes, for f16 data) or `f32` (when absent);
@@ -107,6 +110,10 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4,
                         rank = 1, outer_factors = [16, 32],
                         factors = [16, 16, 16], threads = 256, batch_tile = 2>
+    #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 2,
+                        rank = 0, outer_factors = [16, 16, 4],
+                        factors = [16, 16, 16, 4], inner_threads = 512,
+                        threads = 256, batch_tile = 1, workspace = f16>
     ```
   }];
   let parameters = (ins
@@ -122,13 +129,16 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
         "the three-pass workspace's element type (f32 when absent)">:$workspace,
     OptionalParameter<"int64_t",
         "the processes the sequence is sharded over (0: not sharded)">:$ranks,
-    OptionalParameter<"int64_t", "this process among them">:$rank
+    OptionalParameter<"int64_t", "this process among them">:$rank,
+    OptionalParameter<"int64_t",
+        "the threads of an inner block (0: threads)">:$inner_threads
   );
   let assemblyFormat = [{
     `<` $form `,` $precision `,` `chip` `=` $chip `,`
     (`ranks` `=` $ranks^ `,` `rank` `=` $rank `,`)?
     (`outer_factors` `=` `[` $outer_factors^ `]` `,`)?
     `factors` `=` `[` $factors `]` `,`
+    (`inner_threads` `=` $inner_threads^ `,`)?
     `threads` `=` $threads `,` `batch_tile` `=` $batch_tile
     (`,` `workspace` `=` $workspace^)? `>`
   }];
@@ -143,6 +153,10 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     }
     /// Whether the convolution is sharded over several processes.
     bool isSharded() const { return getRanks() > 1; }
+    /// The threads of a three-pass inner block.
+    int64_t getInnerBlockThreads() const {
+      return getInnerThreads() ? getInnerThreads() : getThreads();
+    }
     /// Every factor of the transform, outer first.
     ::llvm::SmallVector<int64_t> getAllFactors() const;
   }];

@@ -230,7 +230,8 @@ struct ThreePassPlan {
   llvm::SmallVector<int64_t> innerFactors; // of N2
   int64_t columns = 16;                    // C, columns an outer block owns
   int64_t threads = 256;
-  int64_t pairTile = 1; // pairs an inner block owns
+  int64_t innerThreads = 0; // an inner block's, where not `threads`
+  int64_t pairTile = 1;     // pairs an inner block owns
   /// The workspace holds `chunkPairs` pairs (0: all of them); the outer
   /// kernels of one chunk are built for the pairs from `firstPair` on.
   int64_t chunkPairs = 0;
@@ -265,6 +266,16 @@ struct ThreePassPlan {
   int64_t localColumns() const { return inner() / ranks; }
   int64_t localRows() const { return outer() / ranks; }
   int64_t pairs() const { return (batch + 1) / 2; }
+  /// The threads of an inner block, and the plan its kernels are built
+  /// from (threads those).
+  int64_t innerBlockThreads() const {
+    return innerThreads ? innerThreads : threads;
+  }
+  ThreePassPlan innerKernelPlan() const {
+    ThreePassPlan plan = *this;
+    plan.threads = innerBlockThreads();
+    return plan;
+  }
   int64_t workspacePairs() const {
     return chunkPairs > 0 ? std::min(chunkPairs, pairs()) : pairs();
   }
