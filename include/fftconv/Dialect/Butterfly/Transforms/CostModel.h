@@ -139,10 +139,12 @@ struct TargetDescription {
   double memoryBytesPerCycle = 14;
   /// The three-pass form's throughput on one GPU, in points x stages per
   /// second (a transform of N points has log2 N stages), measured with f16
-  /// data at Split precision (its inner kernels at Split, its outer kernels
-  /// at Half: 1.64e12 at 2^24 points causal, B x H = 8 x 2, 4.43 ms on one
-  /// H200, bench/results/three-pass-inner-twiddle-2026-11-28-h200.md; 1.2e12
-  /// before the outer kernels ran at Half) and at Half (what it takes past
+  /// data at Split precision (its inner kernels at Split in blocks of 512
+  /// threads, its outer kernels at Half: 1.83e12 at 2^24 points causal,
+  /// B x H = 8 x 2, 3.97 ms on one H200,
+  /// bench/results/three-pass-inner-threads-2026-11-28-h200x2.md; 1.64e12
+  /// with inner blocks of 256, 1.2e12 before the outer kernels ran at Half)
+  /// and at Half (what it takes past
   /// 2^26 points: 1.39e12 at L = 2^26 causal, B x H = 2 x 2, 15.64 ms on
   /// one H200, before the twiddle moved to the inner kernels); what one
   /// GPU's all-to-all sends a second to the others of its host (NVLink)
@@ -151,7 +153,7 @@ struct TargetDescription {
   /// transport's call at 2^24 on 2 H200s: the producers' stores into mapped
   /// peer memory, 2.63 ms against 2.33 of kernels alone; NCCL's blocks and
   /// traffic beside ours kept 0.26): the sharding model's inputs.
-  double threePassPointStagesPerSecond = 1.64e12;
+  double threePassPointStagesPerSecond = 1.83e12;
   double threePassHalfPointStagesPerSecond = 1.39e12;
   double exchangeBytesPerSecond = 2.4e11;
   double exchangeBesideKernelsShare = 0.50;
