@@ -145,8 +145,8 @@ struct TargetDescription {
   /// bench/results/three-pass-inner-threads-2026-11-28-h200x2.md; 1.64e12
   /// with inner blocks of 256, 1.2e12 before the outer kernels ran at Half)
   /// and at Half (what it takes past
-  /// 2^26 points: 1.39e12 at L = 2^26 causal, B x H = 2 x 2, 15.64 ms on
-  /// one H200, before the twiddle moved to the inner kernels); what one
+  /// 2^26 points: 1.64e12 at L = 2^26 causal, B x H = 2 x 2, 13.23 ms on
+  /// one H200 with inner blocks of 512 threads, 15.48 with 256); what one
   /// GPU's all-to-all sends a second to the others of its host (NVLink)
   /// alone (2.2e11 to 2.6e11 on 2 and 4 H200s), and the share of that rate
   /// it keeps while the kernels run beside it (0.50, fitted to the default
@@ -154,7 +154,7 @@ struct TargetDescription {
   /// peer memory, 2.63 ms against 2.33 of kernels alone; NCCL's blocks and
   /// traffic beside ours kept 0.26): the sharding model's inputs.
   double threePassPointStagesPerSecond = 1.83e12;
-  double threePassHalfPointStagesPerSecond = 1.39e12;
+  double threePassHalfPointStagesPerSecond = 1.64e12;
   double exchangeBytesPerSecond = 2.4e11;
   double exchangeBesideKernelsShare = 0.50;
   /// Device memory, in bytes.
