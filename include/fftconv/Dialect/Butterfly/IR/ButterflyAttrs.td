@@ -112,7 +112,7 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
                         factors = [16, 16, 16], threads = 256, batch_tile = 2>
     #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 2,
                         rank = 0, outer_factors = [16, 16, 4],
-                        factors = [16, 16, 16, 4], inner_threads = 512,
+                        factors = [16, 16, 8, 8], inner_threads = 512,
                         threads = 256, batch_tile = 1, workspace = f16>
     ```
   }];
@@ -153,10 +153,6 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     }
     /// Whether the convolution is sharded over several processes.
     bool isSharded() const { return getRanks() > 1; }
-    /// The threads of a three-pass inner block.
-    int64_t getInnerBlockThreads() const {
-      return getInnerThreads() ? getInnerThreads() : getThreads();
-    }
     /// Every factor of the transform, outer first.
     ::llvm::SmallVector<int64_t> getAllFactors() const;
   }];

@@ -144,9 +144,9 @@ struct TargetDescription {
   /// B x H = 8 x 2, 3.97 ms on one H200,
   /// bench/results/three-pass-inner-threads-2026-11-28-h200x2.md; 1.64e12
   /// with inner blocks of 256, 1.2e12 before the outer kernels ran at Half)
-  /// and at Half (what it takes past
-  /// 2^26 points: 1.64e12 at L = 2^26 causal, B x H = 2 x 2, 13.23 ms on
-  /// one H200 with inner blocks of 512 threads, 15.48 with 256); what one
+  /// and at Half (what it takes past 2^26 points: 1.64e12 at L = 2^26
+  /// causal, B x H = 2 x 2, 13.23 ms on one H200 with inner blocks of 512
+  /// threads, 15.48 with 256); what one
   /// GPU's all-to-all sends a second to the others of its host (NVLink)
   /// alone (2.2e11 to 2.6e11 on 2 and 4 H200s), and the share of that rate
   /// it keeps while the kernels run beside it (0.50, fitted to the default
