@@ -1399,8 +1399,9 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
     if (!cross)
       cross = buildInnerCrossSpectrumKernel(
           builder, loc, module,
-          name + (chunk == 0 ? "_cross_spectrum" : "_cross_spectrum_add"), plan,
-          layout.groups, /*accumulate=*/chunk > 0, products);
+          name + (chunk == 0 ? "_cross_spectrum" : "_cross_spectrum_add"),
+          plan.innerKernelPlan(), layout.groups, /*accumulate=*/chunk > 0,
+          products);
     if (plan.sharded()) {
       exchange(spectraV, rowsV);
       exchange(spectraG, rowsG);
@@ -1409,7 +1410,7 @@ void HostBuilder::emitThreePassKernelGradient(size_t index,
     if (products.any())
       crossOperands.push_back(spectrumRows);
     launch(cross, {plan.localRows(), plan.channels, layout.groups},
-           plan.threads, plan.crossSharedBytes(), crossOperands);
+           plan.innerBlockThreads(), plan.crossSharedBytes(), crossOperands);
     if (plan.sharded() && fused.correlation)
       exchange(rowsG, spectraG);
     if (plan.sharded() && fused.convolution)

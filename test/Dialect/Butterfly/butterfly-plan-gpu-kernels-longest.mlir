@@ -30,7 +30,9 @@ func.func @split_rows(%u: tensor<1x2x33554432xf16>, %k: tensor<2x33554432xf32>) 
 // rows, past what 8 columns hold at Half: the outer blocks own 4 and the
 // last outer stage is a factor of 8 on the FMA units. The forward of the
 // same size takes the gradient's rows (and so Split: Half's rows would be
-// no longer). Rows of 8192 at Split take 64 KiB: no inner_threads.
+// no longer). Rows of 8192 at Split take 64 KiB, three blocks an SM: no
+// inner_threads; nor for the cross spectrum's block of two rows and their
+// sum (192 KiB: PlanGPUKernels.cpp says why).
 // CHECK-LABEL: func @longest_gradient
 // CHECK: fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [32, 32, 8], factors = [32, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
 // CHECK: fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [32, 32, 8], factors = [32, 16, 16], threads = 256, batch_tile = 1, workspace = f16>

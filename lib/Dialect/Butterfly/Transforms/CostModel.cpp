@@ -54,15 +54,18 @@ TargetDescription::forChip(llvm::StringRef chip) {
   return std::nullopt;
 }
 
+int64_t TargetDescription::blocksBySharedMemory(int64_t sharedBytes) const {
+  constexpr int64_t kReservedSharedPerBlock = 1024;
+  return sharedMemoryPerSM / (sharedBytes + kReservedSharedPerBlock);
+}
+
 int64_t TargetDescription::registerBudget(int64_t threads, int64_t sharedBytes,
                                           int64_t gridBlocks) const {
-  constexpr int64_t kReservedSharedPerBlock = 1024;
   // A grid of a few blocks an SM gains nothing from room for more.
   int64_t blocks =
       std::min({blocksPerSM, threadsPerSM / threads,
                 int64_t(llvm::divideCeil(gridBlocks, multiprocessors))});
-  blocks = std::min(blocks, sharedMemoryPerSM /
-                                (sharedBytes + kReservedSharedPerBlock));
+  blocks = std::min(blocks, blocksBySharedMemory(sharedBytes));
   int64_t registers = registersPerSM / (threads * std::max<int64_t>(blocks, 1));
   return std::clamp<int64_t>(registers / 8 * 8, kMinRegisterBudget,
                              kMaxRegisterBudget);

@@ -307,18 +307,20 @@ static int64_t outerColumns(int64_t outer, int64_t inner) {
                   inner);
 }
 
-/// The threads of an inner block where they differ from the plan's (0
-/// otherwise): twice them where one block's rows take more than half its
-/// budget (rows of 16384 at Split, 32768 at Half: 2^23 points and more), so
-/// that the one block an SM its shared memory leaves runs 16 warps, not 8.
-/// At 8 warps the inner kernel was latency-bound (2^24 f16 causal, 8 x 2:
-/// 47% of issue slots busy, 4.2 cycles an instruction). Measured on 2 x
-/// H200 (bench/results/three-pass-inner-threads-2026-11-28-h200x2.md): one
-/// GPU 2^23 to 2^25 f16 causal 0.87x to 0.89x the time, bf16 gated 2^25
-/// 0.81x; sharded over 2, 0.87x to 0.92x. The outer blocks keep 256: at 512
-/// K's outer pass took 0.60 ms against 0.53.
-static int64_t innerThreadsOf(const ThreePassPlan &plan) {
-  return 2 * plan.innerSharedBytes() > kMaxThreePassBlockBytes
+/// The threads of an inner block of `innerBlockBytes` where they differ
+/// from the plan's (0 otherwise): twice them where its shared memory leaves
+/// one block an SM (the rows of 16384 at Split, 32768 at Half, of 2^23
+/// points and more), so that the SM runs 16 warps, not 8. At 8 warps the
+/// inner kernel was latency-bound (2^24 f16 causal, 8 x 2: 47% of issue
+/// slots busy, 4.2 cycles an instruction). Measured on 2 x H200
+/// (bench/results/three-pass-inner-threads-2026-11-28-h200x2.md): one GPU
+/// 2^23 to 2^25 f16 causal 0.87x to 0.89x the time, bf16 gated 2^25 0.81x;
+/// sharded over 2, 0.87x to 0.92x. The outer blocks keep 256: at 512 K's
+/// outer pass took 0.60 ms against 0.53.
+static int64_t innerThreadsOf(StringRef chip, const ThreePassPlan &plan,
+                              int64_t innerBlockBytes) {
+  std::optional<TargetDescription> target = TargetDescription::forChip(chip);
+  return target && target->blocksBySharedMemory(innerBlockBytes) < 2
              ? 2 * plan.threads
              : 0;
 }
@@ -510,7 +512,9 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
                               sharedMemoryPerBlock);
     return {};
   }
-  plan.innerThreads = request.threads > 0 ? 0 : innerThreadsOf(plan);
+  plan.innerThreads = request.threads > 0
+                          ? 0
+                          : innerThreadsOf(chip, plan, plan.innerSharedBytes());
   return GPUPlanAttr::get(
       context, GPUKernelForm::ThreePass, plan.precision, chip,
       plan.innerFactors, plan.outerFactors, plan.threads, plan.pairTile,
@@ -582,15 +586,19 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
                               kernels.crossSharedBytes(), sharedMemoryPerBlock);
     return {};
   }
-  // Its inner kernels (the cross spectrum's, the sums') keep the outer
-  // blocks' threads: twice them is measured for the convolution's rows
-  // alone (innerThreadsOf).
+  // Its cross-spectrum blocks (two rows a pair and their sum) keep the
+  // outer blocks' threads, even where one fills an SM (rows of 8192, from 4M
+  // points on): at 512 the f16 training step at 4M took 0.93x to 0.94x the
+  // time, gradients unchanged
+  // (bench/results/training-cross-threads-2026-11-28-h200.md), but the GPU
+  // suite's backward configurations have not run on it.
+  kernels.innerThreads = 0;
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, kernels.precision,
                           chip, kernels.innerFactors, kernels.outerFactors,
                           kernels.threads, kernels.pairTile,
                           workspaceTypeOf(context, kernels),
                           kernels.sharded() ? kernels.ranks : 0, kernels.rank,
-                          /*inner_threads=*/0);
+                          kernels.innerThreads);
 }
 
 ConvolutionShape butterfly::crossSpectrumShape(PackRealOp v, PackRealOp g) {

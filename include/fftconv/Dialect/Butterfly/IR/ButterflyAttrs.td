@@ -87,8 +87,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     - `threads` a block, and `batch_tile`: the sequences one block owns (the
       three-pass form: the pairs of sequences one inner block owns);
     - `inner_threads` (the three-pass form only, optional): the threads of
-      an inner block where they differ from `threads` (an inner block whose
-      rows fill an SM's shared memory takes twice the outer blocks');
+      an inner block (a cross spectrum's too) where they differ from
+      `threads` (the planner gives a block whose shared memory leaves one an
+      SM twice the outer blocks');
     - `workspace` (the three-pass form only, optional): the element type of
       the workspace between the passes, `f16` (half the memory traffic of
       the passes, for f16 data) or `f32` (when absent);

@@ -175,6 +175,8 @@ struct TargetDescription {
   /// kMinRegisterBudget and kMaxRegisterBudget.
   int64_t registerBudget(int64_t threads, int64_t sharedBytes,
                          int64_t gridBlocks) const;
+  /// The blocks of `sharedBytes` of shared memory one SM holds.
+  int64_t blocksBySharedMemory(int64_t sharedBytes) const;
 
   /// Defaults for sm_80 (A100), sm_90 (H100/H200) and "cpu" (the
   /// vectorized codelets of butterfly-to-vector); nullopt otherwise.
