@@ -592,13 +592,12 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
   // time, gradients unchanged
   // (bench/results/training-cross-threads-2026-11-28-h200.md), but the GPU
   // suite's backward configurations have not run on it.
-  kernels.innerThreads = 0;
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, kernels.precision,
                           chip, kernels.innerFactors, kernels.outerFactors,
                           kernels.threads, kernels.pairTile,
                           workspaceTypeOf(context, kernels),
                           kernels.sharded() ? kernels.ranks : 0, kernels.rank,
-                          kernels.innerThreads);
+                          /*inner_threads=*/0);
 }
 
 ConvolutionShape butterfly::crossSpectrumShape(PackRealOp v, PackRealOp g) {
