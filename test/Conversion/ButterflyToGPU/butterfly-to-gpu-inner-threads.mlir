@@ -4,7 +4,8 @@
 
 // A plan's inner_threads is what butterfly-to-gpu builds and launches the
 // inner kernels with, a kernel gradient's cross-spectrum kernel included
-// (the planner leaves it 0 there: this test sets it), its outer kernels
+// (the planner gives it from rows of 8192 on, where a block fills an SM;
+// this test sets it at rows of 4096), its outer kernels
 // keeping the plan's threads.
 // CHECK-LABEL: func.func @kernel_gradient
 // CHECK: gpu.launch_func @kernel_gradient_kernels::@kernel_gradient_kernel_gradient0_outer_forward_v_0 {{.*}} threads in (%c256{{[_0-9]*}},

@@ -308,7 +308,8 @@ static int64_t outerColumns(int64_t outer, int64_t inner) {
 }
 
 /// The threads of an inner block of `innerBlockBytes` where they differ
-/// from the plan's (0 otherwise): twice them where its shared memory leaves
+/// from the plan's (0 otherwise, and where the request gives the threads):
+/// twice them where its shared memory leaves
 /// one block an SM (the rows of 16384 at Split, 32768 at Half, of 2^23
 /// points and more), so that the SM runs 16 warps, not 8. At 8 warps the
 /// inner kernel was latency-bound (2^24 f16 causal, 8 x 2: 47% of issue
@@ -317,8 +318,11 @@ static int64_t outerColumns(int64_t outer, int64_t inner) {
 /// 2^23 to 2^25 f16 causal 0.87x to 0.89x the time, bf16 gated 2^25 0.81x;
 /// sharded over 2, 0.87x to 0.92x. The outer blocks keep 256: at 512 K's
 /// outer pass took 0.60 ms against 0.53.
-static int64_t innerThreadsOf(StringRef chip, const ThreePassPlan &plan,
+static int64_t innerThreadsOf(StringRef chip, const GPUPlanRequest &request,
+                              const ThreePassPlan &plan,
                               int64_t innerBlockBytes) {
+  if (request.threads > 0) // the caller's threads, every block
+    return 0;
   std::optional<TargetDescription> target = TargetDescription::forChip(chip);
   return target && target->blocksBySharedMemory(innerBlockBytes) < 2
              ? 2 * plan.threads
@@ -512,9 +516,8 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
                               sharedMemoryPerBlock);
     return {};
   }
-  plan.innerThreads = request.threads > 0
-                          ? 0
-                          : innerThreadsOf(chip, plan, plan.innerSharedBytes());
+  plan.innerThreads =
+      innerThreadsOf(chip, request, plan, plan.innerSharedBytes());
   return GPUPlanAttr::get(
       context, GPUKernelForm::ThreePass, plan.precision, chip,
       plan.innerFactors, plan.outerFactors, plan.threads, plan.pairTile,
@@ -586,18 +589,20 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
                               kernels.crossSharedBytes(), sharedMemoryPerBlock);
     return {};
   }
-  // Its cross-spectrum blocks (two rows a pair and their sum) keep the
-  // outer blocks' threads, even where one fills an SM (rows of 8192, from 4M
-  // points on): at 512 the f16 training step at 4M took 0.93x to 0.94x the
-  // time, gradients unchanged
-  // (bench/results/training-cross-threads-2026-11-28-h200.md), but the GPU
-  // suite's backward configurations have not run on it.
+  // Its cross-spectrum blocks hold two rows a pair and their f32 sum: from
+  // rows of 8192 on (4M points, and every sharded training program) one
+  // fills an SM, and 512 threads run 16 warps there, as the forward's inner
+  // blocks: the f16 training step at 4M took 0.93x to 0.94x the time,
+  // gradients unchanged
+  // (bench/results/training-cross-threads-2026-11-28-h200.md).
+  kernels.innerThreads =
+      innerThreadsOf(chip, request, kernels, kernels.crossSharedBytes());
   return GPUPlanAttr::get(context, GPUKernelForm::ThreePass, kernels.precision,
                           chip, kernels.innerFactors, kernels.outerFactors,
                           kernels.threads, kernels.pairTile,
                           workspaceTypeOf(context, kernels),
                           kernels.sharded() ? kernels.ranks : 0, kernels.rank,
-                          /*inner_threads=*/0);
+                          kernels.innerThreads);
 }
 
 ConvolutionShape butterfly::crossSpectrumShape(PackRealOp v, PackRealOp g) {
