@@ -16,7 +16,8 @@ its own GPU with its shard of the same inputs (fftconv.distributed.shard).
 - bench groups: CUDA-event medians of the whole call (kernels and
   exchanges, k's spectrum computed in the call), the slowest rank's, each
   call enqueued while the GPU sleeps so that the host's launch overhead
-  does not count (bench.py's method), and beside it the same call timed
+  does not count (bench.py's method), the ranks' sleeps started together
+  (`start_together`), and beside it the same call timed
   from before the host enqueues it (`ms with host`) and the host's time
   to enqueue a call (`host ms`); the
   exchanges alone (the same exchanges of the same buffers, by --transport:
@@ -221,6 +222,10 @@ def bench_row(row, program, config, local, out, layout, group, ranks, repeats):
         # when each began and ended, and the time no kernel ran.
         dist.barrier(group=group)
         torch.cuda.synchronize()
+        # Behind a sleep, as the timed calls: the GPUs' steps, not the
+        # host's enqueueing.
+        start_together(group)
+        torch.cuda._sleep(_TIMER.sleep_cycles(row["host_ms"]))
         trace = []
         call(program, config, local, group, out, trace)
         torch.cuda.synchronize()
@@ -246,13 +251,26 @@ def host_ms(fn, group, calls=3):
 _TIMER = None
 
 
+def start_together(group):
+    """Enqueues, on the current stream, a wait for every rank of `group`
+    (a one-value all_reduce): what follows starts on every GPU at once,
+    as in a training loop, whose previous collectives keep the GPUs
+    together, and not as far apart as the processes leave the host's
+    barrier (a sharded call's first exchange waits for the last rank).
+    Measured the same either way on 2 H200s (2^23 to 2^25, f16 causal:
+    within 0.04 ms), so the host's barrier did not skew the rows before."""
+    if dist.get_world_size(group) > 1:
+        dist.all_reduce(torch.zeros(1, device="cuda"), group=group)
+
+
 def timed(fn, repeats, group, behind_sleep=True, host=None):
     """The slowest rank's median milliseconds of a call of `fn` over
     `repeats`, each after a barrier: from an event recorded behind a GPU
     sleep longer than the host takes to enqueue the call (`behind_sleep`,
     bench.py's method: the host's launch overhead does not count; `host`,
-    that time where the caller measured it with `host_ms`), else from an
-    event recorded before the host enqueues it."""
+    that time where the caller measured it with `host_ms`), the ranks'
+    sleeps started together (`start_together`), else
+    from an event recorded before the host enqueues it."""
     global _TIMER
     sleep_cycles = 0
     if behind_sleep:
@@ -264,6 +282,7 @@ def timed(fn, repeats, group, behind_sleep=True, host=None):
         torch.cuda.synchronize()
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         if sleep_cycles:
+            start_together(group)
             torch.cuda._sleep(sleep_cycles)
         start.record()
         fn()
@@ -469,7 +488,7 @@ def write(results, out, module_rows=()):
                          f"{r.get('rel_error', float('nan')):.1e} | {r.get('vs_one_gpu', float('nan')):.1e} | "
                          f"{r.get('nan')} | {listed(r.get('grad_errors'))} | {listed(r.get('grad_vs_one_gpu'))} |")
     lines += ["", "## Scaling (ms, k's spectrum computed in the call; ms: enqueued behind a GPU sleep, the host's "
-              "overhead out; ms with host: timed from before the host enqueues the call)", "",
+              "overhead out, the ranks started together; ms with host: timed from before the host enqueues the call)", "",
               "| N | L | dtype | mode | BxH | GPUs | ms | speedup over 1 GPU | kernels alone ms | exchanges alone ms "
               "| all-to-all GB/s a rank | peak GiB a rank | ms with host | speedup with host | host ms a call |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -276,18 +276,34 @@ class PeerMemory:
         `stream` ordered before it on any rank (stores into peers included)
         is visible to what it orders after it. `count` grows by one a use of
         the slot (compared modulo 2^32)."""
+        self.signal(slot, count, stream)
+        self.wait(slot, count, stream)
+
+    def signal(self, slot, count, stream):
+        """On `stream`: this rank's `count` into slot `slot` of every peer,
+        once everything `stream` ordered before it is visible to the peers
+        (cuStreamWriteValue32's default fence)."""
         driver = self._driver
-        slots, own, peers = self._flags
-        if not 0 <= slot < slots:
-            raise ValueError(f"PeerMemory.barrier: slot {slot} out of range ({slots} slots)")
-        value = count & 0xFFFFFFFF
         handle = driver.CUstream(stream)
         for peer in range(self.ranks):
             if peer != self.rank:
-                # The default flags fence the stream's earlier writes first.
-                _call(driver, "cuStreamWriteValue32", handle, peers[peer] + 4 * (slot * self.ranks + self.rank),
-                      value, driver.CUstreamWriteValue_flags.CU_STREAM_WRITE_VALUE_DEFAULT)
+                _call(driver, "cuStreamWriteValue32", handle, self._flag(slot, self.rank, holder=peer),
+                      count & 0xFFFFFFFF, driver.CUstreamWriteValue_flags.CU_STREAM_WRITE_VALUE_DEFAULT)
+
+    def wait(self, slot, count, stream):
+        """On `stream`: a wait until every peer's `signal` of slot `slot`
+        here is at least `count` (modulo 2^32)."""
+        driver = self._driver
+        handle = driver.CUstream(stream)
         for peer in range(self.ranks):
             if peer != self.rank:
-                _call(driver, "cuStreamWaitValue32", handle, own + 4 * (slot * self.ranks + peer), value,
+                _call(driver, "cuStreamWaitValue32", handle, self._flag(slot, peer), count & 0xFFFFFFFF,
                       driver.CUstreamWaitValue_flags.CU_STREAM_WAIT_VALUE_GEQ)
+
+    def _flag(self, slot, writer, holder=None):
+        """The address of `writer`'s word of slot `slot` in the flags of
+        rank `holder` (this rank's where None), as mapped here."""
+        slots, own, mapped = self._flags
+        if not 0 <= slot < slots:
+            raise ValueError(f"PeerMemory.barrier: slot {slot} out of range ({slots} slots)")
+        return (own if holder is None else mapped[holder]) + 4 * (slot * self.ranks + writer)

@@ -99,6 +99,16 @@ def sharded_manifest():
     return runtime.parse_manifest(distributed.compile_rank(graph, 1, 2).manifest)
 
 
+@pytest.fixture(scope="module")
+def reusing_manifest():
+    # Rank 1 of 2 of 2^24 points, 8 x 32: sixteen chunks through three
+    # workspace sets, whose buffers each receive several exchanges a call.
+    from fftconv import distributed, runtime
+
+    graph = distributed.sharded_graph(8, 32, 2**23, 2**23, True, "f16")
+    return runtime.parse_manifest(distributed.compile_rank(graph, 1, 2).manifest)
+
+
 def test_mapped_producers_are_the_kernels_that_write_each_send_buffer(sharded_manifest):
     # MappedExchange's producers: K's exchange is the spectrum's outer
     # kernel's stores, each chunk's exchange its outer forward kernel's and
@@ -125,18 +135,22 @@ def test_mapped_producers_are_the_kernels_that_write_each_send_buffer(sharded_ma
     assert all(not k.writes for k in manifest.kernels if "outer_inverse" in k.name)
 
 
+@pytest.mark.parametrize("program", ["sharded_manifest", "reusing_manifest"])
 @pytest.mark.parametrize("mapped", [False, True], ids=["exchanged", "mapped"])
 @pytest.mark.parametrize("compute_streams", [1, 2])
-def test_step_plan_orders_every_shared_buffer(sharded_manifest, compute_streams, mapped):
+def test_step_plan_orders_every_shared_buffer(program, compute_streams, mapped, request):
     # run's plan: every kernel once, in order; the exchanges on their own
     # stream, the kernels taking turns on `compute_streams`; and every step
     # ordered after each earlier step that used one of its buffers, on its
     # stream or through its waits (transitively). Mapped (MappedExchange),
-    # a producer stores into the receive buffer: it is ordered after that
-    # buffer's release, and its exchange's arrival after it.
+    # a producer stores into the receive buffer, not the send buffer: it is
+    # ordered after that buffer's release (or, the buffer's first use in
+    # the call, its "freed", the wait for the peers' "free" of the previous
+    # call, which comes after the buffer's last use), and its exchange's
+    # arrival after it.
     from fftconv import distributed
 
-    manifest = sharded_manifest
+    manifest = request.getfixturevalue(program)
     producers = distributed.mapped_producers(manifest) if mapped else None
     steps = distributed.step_plan(manifest, compute_streams, producers)
     kernels = [k for kind, payload, _, _ in steps if kind == "kernels" for k in payload]
@@ -144,25 +158,42 @@ def test_step_plan_orders_every_shared_buffer(sharded_manifest, compute_streams,
     slots = [slot for kind, _, slot, _ in steps if kind == "kernels"]
     assert slots == [i % compute_streams for i in range(len(slots))]
     assert all(slot == compute_streams for kind, _, slot, _ in steps if kind in ("exchange", "arrive"))
-    assert all(slot == compute_streams + 1 for kind, _, slot, _ in steps if kind == "release")
+    assert all(slot == compute_streams + 1 for kind, _, slot, _ in steps if kind in ("release", "freed", "free"))
     kinds = {kind for kind, _, _, _ in steps}
-    assert kinds == ({"kernels", "release", "arrive"} if mapped else {"kernels", "exchange"})
+    # Four chunks through four sets: no receive buffer is used twice, and
+    # every producer's buffer is freed in the call before; through three
+    # sets, a buffer's later exchanges are released by barriers.
+    reused = program == "reusing_manifest"
+    assert kinds == ({"kernels", "freed", "free", "arrive"} | ({"release"} if reused else set())
+                     if mapped else {"kernels", "exchange"})
     receiver = {k: manifest.exchanges[e].recv for e, launches in (producers or {}).items() for k, _ in launches}
+    through_view = {(k, p) for launches in (producers or {}).values() for k, p in launches}
 
     def used(kind, payload):
         if kind == "exchange":
             return {payload.send, payload.recv}
-        if kind == "arrive":
-            return {manifest.exchanges[payload].send, manifest.exchanges[payload].recv}
-        if kind == "release":
+        if kind in ("arrive", "release", "freed", "free"):
             return {manifest.exchanges[payload].recv}
-        return set().union(*(manifest.kernels[k].arguments for k in payload), {receiver.get(k) for k in payload}) - {None}
+        return {a for k in payload for p, a in enumerate(manifest.kernels[k].arguments)
+                if (k, p) not in through_view} | ({receiver.get(k) for k in payload} - {None})
 
-    if mapped:  # a release, on a stream of its own, right before each producer's own step
+    if mapped:  # a release or freed, on a stream of its own, right before each producer's own step
         for index, (kind, payload, _, _) in enumerate(steps):
             if kind == "kernels" and payload[0] in receiver:
                 assert payload == [payload[0]]
-                assert steps[index - 1][0] == "release"
+                assert steps[index - 1][0] in ("release", "freed")
+        # A freed buffer is first used by its producer; its free is the
+        # plan's last use of it, once an exchange.
+        frees = [payload for kind, payload, _, _ in steps if kind == "free"]
+        assert sorted(frees) == sorted(payload for kind, payload, _, _ in steps if kind == "freed")
+        for index, (kind, payload, _, _) in enumerate(steps):
+            buffer = manifest.exchanges[payload].recv if kind in ("freed", "free") else None
+            if kind == "freed":
+                assert not any(buffer in used(*steps[i][:2]) for i in range(index))
+            if kind == "release":
+                assert any(manifest.exchanges[payload].recv in used(*steps[i][:2]) for i in range(index))
+            if kind == "free":
+                assert not any(buffer in used(*steps[i][:2]) for i in range(index + 1, len(steps)))
 
     after, last_on = [], {}
     for index, (kind, payload, slot, waits) in enumerate(steps):
