@@ -305,5 +305,5 @@ class PeerMemory:
         rank `holder` (this rank's where None), as mapped here."""
         slots, own, mapped = self._flags
         if not 0 <= slot < slots:
-            raise ValueError(f"PeerMemory.barrier: slot {slot} out of range ({slots} slots)")
+            raise ValueError(f"PeerMemory: slot {slot} out of range ({slots} slots)")
         return (own if holder is None else mapped[holder]) + 4 * (slot * self.ranks + writer)

@@ -309,15 +309,15 @@ static int64_t outerColumns(int64_t outer, int64_t inner) {
 
 /// The threads of an inner block of `innerBlockBytes` where they differ
 /// from the plan's (0 otherwise, and where the request gives the threads):
-/// twice them where its shared memory leaves
-/// one block an SM (the rows of 16384 at Split, 32768 at Half, of 2^23
-/// points and more), so that the SM runs 16 warps, not 8. At 8 warps the
-/// inner kernel was latency-bound (2^24 f16 causal, 8 x 2: 47% of issue
-/// slots busy, 4.2 cycles an instruction). Measured on 2 x H200
-/// (bench/results/three-pass-inner-threads-2026-11-28-h200x2.md): one GPU
-/// 2^23 to 2^25 f16 causal 0.87x to 0.89x the time, bf16 gated 2^25 0.81x;
-/// sharded over 2, 0.87x to 0.92x. The outer blocks keep 256: at 512 K's
-/// outer pass took 0.60 ms against 0.53.
+/// twice them where its shared memory leaves one block an SM (the rows of
+/// 16384 at Split, 32768 at Half, of 2^23 points and more; a kernel
+/// gradient's cross-spectrum rows of 8192), so that the SM runs 16 warps,
+/// not 8. At 8 warps the inner kernel was latency-bound (2^24 f16 causal,
+/// 8 x 2: 47% of issue slots busy, 4.2 cycles an instruction). Measured on
+/// 2 x H200 (bench/results/three-pass-inner-threads-2026-11-28-h200x2.md):
+/// one GPU 2^23 to 2^25 f16 causal 0.87x to 0.89x the time, bf16 gated 2^25
+/// 0.81x; sharded over 2, 0.87x to 0.92x. The outer blocks keep 256: at 512
+/// K's outer pass took 0.60 ms against 0.53.
 static int64_t innerThreadsOf(StringRef chip, const GPUPlanRequest &request,
                               const ThreePassPlan &plan,
                               int64_t innerBlockBytes) {
