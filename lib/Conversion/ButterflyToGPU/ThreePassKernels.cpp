@@ -356,17 +356,26 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   e.emitForward();
 
   // Row k1 of the tile (at its Monarch position) to the workspace in
-  // natural row order, 4 values at a time, times W_N^(n2 k1) unless the
-  // inner kernels apply it (ThreePassPlan::twiddlesInInner).
+  // natural row order, times W_N^(n2 k1) unless the inner kernels apply it
+  // (ThreePassPlan::twiddlesInInner): 16 bytes a thread, adjacent threads'
+  // adjacent, so that each store of a warp writes whole 32-byte sectors.
+  // Sharded, the stores into the peers' rows cross NVLink as the warp
+  // issues them (one GPU's L2 merges its own): 4 f32 values a thread as
+  // two 16-byte stores 32 bytes apart half-filled each sector.
   auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.workspaceH);
-  int64_t quads = plan.columns / 4;
-  e.loop(e.tid, plan.outer() * quads, plan.threads, [&](Value item) {
-    Value position = e.mulc(e.divc(item, quads), plan.columns);
-    Value column = e.mulc(e.remc(item, quads), 4);
+  Type element =
+      cast<MemRefType>(e.args()[workspaceArg].getType()).getElementType();
+  int64_t storeWidth = plan.sharded() && element.isF32() ? 2 : 4;
+  int64_t groups = plan.columns / storeWidth;
+  e.loop(e.tid, plan.outer() * groups, plan.threads, [&](Value item) {
+    Value position = e.mulc(e.divc(item, groups), plan.columns);
+    Value column = e.mulc(e.remc(item, groups), storeWidth);
     Value k1 = e.frequency(position);
     Value offset = e.swizzle(e.add(position, column));
-    Value re = e.scaled(e.loadPart(e.seq, ReHigh, offset, 4), e.range.unscale);
-    Value im = e.scaled(e.loadPart(e.seq, ImHigh, offset, 4), e.range.unscale);
+    Value re = e.scaled(e.loadPart(e.seq, ReHigh, offset, storeWidth),
+                        e.range.unscale);
+    Value im = e.scaled(e.loadPart(e.seq, ImHigh, offset, storeWidth),
+                        e.range.unscale);
     Value n2 = e.add(e.firstColumn, column);
     if (!plan.twiddlesInInner())
       std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, -1.0);
@@ -478,13 +487,16 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
   /// quads of a row: sequence-major, as the rows lie; but, where the row's
   /// twiddles are the inner kernels', a thread's quad for every sequence in
   /// turn, so that a quad's twiddles are computed once for them all.
+  /// Without twiddles, groups of `width` positions rather than quads.
   void forEachQuad(
       int64_t count, std::optional<RowTwiddle> twiddle,
       function_ref<void(Value, Value, const std::optional<QuadTwiddles> &)>
-          body) {
+          body,
+      int64_t width = 4) {
     if (!twiddle) {
-      loop(tid, count * quads(), plan.threads, [&](Value item) {
-        body(divc(item, quads()), mulc(remc(item, quads()), 4), std::nullopt);
+      int64_t groups = plan.inner() / width;
+      loop(tid, count * groups, plan.threads, [&](Value item) {
+        body(divc(item, groups), mulc(remc(item, groups), width), std::nullopt);
       });
       return;
     }
@@ -601,6 +613,10 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
     std::optional<RowTwiddle> twiddle;
     if (plan.twiddlesInInner())
       twiddle = rowTwiddle(1.0);
+    // Sharded, an f32 row two values a thread: whole sectors a warp's
+    // store into the peers' rows (as the outer forward kernel's).
+    Type element = cast<MemRefType>(workspace.getType()).getElementType();
+    int64_t width = !twiddle && plan.sharded() && element.isF32() ? 2 : 4;
     forEachQuad(
         count, twiddle,
         [&](Value seq, Value position, const std::optional<QuadTwiddles> &w) {
@@ -609,8 +625,8 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
             auto [sequence, entry] = rowEntry(workspace, pair, position);
             Value at = swizzle(position);
             Value source = addc(seq, firstSeq);
-            Value re = scaled(loadPart(source, ReHigh, at, 4), unscale);
-            Value im = scaled(loadPart(source, ImHigh, at, 4), unscale);
+            Value re = scaled(loadPart(source, ReHigh, at, width), unscale);
+            Value im = scaled(loadPart(source, ImHigh, at, width), unscale);
             if (w)
               std::tie(re, im) = twiddled(re, im, *w);
             storeComplex(sequence, entry, re, im);
@@ -619,7 +635,8 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
             when(ult(pair, c(pairs)), store);
           else
             store();
-        });
+        },
+        width);
   }
 
   /// The block's row; its channel in the workspace (`h`) and in K (the

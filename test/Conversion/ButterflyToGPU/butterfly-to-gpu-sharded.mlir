@@ -19,6 +19,9 @@
 // CHECK-SAME: (%{{.*}}: memref<2x16384xf32> {llvm.noalias}, %{{.*}}: memref<2x1x2x32768xf32> {llvm.noalias}) kernel
 // The rank's columns start at 2048: the twiddles take the global column.
 // CHECK: arith.constant 2048 : i32
+// K's f32 rows go to the peers two values (16 bytes) a thread, adjacent
+// threads' adjacent: whole 32-byte sectors a warp's store.
+// CHECK: vector.store {{.*}} : memref<2x1x2x32768xf32>, vector<4xf32>
 // CHECK-LABEL: gpu.func @long_conv0_inner_c0
 // CHECK-SAME: (%{{.*}}: memref<2x1x1x32768xf16>, %{{.*}}: memref<2x1x1x32768xf16>, %{{.*}}: memref<2x1x2x32768xf32> {llvm.noalias}) kernel
 
@@ -88,6 +91,12 @@ func.func @skip_gradient(%u: tensor<2x3x32768xf16>, %k: tensor<3x32768xf32>, %d:
 // CHECK: %[[ROW:.*]] = arith.index_castui %block_id_x : index to i32
 // CHECK: %[[GLOBAL:.*]] = arith.addi %[[ROW]], %c4_i32{{[_0-9]*}} : i32
 // CHECK: arith.cmpi ult, %{{.*}}, %c4096_i32
+// f32 data, an f32 workspace: the inner kernel's rows back and the outer
+// forward kernel's columns are stored two values a thread too.
+// CHECK-LABEL: gpu.func @band_conv0_inner
+// CHECK: vector.store {{.*}} : memref<2x1x1x16384xf32>, vector<4xf32>
+// CHECK-LABEL: gpu.func @band_conv0_outer_forward
+// CHECK: vector.store {{.*}} : memref<2x1x1x16384xf32>, vector<4xf32>
 func.func @band(%u: tensor<2x1x32768xf32>, %k: tensor<1x32768xf32>) -> tensor<2x1x32768xf32> {
   %kf = fftconv.rfft %k n = 32768 : tensor<1x32768xf32> -> tensor<1x16385xcomplex<f32>>
   %uf = fftconv.rfft %u n = 32768 : tensor<2x1x32768xf32> -> tensor<2x1x16385xcomplex<f32>>
