@@ -8,16 +8,14 @@
 // an H200 (CostModel.h). The exchanges send, per rank, (R - 1) / R of its
 // share of K's rows (f32) and, twice, of the pairs' (the workspace's type).
 // butterfly-to-gpu pipelines the chunks of pairs, so the exchanges run
-// beside the kernels, but there at about a quarter of the all-to-all's rate
-// alone (measured: at 2^24 points on 2 H200s the exchanges take 1.4 ms
-// alone and 3.4 ms within a 3.8 ms call, whose kernels take 3.1 ms
-// alone): the call is the kernels' time, plus the bytes the exchanges have
-// not sent by then at the full rate. Against the 2 and 4 x H200 runs
-// (bench/results/distributed-2026-11-28-*), B x H = 8 x 2: within 3% of one
-// GPU's time at 2^24 and 2^25 points (7% to 14% over at 2^23), and of the
-// sharded calls from 7% under to 3% over at 2^24 and 2^25 (the sharded
-// kernels' 3% to 9% over a share of one GPU's is not modelled); at 2^23 on
-// 4 GPUs 25% under (a call's fixed costs: 23 launches, 9 all-to-alls).
+// beside the kernels, but there at a share of the all-to-all's rate alone
+// (TargetDescription::exchangeBesideKernelsShare): the call is the
+// kernels' time, plus the bytes the exchanges have not sent by then at the
+// full rate. Against the 2 and 4 x H200 runs
+// (bench/results/distributed-2026-11-28-whole-sectors.md), B x H = 8 x 2:
+// within 4% of one GPU's time at 2^23 to 2^25 points; of the sharded calls
+// within 4% on 2 GPUs, and on 4 from 8% under at 2^23 to 11% over at 2^24
+// (6% at 2^25).
 //===----------------------------------------------------------------------===//
 
 #include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"

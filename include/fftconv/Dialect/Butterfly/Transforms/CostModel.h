@@ -149,14 +149,16 @@ struct TargetDescription {
   /// threads, 15.48 with 256); what one
   /// GPU's all-to-all sends a second to the others of its host (NVLink)
   /// alone (2.2e11 to 2.6e11 on 2 and 4 H200s), and the share of that rate
-  /// it keeps while the kernels run beside it (0.50, fitted to the default
+  /// it keeps while the kernels run beside it (0.61, fitted to the default
   /// transport's call at 2^24 on 2 H200s: the producers' stores into mapped
-  /// peer memory, 2.63 ms against 2.33 of kernels alone; NCCL's blocks and
+  /// peer memory, 2.17 ms against 2.04 of kernels alone, their f32 rows in
+  /// whole sectors, bench/results/distributed-2026-11-28-whole-sectors.md;
+  /// 0.50 with half-filled ones, 2.63 ms against 2.33; NCCL's blocks and
   /// traffic beside ours kept 0.26): the sharding model's inputs.
   double threePassPointStagesPerSecond = 1.83e12;
   double threePassHalfPointStagesPerSecond = 1.64e12;
   double exchangeBytesPerSecond = 2.4e11;
-  double exchangeBesideKernelsShare = 0.50;
+  double exchangeBesideKernelsShare = 0.61;
   /// Device memory, in bytes.
   int64_t deviceMemoryBytes = int64_t(80) << 30;
   /// What one SM holds of its resident blocks: shared memory (each block's
