@@ -34,6 +34,17 @@ static int64_t rowAccessWidth(const ThreePassPlan &plan) {
   return std::min<int64_t>(plan.columns, kVectorWidth);
 }
 
+/// The complex values a thread stores into a workspace at once, adjacent
+/// threads' adjacent: sharded, 16 bytes, so that each store of a warp fills
+/// whole 32-byte sectors. The stores into the peers' rows cross NVLink as
+/// the warp issues them (one GPU's L2 merges its own partial sectors): an
+/// f32 workspace's four values a thread, two 16-byte stores 32 bytes apart,
+/// half-filled each (K's outer pass 0.37 -> 0.205 ms at 2^24 on 4 H200s,
+/// bench/results/distributed-2026-11-28-whole-sectors.md). Unsharded, four.
+static int64_t workspaceStoreWidth(const ThreePassPlan &plan, Type element) {
+  return plan.sharded() && element.isF32() ? 2 : 4;
+}
+
 /// The lanes of the 8-sample access at `t` that are read or written: below
 /// `length` (rows whose length is not a multiple of 8: element-aligned, the
 /// last access partial) and the first `width` (a narrow tile's); null for
@@ -357,15 +368,11 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
 
   // Row k1 of the tile (at its Monarch position) to the workspace in
   // natural row order, times W_N^(n2 k1) unless the inner kernels apply it
-  // (ThreePassPlan::twiddlesInInner): 16 bytes a thread, adjacent threads'
-  // adjacent, so that each store of a warp writes whole 32-byte sectors.
-  // Sharded, the stores into the peers' rows cross NVLink as the warp
-  // issues them (one GPU's L2 merges its own): 4 f32 values a thread as
-  // two 16-byte stores 32 bytes apart half-filled each sector.
+  // (ThreePassPlan::twiddlesInInner), workspaceStoreWidth values at a time.
   auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.workspaceH);
-  Type element =
-      cast<MemRefType>(e.args()[workspaceArg].getType()).getElementType();
-  int64_t storeWidth = plan.sharded() && element.isF32() ? 2 : 4;
+  int64_t storeWidth = workspaceStoreWidth(
+      plan,
+      cast<MemRefType>(e.args()[workspaceArg].getType()).getElementType());
   int64_t groups = plan.columns / storeWidth;
   e.loop(e.tid, plan.outer() * groups, plan.threads, [&](Value item) {
     Value position = e.mulc(e.divc(item, groups), plan.columns);
@@ -613,10 +620,13 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
     std::optional<RowTwiddle> twiddle;
     if (plan.twiddlesInInner())
       twiddle = rowTwiddle(1.0);
-    // Sharded, an f32 row two values a thread: whole sectors a warp's
-    // store into the peers' rows (as the outer forward kernel's).
-    Type element = cast<MemRefType>(workspace.getType()).getElementType();
-    int64_t width = !twiddle && plan.sharded() && element.isF32() ? 2 : 4;
+    // workspaceStoreWidth values a thread, but quads where the thread
+    // computes a quad's twiddles once for every sequence.
+    int64_t width =
+        twiddle
+            ? 4
+            : workspaceStoreWidth(
+                  plan, cast<MemRefType>(workspace.getType()).getElementType());
     forEachQuad(
         count, twiddle,
         [&](Value seq, Value position, const std::optional<QuadTwiddles> &w) {
