@@ -380,9 +380,6 @@ def main():
                         help="what moves the exchanges' bytes (fftconv.distributed.FFTConv's transport)")
     parser.add_argument("--pull", action="store_true",
                         help="copy-engine: each rank reads its chunks from the peers (default: writes them)")
-    parser.add_argument("--spectrum-over-nccl", action="store_true",
-                        help="experiment: with --transport auto or mapped, K's f32 exchange over NCCL, its outer "
-                        "kernel storing locally, the chunks' mapped (MappedExchange's over_nccl)")
     parser.add_argument("--f16-spectrum-exchange", action="store_true",
                         help="experiment: K's exchange converted to f16 and back (F16SpectrumExchange; nccl only)")
     args = parser.parse_args()
@@ -394,10 +391,6 @@ def main():
     TRANSPORT = args.transport
     F16_SPECTRUM = args.f16_spectrum_exchange
     TRANSPORT_OPTIONS = dict(push=not args.pull) if TRANSPORT == "copy-engine" else {}
-    if args.spectrum_over_nccl:
-        if TRANSPORT not in ("auto", "mapped"):
-            parser.error("--spectrum-over-nccl takes --transport auto or mapped")
-        TRANSPORT_OPTIONS = dict(over_nccl=("f32",))
 
     dist.init_process_group("nccl")
     world, me = dist.get_world_size(), dist.get_rank()

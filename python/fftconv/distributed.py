@@ -202,15 +202,11 @@ class MappedExchange:
     kernel (every rank done with its receive buffer's previous contents)
     and one after it (every rank's stores arrived). Its own chunk the
     kernel stores in place. An exchange with no such kernel, or whose
-    chunks are not a multiple of the mapping's granularity (2 MiB), or
-    whose send buffer's element type is in `over_nccl` (an experiment:
-    ("f32",) leaves an f16 forward's K exchange, stored locally by its
-    outer kernel, to NCCL while the chunks' are mapped), goes over NCCL
-    (`all_to_all`)."""
+    chunks are not a multiple of the mapping's granularity (2 MiB), goes
+    over NCCL (`all_to_all`)."""
 
-    def __init__(self, group=None, over_nccl=()):
+    def __init__(self, group=None):
         self.group = group
-        self.over_nccl = tuple(over_nccl)
         self._nccl = all_to_all(group)
 
     def bind(self, program):
@@ -231,8 +227,7 @@ class MappedExchange:
         ranks = manifest.shard.ranks
         producers = {e: launches for e, launches in mapped_producers(manifest).items()
                      if manifest.exchanges[e].recv in workspaces
-                     and workspaces[manifest.exchanges[e].recv].nbytes % (ranks * memory.granularity) == 0
-                     and manifest.arguments[manifest.exchanges[e].send].dtype not in self.over_nccl}
+                     and workspaces[manifest.exchanges[e].recv].nbytes % (ranks * memory.granularity) == 0}
         receivers = [workspaces[i] for i in sorted({manifest.exchanges[e].recv for e in producers})]
         views = {}
         for argument, allocation in zip(receivers, memory.allocate([a.nbytes for a in receivers], pieces=ranks)):
@@ -260,8 +255,8 @@ class AutoExchange(MappedExchange):
     it took the call from NCCL's 1.54x one GPU's to 1.84x
     (docs/benchmarks.md, sixteenth session)."""
 
-    def __init__(self, group=None, **options):
-        super().__init__(group, **options)
+    def __init__(self, group=None):
+        super().__init__(group)
         self.maps = None  # decided at the first bind
 
     def bind(self, program):
