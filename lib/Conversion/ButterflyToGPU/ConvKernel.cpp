@@ -34,6 +34,7 @@ static SequenceLayout convLayoutOf(const ConvKernelPlan &plan) {
   layout.inputExtent = llvm::divideCeil(plan.inputLength, 2);
   layout.neededOutputs = llvm::divideCeil(plan.outputLength, 2);
   layout.productUnscales = true;
+  layout.halfData = !plan.scalesRange;
   layout.bandDigits = butterfly::bandDigitsOf(
       plan.spectralBand, plan.factors.back(), plan.complexLength);
   return layout;

@@ -99,6 +99,9 @@ struct SequenceLayout {
   /// (with their twiddles): deferred, their scales would grow the spectrum
   /// past the f16 range sooner.
   bool productUnscales = false;
+  /// The data are f16 (no range scale): fp16's error budget
+  /// (fusesSpectralProductAt).
+  bool halfData = false;
 
   bool isSplit() const { return precision == GPUPrecision::Split; }
   int64_t planes() const { return planesOf(precision); }
@@ -379,6 +382,8 @@ public:
   /// The first of the last two stages where they run together in
   /// registers (TensorCorePair.cpp).
   std::optional<size_t> fusedPair() const;
+  /// The stages the pair would take, whatever the fused pass does.
+  std::optional<size_t> pairedStages() const;
   /// Whether stage `s` runs on the tensor cores (alone or in the pair).
   bool onTensorCores(size_t s) const;
   /// Whether stage `s` runs on the warpgroup MMA (WarpgroupStage.cpp).

@@ -127,22 +127,17 @@ bool KernelEmitter::fusesSpectralProduct() const {
   // Two or three stages: with one digit between the first and the last,
   // the groups of d0 = 0 pair by that digit alone (r with R - r), as
   // emitFusedSpectralProduct enumerates them; with more, by their
-  // digit-reversed value.
+  // digit-reversed value. The last factor on the FMA units, unless the
+  // pair takes it to the tensor cores: it does at Split and with two
+  // stages; at Half, three stages run the fused pass (fusedPair).
   size_t stages = layout.factors.size();
-  bool fusible = (stages == 2 || stages == 3) && layout.transformed == stages &&
-                 !layout.bandDigits && !onTensorCores(stages - 1) &&
-                 !onWarpgroup(stages - 1);
-  // Where it was measured faster or no slower (bench/NOTES.md, tenth and
-  // eleventh sessions; H200): at Split precision, causal (4K 0.81 -> 0.79
-  // ms at f16, 0.88 -> 0.85 at bf16) or circular (4K gated 1.01 -> 0.94,
-  // 1.06 -> 1.03), and at Half on a causal convolution of two stages (256:
-  // 0.035 ms either way, the error 4.6e-4 -> 3.6e-4). Elsewhere at Half the
-  // separate passes are faster (4K causal 0.448 against 0.467, though
-  // 5.5e-4 against 4.6e-4; gated circular 0.58 against 0.68, 256 gated
-  // 0.040 against 0.050): they compute a position's twiddles once for the
-  // block's sequences, the fused pass once a sequence.
+  if ((stages != 2 && stages != 3) || layout.transformed != stages ||
+      layout.bandDigits || layout.factors.back() >= 16 ||
+      ((layout.isSplit() || stages == 2) && pairedStages()))
+    return false;
   bool causal = layout.inputExtent > 0 && layout.inputExtent < layout.length;
-  return fusible && (layout.isSplit() || (causal && stages == 2));
+  return fusesSpectralProductAt(layout.precision, causal, layout.halfData,
+                                stages, layout.threads);
 }
 
 /// The last digit d (stride 1) of position g m + d weighs w = M / m in the

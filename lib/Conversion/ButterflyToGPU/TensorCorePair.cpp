@@ -43,20 +43,27 @@ static constexpr int64_t kMaxPairTile = 256;
 
 /// The pair holds both stages' fragments and a tile's accumulators: about
 /// 1.6x a stage's registers (8K: 72 -> 116). It pays in the plan's blocks of
-/// 16 warps, which have an SM to themselves (their shared memory allows
-/// one), and loses where registers bound the blocks an SM. Measured on an
-/// H200, each kernel at its register budget, stage by stage -> pair: 16K
-/// causal 1.19 -> 1.07 ms, gated 1.58 -> 1.52, f32 3.74 -> 3.53; but 8K
-/// gated 1.24 -> 1.32, 4K Split 0.92 -> 0.99 and the 64K three-pass inner
-/// kernels 10% to 20% slower.
-static constexpr int64_t kPairThreads = 512;
-
+/// 16 warps (kPairThreads), which have an SM to themselves (their shared
+/// memory allows one), and loses where registers bound the blocks an SM.
+/// Measured on an H200, each kernel at its register budget, stage by stage
+/// -> pair: 16K causal 1.19 -> 1.07 ms, gated 1.58 -> 1.52, f32 3.74 ->
+/// 3.53; but 8K gated 1.24 -> 1.32, 4K Split 0.92 -> 0.99 and the 64K
+/// three-pass inner kernels 10% to 20% slower. Where the fused pass takes
+/// the last of three stages at Half, there is no pair.
 std::optional<size_t> KernelEmitter::fusedPair() const {
+  std::optional<size_t> pair = pairedStages();
+  if (pair && !layout.isSplit() && layout.factors.size() == 3 &&
+      fusesSpectralProduct())
+    return std::nullopt;
+  return pair;
+}
+
+std::optional<size_t> KernelEmitter::pairedStages() const {
   size_t stages = layout.transformed;
   // Untransformed trailing digits would make the twiddle between the two
   // stages depend on the column; a band changes the last stage's digits.
   if (stages < 2 || stages != layout.factors.size() || layout.bandDigits ||
-      layout.threads < kPairThreads)
+      layout.threads < butterfly::kPairThreads)
     return std::nullopt;
   int64_t ma = layout.factors[stages - 2], mb = layout.factors[stages - 1];
   bool tensorA = ma == 16 || ma == 32;

@@ -1,5 +1,22 @@
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=split single-kernel-max=4096" -butterfly-to-gpu | FileCheck %s
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=half single-kernel-max=4096" -butterfly-to-gpu | FileCheck %s --check-prefix=HALF
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="precision=half restage=1" -butterfly-to-gpu | FileCheck %s --check-prefix=LARGE
+
+// A circular 16K at Half, in blocks of 16 warps, restaged to [32, 32, 8]:
+// the fused pass takes the last stage, not the tensor-core pair (whose
+// Half twiddle tables are gone; the spectrum kernel, at Split, keeps its
+// pair), and the kernel runs 6 barriers.
+// LARGE-NOT: pair_twiddle_{{.*}}_half
+// LARGE-LABEL: gpu.func @circular_16k_conv0(
+// LARGE-COUNT-6: gpu.barrier
+// LARGE-NOT: gpu.barrier
+// LARGE: func.func @circular_16k
+func.func @circular_16k(%u: tensor<4x2x16384xf16>, %k: tensor<2x16384xf32>) -> tensor<4x2x16384xf16> {
+  %y = fftconv.conv circular %u, %k : (tensor<4x2x16384xf16>, tensor<2x16384xf32>) -> tensor<4x2x16384xf16>
+  return %y : tensor<4x2x16384xf16>
+}
+
+// -----
 
 // A causal 4K at Split precision, [16, 16, 8]: the last forward stage (8
 // on the FMA units), the spectral product and the first inverse stage run
@@ -22,9 +39,10 @@ func.func @causal_split(%u: tensor<4x2x2048xf16>, %k: tensor<2x2048xf32>) -> ten
 
 // -----
 
-// Circular at Split fuses too. At Half, three stages keep the separate
-// passes, which compute a position's twiddles once for the block's
-// sequences (measured faster: KernelEmitter::fusesSpectralProduct).
+// Circular at Split fuses too. At Half, in blocks of 8 warps or fewer,
+// three stages keep the separate passes, which compute a position's
+// twiddles once for the block's sequences (measured faster:
+// fusesSpectralProductAt).
 // CHECK-LABEL: gpu.func @circular_4k_conv0(
 // CHECK-COUNT-6: gpu.barrier
 // CHECK-NOT: gpu.barrier
@@ -40,7 +58,33 @@ func.func @circular_4k(%u: tensor<4x2x4096xf16>, %k: tensor<2x4096xf32>) -> tens
 
 // -----
 
-// Two stages, [16, 8]: at Half only a causal convolution fuses.
+// At Half, f16 data's causal convolution of three stages fuses (fp16's
+// 5e-4: two f16 roundings fewer each way); bf16's keeps the separate
+// passes.
+// HALF-LABEL: gpu.func @causal_half_4k_conv0(
+// HALF-COUNT-6: gpu.barrier
+// HALF-NOT: gpu.barrier
+// HALF: func.func @causal_half_4k
+func.func @causal_half_4k(%u: tensor<4x2x2048xf16>, %k: tensor<2x2048xf32>) -> tensor<4x2x2048xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<4x2x2048xf16>, tensor<2x2048xf32>) -> tensor<4x2x2048xf16>
+  return %y : tensor<4x2x2048xf16>
+}
+
+// -----
+
+// HALF-LABEL: gpu.func @causal_bf16_4k_conv0(
+// HALF-COUNT-11: gpu.barrier
+// HALF-NOT: gpu.barrier
+// HALF: func.func @causal_bf16_4k
+func.func @causal_bf16_4k(%u: tensor<4x2x2048xbf16>, %k: tensor<2x2048xf32>) -> tensor<4x2x2048xbf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<4x2x2048xbf16>, tensor<2x2048xf32>) -> tensor<4x2x2048xbf16>
+  return %y : tensor<4x2x2048xbf16>
+}
+
+// -----
+
+// Two stages, [16, 8]: at Half only a causal convolution fuses (or one in
+// blocks of 16 warps).
 // HALF-LABEL: gpu.func @causal_256_conv0(
 // HALF-COUNT-4: gpu.barrier
 // HALF-NOT: gpu.barrier

@@ -104,6 +104,30 @@ static ConvKernelPlan kernelPlanOf(const ConvolutionShape &shape,
   return plan;
 }
 
+bool butterfly::fusesSpectralProductAt(GPUPrecision precision, bool causal,
+                                       bool halfData, size_t stages,
+                                       int64_t threads) {
+  if (precision == GPUPrecision::Split)
+    return true;
+  return (causal && (halfData || stages == 2)) || threads >= kPairThreads;
+}
+
+/// A single kernel's fused pass runs with a last factor of 8, and at Half
+/// precision in blocks of at least 4 sequences.
+static constexpr int64_t kFusedPassLastFactor = 8;
+static constexpr int64_t kFusedPassTile = 4;
+
+/// Whether a Half single kernel of `plan` runs the fused pass (as
+/// KernelEmitter::fusesSpectralProduct decides it for the whole transform).
+static bool runsFusedPass(const ConvKernelPlan &plan) {
+  size_t stages = plan.factors.size();
+  return plan.precision == GPUPrecision::Half && !plan.spectralBand &&
+         (stages == 2 || stages == 3) && plan.factors.back() < 16 &&
+         fusesSpectralProductAt(plan.precision,
+                                plan.inputLength < 2 * plan.complexLength - 1,
+                                !plan.scalesRange, stages, plan.threads);
+}
+
 /// `request`, with f32 data held at Split precision (about f32's accuracy)
 /// unless a precision was asked for.
 static GPUPlanRequest forData(GPUPlanRequest request, bool f32Data) {
@@ -189,6 +213,11 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
     int64_t target =
         plan.threads >= 512 ? kTargetLargeBlockBytes : kTargetBlockBytes;
     tile = std::clamp<int64_t>(target / plan.sequenceBytes(), 2, 8);
+    // The fused pass runs a unit's sequences one after another: 8K causal
+    // [32, 16, 8] at Half 1.25 ms in blocks of 2 sequences, 1.14 in blocks
+    // of 4 (H200).
+    if (runsFusedPass(plan))
+      tile = std::max<int64_t>(tile, kFusedPassTile);
     while (tile > 1 && tile * plan.sequenceBytes() > sharedMemoryPerBlock)
       --tile;
   }
@@ -255,6 +284,28 @@ static SmallVector<int64_t> innerStageFactors(int64_t inner,
     factors.push_back(rest);
   factors.push_back(kFusedInnerLastFactor);
   return factors;
+}
+
+/// A Half single kernel on f16 data whose fused pass
+/// (fusesSpectralProductAt) would run with three stages ending in 8, where
+/// its factors end otherwise, runs M = 4096 as [32, 16, 8] and 8192 as
+/// [32, 32, 8] (2048 is [16, 16, 8] already): two f16 roundings fewer each
+/// way, fp16 within 5e-4 (8K causal 5.5e-4 -> 4.68e-4, 16K 5.5e-4 ->
+/// 4.70e-4; bench/NOTES.md). Else `factors`.
+static SmallVector<int64_t> fusedPassOrder(ArrayRef<int64_t> factors,
+                                           const ConvolutionShape &shape,
+                                           const GPUPlanRequest &request) {
+  int64_t m = product(factors);
+  int64_t threads = request.threads > 0 ? request.threads : defaultThreads(m);
+  GPUPrecision precision = request.precision.value_or(GPUPrecision::Half);
+  bool causal = llvm::divideCeil(shape.inputLength, 2) < m;
+  int64_t rest = m / kFusedPassLastFactor;
+  if (precision != GPUPrecision::Half || !shape.halfData ||
+      hasWarpgroupStage(factors) || rest < 256 || rest > 1024 ||
+      !fusesSpectralProductAt(precision, causal, shape.halfData, 3, threads))
+    return SmallVector<int64_t>(factors);
+  int64_t first = rest >= 512 ? 32 : 16;
+  return {first, rest / first, kFusedPassLastFactor};
 }
 
 /// On sm_90a, a Half single kernel whose blocks are one or more warpgroups
@@ -979,7 +1030,8 @@ struct PlanGPUKernelsPass
             return cast<RankedTensorType>(type).getElementType().isF32();
           }));
       if (restage && !band)
-        factors = warpgroupOrder(chip, factors, dataRequest);
+        factors = fusedPassOrder(warpgroupOrder(chip, factors, dataRequest),
+                                 shape, dataRequest);
       plan = planSingleKernel(&getContext(), chip, shape, factors, dataRequest,
                               target.sharedMemoryPerBlock, why);
     }
