@@ -131,13 +131,13 @@ bool KernelEmitter::fusesSpectralProduct() const {
   // pair takes it to the tensor cores: it does at Split and with two
   // stages; at Half, three stages run the fused pass (fusedPair).
   size_t stages = layout.factors.size();
-  if ((stages != 2 && stages != 3) || layout.transformed != stages ||
-      layout.bandDigits || layout.factors.back() >= 16 ||
+  if (layout.transformed != stages || layout.bandDigits ||
       ((layout.isSplit() || stages == 2) && pairedStages()))
     return false;
-  bool causal = layout.inputExtent > 0 && layout.inputExtent < layout.length;
-  return fusesSpectralProductAt(layout.precision, causal, layout.halfData,
-                                stages, layout.threads);
+  return fusesSpectralProductAt(layout.precision, layout.factors,
+                                layout.inputExtent > 0 &&
+                                    layout.inputExtent < layout.length,
+                                layout.halfData, layout.threads);
 }
 
 /// The last digit d (stride 1) of position g m + d weighs w = M / m in the

@@ -104,9 +104,12 @@ static ConvKernelPlan kernelPlanOf(const ConvolutionShape &shape,
   return plan;
 }
 
-bool butterfly::fusesSpectralProductAt(GPUPrecision precision, bool causal,
-                                       bool halfData, size_t stages,
-                                       int64_t threads) {
+bool butterfly::fusesSpectralProductAt(GPUPrecision precision,
+                                       ArrayRef<int64_t> factors, bool causal,
+                                       bool halfData, int64_t threads) {
+  size_t stages = factors.size();
+  if ((stages != 2 && stages != 3) || factors.back() >= 16)
+    return false;
   if (precision == GPUPrecision::Split)
     return true;
   return (causal && (halfData || stages == 2)) || threads >= kPairThreads;
@@ -117,15 +120,13 @@ bool butterfly::fusesSpectralProductAt(GPUPrecision precision, bool causal,
 static constexpr int64_t kFusedPassLastFactor = 8;
 static constexpr int64_t kFusedPassTile = 4;
 
-/// Whether a Half single kernel of `plan` runs the fused pass (as
-/// KernelEmitter::fusesSpectralProduct decides it for the whole transform).
+/// Whether a Half single kernel of `plan` runs the fused pass.
 static bool runsFusedPass(const ConvKernelPlan &plan) {
-  size_t stages = plan.factors.size();
   return plan.precision == GPUPrecision::Half && !plan.spectralBand &&
-         (stages == 2 || stages == 3) && plan.factors.back() < 16 &&
-         fusesSpectralProductAt(plan.precision,
-                                plan.inputLength < 2 * plan.complexLength - 1,
-                                !plan.scalesRange, stages, plan.threads);
+         fusesSpectralProductAt(
+             plan.precision, plan.factors,
+             readsPadding(plan.inputLength, plan.complexLength),
+             !plan.scalesRange, plan.threads);
 }
 
 /// `request`, with f32 data held at Split precision (about f32's accuracy)
@@ -298,14 +299,17 @@ static SmallVector<int64_t> fusedPassOrder(ArrayRef<int64_t> factors,
   int64_t m = product(factors);
   int64_t threads = request.threads > 0 ? request.threads : defaultThreads(m);
   GPUPrecision precision = request.precision.value_or(GPUPrecision::Half);
-  bool causal = llvm::divideCeil(shape.inputLength, 2) < m;
   int64_t rest = m / kFusedPassLastFactor;
   if (precision != GPUPrecision::Half || !shape.halfData ||
-      hasWarpgroupStage(factors) || rest < 256 || rest > 1024 ||
-      !fusesSpectralProductAt(precision, causal, shape.halfData, 3, threads))
+      hasWarpgroupStage(factors) || rest < 256 || rest > 1024)
     return SmallVector<int64_t>(factors);
   int64_t first = rest >= 512 ? 32 : 16;
-  return {first, rest / first, kFusedPassLastFactor};
+  SmallVector<int64_t> fused = {first, rest / first, kFusedPassLastFactor};
+  if (!fusesSpectralProductAt(precision, fused,
+                              readsPadding(shape.inputLength, m),
+                              shape.halfData, threads))
+    return SmallVector<int64_t>(factors);
+  return fused;
 }
 
 /// On sm_90a, a Half single kernel whose blocks are one or more warpgroups

@@ -59,13 +59,13 @@ inline bool hasWarpgroupStage(llvm::ArrayRef<int64_t> factors) {
 /// block an SM, where two stages can run together on the tensor cores
 /// (TensorCorePair.cpp) or the fused pass runs at Half.
 inline constexpr int64_t kPairThreads = 512;
-/// Whether a single kernel whose transform has 2 or 3 stages, the last on
-/// the FMA units (a factor of 8 or less), runs that stage, the spectral
+/// Whether a single kernel of `factors` (2 or 3 stages, the last on the
+/// FMA units: a factor of 8 or less) runs its last stage, the spectral
 /// product and the first inverse stage as one pass in f32 registers
-/// (KernelEmitter::fusesSpectralProduct, which also checks the structure):
-/// two f16 roundings fewer each way, but at Half precision the pass
-/// computes a position's twiddles once a sequence, not once for the
-/// block's. Measured on an H200 (bench/NOTES.md): at Split always (4K
+/// (KernelEmitter::fusesSpectralProduct, which also checks that the pair
+/// does not take that stage): two f16 roundings fewer each way, but at
+/// Half precision the pass computes a position's twiddles once a sequence,
+/// not once for the block's. Measured on an H200 (bench/NOTES.md): at Split always (4K
 /// causal 0.81 -> 0.79 ms, gated 1.01 -> 0.94); at Half where the
 /// convolution is causal on f16 data, as fp16's 5e-4 needs (4K 0.450 ->
 /// 0.470 ms at 5.5e-4 -> 4.65e-4, 8K on [32, 16, 8] 1.07 -> 1.14 at
@@ -74,8 +74,14 @@ inline constexpr int64_t kPairThreads = 512;
 /// pair's place at no cost (16K on [32, 32, 8]: causal 1.07 either way at
 /// 5.5e-4 -> 4.70e-4, gated 1.53 -> 1.49 at 6.3e-4 -> 5.55e-4). Not
 /// elsewhere at Half (4K gated 0.58 -> 0.67 ms, 8K 1.25 -> 1.54).
-bool fusesSpectralProductAt(GPUPrecision precision, bool causal, bool halfData,
-                            size_t stages, int64_t threads);
+bool fusesSpectralProductAt(GPUPrecision precision,
+                            llvm::ArrayRef<int64_t> factors, bool causal,
+                            bool halfData, int64_t threads);
+/// Whether a convolution that reads `inputLength` real samples into a
+/// transform of M = `complexLength` leaves zero padding (causal).
+inline bool readsPadding(int64_t inputLength, int64_t complexLength) {
+  return (inputLength + 1) / 2 < complexLength;
+}
 
 /// The shared memory a three-pass block's rows or tile take at most, and
 /// the fewest columns an outer block owns: a tensor-core stage's tile.
