@@ -65,11 +65,11 @@ inline constexpr int64_t kPairThreads = 512;
 /// (KernelEmitter::fusesSpectralProduct, which also checks that the pair
 /// does not take that stage): two f16 roundings fewer each way, but at
 /// Half precision the pass computes a position's twiddles once a sequence,
-/// not once for the block's. Measured on an H200 (bench/NOTES.md): at Split always (4K
-/// causal 0.81 -> 0.79 ms, gated 1.01 -> 0.94); at Half where the
-/// convolution is causal on f16 data, as fp16's 5e-4 needs (4K 0.450 ->
-/// 0.470 ms at 5.5e-4 -> 4.65e-4, 8K on [32, 16, 8] 1.07 -> 1.14 at
-/// 4.68e-4), or causal of two stages (256: 0.035 either way, 4.6e-4 ->
+/// not once for the block's. Measured on an H200 (bench/NOTES.md): at
+/// Split always (4K causal 0.81 -> 0.79 ms, gated 1.01 -> 0.94); at Half
+/// where the convolution is causal on f16 data, as fp16's 5e-4 needs (4K
+/// 0.450 -> 0.470 ms at 5.5e-4 -> 4.65e-4, 8K on [32, 16, 8] 1.07 -> 1.14
+/// at 4.68e-4), or causal of two stages (256: 0.035 either way, 4.6e-4 ->
 /// 3.6e-4), and in blocks of 16 warps, where it takes the tensor-core
 /// pair's place at no cost (16K on [32, 32, 8]: causal 1.07 either way at
 /// 5.5e-4 -> 4.70e-4, gated 1.53 -> 1.49 at 6.3e-4 -> 5.55e-4). Not
