@@ -103,29 +103,43 @@ radix2DFT(KernelEmitter &emitter, ArrayRef<KernelEmitter::Complex> x,
   return y;
 }
 
+SmallVector<Value> KernelEmitter::digitChunks(Value start, int64_t m) {
+  SmallVector<Value> chunks;
+  for (int64_t first = 0; first < m; first += kDigitChunk)
+    chunks.push_back(swizzle(addc(start, first)));
+  return chunks;
+}
+
 SmallVector<KernelEmitter::Complex>
-KernelEmitter::loadDigits(Value seq, Value offset, int64_t m) {
+KernelEmitter::loadDigits(Value seq, ArrayRef<Value> chunks, int64_t m) {
   auto part = [&](Value values, int64_t n) -> Value {
     return vector::ExtractOp::create(b, loc, values, ArrayRef<int64_t>{n});
   };
-  Complex values = {loadPart(seq, ReHigh, offset, m),
-                    loadPart(seq, ImHigh, offset, m)};
+  int64_t count = std::min(m, kDigitChunk);
   SmallVector<Complex> x;
-  for (int64_t n = 0; n < m; ++n)
-    x.push_back({part(values.re, n), part(values.im, n)});
+  for (Value chunk : chunks) {
+    Complex values = {loadPart(seq, ReHigh, chunk, count),
+                      loadPart(seq, ImHigh, chunk, count)};
+    for (int64_t n = 0; n < count; ++n)
+      x.push_back({part(values.re, n), part(values.im, n)});
+  }
   return x;
 }
 
-void KernelEmitter::storeDigits(Value seq, Value offset, ArrayRef<Complex> y) {
-  auto vectorType = VectorType::get({int64_t(y.size())}, f32);
-  SmallVector<Value> re, im;
-  for (const Complex &value : y) {
-    re.push_back(value.re);
-    im.push_back(value.im);
+void KernelEmitter::storeDigits(Value seq, ArrayRef<Value> chunks,
+                                ArrayRef<Complex> y) {
+  int64_t count = std::min<int64_t>(y.size(), kDigitChunk);
+  auto vectorType = VectorType::get({count}, f32);
+  for (auto [i, chunk] : llvm::enumerate(chunks)) {
+    SmallVector<Value> re, im;
+    for (const Complex &value : y.slice(i * count, count)) {
+      re.push_back(value.re);
+      im.push_back(value.im);
+    }
+    store(seq, chunk,
+          {vector::FromElementsOp::create(b, loc, vectorType, re),
+           vector::FromElementsOp::create(b, loc, vectorType, im)});
   }
-  store(seq, offset,
-        {vector::FromElementsOp::create(b, loc, vectorType, re),
-         vector::FromElementsOp::create(b, loc, vectorType, im)});
 }
 
 SmallVector<KernelEmitter::Complex>
@@ -186,7 +200,7 @@ void KernelEmitter::emitFMAColumn(Value seq, StageShape shape, bool inverse,
   bool contiguous = shape.stride == 1;
   SmallVector<Complex> x;
   if (contiguous) {
-    x = loadDigits(seq, offsets[0], m);
+    x = loadDigits(seq, offsets.take_front(), m);
   } else {
     for (int64_t n = 0; n < m; ++n)
       x.push_back(load(seq, offsets[n]));
@@ -197,5 +211,5 @@ void KernelEmitter::emitFMAColumn(Value seq, StageShape shape, bool inverse,
       store(seq, offsets[k], y[k]);
     return;
   }
-  storeDigits(seq, offsets[0], y);
+  storeDigits(seq, offsets.take_front(), y);
 }

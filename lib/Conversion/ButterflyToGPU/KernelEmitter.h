@@ -533,10 +533,16 @@ private:
   /// twiddle is 1, left to the stage's 1/sqrt(m)).
   SmallVector<std::optional<Complex>>
   lastStageTwiddles(bool inverse, Value start, double extraScale = 1.0);
-  /// The m consecutive values of a last digit from `offset` (swizzled, in
-  /// one 16-byte chunk), as one vector access a plane.
-  SmallVector<Complex> loadDigits(Value seq, Value offset, int64_t m);
-  void storeDigits(Value seq, Value offset, ArrayRef<Complex> y);
+  /// The values of a last digit a 16-byte chunk of a plane holds: the
+  /// swizzle keeps a chunk's positions consecutive, not neighbouring chunks.
+  static constexpr int64_t kDigitChunk = 8;
+  /// The swizzled offsets of the chunks of the m consecutive positions from
+  /// `start` (a multiple of min(m, kDigitChunk)).
+  SmallVector<Value> digitChunks(Value start, int64_t m);
+  /// The m consecutive values of a last digit in `chunks` (digitChunks), as
+  /// one vector access a plane and chunk.
+  SmallVector<Complex> loadDigits(Value seq, ArrayRef<Value> chunks, int64_t m);
+  void storeDigits(Value seq, ArrayRef<Value> chunks, ArrayRef<Complex> y);
 
   /// Where a warp's tile of 8 columns lives, and the outputs each lane
   /// holds after the products.

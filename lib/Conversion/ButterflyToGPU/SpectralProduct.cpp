@@ -191,7 +191,7 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
     Value seq, unit;
     std::tie(seq, unit) = fusedItem(item, units);
     auto forwardAt = [&](Value start) {
-      return fmaTransform(loadDigits(seq, swizzle(start), m),
+      return fmaTransform(loadDigits(seq, digitChunks(start, m), m),
                           /*inverse=*/false,
                           lastStageTwiddles(/*inverse=*/false, start));
     };
@@ -206,7 +206,7 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
     // the inverse stage's, the transform being linear.
     auto inverseAt = [&](Value start, ArrayRef<Complex> y) {
       storeDigits(
-          seq, swizzle(start),
+          seq, digitChunks(start, m),
           fmaTransform(y, /*inverse=*/true,
                        lastStageTwiddles(/*inverse=*/true, start, scale),
                        scale));
@@ -278,14 +278,14 @@ void KernelEmitter::emitFusedPointwiseProduct(
     Value seq, group;
     std::tie(seq, group) = fusedItem(item, groups);
     Value start = mulc(group, m);
-    Value offset = swizzle(start);
+    SmallVector<Value> chunks = digitChunks(start, m);
     SmallVector<Complex> x =
-        fmaTransform(loadDigits(seq, offset, m), /*inverse=*/false,
+        fmaTransform(loadDigits(seq, chunks, m), /*inverse=*/false,
                      lastStageTwiddles(/*inverse=*/false, start));
     SmallVector<Complex> k = coefficientsAt(start);
     for (int64_t d = 0; d < m; ++d)
       x[d] = cmul(x[d], k[d]);
-    storeDigits(seq, offset,
+    storeDigits(seq, chunks,
                 fmaTransform(x, /*inverse=*/true,
                              lastStageTwiddles(/*inverse=*/true, start)));
   });

@@ -74,6 +74,9 @@ std::optional<size_t> KernelEmitter::pairedStages() const {
 }
 
 bool KernelEmitter::onTensorCores(size_t s) const {
+  // The fused pass runs the last stage on the FMA units, a 16 included.
+  if (s + 1 == layout.factors.size() && fusesSpectralProduct())
+    return false;
   if (layout.factors[s] >= 16)
     return true;
   std::optional<size_t> pair = fusedPair();

@@ -18,6 +18,36 @@ func.func @circular_16k(%u: tensor<4x2x16384xf16>, %k: tensor<2x16384xf32>) -> t
 
 // -----
 
+// M = 16384 has no three factors of 32 or less ending in 8: a causal
+// convolution's fused pass takes the last stage of 16 on the FMA units,
+// each group of 16 positions two 16-byte chunks a plane (the swizzle keeps
+// only a chunk's positions consecutive). 6 barriers, not 8.
+// LARGE-LABEL: gpu.func @causal_32k_conv0(
+// LARGE-COUNT-3: gpu.barrier
+// LARGE-COUNT-4: vector.load {{.*}} : memref<65536xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// LARGE-COUNT-3: gpu.barrier
+// LARGE-NOT: gpu.barrier
+// LARGE: func.func @causal_32k
+func.func @causal_32k(%u: tensor<2x2x16384xf16>, %k: tensor<2x16384xf32>) -> tensor<2x2x16384xf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<2x2x16384xf16>, tensor<2x16384xf32>) -> tensor<2x2x16384xf16>
+  return %y : tensor<2x2x16384xf16>
+}
+
+// -----
+
+// A bf16 circular one keeps the tensor-core stage of 16 (measured faster);
+// its range scales add 3 barriers to the 8.
+// LARGE-LABEL: gpu.func @circular_bf16_32k_conv0(
+// LARGE-COUNT-11: gpu.barrier
+// LARGE-NOT: gpu.barrier
+// LARGE: func.func @circular_bf16_32k
+func.func @circular_bf16_32k(%u: tensor<2x2x32768xbf16>, %k: tensor<2x32768xf32>) -> tensor<2x2x32768xbf16> {
+  %y = fftconv.conv circular %u, %k : (tensor<2x2x32768xbf16>, tensor<2x32768xf32>) -> tensor<2x2x32768xbf16>
+  return %y : tensor<2x2x32768xbf16>
+}
+
+// -----
+
 // A causal 4K at Split precision, [16, 16, 8]: the last forward stage (8
 // on the FMA units), the spectral product and the first inverse stage run
 // as one pass in registers, each thread the two groups of 8 positions

@@ -60,7 +60,8 @@ inline bool hasWarpgroupStage(llvm::ArrayRef<int64_t> factors) {
 /// (TensorCorePair.cpp) or the fused pass runs at Half.
 inline constexpr int64_t kPairThreads = 512;
 /// Whether a single kernel of `factors` (2 or 3 stages, the last on the
-/// FMA units: a factor of 8 or less) runs its last stage, the spectral
+/// FMA units: a factor of 8 or less, or of 16 at Half where M = 16384 has
+/// no order ending in 8) runs its last stage, the spectral
 /// product and the first inverse stage as one pass in f32 registers
 /// (KernelEmitter::fusesSpectralProduct, which also checks that the pair
 /// does not take that stage): two f16 roundings fewer each way, but at
@@ -73,7 +74,9 @@ inline constexpr int64_t kPairThreads = 512;
 /// 3.6e-4), and in blocks of 16 warps, where it takes the tensor-core
 /// pair's place at no cost (16K on [32, 32, 8]: causal 1.07 either way at
 /// 5.5e-4 -> 4.70e-4, gated 1.53 -> 1.49 at 6.3e-4 -> 5.55e-4). Not
-/// elsewhere at Half (4K gated 0.58 -> 0.67 ms, 8K 1.25 -> 1.54).
+/// elsewhere at Half (4K gated 0.58 -> 0.67 ms, 8K 1.25 -> 1.54). The 16
+/// of 32K ([32, 32, 16]): causal f16 1.59 -> 1.50 ms at 5.6e-4 -> 4.7e-4,
+/// bf16 1.62 -> 1.56, gated f16 2.02 either way at 6.3e-4 -> 5.5e-4.
 bool fusesSpectralProductAt(GPUPrecision precision,
                             llvm::ArrayRef<int64_t> factors, bool causal,
                             bool halfData, int64_t threads);
