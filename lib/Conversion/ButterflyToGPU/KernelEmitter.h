@@ -450,6 +450,11 @@ public:
                                                   Value slot);
   void storeCoefficientPair(Value coefficients, Value h, Value slot, Complex a,
                             Complex bc);
+  /// Starts a slot's load into L1 (nvvm.prefetch).
+  void prefetchCoefficientPair(Value coefficients, Value h, Value slot);
+  /// Whether the fused pass starts a unit's coefficients' loads into L1
+  /// before its forward transform, which then hides their latency.
+  bool prefetchesCoefficients() const;
 
   //===--------------------------------------------------------------------===//
   // MMA operands (Fragments.cpp)

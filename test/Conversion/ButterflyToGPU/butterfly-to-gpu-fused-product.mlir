@@ -5,10 +5,13 @@
 // A circular 16K at Half, in blocks of 16 warps, restaged to [32, 32, 8]:
 // the fused pass takes the last stage, not the tensor-core pair (whose
 // Half twiddle tables are gone; the spectrum kernel, at Split, keeps its
-// pair), and the kernel runs 6 barriers.
+// pair), and the kernel runs 6 barriers. Its 16 warps do not prefetch
+// the coefficients (measured slower).
 // LARGE-NOT: pair_twiddle_{{.*}}_half
 // LARGE-LABEL: gpu.func @circular_16k_conv0(
-// LARGE-COUNT-6: gpu.barrier
+// LARGE-COUNT-3: gpu.barrier
+// LARGE-NOT: nvvm.prefetch
+// LARGE-COUNT-3: gpu.barrier
 // LARGE-NOT: gpu.barrier
 // LARGE: func.func @circular_16k
 func.func @circular_16k(%u: tensor<4x2x16384xf16>, %k: tensor<2x16384xf32>) -> tensor<4x2x16384xf16> {
@@ -21,9 +24,11 @@ func.func @circular_16k(%u: tensor<4x2x16384xf16>, %k: tensor<2x16384xf32>) -> t
 // M = 16384 has no three factors of 32 or less ending in 8: a causal
 // convolution's fused pass takes the last stage of 16 on the FMA units,
 // each group of 16 positions two 16-byte chunks a plane (the swizzle keeps
-// only a chunk's positions consecutive). 6 barriers, not 8.
+// only a chunk's positions consecutive). 6 barriers, not 8. On f16 data
+// a unit's 32 coefficient slots are prefetched into L1 first.
 // LARGE-LABEL: gpu.func @causal_32k_conv0(
 // LARGE-COUNT-3: gpu.barrier
+// LARGE-COUNT-32: nvvm.prefetch level = L1, {{.*}} : !llvm.ptr<1>
 // LARGE-COUNT-4: vector.load {{.*}} : memref<65536xf16, #gpu.address_space<workgroup>>, vector<8xf16>
 // LARGE-COUNT-3: gpu.barrier
 // LARGE-NOT: gpu.barrier
@@ -54,12 +59,15 @@ func.func @circular_bf16_32k(%u: tensor<2x2x32768xbf16>, %k: tensor<2x32768xf32>
 // whose frequencies mirror each other's: two barriers fewer than the
 // separate passes (below). Its spectrum kernel stores each coefficient at
 // the slot of the unit that reads it, found through the lower of the
-// group and its partner, A and B of a slot in one 16-byte store.
+// group and its partner, A and B of a slot in one 16-byte store. At Split
+// the pass does not prefetch them (measured slower).
 // CHECK-LABEL: gpu.func @causal_split_conv0_spectrum
 // CHECK: arith.minui
 // CHECK: vector.store {{.*}}, %arg1[{{.*}}] {alignment = 16 : i64} : memref<2x2x4096xf32>, vector<4xf32>
 // CHECK-LABEL: gpu.func @causal_split_conv0(
-// CHECK-COUNT-6: gpu.barrier
+// CHECK-COUNT-3: gpu.barrier
+// CHECK-NOT: nvvm.prefetch
+// CHECK-COUNT-3: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: func.func @causal_split
 func.func @causal_split(%u: tensor<4x2x2048xf16>, %k: tensor<2x2048xf32>) -> tensor<4x2x2048xf16> {
@@ -90,9 +98,13 @@ func.func @circular_4k(%u: tensor<4x2x4096xf16>, %k: tensor<2x4096xf32>) -> tens
 
 // At Half, f16 data's causal convolution of three stages fuses (fp16's
 // 5e-4: two f16 roundings fewer each way); bf16's keeps the separate
-// passes.
+// passes. The fused pass prefetches a unit's 16 coefficient slots into L1
+// before its forward transform (their loads stalled it).
 // HALF-LABEL: gpu.func @causal_half_4k_conv0(
-// HALF-COUNT-6: gpu.barrier
+// HALF-COUNT-3: gpu.barrier
+// HALF-COUNT-16: nvvm.prefetch level = L1, {{.*}} : !llvm.ptr<1>
+// HALF-NOT: nvvm.prefetch
+// HALF-COUNT-3: gpu.barrier
 // HALF-NOT: gpu.barrier
 // HALF: func.func @causal_half_4k
 func.func @causal_half_4k(%u: tensor<4x2x2048xf16>, %k: tensor<2x2048xf32>) -> tensor<4x2x2048xf16> {
