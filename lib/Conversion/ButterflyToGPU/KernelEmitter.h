@@ -453,7 +453,7 @@ public:
   /// Starts a slot's load into L1 (nvvm.prefetch).
   void prefetchCoefficientPair(Value coefficients, Value h, Value slot);
   /// Whether the fused pass starts a unit's coefficients' loads into L1
-  /// before its forward transform, which then hides their latency.
+  /// one item ahead, an item's work hiding the next one's latency.
   bool prefetchesCoefficients() const;
 
   //===--------------------------------------------------------------------===//

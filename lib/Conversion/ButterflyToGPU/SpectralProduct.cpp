@@ -211,14 +211,25 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
   FusedUnits shape(layout);
   int64_t m = shape.m, w = shape.w, units = shape.units;
   double scale = productScale();
+  // A unit's coefficients are prefetched one item ahead (the first item's
+  // before the loop): a whole item's work hides their latency.
+  bool prefetches = prefetchesCoefficients();
+  auto prefetchUnit = [&](Value unit) {
+    for (int64_t slot = 0; slot < 2 * m; ++slot)
+      prefetchCoefficientPair(coefficients, h, addc(unit, slot * units));
+  };
+  if (prefetches)
+    prefetchUnit(fusedItem(tid, units).second);
   // Unit 0's branch (two self-mirrored groups) diverges in one warp a
   // tile (fusedItem).
   loop(tid, units * tile, layout.threads, [&](Value item) {
     Value seq, unit;
     std::tie(seq, unit) = fusedItem(item, units);
-    if (prefetchesCoefficients())
-      for (int64_t slot = 0; slot < 2 * m; ++slot)
-        prefetchCoefficientPair(coefficients, h, addc(unit, slot * units));
+    if (prefetches) {
+      Value next = addc(item, layout.threads);
+      when(ult(next, c(units * tile)),
+           [&] { prefetchUnit(fusedItem(next, units).second); });
+    }
     auto forwardAt = [&](Value start) {
       return fmaTransform(loadDigits(seq, digitChunks(start, m), m),
                           /*inverse=*/false,
@@ -281,15 +292,13 @@ void KernelEmitter::emitFusedSpectralProduct(Value coefficients, Value h) {
 bool KernelEmitter::prefetchesCoefficients() const {
   // Nsight Compute on 4K causal f16 at Half: the fused pass stalled on its
   // coefficients' loads (long scoreboard 3.65 cycles an issued instruction
-  // against 0.55 for the separate passes). Measured with the prefetch, two
-  // rounds on one H200 (bench/results/fused-prefetch-2026-11-29-h200.md):
-  // f16 at Half 4K causal 0.462 -> 0.457 ms, 8K 1.130 -> 1.068, 32K 1.47 ->
-  // 1.44, 32K gated 1.995 -> 1.872; but 16K ([32, 32, 8] in 16 warps) 1.07
-  // -> 1.12, Split 4K 0.785 -> 0.828 (gated 0.931 -> 1.000), bf16 32K 1.53
-  // -> 1.63 and 256 0.035 -> 0.036: not there.
-  return !layout.isSplit() && layout.halfData && layout.factors.size() == 3 &&
-         (layout.threads < butterfly::kPairThreads ||
-          layout.factors.back() != 8);
+  // against 0.55 for the separate passes). Measured with the prefetch one
+  // item ahead, two rounds on one H200
+  // (bench/results/fused-prefetch-2026-11-29-h200.md): at Half 4K causal
+  // 0.462 -> 0.436 ms, 8K 1.130 -> 1.034, 32K 1.47 -> 1.36, 32K gated 1.995
+  // -> 1.85, 16K gated 1.49 -> 1.45, bf16 32K 1.53 -> 1.39, 16K causal at
+  // par; but Split 4K +1% and 256 (two stages) 0.035 -> 0.036: not there.
+  return !layout.isSplit() && layout.factors.size() == 3;
 }
 
 std::pair<Value, Value> KernelEmitter::fusedItem(Value item, int64_t units) {

@@ -5,11 +5,15 @@
 // A circular 16K at Half, in blocks of 16 warps, restaged to [32, 32, 8]:
 // the fused pass takes the last stage, not the tensor-core pair (whose
 // Half twiddle tables are gone; the spectrum kernel, at Split, keeps its
-// pair), and the kernel runs 6 barriers. Its 16 warps do not prefetch
-// the coefficients (measured slower).
+// pair), and the kernel runs 6 barriers. Its pass prefetches a unit's 16
+// coefficient slots into L1 one item ahead: the first item's before its
+// loop, the next item's in it.
 // LARGE-NOT: pair_twiddle_{{.*}}_half
 // LARGE-LABEL: gpu.func @circular_16k_conv0(
 // LARGE-COUNT-3: gpu.barrier
+// LARGE-COUNT-16: nvvm.prefetch level = L1, {{.*}} : !llvm.ptr<1>
+// LARGE: scf.for
+// LARGE-COUNT-16: nvvm.prefetch level = L1, {{.*}} : !llvm.ptr<1>
 // LARGE-NOT: nvvm.prefetch
 // LARGE-COUNT-3: gpu.barrier
 // LARGE-NOT: gpu.barrier
@@ -24,11 +28,11 @@ func.func @circular_16k(%u: tensor<4x2x16384xf16>, %k: tensor<2x16384xf32>) -> t
 // M = 16384 has no three factors of 32 or less ending in 8: a causal
 // convolution's fused pass takes the last stage of 16 on the FMA units,
 // each group of 16 positions two 16-byte chunks a plane (the swizzle keeps
-// only a chunk's positions consecutive). 6 barriers, not 8. On f16 data
-// a unit's 32 coefficient slots are prefetched into L1 first.
+// only a chunk's positions consecutive). 6 barriers, not 8. A unit has
+// 32 coefficient slots to prefetch.
 // LARGE-LABEL: gpu.func @causal_32k_conv0(
 // LARGE-COUNT-3: gpu.barrier
-// LARGE-COUNT-32: nvvm.prefetch level = L1, {{.*}} : !llvm.ptr<1>
+// LARGE-COUNT-64: nvvm.prefetch level = L1, {{.*}} : !llvm.ptr<1>
 // LARGE-COUNT-4: vector.load {{.*}} : memref<65536xf16, #gpu.address_space<workgroup>>, vector<8xf16>
 // LARGE-COUNT-3: gpu.barrier
 // LARGE-NOT: gpu.barrier
@@ -98,11 +102,10 @@ func.func @circular_4k(%u: tensor<4x2x4096xf16>, %k: tensor<2x4096xf32>) -> tens
 
 // At Half, f16 data's causal convolution of three stages fuses (fp16's
 // 5e-4: two f16 roundings fewer each way); bf16's keeps the separate
-// passes. The fused pass prefetches a unit's 16 coefficient slots into L1
-// before its forward transform (their loads stalled it).
+// passes.
 // HALF-LABEL: gpu.func @causal_half_4k_conv0(
 // HALF-COUNT-3: gpu.barrier
-// HALF-COUNT-16: nvvm.prefetch level = L1, {{.*}} : !llvm.ptr<1>
+// HALF-COUNT-32: nvvm.prefetch level = L1, {{.*}} : !llvm.ptr<1>
 // HALF-NOT: nvvm.prefetch
 // HALF-COUNT-3: gpu.barrier
 // HALF-NOT: gpu.barrier
