@@ -3,7 +3,8 @@
 // The emitter every GPU kernel of a convolution is built with: 32-bit index
 // arithmetic, sequences held in swizzled shared memory as four f16 planes,
 // and the Monarch stages over them (tensor-core stages for factors of 16 and
-// 32, FMA stages for 2, 4 and 8). Private to the ButterflyToGPU lowering;
+// 32, FMA stages for 2, 4 and 8; the fused product pass runs a last 8 or 16
+// on the FMA units). Private to the ButterflyToGPU lowering;
 // its parts live in one file each: KernelEmitter.cpp (scalars, control
 // flow, the kernel function), SharedMemory.cpp (the planes), Twiddles.cpp,
 // Stages.cpp (their order and the Monarch positions), FMAStage.cpp,
@@ -524,8 +525,9 @@ private:
   void emitFMAColumn(Value seq, StageShape shape, bool inverse,
                      ArrayRef<Value> offsets,
                      ArrayRef<std::optional<Complex>> twiddles);
-  /// The DFT of a column of m <= 8 values in f32, its twiddles (fmaTwiddle)
-  /// or its 1/sqrt(m) on the outputs.
+  /// The DFT of a column of m <= 16 values in f32 (16 only in the fused
+  /// product pass), its twiddles (fmaTwiddle) or its 1/sqrt(m) on the
+  /// outputs.
   /// `extraScale` multiplies the outputs too, with the 1/sqrt(m).
   SmallVector<Complex> fmaTransform(ArrayRef<Complex> x, bool inverse,
                                     ArrayRef<std::optional<Complex>> twiddles,
