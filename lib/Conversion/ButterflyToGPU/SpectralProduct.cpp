@@ -30,10 +30,12 @@ KernelEmitter::Complex KernelEmitter::loadCoefficient(Value coefficients,
 
 /// Slot s of the fused product's order holds A and B together: floats
 /// 4 s .. 4 s + 3 of the channel's 4M, one 16-byte access.
+static constexpr int64_t kSlotFloats = 4;
+
 static SmallVector<Value, 3> pairIndices(KernelEmitter &e, Value coefficients,
                                          Value h, Value slot) {
   int64_t row = cast<MemRefType>(coefficients.getType()).getDimSize(2);
-  Value flat = e.mulc(slot, 4);
+  Value flat = e.mulc(slot, kSlotFloats);
   return {e.index(h), e.index(e.divc(flat, row)), e.index(e.remc(flat, row))};
 }
 
@@ -53,9 +55,9 @@ void KernelEmitter::prefetchCoefficientPair(Value coefficients, Value h,
                                             Value slot) {
   auto type = cast<MemRefType>(coefficients.getType());
   int64_t row = type.getDimSize(2);
-  // The slot's 16 bytes: float (h * 2) * row + 4 * slot of the channel's
-  // rows (pairIndices, flattened).
-  Value flat = add(mulc(h, 2 * row), mulc(slot, 4));
+  // The slot's first float, pairIndices' flattened: the channel's 2 rows
+  // come first.
+  Value flat = add(mulc(h, 2 * row), mulc(slot, kSlotFloats));
   Value base = arith::IndexCastUIOp::create(
       b, loc, b.getI64Type(),
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, coefficients));
