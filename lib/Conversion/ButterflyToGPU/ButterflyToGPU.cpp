@@ -584,14 +584,15 @@ Value loadRegionInput(ConvRegion &region, OpBuilder &b, Location loc,
   return loadPacked(region.pack, b, loc, args, batch, h, t, mask);
 }
 
-/// The region's outputs from the 8 convolution results y, through its
-/// epilogue, stored at [batch, h, t .. t+7] of the last kernel arguments
-/// (one an output, in order).
+/// The region's outputs from the convolution results y (8, or 4 from a
+/// direct output), through its epilogue, stored at [batch, h, t ..] of the
+/// last kernel arguments (one an output, in order).
 void storeRegionOutput(ConvRegion &region, OpBuilder &b, Location loc,
                        ValueRange args, Value batch, Value h, Value t, Value y,
                        Value mask) {
+  int64_t width = cast<VectorType>(y.getType()).getNumElements();
   ElementwiseEmitter emitter(b, loc, args, region.epilogue, batch, h, t,
-                             region.unpack.getResult(), y, mask);
+                             region.unpack.getResult(), y, mask, width);
   ValueRange buffers = args.take_back(region.outputs.size());
   for (auto [output, buffer] : llvm::zip_equal(region.outputs, buffers)) {
     Value out = emitter.emit(output);
@@ -601,7 +602,7 @@ void storeRegionOutput(ConvRegion &region, OpBuilder &b, Location loc,
       continue;
     }
     auto store = vector::StoreOp::create(b, loc, out, buffer, at);
-    store.setAlignment(16);
+    store.setAlignment(vectorAlignment(cast<VectorType>(out.getType())));
   }
 }
 
@@ -987,6 +988,7 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
   Convolution conv = beginConvolution(index, chain);
   ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
   plan.spectralBand = int64_t(region.forward.getSpectralBand().value_or(0));
+  plan.directOutput = writesDirectOutput(plan, epilogueReadsSequences(region));
   gpu::GPUFuncOp spectrum = buildSpectrumKernel(
       builder, loc, module, conv.name + "_spectrum",
       chain.taps(2 * plan.complexLength), plan, chain.conjugate, chain.band);

@@ -37,6 +37,7 @@ static SequenceLayout convLayoutOf(const ConvKernelPlan &plan) {
   layout.halfData = !plan.scalesRange;
   layout.bandDigits = butterfly::bandDigitsOf(
       plan.spectralBand, plan.factors.back(), plan.complexLength);
+  layout.directOutput = plan.directOutput;
   return layout;
 }
 
@@ -95,6 +96,35 @@ public:
       });
     barrier();
   }
+  /// The real outputs of consecutive complex results from `position` on
+  /// through the epilogue, for a direct output (2 results, 8 bytes of f16,
+  /// a lane: writesDirectOutput's accumulator pairs).
+  void storeDirect(Value seq, Value position, ArrayRef<Complex> y) {
+    Value batch = add(firstBatch, seq);
+    Value t = mulc(position, 2);
+    Value inside = batchGuard(batch);
+    if (plan.outputLength < 2 * plan.complexLength) {
+      Value inOutput = ult(t, c(plan.outputLength));
+      inside =
+          inside ? arith::AndIOp::create(b, loc, inside, inOutput) : inOutput;
+    }
+    SmallVector<Value> reals;
+    for (const Complex &value : y)
+      reals.append({value.re, value.im});
+    Value values = scaled(
+        vector::FromElementsOp::create(
+            b, loc, VectorType::get({int64_t(reals.size())}, f32), reals),
+        range.unscale);
+    auto store = [&] {
+      storeOutput(b, loc, args(), index(batch), index(h), index(t), values,
+                  Value());
+    };
+    if (inside)
+      when(inside, store);
+    else
+      store();
+  }
+
   /// The L outputs kept, 8 at a time, through the epilogue.
   void storeOutputs() {
     gatherScatter(
@@ -203,8 +233,15 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     e.emitFusedSpectralProduct(e.args()[coefficientArg], e.h);
   else
     e.emitSpectralProduct(e.args()[coefficientArg], e.h);
-  e.emitInverse(/*skipLast=*/fused);
-  e.storeOutputs();
+  if (e.writesDirectOutput()) {
+    e.emitInverse(/*skipLast=*/fused, [&](Value seq, Value position,
+                                          ArrayRef<KernelEmitter::Complex> y) {
+      e.storeDirect(seq, position, y);
+    });
+  } else {
+    e.emitInverse(/*skipLast=*/fused);
+    e.storeOutputs();
+  }
   return e.finish();
 }
 

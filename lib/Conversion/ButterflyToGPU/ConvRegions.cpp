@@ -485,3 +485,21 @@ bool mlir::fftconv::detail::isRealTensor(Type type) {
   return tensor && tensor.hasStaticShape() &&
          isa<Float16Type, BFloat16Type, Float32Type>(tensor.getElementType());
 }
+
+/// Whether the elementwise ops computing `value` (in a fused region, up to
+/// the transforms) read a sequence: an argument of rank 3 or more.
+static bool readsSequence(Value value) {
+  auto generic = value.getDefiningOp<linalg::GenericOp>();
+  if (!generic)
+    return false;
+  return llvm::any_of(generic.getDpsInputs(), [](Value input) {
+    auto tensor = dyn_cast<RankedTensorType>(input.getType());
+    if (isa<BlockArgument>(input))
+      return tensor && tensor.getRank() >= 3;
+    return readsSequence(input);
+  });
+}
+
+bool mlir::fftconv::detail::epilogueReadsSequences(const ConvRegion &region) {
+  return llvm::any_of(region.outputs, readsSequence);
+}

@@ -120,6 +120,10 @@ FailureOr<KernelGradientRegion> analyzeKernelGradient(FusedOp cross);
 /// of one may stand for another's.
 bool sameSequence(PackRealOp a, PackRealOp b);
 
+/// Whether a convolution's epilogue reads a sequence besides its result (a
+/// postgate, a skip term's u): butterfly::writesDirectOutput.
+bool epilogueReadsSequences(const ConvRegion &region);
+
 /// The chain of regions that starts at `op` (a conv region, or the
 /// outer_forward region of a three-pass chain), with its ops found and
 /// checked.
@@ -154,8 +158,12 @@ LogicalResult checkElementwise(Value value, Value stop, int64_t batch,
                                int64_t channels, Operation *anchor,
                                const ArgumentMap &arguments);
 
-/// Emits `value` at [batch, h, t .. t+7] as a vector<8xT> (after a successful
-/// checkElementwise).
+/// The alignment of a vector access of `type` at an element that is a
+/// multiple of its width: the vector's bytes, at most 16.
+int64_t vectorAlignment(VectorType type);
+
+/// Emits `value` at [batch, h, t .. t+W-1] as a vector<W x T> (after a
+/// successful checkElementwise), W = `width`.
 class ElementwiseEmitter {
 public:
   /// With a `mask` (vector<8xi1>: rows whose length is not a multiple of
@@ -163,10 +171,11 @@ public:
   /// zero), element-aligned.
   ElementwiseEmitter(OpBuilder &builder, Location loc, ValueRange kernelArgs,
                      const ArgumentMap &arguments, Value batch, Value h,
-                     Value t, Value stop, Value stopValue, Value mask = Value())
+                     Value t, Value stop, Value stopValue, Value mask = Value(),
+                     int64_t width = kVectorWidth)
       : builder(builder), loc(loc), kernelArgs(kernelArgs),
         arguments(arguments), indices{batch, h, t}, stop(stop),
-        stopValue(stopValue), mask(mask) {}
+        stopValue(stopValue), mask(mask), width(width) {}
 
   Value emit(Value value);
 
@@ -178,6 +187,7 @@ private:
   SmallVector<Value, 3> indices;
   Value stop, stopValue;
   Value mask;
+  int64_t width;
 };
 
 /// kk[h, t .. t+7] as a vector<8xf32> (KernelTaps: k through its

@@ -84,6 +84,12 @@ mlir::fftconv::detail::checkElementwise(Value value, Value stop, int64_t batch,
   return success();
 }
 
+int64_t mlir::fftconv::detail::vectorAlignment(VectorType type) {
+  int64_t bytes =
+      type.getNumElements() * type.getElementTypeBitWidth() / CHAR_BIT;
+  return std::min<int64_t>(bytes, 16);
+}
+
 Value ElementwiseEmitter::emit(Value value) {
   if (value == stop)
     return stopValue;
@@ -92,7 +98,7 @@ Value ElementwiseEmitter::emit(Value value) {
   if (auto arg = dyn_cast<BlockArgument>(value)) {
     Value memref = kernelArgs[arguments.index(arg)];
     Type element = cast<MemRefType>(memref.getType()).getElementType();
-    auto type = VectorType::get({kVectorWidth}, element);
+    auto type = VectorType::get({width}, element);
     SmallVector<Value> at = sequenceIndices(builder, loc, memref, indices[0],
                                             indices[1], indices[2]);
     if (mask) {
@@ -103,7 +109,7 @@ Value ElementwiseEmitter::emit(Value value) {
                                           zeros);
     }
     auto load = vector::LoadOp::create(builder, loc, type, memref, at);
-    load.setAlignment(16);
+    load.setAlignment(vectorAlignment(type));
     return load;
   }
   auto generic = value.getDefiningOp<linalg::GenericOp>();
@@ -122,14 +128,12 @@ Value ElementwiseEmitter::emit(Value value) {
         at.push_back(indices[cast<AffineDimExpr>(expr).getPosition()]);
       Value scalar = memref::LoadOp::create(builder, loc, memref, at);
       vector = vector::BroadcastOp::create(
-          builder, loc, VectorType::get({kVectorWidth}, scalar.getType()),
-          scalar);
+          builder, loc, VectorType::get({width}, scalar.getType()), scalar);
     }
     mapping.map(body->getArgument(input->getOperandNumber()), vector);
   }
   for (Operation &op : body->without_terminator()) {
-    Type resultType =
-        VectorType::get({kVectorWidth}, op.getResult(0).getType());
+    Type resultType = VectorType::get({width}, op.getResult(0).getType());
     if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
       auto splat = DenseElementsAttr::get(cast<ShapedType>(resultType),
                                           constant.getValue());

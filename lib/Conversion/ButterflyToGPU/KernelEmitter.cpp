@@ -169,12 +169,21 @@ void KernelEmitter::distribute(Value worker, int64_t workers, int64_t units,
                                llvm::function_ref<void(Value)> body) {
   int64_t groups = std::clamp<int64_t>(workers / units, 1, tile);
   int64_t perGroup = (tile + groups - 1) / groups;
+  wholeGroup = groups * perGroup == tile ? perGroup : 0;
   loop(worker, units * groups, workers, [&](Value item) {
     Value unit = remc(item, units);
     seqBegin = mulc(divc(item, units), perGroup);
     seqEnd = arith::MinUIOp::create(b, loc, addc(seqBegin, perGroup), c(tile));
     body(unit);
   });
+}
+
+void KernelEmitter::forEachSequenceUnrolled(
+    llvm::function_ref<void(Value)> body) {
+  if (tile == 1 || !wholeGroup)
+    return forEachSequence(body);
+  for (int64_t s = 0; s < wholeGroup; ++s)
+    body(addc(seqBegin, s));
 }
 
 void KernelEmitter::forEachSequence(llvm::function_ref<void(Value)> body) {

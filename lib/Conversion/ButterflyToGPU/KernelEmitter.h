@@ -103,6 +103,11 @@ struct SequenceLayout {
   /// The data are f16 (no range scale): fp16's error budget
   /// (fusesSpectralProductAt).
   bool halfData = false;
+  /// The last inverse stage (stage 0, on the tensor cores) writes the
+  /// outputs from its accumulators, through the kernel's epilogue, instead
+  /// of into the planes for a pass of their own
+  /// (butterfly::writesDirectOutput).
+  bool directOutput = false;
 
   bool isSplit() const { return precision == GPUPrecision::Split; }
   int64_t planes() const { return planesOf(precision); }
@@ -374,6 +379,10 @@ public:
                   llvm::function_ref<void(Value)> body);
   /// for (seq in the unit's group) body(seq), inside `distribute`.
   void forEachSequence(llvm::function_ref<void(Value)> body);
+  /// The same unrolled into one block where the groups are whole, so that
+  /// one sequence's global loads may be issued while another's products
+  /// run (the direct edges'); else forEachSequence.
+  void forEachSequenceUnrolled(llvm::function_ref<void(Value)> body);
 
   //===--------------------------------------------------------------------===//
   // Stages (Stages.cpp, FMAStage.cpp, TensorCoreStage.cpp)
@@ -391,10 +400,20 @@ public:
   bool onWarpgroup(size_t s) const {
     return layout.warpgroupStage() && s + 1 == layout.factors.size();
   }
+  /// Where a direct output (SequenceLayout::directOutput) writes `values`,
+  /// sequence `seq`'s results at consecutive positions from `position`
+  /// (its natural order).
+  using OutputSink = llvm::function_ref<void(Value seq, Value position,
+                                             ArrayRef<Complex> values)>;
+  /// Whether the last inverse stage writes the outputs to a sink: a direct
+  /// output whose stage 0 runs alone on the tensor cores (not in the pair
+  /// or on the warpgroup MMA) with a strided digit.
+  bool writesDirectOutput() const;
   /// The stages in order, forward and inverse; with `skipLast`, all but
-  /// the last factor's (emitFusedSpectralProduct runs it).
+  /// the last factor's (emitFusedSpectralProduct runs it). Where
+  /// writesDirectOutput, the last inverse stage writes to `sink`.
   void emitForward(bool skipLast = false);
-  void emitInverse(bool skipLast = false);
+  void emitInverse(bool skipLast = false, OutputSink sink = {});
 
   /// Monarch position -> frequency, and back.
   Value frequency(Value position);
@@ -565,6 +584,7 @@ private:
     /// Accumulator (r, q) of row tile i: its swizzled offset and twiddles,
     /// at [2 i + r]; the offsets of q = 1 apart when the digit is the last.
     struct Output {
+      Value position; // unswizzled: a direct output's
       Value offset;
       std::optional<Complex> twiddle[2];
     };
@@ -586,7 +606,9 @@ private:
   /// of the scales of the stages that do not scale back themselves.
   double productScale() const;
   /// A factor of 16 or 32 on the tensor cores.
-  void emitTensorCoreStage(size_t s, bool inverse);
+  /// With a `sink` (stage 0 inverse of a direct output) the results go to
+  /// it.
+  void emitTensorCoreStage(size_t s, bool inverse, OutputSink sink = {});
   /// The factor's rows are the output digits from `firstRow` on and its
   /// columns the input digits from `firstColumn` on (LiveDigits' order):
   /// its fragments as a constant table of the kernel's module.
@@ -626,7 +648,7 @@ private:
   /// The band's digits where stage `s` is the spectrum side's.
   std::optional<LiveDigits> bandWindow(size_t s) const;
   void emitTileProducts(const WarpTile &warpTile, ArrayRef<FactorTile> factor,
-                        Value seq);
+                        Value seq, OutputSink sink = {});
 
   /// Positions p <= q = s(p) of a mirrored pair of frequencies, and their
   /// coefficients.
@@ -638,6 +660,9 @@ private:
   void emitMirrorPair(Value seq, const MirrorPair &pair);
 
   Value seqBegin, seqEnd; // the sequences of the current unit's group
+  /// The group's size where every group is whole (0 where the last is
+  /// short): forEachSequenceUnrolled's count.
+  int64_t wholeGroup = 0;
 };
 
 /// The lanes of t .. t+7 (t an i32) below `length`, as a vector<8xi1>: the

@@ -45,9 +45,19 @@ void KernelEmitter::emitForward(bool skipLast) {
   }
 }
 
-void KernelEmitter::emitInverse(bool skipLast) {
+bool KernelEmitter::writesDirectOutput() const {
   std::optional<size_t> pair = fusedPair();
-  for (size_t s = layout.transformed - (skipLast ? 1 : 0); s-- > 0;) {
+  return layout.directOutput && layout.transformed > 1 &&
+         !(pair && *pair == 0) && !onWarpgroup(0) &&
+         layout.factors.front() >= 16 && stage(0).stride >= 8;
+}
+
+void KernelEmitter::emitInverse(bool skipLast, OutputSink sink) {
+  bool direct = writesDirectOutput();
+  assert(bool(sink) == direct && "a direct output needs a sink");
+  std::optional<size_t> pair = fusedPair();
+  size_t last = direct ? 1 : 0;
+  for (size_t s = layout.transformed - (skipLast ? 1 : 0); s-- > last;) {
     if (pair && s == *pair + 1) {
       emitTensorCorePair(*pair, /*inverse=*/true);
       barrier();
@@ -56,6 +66,9 @@ void KernelEmitter::emitInverse(bool skipLast) {
     }
     emitStage(s, /*inverse=*/true);
   }
+  // The outputs leave the block: no barrier after them.
+  if (direct)
+    emitTensorCoreStage(0, /*inverse=*/true, sink);
 }
 
 Value KernelEmitter::frequency(Value position) {

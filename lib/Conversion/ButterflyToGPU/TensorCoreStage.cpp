@@ -154,6 +154,7 @@ KernelEmitter::WarpTile KernelEmitter::warpTile(size_t s, bool inverse,
       WarpTile::Output out;
       Value first = tilePosition(tile, digit, mulc(remc(lane, 4), 2));
       Value second = tilePosition(tile, digit, addc(mulc(remc(lane, 4), 2), 1));
+      out.position = first;
       out.offset = swizzle(first);
       out.twiddle[0] = unscaled(twiddle(s, inverse, first));
       out.twiddle[1] = unscaled(twiddle(s, inverse, second));
@@ -214,9 +215,11 @@ Value KernelEmitter::mmaTerm(Value acc, Value aHi, Value aLo, Value xHi,
   return acc;
 }
 
-/// The stage on the warp's tile of sequence `seq`, written back in place.
+/// The stage on the warp's tile of sequence `seq`, written back in place,
+/// or with a `sink` (a direct output) given to it.
 void KernelEmitter::emitTileProducts(const WarpTile &tile,
-                                     ArrayRef<FactorTile> factor, Value seq) {
+                                     ArrayRef<FactorTile> factor, Value seq,
+                                     OutputSink sink) {
   int64_t k16 = tile.size / 16;
   auto operandType = VectorType::get({2, 2}, f16);
   auto accType = VectorType::get({2, 2}, f32);
@@ -241,7 +244,8 @@ void KernelEmitter::emitTileProducts(const WarpTile &tile,
   }
   // The tile is written back in place, by other lanes than read it: order
   // every lane's reads before any lane's writes.
-  NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
+  if (!sink)
+    NVVM::SyncWarpOp::create(b, loc, c(0xffffffff));
   Value zero = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
   for (int64_t i = 0; i < liveRows; ++i) {
@@ -265,7 +269,10 @@ void KernelEmitter::emitTileProducts(const WarpTile &tile,
         else if (tile.unscale)
           y[q] = cscale(y[q], tile.unscale);
       }
-      if (tile.strided) {
+      if (sink) {
+        // Neighbouring positions (the digit has a stride): 4 real outputs.
+        sink(seq, out.position, {y[0], y[1]});
+      } else if (tile.strided) {
         auto pair = VectorType::get({2}, f32);
         store(seq, out.offset,
               {vector::FromElementsOp::create(b, loc, pair,
@@ -282,7 +289,8 @@ void KernelEmitter::emitTileProducts(const WarpTile &tile,
 
 /// Each warp takes tiles of 8 columns, the same tile of every sequence of
 /// the block in turn.
-void KernelEmitter::emitTensorCoreStage(size_t s, bool inverse) {
+void KernelEmitter::emitTensorCoreStage(size_t s, bool inverse,
+                                        OutputSink sink) {
   StageShape shape = stage(s);
   int64_t tiles = layout.length / shape.size / 8;
   int64_t warps = layout.threads / kThreadsPerWarp;
@@ -291,6 +299,14 @@ void KernelEmitter::emitTensorCoreStage(size_t s, bool inverse) {
                   liveInputDigits(s, inverse).first);
   distribute(warp, warps, tiles, [&](Value tileIndex) {
     WarpTile tile = warpTile(s, inverse, tileIndex);
-    forEachSequence([&](Value seq) { emitTileProducts(tile, factor, seq); });
+    auto products = [&](Value seq) {
+      emitTileProducts(tile, factor, seq, sink);
+    };
+    // A direct output's sequences in one block: one sequence's stores and
+    // the next one's products overlap.
+    if (sink)
+      forEachSequenceUnrolled(products);
+    else
+      forEachSequence(products);
   });
 }

@@ -183,7 +183,8 @@ func.func @plain_long(%u: tensor<3x2x32768xf16>, %k: tensor<2x32768xf32>) -> ten
 // bf16 data (a gradient, say) can fall below f16's normals or rise past its
 // largest value: each block scales its sequences by a power of two from
 // their largest magnitude (the warps' by redux.sync, the block's through
-// shared memory between two barriers) and scales the outputs back. A
+// shared memory between two barriers) and scales the outputs back (as
+// the last stage writes them, a direct output: 4 a lane). A
 // thread holds its items' values, so u is read once.
 // CHECK-LABEL: gpu.func @wide_conv0(
 // CHECK: vector.load %{{.*}} : memref<2x4x128xbf16>, vector<8xbf16>
@@ -198,9 +199,9 @@ func.func @plain_long(%u: tensor<3x2x32768xf16>, %k: tensor<2x32768xf32>) -> ten
 // CHECK: %[[UPS:.*]] = vector.broadcast %[[UP]] : f32 to vector<8xf32>
 // CHECK: arith.mulf %{{.*}}, %[[UPS]] : vector<8xf32>
 // CHECK: nvgpu.mma.sync
-// CHECK: %[[DOWNS:.*]] = vector.broadcast %[[DOWN]] : f32 to vector<8xf32>
-// CHECK: arith.mulf %{{.*}}, %[[DOWNS]] : vector<8xf32>
-// CHECK: vector.store %{{.*}} : memref<2x4x128xbf16>, vector<8xbf16>
+// CHECK: %[[DOWNS:.*]] = vector.broadcast %[[DOWN]] : f32 to vector<4xf32>
+// CHECK: arith.mulf %{{.*}}, %[[DOWNS]] : vector<4xf32>
+// CHECK: vector.store %{{.*}} : memref<2x4x128xbf16>, vector<4xbf16>
 // CHECK: gpu.return
 func.func @wide(%u: tensor<2x4x128xbf16>, %k: tensor<4x128xf32>) -> tensor<2x4x128xbf16> {
   %y = fftconv.conv causal %u, %k : (tensor<2x4x128xbf16>, tensor<4x128xf32>) -> tensor<2x4x128xbf16>

@@ -71,8 +71,9 @@ inline constexpr int64_t kVectorWidth = 8;
 using LoadInputFn =
     llvm::function_ref<Value(OpBuilder &, Location, ValueRange kernelArgs,
                              Value batch, Value h, Value t, Value mask)>;
-/// Stores the outputs at [batch, h, t .. t+7], given the 8 convolution
-/// results; with a `mask`, only its lanes.
+/// Stores the outputs at [batch, h, t .. t+W-1], given the W convolution
+/// results y (a vector<W x f32>: W = 8, or 4 from a direct output's
+/// lane); with a `mask` (W = 8 only), only its lanes.
 using StoreOutputFn = llvm::function_ref<void(
     OpBuilder &, Location, ValueRange kernelArgs, Value batch, Value h, Value t,
     Value y, Value mask)>;

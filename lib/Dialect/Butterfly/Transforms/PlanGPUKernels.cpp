@@ -132,6 +132,13 @@ bool butterfly::fusesSpectralProductAt(GPUPrecision precision,
   return (causal && (halfData || stages == 2)) || threads >= kPairThreads;
 }
 
+bool butterfly::writesDirectOutput(const ConvKernelPlan &plan,
+                                   bool epilogueReads) {
+  // A lane's 4 outputs are in or out of a row of a multiple of 4 whole.
+  return plan.precision == GPUPrecision::Half && !epilogueReads &&
+         plan.outputLength % 4 == 0;
+}
+
 /// Whether a Half single kernel of `plan` runs the fused pass.
 static bool runsFusedPass(const ConvKernelPlan &plan) {
   return plan.precision == GPUPrecision::Half && !plan.spectralBand &&
