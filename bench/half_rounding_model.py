@@ -17,9 +17,16 @@ twiddles exact (f32). It compares, against the same transform in float64:
 With --exact-points, how far holding the data of one or two rounding
 points split (the best ones) takes the scaled form.
 
+With --gated, a gated convolution (y = w (k * (v u)), real gates on the
+real and imaginary parts): its pregate product and its output before the
+postgate rounded to f16 too, and what leaving those two roundings out (a
+stage 0 that reads and writes global memory in f32: bench/results/
+direct-output-2026-11-29-h200.md) and fusing the last stage with the
+product would give.
+
 It is a model of complex sequences with random coefficients, not of the
-kernels themselves (no real-input packing, gating or skip); its errors sit
-within 1e-4 of the measured ones (bench/NOTES.md)."""
+kernels themselves (no real-input packing or skip); its errors sit within
+1e-4 of the measured ones (bench/NOTES.md)."""
 
 import sys
 
@@ -84,6 +91,61 @@ def convolve(z, spectrum, factors, round_factors, scaled, round_data, exact_poin
     return x
 
 
+def gate(x, g):
+    """Real gates on the real and imaginary parts."""
+    return x.real * g.real + 1j * x.imag * g.imag
+
+
+def gated_convolve(z, v, w, spectrum, factors, fused, exact_edges):
+    """The scaled form of a gated convolution: the pregate product and the
+    output before the postgate rounded (unless `exact_edges`), and with
+    `fused` the last forward stage, the product and the first inverse stage
+    in f32 (two roundings fewer)."""
+    scales = {m: best_scale(m) for m in set(factors) if m >= 16}
+
+    def factor(m, inverse):
+        exact = dft(m, inverse)
+        return exact if m < 16 else round16(exact * scales[m]) / scales[m]
+
+    last = len(factors) - 1
+    x = gate(z, v) if exact_edges else round16(gate(z, v))
+    for s in range(len(factors)):
+        x = stage(x, factors, s, factor(factors[s], False), False)
+        if not (fused and s == last):
+            x = round16(x)
+    x = x * spectrum
+    if not fused:
+        x = round16(x)
+    for s in reversed(range(len(factors))):
+        x = stage(x, factors, s, factor(factors[s], True), True)
+        if not (exact_edges and s == 0):
+            x = round16(x)
+    return round16(gate(x, w))
+
+
+def gated_rounding(rng):
+    """The gated rows' factorizations, as the kernels run them."""
+    print("| factors | fused pass | as run | exact edges | exact edges, fused |")
+    print("|---|---|---|---|---|")
+    for factors, fused in (([16, 8], False), ([32, 16], False), ([16, 16, 8], False),
+                           ([16, 16, 16], False), ([32, 32, 8], True), ([32, 32, 16], True)):
+        length = int(np.prod(factors))
+        batch = max(2, 32768 // length)
+
+        def sample():
+            return round16(rng.standard_normal((batch, length)) + 1j * rng.standard_normal((batch, length)))
+
+        z, v, w = sample(), sample(), sample()
+        spectrum = np.exp(2j * np.pi * rng.random(length)) * (0.5 + rng.random(length))
+        exact = gate(convolve(gate(z, v), spectrum, factors, False, False, False), w)
+
+        def error(fuse, exact_edges):
+            y = gated_convolve(z, v, w, spectrum, factors, fuse, exact_edges)
+            return f"{np.linalg.norm(y - exact) / np.linalg.norm(exact):.2e}"
+
+        print(f"| {factors} | {fused} | {error(fused, False)} | {error(fused, True)} | {error(True, True)} |")
+
+
 def random_case(rng, factors):
     """f16 inputs, a random spectrum, and their convolution in float64."""
     length = int(np.prod(factors))
@@ -118,6 +180,9 @@ def main():
     rng = np.random.default_rng(1)
     if "--exact-points" in sys.argv[1:]:
         fewest_exact_points(rng)
+        return
+    if "--gated" in sys.argv[1:]:
+        gated_rounding(rng)
         return
     print("| factors | plain | scaled | scaled, exact data |")
     print("|---|---|---|---|")
