@@ -97,8 +97,8 @@ public:
     barrier();
   }
   /// The real outputs of consecutive complex results from `position` on
-  /// through the epilogue, for a direct output (2 results, 8 bytes of f16,
-  /// a lane: writesDirectOutput's accumulator pairs).
+  /// through the epilogue, for a direct output (a lane's accumulator pair:
+  /// butterfly::kDirectOutputValues outputs).
   void storeDirect(Value seq, Value position, ArrayRef<Complex> y) {
     Value batch = add(firstBatch, seq);
     Value t = mulc(position, 2);
@@ -233,7 +233,7 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
     e.emitFusedSpectralProduct(e.args()[coefficientArg], e.h);
   else
     e.emitSpectralProduct(e.args()[coefficientArg], e.h);
-  if (e.writesDirectOutput()) {
+  if (e.lastStageWritesOutputs()) {
     e.emitInverse(/*skipLast=*/fused, [&](Value seq, Value position,
                                           ArrayRef<KernelEmitter::Complex> y) {
       e.storeDirect(seq, position, y);

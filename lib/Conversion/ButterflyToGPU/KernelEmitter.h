@@ -380,8 +380,8 @@ public:
   /// for (seq in the unit's group) body(seq), inside `distribute`.
   void forEachSequence(llvm::function_ref<void(Value)> body);
   /// The same unrolled into one block where the groups are whole, so that
-  /// one sequence's global loads may be issued while another's products
-  /// run (the direct edges'); else forEachSequence.
+  /// one sequence's global stores (a direct output's) overlap the next
+  /// one's products; else forEachSequence.
   void forEachSequenceUnrolled(llvm::function_ref<void(Value)> body);
 
   //===--------------------------------------------------------------------===//
@@ -408,10 +408,10 @@ public:
   /// Whether the last inverse stage writes the outputs to a sink: a direct
   /// output whose stage 0 runs alone on the tensor cores (not in the pair
   /// or on the warpgroup MMA) with a strided digit.
-  bool writesDirectOutput() const;
+  bool lastStageWritesOutputs() const;
   /// The stages in order, forward and inverse; with `skipLast`, all but
   /// the last factor's (emitFusedSpectralProduct runs it). Where
-  /// writesDirectOutput, the last inverse stage writes to `sink`.
+  /// lastStageWritesOutputs, the last inverse stage writes to `sink`.
   void emitForward(bool skipLast = false);
   void emitInverse(bool skipLast = false, OutputSink sink = {});
 

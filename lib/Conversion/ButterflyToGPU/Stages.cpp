@@ -45,7 +45,7 @@ void KernelEmitter::emitForward(bool skipLast) {
   }
 }
 
-bool KernelEmitter::writesDirectOutput() const {
+bool KernelEmitter::lastStageWritesOutputs() const {
   std::optional<size_t> pair = fusedPair();
   return layout.directOutput && layout.transformed > 1 &&
          !(pair && *pair == 0) && !onWarpgroup(0) &&
@@ -53,7 +53,7 @@ bool KernelEmitter::writesDirectOutput() const {
 }
 
 void KernelEmitter::emitInverse(bool skipLast, OutputSink sink) {
-  bool direct = writesDirectOutput();
+  bool direct = lastStageWritesOutputs();
   assert(bool(sink) == direct && "a direct output needs a sink");
   std::optional<size_t> pair = fusedPair();
   size_t last = direct ? 1 : 0;

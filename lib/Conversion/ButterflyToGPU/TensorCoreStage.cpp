@@ -8,7 +8,8 @@
 // f32 accumulation (nvgpu.mma.sync m16n8k16). At Split precision each term
 // takes three products (Fhi xhi + Fhi xlo + Flo xhi), at Half one, of a
 // factor rounded from s F (factorScale) whose outputs are scaled back
-// by 1/s in f32.
+// by 1/s in f32. The last inverse stage of a direct output gives its
+// results to the kernel's epilogue instead of the planes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -270,7 +271,8 @@ void KernelEmitter::emitTileProducts(const WarpTile &tile,
           y[q] = cscale(y[q], tile.unscale);
       }
       if (sink) {
-        // Neighbouring positions (the digit has a stride): 4 real outputs.
+        // Neighbouring positions (the digit has a stride):
+        // butterfly::kDirectOutputValues real outputs.
         sink(seq, out.position, {y[0], y[1]});
       } else if (tile.strided) {
         auto pair = VectorType::get({2}, f32);

@@ -134,9 +134,9 @@ bool butterfly::fusesSpectralProductAt(GPUPrecision precision,
 
 bool butterfly::writesDirectOutput(const ConvKernelPlan &plan,
                                    bool epilogueReads) {
-  // A lane's 4 outputs are in or out of a row of a multiple of 4 whole.
+  // A lane's outputs are in or out of a row of a multiple of them whole.
   return plan.precision == GPUPrecision::Half && !epilogueReads &&
-         plan.outputLength % 4 == 0;
+         plan.outputLength % kDirectOutputValues == 0;
 }
 
 /// Whether a Half single kernel of `plan` runs the fused pass.

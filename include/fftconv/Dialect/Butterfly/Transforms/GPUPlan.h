@@ -252,15 +252,20 @@ struct ConvKernelPlan {
   int64_t gridY() const { return (batch + batchTile - 1) / batchTile; }
 };
 
+/// The real outputs a lane of a direct output writes at once: its two
+/// neighbouring complex results of a row of its accumulator tile (8 bytes
+/// of f16).
+inline constexpr int64_t kDirectOutputValues = 4;
 /// Whether a Half single kernel of `plan` writes its outputs from the last
-/// inverse stage's accumulators through the epilogue, 4 real outputs (8
-/// bytes of f16) a lane, instead of into shared memory for a pass of 16-byte
-/// rows after a barrier (ConvKernelPlan::directOutput): where the epilogue
-/// reads no sequence (`epilogueReads`: a postgate, a skip term's u), whose
-/// loads the stage would wait for. Measured on an H200 (bench/NOTES.md):
-/// every f16 and bf16 causal row 1% to 5.5% faster (4K 0.433 -> 0.418 ms,
-/// 8K 1.034 -> 0.977, 32K 1.354 -> 1.307); with a postgate, 4K gated
-/// 0.58 -> 0.61, 8K 1.25 -> 1.33, bf16 16K 1.55 -> 1.75.
+/// inverse stage's accumulators through the epilogue, kDirectOutputValues
+/// a lane, instead of into shared memory for a pass of 16-byte rows after
+/// a barrier (ConvKernelPlan::directOutput): where the epilogue reads no
+/// sequence (`epilogueReads`: a postgate, a skip term's u), whose loads
+/// the stage would wait for. Measured on an H200
+/// (bench/results/direct-output-2026-11-29-h200.md): every f16 and bf16
+/// causal row 1% to 6% faster (4K 0.435 -> 0.418 ms, 8K 1.036 -> 0.975,
+/// 32K 1.357 -> 1.309); with a postgate, 4K gated 0.580 -> 0.613, 8K 1.248
+/// -> 1.327, bf16 16K 1.544 -> 1.733.
 bool writesDirectOutput(const ConvKernelPlan &plan, bool epilogueReads);
 
 /// The three-pass form's kernels: the transform of N points viewed as N1
