@@ -17,13 +17,15 @@
 // The convolution kernel: a stage of 32 is 2 row tiles x 2 slabs x 4 terms
 // x 3 products = 48, four stages 192 without the band. The last forward
 // stage computes one row tile (the band's 16 digits), the first inverse
-// stage reads one slab: 48 + 24 + 24 + 48.
+// stage reads one slab: 48 + 24 + 24 + 48. The last stage writes the
+// outputs (a direct output) with the block's 2 sequences unrolled, so its
+// 48 appear twice: 72, then 24 + 96.
 // CHECK-LABEL: gpu.func @band_conv0(
 // CHECK-COUNT-72: nvgpu.mma.sync
 // The spectral product meets the band's 32 blocks x 16 positions only.
 // CHECK: %[[LIVE:.*]] = arith.constant 512 : i32
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[LIVE]]
-// CHECK-COUNT-72: nvgpu.mma.sync
+// CHECK-COUNT-120: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: gpu.return
 func.func @band(%u: tensor<2x4x2048xf32>, %k: tensor<4x2048xf32>) -> tensor<2x4x2048xf32> {

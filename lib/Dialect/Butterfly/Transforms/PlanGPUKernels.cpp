@@ -135,8 +135,7 @@ bool butterfly::fusesSpectralProductAt(GPUPrecision precision,
 bool butterfly::writesDirectOutput(const ConvKernelPlan &plan,
                                    bool epilogueReads) {
   // A lane's outputs are in or out of a row of a multiple of them whole.
-  return plan.precision == GPUPrecision::Half && !epilogueReads &&
-         plan.outputLength % kDirectOutputValues == 0;
+  return !epilogueReads && plan.outputLength % kDirectOutputValues == 0;
 }
 
 /// Whether a Half single kernel of `plan` runs the fused pass.

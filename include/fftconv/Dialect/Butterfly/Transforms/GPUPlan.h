@@ -256,16 +256,17 @@ struct ConvKernelPlan {
 /// neighbouring complex results of a row of its accumulator tile (8 bytes
 /// of f16).
 inline constexpr int64_t kDirectOutputValues = 4;
-/// Whether a Half single kernel of `plan` writes its outputs from the last
+/// Whether a single kernel of `plan` writes its outputs from the last
 /// inverse stage's accumulators through the epilogue, kDirectOutputValues
 /// a lane, instead of into shared memory for a pass of 16-byte rows after
 /// a barrier (ConvKernelPlan::directOutput): where the epilogue reads no
 /// sequence (`epilogueReads`: a postgate, a skip term's u), whose loads
 /// the stage would wait for. Measured on an H200
 /// (bench/results/direct-output-2026-11-29-h200.md): every f16 and bf16
-/// causal row 1% to 6% faster (4K 0.435 -> 0.418 ms, 8K 1.036 -> 0.975,
-/// 32K 1.357 -> 1.309); with a postgate, 4K gated 0.580 -> 0.613, 8K 1.248
-/// -> 1.327, bf16 16K 1.544 -> 1.733.
+/// causal row at Half 1% to 6% faster (4K 0.435 -> 0.418 ms, 8K 1.036 ->
+/// 0.975, 32K 1.357 -> 1.309), at Split 3% to 8% (4K 0.792 -> 0.740), f32
+/// circular 4% to 20% (16K 3.61 -> 2.89); with a postgate, 4K gated 0.580
+/// -> 0.613, 8K 1.248 -> 1.327, bf16 16K 1.544 -> 1.733.
 bool writesDirectOutput(const ConvKernelPlan &plan, bool epilogueReads);
 
 /// The three-pass form's kernels: the transform of N points viewed as N1
