@@ -102,12 +102,7 @@ public:
   void storeDirect(Value seq, Value position, ArrayRef<Complex> y) {
     Value batch = add(firstBatch, seq);
     Value t = mulc(position, 2);
-    Value inside = batchGuard(batch);
-    if (plan.outputLength < 2 * plan.complexLength) {
-      Value inOutput = ult(t, c(plan.outputLength));
-      inside =
-          inside ? arith::AndIOp::create(b, loc, inside, inOutput) : inOutput;
-    }
+    Value inside = rowGuard(batch, t, plan.outputLength);
     SmallVector<Value> reals;
     for (const Complex &value : y)
       reals.append({value.re, value.im});
@@ -149,6 +144,15 @@ private:
     bool partialTile = plan.batch % plan.batchTile != 0;
     return partialTile ? ult(batch, c(plan.batch)) : Value();
   }
+  /// batchGuard, and element t below `length` where the row is shorter
+  /// than the transform (causal zero padding, discarded outputs).
+  Value rowGuard(Value batch, Value t, int64_t length) {
+    Value inside = batchGuard(batch);
+    if (length >= 2 * plan.complexLength)
+      return inside;
+    Value inRow = ult(t, c(length));
+    return inside ? arith::AndIOp::create(b, loc, inside, inRow) : inRow;
+  }
 
   /// The 8 real inputs of item `item`, zero past the batch or the input
   /// (causal zero padding).
@@ -157,12 +161,7 @@ private:
     Value seq = divc(item, chunks);
     Value t = mulc(remc(item, chunks), 8);
     Value batch = add(firstBatch, seq);
-    Value inside = batchGuard(batch);
-    if (plan.inputLength < 2 * plan.complexLength) {
-      Value inInput = ult(t, c(plan.inputLength));
-      inside =
-          inside ? arith::AndIOp::create(b, loc, inside, inInput) : inInput;
-    }
+    Value inside = rowGuard(batch, t, plan.inputLength);
     auto eight = VectorType::get({8}, f32);
     Value mask = unaligned(plan.inputLength)
                      ? lanesBelow(b, loc, t, plan.inputLength)
