@@ -180,10 +180,11 @@ KernelEmitter::lastStageTwiddles(bool inverse, Value start, double extraScale) {
   StageShape level = stage(last - 1);
   Value digit = remc(divc(start, level.stride), level.size);
   Complex r = root(digit, level.size * level.stride, 1.0);
-  Value scale = cf(normalization(m) * extraScale);
-  Complex power = r;
+  // The scale rides on the first power: r^d scaled is the scaled r^(d-1)
+  // times r, one product a digit instead of a product and a scaling.
+  Complex power = cscale(r, cf(normalization(m) * extraScale));
   for (int64_t d = 1; d < m; ++d) {
-    twiddles[d] = cscale(power, scale);
+    twiddles[d] = power;
     if (d + 1 < m)
       power = cmul(power, r);
   }
