@@ -34,6 +34,12 @@ void KernelEmitter::begin() {
   if (auto current = func->getAttrOfType<IntegerAttr>(kRegisterFloorAttrName))
     floor = std::max(floor, current.getInt());
   func->setAttr(kRegisterFloorAttrName, b.getI64IntegerAttr(floor));
+  // What the chip the module's PTX is for can do.
+  if (auto module = func->getParentOfType<gpu::GPUModuleOp>())
+    if (ArrayAttr targets = module.getTargetsAttr())
+      for (auto nvvm : targets.getAsRange<NVVM::NVVMTargetAttr>())
+        if (auto target = butterfly::TargetDescription::forChip(nvvm.getChip()))
+          storesMatrices = target->matrixStores;
   if (layout.warpgroupStage())
     loadWarpgroupFactor();
 }

@@ -60,6 +60,7 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <array>
 #include <optional>
 
 namespace mlir {
@@ -516,8 +517,15 @@ public:
   int64_t tile; // sequences of this kernel's block
   Type f16, f32;
   Value tid, lane, warp, smem;
+  /// The chip stores 8x8 matrices (TargetDescription::matrixStores): the
+  /// tensor-core stages write their strided tiles back by stmatrix.
+  bool storesMatrices = false;
 
 private:
+  /// The shared-memory address (!llvm.ptr<3>) of `offset` in plane `plane`
+  /// (an i32 Plane value) of sequence `seq`: element() for instructions
+  /// that take a pointer.
+  Value sharedPointer(Value seq, Value plane, Value offset);
   /// One f16 plane of a part, as f32 (see loadPart).
   Value loadPlane(Value seq, Plane plane, Value offset, int64_t count);
   /// Stores `narrow` (f16, or a vector of them) into one plane.
@@ -649,6 +657,13 @@ private:
   std::optional<LiveDigits> bandWindow(size_t s) const;
   void emitTileProducts(const WarpTile &warpTile, ArrayRef<FactorTile> factor,
                         Value seq, OutputSink sink = {});
+  /// Stores rows 16 i .. 16 i + 15 of a strided tile's outputs, y[r][q] the
+  /// lane's accumulators (r, q) (digit 16 i + lane / 4 + 8 r, column
+  /// 2 (lane % 4) + q), as 8x8 matrices: one stmatrix of four a part (Re
+  /// and Im, rows 0-7 and 8-15), where a position's 8-aligned run of 8 is
+  /// one 16-byte chunk of its plane (`swizzle`).
+  void storeTileRows(const WarpTile &warpTile, Value seq, int64_t i,
+                     const std::array<std::array<Complex, 2>, 2> &y);
 
   /// Positions p <= q = s(p) of a mirrored pair of frequencies, and their
   /// coefficients.

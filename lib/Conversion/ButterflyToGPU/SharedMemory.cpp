@@ -9,6 +9,9 @@
 
 #include "KernelEmitter.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
 using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
@@ -39,6 +42,26 @@ Value KernelEmitter::element(Value seq, Plane plane, Value offset) {
   Value base = addc(mulc(seq, layout.planes() * layout.length),
                     physical * layout.length);
   return index(add(base, offset));
+}
+
+Value KernelEmitter::sharedPointer(Value seq, Value plane, Value offset) {
+  // element() with the plane a value: Split's planes are the Plane values,
+  // Half's Re and Im the planes 0 and 1.
+  Value physical = layout.isSplit() ? plane : divc(plane, 2);
+  Value at = add(add(mulc(seq, layout.planes() * layout.length),
+                     mulc(physical, layout.length)),
+                 offset);
+  Value base = arith::IndexCastUIOp::create(
+      b, loc, b.getI64Type(),
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem));
+  Value address = arith::AddIOp::create(
+      b, loc, base,
+      arith::ExtUIOp::create(b, loc, b.getI64Type(), mulc(at, 2)));
+  return LLVM::IntToPtrOp::create(
+      b, loc,
+      LLVM::LLVMPointerType::get(
+          b.getContext(), static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared)),
+      address);
 }
 
 Value KernelEmitter::loadPlane(Value seq, Plane plane, Value offset,

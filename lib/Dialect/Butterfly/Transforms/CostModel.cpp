@@ -49,6 +49,7 @@ TargetDescription::forChip(llvm::StringRef chip) {
     target.multiprocessors = 108;
     target.tensorFlopsPerCycle = 2048;
     target.memoryBytesPerCycle = 13;
+    target.matrixStores = false;
     return target;
   }
   return std::nullopt;

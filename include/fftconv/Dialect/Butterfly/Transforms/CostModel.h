@@ -161,6 +161,9 @@ struct TargetDescription {
   double exchangeBesideKernelsShare = 0.61;
   /// Device memory, in bytes.
   int64_t deviceMemoryBytes = int64_t(80) << 30;
+  /// Whether a warp stores 8x8 tiles of 16-bit values into shared memory
+  /// with one instruction (stmatrix: sm_90 and later).
+  bool matrixStores = true;
   /// What one SM holds of its resident blocks: shared memory (each block's
   /// dynamic shared memory and the 1 KiB the driver reserves a block),
   /// 32-bit registers, threads and blocks.
