@@ -89,6 +89,20 @@ Value KernelEmitter::sharedArray(Type element, int64_t offsetBytes,
       bytes, arith::ConstantIndexOp::create(b, loc, offsetBytes), ValueRange());
 }
 
+Value KernelEmitter::addressOf(Value buffer, Value element,
+                               int64_t elementBytes, unsigned addressSpace) {
+  Value base = arith::IndexCastUIOp::create(
+      b, loc, b.getI64Type(),
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer));
+  Value address = arith::AddIOp::create(
+      b, loc, base,
+      arith::ExtUIOp::create(b, loc, b.getI64Type(),
+                             mulc(element, elementBytes)));
+  return LLVM::IntToPtrOp::create(
+      b, loc, LLVM::LLVMPointerType::get(b.getContext(), addressSpace),
+      address);
+}
+
 //===----------------------------------------------------------------------===//
 // Scalars
 //===----------------------------------------------------------------------===//

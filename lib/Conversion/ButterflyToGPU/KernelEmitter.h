@@ -522,6 +522,11 @@ public:
   bool storesMatrices = false;
 
 private:
+  /// The address of element `element` (i32, of `elementBytes` each, from
+  /// the aligned start) of `buffer`, as an !llvm.ptr in `addressSpace`: for
+  /// instructions that take a pointer rather than a memref.
+  Value addressOf(Value buffer, Value element, int64_t elementBytes,
+                  unsigned addressSpace);
   /// The shared-memory address (!llvm.ptr<3>) of `offset` in plane `plane`
   /// (an i32 Plane value) of sequence `seq`: element() for instructions
   /// that take a pointer.

@@ -9,7 +9,6 @@
 
 #include "KernelEmitter.h"
 
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 using namespace mlir;
@@ -51,17 +50,8 @@ Value KernelEmitter::sharedPointer(Value seq, Value plane, Value offset) {
   Value at = add(add(mulc(seq, layout.planes() * layout.length),
                      mulc(physical, layout.length)),
                  offset);
-  Value base = arith::IndexCastUIOp::create(
-      b, loc, b.getI64Type(),
-      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem));
-  Value address = arith::AddIOp::create(
-      b, loc, base,
-      arith::ExtUIOp::create(b, loc, b.getI64Type(), mulc(at, 2)));
-  return LLVM::IntToPtrOp::create(
-      b, loc,
-      LLVM::LLVMPointerType::get(
-          b.getContext(), static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared)),
-      address);
+  return addressOf(smem, at, 2,
+                   static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared));
 }
 
 Value KernelEmitter::loadPlane(Value seq, Plane plane, Value offset,

@@ -58,15 +58,7 @@ void KernelEmitter::prefetchCoefficientPair(Value coefficients, Value h,
   // The slot's first float, pairIndices' flattened: the channel's 2 rows
   // come first.
   Value flat = add(mulc(h, 2 * row), mulc(slot, kSlotFloats));
-  Value base = arith::IndexCastUIOp::create(
-      b, loc, b.getI64Type(),
-      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, coefficients));
-  Value address = arith::AddIOp::create(
-      b, loc, base,
-      arith::ExtUIOp::create(b, loc, b.getI64Type(), mulc(flat, 4)));
-  Value pointer = LLVM::IntToPtrOp::create(
-      b, loc, LLVM::LLVMPointerType::get(b.getContext(), /*global=*/1),
-      address);
+  Value pointer = addressOf(coefficients, flat, 4, /*global=*/1);
   NVVM::PrefetchOp::create(b, loc,
                            NVVM::PrefetchCacheLevelAttr::get(
                                b.getContext(), NVVM::PrefetchCacheLevel::L1),
