@@ -215,23 +215,26 @@ def configurations():
 
 
 def tuning_configurations():
-    """Block shapes (threads x batch tile) of the benchmark's 1K, 4K, 16K and
-    32K configurations, fp16, for `bench.py --all` over the --tune folder
-    (shapes a block cannot hold are refused and left out)."""
+    """Block shapes (threads x batch tile) of the benchmark's single-kernel
+    configurations (256 to 32K), fp16 and bf16, for `bench.py --all` over
+    the --tune folder (shapes a block cannot hold are refused and left
+    out)."""
     out = []
-    for n in (1024, 4096, 16384, 32768):
-        b, h = BENCH_BH[n]
-        for threads in (64, 128, 256, 512):
-            for tile in (1, 2, 4, 8, 16):
-                for gated in (False, True):
-                    l = n if gated else n // 2
-                    cfg = dict(N=n, B=b, H=h, L=l, K=l, dtype="f16",
-                               mode="circular" if gated else "causal",
-                               gated=gated, skip=False, bench=True,
-                               threads=threads, batch_tile=tile)
-                    cfg["name"] = (f"tune-n{n}-{'gated' if gated else 'causal'}"
-                                   f"-t{threads}-b{tile}")
-                    out.append(cfg)
+    for dtype in ("f16", "bf16"):
+        for n in (256, 1024, 4096, 8192, 16384, 32768):
+            b, h = BENCH_BH[n]
+            for threads in (64, 128, 256, 512):
+                for tile in (1, 2, 4, 8, 16):
+                    for gated in (False, True):
+                        l = n if gated else n // 2
+                        cfg = dict(N=n, B=b, H=h, L=l, K=l, dtype=dtype,
+                                   mode="circular" if gated else "causal",
+                                   gated=gated, skip=False, bench=True,
+                                   threads=threads, batch_tile=tile)
+                        cfg["name"] = (f"tune-n{n}-{dtype}-"
+                                       f"{'gated' if gated else 'causal'}"
+                                       f"-t{threads}-b{tile}")
+                        out.append(cfg)
     return out
 
 

@@ -68,12 +68,26 @@ static SmallVector<int64_t> stageFactors(int64_t n);
 /// block sizes the tuning runs measured fastest (bench/NOTES.md), 2 warps
 /// up to M = 512, 4 up to M = 2048, 8 up to M = 4096, 16 past it (where 8
 /// warps, one block an SM, left the 32K kernel latency-bound at 12.5%
-/// occupancy).
-static int64_t defaultThreads(int64_t complexLength) {
-  return complexLength <= 512    ? 64
-         : complexLength <= 2048 ? 128
-         : complexLength <= 4096 ? 256
-                                 : 512;
+/// occupancy). At Half precision, the block shapes of the current kernels
+/// measured on an H200 (bench/results/block-shapes-2026-11-29-h200.md): a
+/// circular convolution (a gated one moves four times a causal one's
+/// bytes) at M = 2048 on 8 warps (f16 4K gated 0.576 -> 0.521 ms), but not
+/// one ending in a stage on the warpgroup MMA (sm_90a's 4K gated row 0.723
+/// -> 0.835 on 8 warps); a causal one on f16 data at M = 4096, whose fused
+/// pass runs a unit's sequences one after another, on 4 (8K 0.930 ->
+/// 0.859).
+static int64_t defaultThreads(const ConvolutionShape &shape,
+                              ArrayRef<int64_t> factors,
+                              GPUPrecision precision) {
+  int64_t m = shape.fftSize / 2;
+  if (precision == GPUPrecision::Half) {
+    bool causal = readsPadding(shape.inputLength, m);
+    if (m == 2048 && !causal && !hasWarpgroupStage(factors))
+      return 256;
+    if (m == 4096 && causal && shape.halfData)
+      return 128;
+  }
+  return m <= 512 ? 64 : m <= 2048 ? 128 : m <= 4096 ? 256 : 512;
 }
 
 /// The layout of a single kernel over `shape` with `factors`, at
@@ -99,17 +113,19 @@ static ConvKernelPlan kernelPlanOf(const ConvolutionShape &shape,
                                    const GPUPlanRequest &request) {
   ConvKernelPlan plan = shapedPlan(shape, factors);
   plan.precision = precision;
-  plan.threads = request.threads > 0 ? request.threads
-                                     : defaultThreads(plan.complexLength);
+  plan.threads = request.threads > 0
+                     ? request.threads
+                     : defaultThreads(shape, factors, precision);
   return plan;
 }
 
 /// A single kernel's fused pass runs with a last factor of 8 (16 where no
 /// order ends in 8), and at Half precision in blocks of at least 4
-/// sequences where 4 fit a large block.
+/// sequences where 4 fit a large block and the block has 8 warps or more.
 static constexpr int64_t kFusedPassLastFactor = 8;
 static constexpr int64_t kFusedPassWideFactor = 16;
 static constexpr int64_t kFusedPassTile = 4;
+static constexpr int64_t kFusedPassTileThreads = 256;
 
 bool butterfly::fusesSpectralProductAt(GPUPrecision precision,
                                        ArrayRef<int64_t> factors, bool causal,
@@ -145,6 +161,26 @@ static bool runsFusedPass(const ConvKernelPlan &plan) {
              plan.precision, plan.factors,
              readsPadding(plan.inputLength, plan.complexLength),
              !plan.scalesRange, plan.threads);
+}
+
+/// The shared memory a single-kernel block of `plan` aims at with its
+/// sequences. At Half precision, where the block shapes of the current
+/// kernels measured faster on an H200
+/// (bench/results/block-shapes-2026-11-29-h200.md): at M = 4096 without
+/// the fused pass, 4 sequences (f16 8K gated 1.224 -> 1.131 ms, bf16 gated
+/// 1.316 -> 1.207, bf16 causal 1.069 -> 0.942); a circular convolution at
+/// M = 512, 4 (f16 1K gated 0.156 -> 0.152, bf16 0.168 -> 0.162).
+static int64_t targetBlockBytes(const ConvKernelPlan &plan) {
+  if (plan.threads >= kPairThreads)
+    return kTargetLargeBlockBytes;
+  if (plan.precision == GPUPrecision::Half) {
+    if (plan.complexLength == 4096 && !runsFusedPass(plan))
+      return 4 * plan.sequenceBytes();
+    if (plan.complexLength == 512 &&
+        !readsPadding(plan.inputLength, plan.complexLength))
+      return 4 * plan.sequenceBytes();
+  }
+  return kTargetBlockBytes;
 }
 
 /// `request`, with f32 data held at Split precision (about f32's accuracy)
@@ -229,13 +265,13 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
       shape, factors, request.precision.value_or(GPUPrecision::Half), request);
   int64_t tile = request.batchTile;
   if (tile <= 0) {
-    int64_t target =
-        plan.threads >= 512 ? kTargetLargeBlockBytes : kTargetBlockBytes;
-    tile = std::clamp<int64_t>(target / plan.sequenceBytes(), 2, 8);
-    // The fused pass runs a unit's sequences one after another: 8K causal
-    // [32, 16, 8] at Half 1.25 ms in blocks of 2 sequences, 1.14 in blocks
-    // of 4 (H200).
-    if (runsFusedPass(plan) &&
+    tile = std::clamp<int64_t>(targetBlockBytes(plan) / plan.sequenceBytes(), 2,
+                               8);
+    // The fused pass runs a unit's sequences one after another: in blocks
+    // of 8 warps, 8K causal [32, 16, 8] at Half 1.25 ms in blocks of 2
+    // sequences, 1.14 in blocks of 4 (H200); in blocks of 4 warps, two
+    // (0.856 ms, against 1.051 in blocks of 4).
+    if (runsFusedPass(plan) && plan.threads >= kFusedPassTileThreads &&
         kFusedPassTile * plan.sequenceBytes() <= kTargetLargeBlockBytes)
       tile = std::max<int64_t>(tile, kFusedPassTile);
     while (tile > 1 && tile * plan.sequenceBytes() > sharedMemoryPerBlock)
@@ -316,8 +352,10 @@ static SmallVector<int64_t> fusedPassOrder(ArrayRef<int64_t> factors,
                                            const ConvolutionShape &shape,
                                            const GPUPlanRequest &request) {
   int64_t m = product(factors);
-  int64_t threads = request.threads > 0 ? request.threads : defaultThreads(m);
   GPUPrecision precision = request.precision.value_or(GPUPrecision::Half);
+  int64_t threads = request.threads > 0
+                        ? request.threads
+                        : defaultThreads(shape, factors, precision);
   int64_t rest = m / kFusedPassLastFactor;
   if (precision != GPUPrecision::Half || !shape.halfData ||
       hasWarpgroupStage(factors) || rest < 256 || rest > 1024)
@@ -338,10 +376,13 @@ static SmallVector<int64_t> fusedPassOrder(ArrayRef<int64_t> factors,
 /// `factors`.
 static SmallVector<int64_t> warpgroupOrder(StringRef chip,
                                            ArrayRef<int64_t> factors,
+                                           const ConvolutionShape &shape,
                                            const GPUPlanRequest &request) {
   int64_t m = product(factors);
-  int64_t threads = request.threads > 0 ? request.threads : defaultThreads(m);
   GPUPrecision precision = request.precision.value_or(GPUPrecision::Half);
+  int64_t threads = request.threads > 0
+                        ? request.threads
+                        : defaultThreads(shape, factors, precision);
   int64_t first = m / kWarpgroupFactor;
   if (chip != kWarpgroupChip || precision != GPUPrecision::Half ||
       threads % kWarpgroupThreads || (first != 16 && first != 32))
@@ -1053,8 +1094,9 @@ struct PlanGPUKernelsPass
             return cast<RankedTensorType>(type).getElementType().isF32();
           }));
       if (restage && !band)
-        factors = fusedPassOrder(warpgroupOrder(chip, factors, dataRequest),
-                                 shape, dataRequest);
+        factors =
+            fusedPassOrder(warpgroupOrder(chip, factors, shape, dataRequest),
+                           shape, dataRequest);
       plan = planSingleKernel(&getContext(), chip, shape, factors, dataRequest,
                               target.sharedMemoryPerBlock, why);
     }
