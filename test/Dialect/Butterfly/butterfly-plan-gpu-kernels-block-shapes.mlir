@@ -1,11 +1,14 @@
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="restage=1" | FileCheck %s
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="restage=1 chip=sm_90a" | FileCheck %s --check-prefix=WGMMA
 
 // The single kernel's block shapes at Half precision where the current
 // kernels measured them fastest (bench/results/block-shapes-2026-11-29-h200.md).
 // A circular convolution at M = 2048 (N = 4096) runs 8 warps, a causal
-// one 4.
+// one 4; on sm_90a, ending in a stage on the warpgroup MMA, 4.
 // CHECK-LABEL: func @circular_f16_4k
 // CHECK: threads = 256, batch_tile = 4>
+// WGMMA-LABEL: func @circular_f16_4k
+// WGMMA: factors = [32, 64], threads = 128, batch_tile = 4>
 func.func @circular_f16_4k(%u: tensor<8x2x4096xf16>, %k: tensor<2x4096xf32>) -> tensor<8x2x4096xf16> {
   %y = fftconv.conv circular %u, %k : (tensor<8x2x4096xf16>, tensor<2x4096xf32>) -> tensor<8x2x4096xf16>
   return %y : tensor<8x2x4096xf16>
