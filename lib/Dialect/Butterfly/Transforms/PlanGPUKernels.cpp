@@ -380,6 +380,8 @@ static SmallVector<int64_t> warpgroupOrder(StringRef chip,
                                            const GPUPlanRequest &request) {
   int64_t m = product(factors);
   GPUPrecision precision = request.precision.value_or(GPUPrecision::Half);
+  // The default threads of the order before this one (8 warps at M = 2048
+  // circular, 4 once it ends in 64): whole warpgroups either way.
   int64_t threads = request.threads > 0
                         ? request.threads
                         : defaultThreads(shape, factors, precision);
