@@ -90,6 +90,15 @@ static int64_t defaultThreads(const ConvolutionShape &shape,
   return m <= 512 ? 64 : m <= 2048 ? 128 : m <= 4096 ? 256 : 512;
 }
 
+/// The threads a single kernel of `factors` over `shape` runs: the
+/// request's, or defaultThreads.
+static int64_t threadsOf(const GPUPlanRequest &request,
+                         const ConvolutionShape &shape,
+                         ArrayRef<int64_t> factors, GPUPrecision precision) {
+  return request.threads > 0 ? request.threads
+                             : defaultThreads(shape, factors, precision);
+}
+
 /// The layout of a single kernel over `shape` with `factors`, at
 /// `precision`, before its tile is chosen: the threads as requested or
 /// measured best.
@@ -113,9 +122,7 @@ static ConvKernelPlan kernelPlanOf(const ConvolutionShape &shape,
                                    const GPUPlanRequest &request) {
   ConvKernelPlan plan = shapedPlan(shape, factors);
   plan.precision = precision;
-  plan.threads = request.threads > 0
-                     ? request.threads
-                     : defaultThreads(shape, factors, precision);
+  plan.threads = threadsOf(request, shape, factors, precision);
   return plan;
 }
 
@@ -173,14 +180,11 @@ static bool runsFusedPass(const ConvKernelPlan &plan) {
 static int64_t targetBlockBytes(const ConvKernelPlan &plan) {
   if (plan.threads >= kPairThreads)
     return kTargetLargeBlockBytes;
-  if (plan.precision == GPUPrecision::Half) {
-    if (plan.complexLength == 4096 && !runsFusedPass(plan))
-      return 4 * plan.sequenceBytes();
-    if (plan.complexLength == 512 &&
-        !readsPadding(plan.inputLength, plan.complexLength))
-      return 4 * plan.sequenceBytes();
-  }
-  return kTargetBlockBytes;
+  bool circular = !readsPadding(plan.inputLength, plan.complexLength);
+  bool fourSequences = plan.precision == GPUPrecision::Half &&
+                       ((plan.complexLength == 4096 && !runsFusedPass(plan)) ||
+                        (plan.complexLength == 512 && circular));
+  return fourSequences ? 4 * plan.sequenceBytes() : kTargetBlockBytes;
 }
 
 /// `request`, with f32 data held at Split precision (about f32's accuracy)
@@ -353,9 +357,7 @@ static SmallVector<int64_t> fusedPassOrder(ArrayRef<int64_t> factors,
                                            const GPUPlanRequest &request) {
   int64_t m = product(factors);
   GPUPrecision precision = request.precision.value_or(GPUPrecision::Half);
-  int64_t threads = request.threads > 0
-                        ? request.threads
-                        : defaultThreads(shape, factors, precision);
+  int64_t threads = threadsOf(request, shape, factors, precision);
   int64_t rest = m / kFusedPassLastFactor;
   if (precision != GPUPrecision::Half || !shape.halfData ||
       hasWarpgroupStage(factors) || rest < 256 || rest > 1024)
@@ -382,9 +384,7 @@ static SmallVector<int64_t> warpgroupOrder(StringRef chip,
   GPUPrecision precision = request.precision.value_or(GPUPrecision::Half);
   // The default threads of the order before this one (8 warps at M = 2048
   // circular, 4 once it ends in 64): whole warpgroups either way.
-  int64_t threads = request.threads > 0
-                        ? request.threads
-                        : defaultThreads(shape, factors, precision);
+  int64_t threads = threadsOf(request, shape, factors, precision);
   int64_t first = m / kWarpgroupFactor;
   if (chip != kWarpgroupChip || precision != GPUPrecision::Half ||
       threads % kWarpgroupThreads || (first != 16 && first != 32))
