@@ -30,6 +30,17 @@ SequenceLayout layoutOf(const ConvKernelPlan &plan, GPUPrecision precision) {
           precision};
 }
 
+/// The cross spectrum's layout: v and g are zero past their real samples
+/// (a causal backward's padding, half of each sequence), so the first
+/// stage skips the tiles of zeros as a convolution's does (H200, the kernel
+/// alone: 16K causal 2.18 -> 2.03 ms, 4K causal 0.87 -> 0.83).
+SequenceLayout crossSpectrumLayoutOf(const CrossSpectrumPlan &plan) {
+  SequenceLayout layout = layoutOf(plan.transform, plan.transform.precision);
+  layout.inputExtent =
+      llvm::divideCeil(std::max(plan.lengthV, plan.lengthG), 2);
+  return layout;
+}
+
 /// The real spectrum X of a sequence of N = 2M reals at frequencies f and
 /// f + M, from its half-length complex spectrum Z at f (zp) and at M - f
 /// (zq), and w = W_N^f: X = E +- w O with E = (Z[f] + conj(Z[M-f])) / 2 the
@@ -56,8 +67,7 @@ public:
                        TypeRange argTypes, const CrossSpectrumPlan &plan)
       : KernelScope(builder, loc, module, name, argTypes,
                     plan.transform.threads),
-        KernelEmitter(builder, loc,
-                      layoutOf(plan.transform, plan.transform.precision),
+        KernelEmitter(builder, loc, crossSpectrumLayoutOf(plan),
                       2 * plan.transform.batchTile),
         plan(plan) {
     begin();

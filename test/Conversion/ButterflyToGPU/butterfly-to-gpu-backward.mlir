@@ -32,3 +32,29 @@ func.func @hyena_backward(%u: tensor<3x4x128xf16>, %k: tensor<4x128xf32>, %pre: 
       -> (tensor<3x4x128xf16>, tensor<4x128xf32>, tensor<3x4x128xf16>, tensor<3x4x128xf16>, tensor<4xf32>)
   return %g#0, %g#1, %g#2, %g#3, %g#4 : tensor<3x4x128xf16>, tensor<4x128xf32>, tensor<3x4x128xf16>, tensor<3x4x128xf16>, tensor<4xf32>
 }
+
+// The cross spectrum of a causal backward, f16, N = 2048 (M = 1024 =
+// 32 x 32 at Half: a stage is 2 row tiles x 2 slabs x 4 terms = 16
+// products): v and g are zero past their 1024 samples (512 packed values),
+// so the first stage skips the slab that reads only zeros, 8 + 16 = 24.
+// A circular backward of the same M (L = 2048) transforms all of it,
+// 16 + 16.
+// CHECK-LABEL: gpu.func @causal_gradient_kernel_gradient0_cross_spectrum(
+// CHECK-COUNT-24: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: gpu.return
+func.func @causal_gradient(%u: tensor<4x4x1024xf16>, %k: tensor<4x1024xf32>, %dy: tensor<4x4x1024xf16>) -> tensor<4x1024xf32> {
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<4x4x1024xf16>, tensor<4x1024xf32>, tensor<4x4x1024xf16>) -> tensor<4x1024xf32>
+  return %dk : tensor<4x1024xf32>
+}
+
+// CHECK-LABEL: gpu.func @circular_gradient_kernel_gradient0_cross_spectrum(
+// CHECK-COUNT-32: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: gpu.return
+func.func @circular_gradient(%u: tensor<4x4x2048xf16>, %k: tensor<4x2048xf32>, %dy: tensor<4x4x2048xf16>) -> tensor<4x2048xf32> {
+  %dk = fftconv.conv_grad circular %u, %k grad %dy wrt [kernel]
+      : (tensor<4x4x2048xf16>, tensor<4x2048xf32>, tensor<4x4x2048xf16>) -> tensor<4x2048xf32>
+  return %dk : tensor<4x2048xf32>
+}

@@ -34,7 +34,8 @@ namespace fftconv {
 /// The layout of the kernel gradient's cross-spectrum kernel.
 struct CrossSpectrumPlan {
   /// The transform: M, factors, threads, precision; `batchTile` counts
-  /// batch elements (two sequences each), `inputLength` is unused.
+  /// batch elements (two sequences each), `inputLength` is unused (v and g
+  /// have their own, `lengthV` and `lengthG`).
   ConvKernelPlan transform;
   int64_t lengthV = 0, lengthG = 0; // real samples read of v and g
   int64_t groups = 1;               // blocks a channel along the batch

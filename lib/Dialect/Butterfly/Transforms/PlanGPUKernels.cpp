@@ -33,6 +33,12 @@ static constexpr int64_t kTargetBlockBytes = 32 * 1024;
 /// (bench/NOTES.md: 16K f16 causal 1.30 -> 1.18 ms at 4 sequences of 512
 /// threads, 32K 2.48 -> 1.59 at 2).
 static constexpr int64_t kTargetLargeBlockBytes = 128 * 1024;
+/// The batch elements a cross-spectrum block aims at: v and g of as many as
+/// fill 64 KiB, at least two and at most eight, fewer where its row does
+/// not fit beside them (planCrossSpectrum).
+static constexpr int64_t kCrossSpectrumTileBytes = 64 * 1024;
+static constexpr int64_t kCrossSpectrumFewestElements = 2;
+static constexpr int64_t kCrossSpectrumMostElements = 8;
 /// The rows (N2) a three-pass transform of N points is split into at least:
 /// the inner kernel then runs the 4K transform of the single-kernel form.
 static constexpr int64_t kMinInnerLength = 4096;
@@ -657,23 +663,33 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   // need (docs/benchmarks.md).
   ConvKernelPlan plan = kernelPlanOf(
       shape, factors, request.precision.value_or(GPUPrecision::Half), request);
-  // A block holds v and g of each batch element of its tile.
+  // A block holds v and g of each batch element of its tile: at least two
+  // where they fit beside the row, since each tile pays for a pass over
+  // the row (its roots and its f32 sums) and two barriers (H200, the
+  // kernel alone: 16K causal 3.07 -> 2.18 ms at two elements instead of
+  // one, 8K gated 3.26 -> 2.25, 4K causal 0.99 -> 0.87 at four instead of
+  // two; bench/results/cross-spectrum-tiles-2026-11-29-h200.md).
   int64_t pairBytes = 2 * plan.sequenceBytes();
-  int64_t tile = request.batchTile > 0
-                     ? request.batchTile
-                     : std::clamp<int64_t>(kTargetBlockBytes / pairBytes, 1, 4);
-  tile = std::min(tile, plan.batch);
-  plan.batchTile = 2 * tile;
-  why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
-  if (!why.empty())
-    return {};
   // The block sums its row of M + 1 complex f32 (and a running f32 a
   // thread for dD) in shared memory beside the tile; where that does not
   // fit, the three-pass form is faster than adding each tile to the row in
   // memory (N = 32K: 13.2 against 19.1 ms for the gated backward at
   // B x H = 16 x 768, measured on an H100).
-  int64_t needed =
-      plan.convSharedBytes() + 8 * (plan.complexLength + 1) + 4 * plan.threads;
+  int64_t rowBytes = 8 * (plan.complexLength + 1) + 4 * plan.threads;
+  int64_t tile = request.batchTile > 0
+                     ? request.batchTile
+                     : std::clamp<int64_t>(kCrossSpectrumTileBytes / pairBytes,
+                                           kCrossSpectrumFewestElements,
+                                           kCrossSpectrumMostElements);
+  tile = std::min(tile, plan.batch);
+  if (request.batchTile <= 0)
+    while (tile > 1 && tile * pairBytes + rowBytes > sharedMemoryPerBlock)
+      --tile;
+  plan.batchTile = 2 * tile;
+  why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
+  if (!why.empty())
+    return {};
+  int64_t needed = plan.convSharedBytes() + rowBytes;
   if (needed > sharedMemoryPerBlock) {
     why = sharedMemoryRefusal(
         "the single-kernel cross spectrum, summing its row, needs", needed,
