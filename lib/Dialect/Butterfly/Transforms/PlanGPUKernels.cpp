@@ -683,8 +683,8 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
                                            kCrossSpectrumMostElements);
   tile = std::min(tile, plan.batch);
   if (request.batchTile <= 0)
-    while (tile > 1 && tile * pairBytes + rowBytes > sharedMemoryPerBlock)
-      --tile;
+    tile = std::max<int64_t>(
+        1, std::min(tile, (sharedMemoryPerBlock - rowBytes) / pairBytes));
   plan.batchTile = 2 * tile;
   why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
   if (!why.empty())
