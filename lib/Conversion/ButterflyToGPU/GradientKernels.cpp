@@ -118,7 +118,8 @@ public:
     });
     if (plan.sharedAccumulator)
       loop(tid, 2 * bins, layout.threads, [&](Value i) {
-        Value x = memref::LoadOp::create(b, loc, accumulator, index(i));
+        Value slot = add(mulc(accumulatorSlot(divc(i, 2)), 2), remc(i, 2));
+        Value x = memref::LoadOp::create(b, loc, accumulator, index(slot));
         memref::StoreOp::create(b, loc, x, workspace,
                                 ValueRange{index(group), index(h), index(i)});
       });
@@ -212,42 +213,89 @@ private:
                   });
   }
 
-  /// For every position p (frequency f): sum over the tile of
-  /// conj(V[f]) G[f], added to the group's row at f; the thread of f = 0
-  /// also adds the Nyquist bin M. The stages left Z / sqrt(M): the sums are
-  /// the cross spectrum / M (the inverse kernel rescales).
+  /// For every frequency f: sum over the tile of conj(V[f]) G[f], added to
+  /// the group's row. The stages left Z / sqrt(M): the sums are the cross
+  /// spectrum / M (the inverse kernel rescales).
+  ///
+  /// A real sequence's spectrum is Hermitian, X[M - f] = conj(X[M + f]), so
+  /// the loads and roots of frequency f give bin M - f too: conj(V[M - f])
+  /// G[M - f] = conj(conj(V[M + f]) G[M + f]). An item is a frequency f <
+  /// M / 2 with both its bins; the middle frequency M / 2, its own mirror,
+  /// is one more: half the loads, roots and products of one item a bin.
+  /// f < M / 2 are the positions in the first half of each run of the last
+  /// stage's digit (stride 1, the frequency's most significant), so a
+  /// warp's loads stay in runs.
   void accumulate(Value workspace) {
-    int64_t batchTile = plan.transform.batchTile;
     int64_t m = plan.transform.complexLength;
-    loop(tid, m, layout.threads, [&](Value p) {
-      Value f = frequency(p);
-      Value offsetP = swizzle(p), offsetQ = swizzle(mirror(f));
-      Complex w = root(f, 2 * m, -1.0);
-      Complex sum{cf(0.0), cf(0.0)}, nyquist{cf(0.0), cf(0.0)};
-      for (int64_t i = 0; i < batchTile; ++i) {
-        RealBins v =
-            realSpectrum(*this, load(c(i), offsetP), load(c(i), offsetQ), w);
-        RealBins g = realSpectrum(*this, load(c(batchTile + i), offsetP),
-                                  load(c(batchTile + i), offsetQ), w);
-        sum = cadd(sum, cmul(conj(v.low), g.low));
-        nyquist = cadd(nyquist, cmul(conj(v.high), g.high));
-      }
-      // The tile's terms of v and g scaled, scaled back.
-      Value unscale =
-          rangeV.unscale ? fmul(rangeV.unscale, rangeG.unscale) : Value();
-      sum = {scaled(sum.re, unscale), scaled(sum.im, unscale)};
-      nyquist = {scaled(nyquist.re, unscale), scaled(nyquist.im, unscale)};
-      addPartial(workspace, f, sum);
-      Value zeroFrequency =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, c(0));
-      when(zeroFrequency, [&] { addPartial(workspace, c(m), nyquist); });
+    // The last stage of more than one point (a factor of 1 leaves its digit
+    // zero): a power of two, its digit of stride 1.
+    int64_t run = *llvm::find_if(llvm::reverse(plan.transform.factors),
+                                 [](int64_t factor) { return factor > 1; });
+    int64_t halfRun = run / 2;
+    loop(tid, m / 2, layout.threads, [&](Value item) {
+      accumulateAt(workspace,
+                   add(mulc(divc(item, halfRun), run), remc(item, halfRun)),
+                   /*withMirror=*/true);
     });
+    // M / 2: digit run / 2 of the last stage, every other digit zero.
+    Value first =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, c(0));
+    when(first,
+         [&] { accumulateAt(workspace, c(halfRun), /*withMirror=*/false); });
   }
 
-  /// workspace[group, h, f] += x, or the same in the shared accumulator.
-  void addPartial(Value workspace, Value f, Complex x) {
+  /// The tile's terms at position p (frequency f): bin f, and with
+  /// `withMirror` bin M - f.
+  void accumulateAt(Value workspace, Value p, bool withMirror) {
+    int64_t batchTile = plan.transform.batchTile;
+    int64_t m = plan.transform.complexLength;
+    Value f = frequency(p);
+    Value q = mirror(f);
+    Value offsetP = swizzle(p), offsetQ = swizzle(q);
+    Complex w = root(f, 2 * m, -1.0);
+    Complex low{cf(0.0), cf(0.0)}, high{cf(0.0), cf(0.0)};
+    for (int64_t i = 0; i < batchTile; ++i) {
+      RealBins v =
+          realSpectrum(*this, load(c(i), offsetP), load(c(i), offsetQ), w);
+      RealBins g = realSpectrum(*this, load(c(batchTile + i), offsetP),
+                                load(c(batchTile + i), offsetQ), w);
+      low = cadd(low, cmul(conj(v.low), g.low));
+      if (withMirror)
+        high = cadd(high, cmul(conj(v.high), g.high));
+    }
+    // The tile's terms of v and g scaled, scaled back.
+    Value unscale =
+        rangeV.unscale ? fmul(rangeV.unscale, rangeG.unscale) : Value();
+    auto unscaled = [&](Complex x) -> Complex {
+      return {scaled(x.re, unscale), scaled(x.im, unscale)};
+    };
+    // Bin f's slot is its position p; bin M - f's its mirror's, q, but for
+    // f = 0 (bin M, the Nyquist bin, past the positions) M.
+    addPartial(workspace, f, p, unscaled(low));
+    if (!withMirror)
+      return;
+    Value zero =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, c(0));
+    addPartial(workspace, sub(c(m), f),
+               arith::SelectOp::create(b, loc, zero, c(m), q),
+               unscaled(conj(high)));
+  }
+
+  /// The slot of bin f in the shared accumulator: its position, so that a
+  /// warp's adds (to runs of positions) meet distinct banks; the Nyquist
+  /// bin M after them.
+  Value accumulatorSlot(Value f) {
+    Value nyquist = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f,
+                                          c(plan.transform.complexLength));
+    return arith::SelectOp::create(
+        b, loc, nyquist, c(plan.transform.complexLength), positionOf(f));
+  }
+
+  /// workspace[group, h, f] += x, or the same at `slot` in the shared
+  /// accumulator.
+  void addPartial(Value workspace, Value f, Value slot, Complex x) {
     if (plan.sharedAccumulator) {
-      Value re = mulc(f, 2), im = addc(re, 1);
+      Value re = mulc(slot, 2), im = addc(re, 1);
       for (auto [offset, part] : {std::pair(re, x.re), std::pair(im, x.im)}) {
         Value old = memref::LoadOp::create(b, loc, accumulator, index(offset));
         memref::StoreOp::create(b, loc, fadd(old, part), accumulator,

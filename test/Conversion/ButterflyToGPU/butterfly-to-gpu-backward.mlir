@@ -38,10 +38,16 @@ func.func @hyena_backward(%u: tensor<3x4x128xf16>, %k: tensor<4x128xf32>, %pre: 
 // products): v and g are zero past their 1024 samples (512 packed values),
 // so the first stage skips the slab that reads only zeros, 8 + 16 = 24.
 // A circular backward of the same M (L = 2048) transforms all of it,
-// 16 + 16.
+// 16 + 16. Then the tile's products: a thread's item is a frequency below
+// M / 2 with its mirror M - f (the spectra are Hermitian), 512 of them,
+// and the first thread takes the middle frequency M / 2.
 // CHECK-LABEL: gpu.func @causal_gradient_kernel_gradient0_cross_spectrum(
+// CHECK: %[[TID:[0-9]+]] = arith.index_castui %thread_id_x
 // CHECK-COUNT-24: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
+// CHECK: scf.for %{{.*}} = %[[TID]] to %c512_i32{{[_0-9]*}} step
+// CHECK: %[[FIRST:[0-9]+]] = arith.cmpi eq, %[[TID]], %c0_i32{{[_0-9]*}}
+// CHECK-NEXT: scf.if %[[FIRST]]
 // CHECK: gpu.return
 func.func @causal_gradient(%u: tensor<4x4x1024xf16>, %k: tensor<4x1024xf32>, %dy: tensor<4x4x1024xf16>) -> tensor<4x1024xf32> {
   %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
