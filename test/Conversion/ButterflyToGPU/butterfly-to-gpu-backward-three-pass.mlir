@@ -10,7 +10,9 @@
 // workspaces (g's for the correlation, v's for the convolution; f16, as the
 // data, the sums f32). With f16 workspaces the twiddle between the passes
 // is the inner kernels', and the convolutions' outer inverse kernels run at
-// Half: one f16 plane a value, half the Split outer forward's 8192 bytes.
+// Half: one f16 plane a value, 4096 bytes a block. f16's cross spectrum
+// runs at Half too (up to 2^20 points): its outer forward kernels the
+// same 4096 bytes, its inner block 64 KiB (f32 data's at Split below).
 
 // CHECK-LABEL: gpu.func @gated_conv0_spectrum_inner
 // CHECK-NOT: arith.constant -1.280000e+02 : f32
@@ -31,9 +33,9 @@
 // CHECK-SAME: {fft_size = 16384 : i64, kernels = array<i64: 6, 11>
 // CHECK: @gated_conv0_spectrum_outer {{.*}} args(%[[K]] : memref<4x8192xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
 // CHECK: @gated_conv0_spectrum_inner
-// CHECK: @gated_kernel_gradient0_outer_forward_v_0 {{.*}} dynamic_shared_memory_size %c8192_i32{{[_0-9]*}} args({{.*}}, %[[ZS]] : memref<1x4x32768xf16>)
+// CHECK: @gated_kernel_gradient0_outer_forward_v_0 {{.*}} dynamic_shared_memory_size %c4096_i32{{[_0-9]*}} args({{.*}}, %[[ZS]] : memref<1x4x32768xf16>)
 // CHECK: @gated_kernel_gradient0_outer_forward_g_0 {{.*}}, %[[WS]] : memref<1x4x32768xf16>)
-// CHECK: @gated_kernel_gradient0_cross_spectrum blocks in (%c4{{.*}}, %c4{{.*}}, %c1{{.*}}) {{.*}} dynamic_shared_memory_size %c98304_i32 args(%[[ZS]] : memref<1x4x32768xf16>, %[[WS]] : memref<1x4x32768xf16>, %[[SUMS]] : memref<1x4x32768xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
+// CHECK: @gated_kernel_gradient0_cross_spectrum blocks in (%c4{{.*}}, %c4{{.*}}, %c1{{.*}}) {{.*}} dynamic_shared_memory_size %c65536_i32 args(%[[ZS]] : memref<1x4x32768xf16>, %[[WS]] : memref<1x4x32768xf16>, %[[SUMS]] : memref<1x4x32768xf32>, %[[SPECTRUM]] : memref<4x32768xf32>)
 // CHECK: @gated_conv0_outer_inverse_0 {{.*}} dynamic_shared_memory_size %c4096_i32{{[_0-9]*}} args({{.*}}%[[WS]] : memref<1x4x32768xf16>
 // CHECK: @gated_conv1_outer_inverse_0 {{.*}} dynamic_shared_memory_size %c4096_i32{{[_0-9]*}} args({{.*}}%[[ZS]] : memref<1x4x32768xf16>
 // CHECK: @gated_kernel_gradient0_outer_forward_v_1
@@ -73,4 +75,18 @@ func.func @input_only(%u: tensor<3x4x8192xf16>, %k: tensor<4x8192xf32>, %dy: ten
   %du = fftconv.conv_grad causal %u, %k grad %dy wrt [input]
       : (tensor<3x4x8192xf16>, tensor<4x8192xf32>, tensor<3x4x8192xf16>) -> tensor<3x4x8192xf16>
   return %du : tensor<3x4x8192xf16>
+}
+
+// -----
+
+// f32 data: the cross spectrum at Split, each value a high and a low f16:
+// its outer forward blocks 8192 bytes, its inner 96 KiB.
+// CHECK-LABEL: func.func @split_gradient(
+// CHECK: @split_gradient_kernel_gradient0_outer_forward_v_0 {{.*}} dynamic_shared_memory_size %c8192_i32
+// CHECK: @split_gradient_kernel_gradient0_outer_forward_g_0 {{.*}} dynamic_shared_memory_size %c8192_i32
+// CHECK: @split_gradient_kernel_gradient0_cross_spectrum {{.*}} dynamic_shared_memory_size %c98304_i32
+func.func @split_gradient(%u: tensor<3x4x8192xf32>, %k: tensor<4x8192xf32>, %dy: tensor<3x4x8192xf32>) -> tensor<4x8192xf32> {
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<3x4x8192xf32>, tensor<4x8192xf32>, tensor<3x4x8192xf32>) -> tensor<4x8192xf32>
+  return %dk : tensor<4x8192xf32>
 }

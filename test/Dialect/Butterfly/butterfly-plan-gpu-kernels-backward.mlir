@@ -18,10 +18,10 @@ func.func @kernel_gradient(%u: tensor<3x4x1024xf16>, %k: tensor<4x1024xf32>, %dy
 // Past single-kernel-max the kernel gradient takes the three-pass form, as
 // the backward's convolutions: the transform of N = 16K as 4 rows of 4096
 // for both regions; the cross spectrum's inner block holds the rows of one
-// pair of v and one of g, from f16 workspaces (f16 data); the inverse's
-// sums stay f32.
+// pair of v and one of g, from f16 workspaces (f16 data), at Half; the
+// inverse's sums stay f32, at Split.
 // TP-LABEL: func @kernel_gradient_three_pass
-// TP: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
+// TP: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
 // TP: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [4], factors = [16, 16, 16], threads = 256, batch_tile = 1>
 func.func @kernel_gradient_three_pass(%u: tensor<3x4x8192xf16>, %k: tensor<4x8192xf32>, %dy: tensor<3x4x8192xf16>) -> tensor<4x8192xf32> {
   %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
@@ -32,10 +32,11 @@ func.func @kernel_gradient_three_pass(%u: tensor<3x4x8192xf16>, %k: tensor<4x819
 // At N = 32K the single-kernel cross spectrum cannot sum its row (16K + 1
 // complex f32) beside its tile in shared memory: the kernel gradient takes
 // the three-pass form below single-kernel-max, and the correlation of its
-// size with it (the kernel gradient's kernels run it).
+// size with it (the kernel gradient's kernels run it). Of f16 data, the
+// cross spectrum at Half (up to 2^20 points), the rest at Split.
 // CHECK-LABEL: func @row_past_shared_memory
 // CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
-// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
 // CHECK: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
 func.func @row_past_shared_memory(%u: tensor<2x4x16384xf16>, %k: tensor<4x16384xf32>, %dy: tensor<2x4x16384xf16>) -> (tensor<2x4x16384xf16>, tensor<4x16384xf32>) {
   %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
@@ -54,6 +55,23 @@ func.func @row_past_shared_memory_bf16(%u: tensor<2x4x16384xbf16>, %k: tensor<4x
   %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
       : (tensor<2x4x16384xbf16>, tensor<4x16384xf32>, tensor<2x4x16384xbf16>) -> (tensor<2x4x16384xbf16>, tensor<4x16384xf32>)
   return %du, %dk : tensor<2x4x16384xbf16>, tensor<4x16384xf32>
+}
+
+// f16's cross spectrum at Half up to 2^20 points; past them at Split (Half
+// measured past f16's 1e-3 budget at 2^25).
+// CHECK-LABEL: func @longest_half_gradient
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half,
+// CHECK-LABEL: func @past_half_gradient
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, split,
+func.func @longest_half_gradient(%u: tensor<2x1x524288xf16>, %k: tensor<1x524288xf32>, %dy: tensor<2x1x524288xf16>) -> tensor<1x524288xf32> {
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<2x1x524288xf16>, tensor<1x524288xf32>, tensor<2x1x524288xf16>) -> tensor<1x524288xf32>
+  return %dk : tensor<1x524288xf32>
+}
+func.func @past_half_gradient(%u: tensor<2x1x1048576xf16>, %k: tensor<1x1048576xf32>, %dy: tensor<2x1x1048576xf16>) -> tensor<1x1048576xf32> {
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<2x1x1048576xf16>, tensor<1x1048576xf32>, tensor<2x1x1048576xf16>) -> tensor<1x1048576xf32>
+  return %dk : tensor<1x1048576xf32>
 }
 
 // Past 2^22 points every three-pass plan of a backward with a three-pass

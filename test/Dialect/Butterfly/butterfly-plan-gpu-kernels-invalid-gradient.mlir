@@ -1,10 +1,10 @@
-// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192 batch-tile=12" -verify-diagnostics
+// RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192 batch-tile=14" -verify-diagnostics
 
 // The three-pass cross spectrum's inner block holds the rows of both
-// spectra of each pair of its tile: 6 pairs of rows of 4096 at Split
-// precision (and the row's sum) pass the chip's shared memory.
+// spectra of each pair of its tile: 7 pairs of rows of 4096 at Half
+// precision (f16 data; and the row's sum) pass the chip's shared memory.
 func.func @cross_spectrum_tile_past_shared_memory(%u: tensor<64x1x8192xf16>, %k: tensor<1x8192xf32>, %dy: tensor<64x1x8192xf16>) -> tensor<1x8192xf32> {
-  // expected-error @+1 {{the three-pass cross spectrum needs 425984 bytes of shared memory a block, more than the 232448 the chip has}}
+  // expected-error @+1 {{the three-pass cross spectrum needs 262144 bytes of shared memory a block, more than the 232448 the chip has}}
   %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
       : (tensor<64x1x8192xf16>, tensor<1x8192xf32>, tensor<64x1x8192xf16>) -> tensor<1x8192xf32>
   return %dk : tensor<1x8192xf32>

@@ -35,10 +35,12 @@ func.func @longest(%u: tensor<2x1x16777216xf16>, %k: tensor<1x16777216xf32>) -> 
 // -----
 
 // A backward is sharded alike: the kernel gradient's cross spectrum and
-// channel inverse take the three-pass form with the same ranks and rows.
+// channel inverse take the three-pass form with the same ranks and rows
+// (the cross spectrum of f16 data at Half, as unsharded, up to 2^20
+// points; the inverse at Split).
 // CHECK-LABEL: func @gradient
 // CHECK: butterfly.fused cross_spectrum
-// CHECK-SAME: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16], factors = [16, 16, 16]
+// CHECK-SAME: plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16], factors = [16, 16, 16]
 // CHECK: butterfly.fused channel_inverse
 // CHECK-SAME: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16], factors = [16, 16, 16]
 func.func @gradient(%u: tensor<4x2x32768xf16>, %k: tensor<2x32768xf32>, %dy: tensor<4x2x32768xf16>) -> (tensor<4x2x32768xf16>, tensor<2x32768xf32>) {

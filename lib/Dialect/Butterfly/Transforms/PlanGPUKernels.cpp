@@ -39,6 +39,12 @@ static constexpr int64_t kTargetLargeBlockBytes = 128 * 1024;
 static constexpr int64_t kCrossSpectrumTileBytes = 64 * 1024;
 static constexpr int64_t kCrossSpectrumFewestElements = 2;
 static constexpr int64_t kCrossSpectrumMostElements = 8;
+/// The longest three-pass kernel gradient of f16 data whose cross spectrum
+/// runs at Half: the gradients' largest error 6.8e-4 to 8.1e-4 at 32K to
+/// 1M points, against 3.6e-4 to 4.6e-4 at Split, for 0.71x to 0.83x of
+/// the training step (H200, bench/results/training-latest.md); at 2^25
+/// points Half measured 1.03e-3, past f16's 1e-3 budget (bench/NOTES.md).
+static constexpr int64_t kLongestHalfF16Gradient = int64_t(1) << 20;
 /// The rows (N2) a three-pass transform of N points is split into at least:
 /// the inner kernel then runs the 4K transform of the single-kernel form.
 static constexpr int64_t kMinInnerLength = 4096;
@@ -977,14 +983,18 @@ struct PlanGPUKernelsPass
       threePass = !plan && cross && shape.fftSize >= 2 * kMinInnerLength;
     }
     if (threePass) {
-      // Split rows, as many as the cross spectrum holds (8192), its outer
+      // Rows of 8192 (what the cross spectrum holds at Split), its outer
       // passes at Half past 2048 rows (ThreePassPlan::outerPrecision): up
-      // to 2^25 points. Half rows took fp16's gradients past their error
-      // budget (1.0e-3 at 2^25 points, bench/NOTES.md); bf16's cross
-      // spectrum takes them, as its convolutions (bf16's own roundings are
-      // most of its budget).
+      // to 2^25 points. The cross spectrum at Half for bf16 data, as its
+      // convolutions (bf16's own roundings are most of its budget), and for
+      // f16 up to kLongestHalfF16Gradient points; Split past it, and for
+      // f32 data.
+      bool halfCross =
+          cross &&
+          (shape.bf16Data ||
+           (shape.halfData && shape.fftSize <= kLongestHalfF16Gradient));
       GPUPrecision precision =
-          cross && shape.bf16Data ? GPUPrecision::Half : GPUPrecision::Split;
+          halfCross ? GPUPrecision::Half : GPUPrecision::Split;
       GPUPlanRequest gradient = request;
       gradient.precision = precision;
       gradient.fusedInnerStages = false;
