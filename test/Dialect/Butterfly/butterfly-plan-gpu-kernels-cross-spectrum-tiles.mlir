@@ -19,11 +19,11 @@ func.func @short_rows(%u: tensor<16x4x512xf16>, %k: tensor<4x512xf32>, %dy: tens
 }
 
 // M = 2048: 8 KiB a sequence at Half, four elements (64 KiB); 16 KiB at
-// Split, two.
+// Split, two. 8 warps from M = 2048 on, causal or not.
 // CHECK-LABEL: func @mid_rows
-// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 16, 8], threads = 128, batch_tile = 4>
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 16, 8], threads = 256, batch_tile = 4>
 // SPLIT-LABEL: func @mid_rows
-// SPLIT: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [16, 16, 8], threads = 128, batch_tile = 2>
+// SPLIT: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [16, 16, 8], threads = 256, batch_tile = 2>
 func.func @mid_rows(%u: tensor<16x4x2048xf16>, %k: tensor<4x2048xf32>, %dy: tensor<16x4x2048xf16>) -> tensor<4x2048xf32> {
   %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
       : (tensor<16x4x2048xf16>, tensor<4x2048xf32>, tensor<16x4x2048xf16>) -> tensor<4x2048xf32>
@@ -40,4 +40,16 @@ func.func @long_rows(%u: tensor<16x4x8192xf16>, %k: tensor<4x8192xf32>, %dy: ten
   %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
       : (tensor<16x4x8192xf16>, tensor<4x8192xf32>, tensor<16x4x8192xf16>) -> tensor<4x8192xf32>
   return %dk : tensor<4x8192xf32>
+}
+
+// The cross spectrum's threads are its own: at M = 4096 a causal f16
+// convolution (here the correlation, du) runs 4 warps for its fused pass,
+// the cross spectrum, which runs none, 8.
+// CHECK-LABEL: func @threads_apart
+// CHECK: butterfly.fused conv {{.*}} threads = 128,
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 16, 16], threads = 256, batch_tile = 2>
+func.func @threads_apart(%u: tensor<16x4x4096xf16>, %k: tensor<4x4096xf32>, %dy: tensor<16x4x4096xf16>) -> (tensor<16x4x4096xf16>, tensor<4x4096xf32>) {
+  %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+      : (tensor<16x4x4096xf16>, tensor<4x4096xf32>, tensor<16x4x4096xf16>) -> (tensor<16x4x4096xf16>, tensor<4x4096xf32>)
+  return %du, %dk : tensor<16x4x4096xf16>, tensor<4x4096xf32>
 }

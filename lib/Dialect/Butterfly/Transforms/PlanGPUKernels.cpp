@@ -102,6 +102,16 @@ static int64_t defaultThreads(const ConvolutionShape &shape,
   return m <= 512 ? 64 : m <= 2048 ? 128 : m <= 4096 ? 256 : 512;
 }
 
+/// The threads of a single-kernel cross spectrum for a transform of M
+/// points: defaultThreads' ladder, but 8 warps from M = 2048 on, causal or
+/// not, and without the convolutions' exception for a fused pass the cross
+/// spectrum does not run (H200, the kernel alone, f16: 4K causal 0.69 ->
+/// 0.59 ms, 8K causal 1.47 -> 1.23; 16 warps slower at both, 4 warps slower
+/// at 4K gated and 8K; bench/results/cross-spectrum-pairs-2026-11-29-h200.md).
+static int64_t crossSpectrumThreads(int64_t m) {
+  return m <= 512 ? 64 : m <= 1024 ? 128 : m <= 4096 ? 256 : 512;
+}
+
 /// The threads a single kernel of `factors` over `shape` runs: the
 /// request's, or defaultThreads.
 static int64_t threadsOf(const GPUPlanRequest &request,
@@ -669,6 +679,8 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   // need (docs/benchmarks.md).
   ConvKernelPlan plan = kernelPlanOf(
       shape, factors, request.precision.value_or(GPUPrecision::Half), request);
+  if (request.threads <= 0)
+    plan.threads = crossSpectrumThreads(plan.complexLength);
   // A block holds v and g of each batch element of its tile: at least two
   // where they fit beside the row, since each tile pays for a pass over
   // the row (its roots and its f32 sums) and two barriers (H200, the
