@@ -103,8 +103,8 @@ static int64_t defaultThreads(const ConvolutionShape &shape,
 }
 
 /// The threads of a single-kernel cross spectrum for a transform of M
-/// points: defaultThreads' ladder, but 8 warps from M = 2048 on, causal or
-/// not, and without the convolutions' exception for a fused pass the cross
+/// points: defaultThreads' ladder, but 8 warps at M = 2048 and 4096 causal
+/// or not, without the convolutions' exception for a fused pass the cross
 /// spectrum does not run (H200, the kernel alone, f16: 4K causal 0.69 ->
 /// 0.59 ms, 8K causal 1.47 -> 1.23; 16 warps slower at both, 4 warps slower
 /// at 4K gated and 8K; bench/results/cross-spectrum-pairs-2026-11-29-h200.md).
@@ -677,10 +677,12 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   // Half, as the convolutions: Split doubles the kernel's time (a third of
   // the backward at N = 4096, measured on an H100) for an error dk does not
   // need (docs/benchmarks.md).
+  GPUPlanRequest crossRequest = request;
+  if (crossRequest.threads <= 0)
+    crossRequest.threads = crossSpectrumThreads(shape.fftSize / 2);
   ConvKernelPlan plan = kernelPlanOf(
-      shape, factors, request.precision.value_or(GPUPrecision::Half), request);
-  if (request.threads <= 0)
-    plan.threads = crossSpectrumThreads(plan.complexLength);
+      shape, factors, request.precision.value_or(GPUPrecision::Half),
+      crossRequest);
   // A block holds v and g of each batch element of its tile: at least two
   // where they fit beside the row, since each tile pays for a pass over
   // the row (its roots and its f32 sums) and two barriers (H200, the
