@@ -76,6 +76,13 @@ int64_t ThreePassPlan::inner() const { return product(innerFactors); }
 
 static SmallVector<int64_t> stageFactors(int64_t n);
 
+/// Threads a block for a transform of M points, the ladder the single
+/// kernels start from: 2 warps up to M = 512, 4 up to 2048, 8 up to 4096,
+/// 16 past it.
+static int64_t threadLadder(int64_t m) {
+  return m <= 512 ? 64 : m <= 2048 ? 128 : m <= 4096 ? 256 : 512;
+}
+
 /// The threads of a single-kernel block for a transform of M points: the
 /// block sizes the tuning runs measured fastest (bench/NOTES.md), 2 warps
 /// up to M = 512, 4 up to M = 2048, 8 up to M = 4096, 16 past it (where 8
@@ -99,17 +106,17 @@ static int64_t defaultThreads(const ConvolutionShape &shape,
     if (m == 4096 && causal && shape.halfData)
       return 128;
   }
-  return m <= 512 ? 64 : m <= 2048 ? 128 : m <= 4096 ? 256 : 512;
+  return threadLadder(m);
 }
 
 /// The threads of a single-kernel cross spectrum for a transform of M
-/// points: defaultThreads' ladder, but 8 warps at M = 2048 and 4096 causal
-/// or not, without the convolutions' exception for a fused pass the cross
+/// points: threadLadder, but 8 warps at M = 2048 (4096 has them) causal or
+/// not, without the convolutions' exception for a fused pass the cross
 /// spectrum does not run (H200, the kernel alone, f16: 4K causal 0.69 ->
 /// 0.59 ms, 8K causal 1.47 -> 1.23; 16 warps slower at both, 4 warps slower
 /// at 4K gated and 8K; bench/results/cross-spectrum-pairs-2026-11-29-h200.md).
 static int64_t crossSpectrumThreads(int64_t m) {
-  return m <= 512 ? 64 : m <= 1024 ? 128 : m <= 4096 ? 256 : 512;
+  return m == 2048 ? 256 : threadLadder(m);
 }
 
 /// The threads a single kernel of `factors` over `shape` runs: the
