@@ -188,6 +188,12 @@ def configurations():
     for t in TYPES:
         out.append(dict(N=256, B=3, H=4, L=24, K=24, dtype=t, mode="causal",
                         gated=True, skip=True, bench=False, training=True))
+    # The clustered cross spectrum (M = 16384 on sm_90, a backward without a
+    # postgate): causal with skip (dD summed by v's block), an odd batch.
+    for t in TYPES:
+        out.append(dict(N=32768, B=3, H=4, L=16384, K=16384, dtype=t,
+                        mode="causal", gated=False, skip=True, bench=False,
+                        training=True))
     # Squash and Smooth on k, in the spectrum kernel (forward) and the
     # kernel that writes dk (backward; the three-pass form's at 64K):
     # causal and gated circular with skip, with their backward. Lambda half
@@ -396,7 +402,8 @@ TRAINING_CASES = [(48, 3, 4, 24, 24, True), (2048, 3, 4, 1001, 1001, True), (256
                   (512, 3, 4, 256, 200, True), (1024, 3, 4, 1024, 1024, False),
                   (2048, 1, 2, 1024, 1000, True), (4096, 2, 2, 4096, 4096, True),
                   (8192, 3, 2, 4096, 4096, False), (16384, 3, 2, 16384, 8000, True),
-                  (32768, 3, 2, 16384, 16384, True), (32768, 1, 2, 32768, 32768, True)]
+                  (32768, 3, 2, 16384, 16384, True), (32768, 1, 2, 32768, 32768, True),
+                  (32768, 3, 2, 16384, 16384, False)]
 THREE_PASS_TRAINING_CASES = [(1 << 16, 3, 2, 1 << 15, 1 << 15, True), (1 << 16, 2, 2, 1 << 16, 60000, True),
                              (1 << 17, 5, 1, 1 << 16, 1 << 16, False), (1 << 18, 3, 1, 1 << 17, 100000, True),
                              (1 << 19, 1, 1, 1 << 19, 1 << 19, True), (1 << 20, 2, 1, 1 << 19, 1 << 19, True),

@@ -257,6 +257,11 @@ static LogicalResult checkOuterFactors(Operation *op, GPUPlanAttr plan) {
                          << kNarrowOuterLastFactor << ", got " << outer.back();
 }
 
+/// A plan's `cluster` is the cross spectrum's two blocks of v and of g.
+constexpr llvm::StringLiteral kClusterOnlyForCrossSpectrum =
+    "the GPU lowering runs a cluster of blocks only for a kernel gradient's "
+    "single-kernel cross spectrum";
+
 /// Reads each convolution's plan and the shapes it is for, and checks that
 /// the plan fits the region.
 LogicalResult readPlans(FunctionAnalysis &analysis) {
@@ -306,6 +311,8 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
       return region.op.emitError() << "the GPU lowering runs an outer_forward, "
                                       "conv, outer_inverse chain in the "
                                       "three_pass form only";
+    if (region.plan.isClustered())
+      return region.op.emitError() << kClusterOnlyForCrossSpectrum;
   }
   return success();
 }
@@ -328,6 +335,8 @@ LogicalResult readGradientPlans(FunctionAnalysis &analysis) {
     }
     gradient.crossPlan = gradient.cross.getGpuPlanAttr();
     gradient.inversePlan = gradient.inverse.getGpuPlanAttr();
+    if (gradient.inversePlan.isClustered())
+      return gradient.inverse.emitError() << kClusterOnlyForCrossSpectrum;
     if (gradient.crossPlan.isThreePass() &&
         failed(checkOuterFactors(gradient.cross, gradient.crossPlan)))
       return failure();
@@ -438,10 +447,12 @@ CrossSpectrumPlan crossSpectrumPlanOf(KernelGradientRegion gradient) {
   std::optional<butterfly::TargetDescription> target =
       butterfly::TargetDescription::forChip(attr.getChip());
   plan.lagZero = hasSkipGradient(gradient);
+  plan.cluster = std::max<int64_t>(1, attr.getCluster());
   plan.sharedAccumulator =
-      target &&
-      plan.sequenceBytes() + plan.accumulatorBytes() + plan.lagZeroBytes() <=
-          target->sharedMemoryPerBlock;
+      plan.clustered() ||
+      (target &&
+       plan.sequenceBytes() + plan.accumulatorBytes() + plan.lagZeroBytes() <=
+           target->sharedMemoryPerBlock);
   return plan;
 }
 
@@ -1294,8 +1305,10 @@ void HostBuilder::emitKernelGradient(size_t index,
       builder, loc, module, name + "_inverse", typesOf(inverseOperands),
       crossPlan.groups, crossPlan.lagZero, gradient.outputs, inversePlan);
 
-  launch(cross, {crossPlan.transform.channels, crossPlan.groups, 1},
-         crossPlan.transform.threads, crossPlan.sharedBytes(), crossOperands);
+  launch(
+      cross,
+      {crossPlan.transform.channels * crossPlan.cluster, crossPlan.groups, 1},
+      crossPlan.transform.threads, crossPlan.sharedBytes(), crossOperands);
   launch(inverse, {inversePlan.channels, 1, 1}, inversePlan.threads,
          inversePlan.spectrumSharedBytes(), inverseOperands);
 }

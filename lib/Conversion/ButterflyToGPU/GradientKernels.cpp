@@ -68,10 +68,15 @@ public:
       : KernelScope(builder, loc, module, name, argTypes,
                     plan.transform.threads),
         KernelEmitter(builder, loc, crossSpectrumLayoutOf(plan),
-                      2 * plan.transform.batchTile),
+                      plan.sequences()),
         plan(plan) {
     begin();
     h = blockId(gpu::Dimension::x);
+    if (plan.clustered()) {
+      setClusterBlocks(plan.cluster);
+      rank = remc(h, plan.cluster);
+      h = divc(h, plan.cluster);
+    }
     group = blockId(gpu::Dimension::y);
   }
 
@@ -79,6 +84,8 @@ public:
   /// T .. 2T-1, the forward stages, and the tile's terms added to the
   /// group's partial spectrum.
   void emitBody(Value workspace, LoadInputFn loadV, LoadInputFn loadG) {
+    if (plan.clustered())
+      return emitClusteredBody(workspace, loadV, loadG);
     int64_t batchTile = plan.transform.batchTile;
     int64_t bins = plan.transform.complexLength + 1;
     if (plan.sharedAccumulator) {
@@ -109,7 +116,14 @@ public:
     }
     loop(group, plan.tiles(), plan.groups, [&](Value tileIndex) {
       Value firstBatch = mulc(tileIndex, batchTile);
-      loadSequences(firstBatch, loadV, loadG);
+      SmallVector<RangeScale> scales = loadSequences(
+          firstBatch, {{loadV, plan.lengthV}, {loadG, plan.lengthG}},
+          plan.lagZero ? ItemFn([&](Value, ArrayRef<Value> values) {
+            addLagZero(values[0], values[1]);
+          })
+                       : ItemFn());
+      rangeV = scales[0];
+      rangeG = scales[1];
       barrier();
       emitForward();
       accumulate(workspace);
@@ -123,47 +137,118 @@ public:
         memref::StoreOp::create(b, loc, x, workspace,
                                 ValueRange{index(group), index(h), index(i)});
       });
+    // The loop ended in a barrier: every thread's sum is in.
+    if (plan.lagZero)
+      storeLagZero(workspace);
+  }
+
+  /// The cluster form: block 0 of the cluster transforms v's sequences of
+  /// the tile, block 1 g's; each then sums the terms of a quarter of the
+  /// frequencies f < M / 2 (block 0 the middle one too) with their mirrors
+  /// into its half of the row, reading its own spectra and the other
+  /// block's. A cluster barrier after the transforms (both spectra written)
+  /// and one after the sums (the other block has read them before the next
+  /// tile overwrites them).
+  void emitClusteredBody(Value workspace, LoadInputFn loadV,
+                         LoadInputFn loadG) {
+    int64_t batchTile = plan.transform.batchTile;
+    int64_t quarter = plan.transform.complexLength / 4;
+    // The low bins of the block's items, their mirrors', the middle one;
+    // then the block's range unscale.
+    unscaleSlot = 2 * (2 * quarter + 1);
+    accumulator =
+        sharedArray(f32, plan.sequenceBytes(), plan.accumulatorBytes() / 4);
+    loop(tid, unscaleSlot, layout.threads, [&](Value i) {
+      memref::StoreOp::create(b, loc, cf(0.0), accumulator, index(i));
+    });
     if (plan.lagZero) {
-      // The loop ended in a barrier: every thread's sum is in.
-      Value first =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, c(0));
-      when(first, [&] {
-        Value total = cf(0.0);
-        for (int64_t t = 0; t < layout.threads; ++t)
-          total =
-              fadd(total, memref::LoadOp::create(b, loc, lagSums, index(c(t))));
-        memref::StoreOp::create(
-            b, loc, total, workspace,
-            ValueRange{index(group), index(h), index(c(2 * bins))});
-      });
+      lagSums = sharedArray(f32, plan.sequenceBytes() + plan.accumulatorBytes(),
+                            layout.threads);
+      memref::StoreOp::create(b, loc, cf(0.0), lagSums, index(tid));
     }
+    Value peer = peerSharedMemory(sub(c(plan.cluster - 1), rank));
+    Value first =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rank, c(0));
+    loop(group, plan.tiles(), plan.groups, [&](Value tileIndex) {
+      Value firstBatch = mulc(tileIndex, batchTile);
+      // v's block adds up lag 0, loading g for it.
+      auto loadOwn = [&](LoadInputFn load, int64_t length, ItemFn consume) {
+        RangeScale range =
+            loadSequences(firstBatch, {{load, length}}, consume).front();
+        if (range.unscale)
+          when(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
+                                     c(0)),
+               [&] {
+                 memref::StoreOp::create(b, loc, range.unscale, accumulator,
+                                         index(c(unscaleSlot)));
+               });
+      };
+      whenElse(
+          first,
+          [&] {
+            loadOwn(
+                loadV, plan.lengthV,
+                plan.lagZero ? ItemFn([&](Value item, ArrayRef<Value> values) {
+                  addLagZero(values[0],
+                             gatherItem(firstBatch, item, plan.lengthG, loadG));
+                })
+                             : ItemFn());
+          },
+          [&] { loadOwn(loadG, plan.lengthG, ItemFn()); });
+      barrier();
+      emitForward();
+      clusterBarrier();
+      whenElse(
+          first, [&] { accumulateClustered(/*vLocal=*/true, peer); },
+          [&] { accumulateClustered(/*vLocal=*/false, peer); });
+      clusterBarrier();
+    });
+    whenElse(
+        first, [&] { storeClusteredRow(workspace, /*firstBlock=*/true); },
+        [&] { storeClusteredRow(workspace, /*firstBlock=*/false); });
+    if (plan.lagZero)
+      when(first, [&] { storeLagZero(workspace); });
   }
 
 private:
-  /// v and g of the tile's T batch elements (zero past their lengths and
-  /// past the batch) into sequences 0 .. T-1 and T .. 2T-1, as 4 complex
-  /// values an item; with `lagZero` each thread adds up v * g of its items.
-  void loadSequences(Value firstBatch, LoadInputFn loadV, LoadInputFn loadG) {
-    int64_t batchTile = plan.transform.batchTile;
+  /// A kind of sequence of the tile (v or g): how its values load, and its
+  /// real samples.
+  struct Side {
+    LoadInputFn load;
+    int64_t length;
+  };
+
+  /// The 8 real samples of item `item` of a side (zero past its length and
+  /// past the batch).
+  Value gatherItem(Value firstBatch, Value item, int64_t length,
+                   LoadInputFn load) {
     int64_t chunks = plan.transform.complexLength / 4;
     auto eight = VectorType::get({8}, f32);
-    auto gather = [&](Value item, int64_t length, LoadInputFn load) {
-      Value batch = add(firstBatch, divc(item, chunks));
-      Value t = mulc(remc(item, chunks), 8);
-      Value inside;
-      if (plan.transform.batch % batchTile)
-        inside = ult(batch, c(plan.transform.batch));
-      if (length < 2 * plan.transform.complexLength) {
-        Value inInput = ult(t, c(length));
-        inside =
-            inside ? arith::AndIOp::create(b, loc, inside, inInput) : inInput;
-      }
-      // Rows whose length is not a multiple of 8: the lanes below it.
-      Value mask = length % 8 ? lanesBelow(b, loc, t, length) : Value();
-      return loadOrZero(inside, eight, [&] {
-        return load(b, loc, args(), index(batch), index(h), index(t), mask);
-      });
-    };
+    Value batch = add(firstBatch, divc(item, chunks));
+    Value t = mulc(remc(item, chunks), 8);
+    Value inside;
+    if (plan.transform.batch % plan.transform.batchTile)
+      inside = ult(batch, c(plan.transform.batch));
+    if (length < 2 * plan.transform.complexLength) {
+      Value inInput = ult(t, c(length));
+      inside =
+          inside ? arith::AndIOp::create(b, loc, inside, inInput) : inInput;
+    }
+    // Rows whose length is not a multiple of 8: the lanes below it.
+    Value mask = length % 8 ? lanesBelow(b, loc, t, length) : Value();
+    return loadOrZero(inside, eight, [&] {
+      return load(b, loc, args(), index(batch), index(h), index(t), mask);
+    });
+  }
+
+  /// Each side's sequences of the tile's T batch elements into sequences
+  /// kT .. (k+1)T - 1 for side k, as 4 complex values an item; `consume`,
+  /// if given, sees each item's values as loaded. Returns each side's
+  /// range scale (null where the data are f16).
+  SmallVector<RangeScale> loadSequences(Value firstBatch, ArrayRef<Side> sides,
+                                        ItemFn consume) {
+    int64_t batchTile = plan.transform.batchTile;
+    int64_t chunks = plan.transform.complexLength / 4;
     auto scatter = [&](Value item, Value v, int64_t firstSeq) {
       Value seq = addc(divc(item, chunks), firstSeq);
       Value re = vector::ShuffleOp::create(b, loc, v, v,
@@ -174,43 +259,63 @@ private:
       storePart(seq, ReHigh, position, re);
       storePart(seq, ImHigh, position, im);
     };
-    auto gatherBoth = [&](Value item) -> SmallVector<Value> {
-      return {gather(item, plan.lengthV, loadV),
-              gather(item, plan.lengthG, loadG)};
+    auto gatherAll = [&](Value item) -> SmallVector<Value> {
+      SmallVector<Value> values;
+      for (const Side &side : sides)
+        values.push_back(gatherItem(firstBatch, item, side.length, side.load));
+      return values;
     };
-    auto scatterBoth = [&](Value item, ArrayRef<Value> values,
-                           ArrayRef<RangeScale> scales) {
-      scatter(item, scaled(values[0], scales[0].scale), 0);
-      scatter(item, scaled(values[1], scales[1].scale), batchTile);
+    auto scatterAll = [&](Value item, ArrayRef<Value> values,
+                          ArrayRef<RangeScale> scales) {
+      for (auto [k, value] : llvm::enumerate(values))
+        scatter(item, scaled(value, scales[k].scale), k * batchTile);
     };
-    // Lag 0 from v and g as loaded, once an item.
-    auto addLagZero = [&](Value item, ArrayRef<Value> values) {
-      Value products = arith::MulFOp::create(b, loc, values[0], values[1]);
-      Value dot = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, products);
-      Value sum = memref::LoadOp::create(b, loc, lagSums, index(tid));
-      memref::StoreOp::create(b, loc, fadd(sum, dot), lagSums, index(tid));
-    };
-    ItemFn consume = plan.lagZero ? ItemFn(addLagZero) : ItemFn();
     // v and g each scaled by its own power of two: a gradient g is often
-    // far smaller than v. An item's two vectors count as one towards what a
+    // far smaller than v. An item's vectors count as one towards what a
     // thread holds: holding v and g of 4 items measured 2% to 3% faster
     // than storing them first (H200, f16 and bf16 training at 8K and 16K
     // causal; bench/NOTES.md).
     if (plan.transform.scalesRange) {
-      SmallVector<RangeScale> scales = gatherScatterInRange(
-          batchTile * chunks, {{0, batchTile}, {batchTile, batchTile}},
-          gatherBoth, scatterBoth, /*heldPerItem=*/1, consume);
-      rangeV = scales[0];
-      rangeG = scales[1];
-      return;
+      SmallVector<SequenceSpan> spans;
+      for (size_t k = 0; k < sides.size(); ++k)
+        spans.push_back({int64_t(k) * batchTile, batchTile});
+      return gatherScatterInRange(batchTile * chunks, spans, gatherAll,
+                                  scatterAll, /*heldPerItem=*/1, consume);
     }
-    gatherScatter(batchTile * chunks, gatherBoth,
+    SmallVector<RangeScale> unscaled(sides.size());
+    gatherScatter(batchTile * chunks, gatherAll,
                   [&](Value item, ArrayRef<Value> values) {
-                    scatterBoth(item, values, {RangeScale(), RangeScale()});
+                    scatterAll(item, values, unscaled);
                     if (consume)
                       consume(item, values);
                   });
+    return unscaled;
+  }
+
+  /// Lag 0 from v and g as loaded (8 samples each), into the thread's sum.
+  void addLagZero(Value v, Value g) {
+    Value products = arith::MulFOp::create(b, loc, v, g);
+    Value dot = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                            products);
+    Value sum = memref::LoadOp::create(b, loc, lagSums, index(tid));
+    memref::StoreOp::create(b, loc, fadd(sum, dot), lagSums, index(tid));
+  }
+
+  /// The threads' sums of lag 0 into the row's last pair (after a barrier:
+  /// every thread's sum is in).
+  void storeLagZero(Value workspace) {
+    Value first =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, c(0));
+    when(first, [&] {
+      Value total = cf(0.0);
+      for (int64_t t = 0; t < layout.threads; ++t)
+        total =
+            fadd(total, memref::LoadOp::create(b, loc, lagSums, index(c(t))));
+      memref::StoreOp::create(
+          b, loc, total, workspace,
+          ValueRange{index(group), index(h),
+                     index(c(2 * (plan.transform.complexLength + 1)))});
+    });
   }
 
   /// For every frequency f: sum over the tile of conj(V[f]) G[f], added to
@@ -229,21 +334,53 @@ private:
   /// (H200, bench/results/cross-spectrum-pairs-2026-11-29-h200.md).
   void accumulate(Value workspace) {
     int64_t m = plan.transform.complexLength;
-    // The last stage of more than one point (a factor of 1 leaves its digit
-    // zero): a power of two, its digit of stride 1.
-    int64_t run = *llvm::find_if(llvm::reverse(plan.transform.factors),
-                                 [](int64_t factor) { return factor > 1; });
-    int64_t halfRun = run / 2;
     loop(tid, m / 2, layout.threads, [&](Value item) {
-      accumulateAt(workspace,
-                   add(mulc(divc(item, halfRun), run), remc(item, halfRun)),
-                   /*withMirror=*/true);
+      accumulateAt(workspace, itemPosition(item), /*withMirror=*/true);
     });
     // M / 2: digit run / 2 of the last stage, every other digit zero.
     Value first =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, c(0));
-    when(first,
-         [&] { accumulateAt(workspace, c(halfRun), /*withMirror=*/false); });
+    when(first, [&] {
+      accumulateAt(workspace, c(lastRun() / 2), /*withMirror=*/false);
+    });
+  }
+
+  /// The last stage of more than one point (a factor of 1 leaves its digit
+  /// zero): a power of two, its digit of stride 1.
+  int64_t lastRun() const {
+    return *llvm::find_if(llvm::reverse(plan.transform.factors),
+                          [](int64_t factor) { return factor > 1; });
+  }
+  /// The position of item `item` (frequency f < M / 2).
+  Value itemPosition(Value item) {
+    int64_t run = lastRun(), halfRun = run / 2;
+    return add(mulc(divc(item, halfRun), run), remc(item, halfRun));
+  }
+
+  /// A tile's sums at position p (frequency f): over its batch elements,
+  /// conj(V) G at bin f (`low`) and, with `withMirror`, at bin M + f
+  /// (`high`, whose conjugate is bin M - f's).
+  struct Terms {
+    Value f, q; // the frequency and its mirror's position
+    Complex low, high;
+  };
+  using SpectrumLoad = llvm::function_ref<Complex(int64_t i, Value offset)>;
+  Terms tileTerms(Value p, bool withMirror, SpectrumLoad loadV,
+                  SpectrumLoad loadG) {
+    int64_t m = plan.transform.complexLength;
+    Value f = frequency(p);
+    Value q = mirror(f);
+    Value offsetP = swizzle(p), offsetQ = swizzle(q);
+    Complex w = root(f, 2 * m, -1.0);
+    Complex low{cf(0.0), cf(0.0)}, high{cf(0.0), cf(0.0)};
+    for (int64_t i = 0; i < plan.transform.batchTile; ++i) {
+      RealBins v = realSpectrum(*this, loadV(i, offsetP), loadV(i, offsetQ), w);
+      RealBins g = realSpectrum(*this, loadG(i, offsetP), loadG(i, offsetQ), w);
+      low = cadd(low, cmul(conj(v.low), g.low));
+      if (withMirror)
+        high = cadd(high, cmul(conj(v.high), g.high));
+    }
+    return {f, q, low, high};
   }
 
   /// The tile's terms at position p (frequency f): bin f, and with
@@ -251,20 +388,10 @@ private:
   void accumulateAt(Value workspace, Value p, bool withMirror) {
     int64_t batchTile = plan.transform.batchTile;
     int64_t m = plan.transform.complexLength;
-    Value f = frequency(p);
-    Value q = mirror(f);
-    Value offsetP = swizzle(p), offsetQ = swizzle(q);
-    Complex w = root(f, 2 * m, -1.0);
-    Complex low{cf(0.0), cf(0.0)}, high{cf(0.0), cf(0.0)};
-    for (int64_t i = 0; i < batchTile; ++i) {
-      RealBins v =
-          realSpectrum(*this, load(c(i), offsetP), load(c(i), offsetQ), w);
-      RealBins g = realSpectrum(*this, load(c(batchTile + i), offsetP),
-                                load(c(batchTile + i), offsetQ), w);
-      low = cadd(low, cmul(conj(v.low), g.low));
-      if (withMirror)
-        high = cadd(high, cmul(conj(v.high), g.high));
-    }
+    Terms terms = tileTerms(
+        p, withMirror, [&](int64_t i, Value at) { return load(c(i), at); },
+        [&](int64_t i, Value at) { return load(c(batchTile + i), at); });
+    Value f = terms.f;
     // The tile's terms of v and g scaled, scaled back.
     Value unscale =
         rangeV.unscale ? fmul(rangeV.unscale, rangeG.unscale) : Value();
@@ -273,14 +400,85 @@ private:
     };
     // Bin f's slot is its position p; bin M - f's its mirror's, q, but for
     // f = 0 (bin M, the Nyquist bin, past the positions) M.
-    addPartial(workspace, f, p, unscaled(low));
+    addPartial(workspace, f, p, unscaled(terms.low));
     if (!withMirror)
       return;
     Value zero =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, c(0));
     addPartial(workspace, sub(c(m), f),
-               arith::SelectOp::create(b, loc, zero, c(m), q),
-               unscaled(conj(high)));
+               arith::SelectOp::create(b, loc, zero, c(m), terms.q),
+               unscaled(conj(terms.high)));
+  }
+
+  /// The cluster form's sums of a tile: the block's quarter of the items
+  /// (block 0 the first, and the middle frequency), bin f's term into slot
+  /// i of its i-th item, bin M - f's into slot M / 4 + i, the middle's into
+  /// slot M / 2. `vLocal`: this block holds v's spectra (block 0), the
+  /// other g's, which it reads from `peer`'s shared memory.
+  void accumulateClustered(bool vLocal, Value peer) {
+    int64_t quarter = plan.transform.complexLength / 4;
+    auto local = [&](int64_t i, Value at) { return load(c(i), at); };
+    auto remote = [&](int64_t i, Value at) { return loadPeer(peer, c(i), at); };
+    Value unscale;
+    if (plan.transform.scalesRange)
+      unscale = fmul(
+          memref::LoadOp::create(b, loc, accumulator, index(c(unscaleSlot))),
+          loadPeerF32(peer, plan.sequenceBytes() + 4 * unscaleSlot));
+    auto add = [&](Value slot, Complex x) {
+      Value re = mulc(slot, 2), im = addc(re, 1);
+      for (auto [offset, part] : {std::pair(re, scaled(x.re, unscale)),
+                                  std::pair(im, scaled(x.im, unscale))}) {
+        Value old = memref::LoadOp::create(b, loc, accumulator, index(offset));
+        memref::StoreOp::create(b, loc, fadd(old, part), accumulator,
+                                index(offset));
+      }
+    };
+    auto terms = [&](Value p, bool withMirror) {
+      return vLocal ? tileTerms(p, withMirror, local, remote)
+                    : tileTerms(p, withMirror, remote, local);
+    };
+    loop(tid, quarter, layout.threads, [&](Value i) {
+      Terms t = terms(itemPosition(addc(i, vLocal ? 0 : quarter)),
+                      /*withMirror=*/true);
+      add(i, t.low);
+      add(addc(i, quarter), conj(t.high));
+    });
+    if (!vLocal)
+      return;
+    Value first =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, c(0));
+    when(first, [&] {
+      add(c(2 * quarter), terms(c(lastRun() / 2), /*withMirror=*/false).low);
+    });
+  }
+
+  /// The cluster form's half row into the workspace, at the bins its slots
+  /// hold (accumulateClustered); `firstBlock`: block 0's.
+  void storeClusteredRow(Value workspace, bool firstBlock) {
+    int64_t m = plan.transform.complexLength, quarter = m / 4;
+    auto store = [&](Value slot, Value bin) {
+      for (int64_t part = 0; part < 2; ++part) {
+        Value x = memref::LoadOp::create(b, loc, accumulator,
+                                         index(addc(mulc(slot, 2), part)));
+        memref::StoreOp::create(b, loc, x, workspace,
+                                ValueRange{index(group), index(h),
+                                           index(addc(mulc(bin, 2), part))});
+      }
+    };
+    loop(tid, quarter, layout.threads, [&](Value i) {
+      Value f = frequency(itemPosition(addc(i, firstBlock ? 0 : quarter)));
+      store(i, f);
+      // Bin M - f, but for f = 0 the Nyquist bin M.
+      Value zero =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, f, c(0));
+      store(addc(i, quarter),
+            arith::SelectOp::create(b, loc, zero, c(m), sub(c(m), f)));
+    });
+    if (!firstBlock)
+      return;
+    Value first =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, c(0));
+    when(first, [&] { store(c(2 * quarter), frequency(c(lastRun() / 2))); });
   }
 
   /// The slot of bin f in the shared accumulator: its position, so that a
@@ -317,6 +515,8 @@ private:
 
   const CrossSpectrumPlan &plan;
   Value h, group;
+  Value rank;              // the block's rank in its cluster (the cluster form)
+  int64_t unscaleSlot = 0; // the cluster form's slot of the range unscale
   RangeScale rangeV, rangeG; // the tile's, null where v and g are f16
   Value accumulator;         // memref<2(M+1) x f32> in shared memory, or null
   Value lagSums;             // memref<threads x f32> in shared memory, or null

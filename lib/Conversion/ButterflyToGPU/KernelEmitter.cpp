@@ -70,6 +70,11 @@ int64_t KernelEmitter::registerFloor() const {
   return llvm::alignTo(held + kWorkingRegisters, 8);
 }
 
+void KernelEmitter::clusterBarrier() {
+  NVVM::ClusterArriveOp::create(b, loc, b.getUnitAttr());
+  NVVM::ClusterWaitOp::create(b, loc, b.getUnitAttr());
+}
+
 Value KernelEmitter::sharedBytes() {
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
@@ -148,6 +153,16 @@ void KernelEmitter::when(Value cond, llvm::function_ref<void()> body) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
   body();
+}
+
+void KernelEmitter::whenElse(Value cond, llvm::function_ref<void()> then,
+                             llvm::function_ref<void()> otherwise) {
+  auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  then();
+  b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+  otherwise();
 }
 
 void KernelEmitter::gatherScatter(int64_t total, GatherFn gather,
@@ -252,6 +267,12 @@ KernelScope::KernelScope(OpBuilder &builder, Location loc,
       func(createKernelFunc(builder, loc, module, name, argTypes, threads)),
       guard(builder) {
   builder.setInsertionPointToStart(&func.getBody().front());
+}
+
+void KernelScope::setClusterBlocks(int64_t blocks) {
+  func->setAttr(
+      NVVM::NVVMDialect::getClusterDimAttrName(),
+      DenseI32ArrayAttr::get(func.getContext(), {int32_t(blocks), 1, 1}));
 }
 
 gpu::GPUFuncOp KernelScope::finish() {

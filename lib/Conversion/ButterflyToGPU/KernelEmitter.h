@@ -260,6 +260,20 @@ public:
   Complex load(Value seq, Value offset) {
     return {loadPart(seq, ReHigh, offset), loadPart(seq, ImHigh, offset)};
   }
+  /// The dynamic shared memory of the block of rank `rank` of this block's
+  /// cluster (sm_90's distributed shared memory), as an !llvm.ptr<7> to its
+  /// first byte: the planes and what follows them, laid out as this
+  /// block's.
+  Value peerSharedMemory(Value rank);
+  /// loadPart and load of one position in the planes of the block whose
+  /// shared memory `peer` is (peerSharedMemory).
+  Value loadPeerPart(Value peer, Value seq, Plane high, Value offset);
+  Complex loadPeer(Value peer, Value seq, Value offset) {
+    return {loadPeerPart(peer, seq, ReHigh, offset),
+            loadPeerPart(peer, seq, ImHigh, offset)};
+  }
+  /// The f32 at byte `offsetBytes` of the peer's shared memory.
+  Value loadPeerF32(Value peer, int64_t offsetBytes);
   /// x = high + low with both halves f16 (also for vectors).
   std::pair<Value, Value> split(Value x);
   /// Stores x (a scalar, or a vector of consecutive positions from an
@@ -278,7 +292,12 @@ public:
   void loop(Value lb, int64_t ub, int64_t step,
             llvm::function_ref<void(Value)> body);
   void when(Value cond, llvm::function_ref<void()> body);
+  void whenElse(Value cond, llvm::function_ref<void()> then,
+                llvm::function_ref<void()> otherwise);
   void barrier() { gpu::BarrierOp::create(b, loc); }
+  /// Every thread of the cluster's blocks (barrier.cluster, aligned): its
+  /// shared-memory writes before it are visible to the cluster after it.
+  void clusterBarrier();
   /// The block's dynamic shared memory, as bytes.
   Value sharedBytes();
   /// A memref<count x element> view of shared memory from `offsetBytes` on
@@ -699,6 +718,9 @@ public:
   KernelScope(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
               llvm::StringRef name, TypeRange argTypes, int64_t threads);
   ValueRange args() { return func.getArguments(); }
+  /// Launches in clusters of `blocks` consecutive blocks along x
+  /// (nvvm.cluster_dim: PTX's .reqnctapercluster).
+  void setClusterBlocks(int64_t blocks);
   gpu::GPUFuncOp finish();
 
 private:

@@ -9,6 +9,7 @@
 
 #include "KernelEmitter.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 using namespace mlir;
@@ -52,6 +53,43 @@ Value KernelEmitter::sharedPointer(Value seq, Value plane, Value offset) {
                  offset);
   return addressOf(smem, at, 2,
                    static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared));
+}
+
+Value KernelEmitter::peerSharedMemory(Value rank) {
+  Value local = addressOf(smem, c(0), 2,
+                          static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared));
+  auto cluster = LLVM::LLVMPointerType::get(
+      b.getContext(),
+      static_cast<unsigned>(NVVM::NVVMMemorySpace::SharedCluster));
+  return NVVM::MapaOp::create(b, loc, cluster, local, rank);
+}
+
+/// The `type` value at byte `bytes` (i32) of the peer's shared memory.
+static Value loadPeerValue(OpBuilder &b, Location loc, Value peer, Value bytes,
+                           Type type) {
+  Value address = LLVM::GEPOp::create(b, loc, peer.getType(), b.getI8Type(),
+                                      peer, ValueRange{bytes});
+  return LLVM::LoadOp::create(b, loc, type, address);
+}
+
+Value KernelEmitter::loadPeerPart(Value peer, Value seq, Plane high,
+                                  Value offset) {
+  auto planeAt = [&](Plane plane) -> Value {
+    // element(), in bytes.
+    int64_t physical = layout.isSplit() ? plane : plane / 2;
+    Value at = add(addc(mulc(seq, layout.planes() * layout.length),
+                        physical * layout.length),
+                   offset);
+    return arith::ExtFOp::create(b, loc, f32,
+                                 loadPeerValue(b, loc, peer, mulc(at, 2), f16));
+  };
+  if (!layout.isSplit())
+    return planeAt(high);
+  return fadd(planeAt(high), planeAt(Plane(high + 1)));
+}
+
+Value KernelEmitter::loadPeerF32(Value peer, int64_t offsetBytes) {
+  return loadPeerValue(b, loc, peer, c(offsetBytes), f32);
 }
 
 Value KernelEmitter::loadPlane(Value seq, Plane plane, Value offset,

@@ -153,3 +153,42 @@ func.func @mixed_forms(%v: tensor<2x1x16xf32>, %g: tensor<2x1x16xf32>) -> tensor
   } -> tensor<1x16xf32>
   return %r : tensor<1x16xf32>
 }
+
+// -----
+
+// A cluster of blocks is the cross spectrum's, not its channel inverse's.
+#map = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @inverse_cluster(%arg0: tensor<1x1x128xf16>, %arg1: tensor<1x128xf32>, %arg2: tensor<1x1x128xf16>) -> tensor<1x128xf32> {
+  %0 = butterfly.fused cross_spectrum ins(%arg0, %arg2 : tensor<1x1x128xf16>, tensor<1x1x128xf16>) onchip_bytes = 2048 plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 8], threads = 64, batch_tile = 1> {
+  ^bb0(%arg3: tensor<1x1x128xf16>, %arg4: tensor<1x1x128xf16>):
+    %2 = tensor.empty() : tensor<1x1x128xf32>
+    %3 = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg3 : tensor<1x1x128xf16>) outs(%2 : tensor<1x1x128xf32>) {
+    ^bb0(%in: f16, %out: f32):
+      %13 = arith.extf %in : f16 to f32
+      linalg.yield %13 : f32
+    } -> tensor<1x1x128xf32>
+    %4 = tensor.empty() : tensor<1x1x128xf32>
+    %5 = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg4 : tensor<1x1x128xf16>) outs(%4 : tensor<1x1x128xf32>) {
+    ^bb0(%in: f16, %out: f32):
+      %13 = arith.extf %in : f16 to f32
+      linalg.yield %13 : f32
+    } -> tensor<1x1x128xf32>
+    %6 = butterfly.pack_real %5 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %7 = butterfly.monarch %6 factors = [16, 8] nonzero_inputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %8 = butterfly.real_spectrum %7 : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x129xcomplex<f32>>
+    %9 = butterfly.pack_real %3 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %10 = butterfly.monarch %9 factors = [16, 8] nonzero_inputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %11 = butterfly.real_spectrum %10 : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x129xcomplex<f32>>
+    %12 = fftconv.cross_spectrum %11, %8 : tensor<1x1x129xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
+    butterfly.yield %12 : tensor<1x129xcomplex<f32>>
+  } -> tensor<1x129xcomplex<f32>>
+  // expected-error @+1 {{the GPU lowering runs a cluster of blocks only for a kernel gradient's single-kernel cross spectrum}}
+  %1 = butterfly.fused channel_inverse ins(%0 : tensor<1x129xcomplex<f32>>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [16, 8], cluster = 2, threads = 64, batch_tile = 1> {
+  ^bb0(%arg3: tensor<1x129xcomplex<f32>>):
+    %2 = butterfly.real_spectrum %arg3 inverse : tensor<1x129xcomplex<f32>> -> tensor<1x128xcomplex<f32>>
+    %3 = butterfly.monarch %2 factors = [16, 8] inverse needed_outputs = 64 : tensor<1x128xcomplex<f32>>
+    %4 = butterfly.unpack_real %3 : tensor<1x128xcomplex<f32>> -> tensor<1x128xf32>
+    butterfly.yield %4 : tensor<1x128xf32>
+  } -> tensor<1x128xf32>
+  return %1 : tensor<1x128xf32>
+}

@@ -1,5 +1,6 @@
 // RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels | FileCheck %s
 // RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192" | FileCheck %s --check-prefix=TP
+// RUN: fftconv-opt %s -fftconv-to-butterfly -butterfly-plan-gpu-kernels="chip=sm_80" | FileCheck %s --check-prefix=SM80
 
 // A backward's kernel gradient is planned in the single-kernel form: the
 // cross spectrum at Half precision with a tile of batch elements (two
@@ -30,27 +31,53 @@ func.func @kernel_gradient_three_pass(%u: tensor<3x4x8192xf16>, %k: tensor<4x819
 }
 
 // At N = 32K the single-kernel cross spectrum cannot sum its row (16K + 1
-// complex f32) beside its tile in shared memory: the kernel gradient takes
-// the three-pass form below single-kernel-max, and the correlation of its
-// size with it (the kernel gradient's kernels run it). Of f16 data, the
-// cross spectrum at Half (up to 2^20 points), the rest at Split.
+// complex f32) beside one batch element's v and g in a block's shared
+// memory. On sm_90 two blocks of a cluster share the tile (one holds v,
+// the other g, each beside half of the row), and the correlation of that
+// size stays a single kernel. On sm_80 (no clusters) the kernel gradient
+// takes the three-pass form below single-kernel-max, and the correlation
+// of its size with it (the kernel gradient's kernels run it). Of f16
+// data, the three-pass cross spectrum at Half (up to 2^20 points), the
+// rest at Split.
 // CHECK-LABEL: func @row_past_shared_memory
-// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
-// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
-// CHECK: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [32, 32, 16]
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [32, 32, 16], cluster = 2, threads = 512, batch_tile = 2>
+// CHECK: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [32, 32, 16], threads = 512, batch_tile = 1>
+// SM80-LABEL: func @row_past_shared_memory
+// SM80: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16]
+// SM80: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16]
+// SM80: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16]
 func.func @row_past_shared_memory(%u: tensor<2x4x16384xf16>, %k: tensor<4x16384xf32>, %dy: tensor<2x4x16384xf16>) -> (tensor<2x4x16384xf16>, tensor<4x16384xf32>) {
   %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
       : (tensor<2x4x16384xf16>, tensor<4x16384xf32>, tensor<2x4x16384xf16>) -> (tensor<2x4x16384xf16>, tensor<4x16384xf32>)
   return %du, %dk : tensor<2x4x16384xf16>, tensor<4x16384xf32>
 }
 
-// bf16 data: the three-pass cross spectrum and the correlation at Half
-// (bf16's own roundings are most of its budget), on the same rows; the
-// sums' inverse (dk, f32) stays at Split.
-// CHECK-LABEL: func @row_past_shared_memory_bf16
-// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+// A gated backward at N = 32K keeps the three-pass form on sm_90 too: its
+// kernels run the correlation and the postgate's convolution from the
+// transforms of v and g they share (four a batch element, against six for
+// single kernels and a clustered cross spectrum).
+// CHECK-LABEL: func @gated_row_past_shared_memory
 // CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
-// CHECK: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [8], factors = [16, 16, 16]
+// CHECK-NOT: cluster
+func.func @gated_row_past_shared_memory(%u: tensor<2x4x16384xf16>, %k: tensor<4x16384xf32>, %pre: tensor<2x4x16384xf16>, %post: tensor<2x4x16384xf16>, %dy: tensor<2x4x16384xf16>)
+    -> (tensor<2x4x16384xf16>, tensor<4x16384xf32>, tensor<2x4x16384xf16>, tensor<2x4x16384xf16>) {
+  %g:4 = fftconv.conv_grad causal %u, %k pregate %pre postgate %post grad %dy wrt [input, kernel, pregate, postgate]
+      : (tensor<2x4x16384xf16>, tensor<4x16384xf32>, tensor<2x4x16384xf16>, tensor<2x4x16384xf16>, tensor<2x4x16384xf16>)
+      -> (tensor<2x4x16384xf16>, tensor<4x16384xf32>, tensor<2x4x16384xf16>, tensor<2x4x16384xf16>)
+  return %g#0, %g#1, %g#2, %g#3 : tensor<2x4x16384xf16>, tensor<4x16384xf32>, tensor<2x4x16384xf16>, tensor<2x4x16384xf16>
+}
+
+// bf16 data: on sm_90 the clustered cross spectrum as for f16; on sm_80
+// the three-pass cross spectrum and the correlation at Half (bf16's own
+// roundings are most of its budget), on the same rows; the sums' inverse
+// (dk, f32) stays at Split.
+// CHECK-LABEL: func @row_past_shared_memory_bf16
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [32, 32, 16], cluster = 2, threads = 512, batch_tile = 2>
+// SM80-LABEL: func @row_past_shared_memory_bf16
+// SM80: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16]
+// SM80: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16]
+// SM80: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16]
 func.func @row_past_shared_memory_bf16(%u: tensor<2x4x16384xbf16>, %k: tensor<4x16384xf32>, %dy: tensor<2x4x16384xbf16>) -> (tensor<2x4x16384xbf16>, tensor<4x16384xf32>) {
   %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
       : (tensor<2x4x16384xbf16>, tensor<4x16384xf32>, tensor<2x4x16384xbf16>) -> (tensor<2x4x16384xbf16>, tensor<4x16384xf32>)

@@ -544,3 +544,20 @@ func.func @exchange_types(%send: memref<2x8xf16>, %recv: memref<2x8xf32>) {
   "butterfly.exchange"(%send, %recv) : (memref<2x8xf16>, memref<2x8xf32>) -> ()
   return
 }
+
+// -----
+
+// A cluster is the cross spectrum's two blocks, of v's spectra and of g's.
+// expected-error @+1 {{expects cluster = 2 (a block of v's spectra and one of g's)}}
+func.func private @plan_cluster_size() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 8], cluster = 4, threads = 64, batch_tile = 1>}
+
+// -----
+
+// expected-error @+1 {{expects cluster only for the single_kernel form}}
+func.func private @plan_cluster_three_pass() attributes {plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16], cluster = 2, threads = 256, batch_tile = 1>}
+
+// -----
+
+// Distributed shared memory is sm_90's.
+// expected-error @+1 {{expects cluster only on sm_90 and later chips (distributed shared memory)}}
+func.func private @plan_cluster_sm80() attributes {plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_80", factors = [16, 8], cluster = 2, threads = 64, batch_tile = 1>}

@@ -47,16 +47,28 @@ struct CrossSpectrumPlan {
   /// in f32 (a channel's one number would otherwise carry the transforms'
   /// error), into the row's last pair.
   bool lagZero = false;
+  /// The blocks of a cluster sharing the tile (GPUPlanAttr's `cluster`; 1:
+  /// none): block 0 holds v's sequences of the tile, block 1 g's, each sums
+  /// the terms of half the frequencies into its half of the row.
+  int64_t cluster = 1;
 
+  bool clustered() const { return cluster > 1; }
   int64_t tiles() const {
     return (transform.batch + transform.batchTile - 1) / transform.batchTile;
   }
-  /// Shared memory of v and g of every batch element of a tile.
-  int64_t sequenceBytes() const {
-    return 2 * transform.batchTile * transform.sequenceBytes();
+  /// Sequences of a block: v and g of every batch element of a tile, or in
+  /// a cluster the block's one of them.
+  int64_t sequences() const {
+    return (clustered() ? 1 : 2) * transform.batchTile;
   }
-  /// Shared memory of the partial spectrum: M + 1 complex f32.
-  int64_t accumulatorBytes() const { return 8 * (transform.complexLength + 1); }
+  int64_t sequenceBytes() const {
+    return sequences() * transform.sequenceBytes();
+  }
+  /// Shared memory of the partial spectrum (butterfly::crossSpectrumRowBytes).
+  int64_t accumulatorBytes() const {
+    return butterfly::crossSpectrumRowBytes(transform.complexLength,
+                                            clustered());
+  }
   /// Shared memory of each thread's running sum of v * g.
   int64_t lagZeroBytes() const { return lagZero ? 4 * transform.threads : 0; }
   int64_t sharedBytes() const {

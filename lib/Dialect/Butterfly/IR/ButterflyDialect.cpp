@@ -43,7 +43,7 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
                     llvm::StringRef chip, llvm::ArrayRef<int64_t> factors,
                     llvm::ArrayRef<int64_t> outerFactors, int64_t threads,
                     int64_t batchTile, Type workspace, int64_t ranks,
-                    int64_t rank, int64_t innerThreads) {
+                    int64_t rank, int64_t innerThreads, int64_t cluster) {
   if (chip.empty())
     return emitError() << "expects a chip";
   // The stages are DFTs of power-of-two sizes; a plan names at least one.
@@ -82,6 +82,18 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
       return emitError() << "expects ranks a power of two, at least 2";
     if (rank < 0 || rank >= ranks)
       return emitError() << "expects rank in [0, " << ranks << ")";
+  }
+  // A cluster pairs the block of v's spectra with the block of g's, on
+  // chips with distributed shared memory.
+  if (cluster != 0) {
+    if (cluster != 2)
+      return emitError() << "expects cluster = 2 (a block of v's spectra and "
+                            "one of g's)";
+    if (form != GPUKernelForm::SingleKernel)
+      return emitError() << "expects cluster only for the single_kernel form";
+    if (chip == "sm_80")
+      return emitError() << "expects cluster only on sm_90 and later chips "
+                            "(distributed shared memory)";
   }
   return success();
 }

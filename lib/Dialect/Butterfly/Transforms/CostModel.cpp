@@ -50,6 +50,7 @@ TargetDescription::forChip(llvm::StringRef chip) {
     target.tensorFlopsPerCycle = 2048;
     target.memoryBytesPerCycle = 13;
     target.matrixStores = false;
+    target.clusters = false;
     return target;
   }
   return std::nullopt;

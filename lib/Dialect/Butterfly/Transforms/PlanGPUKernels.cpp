@@ -320,7 +320,7 @@ GPUPlanAttr butterfly::planSingleKernel(MLIRContext *context, StringRef chip,
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
                           plan.batchTile, Type(), /*ranks=*/0, /*rank=*/0,
-                          /*inner_threads=*/0);
+                          /*inner_threads=*/0, /*cluster=*/0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -668,7 +668,7 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
       context, GPUKernelForm::ThreePass, plan.precision, chip,
       plan.innerFactors, plan.outerFactors, plan.threads, plan.pairTile,
       workspaceTypeOf(context, plan), plan.sharded() ? plan.ranks : 0,
-      plan.rank, plan.innerThreads);
+      plan.rank, plan.innerThreads, /*cluster=*/0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -698,11 +698,23 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   // two; bench/results/cross-spectrum-tiles-2026-11-29-h200.md).
   int64_t pairBytes = 2 * plan.sequenceBytes();
   // The block sums its row of M + 1 complex f32 (and a running f32 a
-  // thread for dD) in shared memory beside the tile; where that does not
-  // fit, the three-pass form is faster than adding each tile to the row in
-  // memory (N = 32K: 13.2 against 19.1 ms for the gated backward at
-  // B x H = 16 x 768, measured on an H100).
-  int64_t rowBytes = 8 * (plan.complexLength + 1) + 4 * plan.threads;
+  // thread for dD) in shared memory beside the tile. Where that does not
+  // fit beside one batch element (M = 16384), a cluster of two blocks
+  // shares the tile on chips that have one: a block of v's sequences and
+  // one of g's, each summing half of the row and reading the other's
+  // spectra (distributed shared memory). Without clusters the three-pass
+  // form is faster than adding each tile to the row in memory (N = 32K:
+  // 13.2 against 19.1 ms for the gated backward at B x H = 16 x 768,
+  // measured on an H100).
+  std::optional<TargetDescription> target = TargetDescription::forChip(chip);
+  int64_t lagBytes = 4 * plan.threads;
+  bool clustered =
+      request.crossSpectrumClusters && target && target->clusters &&
+      crossSpectrumRowBytes(plan.complexLength, false) + lagBytes + pairBytes >
+          sharedMemoryPerBlock;
+  int64_t sequencesPerElement = clustered ? 1 : 2;
+  int64_t rowBytes =
+      crossSpectrumRowBytes(plan.complexLength, clustered) + lagBytes;
   int64_t tile = request.batchTile > 0
                      ? request.batchTile
                      : std::clamp<int64_t>(kCrossSpectrumTileBytes / pairBytes,
@@ -711,8 +723,9 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   tile = std::min(tile, plan.batch);
   if (request.batchTile <= 0)
     tile = std::max<int64_t>(
-        1, std::min(tile, (sharedMemoryPerBlock - rowBytes) / pairBytes));
-  plan.batchTile = 2 * tile;
+        1, std::min(tile, (sharedMemoryPerBlock - rowBytes) /
+                              (sequencesPerElement * plan.sequenceBytes())));
+  plan.batchTile = sequencesPerElement * tile;
   why = checkConvKernelPlan(plan, sharedMemoryPerBlock);
   if (!why.empty())
     return {};
@@ -723,10 +736,10 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
         sharedMemoryPerBlock);
     return {};
   }
-  return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
-                          chip, plan.factors, /*outerFactors=*/{}, plan.threads,
-                          tile, Type(), /*ranks=*/0, /*rank=*/0,
-                          /*inner_threads=*/0);
+  return GPUPlanAttr::get(
+      context, GPUKernelForm::SingleKernel, plan.precision, chip, plan.factors,
+      /*outerFactors=*/{}, plan.threads, tile, Type(), /*ranks=*/0, /*rank=*/0,
+      /*inner_threads=*/0, clustered ? kCrossSpectrumClusterBlocks : 0);
 }
 
 GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
@@ -762,7 +775,7 @@ GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,
                           kernels.threads, kernels.pairTile,
                           workspaceTypeOf(context, kernels),
                           kernels.sharded() ? kernels.ranks : 0, kernels.rank,
-                          kernels.innerThreads);
+                          kernels.innerThreads, /*cluster=*/0);
 }
 
 ConvolutionShape butterfly::crossSpectrumShape(PackRealOp v, PackRealOp g) {
@@ -800,7 +813,7 @@ GPUPlanAttr butterfly::planChannelInverse(MLIRContext *context, StringRef chip,
   return GPUPlanAttr::get(context, GPUKernelForm::SingleKernel, plan.precision,
                           chip, plan.factors, /*outerFactors=*/{}, plan.threads,
                           1, Type(), /*ranks=*/0, /*rank=*/0,
-                          /*inner_threads=*/0);
+                          /*inner_threads=*/0, /*cluster=*/0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -914,7 +927,15 @@ struct PlanGPUKernelsPass
   /// The FFT sizes of the kernel gradients planned in the three-pass form:
   /// every three-pass plan of such a size takes their rows (the fused
   /// convolutions' kernels and the sums' inverse run on their workspaces).
-  llvm::SmallDenseSet<int64_t> threePassGradientSizes;
+  /// Of each function: its kernel gradients run its own convolutions.
+  llvm::DenseSet<std::pair<Operation *, int64_t>> threePassGradientSizes;
+  static Operation *functionOf(Operation *op) {
+    Operation *func = op->getParentOfType<func::FuncOp>();
+    return func ? func : op->getParentOp();
+  }
+  bool hasThreePassGradient(Operation *op, int64_t fftSize) const {
+    return threePassGradientSizes.contains({functionOf(op), fftSize});
+  }
 
   /// The longest rows of a three-pass kernel gradient: its cross spectrum's
   /// inner block holds the rows of a pair of v and of g (at Split, the
@@ -928,6 +949,22 @@ struct PlanGPUKernelsPass
   /// The shorter of two bounds on the rows (0: none).
   static int64_t shorterRows(int64_t a, int64_t b) {
     return a > 0 && b > 0 ? std::min(a, b) : std::max(a, b);
+  }
+
+  /// The conv regions of `fftSize` points in `region`'s function: a
+  /// backward's correlation, and with a postgate its convolution of v.
+  static int64_t convolutionsOfSize(FusedOp region, int64_t fftSize) {
+    int64_t count = 0;
+    functionOf(region)->walk([&](FusedOp conv) {
+      if (conv.getKind() != FusedKind::Conv)
+        return;
+      auto pack = uniqueOp<PackRealOp>(conv);
+      if (pack && 2 * cast<RankedTensorType>(pack.getResult().getType())
+                              .getDimSize(2) ==
+                      fftSize)
+        ++count;
+    });
+    return count;
   }
 
   /// The kernel gradient's regions run in the single-kernel form: the
@@ -995,12 +1032,15 @@ struct PlanGPUKernelsPass
       // decomposed for the CPU (factors past 32 included); any Monarch
       // factorization computes the same DFT.
       SmallVector<int64_t> factors = stageFactors(shape.fftSize / 2);
+      GPUPlanRequest crossRequest = dataRequest;
+      crossRequest.crossSpectrumClusters =
+          convolutionsOfSize(region, shape.fftSize) < 2;
       plan =
-          cross
-              ? planCrossSpectrum(&getContext(), chip, shape, factors,
-                                  dataRequest, target.sharedMemoryPerBlock, why)
-              : planChannelInverse(&getContext(), chip, shape, factors, request,
-                                   target.sharedMemoryPerBlock, why);
+          cross ? planCrossSpectrum(&getContext(), chip, shape, factors,
+                                    crossRequest, target.sharedMemoryPerBlock,
+                                    why)
+                : planChannelInverse(&getContext(), chip, shape, factors,
+                                     request, target.sharedMemoryPerBlock, why);
       threePass = !plan && cross && shape.fftSize >= 2 * kMinInnerLength;
     }
     if (threePass) {
@@ -1051,7 +1091,7 @@ struct PlanGPUKernelsPass
       return region.emitError() << why;
     region.setGpuPlanAttr(plan);
     if (plan.isThreePass())
-      threePassGradientSizes.insert(shape.fftSize);
+      threePassGradientSizes.insert({functionOf(region), shape.fftSize});
     return success();
   }
 
@@ -1111,12 +1151,12 @@ struct PlanGPUKernelsPass
     // exchanges run between them.
     bool threePass = chain || request.ranks > 1 ||
                      (singleKernelMax > 0 && shape.fftSize > singleKernelMax) ||
-                     threePassGradientSizes.contains(shape.fftSize);
+                     hasThreePassGradient(conv, shape.fftSize);
     std::string why;
     GPUPlanAttr plan;
     if (threePass) {
       GPUPlanRequest rows = request;
-      if (threePassGradientSizes.contains(shape.fftSize)) {
+      if (hasThreePassGradient(conv, shape.fftSize)) {
         rows.longestInner =
             shorterRows(request.longestInner, gradientLongestInner(target));
         rows.fusedInnerStages = false;

@@ -98,7 +98,14 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
       outer passes own the rank's N2 / ranks columns of the N1 x N2 view (a
       rank's sequences hold, row after row, its columns), its inner pass the
       rank's N1 / ranks rows, and `butterfly-to-gpu` states the transposes
-      between them as `butterfly.exchange` (all-to-all) ops.
+      between them as `butterfly.exchange` (all-to-all) ops;
+    - `cluster` (a kernel gradient's single-kernel cross spectrum only,
+      optional): the thread blocks of a cluster (2, on sm_90 and later) that
+      share one tile's spectra through distributed shared memory: one block
+      transforms v's sequences and the other g's, and each sums half of the
+      frequencies into half of the row, reading the other's spectrum. The
+      planner gives it where the row and both spectra of one batch element
+      would not fit one block (M = 16384).
 
     Example:
 
@@ -111,6 +118,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 4,
                         rank = 1, outer_factors = [16, 32],
                         factors = [16, 16, 16], threads = 256, batch_tile = 2>
+    #butterfly.gpu_plan<single_kernel, half, chip = "sm_90",
+                        factors = [32, 32, 16], cluster = 2,
+                        threads = 512, batch_tile = 2>
     #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 2,
                         rank = 0, outer_factors = [16, 16, 4],
                         factors = [16, 16, 8, 8], inner_threads = 512,
@@ -132,7 +142,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
         "the processes the sequence is sharded over (0: not sharded)">:$ranks,
     OptionalParameter<"int64_t", "this process among them">:$rank,
     OptionalParameter<"int64_t",
-        "the threads of an inner block (0: threads)">:$inner_threads
+        "the threads of an inner block (0: threads)">:$inner_threads,
+    OptionalParameter<"int64_t",
+        "the blocks of a cluster sharing a tile's spectra (0: none)">:$cluster
   );
   let assemblyFormat = [{
     `<` $form `,` $precision `,` `chip` `=` $chip `,`
@@ -140,6 +152,7 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     (`outer_factors` `=` `[` $outer_factors^ `]` `,`)?
     `factors` `=` `[` $factors `]` `,`
     (`inner_threads` `=` $inner_threads^ `,`)?
+    (`cluster` `=` $cluster^ `,`)?
     `threads` `=` $threads `,` `batch_tile` `=` $batch_tile
     (`,` `workspace` `=` $workspace^)? `>`
   }];
@@ -154,6 +167,8 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     }
     /// Whether the convolution is sharded over several processes.
     bool isSharded() const { return getRanks() > 1; }
+    /// Whether the kernels run on clusters of blocks.
+    bool isClustered() const { return getCluster() > 1; }
     /// Every factor of the transform, outer first.
     ::llvm::SmallVector<int64_t> getAllFactors() const;
   }];

@@ -164,6 +164,9 @@ struct TargetDescription {
   /// Whether a warp stores 8x8 tiles of 16-bit values into shared memory
   /// with one instruction (stmatrix: sm_90 and later).
   bool matrixStores = true;
+  /// Whether thread blocks run in clusters that read each other's shared
+  /// memory (distributed shared memory: sm_90 and later).
+  bool clusters = true;
   /// What one SM holds of its resident blocks: shared memory (each block's
   /// dynamic shared memory and the 1 KiB the driver reserves a block),
   /// 32-bit registers, threads and blocks.

@@ -252,6 +252,17 @@ struct ConvKernelPlan {
   int64_t gridY() const { return (batch + batchTile - 1) / batchTile; }
 };
 
+/// The blocks of a cross spectrum's cluster (GPUPlanAttr's `cluster`): one
+/// transforms v's sequences, the other g's.
+inline constexpr int64_t kCrossSpectrumClusterBlocks = 2;
+/// Shared memory of a cross-spectrum block's f32 partial spectrum: the
+/// M + 1 bins; in a cluster, its M / 2 + 1 (the low bins of its quarter of
+/// the frequencies, their mirrors, and the middle one) and one pair more
+/// for its range unscale, which the other block reads.
+inline int64_t crossSpectrumRowBytes(int64_t complexLength, bool clustered) {
+  return clustered ? 8 * (complexLength / 2 + 2) : 8 * (complexLength + 1);
+}
+
 /// The real outputs a lane of a direct output writes at once: its two
 /// neighbouring complex results of a row of its accumulator tile (8 bytes
 /// of f16).
@@ -459,6 +470,16 @@ struct GPUPlanRequest {
   /// those kernels keep their products apart, and the extra stage measured
   /// slower there (bench/NOTES.md, eleventh session).
   bool fusedInnerStages = true;
+  /// A kernel gradient's cross spectrum may share its tile across a
+  /// cluster of two blocks where its row does not fit one
+  /// (planCrossSpectrum). Off where the three-pass form would run two of
+  /// the backward's convolutions in its kernels (a gated backward's
+  /// correlation and the postgate's convolution, from the transforms of v
+  /// and g it shares): as single kernels each batch element is transformed
+  /// six times instead of four, and the gated 32K training step measured
+  /// 1.03x (bf16) to 1.10x (f16) slower clustered, the causal one 0.80x to
+  /// 0.94x (H200; bench/results/cross-spectrum-cluster-2026-11-29-h200.md).
+  bool crossSpectrumClusters = true;
 };
 
 /// The single-kernel plan of a convolution whose complex transform of N/2
@@ -480,7 +501,11 @@ GPUPlanAttr planThreePass(MLIRContext *context, llvm::StringRef chip,
 /// The plan of a backward's cross_spectrum region: the forward transforms
 /// of v and g (`shape.inputLength` the longer of the two) of a tile of batch
 /// elements a block, and their cross spectrum summed over the batch; the
-/// plan's batch tile counts batch elements (two sequences each).
+/// plan's batch tile counts batch elements (two sequences each). Where the
+/// row does not fit one block beside one element, on a chip with clusters
+/// and where the request allows it, two blocks of a cluster (`cluster =
+/// 2`), one holding v's sequences of the tile and one g's, each beside
+/// half of the row.
 GPUPlanAttr planCrossSpectrum(MLIRContext *context, llvm::StringRef chip,
                               const ConvolutionShape &shape,
                               llvm::ArrayRef<int64_t> factors,
