@@ -105,7 +105,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
       transforms v's sequences and the other g's, and each sums half of the
       frequencies into half of the row, reading the other's spectrum. The
       planner gives it where the row and both spectra of one batch element
-      would not fit one block (M = 16384).
+      would not fit one block (M = 16384), but for a gated backward (whose
+      three-pass kernels share v's and g's transforms with its two
+      convolutions).
 
     Example:
 
