@@ -86,7 +86,7 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
   // A cluster pairs the block of v's spectra with the block of g's, on
   // chips with distributed shared memory.
   if (cluster != 0) {
-    if (cluster != 2)
+    if (cluster != kClusterBlocks)
       return emitError() << "expects cluster = 2 (a block of v's spectra and "
                             "one of g's)";
     if (form != GPUKernelForm::SingleKernel)

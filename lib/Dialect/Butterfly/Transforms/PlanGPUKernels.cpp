@@ -739,7 +739,7 @@ GPUPlanAttr butterfly::planCrossSpectrum(MLIRContext *context, StringRef chip,
   return GPUPlanAttr::get(
       context, GPUKernelForm::SingleKernel, plan.precision, chip, plan.factors,
       /*outerFactors=*/{}, plan.threads, tile, Type(), /*ranks=*/0, /*rank=*/0,
-      /*inner_threads=*/0, clustered ? kCrossSpectrumClusterBlocks : 0);
+      /*inner_threads=*/0, clustered ? GPUPlanAttr::kClusterBlocks : 0);
 }
 
 GPUPlanAttr butterfly::planCrossSpectrumThreePass(MLIRContext *context,

@@ -169,6 +169,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     }
     /// Whether the convolution is sharded over several processes.
     bool isSharded() const { return getRanks() > 1; }
+    /// The blocks of a cross spectrum's cluster, the one size `cluster`
+    /// takes: one block transforms v's sequences, the other g's.
+    static constexpr int64_t kClusterBlocks = 2;
     /// Whether the kernels run on clusters of blocks.
     bool isClustered() const { return getCluster() > 1; }
     /// Every factor of the transform, outer first.

@@ -252,9 +252,6 @@ struct ConvKernelPlan {
   int64_t gridY() const { return (batch + batchTile - 1) / batchTile; }
 };
 
-/// The blocks of a cross spectrum's cluster (GPUPlanAttr's `cluster`): one
-/// transforms v's sequences, the other g's.
-inline constexpr int64_t kCrossSpectrumClusterBlocks = 2;
 /// Shared memory of a cross-spectrum block's f32 partial spectrum: the
 /// M + 1 bins; in a cluster, its M / 2 + 1 (the low bins of its quarter of
 /// the frequencies, their mirrors, and the middle one) and one pair more
