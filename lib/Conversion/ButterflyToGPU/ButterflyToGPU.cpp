@@ -65,6 +65,9 @@ namespace {
 /// kernels remain.
 struct FusedBackward {
   std::optional<size_t> correlation, convolution;
+  /// The three-pass form's (K once, in the spectrum owner's workspace); the
+  /// single kernel's each keep their own coefficients.
+  bool threePass = false;
   bool any() const { return correlation || convolution; }
   /// The region whose spectrum buffer holds K (not conjugated).
   size_t spectrumOwner() const {
@@ -332,6 +335,10 @@ LogicalResult readGradientPlans(FunctionAnalysis &analysis) {
                   "for "
                << plan.getChip() << ", an earlier one for " << analysis.chip;
       analysis.chip = plan.getChip();
+      if (plan.isInCrossSpectrum())
+        return op.emitError() << "the GPU lowering takes in_cross_spectrum "
+                                 "plans on conv regions only (the "
+                                 "convolutions a cross spectrum runs)";
     }
     gradient.crossPlan = gradient.cross.getGpuPlanAttr();
     gradient.inversePlan = gradient.inverse.getGpuPlanAttr();
@@ -383,23 +390,44 @@ static bool sameKernelSpectrum(const SpectrumChain &a, const SpectrumChain &b) {
          sameFilters(a.reverseFilters, b.reverseFilters);
 }
 
-/// Finds, for each three-pass kernel gradient, the three-pass convolutions
-/// of its backward that transform its pairs (the same sequences, the same
-/// K, the same factors) and that its kernels can therefore run.
-void findFusedBackwards(FunctionAnalysis &analysis) {
+/// Whether the kernels of `gradient` can run `region`, a convolution of
+/// its backward, from the transforms of its pairs: three passes with the
+/// same factors; or an in_cross_spectrum convolution whose layout is the
+/// single-kernel cross spectrum's, outside a cluster, without a band.
+static bool runsWithGradient(const ConvRegion &region,
+                             const KernelGradientRegion &gradient) {
+  GPUPlanAttr plan = region.plan, cross = gradient.crossPlan;
+  if (cross.isThreePass())
+    return region.threePass() && plan.getFactors() == cross.getFactors() &&
+           plan.getOuterFactors() == cross.getOuterFactors();
+  return plan.isInCrossSpectrum() && !cross.isClustered() &&
+         plan.getPrecision() == cross.getPrecision() &&
+         plan.getFactors() == cross.getFactors() &&
+         plan.getThreads() == cross.getThreads() &&
+         plan.getBatchTile() == cross.getBatchTile() &&
+         !MonarchOp(region.forward).getSpectralBand();
+}
+
+/// Finds, for each kernel gradient, the convolutions of its backward that
+/// transform its pairs (the same sequences, the same K, the same factors)
+/// and that its kernels can therefore run; fails where an in_cross_spectrum
+/// convolution finds none.
+LogicalResult findFusedBackwards(FunctionAnalysis &analysis) {
   analysis.fused.assign(analysis.gradients.size(), FusedBackward());
   for (auto [g, gradient] : llvm::enumerate(analysis.gradients)) {
-    if (!gradient.crossPlan.isThreePass())
-      continue;
     FusedBackward &group = analysis.fused[g];
+    group.threePass = gradient.crossPlan.isThreePass();
     for (auto [r, region] : llvm::enumerate(analysis.regions)) {
-      if (!region.threePass() || analysis.fusedInto(r) ||
-          region.plan.getFactors() != gradient.crossPlan.getFactors() ||
-          region.plan.getOuterFactors() != gradient.crossPlan.getOuterFactors())
+      if (analysis.fusedInto(r) || !runsWithGradient(region, gradient))
         continue;
       const SpectrumChain &chain = analysis.chains[r];
-      if (group.any() &&
+      if (group.threePass && group.any() &&
           !sameKernelSpectrum(chain, analysis.chains[group.spectrumOwner()]))
+        continue;
+      // The single kernel's one pass over both sides' outputs.
+      if (!group.threePass && group.any() &&
+          region.shape.outputLength !=
+              analysis.regions[group.spectrumOwner()].shape.outputLength)
         continue;
       if (chain.conjugate && !group.correlation &&
           sameSequence(region.pack, gradient.packG))
@@ -409,6 +437,16 @@ void findFusedBackwards(FunctionAnalysis &analysis) {
         group.convolution = r;
     }
   }
+  for (auto [r, region] : llvm::enumerate(analysis.regions))
+    if (region.plan.isInCrossSpectrum() && !analysis.fusedInto(r))
+      return region.op.emitError()
+             << "the GPU lowering runs an in_cross_spectrum convolution "
+                "inside a single-kernel cross spectrum (outside a cluster) "
+                "that transforms its sequence, with its precision, factors, "
+                "threads and batch_tile: a correlation of g with conj(K) or "
+                "a convolution of v with K, without a band; this function "
+                "has none";
+  return success();
 }
 
 /// Whether what `pack` packs is f16.
@@ -635,8 +673,11 @@ public:
   void emitThreePass(size_t index, ConvRegion &region,
                      const SpectrumChain &chain);
   /// The cross-spectrum and channel-inverse kernels of a backward's kernel
-  /// gradient.
-  void emitKernelGradient(size_t index, KernelGradientRegion gradient);
+  /// gradient, the cross spectrum running the convolutions `fused` names
+  /// too (regions and their spectrum chains from `analysis`).
+  void emitKernelGradient(size_t index, KernelGradientRegion gradient,
+                          const FusedBackward &fused,
+                          FunctionAnalysis &analysis);
   /// The same in the three-pass form, running the convolutions `fused`
   /// names too (regions and their spectrum chains from `analysis`).
   void emitThreePassKernelGradient(size_t index, KernelGradientRegion gradient,
@@ -765,7 +806,8 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   Type f32 = builder.getF32Type();
   for (auto [index, region] : llvm::enumerate(regions)) {
     spectrumArgs.push_back(argTypes.size());
-    if (std::optional<size_t> group = analysis.fusedInto(index)) {
+    std::optional<size_t> group = analysis.fusedInto(index);
+    if (group && analysis.fused[*group].threePass) {
       // Run by the kernel gradient's kernels over its workspaces: K once,
       // in the buffer of the group's first convolution.
       passArgs.push_back(0);
@@ -816,7 +858,7 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
   }
   for (const FusedBackward &group : analysis.fused)
     for (std::optional<size_t> member : {group.correlation, group.convolution})
-      if (member)
+      if (member && group.threePass)
         spectrumArgs[*member] = spectrumArgs[group.spectrumOwner()];
   // A kernel gradient's partial cross spectra, one row per group and
   // channel.
@@ -1273,7 +1315,9 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
 }
 
 void HostBuilder::emitKernelGradient(size_t index,
-                                     KernelGradientRegion gradient) {
+                                     KernelGradientRegion gradient,
+                                     const FusedBackward &fused,
+                                     FunctionAnalysis &analysis) {
   std::string name = (func.getName() + "_kernel_gradient" + Twine(index)).str();
   CrossSpectrumPlan crossPlan = crossSpectrumPlanOf(gradient);
   ConvKernelPlan inversePlan = channelInversePlanOf(gradient);
@@ -1292,9 +1336,68 @@ void HostBuilder::emitKernelGradient(size_t index,
     };
   };
   auto loadV = loadFrom(gradient.packV), loadG = loadFrom(gradient.packG);
+
+  // A convolution it runs: its coefficients from its own spectrum kernel
+  // (at Monarch positions), launched first; then the arguments of its own
+  // kernel (its region's inputs, the coefficients, its outputs), from
+  // `first` on, which its epilogue reads as that kernel would.
+  struct Held {
+    ConvRegion *region;
+    unsigned first, coefficientArg;
+  };
+  auto hold = [&](std::optional<size_t> member) -> std::optional<Held> {
+    if (!member)
+      return std::nullopt;
+    ConvRegion &region = analysis.regions[*member];
+    const SpectrumChain &chain = analysis.chains[*member];
+    Convolution conv = beginConvolution(*member, chain);
+    ConvKernelPlan plan = getSingleKernelPlan(region.plan, region.shape);
+    gpu::GPUFuncOp spectrum = buildSpectrumKernel(
+        builder, loc, module, conv.name + "_spectrum",
+        chain.taps(2 * plan.complexLength), plan, chain.conjugate, chain.band,
+        CoefficientReader::CrossSpectrum);
+    markSpectrumProducers(*member, conv, launches, /*count=*/1);
+    SmallVector<Value> spectrumOperands(conv.kernels.begin(),
+                                        conv.kernels.end());
+    spectrumOperands.push_back(conv.spectrumBuffer);
+    launch(spectrum, {plan.channels, 1, 1}, plan.threads,
+           plan.spectrumSharedBytes(), spectrumOperands);
+    recording.reset();
+    unsigned coefficients =
+        cast<BlockArgument>(region.product.getCoefficients()).getArgNumber();
+    Held entry{&region, unsigned(crossOperands.size()),
+               unsigned(crossOperands.size()) + coefficients};
+    for (auto [i, operand] : llvm::enumerate(region.op->getOperands()))
+      crossOperands.push_back(i == coefficients ? conv.spectrumBuffer
+                                                : hostArg(operand));
+    llvm::append_range(crossOperands, outputsOf(region.op));
+    return entry;
+  };
+  std::optional<Held> heldV = hold(fused.convolution);
+  std::optional<Held> heldG = hold(fused.correlation);
+  auto storeFor = [](std::optional<Held> entry) {
+    return [entry](OpBuilder &b, Location l, ValueRange args, Value batch,
+                   Value h, Value t, Value y, Value mask) {
+      ConvRegion &region = *entry->region;
+      ValueRange own = args.slice(entry->first, region.op->getNumOperands() +
+                                                    region.outputs.size());
+      storeRegionOutput(region, b, l, own, batch, h, t, y, mask);
+    };
+  };
+  auto storeV = storeFor(heldV), storeG = storeFor(heldG);
+  auto convolutionOf =
+      [](const std::optional<Held> &entry,
+         StoreOutputFn store) -> std::optional<HeldConvolution> {
+    if (!entry)
+      return std::nullopt;
+    return HeldConvolution{entry->coefficientArg,
+                           entry->region->shape.outputLength, store};
+  };
+  std::optional<HeldConvolution> ofV = convolutionOf(heldV, storeV);
+  std::optional<HeldConvolution> ofG = convolutionOf(heldG, storeG);
   gpu::GPUFuncOp cross = buildCrossSpectrumKernel(
       builder, loc, module, name + "_cross_spectrum", typesOf(crossOperands),
-      crossOperands.size() - 1, crossPlan, loadV, loadG);
+      gradient.cross->getNumOperands(), crossPlan, loadV, loadG, ofV, ofG);
 
   SmallVector<Value> inverseOperands = {workspace};
   llvm::append_range(inverseOperands, outputsOf(gradient.inverse));
@@ -1544,7 +1647,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
   FunctionAnalysis analysis;
   if (failed(analyzeConvolutions(func, fusedOps, analysis)) ||
       failed(readPlans(analysis)) || failed(readGradientPlans(analysis)) ||
-      failed(checkSharding(analysis)))
+      failed(checkSharding(analysis)) || failed(findFusedBackwards(analysis)))
     return failure();
 
   // The kernels go into a gpu.module for the plans' chip, before the host
@@ -1557,7 +1660,6 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
   auto module = gpu::GPUModuleOp::create(builder, func.getLoc(),
                                          (func.getName() + "_kernels").str(),
                                          ArrayRef<Attribute>{target});
-  findFusedBackwards(analysis);
   HostBuilder host(builder, func, module, analysis);
   for (auto [index, region] : llvm::enumerate(analysis.regions)) {
     if (analysis.fusedInto(index))
@@ -1572,7 +1674,7 @@ LogicalResult mlir::fftconv::lowerFusedConvolutionsToGPU(RewriterBase &rewriter,
       host.emitThreePassKernelGradient(index, gradient, analysis.fused[index],
                                        analysis);
     else
-      host.emitKernelGradient(index, gradient);
+      host.emitKernelGradient(index, gradient, analysis.fused[index], analysis);
   }
   host.finish(analysis.regions);
 

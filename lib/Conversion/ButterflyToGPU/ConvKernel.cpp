@@ -122,19 +122,24 @@ public:
 
   /// The L outputs kept, 8 at a time, through the epilogue.
   void storeOutputs() {
-    gatherScatter(
-        plan.batchTile * outputChunks(),
-        [&](Value item) -> SmallVector<Value> { return {gatherOutput(item)}; },
-        [&](Value item, ArrayRef<Value> y) { scatterOutput(item, y[0]); });
+    storeRealOutputs(plan.outputLength, range.unscale,
+                     [&](Value seq, Value t, Value y, Value mask) {
+                       Value batch = add(firstBatch, seq);
+                       auto store = [&] {
+                         storeOutput(b, loc, args(), index(batch), index(h),
+                                     index(t), y, mask);
+                       };
+                       if (Value inside = batchGuard(batch))
+                         when(inside, store);
+                       else
+                         store();
+                     });
   }
 
   Value h, firstBatch;
 
 private:
   int64_t inputChunks() const { return plan.complexLength / 4; }
-  int64_t outputChunks() const {
-    return llvm::divideCeil(plan.outputLength, 8);
-  }
   /// Rows whose length is not a multiple of 8 are read and written through
   /// masks (the last chunk partial, every access element-aligned).
   bool unaligned(int64_t length) const { return length % 8 != 0; }
@@ -182,34 +187,6 @@ private:
     storePart(seq, ReHigh, position, re);
     storePart(seq, ImHigh, position, im);
   }
-  /// 4 complex results as 8 real outputs.
-  Value gatherOutput(Value item) {
-    int64_t chunks = outputChunks();
-    Value seq = divc(item, chunks);
-    Value position = swizzle(mulc(remc(item, chunks), 4));
-    Value re = loadPart(seq, ReHigh, position, 4);
-    Value im = loadPart(seq, ImHigh, position, 4);
-    return scaled(
-        vector::ShuffleOp::create(b, loc, re, im,
-                                  ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7}),
-        range.unscale);
-  }
-  void scatterOutput(Value item, Value y) {
-    int64_t chunks = outputChunks();
-    Value batch = add(firstBatch, divc(item, chunks));
-    Value t = mulc(remc(item, chunks), 8);
-    Value mask = unaligned(plan.outputLength)
-                     ? lanesBelow(b, loc, t, plan.outputLength)
-                     : Value();
-    auto store = [&] {
-      storeOutput(b, loc, args(), index(batch), index(h), index(t), y, mask);
-    };
-    if (Value inside = batchGuard(batch))
-      when(inside, store);
-    else
-      store();
-  }
-
   const ConvKernelPlan &plan;
   RangeScale range; // null where the inputs are f16
   LoadInputFn loadInput;
@@ -247,7 +224,7 @@ gpu::GPUFuncOp mlir::fftconv::buildConvKernel(
 gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, const KernelTaps &taps, const ConvKernelPlan &plan,
-    bool conjugate, int64_t band) {
+    bool conjugate, int64_t band, CoefficientReader reader) {
   Type f32 = builder.getF32Type();
   int64_t m = plan.complexLength;
   SmallVector<Type> argTypes = {
@@ -278,7 +255,8 @@ gpu::GPUFuncOp mlir::fftconv::buildSpectrumKernel(
   if (!taps.hasReverse() && !taps.circulant)
     layout.inputExtent = llvm::divideCeil(taps.length, 2);
   KernelEmitter e(builder, loc, layout, /*tile=*/1);
-  bool fused = fusesSpectralProduct(builder, loc, plan);
+  bool fused = reader == CoefficientReader::ConvKernel &&
+               fusesSpectralProduct(builder, loc, plan);
   e.begin();
   Value h = e.blockId(gpu::Dimension::x);
   Value seq = e.c(0);

@@ -41,6 +41,17 @@ SequenceLayout crossSpectrumLayoutOf(const CrossSpectrumPlan &plan) {
   return layout;
 }
 
+/// The layout of the convolutions the cross spectrum runs from its
+/// spectra: the cross spectrum's stages, with the inverse's last stage
+/// skipping the outputs none keeps (a causal convolution's discarded half).
+SequenceLayout heldLayoutOf(const CrossSpectrumPlan &plan,
+                            int64_t outputLength) {
+  SequenceLayout layout = crossSpectrumLayoutOf(plan);
+  layout.neededOutputs = llvm::divideCeil(outputLength, 2);
+  layout.halfData = !plan.transform.scalesRange;
+  return layout;
+}
+
 /// The real spectrum X of a sequence of N = 2M reals at frequencies f and
 /// f + M, from its half-length complex spectrum Z at f (zp) and at M - f
 /// (zq), and w = W_N^f: X = E +- w O with E = (Z[f] + conj(Z[M-f])) / 2 the
@@ -64,12 +75,16 @@ class CrossSpectrumBuilder : public KernelScope, public KernelEmitter {
 public:
   CrossSpectrumBuilder(OpBuilder &builder, Location loc,
                        gpu::GPUModuleOp module, llvm::StringRef name,
-                       TypeRange argTypes, const CrossSpectrumPlan &plan)
+                       TypeRange argTypes, const CrossSpectrumPlan &plan,
+                       std::optional<HeldConvolution> ofV,
+                       std::optional<HeldConvolution> ofG)
       : KernelScope(builder, loc, module, name, argTypes,
                     plan.transform.threads),
         KernelEmitter(builder, loc, crossSpectrumLayoutOf(plan),
                       plan.sequences()),
-        plan(plan) {
+        plan(plan), ofV(std::move(ofV)), ofG(std::move(ofG)) {
+    assert((!plan.clustered() || (!this->ofV && !this->ofG)) &&
+           "a cluster's blocks hold one side each: no convolutions");
     begin();
     h = blockId(gpu::Dimension::x);
     if (plan.clustered()) {
@@ -127,6 +142,11 @@ public:
       barrier();
       emitForward();
       accumulate(workspace);
+      if (ofV || ofG) {
+        // The products overwrite the spectra the terms read.
+        barrier();
+        convolveHeld(firstBatch);
+      }
       // The next tile overwrites the sequences this one's terms read.
       barrier();
     });
@@ -211,6 +231,48 @@ public:
   }
 
 private:
+  /// The held convolutions run from the spectra of the tile, by an emitter
+  /// of their own over the sequences of the sides that have one (both: one
+  /// pass a stage over all of them, instead of a copy of the stages a side,
+  /// whose loop-invariant values spilled); the outputs of batch element
+  /// firstBatch + s from sequence s of a side.
+  void convolveHeld(Value firstBatch) {
+    int64_t batchTile = plan.transform.batchTile;
+    bool both = ofV && ofG;
+    const HeldConvolution &first = ofV ? *ofV : *ofG;
+    // Both sides' outputs are as long (findFusedBackwards).
+    int64_t outputLength = first.outputLength;
+    KernelEmitter held(b, loc, heldLayoutOf(plan, outputLength),
+                       (both ? 2 : 1) * batchTile);
+    held.begin(/*firstSequence=*/ofV ? 0 : batchTile);
+    held.emitSpectralProduct(args()[first.coefficientArg], h,
+                             both ? args()[ofG->coefficientArg] : Value(),
+                             batchTile);
+    held.emitInverse();
+    // Sequence `seq` of the emitter is sequence s of v's side or of g's.
+    auto store = [&](const HeldConvolution &convolution, Value s, Value t,
+                     Value y, Value mask, RangeScale range) {
+      Value batch = add(firstBatch, s);
+      auto write = [&] {
+        convolution.store(b, loc, args(), index(batch), index(h), index(t),
+                          scaled(y, range.unscale), mask);
+      };
+      if (plan.transform.batch % batchTile)
+        when(ult(batch, c(plan.transform.batch)), write);
+      else
+        write();
+    };
+    held.storeRealOutputs(
+        outputLength, Value(), [&](Value seq, Value t, Value y, Value mask) {
+          if (!both)
+            return store(first, seq, t, y, mask, ofV ? rangeV : rangeG);
+          whenElse(
+              ult(seq, c(batchTile)),
+              [&] { store(*ofV, seq, t, y, mask, rangeV); },
+              [&] { store(*ofG, sub(seq, c(batchTile)), t, y, mask, rangeG); });
+        });
+  }
+
   /// A kind of sequence of the tile (v or g): how its values load, and its
   /// real samples.
   struct Side {
@@ -514,6 +576,7 @@ private:
   }
 
   const CrossSpectrumPlan &plan;
+  std::optional<HeldConvolution> ofV, ofG;
   Value h, group;
   Value rank;              // the block's rank in its cluster (the cluster form)
   int64_t unscaleSlot = 0; // the cluster form's slot of the range unscale
@@ -527,8 +590,10 @@ private:
 gpu::GPUFuncOp mlir::fftconv::buildCrossSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
-    const CrossSpectrumPlan &plan, LoadInputFn loadV, LoadInputFn loadG) {
-  CrossSpectrumBuilder kernel(builder, loc, module, name, argTypes, plan);
+    const CrossSpectrumPlan &plan, LoadInputFn loadV, LoadInputFn loadG,
+    std::optional<HeldConvolution> ofV, std::optional<HeldConvolution> ofG) {
+  CrossSpectrumBuilder kernel(builder, loc, module, name, argTypes, plan,
+                              std::move(ofV), std::move(ofG));
   kernel.emitBody(kernel.args()[workspaceArg], loadV, loadG);
   return kernel.finish();
 }

@@ -19,11 +19,17 @@ using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
-void KernelEmitter::begin() {
+void KernelEmitter::begin(int64_t firstSequence) {
   tid = fromIndex(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
   lane = remc(tid, kThreadsPerWarp);
   warp = divc(tid, kThreadsPerWarp);
-  smem = sharedArray(f16, 0, tile * layout.planes() * layout.length);
+  // The warpgroup stage addresses its factor's image and its operands from
+  // the start of shared memory.
+  assert((firstSequence == 0 || !layout.warpgroupStage()) &&
+         "a warpgroup stage's sequences start shared memory");
+  int64_t sequenceValues = layout.planes() * layout.length;
+  smem = sharedArray(f16, firstSequence * sequenceValues * 2,
+                     tile * sequenceValues);
   // The kernel's register floor, for its launches (kRegisterFloorAttrName).
   Operation *parent = b.getBlock()->getParentOp();
   auto func = isa<gpu::GPUFuncOp>(parent)
@@ -180,6 +186,32 @@ void KernelEmitter::gatherScatter(int64_t total, GatherFn gather,
   }
   for (auto [item, values] : llvm::zip_equal(items, gathered))
     scatter(item, values);
+}
+
+void KernelEmitter::storeRealOutputs(int64_t length, Value unscale,
+                                     RealOutputFn store) {
+  int64_t chunks = llvm::divideCeil(length, 8);
+  gatherScatter(
+      tile * chunks,
+      [&](Value item) -> SmallVector<Value> {
+        // 4 complex results as 8 real outputs.
+        Value seq = divc(item, chunks);
+        Value position = swizzle(mulc(remc(item, chunks), 4));
+        Value re = loadPart(seq, ReHigh, position, 4);
+        Value im = loadPart(seq, ImHigh, position, 4);
+        return {scaled(
+            vector::ShuffleOp::create(
+                b, loc, re, im, ArrayRef<int64_t>{0, 4, 1, 5, 2, 6, 3, 7}),
+            unscale)};
+      },
+      [&](Value item, ArrayRef<Value> y) {
+        Value seq = divc(item, chunks);
+        Value t = mulc(remc(item, chunks), 8);
+        // Rows whose length is not a multiple of 8 are written through
+        // masks (the last chunk partial, every access element-aligned).
+        Value mask = length % 8 ? lanesBelow(b, loc, t, length) : Value();
+        store(seq, t, y.front(), mask);
+      });
 }
 
 Value KernelEmitter::loadOrZero(Value cond, Type type,

@@ -163,8 +163,11 @@ public:
   }
 
   /// Thread ids and the shared-memory view, and the kernel's register
-  /// floor (registerFloor); call first.
-  void begin();
+  /// floor (registerFloor); call first. The view's sequences start
+  /// `firstSequence` sequences of this layout into shared memory: an
+  /// emitter over some of the sequences of another's block (a cross
+  /// spectrum's convolutions of one side's spectra).
+  void begin(int64_t firstSequence = 0);
   /// The registers the stages hold their factors' fragments in through a
   /// stage, and a tile's working set: at Split precision a stage of 32
   /// holds 4 tiles of 6 fragments of 4 registers.
@@ -325,6 +328,16 @@ public:
   /// of one item's at a time.
   static constexpr int64_t kMaxUnrolledItems = 16;
   void gatherScatter(int64_t total, GatherFn gather, ItemFn scatter);
+  /// Where 8 real outputs of sequence `seq` from element `t` on go (a
+  /// vector<8xf32>); `mask` (vector<8xi1>) holds the lanes below the
+  /// outputs' length where that is not a multiple of 8, and is null
+  /// elsewhere.
+  using RealOutputFn =
+      llvm::function_ref<void(Value seq, Value t, Value y, Value mask)>;
+  /// The first `length` real outputs of each of the block's sequences (its
+  /// complex results' real and imaginary parts in turn, natural order), 8
+  /// an item, times `unscale` where it is given, to `store`.
+  void storeRealOutputs(int64_t length, Value unscale, RealOutputFn store);
   /// `count` RangeScales over the f32 values (or vectors) that `gather`
   /// returns for each of the block's `total` items, value j counting
   /// towards scale j % count: scale i puts the largest magnitude of its
@@ -458,8 +471,12 @@ public:
                           Value position);
   void storeCoefficient(Value coefficients, Value h, int64_t which,
                         Value position, Complex x);
-  /// y[p] = A[p] x[p] + B[p] conj(x[s(p)]) for every sequence of the block.
-  void emitSpectralProduct(Value coefficients, Value h);
+  /// y[p] = A[p] x[p] + B[p] conj(x[s(p)]) for every sequence of the block;
+  /// with `laterCoefficients`, the sequences from `laterFrom` on take
+  /// theirs (a cross spectrum's two sides, one emitter over both).
+  void emitSpectralProduct(Value coefficients, Value h,
+                           Value laterCoefficients = Value(),
+                           int64_t laterFrom = 0);
   /// Whether the last forward stage, the spectral product and the first
   /// inverse stage can run together in registers: a last factor on the FMA
   /// units (its digit has stride 1, its frequency weight M / m), every

@@ -93,7 +93,9 @@ void KernelEmitter::storeCoefficient(Value coefficients, Value h, int64_t which,
 /// stage reads no other); a pair with one of them outside, which the band's
 /// zero coefficients make zero, is handled by the thread that meets the
 /// other.
-void KernelEmitter::emitSpectralProduct(Value coefficients, Value h) {
+void KernelEmitter::emitSpectralProduct(Value coefficients, Value h,
+                                        Value laterCoefficients,
+                                        int64_t laterFrom) {
   std::optional<LiveDigits> band = bandWindow(layout.factors.size() - 1);
   int64_t m = layout.factors.back();
   int64_t positions = band ? layout.length / m * band->count : layout.length;
@@ -114,20 +116,40 @@ void KernelEmitter::emitSpectralProduct(Value coefficients, Value h) {
       notAfter = arith::OrIOp::create(b, loc, notAfter, mirrorOutside);
     }
     when(notAfter, [&] {
-      MirrorPair pair;
-      pair.offsetP = swizzle(p);
-      pair.offsetQ = swizzle(q);
-      pair.ap = loadCoefficient(coefficients, h, 0, p);
-      pair.bp = loadCoefficient(coefficients, h, 1, p);
-      pair.aq = loadCoefficient(coefficients, h, 0, q);
-      pair.bq = loadCoefficient(coefficients, h, 1, q);
-      if (double scale = productScale(); scale != 1.0) {
-        Value s = cf(scale);
-        for (Complex *coefficient : {&pair.ap, &pair.bp, &pair.aq, &pair.bq})
-          *coefficient = cscale(*coefficient, s);
-      }
-      pair.distinct = ult(p, q);
-      forEachSequence([&](Value seq) { emitMirrorPair(seq, pair); });
+      auto pairOf = [&](Value buffer) {
+        MirrorPair pair;
+        pair.offsetP = swizzle(p);
+        pair.offsetQ = swizzle(q);
+        pair.ap = loadCoefficient(buffer, h, 0, p);
+        pair.bp = loadCoefficient(buffer, h, 1, p);
+        pair.aq = loadCoefficient(buffer, h, 0, q);
+        pair.bq = loadCoefficient(buffer, h, 1, q);
+        if (double scale = productScale(); scale != 1.0) {
+          Value s = cf(scale);
+          for (Complex *coefficient : {&pair.ap, &pair.bp, &pair.aq, &pair.bq})
+            *coefficient = cscale(*coefficient, s);
+        }
+        pair.distinct = ult(p, q);
+        return pair;
+      };
+      MirrorPair pair = pairOf(coefficients);
+      if (!laterCoefficients)
+        return forEachSequence([&](Value seq) { emitMirrorPair(seq, pair); });
+      MirrorPair later = pairOf(laterCoefficients);
+      forEachSequence([&](Value seq) {
+        Value isLater = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                              seq, c(laterFrom));
+        auto pick = [&](Complex x, Complex y) -> Complex {
+          return {arith::SelectOp::create(b, loc, isLater, y.re, x.re),
+                  arith::SelectOp::create(b, loc, isLater, y.im, x.im)};
+        };
+        MirrorPair chosen = pair;
+        chosen.ap = pick(pair.ap, later.ap);
+        chosen.bp = pick(pair.bp, later.bp);
+        chosen.aq = pick(pair.aq, later.aq);
+        chosen.bq = pick(pair.bq, later.bq);
+        emitMirrorPair(seq, chosen);
+      });
     });
   });
   barrier();

@@ -192,3 +192,43 @@ func.func @inverse_cluster(%arg0: tensor<1x1x128xf16>, %arg1: tensor<1x128xf32>,
   } -> tensor<1x128xf32>
   return %1 : tensor<1x128xf32>
 }
+
+// -----
+
+// in_cross_spectrum is a form of the convolutions a cross spectrum runs,
+// not of the cross spectrum.
+#map_in_cross = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @in_cross_spectrum_gradient(%arg0: tensor<1x1x128xf16>, %arg1: tensor<1x128xf32>, %arg2: tensor<1x1x128xf16>) -> tensor<1x128xf32> {
+  // expected-error @+1 {{the GPU lowering takes in_cross_spectrum plans on conv regions only}}
+  %0 = butterfly.fused cross_spectrum ins(%arg0, %arg2 : tensor<1x1x128xf16>, tensor<1x1x128xf16>) onchip_bytes = 2048 plan = #butterfly.gpu_plan<in_cross_spectrum, half, chip = "sm_90", factors = [16, 8], threads = 64, batch_tile = 1> {
+  ^bb0(%arg3: tensor<1x1x128xf16>, %arg4: tensor<1x1x128xf16>):
+    %2 = tensor.empty() : tensor<1x1x128xf32>
+    %3 = linalg.generic {indexing_maps = [#map_in_cross, #map_in_cross], iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg3 : tensor<1x1x128xf16>) outs(%2 : tensor<1x1x128xf32>) {
+    ^bb0(%in: f16, %out: f32):
+      %13 = arith.extf %in : f16 to f32
+      linalg.yield %13 : f32
+    } -> tensor<1x1x128xf32>
+    %4 = tensor.empty() : tensor<1x1x128xf32>
+    %5 = linalg.generic {indexing_maps = [#map_in_cross, #map_in_cross], iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg4 : tensor<1x1x128xf16>) outs(%4 : tensor<1x1x128xf32>) {
+    ^bb0(%in: f16, %out: f32):
+      %13 = arith.extf %in : f16 to f32
+      linalg.yield %13 : f32
+    } -> tensor<1x1x128xf32>
+    %6 = butterfly.pack_real %5 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %7 = butterfly.monarch %6 factors = [16, 8] nonzero_inputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %8 = butterfly.real_spectrum %7 : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x129xcomplex<f32>>
+    %9 = butterfly.pack_real %3 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %10 = butterfly.monarch %9 factors = [16, 8] nonzero_inputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %11 = butterfly.real_spectrum %10 : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x129xcomplex<f32>>
+    %12 = fftconv.cross_spectrum %11, %8 : tensor<1x1x129xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
+    butterfly.yield %12 : tensor<1x129xcomplex<f32>>
+  } -> tensor<1x129xcomplex<f32>>
+  %1 = butterfly.fused channel_inverse ins(%0 : tensor<1x129xcomplex<f32>>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [16, 8], threads = 64, batch_tile = 1> {
+  ^bb0(%arg3: tensor<1x129xcomplex<f32>>):
+    %2 = butterfly.real_spectrum %arg3 inverse : tensor<1x129xcomplex<f32>> -> tensor<1x128xcomplex<f32>>
+    %3 = butterfly.monarch %2 factors = [16, 8] inverse needed_outputs = 64 : tensor<1x128xcomplex<f32>>
+    %4 = butterfly.unpack_real %3 : tensor<1x128xcomplex<f32>> -> tensor<1x128xf32>
+    butterfly.yield %4 : tensor<1x128xf32>
+  } -> tensor<1x128xf32>
+  return %1 : tensor<1x128xf32>
+}

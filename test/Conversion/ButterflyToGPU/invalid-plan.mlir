@@ -207,3 +207,26 @@ func.func @clustered_conv(%arg0: tensor<1x1x128xf32>, %arg1: tensor<1x128xf32>) 
   } -> tensor<1x1x128xf32>
   return %5 : tensor<1x1x128xf32>
 }
+
+// -----
+
+// An in_cross_spectrum convolution runs inside its kernel gradient's cross
+// spectrum: a function without one has no kernel to run it.
+func.func @no_cross_spectrum(%arg0: tensor<1x1x128xf32>, %arg1: tensor<1x128xf32>) -> tensor<1x1x128xf32> {
+  %0 = butterfly.pack_real %arg1 : tensor<1x128xf32> -> tensor<1x128xcomplex<f32>>
+  %1 = butterfly.monarch %0 factors = [16, 8] nonzero_inputs = 64 : tensor<1x128xcomplex<f32>>
+  %2 = butterfly.real_spectrum %1 : tensor<1x128xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
+  %3 = butterfly.conv_spectrum %2 : tensor<1x129xcomplex<f32>> -> tensor<1x2x128xcomplex<f32>>
+  %4 = butterfly.permute %3 rows = 8, cols = 16 : tensor<1x2x128xcomplex<f32>>
+  // expected-error @+1 {{the GPU lowering runs an in_cross_spectrum convolution inside a single-kernel cross spectrum (outside a cluster) that transforms its sequence}}
+  %5 = butterfly.fused conv ins(%arg0, %4 : tensor<1x1x128xf32>, tensor<1x2x128xcomplex<f32>>) onchip_bytes = 5632 plan = #butterfly.gpu_plan<in_cross_spectrum, half, chip = "sm_90", factors = [16, 8], threads = 64, batch_tile = 1> {
+  ^bb0(%arg2: tensor<1x1x128xf32>, %arg3: tensor<1x2x128xcomplex<f32>>):
+    %6 = butterfly.pack_real %arg2 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>
+    %7 = butterfly.monarch %6 factors = [16, 8] permuted nonzero_inputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %8 = butterfly.hermitian_mul %7, %arg3 factors = [16, 8] {butterfly.onchip_bytes = 5632 : i64} : tensor<1x1x128xcomplex<f32>>, tensor<1x2x128xcomplex<f32>>
+    %9 = butterfly.monarch %8 factors = [16, 8] inverse permuted needed_outputs = 64 : tensor<1x1x128xcomplex<f32>>
+    %10 = butterfly.unpack_real %9 : tensor<1x1x128xcomplex<f32>> -> tensor<1x1x128xf32>
+    butterfly.yield %10 : tensor<1x1x128xf32>
+  } -> tensor<1x1x128xf32>
+  return %5 : tensor<1x1x128xf32>
+}

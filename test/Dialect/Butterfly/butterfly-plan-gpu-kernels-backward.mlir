@@ -68,11 +68,14 @@ func.func @gated_row_past_shared_memory(%u: tensor<2x4x16384xf16>, %k: tensor<4x
   return %g#0, %g#1, %g#2, %g#3 : tensor<2x4x16384xf16>, tensor<4x16384xf32>, tensor<2x4x16384xf16>, tensor<2x4x16384xf16>
 }
 
-// bf16 data: on sm_90 the clustered cross spectrum as for f16; on sm_80
+// bf16 data: on sm_90 the clustered cross spectrum as for f16 (the
+// correlation with a kernel of its own: a cluster's blocks hold one side
+// each); on sm_80
 // the three-pass cross spectrum and the correlation at Half (bf16's own
 // roundings are most of its budget), on the same rows; the sums' inverse
 // (dk, f32) stays at Split.
 // CHECK-LABEL: func @row_past_shared_memory_bf16
+// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [32, 32, 16]
 // CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [32, 32, 16], cluster = 2, threads = 512, batch_tile = 2>
 // SM80-LABEL: func @row_past_shared_memory_bf16
 // SM80: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16]
@@ -127,4 +130,32 @@ func.func @longest_gradient(%u: tensor<2x1x16777216xf16>, %k: tensor<1x16777216x
   %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
       : (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>, tensor<2x1x16777216xf16>) -> (tensor<2x1x16777216xf16>, tensor<1x16777216xf32>)
   return %du, %dk : tensor<2x1x16777216xf16>, tensor<1x16777216xf32>
+}
+
+// A bf16 backward's correlation and postgate's convolution run in its
+// single-kernel cross spectrum (in_cross_spectrum: the cross spectrum's
+// precision, factors, threads and batch tile), from the spectra of g and v
+// it holds. An f16 backward's have kernels of their own, whose fused
+// product (in f32) keeps du's error lower.
+// CHECK-LABEL: func @in_cross_spectrum_bf16
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 16, 8], threads = 256, batch_tile = 4>
+// CHECK-COUNT-2: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<in_cross_spectrum, half, chip = "sm_90", factors = [16, 16, 8], threads = 256, batch_tile = 4>
+// CHECK-LABEL: func @own_kernels_f16
+// CHECK-NOT: in_cross_spectrum
+// CHECK-COUNT-2: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 16, 8]
+// CHECK-NOT: in_cross_spectrum
+// CHECK: return
+func.func @in_cross_spectrum_bf16(%u: tensor<4x4x2048xbf16>, %k: tensor<4x2048xf32>, %pre: tensor<4x4x2048xbf16>, %post: tensor<4x4x2048xbf16>, %dy: tensor<4x4x2048xbf16>)
+    -> (tensor<4x4x2048xbf16>, tensor<4x2048xf32>, tensor<4x4x2048xbf16>, tensor<4x4x2048xbf16>) {
+  %g:4 = fftconv.conv_grad causal %u, %k pregate %pre postgate %post grad %dy wrt [input, kernel, pregate, postgate]
+      : (tensor<4x4x2048xbf16>, tensor<4x2048xf32>, tensor<4x4x2048xbf16>, tensor<4x4x2048xbf16>, tensor<4x4x2048xbf16>)
+      -> (tensor<4x4x2048xbf16>, tensor<4x2048xf32>, tensor<4x4x2048xbf16>, tensor<4x4x2048xbf16>)
+  return %g#0, %g#1, %g#2, %g#3 : tensor<4x4x2048xbf16>, tensor<4x2048xf32>, tensor<4x4x2048xbf16>, tensor<4x4x2048xbf16>
+}
+func.func @own_kernels_f16(%u: tensor<4x4x2048xf16>, %k: tensor<4x2048xf32>, %pre: tensor<4x4x2048xf16>, %post: tensor<4x4x2048xf16>, %dy: tensor<4x4x2048xf16>)
+    -> (tensor<4x4x2048xf16>, tensor<4x2048xf32>, tensor<4x4x2048xf16>, tensor<4x4x2048xf16>) {
+  %g:4 = fftconv.conv_grad causal %u, %k pregate %pre postgate %post grad %dy wrt [input, kernel, pregate, postgate]
+      : (tensor<4x4x2048xf16>, tensor<4x2048xf32>, tensor<4x4x2048xf16>, tensor<4x4x2048xf16>, tensor<4x4x2048xf16>)
+      -> (tensor<4x4x2048xf16>, tensor<4x2048xf32>, tensor<4x4x2048xf16>, tensor<4x4x2048xf16>)
+  return %g#0, %g#1, %g#2, %g#3 : tensor<4x4x2048xf16>, tensor<4x2048xf32>, tensor<4x4x2048xf16>, tensor<4x4x2048xf16>
 }

@@ -89,17 +89,26 @@ gpu::GPUFuncOp buildConvKernel(OpBuilder &builder, Location loc,
                                LoadInputFn loadInput,
                                StoreOutputFn storeOutput);
 
+/// The kernel that reads a spectrum kernel's coefficients, which sets their
+/// order: the convolution kernel of its plan (in its fused product's order
+/// where that kernel runs one), or a kernel gradient's cross-spectrum
+/// kernel that runs the convolution from the spectra it holds (at Monarch
+/// positions: its forward stages have run before the product).
+enum class CoefficientReader { ConvKernel, CrossSpectrum };
+
 /// Builds the kernel that computes the spectrum buffer from the real
 /// kernels k (memref<H x K x f32>, and kr, memref<H x K' x f32>, as `taps`
 /// says): one block per channel. With `conjugate` the buffer multiplies by
 /// the conjugate spectrum (a correlation with kk, the adjoint of the
 /// convolution). With a `band` (butterfly.conv_spectrum's; 0: none), kk's
-/// spectrum is taken as zero at the bins f >= band.
-gpu::GPUFuncOp buildSpectrumKernel(OpBuilder &builder, Location loc,
-                                   gpu::GPUModuleOp module,
-                                   llvm::StringRef name, const KernelTaps &taps,
-                                   const ConvKernelPlan &plan,
-                                   bool conjugate = false, int64_t band = 0);
+/// spectrum is taken as zero at the bins f >= band. `reader` reads the
+/// buffer.
+gpu::GPUFuncOp
+buildSpectrumKernel(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+                    llvm::StringRef name, const KernelTaps &taps,
+                    const ConvKernelPlan &plan, bool conjugate = false,
+                    int64_t band = 0,
+                    CoefficientReader reader = CoefficientReader::ConvKernel);
 
 } // namespace fftconv
 } // namespace mlir

@@ -79,12 +79,30 @@ struct CrossSpectrumPlan {
   int64_t rowLength() const { return 2 * (transform.complexLength + 2); }
 };
 
+/// A convolution that the cross-spectrum kernel runs from the spectra of
+/// one side of its tile (a backward's correlation of g with k, or its
+/// postgate's convolution of v with k) once the tile's terms are summed:
+/// the spectral product with the coefficients at kernel argument
+/// `coefficientArg` (buildSpectrumKernel's for
+/// CoefficientReader::CrossSpectrum), the inverse stages, and the first
+/// `outputLength` real outputs of each sequence through `store`. The
+/// side's second transform, and its second read, are saved.
+struct HeldConvolution {
+  unsigned coefficientArg = 0;
+  int64_t outputLength = 0;
+  StoreOutputFn store;
+};
+
 /// The cross-spectrum kernel. `argTypes` are its memref arguments;
-/// `workspaceArg` indexes the partial spectra it writes.
+/// `workspaceArg` indexes the partial spectra it writes. `ofV` and `ofG`
+/// are the convolutions it runs from v's and g's spectra, if any (not in a
+/// cluster; both: with outputs as long).
 gpu::GPUFuncOp buildCrossSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
-    const CrossSpectrumPlan &plan, LoadInputFn loadV, LoadInputFn loadG);
+    const CrossSpectrumPlan &plan, LoadInputFn loadV, LoadInputFn loadG,
+    std::optional<HeldConvolution> ofV = std::nullopt,
+    std::optional<HeldConvolution> ofG = std::nullopt);
 
 /// How one output of the channel-inverse kernel is made from the lags: the
 /// first K of them (or lag 0), then the transposes of the regularizers the

@@ -936,6 +936,12 @@ struct PlanGPUKernelsPass
   bool hasThreePassGradient(Operation *op, int64_t fftSize) const {
     return threePassGradientSizes.contains({functionOf(op), fftSize});
   }
+  /// The plans of the single-kernel cross spectra outside a cluster that
+  /// run the convolutions of their size in their function (a backward's
+  /// correlation and its postgate's convolution: in_cross_spectrum), by
+  /// function and FFT size.
+  llvm::DenseMap<std::pair<Operation *, int64_t>, GPUPlanAttr>
+      crossSpectrumHosts;
 
   /// The longest rows of a three-pass kernel gradient: its cross spectrum's
   /// inner block holds the rows of a pair of v and of g (at Split, the
@@ -1092,6 +1098,16 @@ struct PlanGPUKernelsPass
     region.setGpuPlanAttr(plan);
     if (plan.isThreePass())
       threePassGradientSizes.insert({functionOf(region), shape.fftSize});
+    else if (cross && !plan.isClustered() && shape.bf16Data)
+      // From the spectra the cross spectrum holds, the correlation saves
+      // g's second read and transform, the postgate's convolution v's. For
+      // bf16 data, whose own rounding is most of their error: the training
+      // step 0.91x to 0.99x at 1K to 16K (H200,
+      // bench/results/held-convolutions-2026-11-29-h200.md). Not for f16:
+      // the product and the inverse stages then round to f16 twice more
+      // than the convolution kernel's fused pass (in f32), du's error
+      // 4.7e-4 -> 5.5e-4 at 4K to 16K causal. f32 data: not measured.
+      crossSpectrumHosts[{functionOf(region), shape.fftSize}] = plan;
     return success();
   }
 
@@ -1176,6 +1192,17 @@ struct PlanGPUKernelsPass
       if (restage && !kernelsRunFactors(factors))
         factors = stageFactors(shape.fftSize / 2);
       std::optional<uint64_t> band = forward.getSpectralBand();
+      auto host = crossSpectrumHosts.find({functionOf(conv), shape.fftSize});
+      if (!band && host != crossSpectrumHosts.end()) {
+        GPUPlanAttr cross = host->second;
+        conv.setGpuPlanAttr(GPUPlanAttr::get(
+            &getContext(), GPUKernelForm::InCrossSpectrum, cross.getPrecision(),
+            chip, cross.getFactors(),
+            /*outerFactors=*/{}, cross.getThreads(), cross.getBatchTile(),
+            Type(), /*ranks=*/0, /*rank=*/0, /*inner_threads=*/0,
+            /*cluster=*/0));
+        return success();
+      }
       if (band)
         factors = bandFactorOrder(factors, int64_t(*band));
       GPUPlanRequest dataRequest = forData(

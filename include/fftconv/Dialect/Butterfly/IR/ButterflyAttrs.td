@@ -45,7 +45,11 @@ def Butterfly_GPUKernelForm : I32EnumAttr<"GPUKernelForm",
   I32EnumAttrCase<"SingleKernel", 0, "single_kernel">,
   // Two spectrum kernels, then outer forward, inner and outer inverse
   // kernels around an f32 workspace in global memory.
-  I32EnumAttrCase<"ThreePass", 1, "three_pass">
+  I32EnumAttrCase<"ThreePass", 1, "three_pass">,
+  // No kernel of its own: a backward's correlation or postgate's
+  // convolution that its kernel gradient's single-kernel cross-spectrum
+  // kernel runs from the spectra it holds (with its spectrum kernel).
+  I32EnumAttrCase<"InCrossSpectrum", 2, "in_cross_spectrum">
 ]> {
   let cppNamespace = "::mlir::butterfly";
   let genSpecializedAttr = 0;
@@ -75,7 +79,11 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     convolution and read by `butterfly-to-gpu`, which decides nothing of
     its own:
 
-    - `form`: `single_kernel` or `three_pass`;
+    - `form`: `single_kernel`, `three_pass`, or `in_cross_spectrum` (a
+      conv region of a backward that its kernel gradient's single-kernel
+      cross spectrum runs from the spectra of v or g it holds: the spectral
+      product, the inverse stages and the region's epilogue after the
+      tile's sums; its other parameters are the cross spectrum's);
     - `precision`: `half` or `split` (the kernel spectrum is prepared at
       `split` whatever the convolution's);
     - `chip`: the target, `sm_80` or `sm_90`;
@@ -123,6 +131,8 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     #butterfly.gpu_plan<single_kernel, half, chip = "sm_90",
                         factors = [32, 32, 16], cluster = 2,
                         threads = 512, batch_tile = 2>
+    #butterfly.gpu_plan<in_cross_spectrum, half, chip = "sm_90",
+                        factors = [32, 16, 16], threads = 512, batch_tile = 2>
     #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 2,
                         rank = 0, outer_factors = [16, 16, 4],
                         factors = [16, 16, 8, 8], inner_threads = 512,
@@ -162,6 +172,10 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
   let extraClassDeclaration = [{
     bool isThreePass() const {
       return getForm() == ::mlir::butterfly::GPUKernelForm::ThreePass;
+    }
+    /// Whether a kernel gradient's cross spectrum runs the convolution.
+    bool isInCrossSpectrum() const {
+      return getForm() == ::mlir::butterfly::GPUKernelForm::InCrossSpectrum;
     }
     /// Whether the three-pass workspace holds f16.
     bool hasHalfWorkspace() const {
