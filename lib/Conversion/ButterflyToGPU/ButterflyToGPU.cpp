@@ -393,14 +393,14 @@ static bool sameKernelSpectrum(const SpectrumChain &a, const SpectrumChain &b) {
 /// Whether the kernels of `gradient` can run `region`, a convolution of
 /// its backward, from the transforms of its pairs: three passes with the
 /// same factors; or an in_cross_spectrum convolution whose layout is the
-/// single-kernel cross spectrum's, outside a cluster, without a band.
+/// single-kernel cross spectrum's, without a band.
 static bool runsWithGradient(const ConvRegion &region,
                              const KernelGradientRegion &gradient) {
   GPUPlanAttr plan = region.plan, cross = gradient.crossPlan;
   if (cross.isThreePass())
     return region.threePass() && plan.getFactors() == cross.getFactors() &&
            plan.getOuterFactors() == cross.getOuterFactors();
-  return plan.isInCrossSpectrum() && !cross.isClustered() &&
+  return plan.isInCrossSpectrum() &&
          plan.getPrecision() == cross.getPrecision() &&
          plan.getFactors() == cross.getFactors() &&
          plan.getThreads() == cross.getThreads() &&
@@ -441,8 +441,8 @@ LogicalResult findFusedBackwards(FunctionAnalysis &analysis) {
     if (region.plan.isInCrossSpectrum() && !analysis.fusedInto(r))
       return region.op.emitError()
              << "the GPU lowering runs an in_cross_spectrum convolution "
-                "inside a single-kernel cross spectrum (outside a cluster) "
-                "that transforms its sequence, with its precision, factors, "
+                "inside a single-kernel cross spectrum that transforms its "
+                "sequence, with its precision, factors, "
                 "threads and batch_tile: a correlation of g with conj(K) or "
                 "a convolution of v with K, without a band; this function "
                 "has none";

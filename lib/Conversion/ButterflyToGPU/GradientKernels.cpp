@@ -83,8 +83,6 @@ public:
         KernelEmitter(builder, loc, crossSpectrumLayoutOf(plan),
                       plan.sequences()),
         plan(plan), ofV(std::move(ofV)), ofG(std::move(ofG)) {
-    assert((!plan.clustered() || (!this->ofV && !this->ofG)) &&
-           "a cluster's blocks hold one side each: no convolutions");
     begin();
     h = blockId(gpu::Dimension::x);
     if (plan.clustered()) {
@@ -222,6 +220,22 @@ public:
           first, [&] { accumulateClustered(/*vLocal=*/true, peer); },
           [&] { accumulateClustered(/*vLocal=*/false, peer); });
       clusterBarrier();
+      if (ofV || ofG) {
+        // Each block its side's convolution, from its own spectra (the
+        // other block has read them).
+        whenElse(
+            first,
+            [&] {
+              if (ofV)
+                convolveHeldClustered(*ofV, firstBatch);
+            },
+            [&] {
+              if (ofG)
+                convolveHeldClustered(*ofG, firstBatch);
+            });
+        // The next tile's loads overwrite the spectra the outputs read.
+        barrier();
+      }
     });
     whenElse(
         first, [&] { storeClusteredRow(workspace, /*firstBlock=*/true); },
@@ -250,27 +264,57 @@ private:
                              batchTile);
     held.emitInverse();
     // Sequence `seq` of the emitter is sequence s of v's side or of g's.
-    auto store = [&](const HeldConvolution &convolution, Value s, Value t,
-                     Value y, Value mask, RangeScale range) {
-      Value batch = add(firstBatch, s);
-      auto write = [&] {
-        convolution.store(b, loc, args(), index(batch), index(h), index(t),
-                          scaled(y, range.unscale), mask);
-      };
-      if (plan.transform.batch % batchTile)
-        when(ult(batch, c(plan.transform.batch)), write);
-      else
-        write();
-    };
     held.storeRealOutputs(
         outputLength, Value(), [&](Value seq, Value t, Value y, Value mask) {
           if (!both)
-            return store(first, seq, t, y, mask, ofV ? rangeV : rangeG);
+            return storeHeld(first, firstBatch, seq, t, y, mask,
+                             ofV ? rangeV.unscale : rangeG.unscale);
           whenElse(
               ult(seq, c(batchTile)),
-              [&] { store(*ofV, seq, t, y, mask, rangeV); },
-              [&] { store(*ofG, sub(seq, c(batchTile)), t, y, mask, rangeG); });
+              [&] {
+                storeHeld(*ofV, firstBatch, seq, t, y, mask, rangeV.unscale);
+              },
+              [&] {
+                storeHeld(*ofG, firstBatch, sub(seq, c(batchTile)), t, y, mask,
+                          rangeG.unscale);
+              });
         });
+  }
+
+  /// The cluster form's: `convolution` run by the block of its side from
+  /// the spectra of the tile's sequences in its own shared memory, its
+  /// range unscale from the slot the other block read.
+  void convolveHeldClustered(const HeldConvolution &convolution,
+                             Value firstBatch) {
+    KernelEmitter held(b, loc, heldLayoutOf(plan, convolution.outputLength),
+                       plan.transform.batchTile);
+    held.begin();
+    held.emitSpectralProduct(args()[convolution.coefficientArg], h);
+    held.emitInverse();
+    Value unscale;
+    if (plan.transform.scalesRange)
+      unscale =
+          memref::LoadOp::create(b, loc, accumulator, index(c(unscaleSlot)));
+    held.storeRealOutputs(convolution.outputLength, Value(),
+                          [&](Value seq, Value t, Value y, Value mask) {
+                            storeHeld(convolution, firstBatch, seq, t, y, mask,
+                                      unscale);
+                          });
+  }
+
+  /// Results y of `convolution` (times `unscale` where given) for batch
+  /// element firstBatch + s, at [t, t + 8), through its epilogue.
+  void storeHeld(const HeldConvolution &convolution, Value firstBatch, Value s,
+                 Value t, Value y, Value mask, Value unscale) {
+    Value batch = add(firstBatch, s);
+    auto write = [&] {
+      convolution.store(b, loc, args(), index(batch), index(h), index(t),
+                        scaled(y, unscale), mask);
+    };
+    if (plan.transform.batch % plan.transform.batchTile)
+      when(ult(batch, c(plan.transform.batch)), write);
+    else
+      write();
   }
 
   /// A kind of sequence of the tile (v or g): how its values load, and its

@@ -218,7 +218,7 @@ func.func @no_cross_spectrum(%arg0: tensor<1x1x128xf32>, %arg1: tensor<1x128xf32
   %2 = butterfly.real_spectrum %1 : tensor<1x128xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
   %3 = butterfly.conv_spectrum %2 : tensor<1x129xcomplex<f32>> -> tensor<1x2x128xcomplex<f32>>
   %4 = butterfly.permute %3 rows = 8, cols = 16 : tensor<1x2x128xcomplex<f32>>
-  // expected-error @+1 {{the GPU lowering runs an in_cross_spectrum convolution inside a single-kernel cross spectrum (outside a cluster) that transforms its sequence}}
+  // expected-error @+1 {{the GPU lowering runs an in_cross_spectrum convolution inside a single-kernel cross spectrum that transforms its sequence}}
   %5 = butterfly.fused conv ins(%arg0, %4 : tensor<1x1x128xf32>, tensor<1x2x128xcomplex<f32>>) onchip_bytes = 5632 plan = #butterfly.gpu_plan<in_cross_spectrum, half, chip = "sm_90", factors = [16, 8], threads = 64, batch_tile = 1> {
   ^bb0(%arg2: tensor<1x1x128xf32>, %arg3: tensor<1x2x128xcomplex<f32>>):
     %6 = butterfly.pack_real %arg2 : tensor<1x1x128xf32> -> tensor<1x1x128xcomplex<f32>>

@@ -68,9 +68,9 @@ func.func @gated_row_past_shared_memory(%u: tensor<2x4x16384xf16>, %k: tensor<4x
   return %g#0, %g#1, %g#2, %g#3 : tensor<2x4x16384xf16>, tensor<4x16384xf32>, tensor<2x4x16384xf16>, tensor<2x4x16384xf16>
 }
 
-// bf16 data: on sm_90 the clustered cross spectrum as for f16 (the
-// correlation with a kernel of its own: a cluster's blocks hold one side
-// each); on sm_80
+// bf16 data: on sm_90 the clustered cross spectrum as for f16, the
+// correlation with a kernel of its own (in the cluster, g's block alone
+// would run it while v's idles); on sm_80
 // the three-pass cross spectrum and the correlation at Half (bf16's own
 // roundings are most of its budget), on the same rows; the sums' inverse
 // (dk, f32) stays at Split.
@@ -158,4 +158,22 @@ func.func @own_kernels_f16(%u: tensor<4x4x2048xf16>, %k: tensor<4x2048xf32>, %pr
       : (tensor<4x4x2048xf16>, tensor<4x2048xf32>, tensor<4x4x2048xf16>, tensor<4x4x2048xf16>, tensor<4x4x2048xf16>)
       -> (tensor<4x4x2048xf16>, tensor<4x2048xf32>, tensor<4x4x2048xf16>, tensor<4x4x2048xf16>)
   return %g#0, %g#1, %g#2, %g#3 : tensor<4x4x2048xf16>, tensor<4x2048xf32>, tensor<4x4x2048xf16>, tensor<4x4x2048xf16>
+}
+
+// A bf16 gated backward at N = 32K on sm_90: the clustered cross spectrum
+// runs both convolutions, each block its side's (v's block the postgate's,
+// g's block the correlation), so the gated backward takes the cluster too.
+// On sm_80 the three-pass form, as for f16.
+// CHECK-LABEL: func @gated_row_past_shared_memory_bf16
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [32, 32, 16], cluster = 2, threads = 512, batch_tile = 2>
+// CHECK-COUNT-2: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<in_cross_spectrum, half, chip = "sm_90", factors = [32, 32, 16], threads = 512, batch_tile = 2>
+// SM80-LABEL: func @gated_row_past_shared_memory_bf16
+// SM80: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80"
+// SM80-COUNT-2: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80"
+func.func @gated_row_past_shared_memory_bf16(%u: tensor<2x4x16384xbf16>, %k: tensor<4x16384xf32>, %pre: tensor<2x4x16384xbf16>, %post: tensor<2x4x16384xbf16>, %dy: tensor<2x4x16384xbf16>)
+    -> (tensor<2x4x16384xbf16>, tensor<4x16384xf32>, tensor<2x4x16384xbf16>, tensor<2x4x16384xbf16>) {
+  %g:4 = fftconv.conv_grad causal %u, %k pregate %pre postgate %post grad %dy wrt [input, kernel, pregate, postgate]
+      : (tensor<2x4x16384xbf16>, tensor<4x16384xf32>, tensor<2x4x16384xbf16>, tensor<2x4x16384xbf16>, tensor<2x4x16384xbf16>)
+      -> (tensor<2x4x16384xbf16>, tensor<4x16384xf32>, tensor<2x4x16384xbf16>, tensor<2x4x16384xbf16>)
+  return %g#0, %g#1, %g#2, %g#3 : tensor<2x4x16384xbf16>, tensor<4x16384xf32>, tensor<2x4x16384xbf16>, tensor<2x4x16384xbf16>
 }

@@ -12,7 +12,9 @@
 //    in a workspace memref<groups x H x 2(M+1) x f32> (natural frequency
 //    order; the block alone owns its row, so the sums need no atomics and
 //    are the same from run to run; where it fits, the row is summed in
-//    shared memory and written once);
+//    shared memory and written once); it may run the backward's
+//    convolutions of v and g too, from the spectra it holds
+//    (HeldConvolution);
 //  - channel inverse: a block owns channel h; it sums the groups' partial
 //    spectra, packs the Hermitian spectrum into the half-length complex
 //    spectrum at Monarch positions, runs the inverse stages and writes the
@@ -95,8 +97,8 @@ struct HeldConvolution {
 
 /// The cross-spectrum kernel. `argTypes` are its memref arguments;
 /// `workspaceArg` indexes the partial spectra it writes. `ofV` and `ofG`
-/// are the convolutions it runs from v's and g's spectra, if any (not in a
-/// cluster; both: with outputs as long).
+/// are the convolutions it runs from v's and g's spectra, if any (both:
+/// with outputs as long; in a cluster, each by its side's block).
 gpu::GPUFuncOp buildCrossSpectrumKernel(
     OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
     llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,

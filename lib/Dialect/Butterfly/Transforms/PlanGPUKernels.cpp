@@ -936,8 +936,8 @@ struct PlanGPUKernelsPass
   bool hasThreePassGradient(Operation *op, int64_t fftSize) const {
     return threePassGradientSizes.contains({functionOf(op), fftSize});
   }
-  /// The plans of the single-kernel cross spectra outside a cluster that
-  /// run the convolutions of their size in their function (a backward's
+  /// The plans of the single-kernel cross spectra that run the
+  /// convolutions of their size in their function (a backward's
   /// correlation and its postgate's convolution: in_cross_spectrum), by
   /// function and FFT size.
   llvm::DenseMap<std::pair<Operation *, int64_t>, GPUPlanAttr>
@@ -1039,8 +1039,10 @@ struct PlanGPUKernelsPass
       // factorization computes the same DFT.
       SmallVector<int64_t> factors = stageFactors(shape.fftSize / 2);
       GPUPlanRequest crossRequest = dataRequest;
+      // A bf16 backward's cross spectrum runs its convolutions
+      // (crossSpectrumHosts), in a cluster too where it has two.
       crossRequest.crossSpectrumClusters =
-          convolutionsOfSize(region, shape.fftSize) < 2;
+          convolutionsOfSize(region, shape.fftSize) < 2 || shape.bf16Data;
       plan =
           cross ? planCrossSpectrum(&getContext(), chip, shape, factors,
                                     crossRequest, target.sharedMemoryPerBlock,
@@ -1098,15 +1100,21 @@ struct PlanGPUKernelsPass
     region.setGpuPlanAttr(plan);
     if (plan.isThreePass())
       threePassGradientSizes.insert({functionOf(region), shape.fftSize});
-    else if (cross && !plan.isClustered() && shape.bf16Data)
+    else if (cross && shape.bf16Data &&
+             (!plan.isClustered() ||
+              convolutionsOfSize(region, shape.fftSize) >= 2))
       // From the spectra the cross spectrum holds, the correlation saves
       // g's second read and transform, the postgate's convolution v's. For
       // bf16 data, whose own rounding is most of their error: the training
-      // step 0.91x to 0.99x at 1K to 16K (H200,
+      // step 0.84x to 0.99x at 256 to 16K (H200,
       // bench/results/held-convolutions-2026-11-29-h200.md). Not for f16:
       // the product and the inverse stages then round to f16 twice more
       // than the convolution kernel's fused pass (in f32), du's error
-      // 4.7e-4 -> 5.5e-4 at 4K to 16K causal. f32 data: not measured.
+      // 4.7e-4 -> 5.5e-4 at 4K to 16K causal. f32 data: not measured. In a
+      // cluster each block runs its side's convolution: with both, 32K
+      // gated 9.51 -> 8.77 ms against the three-pass form; with the
+      // correlation alone one block idles through it (32K causal 5.12 ->
+      // 5.65 ms), so it keeps a kernel of its own.
       crossSpectrumHosts[{functionOf(region), shape.fftSize}] = plan;
     return success();
   }

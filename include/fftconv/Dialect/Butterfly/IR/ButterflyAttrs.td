@@ -113,9 +113,10 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
       transforms v's sequences and the other g's, and each sums half of the
       frequencies into half of the row, reading the other's spectrum. The
       planner gives it where the row and both spectra of one batch element
-      would not fit one block (M = 16384), but for a gated backward (whose
-      three-pass kernels share v's and g's transforms with its two
-      convolutions).
+      would not fit one block (M = 16384), but for a gated f16 backward
+      (whose three-pass kernels share v's and g's transforms with its two
+      convolutions); a gated bf16 backward's blocks run its two
+      `in_cross_spectrum` convolutions, one each.
 
     Example:
 
