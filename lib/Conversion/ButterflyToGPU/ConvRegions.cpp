@@ -423,42 +423,6 @@ mlir::fftconv::detail::analyzeKernelGradient(FusedOp cross) {
   return gradient;
 }
 
-bool mlir::fftconv::detail::sameSequence(PackRealOp a, PackRealOp b) {
-  auto regionA = a->getParentOfType<FusedOp>();
-  auto regionB = b->getParentOfType<FusedOp>();
-  if (!regionA || !regionB || a.getInput().getType() != b.getInput().getType())
-    return false;
-  Block *bodyA = &regionA.getBody().front(),
-        *bodyB = &regionB.getBody().front();
-  llvm::DenseMap<Value, Value> equivalent;
-  std::function<bool(Value, Value)> same = [&](Value x, Value y) {
-    if (Value known = equivalent.lookup(x))
-      return known == y;
-    auto argX = dyn_cast<BlockArgument>(x), argY = dyn_cast<BlockArgument>(y);
-    if (argX && argY) {
-      if (argX.getOwner() != bodyA || argY.getOwner() != bodyB)
-        return false;
-      Value operandX = regionA->getOperand(argX.getArgNumber());
-      Value operandY = regionB->getOperand(argY.getArgNumber());
-      // Two views of one argument as rows are the same sequence.
-      return operandX == operandY ||
-             (operandX.getType() == operandY.getType() &&
-              viewedArgument(operandX) &&
-              viewedArgument(operandX) == viewedArgument(operandY));
-    }
-    auto resultX = dyn_cast<OpResult>(x), resultY = dyn_cast<OpResult>(y);
-    if (!resultX || !resultY ||
-        resultX.getResultNumber() != resultY.getResultNumber())
-      return false;
-    return OperationEquivalence::isEquivalentTo(
-        resultX.getOwner(), resultY.getOwner(),
-        [&](Value l, Value r) { return success(same(l, r)); },
-        [&](Value l, Value r) { equivalent[l] = r; },
-        OperationEquivalence::IgnoreLocations);
-  };
-  return same(a.getInput(), b.getInput());
-}
-
 BlockArgument mlir::fftconv::detail::viewedArgument(Value value) {
   std::optional<BoundaryView> view = viewOfArgument(value);
   return view ? cast<BlockArgument>(view->buffer) : nullptr;

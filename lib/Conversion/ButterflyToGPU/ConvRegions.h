@@ -114,12 +114,6 @@ struct KernelGradientRegion {
 /// The kernel gradient whose cross spectrum `cross` computes, checked.
 FailureOr<KernelGradientRegion> analyzeKernelGradient(FusedOp cross);
 
-/// Whether the sequences that `a` and `b` pack (each in its fused region)
-/// are computed the same way from the same inputs of their regions' ops:
-/// the regions of a backward compute g and v again each, so that a kernel
-/// of one may stand for another's.
-bool sameSequence(PackRealOp a, PackRealOp b);
-
 /// Whether a convolution's epilogue reads a sequence besides its result (a
 /// postgate, a skip term's u): butterfly::writesDirectOutput.
 bool epilogueReadsSequences(const ConvRegion &region);
@@ -134,6 +128,7 @@ FailureOr<ConvRegion> analyzeRegion(FusedOp op);
 FailureOr<SpectrumChain> analyzeSpectrum(Value coefficients, FusedOp user);
 
 using ::mlir::butterfly::BoundaryView;
+using ::mlir::butterfly::sameSequence;
 using ::mlir::butterfly::viewOfArgument;
 using ::mlir::butterfly::viewOfResult;
 

@@ -177,3 +177,20 @@ func.func @gated_row_past_shared_memory_bf16(%u: tensor<2x4x16384xbf16>, %k: ten
       -> (tensor<2x4x16384xbf16>, tensor<4x16384xf32>, tensor<2x4x16384xbf16>, tensor<2x4x16384xbf16>)
   return %g#0, %g#1, %g#2, %g#3 : tensor<2x4x16384xbf16>, tensor<4x16384xf32>, tensor<2x4x16384xbf16>, tensor<2x4x16384xbf16>
 }
+
+// The cross spectrum runs the conv regions that pack the sequences it
+// transforms: a convolution of another sequence of the same size in the
+// function keeps a kernel of its own.
+// CHECK-LABEL: func @unrelated_convolution_bf16
+// CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 16, 8], threads = 256, batch_tile = 4>
+// CHECK-NOT: in_cross_spectrum
+// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [16, 16, 8]
+// CHECK-NOT: in_cross_spectrum
+// CHECK: return
+func.func @unrelated_convolution_bf16(%u: tensor<4x4x2048xbf16>, %k: tensor<4x2048xf32>, %dy: tensor<4x4x2048xbf16>, %x: tensor<4x4x2048xbf16>)
+    -> (tensor<4x2048xf32>, tensor<4x4x2048xbf16>) {
+  %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [kernel]
+      : (tensor<4x4x2048xbf16>, tensor<4x2048xf32>, tensor<4x4x2048xbf16>) -> tensor<4x2048xf32>
+  %y = fftconv.conv causal %x, %k : (tensor<4x4x2048xbf16>, tensor<4x2048xf32>) -> tensor<4x4x2048xbf16>
+  return %dk, %y : tensor<4x2048xf32>, tensor<4x4x2048xbf16>
+}

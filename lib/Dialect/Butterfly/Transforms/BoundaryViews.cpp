@@ -5,7 +5,8 @@
 // for Hyena's blocks a transpose): such views stay at the function's
 // boundary (butterfly-fuse-conv) and the GPU kernels read the arguments' and
 // results' memory through them (butterfly-to-gpu). Both ask here which ops
-// those are.
+// those are, and the GPU planner and lowering whether two regions read one
+// sequence.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/OperationSupport.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::butterfly;
@@ -96,4 +100,42 @@ std::optional<BoundaryView> mlir::butterfly::viewOfResult(Value result) {
   if (Operation *init = transpose.getInit().getDefiningOp())
     view.ops.push_back(init);
   return view;
+}
+
+bool mlir::butterfly::sameSequence(PackRealOp a, PackRealOp b) {
+  auto regionA = a->getParentOfType<FusedOp>();
+  auto regionB = b->getParentOfType<FusedOp>();
+  if (!regionA || !regionB || a.getInput().getType() != b.getInput().getType())
+    return false;
+  Block *bodyA = &regionA.getBody().front(),
+        *bodyB = &regionB.getBody().front();
+  llvm::DenseMap<Value, Value> equivalent;
+  std::function<bool(Value, Value)> same = [&](Value x, Value y) {
+    if (Value known = equivalent.lookup(x))
+      return known == y;
+    auto argX = dyn_cast<BlockArgument>(x), argY = dyn_cast<BlockArgument>(y);
+    if (argX && argY) {
+      if (argX.getOwner() != bodyA || argY.getOwner() != bodyB)
+        return false;
+      Value operandX = regionA->getOperand(argX.getArgNumber());
+      Value operandY = regionB->getOperand(argY.getArgNumber());
+      // Two views of one argument as rows are the same sequence.
+      if (operandX == operandY)
+        return true;
+      std::optional<BoundaryView> viewX = viewOfArgument(operandX);
+      std::optional<BoundaryView> viewY = viewOfArgument(operandY);
+      return operandX.getType() == operandY.getType() && viewX && viewY &&
+             viewX->buffer == viewY->buffer;
+    }
+    auto resultX = dyn_cast<OpResult>(x), resultY = dyn_cast<OpResult>(y);
+    if (!resultX || !resultY ||
+        resultX.getResultNumber() != resultY.getResultNumber())
+      return false;
+    return OperationEquivalence::isEquivalentTo(
+        resultX.getOwner(), resultY.getOwner(),
+        [&](Value l, Value r) { return success(same(l, r)); },
+        [&](Value l, Value r) { equivalent[l] = r; },
+        OperationEquivalence::IgnoreLocations);
+  };
+  return same(a.getInput(), b.getInput());
 }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fftconv/Dialect/Butterfly/Transforms/BoundaryViews.h"
 #include "fftconv/Dialect/Butterfly/Transforms/CostModel.h"
 #include "fftconv/Dialect/Butterfly/Transforms/GPUPlan.h"
 #include "fftconv/Dialect/Butterfly/Transforms/Passes.h"
@@ -936,12 +937,10 @@ struct PlanGPUKernelsPass
   bool hasThreePassGradient(Operation *op, int64_t fftSize) const {
     return threePassGradientSizes.contains({functionOf(op), fftSize});
   }
-  /// The plans of the single-kernel cross spectra that run the
-  /// convolutions of their size in their function (a backward's
-  /// correlation and its postgate's convolution: in_cross_spectrum), by
-  /// function and FFT size.
-  llvm::DenseMap<std::pair<Operation *, int64_t>, GPUPlanAttr>
-      crossSpectrumHosts;
+  /// The conv regions a single-kernel cross spectrum runs (a backward's
+  /// correlation and its postgate's convolution: in_cross_spectrum), and
+  /// that cross spectrum's plan.
+  llvm::DenseMap<Operation *, GPUPlanAttr> heldConvolutions;
 
   /// The longest rows of a three-pass kernel gradient: its cross spectrum's
   /// inner block holds the rows of a pair of v and of g (at Split, the
@@ -1040,7 +1039,7 @@ struct PlanGPUKernelsPass
       SmallVector<int64_t> factors = stageFactors(shape.fftSize / 2);
       GPUPlanRequest crossRequest = dataRequest;
       // A bf16 backward's cross spectrum runs its convolutions
-      // (crossSpectrumHosts), in a cluster too where it has two.
+      // (holdConvolutions), in a cluster too where it has two.
       crossRequest.crossSpectrumClusters =
           convolutionsOfSize(region, shape.fftSize) < 2 || shape.bf16Data;
       plan =
@@ -1100,23 +1099,51 @@ struct PlanGPUKernelsPass
     region.setGpuPlanAttr(plan);
     if (plan.isThreePass())
       threePassGradientSizes.insert({functionOf(region), shape.fftSize});
-    else if (cross && shape.bf16Data &&
-             (!plan.isClustered() ||
-              convolutionsOfSize(region, shape.fftSize) >= 2))
-      // From the spectra the cross spectrum holds, the correlation saves
-      // g's second read and transform, the postgate's convolution v's. For
-      // bf16 data, whose own rounding is most of their error: the training
-      // step 0.84x to 0.99x at 256 to 16K (H200,
-      // bench/results/held-convolutions-2026-11-29-h200.md). Not for f16:
-      // the product and the inverse stages then round to f16 twice more
-      // than the convolution kernel's fused pass (in f32), du's error
-      // 4.7e-4 -> 5.5e-4 at 4K to 16K causal. f32 data: not measured. In a
-      // cluster each block runs its side's convolution: with both, 32K
-      // gated 9.51 -> 8.77 ms against the three-pass form; with the
-      // correlation alone one block idles through it (32K causal 5.12 ->
-      // 5.65 ms), so it keeps a kernel of its own.
-      crossSpectrumHosts[{functionOf(region), shape.fftSize}] = plan;
+    else if (cross && shape.bf16Data)
+      holdConvolutions(region, plan);
     return success();
+  }
+
+  /// Gives the conv regions that the single-kernel cross spectrum
+  /// `cross` (planned `plan`) can run from its spectra its plan, as
+  /// in_cross_spectrum: for each sequence it transforms (v, g), the first
+  /// conv region of its function that packs the same one (the
+  /// correlation of g, the postgate's convolution of v). From the spectra
+  /// the cross spectrum holds, the correlation saves g's second read and
+  /// transform, the postgate's convolution v's. Only for bf16 data, whose
+  /// own rounding is most of their error: the training step 0.84x to 0.99x
+  /// at 256 to 16K (H200, bench/results/held-convolutions-2026-11-29-h200.md).
+  /// Not for f16: the product and the inverse stages then round to f16
+  /// twice more than the convolution kernel's fused pass (in f32), du's
+  /// error 4.7e-4 -> 5.5e-4 at 4K to 16K causal. f32 data: not measured.
+  /// In a cluster each block runs its side's convolution, so only where
+  /// both sides have one: 32K gated 9.51 -> 8.77 ms against the three-pass
+  /// form; with the correlation alone one block idles through it (32K
+  /// causal 5.12 -> 5.65 ms), which then keeps a kernel of its own.
+  void holdConvolutions(FusedOp cross, GPUPlanAttr plan) {
+    SmallVector<FusedOp> held;
+    cross.walk([&](PackRealOp side) {
+      functionOf(cross)->walk([&](FusedOp conv) {
+        auto pack = conv.getKind() == FusedKind::Conv
+                        ? uniqueOp<PackRealOp>(conv)
+                        : PackRealOp();
+        if (!pack || llvm::is_contained(held, conv) ||
+            pack.getResult().getType() != side.getResult().getType() ||
+            !sameSequence(pack, side))
+          return WalkResult::advance();
+        held.push_back(conv);
+        return WalkResult::interrupt();
+      });
+    });
+    if (plan.isClustered() && held.size() < 2)
+      return;
+    GPUPlanAttr heldPlan = GPUPlanAttr::get(
+        &getContext(), GPUKernelForm::InCrossSpectrum, plan.getPrecision(),
+        plan.getChip(), plan.getFactors(), /*outerFactors=*/{},
+        plan.getThreads(), plan.getBatchTile(), Type(), /*ranks=*/0,
+        /*rank=*/0, /*inner_threads=*/0, /*cluster=*/0);
+    for (FusedOp conv : held)
+      heldConvolutions[conv] = heldPlan;
   }
 
   LogicalResult plan(FusedOp conv, const TargetDescription &target,
@@ -1200,15 +1227,9 @@ struct PlanGPUKernelsPass
       if (restage && !kernelsRunFactors(factors))
         factors = stageFactors(shape.fftSize / 2);
       std::optional<uint64_t> band = forward.getSpectralBand();
-      auto host = crossSpectrumHosts.find({functionOf(conv), shape.fftSize});
-      if (!band && host != crossSpectrumHosts.end()) {
-        GPUPlanAttr cross = host->second;
-        conv.setGpuPlanAttr(GPUPlanAttr::get(
-            &getContext(), GPUKernelForm::InCrossSpectrum, cross.getPrecision(),
-            chip, cross.getFactors(),
-            /*outerFactors=*/{}, cross.getThreads(), cross.getBatchTile(),
-            Type(), /*ranks=*/0, /*rank=*/0, /*inner_threads=*/0,
-            /*cluster=*/0));
+      if (auto held = heldConvolutions.find(conv);
+          !band && held != heldConvolutions.end()) {
+        conv.setGpuPlanAttr(held->second);
         return success();
       }
       if (band)

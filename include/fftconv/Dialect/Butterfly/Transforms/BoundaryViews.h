@@ -3,6 +3,8 @@
 #ifndef FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_BOUNDARYVIEWS_H
 #define FFTCONV_DIALECT_BUTTERFLY_TRANSFORMS_BOUNDARYVIEWS_H
 
+#include "fftconv/Dialect/Butterfly/IR/Butterfly.h"
+
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Value.h"
 
@@ -31,6 +33,12 @@ std::optional<BoundaryView> viewOfArgument(Value value);
 /// sequence it is viewed as (the inverse chains), when that is its only use
 /// and the function only returns it.
 std::optional<BoundaryView> viewOfResult(Value result);
+
+/// Whether the sequences that `a` and `b` pack (each in its fused region)
+/// are computed the same way from the same function arguments (or views of
+/// one): the regions of a backward compute g and v again each, so that a
+/// kernel of one may stand for another's.
+bool sameSequence(PackRealOp a, PackRealOp b);
 
 } // namespace mlir::butterfly
 
