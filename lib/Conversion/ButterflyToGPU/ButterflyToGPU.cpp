@@ -754,6 +754,10 @@ private:
   /// launches from `first` on, from its kernels alone.
   void markSpectrumProducers(size_t index, const Convolution &conv,
                              int64_t first, int64_t count);
+  /// The single kernel's spectrum kernel of convolution `index`, launched
+  /// over its kernels into its spectrum buffer (which it alone writes).
+  void launchSpectrum(size_t index, const Convolution &conv,
+                      gpu::GPUFuncOp spectrum, const ConvKernelPlan &plan);
   /// An all-to-all from `send` to `recv`, after the launches so far.
   void exchange(Value send, Value recv);
   int64_t launches = 0;
@@ -1036,6 +1040,16 @@ void HostBuilder::markSpectrumProducers(size_t index, const Convolution &conv,
                       })));
 }
 
+void HostBuilder::launchSpectrum(size_t index, const Convolution &conv,
+                                 gpu::GPUFuncOp spectrum,
+                                 const ConvKernelPlan &plan) {
+  markSpectrumProducers(index, conv, launches, /*count=*/1);
+  SmallVector<Value> operands(conv.kernels.begin(), conv.kernels.end());
+  operands.push_back(conv.spectrumBuffer);
+  launch(spectrum, {plan.channels, 1, 1}, plan.threads,
+         plan.spectrumSharedBytes(), operands);
+}
+
 void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
                                    const SpectrumChain &chain) {
   Convolution conv = beginConvolution(index, chain);
@@ -1064,11 +1078,7 @@ void HostBuilder::emitSingleKernel(size_t index, ConvRegion &region,
           Value t, Value y, Value mask) {
         storeRegionOutput(region, b, l, args, batch, h, t, y, mask);
       });
-  markSpectrumProducers(index, conv, launches, /*count=*/1);
-  SmallVector<Value> spectrumOperands(conv.kernels.begin(), conv.kernels.end());
-  spectrumOperands.push_back(conv.spectrumBuffer);
-  launch(spectrum, {plan.channels, 1, 1}, plan.threads,
-         plan.spectrumSharedBytes(), spectrumOperands);
+  launchSpectrum(index, conv, spectrum, plan);
   launch(convKernel, {plan.channels * plan.gridY(), 1, 1}, plan.threads,
          plan.convSharedBytes(), operands);
   recording.reset();
@@ -1356,12 +1366,7 @@ void HostBuilder::emitKernelGradient(size_t index,
         builder, loc, module, conv.name + "_spectrum",
         chain.taps(2 * plan.complexLength), plan, chain.conjugate, chain.band,
         CoefficientReader::CrossSpectrum);
-    markSpectrumProducers(*member, conv, launches, /*count=*/1);
-    SmallVector<Value> spectrumOperands(conv.kernels.begin(),
-                                        conv.kernels.end());
-    spectrumOperands.push_back(conv.spectrumBuffer);
-    launch(spectrum, {plan.channels, 1, 1}, plan.threads,
-           plan.spectrumSharedBytes(), spectrumOperands);
+    launchSpectrum(*member, conv, spectrum, plan);
     recording.reset();
     unsigned coefficients =
         cast<BlockArgument>(region.product.getCoefficients()).getArgNumber();

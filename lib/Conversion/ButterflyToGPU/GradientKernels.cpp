@@ -143,7 +143,16 @@ public:
       if (ofV || ofG) {
         // The products overwrite the spectra the terms read.
         barrier();
-        convolveHeld(firstBatch);
+        SmallVector<const HeldConvolution *, 2> sides;
+        SmallVector<Value, 2> unscales;
+        for (auto [convolution, range] :
+             {std::pair(&ofV, rangeV), std::pair(&ofG, rangeG)})
+          if (*convolution) {
+            sides.push_back(&**convolution);
+            unscales.push_back(range.unscale);
+          }
+        convolveHeld(firstBatch, sides, ofV ? 0 : batchTile,
+                     [&](size_t side) { return unscales[side]; });
       }
       // The next tile overwrites the sequences this one's terms read.
       barrier();
@@ -223,15 +232,22 @@ public:
       if (ofV || ofG) {
         // Each block its side's convolution, from its own spectra (the
         // other block has read them).
+        // Its range unscale from the slot the other block read.
+        auto unscale = [&](size_t) -> Value {
+          if (!plan.transform.scalesRange)
+            return Value();
+          return memref::LoadOp::create(b, loc, accumulator,
+                                        index(c(unscaleSlot)));
+        };
         whenElse(
             first,
             [&] {
               if (ofV)
-                convolveHeldClustered(*ofV, firstBatch);
+                convolveHeld(firstBatch, {&*ofV}, 0, unscale);
             },
             [&] {
               if (ofG)
-                convolveHeldClustered(*ofG, firstBatch);
+                convolveHeld(firstBatch, {&*ofG}, 0, unscale);
             });
         // The next tile's loads overwrite the spectra the outputs read.
         barrier();
@@ -245,61 +261,45 @@ public:
   }
 
 private:
-  /// The held convolutions run from the spectra of the tile, by an emitter
-  /// of their own over the sequences of the sides that have one (both: one
-  /// pass a stage over all of them, instead of a copy of the stages a side,
-  /// whose loop-invariant values spilled); the outputs of batch element
-  /// firstBatch + s from sequence s of a side.
-  void convolveHeld(Value firstBatch) {
+  /// The held convolutions `sides` (v's, then g's, those given) run from
+  /// the spectra of the tile's sequences from `firstSequence` on, T a side,
+  /// by an emitter of their own over them (both: one pass a stage over all
+  /// of them, instead of a copy of the stages a side, whose loop-invariant
+  /// values spilled); the outputs of batch element firstBatch + s from
+  /// sequence s of a side, times `unscaleOf(side)` (emitted after the
+  /// inverse stages).
+  void convolveHeld(Value firstBatch, ArrayRef<const HeldConvolution *> sides,
+                    int64_t firstSequence,
+                    llvm::function_ref<Value(size_t side)> unscaleOf) {
     int64_t batchTile = plan.transform.batchTile;
-    bool both = ofV && ofG;
-    const HeldConvolution &first = ofV ? *ofV : *ofG;
+    const HeldConvolution &first = *sides.front();
+    bool both = sides.size() == 2;
     // Both sides' outputs are as long (findFusedBackwards).
-    int64_t outputLength = first.outputLength;
-    KernelEmitter held(b, loc, heldLayoutOf(plan, outputLength),
-                       (both ? 2 : 1) * batchTile);
-    held.begin(/*firstSequence=*/ofV ? 0 : batchTile);
+    KernelEmitter held(b, loc, heldLayoutOf(plan, first.outputLength),
+                       sides.size() * batchTile);
+    held.begin(firstSequence);
     held.emitSpectralProduct(args()[first.coefficientArg], h,
-                             both ? args()[ofG->coefficientArg] : Value(),
+                             both ? args()[sides[1]->coefficientArg] : Value(),
                              batchTile);
     held.emitInverse();
-    // Sequence `seq` of the emitter is sequence s of v's side or of g's.
+    SmallVector<Value, 2> unscales;
+    for (size_t side = 0; side < sides.size(); ++side)
+      unscales.push_back(unscaleOf(side));
     held.storeRealOutputs(
-        outputLength, Value(), [&](Value seq, Value t, Value y, Value mask) {
+        first.outputLength, Value(),
+        [&](Value seq, Value t, Value y, Value mask) {
           if (!both)
-            return storeHeld(first, firstBatch, seq, t, y, mask,
-                             ofV ? rangeV.unscale : rangeG.unscale);
+            return storeHeld(first, firstBatch, seq, t, y, mask, unscales[0]);
           whenElse(
               ult(seq, c(batchTile)),
               [&] {
-                storeHeld(*ofV, firstBatch, seq, t, y, mask, rangeV.unscale);
+                storeHeld(first, firstBatch, seq, t, y, mask, unscales[0]);
               },
               [&] {
-                storeHeld(*ofG, firstBatch, sub(seq, c(batchTile)), t, y, mask,
-                          rangeG.unscale);
+                storeHeld(*sides[1], firstBatch, sub(seq, c(batchTile)), t, y,
+                          mask, unscales[1]);
               });
         });
-  }
-
-  /// The cluster form's: `convolution` run by the block of its side from
-  /// the spectra of the tile's sequences in its own shared memory, its
-  /// range unscale from the slot the other block read.
-  void convolveHeldClustered(const HeldConvolution &convolution,
-                             Value firstBatch) {
-    KernelEmitter held(b, loc, heldLayoutOf(plan, convolution.outputLength),
-                       plan.transform.batchTile);
-    held.begin();
-    held.emitSpectralProduct(args()[convolution.coefficientArg], h);
-    held.emitInverse();
-    Value unscale;
-    if (plan.transform.scalesRange)
-      unscale =
-          memref::LoadOp::create(b, loc, accumulator, index(c(unscaleSlot)));
-    held.storeRealOutputs(convolution.outputLength, Value(),
-                          [&](Value seq, Value t, Value y, Value mask) {
-                            storeHeld(convolution, firstBatch, seq, t, y, mask,
-                                      unscale);
-                          });
   }
 
   /// Results y of `convolution` (times `unscale` where given) for batch
