@@ -9,6 +9,7 @@
 #ifndef FFTCONV_C_FFTCONV_H
 #define FFTCONV_C_FFTCONV_H
 
+#include "mlir-c/ExecutionEngine.h"
 #include "mlir-c/IR.h"
 
 #include "mlir-c/RegisterEverything.h"
@@ -126,6 +127,14 @@ MLIR_CAPI_EXPORTED void *fftconvCPUAllocate(size_t bytes);
 MLIR_CAPI_EXPORTED void *fftconvCPUAllocateAligned(size_t alignment,
                                                    size_t bytes);
 MLIR_CAPI_EXPORTED void fftconvCPUFree(void *block);
+
+/// A JIT for `module` (in the LLVM dialect) whose LLVM pipeline and code
+/// generator both run at `optLevel` (0 to 3), loading `sharedLibPaths`:
+/// mlirExecutionEngineCreate generates code at the default level whatever
+/// optLevel. Null on failure; the mlirExecutionEngine* functions take it.
+MLIR_CAPI_EXPORTED MlirExecutionEngine
+fftconvExecutionEngineCreate(MlirModule module, int optLevel, int numPaths,
+                             const MlirStringRef *sharedLibPaths);
 
 /// The FFT ops along the last axis; the result type follows from n.
 typedef enum {

@@ -79,14 +79,24 @@ void mlir::fftconv::buildCPUPipeline(OpPassManager &pm,
     pm.addPass(createAsyncRuntimeRefCountingOptPass());
   }
   // The codelets' transfers and transposes, down to loads, stores and
-  // shuffles.
-  pm.addPass(createConvertVectorToSCFPass());
+  // shuffles; a codelet's 2-D access of a plane unrolled into its rows'
+  // 1-D ones (no loop through a stack buffer).
+  VectorTransferToSCFOptions transfers;
+  transfers.enableFullUnroll();
+  pm.addPass(createConvertVectorToSCFPass(transfers));
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertComplexToStandardPass());
   pm.addPass(arith::createArithExpandOpsPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // A codelet's transposes as one shuffle each, not an extract and an
+  // insert an element (the default): the latter were most of a small
+  // convolution's LLVM IR and of its JIT time, for the same shuffles after
+  // LLVM's O2.
+  ConvertVectorToLLVMPassOptions toLLVMVectors;
+  toLLVMVectors.vectorTransposeLowering =
+      vector::VectorTransposeLowering::Shuffle1D;
+  pm.addPass(createConvertVectorToLLVMPass(toLLVMVectors));
   // Vector lowerings start from ub.poison.
   pm.addPass(createUBToLLVMConversionPass());
   // Before arith's conversion: it creates arith constants.

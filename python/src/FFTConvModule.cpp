@@ -742,9 +742,10 @@ public:
     for (const std::string &path : sharedLibs)
       paths.push_back(stringRef(path));
     context->takeDiagnostics();
-    engine = mlirExecutionEngineCreate(
-        module.get(), optLevel, static_cast<int>(paths.size()), paths.data(),
-        /*enableObjectDump=*/false, /*enablePIC=*/false);
+    // Code generated at optLevel too (mlirExecutionEngineCreate's is at
+    // the default level whatever optLevel).
+    engine = fftconvExecutionEngineCreate(
+        module.get(), optLevel, static_cast<int>(paths.size()), paths.data());
     if (mlirExecutionEngineIsNull(engine))
       context->fail("cannot JIT-compile the module (it must be in the LLVM "
                     "dialect, e.g. after fftconv-to-cpu)");

@@ -44,6 +44,11 @@ static const char *kBad =
     "  return\n"
     "}\n";
 
+static const char *kAdd = "llvm.func @add(%a: i32, %b: i32) -> i32 {\n"
+                          "  %s = llvm.add %a, %b : i32\n"
+                          "  llvm.return %s : i32\n"
+                          "}\n";
+
 static void printManifest(MlirStringRef text, void *userData) {
   (void)userData;
   printf("manifest:\n%.*s", (int)text.length, text.data);
@@ -144,7 +149,8 @@ int main(void) {
   // CHECK: diagnostic: loc("capi-builder":7:3): 'fftconv.conv' op expects one
   // skip weight per channel (H = 4), got 'tensor<3xf32>' CHECK: bad conv not
   // built
-  if (mlirOperationIsNull(fftconvConvCreate(loc, false, u, k, none, none, none, d)))
+  if (mlirOperationIsNull(
+          fftconvConvCreate(loc, false, u, k, none, none, none, d)))
     printf("bad conv not built\n");
   // CHECK: diagnostic: loc("capi-builder":7:3): 'butterfly.monarch' op expects
   // the factors to multiply to the last dimension (64), got 32
@@ -155,9 +161,8 @@ int main(void) {
   // CHECK: bad monarch not built
   // CHECK: diagnostic: loc("capi-builder":7:3): 'fftconv.conv_grad' op asks
   // for the gradient of the pregate, which the convolution does not have
-  if (mlirOperationIsNull(fftconvConvGradCreate(loc, true, u, k, none, none,
-                                                none, none, u,
-                                                FFTConvGradPregate)))
+  if (mlirOperationIsNull(fftconvConvGradCreate(
+          loc, true, u, k, none, none, none, none, u, FFTConvGradPregate)))
     printf("bad conv_grad not built\n");
   // CHECK: bad conv_grad not built
   mlirModuleDestroy(built);
@@ -209,6 +214,27 @@ int main(void) {
   fftconvCPUFree(small);
   fftconvCPUFree(again);
   fftconvCPUFree(NULL);
+
+  /* The JIT at each optimization level (its code generator's too), and a
+     level out of range refused. */
+  for (int level = 0; level <= 4; level += 2) {
+    MlirModule program =
+        mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kAdd));
+    MlirExecutionEngine jit =
+        fftconvExecutionEngineCreate(program, level, 0, NULL);
+    if (mlirExecutionEngineIsNull(jit)) {
+      printf("O%d: refused\n", level);
+    } else {
+      int (*add)(int, int) = (int (*)(int, int))mlirExecutionEngineLookup(
+          jit, mlirStringRefCreateFromCString("add"));
+      printf("O%d: 2 + 3 = %d\n", level, add ? add(2, 3) : -1);
+      mlirExecutionEngineDestroy(jit);
+    }
+    mlirModuleDestroy(program);
+  }
+  // CHECK: O0: 2 + 3 = 5
+  // CHECK: O2: 2 + 3 = 5
+  // CHECK: O4: refused
 
   mlirPassManagerDestroy(pm);
   mlirModuleDestroy(module);

@@ -169,29 +169,104 @@ struct Planes {
   Value re, im;
 };
 
-/// A vector of `type` from both planes, at `offset`.
-Lanes readLanes(OpBuilder &b, Location loc, Planes planes, Value offset,
+/// The planes viewed with the row's last dimension split into `shape`
+/// ([1, N] -> [1, shape...]), so that a codelet's values are one vector
+/// access a plane: a chain of one write a value made One-Shot
+/// Bufferize's conflict analysis quadratic in the codelet's size (2.6 of
+/// 3.9 s of a small backward's CPU pipeline), and ConvertVectorToSCF's
+/// full unroll gives back the same 1-D accesses after bufferization.
+Planes viewPlanes(OpBuilder &b, Location loc, Planes planes,
+                  ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> viewShape = {1};
+  viewShape.append(shape.begin(), shape.end());
+  auto type = RankedTensorType::get(viewShape, b.getF32Type());
+  ReassociationIndices split;
+  for (size_t d = 1; d <= shape.size(); ++d)
+    split.push_back(d);
+  SmallVector<ReassociationIndices> reassociation = {{0}, split};
+  auto view = [&](Value plane) -> Value {
+    return tensor::ExpandShapeOp::create(b, loc, type, plane, reassociation);
+  };
+  return {view(planes.re), view(planes.im)};
+}
+
+/// The planes back as [1, N] rows (viewPlanes undone).
+Planes rowPlanes(OpBuilder &b, Location loc, Planes planes) {
+  auto type = cast<RankedTensorType>(planes.re.getType());
+  int64_t length = type.getNumElements();
+  auto rowType = RankedTensorType::get({1, length}, b.getF32Type());
+  ReassociationIndices split;
+  for (int64_t d = 1; d < type.getRank(); ++d)
+    split.push_back(d);
+  SmallVector<ReassociationIndices> reassociation = {{0}, split};
+  auto row = [&](Value plane) -> Value {
+    return tensor::CollapseShapeOp::create(b, loc, rowType, plane,
+                                           reassociation);
+  };
+  return {row(planes.re), row(planes.im)};
+}
+
+/// A block of `type` (its dimensions the view's minor ones) of both planes
+/// of a view, at `indices`.
+Lanes readBlock(OpBuilder &b, Location loc, Planes planes, ValueRange indices,
                 VectorType type) {
-  Value row = indexConstant(b, loc, 0);
   Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  SmallVector<bool> inBounds = {true};
+  SmallVector<bool> inBounds(type.getRank(), true);
   auto read = [&](Value plane) -> Value {
-    return vector::TransferReadOp::create(
-        b, loc, type, plane, ValueRange{row, offset}, pad, inBounds);
+    return vector::TransferReadOp::create(b, loc, type, plane, indices, pad,
+                                          inBounds);
   };
   return {read(planes.re), read(planes.im)};
 }
 
-Planes writeLanes(OpBuilder &b, Location loc, Lanes value, Planes planes,
-                  Value offset) {
-  Value row = indexConstant(b, loc, 0);
-  SmallVector<bool> inBounds = {true};
+Planes writeBlock(OpBuilder &b, Location loc, Lanes block, Planes planes,
+                  ValueRange indices) {
+  SmallVector<bool> inBounds(cast<VectorType>(block.re.getType()).getRank(),
+                             true);
   auto write = [&](Value vector, Value plane) -> Value {
-    return vector::TransferWriteOp::create(b, loc, vector, plane,
-                                           ValueRange{row, offset}, inBounds)
+    return vector::TransferWriteOp::create(b, loc, vector, plane, indices,
+                                           inBounds)
         .getResult();
   };
-  return {write(value.re, planes.re), write(value.im, planes.im)};
+  return {write(block.re, planes.re), write(block.im, planes.im)};
+}
+
+/// The rows of a 2-D vector.
+SmallVector<Value> rowsOf(OpBuilder &b, Location loc, Value matrix) {
+  SmallVector<Value> rows;
+  int64_t count = cast<VectorType>(matrix.getType()).getShape()[0];
+  for (int64_t n = 0; n < count; ++n)
+    rows.push_back(
+        vector::ExtractOp::create(b, loc, matrix, ArrayRef<int64_t>{n}));
+  return rows;
+}
+
+/// A matrix of `rows` (zero where absent), joined by shuffles pairwise and
+/// shape-cast. Not a chain of vector.insert into a matrix: the canonicalizer
+/// turns that into a vector.from_elements of every element, an LLVM
+/// insertelement each.
+Value matrixOf(OpBuilder &b, Location loc, ArrayRef<Value> rows,
+               VectorType type) {
+  auto rowType = VectorType::get({type.getShape()[1]}, type.getElementType());
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0f)));
+  SmallVector<Value> parts;
+  for (Value row : rows)
+    parts.push_back(row ? row : zero);
+  while (parts.size() > 1) {
+    SmallVector<Value> joined;
+    for (size_t n = 0; n + 1 < parts.size(); n += 2) {
+      int64_t lanes = cast<VectorType>(parts[n].getType()).getNumElements() +
+                      cast<VectorType>(parts[n + 1].getType()).getNumElements();
+      joined.push_back(vector::ShuffleOp::create(
+          b, loc, parts[n], parts[n + 1],
+          llvm::to_vector(llvm::seq<int64_t>(0, lanes))));
+    }
+    if (parts.size() % 2)
+      joined.push_back(parts.back());
+    parts = std::move(joined);
+  }
+  return vector::ShapeCastOp::create(b, loc, type, parts.front());
 }
 
 /// One Monarch stage: the stage's view of a row is [a, f, c].
@@ -203,16 +278,19 @@ struct StageShape {
 };
 
 /// The stage over one row with the lanes along c: a codelet per (i, j),
-/// `width` consecutive j at a time. `roots` are w^j, j < c, for the
-/// twiddle (null for the last stage, c = 1).
+/// `width` consecutive j at a time, its f values of a plane one access of
+/// the row's [a, f, c] view. `roots` are w^j, j < c, for the twiddle (null
+/// for the last stage, c = 1).
 Planes buildColumnStage(OpBuilder &b, Location loc, Planes planes,
                         const StageShape &stage, int64_t width, bool inverse,
                         std::optional<Planes> roots) {
-  auto type = VectorType::get({width}, b.getF32Type());
+  Type f32 = b.getF32Type();
+  auto type = VectorType::get({width}, f32);
   int64_t f = stage.factor, c = stage.stride;
+  Planes view = viewPlanes(b, loc, planes, {stage.blocks, f, c});
   auto blockLoop = scf::ForOp::create(
       b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, stage.blocks),
-      indexConstant(b, loc, 1), ValueRange{planes.re, planes.im});
+      indexConstant(b, loc, 1), ValueRange{view.re, view.im});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(blockLoop.getBody());
@@ -229,13 +307,8 @@ Planes buildColumnStage(OpBuilder &b, Location loc, Planes planes,
       Planes current{columnLoop.getRegionIterArgs()[0],
                      columnLoop.getRegionIterArgs()[1]};
       CodeletBuilder codelet(b, loc, type);
-      Value base = arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(b, loc, i, indexConstant(b, loc, f * c)), j);
-      auto offsetOf = [&](int64_t n) -> Value {
-        return arith::AddIOp::create(b, loc, base,
-                                     indexConstant(b, loc, n * c));
-      };
+      Value zero = indexConstant(b, loc, 0);
+      SmallVector<Value> at = {zero, i, zero, j};
       SmallVector<Lanes> twiddle;
       if (roots) {
         Planes table = *roots;
@@ -247,103 +320,86 @@ Planes buildColumnStage(OpBuilder &b, Location loc, Planes planes,
         };
         twiddle = codelet.powers({read(table.re), read(table.im)}, f);
       }
+      Lanes inputs =
+          readBlock(b, loc, current, at,
+                    VectorType::get({stage.inputExtent, width}, f32));
+      SmallVector<Value> re = rowsOf(b, loc, inputs.re),
+                         im = rowsOf(b, loc, inputs.im);
       SmallVector<MaybeLanes> x(f);
       for (int64_t n = 0; n < stage.inputExtent; ++n) {
-        x[n] = readLanes(b, loc, current, offsetOf(n), type);
+        x[n] = Lanes{re[n], im[n]};
         // The inverse twiddles its input (w^-(n j)), the forward its output.
         if (inverse && roots && n > 0)
           x[n] = codelet.mul(*x[n], twiddle[n]);
       }
       SmallVector<MaybeLanes> y = codelet.dft(x, inverse);
+      SmallVector<Value> outRe, outIm;
       for (int64_t k = 0; k < stage.outputExtent; ++k) {
         Lanes value =
             y[k] ? *y[k] : Lanes{codelet.splat(0.0), codelet.splat(0.0)};
         if (!inverse && roots && k > 0)
           value = codelet.mul(value, twiddle[k]);
-        current = writeLanes(b, loc, value, current, offsetOf(k));
+        outRe.push_back(value.re);
+        outIm.push_back(value.im);
       }
+      auto outputType = VectorType::get({stage.outputExtent, width}, f32);
+      current = writeBlock(b, loc,
+                           Lanes{matrixOf(b, loc, outRe, outputType),
+                                 matrixOf(b, loc, outIm, outputType)},
+                           current, at);
       scf::YieldOp::create(b, loc, ValueRange{current.re, current.im});
     }
     scf::YieldOp::create(b, loc, columnLoop.getResults());
   }
-  return {blockLoop.getResult(0), blockLoop.getResult(1)};
+  return rowPlanes(b, loc, {blockLoop.getResult(0), blockLoop.getResult(1)});
 }
 
 /// The last stage (c = 1) with the lanes along the blocks: `width` blocks
-/// of f contiguous values are read as rows of a width x f matrix and
-/// transposed in registers, so that lane l holds block i + l.
+/// of f contiguous values are read as a width x f matrix of the row's
+/// [a, f] view and transposed in registers, so that lane l holds block
+/// i + l.
 Planes buildTransposedStage(OpBuilder &b, Location loc, Planes planes,
                             const StageShape &stage, int64_t width,
                             bool inverse) {
   int64_t f = stage.factor;
-  Value row = indexConstant(b, loc, 0);
   Type f32 = b.getF32Type();
   auto laneType = VectorType::get({width}, f32);
-  auto blockType = VectorType::get({f}, f32);
   auto matrixType = VectorType::get({width, f}, f32);
+  Planes view = viewPlanes(b, loc, planes, {stage.blocks, f});
   auto loop = scf::ForOp::create(
       b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, stage.blocks),
-      indexConstant(b, loc, width), ValueRange{planes.re, planes.im});
+      indexConstant(b, loc, width), ValueRange{view.re, view.im});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
-  Value i = loop.getInductionVar();
+  Value zero = indexConstant(b, loc, 0);
+  SmallVector<Value> at = {zero, loop.getInductionVar(), zero};
   Planes current{loop.getRegionIterArgs()[0], loop.getRegionIterArgs()[1]};
   CodeletBuilder codelet(b, loc, laneType);
-  auto offsetOf = [&](int64_t lane) -> Value {
-    Value block = arith::AddIOp::create(b, loc, i, indexConstant(b, loc, lane));
-    return arith::MulIOp::create(b, loc, block, indexConstant(b, loc, f));
+  // A plane's width x f block -> f vectors of `width` lanes.
+  auto columnsOf = [&](Value matrix) {
+    return rowsOf(
+        b, loc,
+        vector::TransposeOp::create(b, loc, matrix, ArrayRef<int64_t>{1, 0}));
   };
-  // Plane -> f vectors of `width` lanes.
-  auto gather = [&](Value plane) {
-    Value matrix = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(matrixType, b.getF32FloatAttr(0.0f)));
-    Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    SmallVector<bool> inBounds = {true};
-    for (int64_t lane = 0; lane < width; ++lane) {
-      Value block = vector::TransferReadOp::create(
-          b, loc, blockType, plane, ValueRange{row, offsetOf(lane)}, pad,
-          inBounds);
-      matrix = vector::InsertOp::create(b, loc, block, matrix,
-                                        ArrayRef<int64_t>{lane});
-    }
-    Value columns =
-        vector::TransposeOp::create(b, loc, matrix, ArrayRef<int64_t>{1, 0});
-    SmallVector<Value> result;
-    for (int64_t n = 0; n < f; ++n)
-      result.push_back(
-          vector::ExtractOp::create(b, loc, columns, ArrayRef<int64_t>{n}));
-    return result;
-  };
-  SmallVector<Value> re = gather(current.re), im = gather(current.im);
+  Lanes inputs = readBlock(b, loc, current, at, matrixType);
+  SmallVector<Value> re = columnsOf(inputs.re), im = columnsOf(inputs.im);
   SmallVector<MaybeLanes> x(f);
   for (int64_t n = 0; n < stage.inputExtent; ++n)
     x[n] = Lanes{re[n], im[n]};
   SmallVector<MaybeLanes> y = codelet.dft(x, inverse);
-  auto scatter = [&](Value plane, bool imaginary) {
-    auto columnsType = VectorType::get({f, width}, f32);
-    Value columns = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(columnsType, b.getF32FloatAttr(0.0f)));
-    for (int64_t k = 0; k < f; ++k)
-      if (y[k])
-        columns =
-            vector::InsertOp::create(b, loc, imaginary ? y[k]->im : y[k]->re,
-                                     columns, ArrayRef<int64_t>{k});
-    Value matrix =
-        vector::TransposeOp::create(b, loc, columns, ArrayRef<int64_t>{1, 0});
-    SmallVector<bool> inBounds = {true};
-    for (int64_t lane = 0; lane < width; ++lane) {
-      Value block =
-          vector::ExtractOp::create(b, loc, matrix, ArrayRef<int64_t>{lane});
-      plane = vector::TransferWriteOp::create(b, loc, block, plane,
-                                              ValueRange{row, offsetOf(lane)},
-                                              inBounds)
-                  .getResult();
-    }
-    return plane;
+  // f vectors of `width` lanes -> the plane's width x f block.
+  auto blockOf = [&](bool imaginary) -> Value {
+    SmallVector<Value> columns;
+    for (const MaybeLanes &value : y)
+      columns.push_back(value ? (imaginary ? value->im : value->re) : Value());
+    Value matrix = matrixOf(b, loc, columns, VectorType::get({f, width}, f32));
+    return vector::TransposeOp::create(b, loc, matrix, ArrayRef<int64_t>{1, 0});
   };
-  current = {scatter(current.re, false), scatter(current.im, true)};
+  current =
+      writeBlock(b, loc, Lanes{blockOf(false), blockOf(true)}, current, at);
   scf::YieldOp::create(b, loc, ValueRange{current.re, current.im});
-  return {loop.getResult(0), loop.getResult(1)};
+  b.setInsertionPointAfter(loop);
+  return rowPlanes(b, loc, {loop.getResult(0), loop.getResult(1)});
 }
 
 /// w^j for j < `count`, w = exp(-+2 pi i / `order`), as two f32 planes.

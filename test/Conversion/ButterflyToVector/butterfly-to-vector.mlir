@@ -4,19 +4,24 @@
 
 // The twiddle's roots w^j once per call, then one task of rows: each row is
 // split into planes, stage 0 runs on lanes along its stride (16 columns,
-// 8 at a time), the last stage (stride 1) on lanes along the blocks through
-// a transpose in registers, and the planes are joined.
+// 8 at a time; the 8 nonzero inputs of a codelet one read of a plane's
+// [a, f, c] view, its 16 outputs one write), the last stage (stride 1) on
+// lanes along the blocks through a transpose in registers, and the planes
+// are joined.
 // CHECK-LABEL: func.func @forward
 // CHECK: linalg.generic
 // CHECK: math.cos
 // CHECK: scf.forall (%{{.*}}) in (1)
 // CHECK: complex.re
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x1x16x16xf32>
 // CHECK: vector.transfer_read {{.*}} : tensor<16xf32>, vector<8xf32>
-// CHECK: vector.transfer_read {{.*}} : tensor<1x256xf32>, vector<8xf32>
-// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<1x256xf32>
-// CHECK: vector.transfer_read {{.*}} : tensor<1x256xf32>, vector<16xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<1x1x16x16xf32>, vector<8x8xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16x8xf32>, tensor<1x1x16x16xf32>
+// CHECK: tensor.collapse_shape {{.*}} into tensor<1x256xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<1x16x16xf32>, vector<8x16xf32>
 // CHECK: vector.transpose {{.*}} [1, 0] : vector<8x16xf32> to vector<16x8xf32>
 // CHECK: vector.transpose {{.*}} [1, 0] : vector<16x8xf32> to vector<8x16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<8x16xf32>, tensor<1x16x16xf32>
 // CHECK: complex.create
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: butterfly.
