@@ -175,15 +175,21 @@ struct Planes {
 /// Bufferize's conflict analysis quadratic in the codelet's size (2.6 of
 /// 3.9 s of a small backward's CPU pipeline), and ConvertVectorToSCF's
 /// full unroll gives back the same 1-D accesses after bufferization.
+/// The reassociation between a [1, N] row and its view of `rank`
+/// dimensions [1, ...].
+SmallVector<ReassociationIndices> rowViewReassociation(int64_t rank) {
+  ReassociationIndices split;
+  for (int64_t d = 1; d < rank; ++d)
+    split.push_back(d);
+  return {{0}, split};
+}
+
 Planes viewPlanes(OpBuilder &b, Location loc, Planes planes,
                   ArrayRef<int64_t> shape) {
   SmallVector<int64_t> viewShape = {1};
   viewShape.append(shape.begin(), shape.end());
   auto type = RankedTensorType::get(viewShape, b.getF32Type());
-  ReassociationIndices split;
-  for (size_t d = 1; d <= shape.size(); ++d)
-    split.push_back(d);
-  SmallVector<ReassociationIndices> reassociation = {{0}, split};
+  auto reassociation = rowViewReassociation(type.getRank());
   auto view = [&](Value plane) -> Value {
     return tensor::ExpandShapeOp::create(b, loc, type, plane, reassociation);
   };
@@ -193,12 +199,9 @@ Planes viewPlanes(OpBuilder &b, Location loc, Planes planes,
 /// The planes back as [1, N] rows (viewPlanes undone).
 Planes rowPlanes(OpBuilder &b, Location loc, Planes planes) {
   auto type = cast<RankedTensorType>(planes.re.getType());
-  int64_t length = type.getNumElements();
-  auto rowType = RankedTensorType::get({1, length}, b.getF32Type());
-  ReassociationIndices split;
-  for (int64_t d = 1; d < type.getRank(); ++d)
-    split.push_back(d);
-  SmallVector<ReassociationIndices> reassociation = {{0}, split};
+  auto rowType =
+      RankedTensorType::get({1, type.getNumElements()}, b.getF32Type());
+  auto reassociation = rowViewReassociation(type.getRank());
   auto row = [&](Value plane) -> Value {
     return tensor::CollapseShapeOp::create(b, loc, rowType, plane,
                                            reassociation);
