@@ -134,6 +134,26 @@ def configurations():
                     out.append(dict(base, single_kernel_max=8192))
                 else:
                     out.append(dict(base, precision="half" if t == "f16" else "split"))
+    # The three-pass form in one kernel on clusters of 8 blocks (f16 data,
+    # no workspace): correctness at Split and Half, an odd batch (a pair's
+    # second sequence past it), and the benchmark's 64K rows at Half.
+    b, h = check_batch(65536)
+    out.append(dict(N=65536, B=b, H=h, L=32768, K=32768, dtype="f16",
+                    mode="causal", gated=False, skip=False, bench=False,
+                    three_pass_cluster=8))
+    out.append(dict(N=65536, B=b, H=h, L=65536, K=32760, dtype="f16",
+                    mode="circular", gated=True, skip=True, bench=False,
+                    precision="half", three_pass_cluster=8))
+    out.append(dict(N=32768, B=b, H=h, L=16384, K=16384, dtype="f16",
+                    mode="causal", gated=True, skip=False, bench=False,
+                    single_kernel_max=16384, three_pass_cluster=8))
+    b, h = BENCH_BH[65536]
+    for gated in (False, True):
+        l = 65536 if gated else 32768
+        out.append(dict(N=65536, B=b, H=h, L=l, K=l, dtype="f16",
+                        mode="circular" if gated else "causal", gated=gated,
+                        skip=False, bench=True, precision="half",
+                        three_pass_cluster=8))
     # f32 sequences (Split precision; at N = 4096 the decomposition's
     # factors for f32 are restaged to the kernels'), with their backward.
     out.append(dict(N=4096, B=3, H=4, L=2048, K=2048, dtype="f32", mode="causal",
@@ -216,6 +236,7 @@ def configurations():
                        f"{'-band' + str(cfg['band']) if cfg.get('band') else ''}"
                        f"{'-threepass' if 'single_kernel_max' in cfg else ''}"
                        f"{'-' + cfg['precision'] if 'precision' in cfg else ''}"
+                       f"{'-cluster' + str(cfg['three_pass_cluster']) if 'three_pass_cluster' in cfg else ''}"
                        f"{'-' + cfg['chip'] if 'chip' in cfg else ''}")
     return out
 
@@ -244,8 +265,37 @@ def tuning_configurations():
     return out
 
 
+def three_pass_tuning_configurations():
+    """Block shapes (threads x batch tile) of the benchmark's three-pass
+    rows (64K and 1M), fp16 and bf16 at their default precision, causal and
+    gated circular. Three-pass blocks take the request's threads for the
+    outer and the inner kernels alike; the batch tile is the inner block's
+    sequences (pairs of them)."""
+    out = []
+    for dtype, precision in (("f16", None), ("f16", "half"), ("bf16", None)):
+        for n in (65536, 1048576):
+            b, h = BENCH_BH[n]
+            for threads in (128, 256, 512):
+                for tile in (2, 4, 8):
+                    for gated in (False, True):
+                        l = n if gated else n // 2
+                        cfg = dict(N=n, B=b, H=h, L=l, K=l, dtype=dtype,
+                                   mode="circular" if gated else "causal",
+                                   gated=gated, skip=False, bench=True,
+                                   threads=threads, batch_tile=tile)
+                        if precision:
+                            cfg["precision"] = precision
+                        cfg["name"] = (f"tune3-n{n}-{dtype}-"
+                                       f"{'gated' if gated else 'causal'}"
+                                       f"-t{threads}-b{tile}"
+                                       f"{'-' + precision if precision else ''}")
+                        out.append(cfg)
+    return out
+
+
 # The configuration keys that are options of fftconv-to-ptx.
-OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile", "ranks", "rank")
+OPTIONS = ("single_kernel_max", "precision", "threads", "batch_tile", "ranks", "rank",
+           "three_pass_cluster")
 
 
 # The sequence sharded over 2 and 4 GPUs (fftconv.distributed), into
@@ -594,6 +644,8 @@ def main():
     parser.add_argument("--tune", action="store_true",
                         help="the block-shape variants instead of the "
                         "test and benchmark configurations")
+    parser.add_argument("--tune-three-pass", action="store_true",
+                        help="the three-pass rows' block-shape variants")
     parser.add_argument("--sharded", action="store_true",
                         help="only the configurations sharded over 2 and 4 "
                         "GPUs (and their one-GPU baselines), into <out>/sharded")
@@ -622,14 +674,16 @@ def main():
         args.out = os.path.join(args.out, "sharded")
         every = sharded_configurations()
     else:
-        every = tuning_configurations() if args.tune else configurations()
+        every = (tuning_configurations() if args.tune else
+                 three_pass_tuning_configurations() if args.tune_three_pass
+                 else configurations())
     cfgs = [c for c in every if args.only in c["name"]]
     # One process per core: each compiles in its own MLIR context.
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         errors = [e for e in pool.map(build, cfgs, repeat(args.out), repeat(args.chip)) if e]
     for e in errors:
         print(e, file=sys.stderr)
-    if not args.only and not args.tune and not args.sharded:
+    if not (args.only or args.tune or args.tune_three_pass or args.sharded):
         build_module_cache(args.out, args.chip)
     print(f"{len(cfgs) - len(errors)} of {len(cfgs)} configurations compiled into {args.out}")
     return 1 if errors else 0

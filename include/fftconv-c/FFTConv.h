@@ -38,15 +38,17 @@ MLIR_CAPI_EXPORTED void fftconvRegisterAllPasses(void);
 /// (docs/passes.md). Take fftconvCompileOptionsGetDefault() and change what
 /// you need; the strings are borrowed for the duration of the call.
 typedef struct {
-  MlirStringRef chip;      /* "sm_80", "sm_90" or "sm_90a" */
-  MlirStringRef order;     /* Monarch order: "auto", "1" ... "4" */
-  MlirStringRef precision; /* "auto", "split" or "half" */
-  int64_t threads;         /* threads per block; 0: chosen from the length */
-  int64_t batchTile;       /* sequences per block; 0: from shared memory */
-  int64_t singleKernelMax; /* largest FFT size run as one kernel */
-  int64_t ranks;           /* processes a sequence is sharded over; 1: not */
-  int64_t rank;            /* the process whose program to build */
-  int64_t maxRowLength;    /* three-pass rows, at most; 0: what fits */
+  MlirStringRef chip;       /* "sm_80", "sm_90" or "sm_90a" */
+  MlirStringRef order;      /* Monarch order: "auto", "1" ... "4" */
+  MlirStringRef precision;  /* "auto", "split" or "half" */
+  int64_t threads;          /* threads per block; 0: chosen from the length */
+  int64_t batchTile;        /* sequences per block; 0: from shared memory */
+  int64_t singleKernelMax;  /* largest FFT size run as one kernel */
+  int64_t ranks;            /* processes a sequence is sharded over; 1: not */
+  int64_t rank;             /* the process whose program to build */
+  int64_t maxRowLength;     /* three-pass rows, at most; 0: what fits */
+  int64_t threePassCluster; /* three passes in one kernel on clusters of
+                               this many blocks; 1: three kernels */
 } FFTConvCompileOptions;
 
 /// The pipeline's defaults (its passes' own); the strings are static.

@@ -23,6 +23,8 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <functional>
+
 using namespace mlir;
 
 MlirExecutionEngine fftconvExecutionEngineCreate(MlirModule module,
@@ -56,9 +58,12 @@ MlirExecutionEngine fftconvExecutionEngineCreate(MlirModule module,
   SmallVector<StringRef> libraries;
   for (int i = 0; i < numPaths; ++i)
     libraries.push_back(unwrap(paths[i]));
-  ExecutionEngineOptions options;
-  options.transformer =
+  // The options hold a function_ref: the transformer lives here, through
+  // create().
+  std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, machine->get());
+  ExecutionEngineOptions options;
+  options.transformer = transformer;
   options.jitCodeGenOptLevel = level;
   options.sharedLibPaths = libraries;
   auto engine = ExecutionEngine::create(op, options, std::move(*machine));

@@ -45,6 +45,7 @@ FFTConvCompileOptions fftconvCompileOptionsGetDefault() {
   options.ranks = defaults.ranks;
   options.rank = defaults.rank;
   options.maxRowLength = defaults.maxRowLength;
+  options.threePassCluster = defaults.threePassCluster;
   return options;
 }
 
@@ -63,6 +64,7 @@ MlirLogicalResult fftconvCompileToPTX(MlirModule module,
   options.ranks = compileOptions.ranks;
   options.rank = compileOptions.rank;
   options.maxRowLength = compileOptions.maxRowLength;
+  options.threePassCluster = compileOptions.threePassCluster;
   mlir::FailureOr<mlir::fftconv::GPUProgram> program =
       mlir::fftconv::compileToGPUProgram(unwrap(module), "kernel.ptx", options);
   if (mlir::failed(program))

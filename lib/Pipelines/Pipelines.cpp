@@ -147,6 +147,7 @@ fftconv::PTXPipelineOptions::planOptions() const {
   gpu.ranks = ranks;
   gpu.rank = rank;
   gpu.maxRowLength = maxRowLength;
+  gpu.threePassCluster = threePassCluster;
   // An explicit order is the caller's choice of factors: refused, not
   // replaced, where the kernels cannot run it.
   gpu.restage = order == "auto";

@@ -37,7 +37,8 @@ static std::optional<int64_t> constantOf(Value value) {
 }
 
 /// The manifest's "convolutions": per convolution its form, precision, FFT
-/// size, factors (outer first) and the indices of its kernels, from the
+/// size, factors (outer first), the indices of its kernels and, for a
+/// clustered three-pass form, its cluster's blocks, from the
 /// host function's fftconv.convolutions (absent when the function has none).
 static FailureOr<std::optional<llvm::json::Array>>
 convolutionsOf(func::FuncOp host) {
@@ -58,12 +59,16 @@ convolutionsOf(func::FuncOp host) {
       factors.push_back(factor);
     for (int64_t index : kernels.asArrayRef())
       indices.push_back(index);
-    convolutions.push_back(llvm::json::Object{
+    llvm::json::Object convolution{
         {"form", plan.isThreePass() ? "three-pass" : "single-kernel"},
         {"precision", butterfly::stringifyGPUPrecision(plan.getPrecision())},
         {"fft_size", fftSize.getInt()},
         {"factors", std::move(factors)},
-        {"kernels", std::move(indices)}});
+        {"kernels", std::move(indices)}};
+    // A three-pass form's passes in one kernel on clusters of blocks.
+    if (plan.isThreePass() && plan.isClustered())
+      convolution["cluster"] = plan.getCluster();
+    convolutions.push_back(std::move(convolution));
   }
   return std::optional<llvm::json::Array>(std::move(convolutions));
 }

@@ -132,6 +132,7 @@ class Config:
         return ", ".join(
             f"{'three-pass' if c['form'] == 'three-pass' else 'single'}, {c['precision']}"
             + (", wgmma" if c.get("factors", [0])[-1] == 64 else "")
+            + (f", cluster {c['cluster']}" if c.get("cluster") else "")
             for c in convolutions
         )
 

@@ -356,7 +356,8 @@ public:
       std::optional<std::string> precision, std::optional<int64_t> threads,
       std::optional<int64_t> batchTile, std::optional<int64_t> singleKernelMax,
       std::optional<int64_t> ranks, std::optional<int64_t> rank,
-      std::optional<int64_t> maxRowLength) {
+      std::optional<int64_t> maxRowLength,
+      std::optional<int64_t> threePassCluster) {
     FFTConvCompileOptions options = fftconvCompileOptionsGetDefault();
     auto ref = [](const std::string &text) {
       return mlirStringRefCreate(text.data(), text.size());
@@ -373,6 +374,8 @@ public:
     options.ranks = ranks.value_or(options.ranks);
     options.rank = rank.value_or(options.rank);
     options.maxRowLength = maxRowLength.value_or(options.maxRowLength);
+    options.threePassCluster =
+        threePassCluster.value_or(options.threePassCluster);
     context->takeDiagnostics();
     std::pair<std::string, std::string> out;
     if (mlirLogicalResultIsFailure(fftconvCompileToPTX(
@@ -836,6 +839,7 @@ PYBIND11_MODULE(_fftconv, m) {
         defaults["ranks"] = options.ranks;
         defaults["rank"] = options.rank;
         defaults["max_row_length"] = options.maxRowLength;
+        defaults["three_pass_cluster"] = options.threePassCluster;
         return defaults;
       },
       "The defaults of Module.compile_to_ptx's options: fftconv-to-ptx's.");
@@ -973,6 +977,7 @@ PYBIND11_MODULE(_fftconv, m) {
            py::arg("single_kernel_max") = py::none(),
            py::arg("ranks") = py::none(), py::arg("rank") = py::none(),
            py::arg("max_row_length") = py::none(),
+           py::arg("three_pass_cluster") = py::none(),
            "Compiles through fftconv-to-ptx (the module is rewritten) and "
            "returns (ptx, manifest_json); an option left None takes the "
            "pipeline's default (compile_options_default()). Raises MLIRError "

@@ -183,14 +183,21 @@ def test_compile_options_come_from_the_pipeline():
     # passed to compile_to_ptx reaches butterfly-to-gpu.
     defaults = fftconv.compile_options_default()
     assert set(defaults) == {"chip", "order", "precision", "threads", "batch_tile", "single_kernel_max", "ranks", "rank",
-                             "max_row_length"}
-    assert (defaults["ranks"], defaults["rank"], defaults["max_row_length"]) == (1, 0, 0)
+                             "max_row_length", "three_pass_cluster"}
+    assert (defaults["ranks"], defaults["rank"], defaults["max_row_length"], defaults["three_pass_cluster"]) == (1, 0, 0, 1)
     assert defaults["chip"] in ("sm_80", "sm_90") and defaults["precision"] == "auto"
     ctx = fftconv.Context()
     text = hyena(8192, "f16").mlir(named=True)
     _, single = fftconv.Module.parse(ctx, text).compile_to_ptx()
     _, three_pass = fftconv.Module.parse(ctx, text).compile_to_ptx(single_kernel_max=2048)
     assert len(json.loads(three_pass)["kernels"]) > len(json.loads(single)["kernels"])
+    # The three passes in one kernel on clusters of 8 blocks: K's two kernels
+    # and that one, no workspace between passes.
+    clustered = fftconv.Module.parse(ctx, hyena(65536, "f16").mlir(named=True)).compile_to_ptx(
+        single_kernel_max=32768, three_pass_cluster=8)[1]
+    clustered = json.loads(clustered)
+    assert [c.get("cluster") for c in clustered["convolutions"]] == [8]
+    assert [k["name"].rsplit("_", 1)[-1] for k in clustered["kernels"]] == ["outer", "inner", "clustered"]
     with pytest.raises(fftconv.MLIRError, match="precision"):
         fftconv.Module.parse(ctx, text).compile_to_ptx(precision="quarter")
 

@@ -69,6 +69,9 @@ static llvm::cl::opt<int64_t> rank("rank",
                                    llvm::cl::desc(defaults.rank.HelpStr),
                                    llvm::cl::init(defaults.rank),
                                    llvm::cl::cat(category));
+static llvm::cl::opt<int64_t> threePassCluster(
+    "three-pass-cluster", llvm::cl::desc(defaults.threePassCluster.HelpStr),
+    llvm::cl::init(defaults.threePassCluster), llvm::cl::cat(category));
 static llvm::cl::opt<int64_t> maxRowLength(
     "max-row-length", llvm::cl::desc(defaults.maxRowLength.HelpStr),
     llvm::cl::init(defaults.maxRowLength), llvm::cl::cat(category));
@@ -122,6 +125,7 @@ int main(int argc, char **argv) {
   options.ranks = ranks;
   options.rank = rank;
   options.maxRowLength = maxRowLength;
+  options.threePassCluster = threePassCluster;
   FailureOr<fftconv::GPUProgram> program =
       fftconv::compileToGPUProgram(*module, ptxName, options);
   if (failed(program))

@@ -91,6 +91,12 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
                      "holds); a sharded training program's forward takes its "
                      "backward's"),
       llvm::cl::init(butterfly::ButterflyPlanGPUKernelsOptions().maxRowLength)};
+  Option<int64_t> threePassCluster{
+      *this, "three-pass-cluster",
+      llvm::cl::desc("run the three passes in one kernel on clusters of this "
+                     "many blocks, no workspace (1: the three kernels)"),
+      llvm::cl::init(
+          butterfly::ButterflyPlanGPUKernelsOptions().threePassCluster)};
 
   /// The options of butterfly-plan-gpu-kernels these select.
   butterfly::ButterflyPlanGPUKernelsOptions planOptions() const;

@@ -260,10 +260,23 @@ static LogicalResult checkOuterFactors(Operation *op, GPUPlanAttr plan) {
                          << kNarrowOuterLastFactor << ", got " << outer.back();
 }
 
-/// A plan's `cluster` is the cross spectrum's two blocks of v and of g.
+/// A plan's `cluster` is the cross spectrum's two blocks of v and of g, or
+/// the blocks of a convolution's three passes in one kernel.
 constexpr llvm::StringLiteral kClusterOnlyForCrossSpectrum =
     "the GPU lowering runs a cluster of blocks only for a kernel gradient's "
-    "single-kernel cross spectrum";
+    "single-kernel cross spectrum and a convolution's three-pass form";
+
+/// Why a convolution region cannot run its clustered three-pass plan, ""
+/// where it can.
+static std::string clusteredRegionRefusal(const ConvRegion &region,
+                                          StringRef chip) {
+  if (!region.threePass())
+    return kClusterOnlyForCrossSpectrum.str();
+  return butterfly::clusteredThreePassRefusal(
+      getThreePassPlan(region.plan, region.shape), region.plan.getCluster(),
+      butterfly::TargetDescription::forChip(chip).value_or(
+          butterfly::TargetDescription()));
+}
 
 /// Reads each convolution's plan and the shapes it is for, and checks that
 /// the plan fits the region.
@@ -315,7 +328,9 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
                                       "conv, outer_inverse chain in the "
                                       "three_pass form only";
     if (region.plan.isClustered())
-      return region.op.emitError() << kClusterOnlyForCrossSpectrum;
+      if (std::string why = clusteredRegionRefusal(region, analysis.chip);
+          !why.empty())
+        return region.op.emitError() << why;
   }
   return success();
 }
@@ -398,7 +413,8 @@ static bool runsWithGradient(const ConvRegion &region,
                              const KernelGradientRegion &gradient) {
   GPUPlanAttr plan = region.plan, cross = gradient.crossPlan;
   if (cross.isThreePass())
-    return region.threePass() && plan.getFactors() == cross.getFactors() &&
+    return region.threePass() && !plan.isClustered() &&
+           plan.getFactors() == cross.getFactors() &&
            plan.getOuterFactors() == cross.getOuterFactors();
   return plan.isInCrossSpectrum() &&
          plan.getPrecision() == cross.getPrecision() &&
@@ -701,6 +717,10 @@ private:
     Value spectrumRows;
     SmallVector<std::pair<Value, Value>> passSets;
   };
+  /// A three-pass convolution on clusters of blocks: its one kernel, after
+  /// K's (ThreePassPlan::clustered).
+  void emitClusteredThreePass(ConvRegion &region, const Convolution &conv,
+                              const ThreePassPlan &plan, bool uAlone);
   Convolution beginConvolution(size_t index, const SpectrumChain &chain);
   /// K (or conj(K)) into the convolution's spectrum buffer, by the
   /// three-pass form's outer forward and inner spectrum kernels. Sharded,
@@ -833,6 +853,10 @@ HostBuilder::HostBuilder(OpBuilder &builder, func::FuncOp func,
       ThreePassPlan plan = convolutionPlanOf(region);
       argTypes.push_back(threePassSpectrumType(builder, plan));
       roles.push_back("workspace");
+      if (plan.clustered()) { // no workspace between the passes
+        passArgs.push_back(0);
+        continue;
+      }
       passArgs.push_back(argTypes.size());
       argTypes.push_back(threePassWorkspaceType(builder, plan));
       roles.push_back("workspace");
@@ -1189,6 +1213,40 @@ void HostBuilder::emitOuterInverse(ConvRegion &region, const std::string &name,
          plan.threads, plan.outerSharedBytes(), operands);
 }
 
+void HostBuilder::emitClusteredThreePass(ConvRegion &region,
+                                         const Convolution &conv,
+                                         const ThreePassPlan &plan,
+                                         bool uAlone) {
+  // K, then the outer inverse kernel's operands (no workspace: K's buffer in
+  // its place, never read), which hold the outer forward kernel's: a single
+  // region's operands first, a chain's outer_forward operands after its
+  // outer_inverse's.
+  unsigned passOperand = 0;
+  SmallVector<Value> operands = {conv.spectrumBuffer};
+  llvm::append_range(operands,
+                     outerInverseOperands(region, conv.spectrumBuffer,
+                                          conv.spectrumBuffer, passOperand));
+  unsigned forwardOperands =
+      1 + (region.isChain() ? region.outerInverse->getNumOperands() : 0);
+  gpu::GPUFuncOp kernel = buildClusteredThreePassKernel(
+      builder, loc, module, conv.name + "_clustered", typesOf(operands),
+      /*spectrumArg=*/0, plan, plan.outerForwardPrecision(uAlone),
+      plan.outerInversePrecision(),
+      [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
+          Value t, Value mask) {
+        return loadRegionInput(region, b, l, args.drop_front(forwardOperands),
+                               batch, h, t, mask);
+      },
+      [&](OpBuilder &b, Location l, ValueRange args, Value batch, Value h,
+          Value t, Value y, Value mask) {
+        storeRegionOutput(region, b, l, args.drop_front(), batch, h, t, y,
+                          mask);
+      });
+  launch(kernel, {plan.cluster, plan.channels, plan.pairs()}, plan.threads,
+         plan.clusteredSharedBytes(), operands);
+  recording.reset();
+}
+
 void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
                                 const SpectrumChain &chain) {
   Convolution conv = beginConvolution(index, chain);
@@ -1280,6 +1338,10 @@ void HostBuilder::emitThreePass(size_t index, ConvRegion &region,
     emitOuterInverse(region, conv.name + "_outer_inverse" + suffixOf(chunk),
                      inversePlan, conv.spectrumBuffer, workspace);
   };
+  if (plan.clustered()) {
+    emitClusteredThreePass(region, conv, plan, uAlone);
+    return;
+  }
   // The first inner kernel before the chunks' outer kernels (the
   // module's order, as the chunks have always been emitted).
   innerOf(chunkPlanOf(0));

@@ -20,16 +20,19 @@ using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
 void KernelEmitter::begin(int64_t firstSequence) {
+  beginAt(firstSequence * layout.planes() * layout.length * 2);
+}
+
+void KernelEmitter::beginAt(int64_t offsetBytes) {
   tid = fromIndex(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
   lane = remc(tid, kThreadsPerWarp);
   warp = divc(tid, kThreadsPerWarp);
   // The warpgroup stage addresses its factor's image and its operands from
   // the start of shared memory.
-  assert((firstSequence == 0 || !layout.warpgroupStage()) &&
+  assert((offsetBytes == 0 || !layout.warpgroupStage()) &&
          "a warpgroup stage's sequences start shared memory");
   int64_t sequenceValues = layout.planes() * layout.length;
-  smem = sharedArray(f16, firstSequence * sequenceValues * 2,
-                     tile * sequenceValues);
+  smem = sharedArray(f16, offsetBytes, tile * sequenceValues);
   // The kernel's register floor, for its launches (kRegisterFloorAttrName).
   Operation *parent = b.getBlock()->getParentOp();
   auto func = isa<gpu::GPUFuncOp>(parent)

@@ -168,6 +168,10 @@ public:
   /// emitter over some of the sequences of another's block (a cross
   /// spectrum's convolutions of one side's spectra).
   void begin(int64_t firstSequence = 0);
+  /// begin() with the view `offsetBytes` into shared memory: an emitter
+  /// beside another's sequences of another layout (the clustered three-pass
+  /// kernel's row and column tiles).
+  void beginAt(int64_t offsetBytes);
   /// The registers the stages hold their factors' fragments in through a
   /// stage, and a tile's working set: at Split precision a stage of 32
   /// holds 4 tiles of 6 fragments of 4 registers.
@@ -277,6 +281,9 @@ public:
   }
   /// The f32 at byte `offsetBytes` of the peer's shared memory.
   Value loadPeerF32(Value peer, int64_t offsetBytes);
+  /// storePart into the planes of the block whose shared memory `peer` is
+  /// (peerSharedMemory, a view of this emitter's layout there).
+  void storePeerPart(Value peer, Value seq, Plane high, Value offset, Value x);
   /// x = high + low with both halves f16 (also for vectors).
   std::pair<Value, Value> split(Value x);
   /// Stores x (a scalar, or a vector of consecutive positions from an
@@ -495,9 +502,11 @@ public:
   bool fusesPointwiseProduct() const;
   /// The three of them in one pass, each thread a group of m consecutive
   /// positions, in f32: y[p] = x[p] K[p] with the group's m coefficients
-  /// from `coefficientsAt(start)`, start its first position.
+  /// from `coefficientsAt(seq, start)`, start its first position in
+  /// sequence seq.
   void emitFusedPointwiseProduct(
-      llvm::function_ref<SmallVector<Complex>(Value start)> coefficientsAt);
+      llvm::function_ref<SmallVector<Complex>(Value seq, Value start)>
+          coefficientsAt);
   /// Item `item` of a fused pass over `units` units a sequence: (sequence,
   /// unit), in runs of a few units of one sequence, the tile's sequences
   /// in consecutive runs.

@@ -92,6 +92,33 @@ Value KernelEmitter::loadPeerF32(Value peer, int64_t offsetBytes) {
   return loadPeerValue(b, loc, peer, c(offsetBytes), f32);
 }
 
+void KernelEmitter::storePeerPart(Value peer, Value seq, Plane high,
+                                  Value offset, Value x) {
+  auto storePlane = [&](Plane plane, Value narrow) {
+    // element(), in bytes.
+    int64_t physical = layout.isSplit() ? plane : plane / 2;
+    Value at = add(addc(mulc(seq, layout.planes() * layout.length),
+                        physical * layout.length),
+                   offset);
+    Value address = LLVM::GEPOp::create(b, loc, peer.getType(), b.getI8Type(),
+                                        peer, ValueRange{mulc(at, 2)});
+    int64_t count = 1;
+    if (auto vector = dyn_cast<VectorType>(narrow.getType()))
+      count = vector.getNumElements();
+    LLVM::StoreOp::create(b, loc, narrow, address, /*alignment=*/2 * count);
+  };
+  Type narrow = f16;
+  if (auto vector = dyn_cast<VectorType>(x.getType()))
+    narrow = VectorType::get(vector.getShape(), f16);
+  if (!layout.isSplit()) {
+    storePlane(high, arith::TruncFOp::create(b, loc, narrow, x));
+    return;
+  }
+  auto [hi, lo] = split(x);
+  storePlane(high, hi);
+  storePlane(Plane(high + 1), lo);
+}
+
 Value KernelEmitter::loadPlane(Value seq, Plane plane, Value offset,
                                int64_t count) {
   Value at = element(seq, plane, offset);

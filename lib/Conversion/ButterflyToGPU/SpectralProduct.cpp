@@ -339,7 +339,7 @@ bool KernelEmitter::fusesPointwiseProduct() const {
 }
 
 void KernelEmitter::emitFusedPointwiseProduct(
-    function_ref<SmallVector<Complex>(Value start)> coefficientsAt) {
+    function_ref<SmallVector<Complex>(Value seq, Value start)> coefficientsAt) {
   int64_t m = layout.factors.back();
   int64_t groups = layout.length / m;
   loop(tid, groups * tile, layout.threads, [&](Value item) {
@@ -350,7 +350,7 @@ void KernelEmitter::emitFusedPointwiseProduct(
     SmallVector<Complex> x =
         fmaTransform(loadDigits(seq, chunks, m), /*inverse=*/false,
                      lastStageTwiddles(/*inverse=*/false, start));
-    SmallVector<Complex> k = coefficientsAt(start);
+    SmallVector<Complex> k = coefficientsAt(seq, start);
     for (int64_t d = 0; d < m; ++d)
       x[d] = cmul(x[d], k[d]);
     storeDigits(seq, chunks,

@@ -27,6 +27,10 @@ using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
+/// The values of a row a clustered kernel's thread moves to another block
+/// at once: a 16-byte store a plane.
+constexpr int64_t kExchangeWidth = 8;
+
 /// The samples of a row an outer block's thread reads or writes at once:
 /// the 8 of LoadInputFn and StoreOutputFn, or the block's 4 columns
 /// (narrowOuterTiles).
@@ -179,6 +183,25 @@ public:
     return {vector::ShuffleOp::create(b, loc, load, load, even),
             vector::ShuffleOp::create(b, loc, load, load, odd)};
   }
+  /// The same, as `count` complex values (a fused pass's coefficients).
+  SmallVector<Complex> loadComplexValues(const Sequence &s, Value value,
+                                         int64_t count) {
+    auto [re, im] = loadComplex(s, value, count);
+    SmallVector<Complex> values;
+    for (int64_t d = 0; d < count; ++d)
+      values.push_back(
+          {vector::ExtractOp::create(b, loc, re, ArrayRef<int64_t>{d}),
+           vector::ExtractOp::create(b, loc, im, ArrayRef<int64_t>{d})});
+    return values;
+  }
+  /// One complex f32 value of `s` (a coefficient of K).
+  Complex loadComplexValue(const Sequence &s, Value value) {
+    auto load = vector::LoadOp::create(b, loc, VectorType::get({2}, f32),
+                                       s.memref, at(s, value));
+    load.setAlignment(8);
+    return {vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{0}),
+            vector::ExtractOp::create(b, loc, load, ArrayRef<int64_t>{1})};
+  }
   void storeComplex(const Sequence &s, Value value, Value re, Value im) {
     int64_t count = cast<VectorType>(re.getType()).getNumElements();
     SmallVector<int64_t> interleave;
@@ -268,15 +291,16 @@ SequenceLayout innerLayout(const ThreePassPlan &plan) {
           plan.threads, plan.precision};
 }
 
-/// What both outer kernels begin with: the kernel, the emitter over N1
-/// rows of C columns, the block's place in the grid and its one sequence.
-struct OuterKernel : KernelScope, ThreePassEmitter {
-  OuterKernel(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
-              llvm::StringRef name, TypeRange argTypes,
-              const ThreePassPlan &plan)
-      : KernelScope(builder, loc, module, name, argTypes, plan.threads),
-        ThreePassEmitter(builder, loc, outerLayout(plan), /*tile=*/1, plan) {
-    begin();
+/// What both outer passes begin with: the emitter over N1 rows of C
+/// columns, the block's place in the grid and its one sequence.
+struct OuterEmitter : ThreePassEmitter {
+  OuterEmitter(OpBuilder &builder, Location loc, const ThreePassPlan &plan)
+      : ThreePassEmitter(builder, loc, outerLayout(plan), /*tile=*/1, plan) {}
+
+  /// begin(), the planes `offsetBytes` into shared memory, and the block's
+  /// place.
+  void start(int64_t offsetBytes = 0) {
+    beginAt(offsetBytes);
     OuterBlock block = outerBlock();
     firstColumn = block.firstColumn;
     h = block.h;
@@ -315,21 +339,28 @@ struct OuterKernel : KernelScope, ThreePassEmitter {
   RangeScale range;
 };
 
-} // namespace
+/// An outer kernel: the kernel and its pass's emitter.
+struct OuterKernel : KernelScope, OuterEmitter {
+  OuterKernel(OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+              llvm::StringRef name, TypeRange argTypes,
+              const ThreePassPlan &plan)
+      : KernelScope(builder, loc, module, name, argTypes, plan.threads),
+        OuterEmitter(builder, loc, plan) {
+    start();
+  }
+};
 
-gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
-    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
-    llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
-    const ThreePassPlan &plan, LoadInputFn loadInput) {
-  OuterKernel e(builder, loc, module, name, argTypes, plan);
+/// The outer forward pass's input: z[n] = v[2 pair][n] + i v[2 pair + 1][n],
+/// zero past the input or the batch; row n1 of the tile at shared position
+/// n1 * C + column. Then its forward transforms.
+void forwardOuterTile(OpBuilder &builder, Location loc, OuterEmitter &e,
+                      ValueRange args, LoadInputFn loadInput) {
+  const ThreePassPlan &plan = e.plan;
   auto eight = VectorType::get({8}, builder.getF32Type());
-
-  // z[n] = v[2 pair][n] + i v[2 pair + 1][n], zero past the input or the
-  // batch; row n1 of the tile at shared position n1 * C + column.
   int64_t width = rowAccessWidth(plan);
   int64_t chunks = plan.columns / width;
   auto gather = [&](Value item) -> SmallVector<Value> {
-    OuterKernel::RowChunk chunk = e.rowChunk(item, width);
+    OuterEmitter::RowChunk chunk = e.rowChunk(item, width);
     Value t = chunk.sample, at = chunk.at;
     Value mask = rowAccessMask(builder, loc, t, plan.inputLength, width);
     auto sample = [&](Value batch) -> Value {
@@ -337,7 +368,7 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
           arith::AndIOp::create(builder, loc, e.ult(batch, e.c(plan.batch)),
                                 e.ult(t, e.c(plan.inputLength)));
       return e.loadOrZero(inside, eight, [&] {
-        return loadInput(builder, loc, e.args(), e.index(batch), e.index(e.h),
+        return loadInput(builder, loc, args, e.index(batch), e.index(e.h),
                          e.index(at), mask);
       });
     };
@@ -365,6 +396,53 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
            [&](Value item) { scatter(item, gather(item), {e.range}); });
   e.barrier();
   e.emitForward();
+}
+
+/// The outer inverse pass's output, after its inverse transforms: real
+/// parts to the pair's first batch element, imaginary parts to its second,
+/// the L outputs kept only.
+void storeOuterOutputs(OpBuilder &builder, Location loc, OuterEmitter &e,
+                       ValueRange args, StoreOutputFn storeOutput) {
+  const ThreePassPlan &plan = e.plan;
+  int64_t width = rowAccessWidth(plan);
+  int64_t chunks = plan.columns / width;
+  e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
+    OuterEmitter::RowChunk chunk = e.rowChunk(item, width);
+    Value row = chunk.row, column = chunk.column, t = chunk.sample,
+          at = chunk.at;
+    Value first = e.mulc(e.pair, 2);
+    Value inside = e.ult(t, e.c(plan.outputLength));
+    // The last chunk may hold pairs past the batch.
+    if (plan.firstPair + plan.workspacePairs() > plan.pairs())
+      inside = arith::AndIOp::create(builder, loc, inside,
+                                     e.ult(first, e.c(plan.batch)));
+    Value mask = rowAccessMask(builder, loc, t, plan.outputLength, width);
+    e.when(inside, [&] {
+      Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
+      auto part = [&](Plane plane) {
+        return widenedLanes(
+            builder, loc,
+            e.scaled(e.loadPart(e.seq, plane, offset, width), e.range.unscale));
+      };
+      storeOutput(builder, loc, args, e.index(first), e.index(e.h), e.index(at),
+                  part(ReHigh), mask);
+      Value second = e.addc(first, 1);
+      e.when(e.ult(second, e.c(plan.batch)), [&] {
+        storeOutput(builder, loc, args, e.index(second), e.index(e.h),
+                    e.index(at), part(ImHigh), mask);
+      });
+    });
+  });
+}
+
+} // namespace
+
+gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, unsigned workspaceArg,
+    const ThreePassPlan &plan, LoadInputFn loadInput) {
+  OuterKernel e(builder, loc, module, name, argTypes, plan);
+  forwardOuterTile(builder, loc, e, e.args(), loadInput);
 
   // Row k1 of the tile (at its Monarch position) to the workspace in
   // natural row order, times W_N^(n2 k1) unless the inner kernels apply it
@@ -735,34 +813,20 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerKernel(OpBuilder &builder, Location loc,
     // The last forward stage, y = x K and the first inverse stage in
     // registers, a group of m consecutive positions at a time (K's m
     // coefficients lie together).
-    e.emitFusedPointwiseProduct([&](Value start) {
-      int64_t m = e.layout.factors.back();
+    e.emitFusedPointwiseProduct([&](Value, Value start) {
       auto [spectrum, entry] =
           e.rowEntry(e.args()[spectrumArg], e.c(0), start, whole, e.spectrumH);
-      auto [re, im] = e.loadComplex(spectrum, entry, m);
-      SmallVector<KernelEmitter::Complex> k;
-      for (int64_t d = 0; d < m; ++d)
-        k.push_back(
-            {vector::ExtractOp::create(builder, loc, re, ArrayRef<int64_t>{d}),
-             vector::ExtractOp::create(builder, loc, im,
-                                       ArrayRef<int64_t>{d})});
-      return k;
+      return e.loadComplexValues(spectrum, entry, e.layout.factors.back());
     });
     e.inverseRows(/*skipLast=*/true);
     return finish();
   }
   // y = x K at every position of the row, for every pair of the block, with
   // the coefficient loaded once.
-  auto pairType = VectorType::get({2}, builder.getF32Type());
   e.distribute(e.tid, plan.threads, plan.inner(), [&](Value p) {
     auto [spectrum, entry] =
         e.rowEntry(e.args()[spectrumArg], e.c(0), p, whole, e.spectrumH);
-    auto load = vector::LoadOp::create(builder, loc, pairType, spectrum.memref,
-                                       e.at(spectrum, entry));
-    load.setAlignment(8);
-    KernelEmitter::Complex k{
-        vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{0}),
-        vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{1})};
+    KernelEmitter::Complex k = e.loadComplexValue(spectrum, entry);
     Value offset = e.swizzle(p);
     e.forEachSequence([&](Value seq) {
       e.store(seq, offset, e.cmul(e.load(seq, offset), k));
@@ -864,39 +928,113 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
            [&](Value item) { scatter(item, gather(item), {e.range}); });
   e.barrier();
   e.emitInverse();
+  storeOuterOutputs(builder, loc, e, e.args(), storeOutput);
+  return e.finish();
+}
 
-  // Real parts to the pair's first batch element, imaginary parts to its
-  // second, the L outputs kept only.
-  int64_t width = rowAccessWidth(plan);
-  int64_t chunks = plan.columns / width;
-  e.loop(e.tid, plan.outer() * chunks, plan.threads, [&](Value item) {
-    OuterKernel::RowChunk chunk = e.rowChunk(item, width);
-    Value row = chunk.row, column = chunk.column, t = chunk.sample,
-          at = chunk.at;
-    Value first = e.mulc(e.pair, 2);
-    Value inside = e.ult(t, e.c(plan.outputLength));
-    // The last chunk may hold pairs past the batch.
-    if (plan.firstPair + plan.workspacePairs() > plan.pairs())
-      inside = arith::AndIOp::create(builder, loc, inside,
-                                     e.ult(first, e.c(plan.batch)));
-    Value mask = rowAccessMask(builder, loc, t, plan.outputLength, width);
-    e.when(inside, [&] {
-      Value offset = e.swizzle(e.add(e.mulc(row, plan.columns), column));
-      auto part = [&](Plane plane) {
-        return widenedLanes(
-            builder, loc,
-            e.scaled(e.loadPart(e.seq, plane, offset, width), e.range.unscale));
-      };
-      storeOutput(builder, loc, e.args(), e.index(first), e.index(e.h),
-                  e.index(at), part(ReHigh), mask);
-      Value second = e.addc(first, 1);
-      e.when(e.ult(second, e.c(plan.batch)), [&] {
-        storeOutput(builder, loc, e.args(), e.index(second), e.index(e.h),
-                    e.index(at), part(ImHigh), mask);
+gpu::GPUFuncOp mlir::fftconv::buildClusteredThreePassKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, unsigned spectrumArg,
+    const ThreePassPlan &plan, GPUPrecision outerForward,
+    GPUPrecision outerInverse, LoadInputFn loadInput,
+    StoreOutputFn storeOutput) {
+  assert(plan.clustered() && !plan.sharded() && !plan.scalesRange &&
+         "a clustered three-pass kernel runs f16 data on one GPU");
+  KernelScope scope(builder, loc, module, name, argTypes, plan.threads);
+  scope.setClusterBlocks(plan.cluster);
+  ValueRange args = scope.args();
+  ThreePassPlan forwardPlan = plan, inversePlan = plan;
+  forwardPlan.precision = outerForward;
+  inversePlan.precision = outerInverse;
+  forwardPlan.columns = inversePlan.columns = plan.clusterColumns();
+  // The block's rows first, then its tile of columns, which the outer
+  // passes hold at their precisions in turn.
+  int64_t rows = plan.clusterRows();
+  ThreePassEmitter inner(builder, loc, innerLayout(plan), rows, plan);
+  OuterEmitter forward(builder, loc, forwardPlan),
+      inverse(builder, loc, inversePlan);
+  inner.beginAt(0);
+  forward.start(plan.clusterRowBytes());
+  inverse.start(plan.clusterRowBytes());
+
+  forwardOuterTile(builder, loc, forward, args, loadInput);
+  // Every block of the cluster has started (its shared memory may be
+  // written) and transformed its columns.
+  forward.clusterBarrier();
+  // Row k1 of the tile, times W_N^(n2 k1) in f32, to row k1 mod R of the
+  // block that owns it, at natural positions, kExchangeWidth columns at a
+  // time (16 bytes a plane).
+  int64_t columns = plan.clusterColumns(), groups = columns / kExchangeWidth;
+  forward.loop(
+      forward.tid, plan.outer() * groups, plan.threads, [&](Value item) {
+        Value position = forward.mulc(forward.divc(item, groups), columns);
+        Value column = forward.mulc(forward.remc(item, groups), kExchangeWidth);
+        Value k1 = forward.frequency(position);
+        Value offset = forward.swizzle(forward.add(position, column));
+        Value re =
+            forward.loadPart(forward.seq, ReHigh, offset, kExchangeWidth);
+        Value im =
+            forward.loadPart(forward.seq, ImHigh, offset, kExchangeWidth);
+        Value n2 = forward.add(forward.firstColumn, column);
+        std::tie(re, im) = forward.twiddleVector(re, im, n2, k1, -1.0);
+        Value peer = inner.peerSharedMemory(inner.divc(k1, rows));
+        Value row = inner.remc(k1, rows), at = inner.swizzle(n2);
+        inner.storePeerPart(peer, row, ReHigh, at, re);
+        inner.storePeerPart(peer, row, ImHigh, at, im);
+      });
+  inner.clusterBarrier();
+
+  // The block's rows k1 = r R + seq: their transforms, y = x K, the inverse.
+  Value firstRow = inner.mulc(inner.blockId(gpu::Dimension::x), rows);
+  auto spectrum = inner.sequenceOf(args[spectrumArg], inner.c(0), forward.h);
+  auto coefficientAt = [&](Value seq, Value position) {
+    return inner.add(inner.mulc(inner.add(firstRow, seq), plan.inner()),
+                     position);
+  };
+  bool fused = inner.fusesPointwiseProduct();
+  inner.emitForward(/*skipLast=*/fused);
+  if (fused) {
+    inner.emitFusedPointwiseProduct([&](Value seq, Value start) {
+      return inner.loadComplexValues(spectrum, coefficientAt(seq, start),
+                                     inner.layout.factors.back());
+    });
+  } else {
+    inner.distribute(inner.tid, plan.threads, plan.inner(), [&](Value p) {
+      Value offset = inner.swizzle(p);
+      inner.forEachSequence([&](Value seq) {
+        KernelEmitter::Complex k =
+            inner.loadComplexValue(spectrum, coefficientAt(seq, p));
+        inner.store(seq, offset, inner.cmul(inner.load(seq, offset), k));
       });
     });
+    inner.barrier();
+  }
+  inner.emitInverse(/*skipLast=*/fused);
+
+  // Each row, times W_N^(-n2 k1), back to the blocks of its columns, at the
+  // row's Monarch position of their tiles. Their forward passes read their
+  // tiles before the last cluster barrier.
+  int64_t rowGroups = plan.inner() / kExchangeWidth;
+  inner.loop(inner.tid, rows * rowGroups, plan.threads, [&](Value item) {
+    Value seq = inner.divc(item, rowGroups);
+    Value n2 = inner.mulc(inner.remc(item, rowGroups), kExchangeWidth);
+    Value k1 = inner.add(firstRow, seq);
+    Value at = inner.swizzle(n2);
+    Value re = inner.loadPart(seq, ReHigh, at, kExchangeWidth);
+    Value im = inner.loadPart(seq, ImHigh, at, kExchangeWidth);
+    std::tie(re, im) = inner.twiddleVector(re, im, n2, k1, 1.0);
+    Value column = inverse.remc(n2, columns);
+    Value offset = inverse.swizzle(inverse.add(inverse.positionOf(k1), column));
+    Value peer = inverse.peerSharedMemory(inverse.divc(n2, columns));
+    inverse.storePeerPart(peer, inverse.seq, ReHigh, offset, re);
+    inverse.storePeerPart(peer, inverse.seq, ImHigh, offset, im);
   });
-  return e.finish();
+  // The tiles are whole; no block's shared memory is read by another
+  // after this.
+  inverse.clusterBarrier();
+  inverse.emitInverse();
+  storeOuterOutputs(builder, loc, inverse, args, storeOutput);
+  return scope.finish();
 }
 
 gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
@@ -946,7 +1084,6 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
   // inverse row transforms, back to the workspaces.
   auto spectrum =
       products.any() ? e.wholeSequence(e.args()[3], e.c(0), e.h) : std::nullopt;
-  auto pairType = VectorType::get({2}, builder.getF32Type());
   int64_t tiles = llvm::divideCeil(plan.workspacePairs(), pairTile);
   e.loop(group, tiles, groups, [&](Value tile) {
     Value first = e.mulc(tile, pairTile);
@@ -963,13 +1100,7 @@ gpu::GPUFuncOp mlir::fftconv::buildInnerCrossSpectrumKernel(
       KernelEmitter::Complex k;
       if (products.any()) {
         auto [sequence, entry] = e.rowEntry(e.args()[3], e.c(0), p, spectrum);
-        auto load = vector::LoadOp::create(
-            builder, loc, pairType, sequence.memref, e.at(sequence, entry));
-        load.setAlignment(8);
-        k = {
-            vector::ExtractOp::create(builder, loc, load, ArrayRef<int64_t>{0}),
-            vector::ExtractOp::create(builder, loc, load,
-                                      ArrayRef<int64_t>{1})};
+        k = e.loadComplexValue(sequence, entry);
       }
       KernelEmitter::Complex total{e.cf(0.0), e.cf(0.0)};
       for (int64_t i = 0; i < pairTile; ++i) {

@@ -182,7 +182,7 @@ func.func @inverse_cluster(%arg0: tensor<1x1x128xf16>, %arg1: tensor<1x128xf32>,
     %12 = fftconv.cross_spectrum %11, %8 : tensor<1x1x129xcomplex<f32>> -> tensor<1x129xcomplex<f32>>
     butterfly.yield %12 : tensor<1x129xcomplex<f32>>
   } -> tensor<1x129xcomplex<f32>>
-  // expected-error @+1 {{the GPU lowering runs a cluster of blocks only for a kernel gradient's single-kernel cross spectrum}}
+  // expected-error @+1 {{the GPU lowering runs a cluster of blocks only for a kernel gradient's single-kernel cross spectrum and a convolution's three-pass form}}
   %1 = butterfly.fused channel_inverse ins(%0 : tensor<1x129xcomplex<f32>>) onchip_bytes = 0 plan = #butterfly.gpu_plan<single_kernel, split, chip = "sm_90", factors = [16, 8], cluster = 2, threads = 64, batch_tile = 1> {
   ^bb0(%arg3: tensor<1x129xcomplex<f32>>):
     %2 = butterfly.real_spectrum %arg3 inverse : tensor<1x129xcomplex<f32>> -> tensor<1x128xcomplex<f32>>

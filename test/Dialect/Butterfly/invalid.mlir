@@ -553,8 +553,20 @@ func.func private @plan_cluster_size() attributes {plan = #butterfly.gpu_plan<si
 
 // -----
 
-// expected-error @+1 {{expects cluster only for the single_kernel form}}
-func.func private @plan_cluster_three_pass() attributes {plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16], cluster = 2, threads = 256, batch_tile = 1>}
+// expected-error @+1 {{expects cluster only for the single_kernel and three_pass forms}}
+func.func private @plan_cluster_in_cross_spectrum() attributes {plan = #butterfly.gpu_plan<in_cross_spectrum, half, chip = "sm_90", factors = [16, 8], cluster = 2, threads = 64, batch_tile = 1>}
+
+// -----
+
+// A three-pass form's cluster splits its rows and columns evenly among at
+// most 8 blocks (CUDA's portable cluster size).
+// expected-error @+1 {{expects a three_pass cluster of a power of two blocks, 2 to 8}}
+func.func private @plan_cluster_three_pass_size() attributes {plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16], cluster = 16, threads = 256, batch_tile = 1>}
+
+// -----
+
+// expected-error @+1 {{expects no cluster for a sharded three_pass plan}}
+func.func private @plan_cluster_three_pass_sharded() attributes {plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", ranks = 2, rank = 0, outer_factors = [16], factors = [16, 16], cluster = 2, threads = 256, batch_tile = 1>}
 
 // -----
 

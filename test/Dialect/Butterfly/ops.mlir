@@ -116,6 +116,17 @@ func.func @planned_inner_threads(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %y : tensor<4xf32>
 }
 
+// The three passes in one kernel on clusters of 8 blocks.
+// CHECK-LABEL: func @planned_three_pass_cluster
+func.func @planned_three_pass_cluster(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16, 2, 8], cluster = 8, threads = 256, batch_tile = 1, workspace = f16> {
+  %y = butterfly.fused conv ins(%x : tensor<4xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [16], factors = [16, 16, 2, 8], cluster = 8, threads = 256, batch_tile = 1, workspace = f16> {
+  ^bb0(%a: tensor<4xf32>):
+    butterfly.yield %a : tensor<4xf32>
+  } -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
 // The three-pass workspace's type, where it is not f32.
 // CHECK-LABEL: func @planned_half_workspace
 func.func @planned_half_workspace(%x: tensor<4xf32>) -> tensor<4xf32> {

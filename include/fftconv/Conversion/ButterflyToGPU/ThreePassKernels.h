@@ -93,6 +93,25 @@ gpu::GPUFuncOp buildOuterInverseKernel(OpBuilder &builder, Location loc,
                                        const ThreePassPlan &plan,
                                        StoreOutputFn storeOutput);
 
+/// The three passes in one kernel, on clusters of `plan.cluster` blocks
+/// (ThreePassPlan::clustered): a cluster transforms one pair of one channel,
+/// its workspace the blocks' shared memory. Block r of a cluster runs the
+/// outer forward pass on columns r C .. r C + C - 1 of every row (C =
+/// plan.clusterColumns(), N2 / cluster) at `outerForward` precision and
+/// stores each row, times the twiddle W_N^(n2 k1) in f32, into the shared
+/// memory of the block that owns it; then the inner pass over its rows
+/// r R .. r R + R - 1 (R = plan.clusterRows(), N1 / cluster) with K; then
+/// each row back, times the inverse twiddle, to the blocks of its columns,
+/// and the outer inverse pass at `outerInverse` precision to the outputs.
+/// `argTypes`: K's buffer at `spectrumArg`, and the operands `loadInput` and
+/// `storeOutput` read (the whole argument list is passed to both).
+gpu::GPUFuncOp buildClusteredThreePassKernel(
+    OpBuilder &builder, Location loc, gpu::GPUModuleOp module,
+    llvm::StringRef name, TypeRange argTypes, unsigned spectrumArg,
+    const ThreePassPlan &plan, GPUPrecision outerForward,
+    GPUPrecision outerInverse, LoadInputFn loadInput,
+    StoreOutputFn storeOutput);
+
 //===----------------------------------------------------------------------===//
 // A backward's kernel gradient past the single-kernel form
 //===----------------------------------------------------------------------===//

@@ -83,14 +83,26 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
     if (rank < 0 || rank >= ranks)
       return emitError() << "expects rank in [0, " << ranks << ")";
   }
-  // A cluster pairs the block of v's spectra with the block of g's, on
-  // chips with distributed shared memory.
+  // A cluster pairs the block of v's spectra with the block of g's, or
+  // splits a three-pass form's rows and columns among its blocks, on chips
+  // with distributed shared memory.
   if (cluster != 0) {
-    if (cluster != kClusterBlocks)
+    if (form == GPUKernelForm::ThreePass) {
+      if (cluster < 2 || cluster > kMaxClusterBlocks ||
+          !llvm::isPowerOf2_64(cluster))
+        return emitError() << "expects a three_pass cluster of a power of two "
+                              "blocks, 2 to "
+                           << kMaxClusterBlocks;
+      if (ranks != 0)
+        return emitError() << "expects no cluster for a sharded three_pass "
+                              "plan";
+    } else if (form != GPUKernelForm::SingleKernel) {
+      return emitError() << "expects cluster only for the single_kernel and "
+                            "three_pass forms";
+    } else if (cluster != kClusterBlocks) {
       return emitError() << "expects cluster = 2 (a block of v's spectra and "
                             "one of g's)";
-    if (form != GPUKernelForm::SingleKernel)
-      return emitError() << "expects cluster only for the single_kernel form";
+    }
     if (chip == "sm_80")
       return emitError() << "expects cluster only on sm_90 and later chips "
                             "(distributed shared memory)";

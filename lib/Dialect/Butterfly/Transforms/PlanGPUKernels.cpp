@@ -567,6 +567,40 @@ static void shardPlan(ThreePassPlan &plan, int64_t ranks, int64_t rank) {
   plan.chunkPairs = plan.chunking().pairs;
 }
 
+/// `plan` on clusters of `blocks` blocks (ThreePassPlan::clustered): no
+/// workspace, so no chunks; one block size and one pair a cluster.
+static void clusterPlan(ThreePassPlan &plan, int64_t blocks) {
+  plan.cluster = blocks;
+  plan.chunkPairs = 0;
+  plan.innerThreads = 0;
+  plan.pairTile = 1;
+}
+
+std::string
+butterfly::clusteredThreePassRefusal(const ThreePassPlan &plan, int64_t blocks,
+                                     const TargetDescription &target) {
+  if (!target.clusters)
+    return "the chip has no clusters of blocks";
+  if (blocks < 2 || blocks > GPUPlanAttr::kMaxClusterBlocks ||
+      !llvm::isPowerOf2_64(blocks))
+    return "a three-pass cluster of " + std::to_string(blocks) +
+           " blocks, not a power of two from 2 to " +
+           std::to_string(GPUPlanAttr::kMaxClusterBlocks);
+  if (plan.sharded() || plan.scalesRange)
+    return "a clustered three-pass kernel runs f16 data on one GPU";
+  if (plan.outer() % blocks || plan.inner() / blocks < 16)
+    return "the rows and columns of the three-pass view (" +
+           std::to_string(plan.outer()) + " x " + std::to_string(plan.inner()) +
+           ") do not split into " + std::to_string(blocks) + " blocks";
+  ThreePassPlan clustered = plan;
+  clusterPlan(clustered, blocks);
+  if (clustered.clusteredSharedBytes() > target.sharedMemoryPerBlock)
+    return sharedMemoryRefusal("a clustered three-pass block needs",
+                               clustered.clusteredSharedBytes(),
+                               target.sharedMemoryPerBlock);
+  return "";
+}
+
 ThreePassPlan butterfly::getThreePassPlan(GPUPlanAttr plan,
                                           const ConvolutionShape &shape) {
   ThreePassPlan kernels = threePassShape(shape, plan.hasHalfWorkspace());
@@ -581,6 +615,8 @@ ThreePassPlan butterfly::getThreePassPlan(GPUPlanAttr plan,
   kernels.innerThreads = plan.getInnerThreads();
   kernels.pairTile = plan.getBatchTile();
   kernels.precision = plan.getPrecision();
+  if (plan.isClustered())
+    clusterPlan(kernels, plan.getCluster());
   return kernels;
 }
 
@@ -665,11 +701,21 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
   }
   plan.innerThreads =
       innerThreadsOf(chip, request, plan, plan.innerSharedBytes());
+  if (int64_t cluster = request.threePassCluster; cluster > 1) {
+    std::string refusal = clusteredThreePassRefusal(
+        plan, cluster,
+        TargetDescription::forChip(chip).value_or(TargetDescription()));
+    if (!refusal.empty()) {
+      why = refusal;
+      return {};
+    }
+    clusterPlan(plan, cluster);
+  }
   return GPUPlanAttr::get(
       context, GPUKernelForm::ThreePass, plan.precision, chip,
       plan.innerFactors, plan.outerFactors, plan.threads, plan.pairTile,
       workspaceTypeOf(context, plan), plan.sharded() ? plan.ranks : 0,
-      plan.rank, plan.innerThreads, /*cluster=*/0);
+      plan.rank, plan.innerThreads, plan.clustered() ? plan.cluster : 0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -897,12 +943,22 @@ struct PlanGPUKernelsPass
                           << int64_t(maxRowLength);
       return signalPassFailure();
     }
+    if (threePassCluster < 1 ||
+        threePassCluster > GPUPlanAttr::kMaxClusterBlocks ||
+        !llvm::isPowerOf2_64(threePassCluster)) {
+      anchor->emitError() << "three-pass-cluster must be 1 (the three "
+                             "kernels) or a power of two blocks up to "
+                          << GPUPlanAttr::kMaxClusterBlocks << ", got "
+                          << int64_t(threePassCluster);
+      return signalPassFailure();
+    }
     GPUPlanRequest request;
     request.threads = threads;
     request.batchTile = batchTile;
     request.ranks = ranks;
     request.rank = rank;
     request.longestInner = maxRowLength;
+    request.threePassCluster = threePassCluster;
     if (precision != "auto") {
       request.precision = symbolizeGPUPrecision(precision);
       if (!request.precision) {
@@ -1066,6 +1122,7 @@ struct PlanGPUKernelsPass
       GPUPlanRequest gradient = request;
       gradient.precision = precision;
       gradient.fusedInnerStages = false;
+      gradient.threePassCluster = 1; // its passes run over workspaces
       gradient.longestInner =
           shorterRows(request.longestInner, gradientLongestInner(target));
       int64_t longest = longestThreePass(precision, gradient.longestInner);
@@ -1211,6 +1268,8 @@ struct PlanGPUKernelsPass
         rows.longestInner =
             shorterRows(request.longestInner, gradientLongestInner(target));
         rows.fusedInnerStages = false;
+        // The kernel gradient's kernels run it, over their workspaces.
+        rows.threePassCluster = 1;
       }
       plan = planThreePass(&getContext(), chip, shape, rows,
                            target.sharedMemoryPerBlock, why);

@@ -157,7 +157,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     OptionalParameter<"int64_t",
         "the threads of an inner block (0: threads)">:$inner_threads,
     OptionalParameter<"int64_t",
-        "the blocks of a cluster sharing a tile's spectra (0: none)">:$cluster
+        "the blocks of a cluster: a cross spectrum's two, sharing a tile's "
+        "spectra; a three-pass form's, running its passes in one kernel "
+        "(0: none)">:$cluster
   );
   let assemblyFormat = [{
     `<` $form `,` $precision `,` `chip` `=` $chip `,`
@@ -187,6 +189,9 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     /// The blocks of a cross spectrum's cluster, the one size `cluster`
     /// takes: one block transforms v's sequences, the other g's.
     static constexpr int64_t kClusterBlocks = 2;
+    /// The most blocks of a three-pass form's cluster (its three passes in
+    /// one kernel): CUDA's portable cluster size.
+    static constexpr int64_t kMaxClusterBlocks = 8;
     /// Whether the kernels run on clusters of blocks.
     bool isClustered() const { return getCluster() > 1; }
     /// Every factor of the transform, outer first.

@@ -316,10 +316,31 @@ struct ThreePassPlan {
   /// Sharded: the pairs one GPU's workspace would hold (shardedChunking's
   /// budget, CostModel.h).
   int64_t onePairs = 0;
+  /// The blocks of a cluster that run the three passes in one kernel
+  /// (1: the three kernels, over a workspace in global memory): a cluster
+  /// transforms one pair of one channel, block r the columns r C .. of every
+  /// row in the outer passes (C = clusterColumns()) and rows r R .. in the
+  /// inner pass (R = clusterRows()), the rows exchanged through the blocks'
+  /// shared memory (buildClusteredThreePassKernel). K's kernels keep the
+  /// workspace form's `columns`.
+  int64_t cluster = 1;
 
   int64_t outer() const;
   int64_t inner() const;
   bool sharded() const { return ranks > 1; }
+  bool clustered() const { return cluster > 1; }
+  /// The clustered kernel's rows and columns a block (N1 / cluster and
+  /// N2 / cluster), and its shared memory: the rows, then the tile of
+  /// columns at the outer passes' precision.
+  int64_t clusterRows() const { return outer() / cluster; }
+  int64_t clusterColumns() const { return inner() / cluster; }
+  int64_t clusterRowBytes() const {
+    return clusterRows() * inner() * valueBytes();
+  }
+  int64_t clusteredSharedBytes() const {
+    return clusterRowBytes() +
+           outer() * clusterColumns() * valueBytesOf(outerPrecision());
+  }
   /// The columns of the N1 x N2 view this rank's outer kernels own, and the
   /// rows its inner kernels own.
   int64_t localColumns() const { return inner() / ranks; }
@@ -451,6 +472,14 @@ struct ThreePassPlan {
   }
 };
 
+/// Why `plan` cannot run its three passes in one kernel on clusters of
+/// `blocks` blocks of `target` ("" where it can): the rows and columns split
+/// evenly, at least 16 columns a block; f16 data on one GPU (one block's
+/// range scale would not hold the cluster's); a block's rows and tile of
+/// columns within its shared memory.
+std::string clusteredThreePassRefusal(const ThreePassPlan &plan, int64_t blocks,
+                                      const TargetDescription &target);
+
 /// What a plan may be asked for; 0 and nullopt mean "the planner chooses".
 struct GPUPlanRequest {
   int64_t threads = 0;
@@ -461,6 +490,9 @@ struct GPUPlanRequest {
   int64_t rank = 0;
   /// The three-pass form's rows, at most (0: what a block's budget holds).
   int64_t longestInner = 0;
+  /// The three-pass form in one kernel on clusters of this many blocks
+  /// (ThreePassPlan::cluster; 1: the three kernels over a workspace).
+  int64_t threePassCluster = 1;
   /// At Split, the inner rows end in a stage of 8 that the inner kernel
   /// runs with its product (innerStageFactors). Off for a kernel
   /// gradient's plans and the convolutions that share its inner kernel:

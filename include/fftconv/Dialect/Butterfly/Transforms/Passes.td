@@ -83,6 +83,13 @@ def ButterflyPlanGPUKernels
            "the three-pass form's rows (N2), at most (0: what a block holds); "
            "a sharded training program's forward takes its backward's rows "
            "so that both read one layout">,
+    Option<"threePassCluster", "three-pass-cluster", "int64_t",
+           /*default=*/"1",
+           "run a three-pass convolution's passes in one kernel on clusters "
+           "of this many blocks (2 to 8), its workspace their shared memory: "
+           "a third less peak memory, measured slower (docs/benchmarks.md); "
+           "f16 data on sm_90, where a block holds its rows and columns "
+           "(1: the three kernels over a workspace)">,
     Option<"restage", "restage", "bool", /*default=*/"false",
            "where a single kernel's Monarch factors are not ones the kernels "
            "run (f32 data decomposed with a factor of 64), run its transform "
