@@ -241,42 +241,17 @@ def configurations():
     return out
 
 
-def tuning_configurations():
-    """Block shapes (threads x batch tile) of the benchmark's single-kernel
-    configurations (256 to 32K), fp16 and bf16, for `bench.py --all` over
-    the --tune folder (shapes a block cannot hold are refused and left
-    out)."""
+def block_shapes(prefix, variants, sizes, thread_counts, tiles):
+    """Every block shape (threads x batch tile) of the benchmark's causal
+    and gated circular rows of `sizes`, for each (dtype, precision) of
+    `variants` (precision None: the default), named <prefix>-n<N>-<dtype>-
+    <mode>-t<threads>-b<tile>[-<precision>]."""
     out = []
-    for dtype in ("f16", "bf16"):
-        for n in (256, 1024, 4096, 8192, 16384, 32768):
+    for dtype, precision in variants:
+        for n in sizes:
             b, h = BENCH_BH[n]
-            for threads in (64, 128, 256, 512):
-                for tile in (1, 2, 4, 8, 16):
-                    for gated in (False, True):
-                        l = n if gated else n // 2
-                        cfg = dict(N=n, B=b, H=h, L=l, K=l, dtype=dtype,
-                                   mode="circular" if gated else "causal",
-                                   gated=gated, skip=False, bench=True,
-                                   threads=threads, batch_tile=tile)
-                        cfg["name"] = (f"tune-n{n}-{dtype}-"
-                                       f"{'gated' if gated else 'causal'}"
-                                       f"-t{threads}-b{tile}")
-                        out.append(cfg)
-    return out
-
-
-def three_pass_tuning_configurations():
-    """Block shapes (threads x batch tile) of the benchmark's three-pass
-    rows (64K and 1M), fp16 and bf16 at their default precision, causal and
-    gated circular. Three-pass blocks take the request's threads for the
-    outer and the inner kernels alike; the batch tile is the inner block's
-    sequences (pairs of them)."""
-    out = []
-    for dtype, precision in (("f16", None), ("f16", "half"), ("bf16", None)):
-        for n in (65536, 1048576):
-            b, h = BENCH_BH[n]
-            for threads in (128, 256, 512):
-                for tile in (2, 4, 8):
+            for threads in thread_counts:
+                for tile in tiles:
                     for gated in (False, True):
                         l = n if gated else n // 2
                         cfg = dict(N=n, B=b, H=h, L=l, K=l, dtype=dtype,
@@ -285,12 +260,30 @@ def three_pass_tuning_configurations():
                                    threads=threads, batch_tile=tile)
                         if precision:
                             cfg["precision"] = precision
-                        cfg["name"] = (f"tune3-n{n}-{dtype}-"
+                        cfg["name"] = (f"{prefix}-n{n}-{dtype}-"
                                        f"{'gated' if gated else 'causal'}"
                                        f"-t{threads}-b{tile}"
                                        f"{'-' + precision if precision else ''}")
                         out.append(cfg)
     return out
+
+
+def tuning_configurations():
+    """Block shapes of the benchmark's single-kernel configurations (256 to
+    32K), fp16 and bf16, for `bench.py --all` over the --tune folder (shapes
+    a block cannot hold are refused and left out)."""
+    return block_shapes("tune", (("f16", None), ("bf16", None)),
+                        (256, 1024, 4096, 8192, 16384, 32768),
+                        (64, 128, 256, 512), (1, 2, 4, 8, 16))
+
+
+def three_pass_tuning_configurations():
+    """Block shapes of the benchmark's three-pass rows (64K and 1M): fp16 at
+    its default precision and at half, bf16 at its default. Three-pass blocks
+    take the request's threads for the outer and the inner kernels alike; the
+    batch tile is the inner block's sequences (pairs of them)."""
+    return block_shapes("tune3", (("f16", None), ("f16", "half"), ("bf16", None)),
+                        (65536, 1048576), (128, 256, 512), (2, 4, 8))
 
 
 # The configuration keys that are options of fftconv-to-ptx.
