@@ -282,7 +282,8 @@ public:
   /// The f32 at byte `offsetBytes` of the peer's shared memory.
   Value loadPeerF32(Value peer, int64_t offsetBytes);
   /// storePart into the planes of the block whose shared memory `peer` is
-  /// (peerSharedMemory, a view of this emitter's layout there).
+  /// (peerSharedMemory, a view of this emitter's layout there); at Half, x
+  /// may be f16 already.
   void storePeerPart(Value peer, Value seq, Plane high, Value offset, Value x);
   /// x = high + low with both halves f16 (also for vectors).
   std::pair<Value, Value> split(Value x);

@@ -111,7 +111,9 @@ void KernelEmitter::storePeerPart(Value peer, Value seq, Plane high,
   if (auto vector = dyn_cast<VectorType>(x.getType()))
     narrow = VectorType::get(vector.getShape(), f16);
   if (!layout.isSplit()) {
-    storePlane(high, arith::TruncFOp::create(b, loc, narrow, x));
+    storePlane(high, x.getType() == narrow
+                         ? x
+                         : arith::TruncFOp::create(b, loc, narrow, x));
     return;
   }
   auto [hi, lo] = split(x);

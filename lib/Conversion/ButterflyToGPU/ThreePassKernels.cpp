@@ -27,10 +27,6 @@ using namespace mlir;
 using namespace mlir::fftconv;
 using namespace mlir::fftconv::detail;
 
-/// The values of a row a clustered kernel's thread moves to another block
-/// at once: a 16-byte store a plane.
-constexpr int64_t kExchangeWidth = 8;
-
 /// The samples of a row an outer block's thread reads or writes at once:
 /// the 8 of LoadInputFn and StoreOutputFn, or the block's 4 columns
 /// (narrowOuterTiles).
@@ -947,42 +943,72 @@ gpu::GPUFuncOp mlir::fftconv::buildClusteredThreePassKernel(
   forwardPlan.precision = outerForward;
   inversePlan.precision = outerInverse;
   forwardPlan.columns = inversePlan.columns = plan.clusterColumns();
-  // The block's rows first, then its tile of columns, which the outer
-  // passes hold at their precisions in turn.
+  // One buffer holds the block's tile of columns and, in turn, its rows.
   int64_t rows = plan.clusterRows();
   ThreePassEmitter inner(builder, loc, innerLayout(plan), rows, plan);
   OuterEmitter forward(builder, loc, forwardPlan),
       inverse(builder, loc, inversePlan);
   inner.beginAt(0);
-  forward.start(plan.clusterRowBytes());
-  inverse.start(plan.clusterRowBytes());
+  forward.start(0);
+  inverse.start(0);
+  // A thread's kClusterExchangeValues-value groups of the block's
+  // `items`, read (`gather`) all before the cluster barrier, after which
+  // every block's buffer may be written, and written to their blocks
+  // (`scatter`); a second barrier before the next pass reads them. Held at
+  // the destination's precision (f16 at Half).
+  int64_t items = plan.clusterExchanges();
+  auto exchange =
+      [&](KernelEmitter &e, const SequenceLayout &destination,
+          function_ref<std::pair<Value, Value>(Value item)> gather,
+          function_ref<void(Value item, Value re, Value im)> scatter) {
+        auto narrow = [&](Value x) -> Value {
+          if (destination.isSplit())
+            return x;
+          return arith::TruncFOp::create(
+              builder, loc,
+              VectorType::get({ThreePassPlan::kClusterExchangeValues},
+                              builder.getF16Type()),
+              x);
+        };
+        SmallVector<std::pair<Value, Value>> held;
+        for (int64_t i = 0; i < items / plan.threads; ++i) {
+          auto [re, im] = gather(e.addc(e.tid, i * plan.threads));
+          held.push_back({narrow(re), narrow(im)});
+        }
+        e.clusterBarrier();
+        for (auto [i, values] : llvm::enumerate(held))
+          scatter(e.addc(e.tid, int64_t(i) * plan.threads), values.first,
+                  values.second);
+        e.clusterBarrier();
+      };
 
   forwardOuterTile(builder, loc, forward, args, loadInput);
-  // Every block of the cluster has started (its shared memory may be
-  // written) and transformed its columns.
-  forward.clusterBarrier();
   // Row k1 of the tile, times W_N^(n2 k1) in f32, to row k1 mod R of the
-  // block that owns it, at natural positions, kExchangeWidth columns at a
-  // time (16 bytes a plane).
-  int64_t columns = plan.clusterColumns(), groups = columns / kExchangeWidth;
-  forward.loop(
-      forward.tid, plan.outer() * groups, plan.threads, [&](Value item) {
+  // block that owns it, at natural positions.
+  constexpr int64_t width = ThreePassPlan::kClusterExchangeValues;
+  int64_t columns = plan.clusterColumns(), groups = columns / width;
+  exchange(
+      forward, inner.layout,
+      [&](Value item) -> std::pair<Value, Value> {
         Value position = forward.mulc(forward.divc(item, groups), columns);
-        Value column = forward.mulc(forward.remc(item, groups), kExchangeWidth);
+        Value column = forward.mulc(forward.remc(item, groups), width);
         Value k1 = forward.frequency(position);
         Value offset = forward.swizzle(forward.add(position, column));
-        Value re =
-            forward.loadPart(forward.seq, ReHigh, offset, kExchangeWidth);
-        Value im =
-            forward.loadPart(forward.seq, ImHigh, offset, kExchangeWidth);
-        Value n2 = forward.add(forward.firstColumn, column);
-        std::tie(re, im) = forward.twiddleVector(re, im, n2, k1, -1.0);
+        return forward.twiddleVector(
+            forward.loadPart(forward.seq, ReHigh, offset, width),
+            forward.loadPart(forward.seq, ImHigh, offset, width),
+            forward.add(forward.firstColumn, column), k1, -1.0);
+      },
+      [&](Value item, Value re, Value im) {
+        Value position = forward.mulc(forward.divc(item, groups), columns);
+        Value column = forward.mulc(forward.remc(item, groups), width);
+        Value k1 = forward.frequency(position);
         Value peer = inner.peerSharedMemory(inner.divc(k1, rows));
-        Value row = inner.remc(k1, rows), at = inner.swizzle(n2);
+        Value row = inner.remc(k1, rows);
+        Value at = inner.swizzle(forward.add(forward.firstColumn, column));
         inner.storePeerPart(peer, row, ReHigh, at, re);
         inner.storePeerPart(peer, row, ImHigh, at, im);
       });
-  inner.clusterBarrier();
 
   // The block's rows k1 = r R + seq: their transforms, y = x K, the inverse.
   Value firstRow = inner.mulc(inner.blockId(gpu::Dimension::x), rows);
@@ -1012,26 +1038,29 @@ gpu::GPUFuncOp mlir::fftconv::buildClusteredThreePassKernel(
   inner.emitInverse(/*skipLast=*/fused);
 
   // Each row, times W_N^(-n2 k1), back to the blocks of its columns, at the
-  // row's Monarch position of their tiles. Their forward passes read their
-  // tiles before the last cluster barrier.
-  int64_t rowGroups = plan.inner() / kExchangeWidth;
-  inner.loop(inner.tid, rows * rowGroups, plan.threads, [&](Value item) {
-    Value seq = inner.divc(item, rowGroups);
-    Value n2 = inner.mulc(inner.remc(item, rowGroups), kExchangeWidth);
-    Value k1 = inner.add(firstRow, seq);
-    Value at = inner.swizzle(n2);
-    Value re = inner.loadPart(seq, ReHigh, at, kExchangeWidth);
-    Value im = inner.loadPart(seq, ImHigh, at, kExchangeWidth);
-    std::tie(re, im) = inner.twiddleVector(re, im, n2, k1, 1.0);
-    Value column = inverse.remc(n2, columns);
-    Value offset = inverse.swizzle(inverse.add(inverse.positionOf(k1), column));
-    Value peer = inverse.peerSharedMemory(inverse.divc(n2, columns));
-    inverse.storePeerPart(peer, inverse.seq, ReHigh, offset, re);
-    inverse.storePeerPart(peer, inverse.seq, ImHigh, offset, im);
-  });
-  // The tiles are whole; no block's shared memory is read by another
-  // after this.
-  inverse.clusterBarrier();
+  // row's Monarch position of their tiles.
+  int64_t rowGroups = plan.inner() / width;
+  exchange(
+      inner, inverse.layout,
+      [&](Value item) -> std::pair<Value, Value> {
+        Value seq = inner.divc(item, rowGroups);
+        Value n2 = inner.mulc(inner.remc(item, rowGroups), width);
+        Value at = inner.swizzle(n2);
+        return inner.twiddleVector(inner.loadPart(seq, ReHigh, at, width),
+                                   inner.loadPart(seq, ImHigh, at, width), n2,
+                                   inner.add(firstRow, seq), 1.0);
+      },
+      [&](Value item, Value re, Value im) {
+        Value seq = inner.divc(item, rowGroups);
+        Value n2 = inner.mulc(inner.remc(item, rowGroups), width);
+        Value k1 = inner.add(firstRow, seq);
+        Value column = inverse.remc(n2, columns);
+        Value offset =
+            inverse.swizzle(inverse.add(inverse.positionOf(k1), column));
+        Value peer = inverse.peerSharedMemory(inverse.divc(n2, columns));
+        inverse.storePeerPart(peer, inverse.seq, ReHigh, offset, re);
+        inverse.storePeerPart(peer, inverse.seq, ImHigh, offset, im);
+      });
   inverse.emitInverse();
   storeOuterOutputs(builder, loc, inverse, args, storeOutput);
   return scope.finish();

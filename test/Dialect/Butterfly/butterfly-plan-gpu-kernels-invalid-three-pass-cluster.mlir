@@ -23,10 +23,9 @@ func.func @too_few_rows(%u: tensor<2x4x8192xf16>, %k: tensor<4x8192xf32>) -> ten
 
 // -----
 
-// 128K points at Split: a block's 4 rows of 4096 and its tile of 32 x 512
-// take 256 KiB.
-func.func @past_shared_memory(%u: tensor<2x4x65536xf16>, %k: tensor<4x65536xf32>) -> tensor<2x4x65536xf16> {
+// 256K points at Split: a block's 8 rows of 4096 take 256 KiB.
+func.func @past_shared_memory(%u: tensor<2x4x131072xf16>, %k: tensor<4x131072xf32>) -> tensor<2x4x131072xf16> {
   // expected-error @+1 {{a clustered three-pass block needs 262144 bytes of shared memory a block, more than the 232448 the chip has}}
-  %y = fftconv.conv causal %u, %k : (tensor<2x4x65536xf16>, tensor<4x65536xf32>) -> tensor<2x4x65536xf16>
-  return %y : tensor<2x4x65536xf16>
+  %y = fftconv.conv causal %u, %k : (tensor<2x4x131072xf16>, tensor<4x131072xf32>) -> tensor<2x4x131072xf16>
+  return %y : tensor<2x4x131072xf16>
 }

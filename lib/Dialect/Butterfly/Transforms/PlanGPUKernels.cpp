@@ -594,6 +594,11 @@ butterfly::clusteredThreePassRefusal(const ThreePassPlan &plan, int64_t blocks,
            ") do not split into " + std::to_string(blocks) + " blocks";
   ThreePassPlan clustered = plan;
   clusterPlan(clustered, blocks);
+  if (clustered.clusterExchanges() % plan.threads)
+    return "a clustered three-pass block of " + std::to_string(plan.threads) +
+           " threads does not divide its " +
+           std::to_string(clustered.clusterExchanges()) +
+           " groups of values to exchange";
   if (clustered.clusteredSharedBytes() > target.sharedMemoryPerBlock)
     return sharedMemoryRefusal("a clustered three-pass block needs",
                                clustered.clusteredSharedBytes(),

@@ -330,16 +330,21 @@ struct ThreePassPlan {
   bool sharded() const { return ranks > 1; }
   bool clustered() const { return cluster > 1; }
   /// The clustered kernel's rows and columns a block (N1 / cluster and
-  /// N2 / cluster), and its shared memory: the rows, then the tile of
-  /// columns at the outer passes' precision.
+  /// N2 / cluster), and its shared memory: one buffer for the tile of
+  /// columns at the outer passes' precision and, in turn, the rows.
   int64_t clusterRows() const { return outer() / cluster; }
   int64_t clusterColumns() const { return inner() / cluster; }
-  int64_t clusterRowBytes() const {
-    return clusterRows() * inner() * valueBytes();
-  }
   int64_t clusteredSharedBytes() const {
-    return clusterRowBytes() +
-           outer() * clusterColumns() * valueBytesOf(outerPrecision());
+    return std::max(clusterRows() * inner() * valueBytes(),
+                    outer() * clusterColumns() * valueBytesOf(outerPrecision()));
+  }
+  /// The values a clustered kernel's thread moves to another block at once
+  /// (a 16-byte store a plane), and the groups of them a block moves each
+  /// way: a thread's whole share is read before any is written, so the
+  /// block's threads must divide them.
+  static constexpr int64_t kClusterExchangeValues = 8;
+  int64_t clusterExchanges() const {
+    return length / cluster / kClusterExchangeValues;
   }
   /// The columns of the N1 x N2 view this rank's outer kernels own, and the
   /// rows its inner kernels own.
