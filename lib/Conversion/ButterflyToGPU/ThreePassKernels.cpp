@@ -955,7 +955,9 @@ gpu::GPUFuncOp mlir::fftconv::buildClusteredThreePassKernel(
   // `items`, read (`gather`) all before the cluster barrier, after which
   // every block's buffer may be written, and written to their blocks
   // (`scatter`); a second barrier before the next pass reads them. Held at
-  // the destination's precision (f16 at Half).
+  // the destination's precision (f16 at Half); `scatter` computes the
+  // group's place again rather than hold it across the barrier (the held
+  // values already cost a fourth block an SM its registers' headroom).
   int64_t items = plan.clusterExchanges();
   auto exchange =
       [&](KernelEmitter &e, const SequenceLayout &destination,
