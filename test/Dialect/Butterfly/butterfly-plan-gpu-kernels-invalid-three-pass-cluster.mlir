@@ -1,8 +1,12 @@
 // RUN: fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192 three-pass-cluster=8" -verify-diagnostics
 // RUN: not fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="chip=sm_80 single-kernel-max=8192 three-pass-cluster=8" 2>&1 | FileCheck %s --check-prefix=SM80
+// RUN: not fftconv-opt %s -split-input-file -fftconv-to-butterfly -butterfly-plan-gpu-kernels="single-kernel-max=8192 three-pass-cluster=8 threads=96" 2>&1 | FileCheck %s --check-prefix=THREADS
 
 // A clustered three-pass plan is refused where its kernel cannot run.
 // SM80: error: the chip has no clusters of blocks
+// Each thread reads its whole share of the exchange before the cluster
+// barrier: the threads divide the block's groups of 8 values.
+// THREADS: error: a clustered three-pass block of 96 threads does not divide its 4096 groups of values to exchange
 
 // One block's power-of-two range scale would not hold a cluster's blocks:
 // f16 data only.
