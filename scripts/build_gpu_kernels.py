@@ -136,7 +136,8 @@ def configurations():
                     out.append(dict(base, precision="half" if t == "f16" else "split"))
     # The three-pass form in one kernel on clusters of 8 blocks (f16 data,
     # no workspace): correctness at Split and Half, an odd batch (a pair's
-    # second sequence past it), and the benchmark's 64K rows at Half.
+    # second sequence past it), 32K to 128K (1 to 4 rows a block), and the
+    # benchmark's 64K rows at Half.
     b, h = check_batch(65536)
     out.append(dict(N=65536, B=b, H=h, L=32768, K=32768, dtype="f16",
                     mode="causal", gated=False, skip=False, bench=False,
@@ -147,6 +148,10 @@ def configurations():
     out.append(dict(N=32768, B=b, H=h, L=16384, K=16384, dtype="f16",
                     mode="causal", gated=True, skip=False, bench=False,
                     single_kernel_max=16384, three_pass_cluster=8))
+    b, h = check_batch(131072)
+    out.append(dict(N=131072, B=b, H=h, L=65536, K=65536, dtype="f16",
+                    mode="causal", gated=False, skip=False, bench=False,
+                    three_pass_cluster=8))
     b, h = BENCH_BH[65536]
     for gated in (False, True):
         l = 65536 if gated else 32768
