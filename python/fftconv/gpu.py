@@ -97,8 +97,8 @@ def compile(program, target="sm_90", order="auto", training=False, **options):
     compiler's located diagnostics: at the graph node that made the op for
     a Graph, at "program.mlir":line:column for text. `options` are the
     other options of fftconv-to-ptx (precision, threads, batch_tile,
-    single_kernel_max; fftconv.compile_options_default() has their
-    defaults).
+    single_kernel_max, three_pass_cluster; fftconv.compile_options_default()
+    has their defaults).
 
     `training=True` (a Graph only) also derives the graph's backward
     (fftconv-derive-backward: du, dk, the gate and skip gradients) and

@@ -88,8 +88,7 @@ GPUPlanAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
   // with distributed shared memory.
   if (cluster != 0) {
     if (form == GPUKernelForm::ThreePass) {
-      if (cluster < 2 || cluster > kMaxClusterBlocks ||
-          !llvm::isPowerOf2_64(cluster))
+      if (!isThreePassClusterSize(cluster))
         return emitError() << "expects a three_pass cluster of a power of two "
                               "blocks, 2 to "
                            << kMaxClusterBlocks;

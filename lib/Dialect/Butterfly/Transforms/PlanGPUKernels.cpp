@@ -581,8 +581,7 @@ butterfly::clusteredThreePassRefusal(const ThreePassPlan &plan, int64_t blocks,
                                      const TargetDescription &target) {
   if (!target.clusters)
     return "the chip has no clusters of blocks";
-  if (blocks < 2 || blocks > GPUPlanAttr::kMaxClusterBlocks ||
-      !llvm::isPowerOf2_64(blocks))
+  if (!GPUPlanAttr::isThreePassClusterSize(blocks))
     return "a three-pass cluster of " + std::to_string(blocks) +
            " blocks, not a power of two from 2 to " +
            std::to_string(GPUPlanAttr::kMaxClusterBlocks);
@@ -948,9 +947,8 @@ struct PlanGPUKernelsPass
                           << int64_t(maxRowLength);
       return signalPassFailure();
     }
-    if (threePassCluster < 1 ||
-        threePassCluster > GPUPlanAttr::kMaxClusterBlocks ||
-        !llvm::isPowerOf2_64(threePassCluster)) {
+    if (threePassCluster != 1 &&
+        !GPUPlanAttr::isThreePassClusterSize(threePassCluster)) {
       anchor->emitError() << "three-pass-cluster must be 1 (the three "
                              "kernels) or a power of two blocks up to "
                           << GPUPlanAttr::kMaxClusterBlocks << ", got "

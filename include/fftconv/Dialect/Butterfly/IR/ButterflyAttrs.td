@@ -192,6 +192,13 @@ def Butterfly_GPUPlanAttr : AttrDef<Butterfly_Dialect, "GPUPlan"> {
     /// The most blocks of a three-pass form's cluster (its three passes in
     /// one kernel): CUDA's portable cluster size.
     static constexpr int64_t kMaxClusterBlocks = 8;
+    /// Whether a three-pass form may run on clusters of `blocks` blocks:
+    /// the one rule its verifier, butterfly-plan-gpu-kernels' option and
+    /// the kernels' refusal share.
+    static bool isThreePassClusterSize(int64_t blocks) {
+      return blocks >= 2 && blocks <= kMaxClusterBlocks &&
+             ::llvm::isPowerOf2_64(blocks);
+    }
     /// Whether the kernels run on clusters of blocks.
     bool isClustered() const { return getCluster() > 1; }
     /// Every factor of the transform, outer first.
