@@ -85,6 +85,23 @@ def test_compile_and_assemble(n_fft, dtype, target, tmp_path):
     assemble(program, tmp_path)
 
 
+@pytest.mark.parametrize("gated", [False, True])
+def test_bf16_three_pass_workspace_holds_scaled_halves(gated, tmp_path):
+    # bf16 data past the single kernel: the workspace holds f16 values, each
+    # block's scaled into f16's range, and after a (pair, channel)'s N
+    # complex values one f32 scale (two f16s) a tile of an outer block's
+    # columns and one a row (16 rows of 4096 at 64K, 256 columns a block).
+    n_fft = 65536
+    program = fftconv.compile(hyena(n_fft, "bf16", gated=gated), target="sm_90")
+    (convolution,) = program.manifest["convolutions"]
+    assert convolution["form"] == "three-pass" and convolution["precision"] == "half"
+    workspace = program.manifest["arguments"][-1]
+    rows, tiles = 16, 4096 // 256
+    assert workspace["dtype"] == "f16"
+    assert workspace["shape"] == [1, 4, 2 * (n_fft + tiles + rows)]
+    assemble(program, tmp_path)
+
+
 @pytest.mark.parametrize("n_fft,factors", [(2048, [16, 64]), (4096, [32, 64]), (8192, None)])
 def test_sm90a_ends_in_a_warpgroup_stage(n_fft, factors, tmp_path):
     # sm_90a: a Half single kernel of M = 1024 or 2048 ends in a stage of 64

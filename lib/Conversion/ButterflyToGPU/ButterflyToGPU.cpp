@@ -310,6 +310,8 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
         resultType.getNumElements() * resultType.getElementTypeBitWidth() / 8;
     shape.halfData = butterfly::isHalfData(region.first()->getOperandTypes()) &&
                      butterfly::isHalfData(region.last()->getResultTypes());
+    shape.bf16Data = butterfly::isBF16Data(region.first()->getOperandTypes()) &&
+                     butterfly::isBF16Data(region.last()->getResultTypes());
     // The stages compute the transform the region holds: the single kernel
     // one of N/2 points (the real-input trick), the three-pass form one of
     // N (two sequences as one complex sequence).
@@ -323,6 +325,19 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
              << ", but the transform has " << expected << " points";
     if (region.threePass() && failed(checkOuterFactors(region.op, region.plan)))
       return failure();
+    // An f16 workspace holds bf16 data's values scaled into its range
+    // (ThreePassPlan::scaledWorkspace), on one GPU; f32 data's would lose
+    // most of their digits.
+    if (region.threePass() && region.plan.hasHalfWorkspace()) {
+      if (!shape.halfData && !shape.bf16Data)
+        return region.op.emitError()
+               << "the GPU lowering keeps an f16 three-pass workspace for f16 "
+                  "and bf16 data only";
+      if (shape.bf16Data && region.plan.isSharded())
+        return region.op.emitError()
+               << "the GPU lowering keeps bf16 data's three-pass workspace in "
+                  "f16 on one GPU only";
+    }
     if (region.isChain() && !region.threePass())
       return region.op.emitError() << "the GPU lowering runs an outer_forward, "
                                       "conv, outer_inverse chain in the "
@@ -357,6 +372,12 @@ LogicalResult readGradientPlans(FunctionAnalysis &analysis) {
     }
     gradient.crossPlan = gradient.cross.getGpuPlanAttr();
     gradient.inversePlan = gradient.inverse.getGpuPlanAttr();
+    if (gradient.crossPlan.isThreePass() &&
+        gradient.crossPlan.hasHalfWorkspace() &&
+        butterfly::isBF16Data(gradient.cross->getOperandTypes()))
+      return gradient.cross.emitError()
+             << "the GPU lowering keeps a kernel gradient's three-pass "
+                "workspace in f32 for bf16 data";
     if (gradient.inversePlan.isClustered())
       return gradient.inverse.emitError() << kClusterOnlyForCrossSpectrum;
     if (gradient.crossPlan.isThreePass() &&

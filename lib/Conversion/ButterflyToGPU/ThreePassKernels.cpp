@@ -1,8 +1,11 @@
 //===- ThreePassKernels.cpp - FFT convolutions past shared memory -*- C++ -*-=//
 //
 // The kernels of the three-pass form (ThreePassKernels.h). The workspace
-// between the passes holds complex f32 values, interleaved, in natural row
-// order: entry (pair, h, k1, n2) at ((pair * H + h) * N + k1 * N2 + n2) * 2.
+// between the passes holds complex f32 or f16 values, interleaved, in
+// natural row order: entry (pair, h, k1, n2) at ((pair * H + h) * W + k1 *
+// N2 + n2) * 2, W = N but in a scaled workspace (bf16 data's f16 one), where
+// each (pair, h)'s N values are followed by their blocks' scales
+// (ThreePassPlan::workspaceScaleSlots).
 // Sharded over R ranks, a rank's workspace is R chunks of N / R values a
 // (pair, h): before the exchange, chunk j holds the rank's columns of the
 // rows rank j's inner kernels own; after it, chunk i holds rank i's columns
@@ -213,6 +216,37 @@ public:
     vector::StoreOp::create(b, loc, both, s.memref, at(s, value))
         .setAlignment(std::min<int64_t>(
             16, 2 * count * element.getIntOrFloatBitWidth() / 8));
+  }
+
+  /// Whether `workspace` holds scaled values and their scales
+  /// (ThreePassPlan::scaledWorkspace): the f16 workspace of such a plan,
+  /// not K's f32 buffers, whose kernels are built from it too.
+  bool holdsScales(Value workspace) const {
+    return plan.scaledWorkspace &&
+           cast<MemRefType>(workspace.getType()).getElementType().isF16();
+  }
+  /// The f32 scale kept in the place of complex value `value` of `s` (two
+  /// f16s), and the same stored.
+  Value loadScale(const Sequence &s, Value value) {
+    auto load = vector::LoadOp::create(
+        b, loc, VectorType::get({2}, b.getF16Type()), s.memref, at(s, value));
+    load.setAlignment(4);
+    Value bits = vector::BitCastOp::create(b, loc, VectorType::get({1}, f32),
+                                           load.getResult());
+    return vector::ExtractOp::create(b, loc, bits, ArrayRef<int64_t>{0});
+  }
+  void storeScale(const Sequence &s, Value value, Value scale) {
+    Value one =
+        vector::BroadcastOp::create(b, loc, VectorType::get({1}, f32), scale);
+    Value halves = vector::BitCastOp::create(
+        b, loc, VectorType::get({2}, b.getF16Type()), one);
+    vector::StoreOp::create(b, loc, halves, s.memref, at(s, value))
+        .setAlignment(4);
+  }
+  /// Runs `body` on the block's first thread.
+  void onFirstThread(function_ref<void()> body) {
+    when(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, c(0)),
+         body);
   }
 
   /// Multiplies the vectors (re, im) elementwise by exp(sign 2 pi i e / N)
@@ -443,27 +477,36 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterForwardKernel(
   // Row k1 of the tile (at its Monarch position) to the workspace in
   // natural row order, times W_N^(n2 k1) unless the inner kernels apply it
   // (ThreePassPlan::twiddlesInInner), workspaceStoreWidth values at a time.
-  auto whole = e.wholeSequence(e.args()[workspaceArg], e.slot, e.workspaceH);
+  // A scaled workspace takes the planes' values as they are, and the
+  // tile's scale after them.
+  Value workspace = e.args()[workspaceArg];
+  auto whole = e.wholeSequence(workspace, e.slot, e.workspaceH);
+  bool keepsScale = e.holdsScales(workspace);
+  Value unscale = keepsScale ? Value() : e.range.unscale;
   int64_t storeWidth = workspaceStoreWidth(
-      plan,
-      cast<MemRefType>(e.args()[workspaceArg].getType()).getElementType());
+      plan, cast<MemRefType>(workspace.getType()).getElementType());
   int64_t groups = plan.columns / storeWidth;
   e.loop(e.tid, plan.outer() * groups, plan.threads, [&](Value item) {
     Value position = e.mulc(e.divc(item, groups), plan.columns);
     Value column = e.mulc(e.remc(item, groups), storeWidth);
     Value k1 = e.frequency(position);
     Value offset = e.swizzle(e.add(position, column));
-    Value re = e.scaled(e.loadPart(e.seq, ReHigh, offset, storeWidth),
-                        e.range.unscale);
-    Value im = e.scaled(e.loadPart(e.seq, ImHigh, offset, storeWidth),
-                        e.range.unscale);
+    Value re = e.scaled(e.loadPart(e.seq, ReHigh, offset, storeWidth), unscale);
+    Value im = e.scaled(e.loadPart(e.seq, ImHigh, offset, storeWidth), unscale);
     Value n2 = e.add(e.firstColumn, column);
     if (!plan.twiddlesInInner())
       std::tie(re, im) = e.twiddleVector(re, im, e.globalColumn(n2), k1, -1.0);
-    auto [sequence, entry] = e.outerEntry(whole, e.args()[workspaceArg], e.slot,
-                                          e.workspaceH, k1, n2);
+    auto [sequence, entry] =
+        e.outerEntry(whole, workspace, e.slot, e.workspaceH, k1, n2);
     e.storeComplex(sequence, entry, re, im);
   });
+  assert((!keepsScale || whole) && "a scaled workspace is one GPU's");
+  if (keepsScale)
+    e.onFirstThread([&] {
+      Value tile = e.divc(e.firstColumn, plan.columns);
+      e.storeScale(*whole, e.addc(tile, plan.workspaceColumnScale(0)),
+                   e.range.unscale);
+    });
   gpu::GPUFuncOp kernel = e.finish();
   kernel.setArgAttr(workspaceArg, kWriteOnlyAttrName, builder.getUnitAttr());
   return kernel;
@@ -628,9 +671,18 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
       SmallVector<Value> rows;
       for (const RowSource &source : sources) {
         auto [sequence, entry] = rowEntry(source.workspace, pair, position);
+        // A scaled workspace's values times the scale of their tile of
+        // columns (a quad lies in one).
+        bool scaledValues = holdsScales(source.workspace);
         Value both =
             loadOrZero(inside, eight, [&, sequence = sequence, entry = entry] {
-              return loadInterleaved(sequence, entry, 4);
+              Value values = loadInterleaved(sequence, entry, 4);
+              if (!scaledValues)
+                return values;
+              Value tile = divc(position, plan.columns);
+              return scaled(
+                  values, loadScale(sequence,
+                                    addc(tile, plan.workspaceColumnScale(0))));
             });
         rows.push_back(w ? twiddledInterleaved(both, *w) : both);
       }
@@ -688,9 +740,27 @@ struct InnerKernel : KernelScope, ThreePassEmitter {
   /// Sequences `firstSeq` .. + `count` back to the rows of pairs
   /// `firstPair` .. of `workspace` (those within it), times `unscale`
   /// where it is not null (and the row's inverse twiddle where it is the
-  /// inner kernels').
+  /// inner kernels'); a scaled workspace takes them as the planes hold them
+  /// and `unscale` as each row's scale.
   void storeRows(Value workspace, Value firstPair, int64_t firstSeq,
                  int64_t count, Value unscale) {
+    if (holdsScales(workspace)) {
+      for (int64_t seq = 0; seq < count; ++seq) {
+        Value pair = addc(firstPair, seq);
+        auto store = [&] {
+          auto [sequence, entry] = rowEntry(workspace, pair, c(0));
+          storeScale(sequence, addc(globalRow(), plan.workspaceRowScale(0)),
+                     unscale);
+        };
+        onFirstThread([&] {
+          if (pairs % count)
+            when(ult(pair, c(pairs)), store);
+          else
+            store();
+        });
+      }
+      unscale = Value();
+    }
     std::optional<RowTwiddle> twiddle;
     if (plan.twiddlesInInner())
       twiddle = rowTwiddle(1.0);
@@ -750,9 +820,9 @@ MemRefType mlir::fftconv::threePassWorkspaceType(OpBuilder &b,
     return MemRefType::get({plan.ranks, plan.workspacePairs(),
                             plan.workspaceChannels(), 2 * plan.chunkLength()},
                            element);
-  return MemRefType::get(
-      {plan.workspacePairs(), plan.workspaceChannels(), 2 * plan.length},
-      element);
+  return MemRefType::get({plan.workspacePairs(), plan.workspaceChannels(),
+                          2 * (plan.length + plan.workspaceScaleSlots())},
+                         element);
 }
 MemRefType mlir::fftconv::threePassSpectrumType(OpBuilder &b,
                                                 const ThreePassPlan &plan) {
@@ -897,7 +967,12 @@ gpu::GPUFuncOp mlir::fftconv::buildOuterInverseKernel(
     Value n2 = e.add(e.firstColumn, column);
     auto [sequence, entry] = e.outerEntry(whole, e.args()[workspaceArg], e.slot,
                                           e.workspaceH, k1, n2);
-    return {e.loadInterleaved(sequence, entry, 4)};
+    Value values = e.loadInterleaved(sequence, entry, 4);
+    // A scaled workspace's values times their row's scale.
+    if (e.holdsScales(e.args()[workspaceArg]))
+      values = e.scaled(
+          values, e.loadScale(sequence, e.addc(k1, plan.workspaceRowScale(0))));
+    return {values};
   };
   auto scatter = [&](Value item, ArrayRef<Value> loaded,
                      ArrayRef<KernelEmitter::RangeScale> scales) {

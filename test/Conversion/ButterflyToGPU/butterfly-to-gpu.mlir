@@ -255,23 +255,36 @@ func.func @narrow(%u: tensor<2x4x128xf16>, %k: tensor<4x128xf32>) -> tensor<2x4x
 // -----
 
 // The three-pass form scales each kernel's blocks alike: bf16 u in the
-// outer passes, the f32 workspace's rows in the inner kernel, k in K's.
-// With an f32 workspace the twiddle between the passes stays the outer
-// kernels' (their one stage of 16 has none of its own): the inner
-// kernels, bound by instruction issue, would take longer with it.
+// outer passes, the workspace's rows in the inner kernel, k in K's. bf16
+// data's workspace holds f16 values as the blocks' planes held them
+// (N = 65536 values and 32 f32 scales a pair and channel: 16 tiles of 256
+// columns, 16 rows): the outer forward block stores its tile's scale, the
+// inner block multiplies each quad by its tile's and stores its row's, the
+// outer inverse multiplies each row by its. The twiddle between the passes
+// is the inner kernels', as with any f16 workspace.
 // CHECK-LABEL: gpu.func @wide_long_conv0_spectrum_outer(
 // CHECK: nvvm.redux.sync umax
 // CHECK-LABEL: gpu.func @wide_long_conv0_spectrum_inner(
 // CHECK: nvvm.redux.sync umax
 // CHECK-LABEL: gpu.func @wide_long_conv0_inner(
+// CHECK-SAME: memref<1x2x131136xf16>
+// CHECK: vector.bitcast %{{.*}} : vector<2xf16> to vector<1xf32>
 // CHECK: nvvm.redux.sync umax
+// CHECK: sin.approx.f32
+// CHECK: vector.bitcast %{{.*}} : vector<1xf32> to vector<2xf16>
 // CHECK-LABEL: gpu.func @wide_long_conv0_outer_forward_0(
 // CHECK: nvvm.redux.sync umax
 // CHECK: nvgpu.mma.sync
-// CHECK: sin.approx.f32
+// CHECK-NOT: sin.approx.f32
+// CHECK: vector.bitcast %{{.*}} : vector<1xf32> to vector<2xf16>
+// CHECK-NEXT: arith.constant 1
+// CHECK-NEXT: arith.shli
+// CHECK-NEXT: arith.index_castui
+// CHECK-NEXT: vector.store {{.*}} {alignment = 4 : i64} : memref<1x2x131136xf16>, vector<2xf16>
 // CHECK-LABEL: gpu.func @wide_long_conv0_outer_inverse_0(
+// CHECK: vector.bitcast %{{.*}} : vector<2xf16> to vector<1xf32>
 // CHECK: nvvm.redux.sync umax
-// CHECK: sin.approx.f32
+// CHECK-NOT: sin.approx.f32
 // CHECK: nvgpu.mma.sync
 func.func @wide_long(%u: tensor<3x2x32768xbf16>, %k: tensor<2x32768xf32>) -> tensor<3x2x32768xbf16> {
   %y = fftconv.conv causal %u, %k : (tensor<3x2x32768xbf16>, tensor<2x32768xf32>) -> tensor<3x2x32768xbf16>

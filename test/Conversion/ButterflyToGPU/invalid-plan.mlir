@@ -284,3 +284,110 @@ func.func @clustered_bf16(%arg0: tensor<1x1x32768xbf16>, %arg1: tensor<1x32768xf
   } -> tensor<1x1x32768xbf16>
   return %8 : tensor<1x1x32768xbf16>
 }
+
+// -----
+
+// bf16 data's f16 workspace holds each block's values with its scale: not
+// through a sharded exchange.
+#map = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @sharded_bf16_f16_workspace(%arg0: tensor<1x1x32768xbf16>, %arg1: tensor<1x32768xf32>) -> tensor<1x1x32768xbf16> {
+  %0 = butterfly.pack_real %arg1 : tensor<1x32768xf32> -> tensor<1x32768xcomplex<f32>>
+  %1 = butterfly.monarch %0 factors = [32, 32, 32] nonzero_inputs = 16384 : tensor<1x32768xcomplex<f32>>
+  %2 = butterfly.real_spectrum %1 : tensor<1x32768xcomplex<f32>> -> tensor<1x32769xcomplex<f32>>
+  %3 = butterfly.conv_spectrum %2 : tensor<1x32769xcomplex<f32>> -> tensor<1x2x32768xcomplex<f32>>
+  %4 = butterfly.permute %3 rows = 32, cols = 32 : tensor<1x2x32768xcomplex<f32>>
+  %5 = butterfly.permute %4 rows = 32, cols = 1024 : tensor<1x2x32768xcomplex<f32>>
+  %6 = butterfly.fused outer_forward ins(%arg0 : tensor<1x1x32768xbf16>) onchip_bytes = 4224 {
+  ^bb0(%arg2: tensor<1x1x32768xbf16>):
+    %9 = tensor.empty() : tensor<1x1x32768xf32>
+    %10 = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg2 : tensor<1x1x32768xbf16>) outs(%9 : tensor<1x1x32768xf32>) {
+    ^bb0(%in: bf16, %out: f32):
+      %15 = arith.extf %in : bf16 to f32
+      linalg.yield %15 : f32
+    } -> tensor<1x1x32768xf32>
+    %11 = butterfly.pack_real %10 {butterfly.outer_pass} : tensor<1x1x32768xf32> -> tensor<1x1x32768xcomplex<f32>>
+    %12 = butterfly.dft {butterfly.outer_pass} : tensor<32x32xcomplex<f32>>
+    %13 = butterfly.kron %12, %11 stride = 1024 input_extent = 16 {butterfly.outer_pass} : tensor<32x32xcomplex<f32>>, tensor<1x1x32768xcomplex<f32>>
+    %14 = butterfly.twiddle %13 rows = 32, cols = 1024 {butterfly.outer_pass} : tensor<1x1x32768xcomplex<f32>>
+    butterfly.yield %14 : tensor<1x1x32768xcomplex<f32>>
+  } -> tensor<1x1x32768xcomplex<f32>>
+// expected-error @+1 {{the GPU lowering keeps bf16 data's three-pass workspace in f16 on one GPU only}}
+  %7 = butterfly.fused conv ins(%6, %5 : tensor<1x1x32768xcomplex<f32>>, tensor<1x2x32768xcomplex<f32>>) onchip_bytes = 28672 plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", ranks = 2, rank = 0, outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16> {
+  ^bb0(%arg2: tensor<1x1x32768xcomplex<f32>>, %arg3: tensor<1x2x32768xcomplex<f32>>):
+    %expanded = tensor.expand_shape %arg2 [[0], [1], [2, 3]] output_shape [1, 1, 32, 1024] : tensor<1x1x32768xcomplex<f32>> into tensor<1x1x32x1024xcomplex<f32>>
+    %9 = butterfly.monarch %expanded factors = [32, 32] permuted : tensor<1x1x32x1024xcomplex<f32>>
+    %collapsed = tensor.collapse_shape %9 [[0], [1], [2, 3]] : tensor<1x1x32x1024xcomplex<f32>> into tensor<1x1x32768xcomplex<f32>>
+    %10 = butterfly.hermitian_mul %collapsed, %arg3 factors = [32, 32, 32] {butterfly.onchip_bytes = 28672 : i64, butterfly.outer_onchip_bytes = 4224 : i64} : tensor<1x1x32768xcomplex<f32>>, tensor<1x2x32768xcomplex<f32>>
+    %expanded_0 = tensor.expand_shape %10 [[0], [1], [2, 3]] output_shape [1, 1, 32, 1024] : tensor<1x1x32768xcomplex<f32>> into tensor<1x1x32x1024xcomplex<f32>>
+    %11 = butterfly.monarch %expanded_0 factors = [32, 32] inverse permuted : tensor<1x1x32x1024xcomplex<f32>>
+    %collapsed_1 = tensor.collapse_shape %11 [[0], [1], [2, 3]] : tensor<1x1x32x1024xcomplex<f32>> into tensor<1x1x32768xcomplex<f32>>
+    butterfly.yield %collapsed_1 : tensor<1x1x32768xcomplex<f32>>
+  } -> tensor<1x1x32768xcomplex<f32>>
+  %8 = butterfly.fused outer_inverse ins(%7 : tensor<1x1x32768xcomplex<f32>>) onchip_bytes = 4224 {
+  ^bb0(%arg2: tensor<1x1x32768xcomplex<f32>>):
+    %9 = butterfly.dft inverse {butterfly.outer_pass} : tensor<32x32xcomplex<f32>>
+    %10 = butterfly.twiddle %arg2 rows = 32, cols = 1024 inverse {butterfly.outer_pass} : tensor<1x1x32768xcomplex<f32>>
+    %11 = butterfly.kron %9, %10 stride = 1024 output_extent = 16 {butterfly.outer_pass} : tensor<32x32xcomplex<f32>>, tensor<1x1x32768xcomplex<f32>>
+    %12 = butterfly.unpack_real %11 {butterfly.outer_pass} : tensor<1x1x32768xcomplex<f32>> -> tensor<1x1x32768xf32>
+    %13 = tensor.empty() : tensor<1x1x32768xbf16>
+    %14 = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%12 : tensor<1x1x32768xf32>) outs(%13 : tensor<1x1x32768xbf16>) {
+    ^bb0(%in: f32, %out: bf16):
+      %15 = arith.truncf %in : f32 to bf16
+      linalg.yield %15 : bf16
+    } -> tensor<1x1x32768xbf16>
+    butterfly.yield %14 : tensor<1x1x32768xbf16>
+  } -> tensor<1x1x32768xbf16>
+  return %8 : tensor<1x1x32768xbf16>
+}
+
+// -----
+
+// f32 data in an f16 workspace would lose most of its digits.
+#map = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @f32_f16_workspace(%arg0: tensor<1x1x32768xf32>, %arg1: tensor<1x32768xf32>) -> tensor<1x1x32768xf32> {
+  %0 = butterfly.pack_real %arg1 : tensor<1x32768xf32> -> tensor<1x32768xcomplex<f32>>
+  %1 = butterfly.monarch %0 factors = [32, 32, 32] nonzero_inputs = 16384 : tensor<1x32768xcomplex<f32>>
+  %2 = butterfly.real_spectrum %1 : tensor<1x32768xcomplex<f32>> -> tensor<1x32769xcomplex<f32>>
+  %3 = butterfly.conv_spectrum %2 : tensor<1x32769xcomplex<f32>> -> tensor<1x2x32768xcomplex<f32>>
+  %4 = butterfly.permute %3 rows = 32, cols = 32 : tensor<1x2x32768xcomplex<f32>>
+  %5 = butterfly.permute %4 rows = 32, cols = 1024 : tensor<1x2x32768xcomplex<f32>>
+  %6 = butterfly.fused outer_forward ins(%arg0 : tensor<1x1x32768xf32>) onchip_bytes = 4224 {
+  ^bb0(%arg2: tensor<1x1x32768xf32>):
+    %9 = tensor.empty() : tensor<1x1x32768xf32>
+    %10 = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg2 : tensor<1x1x32768xf32>) outs(%9 : tensor<1x1x32768xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<1x1x32768xf32>
+    %11 = butterfly.pack_real %10 {butterfly.outer_pass} : tensor<1x1x32768xf32> -> tensor<1x1x32768xcomplex<f32>>
+    %12 = butterfly.dft {butterfly.outer_pass} : tensor<32x32xcomplex<f32>>
+    %13 = butterfly.kron %12, %11 stride = 1024 input_extent = 16 {butterfly.outer_pass} : tensor<32x32xcomplex<f32>>, tensor<1x1x32768xcomplex<f32>>
+    %14 = butterfly.twiddle %13 rows = 32, cols = 1024 {butterfly.outer_pass} : tensor<1x1x32768xcomplex<f32>>
+    butterfly.yield %14 : tensor<1x1x32768xcomplex<f32>>
+  } -> tensor<1x1x32768xcomplex<f32>>
+// expected-error @+1 {{the GPU lowering keeps an f16 three-pass workspace for f16 and bf16 data only}}
+  %7 = butterfly.fused conv ins(%6, %5 : tensor<1x1x32768xcomplex<f32>>, tensor<1x2x32768xcomplex<f32>>) onchip_bytes = 28672 plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16> {
+  ^bb0(%arg2: tensor<1x1x32768xcomplex<f32>>, %arg3: tensor<1x2x32768xcomplex<f32>>):
+    %expanded = tensor.expand_shape %arg2 [[0], [1], [2, 3]] output_shape [1, 1, 32, 1024] : tensor<1x1x32768xcomplex<f32>> into tensor<1x1x32x1024xcomplex<f32>>
+    %9 = butterfly.monarch %expanded factors = [32, 32] permuted : tensor<1x1x32x1024xcomplex<f32>>
+    %collapsed = tensor.collapse_shape %9 [[0], [1], [2, 3]] : tensor<1x1x32x1024xcomplex<f32>> into tensor<1x1x32768xcomplex<f32>>
+    %10 = butterfly.hermitian_mul %collapsed, %arg3 factors = [32, 32, 32] {butterfly.onchip_bytes = 28672 : i64, butterfly.outer_onchip_bytes = 4224 : i64} : tensor<1x1x32768xcomplex<f32>>, tensor<1x2x32768xcomplex<f32>>
+    %expanded_0 = tensor.expand_shape %10 [[0], [1], [2, 3]] output_shape [1, 1, 32, 1024] : tensor<1x1x32768xcomplex<f32>> into tensor<1x1x32x1024xcomplex<f32>>
+    %11 = butterfly.monarch %expanded_0 factors = [32, 32] inverse permuted : tensor<1x1x32x1024xcomplex<f32>>
+    %collapsed_1 = tensor.collapse_shape %11 [[0], [1], [2, 3]] : tensor<1x1x32x1024xcomplex<f32>> into tensor<1x1x32768xcomplex<f32>>
+    butterfly.yield %collapsed_1 : tensor<1x1x32768xcomplex<f32>>
+  } -> tensor<1x1x32768xcomplex<f32>>
+  %8 = butterfly.fused outer_inverse ins(%7 : tensor<1x1x32768xcomplex<f32>>) onchip_bytes = 4224 {
+  ^bb0(%arg2: tensor<1x1x32768xcomplex<f32>>):
+    %9 = butterfly.dft inverse {butterfly.outer_pass} : tensor<32x32xcomplex<f32>>
+    %10 = butterfly.twiddle %arg2 rows = 32, cols = 1024 inverse {butterfly.outer_pass} : tensor<1x1x32768xcomplex<f32>>
+    %11 = butterfly.kron %9, %10 stride = 1024 output_extent = 16 {butterfly.outer_pass} : tensor<32x32xcomplex<f32>>, tensor<1x1x32768xcomplex<f32>>
+    %12 = butterfly.unpack_real %11 {butterfly.outer_pass} : tensor<1x1x32768xcomplex<f32>> -> tensor<1x1x32768xf32>
+    %13 = tensor.empty() : tensor<1x1x32768xf32>
+    %14 = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%12 : tensor<1x1x32768xf32>) outs(%13 : tensor<1x1x32768xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<1x1x32768xf32>
+    butterfly.yield %14 : tensor<1x1x32768xf32>
+  } -> tensor<1x1x32768xf32>
+  return %8 : tensor<1x1x32768xf32>
+}

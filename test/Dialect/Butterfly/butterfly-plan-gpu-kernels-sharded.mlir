@@ -15,6 +15,18 @@ func.func @sharded(%u: tensor<4x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor
 
 // -----
 
+// bf16 data keeps an f32 workspace sharded: its f16 one of scaled values
+// is one GPU's (its scales would not travel with the exchanges' rows).
+// CHECK-LABEL: func @sharded_bf16
+// CHECK: butterfly.fused conv
+// CHECK-SAME: plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", ranks = 4, rank = 1, outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1>
+func.func @sharded_bf16(%u: tensor<4x2x32768xbf16>, %k: tensor<2x32768xf32>) -> tensor<4x2x32768xbf16> {
+  %y = fftconv.conv causal %u, %k : (tensor<4x2x32768xbf16>, tensor<2x32768xf32>) -> tensor<4x2x32768xbf16>
+  return %y : tensor<4x2x32768xbf16>
+}
+
+// -----
+
 // Past 8M points the rows grow instead (an inner block holds at most 128
 // KiB): 2^25 points as 2048 rows of 16384, an outer block 8 columns. An
 // inner block, one an SM, runs 512 threads.

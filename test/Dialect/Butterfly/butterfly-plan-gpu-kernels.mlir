@@ -53,11 +53,12 @@ func.func @long(%u: tensor<2x2x32768xf16>, %k: tensor<2x32768xf32>) -> tensor<2x
 
 // bf16 data: the three-pass form at half precision when none is asked for
 // (bf16's own roundings are most of its error budget), rows of 4096 on
-// factors of 16 and an f32 workspace; split when asked for.
+// factors of 16 and an f16 workspace of scaled values; split when asked
+// for.
 // CHECK-LABEL: func @long_bf16
-// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1>
+// CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [16], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
 // OPTS-LABEL: func @long_bf16
-// OPTS: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [16], factors = [16, 16, 2, 8], threads = 128, batch_tile = 1>
+// OPTS: plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [16], factors = [16, 16, 2, 8], threads = 128, batch_tile = 1, workspace = f16>
 func.func @long_bf16(%u: tensor<2x2x32768xbf16>, %k: tensor<2x32768xf32>) -> tensor<2x2x32768xbf16> {
   %y = fftconv.conv causal %u, %k : (tensor<2x2x32768xbf16>, tensor<2x32768xf32>) -> tensor<2x2x32768xbf16>
   return %y : tensor<2x2x32768xbf16>

@@ -13,7 +13,8 @@
 //  - outer forward: a block owns a tile of C columns of one (pair, channel);
 //    it runs the DFT of size N1 down the columns (Monarch stages over the
 //    outer factors), multiplies by the twiddle W_N^(n2 k1) and writes row k1
-//    to the workspace (complex f32, natural order);
+//    to the workspace (complex, natural order: f32, or f16 for f16 data and,
+//    each block's values scaled with its scale beside them, bf16 data);
 //  - inner: a block owns row k1 of one channel for a tile of pairs; it runs
 //    the DFT of size N2 along the row, multiplies by K = DFT_N(k) (stored in
 //    the same Monarch order), runs the inverse DFT and writes the row back;

@@ -479,7 +479,11 @@ static int64_t innerThreadsOf(StringRef chip, const GPUPlanRequest &request,
 /// The pairs the workspace holds: as many as fit in the bytes of the output
 /// (a complex value of `valueBytes` a position of a pair), at least one;
 /// the pairs run through it in chunks. Peak memory beyond the inputs stays
-/// within twice the output plus K.
+/// within twice the output plus K, and a scaled workspace's scales (4
+/// bytes a tile of columns and a row, 128 a pair and channel at 64K:
+/// counted, they would cut chunks of 2^k pairs to 2^k - 1, and bf16 64K
+/// gated measured 1.37x slower in chunks of 3 and 1 pairs, 64K causal
+/// 1.17x in chunks of 1).
 static int64_t chunkPairsOf(const ConvolutionShape &shape, int64_t valueBytes) {
   int64_t pairBytes = shape.channels * shape.fftSize * valueBytes;
   return std::max<int64_t>(1, shape.resultBytes / pairBytes);
@@ -521,6 +525,7 @@ static ThreePassPlan threePassShape(const ConvolutionShape &shape,
   plan.outputLength = shape.outputLength;
   plan.length = shape.fftSize;
   plan.scalesRange = !shape.halfData;
+  plan.scaledWorkspace = halfWorkspace && shape.bf16Data;
   plan.chunkPairs = chunkPairsOf(shape, plan.workspaceValueBytes());
   return plan;
 }
@@ -631,7 +636,11 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
                                      std::string &why) {
   // f16 data: an f16 workspace (the passes move half the bytes; at Split
   // precision the two more f16 roundings keep fp16 within its budget).
-  ThreePassPlan plan = threePassShape(shape, shape.halfData);
+  // bf16 data on one GPU: an f16 workspace of scaled values
+  // (ThreePassPlan::scaledWorkspace; one f16 rounding, an eighth of bf16's).
+  bool scaledBF16 =
+      shape.bf16Data && request.scaledWorkspace && request.ranks == 1;
+  ThreePassPlan plan = threePassShape(shape, shape.halfData || scaledBF16);
   plan.threads = request.threads > 0 ? request.threads : 256;
   // f16 and f32 data at Split: five stages each way would take Half close
   // to 1e-3 (bench/NOTES.md); its outer kernels at Half past 2048 rows;
@@ -1126,6 +1135,7 @@ struct PlanGPUKernelsPass
       gradient.precision = precision;
       gradient.fusedInnerStages = false;
       gradient.threePassCluster = 1; // its passes run over workspaces
+      gradient.scaledWorkspace = false;
       gradient.longestInner =
           shorterRows(request.longestInner, gradientLongestInner(target));
       int64_t longest = longestThreePass(precision, gradient.longestInner);
@@ -1273,6 +1283,7 @@ struct PlanGPUKernelsPass
         rows.fusedInnerStages = false;
         // The kernel gradient's kernels run it, over their workspaces.
         rows.threePassCluster = 1;
+        rows.scaledWorkspace = false;
       }
       plan = planThreePass(&getContext(), chip, shape, rows,
                            target.sharedMemoryPerBlock, why);

@@ -302,6 +302,15 @@ struct ThreePassPlan {
   /// workspace): each block scales its sequences by a power of two into
   /// f16's range (blockRangeScales).
   bool scalesRange = false;
+  /// The workspace holds f16 values of wider data (bf16): each block stores
+  /// what its f16 planes hold, scaled into f16's range by its range scale,
+  /// and records the inverse of that scale (an f32) after its (pair,
+  /// channel)'s N values: an outer forward block one a tile of columns
+  /// (workspaceColumnScale), an inner block one a row (workspaceRowScale).
+  /// The kernel that loads the values multiplies them by it. Half the bytes
+  /// of an f32 workspace for one f16 rounding more (the outer forward's
+  /// stores; an eighth of one of bf16's).
+  bool scaledWorkspace = false;
   /// The sequence sharded over `ranks` processes (1: not), this one being
   /// `rank`: its outer kernels own the rank's inner() / ranks columns of
   /// every row, its inner kernels its outer() / ranks rows, and an
@@ -336,7 +345,8 @@ struct ThreePassPlan {
   int64_t clusterColumns() const { return inner() / cluster; }
   int64_t clusteredSharedBytes() const {
     return std::max(clusterRows() * inner() * valueBytes(),
-                    outer() * clusterColumns() * valueBytesOf(outerPrecision()));
+                    outer() * clusterColumns() *
+                        valueBytesOf(outerPrecision()));
   }
   /// The values a clustered kernel's thread moves to another block at once
   /// (a 16-byte store a plane), and the groups of them a block moves each
@@ -386,9 +396,10 @@ struct ThreePassPlan {
   /// twiddled value of its own (its planes hold what the workspace holds);
   /// else by the outer kernels, as they store and load the workspace (bf16's
   /// Half inner kernels, bound by instruction issue, took 2% to 8% longer
-  /// with it, and their outer kernels' extra rounding is within bf16's
-  /// budget; bench/NOTES.md). Every kernel of a workspace agrees, since its
-  /// element type is the workspace's.
+  /// with it over an f32 workspace, where the outer kernels are bound by
+  /// its traffic; over bf16's scaled f16 one the outer kernels' twiddles
+  /// measured 0% to 5% slower, bench/NOTES.md). Every kernel of a
+  /// workspace agrees, since its element type is the workspace's.
   bool twiddlesInInner() const { return halfWorkspace; }
   /// Whether an outer kernel's f16 planes can hold the workspace's values as
   /// they are: the twiddle the inner kernels', no range scale between.
@@ -430,6 +441,17 @@ struct ThreePassPlan {
   }
   /// Bytes of one complex value in the workspace.
   int64_t workspaceValueBytes() const { return halfWorkspace ? 4 : 8; }
+  /// The f32 scales after each (pair, channel)'s N values in a scaled
+  /// workspace (none otherwise): one a tile of columns, then one a row.
+  int64_t workspaceScaleSlots() const {
+    return scaledWorkspace ? inner() / columns + outer() : 0;
+  }
+  /// The complex value whose place holds the scale of tile `tile` of
+  /// columns, or of row `row`.
+  int64_t workspaceColumnScale(int64_t tile) const { return length + tile; }
+  int64_t workspaceRowScale(int64_t row) const {
+    return length + inner() / columns + row;
+  }
   int64_t outerSharedBytes() const {
     return outer() * columns * valueBytesOf(outerPrecision());
   }
@@ -514,6 +536,11 @@ struct GPUPlanRequest {
   /// 1.03x (bf16) to 1.10x (f16) slower clustered, the causal one 0.80x to
   /// 0.94x (H200; bench/results/cross-spectrum-cluster-2026-11-29-h200.md).
   bool crossSpectrumClusters = true;
+  /// bf16 data's three-pass workspace holds f16 values scaled into its
+  /// range (ThreePassPlan::scaledWorkspace) on one GPU. Off for a kernel
+  /// gradient's plans and the convolutions its kernels run, whose
+  /// workspaces stay f32.
+  bool scaledWorkspace = true;
 };
 
 /// The single-kernel plan of a convolution whose complex transform of N/2
