@@ -372,12 +372,21 @@ LogicalResult readGradientPlans(FunctionAnalysis &analysis) {
     }
     gradient.crossPlan = gradient.cross.getGpuPlanAttr();
     gradient.inversePlan = gradient.inverse.getGpuPlanAttr();
+    // As a convolution's (readPlans): an f16 workspace for f16 data, and
+    // for bf16 data's scaled values on one GPU.
     if (gradient.crossPlan.isThreePass() &&
-        gradient.crossPlan.hasHalfWorkspace() &&
-        butterfly::isBF16Data(gradient.cross->getOperandTypes()))
-      return gradient.cross.emitError()
-             << "the GPU lowering keeps a kernel gradient's three-pass "
-                "workspace in f32 for bf16 data";
+        gradient.crossPlan.hasHalfWorkspace()) {
+      TypeRange data = gradient.cross->getOperandTypes();
+      bool bf16 = butterfly::isBF16Data(data);
+      if (!bf16 && !butterfly::isHalfData(data))
+        return gradient.cross.emitError()
+               << "the GPU lowering keeps a kernel gradient's three-pass "
+                  "workspace in f16 for f16 and bf16 data only";
+      if (bf16 && gradient.crossPlan.isSharded())
+        return gradient.cross.emitError()
+               << "the GPU lowering keeps bf16 data's three-pass workspace in "
+                  "f16 on one GPU only";
+    }
     if (gradient.inversePlan.isClustered())
       return gradient.inverse.emitError() << kClusterOnlyForCrossSpectrum;
     if (gradient.crossPlan.isThreePass() &&
@@ -551,6 +560,7 @@ ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
   ThreePassGradient layout;
   ConvolutionShape shape =
       butterfly::crossSpectrumShape(gradient.packV, gradient.packG);
+  shape.bf16Data = butterfly::isBF16Data(gradient.cross->getOperandTypes());
   layout.cross = getThreePassPlan(gradient.crossPlan, shape);
   layout.cross.scalesRange =
       !isF16Pack(gradient.packV) || !isF16Pack(gradient.packG);
@@ -569,6 +579,7 @@ ThreePassGradient threePassGradientOf(KernelGradientRegion gradient) {
   layout.inverse = getThreePassPlan(gradient.inversePlan, channel);
   // The sums are f32, as small as the gradients they came from.
   layout.inverse.scalesRange = true;
+  layout.inverse.scaledWorkspace = false;
   // As many groups as give the chip a few hundred blocks.
   constexpr int64_t kTargetBlocks = 256;
   int64_t rows = layout.cross.outer() * layout.cross.channels;

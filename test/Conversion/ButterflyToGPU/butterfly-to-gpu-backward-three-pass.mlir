@@ -90,3 +90,28 @@ func.func @split_gradient(%u: tensor<3x4x8192xf32>, %k: tensor<4x8192xf32>, %dy:
       : (tensor<3x4x8192xf32>, tensor<4x8192xf32>, tensor<3x4x8192xf32>) -> tensor<4x8192xf32>
   return %dk : tensor<4x8192xf32>
 }
+
+// -----
+
+// bf16 data: the kernel gradient's workspaces are f16 of scaled values, as
+// a bf16 convolution's (N = 16384 values and 20 f32 scales a pair and
+// channel: 4 rows, then 16 tiles of 256 columns). The outer forward
+// kernels store their tiles' scales, the cross spectrum multiplies each
+// quad it loads by its tile's and stores its rows' (the correlation's
+// products), and the correlation's outer inverse multiplies each row by
+// its.
+// CHECK-LABEL: gpu.func @bf16_kernel_gradient0_outer_forward_v_0(
+// CHECK-SAME: memref<1x4x32808xf16>
+// CHECK: vector.bitcast %{{.*}} : vector<1xf32> to vector<2xf16>
+// CHECK-LABEL: gpu.func @bf16_kernel_gradient0_cross_spectrum(
+// CHECK-SAME: memref<1x4x32808xf16> {llvm.noalias}, %{{.*}}: memref<1x4x32808xf16> {llvm.noalias}, %{{.*}}: memref<1x4x32768xf32>
+// CHECK: vector.bitcast %{{.*}} : vector<2xf16> to vector<1xf32>
+// CHECK: vector.bitcast %{{.*}} : vector<1xf32> to vector<2xf16>
+// CHECK-LABEL: gpu.func @bf16_conv0_outer_inverse_0(
+// CHECK: vector.bitcast %{{.*}} : vector<2xf16> to vector<1xf32>
+// CHECK: nvvm.redux.sync umax
+func.func @bf16(%u: tensor<3x4x8192xbf16>, %k: tensor<4x8192xf32>, %dy: tensor<3x4x8192xbf16>) -> (tensor<3x4x8192xbf16>, tensor<4x8192xf32>) {
+  %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]
+      : (tensor<3x4x8192xbf16>, tensor<4x8192xf32>, tensor<3x4x8192xbf16>) -> (tensor<3x4x8192xbf16>, tensor<4x8192xf32>)
+  return %du, %dk : tensor<3x4x8192xbf16>, tensor<4x8192xf32>
+}

@@ -235,12 +235,12 @@ func.func @in_cross_spectrum_gradient(%arg0: tensor<1x1x128xf16>, %arg1: tensor<
 
 // -----
 
-// A kernel gradient's workspaces hold bf16 data's spectra in f32 (the
-// scaled f16 workspace is the convolutions').
+// bf16 data's f16 workspace holds each block's values with its scale: not
+// through a sharded kernel gradient's exchanges.
 #map = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
-func.func @bf16_gradient_f16_workspace(%v: tensor<2x1x16xbf16>, %g: tensor<2x1x16xbf16>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{the GPU lowering keeps a kernel gradient's three-pass workspace in f32 for bf16 data}}
-  %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<2x1x16xbf16>, tensor<2x1x16xbf16>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [2], factors = [8], threads = 64, batch_tile = 1, workspace = f16> {
+func.func @sharded_bf16_gradient_f16_workspace(%v: tensor<2x1x16xbf16>, %g: tensor<2x1x16xbf16>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{the GPU lowering keeps bf16 data's three-pass workspace in f16 on one GPU only}}
+  %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<2x1x16xbf16>, tensor<2x1x16xbf16>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", ranks = 2, rank = 0, outer_factors = [2], factors = [8], threads = 64, batch_tile = 1, workspace = f16> {
   ^bb0(%a16: tensor<2x1x16xbf16>, %b16: tensor<2x1x16xbf16>):
     %ea = tensor.empty() : tensor<2x1x16xf32>
     %a = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%a16 : tensor<2x1x16xbf16>) outs(%ea : tensor<2x1x16xf32>) {
@@ -253,6 +253,43 @@ func.func @bf16_gradient_f16_workspace(%v: tensor<2x1x16xbf16>, %g: tensor<2x1x1
     ^bb1(%in: bf16, %out: f32):
       %w = arith.extf %in : bf16 to f32
       linalg.yield %w : f32
+    } -> tensor<2x1x16xf32>
+    %za = butterfly.pack_real %a : tensor<2x1x16xf32> -> tensor<2x1x8xcomplex<f32>>
+    %fa = butterfly.monarch %za factors = [8] : tensor<2x1x8xcomplex<f32>>
+    %ra = butterfly.real_spectrum %fa : tensor<2x1x8xcomplex<f32>> -> tensor<2x1x9xcomplex<f32>>
+    %zb = butterfly.pack_real %b : tensor<2x1x16xf32> -> tensor<2x1x8xcomplex<f32>>
+    %fb = butterfly.monarch %zb factors = [8] : tensor<2x1x8xcomplex<f32>>
+    %rb = butterfly.real_spectrum %fb : tensor<2x1x8xcomplex<f32>> -> tensor<2x1x9xcomplex<f32>>
+    %c = fftconv.cross_spectrum %ra, %rb : tensor<2x1x9xcomplex<f32>> -> tensor<1x9xcomplex<f32>>
+    butterfly.yield %c : tensor<1x9xcomplex<f32>>
+  } -> tensor<1x9xcomplex<f32>>
+  %r = butterfly.fused channel_inverse ins(%s : tensor<1x9xcomplex<f32>>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_90", outer_factors = [2], factors = [8], threads = 64, batch_tile = 1> {
+  ^bb0(%a: tensor<1x9xcomplex<f32>>):
+    %z = butterfly.real_spectrum %a inverse : tensor<1x9xcomplex<f32>> -> tensor<1x8xcomplex<f32>>
+    %t = butterfly.monarch %z factors = [8] inverse : tensor<1x8xcomplex<f32>>
+    %x = butterfly.unpack_real %t : tensor<1x8xcomplex<f32>> -> tensor<1x16xf32>
+    butterfly.yield %x : tensor<1x16xf32>
+  } -> tensor<1x16xf32>
+  return %r : tensor<1x16xf32>
+}
+
+// -----
+
+// f32 data's spectra in an f16 workspace would lose most of their digits.
+#map = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @f32_gradient_f16_workspace(%v: tensor<2x1x16xf32>, %g: tensor<2x1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{the GPU lowering keeps a kernel gradient's three-pass workspace in f16 for f16 and bf16 data only}}
+  %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<2x1x16xf32>, tensor<2x1x16xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [2], factors = [8], threads = 64, batch_tile = 1, workspace = f16> {
+  ^bb0(%a16: tensor<2x1x16xf32>, %b16: tensor<2x1x16xf32>):
+    %ea = tensor.empty() : tensor<2x1x16xf32>
+    %a = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%a16 : tensor<2x1x16xf32>) outs(%ea : tensor<2x1x16xf32>) {
+    ^bb1(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<2x1x16xf32>
+    %eb = tensor.empty() : tensor<2x1x16xf32>
+    %b = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%b16 : tensor<2x1x16xf32>) outs(%eb : tensor<2x1x16xf32>) {
+    ^bb1(%in: f32, %out: f32):
+      linalg.yield %in : f32
     } -> tensor<2x1x16xf32>
     %za = butterfly.pack_real %a : tensor<2x1x16xf32> -> tensor<2x1x8xcomplex<f32>>
     %fa = butterfly.monarch %za factors = [8] : tensor<2x1x8xcomplex<f32>>

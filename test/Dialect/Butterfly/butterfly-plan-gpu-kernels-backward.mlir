@@ -72,15 +72,15 @@ func.func @gated_row_past_shared_memory(%u: tensor<2x4x16384xf16>, %k: tensor<4x
 // correlation with a kernel of its own (in the cluster, g's block alone
 // would run it while v's idles); on sm_80
 // the three-pass cross spectrum and the correlation at Half (bf16's own
-// roundings are most of its budget), on the same rows, over f32
-// workspaces (a forward's bf16 convolution has an f16 one of scaled
-// values); the sums' inverse (dk, f32) stays at Split.
+// roundings are most of its budget), on the same rows, over f16
+// workspaces of scaled values as a forward's; the sums' inverse (dk, f32)
+// stays at Split.
 // CHECK-LABEL: func @row_past_shared_memory_bf16
 // CHECK: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [32, 32, 16]
 // CHECK: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<single_kernel, half, chip = "sm_90", factors = [32, 32, 16], cluster = 2, threads = 512, batch_tile = 2>
 // SM80-LABEL: func @row_past_shared_memory_bf16
-// SM80: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16], threads = 256, batch_tile = 1>
-// SM80: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16], threads = 256, batch_tile = 1>
+// SM80: butterfly.fused conv {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
+// SM80: butterfly.fused cross_spectrum {{.*}} plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16], threads = 256, batch_tile = 1, workspace = f16>
 // SM80: butterfly.fused channel_inverse {{.*}} plan = #butterfly.gpu_plan<three_pass, split, chip = "sm_80", outer_factors = [8], factors = [16, 16, 16]
 func.func @row_past_shared_memory_bf16(%u: tensor<2x4x16384xbf16>, %k: tensor<4x16384xf32>, %dy: tensor<2x4x16384xbf16>) -> (tensor<2x4x16384xbf16>, tensor<4x16384xf32>) {
   %du, %dk = fftconv.conv_grad causal %u, %k grad %dy wrt [input, kernel]

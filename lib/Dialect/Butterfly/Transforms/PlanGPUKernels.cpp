@@ -1135,7 +1135,6 @@ struct PlanGPUKernelsPass
       gradient.precision = precision;
       gradient.fusedInnerStages = false;
       gradient.threePassCluster = 1; // its passes run over workspaces
-      gradient.scaledWorkspace = false;
       gradient.longestInner =
           shorterRows(request.longestInner, gradientLongestInner(target));
       int64_t longest = longestThreePass(precision, gradient.longestInner);
@@ -1283,7 +1282,6 @@ struct PlanGPUKernelsPass
         rows.fusedInnerStages = false;
         // The kernel gradient's kernels run it, over their workspaces.
         rows.threePassCluster = 1;
-        rows.scaledWorkspace = false;
       }
       plan = planThreePass(&getContext(), chip, shape, rows,
                            target.sharedMemoryPerBlock, why);

@@ -305,8 +305,8 @@ struct ThreePassPlan {
   /// The workspace holds f16 values of wider data (bf16): each block stores
   /// what its f16 planes hold, scaled into f16's range by its range scale,
   /// and records the inverse of that scale (an f32) after its (pair,
-  /// channel)'s N values: an outer forward block one a tile of columns
-  /// (workspaceColumnScale), an inner block one a row (workspaceRowScale).
+  /// channel)'s N values: an inner block one a row (workspaceRowScale), an
+  /// outer forward block one a tile of columns (workspaceColumnScale).
   /// The kernel that loads the values multiplies them by it. Half the bytes
   /// of an f32 workspace for one f16 rounding more (the outer forward's
   /// stores; an eighth of one of bf16's).
@@ -442,15 +442,16 @@ struct ThreePassPlan {
   /// Bytes of one complex value in the workspace.
   int64_t workspaceValueBytes() const { return halfWorkspace ? 4 : 8; }
   /// The f32 scales after each (pair, channel)'s N values in a scaled
-  /// workspace (none otherwise): one a tile of columns, then one a row.
+  /// workspace (none otherwise): one a row, then one a tile of columns.
   int64_t workspaceScaleSlots() const {
-    return scaledWorkspace ? inner() / columns + outer() : 0;
+    return scaledWorkspace ? outer() + inner() / columns : 0;
   }
-  /// The complex value whose place holds the scale of tile `tile` of
-  /// columns, or of row `row`.
-  int64_t workspaceColumnScale(int64_t tile) const { return length + tile; }
-  int64_t workspaceRowScale(int64_t row) const {
-    return length + inner() / columns + row;
+  /// The complex value whose place holds the scale of row `row`, or of
+  /// tile `tile` of columns (the rows' first: a backward's convolution
+  /// reads them with a plan of its own).
+  int64_t workspaceRowScale(int64_t row) const { return length + row; }
+  int64_t workspaceColumnScale(int64_t tile) const {
+    return length + outer() + tile;
   }
   int64_t outerSharedBytes() const {
     return outer() * columns * valueBytesOf(outerPrecision());
@@ -537,9 +538,7 @@ struct GPUPlanRequest {
   /// 0.94x (H200; bench/results/cross-spectrum-cluster-2026-11-29-h200.md).
   bool crossSpectrumClusters = true;
   /// bf16 data's three-pass workspace holds f16 values scaled into its
-  /// range (ThreePassPlan::scaledWorkspace) on one GPU. Off for a kernel
-  /// gradient's plans and the convolutions its kernels run, whose
-  /// workspaces stay f32.
+  /// range (ThreePassPlan::scaledWorkspace) on one GPU.
   bool scaledWorkspace = true;
 };
 
