@@ -325,19 +325,11 @@ LogicalResult readPlans(FunctionAnalysis &analysis) {
              << ", but the transform has " << expected << " points";
     if (region.threePass() && failed(checkOuterFactors(region.op, region.plan)))
       return failure();
-    // An f16 workspace holds bf16 data's values scaled into its range
-    // (ThreePassPlan::scaledWorkspace), on one GPU; f32 data's would lose
-    // most of their digits.
-    if (region.threePass() && region.plan.hasHalfWorkspace()) {
-      if (!shape.halfData && !shape.bf16Data)
-        return region.op.emitError()
-               << "the GPU lowering keeps an f16 three-pass workspace for f16 "
-                  "and bf16 data only";
-      if (shape.bf16Data && region.plan.isSharded())
-        return region.op.emitError()
-               << "the GPU lowering keeps bf16 data's three-pass workspace in "
-                  "f16 on one GPU only";
-    }
+    if (region.threePass() && region.plan.hasHalfWorkspace())
+      if (std::string why = butterfly::halfWorkspaceRefusal(
+              shape.halfData, shape.bf16Data, region.plan.isSharded());
+          !why.empty())
+        return region.op.emitError() << "the GPU lowering " << why;
     if (region.isChain() && !region.threePass())
       return region.op.emitError() << "the GPU lowering runs an outer_forward, "
                                       "conv, outer_inverse chain in the "
@@ -372,20 +364,14 @@ LogicalResult readGradientPlans(FunctionAnalysis &analysis) {
     }
     gradient.crossPlan = gradient.cross.getGpuPlanAttr();
     gradient.inversePlan = gradient.inverse.getGpuPlanAttr();
-    // As a convolution's (readPlans): an f16 workspace for f16 data, and
-    // for bf16 data's scaled values on one GPU.
     if (gradient.crossPlan.isThreePass() &&
         gradient.crossPlan.hasHalfWorkspace()) {
       TypeRange data = gradient.cross->getOperandTypes();
-      bool bf16 = butterfly::isBF16Data(data);
-      if (!bf16 && !butterfly::isHalfData(data))
-        return gradient.cross.emitError()
-               << "the GPU lowering keeps a kernel gradient's three-pass "
-                  "workspace in f16 for f16 and bf16 data only";
-      if (bf16 && gradient.crossPlan.isSharded())
-        return gradient.cross.emitError()
-               << "the GPU lowering keeps bf16 data's three-pass workspace in "
-                  "f16 on one GPU only";
+      if (std::string why = butterfly::halfWorkspaceRefusal(
+              butterfly::isHalfData(data), butterfly::isBF16Data(data),
+              gradient.crossPlan.isSharded());
+          !why.empty())
+        return gradient.cross.emitError() << "the GPU lowering " << why;
     }
     if (gradient.inversePlan.isClustered())
       return gradient.inverse.emitError() << kClusterOnlyForCrossSpectrum;

@@ -3,9 +3,8 @@
 // The kernels of the three-pass form (ThreePassKernels.h). The workspace
 // between the passes holds complex f32 or f16 values, interleaved, in
 // natural row order: entry (pair, h, k1, n2) at ((pair * H + h) * W + k1 *
-// N2 + n2) * 2, W = N but in a scaled workspace (bf16 data's f16 one), where
-// each (pair, h)'s N values are followed by their blocks' scales
-// (ThreePassPlan::workspaceScaleSlots).
+// N2 + n2) * 2, W = N plus, in a scaled workspace (bf16 data's f16 one),
+// the places of the (pair, h)'s scales (ThreePassPlan::workspaceScaleSlots).
 // Sharded over R ranks, a rank's workspace is R chunks of N / R values a
 // (pair, h): before the exchange, chunk j holds the rank's columns of the
 // rows rank j's inner kernels own; after it, chunk i holds rank i's columns

@@ -278,7 +278,7 @@ func.func @sharded_bf16_gradient_f16_workspace(%v: tensor<2x1x16xbf16>, %g: tens
 // f32 data's spectra in an f16 workspace would lose most of their digits.
 #map = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 func.func @f32_gradient_f16_workspace(%v: tensor<2x1x16xf32>, %g: tensor<2x1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{the GPU lowering keeps a kernel gradient's three-pass workspace in f16 for f16 and bf16 data only}}
+  // expected-error @+1 {{the GPU lowering keeps an f16 three-pass workspace for f16 and bf16 data only}}
   %s = butterfly.fused cross_spectrum ins(%v, %g : tensor<2x1x16xf32>, tensor<2x1x16xf32>) onchip_bytes = 0 plan = #butterfly.gpu_plan<three_pass, half, chip = "sm_90", outer_factors = [2], factors = [8], threads = 64, batch_tile = 1, workspace = f16> {
   ^bb0(%a16: tensor<2x1x16xf32>, %b16: tensor<2x1x16xf32>):
     %ea = tensor.empty() : tensor<2x1x16xf32>

@@ -581,6 +581,15 @@ static void clusterPlan(ThreePassPlan &plan, int64_t blocks) {
   plan.pairTile = 1;
 }
 
+std::string butterfly::halfWorkspaceRefusal(bool halfData, bool bf16Data,
+                                            bool sharded) {
+  if (!halfData && !bf16Data)
+    return "keeps an f16 three-pass workspace for f16 and bf16 data only";
+  if (bf16Data && sharded)
+    return "keeps bf16 data's three-pass workspace in f16 on one GPU only";
+  return "";
+}
+
 std::string
 butterfly::clusteredThreePassRefusal(const ThreePassPlan &plan, int64_t blocks,
                                      const TargetDescription &target) {
@@ -636,11 +645,13 @@ GPUPlanAttr butterfly::planThreePass(MLIRContext *context, StringRef chip,
                                      std::string &why) {
   // f16 data: an f16 workspace (the passes move half the bytes; at Split
   // precision the two more f16 roundings keep fp16 within its budget).
-  // bf16 data on one GPU: an f16 workspace of scaled values
+  // bf16 data: an f16 workspace of scaled values where it can
   // (ThreePassPlan::scaledWorkspace; one f16 rounding, an eighth of bf16's).
-  bool scaledBF16 =
-      shape.bf16Data && request.scaledWorkspace && request.ranks == 1;
-  ThreePassPlan plan = threePassShape(shape, shape.halfData || scaledBF16);
+  bool halfWorkspace =
+      (shape.halfData || shape.bf16Data) &&
+      halfWorkspaceRefusal(shape.halfData, shape.bf16Data, request.ranks > 1)
+          .empty();
+  ThreePassPlan plan = threePassShape(shape, halfWorkspace);
   plan.threads = request.threads > 0 ? request.threads : 256;
   // f16 and f32 data at Split: five stages each way would take Half close
   // to 1e-3 (bench/NOTES.md); its outer kernels at Half past 2048 rows;

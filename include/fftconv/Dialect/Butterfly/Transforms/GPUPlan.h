@@ -500,6 +500,12 @@ struct ThreePassPlan {
   }
 };
 
+/// Why a three-pass workspace of f16 cannot hold the data ("" where it
+/// can): f16 data's values, and bf16 data's scaled into its range on one
+/// GPU (ThreePassPlan::scaledWorkspace: the scales do not travel with a
+/// sharded plan's exchanged rows); f32 data would lose most of its digits.
+std::string halfWorkspaceRefusal(bool halfData, bool bf16Data, bool sharded);
+
 /// Why `plan` cannot run its three passes in one kernel on clusters of
 /// `blocks` blocks of `target` ("" where it can): the rows and columns split
 /// evenly, at least 16 columns a block; f16 data on one GPU (one block's
@@ -537,9 +543,6 @@ struct GPUPlanRequest {
   /// 1.03x (bf16) to 1.10x (f16) slower clustered, the causal one 0.80x to
   /// 0.94x (H200; bench/results/cross-spectrum-cluster-2026-11-29-h200.md).
   bool crossSpectrumClusters = true;
-  /// bf16 data's three-pass workspace holds f16 values scaled into its
-  /// range (ThreePassPlan::scaledWorkspace) on one GPU.
-  bool scaledWorkspace = true;
 };
 
 /// The single-kernel plan of a convolution whose complex transform of N/2
