@@ -22,7 +22,13 @@ folder with --all), in one run on one GPU:
   our k_f workspace once) over the bandwidth of a large device-to-device
   copy measured in the same run (bytes read + written);
 - peak device memory each allocates beyond its inputs (fresh program or
-  fresh cuFFT plan cache, one call, torch.cuda.max_memory_allocated).
+  fresh cuFFT plan cache, one call, torch.cuda.max_memory_allocated);
+- with --flashfftconv, FlashFFTConv's module as its users call it
+  (`FlashFFTConv(N, dtype)(u, k[, pregate, postgate])`, rfft(k) in every
+  call, so against "ours+spectrum"), its time, error and peak memory on the
+  rows it supports (f16 and bf16, no skip term, no band). It is a peer built
+  beside the project on the GPU machine (docs/benchmarks.md says how), never
+  part of it: the column is left out when the option is not given.
 
 Times are CUDA-event medians over --iterations (>= 20) launches after
 warm-up; each timed launch starts behind a GPU sleep so that host overhead
@@ -179,6 +185,57 @@ def input_sets(config, l2_bytes, seed):
     return sets
 
 
+FLASHFFTCONV_SIZES = {256, 512, 1024, 2048, 4096, 8192, 16384, 32768} | {1 << n for n in range(16, 23)}
+
+
+def flashfftconv_supports(config):
+    """Whether FlashFFTConv computes this row's convolution: its FFT sizes,
+    f16 or bf16, causal with L = N/2 or circular with L = N, gates on both
+    sides or none, no skip term, no band, no regularizer."""
+    shape = config.L * 2 == config.N if config.mode == "causal" else config.L == config.N
+    return (config.dtype in ("f16", "bf16") and config.N in FLASHFFTCONV_SIZES and shape and not config.skip
+            and config.band is None and config.squash is None and config.smooth is None)
+
+
+def import_flashfftconv():
+    """FlashFFTConv's module class, a peer built beside the project on the
+    GPU machine (docs/benchmarks.md); exits saying why when it does not
+    import."""
+    try:
+        from flashfftconv import FlashFFTConv
+    except ImportError as error:
+        sys.exit(f"--flashfftconv: {error} (build FlashFFTConv beside the project first)")
+    return FlashFFTConv
+
+
+def bench_flashfftconv(config, timer, l2_bytes, args, module_class):
+    """FlashFFTConv's time (rfft(k) in the call), relative error against the
+    float64 reference and peak memory beyond its inputs, on our inputs."""
+    module = module_class(config.N, dtype=kernel_configs.torch_dtype(config.dtype)).cuda()
+
+    def call(s):
+        with torch.no_grad():
+            if config.gated:
+                return module(s["u"], s["k"], s["pregate"], s["postgate"])
+            return module(s["u"], s["k"])
+
+    inputs = kernel_configs.make_inputs(config, args.seed, "cuda")
+    y = call(inputs)
+    torch.cuda.synchronize()
+    row = {"flash_rel_err": errors_against_reference(config, inputs, [y])[0] if bool(torch.isfinite(y).all())
+           else float("nan")}
+    del y
+    sets = input_sets(config, l2_bytes, args.seed + 100)
+    row["flash_ms"] = timer.median_ms([lambda s=s: call(s) for s in sets], args.iterations, args.warmup)
+    first = sets[0]
+    del sets[1:]
+    torch.cuda.empty_cache()
+    row["flash_peak_mib"] = peak_bytes(lambda: (call(first),)) / MIB
+    del first, module
+    torch.cuda.empty_cache()
+    return row
+
+
 def bench_config(config, timer, bandwidth, l2_bytes, args):
     row = {
         "config": config.name,
@@ -281,6 +338,13 @@ COLUMNS = [
     ("rel err", "rel_err", "{:.1e}"),
 ]
 
+FLASHFFTCONV_COLUMNS = [
+    ("FlashFFTConv ms", "flash_ms", "{:.3f}"),
+    ("FlashFFTConv/(ours+spectrum)", "flash_over_ours", "{:.2f}"),
+    ("FlashFFTConv MiB", "flash_peak_mib", "{:.1f}"),
+    ("FlashFFTConv rel err", "flash_rel_err", "{:.1e}"),
+]
+
 
 def markdown_table(rows, columns=COLUMNS, failed_column="ours ms"):
     """The rows under `columns` ((title, key, format); "BxH" is B x H);
@@ -352,6 +416,8 @@ def main():
     parser.add_argument("--configs", nargs="*", default=None, help="only configurations whose name contains one of these")
     parser.add_argument("--copy-mib", type=int, default=1024, help="size of the bandwidth copy (MiB)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--flashfftconv", action="store_true",
+                        help="also time FlashFFTConv (import flashfftconv: a peer built beside the project)")
     args = parser.parse_args()
     if args.iterations < 20:
         parser.error("--iterations must be at least 20")
@@ -361,6 +427,8 @@ def main():
         print(f"runtime: {runtime.library_path()}")
     except RuntimeError as error:
         sys.exit(f"bench.py: {error}")
+
+    flashfftconv = import_flashfftconv() if args.flashfftconv else None
 
     configs = kernel_configs.find_configs(os.path.abspath(args.kernels))
     if not args.all:
@@ -387,6 +455,7 @@ def main():
     print(header, flush=True)
 
     rows = []
+    flash_rows = {}  # FlashFFTConv once a shape: the alternatives' rows share it
     for config in configs:
         print(f"== {config.name}: N={config.N} {config.dtype} {config.label} B={config.B} H={config.H}", flush=True)
         try:
@@ -403,6 +472,20 @@ def main():
                    "kernels": config.kernels, "B": config.B,
                    "H": config.H, "L": config.L, "K": config.K, "error": f"{type(error).__name__}: {error}"}
             torch.cuda.empty_cache()
+        if flashfftconv and flashfftconv_supports(config) and "error" not in row:
+            key = (config.N, config.dtype, config.mode, config.gated, config.B, config.H, config.L, config.K)
+            if key not in flash_rows:
+                try:
+                    flash_rows[key] = bench_flashfftconv(config, timer, l2_bytes, args, flashfftconv)
+                except Exception as error:  # the peer's failure is its row's, not ours
+                    traceback.print_exc()
+                    flash_rows[key] = {"flash_error": f"{type(error).__name__}: {error}"}
+                    torch.cuda.empty_cache()
+            row.update(flash_rows[key])
+            if "flash_ms" in row:
+                row["flash_over_ours"] = row["flash_ms"] / row["ours_with_spectrum_ms"]
+                print(f"   FlashFFTConv {row['flash_ms']:.3f} ms ({row['flash_over_ours']:.2f}x ours+spectrum), "
+                      f"rel err {row['flash_rel_err']:.2e}", flush=True)
         row["copy_TBps"] = bandwidth / 1e12
         row["iterations"] = args.iterations
         row["device"] = props.name
@@ -411,13 +494,15 @@ def main():
     keys = ["config", "N", "dtype", "mode", "kernels", "B", "H", "L", "K", "ours_ms", "ours_with_spectrum_ms", "pytorch_ms",
             "floor_ms", "floor_bytes", "copy_TBps", "ours_over_floor", "pytorch_over_ours", "ours_peak_mib",
             "pytorch_peak_mib", "rel_err", "pytorch_rel_err", "all_finite", "input_sets", "iterations", "device", "error"]
+    if flashfftconv:
+        keys += ["flash_ms", "flash_over_ours", "flash_peak_mib", "flash_rel_err", "flash_error"]
     csv_path = os.path.join(args.out, f"bench-{stamp}.csv")
     with open(csv_path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow(row)
-    table = markdown_table(rows)
+    table = markdown_table(rows, COLUMNS + (FLASHFFTCONV_COLUMNS if flashfftconv else []))
     md_path = os.path.join(args.out, f"bench-{stamp}.md")
     with open(md_path, "w") as f:
         f.write(f"# fftconv benchmark, {stamp}\n\n{header}.\n\n")
@@ -426,7 +511,9 @@ def main():
             "ours: the convolution kernel(s) with k_f precomputed; ours+spectrum: every kernel; "
             "PyTorch: irfft(rfft(v.float(), n=N) * k_f, n=N)[..., :L] with k_f precomputed, gating/skip in "
             "PyTorch; floor: bytes that must move (u, gates, y, D, our k_f once) over the copy bandwidth; "
-            "MiB: peak device memory allocated beyond the inputs; rel err: ours against the float64 reference.\n\n"
+            "MiB: peak device memory allocated beyond the inputs; rel err: ours against the float64 reference."
+            + (" FlashFFTConv: its module as its users call it, rfft(k) in every call (so against ours+spectrum), "
+               "built beside the project; — where it has no such convolution.\n\n" if flashfftconv else "\n\n")
         )
         f.write(table + "\n")
     plotted = write_plot(os.path.join(args.out, f"bench-{stamp}.png"), rows)

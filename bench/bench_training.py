@@ -41,8 +41,13 @@ grad, and dy in the dtype:
 Times are CUDA-event medians over --iterations (>= 20) calls after warm-up,
 each behind a GPU sleep (bench.py's Timer). FlashFFTConv's fwd+bwd and its
 PyTorch time are design.md's (H100, its own run), as reference columns:
-compare the ratios, not the times, unless the card is the same. Writes
-bench-training-<date>.csv and .md to --out and prints the markdown table.
+compare the ratios, not the times, unless the card is the same. With
+--flashfftconv, FlashFFTConv built beside the project (bench.py's option)
+is measured instead, in the same run on the same inputs: its module's
+forward + backward (`FlashFFTConv(N, dtype)(u, k[, pregate, postgate])`,
+then backward(dy)), its gradients' errors against the same float64
+reference, and its peak memory. Writes bench-training-<date>.csv and .md to
+--out and prints the markdown table.
 """
 
 import argparse
@@ -197,17 +202,24 @@ def floor_bytes(config):
     return (forward + backward) * config.B * config.H * config.L * element + kernel
 
 
-def bench_row(name, config, timer, bandwidth, l2_bytes, args):
+def bench_row(name, config, timer, bandwidth, l2_bytes, args, flash_class=None):
+    """One row; with `flash_class` (FlashFFTConv's module), FlashFFTConv
+    measured beside ours where it has the convolution, else design.md's
+    reference numbers."""
     row = {"name": name, "N": config.N, "dtype": config.dtype, "mode": config.label, "B": config.B, "H": config.H,
            "L": config.L, "K": config.K}
-    flash = FLASH.get((config.N, config.dtype, config.gated))
-    if flash:
-        row["flash_ms"], row["flash_torch_ms"], row["flash_du_error"] = flash
-        row["flash_torch_over_flash"] = flash[1] / flash[0]
+    if flash_class is None:
+        flash = FLASH.get((config.N, config.dtype, config.gated))
+        if flash:
+            row["flash_ms"], row["flash_torch_ms"], row["flash_du_error"] = flash
+            row["flash_torch_over_flash"] = flash[1] / flash[0]
+    elif not bench.flashfftconv_supports(config):
+        flash_class = None
     dtype = kernel_configs.torch_dtype(config.dtype)
     module = fftconv_torch.FFTConv(seqlen=config.N, dtype=dtype)
     ours = ours_conv(module, config)
     pytorch = functools.partial(torch_conv, config)
+    peer = ours_conv(flash_class(config.N, dtype=dtype).cuda(), config) if flash_class else None
 
     # Correctness, before timing: the first call loads the program; its
     # gradients are poisoned so that the second call's are checked.
@@ -222,17 +234,28 @@ def bench_row(name, config, timer, bandwidth, l2_bytes, args):
     for t in leaves:
         t.grad = None
     forward_backward(pytorch, leaves, dy)
-    torch_grads = [t.grad for t in leaves]
+    candidates = {"ours": ours_grads, "torch": [t.grad for t in leaves]}
     for t in leaves:
         t.grad = None
-    errors = reference_errors(config, leaves, dy, {"ours": ours_grads, "torch": torch_grads}, args.check_elements)
+    if peer:
+        forward_backward(peer, leaves, dy)
+        candidates["flash"] = [t.grad for t in leaves]
+        for t in leaves:
+            t.grad = None
+    errors = reference_errors(config, leaves, dy, candidates, args.check_elements)
     for g, e in errors["ours"].items():
         row[f"{g}_rel_error"] = e
-    # NaN (an unwritten element) wins over any finite error.
-    row["max_rel_error"] = max(errors["ours"].values(), key=lambda e: (math.isnan(e), e))
-    row["torch_max_rel_error"] = max(errors["torch"].values(), key=lambda e: (math.isnan(e), e))
+
+    def worst(label):  # NaN (an unwritten element) wins over any finite error.
+        return max(errors[label].values(), key=lambda e: (math.isnan(e), e))
+
+    row["max_rel_error"] = worst("ours")
+    row["torch_max_rel_error"] = worst("torch")
+    if peer:
+        row["flash_max_rel_error"] = worst("flash")
+        row["flash_du_error"] = errors["flash"]["du"]
     row["within_tolerance"] = bool(row["max_rel_error"] <= kernel_configs.TOLERANCE[config.dtype])
-    del leaves, dy, ours_grads, torch_grads
+    del leaves, dy, ours_grads, candidates
     torch.cuda.empty_cache()
 
     # Timings: input sets as bench.py's (several when one fits in L2), k
@@ -246,6 +269,10 @@ def bench_row(name, config, timer, bandwidth, l2_bytes, args):
     row["ours_ms"] = timer.median_ms(ours_calls, args.iterations, args.warmup)
     row["torch_ms"] = timer.median_ms(torch_calls, args.iterations, args.warmup)
     row["torch_over_ours"] = row["torch_ms"] / row["ours_ms"]
+    if peer:
+        row["flash_ms"] = timer.median_ms([lambda w=w: forward_backward(peer, *w) for w in work], args.iterations,
+                                          args.warmup)
+        row["flash_over_ours"] = row["flash_ms"] / row["ours_ms"]
     row["floor_bytes"] = floor_bytes(config)
     row["floor_ms"] = row["floor_bytes"] / bandwidth * 1e3
     row["ours_over_floor"] = row["ours_ms"] / row["floor_ms"]
@@ -267,6 +294,14 @@ def bench_row(name, config, timer, bandwidth, l2_bytes, args):
     row["torch_peak_MiB"] = peak_bytes(lambda: (forward_backward(pytorch, leaves, dy), [t.grad for t in leaves])) / MIB
     for t in leaves:
         t.grad = None
+    if peer:
+        del peer
+        torch.cuda.empty_cache()
+        fresh = ours_conv(flash_class(config.N, dtype=dtype).cuda(), config)
+        row["flash_peak_MiB"] = peak_bytes(lambda: (forward_backward(fresh, leaves, dy), [t.grad for t in leaves])) / MIB
+        for t in leaves:
+            t.grad = None
+        del fresh
     del leaves, dy, work
     torch.cuda.empty_cache()
     return row
@@ -295,14 +330,23 @@ COLUMNS = [
     ("its PyTorch/Flash", "flash_torch_over_flash", "{:.2f}"),
 ]
 
+# With --flashfftconv: FlashFFTConv measured in the run, for design.md's
+# columns.
+MEASURED_FLASH_COLUMNS = COLUMNS[:-3] + [
+    ("FlashFFTConv fwd+bwd ms", "flash_ms", "{:.3f}"),
+    ("FlashFFTConv/ours", "flash_over_ours", "{:.2f}"),
+    ("FlashFFTConv MiB", "flash_peak_MiB", "{:.0f}"),
+    ("FlashFFTConv max rel err", "flash_max_rel_error", "{:.1e}"),
+]
+
 CSV_KEYS = ["N", "dtype", "mode", "B", "H", "ours_ms", "torch_ms", "torch_over_ours", "floor_ms", "ours_over_floor",
             "ours_peak_MiB", "torch_peak_MiB", "max_rel_error", "flash_ms", "flash_torch_ms",
             "flash_torch_over_flash", "backward", "name", "L", "K"] + [f"{g}_rel_error" for g in GRADIENTS] + [
             "within_tolerance", "torch_max_rel_error", "flash_du_error", "floor_bytes", "copy_TBps", "input_sets",
-            "iterations", "device", "error"]
+            "iterations", "device", "error", "flash_over_ours", "flash_peak_MiB", "flash_max_rel_error"]
 
 
-def write_outputs(rows, out, stamp, header, iterations):
+def write_outputs(rows, out, stamp, header, iterations, measured_flash=False):
     """bench-training-<stamp>.csv and .md under `out`; returns their paths
     and the markdown table."""
     os.makedirs(out, exist_ok=True)
@@ -312,7 +356,8 @@ def write_outputs(rows, out, stamp, header, iterations):
         writer.writeheader()
         for row in rows:
             writer.writerow(row)
-    table = bench.markdown_table(rows, COLUMNS, failed_column=COLUMNS[4][0])
+    table = bench.markdown_table(rows, MEASURED_FLASH_COLUMNS if measured_flash else COLUMNS,
+                                 failed_column=COLUMNS[4][0])
     md_path = os.path.join(out, f"bench-training-{stamp}.md")
     with open(md_path, "w") as f:
         f.write(f"# fftconv forward + backward benchmark, {stamp}\n\n{header}.\n\n")
@@ -323,8 +368,10 @@ def write_outputs(rows, out, stamp, header, iterations):
             "times postgate) with autograd; floor: bytes a forward + backward must move (u, gates, y, dy, du, gate "
             "gradients at the dtype's size; k, dk in float32) over the copy bandwidth; MiB: peak device memory of "
             "one forward + backward beyond the inputs and dy; max rel err: the largest of du, dk, dpregate, "
-            "dpostgate of ours against float64 autograd; FlashFFTConv and its PyTorch: design.md's H100 "
-            "numbers, for their ratio.\n\n"
+            "dpostgate of ours against float64 autograd; "
+            + ("FlashFFTConv: built beside the project, its module's forward + backward in this run on the same "
+               "inputs, its max rel err over the same gradients.\n\n" if measured_flash else
+               "FlashFFTConv and its PyTorch: design.md's H100 numbers, for their ratio.\n\n")
         )
         f.write(table + "\n")
     return csv_path, md_path, table
@@ -347,9 +394,12 @@ def main():
     parser.add_argument("--check-elements", type=int, default=1 << 25,
                         help="float64 elements per tensor of the reference's channel slices")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--flashfftconv", action="store_true",
+                        help="measure FlashFFTConv (a peer built beside the project) instead of design.md's numbers")
     args = parser.parse_args()
     if args.iterations < 20:
         parser.error("--iterations must be at least 20")
+    flash_class = bench.import_flashfftconv() if args.flashfftconv else None
     cases = selected_cases(args.only)
     if not cases:
         parser.error(f"no row matches --only {' '.join(args.only)}")
@@ -383,12 +433,14 @@ def main():
         config = row_config(name, dtype, case)
         print(f"== {name}: N={config.N} {dtype} {config.label} B={config.B} H={config.H}", flush=True)
         try:
-            row = bench_row(name, config, timer, bandwidth, l2_bytes, args)
+            row = bench_row(name, config, timer, bandwidth, l2_bytes, args, flash_class)
             print(
                 f"   ours {row['ours_ms']:.3f} ms ({row['backward']} backward), PyTorch {row['torch_ms']:.3f} ms, "
                 f"floor {row['floor_ms']:.3f} ms, peak {row['ours_peak_MiB']:.0f} / {row['torch_peak_MiB']:.0f} MiB, "
                 + ", ".join(f"{g} {row[g + '_rel_error']:.1e}" for g in GRADIENTS if g + "_rel_error" in row)
-                + f" (PyTorch max {row['torch_max_rel_error']:.1e})",
+                + f" (PyTorch max {row['torch_max_rel_error']:.1e})"
+                + (f"; FlashFFTConv {row['flash_ms']:.3f} ms, max {row['flash_max_rel_error']:.1e}"
+                   if "flash_max_rel_error" in row else ""),
                 flush=True,
             )
             if not row["within_tolerance"]:
@@ -403,7 +455,7 @@ def main():
         row["device"] = props.name
         rows.append(row)
 
-    csv_path, md_path, table = write_outputs(rows, args.out, stamp, header, args.iterations)
+    csv_path, md_path, table = write_outputs(rows, args.out, stamp, header, args.iterations, bool(flash_class))
     print()
     print(table)
     print(f"\nwrote {csv_path}, {md_path}")
