@@ -479,12 +479,21 @@ public:
                           Value position);
   void storeCoefficient(Value coefficients, Value h, int64_t which,
                         Value position, Complex x);
+  /// Starts coefficient `which` at `position`'s load into L1
+  /// (nvvm.prefetch).
+  void prefetchCoefficient(Value coefficients, Value h, int64_t which,
+                           Value position);
+  /// Whether the separate product pass starts the next position's
+  /// coefficients' loads into L1 while it runs this one's.
+  bool prefetchesProductCoefficients() const;
   /// y[p] = A[p] x[p] + B[p] conj(x[s(p)]) for every sequence of the block;
   /// with `laterCoefficients`, the sequences from `laterFrom` on take
-  /// theirs (a cross spectrum's two sides, one emitter over both).
+  /// theirs (a cross spectrum's two sides, one emitter over both). Without
+  /// `mayPrefetch` the pass never prefetches its coefficients
+  /// (prefetchesProductCoefficients).
   void emitSpectralProduct(Value coefficients, Value h,
                            Value laterCoefficients = Value(),
-                           int64_t laterFrom = 0);
+                           int64_t laterFrom = 0, bool mayPrefetch = true);
   /// Whether the last forward stage, the spectral product and the first
   /// inverse stage can run together in registers: a last factor on the FMA
   /// units (its digit has stride 1, its frequency weight M / m), every

@@ -26,6 +26,23 @@ func.func @circular_16k(%u: tensor<4x2x16384xf16>, %k: tensor<2x16384xf32>) -> t
 
 // -----
 
+// bf16 data at 16K, in blocks of 16 warps: its factors [32, 16, 16] end
+// on the tensor cores (the order ending in 8 is f16 data's), so the
+// separate product pass runs, and it starts the next position's four coefficients (A and B at the position
+// and at its mirror) into L1 while it runs this one's: one block an SM
+// leaves their latency exposed (prefetchesProductCoefficients).
+// LARGE-LABEL: gpu.func @bf16_16k_conv0(
+// LARGE: scf.for {{.*}} step %c512_i32
+// LARGE-COUNT-4: nvvm.prefetch level = L1, {{.*}} : !llvm.ptr<1>
+// LARGE-NOT: nvvm.prefetch
+// LARGE: func.func @bf16_16k
+func.func @bf16_16k(%u: tensor<4x2x16384xbf16>, %k: tensor<2x16384xf32>) -> tensor<4x2x16384xbf16> {
+  %y = fftconv.conv circular %u, %k : (tensor<4x2x16384xbf16>, tensor<2x16384xf32>) -> tensor<4x2x16384xbf16>
+  return %y : tensor<4x2x16384xbf16>
+}
+
+// -----
+
 // M = 16384 has no three factors of 32 or less ending in 8: a causal
 // convolution's fused pass takes the last stage of 16 on the FMA units,
 // each group of 16 positions two 16-byte chunks a plane (the swizzle keeps
