@@ -582,6 +582,9 @@ private:
   /// instructions that take a pointer rather than a memref.
   Value addressOf(Value buffer, Value element, int64_t elementBytes,
                   unsigned addressSpace);
+  /// Starts the load of the line holding float `flat` of `buffer` (global
+  /// memory, f32) into L1 (nvvm.prefetch).
+  void prefetchIntoL1(Value buffer, Value flat);
   /// The shared-memory address (!llvm.ptr<3>) of `offset` in plane `plane`
   /// (an i32 Plane value) of sequence `seq`: element() for instructions
   /// that take a pointer.

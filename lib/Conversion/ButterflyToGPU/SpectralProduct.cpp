@@ -51,20 +51,22 @@ KernelEmitter::loadCoefficientPair(Value coefficients, Value h, Value slot) {
   return {{lane(0), lane(1)}, {lane(2), lane(3)}};
 }
 
+void KernelEmitter::prefetchIntoL1(Value buffer, Value flat) {
+  NVVM::PrefetchOp::create(b, loc,
+                           NVVM::PrefetchCacheLevelAttr::get(
+                               b.getContext(), NVVM::PrefetchCacheLevel::L1),
+                           /*evictPriority=*/nullptr,
+                           addressOf(buffer, flat, 4, /*global=*/1),
+                           /*predicate=*/Value(), /*tensormap=*/false);
+}
+
 void KernelEmitter::prefetchCoefficientPair(Value coefficients, Value h,
                                             Value slot) {
   auto type = cast<MemRefType>(coefficients.getType());
   int64_t row = type.getDimSize(2);
   // The slot's first float, pairIndices' flattened: the channel's 2 rows
   // come first.
-  Value flat = add(mulc(h, 2 * row), mulc(slot, kSlotFloats));
-  Value pointer = addressOf(coefficients, flat, 4, /*global=*/1);
-  NVVM::PrefetchOp::create(b, loc,
-                           NVVM::PrefetchCacheLevelAttr::get(
-                               b.getContext(), NVVM::PrefetchCacheLevel::L1),
-                           /*evictPriority=*/nullptr, pointer,
-                           /*predicate=*/Value(),
-                           /*tensormap=*/false);
+  prefetchIntoL1(coefficients, add(mulc(h, 2 * row), mulc(slot, kSlotFloats)));
 }
 
 void KernelEmitter::storeCoefficientPair(Value coefficients, Value h,
@@ -80,13 +82,9 @@ void KernelEmitter::prefetchCoefficient(Value coefficients, Value h,
                                         int64_t which, Value position) {
   auto type = cast<MemRefType>(coefficients.getType());
   int64_t row = type.getDimSize(2);
-  Value flat = add(mulc(h, 2 * row), addc(mulc(position, 2), which * row));
-  NVVM::PrefetchOp::create(b, loc,
-                           NVVM::PrefetchCacheLevelAttr::get(
-                               b.getContext(), NVVM::PrefetchCacheLevel::L1),
-                           /*evictPriority=*/nullptr,
-                           addressOf(coefficients, flat, 4, /*global=*/1),
-                           /*predicate=*/Value(), /*tensormap=*/false);
+  // loadCoefficient's indices [h, which, 2 position], flattened.
+  prefetchIntoL1(coefficients,
+                 add(mulc(h, 2 * row), addc(mulc(position, 2), which * row)));
 }
 
 void KernelEmitter::storeCoefficient(Value coefficients, Value h, int64_t which,
