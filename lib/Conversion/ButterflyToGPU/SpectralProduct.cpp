@@ -129,11 +129,13 @@ void KernelEmitter::emitSpectralProduct(Value coefficients, Value h,
       when(ult(next, c(positions)), [&] {
         Value np = positionOfLive(next);
         Value nq = mirror(frequency(np));
-        for (Value buffer : {coefficients, laterCoefficients})
+        for (Value buffer : {coefficients, laterCoefficients}) {
+          if (!buffer)
+            continue;
           for (int64_t which : {0, 1})
             for (Value position : {np, nq})
-              if (buffer)
-                prefetchCoefficient(buffer, h, which, position);
+              prefetchCoefficient(buffer, h, which, position);
+        }
       });
     }
     Value notAfter =
